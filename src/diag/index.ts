@@ -1,0 +1,3 @@
+export * from './range.js';
+export * from './diagnostic.js';
+export * from './render.js';
