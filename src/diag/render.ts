@@ -36,7 +36,7 @@ export function renderDiagnostic(
     const src = lookup(d.range.filename);
     if (src !== undefined) lines.push(...codeFrame(src, d.range, style));
   }
-  if (d.detail) lines.push('', ...d.detail.split('\n').map((l) => `  ${l}`));
+  if (d.detail) lines.push('', ...d.detail.split('\n').map((l) => (l ? `  ${l}` : '')));
   return lines.join('\n');
 }
 

@@ -1,0 +1,57 @@
+#!/usr/bin/env node
+// Runs drover's benchmarks side by side with their peers and prints one table per benchmark.
+//
+//   npm run bench                       every benchmark, plain-text tables
+//   npm run bench -- --json             the same results as JSON on stdout
+//   npm run bench -- --only=parse       only the named benchmark(s), comma-separated
+//   npm run bench -- --check            exit 1 when a benchmark misses its goal
+// Any other --key=value option is passed to every benchmark (e.g. --files=200, --runs=1,
+// --stage=validate); each takes the ones it knows. Progress goes to stderr.
+//
+// To add a benchmark: write bench/<name>.mjs exporting `name`, `description`, `options` (the
+// option names it reads) and `async run(options, log)` returning the result shape described in
+// bench/lib/table.mjs, and add it to BENCHMARKS below.
+import { formatResult, resultJson } from './lib/table.mjs';
+
+const BENCHMARKS = ['./parse.mjs'];
+
+const options = {};
+for (const arg of process.argv.slice(2)) {
+  const m = /^--([^=]+)(?:=(.*))?$/.exec(arg);
+  if (!m) {
+    console.error(`unexpected argument ${arg} (options look like --key=value)`);
+    process.exit(2);
+  }
+  options[m[1]] = m[2] ?? true;
+}
+const only = typeof options.only === 'string' ? options.only.split(',') : undefined;
+const log = (msg) => console.error(`  ${msg}`);
+
+const benches = await Promise.all(BENCHMARKS.map((path) => import(path)));
+const known = new Set(['json', 'only', 'check', ...benches.flatMap((b) => b.options ?? [])]);
+const unknown = Object.keys(options).filter((k) => !known.has(k));
+if (unknown.length > 0) {
+  console.error(`unknown option(s): ${unknown.map((k) => `--${k}`).join(', ')}`);
+  console.error(`known: ${[...known].map((k) => `--${k}`).join(', ')}`);
+  process.exit(2);
+}
+
+const results = [];
+let missed = false;
+for (const bench of benches) {
+  if (only && !only.includes(bench.name)) continue;
+  console.error(`${bench.name}: ${bench.description}`);
+  let result;
+  try {
+    result = await bench.run(options, log);
+  } catch (e) {
+    console.error(`${bench.name} failed: ${e instanceof Error ? e.message : String(e)}`);
+    process.exitCode = 1;
+    continue;
+  }
+  results.push(result);
+  if (result.goals?.some((g) => !g.met)) missed = true;
+  if (!options.json) console.log(`\n${formatResult(result)}\n`);
+}
+if (options.json) console.log(JSON.stringify({ benchmarks: results.map(resultJson) }, null, 2));
+if (options.check && missed) process.exitCode = 1;

@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+// drover's launcher: runs the compiled CLI (npm run build makes dist/).
+import { existsSync } from 'node:fs';
+
+const entry = new URL('../dist/src/cli/main.js', import.meta.url);
+if (!existsSync(entry)) {
+  process.stderr.write(
+    'drover: not built yet; run `npm install` (or `npm run build`) in the drover folder first.\n',
+  );
+  process.exit(1);
+}
+const { main } = await import(entry.href);
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,45 @@
+import type { Command } from 'commander';
+import { loadJobFiles } from '../../jobspec/load.js';
+import { addJobInputOptions, variableInputs, type JobInputOptions } from '../common.js';
+import { printDiagnostics, printJson, jsonDiagnostics, type Output } from '../output.js';
+
+export function registerJob(program: Command, io: (json: boolean) => Output): void {
+  const job = program.command('job').description('inspect jobs and their history');
+  addJobInputOptions(
+    job
+      .command('inspect')
+      .description("print the decoded job with Nomad's defaults filled in")
+      .argument('<file>', 'a job file'),
+  ).action((file: string, opts: JobInputOptions) => {
+    const o = io(Boolean(opts.json));
+    const { jobs, diagnostics, sources } = loadJobFiles([file], { inputs: variableInputs(opts) });
+    const loaded = jobs[0];
+    if (diagnostics.hasErrors || !loaded) {
+      if (o.json) printJson(o, jsonDiagnostics(diagnostics.items));
+      else printDiagnostics(o, diagnostics.items, sources);
+      process.exitCode = 1;
+      return;
+    }
+    if (!o.json) printDiagnostics(o, diagnostics.items, sources);
+    printJson(
+      o,
+      o.json
+        ? { job: loaded.job, diagnostics: jsonDiagnostics(diagnostics.items).diagnostics }
+        : loaded.job,
+    );
+    process.exitCode = 0;
+  });
+  job
+    .command('history')
+    .description('list the versions of a job and their diffs (not built yet)')
+    .argument('<job>')
+    .action(() => notBuilt('job history'));
+}
+
+/** Commands of the design that later milestones build: they say so instead of pretending. */
+export function notBuilt(name: string): void {
+  process.stderr.write(
+    `drover ${name}: not built yet. This release covers validate, fmt and job inspect; see README.md ("Status").\n`,
+  );
+  process.exitCode = 1;
+}

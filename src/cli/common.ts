@@ -1,0 +1,26 @@
+import type { Command } from 'commander';
+import { collect } from './args.js';
+import type { VariableInputs } from '../hcl/variables.js';
+
+/** Options shared by every command that reads jobspecs. */
+export interface JobInputOptions {
+  json?: boolean;
+  var?: string[];
+  varFile?: string[];
+}
+
+export function addJobInputOptions(cmd: Command): Command {
+  return cmd
+    .option('--json', 'print machine-readable JSON')
+    .option('--var <key=value>', 'set a variable of the jobspec (repeatable)', collect, [])
+    .option(
+      '--var-file <file>',
+      'read variables from an HCL or JSON file (repeatable)',
+      collect,
+      [],
+    );
+}
+
+export function variableInputs(o: JobInputOptions): VariableInputs {
+  return { vars: o.var ?? [], varFiles: o.varFile ?? [], env: process.env };
+}

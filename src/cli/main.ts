@@ -1,0 +1,69 @@
+/** drover's command line: parses arguments, runs a command, sets the exit code. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command, CommanderError } from 'commander';
+import { packageRoot } from '../paths.js';
+import { normalizeArgs } from './args.js';
+import { registerFmt } from './commands/fmt.js';
+import { notBuilt, registerJob } from './commands/job.js';
+import { registerValidate } from './commands/validate.js';
+import { processOutput } from './output.js';
+
+/** Commands of DESIGN.md that later milestones deliver. */
+const LATER: [string, string][] = [
+  ['init', 'write a starter drover.hcl and job'],
+  ['plan', 'show what apply would change'],
+  ['apply', 'apply jobs or a saved plan'],
+  ['status', 'show jobs and allocations'],
+  ['rollback', 'roll a job back to an earlier version'],
+  ['stop', 'stop a job'],
+  ['scale', 'change the count of a group'],
+  ['promote', 'promote canaries'],
+  ['logs', "print an allocation's logs"],
+  ['exec', 'run a command in an allocation'],
+  ['deployment', 'inspect or fail deployments'],
+  ['node', 'inspect nodes, drain them, set eligibility'],
+  ['state', 'list, show, unlock and snapshot state'],
+];
+
+export function buildProgram(): Command {
+  const pkg = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as {
+    version: string;
+  };
+  const program = new Command('drover')
+    .description("Nomad's job language with Terraform's workflow, no agent on the hosts.")
+    .version(pkg.version, '-v, --version')
+    .showHelpAfterError('(run drover --help for usage)')
+    .configureHelp({ sortSubcommands: false })
+    .exitOverride();
+  registerValidate(program, processOutput);
+  registerFmt(program, processOutput);
+  registerJob(program, processOutput);
+  for (const [name, description] of LATER)
+    program
+      .command(name)
+      .description(`${description} (not built yet)`)
+      .allowUnknownOption()
+      .allowExcessArguments()
+      .action(() => notBuilt(name));
+  return program;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(normalizeArgs(argv), { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version are "errors" to commander but successes to the user.
+      return err.code === 'commander.helpDisplayed' ||
+        err.code === 'commander.version' ||
+        err.exitCode === 0
+        ? 0
+        : 1;
+    }
+    process.stderr.write(`drover: internal error: ${(err as Error).stack ?? String(err)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,48 @@
+/** Finds the job files named on the command line: files as given, directories scanned. */
+import { readdirSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import type { Diagnostics } from '../diag/diagnostic.js';
+
+const JOB_FILE = /\.(nomad|nomad\.hcl|hcl)$/;
+/** Files in a job directory that are not jobs: drover's own config and variable files. */
+const NOT_JOBS = /(^drover\.hcl$|\.vars\.hcl$|\.auto\.vars\.hcl$)/;
+
+/**
+ * Expands paths into job files: a file is taken as it is; a directory yields its `*.hcl`,
+ * `*.nomad` and `*.nomad.hcl` files (not recursively), minus `drover.hcl` and `*.vars.hcl`.
+ */
+export function findJobFiles(
+  paths: readonly string[],
+  diags: Diagnostics,
+  opts: { includeAll?: boolean } = {},
+): string[] {
+  const out: string[] = [];
+  for (const p of paths) {
+    let st;
+    try {
+      st = statSync(p);
+    } catch {
+      diags.error('No such file or directory', undefined, `Cannot read "${p}".`);
+      continue;
+    }
+    if (st.isDirectory()) {
+      const found = readdirSync(p)
+        .filter((f) => JOB_FILE.test(f) && (opts.includeAll || !NOT_JOBS.test(f)))
+        .sort()
+        .map((f) => join(p, f))
+        .filter((f) => statSync(f).isFile());
+      if (found.length === 0)
+        diags.error(
+          'No job files found',
+          undefined,
+          `The directory "${p}" holds no *.hcl, *.nomad or *.nomad.hcl job files.`,
+        );
+      out.push(...found);
+    } else out.push(p);
+  }
+  return [...new Set(out)];
+}
+
+export function isVarFileName(p: string): boolean {
+  return NOT_JOBS.test(basename(p));
+}

@@ -1,0 +1,120 @@
+/**
+ * The front of the pipeline: source text → parsed → variables resolved → decoded → validated
+ * (schema, then semantic rules) → Nomad's defaults filled. Pure except for reading files.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Diagnostics } from '../diag/diagnostic.js';
+import type { Job } from '../generated/jobspec.js';
+import { parseHCL } from '../hcl/parser.js';
+import { buildRootScope, type VariableInputs } from '../hcl/variables.js';
+import type { ValueObject } from '../hcl/value.js';
+import { decodeJobFile } from './decode.js';
+import { applyDefaults } from './defaults.js';
+import { findJobFiles } from './files.js';
+import type { RangeIndex } from './ranges.js';
+import { checkRules } from './rules.js';
+import { jobspecSchema } from './schema.js';
+import { validateAgainstSchema } from './validate.js';
+
+export type { VariableInputs };
+
+export interface LoadedJob {
+  filename: string;
+  source: string;
+  /** The job as written (variables evaluated), before defaults: what a version records. */
+  submitted: ValueObject;
+  /** The job with Nomad's defaults filled in: what plans and applies work on. */
+  job: Job;
+  ranges: RangeIndex;
+}
+
+export interface LoadOptions {
+  inputs: VariableInputs;
+  readFile?: (path: string) => string;
+  now?: () => Date;
+}
+
+/** Loads one job from its source text; returns undefined when it has errors (all reported). */
+export function loadJobSource(
+  source: string,
+  filename: string,
+  opts: LoadOptions,
+  diags: Diagnostics,
+): LoadedJob | undefined {
+  const own = new Diagnostics();
+  const result = loadInto(source, filename, opts, own);
+  diags.extend(own.items);
+  return own.hasErrors ? undefined : result;
+}
+
+function loadInto(
+  source: string,
+  filename: string,
+  opts: LoadOptions,
+  diags: Diagnostics,
+): LoadedJob | undefined {
+  const parsed = parseHCL(source, filename);
+  diags.extend(parsed.diagnostics);
+  if (diags.hasErrors) return undefined;
+  const scope = buildRootScope(
+    parsed.file.body,
+    opts.inputs,
+    {
+      baseDir: dirname(filename),
+      ...(opts.readFile ? { readFile: opts.readFile } : {}),
+      ...(opts.now ? { now: opts.now } : {}),
+    },
+    diags,
+  );
+  if (diags.hasErrors) return undefined;
+  const schema = jobspecSchema();
+  const decoded = decodeJobFile(parsed.file, scope, schema, diags);
+  if (!decoded) return undefined;
+  // Decoding skips what it reported (an unknown block, a bad value) and carries on, so the
+  // schema and the rules can still report everything else in one run.
+  const submitted = structuredClone(decoded.job);
+  if (!validateAgainstSchema(decoded.job, schema, decoded.ranges, diags)) return undefined;
+  const job = applyDefaults(decoded.job as unknown as Job);
+  checkRules(job, decoded.ranges, diags);
+  return { filename, source, submitted, job, ranges: decoded.ranges };
+}
+
+export interface LoadedFiles {
+  jobs: LoadedJob[];
+  diagnostics: Diagnostics;
+  /** Source text of every file read, for code frames. */
+  sources: Map<string, string>;
+}
+
+/** Loads every job file under the given paths (files or directories). */
+export function loadJobFiles(paths: readonly string[], opts: LoadOptions): LoadedFiles {
+  const diagnostics = new Diagnostics();
+  const sources = new Map<string, string>();
+  const jobs: LoadedJob[] = [];
+  const read = opts.readFile ?? ((p: string) => readFileSync(p, 'utf8'));
+  for (const file of findJobFiles(paths, diagnostics)) {
+    let source: string;
+    try {
+      source = read(file);
+    } catch (err) {
+      diagnostics.error('Cannot read file', undefined, `${file}: ${(err as Error).message}`);
+      continue;
+    }
+    sources.set(file, source);
+    const job = loadJobSource(source, file, opts, diagnostics);
+    if (job) jobs.push(job);
+  }
+  const ids = new Map<string, string>();
+  for (const j of jobs) {
+    const first = ids.get(j.job.id);
+    if (first)
+      diagnostics.error(
+        'Duplicate job',
+        j.ranges.nameRange(''),
+        `A job with id "${j.job.id}" is also defined in ${first}. Job ids must be unique.`,
+      );
+    else ids.set(j.job.id, j.filename);
+  }
+  return { jobs, diagnostics, sources };
+}

@@ -1,0 +1,1424 @@
+/**
+ * Semantic rules of Nomad's job language that a JSON Schema cannot express, after Nomad's own
+ * `Validate` methods (nomad/structs: Job, TaskGroup, Task, UpdateStrategy, Constraint, Affinity,
+ * Spread, RestartPolicy, ReschedulePolicy, Resources, Service, ServiceCheck, Template…), with
+ * Nomad's wording where it has one. Each problem is reported at the attribute or block at fault.
+ *
+ * The rules run on the job after `applyDefaults` (as Nomad validates a canonicalized job), with
+ * the ranges recorded when it was decoded. Settings merged from the job into its groups (update,
+ * reschedule, migrate) are reported where they were written.
+ */
+import type { SourceRange } from '../diag/range.js';
+import type { Diagnostics } from '../diag/diagnostic.js';
+import type {
+  Affinity,
+  Check,
+  Constraint,
+  Group,
+  Job,
+  Network,
+  Reschedule,
+  Restart,
+  Service,
+  Spread,
+  Task,
+  Template,
+  Update,
+} from '../generated/jobspec.js';
+import { durationNanos, formatDuration, parseDuration, SECOND } from './duration.js';
+import { pointer, type RangeIndex } from './ranges.js';
+
+type Duration = string | number | undefined;
+
+/** Checks the rules on a job (with defaults applied), adding errors and warnings to `diags`. */
+export function checkRules(job: Job, ranges: RangeIndex, diags: Diagnostics): void {
+  const ctx = new RuleContext(job, ranges, diags);
+  checkJob(ctx);
+  (job.group ?? []).forEach((g, i) => checkGroup(ctx, g, i));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reporting
+
+class RuleContext {
+  private readonly seen = new Set<string>();
+  readonly type: NonNullable<Job['type']>;
+
+  constructor(
+    readonly job: Job,
+    readonly ranges: RangeIndex,
+    private readonly diags: Diagnostics,
+  ) {
+    this.type = job.type ?? 'service';
+  }
+
+  /** A problem with the value at `ptr`. */
+  error(summary: string, ptr: string, detail?: string): void {
+    this.report('error', summary, ptr, this.ranges.valueRange(ptr), detail);
+  }
+
+  /** A problem with the block (or attribute name) at `ptr`: missing parts, duplicates. */
+  blockError(summary: string, ptr: string, detail?: string): void {
+    this.report('error', summary, ptr, this.ranges.nameRange(ptr), detail);
+  }
+
+  warning(summary: string, ptr: string, detail?: string): void {
+    this.report('warning', summary, ptr, this.ranges.valueRange(ptr), detail);
+  }
+
+  blockWarning(summary: string, ptr: string, detail?: string): void {
+    this.report('warning', summary, ptr, this.ranges.nameRange(ptr), detail);
+  }
+
+  /** Whether the source had something at `ptr` (rather than defaults filling it in). */
+  written(ptr: string): boolean {
+    return this.ranges.get(ptr) !== undefined;
+  }
+
+  /** The first pointer that was written, else the first one (its nearest ancestor is used). */
+  where(...ptrs: string[]): string {
+    return ptrs.find((p) => this.written(p)) ?? ptrs[0]!;
+  }
+
+  line(ptr: string): number {
+    return this.ranges.nameRange(ptr).start.line;
+  }
+
+  // A job-level setting merged into several groups is found once per group: report it once.
+  private report(
+    severity: 'error' | 'warning',
+    summary: string,
+    ptr: string,
+    range: SourceRange,
+    detail?: string,
+  ): void {
+    // Blocks made by one `dynamic` block share its source range: one report is enough there too.
+    const what = `${severity}|${summary}|${detail ?? ''}`;
+    const keys = [`${what}|${ptr}`];
+    if (this.ranges.get(ptr)) keys.push(`${what}|${range.filename}:${range.start.byte}`);
+    if (keys.some((k) => this.seen.has(k))) return;
+    for (const k of keys) this.seen.add(k);
+    if (severity === 'error') this.diags.error(summary, range, detail);
+    else this.diags.warning(summary, range, detail);
+  }
+}
+
+const NOT_RUN = 'Stanza not run by drover';
+
+function notRun(ctx: RuleContext, ptr: string, block: string, detail?: string): void {
+  ctx.blockWarning(
+    NOT_RUN,
+    ptr,
+    detail ??
+      `The "${block}" block is accepted and validated as Nomad does, but drover ignores it when it applies the job.`,
+  );
+}
+
+const quote = (s: string): string => JSON.stringify(s);
+const hasInterpolation = (s: string): boolean => s.includes('${');
+
+// ---------------------------------------------------------------------------------------------
+// Job
+
+function checkJob(ctx: RuleContext): void {
+  const { job } = ctx;
+  if (job.id.includes(' ')) ctx.error('Job ID contains a space', '/id');
+  (job.datacenters ?? []).forEach((dc, i) => {
+    if (dc === '') ctx.error('Job datacenter must be non-empty string', pointer('datacenters', i));
+  });
+  if (job.priority !== undefined && job.priority > 100) {
+    ctx.warning(
+      'Priority above Nomad’s default maximum',
+      '/priority',
+      `Nomad servers accept priorities up to their job_max_priority setting, 100 unless configured; ${job.priority} is above it.`,
+    );
+  }
+  if (!job.group || job.group.length === 0) {
+    ctx.blockError(
+      'Missing job task groups',
+      '',
+      'A job needs at least one group "name" { … } block.',
+    );
+  }
+  checkUniqueNames(ctx, job.group ?? [], '', 'group', 'job');
+
+  checkPlacement(ctx, job, '');
+  if (job.update && !['service', 'system'].includes(ctx.type)) {
+    ctx.blockError(`Job type ${quote(ctx.type)} does not allow update block`, '/update');
+  }
+  if (job.migrate && ctx.type !== 'service') {
+    ctx.blockError(`Job type ${quote(ctx.type)} does not allow migrate block`, '/migrate');
+  }
+  if (job.reschedule) checkRescheduleAllowed(ctx, '/reschedule');
+  if (job.periodic) checkPeriodic(ctx);
+  if (job.parameterized) checkParameterized(ctx);
+  if (job.vault) notRun(ctx, '/vault', 'vault');
+  if (job.multiregion) notRun(ctx, '/multiregion', 'multiregion');
+  checkDurations(ctx, job.update, '/update', UPDATE_DURATIONS);
+  checkDurations(ctx, job.migrate, '/migrate', MIGRATE_DURATIONS);
+  checkDurations(ctx, job.reschedule, '/reschedule', RESCHEDULE_DURATIONS);
+  checkAutoPromote(ctx);
+}
+
+/** Duplicate names of groups in a job, or tasks in a group: report the later one. */
+function checkUniqueNames(
+  ctx: RuleContext,
+  items: readonly { name: string }[],
+  parent: string,
+  kind: 'group' | 'task',
+  within: string,
+): void {
+  const first = new Map<string, number>();
+  items.forEach((item, i) => {
+    const ptr = `${parent}${pointer(kind, i)}`;
+    const prev = first.get(item.name);
+    if (prev === undefined) {
+      first.set(item.name, i);
+      return;
+    }
+    const prevPtr = `${parent}${pointer(kind, prev)}`;
+    ctx.blockError(
+      `Duplicate ${kind} ${quote(item.name)}`,
+      ptr,
+      `A ${kind} named ${quote(item.name)} is already defined on line ${ctx.line(prevPtr)}; ${kind} names must be unique within a ${within}.`,
+    );
+  });
+}
+
+/** Constraints, affinities and spreads of a job, group or task. */
+function checkPlacement(
+  ctx: RuleContext,
+  holder: { constraint?: Constraint[]; affinity?: Affinity[]; spread?: Spread[] },
+  base: string,
+  level: 'job' | 'group' | 'task' = base === '' ? 'job' : 'group',
+): void {
+  (holder.constraint ?? []).forEach((c, i) => {
+    const ptr = `${base}${pointer('constraint', i)}`;
+    checkConstraint(ctx, c, ptr);
+    if (
+      level === 'task' &&
+      (c.operator === 'distinct_hosts' || c.operator === 'distinct_property')
+    ) {
+      ctx.error(
+        `Constraint has disallowed Operand at task level: ${c.operator}`,
+        ctx.where(`${ptr}/operator`, `${ptr}/${c.operator}`, ptr),
+        'distinct_hosts and distinct_property apply to whole allocations: put them in the group or job.',
+      );
+    }
+  });
+  if (ctx.type === 'system' && holder.affinity && holder.affinity.length > 0) {
+    ctx.blockError('System jobs may not have an affinity block', `${base}/affinity/0`);
+  } else {
+    (holder.affinity ?? []).forEach((a, i) =>
+      checkAffinity(ctx, a, `${base}${pointer('affinity', i)}`),
+    );
+  }
+  if (ctx.type === 'system' && holder.spread && holder.spread.length > 0) {
+    ctx.blockError('System jobs may not have a spread block', `${base}/spread/0`);
+  } else {
+    (holder.spread ?? []).forEach((s, i) => checkSpread(ctx, s, `${base}${pointer('spread', i)}`));
+  }
+}
+
+function checkRescheduleAllowed(ctx: RuleContext, ptr: string): void {
+  if (ctx.type === 'system') {
+    ctx.blockError('System jobs should not have a reschedule policy', ptr);
+  } else if (ctx.type === 'sysbatch') {
+    ctx.blockWarning(
+      'sysbatch jobs are not rescheduled',
+      ptr,
+      'Allocations of sysbatch jobs are never rescheduled to other nodes; this block has no effect.',
+    );
+  }
+}
+
+function checkPeriodic(ctx: RuleContext): void {
+  const p = ctx.job.periodic!;
+  if (p.enabled === false) return;
+  if (ctx.type !== 'batch' && ctx.type !== 'sysbatch') {
+    ctx.blockError('Periodic can only be used with "batch" or "sysbatch" scheduler', '/periodic');
+  }
+  const hasCron = p.cron !== undefined && p.cron !== '';
+  const hasCrons = (p.crons ?? []).length > 0;
+  if (hasCron && hasCrons) ctx.blockError('Only cron or crons may be used', '/periodic');
+  if (!hasCron && !hasCrons) {
+    ctx.blockError(
+      'Must specify a spec',
+      '/periodic',
+      'A periodic block needs crons = ["…"] (or cron = "…").',
+    );
+  }
+  if (hasCron) checkCron(ctx, p.cron!, '/periodic/cron');
+  (p.crons ?? []).forEach((c, i) => checkCron(ctx, c, pointer('periodic', 'crons', i)));
+  if (p.time_zone && !isTimeZone(p.time_zone)) {
+    ctx.error(
+      `Invalid time zone ${quote(p.time_zone)}`,
+      '/periodic/time_zone',
+      'Use an IANA time zone name such as "Europe/Paris".',
+    );
+  }
+}
+
+function checkCron(ctx: RuleContext, spec: string, ptr: string): void {
+  const problem = cronProblem(spec);
+  if (problem) ctx.error(`Invalid cron spec ${quote(spec)}`, ptr, problem);
+}
+
+/**
+ * A light check of the cron syntax Nomad accepts (hashicorp/cronexpr): a predefined schedule
+ * such as "@daily", or 5 to 7 fields (optional seconds and year) of numbers, names and * ? / , - L W #.
+ */
+export function cronProblem(spec: string): string | undefined {
+  const s = spec.trim();
+  if (s.startsWith('@')) {
+    return /^@(yearly|annually|monthly|weekly|daily|midnight|hourly)$/.test(s)
+      ? undefined
+      : `Unknown predefined schedule ${quote(s)}.`;
+  }
+  const fields = s.split(/\s+/).filter(Boolean);
+  if (fields.length < 5 || fields.length > 7) {
+    return `A cron spec has 5 to 7 fields; this one has ${fields.length}.`;
+  }
+  const bad = fields.find((f) => !/^[0-9A-Za-z*?/,#-]+$/.test(f));
+  return bad ? `Field ${quote(bad)} is not valid cron syntax.` : undefined;
+}
+
+function isTimeZone(tz: string): boolean {
+  if (tz === 'Local' || tz === 'UTC') return true;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function checkParameterized(ctx: RuleContext): void {
+  const p = ctx.job.parameterized!;
+  if (ctx.type !== 'batch' && ctx.type !== 'sysbatch') {
+    ctx.blockError(
+      'Parameterized job can only be used with "batch" or "sysbatch" scheduler',
+      '/parameterized',
+    );
+  }
+  const optional = new Set(p.meta_optional ?? []);
+  const both = (p.meta_required ?? []).filter((k) => optional.has(k));
+  if (both.length > 0) {
+    ctx.blockError(
+      'Required and optional meta keys should be disjoint',
+      '/parameterized',
+      `These keys are both required and optional: ${both.map(quote).join(', ')}.`,
+    );
+  }
+}
+
+/** Nomad warns when some groups auto-promote and others have canaries that would wait. */
+function checkAutoPromote(ctx: RuleContext): void {
+  const groups = ctx.job.group ?? [];
+  let some = false;
+  let all = true;
+  for (const g of groups) {
+    if (!g.update) continue;
+    some ||= g.update.auto_promote === true;
+    all &&= !g.update.canary || g.update.auto_promote === true;
+  }
+  if (some && !all) {
+    const ptr = ctx.where(
+      '/update/auto_promote',
+      ...groups.map((_, i) => pointer('group', i, 'update', 'auto_promote')),
+    );
+    ctx.warning(
+      'auto_promote must be true for all groups to enable automatic promotion',
+      ptr,
+      'Groups with canaries but without auto_promote wait for a manual promotion, and so does the whole deployment.',
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Placement: constraint, affinity, spread
+
+const COMPARISONS = new Set(['=', '==', 'is', '!=', 'not', '<', '<=', '>', '>=']);
+const SET_OPERATORS = new Set(['set_contains', 'set_contains_all', 'set_contains_any']);
+
+/** nomad/structs Constraint.Validate, after jobspec2 turned shorthands into operators. */
+function checkConstraint(ctx: RuleContext, c: Constraint, ptr: string): void {
+  const op = c.operator ?? '=';
+  const opPtr = ctx.where(`${ptr}/operator`, `${ptr}/${op}`, ptr);
+  const valuePtr = ctx.where(`${ptr}/value`, `${ptr}/${op}`, ptr);
+  const value = c.value ?? '';
+  let needsAttribute = true;
+  if (op === 'distinct_hosts') {
+    needsAttribute = false;
+  } else if (SET_OPERATORS.has(op)) {
+    if (value === '')
+      ctx.blockError(
+        'Set contains constraint requires an RTarget',
+        ptr,
+        `Give the values to look for: value = "a,b".`,
+      );
+  } else if (op === 'regexp' || op === 'version' || op === 'semver') {
+    checkPattern(ctx, op, value, valuePtr, ptr);
+  } else if (op === 'distinct_property') {
+    if (value !== '' && !hasInterpolation(value)) {
+      if (!/^\d+$/.test(value)) {
+        ctx.error(
+          `Failed to convert RTarget ${quote(value)} to uint64`,
+          valuePtr,
+          'The value of a distinct_property constraint is how many allocations may share a property value.',
+        );
+      } else if (Number(value) < 1) {
+        ctx.error(
+          `Distinct Property must have an allowed count of 1 or greater: ${value} < 1`,
+          valuePtr,
+        );
+      }
+    }
+  } else if (op === 'is_set' || op === 'is_not_set') {
+    if (value !== '') ctx.error(`Operator ${quote(op)} does not support an RTarget`, valuePtr);
+  } else if (COMPARISONS.has(op)) {
+    if (value === '')
+      ctx.blockError(`Operator ${quote(op)} requires an RTarget`, ptr, 'Add value = "…".');
+  } else {
+    ctx.error(`Unknown constraint type ${quote(op)}`, opPtr);
+  }
+  if (needsAttribute && !c.attribute) {
+    ctx.blockError(
+      'No LTarget provided but is required by constraint',
+      ptr,
+      'Add attribute = "${…}", the node property to test.',
+    );
+  }
+  for (const key of ['set_contains_all', 'set_contains_any', 'is_set', 'is_not_set'] as const) {
+    if (c[key] !== undefined) {
+      ctx.warning(
+        `${key} is ignored in a constraint block`,
+        `${ptr}/${key}`,
+        `Nomad reads but does not apply this shorthand in constraints; write operator = ${quote(key)} and value instead.`,
+      );
+    }
+  }
+}
+
+/** nomad/structs Affinity.Validate */
+function checkAffinity(ctx: RuleContext, a: Affinity, ptr: string): void {
+  const op = a.operator ?? '=';
+  const valuePtr = ctx.where(`${ptr}/value`, `${ptr}/${op}`, ptr);
+  const value = a.value ?? '';
+  if (SET_OPERATORS.has(op)) {
+    if (value === '') ctx.blockError('Set contains operators require an RTarget', ptr);
+  } else if (op === 'regexp' || op === 'version' || op === 'semver') {
+    checkPattern(ctx, op, value, valuePtr, ptr);
+  } else if (COMPARISONS.has(op)) {
+    if (value === '') ctx.blockError(`Operator ${quote(op)} requires an RTarget`, ptr);
+  } else {
+    ctx.error(`Unknown affinity operator ${quote(op)}`, ctx.where(`${ptr}/operator`, ptr));
+  }
+  if (!a.attribute)
+    ctx.blockError('No LTarget provided but is required', ptr, 'Add attribute = "${…}".');
+  if (a.weight === 0) ctx.error('Affinity weight cannot be zero', ctx.where(`${ptr}/weight`, ptr));
+}
+
+/** regexp, version and semver values must compile. */
+function checkPattern(
+  ctx: RuleContext,
+  op: 'regexp' | 'version' | 'semver',
+  value: string,
+  valuePtr: string,
+  blockPtr: string,
+): void {
+  if (hasInterpolation(value)) return;
+  if (op === 'regexp') {
+    const err = regexpProblem(value);
+    if (err) ctx.error('Regular expression failed to compile', valuePtr, err);
+  } else if (value === '') {
+    ctx.blockError(`Operator ${quote(op)} requires an RTarget`, blockPtr);
+  } else {
+    const bad = versionConstraintProblem(value, op === 'version');
+    if (bad) {
+      const what = op === 'version' ? 'Version' : 'Semver';
+      ctx.error(`${what} constraint is invalid`, valuePtr, `Malformed constraint: ${bad}`);
+    }
+  }
+}
+
+/**
+ * Compiles a Go (RE2) regular expression with JavaScript's engine after translating the RE2
+ * forms JavaScript lacks: leading flags "(?i)" and named groups "(?P<name>…)".
+ */
+export function regexpProblem(source: string): string | undefined {
+  let flags = '';
+  let body = source;
+  const lead = /^\(\?([imsU]+)\)/.exec(body);
+  if (lead) {
+    flags = [...new Set(lead[1]!.replace(/U/g, ''))].join('');
+    body = body.slice(lead[0].length);
+  }
+  body = body
+    .replace(/\(\?P</g, '(?<')
+    .replace(/\\z/g, '$')
+    .replace(/\\A/g, '^');
+  try {
+    new RegExp(body, flags);
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+const VERSION_RE =
+  'v?[0-9]+(\\.[0-9]+)*' +
+  '(-([0-9]+[0-9A-Za-z\\-~]*(\\.[0-9A-Za-z\\-~]+)*)|(-?([A-Za-z\\-~]+[0-9A-Za-z\\-~]*(\\.[0-9A-Za-z\\-~]+)*)))?' +
+  '(\\+([0-9A-Za-z\\-~]+(\\.[0-9A-Za-z\\-~]+)*))?';
+const VERSION_CONSTRAINT = new RegExp(`^\\s*(=|!=|>=|<=|>|<|~>)?\\s*${VERSION_RE}\\s*$`);
+const SEMVER_CONSTRAINT = new RegExp(`^\\s*(=|!=|>=|<=|>|<)?\\s*${VERSION_RE}\\s*$`);
+
+/**
+ * The first malformed element of a comma-separated version constraint (hashicorp/go-version
+ * syntax for "version"; Nomad's semver helper, which has no "~>", for "semver").
+ */
+export function versionConstraintProblem(
+  value: string,
+  allowPessimistic: boolean,
+): string | undefined {
+  const re = allowPessimistic ? VERSION_CONSTRAINT : SEMVER_CONSTRAINT;
+  return (
+    value
+      .split(',')
+      .find((part) => !re.test(part))
+      ?.trim() ?? undefined
+  );
+}
+
+/** nomad/structs Spread.Validate */
+function checkSpread(ctx: RuleContext, s: Spread, ptr: string): void {
+  if (!s.attribute)
+    ctx.blockError(
+      'Missing spread attribute',
+      ptr,
+      'Add attribute = "${…}", the node property to spread over.',
+    );
+  const seen = new Set<string>();
+  let sum = 0;
+  (s.target ?? []).forEach((t, i) => {
+    const tp = `${ptr}${pointer('target', i)}`;
+    if (seen.has(t.value))
+      ctx.blockError(`Spread target value ${quote(t.value)} already defined`, tp);
+    seen.add(t.value);
+    sum += t.percent ?? 0;
+  });
+  if (sum > 100) {
+    ctx.blockError(
+      `Sum of spread target percentages must not be greater than 100%; got ${sum}%`,
+      ptr,
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Group
+
+function checkGroup(ctx: RuleContext, g: Group, i: number): void {
+  const gp = pointer('group', i);
+  const tasks = g.task ?? [];
+  if (ctx.type === 'system' && (g.count ?? 1) > 1) {
+    ctx.error(
+      'Count cannot exceed 1 with system scheduler',
+      `${gp}/count`,
+      `Group ${quote(g.name)} has count ${g.count}; a system job runs one allocation per node.`,
+    );
+  }
+  if (g.count !== undefined && g.count < 0)
+    ctx.error("Task group count can't be negative", `${gp}/count`);
+  const gateway = (g.service ?? []).some((s) => s.connect && 'gateway' in s.connect);
+  if (tasks.length === 0 && !gateway) {
+    ctx.blockError(
+      'Missing tasks for task group',
+      gp,
+      `Group ${quote(g.name)} needs at least one task "name" { … } block.`,
+    );
+  }
+  checkUniqueNames(ctx, tasks, gp, 'task', 'group');
+  const leaders = tasks.flatMap((t, j) => (t.leader ? [j] : []));
+  if (leaders.length > 1) {
+    ctx.error(
+      'Only one task may be marked as leader',
+      pointer('group', i, 'task', leaders[1]!, 'leader'),
+    );
+  }
+
+  checkPlacement(ctx, g, gp, 'group');
+  checkGroupUpdate(ctx, g, i);
+  checkGroupMigrate(ctx, g, i);
+  if (g.restart) checkRestart(ctx, g.restart, `${gp}/restart`);
+  if (g.reschedule) {
+    const written = ctx.written(`${gp}/reschedule`) || !ctx.job.reschedule;
+    if (written) checkRescheduleAllowed(ctx, `${gp}/reschedule`);
+    if (ctx.type !== 'system' && ctx.type !== 'sysbatch') checkReschedule(ctx, g.reschedule, i);
+  }
+  if (
+    g.stop_after_client_disconnect !== undefined &&
+    ctx.type !== 'batch' &&
+    ctx.type !== 'service'
+  ) {
+    const d = durationNanos(g.stop_after_client_disconnect) ?? 0;
+    if (d > 0)
+      ctx.error(
+        'stop_after_client_disconnect can only be set in batch and service jobs',
+        `${gp}/stop_after_client_disconnect`,
+      );
+  }
+  checkScaling(ctx, g, gp);
+  checkVolumes(ctx, g, gp);
+  checkNetworks(ctx, g, gp);
+  checkDurations(ctx, g, gp, GROUP_DURATIONS);
+  checkDurations(ctx, g.restart, `${gp}/restart`, RESTART_DURATIONS);
+  checkDurations(ctx, g.reschedule, `${gp}/reschedule`, RESCHEDULE_DURATIONS);
+  checkDurations(ctx, g.disconnect, `${gp}/disconnect`, DISCONNECT_DURATIONS);
+
+  const taskNames = new Set(tasks.map((t) => t.name));
+  const ports = groupPorts(g);
+  (g.service ?? []).forEach((s, k) =>
+    checkService(ctx, s, `${gp}${pointer('service', k)}`, { ports, taskNames, group: g }),
+  );
+  if (g.vault && ctx.written(`${gp}/vault`)) notRun(ctx, `${gp}/vault`, 'vault');
+  if (g.consul) notRun(ctx, `${gp}/consul`, 'consul');
+  if (g.scaling) notRun(ctx, `${gp}/scaling`, 'scaling');
+  tasks.forEach((t, j) => checkTask(ctx, g, t, i, j));
+}
+
+/** Where a setting of a group's (merged) update, migrate or reschedule was written. */
+function mergedPtr(ctx: RuleContext, i: number, block: string, key?: string): string {
+  const group = pointer('group', i, block);
+  const job = pointer(block);
+  if (key === undefined) return ctx.where(group, job);
+  return ctx.where(`${group}/${key}`, `${job}/${key}`, group, job);
+}
+
+function checkGroupUpdate(ctx: RuleContext, g: Group, i: number): void {
+  const u = g.update;
+  if (!u) return;
+  const at = (key?: string) => mergedPtr(ctx, i, 'update', key);
+  if (!['service', 'system'].includes(ctx.type)) {
+    // The job-level block is reported by checkJob; report groups that wrote their own.
+    if (ctx.written(pointer('group', i, 'update')) || !ctx.job.update) {
+      ctx.blockError(
+        `Job type ${quote(ctx.type)} does not allow update block`,
+        pointer('group', i, 'update'),
+      );
+    }
+    return;
+  }
+  const wrote = (key: string) =>
+    ctx.written(pointer('group', i, 'update', key)) || ctx.written(pointer('update', key));
+  checkUpdate(ctx, u, at, wrote, g);
+  checkDurations(ctx, u, pointer('group', i, 'update'), UPDATE_DURATIONS);
+}
+
+/** nomad/structs UpdateStrategy.Validate and TaskGroup.Warnings */
+function checkUpdate(
+  ctx: RuleContext,
+  u: Update,
+  at: (key?: string) => string,
+  wrote: (key: string) => boolean,
+  g: Group,
+): void {
+  const maxParallel = u.max_parallel ?? 1;
+  const canary = u.canary ?? 0;
+  if (maxParallel < 0)
+    ctx.error(`Max parallel can not be less than zero: ${maxParallel} < 0`, at('max_parallel'));
+  if (canary < 0) ctx.error(`Canary count can not be less than zero: ${canary} < 0`, at('canary'));
+  if (canary > 0 && maxParallel === 0) {
+    ctx.error(
+      'Canaries need max_parallel greater than zero',
+      at('canary'),
+      'max_parallel = 0 turns deployments off, so canaries would never be placed. Set max_parallel or remove canary.',
+    );
+  }
+  if (canary === 0 && u.auto_promote === true) {
+    ctx.warning(
+      'auto_promote without canaries',
+      at('auto_promote'),
+      'Auto Promote requires a Canary count greater than zero; without canary there is nothing to promote.',
+    );
+  }
+  const minHealthy = durationNanos(u.min_healthy_time);
+  const healthy = durationNanos(u.healthy_deadline);
+  const progress = durationNanos(u.progress_deadline);
+  const stagger = durationNanos(u.stagger);
+  if (healthy !== undefined && healthy <= 0) {
+    ctx.error(
+      `Healthy deadline must be greater than zero: ${formatDuration(healthy)}`,
+      at('healthy_deadline'),
+    );
+  }
+  if (minHealthy !== undefined && healthy !== undefined && healthy > 0 && minHealthy >= healthy) {
+    ctx.error(
+      `Minimum healthy time must be less than healthy deadline: ${formatDuration(minHealthy)} > ${formatDuration(healthy)}`,
+      at(wrote('min_healthy_time') ? 'min_healthy_time' : 'healthy_deadline'),
+    );
+  }
+  if (progress !== undefined && progress !== 0 && healthy !== undefined && healthy >= progress) {
+    ctx.error(
+      `Healthy deadline must be less than progress deadline: ${formatDuration(healthy)} > ${formatDuration(progress)}`,
+      at(wrote('progress_deadline') ? 'progress_deadline' : 'healthy_deadline'),
+    );
+  }
+  if (stagger !== undefined && stagger <= 0) {
+    ctx.error(`Stagger must be greater than zero: ${formatDuration(stagger)}`, at('stagger'));
+  }
+  const count = g.count ?? 1;
+  if (maxParallel > count && !ctx.job.multiregion) {
+    ctx.warning(
+      'Update max parallel count is greater than task group count',
+      at('max_parallel'),
+      `max_parallel is ${maxParallel} and group ${quote(g.name)} has count ${count}: a destructive change would replace all allocations at once.`,
+    );
+  }
+}
+
+function checkGroupMigrate(ctx: RuleContext, g: Group, i: number): void {
+  const m = g.migrate;
+  if (!m) return;
+  const gptr = pointer('group', i, 'migrate');
+  if (ctx.type !== 'service') {
+    if (ctx.written(gptr) || !ctx.job.migrate) {
+      ctx.blockError(`Job type ${quote(ctx.type)} does not allow migrate block`, gptr);
+    }
+    return;
+  }
+  const minHealthy = durationNanos(m.min_healthy_time);
+  const healthy = durationNanos(m.healthy_deadline);
+  if (minHealthy !== undefined && healthy !== undefined && minHealthy > healthy) {
+    ctx.error(
+      'MinHealthyTime must be less than HealthyDeadline',
+      mergedPtr(ctx, i, 'migrate', 'min_healthy_time'),
+      `min_healthy_time is ${formatDuration(minHealthy)} and healthy_deadline ${formatDuration(healthy)}.`,
+    );
+  }
+  checkDurations(ctx, m, gptr, MIGRATE_DURATIONS);
+}
+
+/** nomad/structs RestartPolicy.Validate (the group's, and each task's merged policy). */
+function checkRestart(ctx: RuleContext, r: Restart, ptr: string): void {
+  const mode = r.mode ?? 'fail';
+  const attempts = r.attempts ?? 0;
+  const interval = durationNanos(r.interval) ?? 0;
+  const delay = durationNanos(r.delay) ?? 0;
+  if (attempts === 0 && mode !== 'fail') {
+    ctx.error(
+      `Restart policy ${quote(mode)} with ${attempts} attempts is ambiguous`,
+      ctx.where(`${ptr}/attempts`, `${ptr}/mode`, ptr),
+    );
+  }
+  if (interval < 5 * SECOND) {
+    ctx.error(
+      `Interval can not be less than 5s (got ${formatDuration(interval)})`,
+      ctx.where(`${ptr}/interval`, ptr),
+    );
+  }
+  if (attempts * delay > interval) {
+    ctx.error(
+      `Nomad can't restart the TaskGroup ${attempts} times in an interval of ${formatDuration(interval)} with a delay of ${formatDuration(delay)}`,
+      ctx.where(`${ptr}/attempts`, `${ptr}/delay`, `${ptr}/interval`, ptr),
+    );
+  }
+}
+
+const RESCHEDULE_MIN_DELAY = 5 * SECOND;
+const RESCHEDULE_MIN_INTERVAL = 15 * SECOND;
+
+/** nomad/structs ReschedulePolicy.Validate */
+function checkReschedule(ctx: RuleContext, r: Reschedule, i: number): void {
+  const attempts = r.attempts ?? 0;
+  const unlimited = r.unlimited === true;
+  if (attempts <= 0 && !unlimited) return; // disabled
+  const at = (key: string) => mergedPtr(ctx, i, 'reschedule', key);
+  const interval = durationNanos(r.interval) ?? 0;
+  const delay = durationNanos(r.delay) ?? 0;
+  const maxDelay = durationNanos(r.max_delay) ?? 0;
+  const fn = r.delay_function ?? '';
+  if (attempts > 0) {
+    if (interval <= 0)
+      ctx.error('Interval must be a non zero value if Attempts > 0', at('interval'));
+    if (unlimited) {
+      ctx.error(
+        `Reschedule Policy with Attempts = ${attempts}, Interval = ${formatDuration(interval)}, and Unlimited = true is ambiguous`,
+        at('unlimited'),
+        'If Attempts >0, Unlimited cannot also be set to true',
+      );
+    }
+  }
+  let delaysOk = true;
+  if (delay < RESCHEDULE_MIN_DELAY) {
+    ctx.error(`Delay cannot be less than 5s (got ${formatDuration(delay)})`, at('delay'));
+    delaysOk = false;
+  }
+  if (!['constant', 'exponential', 'fibonacci'].includes(fn)) {
+    ctx.error(
+      `Invalid delay function ${quote(fn)}, must be one of "constant", "exponential", "fibonacci"`,
+      at('delay_function'),
+    );
+    delaysOk = false;
+  }
+  if (fn !== 'constant') {
+    if (maxDelay < RESCHEDULE_MIN_DELAY) {
+      ctx.error(
+        `Max Delay cannot be less than 5s (got ${formatDuration(maxDelay)})`,
+        at('max_delay'),
+      );
+      delaysOk = false;
+    } else if (maxDelay < delay) {
+      ctx.error(
+        `Max Delay cannot be less than Delay ${formatDuration(delay)} (got ${formatDuration(maxDelay)})`,
+        at('max_delay'),
+      );
+      delaysOk = false;
+    }
+  }
+  if (unlimited) return;
+  if (interval < RESCHEDULE_MIN_INTERVAL) {
+    ctx.error(`Interval cannot be less than 15s (got ${formatDuration(interval)})`, at('interval'));
+  }
+  if (!delaysOk) return;
+  const viable = viableAttempts(attempts, interval, delay, maxDelay, fn);
+  if (!viable.ok) {
+    ctx.error(
+      `Nomad can only make ${viable.possible} attempts in ${formatDuration(interval)} with initial delay ${formatDuration(delay)}${fn === 'constant' ? '' : ` and delay ceiling ${formatDuration(maxDelay)}`}`,
+      at('attempts'),
+      `Set the interval to at least ${formatDuration(Math.round(viable.recommended / SECOND) * SECOND)} to accommodate ${attempts} attempts.`,
+    );
+  }
+}
+
+/** nomad/structs ReschedulePolicy.viableAttempts: do the attempts fit in the interval? */
+function viableAttempts(
+  attempts: number,
+  interval: number,
+  delay: number,
+  maxDelay: number,
+  fn: string,
+): { ok: boolean; possible: number; recommended: number } {
+  let possible = 0;
+  let recommended = 0;
+  let ok = true;
+  if (fn === 'constant') {
+    recommended = attempts * delay;
+    if (interval < recommended) {
+      possible = Math.floor(interval / delay);
+      ok = false;
+    }
+  } else if (fn === 'exponential') {
+    for (let k = 0; k < attempts; k++) {
+      let next = 2 ** k * delay;
+      if (next > maxDelay) {
+        next = maxDelay;
+        recommended += next;
+      } else {
+        recommended = next;
+      }
+      if (recommended < interval) possible++;
+    }
+    ok = possible >= attempts;
+  } else {
+    const slots = [delay, delay];
+    let ceiling = false;
+    for (let k = 2; k < attempts; k++) {
+      let next: number;
+      if (ceiling) next = slots[k - 1]! + maxDelay;
+      else {
+        next = slots[k - 1]! + slots[k - 2]!;
+        if (next > maxDelay) {
+          next = maxDelay;
+          ceiling = true;
+        }
+      }
+      slots.push(next);
+    }
+    recommended = slots[slots.length - 1]!;
+    if (interval < recommended) {
+      ok = false;
+      possible = slots.findIndex((s) => s > interval);
+      if (possible < 0) possible = slots.length;
+    }
+  }
+  return { ok, possible: Math.max(0, possible), recommended };
+}
+
+/** nomad/structs TaskGroup.validateScalingPolicy and ScalingPolicy.Validate */
+function checkScaling(ctx: RuleContext, g: Group, gp: string): void {
+  const s = g.scaling;
+  if (!s) return;
+  const sp = `${gp}/scaling`;
+  const count = g.count ?? 1;
+  const max = s.max;
+  const min = s.min ?? count;
+  if (max < min) {
+    ctx.error(
+      'Scaling policy invalid: maximum count must not be less than minimum count',
+      ctx.where(`${sp}/max`, sp),
+    );
+  }
+  if (max < count) {
+    ctx.error(
+      'Scaling policy invalid: task group count must not be greater than maximum count in scaling policy',
+      ctx.where(`${gp}/count`, `${sp}/max`, sp),
+    );
+  }
+  if (count < min && !(ctx.job.multiregion && count === 0)) {
+    ctx.error(
+      'Scaling policy invalid: task group count must not be less than minimum count in scaling policy',
+      ctx.where(`${gp}/count`, `${sp}/min`, sp),
+    );
+  }
+}
+
+function checkVolumes(ctx: RuleContext, g: Group, gp: string): void {
+  const names = new Map<string, number>();
+  (g.volume ?? []).forEach((v, k) => {
+    const vp = `${gp}${pointer('volume', k)}`;
+    if (names.has(v.name)) {
+      ctx.blockError(
+        `Duplicate volume ${quote(v.name)}`,
+        vp,
+        `A volume named ${quote(v.name)} is already defined on line ${ctx.line(`${gp}${pointer('volume', names.get(v.name)!)}`)}.`,
+      );
+    } else names.set(v.name, k);
+    if (!v.source)
+      ctx.blockError(
+        `Volume ${v.name} has an empty source`,
+        vp,
+        'Add source = "…", the host volume or CSI volume to use.',
+      );
+    if (v.type === 'csi')
+      notRun(
+        ctx,
+        vp,
+        'volume',
+        'CSI volumes are accepted and validated as Nomad does, but drover does not attach them when it applies the job.',
+      );
+  });
+  (g.task ?? []).forEach((t, j) => {
+    (t.volume_mount ?? []).forEach((m, k) => {
+      const mp = `${gp}${pointer('task', j, 'volume_mount', k)}`;
+      if (!m.volume) {
+        ctx.blockError(`Task ${t.name} has a volume mount (${k}) referencing an empty volume`, mp);
+      } else if (!names.has(m.volume)) {
+        ctx.error(
+          `Task ${t.name} has a volume mount (${k}) referencing undefined volume ${m.volume}`,
+          ctx.where(`${mp}/volume`, mp),
+          names.size > 0
+            ? `Volumes of this group: ${[...names.keys()].map(quote).join(', ')}.`
+            : 'Declare it in the group: volume "name" { type = "host", source = "…" }.',
+        );
+      }
+    });
+  });
+}
+
+interface PortSet {
+  labels: Map<string, string>; // label -> pointer of its port block
+}
+
+function networkPorts(networks: Network[] | undefined, base: string, into: PortSet): void {
+  (networks ?? []).forEach((n, k) => {
+    for (const kind of ['port', 'reserved_ports'] as const) {
+      (n[kind] ?? []).forEach((p, m) => {
+        if (!into.labels.has(p.label))
+          into.labels.set(p.label, `${base}${pointer('network', k, kind, m)}`);
+      });
+    }
+  });
+}
+
+function groupPorts(g: Group): PortSet {
+  const set: PortSet = { labels: new Map() };
+  networkPorts(g.network, '', set);
+  return set;
+}
+
+/** nomad/structs TaskGroup.validateNetworks: port labels and static ports are unique. */
+function checkNetworks(ctx: RuleContext, g: Group, gp: string): void {
+  const labels = new Map<string, string>();
+  const statics = new Map<number, string>();
+  const visit = (networks: Network[] | undefined, base: string) => {
+    (networks ?? []).forEach((n, k) => {
+      for (const kind of ['port', 'reserved_ports'] as const) {
+        (n[kind] ?? []).forEach((p, m) => {
+          const pp = `${base}${pointer('network', k, kind, m)}`;
+          const other = labels.get(p.label);
+          if (other !== undefined) {
+            ctx.blockError(
+              `Port label ${p.label} already in use`,
+              pp,
+              `Port ${quote(p.label)} is already defined on line ${ctx.line(other)}.`,
+            );
+          } else labels.set(p.label, pp);
+          if (p.static) {
+            const prev = statics.get(p.static);
+            if (prev !== undefined) {
+              ctx.error(
+                `Static port ${p.static} already reserved`,
+                ctx.where(`${pp}/static`, pp),
+                `Port ${p.static} is already reserved on line ${ctx.line(prev)}.`,
+              );
+            } else statics.set(p.static, pp);
+          }
+        });
+      }
+    });
+  };
+  visit(g.network, gp);
+  (g.task ?? []).forEach((t, j) =>
+    visit(t.resources?.network, `${gp}${pointer('task', j, 'resources')}`),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Services and checks
+
+interface ServiceScope {
+  ports: PortSet;
+  taskNames: Set<string>;
+  group: Group;
+  /** Set for services of a task; group services have none. */
+  task?: Task;
+}
+
+// nomad/structs: Consul service names are DNS labels; ${…} parts are checked as placeholders.
+const SERVICE_NAME = /^(?:[a-z0-9]|[a-z0-9][a-z0-9-]{0,61}[a-z0-9])$/i;
+
+function checkService(ctx: RuleContext, s: Service, sp: string, scope: ServiceScope): void {
+  const name = s.name ?? '';
+  const stripped = name.replace(/\$\{[^}]*\}/g, 'ENV-VAR');
+  if (name && !SERVICE_NAME.test(stripped)) {
+    ctx.error(
+      'Service name must be valid per RFC 1123 and can contain only alphanumeric characters or dashes',
+      ctx.where(`${sp}/name`, sp),
+      `${quote(name)} is not a valid service name (at most 63 letters, digits and dashes, not starting or ending with a dash).`,
+    );
+  }
+  const inTask = scope.task !== undefined;
+  if (s.port !== undefined && s.port !== '') {
+    const numericOk = !inTask || s.address_mode === 'driver';
+    checkPortRef(ctx, s.port, `${sp}/port`, scope.ports, scope.task, numericOk);
+  }
+  if (!inTask && s.task && !scope.taskNames.has(s.task)) {
+    ctx.error(
+      `Service ${quote(name)} refers to non-existent task ${s.task}`,
+      ctx.where(`${sp}/task`, sp),
+    );
+  }
+  const names = new Set<string>();
+  (s.check ?? []).forEach((c, k) => {
+    const cp = `${sp}${pointer('check', k)}`;
+    if (c.name !== undefined) {
+      if (names.has(c.name)) ctx.blockError(`check ${quote(c.name)} is duplicate`, cp);
+      names.add(c.name);
+    }
+    checkCheck(ctx, c, cp, s, scope);
+  });
+  if (s.connect)
+    notRun(
+      ctx,
+      `${sp}/connect`,
+      'connect',
+      'Consul Connect is accepted and validated as Nomad does, but drover does not start sidecars or gateways.',
+    );
+  if (s.identity) notRun(ctx, `${sp}/identity`, 'identity');
+}
+
+function checkPortRef(
+  ctx: RuleContext,
+  port: string,
+  ptr: string,
+  ports: PortSet,
+  task: Task | undefined,
+  numericOk: boolean,
+): void {
+  if (hasInterpolation(port)) return;
+  if (/^\d+$/.test(port)) {
+    if (!numericOk) {
+      ctx.error(
+        `Port ${port} is a number, not a port label`,
+        ptr,
+        'A numeric port is only valid with address_mode = "driver"; otherwise name a port of the group network.',
+      );
+    }
+    return;
+  }
+  if (ports.labels.has(port)) return;
+  if (task && taskPorts(task).has(port)) return;
+  const known = [...ports.labels.keys(), ...(task ? taskPorts(task) : [])];
+  ctx.error(
+    `Unknown port ${quote(port)}`,
+    ptr,
+    known.length > 0
+      ? `No port labelled ${quote(port)} is defined in the group network; defined ports: ${known.map(quote).join(', ')}.`
+      : `No port labelled ${quote(port)} is defined: add network { port ${quote(port)} {} } to the group.`,
+  );
+}
+
+function taskPorts(t: Task): Set<string> {
+  const set: PortSet = { labels: new Map() };
+  networkPorts(t.resources?.network, '', set);
+  return new Set(set.labels.keys());
+}
+
+const MIN_CHECK_INTERVAL = SECOND;
+const MIN_CHECK_TIMEOUT = SECOND;
+
+/** nomad/structs ServiceCheck.validate and the port rules of validateServices. */
+function checkCheck(ctx: RuleContext, c: Check, cp: string, s: Service, scope: ServiceScope): void {
+  const label = c.name ? quote(c.name) : `of service ${quote(s.name ?? '')}`;
+  const type = c.type;
+  if (type === 'http' && !c.path) {
+    ctx.blockError('http type must have http path', cp, `Check ${label} needs path = "/…".`);
+  }
+  if (type === 'script' && !c.command) {
+    ctx.blockError(
+      'script type must have a valid script path',
+      cp,
+      `Check ${label} needs command = "…".`,
+    );
+  }
+  const interval = durationNanos(c.interval);
+  if (interval === undefined || interval === 0) {
+    ctx.blockError(
+      `missing required value interval. Interval cannot be less than ${formatDuration(MIN_CHECK_INTERVAL)}`,
+      cp,
+    );
+  } else if (interval < MIN_CHECK_INTERVAL) {
+    ctx.error(
+      `interval (${formatDuration(interval)}) cannot be lower than ${formatDuration(MIN_CHECK_INTERVAL)}`,
+      ctx.where(`${cp}/interval`, cp),
+    );
+  }
+  const timeout = durationNanos(c.timeout);
+  if (timeout === undefined || timeout === 0) {
+    ctx.blockError(
+      `missing required value timeout. Timeout cannot be less than ${formatDuration(MIN_CHECK_TIMEOUT)}`,
+      cp,
+    );
+  } else if (timeout < MIN_CHECK_TIMEOUT) {
+    ctx.error(
+      `timeout (${formatDuration(timeout)}) is lower than required minimum timeout ${formatDuration(MIN_CHECK_TIMEOUT)}`,
+      ctx.where(`${cp}/timeout`, cp),
+    );
+  }
+  checkDurations(ctx, c, cp, CHECK_DURATIONS);
+  checkDurations(ctx, c.check_restart, `${cp}/check_restart`, ['grace']);
+
+  const inTask = scope.task !== undefined;
+  if (c.task !== undefined) {
+    if (inTask) {
+      ctx.error(
+        `Check ${label} is invalid: only task group service checks can be assigned tasks`,
+        ctx.where(`${cp}/task`, cp),
+      );
+    } else {
+      if (type !== 'script' && type !== 'grpc') {
+        ctx.error(
+          `Check ${label} invalid: only script and gRPC checks should have tasks`,
+          ctx.where(`${cp}/task`, cp),
+        );
+      }
+      if (!scope.taskNames.has(c.task)) {
+        ctx.error(
+          `Check ${label} invalid: refers to non-existent task ${c.task}`,
+          ctx.where(`${cp}/task`, cp),
+        );
+      }
+    }
+  }
+  if (!inTask && type === 'script' && !c.task && !s.task) {
+    ctx.blockError(
+      `Service [${scope.group.name}]->${s.name ?? ''} or Check ${c.name ?? ''} must specify task parameter`,
+      cp,
+      'A script check of a group service runs inside a task: set task = "…" on the check or the service.',
+    );
+  }
+
+  // Only network checks need a port; they inherit the service's.
+  if (type === 'script') return;
+  if (c.port !== undefined && c.port !== '') {
+    checkPortRef(
+      ctx,
+      c.port,
+      `${cp}/port`,
+      scope.ports,
+      scope.task,
+      !inTask || c.address_mode === 'driver',
+    );
+  } else if (inTask && (s.port === undefined || s.port === '')) {
+    ctx.blockError(
+      `check ${label} is missing a port`,
+      cp,
+      'Set port on the check or on its service.',
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Task
+
+function checkTask(ctx: RuleContext, g: Group, t: Task, i: number, j: number): void {
+  const tp = pointer('group', i, 'task', j);
+  if (!t.driver) {
+    ctx.blockError(
+      'Missing task driver',
+      tp,
+      `Task ${quote(t.name)} needs a driver, such as driver = "docker" or driver = "exec".`,
+    );
+  }
+  if (/[/\\]/.test(t.name)) ctx.blockError('Task name cannot include slashes', tp);
+  checkPlacement(ctx, t, tp, 'task');
+  checkResources(ctx, t, tp);
+  checkLogs(ctx, g, t, tp, pointer('group', i));
+  checkDurations(ctx, t, tp, TASK_DURATIONS);
+  // The task policy is the group's with the task's settings over it: check it when it differs.
+  if (t.restart && !sameSettings(t.restart, g.restart)) {
+    checkRestart(ctx, t.restart, `${tp}/restart`);
+    checkDurations(ctx, t.restart, `${tp}/restart`, RESTART_DURATIONS);
+  }
+
+  const ports = groupPorts(g);
+  const taskNames = new Set((g.task ?? []).map((x) => x.name));
+  (t.service ?? []).forEach((s, k) =>
+    checkService(ctx, s, `${tp}${pointer('service', k)}`, { ports, taskNames, group: g, task: t }),
+  );
+  checkDriverPorts(ctx, t, tp, ports);
+  checkTemplates(ctx, t, tp);
+  (t.artifact ?? []).forEach((a, k) => {
+    const ap = `${tp}${pointer('artifact', k)}`;
+    if (!a.source)
+      ctx.blockError(
+        'source must be specified',
+        ap,
+        'An artifact needs source = "…", the address to download.',
+      );
+    notRun(
+      ctx,
+      ap,
+      'artifact',
+      'Artifacts are accepted and validated as Nomad does, but drover does not download them yet.',
+    );
+  });
+  if (t.csi_plugin) {
+    if (!t.csi_plugin.id)
+      ctx.blockError('CSIPluginConfig must have a non-empty PluginID', `${tp}/csi_plugin`);
+    notRun(ctx, `${tp}/csi_plugin`, 'csi_plugin');
+    checkDurations(ctx, t.csi_plugin, `${tp}/csi_plugin`, ['health_timeout']);
+  }
+  if (t.vault) {
+    const inherited =
+      !ctx.written(`${tp}/vault`) && (g.vault !== undefined || ctx.job.vault !== undefined);
+    if (!inherited) notRun(ctx, `${tp}/vault`, 'vault');
+  }
+  if (t.consul) notRun(ctx, `${tp}/consul`, 'consul');
+  (t.resources?.device ?? []).forEach((d, k) => {
+    const dp = `${tp}${pointer('resources', 'device', k)}`;
+    (d.constraint ?? []).forEach((c, m) =>
+      checkConstraint(ctx, c, `${dp}${pointer('constraint', m)}`),
+    );
+    (d.affinity ?? []).forEach((a, m) => checkAffinity(ctx, a, `${dp}${pointer('affinity', m)}`));
+    notRun(ctx, dp, 'device');
+  });
+  (t.scaling ?? []).forEach((_, k) => notRun(ctx, `${tp}${pointer('scaling', k)}`, 'scaling'));
+  (t.identity ?? []).forEach((id, k) => {
+    checkDurations(ctx, id, `${tp}${pointer('identity', k)}`, ['ttl']);
+    notRun(ctx, `${tp}${pointer('identity', k)}`, 'identity');
+  });
+  (t.secret ?? []).forEach((_, k) => notRun(ctx, `${tp}${pointer('secret', k)}`, 'secret'));
+  if (t.schedule) notRun(ctx, `${tp}/schedule`, 'schedule');
+}
+
+function sameSettings(a: object, b: object | undefined): boolean {
+  if (!b) return false;
+  const ra = a as Record<string, unknown>;
+  const rb = b as Record<string, unknown>;
+  const keys = new Set([...Object.keys(ra), ...Object.keys(rb)]);
+  return [...keys].every((k) => ra[k] === rb[k]);
+}
+
+/** nomad/structs Resources.Validate and MeetsMinResources */
+function checkResources(ctx: RuleContext, t: Task, tp: string): void {
+  const r = t.resources;
+  if (!r) return;
+  const rp = `${tp}/resources`;
+  const cpu = r.cpu ?? 0;
+  const cores = r.cores ?? 0;
+  const memory = r.memory ?? 0;
+  if (cores > 0 && cpu > 0) {
+    ctx.error(
+      "Task can only ask for 'cpu' or 'cores' resource, not both.",
+      ctx.where(`${rp}/cores`, rp),
+    );
+  }
+  if (cores === 0 && cpu < 1) {
+    ctx.error(`minimum CPU value is 1; got ${cpu}`, ctx.where(`${rp}/cpu`, rp), 'cpu is in MHz.');
+  }
+  if (memory < 10) {
+    ctx.error(
+      `minimum MemoryMB value is 10; got ${memory}`,
+      ctx.where(`${rp}/memory`, rp),
+      'memory is in MB.',
+    );
+  }
+  if (r.memory_max !== undefined && r.memory_max !== 0 && r.memory_max < memory) {
+    ctx.error(
+      `MemoryMaxMB value (${r.memory_max}) should be larger than MemoryMB value (${memory})`,
+      ctx.where(`${rp}/memory_max`, rp),
+    );
+  }
+  if (r.disk !== undefined && r.disk > 0) {
+    ctx.warning(
+      'disk in task resources is ignored',
+      `${rp}/disk`,
+      'drover sizes scratch space per group, with ephemeral_disk { size = … }; this value has no effect.',
+    );
+  }
+}
+
+/** nomad/structs LogConfig.Validate and the log-versus-disk check of Task.Validate. */
+function checkLogs(ctx: RuleContext, g: Group, t: Task, tp: string, gp: string): void {
+  const l = t.logs;
+  if (!l || l.disabled) return;
+  const files = l.max_files ?? 10;
+  const size = l.max_file_size ?? 10;
+  const disk = g.ephemeral_disk?.size ?? 300;
+  if (files * size >= disk) {
+    ctx.error(
+      `log storage (${files * size} MB) must be less than requested disk capacity (${disk} MB)`,
+      ctx.where(`${tp}/logs`, `${gp}/ephemeral_disk/size`, tp),
+      'Logs take max_files × max_file_size MB of the group ephemeral_disk.',
+    );
+  }
+}
+
+/** Docker and Podman publish `config { ports = [...] }`, which name ports of the group network. */
+function checkDriverPorts(ctx: RuleContext, t: Task, tp: string, ports: PortSet): void {
+  if (t.driver !== 'docker' && t.driver !== 'podman') return;
+  const list: unknown = t.config?.ports;
+  if (!Array.isArray(list)) return;
+  (list as unknown[]).forEach((p, k) => {
+    if (typeof p !== 'string') return;
+    checkPortRef(ctx, p, `${tp}${pointer('config', 'ports', k)}`, ports, t, false);
+  });
+}
+
+/** nomad/structs Template.Validate, and unique destinations per task. */
+function checkTemplates(ctx: RuleContext, t: Task, tp: string): void {
+  const dests = new Map<string, string>();
+  (t.template ?? []).forEach((tmpl: Template, k) => {
+    const mp = `${tp}${pointer('template', k)}`;
+    if (!tmpl.source && !tmpl.data) {
+      ctx.blockError(
+        'Must specify a source path or have an embedded template',
+        mp,
+        'Set source = "…" or data = "…".',
+      );
+    }
+    if (!tmpl.destination) {
+      ctx.blockError(
+        'Must specify a destination for the template',
+        mp,
+        'Set destination = "local/…".',
+      );
+    } else {
+      const prev = dests.get(tmpl.destination);
+      if (prev !== undefined) {
+        ctx.error(
+          `Template has same destination as another template`,
+          ctx.where(`${mp}/destination`, mp),
+          `${quote(tmpl.destination)} is also written by the template on line ${ctx.line(prev)}.`,
+        );
+      } else dests.set(tmpl.destination, mp);
+    }
+    if (tmpl.change_mode === 'signal') {
+      if (!tmpl.change_signal)
+        ctx.blockError('Must specify signal value when change mode is signal', mp);
+      if (tmpl.env)
+        ctx.error('cannot use signals with env var templates', ctx.where(`${mp}/change_mode`, mp));
+    }
+    if (tmpl.change_mode === 'script' && !tmpl.change_script?.command) {
+      ctx.blockError(
+        'must specify change script configuration value when change mode is script',
+        mp,
+      );
+    }
+    if (tmpl.perms !== undefined && !/^[0-7]{1,4}$/.test(tmpl.perms)) {
+      ctx.error(`Failed to parse ${quote(tmpl.perms)} as octal`, ctx.where(`${mp}/perms`, mp));
+    }
+    const wait = tmpl.wait;
+    const min = durationNanos(wait?.min);
+    const max = durationNanos(wait?.max);
+    if (min !== undefined && max !== undefined && min > max) {
+      ctx.error(
+        'wait min must be less than or equal to max',
+        ctx.where(`${mp}/wait/min`, `${mp}/wait`, mp),
+      );
+    }
+    checkDurations(ctx, tmpl, mp, TEMPLATE_DURATIONS);
+    checkDurations(ctx, tmpl.wait, `${mp}/wait`, ['min', 'max']);
+    checkDurations(ctx, tmpl.change_script, `${mp}/change_script`, ['timeout']);
+    notRun(
+      ctx,
+      mp,
+      'template',
+      'Templates are accepted and validated as Nomad does, but drover does not render them yet: the file will not be written.',
+    );
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Durations
+
+const UPDATE_DURATIONS = ['stagger', 'min_healthy_time', 'healthy_deadline', 'progress_deadline'];
+const MIGRATE_DURATIONS = ['min_healthy_time', 'healthy_deadline'];
+const RESCHEDULE_DURATIONS = ['interval', 'delay', 'max_delay'];
+const RESTART_DURATIONS = ['interval', 'delay'];
+const DISCONNECT_DURATIONS = ['lost_after', 'stop_on_client_after'];
+const GROUP_DURATIONS = [
+  'shutdown_delay',
+  'max_run_duration',
+  'stop_after_client_disconnect',
+  'max_client_disconnect',
+];
+const TASK_DURATIONS = ['kill_timeout', 'shutdown_delay'];
+const CHECK_DURATIONS = ['interval', 'timeout'];
+const TEMPLATE_DURATIONS = ['splay', 'vault_grace'];
+
+/**
+ * Every duration must parse as a Go duration, and none may be negative: Nomad rejects negative
+ * values for each of them ("KillTimeout must be a positive value", …).
+ */
+function checkDurations(
+  ctx: RuleContext,
+  obj: object | undefined,
+  base: string,
+  keys: readonly string[],
+): void {
+  if (!obj) return;
+  const rec = obj as Record<string, unknown>;
+  for (const key of keys) {
+    const v = rec[key] as Duration | null;
+    if (v === undefined || v === null) continue;
+    const ptr = `${base}/${key}`;
+    if (typeof v === 'string') {
+      const r = parseDuration(v);
+      if (!r.ok) {
+        ctx.error(
+          'Invalid duration',
+          ptr,
+          `${r.error}. Durations look like "30s", "1m30s" or "2h".`,
+        );
+        continue;
+      }
+      if (r.nanos < 0)
+        ctx.error(`${key} must not be negative`, ptr, `Got ${formatDuration(r.nanos)}.`);
+    } else if (typeof v === 'number' && v < 0) {
+      ctx.error(`${key} must not be negative`, ptr, `Got ${formatDuration(v)}.`);
+    }
+  }
+}

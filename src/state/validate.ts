@@ -1,0 +1,79 @@
+/**
+ * Turns the text of a state file into a snapshot, or explains why it cannot: bad JSON and
+ * schema violations are `corrupt`, a format this drover does not know is `version`.
+ */
+import { readFileSync } from 'node:fs';
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import { schemaPath } from '../paths.js';
+import { StateError } from './errors.js';
+import { STATE_FORMAT_VERSION } from './snapshot.js';
+import type { StateSnapshot } from './types.js';
+
+// ajv-formats is CommonJS; under NodeNext its default import is the module object in types.
+const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
+
+let compiled: ValidateFunction<StateSnapshot> | undefined;
+
+function validator(): ValidateFunction<StateSnapshot> {
+  if (!compiled) {
+    const schema = JSON.parse(readFileSync(schemaPath('state'), 'utf8')) as object;
+    const ajv = new Ajv2020({ strict: true, allErrors: true });
+    addFormats(ajv);
+    compiled = ajv.compile<StateSnapshot>(schema);
+  }
+  return compiled;
+}
+
+/** Schema errors as short lines (`/jobs/web/stopped: must be boolean`), at most `max`. */
+export function schemaProblems(value: unknown, max = 3): string[] | undefined {
+  const validate = validator();
+  if (validate(value)) return undefined;
+  const errors: ErrorObject[] = validate.errors ?? [];
+  const lines = errors.slice(0, max).map((e) => `${e.instancePath || '/'}: ${describe(e)}`);
+  if (errors.length > max) lines.push(`… and ${errors.length - max} more`);
+  return lines;
+}
+
+function describe(e: ErrorObject): string {
+  if (e.keyword === 'additionalProperties') {
+    const extra = (e.params as { additionalProperty?: string }).additionalProperty;
+    return `unknown property "${extra ?? '?'}"`;
+  }
+  return e.message ?? e.keyword;
+}
+
+/**
+ * Parses and checks a state document; `where` names it in messages (a path). Throws StateError
+ * with code `corrupt` or `version`.
+ */
+export function parseState(text: string, where: string): StateSnapshot {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    throw new StateError('corrupt', `${where} is not valid JSON (${(e as Error).message})`);
+  }
+  checkFormatVersion(data, where);
+  const problems = schemaProblems(data);
+  if (problems) {
+    throw new StateError(
+      'corrupt',
+      `${where} does not match the state schema:\n  ${problems.join('\n  ')}`,
+    );
+  }
+  return data as StateSnapshot;
+}
+
+// Checked before the schema so a newer file says "upgrade drover", not "unknown property".
+function checkFormatVersion(data: unknown, where: string): void {
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) return;
+  const v = (data as { format_version?: unknown }).format_version;
+  if (typeof v === 'number' && v !== STATE_FORMAT_VERSION) {
+    throw new StateError(
+      'version',
+      `${where} has format_version ${v}, but this drover reads only format_version ` +
+        `${STATE_FORMAT_VERSION}; use the drover that wrote it (or a newer one)`,
+    );
+  }
+}
