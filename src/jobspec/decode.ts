@@ -334,7 +334,6 @@ class Decoder {
       );
     return false;
   }
-
 }
 
 function isMapBody(schema: BlockSchema): boolean {

@@ -89,6 +89,8 @@ const invalid: { name: string; source: string; line: number; orLine?: number }[]
   { name: 'two attributes on one line', source: 'a = 1 b = 2\n', line: 1 },
   { name: 'stray closing brace', source: '}\n', line: 1 },
   { name: 'invalid character', source: 'a = 1 @\n', line: 1 },
+  // A byte-order mark is allowed only as the very first character of a file.
+  { name: 'byte-order mark inside the file', source: 'a = 1\n\ufeff\nb = 2\n', line: 2 },
   { name: 'curly quotes', source: 'a = \u201csmart\u201d\n', line: 1 },
   { name: 'unknown escape', source: 'a = "\\q"\n', line: 1 },
   { name: 'short unicode escape', source: 'a = "\\u12"\n', line: 1 },

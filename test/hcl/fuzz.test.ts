@@ -30,69 +30,14 @@ const seeds = readdirSync(corpusDir)
 // Mutations
 
 /** Fragments that matter to the lexer and parser: delimiters, template starts, heredocs. */
-const FRAGMENTS = [
-  '{',
-  '}',
-  '[',
-  ']',
-  '(',
-  ')',
-  '"',
-  '\\',
-  '${',
-  '%{',
-  '~}',
-  '${~',
-  '%{ if x }',
-  '%{ endif }',
-  '%{ for v in xs }',
-  '%{ endfor }',
-  '%{ else }',
-  '$${',
-  '%%{',
-  '<<EOT\n',
-  '<<-EOT\n',
-  'EOT\n',
-  '\n',
-  '\r\n',
-  '\r',
-  '\t',
-  '#',
-  '//',
-  '/*',
-  '*/',
-  '=',
-  ':',
-  ',',
-  '.',
-  '...',
-  '.*',
-  '[*]',
-  '?',
-  '=>',
-  '!',
-  '-',
-  '&&',
-  '||',
-  '==',
-  'for',
-  'in',
-  'if',
-  'null',
-  '0',
-  '1.5e3',
-  '-1',
-  'a.b',
-  '\u00e9',
-  '\u{1F680}',
-  '\u200b',
-  '\ufeff',
-  '\u0000',
-  'x = 1\n',
-  'block "l" {\n',
-  'f(',
-  '...)',
-] as const;
+// prettier-ignore
+const FRAGMENTS: readonly string[] = [
+  ...'{ } [ ] ( ) " \\ ${ %{ ~} ${~ $${ %%{ # // /* */ = : , . ... .* [*] ? => ! - && || =='.split(' '),
+  ...'for in if null 0 1.5e3 -1 a.b f( ...)'.split(' '),
+  '%{ if x }', '%{ else }', '%{ endif }', '%{ for v in xs }', '%{ endfor }',
+  '<<EOT\n', '<<-EOT\n', 'EOT\n', '\n', '\r\n', '\r', '\t', 'x = 1\n', 'block "l" {\n',
+  '\u00e9', '\u{1F680}', '\u200b', '\ufeff', '\u0000',
+];
 
 /**
  * Random text from scripts and symbols that have been in Unicode for long: hclsyntax's
@@ -165,53 +110,50 @@ function tokenize(src: string): string[] {
   return src.match(/[\p{L}\p{N}_-]+|\s+|\$\{|%\{|<<-?\w+|./gsu) ?? [];
 }
 
+/**
+ * Applies one mutation. Positions count code points, not UTF-16 units, so no mutation splits a
+ * surrogate pair: text read from a UTF-8 file can never hold a lone surrogate.
+ */
 function applyMutation(src: string, m: Mutation): string {
-  const at = (n: number) => n % (src.length + 1);
+  const chars = [...src];
+  const at = (n: number) => n % (chars.length + 1);
+  const insertAt = (i: number, text: string) =>
+    chars.slice(0, i).join('') + text + chars.slice(i).join('');
   switch (m.op) {
     case 'delete':
-      return src.slice(0, at(m.at)) + src.slice(at(m.at) + m.length);
+      return chars.slice(0, at(m.at)).join('') + chars.slice(at(m.at) + m.length).join('');
     case 'insert':
-      return src.slice(0, at(m.at)) + m.text + src.slice(at(m.at));
-    case 'duplicate': {
-      const piece = src.slice(at(m.from), at(m.from) + m.length);
-      return src.slice(0, at(m.to)) + piece + src.slice(at(m.to));
-    }
-    case 'swapChars': {
-      const chars = [...src];
-      if (chars.length === 0) return src;
-      const a = m.a % chars.length;
-      const b = m.b % chars.length;
-      [chars[a], chars[b]] = [chars[b]!, chars[a]!];
-      return chars.join('');
-    }
+      return insertAt(at(m.at), m.text);
+    case 'duplicate':
+      return insertAt(at(m.to), chars.slice(at(m.from), at(m.from) + m.length).join(''));
+    case 'swapChars':
+      return swapped(chars, m.a, m.b).join('');
     case 'deleteToken':
     case 'duplicateToken': {
       const tokens = tokenize(src);
       if (tokens.length === 0) return src;
       const i = m.index % tokens.length;
-      tokens.splice(
-        i,
-        m.op === 'deleteToken' ? 1 : 0,
-        ...(m.op === 'deleteToken' ? [] : [tokens[i]!]),
-      );
+      if (m.op === 'deleteToken') tokens.splice(i, 1);
+      else tokens.splice(i, 0, tokens[i]!);
       return tokens.join('');
     }
-    case 'swapTokens': {
-      const tokens = tokenize(src);
-      if (tokens.length === 0) return src;
-      const a = m.a % tokens.length;
-      const b = m.b % tokens.length;
-      [tokens[a], tokens[b]] = [tokens[b]!, tokens[a]!];
-      return tokens.join('');
-    }
+    case 'swapTokens':
+      return swapped(tokenize(src), m.a, m.b).join('');
     case 'nest': {
-      const inner =
-        m.open.repeat(m.depth) + (m.balanced ? '1' + CLOSERS[m.open]!.repeat(m.depth) : '');
-      return src.slice(0, at(m.at)) + inner + src.slice(at(m.at));
+      const open = m.open.repeat(m.depth);
+      return insertAt(at(m.at), m.balanced ? open + '1' + CLOSERS[m.open]!.repeat(m.depth) : open);
     }
     case 'truncate':
-      return src.slice(0, at(m.at));
+      return chars.slice(0, at(m.at)).join('');
   }
+}
+
+function swapped(items: string[], a: number, b: number): string[] {
+  if (items.length === 0) return items;
+  const i = a % items.length;
+  const j = b % items.length;
+  [items[i], items[j]] = [items[j]!, items[i]!];
+  return items;
 }
 
 const mutatedJobspec = fc
