@@ -4,6 +4,8 @@
  * freeform) and `x-label` names the property that receives the block's label.
  */
 import { readFileSync } from 'node:fs';
+import type { ValidateFunction } from 'ajv/dist/2020.js';
+import validateJobspec from '../generated/jobspec.validate.js';
 import { schemaPath } from '../paths.js';
 
 export type JsonSchema = { [key: string]: unknown };
@@ -51,7 +53,14 @@ export class BlockSchema {
 export class SchemaDocument {
   private readonly bodies = new WeakMap<JsonSchema, BlockSchema>();
 
-  constructor(readonly schema: JsonSchema) {}
+  /**
+   * @param precompiled the validator generated from this schema at build time
+   *   (`npm run gen:types`), when there is one; otherwise it is compiled on first use.
+   */
+  constructor(
+    readonly schema: JsonSchema,
+    readonly precompiled?: ValidateFunction,
+  ) {}
 
   /** The block schema of the document's root object (the job block's body). */
   get rootBlock(): BlockSchema {
@@ -112,6 +121,7 @@ let jobspecDoc: SchemaDocument | undefined;
 export function jobspecSchema(): SchemaDocument {
   jobspecDoc ??= new SchemaDocument(
     JSON.parse(readFileSync(schemaPath('jobspec'), 'utf8')) as JsonSchema,
+    validateJobspec as unknown as ValidateFunction,
   );
   return jobspecDoc;
 }

@@ -27,7 +27,7 @@ export function createAjv(): Ajv2020 {
 }
 
 function validatorFor(doc: SchemaDocument): ValidateFunction {
-  let v = compiled.get(doc);
+  let v = doc.precompiled ?? compiled.get(doc);
   if (!v) {
     v = createAjv().compile(doc.schema);
     compiled.set(doc, v);
