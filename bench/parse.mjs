@@ -5,7 +5,7 @@
 // as a user would pay for them — and compares wall time and peak RSS.
 //
 // Options (from bench/run.mjs): --files=N (1000), --runs=N (3; medians are reported),
-// --stage=parse|validate (parse; validate needs the hook in parse/drover-child.mjs), --seed=N,
+// --stage=validate|parse (default validate: the whole front of the pipeline), --seed=N,
 // --keep (leave the generated files).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -31,7 +31,7 @@ const MEMORY_GOAL = 0.5;
 export async function run(opts = {}, log = () => {}) {
   const files = Number(opts.files ?? 1000);
   const runs = Number(opts.runs ?? 3);
-  const stage = String(opts.stage ?? 'parse');
+  const stage = String(opts.stage ?? 'validate');
   const seed = Number(opts.seed ?? 1);
 
   ensureBuilt(log);

@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { selfReport } from '../lib/measure.mjs';
 
-const [dir, stage = 'parse'] = process.argv.slice(2);
+const [dir, stage = 'validate'] = process.argv.slice(2);
 const dist = new URL('../../dist/src/', import.meta.url);
 const files = readdirSync(dir)
   .filter((f) => f.endsWith('.hcl'))
@@ -22,17 +22,15 @@ if (stage === 'parse') {
     errors += countErrors(diagnostics);
   }
 } else if (stage === 'validate') {
-  // TODO(lead): hook for the validate pipeline. Point VALIDATE_MODULE at the built module that
-  // exports `validateJobFiles(paths)` (parse + decode + schema + rules for many files in one go)
-  // and make sure countErrors understands what it returns. Nothing else needs to change:
-  // `npm run bench -- --stage=validate` then measures parse + validate.
-  const VALIDATE_MODULE = 'jobspec/load.js';
-  const mod = await import(new URL(VALIDATE_MODULE, dist).href);
-  if (typeof mod.validateJobFiles !== 'function') {
-    console.error(`dist/src/${VALIDATE_MODULE} has no validateJobFiles export yet (see the TODO)`);
-    process.exit(2);
-  }
-  errors = countErrors(await mod.validateJobFiles(files));
+  // The whole front of drover's pipeline, as `drover validate` runs it: parse, variables,
+  // decode, schema, defaults and semantic rules.
+  const { forEachJobFile } = await import(new URL('jobspec/load.js', dist).href);
+  const diagnostics = forEachJobFile(
+    files,
+    { inputs: { vars: [], varFiles: [], env: {} } },
+    () => {},
+  );
+  errors = countErrors(diagnostics.items);
 } else {
   console.error(`unknown stage ${stage}: use parse or validate`);
   process.exit(2);

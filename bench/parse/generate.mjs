@@ -234,7 +234,7 @@ export function generateJobspec(index, rand) {
       line(3, '');
       line(3, 'logs {');
       line(4, `max_files     = ${r.int(2, 10)}`);
-      line(4, `max_file_size = ${r.int(5, 50)}`);
+      line(4, `max_file_size = ${r.int(5, 25)}`); // files × size stays under the 300 MB disk
       line(3, '}');
     }
     line(2, '}');

@@ -405,9 +405,8 @@ class Lexer {
       this.identifier();
     } else if (c >= 0x80 && ID_START.test(String.fromCodePoint(this.src.codePointAt(this.i)!))) {
       this.identifier();
-    } else if (c === BOM) {
-      this.skipChar(); // a stray byte order mark is as harmless as a space
     } else {
+      // Anything else, a byte order mark past the first byte included, is an error as in hcl.
       this.mark();
       this.skipChar();
       this.emit('Invalid');

@@ -27,3 +27,12 @@ export function typeName(v: Value): string {
       return 'object';
   }
 }
+
+/** A deep copy of plain JSON data; several times faster than structuredClone for it. */
+export function cloneValue<T>(v: T): T {
+  if (typeof v !== 'object' || v === null) return v;
+  if (Array.isArray(v)) return v.map(cloneValue) as T;
+  const out: Record<string, unknown> = {};
+  for (const k in v) out[k] = cloneValue((v as Record<string, unknown>)[k]);
+  return out as T;
+}

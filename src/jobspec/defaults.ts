@@ -6,6 +6,7 @@
  * The result keeps every block at the JSON pointer it was decoded at, so source ranges recorded
  * for the decoded job still point at the right place; blocks are only added or filled in.
  */
+import { cloneValue } from '../hcl/value.js';
 import type {
   Affinity,
   Artifact,
@@ -32,7 +33,7 @@ type JobType = NonNullable<Job['type']>;
 
 /** Returns a new job with Nomad's defaults filled in; the input is not modified. */
 export function applyDefaults(input: Job): Job {
-  const job = structuredClone(input);
+  const job = cloneValue(input);
   canonicalizeJob(job);
   return job;
 }
@@ -218,7 +219,7 @@ function canonicalizeGroup(g: Group, job: Job, type: JobType): void {
   // jobspec2 decodeTaskGroup: a group-level vault block applies to tasks without their own.
   const vault = g.vault ?? job.vault;
   for (const t of g.task ?? []) {
-    if (vault && !t.vault) t.vault = structuredClone(vault);
+    if (vault && !t.vault) t.vault = cloneValue(vault);
     canonicalizeTask(t, g, job);
   }
   for (const c of g.constraint ?? []) normalizeConstraint(c);

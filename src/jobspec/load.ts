@@ -73,9 +73,10 @@ function loadInto(
   if (!decoded) return undefined;
   // Decoding skips what it reported (an unknown block, a bad value) and carries on, so the
   // schema and the rules can still report everything else in one run.
-  const submitted = structuredClone(decoded.job);
-  if (!validateAgainstSchema(decoded.job, schema, decoded.ranges, diags)) return undefined;
-  const job = applyDefaults(decoded.job as unknown as Job);
+  // Validation converts scalars in place (5 → "5" for a string argument); applyDefaults copies.
+  const submitted = decoded.job;
+  if (!validateAgainstSchema(submitted, schema, decoded.ranges, diags)) return undefined;
+  const job = applyDefaults(submitted as unknown as Job);
   checkRules(job, decoded.ranges, diags);
   return { filename, source, submitted, job, ranges: decoded.ranges };
 }
@@ -87,12 +88,20 @@ export interface LoadedFiles {
   sources: Map<string, string>;
 }
 
-/** Loads every job file under the given paths (files or directories). */
-export function loadJobFiles(paths: readonly string[], opts: LoadOptions): LoadedFiles {
+/**
+ * Visits every job file under the given paths (files or directories) as it is loaded, so that
+ * callers that need only a summary (validate) do not hold every job in memory at once.
+ * `visit` gets undefined for a file that had errors, and whether the file has diagnostics.
+ * Returns the diagnostics of all files.
+ */
+export function forEachJobFile(
+  paths: readonly string[],
+  opts: LoadOptions,
+  visit: (job: LoadedJob | undefined, file: string, source: string, noted: boolean) => void,
+): Diagnostics {
   const diagnostics = new Diagnostics();
-  const sources = new Map<string, string>();
-  const jobs: LoadedJob[] = [];
   const read = opts.readFile ?? ((p: string) => readFileSync(p, 'utf8'));
+  const ids = new Map<string, string>();
   for (const file of findJobFiles(paths, diagnostics)) {
     let source: string;
     try {
@@ -101,20 +110,30 @@ export function loadJobFiles(paths: readonly string[], opts: LoadOptions): Loade
       diagnostics.error('Cannot read file', undefined, `${file}: ${(err as Error).message}`);
       continue;
     }
-    sources.set(file, source);
+    const before = diagnostics.items.length;
     const job = loadJobSource(source, file, opts, diagnostics);
+    if (job) {
+      const first = ids.get(job.job.id);
+      if (first)
+        diagnostics.error(
+          'Duplicate job',
+          job.ranges.nameRange(''),
+          `A job with id "${job.job.id}" is also defined in ${first}. Job ids must be unique.`,
+        );
+      else ids.set(job.job.id, file);
+    }
+    visit(job, file, source, diagnostics.items.length > before);
+  }
+  return diagnostics;
+}
+
+/** Loads every job file under the given paths (files or directories). */
+export function loadJobFiles(paths: readonly string[], opts: LoadOptions): LoadedFiles {
+  const sources = new Map<string, string>();
+  const jobs: LoadedJob[] = [];
+  const diagnostics = forEachJobFile(paths, opts, (job, file, source) => {
+    sources.set(file, source);
     if (job) jobs.push(job);
-  }
-  const ids = new Map<string, string>();
-  for (const j of jobs) {
-    const first = ids.get(j.job.id);
-    if (first)
-      diagnostics.error(
-        'Duplicate job',
-        j.ranges.nameRange(''),
-        `A job with id "${j.job.id}" is also defined in ${first}. Job ids must be unique.`,
-      );
-    else ids.set(j.job.id, j.filename);
-  }
+  });
   return { jobs, diagnostics, sources };
 }

@@ -53,5 +53,12 @@ export class RangeIndex {
 
 /** Builds a JSON pointer from path segments, escaping `~` and `/` as RFC 6901 says. */
 export function pointer(...segments: (string | number)[]): string {
-  return segments.map((s) => '/' + String(s).replace(/~/g, '~0').replace(/\//g, '~1')).join('');
+  let out = '';
+  for (const seg of segments) out += '/' + escapeSegment(String(seg));
+  return out;
+}
+
+// Hot: called for every attribute of every job; most names need no escaping.
+function escapeSegment(s: string): string {
+  return s.includes('~') || s.includes('/') ? s.replace(/~/g, '~0').replace(/\//g, '~1') : s;
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadJobFiles } from '../../jobspec/load.js';
+import { forEachJobFile } from '../../jobspec/load.js';
 import { addJobInputOptions, variableInputs, type JobInputOptions } from '../common.js';
 import { jsonDiagnostics, printDiagnostics, printJson, type Output } from '../output.js';
 
@@ -11,14 +11,19 @@ export function registerValidate(program: Command, io: (json: boolean) => Output
       .argument('<paths...>', 'job files or directories of them'),
   ).action((paths: string[], opts: JobInputOptions) => {
     const o = io(Boolean(opts.json));
-    const { jobs, diagnostics, sources } = loadJobFiles(paths, { inputs: variableInputs(opts) });
+    // Keep only what the report needs: job ids, and the text of files with something to show.
+    const ids: string[] = [];
+    const sources = new Map<string, string>();
+    const inputs = { inputs: variableInputs(opts) };
+    const diagnostics = forEachJobFile(paths, inputs, (job, file, source, noted) => {
+      if (job) ids.push(job.job.id);
+      if (noted) sources.set(file, source);
+    });
     if (o.json) printJson(o, jsonDiagnostics(diagnostics.items));
     else {
       printDiagnostics(o, diagnostics.items, sources);
       if (!diagnostics.hasErrors)
-        o.out(
-          `Success! ${jobs.length} job${jobs.length === 1 ? '' : 's'} valid: ${jobs.map((j) => j.job.id).join(', ')}.`,
-        );
+        o.out(`Success! ${ids.length} job${ids.length === 1 ? '' : 's'} valid: ${ids.join(', ')}.`);
       else
         o.err(
           `${diagnostics.errorCount} error${diagnostics.errorCount === 1 ? '' : 's'}, ${diagnostics.warningCount} warning${diagnostics.warningCount === 1 ? '' : 's'}.`,
