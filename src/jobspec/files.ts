@@ -17,6 +17,7 @@ export function findJobFiles(
   opts: { includeAll?: boolean } = {},
 ): string[] {
   const out: string[] = [];
+  const empty: string[] = [];
   for (const p of paths) {
     let st;
     try {
@@ -31,14 +32,18 @@ export function findJobFiles(
         .sort()
         .map((f) => join(p, f))
         .filter((f) => statSync(f).isFile());
-      if (found.length === 0)
-        diags.error(
-          'No job files found',
-          undefined,
-          `The directory "${p}" holds no *.hcl, *.nomad or *.nomad.hcl job files.`,
-        );
+      if (found.length === 0) empty.push(p);
       out.push(...found);
     } else out.push(p);
+  }
+  // An empty directory among others is worth a warning; no job files at all is an error.
+  for (const p of empty) {
+    const say = out.length === 0 ? diags.error.bind(diags) : diags.warning.bind(diags);
+    say(
+      'No job files found',
+      undefined,
+      `The directory "${p}" holds no *.hcl, *.nomad or *.nomad.hcl job files.`,
+    );
   }
   return [...new Set(out)];
 }
