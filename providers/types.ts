@@ -1,0 +1,166 @@
+/**
+ * The provider interface: how drover's core reaches hosts (transports) and runs tasks on them
+ * (drivers). Core code uses only these types and the registry; it never imports a concrete
+ * transport or driver. Drivers build their commands as data (argv arrays, Docker API calls)
+ * so tests can check that data; a thin runner executes it.
+ */
+import type { Duplex, Readable } from 'node:stream';
+import type Docker from 'dockerode';
+import type { Task } from '../src/generated/jobspec.js';
+import type { AllocatedPort, DriverHandle, NodeFingerprint } from '../src/state/types.js';
+
+// ---------------------------------------------------------------------------------------------
+// Transports
+
+/** A node of the inventory as drover.hcl declares it (see schemas/config.schema.json). */
+export interface NodeSpec {
+  name: string;
+  transport: 'local' | 'ssh' | 'docker';
+  address?: string;
+  port?: number;
+  user?: string;
+  identity?: string;
+  datacenter: string;
+  class?: string;
+  node_pool?: string;
+  meta: Record<string, string>;
+  /** Where process tasks live on the host: `<alloc_root>/<alloc-id>/`. */
+  alloc_root: string;
+  /** Docker API endpoint for `docker` transport nodes (tcp://host:2376) and TLS files. */
+  docker_host?: string;
+  tls?: { ca?: string; cert?: string; key?: string };
+}
+
+export interface RunOptions {
+  /** Bytes written to the command's standard input, then closed. */
+  stdin?: string | Buffer;
+  env?: Record<string, string>;
+  cwd?: string;
+  timeoutMs?: number;
+}
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** One connection to one host, opened on first use and reused. */
+export interface Transport {
+  readonly node: NodeSpec;
+  /** Runs a program with arguments, no shell in between (arguments reach it unchanged). */
+  run(argv: readonly string[], opts?: RunOptions): Promise<RunResult>;
+  /** Runs a POSIX sh script (several commands in one round trip). */
+  sh(script: string, opts?: RunOptions): Promise<RunResult>;
+  /** Writes a file on the host, creating parent directories. */
+  upload(path: string, content: string | Buffer, mode?: number): Promise<void>;
+  /** Streams a long-running command's output (logs -f); ends when the command ends or is aborted. */
+  stream(argv: readonly string[], signal?: AbortSignal): Readable;
+  /** A Docker API client for the host's engine (over the same connection for ssh). */
+  docker(): Promise<Docker>;
+  /** A TCP connection to a port on the host, for health checks (through the connection for ssh). */
+  connect(port: number, host?: string): Promise<Duplex>;
+  /** The address tasks on this host are reached at (NOMAD_IP_*). */
+  hostAddress(): string;
+  /** Nomad's node attributes and resources, read from the host. */
+  fingerprint(): Promise<NodeFingerprint>;
+  close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Drivers
+
+export interface DriverCapabilities {
+  /** `drover exec` works. */
+  exec: boolean;
+  /** Needs a Docker API on the host. */
+  needsDocker: boolean;
+  /** Can send a signal to the task. */
+  signal: boolean;
+}
+
+/** A problem with a task's `config`, at a JSON pointer inside that config. */
+export interface ConfigProblem {
+  pointer: string;
+  summary: string;
+  detail: string;
+  severity?: 'error' | 'warning';
+}
+
+export type ChangeClass = 'none' | 'in-place' | 'destructive';
+
+/** What a driver needs to start one task of one allocation. */
+export interface TaskContext {
+  allocId: string;
+  /** `<job>-<group>-<task>-<alloc8>`: container names, log prefixes. */
+  name: string;
+  jobId: string;
+  jobVersion: number;
+  group: string;
+  task: Task;
+  allocIndex: number;
+  node: NodeSpec;
+  transport: Transport;
+  ports: AllocatedPort[];
+  /** Nomad's runtime variables and the task's `env`, already interpolated. */
+  env: Record<string, string>;
+  /** The allocation directory on the host: `<alloc_root>/<alloc-id>`. */
+  allocDir: string;
+  /** Labels every container gets (drover.job, drover.group, …). */
+  labels: Record<string, string>;
+  /** Group restart policy, for the supervisor or Docker's restart policy. */
+  restart: { attempts: number; interval: string; delay: string; mode: 'fail' | 'delay' };
+}
+
+export interface TaskStatus {
+  state: 'pending' | 'running' | 'dead' | 'missing';
+  failed: boolean;
+  exitCode?: number;
+  restarts: number;
+  startedAt?: string;
+  finishedAt?: string;
+  message?: string;
+}
+
+export interface LogOptions {
+  stderr: boolean;
+  follow: boolean;
+  /** Lines from the end; undefined for all. */
+  tail?: number;
+  signal?: AbortSignal;
+}
+
+export interface ExecOptions {
+  stdin?: Readable;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  tty?: boolean;
+}
+
+export interface Driver {
+  readonly name: string;
+  capabilities(): DriverCapabilities;
+  /** Checks a task's `config` block; no I/O. */
+  validateConfig(config: Record<string, unknown>): ConfigProblem[];
+  /** How replacing `prior` with `next` must be done, as far as this driver is concerned. */
+  classifyChange(prior: Task, next: Task): ChangeClass;
+  /** Whether the host can run this driver (fills driver.<name> attributes). */
+  detect(
+    transport: Transport,
+  ): Promise<{ detected: boolean; healthy: boolean; attributes: Record<string, string> }>;
+  start(ctx: TaskContext): Promise<DriverHandle>;
+  /** Stops the task: kill_signal, then after kill_timeout a hard kill; removes what it created. */
+  stop(
+    handle: DriverHandle,
+    transport: Transport,
+    opts: { killTimeoutMs: number; signal?: string },
+  ): Promise<void>;
+  inspect(handle: DriverHandle, transport: Transport): Promise<TaskStatus>;
+  logs(handle: DriverHandle, transport: Transport, opts: LogOptions): Readable;
+  exec(
+    handle: DriverHandle,
+    transport: Transport,
+    argv: readonly string[],
+    opts: ExecOptions,
+  ): Promise<number>;
+}
