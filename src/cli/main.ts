@@ -7,13 +7,12 @@ import { normalizeArgs } from './args.js';
 import { registerFmt } from './commands/fmt.js';
 import { notBuilt, registerJob } from './commands/job.js';
 import { registerValidate } from './commands/validate.js';
+import { registerApply, registerPlan } from './commands/plan.js';
 import { processOutput } from './output.js';
 
 /** Commands of DESIGN.md that later milestones deliver. */
 const LATER: [string, string][] = [
   ['init', 'write a starter drover.hcl and job'],
-  ['plan', 'show what apply would change'],
-  ['apply', 'apply jobs or a saved plan'],
   ['status', 'show jobs and allocations'],
   ['rollback', 'roll a job back to an earlier version'],
   ['stop', 'stop a job'],
@@ -38,6 +37,8 @@ export function buildProgram(): Command {
     .exitOverride();
   registerValidate(program, processOutput);
   registerFmt(program, processOutput);
+  registerPlan(program, processOutput);
+  registerApply(program, processOutput);
   registerJob(program, processOutput);
   for (const [name, description] of LATER)
     program

@@ -15,7 +15,7 @@ export class StateRecorder {
   private pending: StateChange[] = [];
   private pendingEvents: Omit<NewEvent, 'time' | 'who'>[] = [];
   private flushing: Promise<void> | undefined;
-  private failure: unknown;
+  private failure: Error | undefined;
 
   constructor(
     private readonly store: StateStore,
@@ -59,7 +59,7 @@ export class StateRecorder {
     try {
       this.current = await this.store.write(next, this.current.serial);
     } catch (err) {
-      this.failure = err;
+      this.failure = err instanceof Error ? err : new Error(String(err));
       throw err;
     }
   }

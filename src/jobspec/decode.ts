@@ -1,8 +1,9 @@
 /**
- * Decodes the HCL syntax tree of a job file into the job model (plain JSON data shaped as the
- * schema describes), guided by the schema's block annotations, and records where every value
- * came from in a RangeIndex. Unknown names, misplaced blocks and duplicates are reported here,
- * at their exact range; value checks are left to the schema validator and the semantic rules.
+ * Decodes HCL syntax trees into plain JSON data shaped as a schema describes (the job model of a
+ * job file, the configuration of drover.hcl), guided by the schema's block annotations, and
+ * records where every value came from in a RangeIndex. Unknown names, misplaced blocks and
+ * duplicates are reported here, at their exact range; value checks are left to the schema
+ * validator and the semantic rules.
  */
 import type { Diagnostics } from '../diag/diagnostic.js';
 import { mergeRanges, type SourceRange } from '../diag/range.js';
@@ -74,6 +75,27 @@ export function decodeJobFile(
   ranges.set(pointer(labelProp), { range: label.range, valueRange: label.range });
   new Decoder(ranges, diags).body(block.body, root, scope, '', job);
   return { job, ranges, range: block.range };
+}
+
+export interface DecodedDocument {
+  value: ValueObject;
+  ranges: RangeIndex;
+}
+
+/**
+ * Decodes a whole body (a file's top level) against the root block of a schema. Whatever does
+ * not fit is reported and skipped, so the result is always returned, as complete as it can be.
+ */
+export function decodeDocument(
+  body: Body,
+  root: BlockSchema,
+  scope: EvalScope,
+  diags: Diagnostics,
+): DecodedDocument {
+  const ranges = new RangeIndex(body.range);
+  const value: ValueObject = {};
+  new Decoder(ranges, diags).body(body, root, scope, '', value);
+  return { value, ranges };
 }
 
 class Decoder {

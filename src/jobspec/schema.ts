@@ -62,7 +62,7 @@ export class SchemaDocument {
     readonly precompiled?: ValidateFunction,
   ) {}
 
-  /** The block schema of the document's root object (the job block's body). */
+  /** The block schema of the document's root object (a job block's body, a config file's body). */
   get rootBlock(): BlockSchema {
     return this.block(this.resolve(this.schema));
   }
@@ -115,13 +115,23 @@ export class SchemaDocument {
   }
 }
 
-let jobspecDoc: SchemaDocument | undefined;
+const documents = new Map<string, SchemaDocument>();
+
+/**
+ * The schema `schemas/<name>.schema.json`, read once per process.
+ * @param precompiled its validator generated at build time, if any (see SchemaDocument).
+ */
+export function loadSchemaDocument(name: string, precompiled?: ValidateFunction): SchemaDocument {
+  let doc = documents.get(name);
+  if (!doc) {
+    const schema = JSON.parse(readFileSync(schemaPath(name), 'utf8')) as JsonSchema;
+    doc = new SchemaDocument(schema, precompiled);
+    documents.set(name, doc);
+  }
+  return doc;
+}
 
 /** The job language's schema, read once per process. */
 export function jobspecSchema(): SchemaDocument {
-  jobspecDoc ??= new SchemaDocument(
-    JSON.parse(readFileSync(schemaPath('jobspec'), 'utf8')) as JsonSchema,
-    validateJobspec as unknown as ValidateFunction,
-  );
-  return jobspecDoc;
+  return loadSchemaDocument('jobspec', validateJobspec as unknown as ValidateFunction);
 }

@@ -1,0 +1,209 @@
+/**
+ * The `raw_exec` driver: runs a command on the host without isolation, under the POSIX-sh
+ * supervisor (supervisor.ts), reaching the host only through the transport so the same code
+ * works on the local machine and over ssh.
+ */
+import type { Readable } from 'node:stream';
+import type { Task } from '../../src/generated/jobspec.js';
+import type { DriverHandle } from '../../src/state/types.js';
+import type {
+  ChangeClass,
+  ConfigProblem,
+  Driver,
+  DriverCapabilities,
+  ExecOptions,
+  LogOptions,
+  TaskContext,
+  TaskStatus,
+  Transport,
+} from '../types.js';
+import {
+  asProcessHandle,
+  classifyTaskChange,
+  destroyProcessTask,
+  execInProcessTask,
+  inspectProcessTask,
+  processTaskLogs,
+  startProcessTask,
+  stopProcessTask,
+  type ProcessTaskHandle,
+} from './process-common.js';
+
+const NAME = 'raw_exec';
+
+/** Options of Nomad's raw_exec that drover accepts and does not apply. */
+const ACCEPTED_NOT_APPLIED = [
+  'cgroup_v1_override',
+  'cgroup_v2_override',
+  'oom_score_adj',
+  'work_dir',
+  'denied_envvars',
+];
+
+/** The task config keys raw_exec reads, as Nomad names them. */
+export interface RawExecConfig {
+  command: string;
+  args?: string[];
+}
+
+/** Checks a raw_exec `config` block: `command` a non-empty string, `args` a list of strings. */
+export function validateRawExecConfig(config: Record<string, unknown>): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const command = config.command;
+  if (command === undefined) {
+    problems.push({
+      pointer: '',
+      summary: 'Missing required argument',
+      detail: 'The raw_exec driver needs "command", the program to run.',
+    });
+  } else if (typeof command !== 'string') {
+    problems.push({
+      pointer: '/command',
+      summary: 'Incorrect attribute value type',
+      detail: '"command" must be a string.',
+    });
+  } else if (command.trim() === '') {
+    problems.push({
+      pointer: '/command',
+      summary: 'Invalid value',
+      detail: '"command" must not be empty.',
+    });
+  } else if (command.includes('\0')) {
+    problems.push(nulProblem('/command'));
+  }
+
+  const args = config.args;
+  if (args !== undefined && args !== null) {
+    if (!Array.isArray(args)) {
+      problems.push({
+        pointer: '/args',
+        summary: 'Incorrect attribute value type',
+        detail: '"args" must be a list of strings.',
+      });
+    } else {
+      args.forEach((arg: unknown, i) => {
+        if (typeof arg !== 'string') {
+          problems.push({
+            pointer: `/args/${i}`,
+            summary: 'Incorrect attribute value type',
+            detail: `Element ${i} of "args" must be a string.`,
+          });
+        } else if (arg.includes('\0')) {
+          problems.push(nulProblem(`/args/${i}`));
+        }
+      });
+    }
+  }
+
+  for (const key of Object.keys(config)) {
+    if (key === 'command' || key === 'args') continue;
+    const pointer = `/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+    if (ACCEPTED_NOT_APPLIED.includes(key)) {
+      problems.push({
+        pointer,
+        severity: 'warning',
+        summary: 'Option not applied',
+        detail: `"${key}" is a raw_exec option of Nomad that drover accepts but does not apply.`,
+      });
+    } else {
+      problems.push({
+        pointer,
+        summary: 'Unsupported argument',
+        detail: `An argument named "${key}" is not expected in a raw_exec config; it takes "command" and "args".`,
+      });
+    }
+  }
+  return problems;
+}
+
+function nulProblem(pointer: string): ConfigProblem {
+  return {
+    pointer,
+    summary: 'Invalid value',
+    detail: 'A program argument cannot contain a NUL character.',
+  };
+}
+
+/** The argv a valid raw_exec config runs. */
+export function rawExecArgv(config: Record<string, unknown> | undefined): string[] {
+  const command = config?.command;
+  if (typeof command !== 'string' || command === '') {
+    throw new Error('raw_exec: the task config has no "command"');
+  }
+  const args = Array.isArray(config?.args) ? config.args : [];
+  return [command, ...args.map((a: unknown) => String(a))];
+}
+
+export class RawExecDriver implements Driver {
+  readonly name = NAME;
+
+  capabilities(): DriverCapabilities {
+    return { exec: true, needsDocker: false, signal: true };
+  }
+
+  validateConfig(config: Record<string, unknown>): ConfigProblem[] {
+    return validateRawExecConfig(config);
+  }
+
+  classifyChange(prior: Task, next: Task): ChangeClass {
+    return classifyTaskChange(prior, next);
+  }
+
+  /** Needs sh and mkfifo; without setsid tasks would start with SIGINT ignored (unhealthy). */
+  async detect(
+    transport: Transport,
+  ): Promise<{ detected: boolean; healthy: boolean; attributes: Record<string, string> }> {
+    const r = await transport.sh(
+      'for c in mkfifo setsid env; do command -v "$c" >/dev/null 2>&1 && echo "$c=1"; done',
+      { timeoutMs: 15_000 },
+    );
+    const found = new Set(r.stdout.split('\n').map((l) => l.replace(/=1$/, '')));
+    const detected = r.code === 0 && found.has('mkfifo') && found.has('env');
+    return {
+      detected,
+      healthy: detected && found.has('setsid'),
+      attributes: detected ? { 'driver.raw_exec': '1' } : {},
+    };
+  }
+
+  async start(ctx: TaskContext): Promise<DriverHandle> {
+    return startProcessTask(NAME, ctx, rawExecArgv(ctx.task.config));
+  }
+
+  async stop(
+    handle: DriverHandle,
+    transport: Transport,
+    opts: { killTimeoutMs: number; signal?: string },
+  ): Promise<void> {
+    await stopProcessTask(this.handle(handle), transport, opts);
+  }
+
+  /**
+   * Removes the allocation directory (logs included), SIGKILLing anything still running in it.
+   * Not part of the Driver interface: `stop` keeps the directory so logs stay readable.
+   */
+  async destroy(handle: DriverHandle, transport: Transport): Promise<void> {
+    await destroyProcessTask(this.handle(handle), transport);
+  }
+
+  async inspect(handle: DriverHandle, transport: Transport): Promise<TaskStatus> {
+    return inspectProcessTask(this.handle(handle), transport);
+  }
+
+  logs(handle: DriverHandle, transport: Transport, opts: LogOptions): Readable {
+    return processTaskLogs(this.handle(handle), transport, opts);
+  }
+
+  async exec(
+    handle: DriverHandle,
+    transport: Transport,
+    argv: readonly string[],
+    opts: ExecOptions,
+  ): Promise<number> {
+    return execInProcessTask(this.handle(handle), transport, argv, opts);
+  }
+
+  private handle(handle: DriverHandle): ProcessTaskHandle {
+    return asProcessHandle(handle, NAME);
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * How core reaches providers: a registry of drivers by name and the transport for a node.
+ * Core code imports this module and `types.ts`, never a concrete driver or transport.
+ */
+import type { Driver, NodeSpec, Transport } from './types.js';
+import { MockDriver } from './drivers/mock.js';
+import { RawExecDriver } from './drivers/raw_exec.js';
+import { LocalTransport } from './transports/local.js';
+
+export interface DriverRegistry {
+  /** The driver of that name; undefined when none is registered ("driver missing"). */
+  get(name: string): Driver | undefined;
+  /** Registered names, sorted. */
+  names(): string[];
+  all(): readonly Driver[];
+}
+
+export function createDriverRegistry(drivers: readonly Driver[]): DriverRegistry {
+  const byName = new Map<string, Driver>();
+  for (const driver of drivers) {
+    if (byName.has(driver.name)) throw new Error(`driver "${driver.name}" is registered twice`);
+    byName.set(driver.name, driver);
+  }
+  const names = [...byName.keys()].sort();
+  return {
+    get: (name) => byName.get(name),
+    names: () => [...names],
+    all: () => [...byName.values()],
+  };
+}
+
+/**
+ * The drivers drover ships: raw_exec, mock and docker. docker is imported only here, on
+ * demand, so commands that never touch a host do not load dockerode.
+ */
+export async function defaultDrivers(): Promise<Driver[]> {
+  const { DockerDriver } = await import('./drivers/docker.js');
+  return [new RawExecDriver(), new MockDriver(), new DockerDriver()];
+}
+
+export interface TransportOptions {
+  /** Drivers whose `detect` fills the node's `driver.*` attributes. */
+  drivers?: readonly Driver[];
+}
+
+/** The transport for a node of the inventory, chosen by `node.transport`. */
+export function createTransport(node: NodeSpec, opts: TransportOptions = {}): Transport {
+  switch (node.transport) {
+    case 'local':
+      return new LocalTransport(node, opts.drivers ? { drivers: opts.drivers } : {});
+    case 'ssh':
+    case 'docker':
+      throw new Error(
+        `node "${node.name}": the ${node.transport} transport is not built yet; use transport = "local"`,
+      );
+    default: {
+      const unknown: string = (node as { transport: string }).transport;
+      throw new Error(`node "${node.name}": unknown transport "${unknown}"`);
+    }
+  }
+}

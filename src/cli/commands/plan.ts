@@ -1,0 +1,258 @@
+import { readFileSync, statSync } from 'node:fs';
+import type { Command } from 'commander';
+import { Diagnostics, type Diagnostic } from '../../diag/diagnostic.js';
+import type { Plan } from '../../generated/plan.js';
+import { loadJobFiles } from '../../jobspec/load.js';
+import type { DesiredJob } from '../../plan/compute.js';
+import { checkPlanFresh, readPlanfile, writePlanfile } from '../../plan/planfile.js';
+import { newLockInfo } from '../../state/store.js';
+import { isStateError } from '../../state/errors.js';
+import { durationNanos } from '../../jobspec/duration.js';
+import { addJobInputOptions, variableInputs, type JobInputOptions } from '../common.js';
+import { jsonDiagnostics, printDiagnostics, printJson, type Output } from '../output.js';
+import { executePlan, makePlan, observe, planHasChanges, type Observed } from '../planning.js';
+import { openSession, type Session } from '../session.js';
+import { approve, printObserved, printPlan, ProgressView } from '../views.js';
+
+export interface PlanOptions extends JobInputOptions {
+  config?: string;
+  refresh?: string;
+  out?: string;
+  detailedExitcode?: boolean;
+  verbose?: boolean;
+  autoApprove?: boolean;
+  lockTimeout?: string;
+}
+
+export function addStateOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      '--config <file>',
+      'the drover.hcl to use (default ./drover.hcl, else the embedded default)',
+    )
+    .option('--refresh <bool>', 'look at the hosts before planning (true|false)', 'true');
+}
+
+export function addApplyOptions(cmd: Command): Command {
+  return cmd
+    .option('--auto-approve', 'apply without asking for approval')
+    .option('--lock-timeout <duration>', 'how long to wait for the state lock (e.g. 30s)', '0s');
+}
+
+export function registerPlan(program: Command, io: (json: boolean) => Output): void {
+  addStateOptions(
+    addJobInputOptions(
+      program
+        .command('plan')
+        .description('show what apply would change')
+        .argument('<paths...>', 'job files or directories of them'),
+    ),
+  )
+    .option('--out <file>', 'save the plan to a file that `drover apply FILE` applies exactly')
+    .option('--detailed-exitcode', 'exit 0 when nothing changes, 2 when something does')
+    .option('--verbose', 'show unchanged fields too')
+    .action(async (paths: string[], opts: PlanOptions) => {
+      const o = io(Boolean(opts.json));
+      const loaded = loadDesired(o, paths, opts);
+      if (!loaded) return fail(1);
+      const session = await openOrFail(o, opts);
+      if (!session) return fail(1);
+      try {
+        const observed = await observe(session, opts.refresh !== 'false');
+        const plan = makePlan(session, observed, loaded.desired, loaded.diagnostics);
+        if (opts.out) writePlanfile(opts.out, plan);
+        if (o.json) printJson(o, plan);
+        else {
+          printObserved(o, observed);
+          printPlan(o, plan, opts.verbose);
+          if (opts.out)
+            o.out(`\nSaved the plan to ${opts.out}. To apply exactly it: drover apply ${opts.out}`);
+        }
+        process.exitCode = opts.detailedExitcode && planHasChanges(plan) ? 2 : 0;
+      } catch (err) {
+        reportError(o, err);
+      } finally {
+        await session.close();
+      }
+    });
+}
+
+export function registerApply(program: Command, io: (json: boolean) => Output): void {
+  addApplyOptions(
+    addStateOptions(
+      addJobInputOptions(
+        program
+          .command('apply')
+          .description('apply jobs (files or directories), or exactly a plan saved with plan -out')
+          .argument('<paths...>', 'job files or directories, or one planfile'),
+      ),
+    ),
+  )
+    .option('--verbose', 'show unchanged fields too')
+    .action(async (paths: string[], opts: PlanOptions) => {
+      const o = io(Boolean(opts.json));
+      const planfile = paths.length === 1 && isPlanfile(paths[0]!) ? paths[0]! : undefined;
+      const loaded = planfile ? { desired: [], diagnostics: [] } : loadDesired(o, paths, opts);
+      if (!loaded) return fail(1);
+      const session = await openOrFail(o, opts);
+      if (!session) return fail(1);
+      try {
+        await lockedApply(o, session, opts, 'apply', (observed) => {
+          if (!planfile)
+            return {
+              plan: makePlan(session, observed, loaded.desired, loaded.diagnostics),
+              saved: false,
+            };
+          const read = readPlanfile(planfile);
+          if ('error' in read)
+            throw new UserError(
+              read.error.summary + (read.error.detail ? `: ${read.error.detail}` : ''),
+            );
+          const fresh = checkPlanFresh(read.plan, observed.stored);
+          if (!fresh.ok) throw new UserError(fresh.message);
+          return { plan: read.plan, saved: true };
+        });
+      } catch (err) {
+        reportError(o, err);
+      } finally {
+        await session.close();
+      }
+    });
+}
+
+/**
+ * Takes the state lock, observes, gets the plan, shows it, asks for approval (not for a saved
+ * plan: it was reviewed when it was made), applies, and sets the exit code.
+ */
+export async function lockedApply(
+  o: Output,
+  session: Session,
+  opts: PlanOptions,
+  operation: string,
+  getPlan: (
+    observed: Observed,
+  ) => Promise<{ plan: Plan; saved: boolean }> | { plan: Plan; saved: boolean },
+  extra: { purge?: boolean } = {},
+): Promise<void> {
+  const timeoutMs = (durationNanos(opts.lockTimeout ?? '0s') ?? 0) / 1e6;
+  const lock = await session.store.lock(newLockInfo(operation), { timeoutMs });
+  try {
+    const observed = await observe(session, opts.refresh !== 'false');
+    const { plan, saved } = await getPlan(observed);
+    if (!o.json) {
+      printObserved(o, observed);
+      printPlan(o, plan, opts.verbose);
+    }
+    if (!planHasChanges(plan)) {
+      if (o.json) printJson(o, { plan, applied: false, jobs: [] });
+      process.exitCode = 0;
+      return;
+    }
+    if (!saved && !opts.autoApprove) {
+      const ok = await approve(o, 'Do you want to perform these actions?');
+      if (ok === 'no-tty')
+        throw new UserError(
+          'No terminal to ask for approval: review the plan and run again with -auto-approve, or apply a saved plan (plan -out FILE, then apply FILE).',
+        );
+      if (!ok) {
+        o.err('Apply cancelled.');
+        process.exitCode = 1;
+        return;
+      }
+    }
+    const view = new ProgressView(o);
+    const result = await executePlan(session, plan, observed, view.onEvent, extra);
+    view.done();
+    const failed = result.outcomes.filter((r) => !r.outcome.ok);
+    if (o.json)
+      printJson(o, {
+        plan,
+        applied: true,
+        jobs: result.outcomes.map((r) => ({
+          id: r.job,
+          ok: r.outcome.ok,
+          failures: r.outcome.failures,
+        })),
+      });
+    else if (failed.length === 0) o.out(o.style.bold('\nApply complete.'));
+    else {
+      for (const f of failed)
+        for (const x of f.outcome.failures)
+          o.err(
+            `${o.style.error('error')}: ${f.job}: ${x.name} (${x.allocId.slice(0, 8)}): ${x.reason}`,
+          );
+      o.err(
+        '\nThe deployment failed and nothing was reverted (automatic revert comes with deployments).',
+      );
+    }
+    process.exitCode = failed.length ? 4 : 0;
+  } finally {
+    await lock.release();
+  }
+}
+
+/** Loads job files into desired jobs; prints diagnostics; undefined on errors. */
+export function loadDesired(
+  o: Output,
+  paths: string[],
+  opts: JobInputOptions,
+): { desired: DesiredJob[]; diagnostics: Diagnostic[] } | undefined {
+  const { jobs, diagnostics, sources } = loadJobFiles(paths, { inputs: variableInputs(opts) });
+  if (diagnostics.hasErrors) {
+    if (o.json) printJson(o, jsonDiagnostics(diagnostics.items));
+    else printDiagnostics(o, diagnostics.items, sources);
+    return undefined;
+  }
+  if (!o.json) printDiagnostics(o, diagnostics.items, sources);
+  return {
+    desired: jobs.map((j) => ({
+      kind: 'run',
+      id: j.job.id,
+      job: j.job,
+      submitted: j.submitted,
+      source: j.source,
+      filename: j.filename,
+    })),
+    diagnostics: diagnostics.items,
+  };
+}
+
+export async function openOrFail(
+  o: Output,
+  opts: { config?: string },
+): Promise<Session | undefined> {
+  const diags = new Diagnostics();
+  const session = await openSession(opts.config, diags);
+  if (!session || diags.hasErrors) {
+    if (o.json) printJson(o, jsonDiagnostics(diags.items));
+    else printDiagnostics(o, diags.items, new Map());
+    return undefined;
+  }
+  return session;
+}
+
+/** An error that is the user's business: printed without a stack. */
+export class UserError extends Error {}
+
+export function reportError(o: Output, err: unknown): void {
+  const userFacing = err instanceof UserError || isStateError(err);
+  const message = err instanceof Error ? err.message : String(err);
+  if (o.json) printJson(o, { error: message });
+  else o.err(`${o.style.error('error')}: ${message}`);
+  if (!userFacing && err instanceof Error && process.env.DROVER_DEBUG) o.err(err.stack ?? '');
+  process.exitCode = 1;
+}
+
+function isPlanfile(path: string): boolean {
+  try {
+    if (!statSync(path).isFile()) return false;
+    const head = readFileSync(path, 'utf8').slice(0, 64).trimStart();
+    return head.startsWith('{');
+  } catch {
+    return false;
+  }
+}
+
+function fail(code: number): void {
+  process.exitCode = code;
+}

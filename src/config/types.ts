@@ -1,0 +1,56 @@
+/**
+ * drover's configuration as the rest of drover uses it: every default filled in, every local
+ * path absolute. The file's own shape (optional everything) is `ConfigFile`, generated from
+ * schemas/config.schema.json.
+ */
+import type { NodeSpec } from '../../providers/types.js';
+import type { RangeIndex } from '../jobspec/ranges.js';
+
+export type SchedulerAlgorithm = 'binpack' | 'spread';
+
+/** Resources of a node kept back from allocations. */
+export interface ReservedResources {
+  /** MHz. */
+  cpu: number;
+  /** MB. */
+  memory: number;
+  /** MB. */
+  disk: number;
+  /** Host ports no allocation may use, ascending, each once. */
+  ports: number[];
+}
+
+/** A node of the inventory: the provider contract's NodeSpec plus what only the core uses. */
+export interface ConfiguredNode extends NodeSpec {
+  /** ProxyJump-style `[user@]host[:port]` an ssh node is reached through. */
+  bastion?: string;
+  reserved: ReservedResources;
+}
+
+export interface StateSettings {
+  backend: 'local';
+  /** The local backend's state file, absolute. */
+  path: string;
+}
+
+export interface DroverConfig {
+  /** The absolute path of the file read; undefined for the embedded default. */
+  file?: string;
+  state: StateSettings;
+  scheduler: SchedulerAlgorithm;
+  /** In the order of the file's node blocks: `nodes[i]` was written at JSON pointer `/node/i`. */
+  nodes: ConfiguredNode[];
+  /** Where each value of the file was written (`/node/0/address`); absent for the embedded default. */
+  ranges?: RangeIndex;
+}
+
+/** What the defaults depend on about the machine drover runs on; injectable for tests. */
+export interface HostFacts {
+  /** The directory a missing ./drover.hcl is looked for in, and relative paths of the default resolve against. */
+  cwd: string;
+  home: string;
+  /** The user running drover: the default SSH user. */
+  username: string;
+  /** Whether drover runs as root: where local nodes keep allocations by default. */
+  isRoot: boolean;
+}

@@ -1,0 +1,301 @@
+/**
+ * Computes a plan: for each job to apply (or stop), reconcile the desired job with its recorded
+ * allocations, place what must be placed, diff the job against its recorded version, and lay
+ * out the rollout. Pure: state, nodes and drivers' classification come in; a sealed Plan comes
+ * out (its hash covers everything else in it).
+ */
+import type { Job, Task } from '../generated/jobspec.js';
+import type {
+  GroupPlan,
+  JobPlan,
+  Plan,
+  PlanWarning,
+  PlannedStop,
+  Rollout,
+  RolloutGroup,
+  RolloutStep,
+} from '../generated/plan.js';
+import { durationNanos } from '../jobspec/duration.js';
+import {
+  clusterFromState,
+  nodeSetsFromState,
+  prepareCluster,
+  recordedJob,
+  scheduleJob,
+  type ClassifyTask,
+  type PlacementFailure,
+  type Placement as SchedulerPlacement,
+  type SchedulerAlgorithm,
+} from '../scheduler/index.js';
+import type { StateSnapshot } from '../state/types.js';
+import { diffJobs } from './diff.js';
+import { sealPlan } from './hash.js';
+
+/** A job as the user wants it, or a request to stop one. */
+export type DesiredJob =
+  | {
+      kind: 'run';
+      id: string;
+      job: Job;
+      submitted: Record<string, unknown>;
+      source: string;
+      filename: string;
+    }
+  | { kind: 'stop'; id: string; purge: boolean };
+
+export interface PlanInputs {
+  desired: readonly DesiredJob[];
+  /** The refreshed state (nodes fingerprinted, allocations observed). */
+  state: StateSnapshot;
+  /** Nodes that did not answer: their allocations are lost. */
+  down?: readonly string[];
+  classify: ClassifyTask;
+  algorithm?: SchedulerAlgorithm;
+  seed: number;
+  newId: () => string;
+  now: Date;
+  droverVersion: string;
+  warnings?: PlanWarning[];
+}
+
+export function computePlan(inputs: PlanInputs): Plan {
+  const { state } = inputs;
+  const cluster = prepareCluster(clusterFromState(state, { down: inputs.down ?? [] }));
+  const nodes = nodeSetsFromState(state, inputs.down ?? []);
+  const jobs = inputs.desired.map((d) => planJob(d, inputs, cluster, nodes));
+  return sealPlan({
+    format_version: 1,
+    drover_version: inputs.droverVersion,
+    created_at: inputs.now.toISOString(),
+    state: { lineage: state.lineage, serial: state.serial },
+    jobs,
+    warnings: inputs.warnings ?? [],
+  });
+}
+
+function planJob(
+  d: DesiredJob,
+  inputs: PlanInputs,
+  cluster: ReturnType<typeof prepareCluster>,
+  nodes: ReturnType<typeof nodeSetsFromState>,
+): JobPlan {
+  const { state } = inputs;
+  const recorded = state.jobs[d.id];
+  const latest = recorded?.versions[recorded.versions.length - 1];
+  const priorJob = latest && !recorded.stopped ? (latest.job as unknown as Job) : undefined;
+  const allocations = Object.values(state.allocations).filter((a) => a.job === d.id);
+  const changed =
+    d.kind === 'run' &&
+    (!latest || recorded.stopped || !sameJob(latest.job as unknown as Job, d.job));
+  const version =
+    d.kind === 'stop'
+      ? (latest?.version ?? 0)
+      : changed
+        ? latest
+          ? latest.version + 1
+          : 0
+        : latest!.version;
+  const desiredJob = d.kind === 'run' ? d.job : 'stopped';
+  const scheduled = scheduleJob(
+    {
+      jobId: d.id,
+      job: desiredJob,
+      version,
+      priorJob: (v) => recordedJob(state, d.id, v),
+      allocations,
+      nodes,
+      classify: inputs.classify,
+    },
+    cluster,
+    { seed: inputs.seed, ...(inputs.algorithm ? { algorithm: inputs.algorithm } : {}) },
+  );
+  const byGroup = new Map<string, SchedulerPlacement[]>();
+  for (const p of scheduled.place.placements)
+    byGroup.set(p.group, [...(byGroup.get(p.group) ?? []), p]);
+  const failures = new Map<string, PlacementFailure>(
+    scheduled.place.failures.map((f) => [f.group, f]),
+  );
+  const ids = new Map<SchedulerPlacement, string>();
+  const groups: GroupPlan[] = scheduled.reconcile.groups.map((g) => ({
+    name: g.group,
+    counts: g.counts,
+    placements: (byGroup.get(g.group) ?? []).map((p) => {
+      const id = inputs.newId();
+      ids.set(p, id);
+      return {
+        alloc_id: id,
+        name: p.name,
+        index: p.index,
+        node: p.node,
+        ports: p.ports.map((port) => ({
+          label: port.label,
+          value: port.value,
+          ...(port.to ? { to: port.to } : {}),
+        })),
+        ...(p.replaces ? { replaces: p.replaces } : {}),
+        canary: p.canary,
+      };
+    }),
+    stops: g.stop.map((s): PlannedStop => ({
+      alloc_id: s.alloc.id,
+      name: s.alloc.name,
+      node: s.alloc.node,
+      reason: s.description,
+    })),
+    inplace: g.inplaceUpdate.map((u) => u.alloc.id),
+    failures: failureOf(failures.get(g.group)),
+  }));
+  const nextJob = d.kind === 'run' ? d.job : undefined;
+  const diff = diffJobs(priorJob, nextJob, {
+    taskClass: (group, task) => {
+      const p = priorJob?.group?.find((x) => x.name === group)?.task?.find((t) => t.name === task);
+      const n = nextJob?.group?.find((x) => x.name === group)?.task?.find((t) => t.name === task);
+      return p && n ? inputs.classify(group, p, n) : undefined;
+    },
+  });
+  const acts = groups.some((g) => g.placements.length || g.stops.length || g.inplace.length);
+  const type: JobPlan['type'] =
+    d.kind === 'stop'
+      ? latest && !recorded.stopped
+        ? 'destroy'
+        : 'none'
+      : !priorJob
+        ? 'create'
+        : changed || acts
+          ? 'update'
+          : 'none';
+  return {
+    id: d.id,
+    type,
+    from_version: latest && !recorded.stopped ? latest.version : null,
+    to_version: d.kind === 'stop' ? null : version,
+    diff,
+    groups,
+    rollout: d.kind === 'run' ? rolloutOf(d.job, groups) : null,
+    payload:
+      d.kind === 'run' && (changed || acts)
+        ? {
+            filename: d.filename,
+            source: d.source,
+            submitted: d.submitted,
+            job: d.job as unknown as Record<string, unknown>,
+          }
+        : null,
+  };
+}
+
+/** Deep equality of two defaulted jobs (JSON data). */
+function sameJob(a: Job, b: Job): boolean {
+  return canonical(a) === canonical(b);
+}
+
+function canonical(v: unknown): string {
+  return JSON.stringify(v, (_k, val: unknown) =>
+    val && typeof val === 'object' && !Array.isArray(val)
+      ? Object.fromEntries(Object.entries(val).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)))
+      : val,
+  );
+}
+
+function failureOf(f: PlacementFailure | undefined): GroupPlan['failures'] {
+  if (!f) return null;
+  const m = f.metrics;
+  return {
+    count: f.failed,
+    reason: f.reason,
+    metrics: {
+      nodes_evaluated: m.nodesEvaluated,
+      nodes_filtered: m.nodesFiltered,
+      nodes_exhausted: m.nodesExhausted,
+      constraint_filtered: {
+        ...m.constraintFiltered,
+        ...prefixed('missing driver ', m.driverMissing),
+      },
+      dimension_exhausted: { ...m.dimensionExhausted },
+    },
+  };
+}
+
+function prefixed(prefix: string, r: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(r).map(([k, v]) => [prefix + k, v]));
+}
+
+/**
+ * The whole rollout, not just its first step: new allocations start together; replacements go
+ * `max_parallel` at a time, each batch gated on `min_healthy_time`, with `stagger` between.
+ */
+export function rolloutOf(job: Job, groups: readonly GroupPlan[]): Rollout | null {
+  const out: RolloutGroup[] = [];
+  for (const gp of groups) {
+    const group = job.group?.find((g) => g.name === gp.name);
+    if (!group || gp.placements.length === 0) continue;
+    const minHealthy = ms(group.update?.min_healthy_time ?? '10s');
+    const stagger = ms(group.update?.stagger ?? '30s');
+    const width = Math.max(1, group.update?.max_parallel ?? 1);
+    const steps: RolloutStep[] = [];
+    const gate = (): RolloutStep => ({
+      kind: 'gate',
+      allocs: [],
+      replaces: [],
+      gate: `min_healthy_time ${String(group.update?.min_healthy_time ?? '10s')}`,
+      min_duration_ms: minHealthy,
+    });
+    const fresh = gp.placements.filter((p) => !p.replaces);
+    const replacing = gp.placements.filter((p) => p.replaces);
+    if (fresh.length) {
+      steps.push(
+        { kind: 'batch', allocs: fresh.map((p) => p.alloc_id), replaces: [], min_duration_ms: 0 },
+        gate(),
+      );
+    }
+    for (let i = 0; i < replacing.length; i += width) {
+      if (i > 0 && stagger > 0)
+        steps.push({
+          kind: 'stagger',
+          allocs: [],
+          replaces: [],
+          gate: `stagger ${String(group.update?.stagger)}`,
+          min_duration_ms: stagger,
+        });
+      const batch = replacing.slice(i, i + width);
+      steps.push(
+        {
+          kind: 'batch',
+          allocs: batch.map((p) => p.alloc_id),
+          replaces: batch.map((p) => p.replaces!),
+          min_duration_ms: 0,
+        },
+        gate(),
+      );
+    }
+    out.push({
+      name: gp.name,
+      steps,
+      min_duration_ms: steps.reduce((t, s) => t + s.min_duration_ms, 0),
+    });
+  }
+  if (out.length === 0) return null;
+  // Groups roll out side by side: the rollout takes as long as its longest group.
+  return { groups: out, min_duration_ms: Math.max(...out.map((g) => g.min_duration_ms)) };
+}
+
+function ms(d: string | number): number {
+  return Math.round((durationNanos(d) ?? 0) / 1e6);
+}
+
+/** A classify callback from a driver lookup: the driver of the next task decides. */
+export function classifyWith(
+  driverOf: (
+    name: string,
+  ) => { classifyChange(p: Task, n: Task): 'none' | 'in-place' | 'destructive' } | undefined,
+): ClassifyTask {
+  return (_group, prior, next) => {
+    if (prior.driver !== next.driver) return 'destructive';
+    const d = next.driver ? driverOf(next.driver) : undefined;
+    return d
+      ? d.classifyChange(prior, next)
+      : canonical(prior) === canonical(next)
+        ? 'none'
+        : 'destructive';
+  };
+}

@@ -1,0 +1,478 @@
+/**
+ * A plan for people, in the spirit of `nomad job plan` (the annotated job diff, the scheduler
+ * dry-run) and `terraform plan` (one summary line to approve). Unlike Nomad it prints the whole
+ * rollout, not only its first step. Deterministic: no dates, sorted where order means nothing.
+ */
+import type {
+  Annotation,
+  DiffType,
+  FieldDiff,
+  GroupDiff,
+  GroupPlan,
+  JobPlan,
+  ObjectDiff,
+  Placement,
+  Plan,
+  PlacementFailure,
+  PlanWarning,
+  RolloutStep,
+  TaskDiff,
+  UpdateCounts,
+} from '../generated/plan.js';
+import { plainStyler, type Styler } from '../diag/render.js';
+import { formatDuration, MILLISECOND } from '../jobspec/duration.js';
+import { naturalCompare } from './diff.js';
+
+/** The diagnostics styler, plus colours for what is added, deleted, edited and kept in place. */
+export interface PlanStyler extends Styler {
+  added?: (s: string) => string;
+  deleted?: (s: string) => string;
+  edited?: (s: string) => string;
+  inPlace?: (s: string) => string;
+}
+
+export interface RenderTextOptions {
+  color?: PlanStyler;
+  /** Show unchanged fields and unchanged jobs, and expand added and deleted groups and tasks. */
+  verbose?: boolean;
+}
+
+interface Ctx {
+  s: Required<PlanStyler>;
+  verbose: boolean;
+}
+
+export function renderPlanText(plan: Plan, opts: RenderTextOptions = {}): string {
+  const ctx: Ctx = { s: fullStyler(opts.color ?? plainStyler), verbose: opts.verbose ?? false };
+  const out: string[] = [];
+  const jobs = [...plan.jobs].sort((a, b) => naturalCompare(a.id, b.id));
+  for (const job of jobs) {
+    if (job.type === 'none' && !ctx.verbose) continue;
+    out.push(...renderJob(job, ctx), '');
+  }
+  if (plan.warnings.length > 0) out.push(...renderWarnings(plan.warnings, ctx), '');
+  out.push(...renderSummary(jobs, ctx));
+  out.push(`Plan hash: ${plan.hash}`);
+  return out.join('\n') + '\n';
+}
+
+/** Fills the colours a plain diagnostics styler lacks: deleted is red, edited yellow. */
+function fullStyler(s: PlanStyler): Required<PlanStyler> {
+  const same = (x: string): string => x;
+  return {
+    error: (x) => s.error(x),
+    warning: (x) => s.warning(x),
+    bold: (x) => s.bold(x),
+    dim: (x) => s.dim(x),
+    added: s.added ?? same,
+    deleted: s.deleted ?? ((x) => s.error(x)),
+    edited: s.edited ?? ((x) => s.warning(x)),
+    inPlace: s.inPlace ?? same,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// One job
+
+function renderJob(job: JobPlan, ctx: Ctx): string[] {
+  const out = renderJobDiff(job, ctx);
+  if (job.type === 'create' || job.type === 'update') out.push('', ...renderDryRun(job, ctx));
+  const allocs = renderAllocations(job, ctx);
+  if (allocs.length > 0) out.push('', ...allocs);
+  if (job.rollout) out.push('', ...renderRollout(job, ctx));
+  return out;
+}
+
+function renderJobDiff(job: JobPlan, ctx: Ctx): string[] {
+  const d = job.diff;
+  const [marker] = markerOf(d.type, ctx);
+  const out = [`${marker}${ctx.s.bold(`Job: ${JSON.stringify(job.id)}`)}`];
+  const groups = [...d.groups].sort((a, b) => naturalCompare(a.name, b.name));
+  const markerWidth = Math.max(
+    widestMarker(d.fields, d.objects, ctx),
+    ...groups.map((g) => markerOf(g.type, ctx)[1]),
+  );
+  if (d.type === 'Edited' || ctx.verbose) {
+    out.push(...renderMembers(d.fields, d.objects, 0, markerWidth, ctx));
+  }
+  const counts = new Map(job.groups.map((g) => [g.name, g.counts]));
+  for (const g of groups) out.push(...renderGroupDiff(g, counts.get(g.name), markerWidth, ctx));
+  return out;
+}
+
+function renderGroupDiff(
+  g: GroupDiff,
+  counts: UpdateCounts | undefined,
+  markerWidth: number,
+  ctx: Ctx,
+): string[] {
+  const [marker, len] = markerOf(g.type, ctx);
+  const head = `${marker}${pad(markerWidth - len)}${ctx.s.bold(`Task Group: ${JSON.stringify(g.name)}`)}`;
+  const updates = counts ? renderCounts(counts, ctx) : '';
+  const out = [updates ? `${head} (${updates})` : head];
+  const indent = markerWidth - len + 2;
+  const tasks = [...g.tasks].sort((a, b) => naturalCompare(a.name, b.name));
+  const inner = Math.max(
+    widestMarker(g.fields, g.objects, ctx),
+    ...tasks.map((t) => markerOf(t.type, ctx)[1]),
+  );
+  if (g.type === 'Edited' || ctx.verbose) {
+    out.push(...renderMembers(g.fields, g.objects, indent, inner, ctx));
+  }
+  for (const t of tasks) out.push(...renderTaskDiff(t, indent, inner, ctx));
+  return out;
+}
+
+function renderTaskDiff(t: TaskDiff, indent: number, markerWidth: number, ctx: Ctx): string[] {
+  const [marker, len] = markerOf(t.type, ctx);
+  let head = `${pad(indent)}${marker}${pad(markerWidth - len)}${ctx.s.bold(`Task: ${JSON.stringify(t.name)}`)}`;
+  if (t.annotations.length > 0) head += ` (${renderAnnotations(t.annotations, ctx)})`;
+  if (t.type === 'None') return [head];
+  if ((t.type === 'Added' || t.type === 'Deleted') && !ctx.verbose) return [head];
+  const inner = widestMarker(t.fields, t.objects, ctx);
+  return [head, ...renderMembers(t.fields, t.objects, indent + 2, inner, ctx)];
+}
+
+/** Fields then objects at one level, markers and values aligned in columns like Nomad's. */
+function renderMembers(
+  fields: readonly FieldDiff[],
+  objects: readonly ObjectDiff[],
+  indent: number,
+  markerWidth: number,
+  ctx: Ctx,
+  keyFields = false,
+): string[] {
+  const shown = fields.filter((f) => showField(f, ctx, keyFields));
+  const nameWidth = Math.max(0, ...shown.map((f) => f.name.length));
+  const out: string[] = [];
+  for (const f of shown) {
+    const [marker, len] = markerOf(f.type, ctx);
+    let line = `${pad(indent)}${marker}${pad(markerWidth - len)}${f.name}: ${pad(nameWidth - f.name.length)}`;
+    line += renderValue(f);
+    if (f.annotations.length > 0) line += ` (${renderAnnotations(f.annotations, ctx)})`;
+    out.push(line);
+  }
+  for (const o of objects) {
+    if (o.type === 'None' && !ctx.verbose) continue;
+    out.push(...renderObject(o, indent, markerWidth, ctx));
+  }
+  return out;
+}
+
+/** Unchanged fields show in verbose mode, and inside an edited block when they name it. */
+function showField(f: FieldDiff, ctx: Ctx, keyFields: boolean): boolean {
+  if (f.type !== 'None' || ctx.verbose) return true;
+  return keyFields && KEY_FIELDS.has(f.name);
+}
+
+const KEY_FIELDS = new Set(['Name', 'Port', 'Type']);
+
+function renderObject(o: ObjectDiff, indent: number, markerWidth: number, ctx: Ctx): string[] {
+  const [marker, len] = markerOf(o.type, ctx);
+  const keyPad = markerWidth - len;
+  let head = `${pad(indent)}${marker}${pad(keyPad)}${o.name} {`;
+  if (o.annotations.length > 0) head += ` (${renderAnnotations(o.annotations, ctx)})`;
+  const inner = widestMarker(o.fields, o.objects, ctx);
+  const body = renderMembers(
+    o.fields,
+    o.objects,
+    indent + keyPad + 2,
+    inner,
+    ctx,
+    o.type === 'Edited',
+  );
+  return [head, ...body, `${pad(indent + len + keyPad)}}`];
+}
+
+function renderValue(f: FieldDiff): string {
+  const q = (v: string | null): string => JSON.stringify(v ?? '');
+  switch (f.type) {
+    case 'Added':
+      return q(f.new);
+    case 'Deleted':
+      return q(f.old);
+    case 'Edited':
+      return `${q(f.old)} => ${q(f.new)}`;
+    default:
+      return q(f.new ?? f.old);
+  }
+}
+
+function widestMarker(
+  fields: readonly FieldDiff[],
+  objects: readonly ObjectDiff[],
+  ctx: Ctx,
+): number {
+  return Math.max(0, ...[...fields, ...objects].map((d) => markerOf(d.type, ctx)[1]));
+}
+
+/** The coloured marker and its printed width: `+ `, `- `, `+/- ` or nothing. */
+function markerOf(type: DiffType, ctx: Ctx): [string, number] {
+  switch (type) {
+    case 'Added':
+      return [`${ctx.s.added('+')} `, 2];
+    case 'Deleted':
+      return [`${ctx.s.deleted('-')} `, 2];
+    case 'Edited':
+      return [`${ctx.s.edited('+/-')} `, 4];
+    default:
+      return ['', 0];
+  }
+}
+
+function renderAnnotations(as: readonly Annotation[], ctx: Ctx): string {
+  return as
+    .map((a) => {
+      switch (a) {
+        case 'forces create':
+          return ctx.s.added(a);
+        case 'forces destroy':
+          return ctx.s.deleted(a);
+        case 'forces in-place update':
+          return ctx.s.inPlace(a);
+        default:
+          return ctx.s.edited(a);
+      }
+    })
+    .join(', ');
+}
+
+/** Nomad's update names, in its (alphabetical) order: `1 create, 2 create/destroy update`. */
+function renderCounts(c: UpdateCounts, ctx: Ctx): string {
+  const parts: Array<[string, number, (s: string) => string]> = [
+    ['canary', c.canary, ctx.s.edited],
+    ['create', c.create, ctx.s.added],
+    ['create/destroy update', c.create_destroy_update, ctx.s.edited],
+    ['destroy', c.destroy, ctx.s.deleted],
+    ['ignore', c.ignore, (s) => s],
+    ['in-place update', c.in_place_update, ctx.s.inPlace],
+    ['migrate', c.migrate, (s) => s],
+  ];
+  return parts
+    .filter(([, n]) => n > 0)
+    .map(([name, n, color]) => color(`${n} ${name}`))
+    .join(', ');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scheduler dry-run, allocations, rollout
+
+function renderDryRun(job: JobPlan, ctx: Ctx): string[] {
+  const out = [ctx.s.bold('Scheduler dry-run:')];
+  const failed = job.groups
+    .filter((g): g is GroupPlan & { failures: PlacementFailure } => g.failures !== null)
+    .sort((a, b) => naturalCompare(a.name, b.name));
+  if (failed.length === 0) {
+    out.push(ctx.s.added('- All tasks successfully allocated.'));
+    return out;
+  }
+  const system = job.payload?.job.type === 'system' || job.payload?.job.type === 'sysbatch';
+  out.push(
+    ctx.s.warning(
+      system
+        ? '- WARNING: Failed to place allocations on all nodes.'
+        : '- WARNING: Failed to place all allocations.',
+    ),
+  );
+  for (const g of failed) {
+    const f = g.failures;
+    const noun = f.count === 1 ? 'allocation' : 'allocations';
+    out.push(`  Task Group ${JSON.stringify(g.name)} (failed to place ${f.count} ${noun}):`);
+    out.push(`    ${f.reason}`);
+    out.push(...renderMetrics(f, '    '));
+  }
+  return out;
+}
+
+/** Nomad's formatAllocMetrics, in drover's words. */
+function renderMetrics(f: PlacementFailure, indent: string): string[] {
+  const m = f.metrics;
+  const out: string[] = [];
+  const nodes = (n: number): string => `${n} ${n === 1 ? 'node' : 'nodes'}`;
+  if (m.nodes_evaluated === 0) out.push(`${indent}* No nodes were eligible for evaluation`);
+  for (const [c, n] of sortedEntries(m.constraint_filtered))
+    out.push(`${indent}* Constraint ${JSON.stringify(c)}: ${nodes(n)} excluded by filter`);
+  if (m.nodes_exhausted > 0)
+    out.push(`${indent}* Resources exhausted on ${nodes(m.nodes_exhausted)}`);
+  for (const [d, n] of sortedEntries(m.dimension_exhausted))
+    out.push(`${indent}* Dimension ${JSON.stringify(d)} exhausted on ${nodes(n)}`);
+  return out;
+}
+
+function sortedEntries(o: { [k: string]: number | undefined }): Array<[string, number]> {
+  return Object.entries(o)
+    .filter((e): e is [string, number] => e[1] !== undefined)
+    .sort(([a], [b]) => naturalCompare(a, b));
+}
+
+/**
+ * One line per allocation the plan touches. A stop that a placement replaces is shown on the
+ * placement's line (`replaces …`), so every allocation appears once.
+ */
+function renderAllocations(job: JobPlan, ctx: Ctx): string[] {
+  const rows: Array<{ verb: string; color: (s: string) => string; cells: string[] }> = [];
+  const groups = [...job.groups].sort((a, b) => naturalCompare(a.name, b.name));
+  const replaced = new Set(groups.flatMap((g) => g.placements.flatMap((p) => p.replaces ?? [])));
+  for (const g of groups) {
+    for (const p of sortPlacements(g.placements)) {
+      const verb = p.canary ? 'canary' : p.replaces ? 'replace' : 'create';
+      const color = p.canary || p.replaces ? ctx.s.edited : ctx.s.added;
+      const detail = [renderPorts(p), p.replaces ? `replaces ${short(p.replaces)}` : '']
+        .filter((x) => x)
+        .join(', ');
+      rows.push({ verb, color, cells: [short(p.alloc_id), p.name, `on ${p.node}`, detail] });
+    }
+    for (const id of [...g.inplace].sort())
+      rows.push({ verb: 'in-place', color: ctx.s.inPlace, cells: [short(id)] });
+    const stops = g.stops
+      .filter((s) => !replaced.has(s.alloc_id))
+      .sort((a, b) => naturalCompare(a.name, b.name) || naturalCompare(a.alloc_id, b.alloc_id));
+    for (const s of stops)
+      rows.push({
+        verb: 'stop',
+        color: ctx.s.deleted,
+        cells: [short(s.alloc_id), s.name, `on ${s.node}`, s.reason],
+      });
+  }
+  if (rows.length === 0) return [];
+  const verbWidth = Math.max(...rows.map((r) => r.verb.length));
+  const width = (i: number): number => Math.max(...rows.map((r) => r.cells[i]?.length ?? 0));
+  const widths = [width(0), width(1), width(2)];
+  const out = [ctx.s.bold('Allocations:')];
+  for (const r of rows) {
+    const cells = r.cells.map((c, i) => (i < r.cells.length - 1 ? c.padEnd(widths[i] ?? 0) : c));
+    out.push(`  ${[r.color(r.verb.padEnd(verbWidth)), ...cells].join('  ')}`.trimEnd());
+  }
+  return out;
+}
+
+function sortPlacements(ps: readonly Placement[]): Placement[] {
+  return [...ps].sort(
+    (a, b) =>
+      Number(b.canary) - Number(a.canary) ||
+      a.index - b.index ||
+      naturalCompare(a.alloc_id, b.alloc_id),
+  );
+}
+
+function renderPorts(p: Placement): string {
+  if (p.ports.length === 0) return '';
+  const ports = [...p.ports]
+    .sort((a, b) => naturalCompare(a.label, b.label))
+    .map(
+      (x) => `${x.label} ${x.value}${x.to !== undefined && x.to !== x.value ? `->${x.to}` : ''}`,
+    );
+  return `ports ${ports.join(', ')}`;
+}
+
+function renderRollout(job: JobPlan, ctx: Ctx): string[] {
+  const rollout = job.rollout;
+  if (!rollout) return [];
+  const names = new Map<string, string>();
+  for (const g of job.groups) {
+    for (const p of g.placements) names.set(p.alloc_id, p.name);
+    for (const s of g.stops) names.set(s.alloc_id, s.name);
+  }
+  const out = [ctx.s.bold(`Rollout (at least ${formatMs(rollout.min_duration_ms)}):`)];
+  const groups = [...rollout.groups].sort((a, b) => naturalCompare(a.name, b.name));
+  for (const g of groups) {
+    // With several groups rolling out side by side, each has its own least time.
+    const least = groups.length > 1 ? ` (at least ${formatMs(g.min_duration_ms)})` : '';
+    out.push(`  Task Group ${JSON.stringify(g.name)}${least}:`);
+    const kindWidth = Math.max(0, ...g.steps.map((s) => s.kind.length));
+    const numWidth = String(g.steps.length).length;
+    g.steps.forEach((step, i) => {
+      const n = `${i + 1}.`.padStart(numWidth + 1);
+      out.push(`    ${n} ${step.kind.padEnd(kindWidth)}  ${renderStep(step, names)}`.trimEnd());
+    });
+  }
+  return out;
+}
+
+/** `wait for promotion; stop web.web[0] 42098ff4`: what the step waits for, then what it does. */
+function renderStep(step: RolloutStep, names: ReadonlyMap<string, string>): string {
+  const list = (ids: readonly string[]): string =>
+    ids.map((id) => (names.has(id) ? `${names.get(id)} ${short(id)}` : short(id))).join(', ');
+  const parts: string[] = [];
+  if (step.gate) parts.push(`wait for ${step.gate}`);
+  if (step.allocs.length > 0) parts.push(`start ${list(step.allocs)}`);
+  if (step.replaces.length > 0) parts.push(`stop ${list(step.replaces)}`);
+  let text = parts.join('; ');
+  // A gate names its own duration; say it for any other step that takes time.
+  if (!step.gate && step.min_duration_ms > 0)
+    text += ` (at least ${formatMs(step.min_duration_ms)})`;
+  return text;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Warnings and the summary
+
+function renderWarnings(ws: readonly PlanWarning[], ctx: Ctx): string[] {
+  const sorted = [...ws].sort(
+    (a, b) =>
+      naturalCompare(a.job ?? '', b.job ?? '') ||
+      naturalCompare(a.group ?? '', b.group ?? '') ||
+      naturalCompare(a.task ?? '', b.task ?? '') ||
+      naturalCompare(a.summary, b.summary),
+  );
+  const out = [ctx.s.warning('Warnings:')];
+  for (const w of sorted) {
+    const where = [
+      w.job !== undefined ? `job ${JSON.stringify(w.job)}` : '',
+      w.group !== undefined ? `group ${JSON.stringify(w.group)}` : '',
+      w.task !== undefined ? `task ${JSON.stringify(w.task)}` : '',
+    ].filter((x) => x);
+    out.push(`- ${w.summary}${where.length > 0 ? ` (${where.join(', ')})` : ''}`);
+    for (const line of w.detail.split('\n')) if (line) out.push(`    ${line}`);
+  }
+  return out;
+}
+
+function renderSummary(jobs: readonly JobPlan[], ctx: Ctx): string[] {
+  const changed = jobs.filter((j) => j.type !== 'none');
+  const unchanged = jobs.length - changed.length;
+  const jobsWord = (n: number): string => (n === 1 ? '1 job' : `${n} jobs`);
+  if (changed.length === 0) {
+    const which =
+      jobs.length === 1 ? `Job ${JSON.stringify(jobs[0]!.id)} is` : `${jobsWord(jobs.length)} are`;
+    return [ctx.s.bold(`No changes. ${which} up to date.`)];
+  }
+  const sum = (k: keyof UpdateCounts): number =>
+    jobs.reduce((n, j) => n + j.groups.reduce((m, g) => m + g.counts[k], 0), 0);
+  const parts = [
+    `${sum('create')} to create`,
+    `${sum('in_place_update')} to update in place`,
+    `${sum('create_destroy_update') + sum('canary')} to replace`,
+    `${sum('destroy')} to destroy`,
+  ];
+  const migrate = sum('migrate');
+  if (migrate > 0) parts.push(`${migrate} to migrate`);
+  const out = [ctx.s.bold(`Plan: ${parts.join(', ')}.`)];
+  const failed = jobs.reduce(
+    (n, j) => n + j.groups.reduce((m, g) => m + (g.failures?.count ?? 0), 0),
+    0,
+  );
+  if (failed > 0)
+    out.push(
+      ctx.s.warning(`${failed} ${failed === 1 ? 'allocation' : 'allocations'} cannot be placed.`),
+    );
+  if (unchanged > 0) out.push(`${jobsWord(unchanged)} unchanged.`);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers
+
+function pad(n: number): string {
+  return n > 0 ? ' '.repeat(n) : '';
+}
+
+/** Alloc ids are shown by their first 8 characters, as Nomad does. */
+function short(id: string): string {
+  return id.slice(0, 8);
+}
+
+/** Milliseconds as Go prints durations: `1m20s`, `10s`, `1.5s`, `250ms`. */
+function formatMs(ms: number): string {
+  return formatDuration(ms * MILLISECOND);
+}

@@ -1,0 +1,48 @@
+/**
+ * The scheduler: `reconcile` (desired job vs recorded allocations → buckets) and `place`
+ * (feasibility → ranking → a node per allocation). Pure: data in, data out.
+ */
+import type { PreparedCluster } from './cluster.js';
+import { isPrepared, prepareCluster } from './cluster.js';
+import { place } from './place.js';
+import { freedAllocations, placementRequests, reconcile } from './reconcile.js';
+import type {
+  Cluster,
+  PlaceOptions,
+  PlaceResult,
+  ReconcileInput,
+  ReconcileResult,
+} from './types.js';
+
+export * from './types.js';
+export { reconcile, placementRequests, freedAllocations, STOP_DESCRIPTIONS } from './reconcile.js';
+export { place, DEFAULT_DYNAMIC_PORTS } from './place.js';
+export { prepareCluster, applyPlacements, type PreparedCluster } from './cluster.js';
+export { clusterFromState, nodeSetsFromState, recordedJob, holdsResources } from './from-state.js';
+export { createRng, seedFrom, type Rng } from './rng.js';
+export { compareGroup } from './update-class.js';
+
+export interface ScheduleResult {
+  reconcile: ReconcileResult;
+  place: PlaceResult;
+}
+
+/**
+ * Reconcile then place, the way a plan uses them: the stops of the plan free their resources
+ * for its placements (except allocations that canaries replace later).
+ */
+export function scheduleJob(
+  input: ReconcileInput,
+  cluster: Cluster | PreparedCluster,
+  options: PlaceOptions,
+): ScheduleResult {
+  const result = reconcile(input);
+  if (input.job === 'stopped') {
+    const none = { placements: [], failures: [], stats: { nodesEvaluated: 0, nodesScored: 0 } };
+    return { reconcile: result, place: none };
+  }
+  const pc = isPrepared(cluster) ? cluster : prepareCluster(cluster);
+  const freed = new Set([...(options.freed ?? []), ...freedAllocations(result)]);
+  const placed = place(placementRequests(result, input.job), pc, { ...options, freed });
+  return { reconcile: result, place: placed };
+}

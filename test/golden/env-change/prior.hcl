@@ -1,0 +1,17 @@
+job "api" {
+  group "api" {
+    task "api" {
+      driver = "raw_exec"
+
+      config {
+        command = "/usr/bin/node"
+        args    = ["server.js"]
+      }
+
+      env {
+        LOG_LEVEL = "info"
+        REGION    = "eu"
+      }
+    }
+  }
+}

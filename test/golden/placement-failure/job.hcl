@@ -1,0 +1,23 @@
+job "big" {
+  constraint {
+    attribute = "${attr.kernel.name}"
+    value     = "linux"
+  }
+
+  group "db" {
+    count = 2
+
+    task "postgres" {
+      driver = "docker"
+
+      config {
+        image = "postgres:16"
+      }
+
+      resources {
+        cpu    = 2000
+        memory = 8192
+      }
+    }
+  }
+}

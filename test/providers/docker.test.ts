@@ -1,0 +1,568 @@
+// The docker driver on the real local engine (scripts/test-hosts.sh), plus its pure parts.
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import type Docker from 'dockerode';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import {
+  DockerDriver,
+  classifyDockerChange,
+  frames,
+  taskStatus,
+  withDefaultTag,
+  type DockerHandle,
+} from '../../providers/drivers/docker.js';
+import type { NodeSpec, RunResult, TaskContext, Transport } from '../../providers/types.js';
+import type { Task } from '../../src/generated/jobspec.js';
+import {
+  TEST_IMAGE_V1,
+  ensureTestImages,
+  localDocker,
+  removeContainersByLabel,
+} from '../support/docker.js';
+
+// ---------------------------------------------------------------------------------------------
+// Pure parts
+
+describe('classifyChange', () => {
+  const base: Task = {
+    name: 'web',
+    driver: 'docker',
+    config: { image: 'app:v1', ports: ['http'] },
+    env: { A: '1' },
+    resources: { cpu: 100, memory: 128 },
+    kill_timeout: '5s',
+    restart: { attempts: 2, interval: '30m', delay: '15s', mode: 'fail' },
+    service: [{ name: 'web', port: 'http' }],
+    logs: { max_files: 10, max_file_size: 10 },
+  };
+  const cases: [string, Partial<Task>, 'none' | 'in-place' | 'destructive'][] = [
+    ['identical', {}, 'none'],
+    ['image', { config: { image: 'app:v2', ports: ['http'] } }, 'destructive'],
+    ['args', { config: { image: 'app:v1', ports: ['http'], args: ['-v'] } }, 'destructive'],
+    ['ports', { config: { image: 'app:v1', ports: ['http', 'admin'] } }, 'destructive'],
+    ['env', { env: { A: '2' } }, 'destructive'],
+    ['memory', { resources: { cpu: 100, memory: 256 } }, 'destructive'],
+    ['cpu', { resources: { cpu: 200, memory: 128 } }, 'destructive'],
+    ['meta', { meta: { team: 'x' } }, 'destructive'],
+    ['user', { user: 'nobody' }, 'destructive'],
+    ['driver', { driver: 'podman' }, 'destructive'],
+    ['template', { template: [{ data: 'x', destination: 'local/x' }] }, 'destructive'],
+    ['artifact', { artifact: [{ source: 'https://example.com/x' }] }, 'destructive'],
+    ['volume_mount', { volume_mount: [{ volume: 'v', destination: '/v' }] }, 'destructive'],
+    [
+      'logs switched off',
+      { logs: { max_files: 10, max_file_size: 10, disabled: true } },
+      'destructive',
+    ],
+    ['service', { service: [{ name: 'web2', port: 'http' }] }, 'in-place'],
+    [
+      'restart',
+      { restart: { attempts: 5, interval: '30m', delay: '15s', mode: 'fail' } },
+      'in-place',
+    ],
+    ['kill_timeout', { kill_timeout: '30s' }, 'in-place'],
+    ['kill_signal', { kill_signal: 'SIGINT' }, 'in-place'],
+    ['shutdown_delay', { shutdown_delay: '5s' }, 'in-place'],
+    [
+      'constraint',
+      { constraint: [{ attribute: '${attr.kernel.name}', value: 'linux' }] },
+      'in-place',
+    ],
+    ['log sizes', { logs: { max_files: 3, max_file_size: 10 } }, 'in-place'],
+    ['in-place and destructive together', { kill_timeout: '1s', env: { A: '3' } }, 'destructive'],
+  ];
+  it.each(cases)('%s → %s', (_name, change, expected) => {
+    expect(classifyDockerChange(base, { ...base, ...change })).toBe(expected);
+    expect(new DockerDriver().classifyChange({ ...base, ...change }, base)).toBe(expected);
+  });
+});
+
+describe('taskStatus', () => {
+  const ZERO = '0001-01-01T00:00:00Z';
+  const info = (state: Partial<Docker.ContainerInspectInfo['State']>, restarts = 0) =>
+    ({
+      RestartCount: restarts,
+      HostConfig: { Memory: 64 * 1024 * 1024 },
+      State: {
+        Status: 'running',
+        Running: false,
+        Paused: false,
+        Restarting: false,
+        OOMKilled: false,
+        Dead: false,
+        Pid: 0,
+        ExitCode: 0,
+        Error: '',
+        StartedAt: '2025-01-01T00:00:00Z',
+        FinishedAt: ZERO,
+        ...state,
+      },
+    }) as Docker.ContainerInspectInfo;
+  it.each([
+    [
+      'running',
+      info({ Running: true }, 1),
+      { state: 'running', failed: false, restarts: 1, startedAt: '2025-01-01T00:00:00Z' },
+    ],
+    [
+      'exited 0',
+      info({ Status: 'exited', FinishedAt: '2025-01-01T00:01:00Z' }),
+      {
+        state: 'dead',
+        failed: false,
+        exitCode: 0,
+        restarts: 0,
+        startedAt: '2025-01-01T00:00:00Z',
+        finishedAt: '2025-01-01T00:01:00Z',
+        message: 'exited with code 0',
+      },
+    ],
+    [
+      'exited 3',
+      info({ Status: 'exited', ExitCode: 3 }, 2),
+      {
+        state: 'dead',
+        failed: true,
+        exitCode: 3,
+        restarts: 2,
+        startedAt: '2025-01-01T00:00:00Z',
+        message: 'exited with code 3',
+      },
+    ],
+    [
+      'OOM killed',
+      info({ Status: 'exited', ExitCode: 137, OOMKilled: true }),
+      {
+        state: 'dead',
+        failed: true,
+        exitCode: 137,
+        message: 'OOM killed: the task used more than its memory limit (64 MB)',
+      },
+    ],
+    [
+      'restarting',
+      info({ Status: 'restarting', Restarting: true, ExitCode: 1 }, 4),
+      { state: 'pending', failed: false, restarts: 4, message: 'restarting after exit code 1' },
+    ],
+    [
+      'created',
+      info({ Status: 'created', StartedAt: ZERO }),
+      { state: 'pending', failed: false, restarts: 0, message: 'created, not started' },
+    ],
+    [
+      'start error',
+      info({ Status: 'exited', ExitCode: 127, Error: 'exec: "x": not found' }),
+      { state: 'dead', failed: true, message: 'exec: "x": not found' },
+    ],
+  ])('%s', (_name, input, expected) => {
+    const got = taskStatus(input);
+    if (expected.state === 'running') expect(got).toEqual(expected);
+    else expect(got).toMatchObject(expected);
+  });
+});
+
+describe('small helpers', () => {
+  it('splits Docker frames by stream', () => {
+    const frame = (stream: number, text: string) => {
+      const head = Buffer.alloc(8);
+      head.writeUInt8(stream, 0);
+      head.writeUInt32BE(Buffer.byteLength(text), 4);
+      return Buffer.concat([head, Buffer.from(text)]);
+    };
+    const buf = Buffer.concat([
+      frame(1, 'one\n'),
+      frame(2, 'err\n'),
+      frame(1, 'two\n'),
+      frame(2, 'cut').subarray(0, 9),
+    ]);
+    const text = (fs: { stream: number; data: Buffer }[]) =>
+      fs.map((f) => `${f.stream}:${f.data.toString()}`).join('');
+    expect(text(frames(buf))).toBe('1:one\n2:err\n1:two\n');
+    expect(text(frames(buf, 2))).toBe('2:err\n');
+  });
+
+  it.each([
+    ['busybox', 'busybox:latest'],
+    ['busybox:1.36', 'busybox:1.36'],
+    ['registry:5000/app', 'registry:5000/app:latest'],
+    ['registry:5000/app:v2', 'registry:5000/app:v2'],
+    ['app@sha256:abc', 'app@sha256:abc'],
+  ])('pulls %s as %s', (image, expected) => {
+    expect(withDefaultTag(image)).toBe(expected);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// On the real engine
+
+const RUN = randomUUID().slice(0, 8);
+const RUN_LABEL = `drover-test.run=${RUN}`;
+const docker = localDocker();
+const driver = new DockerDriver();
+const NODE: NodeSpec = {
+  name: 'local',
+  transport: 'local',
+  datacenter: 'dc1',
+  meta: {},
+  alloc_root: '/var/lib/drover/alloc',
+};
+
+/** The engine is real; only the transport is a stub until providers/transports/local.ts lands. */
+const transport: Transport = {
+  node: NODE,
+  run: (argv, opts) =>
+    new Promise<RunResult>((resolve) => {
+      execFile(argv[0]!, argv.slice(1), { cwd: opts?.cwd }, (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      });
+    }),
+  sh: (script, opts) => transport.run(['sh', '-c', script], opts),
+  upload: () => Promise.reject(new Error('not used')),
+  stream: () => {
+    throw new Error('not used');
+  },
+  docker: () => Promise.resolve(docker),
+  connect: () => Promise.reject(new Error('not used')),
+  hostAddress: () => '127.0.0.1',
+  fingerprint: () => Promise.reject(new Error('not used')),
+  close: () => Promise.resolve(),
+};
+
+let root = '';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
+    });
+  });
+}
+
+function context(
+  task: Partial<Task> & { config: Record<string, unknown> },
+  extra: Partial<TaskContext> = {},
+): TaskContext {
+  const allocId = randomUUID();
+  const job = `dt${RUN}`;
+  return {
+    allocId,
+    name: `${job}-g-web-${allocId.slice(0, 8)}`,
+    jobId: job,
+    jobVersion: 1,
+    group: 'g',
+    task: { name: 'web', driver: 'docker', resources: { cpu: 100, memory: 64 }, ...task },
+    allocIndex: 0,
+    node: NODE,
+    transport,
+    ports: [],
+    env: { NOMAD_ALLOC_ID: allocId, GREETING: 'hello world' },
+    allocDir: join(root, allocId),
+    labels: { 'drover-test.run': RUN },
+    restart: { attempts: 2, interval: '30m', delay: '15s', mode: 'fail' },
+    ...extra,
+  };
+}
+
+function sink(): { stream: Writable; text: () => string } {
+  let text = '';
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      text += chunk.toString();
+      done();
+    },
+  });
+  return { stream, text: () => text };
+}
+
+async function httpGet(port: number): Promise<string> {
+  let last: unknown;
+  for (let i = 0; i < 50; i++) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/`);
+      return await res.text();
+    } catch (err) {
+      last = err;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  throw last;
+}
+
+async function containersNamed(name: string): Promise<number> {
+  const list = await docker.listContainers({
+    all: true,
+    filters: JSON.stringify({ name: [`^/${name}$`] }),
+  });
+  return list.length;
+}
+
+beforeAll(async () => {
+  await ensureTestImages(docker);
+  root = await mkdtemp(join(tmpdir(), 'drover-docker-'));
+});
+
+afterAll(async () => {
+  await removeContainersByLabel(RUN_LABEL, docker);
+  if (root) await rm(root, { recursive: true, force: true });
+});
+
+describe('docker driver on the local engine', () => {
+  it('detects the engine', async () => {
+    const d = await driver.detect(transport);
+    expect(d).toMatchObject({ detected: true, healthy: true });
+    expect(d.attributes['driver.docker']).toBe('1');
+    expect(d.attributes['driver.docker.version']).toMatch(/^\d+\.\d+/);
+  });
+
+  describe('a web task', () => {
+    let ctx: TaskContext;
+    let handle: DockerHandle;
+    let port = 0;
+
+    beforeAll(async () => {
+      port = await freePort();
+      ctx = context(
+        {
+          config: {
+            image: TEST_IMAGE_V1,
+            command: 'sh',
+            args: ['-c', 'echo out-1; echo err-1 >&2; echo out-2; exec httpd -f -p 8080 -h /www'],
+            ports: ['http'],
+            labels: [{ team: 'web' }],
+            // docker-init passes SIGTERM on; httpd as PID 1 would ignore it.
+            init: true,
+          },
+          resources: { cpu: 250, memory: 48 },
+        },
+        { ports: [{ label: 'http', value: port, to: 8080, host_ip: '127.0.0.1' }] },
+      );
+      handle = await driver.start(ctx);
+    });
+
+    it('serves the image content on the allocated host port', async () => {
+      expect(await httpGet(port)).toBe('v1\n');
+    });
+
+    it('returns a handle naming the container and image', async () => {
+      const image = await docker.getImage(TEST_IMAGE_V1).inspect();
+      expect(handle).toEqual({
+        driver: 'docker',
+        container_id: expect.stringMatching(/^[0-9a-f]{64}$/),
+        container_name: ctx.name,
+        image_id: image.Id,
+      });
+    });
+
+    it('names, labels and limits the container as specified', async () => {
+      const info = await docker.getContainer(handle.container_id).inspect();
+      expect(info.Name).toBe(`/${ctx.name}`);
+      expect(info.Config.Labels).toEqual({
+        team: 'web',
+        'drover-test.run': RUN,
+        'drover.job': ctx.jobId,
+        'drover.group': 'g',
+        'drover.task': 'web',
+        'drover.alloc': ctx.allocId,
+        'drover.version': '1',
+        'drover.node': 'local',
+      });
+      expect(info.HostConfig.Memory).toBe(48 * 1024 * 1024);
+      expect(info.HostConfig.CpuShares).toBe(250);
+      expect(info.HostConfig.Init).toBe(true);
+      expect(info.HostConfig.RestartPolicy).toEqual({ Name: 'on-failure', MaximumRetryCount: 2 });
+      expect(info.HostConfig.PortBindings).toEqual({
+        '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: String(port) }],
+        '8080/udp': [{ HostIp: '127.0.0.1', HostPort: String(port) }],
+      });
+      expect(info.Mounts.map((m) => [m.Source, m.Destination]).sort()).toEqual([
+        [join(ctx.allocDir, 'alloc'), '/alloc'],
+        [join(ctx.allocDir, 'web', 'local'), '/local'],
+        [join(ctx.allocDir, 'web', 'secrets'), '/secrets'],
+      ]);
+    });
+
+    it('reports the task running', async () => {
+      expect(await driver.inspect(handle, transport)).toMatchObject({
+        state: 'running',
+        failed: false,
+        restarts: 0,
+      });
+    });
+
+    it('execs with the task env, stdin and the exit code', async () => {
+      const out = sink();
+      const err = sink();
+      expect(
+        await driver.exec(handle, transport, ['env'], { stdout: out.stream, stderr: err.stream }),
+      ).toBe(0);
+      expect(out.text()).toContain('GREETING=hello world');
+      expect(out.text()).toContain(`NOMAD_ALLOC_ID=${ctx.allocId}`);
+
+      const out2 = sink();
+      const err2 = sink();
+      const code = await driver.exec(
+        handle,
+        transport,
+        ['sh', '-c', 'cat; echo oops >&2; exit 3'],
+        { stdin: Readable.from(['piped in']), stdout: out2.stream, stderr: err2.stream },
+      );
+      expect([code, out2.text(), err2.text()]).toEqual([3, 'piped in', 'oops\n']);
+    });
+
+    // The log holds out-1 and out-2 on stdout, err-1 on stderr.
+    it.each([
+      [false, undefined, false, 'out-1\nout-2\n'],
+      [true, undefined, false, 'err-1\n'],
+      [false, 1, false, 'out-2\n'],
+      [true, 1, false, 'err-1\n'],
+      [false, 5, false, 'out-1\nout-2\n'],
+      [false, 0, false, ''],
+      [false, undefined, true, 'out-1\nout-2\n'],
+      [false, 1, true, 'out-2\n'],
+      [true, 1, true, 'err-1\n'],
+    ])('logs stderr=%s tail=%s follow=%s', async (stderr, tail, follow, expected) => {
+      const abort = new AbortController();
+      const timer = setTimeout(() => abort.abort(), 1000);
+      const stream = driver.logs(handle, transport, { stderr, tail, follow, signal: abort.signal });
+      let text = '';
+      for await (const chunk of stream) {
+        text += String(chunk);
+        // A followed log never ends by itself: stop once the whole expected text is in.
+        if (follow && text.length >= expected.length) abort.abort();
+      }
+      clearTimeout(timer);
+      expect(text).toBe(expected);
+    });
+
+    it('reuses its running container when the apply is retried', async () => {
+      const again = await driver.start(ctx);
+      expect(again.container_id).toBe(handle.container_id);
+    });
+
+    it('replaces a container of the same name from another job version', async () => {
+      const next = await driver.start({ ...ctx, jobVersion: 2 });
+      expect(next.container_id).not.toBe(handle.container_id);
+      expect(await driver.inspect(handle, transport)).toMatchObject({ state: 'missing' });
+      handle = next;
+      expect(await httpGet(port)).toBe('v1\n');
+    });
+
+    it('stops and removes the container', async () => {
+      const started = Date.now();
+      await driver.stop(handle, transport, { killTimeoutMs: 5000 });
+      expect(Date.now() - started).toBeLessThan(3000);
+      expect(await containersNamed(ctx.name)).toBe(0);
+      expect(await driver.inspect(handle, transport)).toEqual({
+        state: 'missing',
+        failed: true,
+        restarts: 0,
+        message: `container ${handle.container_id} not found on node local`,
+      });
+      // Stopping what is gone is not an error: an interrupted apply may stop twice.
+      await driver.stop(handle, transport, { killTimeoutMs: 5000 });
+    });
+  });
+
+  it('stops with kill_signal, or the signal asked for, before the kill timeout', async () => {
+    // sh as PID 1 ignores SIGTERM; only the trapped signal ends it, leaving a note in /alloc.
+    const trapping = (sig: string) => ({
+      image: TEST_IMAGE_V1,
+      command: 'sh',
+      args: [
+        '-c',
+        `trap 'echo ${sig} > /alloc/signal; exit 0' ${sig}; while :; do sleep 0.1; done`,
+      ],
+    });
+    const viaStopSignal = context({ config: trapping('USR1'), kill_signal: 'SIGUSR1' });
+    const viaOverride = context({ config: trapping('USR2') });
+    const handles = await Promise.all([driver.start(viaStopSignal), driver.start(viaOverride)]);
+    const info = await docker.getContainer(handles[0].container_id).inspect();
+    expect((info.Config as { StopSignal?: string }).StopSignal).toBe('SIGUSR1');
+
+    const proto = Object.getPrototypeOf(docker.getContainer('x')) as Docker.Container;
+    const stopSpy = vi.spyOn(proto, 'stop');
+    const killSpy = vi.spyOn(proto, 'kill');
+    const started = Date.now();
+    await Promise.all([
+      // Docker's own stop (the StopSignal), and a kill with another signal then a wait.
+      driver.stop(handles[0], transport, { killTimeoutMs: 5000 }),
+      driver.stop(handles[1], transport, { killTimeoutMs: 5000, signal: 'USR2' }),
+    ]);
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(stopSpy.mock.calls).toEqual([[{ t: 5 }]]);
+    expect(killSpy.mock.calls).toEqual([[{ signal: 'SIGUSR2' }]]);
+    stopSpy.mockRestore();
+    killSpy.mockRestore();
+    expect(await readFile(join(viaStopSignal.allocDir, 'alloc', 'signal'), 'utf8')).toBe('USR1\n');
+    expect(await readFile(join(viaOverride.allocDir, 'alloc', 'signal'), 'utf8')).toBe('USR2\n');
+    expect(await containersNamed(viaStopSignal.name)).toBe(0);
+    expect(await containersNamed(viaOverride.name)).toBe(0);
+  });
+
+  it('fails clearly on an image the node lacks and no registry has', async () => {
+    const ctx = context({ config: { image: 'drover-test/missing:v0', image_pull_timeout: '20s' } });
+    await expect(driver.start(ctx)).rejects.toThrow(
+      /^image drover-test\/missing:v0 not found on node local and could not be pulled: .+/,
+    );
+    expect(await containersNamed(ctx.name)).toBe(0);
+  });
+
+  it('gives up a pull after image_pull_timeout', async () => {
+    // A "registry" on loopback that accepts connections and never answers.
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const addr = silent.address();
+    const port = typeof addr === 'object' && addr ? addr.port : 0;
+    try {
+      const image = `127.0.0.1:${port}/drover-test/slow:v1`;
+      const ctx = context({ config: { image, image_pull_timeout: '1s' } });
+      const started = Date.now();
+      await expect(driver.start(ctx)).rejects.toThrow(
+        `image ${image} not found on node local and could not be pulled: pull timed out after 1s (image_pull_timeout)`,
+      );
+      expect(Date.now() - started).toBeLessThan(3000);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      silent.close();
+    }
+  });
+
+  it('fails clearly when the container cannot start, and leaves nothing behind', async () => {
+    const ctx = context({ config: { image: TEST_IMAGE_V1, command: '/no/such/program' } });
+    await expect(driver.start(ctx)).rejects.toThrow(
+      new RegExp(`^container ${ctx.name} could not start on node local: .*no/such/program`),
+    );
+    expect(await containersNamed(ctx.name)).toBe(0);
+  });
+
+  it('reports a task that exited, with its code and restarts', async () => {
+    const ctx = context(
+      { config: { image: TEST_IMAGE_V1, command: 'sh', args: ['-c', 'exit 7'] } },
+      { restart: { attempts: 1, interval: '30m', delay: '15s', mode: 'fail' } },
+    );
+    const handle = await driver.start(ctx);
+    let status = await driver.inspect(handle, transport);
+    for (let i = 0; i < 100 && status.state !== 'dead'; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      status = await driver.inspect(handle, transport);
+    }
+    expect(status).toMatchObject({
+      state: 'dead',
+      failed: true,
+      exitCode: 7,
+      restarts: 1,
+      message: 'exited with code 7',
+    });
+    await driver.stop(handle, transport, { killTimeoutMs: 1000 });
+  });
+});

@@ -1,0 +1,611 @@
+// The raw_exec driver on the real machine: real processes under the real supervisor.
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Task } from '../../src/generated/jobspec.js';
+import type { DriverHandle } from '../../src/state/types.js';
+import {
+  buildStartScript,
+  parseKeyValues,
+  taskLayout,
+  type ProcessTaskHandle,
+} from '../../providers/drivers/process-common.js';
+import { RawExecDriver, validateRawExecConfig } from '../../providers/drivers/raw_exec.js';
+import { LocalTransport } from '../../providers/transports/local.js';
+import type { NodeSpec, TaskContext, TaskStatus } from '../../providers/types.js';
+
+const driver = new RawExecDriver();
+let root: string;
+let transport: LocalTransport;
+let started: DriverHandle[] = [];
+let allocs = 0;
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'drover-raw-exec-'));
+  transport = new LocalTransport(node(root));
+});
+
+afterEach(async () => {
+  // Every process a test started goes, whatever the test did.
+  for (const handle of started) {
+    await driver.stop(handle, transport, { killTimeoutMs: 0, signal: 'SIGKILL' });
+    await driver.destroy(handle, transport);
+  }
+  started = [];
+});
+
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+function node(allocRoot: string): NodeSpec {
+  return { name: 'local', transport: 'local', datacenter: 'dc1', meta: {}, alloc_root: allocRoot };
+}
+
+interface Spec {
+  command: string;
+  args?: string[];
+  env?: Record<string, string>;
+  task?: Partial<Task>;
+  restart?: Partial<TaskContext['restart']>;
+}
+
+function context(spec: Spec): TaskContext {
+  const allocId = `00000000-0000-4000-8000-${String(++allocs).padStart(12, '0')}`;
+  const task: Task = {
+    name: 'web',
+    driver: 'raw_exec',
+    config: { command: spec.command, ...(spec.args ? { args: spec.args } : {}) },
+    kill_timeout: '2s',
+    ...spec.task,
+  };
+  return {
+    allocId,
+    name: `job-group-web-${allocId.slice(0, 8)}`,
+    jobId: 'job',
+    jobVersion: 0,
+    group: 'group',
+    task,
+    allocIndex: 0,
+    node: transport.node,
+    transport,
+    ports: [],
+    env: { NOMAD_TASK_NAME: task.name, ...spec.env },
+    allocDir: join(root, allocId),
+    labels: {},
+    restart: { attempts: 0, interval: '30m', delay: '15s', mode: 'fail', ...spec.restart },
+  };
+}
+
+async function start(spec: Spec): Promise<ProcessTaskHandle> {
+  const handle = (await driver.start(context(spec))) as ProcessTaskHandle;
+  started.push(handle);
+  return handle;
+}
+
+/** Polls inspect until `done` holds (or 10 s pass) and returns the last status. */
+async function until(
+  handle: DriverHandle,
+  done: (s: TaskStatus) => boolean,
+  ms = 10_000,
+): Promise<TaskStatus> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const s = await driver.inspect(handle, transport);
+    if (done(s) || Date.now() > deadline) return s;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function text(stream: Readable): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.from(chunk as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Whether a process (or, with a negative pid, a process group) exists and is no zombie. */
+function running(pid: number): boolean {
+  const r = spawnSync('/bin/sh', [
+    '-c',
+    pid > 0
+      ? `grep -q '^State:[[:space:]]*[^Z]' /proc/${pid}/status 2>/dev/null`
+      : `ps -e -o pgid=,stat= | awk -v g=${-pid} '$1 == g && $2 !~ /^Z/ { found = 1 } END { exit !found }'`,
+  ]);
+  return r.status === 0;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  server.close();
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+describe('validateConfig', () => {
+  it.each([
+    ['a command and args', { command: '/bin/echo', args: ['a', 'b'] }, []],
+    ['a command alone', { command: 'sleep' }, []],
+    [
+      'no command',
+      { args: ['x'] },
+      [
+        {
+          pointer: '',
+          summary: 'Missing required argument',
+          detail: 'The raw_exec driver needs "command", the program to run.',
+        },
+      ],
+    ],
+    [
+      'a number for command',
+      { command: 7 },
+      [
+        {
+          pointer: '/command',
+          summary: 'Incorrect attribute value type',
+          detail: '"command" must be a string.',
+        },
+      ],
+    ],
+    [
+      'an empty command',
+      { command: ' ' },
+      [{ pointer: '/command', summary: 'Invalid value', detail: '"command" must not be empty.' }],
+    ],
+    [
+      'args not a list',
+      { command: 'x', args: 'a b' },
+      [
+        {
+          pointer: '/args',
+          summary: 'Incorrect attribute value type',
+          detail: '"args" must be a list of strings.',
+        },
+      ],
+    ],
+    [
+      'a number among args',
+      { command: 'x', args: ['a', 2] },
+      [
+        {
+          pointer: '/args/1',
+          summary: 'Incorrect attribute value type',
+          detail: 'Element 1 of "args" must be a string.',
+        },
+      ],
+    ],
+    [
+      'a NUL in an arg',
+      { command: 'x', args: ['a\0'] },
+      [
+        {
+          pointer: '/args/0',
+          summary: 'Invalid value',
+          detail: 'A program argument cannot contain a NUL character.',
+        },
+      ],
+    ],
+    [
+      'an unknown key',
+      { command: 'x', image: 'nginx' },
+      [
+        {
+          pointer: '/image',
+          summary: 'Unsupported argument',
+          detail:
+            'An argument named "image" is not expected in a raw_exec config; it takes "command" and "args".',
+        },
+      ],
+    ],
+    [
+      'a Nomad option drover does not apply',
+      { command: 'x', oom_score_adj: 5 },
+      [
+        {
+          pointer: '/oom_score_adj',
+          severity: 'warning',
+          summary: 'Option not applied',
+          detail:
+            '"oom_score_adj" is a raw_exec option of Nomad that drover accepts but does not apply.',
+        },
+      ],
+    ],
+  ])('%s', (_name, config, problems) => {
+    expect(validateRawExecConfig(config)).toEqual(problems);
+    expect(driver.validateConfig(config)).toEqual(problems);
+  });
+});
+
+describe('raw_exec on this machine', () => {
+  it('runs a task: running, logs, stop ends every process and records dead', async () => {
+    const handle = await start({ command: 'sh', args: ['-c', 'echo hi; echo oops >&2; sleep 30'] });
+    expect(handle).toMatchObject({
+      driver: 'raw_exec',
+      task: 'web',
+      kill_signal: 'INT',
+      kill_timeout_ms: 2000,
+    });
+    expect(handle.alloc_dir).toBe(join(root, handle.alloc_dir.split('/').pop()!));
+    expect(handle.pid).toBeGreaterThan(1);
+
+    const status = await driver.inspect(handle, transport);
+    expect(status).toMatchObject({ state: 'running', failed: false, restarts: 0 });
+    expect(status.startedAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    expect(running(handle.pid)).toBe(true);
+
+    // The layout of DESIGN.md.
+    const layout = taskLayout(handle.alloc_dir, 'web');
+    for (const dir of [
+      layout.logsDir,
+      layout.dataDir,
+      layout.sharedTmpDir,
+      layout.localDir,
+      layout.secretsDir,
+      layout.tmpDir,
+    ]) {
+      expect((await stat(dir)).isDirectory()).toBe(true);
+    }
+    expect((await stat(layout.secretsDir)).mode & 0o777).toBe(0o700);
+    expect((await stat(join(layout.taskDir, 'task.env'))).mode & 0o777).toBe(0o600);
+
+    await until(handle, () => false, 300); // let the shell write
+    expect(await text(driver.logs(handle, transport, { stderr: false, follow: false }))).toBe(
+      'hi\n',
+    );
+    expect(
+      await text(driver.logs(handle, transport, { stderr: true, follow: false, tail: 1 })),
+    ).toBe('oops\n');
+
+    const t0 = Date.now();
+    await driver.stop(handle, transport, { killTimeoutMs: 2000 });
+    // `sh -c` dies of the default SIGINT at once: no wait for the kill timeout.
+    expect(Date.now() - t0).toBeLessThan(1500);
+    const dead = await driver.inspect(handle, transport);
+    expect(dead).toMatchObject({ state: 'dead', failed: false, exitCode: 130, message: 'stopped' });
+    expect(running(-handle.pid)).toBe(false);
+    // stop keeps the logs; destroy removes the directory.
+    expect(await readFile(layout.stdoutLog, 'utf8')).toBe('hi\n');
+    await driver.destroy(handle, transport);
+    await expect(stat(handle.alloc_dir)).rejects.toThrow(/ENOENT/);
+    expect(await driver.inspect(handle, transport)).toEqual({
+      state: 'missing',
+      failed: false,
+      restarts: 0,
+      message: 'the task directory is gone',
+    });
+  });
+
+  it('follows a log as it grows and ends the tail on abort', async () => {
+    const handle = await start({
+      command: 'sh',
+      args: ['-c', 'i=0; while :; do i=$((i+1)); echo line $i; sleep 0.1; done'],
+    });
+    const abort = new AbortController();
+    const stream = driver.logs(handle, transport, {
+      stderr: false,
+      follow: true,
+      signal: abort.signal,
+    });
+    let seen = '';
+    for await (const chunk of stream) {
+      seen += String(chunk);
+      if (seen.includes('line 3\n')) abort.abort();
+    }
+    expect(seen.startsWith('line 1\nline 2\nline 3\n')).toBe(true);
+  });
+
+  it('restarts a failing command `attempts` times, then marks it failed', async () => {
+    const handle = await start({
+      command: 'sh',
+      args: ['-c', 'echo attempt; exit 3'],
+      restart: { attempts: 2, interval: '1m', delay: '100ms', mode: 'fail' },
+    });
+    const status = await until(handle, (s) => s.state === 'dead');
+    expect(status).toMatchObject({ state: 'dead', failed: true, exitCode: 3, restarts: 2 });
+    expect(status.message).toBe(
+      'exit code 3; exceeded 2 restart attempts in 60 s and mode is fail',
+    );
+    const layout = taskLayout(handle.alloc_dir, 'web');
+    expect(await readFile(layout.stdoutLog, 'utf8')).toBe('attempt\nattempt\nattempt\n');
+  });
+
+  it('in delay mode waits for the next interval instead of failing', async () => {
+    const handle = await start({
+      command: 'sh',
+      args: ['-c', 'date +%s; exit 1'],
+      restart: { attempts: 1, interval: '2s', delay: '0s', mode: 'delay' },
+    });
+    const waiting = await until(handle, (s) => s.restarts === 1 && s.state === 'pending');
+    expect(waiting.state).toBe('pending');
+    expect(waiting.exitCode).toBe(1);
+    expect(waiting.message).toMatch(/^exit code 1; restarting in [0-2] s$/);
+    const later = await until(handle, (s) => s.restarts >= 2);
+    expect(later.restarts).toBeGreaterThanOrEqual(2);
+    expect(later.failed).toBe(false);
+  });
+
+  it('a clean exit (code 0) ends the task without a restart', async () => {
+    const handle = await start({ command: 'true', restart: { attempts: 3, delay: '0s' } });
+    expect(await until(handle, (s) => s.state === 'dead')).toMatchObject({
+      state: 'dead',
+      failed: false,
+      exitCode: 0,
+      restarts: 0,
+      message: 'exited',
+    });
+  });
+
+  it('a command that does not exist fails with 127', async () => {
+    const handle = await start({ command: '/nonexistent/program' });
+    expect(await until(handle, (s) => s.state === 'dead')).toMatchObject({
+      state: 'dead',
+      failed: true,
+      exitCode: 127,
+    });
+    const err = await text(driver.logs(handle, transport, { stderr: true, follow: false }));
+    expect(err).toMatch(/nonexistent\/program/);
+  });
+
+  it('escalates to SIGKILL after kill_timeout when the task traps kill_signal', async () => {
+    const handle = await start({
+      command: 'sh',
+      args: ['-c', 'trap "echo got TERM" TERM; while :; do sleep 0.1; done'],
+      task: { kill_signal: 'SIGTERM', kill_timeout: '1s' },
+    });
+    expect(handle.kill_signal).toBe('TERM');
+    await until(handle, () => false, 200);
+    const t0 = Date.now();
+    await driver.stop(handle, transport, { killTimeoutMs: 1000 });
+    const elapsed = Date.now() - t0;
+    expect(elapsed).toBeGreaterThanOrEqual(900);
+    expect(elapsed).toBeLessThan(5000);
+    expect(await driver.inspect(handle, transport)).toMatchObject({
+      state: 'dead',
+      exitCode: 137,
+      failed: false,
+    });
+    expect(running(-handle.pid)).toBe(false);
+    const layout = taskLayout(handle.alloc_dir, 'web');
+    expect(await readFile(layout.stdoutLog, 'utf8')).toContain('got TERM');
+  });
+
+  it('delivers SIGINT to the task (not ignored as in a `&` job), so it can exit gracefully', async () => {
+    const handle = await start({
+      command: process.execPath,
+      args: [
+        '-e',
+        "process.on('SIGINT', () => { console.log('graceful'); process.exit(0); }); console.log('up'); setInterval(() => {}, 1000);",
+      ],
+      task: { kill_timeout: '10s' },
+    });
+    const layout = taskLayout(handle.alloc_dir, 'web');
+    for (let i = 0; i < 100 && !(await readFile(layout.stdoutLog, 'utf8')).includes('up'); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const t0 = Date.now();
+    await driver.stop(handle, transport, { killTimeoutMs: 10_000 });
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(await driver.inspect(handle, transport)).toMatchObject({ state: 'dead', exitCode: 0 });
+    expect(await readFile(layout.stdoutLog, 'utf8')).toBe('up\ngraceful\n');
+  });
+
+  it('passes hostile arguments and environment values through unchanged', async () => {
+    const hostile = [
+      'two words',
+      '',
+      "it's",
+      "'\\''",
+      '"double"',
+      '$HOME ${HOME} $(echo no) `echo no`',
+      'back\\slash\\n',
+      'line one\nline two\n',
+      '-n',
+      '--',
+      '*',
+      '; exit 1 #',
+      'ünïcødé ☃',
+    ];
+    const env = { HOSTILE: 'a\'b"c $x `y`\nz', 'NOMAD_META_a.b': 'dotted' };
+    const handle = await start({
+      command: process.execPath,
+      args: [
+        '-e',
+        "require('fs').writeFileSync('out.json', JSON.stringify({ argv: process.argv.slice(1), env: process.env.HOSTILE, dotted: process.env['NOMAD_META_a.b'], cwd: process.cwd() }))",
+        ...hostile,
+      ],
+      env,
+    });
+    const status = await until(handle, (s) => s.state === 'dead');
+    expect(status).toMatchObject({ state: 'dead', exitCode: 0 });
+    const out = JSON.parse(await readFile(join(handle.alloc_dir, 'web', 'out.json'), 'utf8'));
+    expect(out).toEqual({
+      argv: hostile,
+      env: env.HOSTILE,
+      dotted: 'dotted',
+      cwd: join(handle.alloc_dir, 'web'),
+    });
+  });
+
+  it('serves HTTP from a Node.js task on NOMAD_PORT_http', async () => {
+    const port = await freePort();
+    const handle = await start({
+      command: process.execPath,
+      args: [
+        '-e',
+        "require('http').createServer((q, s) => s.end('hello from ' + process.env.NOMAD_TASK_NAME)).listen(+process.env.NOMAD_PORT_http, '127.0.0.1')",
+      ],
+      env: { NOMAD_PORT_http: String(port) },
+    });
+    let body = '';
+    for (let i = 0; i < 100 && body === ''; i++) {
+      body = await fetch(`http://127.0.0.1:${port}/`).then(
+        (r) => r.text(),
+        () => '',
+      );
+      if (body === '') await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(body).toBe('hello from web');
+    // A health check's TCP connection through the transport.
+    const socket = await transport.connect(port);
+    socket.destroy();
+    await driver.stop(handle, transport, { killTimeoutMs: 2000 });
+    await expect(fetch(`http://127.0.0.1:${port}/`)).rejects.toThrow();
+  });
+
+  it('exec runs a command in the task directory with the task environment', async () => {
+    const handle = await start({
+      command: 'sleep',
+      args: ['30'],
+      env: { GREETING: 'hello there', 'X.Y': 'z' },
+    });
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    const code = await driver.exec(
+      handle,
+      transport,
+      ['sh', '-c', 'echo "$GREETING"; pwd; cat; echo err >&2; exit 4'],
+      {
+        stdin: Readable.from(['from stdin\n']),
+        stdout,
+        stderr,
+      },
+    );
+    stdout.end();
+    stderr.end();
+    expect(code).toBe(4);
+    expect(await text(stdout)).toBe(`hello there\n${join(handle.alloc_dir, 'web')}\nfrom stdin\n`);
+    expect(await text(stderr)).toBe('err\n');
+  });
+
+  it('the supervisor outlives the process that started it and its process group', async () => {
+    // The start script as drover runs it, from a shell in a group of its own that then gets
+    // SIGHUP and SIGKILL, as when a terminal closes under drover.
+    const ctx = context({ command: 'sleep', args: ['30'] });
+    const layout = taskLayout(ctx.allocDir, 'web');
+    const script = buildStartScript(layout, {
+      conf: {
+        task: 'web',
+        logDir: layout.logsDir,
+        restart: { attempts: 0, intervalMs: 60_000, delayMs: 0, mode: 'fail' },
+        killSignal: 'INT',
+        killTimeoutMs: 1000,
+      },
+      env: {},
+      argv: ['sleep', '30'],
+    });
+    const child = spawn('/bin/sh', ['-c', script], {
+      detached: true,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    await once(child, 'close');
+    const kv = parseKeyValues(out);
+    const handle: ProcessTaskHandle = {
+      driver: 'raw_exec',
+      alloc_dir: ctx.allocDir,
+      task: 'web',
+      pid: Number(kv.get('pid')),
+      kill_signal: 'INT',
+      kill_timeout_ms: 1000,
+    };
+    started.push(handle);
+    for (const signal of ['SIGHUP', 'SIGKILL'] as const) {
+      try {
+        process.kill(-child.pid!, signal);
+      } catch {
+        // The group is already empty: nothing of it stayed behind.
+      }
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await driver.inspect(handle, transport)).toMatchObject({ state: 'running' });
+    expect(running(handle.pid)).toBe(true);
+  });
+
+  it('reports missing when the supervisor was killed without recording, and stop still ends the task', async () => {
+    const handle = await start({ command: 'sleep', args: ['30'] });
+    const supervisorPid = Number(
+      (await readFile(join(handle.alloc_dir, 'web', 'supervisor.pid'), 'utf8')).trim(),
+    );
+    process.kill(supervisorPid, 'SIGKILL');
+    const status = await until(handle, (s) => s.state === 'missing');
+    expect(status).toMatchObject({
+      state: 'missing',
+      message: 'the supervisor exited without recording the end of the task (the task still runs)',
+    });
+    await driver.stop(handle, transport, { killTimeoutMs: 1000 });
+    expect(await driver.inspect(handle, transport)).toMatchObject({
+      state: 'dead',
+      message: 'stopped by drover; the supervisor was not running',
+    });
+    expect(running(-handle.pid)).toBe(false);
+  });
+
+  it('a second start of the same task while it runs keeps the running supervisor', async () => {
+    const ctx = context({ command: 'sleep', args: ['30'] });
+    const first = (await driver.start(ctx)) as ProcessTaskHandle;
+    started.push(first);
+    const second = (await driver.start(ctx)) as ProcessTaskHandle;
+    expect(second.pid).toBe(first.pid);
+    expect(second.supervisor_pid).toBe(first.supervisor_pid);
+  });
+
+  it('detects itself on the host', async () => {
+    expect(await driver.detect(transport)).toEqual({
+      detected: true,
+      healthy: true,
+      attributes: { 'driver.raw_exec': '1' },
+    });
+  });
+});
+
+describe('classifyChange', () => {
+  const base: Task = {
+    name: 'web',
+    driver: 'raw_exec',
+    config: { command: 'node', args: ['server.js'] },
+    env: { A: '1' },
+    resources: { cpu: 100, memory: 128 },
+    kill_timeout: '5s',
+    service: [{ name: 'web', port: 'http' }],
+  };
+  it.each<[string, Partial<Task>, string]>([
+    ['nothing', {}, 'none'],
+    ['args', { config: { command: 'node', args: ['other.js'] } }, 'destructive'],
+    ['command', { config: { command: 'deno', args: ['server.js'] } }, 'destructive'],
+    ['env', { env: { A: '2' } }, 'destructive'],
+    ['driver', { driver: 'exec' }, 'destructive'],
+    ['user', { user: 'nobody' }, 'destructive'],
+    ['memory', { resources: { cpu: 100, memory: 256 } }, 'destructive'],
+    ['meta', { meta: { k: 'v' } }, 'destructive'],
+    ['artifact', { artifact: [{ source: 'https://example.com/a.tgz' }] }, 'destructive'],
+    ['template', { template: [{ data: 'x', destination: 'local/x' }] }, 'destructive'],
+    ['logs.disabled', { logs: { disabled: true } }, 'destructive'],
+    ['restart.render_templates', { restart: { render_templates: true } }, 'destructive'],
+    ['an unknown new field', { ['future' as keyof Task]: 1 }, 'destructive'],
+    ['kill_timeout', { kill_timeout: '30s' }, 'in-place'],
+    ['kill_signal', { kill_signal: 'SIGTERM' }, 'in-place'],
+    ['shutdown_delay', { shutdown_delay: '5s' }, 'in-place'],
+    ['services', { service: [{ name: 'web', port: 'http', tags: ['v2'] }] }, 'in-place'],
+    ['restart attempts', { restart: { attempts: 5 } }, 'in-place'],
+    ['log rotation', { logs: { max_files: 3 } }, 'in-place'],
+    ['resources.iops', { resources: { cpu: 100, memory: 128, iops: 5 } }, 'in-place'],
+    ['empty env as absent', { env: { A: '1' }, meta: {} }, 'none'],
+  ])('%s → %s', (_name, change, expected) => {
+    expect(driver.classifyChange(base, { ...base, ...change })).toBe(expected);
+  });
+
+  it('absent args equal an empty list', () => {
+    const a: Task = { name: 't', config: { command: 'x' } };
+    const b: Task = { name: 't', config: { command: 'x', args: [] } };
+    expect(driver.classifyChange(a, b)).toBe('none');
+  });
+});
