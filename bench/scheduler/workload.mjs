@@ -47,13 +47,14 @@ export function halfTheRacks(racks) {
 }
 
 /**
- * Jobs whose counts cycle through JOB_SIZES until `total` allocations. `sizes` multiplies the
- * task per job (cycled) for a mixed workload; the default is Nomad's uniform one.
+ * Jobs whose counts cycle through JOB_SIZES until `total` allocations (or `limit` jobs).
+ * `sizes` multiplies the task per job (cycled) for a mixed workload; the default is Nomad's
+ * uniform one.
  */
-export function makeJobs(total, racks, { spread = false, sizes = [1] } = {}) {
+export function makeJobs(total, racks, { spread = false, sizes = [1], limit = Infinity } = {}) {
   const jobs = [];
   let left = total;
-  for (let j = 0; left > 0; j++) {
+  for (let j = 0; left > 0 && j < limit; j++) {
     const count = Math.min(JOB_SIZES[j % JOB_SIZES.length], left);
     left -= count;
     const size = Math.round(TASK * sizes[j % sizes.length]);
@@ -93,7 +94,14 @@ export function requestsFor(job) {
   const g = job.group[0];
   const out = [];
   for (let i = 0; i < g.count; i++) {
-    out.push({ job, group: g.name, name: `${job.id}.${g.name}[${i}]`, index: i, reason: 'new', canary: false });
+    out.push({
+      job,
+      group: g.name,
+      name: `${job.id}.${g.name}[${i}]`,
+      index: i,
+      reason: 'new',
+      canary: false,
+    });
   }
   return out;
 }

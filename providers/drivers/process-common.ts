@@ -190,7 +190,34 @@ export interface StartFiles {
   conf: SupervisorConfig;
   env: Readonly<Record<string, string>>;
   argv: readonly string[];
+  /**
+   * Shell lines run (in a subshell, in the task directory) after the supervisor's files are
+   * written and before a new supervisor starts: a driver's set-up of the host (exec's cgroup and
+   * user). It may write `START_INFO_FILE` and `CLEANUP_FILE`; exiting non-zero with a message on
+   * stderr refuses the start.
+   */
+  prepare?: string;
 }
+
+/**
+ * Hooks a driver's `prepare` may leave in the task directory. `start.info` holds
+ * `handle.<key>=<value>` lines that every start (a retried one too) prints and that become fields
+ * of the task's handle; `cleanup.sh` is run by sh once the task is dead, by stop and by destroy
+ * (to remove what prepare created, e.g. a cgroup).
+ */
+export const START_INFO_FILE = 'start.info';
+export const CLEANUP_FILE = 'cleanup.sh';
+
+/** Handle fields a `start.info` line may not set. */
+const CORE_HANDLE_FIELDS = new Set([
+  'driver',
+  'alloc_dir',
+  'task',
+  'pid',
+  'supervisor_pid',
+  'kill_signal',
+  'kill_timeout_ms',
+]);
 
 /**
  * One round trip that creates the alloc and task directories, writes the supervisor's files,
@@ -214,7 +241,8 @@ export function buildStartScript(layout: TaskLayout, files: StartFiles): string 
     `(umask 077; ${hereDocument(file(SUPERVISOR_FILES.env), renderEnvFile(files.env))}\n)`,
     `(umask 077; ${hereDocument(file(SUPERVISOR_FILES.envargs), renderEnvArgsFile(files.env))}\n)`,
     hereDocument(file(SUPERVISOR_FILES.argv), renderArgvFile(files.argv)),
-    `rm -f ${SUPERVISOR_FILES.status} ${SUPERVISOR_FILES.stop} task.fifo task.result task.pid`,
+    `rm -f ${SUPERVISOR_FILES.status} ${SUPERVISOR_FILES.stop} task.fifo task.result task.pid ${START_INFO_FILE} ${CLEANUP_FILE}`,
+    ...(files.prepare === undefined ? [] : [`(\n${files.prepare}\n) || exit 1`]),
     `touch ${q(layout.stdoutLog)} ${q(layout.stderrLog)}`,
     `(${supervisorLaunchCommand(layout.taskDir)}\n) || exit 1`,
     'fi',
@@ -222,9 +250,13 @@ export function buildStartScript(layout: TaskLayout, files: StartFiles): string 
     `i=0; limit=$((10 * ticks_per_s))`,
     `while [ ! -s ${SUPERVISOR_FILES.status} ] && [ "$i" -lt "$limit" ]; do sleep "$tick"; i=$((i + 1)); done`,
     `if [ -s ${SUPERVISOR_FILES.status} ]; then cat ${SUPERVISOR_FILES.status}; else echo probe.start=timeout; tail -n 5 ${SUPERVISOR_FILES.log} 2>/dev/null | sed 's/^/probe.log=/'; fi`,
+    `[ -f ${START_INFO_FILE} ] && cat ${START_INFO_FILE}`,
     PROBE_LINES,
   ].join('\n');
 }
+
+/** Runs the task directory's cleanup hook, if any, once the task is dead (cwd: the task dir). */
+const RUN_CLEANUP = `[ -f ${CLEANUP_FILE} ] && [ "$(state)" = dead ] && { sh ./${CLEANUP_FILE} >/dev/null 2>&1 || :; }`;
 
 /** Prints the status file and `probe.*` lines; `probe.dir=missing` when the task dir is gone. */
 export function buildProbeScript(layout: TaskLayout): string {
@@ -269,6 +301,7 @@ export function buildStopScript(layout: TaskLayout, signal: string, timeoutMs: n
     `  printf 'state=dead\\npid=%s\\nexit_code=\\nrestarts=%s\\nstarted_at=%s\\nfinished_at=%s\\nfailed=false\\nmessage=%s\\n' "$lp" "$r" "$sa" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "stopped by drover; the supervisor was not running" >status.tmp && mv -f status.tmp ${SUPERVISOR_FILES.status}`,
     `  rm -f ${SUPERVISOR_FILES.pid} task.pid task.fifo`,
     'fi',
+    RUN_CLEANUP,
     `cat ${SUPERVISOR_FILES.status}`,
     PROBE_LINES,
   ].join('\n');
@@ -290,6 +323,9 @@ export function buildDestroyScript(allocDir: string): string {
     `for f in ${d}/*/task.pid ${d}/*/${SUPERVISOR_FILES.pid}; do`,
     '  p=$(pidfile "$f")',
     '  [ -n "$p" ] && ours "$p" && kill_group KILL "$p"',
+    'done',
+    `for f in ${d}/*/${CLEANUP_FILE}; do`,
+    `  [ -f "$f" ] && (cd "\${f%/*}" && sh ./${CLEANUP_FILE}) >/dev/null 2>&1`,
     'done',
     `rm -rf ${d}`,
   ].join('\n');
@@ -389,6 +425,7 @@ export async function startProcessTask(
   driver: string,
   ctx: TaskContext,
   argv: readonly string[],
+  opts: { prepare?: string } = {},
 ): Promise<ProcessTaskHandle> {
   const layout = taskLayout(ctx.allocDir, ctx.task.name);
   const kill = killSettings(ctx.task);
@@ -402,6 +439,7 @@ export async function startProcessTask(
     },
     env: ctx.env,
     argv,
+    ...(opts.prepare === undefined ? {} : { prepare: opts.prepare }),
   });
   const r = await ctx.transport.sh(script, { timeoutMs: 60_000 });
   const kv = parseKeyValues(r.stdout);
@@ -422,6 +460,7 @@ export async function startProcessTask(
   const pid = Number(kv.get('pid'));
   const supervisorPid = Number(kv.get('supervisor_pid'));
   return {
+    ...startInfo(kv),
     driver,
     alloc_dir: ctx.allocDir,
     task: ctx.task.name,
@@ -432,6 +471,16 @@ export async function startProcessTask(
     kill_signal: kill.signal,
     kill_timeout_ms: kill.timeoutMs,
   };
+}
+
+/** The `handle.<key>` lines of a start's output, as handle fields (never the core ones). */
+export function startInfo(kv: ReadonlyMap<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of kv) {
+    const name = key.startsWith('handle.') ? key.slice('handle.'.length) : '';
+    if (name !== '' && !CORE_HANDLE_FIELDS.has(name)) out[name] = value;
+  }
+  return out;
 }
 
 export async function inspectProcessTask(

@@ -8,21 +8,17 @@ import { registerFmt } from './commands/fmt.js';
 import { notBuilt, registerJob } from './commands/job.js';
 import { registerValidate } from './commands/validate.js';
 import { registerApply, registerPlan } from './commands/plan.js';
+import { registerJobCommands } from './commands/jobs.js';
+import { registerAllocCommands } from './commands/alloc.js';
+import { registerStateCommands } from './commands/state.js';
 import { processOutput } from './output.js';
 
 /** Commands of DESIGN.md that later milestones deliver. */
 const LATER: [string, string][] = [
   ['init', 'write a starter drover.hcl and job'],
-  ['status', 'show jobs and allocations'],
-  ['rollback', 'roll a job back to an earlier version'],
-  ['stop', 'stop a job'],
-  ['scale', 'change the count of a group'],
   ['promote', 'promote canaries'],
-  ['logs', "print an allocation's logs"],
-  ['exec', 'run a command in an allocation'],
   ['deployment', 'inspect or fail deployments'],
   ['node', 'inspect nodes, drain them, set eligibility'],
-  ['state', 'list, show, unlock and snapshot state'],
 ];
 
 export function buildProgram(): Command {
@@ -39,7 +35,10 @@ export function buildProgram(): Command {
   registerFmt(program, processOutput);
   registerPlan(program, processOutput);
   registerApply(program, processOutput);
-  registerJob(program, processOutput);
+  const jobCmd = registerJob(program, processOutput);
+  registerJobCommands(program, jobCmd, processOutput);
+  registerAllocCommands(program, processOutput);
+  registerStateCommands(program, processOutput);
   for (const [name, description] of LATER)
     program
       .command(name)

@@ -87,7 +87,8 @@ export async function applyJob(steps: JobSteps, ctx: ApplyContext): Promise<JobO
       for (const p of batch)
         await stopAlloc(p.replaces!, `replaced by ${p.allocId.slice(0, 8)}`, ctx);
       failures.push(...(await runBatch(batch, g, steps, ctx)));
-      const stagger = nanosToMs(g.group.update?.stagger);
+      // Nomad waits `stagger` between batches only for system jobs; service jobs are gated on health.
+      const stagger = steps.job.type === 'system' ? nanosToMs(g.group.update?.stagger) : 0;
       if (failures.length === 0 && i + width < replacing.length && stagger > 0)
         await ctx.clock.sleep(stagger);
     }
@@ -392,9 +393,14 @@ export async function stopAlloc(allocId: string, reason: string, ctx: ApplyConte
   const problems: string[] = [];
   if (node) {
     const transport = ctx.transport(node);
+    const tasks = recordedTasks(ctx.recorder.state, alloc);
     for (const [task, handle] of Object.entries(alloc.driver_handles)) {
+      const spec = tasks.get(task);
       try {
-        await ctx.driver(handle.driver)?.stop(handle, transport, { killTimeoutMs: 5000 });
+        await ctx.driver(handle.driver)?.stop(handle, transport, {
+          killTimeoutMs: nanosToMs(spec?.kill_timeout ?? '5s'),
+          ...(spec?.kill_signal ? { signal: spec.kill_signal } : {}),
+        });
       } catch (err) {
         problems.push(`task "${task}": ${(err as Error).message}`);
       }
@@ -425,6 +431,15 @@ export async function stopAlloc(allocId: string, reason: string, ctx: ApplyConte
     node: alloc.node,
     status: 'stopped',
   });
+}
+
+/** The tasks of the job version an allocation runs, by name. */
+function recordedTasks(s: StateSnapshot, a: Allocation): Map<string, Task> {
+  const version = s.jobs[a.job]?.versions.find((v) => v.version === a.version);
+  const group = (version?.job as unknown as Job | undefined)?.group?.find(
+    (g) => g.name === a.group,
+  );
+  return new Map((group?.task ?? []).map((t) => [t.name, t]));
 }
 
 // ---------------------------------------------------------------------------------------------

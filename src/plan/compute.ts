@@ -17,7 +17,9 @@ import type {
 } from '../generated/plan.js';
 import { durationNanos } from '../jobspec/duration.js';
 import {
+  applyPlacements,
   clusterFromState,
+  freedAllocations,
   nodeSetsFromState,
   prepareCluster,
   recordedJob,
@@ -60,9 +62,14 @@ export interface PlanInputs {
 
 export function computePlan(inputs: PlanInputs): Plan {
   const { state } = inputs;
-  const cluster = prepareCluster(clusterFromState(state, { down: inputs.down ?? [] }));
+  let cluster = prepareCluster(clusterFromState(state, { down: inputs.down ?? [] }));
   const nodes = nodeSetsFromState(state, inputs.down ?? []);
-  const jobs = inputs.desired.map((d) => planJob(d, inputs, cluster, nodes));
+  // Jobs are placed one after another, each seeing what the ones before it took and freed.
+  const jobs = inputs.desired.map((d) => {
+    const { plan, placements, freed } = planJob(d, inputs, cluster, nodes);
+    cluster = applyPlacements(cluster, placements, freed);
+    return plan;
+  });
   return sealPlan({
     format_version: 1,
     drover_version: inputs.droverVersion,
@@ -78,7 +85,7 @@ function planJob(
   inputs: PlanInputs,
   cluster: ReturnType<typeof prepareCluster>,
   nodes: ReturnType<typeof nodeSetsFromState>,
-): JobPlan {
+): { plan: JobPlan; placements: SchedulerPlacement[]; freed: Set<string> } {
   const { state } = inputs;
   const recorded = state.jobs[d.id];
   const latest = recorded?.versions[recorded.versions.length - 1];
@@ -164,7 +171,7 @@ function planJob(
         : changed || acts
           ? 'update'
           : 'none';
-  return {
+  const plan: JobPlan = {
     id: d.id,
     type,
     from_version: latest && !recorded.stopped ? latest.version : null,
@@ -181,6 +188,11 @@ function planJob(
             job: d.job as unknown as Record<string, unknown>,
           }
         : null,
+  };
+  return {
+    plan,
+    placements: scheduled.place.placements,
+    freed: freedAllocations(scheduled.reconcile),
   };
 }
 
@@ -230,7 +242,8 @@ export function rolloutOf(job: Job, groups: readonly GroupPlan[]): Rollout | nul
     const group = job.group?.find((g) => g.name === gp.name);
     if (!group || gp.placements.length === 0) continue;
     const minHealthy = ms(group.update?.min_healthy_time ?? '10s');
-    const stagger = ms(group.update?.stagger ?? '30s');
+    // Only system jobs wait `stagger` between batches; service jobs are gated on health (Nomad).
+    const stagger = job.type === 'system' ? ms(group.update?.stagger ?? '30s') : 0;
     const width = Math.max(1, group.update?.max_parallel ?? 1);
     const steps: RolloutStep[] = [];
     const gate = (): RolloutStep => ({

@@ -56,6 +56,26 @@ export function renderPlanText(plan: Plan, opts: RenderTextOptions = {}): string
   return out.join('\n') + '\n';
 }
 
+/** Just the diff of a job (for `job history -p`): no counts, placements or rollout. */
+export function renderJobDiffText(
+  id: string,
+  diff: JobPlan['diff'],
+  opts: RenderTextOptions = {},
+): string {
+  const ctx: Ctx = { s: fullStyler(opts.color ?? plainStyler), verbose: opts.verbose ?? false };
+  const job: JobPlan = {
+    id,
+    type: 'update',
+    from_version: null,
+    to_version: null,
+    diff,
+    groups: [],
+    rollout: null,
+    payload: null,
+  };
+  return renderJobDiff(job, ctx).join('\n') + '\n';
+}
+
 /** Fills the colours a plain diagnostics styler lacks: deleted is red, edited yellow. */
 function fullStyler(s: PlanStyler): Required<PlanStyler> {
   const same = (x: string): string => x;

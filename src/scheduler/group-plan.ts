@@ -5,7 +5,7 @@
  */
 import type { Affinity, Constraint, Group, Job, Spread } from '../generated/jobspec.js';
 import type { PreparedCluster } from './cluster.js';
-import { constraintText, escapesClass, resolveTarget } from './constraints.js';
+import { checkOperator, constraintText, escapesClass, resolveTarget } from './constraints.js';
 import { groupAsk, groupDrivers, groupPorts, type PortAsk, type ResourceAsk } from './resources.js';
 import type { PlacementFailure } from './types.js';
 
@@ -357,4 +357,24 @@ export function jobCountersFor(
     if (i !== undefined) onNode[i] = onNode[i]! + 1;
   }
   return { onNode, distinct: new Map() };
+}
+
+/** The reason id of the first check node i fails, or −1. */
+export function firstFailingCheck(
+  checks: readonly Check[],
+  pc: PreparedCluster,
+  i: number,
+): number {
+  const facts = pc.facts[i]!;
+  for (const check of checks) {
+    if (check.kind === 'driver') {
+      if (!pc.drivers[i]!.has(check.driver)) return check.reason;
+      continue;
+    }
+    const c = check.c;
+    const l = resolveTarget(c.attribute ?? '', facts);
+    const r = resolveTarget(c.value ?? '', facts);
+    if (!checkOperator(c.operator ?? '=', l, r)) return check.reason;
+  }
+  return -1;
 }

@@ -4,6 +4,7 @@
  */
 import type { PreparedCluster } from './cluster.js';
 import { isPrepared, prepareCluster } from './cluster.js';
+import { recheckInPlace } from './inplace-check.js';
 import { place } from './place.js';
 import { freedAllocations, placementRequests, reconcile } from './reconcile.js';
 import type {
@@ -21,6 +22,7 @@ export { prepareCluster, applyPlacements, type PreparedCluster } from './cluster
 export { clusterFromState, nodeSetsFromState, recordedJob, holdsResources } from './from-state.js';
 export { createRng, seedFrom, type Rng } from './rng.js';
 export { compareGroup } from './update-class.js';
+export { recheckInPlace } from './inplace-check.js';
 
 export interface ScheduleResult {
   reconcile: ReconcileResult;
@@ -28,20 +30,21 @@ export interface ScheduleResult {
 }
 
 /**
- * Reconcile then place, the way a plan uses them: the stops of the plan free their resources
- * for its placements (except allocations that canaries replace later).
+ * Reconcile then place, the way a plan uses them: in-place updates whose node no longer suits
+ * the job become destructive, and the stops of the plan free their resources for its
+ * placements (except allocations that canaries replace later).
  */
 export function scheduleJob(
   input: ReconcileInput,
   cluster: Cluster | PreparedCluster,
   options: PlaceOptions,
 ): ScheduleResult {
-  const result = reconcile(input);
+  const pc = isPrepared(cluster) ? cluster : prepareCluster(cluster);
   if (input.job === 'stopped') {
     const none = { placements: [], failures: [], stats: { nodesEvaluated: 0, nodesScored: 0 } };
-    return { reconcile: result, place: none };
+    return { reconcile: reconcile(input), place: none };
   }
-  const pc = isPrepared(cluster) ? cluster : prepareCluster(cluster);
+  const result = recheckInPlace(reconcile(input), input.job, pc);
   const freed = new Set([...(options.freed ?? []), ...freedAllocations(result)]);
   const placed = place(placementRequests(result, input.job), pc, { ...options, freed });
   return { reconcile: result, place: placed };

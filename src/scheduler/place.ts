@@ -17,18 +17,20 @@
  * Node usage lives in typed arrays; the per-node loop allocates nothing.
  */
 import type { PreparedCluster } from './cluster.js';
-import { candidatesFor, isPrepared, prepareCluster, type Candidates } from './cluster.js';
+import { candidatesFor, isPrepared, prepareCluster } from './cluster.js';
 import { checkOperator, resolveTarget } from './constraints.js';
 import {
   compileGroup,
   jobCountersFor,
   countSpread,
+  firstFailingCheck,
   spreadValueId,
   type Check,
   type GroupPlan,
   type JobCounters,
 } from './group-plan.js';
 import { buildMetrics, failureReason, type Tally } from './metrics.js';
+import { NodeSource } from './node-source.js';
 import { createRng, type Rng } from './rng.js';
 import { MAX_FIT_SCORE } from './scores.js';
 import type {
@@ -63,47 +65,6 @@ export function place(
   return { placements: ev.placements, failures: ev.failures(), stats: ev.stats };
 }
 
-/** The job's shuffled candidates, visited round-robin across placements. */
-class NodeSource {
-  readonly perm: Int32Array;
-  readonly member: Uint8Array;
-  private produced = 0;
-  private offset = 0;
-  private visited = 0;
-  constructor(
-    readonly candidates: Candidates,
-    total: number,
-    private readonly rng: Rng,
-  ) {
-    this.perm = candidates.nodes.slice();
-    this.member = new Uint8Array(total);
-    for (const i of this.perm) this.member[i] = 1;
-  }
-  get size(): number {
-    return this.perm.length;
-  }
-  begin(): void {
-    this.visited = 0;
-  }
-  /** The next node, or −1 once every candidate was visited in this placement. */
-  next(): number {
-    const n = this.perm.length;
-    if (this.visited >= n) return -1;
-    const p = this.offset;
-    if (p >= this.produced) {
-      // Fisher–Yates, one step at a time: only visited positions are ever shuffled.
-      const j = p + this.rng.int(n - p);
-      const t = this.perm[j]!;
-      this.perm[j] = this.perm[p]!;
-      this.perm[p] = t;
-      this.produced = p + 1;
-    }
-    this.offset = p + 1 === n ? 0 : p + 1;
-    this.visited++;
-    return this.perm[p]!;
-  }
-}
-
 class Evaluation {
   readonly placements: Placement[] = [];
   readonly stats = { nodesEvaluated: 0, nodesScored: 0 };
@@ -128,6 +89,10 @@ class Evaluation {
   private tally: Tally = { evaluated: 0, filtered: 0, exhausted: 0, counters: new Int32Array(0) };
   private readonly skipNodes = new Int32Array(MAX_SKIP);
   private readonly skipScores = new Float64Array(MAX_SKIP);
+  /** Whether the node `evaluate` last looked at is feasible and fits. */
+  private lastOk = false;
+  /** The score of the node `select` picked. */
+  private lastScore = 0;
 
   constructor(
     private readonly pc: PreparedCluster,
@@ -167,6 +132,7 @@ class Evaluation {
     }
     const source = this.sourceFor(req.job.id, plan);
     if (!plan.group) {
+      this.tally = this.tallies.get(plan)!;
       this.fail(plan, req, source, `group "${req.group}" is not in job "${req.job.id}"`);
       return;
     }
@@ -291,9 +257,6 @@ class Evaluation {
     return best;
   }
 
-  private lastOk = false;
-  private lastScore = 0;
-
   /** Scores node i for the plan; `lastOk` tells whether it is feasible and fits. */
   private evaluate(plan: GroupPlan, i: number, penalty: number): number {
     const pc = this.pc;
@@ -407,18 +370,7 @@ class Evaluation {
 
   /** The reason id of the first check node i fails, or −1. */
   private failingCheck(checks: readonly Check[], i: number): number {
-    const facts = this.pc.facts[i]!;
-    for (const check of checks) {
-      if (check.kind === 'driver') {
-        if (!this.pc.drivers[i]!.has(check.driver)) return check.reason;
-        continue;
-      }
-      const c = check.c;
-      const l = resolveTarget(c.attribute ?? '', facts);
-      const r = resolveTarget(c.value ?? '', facts);
-      if (!checkOperator(c.operator ?? '=', l, r)) return check.reason;
-    }
-    return -1;
+    return firstFailingCheck(checks, this.pc, i);
   }
 
   private affinity(plan: GroupPlan, i: number, cls: number): number {

@@ -16,7 +16,7 @@ import type {
   GroupReconcile,
   InplaceUpdate,
   NodeSets,
-  PlaceRequest,
+  PlacementRequest,
   ReconcileInput,
   ReconcileResult,
   Replacement,
@@ -259,7 +259,7 @@ function reconcileGroup(
     out.stop.push(lostStop(a, nodes));
     out.lost.push(a);
   }
-  let isCanarying = cs.desired > 0 && !cs.promoted;
+  const isCanarying = cs.desired > 0 && !cs.promoted;
   const stoppable = isCanarying ? untainted.filter((a) => !canaries.includes(a)) : untainted;
   let remove = stoppable.length + migrate.length - count;
   const stopped = new Set<Allocation>();
@@ -355,7 +355,6 @@ function reconcileGroup(
     }
     out.counts.canary = indexes.length;
     out.canaries = wanted;
-    isCanarying = true;
   } else if (isCanarying) out.canaries = cs.desired;
 
   // Replacements of failed allocations, then of lost ones up to the count, then new ones.
@@ -469,10 +468,7 @@ function groupChange(
 }
 
 /** Every placement request of a reconcile result, with its job, for `place`. */
-export function placementRequests(
-  result: ReconcileResult,
-  job: Job,
-): (PlaceRequest & { job: Job })[] {
+export function placementRequests(result: ReconcileResult, job: Job): PlacementRequest[] {
   return result.groups.flatMap((g) => g.place.map((p) => ({ ...p, job })));
 }
 

@@ -70,23 +70,15 @@ function comparePrereleases(a: string, b: string): number {
 /** go-version `Compare`: segments (missing ones are zeros), then pre-releases. */
 export function compareVersions(a: Version, b: Version): number {
   const n = Math.max(a.segments.length, b.segments.length);
-  let sameSegments = true;
   for (let i = 0; i < n; i++) {
     const x = a.segments[i] ?? 0;
     const y = b.segments[i] ?? 0;
-    if (x !== y) {
-      sameSegments = false;
-      if (x < y) return -1;
-      return 1;
-    }
+    if (x !== y) return x < y ? -1 : 1;
   }
-  if (sameSegments) {
-    if (a.pre === '' && b.pre === '') return 0;
-    if (a.pre === '') return 1;
-    if (b.pre === '') return -1;
-    return comparePrereleases(a.pre, b.pre);
-  }
-  return 0;
+  if (a.pre === '' && b.pre === '') return 0;
+  if (a.pre === '') return 1;
+  if (b.pre === '') return -1;
+  return comparePrereleases(a.pre, b.pre);
 }
 
 /** A parsed constraint list: every entry must hold. */

@@ -124,11 +124,27 @@ describe('checkOperator', () => {
 
 describe('nodeMeets and constraintText', () => {
   it.each([
-    [{ attribute: '${attr.kernel.name}', operator: '=' as const, value: 'linux' }, true, '${attr.kernel.name} = linux'],
+    [
+      { attribute: '${attr.kernel.name}', operator: '=' as const, value: 'linux' },
+      true,
+      '${attr.kernel.name} = linux',
+    ],
     [{ attribute: '${meta.rack}', value: 'r2' }, false, '${meta.rack} = r2'],
-    [{ attribute: '${meta.tags}', operator: 'set_contains_any' as const, value: 'gpu' }, true, '${meta.tags} set_contains_any gpu'],
-    [{ attribute: '${node.datacenter}', operator: 'regexp' as const, value: '^dc' }, true, '${node.datacenter} regexp ^dc'],
-    [{ attribute: '${attr.cpu.numcores}', operator: '>=' as const, value: '16' }, false, '${attr.cpu.numcores} >= 16'],
+    [
+      { attribute: '${meta.tags}', operator: 'set_contains_any' as const, value: 'gpu' },
+      true,
+      '${meta.tags} set_contains_any gpu',
+    ],
+    [
+      { attribute: '${node.datacenter}', operator: 'regexp' as const, value: '^dc' },
+      true,
+      '${node.datacenter} regexp ^dc',
+    ],
+    [
+      { attribute: '${attr.cpu.numcores}', operator: '>=' as const, value: '16' },
+      false,
+      '${attr.cpu.numcores} >= 16',
+    ],
     [{ attribute: '${attr.gpu}', operator: 'is_not_set' as const }, true, '${attr.gpu} is_not_set'],
     [{ operator: 'distinct_hosts' as const }, true, 'distinct_hosts'],
   ])('%j', (c, meets, text) => {

@@ -8,8 +8,14 @@ import type { Allocation } from '../../src/state/types.js';
 /** Loads a jobspec; a fixture with errors fails the test with its diagnostics. */
 export function job(source: string): Job {
   const diags = new Diagnostics();
-  const loaded = loadJobSource(source, 'job.hcl', { inputs: { vars: [], varFiles: [], env: {} } }, diags);
-  if (!loaded) throw new Error(diags.items.map((d) => `${d.summary}: ${d.detail ?? ''}`).join('\n'));
+  const loaded = loadJobSource(
+    source,
+    'job.hcl',
+    { inputs: { vars: [], varFiles: [], env: {} } },
+    diags,
+  );
+  if (!loaded)
+    throw new Error(diags.items.map((d) => `${d.summary}: ${d.detail ?? ''}`).join('\n'));
   return loaded.job;
 }
 

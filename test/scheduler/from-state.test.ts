@@ -14,7 +14,12 @@ const T = '2026-01-02T03:04:05.000Z';
 function host(name: string, over: Partial<NodeState> = {}): NodeState {
   return {
     name,
-    inventory: { transport: 'ssh', address: `10.0.0.${name.slice(-1)}`, datacenter: 'dc1', meta: { rack: 'r1' } },
+    inventory: {
+      transport: 'ssh',
+      address: `10.0.0.${name.slice(-1)}`,
+      datacenter: 'dc1',
+      meta: { rack: 'r1' },
+    },
     fingerprint: {
       fingerprinted_at: T,
       attributes: { 'kernel.name': 'linux', 'unique.hostname': name },
@@ -34,7 +39,13 @@ function state(): StateSnapshot {
   return {
     ...emptyState('6f1c2a7e-0b1d-4c55-9a57-0e6f3f1f2a10'),
     nodes: {
-      'ssh-1': host('ssh-1', { inventory: { transport: 'ssh', address: '10.0.0.1', reserved: { memory: 96, ports: '22,8000-8002' } } }),
+      'ssh-1': host('ssh-1', {
+        inventory: {
+          transport: 'ssh',
+          address: '10.0.0.1',
+          reserved: { memory: 96, ports: '22,8000-8002' },
+        },
+      }),
       'ssh-2': host('ssh-2', { drain: true }),
       'ssh-3': host('ssh-3', { eligibility: 'ineligible' }),
     },
@@ -56,7 +67,12 @@ function state(): StateSnapshot {
       },
     },
     allocations: {
-      a0: alloc({ id: 'a0', index: 0, node: 'ssh-1', ports: [{ label: 'http', value: 21000, host_ip: '10.0.0.1' }] }),
+      a0: alloc({
+        id: 'a0',
+        index: 0,
+        node: 'ssh-1',
+        ports: [{ label: 'http', value: 21000, host_ip: '10.0.0.1' }],
+      }),
       a1: alloc({ id: 'a1', index: 1, node: 'ssh-1', client_status: 'failed' }),
     },
   };
@@ -79,7 +95,17 @@ describe('clusterFromState', () => {
       reserved: { memory: 96, ports: [22, 8000, 8001, 8002] },
     });
     expect(c.allocations).toEqual([
-      { id: 'a0', node: 'ssh-1', job: 'web', group: 'app', cpu: 500, memory: 256, disk: 300, cores: 0, ports: [21000] },
+      {
+        id: 'a0',
+        node: 'ssh-1',
+        job: 'web',
+        group: 'app',
+        cpu: 500,
+        memory: 256,
+        disk: 300,
+        cores: 0,
+        ports: [21000],
+      },
     ]);
   });
 
@@ -104,7 +130,11 @@ describe('scheduleJob', () => {
     nodes: { 'ssh-1': host('ssh-1'), 'ssh-2': host('ssh-2'), 'ssh-3': host('ssh-3') },
   });
   const spread = (count: number) =>
-    simpleJob({ count, driver: 'raw_exec', group: 'constraint {\n distinct_hosts = true\n}\nnetwork {\n port "http" {}\n}' });
+    simpleJob({
+      count,
+      driver: 'raw_exec',
+      group: 'constraint {\n distinct_hosts = true\n}\nnetwork {\n port "http" {}\n}',
+    });
 
   it('lands a distinct_hosts job once on each of three hosts, and says why a fourth cannot', () => {
     const s = three();
@@ -151,7 +181,45 @@ describe('scheduleJob', () => {
       { seed: 1 },
     );
     expect(r.reconcile.groups[0]!.counts).toMatchObject({ create: 1, destroy: 1, ignore: 1 });
-    expect(r.place.placements.map((p) => [p.name, p.node, p.replaces])).toEqual([['web.app[1]', 'ssh-3', 'x1']]);
+    expect(r.place.placements.map((p) => [p.name, p.node, p.replaces])).toEqual([
+      ['web.app[1]', 'ssh-3', 'x1'],
+    ]);
+  });
+
+  it('turns an in-place update destructive when the node no longer meets the job', () => {
+    const s = three();
+    s.nodes['ssh-2']!.inventory.meta = { rack: 'r2' };
+    const v0 = simpleJob({ count: 2, driver: 'raw_exec' });
+    const v1 = simpleJob({
+      count: 2,
+      driver: 'raw_exec',
+      job: 'constraint {\n attribute = "${meta.rack}"\n value = "r2"\n}',
+    });
+    const r = scheduleJob(
+      {
+        jobId: 'web',
+        job: v1,
+        version: 1,
+        priorJob: () => v0,
+        allocations: [
+          alloc({ id: 'x0', index: 0, node: 'ssh-1', version: 0 }),
+          alloc({ id: 'x1', index: 1, node: 'ssh-2', version: 0 }),
+        ],
+        nodes: nodeSetsFromState(s),
+        classify: () => 'none',
+      },
+      clusterFromState(s),
+      { seed: 1 },
+    );
+    const g = r.reconcile.groups[0]!;
+    expect(g.inplaceUpdate.map((u) => u.alloc.id)).toEqual(['x1']);
+    expect(g.destructiveUpdate.map((d) => [d.alloc.id, d.because])).toEqual([
+      ['x0', 'node ssh-1: constraint ${meta.rack} = r2 not met'],
+    ]);
+    expect(r.reconcile.counts).toMatchObject({ in_place_update: 1, create_destroy_update: 1 });
+    expect(r.place.placements.map((p) => [p.name, p.node, p.replaces])).toEqual([
+      ['web.app[0]', 'ssh-2', 'x0'],
+    ]);
   });
 
   it('places nothing for a stopped job', () => {

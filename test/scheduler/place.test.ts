@@ -10,7 +10,11 @@ import type {
 } from '../../src/scheduler/types.js';
 import { node, requests, simpleJob } from './fixtures.js';
 
-const used = (id: string, onNode: string, over: Partial<ClusterAllocation> = {}): ClusterAllocation => ({
+const used = (
+  id: string,
+  onNode: string,
+  over: Partial<ClusterAllocation> = {},
+): ClusterAllocation => ({
   id,
   node: onNode,
   job: 'other',
@@ -38,7 +42,9 @@ describe('place: bin-pack and spread', () => {
     used('a', 'n1', { cpu: 2000, memory: 2048 }),
     used('b', 'n3', { cpu: 3000, memory: 3000 }),
   ];
-  const j = simpleJob({ job: 'constraint {\n attribute = "${attr.kernel.name}"\n value = "linux"\n}' });
+  const j = simpleJob({
+    job: 'constraint {\n attribute = "${attr.kernel.name}"\n value = "linux"\n}',
+  });
 
   it('bin-pack fills the fullest feasible node', () => {
     expect(where(run(nodes, requests(j), busy))).toEqual(['n1']);
@@ -65,20 +71,32 @@ describe('place: bin-pack and spread', () => {
 
   it('penalises the node a failed allocation ran on', () => {
     const twins = [node('n1'), node('n2')];
-    const req: PlacementRequest = { ...requests(simpleJob())[0]!, reason: 'failed', previousNode: 'n1' };
+    const req: PlacementRequest = {
+      ...requests(simpleJob())[0]!,
+      reason: 'failed',
+      previousNode: 'n1',
+    };
     expect(where(run(twins, [req]))).toEqual(['n2']);
   });
 
   it('prefers the previous node of a sticky ephemeral disk', () => {
     const j2 = simpleJob({ group: 'ephemeral_disk {\n sticky = true\n}' });
     const nodesX = [node('n1'), node('n2')];
-    const req: PlacementRequest = { ...requests(j2)[0]!, reason: 'destructive', previousNode: 'n2' };
-    expect(where(run(nodesX, [req], [used('a', 'n1', { cpu: 3000, memory: 3000 })]))).toEqual(['n2']);
+    const req: PlacementRequest = {
+      ...requests(j2)[0]!,
+      reason: 'destructive',
+      previousNode: 'n2',
+    };
+    expect(where(run(nodesX, [req], [used('a', 'n1', { cpu: 3000, memory: 3000 })]))).toEqual([
+      'n2',
+    ]);
   });
 
   it('follows affinities and scores them by weight', () => {
     const racks = [node('n1', { meta: { rack: 'r1' } }), node('n2', { meta: { rack: 'r2' } })];
-    const j2 = simpleJob({ group: 'affinity {\n attribute = "${meta.rack}"\n value = "r2"\n weight = 100\n}' });
+    const j2 = simpleJob({
+      group: 'affinity {\n attribute = "${meta.rack}"\n value = "r2"\n weight = 100\n}',
+    });
     const r = run(racks, requests(j2));
     expect(where(r)).toEqual(['n2']);
     const fit = binPackScore('binpack', 500, 4000, 256, 4096);
@@ -149,7 +167,10 @@ describe('place: distinct_hosts and distinct_property', () => {
 
   it('counts the job allocations already running', () => {
     const j = simpleJob({ count: 2, group: 'constraint {\n distinct_hosts = true\n}' });
-    const r = run(three, requests(j, 1), [used('x', 'n1', { job: 'web', group: 'app' }), used('y', 'n2', { job: 'web', group: 'app' })]);
+    const r = run(three, requests(j, 1), [
+      used('x', 'n1', { job: 'web', group: 'app' }),
+      used('y', 'n2', { job: 'web', group: 'app' }),
+    ]);
     expect(where(r)).toEqual(['n3']);
   });
 
@@ -161,7 +182,9 @@ describe('place: distinct_hosts and distinct_property', () => {
     });
     const r = run(nodes, requests(j));
     expect(r.placements).toHaveLength(4);
-    expect(r.failures[0]!.reason).toBe('4 nodes filtered by constraint ${meta.rack} distinct_property 2');
+    expect(r.failures[0]!.reason).toBe(
+      '4 nodes filtered by constraint ${meta.rack} distinct_property 2',
+    );
   });
 });
 
@@ -179,7 +202,9 @@ describe('place: ports', () => {
   it('reports the collision when no node is free', () => {
     const r = run([node('n1')], requests(simpleJob({ count: 2, group: http })));
     expect(r.placements).toHaveLength(1);
-    expect(r.failures[0]!.reason).toBe('1 node exhausted network: reserved port collision http=8080');
+    expect(r.failures[0]!.reason).toBe(
+      '1 node exhausted network: reserved port collision http=8080',
+    );
     expect(r.failures[0]!.metrics.dimensionExhausted).toEqual({
       'network: reserved port collision http=8080': 1,
     });
@@ -212,9 +237,21 @@ describe('place: ports', () => {
       ['c', ports[2]!.value, '10.0.0.5'],
     ]);
     // The range holds 101 ports, 4 taken: a 33rd allocation needs 3 of the 7 left, a 34th fails.
-    const more = run([n1], requests(simpleJob({ ...{ count: 34, memory: 10, cpu: 10 }, group: 'network {\n port "a" {}\n port "b" {}\n port "c" {}\n}' })), [used('x', 'n1', { ports: [20003, 20004] })], { dynamicPorts: { min: 20000, max: 20100 } });
+    const more = run(
+      [n1],
+      requests(
+        simpleJob({
+          ...{ count: 34, memory: 10, cpu: 10 },
+          group: 'network {\n port "a" {}\n port "b" {}\n port "c" {}\n}',
+        }),
+      ),
+      [used('x', 'n1', { ports: [20003, 20004] })],
+      { dynamicPorts: { min: 20000, max: 20100 } },
+    );
     expect(more.placements).toHaveLength(32);
-    expect(more.failures[0]!.reason).toBe('1 node exhausted network: dynamic port selection failed');
+    expect(more.failures[0]!.reason).toBe(
+      '1 node exhausted network: dynamic port selection failed',
+    );
   });
 
   it('is deterministic for a seed', () => {
@@ -224,7 +261,9 @@ describe('place: ports', () => {
     const b = run(nodes, requests(j), [], { seed: 1 });
     const c = run(nodes, requests(j), [], { seed: 2 });
     expect(b.placements).toEqual(a.placements);
-    expect(c.placements.map((p) => p.ports[0]!.value)).not.toEqual(a.placements.map((p) => p.ports[0]!.value));
+    expect(c.placements.map((p) => p.ports[0]!.value)).not.toEqual(
+      a.placements.map((p) => p.ports[0]!.value),
+    );
   });
 });
 
@@ -252,9 +291,16 @@ describe('place: feasibility and failure metrics', () => {
   });
 
   it('coalesces later failures of the same group', () => {
-    const r = run([node('n1', { resources: { cpu: 600, memory: 4096 } })], requests(simpleJob({ count: 3 })));
+    const r = run(
+      [node('n1', { resources: { cpu: 600, memory: 4096 } })],
+      requests(simpleJob({ count: 3 })),
+    );
     expect(r.placements).toHaveLength(1);
-    expect(r.failures[0]).toMatchObject({ failed: 2, names: ['web.app[1]', 'web.app[2]'], reason: '1 node exhausted cpu' });
+    expect(r.failures[0]).toMatchObject({
+      failed: 2,
+      names: ['web.app[1]', 'web.app[2]'],
+      reason: '1 node exhausted cpu',
+    });
   });
 
   it('names a missing driver', () => {
@@ -280,12 +326,21 @@ describe('place: feasibility and failure metrics', () => {
     );
     const pool = run(nodes, requests(simpleJob({ job: 'node_pool = "gpu"' })));
     expect(where(pool)).toEqual(['d']);
-    const metrics = run(nodes, requests(simpleJob({ job: 'datacenters = ["us-*"]\n node_pool = "none"' })));
-    expect(metrics.failures[0]!.metrics.nodesExcluded).toEqual({ datacenter: 1, nodePool: 4, ineligible: 0 });
+    const metrics = run(
+      nodes,
+      requests(simpleJob({ job: 'datacenters = ["us-*"]\n node_pool = "none"' })),
+    );
+    expect(metrics.failures[0]!.metrics.nodesExcluded).toEqual({
+      datacenter: 1,
+      nodePool: 4,
+      ineligible: 0,
+    });
   });
 
   it('checks constraints on unique attributes node by node', () => {
-    const j = simpleJob({ job: 'constraint {\n attribute = "${node.unique.name}"\n operator = "!="\n value = "n1"\n}' });
+    const j = simpleJob({
+      job: 'constraint {\n attribute = "${node.unique.name}"\n operator = "!="\n value = "n1"\n}',
+    });
     expect(where(run([node('n1'), node('n2')], requests(j)))).toEqual(['n2']);
   });
 
@@ -306,7 +361,9 @@ describe('place: feasibility and failure metrics', () => {
     expect(run([n1], requests(j), [used('a', 'n1', { memory: 256 })]).failures[0]!.reason).toBe(
       '1 node exhausted memory',
     );
-    const freed = run([n1], requests(j), [used('a', 'n1', { memory: 256 })], { freed: new Set(['a']) });
+    const freed = run([n1], requests(j), [used('a', 'n1', { memory: 256 })], {
+      freed: new Set(['a']),
+    });
     expect(where(freed)).toEqual(['n1']);
   });
 
@@ -335,7 +392,12 @@ describe('place: sampling', () => {
 
   it('scores max(100, count) nodes with a spread', () => {
     const pc = prepareCluster({ nodes: many(300), allocations: [] });
-    const j = simpleJob({ count: 10, cpu: 10, memory: 10, job: 'spread {\n attribute = "${node.unique.name}"\n}' });
+    const j = simpleJob({
+      count: 10,
+      cpu: 10,
+      memory: 10,
+      job: 'spread {\n attribute = "${node.unique.name}"\n}',
+    });
     const r = place(requests(j), pc, { seed: 3 });
     // 100 per placement, plus up to 3 skipped for a score ≤ 0.
     expect(r.stats.nodesScored).toBeGreaterThanOrEqual(10 * 100);

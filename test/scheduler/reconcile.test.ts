@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Job, Task } from '../../src/generated/jobspec.js';
-import {
-  freedAllocations,
-  placementRequests,
-  reconcile,
-} from '../../src/scheduler/reconcile.js';
+import { freedAllocations, placementRequests, reconcile } from '../../src/scheduler/reconcile.js';
 import { NameIndex } from '../../src/scheduler/name-index.js';
 import type { ReconcileInput, UpdateClass } from '../../src/scheduler/types.js';
 import type { Allocation, Deployment } from '../../src/state/types.js';
@@ -62,7 +58,13 @@ describe('reconcile: counts', () => {
   it('adds the missing indexes when the count goes up', () => {
     const r = run(simpleJob({ count: 4 }), [current(0), current(1)]);
     expect(summary(r)).toEqual([
-      { place: ['new:2', 'new:3'], stop: [], inplace: [], ignore: ['app-0', 'app-1'], counts: { create: 2, ignore: 2 } },
+      {
+        place: ['new:2', 'new:3'],
+        stop: [],
+        inplace: [],
+        ignore: ['app-0', 'app-1'],
+        counts: { create: 2, ignore: 2 },
+      },
     ]);
   });
 
@@ -72,7 +74,10 @@ describe('reconcile: counts', () => {
   });
 
   it('stops the highest indexes when the count goes down', () => {
-    const r = run(simpleJob({ count: 2 }), [0, 1, 2, 3].map((i) => current(i)));
+    const r = run(
+      simpleJob({ count: 2 }),
+      [0, 1, 2, 3].map((i) => current(i)),
+    );
     expect(summary(r)[0]).toMatchObject({
       place: [],
       stop: ['count-reduced:app-3', 'count-reduced:app-2'],
@@ -83,7 +88,11 @@ describe('reconcile: counts', () => {
   });
 
   it('stops duplicate indexes beyond the count', () => {
-    const r = run(simpleJob({ count: 2 }), [current(0, { id: 'a' }), current(0, { id: 'b' }), current(1)]);
+    const r = run(simpleJob({ count: 2 }), [
+      current(0, { id: 'a' }),
+      current(0, { id: 'b' }),
+      current(1),
+    ]);
     expect(summary(r)[0]!.stop).toEqual(['count-reduced:b']);
   });
 });
@@ -107,8 +116,13 @@ describe('reconcile: updates', () => {
 
   it('updates in place when the driver says so, naming the tasks', () => {
     const next = simpleJob({ count: 1, task: 'kill_timeout = "9s"' });
-    const r = run(next, [alloc({ index: 0, version: 0 })], { versions: { 0: simpleJob({ count: 1 }) } });
-    expect(summary(r)[0]).toMatchObject({ inplace: ['app-0[server]'], counts: { in_place_update: 1 } });
+    const r = run(next, [alloc({ index: 0, version: 0 })], {
+      versions: { 0: simpleJob({ count: 1 }) },
+    });
+    expect(summary(r)[0]).toMatchObject({
+      inplace: ['app-0[server]'],
+      counts: { in_place_update: 1 },
+    });
   });
 
   it('updates in place, with no task work, when only the job version moved', () => {
@@ -116,7 +130,10 @@ describe('reconcile: updates', () => {
     const r = run(next, [alloc({ index: 0, version: 0 }), alloc({ index: 1, version: 0 })], {
       versions: { 0: v0 },
     });
-    expect(summary(r)[0]).toMatchObject({ inplace: ['app-0[]', 'app-1[]'], counts: { in_place_update: 2 } });
+    expect(summary(r)[0]).toMatchObject({
+      inplace: ['app-0[]', 'app-1[]'],
+      counts: { in_place_update: 2 },
+    });
   });
 
   it.each([
@@ -128,7 +145,9 @@ describe('reconcile: updates', () => {
     ['task resources', '', 'kill_timeout = "5s"'],
   ])('treats %s as destructive whatever the driver says', (_what, group, task) => {
     const next = simpleJob({ count: 1, group, task, memory: task ? 512 : 256 });
-    const r = run(next, [alloc({ index: 0, version: 0 })], { versions: { 0: simpleJob({ count: 1 }) } });
+    const r = run(next, [alloc({ index: 0, version: 0 })], {
+      versions: { 0: simpleJob({ count: 1 }) },
+    });
     expect(r.groups[0]!.counts.create_destroy_update).toBe(1);
   });
 
@@ -140,16 +159,23 @@ describe('reconcile: updates', () => {
 
 describe('reconcile: node health and failures', () => {
   it('replaces allocations on down nodes, keeping their index', () => {
-    const r = run(simpleJob({ count: 2 }), [current(0, { node: 'n1' }), current(1, { node: 'n2' })], {
-      nodes: nodeSets({ up: ['n1'], down: ['n2'] }),
-    });
+    const r = run(
+      simpleJob({ count: 2 }),
+      [current(0, { node: 'n1' }), current(1, { node: 'n2' })],
+      {
+        nodes: nodeSets({ up: ['n1'], down: ['n2'] }),
+      },
+    );
     expect(summary(r)[0]).toMatchObject({
       place: ['lost:1<app-1'],
       stop: ['lost:app-1'],
       counts: { create: 1, destroy: 1, ignore: 1 },
     });
     const stop = r.groups[0]!.stop[0]!;
-    expect([stop.clientStatus, stop.description]).toEqual(['lost', 'alloc is lost since its node is down']);
+    expect([stop.clientStatus, stop.description]).toEqual([
+      'lost',
+      'alloc is lost since its node is down',
+    ]);
     expect(r.groups[0]!.lost.map((a) => a.id)).toEqual(['app-1']);
   });
 
@@ -233,21 +259,35 @@ describe('reconcile: batch jobs', () => {
     const r = run(batch(1), [alloc({ index: 0, version: 0, client_status: 'complete' })], {
       versions: { 0: batch(1) },
     });
-    expect(summary(r)[0]).toMatchObject({ place: ['new:0'], ignore: ['app-0'], counts: { create: 1, ignore: 1 } });
+    expect(summary(r)[0]).toMatchObject({
+      place: ['new:0'],
+      ignore: ['app-0'],
+      counts: { create: 1, ignore: 1 },
+    });
   });
 });
 
 describe('reconcile: stopping', () => {
   it('stops every live allocation of a stopped job', () => {
-    const r = run('stopped', [
-      current(0),
-      current(1, { node: 'n2' }),
-      current(2, { client_status: 'complete' }),
-      current(3, { desired_status: 'stop' }),
-    ], { nodes: nodeSets({ up: ['n1'], down: ['n2'] }) });
+    const r = run(
+      'stopped',
+      [
+        current(0),
+        current(1, { node: 'n2' }),
+        current(2, { client_status: 'complete' }),
+        current(3, { desired_status: 'stop' }),
+      ],
+      { nodes: nodeSets({ up: ['n1'], down: ['n2'] }) },
+    );
     expect(r.stopped).toBe(true);
     expect(summary(r)).toEqual([
-      { place: [], stop: ['job-stopped:app-0', 'lost:app-1'], inplace: [], ignore: [], counts: { destroy: 2 } },
+      {
+        place: [],
+        stop: ['job-stopped:app-0', 'lost:app-1'],
+        inplace: [],
+        ignore: [],
+        counts: { destroy: 2 },
+      },
     ]);
     expect(r.groups[0]!.stop[0]!.description).toBe('alloc not needed as the job is stopped');
   });
@@ -261,7 +301,8 @@ describe('reconcile: stopping', () => {
 });
 
 describe('reconcile: canaries', () => {
-  const canaryJob = (image: string) => simpleJob({ count: 3, image, group: 'update {\n canary = 1\n}' });
+  const canaryJob = (image: string) =>
+    simpleJob({ count: 3, image, group: 'update {\n canary = 1\n}' });
   const old = [0, 1, 2].map((i) => alloc({ index: i, version: 0 }));
 
   it('places canaries first, then lists the replacements held until promotion', () => {
@@ -281,7 +322,11 @@ describe('reconcile: canaries', () => {
 
   it('places no canary for an update in place', () => {
     const prior = simpleJob({ count: 1, group: 'update {\n canary = 1\n}' });
-    const next = simpleJob({ count: 1, group: 'update {\n canary = 1\n}', task: 'kill_timeout = "9s"' });
+    const next = simpleJob({
+      count: 1,
+      group: 'update {\n canary = 1\n}',
+      task: 'kill_timeout = "9s"',
+    });
     const r = run(next, [alloc({ index: 0, version: 0 })], { versions: { 0: prior } });
     expect(summary(r)[0]).toMatchObject({ place: [], counts: { in_place_update: 1 } });
   });
@@ -308,7 +353,10 @@ describe('reconcile: canaries', () => {
       },
       created_at: '2026-01-02T03:04:05.000Z',
     };
-    const r = run(canaryJob('nginx:2'), [...old, canary], { versions: { 0: canaryJob('nginx:1') }, deployment });
+    const r = run(canaryJob('nginx:2'), [...old, canary], {
+      versions: { 0: canaryJob('nginx:1') },
+      deployment,
+    });
     expect(summary(r)[0]).toMatchObject({
       place: ['destructive:1<app-1', 'destructive:2<app-2'],
       stop: ['canary-replaced:app-0', 'destructive-update:app-1', 'destructive-update:app-2'],

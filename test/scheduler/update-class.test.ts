@@ -16,8 +16,13 @@ describe('compareGroup', () => {
     });
     expect(calls).toEqual(['app/server->server']);
     expect(r).toEqual({ update: 'in-place', inPlaceTasks: ['server'] });
-    expect(compareGroup(base, base, 'app', says('none'))).toEqual({ update: 'in-place', inPlaceTasks: [] });
-    expect(compareGroup(base, base, 'app', says('destructive')).because).toBe('task "server": docker change');
+    expect(compareGroup(base, base, 'app', says('none'))).toEqual({
+      update: 'in-place',
+      inPlaceTasks: [],
+    });
+    expect(compareGroup(base, base, 'app', says('destructive')).because).toBe(
+      'task "server": docker change',
+    );
   });
 
   it.each([
@@ -25,20 +30,41 @@ describe('compareGroup', () => {
     ['task meta', simpleJob({ task: 'meta {\n a = "1"\n}' }), 'task "server": meta'],
     ['the driver', simpleJob({ driver: 'raw_exec' }), 'task "server": driver'],
     ['cpu', simpleJob({ cpu: 600 }), 'task "server": resources'],
-    ['a static port', simpleJob({ group: 'network {\n port "http" {\n static = 80\n }\n}' }), 'network'],
+    [
+      'a static port',
+      simpleJob({ group: 'network {\n port "http" {\n static = 80\n }\n}' }),
+      'network',
+    ],
     ['a job spread', simpleJob({ job: 'spread {\n attribute = "${meta.rack}"\n}' }), 'spreads'],
-    ['a task affinity', simpleJob({ task: 'affinity {\n attribute = "${meta.rack}"\n value = "r1"\n}' }), 'affinities'],
-    ['volumes', simpleJob({ group: 'volume "data" {\n type = "host"\n source = "data"\n}' }), 'volumes'],
-    ['disabled logs', simpleJob({ task: 'logs {\n disabled = true\n}' }), 'task "server": logs disabled'],
+    [
+      'a task affinity',
+      simpleJob({ task: 'affinity {\n attribute = "${meta.rack}"\n value = "r1"\n}' }),
+      'affinities',
+    ],
+    [
+      'volumes',
+      simpleJob({ group: 'volume "data" {\n type = "host"\n source = "data"\n}' }),
+      'volumes',
+    ],
+    [
+      'disabled logs',
+      simpleJob({ task: 'logs {\n disabled = true\n}' }),
+      'task "server": logs disabled',
+    ],
   ])('%s forces a destructive update', (_what, next, because) => {
-    expect(compareGroup(base, next, 'app', says('none'))).toMatchObject({ update: 'destructive', because });
+    expect(compareGroup(base, next, 'app', says('none'))).toMatchObject({
+      update: 'destructive',
+      because,
+    });
   });
 
   it('ignores dynamic port values and key order', () => {
     const a = simpleJob({ group: 'network {\n port "http" {}\n port "grpc" {}\n}' });
     const b = simpleJob({ group: 'network {\n port "grpc" {}\n port "http" {}\n}' });
     expect(compareGroup(a, b, 'app', says('none')).update).toBe('in-place');
-    expect(deepEqual({ a: 1, b: [1, { c: 2 }] }, { b: [1, { c: 2 }], a: 1, d: undefined })).toBe(true);
+    expect(deepEqual({ a: 1, b: [1, { c: 2 }] }, { b: [1, { c: 2 }], a: 1, d: undefined })).toBe(
+      true,
+    );
     expect(deepEqual([1, 2], [2, 1])).toBe(false);
   });
 });

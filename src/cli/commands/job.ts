@@ -3,7 +3,7 @@ import { loadJobFiles } from '../../jobspec/load.js';
 import { addJobInputOptions, variableInputs, type JobInputOptions } from '../common.js';
 import { printDiagnostics, printJson, jsonDiagnostics, type Output } from '../output.js';
 
-export function registerJob(program: Command, io: (json: boolean) => Output): void {
+export function registerJob(program: Command, io: (json: boolean) => Output): Command {
   const job = program.command('job').description('inspect jobs and their history');
   addJobInputOptions(
     job
@@ -29,17 +29,13 @@ export function registerJob(program: Command, io: (json: boolean) => Output): vo
     );
     process.exitCode = 0;
   });
-  job
-    .command('history')
-    .description('list the versions of a job and their diffs (not built yet)')
-    .argument('<job>')
-    .action(() => notBuilt('job history'));
+  return job;
 }
 
 /** Commands of the design that later milestones build: they say so instead of pretending. */
 export function notBuilt(name: string): void {
   process.stderr.write(
-    `drover ${name}: not built yet. This release covers validate, fmt and job inspect; see README.md ("Status").\n`,
+    `drover ${name}: not built yet. See README.md ("Status") for what works today.\n`,
   );
   process.exitCode = 1;
 }

@@ -174,8 +174,10 @@ export async function lockedApply(
           failures: r.outcome.failures,
         })),
       });
-    else if (failed.length === 0) o.out(o.style.bold('\nApply complete.'));
-    else {
+    else if (failed.length === 0) {
+      o.out(o.style.bold('\nApply complete.'));
+      printEndpoints(o, session, plan);
+    } else {
       for (const f of failed)
         for (const x of f.outcome.failures)
           o.err(
@@ -189,6 +191,24 @@ export async function lockedApply(
   } finally {
     await lock.release();
   }
+}
+
+/** Where the allocations an apply placed can be reached. */
+function printEndpoints(o: Output, session: Session, plan: Plan): void {
+  const lines = plan.jobs.flatMap((j) =>
+    j.groups.flatMap((g) =>
+      g.placements
+        .filter((p) => p.ports.length > 0)
+        .map((p) => {
+          const host =
+            session.nodes.get(p.node)?.transport === 'local'
+              ? '127.0.0.1'
+              : (session.nodes.get(p.node)?.address ?? p.node);
+          return `  ${p.name}: ${p.ports.map((port) => `${port.label} ${host}:${port.value}`).join(', ')}`;
+        }),
+    ),
+  );
+  if (lines.length) o.out(`\nReachable at:\n${lines.join('\n')}`);
 }
 
 /** Loads job files into desired jobs; prints diagnostics; undefined on errors. */

@@ -1,0 +1,123 @@
+/** Commands that reach into a running allocation: logs and exec. */
+import type { Command } from 'commander';
+import type { Allocation, StateSnapshot } from '../../state/types.js';
+import type { Output } from '../output.js';
+import { openOrFail, reportError, UserError } from './plan.js';
+
+interface AllocOptions {
+  config?: string;
+  task?: string;
+  stderr?: boolean;
+  f?: boolean;
+  tail?: string;
+}
+
+export function registerAllocCommands(program: Command, io: (json: boolean) => Output): void {
+  program
+    .command('logs')
+    .description(
+      "print a task's logs (an allocation id or prefix, or a job: its newest running allocation)",
+    )
+    .argument('<alloc-or-job>')
+    .option('--task <name>', 'the task (default: the only one, or the first)')
+    .option('--stderr', 'standard error instead of standard output')
+    .option('-f', 'follow: keep printing new lines')
+    .option('--tail <lines>', 'only the last lines')
+    .option('--config <file>', 'the drover.hcl to use')
+    .action(async (target: string, opts: AllocOptions) => {
+      const o = io(false);
+      const session = await openOrFail(o, opts);
+      if (!session) return void (process.exitCode = 1);
+      const abort = new AbortController();
+      process.once('SIGINT', () => abort.abort());
+      try {
+        const state = await session.store.read();
+        const alloc = findAlloc(state, target);
+        const { handle, task } = taskHandle(alloc, opts.task);
+        const node = session.nodes.get(alloc.node);
+        const driver = session.drivers.get(handle.driver);
+        if (!node || !driver)
+          throw new UserError(
+            `allocation ${alloc.id.slice(0, 8)} is on node "${alloc.node}", which is not in the inventory`,
+          );
+        const stream = driver.logs(handle, session.transport(node), {
+          stderr: Boolean(opts.stderr),
+          follow: Boolean(opts.f),
+          ...(opts.tail !== undefined ? { tail: Number(opts.tail) } : {}),
+          signal: abort.signal,
+        });
+        await new Promise<void>((resolve, reject) => {
+          stream.on('data', (chunk: Buffer) => process.stdout.write(chunk));
+          stream.on('end', resolve);
+          stream.on('close', resolve);
+          stream.on('error', (e) => (abort.signal.aborted ? resolve() : reject(e)));
+        });
+        process.exitCode = 0;
+        void task;
+      } catch (err) {
+        reportError(o, err);
+      } finally {
+        await session.close();
+      }
+    });
+
+  program
+    .command('exec')
+    .description('run a command inside an allocation: drover exec ALLOC [-task T] -- CMD ARGS...')
+    .argument('<alloc-or-job>')
+    .argument('<command...>')
+    .option('--task <name>', 'the task (default: the only one, or the first)')
+    .option('--config <file>', 'the drover.hcl to use')
+    .action(async (target: string, argv: string[], opts: AllocOptions) => {
+      const o = io(false);
+      const session = await openOrFail(o, opts);
+      if (!session) return void (process.exitCode = 1);
+      try {
+        const state = await session.store.read();
+        const alloc = findAlloc(state, target);
+        const { handle } = taskHandle(alloc, opts.task);
+        const node = session.nodes.get(alloc.node);
+        const driver = session.drivers.get(handle.driver);
+        if (!node || !driver)
+          throw new UserError(
+            `allocation ${alloc.id.slice(0, 8)} is on node "${alloc.node}", which is not in the inventory`,
+          );
+        process.exitCode = await driver.exec(handle, session.transport(node), argv, {
+          ...(process.stdin.isTTY ? {} : { stdin: process.stdin }),
+          stdout: process.stdout,
+          stderr: process.stderr,
+        });
+      } catch (err) {
+        reportError(o, err);
+      } finally {
+        await session.close();
+      }
+    });
+}
+
+/** An allocation by id or unique id prefix, or a job's newest running allocation. */
+export function findAlloc(state: StateSnapshot, target: string): Allocation {
+  const all = Object.values(state.allocations);
+  const byId = all.filter((a) => a.id.startsWith(target));
+  if (byId.length === 1) return byId[0]!;
+  if (byId.length > 1)
+    throw new UserError(`"${target}" matches ${byId.length} allocations; give more of the id`);
+  const ofJob = all
+    .filter((a) => a.job === target && a.desired_status === 'run' && a.client_status === 'running')
+    .sort((a, b) => (a.created_at < b.created_at ? 1 : -1));
+  if (ofJob[0]) return ofJob[0];
+  throw new UserError(`no allocation or running job matches "${target}"`);
+}
+
+function taskHandle(alloc: Allocation, task: string | undefined) {
+  const names = Object.keys(alloc.driver_handles);
+  const name = task ?? names[0];
+  const handle = name === undefined ? undefined : alloc.driver_handles[name];
+  if (!name || !handle)
+    throw new UserError(
+      task
+        ? `allocation ${alloc.id.slice(0, 8)} has no task "${task}" (tasks: ${names.join(', ') || 'none'})`
+        : `allocation ${alloc.id.slice(0, 8)} has no started task`,
+    );
+  return { handle, task: name };
+}

@@ -1,0 +1,97 @@
+/**
+ * The quick-start job (examples/hello: raw_exec, Node.js serving a page) on the local node, and
+ * drift: a process killed by hand shows in the next plan, which replaces it.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { drover } from './cli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'drover-e2e-hello-'));
+const hello = fileURLToPath(new URL('../../examples/hello/hello.nomad.hcl', import.meta.url));
+writeFileSync(
+  join(dir, 'drover.hcl'),
+  `node "local" {\n  transport  = "local"\n  alloc_root = "${join(dir, 'alloc')}"\n}\n`,
+);
+
+interface Alloc {
+  id: string;
+  index: number;
+  desired_status: string;
+  client_status: string;
+  ports: { value: number; host_ip: string }[];
+}
+
+async function running(): Promise<Alloc[]> {
+  const r = await drover(dir, ['status', 'hello', '-json']);
+  expect(r.code, r.stderr).toBe(0);
+  return (JSON.parse(r.stdout) as { allocations: Alloc[] }).allocations.filter(
+    (a) => a.desired_status === 'run' && a.client_status === 'running',
+  );
+}
+
+async function page(a: Alloc): Promise<string> {
+  const p = a.ports[0]!;
+  return (await (await fetch(`http://${p.host_ip}:${p.value}/`)).text()).trim();
+}
+
+afterAll(async () => {
+  await drover(dir, ['stop', '-auto-approve', '-purge', 'hello']);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the quick-start job on the embedded local node', () => {
+  it('applies, and every allocation serves its page when apply returns', async () => {
+    const r = await drover(dir, ['apply', '-auto-approve', hello]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const allocs = await running();
+    expect(allocs).toHaveLength(2);
+    const pages = await Promise.all(allocs.map(page));
+    expect(pages.sort()).toEqual(['Hello from drover (alloc 0)', 'Hello from drover (alloc 1)']);
+  });
+
+  it('runs a command inside an allocation, with the runtime variables', async () => {
+    const r = await drover(dir, [
+      'exec',
+      'hello',
+      '--',
+      'sh',
+      '-c',
+      'printf %s "$NOMAD_JOB_NAME:$NOMAD_ALLOC_INDEX"',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^hello:[01]$/);
+  });
+
+  it('shows a process killed by hand as drift, and the next apply replaces it', async () => {
+    const [victim] = await running();
+    const state = await drover(dir, ['state', 'show', `alloc.${victim!.id}`]);
+    const handle = (
+      JSON.parse(state.stdout) as {
+        driver_handles: Record<string, { pid: number; supervisor_pid: number }>;
+      }
+    ).driver_handles.server!;
+    process.kill(handle.supervisor_pid, 'SIGKILL');
+    process.kill(handle.pid, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 300));
+
+    const plan = await drover(dir, ['plan', '-detailed-exitcode', hello]);
+    expect(plan.code, plan.stdout + plan.stderr).toBe(2);
+    expect(plan.stdout).toContain('Changes outside drover');
+    expect(plan.stdout).toContain(victim!.id.slice(0, 8));
+
+    const apply = await drover(dir, ['apply', '-auto-approve', hello]);
+    expect(apply.code, apply.stdout + apply.stderr).toBe(0);
+    const allocs = await running();
+    expect(allocs).toHaveLength(2);
+    expect(allocs.map((a) => a.id)).not.toContain(victim!.id);
+    expect((await Promise.all(allocs.map(page))).sort()).toEqual([
+      'Hello from drover (alloc 0)',
+      'Hello from drover (alloc 1)',
+    ]);
+    const again = await drover(dir, ['plan', '-detailed-exitcode', hello]);
+    expect(again.code, again.stdout).toBe(0);
+  });
+});
