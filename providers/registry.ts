@@ -3,9 +3,12 @@
  * Core code imports this module and `types.ts`, never a concrete driver or transport.
  */
 import type { Driver, NodeSpec, Transport } from './types.js';
+import { ExecDriver } from './drivers/exec.js';
+import { JavaDriver } from './drivers/java.js';
 import { MockDriver } from './drivers/mock.js';
 import { RawExecDriver } from './drivers/raw_exec.js';
 import { LocalTransport } from './transports/local.js';
+import { SshTransport } from './transports/ssh.js';
 
 export interface DriverRegistry {
   /** The driver of that name; undefined when none is registered ("driver missing"). */
@@ -30,12 +33,18 @@ export function createDriverRegistry(drivers: readonly Driver[]): DriverRegistry
 }
 
 /**
- * The drivers drover ships: raw_exec, mock and docker. docker is imported only here, on
- * demand, so commands that never touch a host do not load dockerode.
+ * The drivers drover ships: raw_exec, exec, java, mock and docker. docker is imported only
+ * here, on demand, so commands that never touch a host do not load dockerode.
  */
 export async function defaultDrivers(): Promise<Driver[]> {
   const { DockerDriver } = await import('./drivers/docker.js');
-  return [new RawExecDriver(), new MockDriver(), new DockerDriver()];
+  return [
+    new RawExecDriver(),
+    new ExecDriver(),
+    new JavaDriver(),
+    new MockDriver(),
+    new DockerDriver(),
+  ];
 }
 
 export interface TransportOptions {
@@ -49,6 +58,7 @@ export function createTransport(node: NodeSpec, opts: TransportOptions = {}): Tr
     case 'local':
       return new LocalTransport(node, opts.drivers ? { drivers: opts.drivers } : {});
     case 'ssh':
+      return new SshTransport(node, opts);
     case 'docker':
       throw new Error(
         `node "${node.name}": the ${node.transport} transport is not built yet; use transport = "local"`,

@@ -44,7 +44,14 @@ process.stdout.write = () => true;
 let exitCode;
 try {
   process.chdir(project);
-  exitCode = await main(['apply', '-auto-approve', ...flags, join(project, 'jobs')]);
+  exitCode = await main([
+    'apply',
+    '-auto-approve',
+    '-config',
+    join(project, 'drover.hcl'),
+    ...flags,
+    join(project, 'jobs'),
+  ]);
 } finally {
   process.stdout.write = write;
 }

@@ -1,5 +1,5 @@
 /**
- * What every process driver (raw_exec now, exec and java later) shares: the alloc directory
+ * What every process driver (raw_exec, exec, java) shares: the alloc directory
  * layout, the shell scripts that start, probe, stop and remove supervised tasks (built as data,
  * then run through the transport in one round trip each, so the same code works over ssh), the
  * parsing of what they print, and Nomad's rule for which task changes need a new task.
@@ -272,7 +272,7 @@ export function buildProbeScript(layout: TaskLayout): string {
  * Stops a supervised task: writes the `stop` file (signal, timeout), sends TERM to the
  * supervisor and waits until it records `dead` (kill_timeout plus 5 s at most). If the
  * supervisor is gone or does not answer, SIGKILLs the task's process group itself and records
- * `dead`. Prints the final status.
+ * `dead`. Then runs the task directory's cleanup hook, if any. Prints the final status.
  */
 export function buildStopScript(layout: TaskLayout, signal: string, timeoutMs: number): string {
   const graceTicks = `$(( (${Math.ceil(timeoutMs / 100)} + 50) * ticks_per_s / 10 ))`;
@@ -308,7 +308,8 @@ export function buildStopScript(layout: TaskLayout, signal: string, timeoutMs: n
 }
 
 /**
- * Removes an allocation directory after SIGKILLing whatever its supervisors still run. Refuses
+ * Removes an allocation directory after SIGKILLing whatever its supervisors still run and running
+ * its tasks' cleanup hooks. Refuses
  * paths that cannot be an alloc dir (relative, `/`, or a single component).
  */
 export function buildDestroyScript(allocDir: string): string {

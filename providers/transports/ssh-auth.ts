@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import ssh2, { type AnyAuthMethod } from 'ssh2';
+import type { AnyAuthMethod } from 'ssh2';
 
 export const DEFAULT_KEY_FILES = ['id_ed25519', 'id_ecdsa', 'id_rsa'] as const;
 
@@ -76,6 +76,7 @@ async function readKey(path: string): Promise<Buffer | string> {
     const code = (e as NodeJS.ErrnoException).code;
     return code === 'ENOENT' ? MISSING : `cannot read it (${code ?? String(e)})`;
   }
+  const { default: ssh2 } = await import('ssh2');
   const parsed = ssh2.utils.parseKey(data);
   if (parsed instanceof Error) {
     return /encrypted|passphrase/i.test(parsed.message)

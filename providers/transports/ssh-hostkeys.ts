@@ -136,17 +136,30 @@ export function entriesForHost(
   return entries.filter((e) => e.marker !== 'cert-authority' && entryMatchesHost(e.hosts, name));
 }
 
+/** The host key algorithms drover accepts, in ssh2's default order of preference. */
+export const HOST_KEY_ALGORITHMS = [
+  'ssh-ed25519',
+  'ecdsa-sha2-nistp256',
+  'ecdsa-sha2-nistp384',
+  'ecdsa-sha2-nistp521',
+  'rsa-sha2-512',
+  'rsa-sha2-256',
+  'ssh-rsa',
+] as const;
+export type HostKeyAlgorithm = (typeof HOST_KEY_ALGORITHMS)[number];
+
 /**
- * The server host key algorithms to ask for first, so that a host known by one key type
- * presents that type (as OpenSSH orders them from known_hosts).
+ * Host key algorithms in the order to offer them: the types already known for the host first,
+ * so that it presents the key that was recorded (as OpenSSH orders them from known_hosts).
  */
-export function preferredHostKeyAlgorithms(keyTypes: readonly string[]): string[] {
-  const out: string[] = [];
-  for (const type of keyTypes) {
+export function hostKeyAlgorithmOrder(knownKeyTypes: readonly string[]): HostKeyAlgorithm[] {
+  const first: HostKeyAlgorithm[] = [];
+  for (const type of knownKeyTypes) {
+    // An RSA key is one blob type signed with one of three algorithms.
     const algos = type === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [type];
-    for (const a of algos) if (!out.includes(a)) out.push(a);
+    for (const a of HOST_KEY_ALGORITHMS) if (algos.includes(a) && !first.includes(a)) first.push(a);
   }
-  return out;
+  return [...first, ...HOST_KEY_ALGORITHMS.filter((a) => !first.includes(a))];
 }
 
 // ---------------------------------------------------------------------------------------------

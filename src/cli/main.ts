@@ -11,13 +11,12 @@ import { registerApply, registerPlan } from './commands/plan.js';
 import { registerJobCommands } from './commands/jobs.js';
 import { registerAllocCommands } from './commands/alloc.js';
 import { registerStateCommands } from './commands/state.js';
+import { registerDeploymentCommands } from './commands/deployment.js';
 import { processOutput } from './output.js';
 
 /** Commands of DESIGN.md that later milestones deliver. */
 const LATER: [string, string][] = [
   ['init', 'write a starter drover.hcl and job'],
-  ['promote', 'promote canaries'],
-  ['deployment', 'inspect or fail deployments'],
   ['node', 'inspect nodes, drain them, set eligibility'],
 ];
 
@@ -39,6 +38,7 @@ export function buildProgram(): Command {
   registerJobCommands(program, jobCmd, processOutput);
   registerAllocCommands(program, processOutput);
   registerStateCommands(program, processOutput);
+  registerDeploymentCommands(program, processOutput);
   for (const [name, description] of LATER)
     program
       .command(name)

@@ -5,12 +5,21 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import type { Plan, PlanWarning } from '../generated/plan.js';
 import type { Diagnostic } from '../diag/diagnostic.js';
-import { applyJob, systemClock, type JobOutcome, type ProgressEvent } from '../deploy/apply.js';
+import {
+  applyJob,
+  systemClock,
+  type HealthProbe,
+  type JobOutcome,
+  type ProgressEvent,
+} from '../deploy/apply.js';
+import { CheckWatcher, checksOf } from '../deploy/checks.js';
 import { planToSteps } from '../deploy/from-plan.js';
 import { StateRecorder } from '../deploy/recorder.js';
 import { refreshState, type Drift } from '../deploy/refresh.js';
 import { classifyWith, computePlan, type DesiredJob } from '../plan/compute.js';
 import type { StateSnapshot } from '../state/types.js';
+import type { Group, Job } from '../generated/jobspec.js';
+import type { NodeSpec } from '../../providers/types.js';
 import { droverVersion, nodeFacts, syncNodes, type Session } from './session.js';
 
 export interface Observed {
@@ -66,13 +75,23 @@ export function planHasChanges(plan: Plan): boolean {
   return plan.jobs.some((j) => j.type !== 'none');
 }
 
+export interface JobResult {
+  job: string;
+  outcome: JobOutcome;
+  /** When the deployment failed and the job has auto_revert: the rollout back to a stable version. */
+  revert?: { toVersion: number; outcome: JobOutcome } | { toVersion: undefined; why: string };
+}
+
 export interface ApplyResult {
-  outcomes: { job: string; outcome: JobOutcome }[];
+  outcomes: JobResult[];
+  /** The state after the apply. */
+  state: StateSnapshot;
 }
 
 /**
  * Executes a plan under the lock the caller holds: records what refresh saw, then each job's
- * steps. `purge` forgets stopped jobs.
+ * steps. A failed deployment of a job with `auto_revert` rolls the latest stable version out
+ * again as a new version, without a canary phase. `purge` forgets stopped jobs.
  */
 export async function executePlan(
   session: Session,
@@ -99,22 +118,101 @@ export async function executePlan(
         : undefined,
     );
   }
-  const outcomes: ApplyResult['outcomes'] = [];
+  const ctx = {
+    recorder,
+    driver: (n: string) => session.drivers.get(n),
+    transport: (n: NodeSpec) => session.transport(n),
+    nodes: session.nodes,
+    facts: (n: NodeSpec) => nodeFacts(recorder.state, session.nodes.get(n.name)!),
+    clock: systemClock,
+    progress,
+    newId: randomUUID,
+    health: (allocId: string, group: Group, job: Job) =>
+      checkProbe(session, recorder, allocId, group, job),
+  };
+  const outcomes: JobResult[] = [];
   for (const steps of planToSteps(plan, recorder.state, session.nodes)) {
     if (steps.stop && opts.purge) steps.stop.purge = true;
-    const outcome = await applyJob(steps, {
-      recorder,
-      driver: (n) => session.drivers.get(n),
-      transport: (n) => session.transport(n),
-      nodes: session.nodes,
-      facts: (n) => nodeFacts(recorder.state, session.nodes.get(n.name)!),
-      clock: systemClock,
-      progress,
-    });
-    outcomes.push({ job: steps.jobId, outcome });
+    const outcome = await applyJob(steps, ctx);
+    const result: JobResult = { job: steps.jobId, outcome };
+    if (outcome.result === 'failed' && autoReverts(steps.job))
+      result.revert = await revert(session, steps.jobId, steps.version, ctx, progress);
+    outcomes.push(result);
   }
   await recorder.flush();
-  return { outcomes };
+  return { outcomes, state: recorder.state };
+}
+
+/**
+ * With `health_check = "checks"` (the default) and service checks in the group, an allocation is
+ * healthy once every check passes; they run from here, through the node's transport.
+ */
+function checkProbe(
+  session: Session,
+  recorder: StateRecorder,
+  allocId: string,
+  group: Group,
+  job: Job,
+): HealthProbe | undefined {
+  if ((group.update?.health_check ?? 'checks') !== 'checks') return undefined;
+  const alloc = recorder.state.allocations[allocId];
+  const node = alloc && session.nodes.get(alloc.node);
+  if (!alloc || !node) return undefined;
+  const specs = checksOf(job, group, alloc);
+  if (specs.length === 0) return undefined;
+  const watcher = new CheckWatcher(specs, {
+    job,
+    group,
+    alloc,
+    transport: session.transport(node),
+    driver: (n) => session.drivers.get(n),
+  });
+  watcher.start();
+  return {
+    poll: () => watcher.health().status,
+    detail: () => watcher.health().detail,
+    stop: () => watcher.stop(),
+  };
+}
+
+function autoReverts(job: Job): boolean {
+  return (job.group ?? []).some((g) => g.update?.auto_revert === true);
+}
+
+/** Rolls the latest stable version other than `failed` out again, as a new version. */
+async function revert(
+  session: Session,
+  jobId: string,
+  failed: number,
+  ctx: Parameters<typeof applyJob>[1],
+  progress: (ev: ProgressEvent) => void,
+): Promise<JobResult['revert']> {
+  const state = ctx.recorder.state;
+  const stable = [...(state.jobs[jobId]?.versions ?? [])]
+    .reverse()
+    .find((v) => v.stable && v.version !== failed);
+  if (!stable) return { toVersion: undefined, why: 'no earlier version of the job is stable' };
+  progress({
+    kind: 'job',
+    job: jobId,
+    status: 'reverting',
+    detail: `rolling back to job version ${stable.version}`,
+  });
+  const observed: Observed = { stored: state, state, drift: [], down: [] };
+  const plan = makePlan(session, observed, [
+    {
+      kind: 'run',
+      id: jobId,
+      job: stable.job as unknown as Job,
+      submitted: stable.submitted,
+      source: stable.source,
+      filename: stable.filename,
+      skipCanary: true,
+    },
+  ]);
+  const [steps] = planToSteps(plan, state, session.nodes);
+  if (!steps) return { toVersion: undefined, why: 'nothing to roll back' };
+  return { toVersion: stable.version, outcome: await applyJob(steps, ctx) };
 }
 
 function driftedAllocs(o: Observed): StateSnapshot['allocations'] {

@@ -14,7 +14,14 @@ import type {
   TaskStatus,
   Transport,
 } from '../../providers/types.js';
-import type { Allocation, DriverHandle, StateSnapshot, TaskState } from '../state/types.js';
+import type {
+  Allocation,
+  Deployment,
+  DeploymentGroupState,
+  DriverHandle,
+  StateSnapshot,
+  TaskState,
+} from '../state/types.js';
 import type { StateRecorder } from './recorder.js';
 import type { GroupSteps, JobSteps, PlacementStep } from './steps.js';
 import { interpolateDeep, taskEnv, type NodeFacts, type TaskDirs } from './taskenv.js';
@@ -43,16 +50,39 @@ export interface ApplyContext {
   progress(ev: ProgressEvent): void;
   /** How often health is polled while waiting on a gate. */
   pollMs?: number;
+  /** Health beyond task states (service checks); absent: an allocation is healthy while its tasks run. */
+  health?: (allocId: string, group: Group, job: Job) => HealthProbe | undefined;
+  newId: () => string;
 }
+
+export type DeploymentResult = 'successful' | 'failed' | 'awaiting-promotion' | 'none';
 
 export interface JobOutcome {
   ok: boolean;
+  /** What became of the deployment ('none': nothing was placed, so there was none). */
+  result: DeploymentResult;
+  deploymentId?: string;
+  /** Why the deployment failed, or what it waits for. */
+  description?: string;
   failures: { allocId: string; name: string; reason: string }[];
 }
 
-/** Applies one job's steps; resolves with what failed (nothing thrown for host failures). */
+/** Health of one allocation beyond its task states (service checks), watched while a gate is open. */
+export interface HealthProbe {
+  /** Not 'healthy' while checks have not all passed; the gate's deadlines decide when that fails. */
+  poll(): 'healthy' | 'unhealthy' | 'pending';
+  /** Why it is not healthy yet, for the failure message. */
+  detail(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Applies one job's steps as a deployment (for service jobs that place anything): stops,
+ * in-place updates, new allocations, canaries (then promotion, or a wait for it), then
+ * replacements `max_parallel` at a time, each gated on health. Host failures are recorded and
+ * returned, never thrown.
+ */
 export async function applyJob(steps: JobSteps, ctx: ApplyContext): Promise<JobOutcome> {
-  const failures: JobOutcome['failures'] = [];
   const when = () => new Date(ctx.clock.now()).toISOString();
   if (steps.newVersion) {
     const nv = steps.newVersion;
@@ -76,62 +106,389 @@ export async function applyJob(steps: JobSteps, ctx: ApplyContext): Promise<JobO
         },
       );
 
-  for (const g of steps.groups) {
-    const fresh = g.placements.filter((p) => !p.replaces);
-    const replacing = g.placements.filter((p) => p.replaces);
-    // New allocations start together; like Nomad, max_parallel limits only replacements.
-    failures.push(...(await runBatch(fresh, g, steps, ctx)));
-    const width = Math.max(1, g.group.update?.max_parallel ?? 1);
-    for (let i = 0; i < replacing.length && failures.length === 0; i += width) {
-      const batch = replacing.slice(i, i + width);
-      for (const p of batch)
-        await stopAlloc(p.replaces!, `replaced by ${p.allocId.slice(0, 8)}`, ctx);
-      failures.push(...(await runBatch(batch, g, steps, ctx)));
-      // Nomad waits `stagger` between batches only for system jobs; service jobs are gated on health.
-      const stagger = steps.job.type === 'system' ? nanosToMs(g.group.update?.stagger) : 0;
-      if (failures.length === 0 && i + width < replacing.length && stagger > 0)
-        await ctx.clock.sleep(stagger);
-    }
-  }
   if (steps.stop) {
     const purge = steps.stop.purge;
-    await ctx.recorder.record((s) => markStopped(s, steps.jobId, purge), {
-      what: purge ? 'job.purge' : 'job.stop',
-      job: steps.jobId,
-      detail: purge ? 'stopped and purged' : 'stopped',
-    });
-  } else if (failures.length === 0) {
+    await ctx.recorder.record(
+      (s) =>
+        markStopped(
+          cancelDeployments(s, steps.jobId, 'the job was stopped', when()),
+          steps.jobId,
+          purge,
+        ),
+      {
+        what: purge ? 'job.purge' : 'job.stop',
+        job: steps.jobId,
+        detail: purge ? 'stopped and purged' : 'stopped',
+      },
+    );
+    ctx.progress({ kind: 'job', job: steps.jobId, status: 'stopped' });
+    return { ok: true, result: 'none', failures: [] };
+  }
+
+  const placing = steps.groups.some((g) => g.placements.length > 0);
+  const deployment = placing ? await startDeployment(steps, ctx) : undefined;
+  const d = new DeploymentRun(steps, ctx, deployment);
+  const outcome = await d.run();
+  if (outcome.result === 'successful' || outcome.result === 'none')
     await ctx.recorder.record((s) => markStable(s, steps.jobId, steps.version), {
       what: 'job.stable',
       job: steps.jobId,
       detail: `version ${steps.version} is running and healthy`,
     });
-  }
-  ctx.progress({ kind: 'job', job: steps.jobId, status: failures.length ? 'failed' : 'done' });
-  return { ok: failures.length === 0, failures };
+  ctx.progress({
+    kind: 'job',
+    job: steps.jobId,
+    status: outcome.result === 'none' ? 'done' : outcome.result,
+    ...(outcome.description ? { detail: outcome.description } : {}),
+  });
+  return outcome;
 }
 
-/** Starts a batch of allocations in parallel, then waits until each is healthy or has failed. */
-async function runBatch(
-  batch: readonly PlacementStep[],
-  g: GroupSteps,
-  steps: JobSteps,
-  ctx: ApplyContext,
-): Promise<JobOutcome['failures']> {
-  const started = await Promise.all(batch.map((p) => startAlloc(p, g, steps, ctx)));
-  const results = await Promise.all(
-    batch.map((p, i) =>
-      started[i]
-        ? waitHealthy(p, g.group, ctx)
-        : Promise.resolve(started[i] === false ? 'did not start' : undefined),
-    ),
+/** Records a new deployment for the job's version; an active one for another version is cancelled. */
+async function startDeployment(steps: JobSteps, ctx: ApplyContext): Promise<Deployment> {
+  const now = ctx.clock.now();
+  const at = new Date(now).toISOString();
+  const existing = Object.values(ctx.recorder.state.deployments).find(
+    (x) => x.job === steps.jobId && x.version === steps.version && ACTIVE.has(x.status),
   );
-  const failed: JobOutcome['failures'] = [];
-  batch.forEach((p, i) => {
-    const reason = started[i] === true ? results[i] : (results[i] ?? 'did not start');
-    if (reason) failed.push({ allocId: p.allocId, name: p.name, reason });
-  });
-  return failed;
+  const groups: Deployment['groups'] = {};
+  for (const g of steps.groups) {
+    const u = g.group.update ?? {};
+    const canaries = g.placements.filter((p) => p.canary).length;
+    const prior = existing?.groups[g.name];
+    groups[g.name] = {
+      desired_total: g.group.count ?? 1,
+      desired_canaries: prior?.desired_canaries ?? (canaries > 0 ? (u.canary ?? canaries) : 0),
+      placed_canaries: prior?.placed_canaries ?? [],
+      placed: prior?.placed ?? 0,
+      healthy: prior?.healthy ?? 0,
+      unhealthy: prior?.unhealthy ?? 0,
+      promoted: prior?.promoted ?? false,
+      auto_revert: Boolean(u.auto_revert),
+      progress_deadline: new Date(now + ms(u.progress_deadline ?? '10m')).toISOString(),
+    };
+  }
+  const deployment: Deployment = {
+    id: existing?.id ?? ctx.newId(),
+    job: steps.jobId,
+    version: steps.version,
+    status: 'running',
+    status_description: existing ? 'Deployment is running (resumed)' : 'Deployment is running',
+    groups,
+    created_at: existing?.created_at ?? at,
+    modified_at: at,
+  };
+  await ctx.recorder.record(
+    (s) => {
+      const c = cancelDeployments(
+        s,
+        steps.jobId,
+        `superseded by deployment ${deployment.id.slice(0, 8)}`,
+        at,
+        deployment.id,
+      );
+      return { ...c, deployments: { ...c.deployments, [deployment.id]: deployment } };
+    },
+    {
+      what: existing ? 'deployment.resume' : 'deployment.start',
+      job: steps.jobId,
+      detail: `deployment ${deployment.id.slice(0, 8)} for version ${steps.version}`,
+    },
+  );
+  return deployment;
+}
+
+const ACTIVE = new Set<Deployment['status']>([
+  'running',
+  'paused',
+  'pending',
+  'blocked',
+  'unblocking',
+]);
+
+/** Marks the job's active deployments (except `keep`) cancelled. */
+function cancelDeployments(
+  s: StateSnapshot,
+  jobId: string,
+  why: string,
+  at: string,
+  keep?: string,
+): StateSnapshot {
+  let deployments = s.deployments;
+  for (const d of Object.values(s.deployments)) {
+    if (d.job !== jobId || d.id === keep || !ACTIVE.has(d.status)) continue;
+    deployments = {
+      ...deployments,
+      [d.id]: {
+        ...d,
+        status: 'cancelled',
+        status_description: `Cancelled: ${why}`,
+        modified_at: at,
+      },
+    };
+  }
+  return deployments === s.deployments ? s : { ...s, deployments };
+}
+
+/** One deployment's progress through its groups, gates and deadlines. */
+class DeploymentRun {
+  private readonly failures: JobOutcome['failures'] = [];
+  private awaiting: string[] = [];
+  private progressDeadline = Infinity;
+
+  constructor(
+    private readonly steps: JobSteps,
+    private readonly ctx: ApplyContext,
+    private readonly deployment: Deployment | undefined,
+  ) {}
+
+  async run(): Promise<JobOutcome> {
+    // Groups roll out side by side, as in Nomad.
+    await Promise.all(this.steps.groups.map((g) => this.group(g)));
+    const base = this.deployment ? { deploymentId: this.deployment.id } : {};
+    if (this.failures.length) {
+      const description = `Failed: ${this.failures[0]!.name}: ${this.failures[0]!.reason}`;
+      await this.finish('failed', description);
+      // A failed deployment's canaries go (Nomad does the same); the old allocations kept serving.
+      const canaries = Object.values(
+        this.deployment?.id
+          ? (this.ctx.recorder.state.deployments[this.deployment.id]?.groups ?? {})
+          : {},
+      ).flatMap((g) => g.placed_canaries);
+      for (const id of canaries)
+        if (this.ctx.recorder.state.allocations[id]?.desired_status === 'run')
+          await stopAlloc(id, 'canary of a failed deployment', this.ctx);
+      return { ok: false, result: 'failed', description, failures: this.failures, ...base };
+    }
+    if (this.awaiting.length) {
+      const description = `Deployment is running but requires manual promotion (${this.awaiting.map((g) => `group "${g}"`).join(', ')})`;
+      await this.finish('running', description);
+      return { ok: true, result: 'awaiting-promotion', description, failures: [], ...base };
+    }
+    if (!this.deployment) return { ok: true, result: 'none', failures: [] };
+    await this.finish('successful', 'Deployment completed successfully');
+    return { ok: true, result: 'successful', failures: [], ...base };
+  }
+
+  private async group(g: GroupSteps): Promise<void> {
+    const u = g.group.update ?? {};
+    this.progressDeadline = Math.min(
+      this.progressDeadline,
+      this.ctx.clock.now() + ms(u.progress_deadline ?? '10m'),
+    );
+    const canaries = g.placements.filter((p) => p.canary);
+    const fresh = g.placements.filter((p) => !p.canary && !p.replaces);
+    const replacing = g.placements.filter((p) => !p.canary && p.replaces);
+    // New allocations start together; like Nomad, max_parallel limits only replacements.
+    if (!(await this.batch(fresh, g))) return;
+    if (canaries.length) {
+      // Canaries start beside the allocations they will replace; those keep serving.
+      if (!(await this.batch(canaries, g, true))) return;
+      if (!u.auto_promote) {
+        this.awaiting.push(g.name);
+        return;
+      }
+      await this.promote(g.name);
+      for (const p of canaries)
+        if (p.replaces)
+          await stopAlloc(p.replaces, `replaced by canary ${p.allocId.slice(0, 8)}`, this.ctx);
+    }
+    const width = Math.max(1, u.max_parallel ?? 1);
+    const stagger = this.steps.job.type === 'system' ? ms(u.stagger) : 0;
+    for (let i = 0; i < replacing.length; i += width) {
+      if (this.failures.length) return;
+      if (i > 0 && stagger > 0) await this.ctx.clock.sleep(stagger);
+      const batch = replacing.slice(i, i + width);
+      for (const p of batch)
+        await stopAlloc(p.replaces!, `replaced by ${p.allocId.slice(0, 8)}`, this.ctx);
+      if (!(await this.batch(batch, g))) return;
+    }
+  }
+
+  /** Starts a batch, waits until each allocation is healthy or not; false when one failed. */
+  private async batch(
+    batch: readonly PlacementStep[],
+    g: GroupSteps,
+    canary = false,
+  ): Promise<boolean> {
+    if (batch.length === 0) return true;
+    const started = await Promise.all(batch.map((p) => startAlloc(p, g, this.steps, this.ctx)));
+    await this.count(g.name, (dg) => ({
+      placed: dg.placed + batch.length,
+      ...(canary
+        ? { placed_canaries: [...dg.placed_canaries, ...batch.map((p) => p.allocId)] }
+        : {}),
+    }));
+    const verdicts = await Promise.all(
+      batch.map((p, i) =>
+        started[i] ? this.waitHealthy(p, g.group) : Promise.resolve('did not start'),
+      ),
+    );
+    let ok = true;
+    for (const [i, reason] of verdicts.entries()) {
+      const p = batch[i]!;
+      if (reason) {
+        ok = false;
+        this.failures.push({ allocId: p.allocId, name: p.name, reason });
+        await this.count(g.name, (dg) => ({ unhealthy: dg.unhealthy + 1 }));
+      } else await this.count(g.name, (dg) => ({ healthy: dg.healthy + 1 }));
+    }
+    return ok;
+  }
+
+  /**
+   * Waits until the allocation has been healthy for `min_healthy_time`. It is unhealthy when a
+   * task dies, when it is not healthy by `healthy_deadline`, or when the deployment makes no
+   * progress by `progress_deadline`. Returns undefined when healthy, else why not.
+   */
+  private async waitHealthy(p: PlacementStep, group: Group): Promise<string | undefined> {
+    const u = group.update ?? {};
+    const minHealthy = ms(u.min_healthy_time ?? '10s');
+    const allocDeadline =
+      this.ctx.clock.now() + Math.max(ms(u.healthy_deadline ?? '5m'), minHealthy);
+    const probe = this.ctx.health?.(p.allocId, group, this.steps.job);
+    try {
+      return await this.gate(p, u, minHealthy, allocDeadline, probe);
+    } finally {
+      await probe?.stop();
+    }
+  }
+
+  private async gate(
+    p: PlacementStep,
+    u: NonNullable<Group['update']>,
+    minHealthy: number,
+    allocDeadline: number,
+    probe: HealthProbe | undefined,
+  ): Promise<string | undefined> {
+    const ctx = this.ctx;
+    const poll = ctx.pollMs ?? 250;
+    let healthySince: number | undefined;
+    for (;;) {
+      const status = await allocStatus(p.allocId, ctx);
+      // Checks that are critical now may pass later: only the deadlines make them fail (Nomad).
+      const verdict = status.dead
+        ? 'dead'
+        : !status.running
+          ? 'pending'
+          : (probe?.poll() ?? 'healthy');
+      const why = probe && verdict !== 'healthy' ? `: ${probe.detail()}` : '';
+      const now = ctx.clock.now();
+      const reason = status.dead
+        ? (status.message ?? 'a task stopped')
+        : now >= allocDeadline
+          ? `not healthy by healthy_deadline (${String(u.healthy_deadline ?? '5m')})${why}`
+          : now >= this.progressDeadline
+            ? `no progress by progress_deadline (${String(u.progress_deadline ?? '10m')})${why}`
+            : undefined;
+      if (reason) {
+        await ctx.recorder.record(
+          (s) =>
+            updateAlloc(s, p.allocId, {
+              ...(status.dead ? { client_status: 'failed' as const } : {}),
+              health: { healthy: false, timestamp: new Date(now).toISOString() },
+            }),
+          { what: 'alloc.unhealthy', alloc: p.allocId, detail: reason },
+        );
+        ctx.progress({
+          kind: 'alloc',
+          alloc: p.allocId,
+          name: p.name,
+          node: p.node,
+          status: 'unhealthy',
+          detail: reason,
+        });
+        return reason;
+      }
+      if (verdict === 'healthy') {
+        healthySince ??= now;
+        if (now - healthySince >= minHealthy) {
+          await ctx.recorder.record((s) =>
+            updateAlloc(s, p.allocId, {
+              health: { healthy: true, timestamp: new Date(now).toISOString() },
+            }),
+          );
+          ctx.progress({
+            kind: 'alloc',
+            alloc: p.allocId,
+            name: p.name,
+            node: p.node,
+            status: 'healthy',
+          });
+          // Progress: the deadline moves on, as Nomad's deployment watcher does.
+          this.progressDeadline = Math.max(
+            this.progressDeadline,
+            now + ms(u.progress_deadline ?? '10m'),
+          );
+          return undefined;
+        }
+      } else healthySince = undefined;
+      const wake = healthySince !== undefined ? healthySince + minHealthy - now : poll;
+      await ctx.clock.sleep(Math.max(1, Math.min(poll, wake)));
+    }
+  }
+
+  private async promote(group: string): Promise<void> {
+    await this.count(group, () => ({ promoted: true }));
+    this.ctx.progress({
+      kind: 'job',
+      job: this.steps.jobId,
+      status: 'promoted',
+      detail: `group "${group}" (auto_promote)`,
+    });
+  }
+
+  private async count(
+    group: string,
+    patch: (dg: DeploymentGroupState) => Partial<DeploymentGroupState>,
+  ): Promise<void> {
+    const id = this.deployment?.id;
+    if (!id) return;
+    await this.ctx.recorder.record((s) => patchDeploymentGroup(s, id, group, patch));
+  }
+
+  private async finish(status: Deployment['status'], description: string): Promise<void> {
+    const id = this.deployment?.id;
+    if (!id) return;
+    const at = new Date(this.ctx.clock.now()).toISOString();
+    await this.ctx.recorder.record(
+      (s) => {
+        const d = s.deployments[id];
+        return d
+          ? {
+              ...s,
+              deployments: {
+                ...s.deployments,
+                [id]: { ...d, status, status_description: description, modified_at: at },
+              },
+            }
+          : s;
+      },
+      {
+        what: `deployment.${status === 'running' ? 'awaiting-promotion' : status}`,
+        job: this.steps.jobId,
+        detail: `deployment ${id.slice(0, 8)}: ${description}`,
+      },
+    );
+  }
+}
+
+export function patchDeploymentGroup(
+  s: StateSnapshot,
+  id: string,
+  group: string,
+  patch: (dg: DeploymentGroupState) => Partial<DeploymentGroupState>,
+): StateSnapshot {
+  const d = s.deployments[id];
+  const dg = d?.groups[group];
+  if (!d || !dg) return s;
+  return {
+    ...s,
+    deployments: {
+      ...s.deployments,
+      [id]: { ...d, groups: { ...d.groups, [group]: { ...dg, ...patch(dg) } } },
+    },
+  };
 }
 
 /** Records the allocation, then starts its tasks. Returns false when a task could not start. */
@@ -286,66 +643,6 @@ function taskContext(
   };
 }
 
-/**
- * Waits until every task of the allocation has run for `min_healthy_time` without dying, or
- * until `healthy_deadline`. Returns undefined when healthy, else the reason it is not.
- */
-async function waitHealthy(
-  p: PlacementStep,
-  group: Group,
-  ctx: ApplyContext,
-): Promise<string | undefined> {
-  const minHealthy = nanosToMs(group.update?.min_healthy_time ?? '10s');
-  const deadline =
-    ctx.clock.now() + Math.max(nanosToMs(group.update?.healthy_deadline ?? '5m'), minHealthy);
-  const poll = ctx.pollMs ?? 250;
-  let healthySince: number | undefined;
-  for (;;) {
-    const status = await allocStatus(p.allocId, ctx);
-    const now = ctx.clock.now();
-    if (status.dead) {
-      const reason = status.message ?? 'a task stopped';
-      await ctx.recorder.record(
-        (s) =>
-          updateAlloc(s, p.allocId, {
-            client_status: 'failed',
-            health: { healthy: false, timestamp: new Date(now).toISOString() },
-          }),
-        { what: 'alloc.unhealthy', alloc: p.allocId, detail: reason },
-      );
-      ctx.progress({
-        kind: 'alloc',
-        alloc: p.allocId,
-        name: p.name,
-        node: p.node,
-        status: 'unhealthy',
-        detail: reason,
-      });
-      return reason;
-    }
-    if (status.running) {
-      healthySince ??= now;
-      if (now - healthySince >= minHealthy) {
-        await ctx.recorder.record((s) =>
-          updateAlloc(s, p.allocId, {
-            health: { healthy: true, timestamp: new Date(now).toISOString() },
-          }),
-        );
-        ctx.progress({
-          kind: 'alloc',
-          alloc: p.allocId,
-          name: p.name,
-          node: p.node,
-          status: 'healthy',
-        });
-        return undefined;
-      }
-    } else healthySince = undefined;
-    if (now >= deadline) return `not healthy within healthy_deadline`;
-    await ctx.clock.sleep(Math.min(poll, Math.max(1, (healthySince ?? now) + minHealthy - now)));
-  }
-}
-
 /** Asks each task's driver how the allocation is doing. */
 async function allocStatus(
   allocId: string,
@@ -398,7 +695,7 @@ export async function stopAlloc(allocId: string, reason: string, ctx: ApplyConte
       const spec = tasks.get(task);
       try {
         await ctx.driver(handle.driver)?.stop(handle, transport, {
-          killTimeoutMs: nanosToMs(spec?.kill_timeout ?? '5s'),
+          killTimeoutMs: ms(spec?.kill_timeout ?? '5s'),
           ...(spec?.kill_signal ? { signal: spec.kill_signal } : {}),
         });
       } catch (err) {
@@ -504,7 +801,7 @@ function markStopped(s: StateSnapshot, jobId: string, purge: boolean): StateSnap
   return { ...s, jobs: { ...s.jobs, [jobId]: { ...j, versions, stopped: true } } };
 }
 
-function nanosToMs(d: string | number | undefined): number {
+function ms(d: string | number | undefined): number {
   return (durationNanos(d) ?? 0) / 1e6;
 }
 

@@ -101,8 +101,8 @@ function exchange(
       port: req.port,
       path: req.path,
       headers,
-      agent: false,
-      createConnection: () => socket as never,
+      // No agent: with one (even `agent: false`) Node dials on its own and ignores this.
+      createConnection: () => socket,
       ...(signal ? { signal } : {}),
     });
     r.once('response', resolve);
@@ -130,7 +130,7 @@ function startTls(
       signal?.removeEventListener('abort', abort);
       resolve(tls);
     });
-    tls.once('error', (e) => {
+    tls.once('error', (e: Error) => {
       signal?.removeEventListener('abort', abort);
       reject(e);
     });

@@ -109,7 +109,8 @@ function trackRestart(spec: CheckSpec, state: CheckState, now: number): CheckSta
   }
   if (now < state.grace_until) return state;
   state.unhealthy_since ??= now;
-  if (now - state.unhealthy_since >= spec.interval_ms * (policy.limit - 1)) state.restart_due = true;
+  if (now - state.unhealthy_since >= spec.interval_ms * (policy.limit - 1))
+    state.restart_due = true;
   return state;
 }
 

@@ -43,7 +43,7 @@ export interface CheckWatcherOptions {
   /** When the tasks started, for check_restart's grace; the clock's now by default. */
   startedAt?: number;
   /** Told of every result and the check's state after it. */
-  onResult?(spec: CheckSpec, state: CheckState, result: CheckResult): void;
+  onResult?: (spec: CheckSpec, state: CheckState, result: CheckResult) => void;
 }
 
 /** A restart check_restart asks for. */
@@ -113,7 +113,7 @@ export class CheckWatcher {
     if (this.timer !== undefined) this.clock.clearTimer(this.timer);
     this.timer = undefined;
     this.abort.abort();
-    await Promise.all([...this.entries.values()].map((e) => e.running));
+    await Promise.all([...this.entries.values()].flatMap((e) => (e.running ? [e.running] : [])));
     this.abort = new AbortController();
   }
 

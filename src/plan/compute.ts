@@ -42,6 +42,8 @@ export type DesiredJob =
       submitted: Record<string, unknown>;
       source: string;
       filename: string;
+      /** Roll out without a canary phase (reverts and rollbacks: nomad#10882). */
+      skipCanary?: boolean;
     }
   | { kind: 'stop'; id: string; purge: boolean };
 
@@ -102,7 +104,10 @@ function planJob(
           ? latest.version + 1
           : 0
         : latest!.version;
-  const desiredJob = d.kind === 'run' ? d.job : 'stopped';
+  const desiredJob = d.kind === 'run' ? (d.skipCanary ? withoutCanaries(d.job) : d.job) : 'stopped';
+  const deployment = Object.values(state.deployments)
+    .filter((x) => x.job === d.id && ACTIVE_DEPLOYMENT.has(x.status))
+    .sort((a, b) => (a.created_at < b.created_at ? 1 : -1))[0];
   const scheduled = scheduleJob(
     {
       jobId: d.id,
@@ -112,6 +117,7 @@ function planJob(
       allocations,
       nodes,
       classify: inputs.classify,
+      ...(deployment ? { deployment } : {}),
     },
     cluster,
     { seed: inputs.seed, ...(inputs.algorithm ? { algorithm: inputs.algorithm } : {}) },
@@ -178,7 +184,7 @@ function planJob(
     to_version: d.kind === 'stop' ? null : version,
     diff,
     groups,
-    rollout: d.kind === 'run' ? rolloutOf(d.job, groups) : null,
+    rollout: desiredJob === 'stopped' ? null : rolloutOf(desiredJob, groups),
     payload:
       d.kind === 'run' && (changed || acts)
         ? {
@@ -193,6 +199,16 @@ function planJob(
     plan,
     placements: scheduled.place.placements,
     freed: freedAllocations(scheduled.reconcile),
+  };
+}
+
+const ACTIVE_DEPLOYMENT = new Set(['running', 'paused', 'pending', 'blocked', 'unblocking']);
+
+/** The job as scheduled when a rollout skips its canary phase. */
+function withoutCanaries(job: Job): Job {
+  return {
+    ...job,
+    group: job.group?.map((g) => (g.update ? { ...g, update: { ...g.update, canary: 0 } } : g)),
   };
 }
 
@@ -253,12 +269,32 @@ export function rolloutOf(job: Job, groups: readonly GroupPlan[]): Rollout | nul
       gate: `min_healthy_time ${String(group.update?.min_healthy_time ?? '10s')}`,
       min_duration_ms: minHealthy,
     });
-    const fresh = gp.placements.filter((p) => !p.replaces);
-    const replacing = gp.placements.filter((p) => p.replaces);
+    const canaries = gp.placements.filter((p) => p.canary);
+    const fresh = gp.placements.filter((p) => !p.canary && !p.replaces);
+    const replacing = gp.placements.filter((p) => !p.canary && p.replaces);
     if (fresh.length) {
       steps.push(
         { kind: 'batch', allocs: fresh.map((p) => p.alloc_id), replaces: [], min_duration_ms: 0 },
         gate(),
+      );
+    }
+    if (canaries.length) {
+      // Canaries run beside the allocations they replace; promotion stops those.
+      steps.push(
+        {
+          kind: 'canary',
+          allocs: canaries.map((p) => p.alloc_id),
+          replaces: [],
+          min_duration_ms: 0,
+        },
+        gate(),
+        {
+          kind: 'promote',
+          allocs: [],
+          replaces: canaries.flatMap((p) => (p.replaces ? [p.replaces] : [])),
+          gate: group.update?.auto_promote ? 'auto_promote' : 'drover promote',
+          min_duration_ms: 0,
+        },
       );
     }
     for (let i = 0; i < replacing.length; i += width) {

@@ -33,9 +33,9 @@ describe('driver registry', () => {
     );
   });
 
-  it('ships raw_exec, mock and docker', async () => {
+  it('ships raw_exec, exec, java, mock and docker', async () => {
     const registry = createDriverRegistry(await defaultDrivers());
-    expect(registry.names()).toEqual(['docker', 'mock', 'raw_exec']);
+    expect(registry.names()).toEqual(['docker', 'exec', 'java', 'mock', 'raw_exec']);
     expect(registry.get('docker')?.capabilities().needsDocker).toBe(true);
   });
 });

@@ -143,7 +143,8 @@ export function registerJobCommands(
               ? `job "${jobId}" has no version ${version} (it has ${job.versions.map((v) => v.version).join(', ')})`
               : `job "${jobId}" has no earlier stable version to roll back to`,
           );
-        return [runDesired(jobId, target, target.job as unknown as Job)];
+        // A rollback skips the canary phase: the version it returns to was healthy (nomad#10882).
+        return [{ ...runDesired(jobId, target, target.job as unknown as Job), skipCanary: true }];
       }),
     );
 

@@ -2,6 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { Diagnostics, type Diagnostic } from '../../diag/diagnostic.js';
 import type { Plan } from '../../generated/plan.js';
+import type { StateSnapshot } from '../../state/types.js';
 import { loadJobFiles } from '../../jobspec/load.js';
 import type { DesiredJob } from '../../plan/compute.js';
 import { checkPlanFresh, readPlanfile, writePlanfile } from '../../plan/planfile.js';
@@ -10,7 +11,14 @@ import { isStateError } from '../../state/errors.js';
 import { durationNanos } from '../../jobspec/duration.js';
 import { addJobInputOptions, variableInputs, type JobInputOptions } from '../common.js';
 import { jsonDiagnostics, printDiagnostics, printJson, type Output } from '../output.js';
-import { executePlan, makePlan, observe, planHasChanges, type Observed } from '../planning.js';
+import {
+  executePlan,
+  makePlan,
+  observe,
+  planHasChanges,
+  type ApplyResult,
+  type Observed,
+} from '../planning.js';
 import { openSession, type Session } from '../session.js';
 import { approve, printObserved, printPlan, ProgressView } from '../views.js';
 
@@ -163,42 +171,92 @@ export async function lockedApply(
     const view = new ProgressView(o);
     const result = await executePlan(session, plan, observed, view.onEvent, extra);
     view.done();
-    const failed = result.outcomes.filter((r) => !r.outcome.ok);
+    const code = exitCodeOf(result);
     if (o.json)
       printJson(o, {
         plan,
         applied: true,
+        exit_code: code,
         jobs: result.outcomes.map((r) => ({
           id: r.job,
-          ok: r.outcome.ok,
+          result: r.outcome.result,
+          deployment_id: r.outcome.deploymentId ?? null,
+          description: r.outcome.description ?? null,
           failures: r.outcome.failures,
+          revert: r.revert
+            ? {
+                to_version: r.revert.toVersion ?? null,
+                result: 'outcome' in r.revert ? r.revert.outcome.result : 'none',
+              }
+            : null,
         })),
       });
-    else if (failed.length === 0) {
-      o.out(o.style.bold('\nApply complete.'));
-      printEndpoints(o, session, plan);
-    } else {
-      for (const f of failed)
-        for (const x of f.outcome.failures)
-          o.err(
-            `${o.style.error('error')}: ${f.job}: ${x.name} (${x.allocId.slice(0, 8)}): ${x.reason}`,
-          );
-      o.err(
-        '\nThe deployment failed and nothing was reverted (automatic revert comes with deployments).',
-      );
-    }
-    process.exitCode = failed.length ? 4 : 0;
+    else printApplySummary(o, session, plan, result);
+    process.exitCode = code;
   } finally {
     await lock.release();
   }
 }
 
+/**
+ * DESIGN.md's exit codes for CI: 0 success, 3 failed and auto-reverted, 4 failed with nothing
+ * reverted, 5 canaries healthy and waiting for promotion.
+ */
+export function exitCodeOf(result: ApplyResult): number {
+  let code = 0;
+  for (const r of result.outcomes) {
+    if (r.outcome.result === 'failed') {
+      const reverted = r.revert && 'outcome' in r.revert && r.revert.outcome.ok;
+      code = Math.max(code === 5 ? 0 : code, reverted ? 3 : 4);
+    } else if (r.outcome.result === 'awaiting-promotion' && code === 0) code = 5;
+  }
+  return code;
+}
+
+function printApplySummary(o: Output, session: Session, plan: Plan, result: ApplyResult): void {
+  for (const r of result.outcomes) {
+    const { outcome } = r;
+    if (outcome.result === 'failed') {
+      for (const x of outcome.failures)
+        o.err(
+          `${o.style.error('error')}: ${r.job}: ${x.name} (${x.allocId.slice(0, 8)}): ${x.reason}`,
+        );
+      if (r.revert && 'outcome' in r.revert)
+        o.err(
+          r.revert.outcome.ok
+            ? `${r.job}: the deployment failed; rolled back to job version ${r.revert.toVersion} (auto_revert).`
+            : `${r.job}: the deployment failed, and so did the rollback to job version ${r.revert.toVersion}.`,
+        );
+      else if (r.revert)
+        o.err(`${r.job}: the deployment failed and was not reverted: ${r.revert.why}.`);
+      else
+        o.err(
+          `${r.job}: the deployment failed and nothing was reverted (the job has no auto_revert).`,
+        );
+    } else if (outcome.result === 'awaiting-promotion')
+      o.out(
+        `\n${r.job}: canaries are healthy. ${outcome.description ?? ''}\nPromote them with: drover promote ${r.job}`,
+      );
+  }
+  if (result.outcomes.every((r) => r.outcome.ok)) {
+    const waiting = result.outcomes.some((r) => r.outcome.result === 'awaiting-promotion');
+    o.out(
+      o.style.bold(
+        waiting ? '\nApply complete; canaries wait for promotion.' : '\nApply complete.',
+      ),
+    );
+  }
+  printEndpoints(o, session, plan, result.state);
+}
+
 /** Where the allocations an apply placed can be reached. */
-function printEndpoints(o: Output, session: Session, plan: Plan): void {
+function printEndpoints(o: Output, session: Session, plan: Plan, state: StateSnapshot): void {
+  const serving = (id: string) =>
+    state.allocations[id]?.client_status === 'running' && state.allocations[id]?.health?.healthy;
   const lines = plan.jobs.flatMap((j) =>
     j.groups.flatMap((g) =>
       g.placements
-        .filter((p) => p.ports.length > 0)
+        .filter((p) => p.ports.length > 0 && serving(p.alloc_id))
         .map((p) => {
           const host =
             session.nodes.get(p.node)?.transport === 'local'

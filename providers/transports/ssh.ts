@@ -1,0 +1,388 @@
+/**
+ * The `ssh` transport: a host reached over SSH with ssh2, no agent on the host. One connection
+ * per host, opened on first use and reused (see ssh-connection.ts); at most 8 session channels
+ * at once on it (sshd allows 10), the rest queue. Programs run through the login shell with
+ * every argument single-quoted; scripts go to `sh -s` on standard input; the Docker API and
+ * health checks are channels of the same connection.
+ */
+import { homedir, userInfo, constants } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, type Duplex, type Readable } from 'node:stream';
+import type Docker from 'dockerode';
+import type { Client, ClientChannel } from 'ssh2';
+import type { NodeFingerprint } from '../../src/state/types.js';
+import type { Driver, NodeSpec, RunOptions, RunResult, Transport } from '../types.js';
+import { remoteCommand, remoteScriptCommand, scriptInput } from './ssh-command.js';
+import {
+  ChannelLimiter,
+  SshConnection,
+  SshConnectionError,
+  execChannel,
+  forwardOut,
+  parseBastion,
+  streamLocalChannel,
+  type SshEndpoint,
+} from './ssh-connection.js';
+import { DEFAULT_DOCKER_SOCKET, TunnelAgent, dockerThroughTunnel } from './ssh-docker.js';
+import { fingerprintThrough } from './ssh-fingerprint.js';
+import type { HostKey } from './ssh-hostkeys.js';
+
+export { SshConnectionError } from './ssh-connection.js';
+export type { HostKey } from './ssh-hostkeys.js';
+
+export interface SshTransportOptions {
+  /** Drivers whose `detect` fills `driver.*` attributes when fingerprinting. */
+  drivers?: readonly Driver[];
+  /** The clock stamped on fingerprints. */
+  now?: () => Date;
+  /** The node's host key pinned in state (state's `PinnedHostKey` fits). */
+  pinnedKey?: HostKey;
+  /** Called on first contact (no pin) with the key the host presented, to pin it in state. */
+  onNewHostKey?: (key: HostKey) => void;
+  /** `[user@]host[:port]` to jump through; defaults to the node's `bastion`. */
+  bastion?: string;
+  /** Defaults to `~/.ssh/known_hosts`. */
+  knownHostsFile?: string;
+  /** Whose `~` and `~/.ssh` keys; defaults to the user's home. */
+  home?: string;
+  /** The agent's socket; defaults to SSH_AUTH_SOCK; `null` offers no agent. */
+  agentSocket?: string | null;
+  /** The handshake and authentication must finish within this (20 s). */
+  readyTimeoutMs?: number;
+  /** SSH-level keepalive interval (15 s); the connection is dropped after 3 unanswered. */
+  keepaliveIntervalMs?: number;
+  /** Session channels open at once (8; sshd's MaxSessions is 10). */
+  maxChannels?: number;
+  /** The host's Docker socket (/var/run/docker.sock). */
+  dockerSocket?: string;
+}
+
+const DEFAULT_READY_TIMEOUT_MS = 20_000;
+const DEFAULT_KEEPALIVE_MS = 15_000;
+const KEEPALIVE_COUNT_MAX = 3;
+export const DEFAULT_MAX_CHANNELS = 8;
+/** Exit code of a command killed for overrunning `timeoutMs` (as timeout(1) reports). */
+const TIMED_OUT = 124;
+
+export class SshTransport implements Transport {
+  readonly node: NodeSpec;
+  private readonly drivers: readonly Driver[];
+  private readonly now: () => Date;
+  private readonly connection: SshConnection | undefined;
+  private readonly setupError: Error | undefined;
+  private readonly limiter: ChannelLimiter;
+  private readonly dockerSocket: string;
+  private agent: TunnelAgent | undefined;
+  private dockerClient: Promise<Docker> | undefined;
+  private forwards = 0;
+
+  constructor(node: NodeSpec & { bastion?: string }, opts: SshTransportOptions = {}) {
+    this.node = node;
+    this.drivers = opts.drivers ?? [];
+    this.now = opts.now ?? (() => new Date());
+    this.limiter = new ChannelLimiter(opts.maxChannels ?? DEFAULT_MAX_CHANNELS);
+    this.dockerSocket = opts.dockerSocket ?? DEFAULT_DOCKER_SOCKET;
+    const home = opts.home ?? homedir();
+    const target: SshEndpoint = {
+      host: node.address ?? node.name,
+      port: node.port ?? 22,
+      user: node.user ?? userInfo().username,
+    };
+    // A bad bastion is reported when the node is used, like an unreachable host.
+    let bastion: SshEndpoint | undefined;
+    try {
+      const spec = opts.bastion ?? node.bastion;
+      if (spec !== undefined) bastion = parseBastion(spec, target.user);
+    } catch (e) {
+      this.setupError = new Error(`node ${node.name}: ${(e as Error).message}`);
+    }
+    const agentSocket =
+      opts.agentSocket === null ? undefined : (opts.agentSocket ?? process.env.SSH_AUTH_SOCK);
+    this.connection = this.setupError
+      ? undefined
+      : new SshConnection({
+          node: node.name,
+          target,
+          ...(bastion ? { bastion } : {}),
+          auth: {
+            home,
+            ...(node.identity !== undefined ? { identity: node.identity } : {}),
+            ...(agentSocket ? { agentSocket } : {}),
+          },
+          knownHostsFile: opts.knownHostsFile ?? join(home, '.ssh', 'known_hosts'),
+          ...(opts.pinnedKey ? { pinnedKey: opts.pinnedKey } : {}),
+          ...(opts.onNewHostKey ? { onNewHostKey: opts.onNewHostKey } : {}),
+          readyTimeoutMs: opts.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS,
+          keepaliveIntervalMs: opts.keepaliveIntervalMs ?? DEFAULT_KEEPALIVE_MS,
+          keepaliveCountMax: KEEPALIVE_COUNT_MAX,
+        });
+  }
+
+  async run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+    const command = remoteCommand(argv, opts);
+    return this.session(command, opts.stdin, opts.timeoutMs, argv[0] ?? '');
+  }
+
+  async sh(script: string, opts: RunOptions = {}): Promise<RunResult> {
+    // Standard input carries the script; a caller's own input needs `sh -c` instead.
+    if (opts.stdin !== undefined) return this.run(['/bin/sh', '-c', script], opts);
+    return this.session(remoteScriptCommand(opts), scriptInput(script), opts.timeoutMs, 'sh');
+  }
+
+  async upload(path: string, content: string | Buffer, mode = 0o644): Promise<void> {
+    // Readers see the old file or the new one, never half of it.
+    const script = [
+      'set -e',
+      'f=$1',
+      'd=$(dirname -- "$f")',
+      'mkdir -p -- "$d"',
+      't="$d/.$(basename -- "$f").$$.tmp"',
+      `trap 'rm -f -- "$t"' EXIT`,
+      'cat >"$t"',
+      'chmod "$2" "$t"',
+      'mv -f -- "$t" "$f"',
+    ].join('\n');
+    const r = await this.run(['/bin/sh', '-c', script, 'sh', path, mode.toString(8)], {
+      stdin: content,
+    });
+    if (r.code !== 0) {
+      throw new Error(`cannot write ${path} on node ${this.node.name}: ${r.stderr.trim()}`);
+    }
+  }
+
+  stream(argv: readonly string[], signal?: AbortSignal): Readable {
+    const command = remoteCommand(argv);
+    const out = new PassThrough();
+    let channel: ClientChannel | undefined;
+    let stopped = false;
+    const stop = (): void => {
+      if (stopped) return;
+      stopped = true;
+      if (channel) endChannel(channel);
+    };
+    if (signal) {
+      if (signal.aborted) stop();
+      else signal.addEventListener('abort', stop, { once: true });
+    }
+    // A consumer that stops reading ends the command too.
+    out.on('close', stop);
+    void (async () => {
+      const release = await this.limiter.acquire();
+      try {
+        if (stopped) {
+          release();
+          out.end();
+          return;
+        }
+        const ch = await this.withConnection((c) =>
+          c.withClient((client) => execChannel(client, command)),
+        );
+        channel = ch;
+        ch.on('close', () => {
+          release();
+          signal?.removeEventListener('abort', stop);
+          out.end();
+        });
+        ch.on('error', () => undefined);
+        ch.stderr.resume();
+        ch.pipe(out, { end: true });
+        ch.end();
+        if (stopped) endChannel(ch);
+      } catch (e) {
+        release();
+        out.destroy(e as Error);
+      }
+    })();
+    return out;
+  }
+
+  docker(): Promise<Docker> {
+    this.dockerClient ??= (async () => {
+      this.agent = new TunnelAgent(() =>
+        this.forwarded('open a channel to its Docker socket', (client) =>
+          streamLocalChannel(client, this.dockerSocket),
+        ),
+      );
+      return dockerThroughTunnel(this.agent);
+    })();
+    return this.dockerClient;
+  }
+
+  connect(port: number, host = '127.0.0.1'): Promise<Duplex> {
+    return this.forwarded(`connect to ${host}:${port}`, (client) => forwardOut(client, host, port));
+  }
+
+  hostAddress(): string {
+    return this.node.address ?? this.node.name;
+  }
+
+  fingerprint(): Promise<NodeFingerprint> {
+    return fingerprintThrough(this, this.drivers, this.now());
+  }
+
+  async close(): Promise<void> {
+    this.agent?.destroy();
+    this.agent = undefined;
+    this.dockerClient = undefined;
+    await this.connection?.close();
+  }
+
+  /** Connections opened so far and the session channel counts, for tests and diagnostics. */
+  stats(): {
+    connects: number;
+    channels: { active: number; peak: number; queued: number };
+    forwards: number;
+  } {
+    return {
+      connects: this.connection?.connects ?? 0,
+      channels: this.limiter.stats(),
+      forwards: this.forwards,
+    };
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private withConnection<T>(use: (connection: SshConnection) => Promise<T>): Promise<T> {
+    if (!this.connection) return Promise.reject(this.setupError);
+    return use(this.connection);
+  }
+
+  /** Runs a command on a session channel and collects its output and exit status. */
+  private async session(
+    command: string,
+    stdin: string | Buffer | undefined,
+    timeoutMs: number | undefined,
+    program: string,
+  ): Promise<RunResult> {
+    const release = await this.limiter.acquire();
+    try {
+      return await this.withConnection(async (connection) => {
+        let client: Client | undefined;
+        const channel = await connection.withClient((c) => {
+          client = c;
+          return execChannel(c, command);
+        });
+        const result = await collect(channel, stdin, timeoutMs, program);
+        if (result === undefined) {
+          if (client && connection.isDead(client)) throw connection.lostError(`running ${program}`);
+          return { code: 255, stdout: '', stderr: `${program}: ended without an exit status\n` };
+        }
+        return result;
+      });
+    } finally {
+      release();
+    }
+  }
+
+  /** A forwarding channel (not a session: sshd's MaxSessions does not count it). */
+  private forwarded(
+    what: string,
+    open: (client: Client) => Promise<ClientChannel>,
+  ): Promise<Duplex> {
+    return this.withConnection(async (connection) => {
+      let channel: ClientChannel;
+      try {
+        channel = await connection.withClient(open);
+      } catch (e) {
+        if (e instanceof SshConnectionError) throw e;
+        throw new Error(
+          `node ${this.node.name}: cannot ${what} on the host (${(e as Error).message})`,
+          { cause: e },
+        );
+      }
+      this.forwards++;
+      channel.once('close', () => this.forwards--);
+      return channel;
+    });
+  }
+}
+
+/** Ends a running command: TERM to the program, then the channel closes. */
+function endChannel(channel: ClientChannel): void {
+  sendSignal(channel, 'TERM');
+  channel.close();
+}
+
+/** The parts of an ssh2 channel `sendSignal` needs beyond its public API. */
+interface ChannelInternals {
+  outgoing?: { id?: number; state?: string };
+  _client?: { _protocol?: { signal?: (id: number, name: string) => void } };
+}
+
+/**
+ * Sends a signal to the session's program. ssh2's `channel.signal` drops it silently once our
+ * side has sent EOF, which every command here has (stdin is ended up front); sshd still
+ * delivers it then, so it goes out through the protocol directly.
+ */
+function sendSignal(channel: ClientChannel, name: string): void {
+  const internals = channel as unknown as ChannelInternals;
+  const id = internals.outgoing?.id;
+  const state = internals.outgoing?.state;
+  const protocol = internals._client?._protocol;
+  try {
+    if (id !== undefined && (state === 'open' || state === 'eof') && protocol?.signal) {
+      protocol.signal(id, name);
+    } else {
+      channel.signal(name);
+    }
+  } catch {
+    // The channel is already closing.
+  }
+}
+
+/**
+ * Output and exit status of a command on `channel`; undefined when the channel closed without
+ * an exit status (the connection dropped, or sshd gave up on the session).
+ */
+function collect(
+  channel: ClientChannel,
+  stdin: string | Buffer | undefined,
+  timeoutMs: number | undefined,
+  program: string,
+): Promise<RunResult | undefined> {
+  return new Promise((resolve) => {
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let status: { code: number } | undefined;
+    let timedOut = false;
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            sendSignal(channel, 'KILL');
+            channel.close();
+          }, timeoutMs);
+    channel.on('data', (b: Buffer) => out.push(b));
+    channel.stderr.on('data', (b: Buffer) => err.push(b));
+    channel.on('exit', (code: number | null, signal?: string) => {
+      status = { code: code ?? 128 + signalNumber(signal) };
+    });
+    // A program that exits without reading its input must not fail the run.
+    channel.on('error', () => undefined);
+    channel.on('close', () => {
+      if (timer) clearTimeout(timer);
+      const stdout = Buffer.concat(out).toString('utf8');
+      const stderr = Buffer.concat(err).toString('utf8');
+      if (timedOut) {
+        resolve({
+          code: TIMED_OUT,
+          stdout,
+          stderr: `${stderr}${program}: timed out after ${timeoutMs} ms\n`,
+        });
+      } else if (status) {
+        resolve({ code: status.code, stdout, stderr });
+      } else {
+        resolve(undefined);
+      }
+    });
+    channel.end(stdin ?? '');
+  });
+}
+
+/** `TERM` or `SIGTERM` (ssh2 reports the latter) → 15. */
+function signalNumber(name: string | undefined): number {
+  if (!name) return 0;
+  const key = (name.startsWith('SIG') ? name : `SIG${name}`) as keyof typeof constants.signals;
+  return constants.signals[key] ?? 0;
+}
