@@ -9,7 +9,7 @@
 // default) as whole `node bin/drover.js` processes. A real `drover apply` of fewer jobs is timed
 // once as an extra row. docker-compose: `up -d` once to create the containers, then `up -d` again
 // on the unchanged project, checked to have created, recreated and restarted nothing; `down` at
-// the end. Wall time from spawn to exit; peak RSS through GNU time.
+// the end. Wall time from spawn to exit; peak RSS and CPU time (in --json) through GNU time.
 //
 // Options (from bench/run.mjs): --jobs=N (1000), --services=N (50), --runs=N (3; medians are
 // reported), --seed=N, --real-apply=N (100: jobs in the real-apply row; 0 skips it; the flag alone
@@ -17,10 +17,10 @@
 // hot spots), --keep (leave the generated files).
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { measureNodeProcess, median } from './lib/measure.mjs';
+import { median } from './lib/measure.mjs';
 import { ensureCliBuilt } from './plan/build.mjs';
 import { prepareCompose, projectContainers, writeComposeProject } from './plan/compose.mjs';
 import { writePlanProject } from './plan/generate.mjs';
@@ -50,6 +50,7 @@ export async function run(opts = {}, log = () => {}) {
   const realApply = opts['real-apply'] === true ? jobs : Number(opts['real-apply'] ?? 100);
 
   ensureCliBuilt(root, log);
+  const loadBefore = loadavg()[0];
   const dir = mkdtempSync(join(tmpdir(), 'drover-bench-plan-'));
   let peer;
   try {
@@ -57,17 +58,13 @@ export async function run(opts = {}, log = () => {}) {
     const project = join(dir, 'drover');
     const { bytes } = writePlanProject(project, jobs, seed);
     log(`generated ${jobs} mock-driver jobs (${kb(bytes / jobs)} KB each) in ${project}`);
-    const seeded = await measureNodeProcess(seedChild, [join(root, 'dist'), project], {
-      cwd: root,
-    });
+    const seeded = await seedState(project);
     const stateMB = statSync(join(project, 'state', 'state.json')).size / 2 ** 20;
     log(
       `recorded ${jobs} applied jobs in ${Math.round(seeded.wallMs)} ms ` +
         `(${seeded.report.stateWrites} state writes kept in memory, ${fixed(stateMB, 1)} MB state file)`,
     );
-    const setupRows = [
-      row('drover apply, state written once (setup)', jobs, seeded.wallMs, seeded.report.maxRssKB),
-    ];
+    const setupRows = [row('drover apply, state written once (setup)', jobs, seeded)];
 
     if (realApply > 0) {
       const sample = join(dir, 'drover-apply');
@@ -81,9 +78,7 @@ export async function run(opts = {}, log = () => {}) {
       if (!m.stdout.includes('Apply complete.'))
         throw new Error(`drover apply did not complete:\n${head(m.stdout)}`);
       log(`real apply: ${Math.round(m.wallMs)} ms`);
-      setupRows.push(
-        row(`drover apply (real, ${realApply} jobs)`, realApply, m.wallMs, m.maxRssKB),
-      );
+      setupRows.push(row(`drover apply (real, ${realApply} jobs)`, realApply, m));
     }
 
     // The peer: a compose project created once.
@@ -101,9 +96,7 @@ export async function run(opts = {}, log = () => {}) {
       if (containers.length !== services)
         throw new Error(`docker-compose up -d made ${containers.length} of ${services} containers`);
       log(`created in ${Math.round(created.wallMs)} ms`);
-      setupRows.push(
-        row('docker-compose up -d, create (setup)', services, created.wallMs, created.maxRssKB),
-      );
+      setupRows.push(row('docker-compose up -d, create (setup)', services, created));
     }
 
     // The timed runs, alternating the order so no tool always runs on a warmer machine.
@@ -116,12 +109,19 @@ export async function run(opts = {}, log = () => {}) {
             ? await unchangedUp(peer, services)
             : await plan(project, tool === 'refresh');
         measured[tool].push(m);
-        log(`run ${i + 1}/${runs} ${tool}: ${Math.round(m.wallMs)} ms, ${mb(m.maxRssKB)} MB`);
+        log(
+          `run ${i + 1}/${runs} ${tool}: ${Math.round(m.wallMs)} ms (cpu ${Math.round(m.cpuMs)} ms), ` +
+            `${mb(m.maxRssKB)} MB`,
+        );
       }
     }
 
     const summarise = (label, objects, ms) =>
-      row(label, objects, median(ms.map((m) => m.wallMs)), median(ms.map((m) => m.maxRssKB)));
+      row(label, objects, {
+        wallMs: median(ms.map((m) => m.wallMs)),
+        maxRssKB: median(ms.map((m) => m.maxRssKB)),
+        cpuMs: median(ms.map((m) => m.cpuMs)),
+      });
     const ours = summarise('drover plan -refresh=false', jobs, measured.plan);
     const refreshed = summarise('drover plan (with refresh)', jobs, measured.refresh);
     const theirs = peer
@@ -158,8 +158,17 @@ export async function run(opts = {}, log = () => {}) {
         `${refreshed.wallMs <= WALL_GOAL_MS && refreshed.peakRssMB <= MEMORY_GOAL_MB ? 'within' : 'outside'} ` +
         'the goals below.',
     );
+    const loadAfter = loadavg()[0];
+    notes.push(
+      `CPU time (user + system, median): drover plan ${fixed(ours.cpuMs, 0)} ms, with refresh ` +
+        `${fixed(refreshed.cpuMs, 0)} ms${theirs ? `, docker-compose ${fixed(theirs.cpuMs, 0)} ms` : ''}; ` +
+        `load average ${fixed(loadBefore, 1)} at the start, ${fixed(loadAfter, 1)} at the end, on ` +
+        `${availableParallelism()} CPUs (wall times include waiting for a CPU on a busy machine).`,
+    );
     if (!canMeasureMemory)
-      notes.push('peak RSS not measured: /usr/bin/time is missing (Debian: apt-get install time).');
+      notes.push(
+        'peak RSS and CPU time not measured: /usr/bin/time is missing (Debian: apt-get install time).',
+      );
 
     return {
       name,
@@ -192,6 +201,7 @@ export async function run(opts = {}, log = () => {}) {
         seed,
         stateBytes: Math.round(stateMB * 2 ** 20),
         stateWrites: seeded.report.stateWrites,
+        loadAverage: { start: loadBefore, end: loadAfter },
         perObjectRatio: theirs ? theirs.msPerObject / ours.msPerObject : null,
         composeVersion: peer?.version ?? null,
         composeSkipped: prepared.skip ?? null,
@@ -212,6 +222,23 @@ export async function run(opts = {}, log = () => {}) {
 
 const configArgs = (project) => ['-config', join(project, 'drover.hcl')];
 
+/** Records every job of the project as applied (bench/plan/seed-apply.mjs); one whole process. */
+async function seedState(project) {
+  const m = await measureCommand(process.execPath, [seedChild, join(root, 'dist'), project], {
+    cwd: root,
+  });
+  const last = m.stdout.trim().split('\n').pop() ?? '';
+  let report;
+  try {
+    report = JSON.parse(last);
+  } catch {
+    throw new Error(`the seeding apply printed no report:\n${head(m.stdout)}\n${m.stderr}`);
+  }
+  if (report.exitCode !== 0)
+    throw new Error(`the seeding apply exited with ${report.exitCode}:\n${m.stderr.trim()}`);
+  return { ...m, report };
+}
+
 /** One `drover plan` whole process over the project; it must report no changes. */
 async function plan(project, refresh) {
   const args = [
@@ -222,7 +249,11 @@ async function plan(project, refresh) {
     ...configArgs(project),
     join(project, 'jobs'),
   ];
-  const m = await measureCommand(process.execPath, args, { cwd: project, okCodes: [0, 2] });
+  const m = await measureCommand(process.execPath, args, {
+    cwd: project,
+    okCodes: [0, 2],
+    timeoutMs: 120_000,
+  });
   if (m.code === 2)
     throw new Error(`drover plan found changes in an unchanged project:\n${head(m.stdout)}`);
   return m;
@@ -239,14 +270,11 @@ async function unchangedUp(peer, services) {
 }
 
 function compose(peer, args) {
-  return measureCommand(peer.command, [
-    ...peer.prefix,
-    '-p',
-    peer.project,
-    '-f',
-    peer.file,
-    ...args,
-  ]);
+  return measureCommand(
+    peer.command,
+    [...peer.prefix, '-p', peer.project, '-f', peer.file, ...args],
+    { timeoutMs: 300_000 },
+  );
 }
 
 /** Runs each kind of plan once under `node --cpu-prof` and logs where the time goes. */
@@ -277,8 +305,16 @@ async function profilePlans(project, dir, log) {
   return out;
 }
 
-function row(tool, objects, wallMs, maxRssKB) {
-  return { tool, objects, wallMs, msPerObject: wallMs / objects, peakRssMB: maxRssKB / 1024 };
+/** A table row from a measurement (`{ wallMs, maxRssKB, cpuMs }`); cpuMs is in --json only. */
+function row(tool, objects, { wallMs, maxRssKB, cpuMs }) {
+  return {
+    tool,
+    objects,
+    wallMs,
+    msPerObject: wallMs / objects,
+    peakRssMB: maxRssKB / 1024,
+    cpuMs,
+  };
 }
 
 const head = (text) => text.split('\n').slice(0, 30).join('\n');

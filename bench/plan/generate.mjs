@@ -17,8 +17,9 @@ const PORTS = ['http', 'metrics', 'admin'];
 /**
  * One job's source. A service job with one group of one task (so one job is one allocation, like
  * one compose service is one container), with the stanzas a real service carries: meta, a
- * constraint, update, restart, a network with dynamic ports, a service with a check, env,
- * resources and logs. The update stanza waits 0 s so the one-time apply does not sleep.
+ * constraint, update, restart, a network with dynamic ports, a service, env, resources and logs.
+ * Health is the tasks' state (a mock task listens on nothing, so a service check could never
+ * pass) and min_healthy_time is 0 s, so the one-time apply does not wait.
  */
 export function generatePlanJob(index, rand) {
   const r = rand;
@@ -42,8 +43,9 @@ export function generatePlanJob(index, rand) {
     ``,
     `  update {`,
     `    max_parallel     = 1`,
+    `    health_check     = "task_states"`,
     `    min_healthy_time = "0s"`,
-    `    healthy_deadline = "5m"`,
+    `    healthy_deadline = "1m"`,
     `  }`,
     ``,
     `  group "${r.pick(WORDS)}" {`,
@@ -64,13 +66,6 @@ export function generatePlanJob(index, rand) {
     `      name = "${name}"`,
     `      port = "${ports[0]}"`,
     `      tags = ["${r.pick(TEAMS)}", "urlprefix-/${name}"]`,
-    ``,
-    `      check {`,
-    `        type     = "http"`,
-    `        path     = "/health"`,
-    `        interval = "${r.int(5, 30)}s"`,
-    `        timeout  = "${r.int(1, 4)}s"`,
-    `      }`,
     `    }`,
     ``,
     `    task "${r.pick(WORDS)}" {`,

@@ -3,6 +3,7 @@ export const canMeasureMemory: boolean;
 export interface Measured {
   wallMs: number;
   maxRssKB: number;
+  cpuMs: number;
   code: number;
   stdout: string;
   stderr: string;
@@ -10,5 +11,5 @@ export interface Measured {
 export function measureCommand(
   command: string,
   args?: readonly string[],
-  opts?: { cwd?: string; env?: NodeJS.ProcessEnv; okCodes?: readonly number[] },
+  opts?: { cwd?: string; env?: NodeJS.ProcessEnv; okCodes?: readonly number[]; timeoutMs?: number },
 ): Promise<Measured>;

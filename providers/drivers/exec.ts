@@ -117,6 +117,7 @@ export function unknownKeyProblems(
   notApplied: Readonly<Record<string, string>>,
 ): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
+  const a = /^[aeiou]/.test(driver) ? 'an' : 'a';
   for (const key of Object.keys(config)) {
     if (known.includes(key)) continue;
     const why = notApplied[key];
@@ -126,12 +127,12 @@ export function unknownKeyProblems(
             pointer: keyPointer(key),
             severity: 'warning',
             summary: 'Option not applied',
-            detail: `"${key}" is an ${driver} option of Nomad that drover accepts but does not apply: ${why}.`,
+            detail: `"${key}" is ${a} ${driver} option of Nomad that drover accepts but does not apply: ${why}.`,
           }
         : {
             pointer: keyPointer(key),
             summary: 'Unsupported argument',
-            detail: `An argument named "${key}" is not expected in a ${driver} config; it takes ${known.map((k) => `"${k}"`).join(', ')}.`,
+            detail: `An argument named "${key}" is not expected in ${a} ${driver} config; it takes ${known.map((k) => `"${k}"`).join(', ')}.`,
           },
     );
   }

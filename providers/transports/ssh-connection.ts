@@ -306,13 +306,17 @@ function forwardOut(client: Client, host: string, port: number): Promise<ClientC
         err ? reject(err) : resolve(channel),
       );
     } catch (e) {
-      reject(e as Error);
+      reject(asError(e));
     }
   });
 }
 
 // ---------------------------------------------------------------------------------------------
 // The node's connection
+
+function asError(e: unknown): Error {
+  return e instanceof Error ? e : new Error(String(e));
+}
 
 /** Errors that mean the connection was gone before the server saw the request. */
 function isConnectionGone(e: unknown): boolean {
@@ -323,6 +327,8 @@ function isConnectionGone(e: unknown): boolean {
 export class SshConnection {
   private readonly settings: ConnectionSettings;
   private opening: Promise<Client> | undefined;
+  /** The client `opening` resolved to, so that a dropped one is noticed without waiting. */
+  private current: Client | undefined;
   private readonly dead = new WeakSet<Client>();
   private readonly open = new Set<Client>();
   private closed = false;
@@ -344,10 +350,17 @@ export class SshConnection {
         ),
       );
     }
-    this.opening ??= this.connect().catch((e: unknown) => {
+    if (this.current && this.dead.has(this.current)) {
       this.opening = undefined;
-      throw e;
-    });
+      this.current = undefined;
+    }
+    this.opening ??= this.connect().then(
+      (client) => (this.current = client),
+      (e: unknown) => {
+        this.opening = undefined;
+        throw e;
+      },
+    );
     return this.opening;
   }
 
@@ -452,15 +465,10 @@ export class SshConnection {
     const { client, hostKey, verdict } = opened;
     this.connects++;
     this.open.add(client);
+    // Marked dead at once: the next `client()` opens a new connection instead.
     const gone = (): void => {
       this.dead.add(client);
       this.open.delete(client);
-      if (this.opening && !this.closed) {
-        // Only forget the promise if it is still this client's.
-        void this.opening.then((c) => {
-          if (c === client) this.opening = undefined;
-        });
-      }
       release();
     };
     client.on('close', gone);
@@ -518,13 +526,22 @@ export class ChannelLimiter {
   }
 }
 
-/** Opens an exec channel; a client that is not connected rejects instead of throwing. */
-export function execChannel(client: Client, command: string): Promise<ClientChannel> {
+/**
+ * Opens an exec channel and hands it to `attach` inside ssh2's callback, before anything else
+ * runs: a short command's output, exit status and close can arrive in the same packet burst as
+ * the confirmation (typically through a bastion), and events emitted before a listener exists
+ * are lost. A client that is not connected rejects instead of throwing.
+ */
+export function execChannel<T>(
+  client: Client,
+  command: string,
+  attach: (channel: ClientChannel) => T,
+): Promise<T> {
   return new Promise((resolve, reject) => {
     try {
-      client.exec(command, (err, channel) => (err ? reject(err) : resolve(channel)));
+      client.exec(command, (err, channel) => (err ? reject(err) : resolve(attach(channel))));
     } catch (e) {
-      reject(e as Error);
+      reject(asError(e));
     }
   });
 }
@@ -539,7 +556,7 @@ export function streamLocalChannel(client: Client, socketPath: string): Promise<
         err ? reject(err) : resolve(channel),
       );
     } catch (e) {
-      reject(e as Error);
+      reject(asError(e));
     }
   });
 }

@@ -5,29 +5,92 @@
  * the socket is needed (no docker CLI, unlike dockerode's own `ssh` protocol).
  */
 import http from 'node:http';
-import type { Duplex } from 'node:stream';
+import { Duplex } from 'node:stream';
 import type Docker from 'dockerode';
 
 export const DEFAULT_DOCKER_SOCKET = '/var/run/docker.sock';
 
 /** Channels to the Docker socket open at once; further requests queue in the agent. */
-const MAX_DOCKER_CHANNELS = 8;
+export const MAX_DOCKER_CHANNELS = 8;
 /** Idle channels kept for the next request. */
 const MAX_IDLE_DOCKER_CHANNELS = 4;
 
-function noop(): void {
-  // A channel has no socket options; HTTP code calls these on every socket.
-}
+/**
+ * A connection for http's agent that exists at once and becomes a channel when it opens.
+ * The agent counts connections only once `createConnection` has returned one, so handing them
+ * out later (asynchronously) would let every parallel request open its own channel past
+ * `maxSockets`. Writes wait for the channel; reads follow it with backpressure.
+ */
+export class PendingChannel extends Duplex {
+  private channel: Duplex | undefined;
+  private readonly waiting: { chunk: Buffer; callback: (err?: Error | null) => void }[] = [];
 
-/** What http's client calls on a socket and a channel does not have. */
-function asSocket(channel: Duplex): Duplex {
-  const socketLike = channel as Duplex & Record<string, unknown>;
-  for (const name of ['setKeepAlive', 'setNoDelay', 'setTimeout', 'ref', 'unref']) {
-    if (typeof socketLike[name] !== 'function') socketLike[name] = noop;
+  constructor(opening: Promise<Duplex>) {
+    super();
+    opening.then(
+      (channel) => this.attach(channel),
+      (err: Error) => this.destroy(err),
+    );
   }
-  if (typeof socketLike.destroySoon !== 'function')
-    socketLike.destroySoon = () => channel.destroy();
-  return channel;
+
+  private attach(channel: Duplex): void {
+    if (this.destroyed) {
+      channel.destroy();
+      return;
+    }
+    this.channel = channel;
+    channel.on('data', (chunk: Buffer) => {
+      if (!this.push(chunk)) channel.pause();
+    });
+    channel.on('end', () => this.push(null));
+    channel.on('error', (err: Error) => this.destroy(err));
+    channel.on('close', () => this.destroy());
+    for (const { chunk, callback } of this.waiting.splice(0)) channel.write(chunk, callback);
+  }
+
+  override _read(): void {
+    this.channel?.resume();
+  }
+
+  override _write(
+    chunk: Buffer,
+    _encoding: BufferEncoding,
+    callback: (err?: Error | null) => void,
+  ): void {
+    if (this.channel) this.channel.write(chunk, callback);
+    else this.waiting.push({ chunk, callback });
+  }
+
+  override _final(callback: (err?: Error | null) => void): void {
+    this.channel?.end();
+    callback();
+  }
+
+  override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
+    this.channel?.destroy();
+    for (const { callback: cb } of this.waiting.splice(0)) cb(err ?? new Error('channel closed'));
+    callback(err);
+  }
+
+  // What http's client calls on a socket; none of it means anything for a channel.
+  setKeepAlive(): this {
+    return this;
+  }
+  setNoDelay(): this {
+    return this;
+  }
+  setTimeout(): this {
+    return this;
+  }
+  ref(): this {
+    return this;
+  }
+  unref(): this {
+    return this;
+  }
+  destroySoon(): void {
+    this.destroy();
+  }
 }
 
 /** A keep-alive HTTP agent whose connections are channels from `open`. */
@@ -43,16 +106,8 @@ export class TunnelAgent extends http.Agent {
     this.open = open;
   }
 
-  override createConnection(
-    _options: http.ClientRequestArgs,
-    callback?: (err: Error | null, stream: Duplex) => void,
-  ): Duplex | null | undefined {
-    // Returning nothing and calling back later is the agent's asynchronous form.
-    this.open().then(
-      (channel) => callback?.(null, asSocket(channel)),
-      (err: Error) => callback?.(err, undefined as unknown as Duplex),
-    );
-    return undefined;
+  override createConnection(): Duplex {
+    return new PendingChannel(this.open());
   }
 
   override keepSocketAlive(): boolean {

@@ -210,10 +210,10 @@ export function checkHostKey(c: HostKeyCheck): HostKeyVerdict {
 
   const known = relevant.filter((e) => e.marker === undefined);
   const inKnownHosts = known.some((e) => e.key === c.presented.key);
-  if (known.length > 0 && !inKnownHosts) {
+  const [firstKnown] = known;
+  if (firstKnown && !inKnownHosts) {
     // Prefer an entry of the same key type: that is the key the server replaced.
-    const expected =
-      known.find((e) => e.algorithm === c.presented.algorithm) ?? (known[0] as KnownHostEntry);
+    const expected = known.find((e) => e.algorithm === c.presented.algorithm) ?? firstKnown;
     const expectedFp = keyFingerprint(Buffer.from(expected.key, 'base64'));
     const name = knownHostName(c.host, c.port);
     return {

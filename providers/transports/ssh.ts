@@ -75,6 +75,7 @@ export class SshTransport implements Transport {
   private agent: TunnelAgent | undefined;
   private dockerClient: Promise<Docker> | undefined;
   private forwards = 0;
+  private forwardsOpened = 0;
 
   constructor(node: NodeSpec & { bastion?: string }, opts: SshTransportOptions = {}) {
     this.node = node;
@@ -174,20 +175,23 @@ export class SshTransport implements Transport {
           out.end();
           return;
         }
-        const ch = await this.withConnection((c) =>
-          c.withClient((client) => execChannel(client, command)),
+        await this.withConnection((c) =>
+          c.withClient((client) =>
+            execChannel(client, command, (ch) => {
+              channel = ch;
+              ch.on('close', () => {
+                release();
+                signal?.removeEventListener('abort', stop);
+                out.end();
+              });
+              ch.on('error', () => undefined);
+              ch.stderr.resume();
+              ch.pipe(out, { end: true });
+              ch.end();
+              if (stopped) endChannel(ch);
+            }),
+          ),
         );
-        channel = ch;
-        ch.on('close', () => {
-          release();
-          signal?.removeEventListener('abort', stop);
-          out.end();
-        });
-        ch.on('error', () => undefined);
-        ch.stderr.resume();
-        ch.pipe(out, { end: true });
-        ch.end();
-        if (stopped) endChannel(ch);
       } catch (e) {
         release();
         out.destroy(e as Error);
@@ -231,19 +235,22 @@ export class SshTransport implements Transport {
   stats(): {
     connects: number;
     channels: { active: number; peak: number; queued: number };
-    forwards: number;
+    /** Forwarding channels (Docker API, `connect`) open now and opened so far. */
+    forwards: { open: number; opened: number };
   } {
     return {
       connects: this.connection?.connects ?? 0,
       channels: this.limiter.stats(),
-      forwards: this.forwards,
+      forwards: { open: this.forwards, opened: this.forwardsOpened },
     };
   }
 
   // -------------------------------------------------------------------------------------------
 
   private withConnection<T>(use: (connection: SshConnection) => Promise<T>): Promise<T> {
-    if (!this.connection) return Promise.reject(this.setupError);
+    if (!this.connection) {
+      return Promise.reject(this.setupError ?? new Error(`node ${this.node.name}: no connection`));
+    }
     return use(this.connection);
   }
 
@@ -258,11 +265,10 @@ export class SshTransport implements Transport {
     try {
       return await this.withConnection(async (connection) => {
         let client: Client | undefined;
-        const channel = await connection.withClient((c) => {
+        const result = await connection.withClient((c) => {
           client = c;
-          return execChannel(c, command);
+          return execChannel(c, command, (channel) => collect(channel, stdin, timeoutMs, program));
         });
-        const result = await collect(channel, stdin, timeoutMs, program);
         if (result === undefined) {
           if (client && connection.isDead(client)) throw connection.lostError(`running ${program}`);
           return { code: 255, stdout: '', stderr: `${program}: ended without an exit status\n` };
@@ -291,6 +297,7 @@ export class SshTransport implements Transport {
         );
       }
       this.forwards++;
+      this.forwardsOpened++;
       channel.once('close', () => this.forwards--);
       return channel;
     });

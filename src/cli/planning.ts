@@ -98,7 +98,7 @@ export async function executePlan(
   plan: Plan,
   observed: Observed,
   progress: (ev: ProgressEvent) => void,
-  opts: { purge?: boolean } = {},
+  opts: { purge?: boolean; detach?: boolean } = {},
 ): Promise<ApplyResult> {
   const recorder = new StateRecorder(session.store, observed.stored);
   if (observed.state !== observed.stored) {
@@ -129,6 +129,7 @@ export async function executePlan(
     newId: randomUUID,
     health: (allocId: string, group: Group, job: Job) =>
       checkProbe(session, recorder, allocId, group, job),
+    ...(opts.detach ? { detach: true } : {}),
   };
   const outcomes: JobResult[] = [];
   for (const steps of planToSteps(plan, recorder.state, session.nodes)) {

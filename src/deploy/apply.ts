@@ -53,9 +53,14 @@ export interface ApplyContext {
   /** Health beyond task states (service checks); absent: an allocation is healthy while its tasks run. */
   health?: (allocId: string, group: Group, job: Job) => HealthProbe | undefined;
   newId: () => string;
+  /**
+   * Return once the first allocations have started, without waiting on their health: the
+   * deployment stays running in state and the next apply carries it on.
+   */
+  detach?: boolean;
 }
 
-export type DeploymentResult = 'successful' | 'failed' | 'awaiting-promotion' | 'none';
+export type DeploymentResult = 'successful' | 'failed' | 'awaiting-promotion' | 'detached' | 'none';
 
 export interface JobOutcome {
   ok: boolean;
@@ -125,8 +130,12 @@ export async function applyJob(steps: JobSteps, ctx: ApplyContext): Promise<JobO
     return { ok: true, result: 'none', failures: [] };
   }
 
-  const placing = steps.groups.some((g) => g.placements.length > 0);
-  const deployment = placing ? await startDeployment(steps, ctx) : undefined;
+  // Like Nomad, a spec change rolls out as a deployment whether allocations are replaced or
+  // updated in place (a revert is often in place: the stable spec's tasks did not change).
+  const deploys =
+    (steps.job.type ?? 'service') === 'service' &&
+    steps.groups.some((g) => g.placements.length > 0 || (g.inplace.length > 0 && steps.newVersion));
+  const deployment = deploys ? await startDeployment(steps, ctx) : undefined;
   const d = new DeploymentRun(steps, ctx, deployment);
   const outcome = await d.run();
   if (outcome.result === 'successful' || outcome.result === 'none')
@@ -235,6 +244,7 @@ class DeploymentRun {
   private readonly failures: JobOutcome['failures'] = [];
   private awaiting: string[] = [];
   private progressDeadline = Infinity;
+  private detached = false;
 
   constructor(
     private readonly steps: JobSteps,
@@ -260,6 +270,11 @@ class DeploymentRun {
           await stopAlloc(id, 'canary of a failed deployment', this.ctx);
       return { ok: false, result: 'failed', description, failures: this.failures, ...base };
     }
+    if (this.ctx.detach && this.deployment) {
+      const description = 'Deployment is running (detached: drover apply carries it on)';
+      await this.finish('running', description);
+      return { ok: true, result: 'detached', description, failures: [], ...base };
+    }
     if (this.awaiting.length) {
       const description = `Deployment is running but requires manual promotion (${this.awaiting.map((g) => `group "${g}"`).join(', ')})`;
       await this.finish('running', description);
@@ -279,6 +294,14 @@ class DeploymentRun {
     const canaries = g.placements.filter((p) => p.canary);
     const fresh = g.placements.filter((p) => !p.canary && !p.replaces);
     const replacing = g.placements.filter((p) => !p.canary && p.replaces);
+    // Allocations updated in place keep running, healthy as they were.
+    if (g.inplace.length)
+      await this.count(g.name, (dg) => ({
+        placed: dg.placed + g.inplace.length,
+        healthy: dg.healthy + g.inplace.length,
+      }));
+    // A resumed deployment first gates what an interrupted drover started but never saw healthy.
+    if (!(await this.gateUnverified(g))) return;
     // New allocations start together; like Nomad, max_parallel limits only replacements.
     if (!(await this.batch(fresh, g))) return;
     if (canaries.length) {
@@ -305,6 +328,35 @@ class DeploymentRun {
     }
   }
 
+  /** Gates running allocations of this version with no health verdict yet (left by an interrupted apply). */
+  private async gateUnverified(g: GroupSteps): Promise<boolean> {
+    const planned = new Set(g.placements.map((p) => p.allocId));
+    const unverified = Object.values(this.ctx.recorder.state.allocations).filter(
+      (a) =>
+        a.job === this.steps.jobId &&
+        a.version === this.steps.version &&
+        a.group === g.name &&
+        a.desired_status === 'run' &&
+        a.client_status === 'running' &&
+        !a.health &&
+        !planned.has(a.id),
+    );
+    if (unverified.length === 0) return true;
+    const steps = unverified.map((a): PlacementStep => ({
+      allocId: a.id,
+      name: a.name,
+      index: a.index,
+      node: a.node,
+      ports: a.ports,
+      canary: Boolean(a.canary),
+    }));
+    return this.verdicts(
+      steps,
+      g,
+      steps.map(() => true),
+    );
+  }
+
   /** Starts a batch, waits until each allocation is healthy or not; false when one failed. */
   private async batch(
     batch: readonly PlacementStep[],
@@ -312,13 +364,30 @@ class DeploymentRun {
     canary = false,
   ): Promise<boolean> {
     if (batch.length === 0) return true;
-    const started = await Promise.all(batch.map((p) => startAlloc(p, g, this.steps, this.ctx)));
+    if (this.detached) return false;
+    const started = await Promise.all(
+      batch.map((p) => startAlloc(p, g, this.steps, this.ctx, this.deployment?.id)),
+    );
     await this.count(g.name, (dg) => ({
       placed: dg.placed + batch.length,
       ...(canary
         ? { placed_canaries: [...dg.placed_canaries, ...batch.map((p) => p.allocId)] }
         : {}),
     }));
+    if (this.ctx.detach) {
+      // Detached: the first allocations are started; their health is the next apply's business.
+      this.detached = true;
+      return false;
+    }
+    return this.verdicts(batch, g, started);
+  }
+
+  /** Waits on each started allocation's health and counts the verdicts; false when one failed. */
+  private async verdicts(
+    batch: readonly PlacementStep[],
+    g: GroupSteps,
+    started: readonly boolean[],
+  ): Promise<boolean> {
     const verdicts = await Promise.all(
       batch.map((p, i) =>
         started[i] ? this.waitHealthy(p, g.group) : Promise.resolve('did not start'),
@@ -497,6 +566,7 @@ async function startAlloc(
   g: GroupSteps,
   steps: JobSteps,
   ctx: ApplyContext,
+  deploymentId?: string,
 ): Promise<boolean> {
   const node = ctx.nodes.get(p.node);
   const now = new Date(ctx.clock.now()).toISOString();
@@ -510,6 +580,7 @@ async function startAlloc(
     name: p.name,
     desired_status: 'run',
     client_status: 'pending',
+    ...(deploymentId ? { deployment_id: deploymentId } : {}),
     ...(p.canary ? { canary: true } : {}),
     task_states: {},
     driver_handles: {},
@@ -667,11 +738,22 @@ async function allocStatus(
       return {
         running: false,
         dead: true,
-        message: `task "${task}" ${st.state === 'missing' ? 'is gone' : `exited${st.exitCode !== undefined ? ` with code ${st.exitCode}` : ''}`}${st.message ? `: ${st.message}` : ''}`,
+        message: deathMessage(task, st),
       };
     if (st.state !== 'running') running = false;
   }
   return { running, dead: false };
+}
+
+function deathMessage(task: string, st: TaskStatus): string {
+  const what =
+    st.state === 'missing'
+      ? 'is gone'
+      : `exited${st.exitCode !== undefined ? ` with code ${st.exitCode}` : ''}`;
+  // Drivers often say the same thing; say it once.
+  const extra =
+    st.message && !st.message.includes(what.replace(/^exited /, '')) ? `: ${st.message}` : '';
+  return `task "${task}" ${what}${extra}`;
 }
 
 /** Stops every task of an allocation and records it stopped. Host errors are recorded, not thrown. */

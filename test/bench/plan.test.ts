@@ -30,6 +30,8 @@ describe('the plan benchmark project', () => {
       expect(diags.items.filter((d) => d.severity === 'error')).toEqual([]);
       const job = loaded!.job;
       ids.add(job.id);
+      // Nothing to wait for: a mock task passes no service check, and healthy time is zero.
+      expect(job.update?.health_check).toBe('task_states');
       expect(job.update?.min_healthy_time).toBe('0s');
       expect(job.group).toHaveLength(1);
       expect(job.group![0]!.count).toBe(1);
@@ -91,6 +93,15 @@ describe('measureCommand', () => {
     await expect(
       measureCommand(process.execPath, args, { okCodes: [0, 2] }),
     ).resolves.toMatchObject({ code: 2 });
+  });
+
+  it('kills a command that runs past its timeout', async () => {
+    const args = ['-e', 'setTimeout(() => {}, 30_000)'];
+    const started = Date.now();
+    await expect(measureCommand(process.execPath, args, { timeoutMs: 300 })).rejects.toThrow(
+      /did not finish in 0.3 s/,
+    );
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 });
 

@@ -110,7 +110,7 @@ describe('validateConfig', () => {
           pointer: '/image',
           summary: 'Unsupported argument',
           detail:
-            'An argument named "image" is not expected in a exec config; it takes "command", "args".',
+            'An argument named "image" is not expected in an exec config; it takes "command", "args".',
         },
       ],
     ],
@@ -142,7 +142,7 @@ describe('validateConfig', () => {
           pointer: '/a~1b~0c',
           summary: 'Unsupported argument',
           detail:
-            'An argument named "a/b~c" is not expected in a exec config; it takes "command", "args".',
+            'An argument named "a/b~c" is not expected in an exec config; it takes "command", "args".',
         },
       ],
     ],
@@ -416,6 +416,10 @@ describe.runIf(isRoot)('exec with a task user (drover connects as root)', () => 
       expect(running(Number(pid))).toBe(true);
       await d.stop(handle, h.transport, { killTimeoutMs: 500 });
       expect(await d.inspect(handle, h.transport)).toMatchObject({ state: 'dead' });
+      // SIGKILL went to the group; the process may take a moment to be gone.
+      for (let i = 0; i < 40 && running(Number(pid)); i++) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
       expect(running(Number(pid))).toBe(false);
     },
   );

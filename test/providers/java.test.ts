@@ -122,7 +122,7 @@ describe('validateConfig', () => {
           severity: 'warning',
           summary: 'Option not applied',
           detail:
-            '"ipc_mode" is an java option of Nomad that drover accepts but does not apply: tasks share the host IPC namespace.',
+            '"ipc_mode" is a java option of Nomad that drover accepts but does not apply: tasks share the host IPC namespace.',
         },
       ],
     ],

@@ -5,7 +5,7 @@
 // shares with every transport is in conformance.test.ts.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -15,6 +15,7 @@ import { DockerDriver } from '../../providers/drivers/docker.js';
 import { RawExecDriver } from '../../providers/drivers/raw_exec.js';
 import { createTransport } from '../../providers/registry.js';
 import { SshTransport, type SshTransportOptions } from '../../providers/transports/ssh.js';
+import { MAX_DOCKER_CHANNELS } from '../../providers/transports/ssh-docker.js';
 import { expandHome, planAuth } from '../../providers/transports/ssh-auth.js';
 import {
   remoteCommand,
@@ -41,11 +42,19 @@ import {
   type HostKeyCheck,
 } from '../../providers/transports/ssh-hostkeys.js';
 import type { NodeSpec } from '../../providers/types.js';
-import { dockerAvailable, localDocker, SETUP_HINT } from '../support/docker.js';
+import {
+  dockerAvailable,
+  ensureTestImages,
+  localDocker,
+  removeContainersByLabel,
+  SETUP_HINT,
+  TEST_IMAGE_V1,
+} from '../support/docker.js';
 import { startSshHost, type SshHost } from '../support/sshd.js';
 import { HOSTILE_ARGS } from './transport-conformance.js';
 
 const execFileAsync = promisify(execFile);
+const TEST_LABEL = `ssh-transport-${process.pid}`;
 
 // Two ed25519 public keys and what `ssh-keygen -l` says of them; KH is `ssh-keygen -H` of
 // "[10.1.2.3]:2222 K1" and "web.example.com K1".
@@ -554,7 +563,7 @@ describe('connection errors name the node and the cause', () => {
 
   it('an invalid bastion when the node is used', async () => {
     const t = new SshTransport(
-      { ...sshNode('web-1', '127.0.0.21', 22), bastion: 'ssh://x' } as NodeSpec,
+      { ...sshNode('web-1', '127.0.0.21', 22), bastion: 'ssh://x' },
       {
         home,
         agentSocket: null,
@@ -575,8 +584,14 @@ describe('host keys', () => {
       fingerprint: await sshKeygenFingerprint(first.hostPublicKey),
     };
 
+    // A copy of the user key outlives the first server, so that only the host key can fail.
+    const keyDir = await mkdtemp(join(tmpdir(), 'drover-ssh-key-'));
+    cleanups.push(() => rm(keyDir, { recursive: true, force: true }));
+    const identity = join(keyDir, 'id');
+    await copyFile(first.privateKeyPath, identity);
+
     const pins: HostKey[] = [];
-    const t1 = transport(first, 'web-1', { onNewHostKey: (k) => pins.push(k) });
+    const t1 = transport(first, 'web-1', { onNewHostKey: (k) => pins.push(k) }, { identity });
     expect((await t1.run(['echo', 'hi'])).stdout).toBe('hi\n');
     expect(pins).toEqual([expected]);
 
@@ -748,11 +763,30 @@ describe('Docker through the tunnel', () => {
     expect(Array.isArray(containers)).toBe(true);
     for (const c of containers) expect(c.Id).toMatch(/^[0-9a-f]{64}$/);
 
-    // Parallel requests share at most a few kept-alive channels.
-    const pongs = await Promise.all(Array.from({ length: 12 }, () => docker.ping()));
-    expect(pongs.map(String)).toEqual(Array(12).fill('OK'));
-    expect(t.stats().forwards).toBeLessThanOrEqual(8);
+    // Requests one after another reuse one kept-alive channel…
+    const before = t.stats().forwards.opened;
+    for (let i = 0; i < 5; i++) expect(String(await docker.ping())).toBe('OK');
+    expect(t.stats().forwards.opened - before).toBeLessThanOrEqual(1);
+    // …and parallel ones queue for at most 8 channels.
+    const pongs = await Promise.all(Array.from({ length: 20 }, () => docker.ping()));
+    expect(pongs.map(String)).toEqual(Array(20).fill('OK'));
+    expect(t.stats().forwards.opened - before).toBeLessThanOrEqual(MAX_DOCKER_CHANNELS);
+    expect(t.stats().forwards.open).toBeLessThanOrEqual(MAX_DOCKER_CHANNELS);
     expect(t.stats().connects).toBe(1);
+
+    // A container's whole life, request bodies and a multiplexed log stream included.
+    await ensureTestImages(localDocker());
+    const container = await docker.createContainer({
+      Image: TEST_IMAGE_V1,
+      Cmd: ['sh', '-c', 'echo "hello from $HOSTNAME"'],
+      Labels: { 'drover.test': TEST_LABEL },
+    });
+    cleanups.push(() => removeContainersByLabel(`drover.test=${TEST_LABEL}`).then(() => undefined));
+    await container.start();
+    expect(await container.wait()).toMatchObject({ StatusCode: 0 });
+    const logs = await container.logs({ stdout: true, stderr: true, follow: false });
+    expect(logs.toString('utf8')).toContain('hello from ');
+    await container.remove({ force: true });
 
     // The driver detects the engine through this transport while fingerprinting.
     const fp = await t.fingerprint();

@@ -30,6 +30,7 @@ export interface PlanOptions extends JobInputOptions {
   verbose?: boolean;
   autoApprove?: boolean;
   lockTimeout?: string;
+  detach?: boolean;
 }
 
 export function addStateOptions(cmd: Command): Command {
@@ -97,6 +98,7 @@ export function registerApply(program: Command, io: (json: boolean) => Output): 
     ),
   )
     .option('--verbose', 'show unchanged fields too')
+    .option('--detach', 'return once the first allocations started, with the deployment id')
     .action(async (paths: string[], opts: PlanOptions) => {
       const o = io(Boolean(opts.json));
       const planfile = paths.length === 1 && isPlanfile(paths[0]!) ? paths[0]! : undefined;
@@ -169,7 +171,10 @@ export async function lockedApply(
       }
     }
     const view = new ProgressView(o);
-    const result = await executePlan(session, plan, observed, view.onEvent, extra);
+    const result = await executePlan(session, plan, observed, view.onEvent, {
+      ...extra,
+      ...(opts.detach ? { detach: true } : {}),
+    });
     view.done();
     const code = exitCodeOf(result);
     if (o.json)
@@ -233,16 +238,25 @@ function printApplySummary(o: Output, session: Session, plan: Plan, result: Appl
         o.err(
           `${r.job}: the deployment failed and nothing was reverted (the job has no auto_revert).`,
         );
-    } else if (outcome.result === 'awaiting-promotion')
+    } else if (outcome.result === 'detached')
+      o.out(
+        `\n${r.job}: deployment ${outcome.deploymentId ?? ''} is running (detached). Follow it with: drover deployment status ${r.job}; drover apply carries it on.`,
+      );
+    else if (outcome.result === 'awaiting-promotion')
       o.out(
         `\n${r.job}: canaries are healthy. ${outcome.description ?? ''}\nPromote them with: drover promote ${r.job}`,
       );
   }
   if (result.outcomes.every((r) => r.outcome.ok)) {
     const waiting = result.outcomes.some((r) => r.outcome.result === 'awaiting-promotion');
+    const detached = result.outcomes.some((r) => r.outcome.result === 'detached');
     o.out(
       o.style.bold(
-        waiting ? '\nApply complete; canaries wait for promotion.' : '\nApply complete.',
+        detached
+          ? '\nApply started; the deployment goes on in state.'
+          : waiting
+            ? '\nApply complete; canaries wait for promotion.'
+            : '\nApply complete.',
       ),
     );
   }
