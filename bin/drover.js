@@ -9,5 +9,11 @@ if (!existsSync(entry)) {
   );
   process.exit(1);
 }
+// Output piped into `head` and the like: stop quietly when the reader goes away.
+for (const stream of [process.stdout, process.stderr])
+  stream.on('error', (err) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
 const { main } = await import(entry.href);
 process.exitCode = await main(process.argv.slice(2));

@@ -50,6 +50,10 @@ export async function defaultDrivers(): Promise<Driver[]> {
 export interface TransportOptions {
   /** Drivers whose `detect` fills the node's `driver.*` attributes. */
   drivers?: readonly Driver[];
+  /** ssh: the host key pinned in state on first contact; another key is refused. */
+  pinnedKey?: { algorithm: string; key: string; fingerprint: string };
+  /** ssh: called with the key of a host met for the first time, so the caller can pin it. */
+  onNewHostKey?: (key: { algorithm: string; key: string; fingerprint: string }) => void;
 }
 
 /** The transport for a node of the inventory, chosen by `node.transport`. */

@@ -12,13 +12,11 @@ import { registerJobCommands } from './commands/jobs.js';
 import { registerAllocCommands } from './commands/alloc.js';
 import { registerStateCommands } from './commands/state.js';
 import { registerDeploymentCommands } from './commands/deployment.js';
+import { registerNodeCommands } from './commands/node.js';
 import { processOutput } from './output.js';
 
 /** Commands of DESIGN.md that later milestones deliver. */
-const LATER: [string, string][] = [
-  ['init', 'write a starter drover.hcl and job'],
-  ['node', 'inspect nodes, drain them, set eligibility'],
-];
+const LATER: [string, string][] = [['init', 'write a starter drover.hcl and job']];
 
 export function buildProgram(): Command {
   const pkg = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as {
@@ -39,6 +37,7 @@ export function buildProgram(): Command {
   registerAllocCommands(program, processOutput);
   registerStateCommands(program, processOutput);
   registerDeploymentCommands(program, processOutput);
+  registerNodeCommands(program, processOutput);
   for (const [name, description] of LATER)
     program
       .command(name)

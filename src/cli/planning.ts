@@ -34,6 +34,7 @@ export interface Observed {
 /** Reads state and looks at the hosts (unless `refresh` is false). */
 export async function observe(session: Session, refresh: boolean): Promise<Observed> {
   const stored = await session.store.read();
+  for (const n of Object.values(stored.nodes)) if (n.host_key) session.pins.set(n.name, n.host_key);
   if (!refresh) return { stored, state: stored, drift: [], down: [] };
   const synced = await syncNodes(stored, session);
   const refreshed = await refreshState(synced.state, {

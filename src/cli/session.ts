@@ -18,9 +18,13 @@ import type { NodeFacts } from '../deploy/taskenv.js';
 import { Diagnostics } from '../diag/diagnostic.js';
 import { packageRoot } from '../paths.js';
 import { LocalStateStore } from '../state/local.js';
-import type { NodeFingerprint, NodeState, StateSnapshot } from '../state/types.js';
+import type { NodeFingerprint, NodeState, PinnedHostKey, StateSnapshot } from '../state/types.js';
 
 export interface Session {
+  /** Host keys pinned in state, by node (filled when state is read, before any connection). */
+  pins: Map<string, PinnedHostKey>;
+  /** Host keys met for the first time in this run, to be pinned in state. */
+  newPins: Map<string, PinnedHostKey>;
   config: DroverConfig;
   nodes: ReadonlyMap<string, ConfiguredNode>;
   store: LocalStateStore;
@@ -37,7 +41,11 @@ export async function openSession(
   if (!config) return undefined;
   const drivers = createDriverRegistry(await defaultDrivers());
   const transports = new Map<string, Transport>();
+  const pins = new Map<string, PinnedHostKey>();
+  const newPins = new Map<string, PinnedHostKey>();
   return {
+    pins,
+    newPins,
     config,
     nodes: new Map(config.nodes.map((n) => [n.name, n])),
     store: new LocalStateStore({ path: config.state.path }),
@@ -45,7 +53,13 @@ export async function openSession(
     transport(node) {
       let t = transports.get(node.name);
       if (!t) {
-        t = createTransport(node, { drivers: drivers.all() });
+        const pinned = pins.get(node.name);
+        t = createTransport(node, {
+          drivers: drivers.all(),
+          ...(pinned ? { pinnedKey: pinned } : {}),
+          onNewHostKey: (key) =>
+            newPins.set(node.name, { ...key, pinned_at: new Date().toISOString() }),
+        });
         transports.set(node.name, t);
       }
       return t;
@@ -84,7 +98,9 @@ export async function syncNodes(
           ...(fingerprint ? { fingerprint } : {}),
           eligibility: prior?.eligibility ?? 'eligible',
           ...(prior?.drain ? { drain: prior.drain } : {}),
-          ...(prior?.host_key ? { host_key: prior.host_key } : {}),
+          ...(prior?.host_key || session.newPins.has(node.name)
+            ? { host_key: prior?.host_key ?? session.newPins.get(node.name)! }
+            : {}),
         },
       ];
     }),

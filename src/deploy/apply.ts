@@ -132,13 +132,19 @@ export async function applyJob(steps: JobSteps, ctx: ApplyContext): Promise<JobO
 
   // Like Nomad, a spec change rolls out as a deployment whether allocations are replaced or
   // updated in place (a revert is often in place: the stable spec's tasks did not change).
+  const resuming = Object.values(ctx.recorder.state.deployments).some(
+    (x) => x.job === steps.jobId && x.version === steps.version && ACTIVE.has(x.status),
+  );
   const deploys =
     (steps.job.type ?? 'service') === 'service' &&
-    steps.groups.some((g) => g.placements.length > 0 || (g.inplace.length > 0 && steps.newVersion));
+    (resuming ||
+      steps.groups.some(
+        (g) => g.placements.length > 0 || (g.inplace.length > 0 && steps.newVersion),
+      ));
   const deployment = deploys ? await startDeployment(steps, ctx) : undefined;
   const d = new DeploymentRun(steps, ctx, deployment);
   const outcome = await d.run();
-  if (outcome.result === 'successful' || outcome.result === 'none')
+  if (outcome.result === 'none')
     await ctx.recorder.record((s) => markStable(s, steps.jobId, steps.version), {
       what: 'job.stable',
       job: steps.jobId,
@@ -243,7 +249,8 @@ function cancelDeployments(
 class DeploymentRun {
   private readonly failures: JobOutcome['failures'] = [];
   private awaiting: string[] = [];
-  private progressDeadline = Infinity;
+  /** Per group: when the deployment fails for lack of progress (Nomad's progress_deadline; 0 is none). */
+  private readonly progressDeadlines = new Map<string, number>();
   private detached = false;
 
   constructor(
@@ -259,12 +266,12 @@ class DeploymentRun {
     if (this.failures.length) {
       const description = `Failed: ${this.failures[0]!.name}: ${this.failures[0]!.reason}`;
       await this.finish('failed', description);
-      // A failed deployment's canaries go (Nomad does the same); the old allocations kept serving.
+      // A failed deployment's unpromoted canaries go (as in Nomad); the old allocations kept serving.
       const canaries = Object.values(
         this.deployment?.id
           ? (this.ctx.recorder.state.deployments[this.deployment.id]?.groups ?? {})
           : {},
-      ).flatMap((g) => g.placed_canaries);
+      ).flatMap((g) => (g.promoted ? [] : g.placed_canaries));
       for (const id of canaries)
         if (this.ctx.recorder.state.allocations[id]?.desired_status === 'run')
           await stopAlloc(id, 'canary of a failed deployment', this.ctx);
@@ -287,10 +294,7 @@ class DeploymentRun {
 
   private async group(g: GroupSteps): Promise<void> {
     const u = g.group.update ?? {};
-    this.progressDeadline = Math.min(
-      this.progressDeadline,
-      this.ctx.clock.now() + ms(u.progress_deadline ?? '10m'),
-    );
+    this.progressDeadlines.set(g.name, this.nextDeadline(u));
     const canaries = g.placements.filter((p) => p.canary);
     const fresh = g.placements.filter((p) => !p.canary && !p.replaces);
     const replacing = g.placements.filter((p) => !p.canary && p.replaces);
@@ -390,7 +394,9 @@ class DeploymentRun {
   ): Promise<boolean> {
     const verdicts = await Promise.all(
       batch.map((p, i) =>
-        started[i] ? this.waitHealthy(p, g.group) : Promise.resolve('did not start'),
+        started[i]
+          ? this.waitHealthy(p, g.group)
+          : Promise.resolve(startFailure(this.ctx, p.allocId)),
       ),
     );
     let ok = true;
@@ -417,7 +423,7 @@ class DeploymentRun {
       this.ctx.clock.now() + Math.max(ms(u.healthy_deadline ?? '5m'), minHealthy);
     const probe = this.ctx.health?.(p.allocId, group, this.steps.job);
     try {
-      return await this.gate(p, u, minHealthy, allocDeadline, probe);
+      return await this.gate(p, group.name, u, minHealthy, allocDeadline, probe);
     } finally {
       await probe?.stop();
     }
@@ -425,6 +431,7 @@ class DeploymentRun {
 
   private async gate(
     p: PlacementStep,
+    group: string,
     u: NonNullable<Group['update']>,
     minHealthy: number,
     allocDeadline: number,
@@ -447,7 +454,7 @@ class DeploymentRun {
         ? (status.message ?? 'a task stopped')
         : now >= allocDeadline
           ? `not healthy by healthy_deadline (${String(u.healthy_deadline ?? '5m')})${why}`
-          : now >= this.progressDeadline
+          : now >= (this.progressDeadlines.get(group) ?? Infinity)
             ? `no progress by progress_deadline (${String(u.progress_deadline ?? '10m')})${why}`
             : undefined;
       if (reason) {
@@ -485,16 +492,19 @@ class DeploymentRun {
             status: 'healthy',
           });
           // Progress: the deadline moves on, as Nomad's deployment watcher does.
-          this.progressDeadline = Math.max(
-            this.progressDeadline,
-            now + ms(u.progress_deadline ?? '10m'),
-          );
+          this.progressDeadlines.set(group, this.nextDeadline(u));
           return undefined;
         }
       } else healthySince = undefined;
       const wake = healthySince !== undefined ? healthySince + minHealthy - now : poll;
       await ctx.clock.sleep(Math.max(1, Math.min(poll, wake)));
     }
+  }
+
+  /** The progress deadline from now; a progress_deadline of 0 means none, as in Nomad. */
+  private nextDeadline(u: NonNullable<Group['update']>): number {
+    const d = ms(u.progress_deadline ?? '10m');
+    return d > 0 ? this.ctx.clock.now() + d : Infinity;
   }
 
   private async promote(group: string): Promise<void> {
@@ -523,15 +533,18 @@ class DeploymentRun {
     await this.ctx.recorder.record(
       (s) => {
         const d = s.deployments[id];
-        return d
-          ? {
-              ...s,
-              deployments: {
-                ...s.deployments,
-                [id]: { ...d, status, status_description: description, modified_at: at },
-              },
-            }
-          : s;
+        if (!d) return s;
+        const next = {
+          ...s,
+          deployments: {
+            ...s.deployments,
+            [id]: { ...d, status, status_description: description, modified_at: at },
+          },
+        };
+        // One write: a deployment is never successful while its version is not yet stable.
+        return status === 'successful'
+          ? markStable(next, this.steps.jobId, this.steps.version)
+          : next;
       },
       {
         what: `deployment.${status === 'running' ? 'awaiting-promotion' : status}`,
@@ -743,6 +756,15 @@ async function allocStatus(
     if (st.state !== 'running') running = false;
   }
   return { running, dead: false };
+}
+
+/** Why an allocation did not start, as recorded in its last event. */
+function startFailure(ctx: ApplyContext, allocId: string): string {
+  const events = ctx.recorder.state.events;
+  for (let i = events.length - 1; i >= 0; i--)
+    if (events[i]!.alloc === allocId && events[i]!.what === 'alloc.failed')
+      return events[i]!.detail;
+  return 'did not start';
 }
 
 function deathMessage(task: string, st: TaskStatus): string {

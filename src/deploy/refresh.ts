@@ -65,7 +65,10 @@ export async function refreshState(
             }
           : { to: 'complete' as const, reason: `task "${task}" finished` };
     }
-    return undefined;
+    // Every task runs: an allocation left pending by an interrupted apply is running.
+    return a.client_status === 'pending'
+      ? { to: 'running' as const, reason: 'its tasks are running' }
+      : undefined;
   });
   let allocations = state.allocations;
   live.forEach((a, i) => {

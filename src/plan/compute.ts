@@ -166,7 +166,11 @@ function planJob(
       return p && n ? inputs.classify(group, p, n) : undefined;
     },
   });
-  const acts = groups.some((g) => g.placements.length || g.stops.length || g.inplace.length);
+  // A deployment of this very version still running (its drover was interrupted, or detached)
+  // is work to do too: the apply carries it on and finishes it.
+  const unfinished = d.kind === 'run' && deployment !== undefined && deployment.version === version;
+  const acts =
+    unfinished || groups.some((g) => g.placements.length || g.stops.length || g.inplace.length);
   const type: JobPlan['type'] =
     d.kind === 'stop'
       ? latest && !recorded.stopped

@@ -1,0 +1,286 @@
+/** `drover node …`: the inventory as drover sees it, eligibility, drains and host keys. */
+import type { Command } from 'commander';
+import type { Job } from '../../generated/jobspec.js';
+import type { DesiredJob } from '../../plan/compute.js';
+import { clusterFromState } from '../../scheduler/index.js';
+import type { NodeState, StateSnapshot } from '../../state/types.js';
+import { newLockInfo } from '../../state/store.js';
+import { printJson, type Output } from '../output.js';
+import { makePlan, observe } from '../planning.js';
+import { table } from './jobs.js';
+import {
+  addApplyOptions,
+  addStateOptions,
+  lockedApply,
+  openOrFail,
+  reportError,
+  UserError,
+  type PlanOptions,
+} from './plan.js';
+
+export function registerNodeCommands(program: Command, io: (json: boolean) => Output): void {
+  const node = program
+    .command('node')
+    .description('inspect nodes, drain them, set eligibility, trust new host keys');
+
+  addStateOptions(
+    node
+      .command('status')
+      .description('nodes with their resources and allocations; one node in detail')
+      .argument('[node]'),
+  )
+    .option('--json', 'print machine-readable JSON')
+    .action(async (name: string | undefined, opts: PlanOptions) => {
+      const o = io(Boolean(opts.json));
+      const session = await openOrFail(o, opts);
+      if (!session) return void (process.exitCode = 1);
+      try {
+        const observed = await observe(session, opts.refresh !== 'false');
+        const rows = nodeRows(observed.state, new Set(observed.down.map((d) => d.node)));
+        if (name) {
+          const row = rows.find((r) => r.name === name);
+          if (!row)
+            throw new UserError(`no node "${name}" (nodes: ${rows.map((r) => r.name).join(', ')})`);
+          const n = observed.state.nodes[name]!;
+          const allocs = Object.values(observed.state.allocations).filter(
+            (a) => a.node === name && a.desired_status === 'run',
+          );
+          if (o.json)
+            printJson(o, {
+              ...row,
+              attributes: n.fingerprint?.attributes ?? {},
+              allocations: allocs,
+            });
+          else {
+            o.out(
+              `Name        = ${row.name}\nTransport   = ${row.transport}\nAddress     = ${row.address}\nDatacenter  = ${row.datacenter}\nClass       = ${row.class || '<none>'}\nEligibility = ${row.eligibility}\nDrain       = ${row.drain}\nStatus      = ${row.status}\nCPU         = ${row.cpu_used}/${row.cpu_total} MHz\nMemory      = ${row.memory_used}/${row.memory_total} MB\n`,
+            );
+            o.out(o.style.bold('Allocations'));
+            if (allocs.length === 0) o.out('No allocations.');
+            else
+              table(
+                o,
+                ['ID', 'Name', 'Version', 'Status'],
+                allocs.map((a) => [a.id.slice(0, 8), a.name, String(a.version), a.client_status]),
+              );
+            o.out('\n' + o.style.bold('Attributes'));
+            for (const [k, v] of Object.entries(n.fingerprint?.attributes ?? {}).sort())
+              o.out(`${k} = ${v}`);
+          }
+        } else if (o.json) printJson(o, { nodes: rows });
+        else
+          table(
+            o,
+            [
+              'Name',
+              'Transport',
+              'DC',
+              'Class',
+              'Eligibility',
+              'Drain',
+              'Status',
+              'Allocs',
+              'CPU MHz',
+              'Memory MB',
+            ],
+            rows.map((r) => [
+              r.name,
+              r.transport,
+              r.datacenter,
+              r.class || '-',
+              r.eligibility,
+              String(r.drain),
+              r.status,
+              String(r.allocations),
+              `${r.cpu_used}/${r.cpu_total}`,
+              `${r.memory_used}/${r.memory_total}`,
+            ]),
+          );
+        for (const d of observed.down)
+          o.err(`${o.style.warning('warning')}: node "${d.node}" did not answer: ${d.reason}`);
+        process.exitCode = 0;
+      } catch (err) {
+        reportError(o, err);
+      } finally {
+        await session.close();
+      }
+    });
+
+  node
+    .command('eligibility')
+    .description('let the scheduler place new allocations on a node, or not')
+    .argument('<node>')
+    .option('--enable', 'eligible for new placements')
+    .option('--disable', 'no new placements (running allocations stay)')
+    .option('--config <file>', 'the drover.hcl to use')
+    .option('--json', 'print machine-readable JSON')
+    .action(
+      async (
+        name: string,
+        opts: { enable?: boolean; disable?: boolean; config?: string; json?: boolean },
+      ) => {
+        if (Boolean(opts.enable) === Boolean(opts.disable)) {
+          process.stderr.write('error: give exactly one of -enable or -disable\n');
+          return void (process.exitCode = 1);
+        }
+        await editNode(
+          io,
+          opts,
+          name,
+          'node eligibility',
+          (n) => ({ ...n, eligibility: opts.enable ? 'eligible' : 'ineligible' }),
+          `Node "${name}" is ${opts.enable ? 'eligible' : 'ineligible'} for new placements.`,
+        );
+      },
+    );
+
+  node
+    .command('trust')
+    .description("forget a node's pinned SSH host key: the next connection pins the key it finds")
+    .argument('<node>')
+    .option('--config <file>', 'the drover.hcl to use')
+    .option('--json', 'print machine-readable JSON')
+    .action(async (name: string, opts: { config?: string; json?: boolean }) => {
+      await editNode(
+        io,
+        opts,
+        name,
+        'node trust',
+        (n) => {
+          const { host_key: _drop, ...rest } = n;
+          return rest;
+        },
+        `Forgot the host key of node "${name}"; the next connection pins the key it is shown. Check it out of band first.`,
+      );
+    });
+
+  addApplyOptions(
+    addStateOptions(
+      node
+        .command('drain')
+        .description("move a node's allocations elsewhere, following each group's migrate stanza")
+        .argument('<node>'),
+    ),
+  )
+    .option('--disable', 'end the drain: the node is eligible again')
+    .option('--json', 'print machine-readable JSON')
+    .action(async (name: string, opts: PlanOptions & { disable?: boolean }) => {
+      if (opts.disable) {
+        await editNode(
+          io,
+          opts,
+          name,
+          'node drain',
+          (n) => ({ ...n, drain: false, eligibility: 'eligible' }),
+          `Node "${name}" is no longer draining.`,
+        );
+        return;
+      }
+      const o = io(Boolean(opts.json));
+      const session = await openOrFail(o, opts);
+      if (!session) return void (process.exitCode = 1);
+      try {
+        await lockedApply(o, session, opts, 'node drain', async (observed) => {
+          const n = observed.stored.nodes[name];
+          if (!n) throw new UserError(`no node "${name}" in state (run drover node status first)`);
+          const drained: StateSnapshot = {
+            ...observed.stored,
+            nodes: {
+              ...observed.stored.nodes,
+              [name]: { ...n, drain: true, eligibility: 'ineligible' },
+            },
+          };
+          const written = await session.store.write(drained, observed.stored.serial);
+          observed.stored = written;
+          observed.state = {
+            ...observed.state,
+            nodes: {
+              ...observed.state.nodes,
+              [name]: { ...observed.state.nodes[name]!, drain: true, eligibility: 'ineligible' },
+            },
+            serial: written.serial,
+          };
+          const jobs = new Set(
+            Object.values(written.allocations)
+              .filter((a) => a.node === name && a.desired_status === 'run')
+              .map((a) => a.job),
+          );
+          const desired: DesiredJob[] = [...jobs].map((id) => {
+            const v = written.jobs[id]!.versions[written.jobs[id]!.versions.length - 1]!;
+            return {
+              kind: 'run',
+              id,
+              job: v.job as unknown as Job,
+              submitted: v.submitted,
+              source: v.source,
+              filename: v.filename,
+            };
+          });
+          o.out(`Node "${name}" is draining: ${jobs.size} job(s) have allocations to move.\n`);
+          return { plan: makePlan(session, observed, desired), saved: false };
+        });
+      } catch (err) {
+        reportError(o, err);
+      } finally {
+        await session.close();
+      }
+    });
+}
+
+/** Changes one node's record in state under the lock. */
+async function editNode(
+  io: (json: boolean) => Output,
+  opts: { config?: string; json?: boolean },
+  name: string,
+  operation: string,
+  edit: (n: NodeState) => NodeState,
+  done: string,
+): Promise<void> {
+  const o = io(Boolean(opts.json));
+  const session = await openOrFail(o, opts);
+  if (!session) return void (process.exitCode = 1);
+  try {
+    const lock = await session.store.lock(newLockInfo(operation), { timeoutMs: 0 });
+    try {
+      const state = await session.store.read();
+      const n = state.nodes[name];
+      if (!n) throw new UserError(`no node "${name}" in state (run drover node status first)`);
+      await session.store.write(
+        { ...state, nodes: { ...state.nodes, [name]: edit(n) } },
+        state.serial,
+      );
+      if (o.json) printJson(o, { node: name, done: true });
+      else o.out(done);
+      process.exitCode = 0;
+    } finally {
+      await lock.release();
+    }
+  } catch (err) {
+    reportError(o, err);
+  } finally {
+    await session.close();
+  }
+}
+
+function nodeRows(state: StateSnapshot, down: Set<string>) {
+  const cluster = clusterFromState(state, { down: [...down] });
+  return cluster.nodes.map((n) => {
+    const allocs = cluster.allocations.filter((a) => a.node === n.name);
+    const rec = state.nodes[n.name]!;
+    return {
+      name: n.name,
+      transport: String(rec.inventory.transport),
+      address: n.address ?? '-',
+      datacenter: n.datacenter,
+      class: n.class ?? '',
+      eligibility: rec.eligibility,
+      drain: Boolean(rec.drain),
+      status: down.has(n.name) ? 'down' : rec.fingerprint ? 'ready' : 'unknown',
+      allocations: allocs.length,
+      cpu_used: allocs.reduce((t, a) => t + a.cpu, 0),
+      cpu_total: n.resources.cpu,
+      memory_used: allocs.reduce((t, a) => t + a.memory, 0),
+      memory_total: n.resources.memory,
+    };
+  });
+}
