@@ -116,6 +116,7 @@ export async function run(opts = {}, log = () => {}) {
       );
     }
 
+    const stateKBBefore = statSync(project.state).size / 1024;
     // The timed rollouts, alternating the order so no tool always runs on a warmer machine;
     // each one flips its side between v1 and v2.
     const tag = { drover: TAGS[0], swarm: TAGS[0] };
@@ -184,9 +185,9 @@ export async function run(opts = {}, log = () => {}) {
       speedup = theirs.wallMs / ours.wallMs;
       const cliLagMs = median(measured.swarm.map((m) => m.wallMs - m.convergedMs));
       notes.push(
-        `drover is ${fixed(speedup, 2)}× ${speedup >= 1 ? 'faster' : 'slower'} than Swarm's rollout ` +
-          `(${fixed(theirCli.wallMs / ours.wallMs, 2)}× against the CLI returning; with refresh ` +
-          `${fixed(theirs.wallMs / refreshed.wallMs, 2)}×).`,
+        `drover is ${fixed(speedup >= 1 ? speedup : 1 / speedup, 2)}× ${speedup >= 1 ? 'faster' : 'slower'} ` +
+          `than Swarm's rollout (Swarm/drover wall time ${fixed(speedup, 2)}; against the CLI returning ` +
+          `${fixed(theirCli.wallMs / ours.wallMs, 2)}; drover with refresh ${fixed(theirs.wallMs / refreshed.wallMs, 2)}).`,
         'Swarm is timed from the `docker service update` spawn to the moment the Docker API shows every ' +
           `task running the new image and the update complete (the CLI returned ${fixed(cliLagMs, 0)} ms ` +
           `later, median). Swarm replaces a slot as soon as one of its ${maxParallel} workers is free, where drover ` +
@@ -196,8 +197,11 @@ export async function run(opts = {}, log = () => {}) {
       );
     } else notes.push(`Swarm: skipped (${swarm.skip}).`);
     notes.push(
+      `drover's state file grew from ${fixed(stateKBBefore, 0)} KB to ${fixed(stateKB, 0)} KB ` +
+        '(replaced allocations stay recorded, and every step rewrites the whole file); its ' +
+        `-refresh=false rollouts in order: ${measured.plan.map((m) => `${fixed(m.wallMs / 1000, 1)} s`).join(', ')}.`,
       `machine: ${cpus().length} cores, load average ${fixed(loadBefore, 1)} before and ` +
-        `${fixed(loadavg()[0], 1)} after; drover's state file ${fixed(stateKB, 0)} KB at the end.`,
+        `${fixed(loadavg()[0], 1)} after.`,
     );
 
     return {
@@ -234,7 +238,7 @@ export async function run(opts = {}, log = () => {}) {
         swarmCreated: swarm.created ?? false,
         swarmSkipped: swarm.skip ?? null,
         loadAverage: { before: loadBefore, after: loadavg()[0] },
-        stateBytes: Math.round(stateKB * 1024),
+        stateBytes: { before: Math.round(stateKBBefore * 1024), after: Math.round(stateKB * 1024) },
         ...(profile ? { profile } : {}),
       },
     };

@@ -22,5 +22,6 @@ export function addJobInputOptions(cmd: Command): Command {
 }
 
 export function variableInputs(o: JobInputOptions): VariableInputs {
-  return { vars: o.var ?? [], varFiles: o.varFile ?? [], env: process.env };
+  // One plain copy: reading process.env is slow, and every job file looks at it.
+  return { vars: o.var ?? [], varFiles: o.varFile ?? [], env: { ...process.env } };
 }

@@ -29,7 +29,7 @@ import {
   type Placement as SchedulerPlacement,
   type SchedulerAlgorithm,
 } from '../scheduler/index.js';
-import type { StateSnapshot } from '../state/types.js';
+import type { Allocation, StateSnapshot } from '../state/types.js';
 import { diffJobs } from './diff.js';
 import { sealPlan } from './hash.js';
 
@@ -66,10 +66,16 @@ export function computePlan(inputs: PlanInputs): Plan {
   const { state } = inputs;
   let cluster = prepareCluster(clusterFromState(state, { down: inputs.down ?? [] }));
   const nodes = nodeSetsFromState(state, inputs.down ?? []);
+  const byJob = new Map<string, Allocation[]>();
+  for (const a of Object.values(state.allocations)) {
+    const list = byJob.get(a.job);
+    if (list) list.push(a);
+    else byJob.set(a.job, [a]);
+  }
   // Jobs are placed one after another, each seeing what the ones before it took and freed.
   const jobs = inputs.desired.map((d) => {
-    const { plan, placements, freed } = planJob(d, inputs, cluster, nodes);
-    cluster = applyPlacements(cluster, placements, freed);
+    const { plan, placements, freed } = planJob(d, inputs, cluster, nodes, byJob.get(d.id) ?? []);
+    if (placements.length || freed.size) cluster = applyPlacements(cluster, placements, freed);
     return plan;
   });
   return sealPlan({
@@ -87,12 +93,12 @@ function planJob(
   inputs: PlanInputs,
   cluster: ReturnType<typeof prepareCluster>,
   nodes: ReturnType<typeof nodeSetsFromState>,
+  allocations: readonly Allocation[],
 ): { plan: JobPlan; placements: SchedulerPlacement[]; freed: Set<string> } {
   const { state } = inputs;
   const recorded = state.jobs[d.id];
   const latest = recorded?.versions[recorded.versions.length - 1];
   const priorJob = latest && !recorded.stopped ? (latest.job as unknown as Job) : undefined;
-  const allocations = Object.values(state.allocations).filter((a) => a.job === d.id);
   const changed =
     d.kind === 'run' &&
     (!latest || recorded.stopped || !sameJob(latest.job as unknown as Job, d.job));
@@ -159,13 +165,21 @@ function planJob(
     failures: failureOf(failures.get(g.group)),
   }));
   const nextJob = d.kind === 'run' ? d.job : undefined;
-  const diff = diffJobs(priorJob, nextJob, {
-    taskClass: (group, task) => {
-      const p = priorJob?.group?.find((x) => x.name === group)?.task?.find((t) => t.name === task);
-      const n = nextJob?.group?.find((x) => x.name === group)?.task?.find((t) => t.name === task);
-      return p && n ? inputs.classify(group, p, n) : undefined;
-    },
-  });
+  // An unchanged job has an empty diff; computing it would cost more than the rest of its plan.
+  const diff =
+    !changed && d.kind === 'run' && priorJob
+      ? unchangedDiff(d.id)
+      : diffJobs(priorJob, nextJob, {
+          taskClass: (group, task) => {
+            const p = priorJob?.group
+              ?.find((x) => x.name === group)
+              ?.task?.find((t) => t.name === task);
+            const n = nextJob?.group
+              ?.find((x) => x.name === group)
+              ?.task?.find((t) => t.name === task);
+            return p && n ? inputs.classify(group, p, n) : undefined;
+          },
+        });
   // A deployment of this very version still running (its drover was interrupted, or detached)
   // is work to do too: the apply carries it on and finishes it.
   const unfinished = d.kind === 'run' && deployment !== undefined && deployment.version === version;
@@ -216,9 +230,28 @@ function withoutCanaries(job: Job): Job {
   };
 }
 
-/** Deep equality of two defaulted jobs (JSON data). */
+function unchangedDiff(id: string): JobPlan['diff'] {
+  return { type: 'None', id, fields: [], objects: [], groups: [] };
+}
+
+/** Deep equality of two defaulted jobs (JSON data; key order does not matter). */
 function sameJob(a: Job, b: Job): boolean {
-  return canonical(a) === canonical(b);
+  return deepEqual(a, b);
+}
+
+export function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const bb = b as unknown[];
+    return a.length === bb.length && a.every((x, i) => deepEqual(x, bb[i]));
+  }
+  const ka = Object.keys(a);
+  const ob = b as Record<string, unknown>;
+  if (ka.length !== Object.keys(ob).length) return false;
+  const oa = a as Record<string, unknown>;
+  return ka.every((k) => Object.prototype.hasOwnProperty.call(ob, k) && deepEqual(oa[k], ob[k]));
 }
 
 function canonical(v: unknown): string {

@@ -2,27 +2,15 @@
  * Turns the text of a state file into a snapshot, or explains why it cannot: bad JSON and
  * schema violations are `corrupt`, a format this drover does not know is `version`.
  */
-import { readFileSync } from 'node:fs';
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
-import { schemaPath } from '../paths.js';
+import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
+import validateState from '../generated/state.validate.js';
 import { StateError } from './errors.js';
 import { STATE_FORMAT_VERSION } from './snapshot.js';
 import type { StateSnapshot } from './types.js';
 
-// ajv-formats is CommonJS; under NodeNext its default import is the module object in types.
-const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
-
-let compiled: ValidateFunction<StateSnapshot> | undefined;
-
+/** The validator generated from schemas/state.schema.json (`npm run gen:types`): no compile at run time. */
 function validator(): ValidateFunction<StateSnapshot> {
-  if (!compiled) {
-    const schema = JSON.parse(readFileSync(schemaPath('state'), 'utf8')) as object;
-    const ajv = new Ajv2020({ strict: true, allErrors: true });
-    addFormats(ajv);
-    compiled = ajv.compile<StateSnapshot>(schema);
-  }
-  return compiled;
+  return validateState as unknown as ValidateFunction<StateSnapshot>;
 }
 
 /** Schema errors as short lines (`/jobs/web/stopped: must be boolean`), at most `max`. */
