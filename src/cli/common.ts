@@ -22,6 +22,9 @@ export function addJobInputOptions(cmd: Command): Command {
 }
 
 export function variableInputs(o: JobInputOptions): VariableInputs {
-  // One plain copy: reading process.env is slow, and every job file looks at it.
-  return { vars: o.var ?? [], varFiles: o.varFile ?? [], env: { ...process.env } };
+  // Jobspecs read only NOMAD_VAR_* from the environment: keep just those, once for every file.
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => k.startsWith('NOMAD_VAR_')),
+  );
+  return { vars: o.var ?? [], varFiles: o.varFile ?? [], env };
 }

@@ -34,8 +34,12 @@ const isDigit = (c: string | undefined): boolean => c !== undefined && c >= '0' 
  * (`time: unknown unit "d" in duration "1d"`). The result is in nanoseconds.
  */
 export function parseDuration(text: string): DurationResult {
-  const quoted = JSON.stringify(text);
-  const invalid: DurationResult = { ok: false, error: `time: invalid duration ${quoted}` };
+  // Hot (every duration of every job): build error texts only when there is an error.
+  const quoted = (): string => JSON.stringify(text);
+  const invalid = (): DurationResult => ({
+    ok: false,
+    error: `time: invalid duration ${quoted()}`,
+  });
   let s = text;
   let negative = false;
   if (s.startsWith('-') || s.startsWith('+')) {
@@ -44,10 +48,10 @@ export function parseDuration(text: string): DurationResult {
   }
   // A bare zero needs no unit; every other number does.
   if (s === '0') return { ok: true, nanos: 0 };
-  if (s === '') return invalid;
+  if (s === '') return invalid();
   let total = 0;
   while (s !== '') {
-    if (!(s[0] === '.' || isDigit(s[0]))) return invalid;
+    if (!(s[0] === '.' || isDigit(s[0]))) return invalid();
     let i = 0;
     while (isDigit(s[i])) i++;
     const whole = s.slice(0, i);
@@ -58,23 +62,23 @@ export function parseDuration(text: string): DurationResult {
       fraction = s.slice(i + 1, j);
       i = j;
     }
-    if (whole === '' && fraction === '') return invalid;
+    if (whole === '' && fraction === '') return invalid();
     s = s.slice(i);
     let u = 0;
     while (u < s.length && s[u] !== '.' && !isDigit(s[u])) u++;
-    if (u === 0) return { ok: false, error: `time: missing unit in duration ${quoted}` };
+    if (u === 0) return { ok: false, error: `time: missing unit in duration ${quoted()}` };
     const unitName = s.slice(0, u);
     const unit = UNITS.get(unitName);
     if (unit === undefined) {
       return {
         ok: false,
-        error: `time: unknown unit ${JSON.stringify(unitName)} in duration ${quoted}`,
+        error: `time: unknown unit ${JSON.stringify(unitName)} in duration ${quoted()}`,
       };
     }
     s = s.slice(u);
     const value = Number(whole || '0') * unit + (fraction ? Number(`0.${fraction}`) * unit : 0);
     total += value;
-    if (total >= NANOS_LIMIT) return invalid;
+    if (total >= NANOS_LIMIT) return invalid();
   }
   return { ok: true, nanos: negative ? -total : total };
 }

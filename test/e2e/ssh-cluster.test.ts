@@ -140,7 +140,9 @@ function taskProcesses(sessions: ReadonlySet<number> = new Set()): Proc[] {
   const all = processes();
   const sids = new Set(sessions);
   for (const p of all) if (p.cmdline.includes(MARKER)) sids.add(p.sid);
-  return all.filter((p) => p.pid !== process.pid && (sids.has(p.sid) || p.cmdline.includes(MARKER)));
+  return all.filter(
+    (p) => p.pid !== process.pid && (sids.has(p.sid) || p.cmdline.includes(MARKER)),
+  );
 }
 
 async function waitUntil(check: () => boolean, timeoutMs: number): Promise<boolean> {
@@ -191,12 +193,10 @@ describe('three SSH hosts through the CLI', () => {
     expect(nodes.map((n) => [n.name, n.status, n.eligibility])).toEqual(
       NODES.map((n) => [n, 'ready', 'eligible']),
     );
-    for (const name of NODES) {
-      const { attributes } = await okJson<{ attributes: Record<string, string> }>([
-        'node',
-        'status',
-        name,
-      ]);
+    const details = await Promise.all(
+      NODES.map((name) => okJson<{ attributes: Record<string, string> }>(['node', 'status', name])),
+    );
+    for (const { attributes } of details) {
       // The hosts are this machine, so the facts are known here.
       expect(attributes).toMatchObject({
         'kernel.name': 'linux',
@@ -228,14 +228,20 @@ describe('three SSH hosts through the CLI', () => {
   });
 
   it('gives each task its NOMAD_ALLOC_INDEX and NOMAD_ADDR_http = node address:port', async () => {
-    for (const a of running(await allocations('spread'))) {
-      const port = a.ports.find((p) => p.label === 'http')!.value;
-      const expected = `${a.index} ${addressOf(a.node)}:${port}`;
-      const seen = await ok(['exec', a.id, '--', 'sh', '-c', 'cat "$NOMAD_TASK_DIR/seen"']);
-      expect(seen.stdout.trim()).toBe(expected);
-      const logs = await ok(['logs', a.id]);
-      expect(logs.stdout.trim()).toBe(expected);
-    }
+    const allocs = running(await allocations('spread'));
+    expect(allocs).toHaveLength(3);
+    await Promise.all(
+      allocs.map(async (a) => {
+        const port = a.ports.find((p) => p.label === 'http')!.value;
+        const expected = `${a.index} ${addressOf(a.node)}:${port}`;
+        const [seen, logs] = await Promise.all([
+          ok(['exec', a.id, '--', 'sh', '-c', 'cat "$NOMAD_TASK_DIR/seen"']),
+          ok(['logs', a.id]),
+        ]);
+        expect(seen.stdout.trim()).toBe(expected);
+        expect(logs.stdout.trim()).toBe(expected);
+      }),
+    );
   });
 
   it('cannot place count = 4, and the plan says distinct_hosts filtered the 3 nodes', async () => {
@@ -253,8 +259,8 @@ describe('three SSH hosts through the CLI', () => {
       }[];
     }>(['plan', '-var', 'count=4', SPREAD]);
     const group = plan.jobs[0]!.groups[0]!;
-    // The three allocations that run stay; only the fourth is new.
-    expect(group.placements).toHaveLength(1);
+    // The three allocations that run stay; the fourth, the only new one, has nowhere to go.
+    expect(group.placements).toEqual([]);
     expect(group.failures).toMatchObject({
       count: 1,
       reason: expect.stringMatching(/^3 nodes filtered by constraint distinct_hosts/),
@@ -297,7 +303,9 @@ describe('three SSH hosts through the CLI', () => {
     it('plan warns about the host and replaces its allocation elsewhere', async () => {
       const human = await ok(['plan', PAIR]);
       expect(human.stderr).toContain(`warning: node "${victim.node}" did not answer`);
-      expect(human.stdout).toContain(`(${victim.id.slice(0, 8)}) on ${victim.node}: running → lost`);
+      expect(human.stdout).toContain(
+        `(${victim.id.slice(0, 8)}) on ${victim.node}: running → lost`,
+      );
 
       const plan = await okJson<{
         jobs: {
