@@ -61,7 +61,13 @@ export function makePlan(
     newId: randomUUID,
     now: new Date(),
     droverVersion: droverVersion(),
-    warnings: warnings.filter((d) => d.severity === 'warning').map(toPlanWarning),
+    warnings: [
+      ...observed.down.map((d) => ({
+        summary: `node "${d.node}" did not answer`,
+        detail: `${d.reason}. Its allocations are treated as lost and replaced where the job allows.`,
+      })),
+      ...warnings.filter((d) => d.severity === 'warning').map(toPlanWarning),
+    ],
   });
 }
 

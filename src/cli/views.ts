@@ -8,8 +8,7 @@ import type { Output } from './output.js';
 import type { Observed } from './planning.js';
 
 export function printObserved(o: Output, observed: Observed): void {
-  for (const d of observed.down)
-    o.err(`${o.style.warning('warning')}: node "${d.node}" did not answer: ${d.reason}`);
+  // Nodes that did not answer are warnings of the plan itself (text and JSON).
   if (observed.drift.length === 0) return;
   o.out(o.style.bold('Changes outside drover since the last apply:'));
   for (const d of observed.drift) o.out(`  ~ ${driftLine(d)}`);

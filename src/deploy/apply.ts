@@ -326,8 +326,10 @@ class DeploymentRun {
       if (this.failures.length) return;
       if (i > 0 && stagger > 0) await this.ctx.clock.sleep(stagger);
       const batch = replacing.slice(i, i + width);
-      for (const p of batch)
-        await stopAlloc(p.replaces!, `replaced by ${p.allocId.slice(0, 8)}`, this.ctx);
+      // The batch's old allocations stop together (each waits out its own kill_timeout).
+      await Promise.all(
+        batch.map((p) => stopAlloc(p.replaces!, `replaced by ${p.allocId.slice(0, 8)}`, this.ctx)),
+      );
       if (!(await this.batch(batch, g))) return;
     }
   }
@@ -400,14 +402,19 @@ class DeploymentRun {
       ),
     );
     let ok = true;
+    let healthy = 0;
     for (const [i, reason] of verdicts.entries()) {
       const p = batch[i]!;
       if (reason) {
         ok = false;
         this.failures.push({ allocId: p.allocId, name: p.name, reason });
-        await this.count(g.name, (dg) => ({ unhealthy: dg.unhealthy + 1 }));
-      } else await this.count(g.name, (dg) => ({ healthy: dg.healthy + 1 }));
+      } else healthy++;
     }
+    // One write for the batch's verdicts.
+    await this.count(g.name, (dg) => ({
+      healthy: dg.healthy + healthy,
+      unhealthy: dg.unhealthy + batch.length - healthy,
+    }));
     return ok;
   }
 

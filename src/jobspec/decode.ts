@@ -232,36 +232,32 @@ class Decoder {
 
   /** A map block (`meta`, `env`, …): attributes only; names are free. */
   private mapBody(body: Body, scope: EvalScope, ptr: string, out: ValueObject): void {
-    const defined = new Map<string, SourceRange>();
-    for (const { item, scope: s } of expandDynamic(body, scope, this.diags)) {
-      if (item.kind === 'Block') {
-        this.diags.error(
-          'Unexpected block',
-          item.typeRange,
-          `Blocks are not allowed here: this block holds "name = value" pairs only.`,
-        );
-        continue;
-      }
-      if (!this.firstDefinition(item.name, item.nameRange, defined)) continue;
-      const value = evaluate(item.expr, s, this.diags);
-      if (value === undefined || value === null) continue;
-      const p = ptr + pointer(item.name);
-      out[item.name] = value;
-      this.ranges.set(p, {
-        range: item.range,
-        nameRange: item.nameRange,
-        valueRange: item.expr.range,
-      });
-      this.valueRanges(item.expr, p);
-    }
+    this.openBody(body, scope, ptr, out, (item) =>
+      this.diags.error(
+        'Unexpected block',
+        item.typeRange,
+        `Blocks are not allowed here: this block holds "name = value" pairs only.`,
+      ),
+    );
   }
 
   /** A free-form block (a driver's `config`): attributes, and nested blocks as lists of objects. */
   private freeformBody(body: Body, scope: EvalScope, ptr: string, out: ValueObject): void {
+    this.openBody(body, scope, ptr, out, (item, s) => this.freeformBlock(item, s, ptr, out));
+  }
+
+  /** A body whose attribute names are free; what a nested block means is the caller's. */
+  private openBody(
+    body: Body,
+    scope: EvalScope,
+    ptr: string,
+    out: ValueObject,
+    onBlock: (block: Block, scope: EvalScope) => void,
+  ): void {
     const defined = new Map<string, SourceRange>();
     for (const { item, scope: s } of expandDynamic(body, scope, this.diags)) {
       if (item.kind === 'Block') {
-        this.freeformBlock(item, s, ptr, out);
+        onBlock(item, s);
         continue;
       }
       if (!this.firstDefinition(item.name, item.nameRange, defined)) continue;

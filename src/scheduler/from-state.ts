@@ -56,10 +56,11 @@ export function clusterFromState(state: StateSnapshot, opts: FromStateOptions = 
       const fp = n.fingerprint;
       const reserved = (inv.reserved ?? {}) as Record<string, unknown>;
       const attributes = { ...(fp?.attributes ?? {}) };
+      // The configured address is how drover (and so the tasks' NOMAD_IP_*) reaches the node.
       const address =
-        attributes['unique.network.ip-address'] ??
         (typeof inv.address === 'string' ? inv.address : undefined) ??
-        (inv.transport === 'local' ? '127.0.0.1' : undefined);
+        (inv.transport === 'local' ? '127.0.0.1' : undefined) ??
+        attributes['unique.network.ip-address'];
       const node: ClusterNode = {
         name: n.name,
         datacenter: inv.datacenter ?? 'dc1',
