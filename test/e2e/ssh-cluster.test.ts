@@ -302,7 +302,8 @@ describe('three SSH hosts through the CLI', () => {
 
     it('plan warns about the host and replaces its allocation elsewhere', async () => {
       const human = await ok(['plan', PAIR]);
-      expect(human.stderr).toContain(`warning: node "${victim.node}" did not answer`);
+      // A plan warning, in the plan itself (its JSON form is checked below).
+      expect(human.stdout).toContain(`- node "${victim.node}" did not answer`);
       expect(human.stdout).toContain(
         `(${victim.id.slice(0, 8)}) on ${victim.node}: running → lost`,
       );
@@ -337,7 +338,7 @@ describe('three SSH hosts through the CLI', () => {
 
     it('apply records the allocation lost and runs its replacement on a live host', async () => {
       const apply = await ok(['apply', '-auto-approve', PAIR]);
-      expect(apply.stderr).toContain(`warning: node "${victim.node}" did not answer`);
+      expect(apply.stdout).toContain(`- node "${victim.node}" did not answer`);
       const allocs = await allocations('pair');
       expect(allocs.find((a) => a.id === victim.id)?.client_status).toBe('lost');
       const live = running(allocs);
