@@ -190,8 +190,8 @@ export async function run(opts = {}, log = () => {}) {
           `${fixed(theirCli.wallMs / ours.wallMs, 2)}; drover with refresh ${fixed(theirs.wallMs / refreshed.wallMs, 2)}).`,
         'Swarm is timed from the `docker service update` spawn to the moment the Docker API shows every ' +
           `task running the new image and the update complete (the CLI returned ${fixed(cliLagMs, 0)} ms ` +
-          `later, median). Swarm replaces a slot as soon as one of its ${maxParallel} workers is free, where drover ` +
-          'starts a batch when the whole previous batch is healthy. Swarm keeps the replaced containers, ' +
+          `later, median). Both keep ${maxParallel} replacements in flight and start the next as soon as one ` +
+          'is done (drover: as soon as one is healthy). Swarm keeps the replaced containers, ' +
           "stopped, as task history (5 per slot by default); drover removes them. dockerd's work is in " +
           'no peak RSS.',
       );

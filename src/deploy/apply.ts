@@ -321,6 +321,23 @@ class DeploymentRun {
           await stopAlloc(p.replaces, `replaced by canary ${p.allocId.slice(0, 8)}`, this.ctx);
     }
     const width = Math.max(1, u.max_parallel ?? 1);
+    // (Detached applies start one lockstep batch: a window could stop an old allocation whose
+    // replacement it then does not start.)
+    if (this.steps.job.type !== 'system' && !this.ctx.detach) {
+      // A window of max_parallel replacements in flight: as soon as one is healthy the next one
+      // starts, as Nomad's deployment watcher does; a failure stops every worker.
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        while (next < replacing.length && this.failures.length === 0 && !this.detached) {
+          const p = replacing[next++]!;
+          await stopAlloc(p.replaces!, `replaced by ${p.allocId.slice(0, 8)}`, this.ctx);
+          if (!(await this.batch([p], g))) return;
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(width, replacing.length) }, worker));
+      return;
+    }
+    // System jobs go in lockstep batches with `stagger` between them.
     const stagger = this.steps.job.type === 'system' ? ms(u.stagger) : 0;
     for (let i = 0; i < replacing.length; i += width) {
       if (this.failures.length) return;
