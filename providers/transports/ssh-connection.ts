@@ -532,7 +532,27 @@ export class ChannelLimiter {
  * the confirmation (typically through a bastion), and events emitted before a listener exists
  * are lost. A client that is not connected rejects instead of throwing.
  */
-export function execChannel<T>(
+export async function execChannel<T>(
+  client: Client,
+  command: string,
+  attach: (channel: ClientChannel) => T,
+): Promise<T> {
+  // sshd refuses a session (CHANNEL_OPEN_FAILURE) while it still tears down ones just closed, even
+  // below MaxSessions: try again a few times, a little later each time. Nothing ran on a refusal.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await openExec(client, command, attach);
+    } catch (err) {
+      const refused =
+        (err as Error).message.includes('CHANNEL_OPEN_FAILURE') ||
+        /open failed/i.test((err as Error).message);
+      if (!refused || attempt >= 4) throw err;
+      await new Promise((r) => setTimeout(r, 25 * 2 ** attempt));
+    }
+  }
+}
+
+function openExec<T>(
   client: Client,
   command: string,
   attach: (channel: ClientChannel) => T,
