@@ -4,9 +4,9 @@
  * and written one write at a time, changes that arrive during a write going out together in
  * the next one (steps on many hosts run in parallel, the state file is one).
  */
-import { hostname, userInfo } from 'node:os';
+import { hostname } from 'node:os';
 import { appendEvents, type NewEvent } from '../state/events.js';
-import type { StateStore } from '../state/store.js';
+import { currentUser, type StateStore } from '../state/store.js';
 import type { StateSnapshot } from '../state/types.js';
 
 export type StateChange = (state: StateSnapshot) => StateSnapshot;
@@ -66,11 +66,5 @@ export class StateRecorder {
 }
 
 function whoami(): string {
-  let user: string;
-  try {
-    user = userInfo().username;
-  } catch {
-    user = process.env.USER ?? 'unknown';
-  }
-  return `${user}@${hostname()}`;
+  return `${currentUser()}@${hostname()}`;
 }

@@ -254,14 +254,6 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   return ka.every((k) => Object.prototype.hasOwnProperty.call(ob, k) && deepEqual(oa[k], ob[k]));
 }
 
-function canonical(v: unknown): string {
-  return JSON.stringify(v, (_k, val: unknown) =>
-    val && typeof val === 'object' && !Array.isArray(val)
-      ? Object.fromEntries(Object.entries(val).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)))
-      : val,
-  );
-}
-
 function failureOf(f: PlacementFailure | undefined): GroupPlan['failures'] {
   if (!f) return null;
   const m = f.metrics;
@@ -378,10 +370,6 @@ export function classifyWith(
   return (_group, prior, next) => {
     if (prior.driver !== next.driver) return 'destructive';
     const d = next.driver ? driverOf(next.driver) : undefined;
-    return d
-      ? d.classifyChange(prior, next)
-      : canonical(prior) === canonical(next)
-        ? 'none'
-        : 'destructive';
+    return d ? d.classifyChange(prior, next) : deepEqual(prior, next) ? 'none' : 'destructive';
   };
 }

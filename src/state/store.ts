@@ -66,7 +66,8 @@ export function newLockInfo(operation: string, now: Date = new Date()): LockInfo
   };
 }
 
-function currentUser(): string {
+/** The user running drover, as locks and the event log name it. */
+export function currentUser(): string {
   try {
     return userInfo().username;
   } catch {
