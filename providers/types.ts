@@ -56,8 +56,11 @@ export interface Transport {
   upload(path: string, content: string | Buffer, mode?: number): Promise<void>;
   /** Streams a long-running command's output (logs -f); ends when the command ends or is aborted. */
   stream(argv: readonly string[], signal?: AbortSignal): Readable;
-  /** A Docker API client for the host's engine (over the same connection for ssh). */
-  docker(): Promise<Docker>;
+  /**
+   * A Docker API client for the host's engine (over the same connection for ssh). `socketPath`
+   * names another Docker-compatible socket on the host (podman's); omitted, Docker's own.
+   */
+  docker(socketPath?: string): Promise<Docker>;
   /** A TCP connection to a port on the host, for health checks (through the connection for ssh). */
   connect(port: number, host?: string): Promise<Duplex>;
   /** The address tasks on this host are reached at (NOMAD_IP_*). */
@@ -112,6 +115,27 @@ export interface TaskContext {
   restart: { attempts: number; interval: string; delay: string; mode: 'fail' | 'delay' };
 }
 
+/** What identifies a task on its host without a handle: see `Driver.recover`. */
+export interface TaskRef {
+  allocId: string;
+  /** The task's name in its group. */
+  task: string;
+  /** `<job>-<group>-<task>-<alloc8>`, as in `TaskContext.name`. */
+  name: string;
+  /** `<alloc_root>/<alloc-id>`, as in `TaskContext.allocDir`. */
+  allocDir: string;
+}
+
+/** The name drover gives a task instance on its host (containers, log prefixes). */
+export function taskInstanceName(
+  job: string,
+  group: string,
+  task: string,
+  allocId: string,
+): string {
+  return `${job}-${group}-${task}-${allocId.slice(0, 8)}`;
+}
+
 export interface TaskStatus {
   state: 'pending' | 'running' | 'dead' | 'missing';
   failed: boolean;
@@ -156,6 +180,12 @@ export interface Driver {
     opts: { killTimeoutMs: number; signal?: string },
   ): Promise<void>;
   inspect(handle: DriverHandle, transport: Transport): Promise<TaskStatus>;
+  /**
+   * Finds a task this driver started for an allocation whose handle never reached state (drover
+   * was killed between `start` and the write), by the names drover gives everything it starts:
+   * the container name, the allocation directory. Undefined when nothing of it is on the host.
+   */
+  recover(ref: TaskRef, transport: Transport): Promise<DriverHandle | undefined>;
   logs(handle: DriverHandle, transport: Transport, opts: LogOptions): Readable;
   exec(
     handle: DriverHandle,

@@ -14,6 +14,7 @@ import type {
   ExecOptions,
   LogOptions,
   TaskContext,
+  TaskRef,
   TaskStatus,
   Transport,
 } from '../types.js';
@@ -123,6 +124,23 @@ export class DockerDriver implements Driver {
       // Gone already, or Docker is removing it: either way it will not be there.
       if (statusOf(err) !== 404 && statusOf(err) !== 409) throw err;
     }
+  }
+
+  /** By the labels every container drover creates carries, whatever its name. */
+  async recover(ref: TaskRef, transport: Transport): Promise<DockerHandle | undefined> {
+    const docker = await transport.docker();
+    const found = await docker.listContainers({
+      all: true,
+      filters: { label: [`drover.alloc=${ref.allocId}`, `drover.task=${ref.task}`] },
+    });
+    const c = found[0];
+    if (!c) return undefined;
+    return {
+      driver: 'docker',
+      container_id: c.Id,
+      container_name: c.Names[0]?.replace(/^\//, '') ?? ref.name,
+      image_id: c.ImageID,
+    };
   }
 
   async inspect(handle: DriverHandle, transport: Transport): Promise<TaskStatus> {

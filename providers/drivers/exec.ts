@@ -11,32 +11,16 @@
  * offers (`driver.exec.cgroups`, `driver.exec.user_switch`). The java driver reuses this layer.
  */
 import { posix } from 'node:path';
-import type { Readable } from 'node:stream';
 import type { Task } from '../../src/generated/jobspec.js';
 import type { DriverHandle } from '../../src/state/types.js';
-import type {
-  ChangeClass,
-  ConfigProblem,
-  Driver,
-  DriverCapabilities,
-  ExecOptions,
-  LogOptions,
-  TaskContext,
-  TaskStatus,
-  Transport,
-} from '../types.js';
+import type { ConfigProblem, ExecOptions, TaskContext, Transport } from '../types.js';
+import { ProcessDriver } from './process-driver.js';
 import {
   CLEANUP_FILE,
   START_INFO_FILE,
-  asProcessHandle,
-  classifyTaskChange,
-  destroyProcessTask,
   execInProcessTask,
   hereDocument,
-  inspectProcessTask,
-  processTaskLogs,
   startProcessTask,
-  stopProcessTask,
   taskLayout,
   type ProcessTaskHandle,
   type TaskLayout,
@@ -572,24 +556,17 @@ export function parseExecDetect(stdout: string): ExecHostFacts {
 // ---------------------------------------------------------------------------------------------
 // The driver
 
-export class ExecDriver implements Driver {
+export class ExecDriver extends ProcessDriver {
   readonly name = NAME;
   private readonly opts: IsolationOptions;
 
   constructor(opts: IsolationOptions = {}) {
+    super();
     this.opts = opts;
-  }
-
-  capabilities(): DriverCapabilities {
-    return { exec: true, needsDocker: false, signal: true };
   }
 
   validateConfig(config: Record<string, unknown>): ConfigProblem[] {
     return validateExecConfig(config);
-  }
-
-  classifyChange(prior: Task, next: Task): ChangeClass {
-    return classifyTaskChange(prior, next);
   }
 
   /**
@@ -622,37 +599,12 @@ export class ExecDriver implements Driver {
     return startIsolatedTask(NAME, ctx, execArgv(ctx.task.config), spec, this.opts);
   }
 
-  async stop(
-    handle: DriverHandle,
-    transport: Transport,
-    opts: { killTimeoutMs: number; signal?: string },
-  ): Promise<void> {
-    await stopProcessTask(this.handle(handle), transport, opts);
-  }
-
-  /** Removes the allocation directory and the task's cgroup (not part of the Driver interface). */
-  async destroy(handle: DriverHandle, transport: Transport): Promise<void> {
-    await destroyProcessTask(this.handle(handle), transport);
-  }
-
-  async inspect(handle: DriverHandle, transport: Transport): Promise<TaskStatus> {
-    return inspectProcessTask(this.handle(handle), transport);
-  }
-
-  logs(handle: DriverHandle, transport: Transport, opts: LogOptions): Readable {
-    return processTaskLogs(this.handle(handle), transport, opts);
-  }
-
-  async exec(
+  override async exec(
     handle: DriverHandle,
     transport: Transport,
     argv: readonly string[],
     opts: ExecOptions,
   ): Promise<number> {
     return execIsolated(this.handle(handle), transport, argv, opts);
-  }
-
-  private handle(handle: DriverHandle): ProcessTaskHandle {
-    return asProcessHandle(handle, NAME);
   }
 }

@@ -6,20 +6,9 @@
  * JDK_JAVA_OPTIONS, _JAVA_OPTIONS) size it; a cgroup bounds the whole JVM where the host allows,
  * and there is no `ulimit -v` fallback because a JVM reserves far more address space than heap.
  */
-import type { Readable } from 'node:stream';
-import type { Task } from '../../src/generated/jobspec.js';
 import type { DriverHandle } from '../../src/state/types.js';
-import type {
-  ChangeClass,
-  ConfigProblem,
-  Driver,
-  DriverCapabilities,
-  ExecOptions,
-  LogOptions,
-  TaskContext,
-  TaskStatus,
-  Transport,
-} from '../types.js';
+import type { ConfigProblem, ExecOptions, TaskContext, Transport } from '../types.js';
+import { ProcessDriver } from './process-driver.js';
 import {
   NAMESPACE_OPTIONS,
   execIsolated,
@@ -30,15 +19,6 @@ import {
   unknownKeyProblems,
   type IsolationOptions,
 } from './exec.js';
-import {
-  asProcessHandle,
-  classifyTaskChange,
-  destroyProcessTask,
-  inspectProcessTask,
-  processTaskLogs,
-  stopProcessTask,
-  type ProcessTaskHandle,
-} from './process-common.js';
 
 const NAME = 'java';
 
@@ -218,24 +198,17 @@ export function parseJavaDetect(stdout: string): {
 // ---------------------------------------------------------------------------------------------
 // The driver
 
-export class JavaDriver implements Driver {
+export class JavaDriver extends ProcessDriver {
   readonly name = NAME;
   private readonly opts: IsolationOptions;
 
   constructor(opts: IsolationOptions = {}) {
+    super();
     this.opts = opts;
-  }
-
-  capabilities(): DriverCapabilities {
-    return { exec: true, needsDocker: false, signal: true };
   }
 
   validateConfig(config: Record<string, unknown>): ConfigProblem[] {
     return validateJavaConfig(config);
-  }
-
-  classifyChange(prior: Task, next: Task): ChangeClass {
-    return classifyTaskChange(prior, next);
   }
 
   /**
@@ -268,37 +241,12 @@ export class JavaDriver implements Driver {
     return startIsolatedTask(NAME, ctx, argv, spec, this.opts);
   }
 
-  async stop(
-    handle: DriverHandle,
-    transport: Transport,
-    opts: { killTimeoutMs: number; signal?: string },
-  ): Promise<void> {
-    await stopProcessTask(this.handle(handle), transport, opts);
-  }
-
-  /** Removes the allocation directory and the task's cgroup (not part of the Driver interface). */
-  async destroy(handle: DriverHandle, transport: Transport): Promise<void> {
-    await destroyProcessTask(this.handle(handle), transport);
-  }
-
-  async inspect(handle: DriverHandle, transport: Transport): Promise<TaskStatus> {
-    return inspectProcessTask(this.handle(handle), transport);
-  }
-
-  logs(handle: DriverHandle, transport: Transport, opts: LogOptions): Readable {
-    return processTaskLogs(this.handle(handle), transport, opts);
-  }
-
-  async exec(
+  override async exec(
     handle: DriverHandle,
     transport: Transport,
     argv: readonly string[],
     opts: ExecOptions,
   ): Promise<number> {
     return execIsolated(this.handle(handle), transport, argv, opts);
-  }
-
-  private handle(handle: DriverHandle): ProcessTaskHandle {
-    return asProcessHandle(handle, NAME);
   }
 }

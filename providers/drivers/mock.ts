@@ -26,6 +26,7 @@ import type {
   ExecOptions,
   LogOptions,
   TaskContext,
+  TaskRef,
   TaskStatus,
   Transport,
 } from '../types.js';
@@ -198,6 +199,20 @@ export class MockDriver implements Driver {
 
   inspect(handle: DriverHandle, _transport: Transport): Promise<TaskStatus> {
     return Promise.resolve(this.state(asMockHandle(handle), this.now()));
+  }
+
+  /** Takes over a task another instance started: a host that outlives one drover process. */
+  adopt(handle: DriverHandle): void {
+    const h = asMockHandle(handle);
+    this.started.set(h.id, h);
+  }
+
+  /** The latest task this instance started for the allocation's task (the mock's "host"). */
+  recover(ref: TaskRef, _transport: Transport): Promise<DriverHandle | undefined> {
+    const found = [...this.started.values()].filter(
+      (h) => h.alloc_id === ref.allocId && h.task === ref.task,
+    );
+    return Promise.resolve(found.at(-1));
   }
 
   /** Whether the task counts as healthy at `now`: running, not fail_health, past healthy_after. */

@@ -269,6 +269,44 @@ export function buildProbeScript(layout: TaskLayout): string {
 }
 
 /**
+ * Looks for a task directory a start created: `probe.dir=missing` when there is none, else the
+ * status file, the supervisor's pid file and `start.info`, so a handle can be rebuilt.
+ */
+export function buildRecoverScript(layout: TaskLayout): string {
+  return [
+    `cd ${shQuote(layout.taskDir)} 2>/dev/null || { echo probe.dir=missing; exit 0; }`,
+    'echo probe.dir=present',
+    `[ -f ${SUPERVISOR_FILES.status} ] && cat ${SUPERVISOR_FILES.status}`,
+    `[ -s ${SUPERVISOR_FILES.pid} ] && echo "probe.supervisor_pid=$(cat ${SUPERVISOR_FILES.pid})"`,
+    `[ -f ${START_INFO_FILE} ] && cat ${START_INFO_FILE}`,
+    'exit 0',
+  ].join('\n');
+}
+
+/** The handle a recover script's output describes; undefined when no task directory exists. */
+export function handleFromRecovery(
+  driver: string,
+  ref: { allocDir: string; task: string },
+  kv: ReadonlyMap<string, string>,
+): ProcessTaskHandle | undefined {
+  if (kv.get('probe.dir') !== 'present') return undefined;
+  const pid = Number(kv.get('pid'));
+  const supervisorPid = Number(kv.get('supervisor_pid') ?? kv.get('probe.supervisor_pid'));
+  return {
+    ...startInfo(kv),
+    driver,
+    alloc_dir: ref.allocDir,
+    task: ref.task,
+    pid: Number.isInteger(pid) ? pid : 0,
+    ...(Number.isInteger(supervisorPid) && supervisorPid > 0
+      ? { supervisor_pid: supervisorPid }
+      : {}),
+    kill_signal: DEFAULT_KILL_SIGNAL,
+    kill_timeout_ms: DEFAULT_KILL_TIMEOUT_MS,
+  };
+}
+
+/**
  * Stops a supervised task: writes the `stop` file (signal, timeout), sends TERM to the
  * supervisor and waits until it records `dead` (kill_timeout plus 5 s at most). If the
  * supervisor is gone or does not answer, SIGKILLs the task's process group itself and records

@@ -3,31 +3,10 @@
  * supervisor (supervisor.ts), reaching the host only through the transport so the same code
  * works on the local machine and over ssh.
  */
-import type { Readable } from 'node:stream';
-import type { Task } from '../../src/generated/jobspec.js';
 import type { DriverHandle } from '../../src/state/types.js';
-import type {
-  ChangeClass,
-  ConfigProblem,
-  Driver,
-  DriverCapabilities,
-  ExecOptions,
-  LogOptions,
-  TaskContext,
-  TaskStatus,
-  Transport,
-} from '../types.js';
-import {
-  asProcessHandle,
-  classifyTaskChange,
-  destroyProcessTask,
-  execInProcessTask,
-  inspectProcessTask,
-  processTaskLogs,
-  startProcessTask,
-  stopProcessTask,
-  type ProcessTaskHandle,
-} from './process-common.js';
+import type { ConfigProblem, TaskContext, Transport } from '../types.js';
+import { ProcessDriver } from './process-driver.js';
+import { startProcessTask } from './process-common.js';
 
 const NAME = 'raw_exec';
 
@@ -134,19 +113,11 @@ export function rawExecArgv(config: Record<string, unknown> | undefined): string
   return [command, ...args.map((a: unknown) => String(a))];
 }
 
-export class RawExecDriver implements Driver {
+export class RawExecDriver extends ProcessDriver {
   readonly name = NAME;
-
-  capabilities(): DriverCapabilities {
-    return { exec: true, needsDocker: false, signal: true };
-  }
 
   validateConfig(config: Record<string, unknown>): ConfigProblem[] {
     return validateRawExecConfig(config);
-  }
-
-  classifyChange(prior: Task, next: Task): ChangeClass {
-    return classifyTaskChange(prior, next);
   }
 
   /** Needs sh and mkfifo; without setsid tasks would start with SIGINT ignored (unhealthy). */
@@ -168,42 +139,5 @@ export class RawExecDriver implements Driver {
 
   async start(ctx: TaskContext): Promise<DriverHandle> {
     return startProcessTask(NAME, ctx, rawExecArgv(ctx.task.config));
-  }
-
-  async stop(
-    handle: DriverHandle,
-    transport: Transport,
-    opts: { killTimeoutMs: number; signal?: string },
-  ): Promise<void> {
-    await stopProcessTask(this.handle(handle), transport, opts);
-  }
-
-  /**
-   * Removes the allocation directory (logs included), SIGKILLing anything still running in it.
-   * Not part of the Driver interface: `stop` keeps the directory so logs stay readable.
-   */
-  async destroy(handle: DriverHandle, transport: Transport): Promise<void> {
-    await destroyProcessTask(this.handle(handle), transport);
-  }
-
-  async inspect(handle: DriverHandle, transport: Transport): Promise<TaskStatus> {
-    return inspectProcessTask(this.handle(handle), transport);
-  }
-
-  logs(handle: DriverHandle, transport: Transport, opts: LogOptions): Readable {
-    return processTaskLogs(this.handle(handle), transport, opts);
-  }
-
-  async exec(
-    handle: DriverHandle,
-    transport: Transport,
-    argv: readonly string[],
-    opts: ExecOptions,
-  ): Promise<number> {
-    return execInProcessTask(this.handle(handle), transport, argv, opts);
-  }
-
-  private handle(handle: DriverHandle): ProcessTaskHandle {
-    return asProcessHandle(handle, NAME);
   }
 }

@@ -7,12 +7,13 @@
  */
 import type { Group, Job, Task } from '../generated/jobspec.js';
 import { durationNanos } from '../jobspec/duration.js';
-import type {
-  Driver,
-  NodeSpec,
-  TaskContext,
-  TaskStatus,
-  Transport,
+import {
+  taskInstanceName,
+  type Driver,
+  type NodeSpec,
+  type TaskContext,
+  type TaskStatus,
+  type Transport,
 } from '../../providers/types.js';
 import type {
   Allocation,
@@ -22,6 +23,7 @@ import type {
   StateSnapshot,
   TaskState,
 } from '../state/types.js';
+import { allocHandles, recordedTasks } from './alloc-tasks.js';
 import type { StateRecorder } from './recorder.js';
 import type { GroupSteps, JobSteps, PlacementStep } from './steps.js';
 import { interpolateDeep, taskEnv, type NodeFacts, type TaskDirs } from './taskenv.js';
@@ -723,7 +725,7 @@ function taskContext(
   const restart = group.restart ?? {};
   return {
     allocId: p.allocId,
-    name: `${steps.jobId}-${group.name}-${task.name}-${p.allocId.slice(0, 8)}`,
+    name: taskInstanceName(steps.jobId, group.name, task.name, p.allocId),
     jobId: steps.jobId,
     jobVersion: steps.version,
     group: group.name,
@@ -819,7 +821,16 @@ export async function stopAlloc(allocId: string, reason: string, ctx: ApplyConte
   if (node) {
     const transport = ctx.transport(node);
     const tasks = recordedTasks(ctx.recorder.state, alloc);
-    for (const [task, handle] of Object.entries(alloc.driver_handles)) {
+    let handles = alloc.driver_handles;
+    try {
+      // A task whose start was never recorded is stopped too.
+      handles = (
+        await allocHandles(ctx.recorder.state, alloc, node, transport, (n) => ctx.driver(n))
+      ).handles;
+    } catch (err) {
+      problems.push(`looking for unrecorded tasks: ${(err as Error).message}`);
+    }
+    for (const [task, handle] of Object.entries(handles)) {
       const spec = tasks.get(task);
       try {
         await ctx.driver(handle.driver)?.stop(handle, transport, {
@@ -856,15 +867,6 @@ export async function stopAlloc(allocId: string, reason: string, ctx: ApplyConte
     node: alloc.node,
     status: 'stopped',
   });
-}
-
-/** The tasks of the job version an allocation runs, by name. */
-function recordedTasks(s: StateSnapshot, a: Allocation): Map<string, Task> {
-  const version = s.jobs[a.job]?.versions.find((v) => v.version === a.version);
-  const group = (version?.job as unknown as Job | undefined)?.group?.find(
-    (g) => g.name === a.group,
-  );
-  return new Map((group?.task ?? []).map((t) => [t.name, t]));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -5,7 +5,8 @@
  * when it exited 0), and the plan replaces them.
  */
 import type { Driver, NodeSpec, TaskStatus, Transport } from '../../providers/types.js';
-import type { ClientStatus, StateSnapshot } from '../state/types.js';
+import type { ClientStatus, DriverHandle, StateSnapshot } from '../state/types.js';
+import { allocHandles } from './alloc-tasks.js';
 
 export interface Drift {
   allocId: string;
@@ -34,14 +35,26 @@ export async function refreshState(
       (a.client_status === 'running' || a.client_status === 'pending'),
   );
   const drift: Drift[] = [];
+  /** Handles of tasks started by an apply killed before it recorded them, by allocation. */
+  const recoveredHandles = new Map<string, Record<string, DriverHandle>>();
   const observed = await mapBounded(live, ctx.parallelism ?? 8, async (a) => {
     const node = ctx.nodes.get(a.node);
     if (!node)
       return { to: 'lost' as const, reason: `node "${a.node}" is no longer in the inventory` };
     const transport = ctx.transport(node);
-    const tasks = Object.entries(a.driver_handles);
+    let found: Awaited<ReturnType<typeof allocHandles>>;
+    try {
+      found = await allocHandles(state, a, node, transport, (n) => ctx.driver(n));
+    } catch (err) {
+      return {
+        to: 'lost' as const,
+        reason: `node "${a.node}" did not answer: ${(err as Error).message}`,
+      };
+    }
+    const tasks = Object.entries(found.handles);
     if (tasks.length === 0)
       return { to: 'lost' as const, reason: 'it never started (an apply was interrupted)' };
+    if (found.recovered.length) recoveredHandles.set(a.id, found.handles);
     for (const [task, handle] of tasks) {
       let st: TaskStatus;
       try {
@@ -72,6 +85,8 @@ export async function refreshState(
   });
   let allocations = state.allocations;
   live.forEach((a, i) => {
+    const handles = recoveredHandles.get(a.id);
+    if (handles) allocations = { ...allocations, [a.id]: { ...a, driver_handles: handles } };
     const o = observed[i];
     if (!o || o.to === a.client_status) return;
     drift.push({
@@ -82,7 +97,7 @@ export async function refreshState(
       to: o.to,
       reason: o.reason,
     });
-    allocations = { ...allocations, [a.id]: { ...a, client_status: o.to } };
+    allocations = { ...allocations, [a.id]: { ...allocations[a.id]!, client_status: o.to } };
   });
   return { state: allocations === state.allocations ? state : { ...state, allocations }, drift };
 }

@@ -275,6 +275,7 @@ class Process {
       },
       stop: (h, t, o) => alive(() => host.stop(h, t, o)),
       inspect: (h, t): Promise<TaskStatus> => alive(() => host.inspect(h, t)),
+      recover: (r, t) => alive(() => host.recover(r, t)),
       logs: (h, t, o: LogOptions): Readable => host.logs(h, t, o),
       exec: (h, t, argv, o: ExecOptions) => alive(() => host.exec(h, t, argv, o)),
     };
@@ -359,7 +360,10 @@ export class World {
       throw new Error('fork: the host stopped tasks, which a new mock driver cannot know');
     const w = new World(this.clock.now());
     copyFileSync(this.store.path, w.store.path);
-    for (const [id, h] of this.handles) w.handles.set(id, h);
+    for (const [id, h] of this.handles) {
+      w.handles.set(id, h);
+      w.host.adopt(h);
+    }
     w.ids = this.ids;
     return w;
   }

@@ -700,9 +700,9 @@ describe('a drover killed at any state write of a rolling update (count 3, max_p
     expect(wrong).toEqual([]);
   });
 
-  // A task started just before the write that records its handle is lost: the next refresh
-  // marks its allocation lost ("it never started") and the task runs on, unknown to drover.
-  it.fails('the next apply leaves only the tasks of its allocations running on the host', () => {
+  // A task started just before the write that records its handle is found again by its driver
+  // (`recover`): the next refresh records the handle instead of calling the allocation lost.
+  it('the next apply leaves only the tasks of its allocations running on the host', () => {
     const leaks = points.flatMap((p) => {
       const live = allocsOf(p.state, 'web').filter((a) => a.desired_status === 'run');
       const extra = p.onHost.filter((t) => !live.some((a) => hostHandle(a) === t.id));

@@ -1,0 +1,54 @@
+/**
+ * The tasks of a recorded allocation and their handles, including tasks whose handle never
+ * reached state: drover records an allocation before starting its tasks and each handle after,
+ * so a drover killed in between leaves a task only its driver can find again (`recover`).
+ */
+import {
+  taskInstanceName,
+  type Driver,
+  type NodeSpec,
+  type Transport,
+} from '../../providers/types.js';
+import type { Job, Task } from '../generated/jobspec.js';
+import type { Allocation, DriverHandle, StateSnapshot } from '../state/types.js';
+
+/** The tasks of the job version an allocation runs, by name. */
+export function recordedTasks(s: StateSnapshot, a: Allocation): Map<string, Task> {
+  const version = s.jobs[a.job]?.versions.find((v) => v.version === a.version);
+  const group = (version?.job as unknown as Job | undefined)?.group?.find(
+    (g) => g.name === a.group,
+  );
+  return new Map((group?.task ?? []).map((t) => [t.name, t]));
+}
+
+/**
+ * Every task handle of an allocation: the recorded ones, plus those its drivers find on the host
+ * for tasks without one. `recovered` names the handles that were not in state.
+ */
+export async function allocHandles(
+  s: StateSnapshot,
+  a: Allocation,
+  node: NodeSpec,
+  transport: Transport,
+  driver: (name: string) => Driver | undefined,
+): Promise<{ handles: Record<string, DriverHandle>; recovered: string[] }> {
+  const handles = { ...a.driver_handles };
+  const recovered: string[] = [];
+  for (const [name, task] of recordedTasks(s, a)) {
+    if (handles[name] || !task.driver) continue;
+    const found = await driver(task.driver)?.recover(
+      {
+        allocId: a.id,
+        task: name,
+        name: taskInstanceName(a.job, a.group, name, a.id),
+        allocDir: `${node.alloc_root}/${a.id}`,
+      },
+      transport,
+    );
+    if (found) {
+      handles[name] = found;
+      recovered.push(name);
+    }
+  }
+  return { handles, recovered };
+}
