@@ -7,6 +7,7 @@ import { ExecDriver } from './drivers/exec.js';
 import { JavaDriver } from './drivers/java.js';
 import { MockDriver } from './drivers/mock.js';
 import { RawExecDriver } from './drivers/raw_exec.js';
+import { DockerApiTransport } from './transports/docker-api.js';
 import { LocalTransport } from './transports/local.js';
 import { SshTransport } from './transports/ssh.js';
 
@@ -33,17 +34,21 @@ export function createDriverRegistry(drivers: readonly Driver[]): DriverRegistry
 }
 
 /**
- * The drivers drover ships: raw_exec, exec, java, mock and docker. docker is imported only
- * here, on demand, so commands that never touch a host do not load dockerode.
+ * The drivers drover ships: raw_exec, exec, java, mock, docker and podman. docker and podman
+ * are imported only here, on demand, so commands that never touch a host do not load dockerode.
  */
 export async function defaultDrivers(): Promise<Driver[]> {
-  const { DockerDriver } = await import('./drivers/docker.js');
+  const [{ DockerDriver }, { PodmanDriver }] = await Promise.all([
+    import('./drivers/docker.js'),
+    import('./drivers/podman.js'),
+  ]);
   return [
     new RawExecDriver(),
     new ExecDriver(),
     new JavaDriver(),
     new MockDriver(),
     new DockerDriver(),
+    new PodmanDriver(),
   ];
 }
 
@@ -64,9 +69,7 @@ export function createTransport(node: NodeSpec, opts: TransportOptions = {}): Tr
     case 'ssh':
       return new SshTransport(node, opts);
     case 'docker':
-      throw new Error(
-        `node "${node.name}": the ${node.transport} transport is not built yet; use transport = "local"`,
-      );
+      return new DockerApiTransport(node, opts.drivers ? { drivers: opts.drivers } : {});
     default: {
       const unknown: string = (node as { transport: string }).transport;
       throw new Error(`node "${node.name}": unknown transport "${unknown}"`);

@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
-# Prepares this machine for drover's integration tests: a real Docker engine, the test images,
-# OpenSSH's server and the `deploy` user. Idempotent; a no-op (well under a second) when all is
+# Prepares this machine for drover's integration tests: a real Docker engine, podman's
+# Docker-compatible API service, the test images in both, OpenSSH's server and the `deploy` user. Idempotent; a no-op (well under a second) when all is
 # there. Tests start their own sshd servers, so this script never does. See
 # notes/test-hosts.md for why each step looks the way it does.
 set -euo pipefail
 
-readonly PACKAGES=(docker.io busybox-static openssh-server iproute2)
+readonly PACKAGES=(docker.io busybox-static openssh-server iproute2 podman catatonit openssl)
 readonly DOCKERD_LOG=/var/log/drover-test-dockerd.log
 readonly DOCKERD_WAIT_SECONDS=60
 readonly IMAGE_REPO=drover-test/busybox
 readonly IMAGE_TAGS=(v1 v2)
 readonly APPLETS=(sh ls cat echo sleep httpd wget nc env kill ps true false)
 readonly TEST_USER=deploy
+readonly PODMAN_SOCKET=/run/podman/podman.sock
+readonly PODMAN_LOG=/var/log/drover-test-podman.log
+readonly PODMAN_CONF=/etc/containers/containers.conf.d/drover-test.conf
 
 step() { printf 'test-hosts: %s\n' "$*"; }
 die() {
@@ -130,6 +133,60 @@ build_images() {
   done
 }
 
+# Podman 4.3 gives rootful containers nofile and nproc limits of 1048576, which runc cannot set
+# without CAP_SYS_RESOURCE (absent here: "error setting rlimit type 7: operation not permitted").
+# An empty default_ulimits makes containers inherit conmon's limits, as Docker's inherit dockerd's.
+configure_podman() {
+  [[ -e $PODMAN_CONF ]] && return
+  need_root "writing $PODMAN_CONF"
+  step "writing $PODMAN_CONF"
+  mkdir -p "$(dirname "$PODMAN_CONF")"
+  cat >"$PODMAN_CONF" <<'EOF'
+# Written by drover's scripts/test-hosts.sh: containers inherit conmon's rlimits instead of
+# podman's 1048576 nofile/nproc, which runc cannot set without CAP_SYS_RESOURCE.
+[containers]
+default_ulimits = []
+EOF
+}
+
+podman_answers() { timeout 10 podman --url "unix://$PODMAN_SOCKET" version >/dev/null 2>&1; }
+
+start_podman_service() {
+  if ! podman_answers; then
+    need_root "podman's API service does not answer at $PODMAN_SOCKET; starting it"
+    step "starting podman system service (log: $PODMAN_LOG)"
+    mkdir -p "$(dirname "$PODMAN_SOCKET")"
+    rm -f "$PODMAN_SOCKET"
+    # setsid and 9>&-: as for dockerd above. --time=0: never exit when idle.
+    setsid podman system service --time=0 "unix://$PODMAN_SOCKET" \
+      >>"$PODMAN_LOG" 2>&1 </dev/null 9>&- &
+    local started=$! waited=0
+    until podman_answers; do
+      kill -0 "$started" 2>/dev/null || die "podman system service exited at start; last log lines:
+$(tail -n 15 "$PODMAN_LOG" 2>/dev/null)"
+      ((waited++ < DOCKERD_WAIT_SECONDS)) || die "podman did not answer within ${DOCKERD_WAIT_SECONDS}s"
+      sleep 1
+    done
+  fi
+  # The ssh tests' user reaches the socket as Docker's: through the docker group.
+  if [[ $(id -u) -eq 0 && $(stat -c %G:%a "$PODMAN_SOCKET") != docker:660 ]]; then
+    chgrp docker "$PODMAN_SOCKET"
+    chmod 660 "$PODMAN_SOCKET"
+  fi
+}
+
+# The same images as Docker's, copied into podman's store (no registry is reachable here).
+podman_images() {
+  local tag missing=()
+  for tag in "${IMAGE_TAGS[@]}"; do
+    podman image exists "$IMAGE_REPO:$tag" 2>/dev/null || missing+=("$IMAGE_REPO:$tag")
+  done
+  [[ ${#missing[@]} -eq 0 ]] && return
+  need_root "loading ${missing[*]} into podman"
+  step "loading ${missing[*]} into podman"
+  docker save "${missing[@]}" | podman load -q >/dev/null || die "podman load of ${missing[*]} failed"
+}
+
 ensure_user() {
   if ! id "$TEST_USER" >/dev/null 2>&1; then
     need_root "creating user $TEST_USER"
@@ -162,3 +219,6 @@ start_dockerd
 build_images
 ensure_user
 ensure_sshd_dir
+configure_podman
+podman_images
+start_podman_service

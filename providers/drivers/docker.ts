@@ -3,6 +3,7 @@
  * (dockerode) of the node's transport. `docker-spec.ts` builds the container request; this
  * module talks to the engine: image, container lifecycle, status, logs and exec.
  */
+import { constants as osConstants } from 'node:os';
 import { PassThrough, Writable, type Readable } from 'node:stream';
 import { isDeepStrictEqual } from 'node:util';
 import type Docker from 'dockerode';
@@ -29,14 +30,20 @@ import {
 } from './docker-spec.js';
 
 export interface DockerHandle extends DriverHandle {
-  driver: 'docker';
+  /** `podman` for containers of the podman driver, which reuses this one. */
+  driver: 'docker' | 'podman';
   container_id: string;
   container_name: string;
   image_id: string;
 }
 
 export class DockerDriver implements Driver {
-  readonly name = 'docker';
+  readonly name: DockerHandle['driver'] = 'docker';
+
+  /** The Docker API client for the host's engine; the podman driver names its own socket. */
+  protected engine(transport: Transport): Promise<Docker> {
+    return transport.docker();
+  }
 
   capabilities(): DriverCapabilities {
     return { exec: true, needsDocker: true, signal: true };
@@ -55,7 +62,7 @@ export class DockerDriver implements Driver {
   ): Promise<{ detected: boolean; healthy: boolean; attributes: Record<string, string> }> {
     let docker: Docker;
     try {
-      docker = await transport.docker();
+      docker = await this.engine(transport);
       await docker.ping();
     } catch {
       return { detected: false, healthy: false, attributes: {} };
@@ -78,7 +85,7 @@ export class DockerDriver implements Driver {
   }
 
   async start(ctx: TaskContext): Promise<DockerHandle> {
-    const docker = await ctx.transport.docker();
+    const docker = await this.engine(ctx.transport);
     const image = imageSettings(ctx.task.config ?? {});
     if (!image.image) throw new Error(`task "${ctx.task.name}" has no image in its docker config`);
     const imageId = await ensureImage(docker, image, ctx.node.name);
@@ -99,7 +106,7 @@ export class DockerDriver implements Driver {
       }
     }
     return {
-      driver: 'docker',
+      driver: this.name,
       container_id: created.container.id,
       container_name: name,
       image_id: imageId,
@@ -111,7 +118,7 @@ export class DockerDriver implements Driver {
     transport: Transport,
     opts: { killTimeoutMs: number; signal?: string },
   ): Promise<void> {
-    const docker = await transport.docker();
+    const docker = await this.engine(transport);
     const container = docker.getContainer(containerRef(handle));
     const info = await inspectOrMissing(container);
     if (!info) return;
@@ -128,7 +135,7 @@ export class DockerDriver implements Driver {
 
   /** By the labels every container drover creates carries, whatever its name. */
   async recover(ref: TaskRef, transport: Transport): Promise<DockerHandle | undefined> {
-    const docker = await transport.docker();
+    const docker = await this.engine(transport);
     const found = await docker.listContainers({
       all: true,
       filters: { label: [`drover.alloc=${ref.allocId}`, `drover.task=${ref.task}`] },
@@ -136,7 +143,7 @@ export class DockerDriver implements Driver {
     const c = found[0];
     if (!c) return undefined;
     return {
-      driver: 'docker',
+      driver: this.name,
       container_id: c.Id,
       container_name: c.Names[0]?.replace(/^\//, '') ?? ref.name,
       image_id: c.ImageID,
@@ -144,7 +151,7 @@ export class DockerDriver implements Driver {
   }
 
   async inspect(handle: DriverHandle, transport: Transport): Promise<TaskStatus> {
-    const docker = await transport.docker();
+    const docker = await this.engine(transport);
     const info = await inspectOrMissing(docker.getContainer(containerRef(handle)));
     if (!info) {
       return {
@@ -159,9 +166,11 @@ export class DockerDriver implements Driver {
 
   logs(handle: DriverHandle, transport: Transport, opts: LogOptions): Readable {
     const out = new PassThrough();
-    streamLogs(handle, transport, opts, out).catch((err: unknown) => {
-      out.destroy(err instanceof Error ? err : new Error(String(err)));
-    });
+    this.engine(transport)
+      .then((docker) => streamLogs(docker, handle, transport, opts, out))
+      .catch((err: unknown) => {
+        out.destroy(err instanceof Error ? err : new Error(String(err)));
+      });
     return out;
   }
 
@@ -171,7 +180,7 @@ export class DockerDriver implements Driver {
     argv: readonly string[],
     opts: ExecOptions,
   ): Promise<number> {
-    const docker = await transport.docker();
+    const docker = await this.engine(transport);
     const container = docker.getContainer(containerRef(handle));
     const tty = opts.tty ?? false;
     let exec: Docker.Exec;
@@ -310,12 +319,12 @@ function memoryLimit(info: Docker.ContainerInspectInfo): string {
 // Logs
 
 async function streamLogs(
+  docker: Docker,
   handle: DriverHandle,
   transport: Transport,
   opts: LogOptions,
   out: PassThrough,
 ): Promise<void> {
-  const docker = await transport.docker();
   const container = docker.getContainer(containerRef(handle));
   const info = await inspectOrMissing(container);
   if (!info) {
@@ -494,6 +503,9 @@ async function pullImage(docker: Docker, s: ImageSettings): Promise<void> {
 const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
 async function makeTaskDirs(ctx: TaskContext): Promise<void> {
+  // A docker node has no shell to make them with, and needs none: the engine creates the
+  // missing host directories of a container's Binds itself (as `docker run -v` does).
+  if (ctx.node.transport === 'docker') return;
   const dirs = Object.values(taskDirs(ctx));
   const r = await ctx.transport.sh(`mkdir -p -- ${dirs.map(shellQuote).join(' ')}`);
   if (r.code !== 0) {
@@ -516,7 +528,7 @@ async function createOrReuse(
   try {
     return { container: await docker.createContainer(spec), running: false };
   } catch (err) {
-    if (statusOf(err) !== 409 || !spec.name) throw createError(err, spec, ctx);
+    if (!isNameConflict(err) || !spec.name) throw createError(err, spec, ctx);
   }
   const existing = docker.getContainer(spec.name);
   const info = await inspectOrMissing(existing);
@@ -566,7 +578,10 @@ async function stopContainer(
       await container.stop({ t: seconds });
       return;
     }
-    await container.update({ RestartPolicy: { Name: 'no' } });
+    // 404 from podman 4.3, which has no update endpoint (a vanished container 404s on kill too).
+    await container.update({ RestartPolicy: { Name: 'no' } }).catch((err: unknown) => {
+      if (statusOf(err) !== 404) throw err;
+    });
     await container.kill({ signal: signalName(signal) });
     const deadline = Date.now() + opts.killTimeoutMs;
     while (Date.now() < deadline) {
@@ -583,7 +598,15 @@ async function stopContainer(
 
 /** `SIGTERM`, `TERM` and `sigterm` are one signal. */
 export function sameSignal(a: string, b: string): boolean {
-  return signalName(a) === signalName(b);
+  return signalId(a) === signalId(b);
+}
+
+/** A signal's number where the name is known (podman reports StopSignal as "15"). */
+function signalId(s: string): string {
+  const name = signalName(s);
+  if (/^\d+$/.test(name)) return name;
+  const n = (osConstants.signals as Record<string, number | undefined>)[name];
+  return n === undefined ? name : String(n);
 }
 
 function signalName(s: string): string {
@@ -621,6 +644,12 @@ async function inspectOrMissing(
     if (statusOf(err) === 404) return undefined;
     throw err;
   }
+}
+
+/** Docker answers 409; podman 4.3 answers 500 "… that name is already in use". */
+function isNameConflict(err: unknown): boolean {
+  const status = statusOf(err);
+  return status === 409 || (status === 500 && /name is already in use/.test(dockerMessage(err)));
 }
 
 function statusOf(err: unknown): number | undefined {

@@ -1,7 +1,7 @@
 /**
  * The `local` transport: the machine drover runs on. Programs are spawned without a shell
- * (argv reaches them unchanged), scripts go to /bin/sh, Docker is the local engine's socket and
- * tasks are reached on 127.0.0.1.
+ * (argv reaches them unchanged), scripts go to /bin/sh, Docker is the local engine's socket (or
+ * another Docker-compatible one, podman's) and tasks are reached on 127.0.0.1.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -31,7 +31,8 @@ export class LocalTransport implements Transport {
   readonly node: NodeSpec;
   private readonly drivers: readonly Driver[];
   private readonly now: () => Date;
-  private dockerClient: Docker | undefined;
+  /** One Docker API client per socket; '' is the node's own engine (docker_host). */
+  private readonly dockerClients = new Map<string, Docker>();
 
   constructor(node: NodeSpec, opts: LocalTransportOptions = {}) {
     this.node = node;
@@ -121,14 +122,19 @@ export class LocalTransport implements Transport {
     return child.stdout;
   }
 
-  async docker(): Promise<Docker> {
-    if (!this.dockerClient) {
+  async docker(socketPath?: string): Promise<Docker> {
+    const key = socketPath ?? '';
+    let client = this.dockerClients.get(key);
+    if (!client) {
       const { default: DockerClient } = await import('dockerode');
-      this.dockerClient = new DockerClient(
-        dockerOptions(this.node.docker_host ?? process.env.DOCKER_HOST),
+      client = new DockerClient(
+        socketPath !== undefined
+          ? { socketPath }
+          : dockerOptions(this.node.docker_host ?? process.env.DOCKER_HOST),
       );
+      this.dockerClients.set(key, client);
     }
-    return this.dockerClient;
+    return client;
   }
 
   connect(port: number, host = '127.0.0.1'): Promise<Duplex> {
@@ -178,7 +184,7 @@ export class LocalTransport implements Transport {
 
   async close(): Promise<void> {
     // Nothing stays open: each run is its own process; the Docker client holds no connection.
-    this.dockerClient = undefined;
+    this.dockerClients.clear();
     return Promise.resolve();
   }
 }

@@ -1,7 +1,8 @@
 /**
  * The Docker API of an ssh node, through its SSH connection: every HTTP connection dockerode
- * makes is a `direct-streamlocal` channel to the host's Docker socket (about 1 ms to open on an
- * open connection), kept alive between requests by the agent. Nothing on the host but sshd and
+ * makes is a `direct-streamlocal` channel to the host's Docker socket, or another
+ * Docker-compatible one such as podman's (about 1 ms to open on an open connection), kept alive
+ * between requests by the agent (one agent per socket). Nothing on the host but sshd and
  * the socket is needed (no docker CLI, unlike dockerode's own `ssh` protocol).
  */
 import http from 'node:http';

@@ -18,7 +18,24 @@ export async function fingerprintThrough(
     timeoutMs: FINGERPRINT_TIMEOUT_MS,
   });
   const facts = hostFacts(splitSections(r.stdout));
-  const attributes = { ...facts.attributes };
+  const detected = await detectDrivers(transport, drivers);
+  return {
+    fingerprinted_at: now.toISOString(),
+    attributes: sortKeys({ ...facts.attributes, ...detected.attributes }),
+    resources: facts.resources,
+    drivers: detected.drivers,
+  };
+}
+
+/**
+ * Each driver's `detect` through the transport: the attributes of the drivers found, and every
+ * driver's fingerprint. A driver whose detection throws is not detected, with the reason.
+ */
+export async function detectDrivers(
+  transport: Transport,
+  drivers: readonly Driver[],
+): Promise<{ attributes: Record<string, string>; drivers: Record<string, DriverFingerprint> }> {
+  const attributes: Record<string, string> = {};
   const found: Record<string, DriverFingerprint> = {};
   await Promise.all(
     drivers.map(async (driver) => {
@@ -36,12 +53,7 @@ export async function fingerprintThrough(
       }
     }),
   );
-  return {
-    fingerprinted_at: now.toISOString(),
-    attributes: sortKeys(attributes),
-    resources: facts.resources,
-    drivers: sortKeys(found),
-  };
+  return { attributes, drivers: sortKeys(found) };
 }
 
 /** A driver's attributes, every key under `driver.<name>`. */
@@ -54,7 +66,7 @@ function driverAttributes(name: string, attrs: Record<string, string>): Record<s
   return out;
 }
 
-function sortKeys<T>(record: Record<string, T>): Record<string, T> {
+export function sortKeys<T>(record: Record<string, T>): Record<string, T> {
   return Object.fromEntries(
     Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
   );

@@ -72,8 +72,11 @@ export class SshTransport implements Transport {
   private readonly setupError: Error | undefined;
   private readonly limiter: ChannelLimiter;
   private readonly dockerSocket: string;
-  private agent: TunnelAgent | undefined;
-  private dockerClient: Promise<Docker> | undefined;
+  /** Per Docker-compatible socket on the host: its channels' agent and its client. */
+  private readonly dockerClients = new Map<
+    string,
+    { agent: TunnelAgent; client: Promise<Docker> }
+  >();
   private forwards = 0;
   private forwardsOpened = 0;
 
@@ -152,7 +155,7 @@ export class SshTransport implements Transport {
   }
 
   stream(argv: readonly string[], signal?: AbortSignal): Readable {
-    const command = remoteCommand(argv);
+    const command = remoteCommand(['/bin/sh', '-c', STREAM_WATCHDOG, 'sh', ...argv]);
     const out = new PassThrough();
     let channel: ClientChannel | undefined;
     let stopped = false;
@@ -187,7 +190,7 @@ export class SshTransport implements Transport {
               ch.on('error', () => undefined);
               ch.stderr.resume();
               ch.pipe(out, { end: true });
-              ch.end();
+              // Standard input stays open: its end is what tells STREAM_WATCHDOG we are gone.
               if (stopped) endChannel(ch);
             }),
           ),
@@ -200,16 +203,18 @@ export class SshTransport implements Transport {
     return out;
   }
 
-  docker(): Promise<Docker> {
-    this.dockerClient ??= (async () => {
-      this.agent = new TunnelAgent(() =>
-        this.forwarded('open a channel to its Docker socket', (client) =>
-          streamLocalChannel(client, this.dockerSocket),
+  docker(socketPath: string = this.dockerSocket): Promise<Docker> {
+    let entry = this.dockerClients.get(socketPath);
+    if (!entry) {
+      const agent = new TunnelAgent(() =>
+        this.forwarded(`open a channel to ${socketPath}`, (client) =>
+          streamLocalChannel(client, socketPath),
         ),
       );
-      return dockerThroughTunnel(this.agent);
-    })();
-    return this.dockerClient;
+      entry = { agent, client: dockerThroughTunnel(agent) };
+      this.dockerClients.set(socketPath, entry);
+    }
+    return entry.client;
   }
 
   connect(port: number, host = '127.0.0.1'): Promise<Duplex> {
@@ -225,9 +230,8 @@ export class SshTransport implements Transport {
   }
 
   async close(): Promise<void> {
-    this.agent?.destroy();
-    this.agent = undefined;
-    this.dockerClient = undefined;
+    for (const { agent } of this.dockerClients.values()) agent.destroy();
+    this.dockerClients.clear();
     await this.connection?.close();
   }
 
@@ -303,6 +307,19 @@ export class SshTransport implements Transport {
     });
   }
 }
+
+/**
+ * Runs a streamed command (`"$@"`) so that it ends when drover goes away, however it goes: sshd
+ * sends a command without a terminal no signal when the client disappears, so a `tail -F` would
+ * run on forever. A watcher holds the session's standard input, which drover never closes; its
+ * end (the channel closed, the connection dropped, drover killed) sends TERM to the command,
+ * whose pid `$$` is once `exec` replaced this shell with it. Only the command holds the output.
+ */
+const STREAM_WATCHDOG = [
+  'exec 3<&0',
+  '(cat <&3 >/dev/null 2>&1; kill -TERM $$ 2>/dev/null) >/dev/null 2>&1 &',
+  'exec "$@" 3<&- </dev/null',
+].join('\n');
 
 /** Ends a running command: TERM to the program, then the channel closes. */
 function endChannel(channel: ClientChannel): void {

@@ -5,8 +5,10 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import type { Plan, PlanWarning } from '../generated/plan.js';
 import type { Diagnostic } from '../diag/diagnostic.js';
+import { stopPending } from '../deploy/alloc-tasks.js';
 import {
   applyJob,
+  retryPendingStops,
   systemClock,
   type HealthProbe,
   type JobOutcome,
@@ -20,7 +22,7 @@ import { classifyWith, computePlan, type DesiredJob } from '../plan/compute.js';
 import type { StateSnapshot } from '../state/types.js';
 import type { Group, Job } from '../generated/jobspec.js';
 import type { NodeSpec } from '../../providers/types.js';
-import { droverVersion, nodeFacts, syncNodes, type Session } from './session.js';
+import { droverVersion, nodeFacts, pinHostKeys, syncNodes, type Session } from './session.js';
 
 export interface Observed {
   /** The state as stored (its serial is what a plan is checked against). */
@@ -31,12 +33,22 @@ export interface Observed {
   down: { node: string; reason: string }[];
 }
 
-/** Reads state and looks at the hosts (unless `refresh` is false). */
-export async function observe(session: Session, refresh: boolean): Promise<Observed> {
-  const stored = await session.store.read();
-  for (const n of Object.values(stored.nodes)) if (n.host_key) session.pins.set(n.name, n.host_key);
+/**
+ * Reads state and looks at the hosts (unless `refresh` is false). Host keys met for the first
+ * time are pinned in state right away, before a plan takes the serial it is computed against
+ * (`locked`: the caller holds the state lock; else they are pinned only if it is free).
+ */
+export async function observe(
+  session: Session,
+  refresh: boolean,
+  opts: { locked?: boolean } = {},
+): Promise<Observed> {
+  let stored = await session.store.read();
   if (!refresh) return { stored, state: stored, drift: [], down: [] };
   const synced = await syncNodes(stored, session);
+  const pinned = await pinHostKeys(session, { ...opts, nodes: synced.state.nodes });
+  // Only the pins were written on top of what was read: the plan is against the new serial.
+  if (pinned && pinned.serial === stored.serial + 1) stored = pinned;
   const refreshed = await refreshState(synced.state, {
     driver: (n) => session.drivers.get(n),
     transport: (n) => session.transport(n),
@@ -66,9 +78,27 @@ export function makePlan(
         summary: `node "${d.node}" did not answer`,
         detail: `${d.reason}. Its allocations are treated as lost and replaced where the job allows.`,
       })),
+      ...pendingStopWarnings(observed),
       ...warnings.filter((d) => d.severity === 'warning').map(toPlanWarning),
     ],
   });
+}
+
+/** One warning per node holding allocations an earlier stop did not reach. */
+function pendingStopWarnings(observed: Observed): PlanWarning[] {
+  const byNode = new Map<string, string[]>();
+  for (const a of Object.values(observed.state.allocations)) {
+    if (stopPending(a)) byNode.set(a.node, [...(byNode.get(a.node) ?? []), a.name]);
+  }
+  const down = new Set(observed.down.map((d) => d.node));
+  return [...byNode].map(([node, names]) => ({
+    summary: `${names.length} allocation${names.length === 1 ? '' : 's'} on node "${node}" did not stop`,
+    detail: `The last stop of ${names.join(', ')} did not reach the host. ${
+      down.has(node)
+        ? 'The host does not answer now either; apply stops them once it does.'
+        : 'Apply stops them now.'
+    }`,
+  }));
 }
 
 function toPlanWarning(d: Diagnostic): PlanWarning {
@@ -78,8 +108,13 @@ function toPlanWarning(d: Diagnostic): PlanWarning {
   return { summary: d.summary, detail: `${where}${d.detail ?? ''}`.trim() };
 }
 
-export function planHasChanges(plan: Plan): boolean {
-  return plan.jobs.some((j) => j.type !== 'none');
+/** Whether applying the plan does anything: a job changes, or a stop that failed can be retried. */
+export function planHasChanges(plan: Plan, observed?: Observed): boolean {
+  if (plan.jobs.some((j) => j.type !== 'none')) return true;
+  const down = new Set(observed?.down.map((d) => d.node));
+  return Object.values(observed?.state.allocations ?? {}).some(
+    (a) => stopPending(a) && !down.has(a.node),
+  );
 }
 
 export interface JobResult {
@@ -108,23 +143,7 @@ export async function executePlan(
   opts: { purge?: boolean; detach?: boolean } = {},
 ): Promise<ApplyResult> {
   const recorder = new StateRecorder(session.store, observed.stored);
-  if (observed.state !== observed.stored) {
-    await recorder.record(
-      (s) => ({
-        ...s,
-        nodes: observed.state.nodes,
-        allocations: { ...s.allocations, ...driftedAllocs(observed) },
-      }),
-      observed.drift.length
-        ? {
-            what: 'refresh',
-            detail: observed.drift
-              .map((d) => `${d.name}: ${d.from} → ${d.to} (${d.reason})`)
-              .join('; '),
-          }
-        : undefined,
-    );
-  }
+  await recordObserved(recorder, observed);
   const ctx = {
     recorder,
     driver: (n: string) => session.drivers.get(n),
@@ -138,6 +157,7 @@ export async function executePlan(
       checkProbe(session, recorder, allocId, group, job),
     ...(opts.detach ? { detach: true } : {}),
   };
+  await retryPendingStops(ctx, new Set(observed.down.map((d) => d.node)));
   const outcomes: JobResult[] = [];
   for (const steps of planToSteps(plan, recorder.state, session.nodes)) {
     if (steps.stop && opts.purge) steps.stop.purge = true;
@@ -221,6 +241,38 @@ async function revert(
   const [steps] = planToSteps(plan, state, session.nodes);
   if (!steps) return { toVersion: undefined, why: 'nothing to roll back' };
   return { toVersion: stable.version, outcome: await applyJob(steps, ctx) };
+}
+
+/**
+ * Records what refresh saw when the plan changes nothing but allocations drifted: an allocation
+ * an interrupted apply left pending, whose tasks its drivers found running, is recorded running
+ * with their handles. Without drift nothing is written (fingerprints alone are no reason).
+ */
+export async function recordRefresh(session: Session, observed: Observed): Promise<void> {
+  if (observed.drift.length === 0) return;
+  const recorder = new StateRecorder(session.store, observed.stored);
+  await recordObserved(recorder, observed);
+  await recorder.flush();
+}
+
+/** Records the refreshed nodes and the allocations that drifted, with a `refresh` event. */
+async function recordObserved(recorder: StateRecorder, observed: Observed): Promise<void> {
+  if (observed.state === observed.stored) return;
+  await recorder.record(
+    (s) => ({
+      ...s,
+      nodes: observed.state.nodes,
+      allocations: { ...s.allocations, ...driftedAllocs(observed) },
+    }),
+    observed.drift.length
+      ? {
+          what: 'refresh',
+          detail: observed.drift
+            .map((d) => `${d.name}: ${d.from} → ${d.to} (${d.reason})`)
+            .join('; '),
+        }
+      : undefined,
+  );
 }
 
 function driftedAllocs(o: Observed): StateSnapshot['allocations'] {

@@ -70,7 +70,8 @@ export class ProgressView {
   }
 
   private colour(status: string): string {
-    if (status === 'failed' || status === 'unhealthy') return this.o.style.error(status);
+    if (status === 'failed' || status === 'unhealthy' || status === 'stop-failed')
+      return this.o.style.error(status);
     if (status === 'healthy' || status === 'done') return this.o.style.bold(status);
     return status;
   }

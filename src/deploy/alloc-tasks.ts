@@ -23,7 +23,8 @@ export function recordedTasks(s: StateSnapshot, a: Allocation): Map<string, Task
 
 /**
  * Every task handle of an allocation: the recorded ones, plus those its drivers find on the host
- * for tasks without one. `recovered` names the handles that were not in state.
+ * for tasks without one. `recovered` names the handles that were not in state, `missing` the
+ * tasks with neither a handle nor anything on the host (never started).
  */
 export async function allocHandles(
   s: StateSnapshot,
@@ -31,9 +32,10 @@ export async function allocHandles(
   node: NodeSpec,
   transport: Transport,
   driver: (name: string) => Driver | undefined,
-): Promise<{ handles: Record<string, DriverHandle>; recovered: string[] }> {
+): Promise<{ handles: Record<string, DriverHandle>; recovered: string[]; missing: string[] }> {
   const handles = { ...a.driver_handles };
   const recovered: string[] = [];
+  const missing: string[] = [];
   for (const [name, task] of recordedTasks(s, a)) {
     if (handles[name] || !task.driver) continue;
     const found = await driver(task.driver)?.recover(
@@ -48,7 +50,14 @@ export async function allocHandles(
     if (found) {
       handles[name] = found;
       recovered.push(name);
-    }
+    } else missing.push(name);
   }
-  return { handles, recovered };
+  return { handles, recovered, missing };
+}
+
+/** Meant to stop, but its host never confirmed it: the last stop did not reach the host. */
+export function stopPending(a: Allocation): boolean {
+  return (
+    a.desired_status !== 'run' && (a.client_status === 'running' || a.client_status === 'pending')
+  );
 }

@@ -17,13 +17,14 @@ import {
 } from '../../providers/types.js';
 import type {
   Allocation,
+  ClientStatus,
   Deployment,
   DeploymentGroupState,
   DriverHandle,
   StateSnapshot,
   TaskState,
 } from '../state/types.js';
-import { allocHandles, recordedTasks } from './alloc-tasks.js';
+import { allocHandles, recordedTasks, stopPending } from './alloc-tasks.js';
 import type { StateRecorder } from './recorder.js';
 import type { GroupSteps, JobSteps, PlacementStep } from './steps.js';
 import { interpolateDeep, taskEnv, type NodeFacts, type TaskDirs } from './taskenv.js';
@@ -842,8 +843,14 @@ export async function stopAlloc(allocId: string, reason: string, ctx: ApplyConte
       }
     }
   }
-  const terminal =
-    alloc.client_status === 'lost' || alloc.client_status === 'failed'
+  // A stop that did not reach its host leaves the allocation meant to stop but still running
+  // there (`stopPending`): the next apply retries it, the plan says so meanwhile.
+  const unfinished = node !== undefined && problems.length > 0;
+  const terminal: ClientStatus = unfinished
+    ? alloc.client_status === 'failed'
+      ? 'failed'
+      : 'running'
+    : alloc.client_status === 'lost' || alloc.client_status === 'failed'
       ? alloc.client_status
       : 'complete';
   await ctx.recorder.record(
@@ -854,10 +861,13 @@ export async function stopAlloc(allocId: string, reason: string, ctx: ApplyConte
         modified_at: new Date(ctx.clock.now()).toISOString(),
       }),
     {
-      what: 'alloc.stop',
+      what: unfinished ? 'alloc.stop-failed' : 'alloc.stop',
       alloc: allocId,
       job: alloc.job,
-      detail: reason + (problems.length ? ` (${problems.join('; ')})` : ''),
+      detail:
+        reason +
+        (problems.length ? ` (${problems.join('; ')})` : '') +
+        (unfinished ? '; the next apply stops it again' : ''),
     },
   );
   ctx.progress({
@@ -865,8 +875,24 @@ export async function stopAlloc(allocId: string, reason: string, ctx: ApplyConte
     alloc: allocId,
     name: alloc.name,
     node: alloc.node,
-    status: 'stopped',
+    status: unfinished ? 'stop-failed' : 'stopped',
+    ...(unfinished ? { detail: problems.join('; ') } : {}),
   });
+}
+
+/**
+ * Stops again the allocations an earlier stop did not reach (their host did not answer), on
+ * every node that answers now. Returns how many it stopped.
+ */
+export async function retryPendingStops(
+  ctx: ApplyContext,
+  down: ReadonlySet<string>,
+): Promise<number> {
+  const pending = Object.values(ctx.recorder.state.allocations).filter(
+    (a) => stopPending(a) && ctx.nodes.has(a.node) && !down.has(a.node),
+  );
+  for (const a of pending) await stopAlloc(a.id, 'its earlier stop did not reach the host', ctx);
+  return pending.filter((a) => !stopPending(ctx.recorder.state.allocations[a.id] ?? a)).length;
 }
 
 // ---------------------------------------------------------------------------------------------

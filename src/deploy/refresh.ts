@@ -5,7 +5,7 @@
  * when it exited 0), and the plan replaces them.
  */
 import type { Driver, NodeSpec, TaskStatus, Transport } from '../../providers/types.js';
-import type { ClientStatus, DriverHandle, StateSnapshot } from '../state/types.js';
+import type { ClientStatus, DriverHandle, StateSnapshot, TaskState } from '../state/types.js';
 import { allocHandles } from './alloc-tasks.js';
 
 export interface Drift {
@@ -35,8 +35,11 @@ export async function refreshState(
       (a.client_status === 'running' || a.client_status === 'pending'),
   );
   const drift: Drift[] = [];
-  /** Handles of tasks started by an apply killed before it recorded them, by allocation. */
-  const recoveredHandles = new Map<string, Record<string, DriverHandle>>();
+  /** Tasks started by an apply killed before it recorded them: handles and states, by allocation. */
+  const recoveredTasks = new Map<
+    string,
+    { handles: Record<string, DriverHandle>; states: Record<string, TaskState> }
+  >();
   const observed = await mapBounded(live, ctx.parallelism ?? 8, async (a) => {
     const node = ctx.nodes.get(a.node);
     if (!node)
@@ -54,7 +57,14 @@ export async function refreshState(
     const tasks = Object.entries(found.handles);
     if (tasks.length === 0)
       return { to: 'lost' as const, reason: 'it never started (an apply was interrupted)' };
-    if (found.recovered.length) recoveredHandles.set(a.id, found.handles);
+    const states: Record<string, TaskState> = {};
+    if (found.recovered.length) recoveredTasks.set(a.id, { handles: found.handles, states });
+    // Killed between one task's start and the next: the allocation never ran whole.
+    if (found.missing.length)
+      return {
+        to: 'lost' as const,
+        reason: `task "${found.missing[0]}" never started (an apply was interrupted)`,
+      };
     for (const [task, handle] of tasks) {
       let st: TaskStatus;
       try {
@@ -70,6 +80,13 @@ export async function refreshState(
       }
       if (st.state === 'missing')
         return { to: 'lost' as const, reason: `task "${task}" is gone from the host` };
+      if (found.recovered.includes(task)) states[task] = taskState(st, st.state);
+      // A task found but not running (a container created, never started) would stay so.
+      if (st.state === 'pending' && found.recovered.includes(task))
+        return {
+          to: 'lost' as const,
+          reason: `task "${task}" did not get to run (an apply was interrupted)`,
+        };
       if (st.state === 'dead')
         return st.failed || (st.exitCode ?? 0) !== 0
           ? {
@@ -85,8 +102,16 @@ export async function refreshState(
   });
   let allocations = state.allocations;
   live.forEach((a, i) => {
-    const handles = recoveredHandles.get(a.id);
-    if (handles) allocations = { ...allocations, [a.id]: { ...a, driver_handles: handles } };
+    const r = recoveredTasks.get(a.id);
+    if (r)
+      allocations = {
+        ...allocations,
+        [a.id]: {
+          ...a,
+          driver_handles: r.handles,
+          task_states: { ...a.task_states, ...r.states },
+        },
+      };
     const o = observed[i];
     if (!o || o.to === a.client_status) return;
     drift.push({
@@ -100,6 +125,19 @@ export async function refreshState(
     allocations = { ...allocations, [a.id]: { ...allocations[a.id]!, client_status: o.to } };
   });
   return { state: allocations === state.allocations ? state : { ...state, allocations }, drift };
+}
+
+/** What state records of a task, as its driver reports it. */
+function taskState(st: TaskStatus, state: TaskState['state']): TaskState {
+  return {
+    state,
+    failed: st.failed,
+    restarts: st.restarts,
+    ...(st.startedAt ? { started_at: st.startedAt } : {}),
+    ...(st.finishedAt ? { finished_at: st.finishedAt } : {}),
+    ...(st.exitCode !== undefined ? { exit_code: st.exitCode } : {}),
+    ...(st.message ? { message: st.message } : {}),
+  };
 }
 
 /** Maps with at most `limit` promises in flight, keeping order. */

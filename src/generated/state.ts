@@ -8,6 +8,26 @@
  * An RFC 3339 date and time.
  */
 export type Timestamp = string;
+/**
+ * What drover wants for an allocation.
+ */
+export type DesiredStatus = 'run' | 'stop' | 'evict';
+/**
+ * What was last observed of an allocation, as Nomad names it.
+ */
+export type ClientStatus = 'pending' | 'running' | 'complete' | 'failed' | 'lost';
+/**
+ * Nomad's deployment statuses.
+ */
+export type DeploymentStatus =
+  | 'running'
+  | 'paused'
+  | 'successful'
+  | 'failed'
+  | 'cancelled'
+  | 'blocked'
+  | 'pending'
+  | 'unblocking';
 
 /**
  * drover's recorded state: one snapshot, written atomically by a state backend. `lineage` names the state for its whole life; `serial` grows by one on every write, so a plan can tell whether the state moved on since it was computed.
@@ -29,25 +49,25 @@ export interface StateSnapshot {
    * Known nodes by name.
    */
   nodes: {
-    [k: string]: NodeState | undefined;
+    [k: string]: NodeState;
   };
   /**
    * Jobs by id, with every version ever submitted.
    */
   jobs: {
-    [k: string]: JobState | undefined;
+    [k: string]: JobState;
   };
   /**
    * Allocations by id.
    */
   allocations: {
-    [k: string]: Allocation | undefined;
+    [k: string]: Allocation;
   };
   /**
    * Deployments by id.
    */
   deployments: {
-    [k: string]: Deployment | undefined;
+    [k: string]: Deployment;
   };
   /**
    * Append-only log of what drover did, oldest first.
@@ -83,10 +103,10 @@ export interface NodeInventory {
   datacenter?: string;
   class?: string;
   meta?: StringMap;
-  [k: string]: unknown | undefined;
+  [k: string]: unknown;
 }
 export interface StringMap {
-  [k: string]: string | undefined;
+  [k: string]: string;
 }
 /**
  * What drover found on the node the last time it looked.
@@ -99,14 +119,14 @@ export interface NodeFingerprint {
    * Task drivers by name.
    */
   drivers: {
-    [k: string]: DriverFingerprint | undefined;
+    [k: string]: DriverFingerprint;
   };
 }
 /**
  * Node attributes as constraints read them without the `attr.` prefix, e.g. `kernel.name` = `linux`, `cpu.arch` = `amd64`.
  */
 export interface StringMap1 {
-  [k: string]: string | undefined;
+  [k: string]: string;
 }
 export interface NodeResources {
   /**
@@ -178,11 +198,15 @@ export interface JobVersion {
   /**
    * The decoded job as written (jobspec schema; not repeated here).
    */
-  submitted: {};
+  submitted: {
+    [k: string]: unknown;
+  };
   /**
    * The decoded job with Nomad's defaults applied (jobspec schema).
    */
-  job: {};
+  job: {
+    [k: string]: unknown;
+  };
   /**
    * True once a deployment of this version succeeded.
    */
@@ -203,8 +227,8 @@ export interface Allocation {
    * `<job>.<group>[<index>]`, as Nomad names it.
    */
   name: string;
-  desired_status: 'run' | 'stop' | 'evict';
-  client_status: 'pending' | 'running' | 'complete' | 'failed' | 'lost';
+  desired_status: DesiredStatus;
+  client_status: ClientStatus;
   /**
    * The deployment that placed it, if any.
    */
@@ -215,13 +239,13 @@ export interface Allocation {
    * Observed state of each task, by task name.
    */
   task_states: {
-    [k: string]: TaskState | undefined;
+    [k: string]: TaskState;
   };
   /**
    * What each task's driver needs to find the task again (container id, pid, directory), by task name. Free-form per driver.
    */
   driver_handles: {
-    [k: string]: DriverHandle | undefined;
+    [k: string]: DriverHandle;
   };
   ports: AllocatedPort[];
   created_at: Timestamp;
@@ -246,8 +270,12 @@ export interface TaskState {
    */
   message?: string;
 }
+/**
+ * Only `driver` is common; each driver keeps its own fields beside it.
+ */
 export interface DriverHandle {
   driver: string;
+  [k: string]: unknown;
 }
 export interface AllocatedPort {
   label: string;
@@ -265,24 +293,13 @@ export interface Deployment {
   id: string;
   job: string;
   version: number;
-  /**
-   * Nomad's deployment statuses.
-   */
-  status:
-    | 'running'
-    | 'paused'
-    | 'successful'
-    | 'failed'
-    | 'cancelled'
-    | 'blocked'
-    | 'pending'
-    | 'unblocking';
+  status: DeploymentStatus;
   status_description: string;
   /**
    * Progress of each task group, by group name.
    */
   groups: {
-    [k: string]: DeploymentGroupState | undefined;
+    [k: string]: DeploymentGroupState;
   };
   created_at: Timestamp;
   modified_at?: Timestamp;

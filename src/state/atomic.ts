@@ -1,16 +1,30 @@
 /**
  * Crash-safe file replacement: readers see the old bytes or the new bytes, never a mix, and
- * after return the new bytes survive a power cut (file and directory entry are both synced).
+ * after return the new bytes are on disk (the file is synced before the rename).
  */
 import { randomBytes } from 'node:crypto';
 import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
-export async function writeFileAtomic(path: string, data: string, mode = 0o600): Promise<void> {
+export interface AtomicWriteOptions {
+  mode?: number;
+  /**
+   * Also sync the directory, so the rename itself survives a power cut (default true). Without
+   * it a power cut may bring back the previous complete file, never a torn one; callers that
+   * replace the same file many times sync the directory once instead of on every write.
+   */
+  syncDir?: boolean;
+}
+
+export async function writeFileAtomic(
+  path: string,
+  data: string,
+  opts: AtomicWriteOptions = {},
+): Promise<void> {
   const dir = dirname(path);
   // Same directory, so rename() stays on one filesystem and is atomic.
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const fh = await open(tmp, 'wx', mode);
+  const fh = await open(tmp, 'wx', opts.mode ?? 0o600);
   try {
     try {
       await fh.writeFile(data, 'utf8');
@@ -23,7 +37,7 @@ export async function writeFileAtomic(path: string, data: string, mode = 0o600):
     await unlink(tmp).catch(() => undefined);
     throw e;
   }
-  await syncDir(dir);
+  if (opts.syncDir ?? true) await syncDir(dir);
 }
 
 /** Makes a rename or create in `dir` durable. */

@@ -1,14 +1,21 @@
 /**
  * The `local` backend: the state is one JSON file (default `.drover/state.json`), replaced
- * atomically on every write with the previous version kept beside it as `<file>.backup`, and
- * the lock is a file next to it (`.drover/state.lock`). A state file drover cannot read is
- * never overwritten: every write reads and checks the current file first.
+ * atomically on every write, and the lock is a file next to it (`.drover/state.lock`).
+ *
+ * `<file>.backup` is the state as it was before the current operation: while this store holds
+ * the lock (an apply, a drain…), the file as it was before the first write under that lock;
+ * a write without the lock is an operation of its own and backs up the file it replaces.
+ *
+ * A state file drover cannot read is never overwritten: a write reads and checks the file first,
+ * except while this store holds the lock and the file is still the one it last wrote (same
+ * inode, size, mtime and ctime): then nobody else can have changed it, and re-reading and
+ * re-validating a large state on every step of an apply would cost the most of all.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { StateError } from './errors.js';
-import { writeFileAtomic } from './atomic.js';
+import { syncDir, writeFileAtomic } from './atomic.js';
 import {
   UNREADABLE_LOCK_ID,
   acquireLock,
@@ -22,7 +29,7 @@ import {
 import { emptyState, serializeState } from './snapshot.js';
 import type { Lock, LockInfo, LockOptions, RestoreOptions, StateStore } from './store.js';
 import type { StateSnapshot } from './types.js';
-import { parseState, schemaProblems } from './validate.js';
+import { changedSchemaProblems, parseState, schemaProblems } from './validate.js';
 
 export const DEFAULT_STATE_PATH = '.drover/state.json';
 
@@ -55,6 +62,29 @@ interface CommitOptions {
   allowLineageChange?: boolean;
 }
 
+/** What identifies one version of the file without reading it (ctime cannot be set back). */
+interface FileIdentity {
+  dev: bigint;
+  ino: bigint;
+  size: bigint;
+  mtimeNs: bigint;
+  ctimeNs: bigint;
+}
+
+/** While this store holds the lock. */
+interface Session {
+  lockId: string;
+  /** The backup of the state before this session's first write is made (or not needed). */
+  backedUp: boolean;
+  /** The last write of this session, while it is known to have succeeded. */
+  written?: {
+    /** What was written; the next write validates only what it changes against this. */
+    state: StateSnapshot;
+    text: string;
+    file: FileIdentity;
+  };
+}
+
 export class LocalStateStore implements StateStore {
   readonly path: string;
   readonly lockPath: string;
@@ -63,8 +93,9 @@ export class LocalStateStore implements StateStore {
   private readonly probe: LockProbe | undefined;
   /** The lineage a missing state reads with, kept so repeated reads agree. */
   private freshLineage: string | undefined;
-  /** The last text read or written with its parse, so unchanged files skip re-validation. */
-  private cache: { text: string; state: StateSnapshot } | undefined;
+  /** The last text read and validated, or written, so reading it again skips the schema. */
+  private trustedText: string | undefined;
+  private session: Session | undefined;
 
   constructor(opts: LocalStateOptions = {}) {
     this.path = resolve(opts.path ?? DEFAULT_STATE_PATH);
@@ -74,8 +105,9 @@ export class LocalStateStore implements StateStore {
     this.probe = opts.probe;
   }
 
+  /** A fresh copy each time: callers may change what they get. */
   async read(): Promise<StateSnapshot> {
-    return structuredClone((await this.current()).state);
+    return (await this.current()).state;
   }
 
   async write(next: StateSnapshot, expectSerial: number): Promise<StateSnapshot> {
@@ -90,13 +122,18 @@ export class LocalStateStore implements StateStore {
     };
     if (this.probe) acquire.probe = this.probe;
     await acquireLock(this.lockPath, info, acquire);
-    const lockPath = this.lockPath;
-    return {
-      info,
-      async release() {
-        await removeLock(lockPath, info.id);
-      },
-    };
+    this.session = { lockId: info.id, backedUp: false };
+    return { info, release: () => this.release(info.id) };
+  }
+
+  private async release(lockId: string): Promise<void> {
+    if (this.session?.lockId === lockId) {
+      const wrote = this.session.written !== undefined;
+      this.session = undefined;
+      // Writes under the lock skip syncing the directory; once here makes the last rename durable.
+      if (wrote) await syncDir(dirname(this.path));
+    }
+    await removeLock(this.lockPath, lockId);
   }
 
   async forceUnlock(id?: string): Promise<LockInfo | undefined> {
@@ -121,8 +158,8 @@ export class LocalStateStore implements StateStore {
   }
 
   async snapshotSave(file: string): Promise<void> {
-    const { state } = await this.current();
-    await writeFileAtomic(resolve(file), serializeState(state));
+    const { state, text } = await this.current();
+    await writeFileAtomic(resolve(file), text ?? serializeState(state));
   }
 
   async snapshotRestore(file: string, opts: RestoreOptions = {}): Promise<StateSnapshot> {
@@ -138,7 +175,10 @@ export class LocalStateStore implements StateStore {
     return this.commit(snapshot, current.state.serial, { allowLineageChange: true });
   }
 
-  /** Reads and checks the file; a missing file is an empty state that is not written yet. */
+  /**
+   * Reads and checks the file (a text already checked or written is only parsed); a missing
+   * file is an empty state that is not written yet.
+   */
   private async current(): Promise<Current> {
     let text: string;
     try {
@@ -148,10 +188,48 @@ export class LocalStateStore implements StateStore {
       this.freshLineage ??= randomUUID();
       return { state: emptyState(this.freshLineage) };
     }
-    if (this.cache?.text === text) return { state: this.cache.state, text };
+    if (text === this.trustedText) return { state: JSON.parse(text) as StateSnapshot, text };
     const state = parseState(text, `state file ${this.path}`);
-    this.cache = { text, state };
+    this.trustedText = text;
     return { state, text };
+  }
+
+  /** The identity of the state file now, or undefined when it is missing. */
+  private async fileIdentity(): Promise<FileIdentity | undefined> {
+    try {
+      const s = await stat(this.path, { bigint: true });
+      return { dev: s.dev, ino: s.ino, size: s.size, mtimeNs: s.mtimeNs, ctimeNs: s.ctimeNs };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
+  }
+
+  /**
+   * The serial and lineage on disk. Under our lock, after our own write to a file that is
+   * still that write, they are what we wrote; otherwise the file is read and checked, and a
+   * file changed since our last write under the lock (someone broke it) is refused.
+   */
+  private async onDisk(
+    session: Session | undefined,
+  ): Promise<{ serial: number; lineage: string; text?: string }> {
+    const written = session?.written;
+    if (written && sameFile(written.file, await this.fileIdentity())) {
+      return { serial: written.state.serial, lineage: written.state.lineage, text: written.text };
+    }
+    const { state, text } = await this.current(); // throws for a corrupt or unknown-version file
+    if (written && text !== written.text && state.serial === written.state.serial) {
+      throw new StateError(
+        'stale',
+        `the state file ${this.path} was changed by someone else while this drover held the ` +
+          `lock (it is still at serial ${state.serial}); plan again`,
+      );
+    }
+    return {
+      serial: state.serial,
+      lineage: state.lineage,
+      ...(text === undefined ? {} : { text }),
+    };
   }
 
   private async commit(
@@ -165,38 +243,63 @@ export class LocalStateStore implements StateStore {
     // Another drover's lock means it may be writing too; our serial check alone would race.
     const held = await readLock(this.lockPath);
     if (held && !isOwnLock(held, this.probe)) throw lockedError(held, this.lockPath, this.probe);
+    // Trust our own writes only while the lock file still names our lock.
+    const session = held && this.session?.lockId === held.id ? this.session : undefined;
 
-    const current = await this.current(); // throws for a corrupt or unknown-version file
-    if (current.state.serial !== expectSerial) {
+    const current = await this.onDisk(session);
+    if (current.serial !== expectSerial) {
       throw new StateError(
         'stale',
-        `the state changed since it was read (it is at serial ${current.state.serial}, this ` +
+        `the state changed since it was read (it is at serial ${current.serial}, this ` +
           `change was made against serial ${expectSerial}); plan again`,
       );
     }
     if (
       current.text !== undefined &&
-      next.lineage !== current.state.lineage &&
+      next.lineage !== current.lineage &&
       !opts.allowLineageChange
     ) {
       throw new StateError(
         'lineage',
         `refusing to write a state of lineage ${next.lineage} over the state of lineage ` +
-          `${current.state.lineage}`,
+          `${current.lineage}`,
       );
     }
 
     const out: StateSnapshot = { ...next, serial: expectSerial + 1 };
-    const problems = schemaProblems(out);
+    // drover builds every snapshot itself, so a schema error is a bug: checked before it can
+    // reach the file, but only in what changed since this session's last write.
+    const problems = session?.written
+      ? changedSchemaProblems(session.written.state, out)
+      : schemaProblems(out);
     // A bug in drover, not a user error: keep the stack.
     if (problems)
       throw new Error(`refusing to write an invalid state:\n  ${problems.join('\n  ')}`);
 
     await mkdir(dirname(this.path), { recursive: true });
-    if (current.text !== undefined) await writeFileAtomic(this.backupPath, current.text);
+    // One backup per operation: the state before its first write.
+    if (current.text !== undefined && !this.session?.backedUp) {
+      await writeFileAtomic(this.backupPath, current.text);
+    }
+    if (this.session) this.session.backedUp = true;
     const text = serializeState(out);
-    await writeFileAtomic(this.path, text);
-    this.cache = { text, state: structuredClone(out) };
-    return structuredClone(out);
+    if (session) session.written = undefined; // until this write is known to have happened
+    // Under the lock, the directory is synced when the file is created and at release.
+    await writeFileAtomic(this.path, text, { syncDir: !session || current.text === undefined });
+    this.trustedText = text;
+    const file = session && (await this.fileIdentity());
+    if (session && file) session.written = { state: out, text, file };
+    return out;
   }
+}
+
+function sameFile(a: FileIdentity, b: FileIdentity | undefined): boolean {
+  return (
+    b !== undefined &&
+    a.dev === b.dev &&
+    a.ino === b.ino &&
+    a.size === b.size &&
+    a.mtimeNs === b.mtimeNs &&
+    a.ctimeNs === b.ctimeNs
+  );
 }

@@ -18,7 +18,12 @@ export function emptyState(lineage: string): StateSnapshot {
   };
 }
 
-/** The on-disk form: indented so diffs and `git` stay readable, with a final newline. */
+/**
+ * The on-disk form: compact JSON with a final newline. An apply rewrites the file after every
+ * step, and indenting costs about half again as much CPU and 1.8 times the bytes (3.3 ms against
+ * 2.3 ms, 1.4 MB against 0.8 MB, for 100 jobs with 300 allocations); people read the state
+ * through `drover state show` (or `jq`).
+ */
 export function serializeState(state: StateSnapshot): string {
-  return JSON.stringify(state, null, 2) + '\n';
+  return JSON.stringify(state) + '\n';
 }

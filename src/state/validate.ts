@@ -14,13 +14,55 @@ function validator(): ValidateFunction<StateSnapshot> {
 }
 
 /** Schema errors as short lines (`/jobs/web/stopped: must be boolean`), at most `max`. */
-export function schemaProblems(value: unknown, max = 3): string[] | undefined {
+export function schemaProblems(
+  value: unknown,
+  max = 3,
+  pathOf: (instancePath: string) => string = (p) => p,
+): string[] | undefined {
   const validate = validator();
   if (validate(value)) return undefined;
   const errors: ErrorObject[] = validate.errors ?? [];
-  const lines = errors.slice(0, max).map((e) => `${e.instancePath || '/'}: ${describe(e)}`);
+  const lines = errors.slice(0, max).map((e) => `${pathOf(e.instancePath) || '/'}: ${describe(e)}`);
   if (errors.length > max) lines.push(`… and ${errors.length - max} more`);
   return lines;
+}
+
+/**
+ * Schema errors in what `next` changed since `prev`, at the cost of the change rather than of
+ * the whole state. Drover derives each snapshot from the previous one without mutating it, so
+ * an entry (node, job, allocation, deployment, event) that is the same object as before was
+ * already checked; every entry of the state validates on its own, so checking a snapshot that
+ * holds only the new or replaced entries finds the same errors in them as checking all.
+ */
+export function changedSchemaProblems(
+  prev: StateSnapshot,
+  next: StateSnapshot,
+  max = 3,
+): string[] | undefined {
+  // Where each checked event sits in the whole log, so messages name its real index.
+  const eventAt: number[] = [];
+  const delta = {
+    ...next,
+    nodes: changedEntries(prev.nodes, next.nodes),
+    jobs: changedEntries(prev.jobs, next.jobs),
+    allocations: changedEntries(prev.allocations, next.allocations),
+    deployments: changedEntries(prev.deployments, next.deployments),
+    events: Array.isArray(next.events)
+      ? next.events.filter((e, i) => e !== prev.events[i] && eventAt.push(i) > 0)
+      : next.events,
+  };
+  return schemaProblems(delta, max, (path) =>
+    path.replace(/^\/events\/(\d+)/, (_m, i: string) => `/events/${eventAt[Number(i)]}`),
+  );
+}
+
+function changedEntries<T>(prev: Record<string, T>, next: Record<string, T>): Record<string, T> {
+  // Not a map at all: hand it over whole so the validator names the problem.
+  if (typeof next !== 'object' || next === null || Array.isArray(next)) return next;
+  if (next === prev) return {};
+  const out: Record<string, T> = {};
+  for (const [k, v] of Object.entries(next)) if (v !== prev[k]) out[k] = v;
+  return out;
 }
 
 function describe(e: ErrorObject): string {

@@ -752,3 +752,60 @@ function hostHandle(a: Allocation): string | undefined {
 function describeAlloc(a: Allocation): string {
   return `${a.name}@${a.version}:${a.desired_status}/${a.client_status}`;
 }
+
+// ---------------------------------------------------------------------------------------------
+// A stop that does not reach its host
+
+describe('a stop whose host does not answer', () => {
+  it('stays recorded as meant to stop, is a plan warning, and the next apply stops it', async () => {
+    const w = await world();
+    const mock = new MockDriver();
+    let hostDown = false;
+    // The same mock host, reached through a transport that fails while the host is down.
+    const flaky = Object.create(mock) as MockDriver;
+    flaky.stop = (h, t, o) =>
+      hostDown ? Promise.reject(new Error('connect ETIMEDOUT 10.0.0.9:22')) : mock.stop(h, t, o);
+    const node = { ...nodeSpec, reserved: { cpu: 0, memory: 0, disk: 0, ports: [] } };
+    const session: Session = {
+      pins: new Map(),
+      newPins: new Map(),
+      config: {
+        state: { backend: 'local', path: w.store.path },
+        scheduler: 'binpack',
+        nodes: [node],
+      },
+      nodes: new Map([[node.name, node]]),
+      store: w.store,
+      drivers: createDriverRegistry([flaky]),
+      transport: noIoTransport,
+      close: () => Promise.resolve(),
+    };
+    const events: ProgressEvent[] = [];
+    const apply = async (job: DesiredJob) => {
+      const observed = await observe(session, false);
+      const plan = makePlan(session, observed, [job]);
+      return { plan, result: await executePlan(session, plan, observed, (e) => events.push(e)) };
+    };
+    const update = { max_parallel: 1, min_healthy_time: '0s', healthy_deadline: '10s' };
+
+    await apply(webJob({ count: 2, update }));
+    expect(mock.runningCount()).toBe(2);
+    hostDown = true;
+    await apply(webJob({ count: 1, update }));
+    const s1 = await w.read();
+    const unstopped = allocsOf(s1, 'web').filter((a) => a.desired_status === 'stop');
+    expect(unstopped.map((a) => a.client_status)).toEqual(['running']);
+    expect(mock.runningCount()).toBe(2);
+    expect(events.filter((e) => e.kind === 'alloc' && e.status === 'stop-failed')).toHaveLength(1);
+    expect(s1.events.some((e) => e.what === 'alloc.stop-failed')).toBe(true);
+
+    // The next plan says so, even with no change to the job; the apply stops it.
+    hostDown = false;
+    const { plan, result } = await apply(webJob({ count: 1, update }));
+    expect(plan.warnings?.map((x) => x.summary)).toEqual([
+      `1 allocation on node "${nodeSpec.name}" did not stop`,
+    ]);
+    expect(mock.runningCount()).toBe(1);
+    expect(result.state.allocations[unstopped[0]!.id]?.client_status).toBe('complete');
+  });
+});

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSshHost, type SshHost } from '../support/sshd.js';
 import { drover, type CliResult } from './cli.js';
+import { writeSshConfig } from './ssh-nodes.js';
 
 /** Unique to this run: another run's processes never match it. */
 const MARKER = `drover-e2e-ssh-${process.pid}-${randomBytes(4).toString('hex')}`;
@@ -102,6 +103,10 @@ function running(allocs: Alloc[]): Alloc[] {
   return allocs.filter((a) => a.desired_status === 'run' && a.client_status === 'running');
 }
 
+function victimHostOf(node: string): SshHost {
+  return hosts[NODES.indexOf(node as (typeof NODES)[number])]!;
+}
+
 function addressOf(node: string): string {
   return ADDRESSES[NODES.indexOf(node as (typeof NODES)[number])]!;
 }
@@ -156,18 +161,7 @@ async function waitUntil(check: () => boolean, timeoutMs: number): Promise<boole
 
 beforeAll(async () => {
   hosts = await Promise.all(ADDRESSES.map((address) => startSshHost({ address })));
-  const blocks = hosts.map(
-    (h, i) => `node "${NODES[i]}" {
-  transport  = "ssh"
-  address    = "${h.address}"
-  port       = ${h.port}
-  user       = "${h.user}"
-  identity   = "${h.privateKeyPath}"
-  alloc_root = "${ALLOC_PARENT}/alloc"
-}
-`,
-  );
-  writeFileSync(join(dir, 'drover.hcl'), blocks.join('\n'));
+  writeSshConfig(dir, hosts, NODES, `${ALLOC_PARENT}/alloc`);
 });
 
 afterAll(async () => {
@@ -291,13 +285,14 @@ describe('three SSH hosts through the CLI', () => {
 
   describe('a host that stops answering', () => {
     let victim: Alloc;
+    const victimHost = () => victimHostOf(victim.node);
 
     it('sets up: count = 2 without distinct_hosts, then the sshd of one of them stops', async () => {
       await ok(['apply', '-auto-approve', PAIR]);
       const allocs = running(await allocations('pair'));
       expect(allocs).toHaveLength(2);
       victim = allocs[0]!;
-      await hosts[NODES.indexOf(victim.node as (typeof NODES)[number])]!.stop();
+      await victimHost().pause();
     });
 
     it('plan warns about the host and replaces its allocation elsewhere', async () => {
@@ -336,17 +331,44 @@ describe('three SSH hosts through the CLI', () => {
       expect(text).toContain(victim.node);
     });
 
-    it('apply records the allocation lost and runs its replacement on a live host', async () => {
+    it('apply replaces the allocation on a live host and records its stop as not done', async () => {
       const apply = await ok(['apply', '-auto-approve', PAIR]);
       expect(apply.stdout).toContain(`- node "${victim.node}" did not answer`);
       const allocs = await allocations('pair');
-      expect(allocs.find((a) => a.id === victim.id)?.client_status).toBe('lost');
+      // Its process may still run over there: meant to stop, last seen running.
+      expect(allocs.find((a) => a.id === victim.id)).toMatchObject({
+        desired_status: 'stop',
+        client_status: 'running',
+      });
       const live = running(allocs);
       expect(live.map((a) => a.index).sort()).toEqual([0, 1]);
       for (const a of live) expect(a.node).not.toBe(victim.node);
 
+      // Nothing to do while the host stays away; the plan says what waits for it.
       const again = await drover(dir, ['plan', '-detailed-exitcode', PAIR]);
       expect(again.code, again.stdout + again.stderr).toBe(0);
+      expect(again.stdout).toContain(`1 allocation on node "${victim.node}" did not stop`);
+    });
+
+    it('once the host answers again, apply ends the process it could not stop', async () => {
+      const sessions = new Set(
+        processes()
+          .filter((p) => p.cmdline.includes(victim.id))
+          .map((p) => p.sid),
+      );
+      expect(sessions.size).toBeGreaterThan(0);
+      await victimHost().resume();
+      const plan = await drover(dir, ['plan', '-detailed-exitcode', PAIR]);
+      expect(plan.code, plan.stdout + plan.stderr).toBe(2);
+      expect(plan.stdout).toContain('Apply stops them now.');
+      await ok(['apply', '-auto-approve', PAIR]);
+      const gone = await waitUntil(() => processes().every((p) => !sessions.has(p.sid)), 5000);
+      expect(gone).toBe(true);
+      const allocs = await allocations('pair');
+      expect(allocs.find((a) => a.id === victim.id)?.client_status).toBe('complete');
+      expect(running(allocs)).toHaveLength(2);
+      const after = await drover(dir, ['plan', '-detailed-exitcode', PAIR]);
+      expect(after.code, after.stdout + after.stderr).toBe(0);
     });
   });
 });

@@ -1,7 +1,7 @@
 // The docker driver on the real local engine (scripts/test-hosts.sh), plus its pure parts.
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +16,16 @@ import {
   withDefaultTag,
   type DockerHandle,
 } from '../../providers/drivers/docker.js';
-import type { NodeSpec, RunResult, TaskContext, Transport } from '../../providers/types.js';
+import { containerSpec } from '../../providers/drivers/docker-spec.js';
+import { LocalTransport } from '../../providers/transports/local.js';
+import { SshTransport } from '../../providers/transports/ssh.js';
+import type {
+  NodeSpec,
+  RunResult,
+  TaskContext,
+  TaskRef,
+  Transport,
+} from '../../providers/types.js';
 import type { Task } from '../../src/generated/jobspec.js';
 import {
   TEST_IMAGE_V1,
@@ -24,6 +33,7 @@ import {
   localDocker,
   removeContainersByLabel,
 } from '../support/docker.js';
+import { startSshHost, type SshHost } from '../support/sshd.js';
 
 // ---------------------------------------------------------------------------------------------
 // Pure parts
@@ -564,5 +574,108 @@ describe('docker driver on the local engine', () => {
       message: 'exited with code 7',
     });
     await driver.stop(handle, transport, { killTimeoutMs: 1000 });
+  });
+});
+
+// A drover killed between a container's start and the state write that records its handle: the
+// driver finds the container again by its labels, on the local engine and through an SSH host.
+describe.each(['local', 'ssh'] as const)('recover over the %s transport', (kind) => {
+  let t: Transport;
+  let allocRoot: string;
+  let sshd: SshHost | undefined;
+  let home: string | undefined;
+
+  beforeAll(async () => {
+    await ensureTestImages(docker);
+    // The SSH user (deploy) creates the task directories.
+    allocRoot = await mkdtemp(join(tmpdir(), `drover-docker-recover-${kind}-`));
+    await chmod(allocRoot, 0o777);
+    const node: NodeSpec = { ...NODE, alloc_root: allocRoot };
+    if (kind === 'local') {
+      t = new LocalTransport(node);
+      return;
+    }
+    sshd = await startSshHost({ address: '127.0.0.32' });
+    home = await mkdtemp(join(tmpdir(), 'drover-docker-home-'));
+    t = new SshTransport(
+      {
+        ...node,
+        name: 'ssh-1',
+        transport: 'ssh',
+        address: sshd.address,
+        port: sshd.port,
+        user: sshd.user,
+        identity: sshd.privateKeyPath,
+      },
+      { home, agentSocket: null },
+    );
+  });
+
+  afterAll(async () => {
+    await t.close();
+    await sshd?.stop();
+    if (home) await rm(home, { recursive: true, force: true });
+    await rm(allocRoot, { recursive: true, force: true });
+  });
+
+  function sleeper(): TaskContext {
+    const ctx = context({
+      config: { image: TEST_IMAGE_V1, command: 'sleep', args: ['300'], init: true },
+    });
+    return { ...ctx, node: t.node, transport: t, allocDir: join(allocRoot, ctx.allocId) };
+  }
+
+  function ref(ctx: TaskContext): TaskRef {
+    return { allocId: ctx.allocId, task: ctx.task.name, name: ctx.name, allocDir: ctx.allocDir };
+  }
+
+  it('finds a running container: the handle start returned; inspect says running, stop removes it', async () => {
+    const ctx = sleeper();
+    const started = await driver.start(ctx);
+    const found = await driver.recover(ref(ctx), t);
+    expect(found).toEqual(started);
+    expect(await driver.inspect(found!, t)).toMatchObject({ state: 'running', failed: false });
+    await driver.stop(found!, t, { killTimeoutMs: 1000 });
+    expect(await containersNamed(ctx.name)).toBe(0);
+    expect(await driver.inspect(started, t)).toMatchObject({ state: 'missing' });
+  });
+
+  it('finds nothing for an allocation never started, nor for a task it does not have', async () => {
+    const ctx = sleeper();
+    expect(await driver.recover(ref(ctx), t)).toBeUndefined();
+    const started = await driver.start(ctx);
+    expect(await driver.recover({ ...ref(ctx), task: 'other' }, t)).toBeUndefined();
+    await driver.stop(started, t, { killTimeoutMs: 1000 });
+  });
+
+  it('finds an exited container dead, and nothing once it is stopped and removed', async () => {
+    const ctx = sleeper();
+    const started = await driver.start(ctx);
+    await docker.getContainer(started.container_id).kill({ signal: 'SIGKILL' });
+    await docker.getContainer(started.container_id).wait();
+    const exited = await driver.recover(ref(ctx), t);
+    expect(exited).toEqual(started);
+    expect(await driver.inspect(exited!, t)).toMatchObject({ state: 'dead', exitCode: 137 });
+    await driver.stop(exited!, t, { killTimeoutMs: 1000 });
+    expect(await driver.recover(ref(ctx), t)).toBeUndefined();
+  });
+
+  it('finds a container created but never started, which inspect reports pending', async () => {
+    // What a drover killed between the engine's create and start leaves.
+    const ctx = sleeper();
+    const created = await docker.createContainer(containerSpec(ctx));
+    const found = await driver.recover(ref(ctx), t);
+    expect(found).toMatchObject({
+      driver: 'docker',
+      container_id: created.id,
+      container_name: ctx.name,
+      image_id: (await docker.getImage(TEST_IMAGE_V1).inspect()).Id,
+    });
+    expect(await driver.inspect(found!, t)).toMatchObject({
+      state: 'pending',
+      message: 'created, not started',
+    });
+    await driver.stop(found!, t, { killTimeoutMs: 1000 });
+    expect(await containersNamed(ctx.name)).toBe(0);
   });
 });

@@ -592,3 +592,29 @@ describe('the start hooks of process-common', () => {
     await h.forget(ctx);
   });
 });
+
+describe('recover', () => {
+  it('finds a task with the fields its start added to the handle (start.info)', async () => {
+    const ctx = h.context({
+      config: { command: 'sleep', args: ['30'] },
+      task: { resources: { cpu: 100, memory: 64 } },
+    });
+    const started = await h.start<ProcessTaskHandle>(driver, ctx);
+    expect(started.memory_limit).toMatch(/^(cgroup|ulimit)$/);
+    const ref = { allocId: ctx.allocId, task: 'web', name: ctx.name, allocDir: ctx.allocDir };
+    const found = await driver.recover(ref, h.transport);
+    // The kill settings are not in the task directory: Nomad's defaults.
+    expect(found).toEqual({ ...started, kill_signal: 'INT', kill_timeout_ms: 5000 });
+    expect(await driver.inspect(found!, h.transport)).toMatchObject({ state: 'running' });
+    await driver.stop(found!, h.transport, { killTimeoutMs: 1000 });
+    expect(running(-started.pid)).toBe(false);
+    // An allocation never started has nothing to find.
+    const never = h.context({ config: { command: 'sleep', args: ['30'] } });
+    expect(
+      await driver.recover(
+        { allocId: never.allocId, task: 'web', name: never.name, allocDir: never.allocDir },
+        h.transport,
+      ),
+    ).toBeUndefined();
+  });
+});

@@ -1,7 +1,7 @@
 // The raw_exec driver on the real machine: real processes under the real supervisor.
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +17,15 @@ import {
 } from '../../providers/drivers/process-common.js';
 import { RawExecDriver, validateRawExecConfig } from '../../providers/drivers/raw_exec.js';
 import { LocalTransport } from '../../providers/transports/local.js';
-import type { NodeSpec, TaskContext, TaskStatus } from '../../providers/types.js';
+import { SshTransport } from '../../providers/transports/ssh.js';
+import type {
+  NodeSpec,
+  TaskContext,
+  TaskRef,
+  TaskStatus,
+  Transport,
+} from '../../providers/types.js';
+import { startSshHost, type SshHost } from '../support/sshd.js';
 
 const driver = new RawExecDriver();
 let root: string;
@@ -563,6 +571,138 @@ describe('raw_exec on this machine', () => {
       detected: true,
       healthy: true,
       attributes: { 'driver.raw_exec': '1' },
+    });
+  });
+});
+
+// A drover killed between a task's start and the state write that records its handle: the
+// driver finds the task again by its directory, locally and on an SSH host.
+describe.each(['local', 'ssh'] as const)('recover over the %s transport', (kind) => {
+  let t: Transport;
+  let allocRoot: string;
+  let sshd: SshHost | undefined;
+  let home: string | undefined;
+  let mine: ProcessTaskHandle[] = [];
+
+  beforeAll(async () => {
+    // The SSH user (deploy) writes the allocation directories.
+    allocRoot = await mkdtemp(join(tmpdir(), `drover-raw-exec-recover-${kind}-`));
+    await chmod(allocRoot, 0o777);
+    if (kind === 'local') {
+      t = new LocalTransport(node(allocRoot));
+      return;
+    }
+    sshd = await startSshHost({ address: '127.0.0.31' });
+    home = await mkdtemp(join(tmpdir(), 'drover-raw-exec-home-'));
+    t = new SshTransport(
+      {
+        name: 'ssh-1',
+        transport: 'ssh',
+        address: sshd.address,
+        port: sshd.port,
+        user: sshd.user,
+        identity: sshd.privateKeyPath,
+        datacenter: 'dc1',
+        meta: {},
+        alloc_root: allocRoot,
+      },
+      { home, agentSocket: null },
+    );
+  });
+
+  afterEach(async () => {
+    for (const handle of mine) {
+      await driver.stop(handle, t, { killTimeoutMs: 0, signal: 'SIGKILL' });
+      await driver.destroy(handle, t);
+    }
+    mine = [];
+  });
+
+  afterAll(async () => {
+    await t.close();
+    await sshd?.stop();
+    if (home) await rm(home, { recursive: true, force: true });
+    await rm(allocRoot, { recursive: true, force: true });
+  });
+
+  function ctxOn(spec: Spec): TaskContext {
+    const ctx = context(spec);
+    return { ...ctx, node: t.node, transport: t, allocDir: join(allocRoot, ctx.allocId) };
+  }
+
+  function ref(ctx: TaskContext): TaskRef {
+    return { allocId: ctx.allocId, task: ctx.task.name, name: ctx.name, allocDir: ctx.allocDir };
+  }
+
+  async function startOn(ctx: TaskContext): Promise<ProcessTaskHandle> {
+    const handle = (await driver.start(ctx)) as ProcessTaskHandle;
+    mine.push(handle);
+    return handle;
+  }
+
+  it('finds a running task: the handle start returned; inspect says running, stop stops it', async () => {
+    const ctx = ctxOn({ command: 'sleep', args: ['30'] });
+    const started = await startOn(ctx);
+    const found = (await driver.recover(ref(ctx), t)) as ProcessTaskHandle;
+    expect(found).toEqual({
+      driver: 'raw_exec',
+      alloc_dir: ctx.allocDir,
+      task: 'web',
+      pid: started.pid,
+      supervisor_pid: started.supervisor_pid,
+      // Not in the task directory: Nomad's defaults (a stop passes the task's own).
+      kill_signal: 'INT',
+      kill_timeout_ms: 5000,
+    });
+    expect(started.pid).toBeGreaterThan(1);
+    expect(await driver.inspect(found, t)).toMatchObject({ state: 'running', failed: false });
+    await driver.stop(found, t, { killTimeoutMs: 1000 });
+    expect(await driver.inspect(found, t)).toMatchObject({ state: 'dead', message: 'stopped' });
+    expect(running(-started.pid)).toBe(false);
+  });
+
+  it('finds nothing for an allocation never started', async () => {
+    const ctx = ctxOn({ command: 'sleep', args: ['30'] });
+    expect(await driver.recover(ref(ctx), t)).toBeUndefined();
+    // Nor for another task of a started allocation.
+    await startOn(ctx);
+    expect(await driver.recover({ ...ref(ctx), task: 'other' }, t)).toBeUndefined();
+  });
+
+  it('finds a stopped task dead (stop keeps its directory), and nothing once destroyed', async () => {
+    const ctx = ctxOn({ command: 'sleep', args: ['30'] });
+    const started = await startOn(ctx);
+    await driver.stop(started, t, { killTimeoutMs: 1000 });
+    const found = await driver.recover(ref(ctx), t);
+    expect(found).toMatchObject({ driver: 'raw_exec', pid: started.pid });
+    expect(await driver.inspect(found!, t)).toMatchObject({ state: 'dead', failed: false });
+    await driver.destroy(started, t);
+    mine = [];
+    expect(await driver.recover(ref(ctx), t)).toBeUndefined();
+  });
+
+  it('finds a task whose supervisor died, which inspect reports not running', async () => {
+    const ctx = ctxOn({ command: 'sleep', args: ['30'] });
+    const started = await startOn(ctx);
+    // A host that rebooted: supervisor and task gone, their files left.
+    process.kill(started.supervisor_pid!, 'SIGKILL');
+    process.kill(-started.pid, 'SIGKILL');
+    for (let i = 0; i < 100 && (running(started.supervisor_pid!) || running(-started.pid)); i++)
+      await new Promise((r) => setTimeout(r, 20));
+    const found = await driver.recover(ref(ctx), t);
+    expect(found).toMatchObject({ driver: 'raw_exec', alloc_dir: ctx.allocDir, pid: started.pid });
+    expect(await driver.inspect(found!, t)).toEqual({
+      state: 'missing',
+      failed: false,
+      restarts: 0,
+      startedAt: expect.stringMatching(/^\d{4}-/),
+      message: 'the supervisor exited without recording the end of the task',
+    });
+    // Its stop still records the end.
+    await driver.stop(found!, t, { killTimeoutMs: 1000 });
+    expect(await driver.inspect(found!, t)).toMatchObject({
+      state: 'dead',
+      message: 'stopped by drover; the supervisor was not running',
     });
   });
 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MockDriver } from '../../providers/drivers/mock.js';
 import { RawExecDriver } from '../../providers/drivers/raw_exec.js';
 import { createDriverRegistry, createTransport, defaultDrivers } from '../../providers/registry.js';
+import { DockerApiTransport } from '../../providers/transports/docker-api.js';
 import { LocalTransport } from '../../providers/transports/local.js';
 import type { NodeSpec } from '../../providers/types.js';
 
@@ -35,7 +36,7 @@ describe('driver registry', () => {
 
   it('ships raw_exec, exec, java, mock and docker', async () => {
     const registry = createDriverRegistry(await defaultDrivers());
-    expect(registry.names()).toEqual(['docker', 'exec', 'java', 'mock', 'raw_exec']);
+    expect(registry.names()).toEqual(['docker', 'exec', 'java', 'mock', 'podman', 'raw_exec']);
     expect(registry.get('docker')?.capabilities().needsDocker).toBe(true);
   });
 });
@@ -47,9 +48,9 @@ describe('createTransport', () => {
     expect(t.node.name).toBe('n1');
   });
 
-  it.each(['docker'] as const)('says the %s transport is not built yet', (kind) => {
-    expect(() => createTransport(node(kind))).toThrow(
-      `node "n1": the ${kind} transport is not built yet; use transport = "local"`,
-    );
+  it('gives a docker node the docker API transport at its docker_host', () => {
+    const t = createTransport({ ...node('docker'), docker_host: 'tcp://127.0.0.5:2376' });
+    expect(t).toBeInstanceOf(DockerApiTransport);
+    expect(t.hostAddress()).toBe('127.0.0.5');
   });
 });

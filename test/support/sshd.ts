@@ -37,6 +37,10 @@ export interface SshHost {
   hostPublicKey: string;
   /** Kills the server and its session processes by pid and removes the temp dir. */
   stop(): Promise<void>;
+  /** Kills the server only (the host "goes away"), keeping its keys and port for `resume`. */
+  pause(): Promise<void>;
+  /** Starts the server again on the same address and port with the same keys. */
+  resume(): Promise<void>;
 }
 
 export async function startSshHost(opts: SshHostOptions): Promise<SshHost> {
@@ -54,7 +58,9 @@ export async function startSshHost(opts: SshHostOptions): Promise<SshHost> {
     await chmod(authorizedKeys, 0o644);
     const hostPublicKey = (await readFile(join(dir, 'host_key.pub'), 'utf8')).trim();
 
-    const { child, port } = await startListening(dir, opts.address, opts.port, user);
+    const started = await startListening(dir, opts.address, opts.port, user);
+    let child: ChildProcess | undefined = started.child;
+    const port = started.port;
     return {
       address: opts.address,
       port,
@@ -62,9 +68,16 @@ export async function startSshHost(opts: SshHostOptions): Promise<SshHost> {
       privateKeyPath: join(dir, 'user_key'),
       hostPublicKey,
       stop: runOnce(async () => {
-        await killTree(child);
+        if (child) await killTree(child);
         await rm(dir, { recursive: true, force: true });
       }),
+      pause: async () => {
+        if (child) await killTree(child);
+        child = undefined;
+      },
+      resume: async () => {
+        if (!child) child = (await startListening(dir, opts.address, port, user)).child;
+      },
     };
   } catch (err) {
     await rm(dir, { recursive: true, force: true });

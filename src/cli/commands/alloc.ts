@@ -2,7 +2,8 @@
 import type { Command } from 'commander';
 import type { Allocation, StateSnapshot } from '../../state/types.js';
 import type { Output } from '../output.js';
-import { openOrFail, reportError, UserError } from './plan.js';
+import type { Session } from '../session.js';
+import { UserError, withSession } from '../with-session.js';
 
 interface AllocOptions {
   config?: string;
@@ -25,39 +26,29 @@ export function registerAllocCommands(program: Command, io: (json: boolean) => O
     .option('--tail <lines>', 'only the last lines')
     .option('--config <file>', 'the drover.hcl to use')
     .action(async (target: string, opts: AllocOptions) => {
-      const o = io(false);
-      const session = await openOrFail(o, opts);
-      if (!session) return void (process.exitCode = 1);
+      // Ctrl-C or a kill ends the stream, and with it the command on the host.
       const abort = new AbortController();
-      process.once('SIGINT', () => abort.abort());
+      const stop = () => abort.abort();
+      for (const sig of STOP_SIGNALS) process.once(sig, stop);
       try {
-        const state = await session.store.read();
-        const alloc = findAlloc(state, target);
-        const { handle, task } = taskHandle(alloc, opts.task);
-        const node = session.nodes.get(alloc.node);
-        const driver = session.drivers.get(handle.driver);
-        if (!node || !driver)
-          throw new UserError(
-            `allocation ${alloc.id.slice(0, 8)} is on node "${alloc.node}", which is not in the inventory`,
-          );
-        const stream = driver.logs(handle, session.transport(node), {
-          stderr: Boolean(opts.stderr),
-          follow: Boolean(opts.f),
-          ...(opts.tail !== undefined ? { tail: Number(opts.tail) } : {}),
-          signal: abort.signal,
+        await withSession(io(false), opts, async (session) => {
+          const { handle, node, driver } = await allocTask(session, target, opts.task);
+          const stream = driver.logs(handle, session.transport(node), {
+            stderr: Boolean(opts.stderr),
+            follow: Boolean(opts.f),
+            ...(opts.tail !== undefined ? { tail: Number(opts.tail) } : {}),
+            signal: abort.signal,
+          });
+          await new Promise<void>((resolve, reject) => {
+            stream.on('data', (chunk: Buffer) => process.stdout.write(chunk));
+            stream.on('end', resolve);
+            stream.on('close', resolve);
+            stream.on('error', (e) => (abort.signal.aborted ? resolve() : reject(e)));
+          });
+          process.exitCode = 0;
         });
-        await new Promise<void>((resolve, reject) => {
-          stream.on('data', (chunk: Buffer) => process.stdout.write(chunk));
-          stream.on('end', resolve);
-          stream.on('close', resolve);
-          stream.on('error', (e) => (abort.signal.aborted ? resolve() : reject(e)));
-        });
-        process.exitCode = 0;
-        void task;
-      } catch (err) {
-        reportError(o, err);
       } finally {
-        await session.close();
+        for (const sig of STOP_SIGNALS) process.off(sig, stop);
       }
     });
 
@@ -69,29 +60,14 @@ export function registerAllocCommands(program: Command, io: (json: boolean) => O
     .option('--task <name>', 'the task (default: the only one, or the first)')
     .option('--config <file>', 'the drover.hcl to use')
     .action(async (target: string, argv: string[], opts: AllocOptions) => {
-      const o = io(false);
-      const session = await openOrFail(o, opts);
-      if (!session) return void (process.exitCode = 1);
-      try {
-        const state = await session.store.read();
-        const alloc = findAlloc(state, target);
-        const { handle } = taskHandle(alloc, opts.task);
-        const node = session.nodes.get(alloc.node);
-        const driver = session.drivers.get(handle.driver);
-        if (!node || !driver)
-          throw new UserError(
-            `allocation ${alloc.id.slice(0, 8)} is on node "${alloc.node}", which is not in the inventory`,
-          );
+      await withSession(io(false), opts, async (session) => {
+        const { handle, node, driver } = await allocTask(session, target, opts.task);
         process.exitCode = await driver.exec(handle, session.transport(node), argv, {
           ...(process.stdin.isTTY ? {} : { stdin: process.stdin }),
           stdout: process.stdout,
           stderr: process.stderr,
         });
-      } catch (err) {
-        reportError(o, err);
-      } finally {
-        await session.close();
-      }
+      });
     });
 }
 
@@ -107,6 +83,22 @@ export function findAlloc(state: StateSnapshot, target: string): Allocation {
     .sort((a, b) => (a.created_at < b.created_at ? 1 : -1));
   if (ofJob[0]) return ofJob[0];
   throw new UserError(`no allocation or running job matches "${target}"`);
+}
+
+/** The signals that end `logs -f`. */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/** The task of an allocation, with its node and driver, from the recorded state. */
+async function allocTask(session: Session, target: string, task: string | undefined) {
+  const alloc = findAlloc(await session.store.read(), target);
+  const { handle } = taskHandle(alloc, task);
+  const node = session.nodes.get(alloc.node);
+  const driver = session.drivers.get(handle.driver);
+  if (!node || !driver)
+    throw new UserError(
+      `allocation ${alloc.id.slice(0, 8)} is on node "${alloc.node}", which is not in the inventory`,
+    );
+  return { handle, node, driver };
 }
 
 function taskHandle(alloc: Allocation, task: string | undefined) {

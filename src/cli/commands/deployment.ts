@@ -7,15 +7,8 @@ import { patchDeploymentGroup } from '../../deploy/apply.js';
 import { printJson, type Output } from '../output.js';
 import { makePlan, observe } from '../planning.js';
 import { table } from './jobs.js';
-import {
-  addApplyOptions,
-  addStateOptions,
-  lockedApply,
-  openOrFail,
-  reportError,
-  UserError,
-  type PlanOptions,
-} from './plan.js';
+import { UserError, withSession } from '../with-session.js';
+import { addApplyOptions, addStateOptions, lockedApply, type PlanOptions } from './plan.js';
 
 const ACTIVE = new Set<Deployment['status']>([
   'running',
@@ -44,57 +37,45 @@ export function registerDeploymentCommands(program: Command, io: (json: boolean)
     .option('--json', 'print machine-readable JSON')
     .action(async (jobId: string, opts: PlanOptions & { group?: string }) => {
       const o = io(Boolean(opts.json));
-      const session = await openOrFail(o, opts);
-      if (!session) return void (process.exitCode = 1);
-      try {
-        await lockedApply(
-          o,
-          session,
-          { ...opts, autoApprove: true },
-          'promote',
-          async (observed) => {
-            const d = latestDeployment(observed.stored, jobId);
-            if (!d || !ACTIVE.has(d.status))
-              throw new UserError(`job "${jobId}" has no deployment in progress`);
-            const groups = Object.entries(d.groups).filter(
-              ([name, g]) =>
-                g.desired_canaries > 0 && !g.promoted && (!opts.group || opts.group === name),
+      await withSession(o, opts, (session) =>
+        lockedApply(o, session, { ...opts, autoApprove: true }, 'promote', async (observed) => {
+          const d = latestDeployment(observed.stored, jobId);
+          if (!d || !ACTIVE.has(d.status))
+            throw new UserError(`job "${jobId}" has no deployment in progress`);
+          const groups = Object.entries(d.groups).filter(
+            ([name, g]) =>
+              g.desired_canaries > 0 && !g.promoted && (!opts.group || opts.group === name),
+          );
+          if (groups.length === 0)
+            throw new UserError(
+              opts.group
+                ? `group "${opts.group}" has no canaries waiting for promotion`
+                : `deployment ${d.id.slice(0, 8)} has no canaries waiting for promotion`,
             );
-            if (groups.length === 0)
-              throw new UserError(
-                opts.group
-                  ? `group "${opts.group}" has no canaries waiting for promotion`
-                  : `deployment ${d.id.slice(0, 8)} has no canaries waiting for promotion`,
-              );
-            let promoted = observed.stored;
-            for (const [name] of groups)
-              promoted = patchDeploymentGroup(promoted, d.id, name, () => ({ promoted: true }));
-            promoted = await session.store.write(promoted, observed.stored.serial);
-            o.out(
-              `Promoted ${groups.map(([n]) => `group "${n}"`).join(', ')} of deployment ${d.id.slice(0, 8)}.\n`,
-            );
-            const next: Observed2 = {
-              ...observed,
-              stored: promoted,
-              state: {
-                ...observed.state,
-                deployments: promoted.deployments,
-                serial: promoted.serial,
-              },
-            };
-            observed.stored = next.stored;
-            observed.state = next.state;
-            return {
-              plan: makePlan(session, next, [currentVersion(promoted, jobId)]),
-              saved: false,
-            };
-          },
-        );
-      } catch (err) {
-        reportError(o, err);
-      } finally {
-        await session.close();
-      }
+          let promoted = observed.stored;
+          for (const [name] of groups)
+            promoted = patchDeploymentGroup(promoted, d.id, name, () => ({ promoted: true }));
+          promoted = await session.store.write(promoted, observed.stored.serial);
+          o.out(
+            `Promoted ${groups.map(([n]) => `group "${n}"`).join(', ')} of deployment ${d.id.slice(0, 8)}.\n`,
+          );
+          const next: Observed2 = {
+            ...observed,
+            stored: promoted,
+            state: {
+              ...observed.state,
+              deployments: promoted.deployments,
+              serial: promoted.serial,
+            },
+          };
+          observed.stored = next.stored;
+          observed.state = next.state;
+          return {
+            plan: makePlan(session, next, [currentVersion(promoted, jobId)]),
+            saved: false,
+          };
+        }),
+      );
     });
 
   const deployment = program
@@ -106,9 +87,7 @@ export function registerDeploymentCommands(program: Command, io: (json: boolean)
     .option('--json', 'print machine-readable JSON')
     .action(async (jobId: string, opts: PlanOptions) => {
       const o = io(Boolean(opts.json));
-      const session = await openOrFail(o, opts);
-      if (!session) return void (process.exitCode = 1);
-      try {
+      await withSession(o, opts, async (session) => {
         const { stored } = await observe(session, false);
         const d = latestDeployment(stored, jobId);
         if (!d) throw new UserError(`job "${jobId}" has no deployments`);
@@ -140,11 +119,7 @@ export function registerDeploymentCommands(program: Command, io: (json: boolean)
           );
         }
         process.exitCode = 0;
-      } catch (err) {
-        reportError(o, err);
-      } finally {
-        await session.close();
-      }
+      });
     });
 
   addApplyOptions(
@@ -158,10 +133,8 @@ export function registerDeploymentCommands(program: Command, io: (json: boolean)
     .option('--json', 'print machine-readable JSON')
     .action(async (jobId: string, opts: PlanOptions) => {
       const o = io(Boolean(opts.json));
-      const session = await openOrFail(o, opts);
-      if (!session) return void (process.exitCode = 1);
-      try {
-        await lockedApply(
+      await withSession(o, opts, (session) =>
+        lockedApply(
           o,
           session,
           { ...opts, autoApprove: true },
@@ -217,12 +190,8 @@ export function registerDeploymentCommands(program: Command, io: (json: boolean)
             };
             return { plan: makePlan(session, observed, [desired]), saved: false };
           },
-        );
-      } catch (err) {
-        reportError(o, err);
-      } finally {
-        await session.close();
-      }
+        ),
+      );
     });
 }
 

@@ -8,15 +8,8 @@ import type { Allocation, JobState, JobVersion, StateSnapshot } from '../../stat
 import { cloneValue } from '../../hcl/value.js';
 import { printJson, type Output } from '../output.js';
 import { makePlan, observe } from '../planning.js';
-import {
-  addApplyOptions,
-  addStateOptions,
-  lockedApply,
-  openOrFail,
-  reportError,
-  UserError,
-  type PlanOptions,
-} from './plan.js';
+import { UserError, withSession } from '../with-session.js';
+import { addApplyOptions, addStateOptions, lockedApply, type PlanOptions } from './plan.js';
 
 export function registerJobCommands(
   program: Command,
@@ -32,9 +25,7 @@ export function registerJobCommands(
     .option('--json', 'print machine-readable JSON')
     .action(async (jobId: string | undefined, opts: PlanOptions) => {
       const o = io(Boolean(opts.json));
-      const session = await openOrFail(o, opts);
-      if (!session) return void (process.exitCode = 1);
-      try {
+      await withSession(o, opts, async (session) => {
         const { state, drift } = await observe(session, opts.refresh !== 'false');
         if (jobId) {
           const job = requireJob(state, jobId);
@@ -63,11 +54,7 @@ export function registerJobCommands(
             );
         }
         process.exitCode = 0;
-      } catch (err) {
-        reportError(o, err);
-      } finally {
-        await session.close();
-      }
+      });
     });
 
   jobCmd
@@ -79,9 +66,7 @@ export function registerJobCommands(
     .option('--json', 'print machine-readable JSON')
     .action(async (jobId: string, opts: { p?: boolean; config?: string; json?: boolean }) => {
       const o = io(Boolean(opts.json));
-      const session = await openOrFail(o, opts);
-      if (!session) return void (process.exitCode = 1);
-      try {
+      await withSession(o, opts, async (session) => {
         const state = await session.store.read();
         const job = requireJob(state, jobId);
         const versions = [...job.versions].reverse();
@@ -110,11 +95,7 @@ export function registerJobCommands(
             o.out('');
           }
         process.exitCode = 0;
-      } catch (err) {
-        reportError(o, err);
-      } finally {
-        await session.close();
-      }
+      });
     });
 
   addApplyOptions(
@@ -209,22 +190,16 @@ async function mutate(
   extra: { purge?: boolean } = {},
 ): Promise<void> {
   const o = io(Boolean(opts.json));
-  const session = await openOrFail(o, opts);
-  if (!session) return void (process.exitCode = 1);
-  try {
-    await lockedApply(
+  await withSession(o, opts, (session) =>
+    lockedApply(
       o,
       session,
       opts,
       operation,
       (observed) => ({ plan: makePlan(session, observed, build(observed.stored)), saved: false }),
       extra,
-    );
-  } catch (err) {
-    reportError(o, err);
-  } finally {
-    await session.close();
-  }
+    ),
+  );
 }
 
 function runDesired(id: string, v: JobVersion, job: Job): DesiredJob {

@@ -8,15 +8,8 @@ import { newLockInfo } from '../../state/store.js';
 import { printJson, type Output } from '../output.js';
 import { makePlan, observe } from '../planning.js';
 import { table } from './jobs.js';
-import {
-  addApplyOptions,
-  addStateOptions,
-  lockedApply,
-  openOrFail,
-  reportError,
-  UserError,
-  type PlanOptions,
-} from './plan.js';
+import { UserError, withSession } from '../with-session.js';
+import { addApplyOptions, addStateOptions, lockedApply, type PlanOptions } from './plan.js';
 
 export function registerNodeCommands(program: Command, io: (json: boolean) => Output): void {
   const node = program
@@ -32,9 +25,7 @@ export function registerNodeCommands(program: Command, io: (json: boolean) => Ou
     .option('--json', 'print machine-readable JSON')
     .action(async (name: string | undefined, opts: PlanOptions) => {
       const o = io(Boolean(opts.json));
-      const session = await openOrFail(o, opts);
-      if (!session) return void (process.exitCode = 1);
-      try {
+      await withSession(o, opts, async (session) => {
         const observed = await observe(session, opts.refresh !== 'false');
         const rows = nodeRows(observed.state, new Set(observed.down.map((d) => d.node)));
         if (name) {
@@ -99,11 +90,7 @@ export function registerNodeCommands(program: Command, io: (json: boolean) => Ou
         for (const d of observed.down)
           o.err(`${o.style.warning('warning')}: node "${d.node}" did not answer: ${d.reason}`);
         process.exitCode = 0;
-      } catch (err) {
-        reportError(o, err);
-      } finally {
-        await session.close();
-      }
+      });
     });
 
   node
@@ -177,10 +164,8 @@ export function registerNodeCommands(program: Command, io: (json: boolean) => Ou
         return;
       }
       const o = io(Boolean(opts.json));
-      const session = await openOrFail(o, opts);
-      if (!session) return void (process.exitCode = 1);
-      try {
-        await lockedApply(o, session, opts, 'node drain', async (observed) => {
+      await withSession(o, opts, (session) =>
+        lockedApply(o, session, opts, 'node drain', async (observed) => {
           const n = observed.stored.nodes[name];
           if (!n) throw new UserError(`no node "${name}" in state (run drover node status first)`);
           const drained: StateSnapshot = {
@@ -218,12 +203,8 @@ export function registerNodeCommands(program: Command, io: (json: boolean) => Ou
           });
           o.out(`Node "${name}" is draining: ${jobs.size} job(s) have allocations to move.\n`);
           return { plan: makePlan(session, observed, desired), saved: false };
-        });
-      } catch (err) {
-        reportError(o, err);
-      } finally {
-        await session.close();
-      }
+        }),
+      );
     });
 }
 
@@ -237,9 +218,7 @@ async function editNode(
   done: string,
 ): Promise<void> {
   const o = io(Boolean(opts.json));
-  const session = await openOrFail(o, opts);
-  if (!session) return void (process.exitCode = 1);
-  try {
+  await withSession(o, opts, async (session) => {
     const lock = await session.store.lock(newLockInfo(operation), { timeoutMs: 0 });
     try {
       const state = await session.store.read();
@@ -255,11 +234,7 @@ async function editNode(
     } finally {
       await lock.release();
     }
-  } catch (err) {
-    reportError(o, err);
-  } finally {
-    await session.close();
-  }
+  });
 }
 
 function nodeRows(state: StateSnapshot, down: Set<string>) {

@@ -1,13 +1,12 @@
 import { readFileSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
-import { Diagnostics, type Diagnostic } from '../../diag/diagnostic.js';
+import type { Diagnostic } from '../../diag/diagnostic.js';
 import type { Plan } from '../../generated/plan.js';
 import type { StateSnapshot } from '../../state/types.js';
 import { loadJobFiles } from '../../jobspec/load.js';
 import type { DesiredJob } from '../../plan/compute.js';
 import { checkPlanFresh, readPlanfile, writePlanfile } from '../../plan/planfile.js';
 import { newLockInfo } from '../../state/store.js';
-import { isStateError } from '../../state/errors.js';
 import { durationNanos } from '../../jobspec/duration.js';
 import { addJobInputOptions, variableInputs, type JobInputOptions } from '../common.js';
 import { jsonDiagnostics, printDiagnostics, printJson, type Output } from '../output.js';
@@ -16,10 +15,12 @@ import {
   makePlan,
   observe,
   planHasChanges,
+  recordRefresh,
   type ApplyResult,
   type Observed,
 } from '../planning.js';
-import { openSession, type Session } from '../session.js';
+import type { Session } from '../session.js';
+import { UserError, withSession } from '../with-session.js';
 import { approve, printObserved, printPlan, ProgressView } from '../views.js';
 
 export interface PlanOptions extends JobInputOptions {
@@ -64,9 +65,7 @@ export function registerPlan(program: Command, io: (json: boolean) => Output): v
       const o = io(Boolean(opts.json));
       const loaded = loadDesired(o, paths, opts);
       if (!loaded) return fail(1);
-      const session = await openOrFail(o, opts);
-      if (!session) return fail(1);
-      try {
+      await withSession(o, opts, async (session) => {
         const observed = await observe(session, opts.refresh !== 'false');
         const plan = makePlan(session, observed, loaded.desired, loaded.diagnostics);
         if (opts.out) writePlanfile(opts.out, plan);
@@ -77,12 +76,8 @@ export function registerPlan(program: Command, io: (json: boolean) => Output): v
           if (opts.out)
             o.out(`\nSaved the plan to ${opts.out}. To apply exactly it: drover apply ${opts.out}`);
         }
-        process.exitCode = opts.detailedExitcode && planHasChanges(plan) ? 2 : 0;
-      } catch (err) {
-        reportError(o, err);
-      } finally {
-        await session.close();
-      }
+        process.exitCode = opts.detailedExitcode && planHasChanges(plan, observed) ? 2 : 0;
+      });
     });
 }
 
@@ -104,10 +99,8 @@ export function registerApply(program: Command, io: (json: boolean) => Output): 
       const planfile = paths.length === 1 && isPlanfile(paths[0]!) ? paths[0]! : undefined;
       const loaded = planfile ? { desired: [], diagnostics: [] } : loadDesired(o, paths, opts);
       if (!loaded) return fail(1);
-      const session = await openOrFail(o, opts);
-      if (!session) return fail(1);
-      try {
-        await lockedApply(o, session, opts, 'apply', (observed) => {
+      await withSession(o, opts, (session) =>
+        lockedApply(o, session, opts, 'apply', (observed) => {
           if (!planfile)
             return {
               plan: makePlan(session, observed, loaded.desired, loaded.diagnostics),
@@ -121,12 +114,8 @@ export function registerApply(program: Command, io: (json: boolean) => Output): 
           const fresh = checkPlanFresh(read.plan, observed.stored);
           if (!fresh.ok) throw new UserError(fresh.message);
           return { plan: read.plan, saved: true };
-        });
-      } catch (err) {
-        reportError(o, err);
-      } finally {
-        await session.close();
-      }
+        }),
+      );
     });
 }
 
@@ -147,13 +136,15 @@ export async function lockedApply(
   const timeoutMs = (durationNanos(opts.lockTimeout ?? '0s') ?? 0) / 1e6;
   const lock = await session.store.lock(newLockInfo(operation), { timeoutMs });
   try {
-    const observed = await observe(session, opts.refresh !== 'false');
+    const observed = await observe(session, opts.refresh !== 'false', { locked: true });
     const { plan, saved } = await getPlan(observed);
     if (!o.json) {
       printObserved(o, observed);
       printPlan(o, plan, opts.verbose);
     }
-    if (!planHasChanges(plan)) {
+    if (!planHasChanges(plan, observed)) {
+      // Nothing to do on the hosts, but what refresh found is kept (Terraform does too).
+      await recordRefresh(session, observed);
       if (o.json) printJson(o, { plan, applied: false, jobs: [] });
       process.exitCode = 0;
       return;
@@ -307,32 +298,6 @@ export function loadDesired(
     })),
     diagnostics: diagnostics.items,
   };
-}
-
-export async function openOrFail(
-  o: Output,
-  opts: { config?: string },
-): Promise<Session | undefined> {
-  const diags = new Diagnostics();
-  const session = await openSession(opts.config, diags);
-  if (!session || diags.hasErrors) {
-    if (o.json) printJson(o, jsonDiagnostics(diags.items));
-    else printDiagnostics(o, diags.items, new Map());
-    return undefined;
-  }
-  return session;
-}
-
-/** An error that is the user's business: printed without a stack. */
-export class UserError extends Error {}
-
-export function reportError(o: Output, err: unknown): void {
-  const userFacing = err instanceof UserError || isStateError(err);
-  const message = err instanceof Error ? err.message : String(err);
-  if (o.json) printJson(o, { error: message });
-  else o.err(`${o.style.error('error')}: ${message}`);
-  if (!userFacing && err instanceof Error && process.env.DROVER_DEBUG) o.err(err.stack ?? '');
-  process.exitCode = 1;
 }
 
 function isPlanfile(path: string): boolean {

@@ -2,7 +2,8 @@
 import type { Command } from 'commander';
 import type { StateSnapshot } from '../../state/types.js';
 import { printJson, type Output } from '../output.js';
-import { openOrFail, reportError, UserError } from './plan.js';
+import type { Session } from '../session.js';
+import { UserError, withSession } from '../with-session.js';
 
 interface StateOptions {
   config?: string;
@@ -15,27 +16,14 @@ export function registerStateCommands(program: Command, io: (json: boolean) => O
     .command('state')
     .description('list, show, unlock and snapshot the recorded state');
   const run =
-    (
-      fn: (
-        o: Output,
-        s: NonNullable<Awaited<ReturnType<typeof openOrFail>>>,
-        opts: StateOptions,
-        ...args: string[]
-      ) => Promise<void>,
-    ) =>
+    (fn: (o: Output, s: Session, opts: StateOptions, ...args: string[]) => Promise<void>) =>
     async (...args: unknown[]) => {
       const opts = args[args.length - 2] as StateOptions;
       const o = io(Boolean(opts.json));
-      const session = await openOrFail(o, opts);
-      if (!session) return void (process.exitCode = 1);
-      try {
+      await withSession(o, opts, async (session) => {
         await fn(o, session, opts, ...(args.slice(0, -2) as string[]));
         process.exitCode ??= 0;
-      } catch (err) {
-        reportError(o, err);
-      } finally {
-        await session.close();
-      }
+      });
     };
   const common = (c: Command) =>
     c

@@ -1,0 +1,671 @@
+// The podman driver: its config checks and translation, then real containers through podman's
+// Docker-compatible API service (scripts/test-hosts.sh) on the local transport and over SSH.
+import { randomUUID } from 'node:crypto';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import type Docker from 'dockerode';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { DockerDriver, type DockerHandle } from '../../providers/drivers/docker.js';
+import {
+  dockerConfig,
+  parseBytes,
+  parseDevice,
+  parseTmpfs,
+  validatePodmanConfig,
+} from '../../providers/drivers/podman-config.js';
+import { DEFAULT_PODMAN_SOCKET, PodmanDriver } from '../../providers/drivers/podman.js';
+import { LocalTransport } from '../../providers/transports/local.js';
+import { SshTransport } from '../../providers/transports/ssh.js';
+import type { NodeSpec, TaskContext, Transport } from '../../providers/types.js';
+import type { Task } from '../../src/generated/jobspec.js';
+import { TEST_IMAGE_V1, localDocker } from '../support/docker.js';
+import {
+  PODMAN_SOCKET,
+  ensurePodmanImages,
+  localPodman,
+  removePodmanContainers,
+} from '../support/podman.js';
+import { startSshHost, type SshHost } from '../support/sshd.js';
+
+// ---------------------------------------------------------------------------------------------
+// Pure parts
+
+describe('validatePodmanConfig', () => {
+  const brief = (config: Record<string, unknown>) =>
+    validatePodmanConfig(config).map((p) => `${p.severity ?? 'error'} ${p.pointer} ${p.summary}`);
+
+  it('accepts Nomad podman keys, docker:// images included', () => {
+    expect(
+      brief({
+        image: 'docker://docker.io/library/redis:7',
+        command: 'redis-server',
+        args: ['--port', '6379'],
+        ports: ['db'],
+        port_map: [{ db: 6379 }],
+        labels: [{ team: 'cache' }],
+        volumes: ['/srv/data:/data:ro'],
+        working_dir: '/data',
+        entrypoint: ['/bin/sh', '-c'],
+        userns: 'host',
+        tmpfs: ['/scratch:size=64m,mode=1777'],
+        devices: ['/dev/null:/dev/nothing:rw'],
+        shm_size: '64m',
+        sysctl: [{ 'net.core.somaxconn': '1024' }],
+        ulimit: [{ nofile: '1024:2048' }],
+        init: true,
+        tty: false,
+        force_pull: false,
+        image_pull_timeout: '1m',
+        auth: { username: 'u', password: 'p' },
+        extra_hosts: ['db:127.0.0.1'],
+        cap_add: ['NET_ADMIN'],
+        readonly_rootfs: true,
+        privileged: false,
+        pids_limit: 100,
+        hostname: 'cache',
+        network_mode: 'bridge',
+        apparmor_profile: 'unconfined',
+        socket: 'default',
+      }),
+    ).toEqual(['warning /socket "socket" is accepted but not applied by drover']);
+  });
+
+  it.each([
+    [{}, ['error  Missing required argument']],
+    [{ image: 'x', work_dir: '/a' }, ['error /work_dir Unsupported argument']],
+    [{ image: 'x', working_dir: 3 }, []],
+    [{ image: 'x', working_dir: ['a'] }, ['error /working_dir Incorrect attribute value type']],
+    [{ image: 'x', userns: {} }, ['error /userns Incorrect attribute value type']],
+    [{ image: 'oci-archive:/tmp/app.tar' }, ['error /image Unsupported image transport']],
+    [{ image: 'docker://' }, ['error /image Empty image']],
+    [{ image: 'x', shm_size: '64 parsecs' }, ['error /shm_size Malformed size']],
+    [{ image: 'x', devices: ['dev/null'] }, ['error /devices/0 Malformed device']],
+    [{ image: 'x', devices: ['/dev/a:/dev/b:rx'] }, ['error /devices/0 Malformed device']],
+    [{ image: 'x', tmpfs: ['scratch'] }, ['error /tmpfs/0 Malformed tmpfs']],
+    [
+      { image: 'x', tmpfs: ['/s:size=1m,noexec'] },
+      ['warning /tmpfs/0 tmpfs options are accepted but not applied by drover'],
+    ],
+    [{ image: 'x', entrypoint: [1, {}] }, ['error /entrypoint/1 Incorrect attribute value type']],
+    [{ image: 'x', volumes: ['nocolon'] }, ['error /volumes/0 Malformed volume']],
+    [{ image: 'x', ulimit: [{ nofile: 'lots' }] }, ['error /ulimit/0/nofile Malformed ulimit']],
+    [
+      { image: 'x', memory_swap: '1g' },
+      ['warning /memory_swap "memory_swap" is accepted but not applied by drover'],
+    ],
+    [
+      { image: 'x', auth: { username: 'u', tls_verify: false } },
+      ['warning /auth/tls_verify "tls_verify = false" is accepted but not applied by drover'],
+    ],
+    [{ image: 'x', auth: { user: 'u' } }, ['error /auth/user Unsupported argument']],
+    [
+      { image: 'x', logging: { driver: 'journald' } },
+      ['warning /logging "logging" is accepted but not applied by drover'],
+    ],
+  ])('%j → %j', (config, expected) => {
+    expect(brief(config)).toEqual(expected);
+  });
+
+  it('names the podman driver in problems the docker checks find', () => {
+    const [problem] = validatePodmanConfig({ image: 'x', cpu_hard_limit: true });
+    expect(problem?.detail).toBe(
+      `Nomad's podman driver supports "cpu_hard_limit"; drover checks it but starts the container without it.`,
+    );
+    expect(validatePodmanConfig({ image: 'x', imagee: 'y' })[0]?.detail).toBe(
+      `An argument or block named "imagee" is not expected in the podman driver's config. Did you mean "image"?`,
+    );
+  });
+});
+
+describe('dockerConfig', () => {
+  it('translates podman keys into the docker driver config', () => {
+    expect(
+      dockerConfig({
+        image: 'docker://drover-test/busybox:v1',
+        args: ['-c', 'true'],
+        entrypoint: 'sh',
+        working_dir: '/www',
+        userns: 'host',
+        devices: ['/dev/null', '/dev/zero:/dev/z:r'],
+        tmpfs: ['/scratch:size=1m,mode=1777', '/plain'],
+        shm_size: '2m',
+        auth: { username: 'u', password: 'p', tls_verify: true },
+        apparmor_profile: 'unconfined',
+        selinux_opts: ['type:spc_t'],
+        memory_swap: '1g',
+        socket: 'default',
+      }),
+    ).toEqual({
+      image: 'drover-test/busybox:v1',
+      args: ['-c', 'true'],
+      entrypoint: ['sh'],
+      work_dir: '/www',
+      userns_mode: 'host',
+      devices: [
+        { host_path: '/dev/null', container_path: '/dev/null', cgroup_permissions: 'rwm' },
+        { host_path: '/dev/zero', container_path: '/dev/z', cgroup_permissions: 'r' },
+      ],
+      mount: [
+        { type: 'tmpfs', target: '/scratch', tmpfs_options: { size: 1024 * 1024, mode: 0o1777 } },
+        { type: 'tmpfs', target: '/plain' },
+      ],
+      shm_size: 2 * 1024 * 1024,
+      auth: { username: 'u', password: 'p' },
+      security_opt: ['apparmor=unconfined', 'label=type:spc_t'],
+    });
+  });
+
+  it.each([
+    ['1048576', 1048576],
+    ['64m', 64 * 1024 * 1024],
+    ['64MB', 64 * 1024 * 1024],
+    ['1g', 1024 ** 3],
+    ['512k', 512 * 1024],
+    ['1.5k', 1536],
+    ['lots', undefined],
+    ['-1m', undefined],
+  ])('parseBytes(%s) = %s', (s, n) => {
+    expect(parseBytes(s)).toBe(n);
+  });
+
+  it('parses devices and tmpfs as podman does', () => {
+    expect(parseDevice('/dev/fuse')).toEqual({
+      host_path: '/dev/fuse',
+      container_path: '/dev/fuse',
+      cgroup_permissions: 'rwm',
+    });
+    expect(parseDevice('/a:/b:rw:x')).toBeUndefined();
+    expect(parseTmpfs('/t:rw,size=2k,noexec')).toEqual({
+      target: '/t',
+      size: 2048,
+      other: ['rw', 'noexec'],
+    });
+    expect(parseTmpfs('/t:mode=9')).toBeUndefined();
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// On the real podman service
+
+const RUN = randomUUID().slice(0, 8);
+const RUN_LABEL = `drover-test.run=${RUN}`;
+const podman = localPodman();
+const driver = new PodmanDriver();
+let root = '';
+let local: LocalTransport;
+const cleanups: (() => Promise<unknown>)[] = [];
+
+function node(name: string, allocRoot: string, extra: Partial<NodeSpec> = {}): NodeSpec {
+  return {
+    name,
+    transport: 'local',
+    datacenter: 'dc1',
+    meta: {},
+    alloc_root: allocRoot,
+    ...extra,
+  };
+}
+
+beforeAll(async () => {
+  await ensurePodmanImages(podman);
+  root = await mkdtemp(join(tmpdir(), 'drover-podman-'));
+  // The SSH tests' user creates allocation directories here too.
+  await chmod(root, 0o777);
+  local = new LocalTransport(node('local', root));
+});
+
+afterAll(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+  await removePodmanContainers(RUN_LABEL, podman);
+  await local?.close();
+  if (root) await rm(root, { recursive: true, force: true });
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
+    });
+  });
+}
+
+function context(
+  transport: Transport,
+  task: Partial<Task> & { config: Record<string, unknown> },
+  extra: Partial<TaskContext> = {},
+): TaskContext {
+  const allocId = randomUUID();
+  const job = `pt${RUN}`;
+  return {
+    allocId,
+    name: `${job}-g-web-${allocId.slice(0, 8)}`,
+    jobId: job,
+    jobVersion: 1,
+    group: 'g',
+    task: { name: 'web', driver: 'podman', resources: { cpu: 100, memory: 64 }, ...task },
+    allocIndex: 0,
+    node: transport.node,
+    transport,
+    ports: [],
+    env: { NOMAD_ALLOC_ID: allocId, GREETING: 'hello world' },
+    allocDir: join(root, allocId),
+    labels: { 'drover-test.run': RUN },
+    restart: { attempts: 2, interval: '30m', delay: '15s', mode: 'fail' },
+    ...extra,
+  };
+}
+
+function sink(): { stream: Writable; text: () => string } {
+  let text = '';
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      text += chunk.toString();
+      done();
+    },
+  });
+  return { stream, text: () => text };
+}
+
+async function httpGet(port: number): Promise<string> {
+  let last: unknown;
+  for (let i = 0; i < 50; i++) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/`);
+      return await res.text();
+    } catch (err) {
+      last = err;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  throw last;
+}
+
+async function containersNamed(engine: Docker, name: string): Promise<number> {
+  const list = await engine.listContainers({
+    all: true,
+    filters: JSON.stringify({ name: [`^/?${name}$`] }),
+  });
+  return list.length;
+}
+
+async function readLogs(
+  transport: Transport,
+  handle: DockerHandle,
+  opts: { stderr: boolean; tail?: number; follow: boolean },
+  expected: string,
+): Promise<string> {
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), 2000);
+  const stream = driver.logs(handle, transport, { ...opts, signal: abort.signal });
+  let text = '';
+  for await (const chunk of stream) {
+    text += String(chunk);
+    // A followed log never ends by itself: stop once the whole expected text is in.
+    if (opts.follow && text.length >= expected.length) abort.abort();
+  }
+  clearTimeout(timer);
+  return text;
+}
+
+describe('podman driver on the local service', () => {
+  it('detects podman on its socket, and only podman', async () => {
+    const d = await driver.detect(local);
+    expect(d).toMatchObject({ detected: true, healthy: true });
+    expect(d.attributes).toMatchObject({ 'driver.podman': '1', 'driver.podman.os_type': 'linux' });
+    expect(d.attributes['driver.podman.version']).toMatch(/^\d+\.\d+\.\d+/);
+    // Docker's engine answers on its own socket with its own version: not podman.
+    const docker = await new DockerDriver().detect(local);
+    expect(docker.attributes['driver.docker.version']).not.toBe(
+      d.attributes['driver.podman.version'],
+    );
+    const misdirected = new PodmanDriver({ socketPath: '/var/run/docker.sock' });
+    expect(await misdirected.detect(local)).toEqual({
+      detected: false,
+      healthy: false,
+      attributes: {},
+    });
+    const absent = new PodmanDriver({ socketPath: join(root, 'no-such.sock') });
+    expect((await absent.detect(local)).detected).toBe(false);
+  });
+
+  it('keeps one client per socket on a transport', async () => {
+    expect(await local.docker(PODMAN_SOCKET)).toBe(await local.docker(PODMAN_SOCKET));
+    expect(await local.docker(PODMAN_SOCKET)).not.toBe(await local.docker());
+    expect(DEFAULT_PODMAN_SOCKET).toBe(PODMAN_SOCKET);
+  });
+
+  describe('a web task', () => {
+    let ctx: TaskContext;
+    let handle: DockerHandle;
+    let port = 0;
+    let shared = '';
+
+    beforeAll(async () => {
+      port = await freePort();
+      shared = join(root, 'shared');
+      await mkdir(shared);
+      await writeFile(join(shared, 'note'), 'from the host\n');
+      ctx = context(
+        local,
+        {
+          config: {
+            image: `docker://${TEST_IMAGE_V1}`,
+            entrypoint: 'sh',
+            args: [
+              '-c',
+              'echo out-1; echo err-1 >&2; echo out-2; pwd > /alloc/pwd; exec httpd -f -p 8080 -h /www',
+            ],
+            working_dir: '/www',
+            ports: ['http'],
+            labels: [{ team: 'web' }],
+            volumes: [`${shared}:/shared:ro`],
+            tmpfs: ['/scratch:size=1m,mode=770'],
+            // catatonit passes SIGTERM on; httpd as PID 1 would ignore it.
+            init: true,
+          },
+          resources: { cpu: 250, memory: 48 },
+        },
+        { ports: [{ label: 'http', value: port, to: 8080, host_ip: '127.0.0.1' }] },
+      );
+      handle = await driver.start(ctx);
+    });
+
+    it('serves the image content on the allocated host port', async () => {
+      expect(await httpGet(port)).toBe('v1\n');
+    });
+
+    it('returns a podman handle naming the container and image', async () => {
+      const image = await podman.getImage(TEST_IMAGE_V1).inspect();
+      expect(handle).toEqual({
+        driver: 'podman',
+        container_id: expect.stringMatching(/^[0-9a-f]{64}$/),
+        container_name: ctx.name,
+        image_id: image.Id,
+      });
+      // The container is podman's, not Docker's.
+      expect(await containersNamed(podman, ctx.name)).toBe(1);
+      expect(await containersNamed(localDocker(), ctx.name)).toBe(0);
+    });
+
+    it('names, labels, limits and mounts the container as specified', async () => {
+      const info = await podman.getContainer(handle.container_id).inspect();
+      expect(info.Name.replace(/^\//, '')).toBe(ctx.name);
+      expect(info.Config.Labels).toEqual({
+        team: 'web',
+        'drover-test.run': RUN,
+        'drover.job': ctx.jobId,
+        'drover.group': 'g',
+        'drover.task': 'web',
+        'drover.alloc': ctx.allocId,
+        'drover.version': '1',
+        'drover.node': 'local',
+      });
+      expect(info.HostConfig.Memory).toBe(48 * 1024 * 1024);
+      expect(info.HostConfig.CpuShares).toBe(250);
+      expect(info.HostConfig.RestartPolicy).toEqual({ Name: 'on-failure', MaximumRetryCount: 2 });
+      expect(info.HostConfig.PortBindings).toMatchObject({
+        '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: String(port) }],
+      });
+      const binds = info.Mounts.filter((m) => m.Type === 'bind').map((m) => [
+        m.Source,
+        m.Destination,
+      ]);
+      expect(binds.sort()).toEqual([
+        [join(ctx.allocDir, 'alloc'), '/alloc'],
+        [join(ctx.allocDir, 'web', 'local'), '/local'],
+        [join(ctx.allocDir, 'web', 'secrets'), '/secrets'],
+        [shared, '/shared'],
+      ]);
+      expect(await readFile(join(ctx.allocDir, 'alloc', 'pwd'), 'utf8')).toBe('/www\n');
+    });
+
+    it('reports the task running', async () => {
+      expect(await driver.inspect(handle, local)).toMatchObject({
+        state: 'running',
+        failed: false,
+        restarts: 0,
+      });
+    });
+
+    it('execs with the task env, stdin, mounts and the exit code', async () => {
+      const out = sink();
+      const err = sink();
+      expect(
+        await driver.exec(handle, local, ['env'], { stdout: out.stream, stderr: err.stream }),
+      ).toBe(0);
+      expect(out.text()).toContain('GREETING=hello world');
+      expect(out.text()).toContain(`NOMAD_ALLOC_ID=${ctx.allocId}`);
+
+      const out2 = sink();
+      const err2 = sink();
+      const script = 'cat; cat /shared/note; grep " /scratch " /proc/mounts >&2; exit 3';
+      const code = await driver.exec(handle, local, ['sh', '-c', script], {
+        stdin: Readable.from(['piped in\n']),
+        stdout: out2.stream,
+        stderr: err2.stream,
+      });
+      expect([code, out2.text()]).toEqual([3, 'piped in\nfrom the host\n']);
+      expect(err2.text()).toMatch(/^tmpfs \/scratch tmpfs .*size=1024k,mode=770/);
+    });
+
+    // The log holds out-1 and out-2 on stdout, err-1 on stderr.
+    it.each([
+      [false, undefined, false, 'out-1\nout-2\n'],
+      [true, undefined, false, 'err-1\n'],
+      [false, 1, false, 'out-2\n'],
+      [true, 1, false, 'err-1\n'],
+      [false, 0, false, ''],
+      [false, 1, true, 'out-2\n'],
+      [true, 1, true, 'err-1\n'],
+    ])('logs stderr=%s tail=%s follow=%s', async (stderr, tail, follow, expected) => {
+      expect(
+        await readLogs(
+          local,
+          handle,
+          { stderr, follow, ...(tail !== undefined ? { tail } : {}) },
+          expected,
+        ),
+      ).toBe(expected);
+    });
+
+    it('recovers the handle from the labels', async () => {
+      const ref = { allocId: ctx.allocId, task: 'web', name: ctx.name, allocDir: ctx.allocDir };
+      expect(await driver.recover(ref, local)).toEqual(handle);
+      expect(await driver.recover({ ...ref, allocId: randomUUID() }, local)).toBeUndefined();
+    });
+
+    it('reuses its running container when the apply is retried', async () => {
+      const again = await driver.start(ctx);
+      expect(again.container_id).toBe(handle.container_id);
+    });
+
+    it('replaces a container of the same name from another job version', async () => {
+      const next = await driver.start({ ...ctx, jobVersion: 2 });
+      expect(next.container_id).not.toBe(handle.container_id);
+      expect(await driver.inspect(handle, local)).toMatchObject({ state: 'missing' });
+      handle = next;
+      expect(await httpGet(port)).toBe('v1\n');
+    });
+
+    it('stops and removes the container', async () => {
+      const started = Date.now();
+      await driver.stop(handle, local, { killTimeoutMs: 5000 });
+      expect(Date.now() - started).toBeLessThan(3000);
+      expect(await containersNamed(podman, ctx.name)).toBe(0);
+      expect(await driver.inspect(handle, local)).toEqual({
+        state: 'missing',
+        failed: true,
+        restarts: 0,
+        message: `container ${handle.container_id} not found on node local`,
+      });
+      // Stopping what is gone is not an error: an interrupted apply may stop twice.
+      await driver.stop(handle, local, { killTimeoutMs: 5000 });
+    });
+  });
+
+  it('stops with kill_signal, or the signal asked for, before the kill timeout', async () => {
+    // sh as PID 1 ignores SIGTERM; only the trapped signal ends it, leaving a note in /alloc.
+    const trapping = (sig: string) => ({
+      image: TEST_IMAGE_V1,
+      command: 'sh',
+      args: [
+        '-c',
+        `trap 'echo ${sig} > /alloc/signal; exit 0' ${sig}; while :; do sleep 0.1; done`,
+      ],
+    });
+    const viaStopSignal = context(local, { config: trapping('USR1'), kill_signal: 'SIGUSR1' });
+    const viaOverride = context(local, { config: trapping('USR2') });
+    const handles = await Promise.all([driver.start(viaStopSignal), driver.start(viaOverride)]);
+    // Podman reports the stop signal by number.
+    const info = await podman.getContainer(handles[0].container_id).inspect();
+    expect((info.Config as { StopSignal?: string }).StopSignal).toBe('10');
+
+    const proto = Object.getPrototypeOf(podman.getContainer('x')) as Docker.Container;
+    const stopSpy = vi.spyOn(proto, 'stop');
+    const killSpy = vi.spyOn(proto, 'kill');
+    const started = Date.now();
+    try {
+      await Promise.all([
+        driver.stop(handles[0], local, { killTimeoutMs: 5000 }),
+        driver.stop(handles[1], local, { killTimeoutMs: 5000, signal: 'USR2' }),
+      ]);
+      expect(Date.now() - started).toBeLessThan(3000);
+      expect(stopSpy.mock.calls).toEqual([[{ t: 5 }]]);
+      expect(killSpy.mock.calls).toEqual([[{ signal: 'SIGUSR2' }]]);
+    } finally {
+      stopSpy.mockRestore();
+      killSpy.mockRestore();
+    }
+    expect(await readFile(join(viaStopSignal.allocDir, 'alloc', 'signal'), 'utf8')).toBe('USR1\n');
+    expect(await readFile(join(viaOverride.allocDir, 'alloc', 'signal'), 'utf8')).toBe('USR2\n');
+    expect(await containersNamed(podman, viaStopSignal.name)).toBe(0);
+    expect(await containersNamed(podman, viaOverride.name)).toBe(0);
+  });
+
+  it('fails clearly on an image the node lacks and no registry has', async () => {
+    const ctx = context(local, {
+      config: { image: 'drover-test/missing:v0', image_pull_timeout: '20s' },
+    });
+    await expect(driver.start(ctx)).rejects.toThrow(
+      /^image drover-test\/missing:v0 not found on node local and could not be pulled: .+/,
+    );
+    expect(await containersNamed(podman, ctx.name)).toBe(0);
+  });
+
+  it('fails clearly when the container cannot start, and leaves nothing behind', async () => {
+    const ctx = context(local, { config: { image: TEST_IMAGE_V1, command: '/no/such/program' } });
+    await expect(driver.start(ctx)).rejects.toThrow(
+      new RegExp(`^container ${ctx.name} could not start on node local: .*no/such/program`),
+    );
+    expect(await containersNamed(podman, ctx.name)).toBe(0);
+  });
+
+  it('reports a task that exited, with its code and restarts', async () => {
+    const ctx = context(
+      local,
+      { config: { image: TEST_IMAGE_V1, command: 'sh', args: ['-c', 'exit 7'] } },
+      { restart: { attempts: 1, interval: '30m', delay: '15s', mode: 'fail' } },
+    );
+    const handle = await driver.start(ctx);
+    let status = await driver.inspect(handle, local);
+    for (let i = 0; i < 100 && !(status.state === 'dead' && status.restarts === 1); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      status = await driver.inspect(handle, local);
+    }
+    expect(status).toMatchObject({
+      state: 'dead',
+      failed: true,
+      exitCode: 7,
+      restarts: 1,
+      message: 'exited with code 7',
+    });
+    await driver.stop(handle, local, { killTimeoutMs: 1000 });
+    expect(await containersNamed(podman, ctx.name)).toBe(0);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Over SSH: podman's socket through a stream-local forward, as the `deploy` user
+
+describe('podman driver over ssh', () => {
+  let host: SshHost;
+  let ssh: SshTransport;
+
+  beforeAll(async () => {
+    host = await startSshHost({ address: '127.0.0.41' });
+    cleanups.push(() => host.stop());
+    const home = await mkdtemp(join(tmpdir(), 'drover-podman-home-'));
+    cleanups.push(() => rm(home, { recursive: true, force: true }));
+    ssh = new SshTransport(
+      {
+        ...node('web-1', root),
+        transport: 'ssh',
+        address: host.address,
+        port: host.port,
+        user: host.user,
+        identity: host.privateKeyPath,
+      },
+      { home, agentSocket: null, drivers: [driver] },
+    );
+    cleanups.push(() => ssh.close());
+  });
+
+  it('fingerprints podman through the connection, apart from Docker', async () => {
+    const fp = await ssh.fingerprint();
+    expect(fp.attributes['driver.podman']).toBe('1');
+    expect(fp.attributes['driver.podman.version']).toMatch(/^\d+\.\d+\.\d+/);
+    expect(fp.drivers.podman).toMatchObject({ detected: true, healthy: true });
+    const viaPodman = await ssh.docker(PODMAN_SOCKET);
+    const viaDocker = await ssh.docker();
+    expect(viaPodman).toBe(await ssh.docker(PODMAN_SOCKET));
+    expect(viaPodman).not.toBe(viaDocker);
+    const [p, d] = await Promise.all([viaPodman.version(), viaDocker.version()]);
+    expect(p.Components?.some((c) => /podman/i.test(c.Name))).toBe(true);
+    expect(d.Components?.some((c) => /podman/i.test(c.Name))).toBe(false);
+  });
+
+  it('starts, inspects, logs, execs, recovers and stops a task', async () => {
+    const port = await freePort();
+    const ctx = context(
+      ssh,
+      {
+        config: {
+          image: TEST_IMAGE_V1,
+          command: 'sh',
+          args: ['-c', 'echo ready; exec httpd -f -p 8080 -h /www'],
+          ports: ['http'],
+          init: true,
+        },
+      },
+      { ports: [{ label: 'http', value: port, to: 8080, host_ip: '127.0.0.1' }] },
+    );
+    const opened = ssh.stats().forwards.opened;
+    const handle = await driver.start(ctx);
+    expect(handle.driver).toBe('podman');
+    expect(await httpGet(port)).toBe('v1\n');
+    expect(await driver.inspect(handle, ssh)).toMatchObject({ state: 'running', failed: false });
+    expect(await readLogs(ssh, handle, { stderr: false, follow: false }, 'ready\n')).toBe(
+      'ready\n',
+    );
+    const out = sink();
+    const code = await driver.exec(handle, ssh, ['sh', '-c', 'echo $GREETING; exit 4'], {
+      stdout: out.stream,
+      stderr: sink().stream,
+    });
+    expect([code, out.text()]).toEqual([4, 'hello world\n']);
+    const ref = { allocId: ctx.allocId, task: 'web', name: ctx.name, allocDir: ctx.allocDir };
+    expect((await driver.recover(ref, ssh))?.container_id).toBe(handle.container_id);
+    await driver.stop(handle, ssh, { killTimeoutMs: 5000 });
+    expect(await driver.inspect(handle, ssh)).toMatchObject({ state: 'missing' });
+    expect(await containersNamed(podman, ctx.name)).toBe(0);
+    // All of it went through the SSH connection's forwards, none through a local socket.
+    expect(ssh.stats().forwards.opened).toBeGreaterThan(opened);
+    expect(ssh.stats().connects).toBe(1);
+  });
+});
