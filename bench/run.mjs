@@ -13,7 +13,14 @@
 // bench/lib/table.mjs, and add it to BENCHMARKS below.
 import { formatResult, resultJson } from './lib/table.mjs';
 
-const BENCHMARKS = ['./parse.mjs', './scheduler.mjs', './plan.mjs', './ssh.mjs', './rollout.mjs'];
+const BENCHMARKS = [
+  './parse.mjs',
+  './scheduler.mjs',
+  './plan.mjs',
+  './ssh.mjs',
+  './rollout.mjs',
+  './fleet.mjs',
+];
 
 const options = {};
 for (const arg of process.argv.slice(2)) {

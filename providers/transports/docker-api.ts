@@ -9,6 +9,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { isIP, connect as netConnect } from 'node:net';
 import type { Duplex, Readable } from 'node:stream';
+import { inspect } from 'node:util';
 import type Docker from 'dockerode';
 import type { NodeFingerprint } from '../../src/state/types.js';
 import type { Driver, NodeSpec, RunResult, Transport } from '../types.js';
@@ -190,6 +191,8 @@ export class DockerApiTransport implements Transport {
       const agentOptions = { keepAlive: true, maxFreeSockets: MAX_IDLE_CONNECTIONS, ...tls };
       this.agent =
         e.protocol === 'https' ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
+      // docker-modem util.inspect()s its options, agent included, on every request: keep it cheap.
+      Object.defineProperty(this.agent, inspect.custom, { value: () => 'DockerApiAgent' });
       // docker-modem honours `agent` though @types/dockerode does not list it.
       const options: Docker.DockerOptions & { agent: http.Agent } = {
         protocol: e.protocol,

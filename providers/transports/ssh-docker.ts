@@ -6,6 +6,7 @@
  * the socket is needed (no docker CLI, unlike dockerode's own `ssh` protocol).
  */
 import http from 'node:http';
+import { inspect } from 'node:util';
 import { Duplex } from 'node:stream';
 import type Docker from 'dockerode';
 
@@ -113,6 +114,15 @@ export class TunnelAgent extends http.Agent {
 
   override keepSocketAlive(): boolean {
     return true; // The default would call setKeepAlive/unref, which mean nothing on a channel.
+  }
+
+  /**
+   * docker-modem runs `util.inspect(options, { depth: null })` on every request, and the options
+   * hold this agent: without this it walks every channel and the whole ssh2 client each time
+   * (7.6 of 11 s of CPU in a 50-container apply).
+   */
+  [inspect.custom](): string {
+    return 'TunnelAgent';
   }
 }
 

@@ -1,8 +1,9 @@
 // Starts a second, throwaway Docker engine for tests of the `docker` transport: it listens on
 // tcp://<loopback address>:2376 with --tlsverify and certificates made here with openssl (a CA,
 // a server certificate for the address, a client certificate), has its own data root, exec root,
-// pid file and unix socket, and leaves docker0 and iptables to the main engine (--bridge=none), so
-// its containers use host networking. It gets drover-test/busybox:v1 from the main engine.
+// pid file, unix socket and a bridge of its own (made here: `--bridge=none` would make the engine
+// delete the main engine's docker0), and leaves iptables to the main engine, so its containers
+// use host networking. It gets drover-test/busybox:v1 from the main engine.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { closeSync, openSync } from 'node:fs';
@@ -62,8 +63,12 @@ export async function startTlsDockerHost(opts: { address: string }): Promise<Tls
   const runDir = join(RUN_ROOT, address);
   const socketPath = join(runDir, 'docker.sock');
   let child: ChildProcess | undefined;
+  // One bridge per engine, named and numbered after the address's last octet.
+  const octet = address.split('.')[3]!;
+  const bridge = `drover-tls${octet}`;
   const cleanup = async (): Promise<void> => {
     if (child) await killAndWait(child);
+    await run('ip', ['link', 'del', bridge]).catch(() => undefined);
     await unmountUnder([dir, runDir]);
     await rm(dir, { recursive: true, force: true });
     await rm(runDir, { recursive: true, force: true });
@@ -73,6 +78,10 @@ export async function startTlsDockerHost(opts: { address: string }): Promise<Tls
   try {
     await rm(runDir, { recursive: true, force: true });
     await mkdir(runDir, { recursive: true });
+    await run('ip', ['link', 'del', bridge]).catch(() => undefined);
+    await run('ip', ['link', 'add', bridge, 'type', 'bridge']);
+    await run('ip', ['addr', 'add', `172.31.${octet}.1/24`, 'dev', bridge]);
+    await run('ip', ['link', 'set', bridge, 'up']);
     const certDir = join(dir, 'certs');
     await mkdir(certDir);
     const ca = await makeCa(certDir, 'ca');
@@ -96,7 +105,7 @@ export async function startTlsDockerHost(opts: { address: string }): Promise<Tls
         `--tlscacert=${ca.cert}`,
         `--tlscert=${server.cert}`,
         `--tlskey=${server.key}`,
-        '--bridge=none',
+        `--bridge=${bridge}`,
         '--iptables=false',
         '--ip6tables=false',
       ],
