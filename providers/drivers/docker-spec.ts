@@ -378,7 +378,7 @@ function checkValues(c: Obj, out: ConfigProblem[]): void {
         problem(
           mp + pointer(name),
           'Malformed ulimit',
-          `ulimit "${name}" must be "soft:hard" or one number (soft ≤ hard), not ${JSON.stringify(s)}.`,
+          `ulimit "${name}" must be "soft:hard" or one number (soft ≤ hard, -1 for unlimited), not ${JSON.stringify(s)}.`,
         );
       }
     }
@@ -469,13 +469,14 @@ function checkMount(m: Obj, p: string, problem: Report): void {
   }
 }
 
-/** Nomad's ulimit value: "soft:hard" or one number for both. */
+/** Nomad's ulimit value: "soft:hard" or one number for both; -1 is unlimited ("-1:-1"). */
 export function parseUlimit(name: string, value: string): Docker.Ulimit | undefined {
-  const m = /^(\d+)(?::(\d+))?$/.exec(value.trim());
+  const m = /^(-1|\d+)(?::(-1|\d+))?$/.exec(value.trim());
   if (!m) return undefined;
   const soft = Number(m[1]);
   const hard = m[2] === undefined ? soft : Number(m[2]);
-  return soft <= hard ? { Name: name, Soft: soft, Hard: hard } : undefined;
+  const limit = (n: number) => (n === -1 ? Infinity : n);
+  return limit(soft) <= limit(hard) ? { Name: name, Soft: soft, Hard: hard } : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -442,7 +442,26 @@ export function withDefaultTag(image: string): string {
   return lastSegment.includes(':') ? image : `${image}:latest`;
 }
 
-async function ensureImage(docker: Docker, s: ImageSettings, node: string): Promise<string> {
+/**
+ * Image ids by engine client and image, for one drover run: the containers of a rollout on one
+ * host share one inspect (and one pull) of their image instead of one each.
+ */
+const imageIds = new WeakMap<Docker, Map<string, Promise<string>>>();
+
+function ensureImage(docker: Docker, s: ImageSettings, node: string): Promise<string> {
+  if (s.forcePull) return fetchImage(docker, s, node);
+  let known = imageIds.get(docker);
+  if (!known) imageIds.set(docker, (known = new Map<string, Promise<string>>()));
+  const cached = known.get(s.image);
+  if (cached) return cached;
+  const id = fetchImage(docker, s, node);
+  known.set(s.image, id);
+  // A failure is not remembered: the next start tries again.
+  id.catch(() => known.delete(s.image));
+  return id;
+}
+
+async function fetchImage(docker: Docker, s: ImageSettings, node: string): Promise<string> {
   const local = await inspectImage(docker, s.image);
   if (local && !s.forcePull) return local.Id;
   try {

@@ -14,11 +14,14 @@ export async function fingerprintThrough(
   drivers: readonly Driver[],
   now: Date,
 ): Promise<NodeFingerprint> {
-  const r = await transport.sh(fingerprintScript(transport.node.alloc_root), {
-    timeoutMs: FINGERPRINT_TIMEOUT_MS,
-  });
+  // The host facts and the drivers' detection share the connection, in parallel.
+  const [r, detected] = await Promise.all([
+    transport.sh(fingerprintScript(transport.node.alloc_root), {
+      timeoutMs: FINGERPRINT_TIMEOUT_MS,
+    }),
+    detectDrivers(transport, drivers),
+  ]);
   const facts = hostFacts(splitSections(r.stdout));
-  const detected = await detectDrivers(transport, drivers);
   return {
     fingerprinted_at: now.toISOString(),
     attributes: sortKeys({ ...facts.attributes, ...detected.attributes }),
