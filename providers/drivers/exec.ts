@@ -77,6 +77,8 @@ export function stringListProblems(config: Record<string, unknown>, key: string)
   }
   const problems: ConfigProblem[] = [];
   value.forEach((item: unknown, i) => {
+    // Numbers and bools convert to strings, as HCL does for Nomad's list(string) arguments.
+    if (typeof item === 'number' || typeof item === 'boolean') return;
     if (typeof item !== 'string') {
       problems.push({
         pointer: `${pointer}/${i}`,

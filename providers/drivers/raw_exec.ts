@@ -5,6 +5,7 @@
  */
 import type { DriverHandle } from '../../src/state/types.js';
 import type { ConfigProblem, TaskContext, Transport } from '../types.js';
+import { stringListProblems } from './exec.js';
 import { ProcessDriver } from './process-driver.js';
 import { startProcessTask } from './process-common.js';
 
@@ -51,28 +52,7 @@ export function validateRawExecConfig(config: Record<string, unknown>): ConfigPr
     problems.push(nulProblem('/command'));
   }
 
-  const args = config.args;
-  if (args !== undefined && args !== null) {
-    if (!Array.isArray(args)) {
-      problems.push({
-        pointer: '/args',
-        summary: 'Incorrect attribute value type',
-        detail: '"args" must be a list of strings.',
-      });
-    } else {
-      args.forEach((arg: unknown, i) => {
-        if (typeof arg !== 'string') {
-          problems.push({
-            pointer: `/args/${i}`,
-            summary: 'Incorrect attribute value type',
-            detail: `Element ${i} of "args" must be a string.`,
-          });
-        } else if (arg.includes('\0')) {
-          problems.push(nulProblem(`/args/${i}`));
-        }
-      });
-    }
-  }
+  problems.push(...stringListProblems(config, 'args'));
 
   for (const key of Object.keys(config)) {
     if (key === 'command' || key === 'args') continue;

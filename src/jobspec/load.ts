@@ -1,6 +1,7 @@
 /**
  * The front of the pipeline: source text → parsed → variables resolved → decoded → validated
- * (schema, then semantic rules) → Nomad's defaults filled. Pure except for reading files.
+ * (schema, then semantic rules and each task's driver config) → Nomad's defaults filled. Pure
+ * except for reading files.
  */
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -11,6 +12,7 @@ import { buildRootScope, type VariableInputs } from '../hcl/variables.js';
 import type { ValueObject } from '../hcl/value.js';
 import { decodeJobFile } from './decode.js';
 import { applyDefaults } from './defaults.js';
+import { checkDriverConfigs } from './driver-config.js';
 import { findJobFiles } from './files.js';
 import type { RangeIndex } from './ranges.js';
 import { checkRules } from './rules.js';
@@ -78,6 +80,7 @@ function loadInto(
   if (!validateAgainstSchema(submitted, schema, decoded.ranges, diags)) return undefined;
   const job = applyDefaults(submitted as unknown as Job);
   checkRules(job, decoded.ranges, diags);
+  checkDriverConfigs(job, decoded.ranges, diags);
   return { filename, source, submitted, job, ranges: decoded.ranges };
 }
 

@@ -451,6 +451,11 @@ describe('parseUlimit', () => {
     ['1024', { Name: 'n', Soft: 1024, Hard: 1024 }],
     ['1:2', { Name: 'n', Soft: 1, Hard: 2 }],
     ['2:1', undefined],
+    // -1 is unlimited, as Nomad's strconv.Atoi and Docker read it (memlock = "-1:-1").
+    ['-1:-1', { Name: 'n', Soft: -1, Hard: -1 }],
+    ['1024:-1', { Name: 'n', Soft: 1024, Hard: -1 }],
+    ['-1:1024', undefined],
+    ['-2', undefined],
     ['x', undefined],
     ['1:', undefined],
   ])('%s', (value, expected) => {

@@ -92,8 +92,13 @@ describe('validateConfig', () => {
       ],
     ],
     [
-      'a boolean among args',
+      'numbers and bools among args (HCL makes them strings)',
       { command: 'x', args: ['a', 'b', true] },
+      [],
+    ],
+    [
+      'an object among args',
+      { command: 'x', args: ['a', 'b', { a: 1 }] },
       [
         {
           pointer: '/args/2',

@@ -65,8 +65,13 @@ describe('validateConfig', () => {
       ],
     ],
     [
-      'a number among args',
-      { class: 'Main', args: ['x', 1] },
+      'numbers and bools among args (HCL makes them strings)',
+      { class: 'Main', args: ['x', 1, false] },
+      [],
+    ],
+    [
+      'an object among args',
+      { class: 'Main', args: ['x', { a: 1 }] },
       [
         {
           pointer: '/args/1',

@@ -180,8 +180,13 @@ describe('validateConfig', () => {
       ],
     ],
     [
-      'a number among args',
-      { command: 'x', args: ['a', 2] },
+      'numbers and bools among args (HCL makes them strings)',
+      { command: 'x', args: ['a', 2, false] },
+      [],
+    ],
+    [
+      'an object among args',
+      { command: 'x', args: ['a', { a: 1 }] },
       [
         {
           pointer: '/args/1',

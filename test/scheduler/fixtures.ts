@@ -19,6 +19,13 @@ export function job(source: string): Job {
   return loaded.job;
 }
 
+/** A config its driver accepts: drivers check their config when the job is loaded. */
+function driverConfig(driver: string, image: string): string {
+  return driver === 'docker' || driver === 'podman'
+    ? `image = "${image}"`
+    : `command = "/bin/server"`;
+}
+
 /** A one-group service job; `group` and `task` are extra HCL inside those blocks. */
 export function simpleJob(
   opts: {
@@ -45,7 +52,7 @@ job "${id}" {
     task "server" {
       driver = "${opts.driver ?? 'docker'}"
       config {
-        image = "${opts.image ?? 'nginx:1'}"
+        ${driverConfig(opts.driver ?? 'docker', opts.image ?? 'nginx:1')}
       }
       resources {
         cpu    = ${opts.cpu ?? 500}

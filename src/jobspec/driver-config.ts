@@ -1,0 +1,41 @@
+/**
+ * Checks every task's `config` block with its driver's own rules, so that `drover validate`,
+ * `plan` and `apply` report `config { image = 42 }` at its line instead of the host failing
+ * at start. A driver drover does not have is an error here too.
+ */
+import type { Diagnostics } from '../diag/diagnostic.js';
+import type { Job } from '../generated/jobspec.js';
+import { checkDriverConfig, knownDrivers } from '../../providers/config-validators.js';
+import { pointer, type RangeIndex } from './ranges.js';
+import { didYouMean } from './suggest.js';
+
+/** Reports each task's driver config problems at the attribute or block they are about. */
+export function checkDriverConfigs(job: Job, ranges: RangeIndex, diags: Diagnostics): void {
+  (job.group ?? []).forEach((g, i) =>
+    (g.task ?? []).forEach((t, j) => {
+      // A missing driver is reported by the rules ("Missing task driver").
+      if (!t.driver) return;
+      const tp = pointer('group', i, 'task', j);
+      const problems = checkDriverConfig(t.driver, t.config ?? {});
+      if (!problems) {
+        const known = knownDrivers();
+        diags.error(
+          'Unknown task driver',
+          ranges.valueRange(`${tp}/driver`),
+          `drover has no driver "${t.driver}"; task "${t.name}" must use one of ${known.map((d) => `"${d}"`).join(', ')}.${didYouMean(t.driver, known)}`,
+        );
+        return;
+      }
+      for (const p of problems) {
+        const at = `${tp}/config${p.pointer}`;
+        // An unknown key is underlined by its name, any other problem by its value; a pointer
+        // with no range of its own (a missing argument) falls back to the config block, then
+        // the task.
+        const range =
+          p.summary === 'Unsupported argument' ? ranges.nameRange(at) : ranges.valueRange(at);
+        if (p.severity === 'warning') diags.warning(p.summary, range, p.detail);
+        else diags.error(p.summary, range, p.detail);
+      }
+    }),
+  );
+}
