@@ -7,7 +7,7 @@
 // The container is the rollout benchmark's (BusyBox httpd under Docker's init, 16 MB, 1 s stop).
 import { chmodSync, chownSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { COMMAND, IMAGE, MEMORY_MB, STOP_TIMEOUT, TAGS } from '../rollout/project.mjs';
+import { COMMAND, IMAGE, TAGS, httpdTask } from '../rollout/project.mjs';
 
 export { COMMAND, IMAGE };
 export const TAG = TAGS[0];
@@ -22,7 +22,6 @@ export const nodeName = (i) => `host-${i + 1}`;
  * count / hosts on each node.
  */
 export function fleetJob({ jobId, count }) {
-  const [command, ...args] = COMMAND;
   return [
     `job "${jobId}" {`,
     '  type        = "service"',
@@ -45,22 +44,7 @@ export function fleetJob({ jobId, count }) {
     '      weight    = 100',
     '    }',
     '',
-    '    task "httpd" {',
-    '      driver       = "docker"',
-    `      kill_timeout = "${STOP_TIMEOUT}"`,
-    '',
-    '      config {',
-    `        image   = "${IMAGE}:${TAG}"`,
-    `        command = "${command}"`,
-    `        args    = [${args.map((a) => JSON.stringify(a)).join(', ')}]`,
-    '        init    = true',
-    '      }',
-    '',
-    '      resources {',
-    '        cpu    = 10',
-    `        memory = ${MEMORY_MB}`,
-    '      }',
-    '    }',
+    ...httpdTask(TAG),
     '  }',
     '}',
     '',
