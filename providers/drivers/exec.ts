@@ -558,14 +558,30 @@ export function parseExecDetect(stdout: string): ExecHostFacts {
 // ---------------------------------------------------------------------------------------------
 // The driver
 
-export class ExecDriver extends ProcessDriver {
-  readonly name = NAME;
-  private readonly opts: IsolationOptions;
+/**
+ * A process driver whose tasks run isolated (exec, java): it keeps the isolation options its
+ * starts use, and `drover exec` enters the task's isolation.
+ */
+export abstract class IsolatedProcessDriver extends ProcessDriver {
+  protected readonly opts: IsolationOptions;
 
   constructor(opts: IsolationOptions = {}) {
     super();
     this.opts = opts;
   }
+
+  override async exec(
+    handle: DriverHandle,
+    transport: Transport,
+    argv: readonly string[],
+    opts: ExecOptions,
+  ): Promise<number> {
+    return execIsolated(this.handle(handle), transport, argv, opts);
+  }
+}
+
+export class ExecDriver extends IsolatedProcessDriver {
+  readonly name = NAME;
 
   validateConfig(config: Record<string, unknown>): ConfigProblem[] {
     return validateExecConfig(config);
@@ -599,14 +615,5 @@ export class ExecDriver extends ProcessDriver {
   async start(ctx: TaskContext): Promise<DriverHandle> {
     const spec = isolationSpec(ctx.task, ctx.env, { ulimitFallback: true, resolveCommand: true });
     return startIsolatedTask(NAME, ctx, execArgv(ctx.task.config), spec, this.opts);
-  }
-
-  override async exec(
-    handle: DriverHandle,
-    transport: Transport,
-    argv: readonly string[],
-    opts: ExecOptions,
-  ): Promise<number> {
-    return execIsolated(this.handle(handle), transport, argv, opts);
   }
 }

@@ -7,17 +7,15 @@
  * and there is no `ulimit -v` fallback because a JVM reserves far more address space than heap.
  */
 import type { DriverHandle } from '../../src/state/types.js';
-import type { ConfigProblem, ExecOptions, TaskContext, Transport } from '../types.js';
-import { ProcessDriver } from './process-driver.js';
+import type { ConfigProblem, TaskContext, Transport } from '../types.js';
 import {
+  IsolatedProcessDriver,
   NAMESPACE_OPTIONS,
-  execIsolated,
   isolationSpec,
   startIsolatedTask,
   stringListProblems,
   stringProblems,
   unknownKeyProblems,
-  type IsolationOptions,
 } from './exec.js';
 
 const NAME = 'java';
@@ -198,14 +196,8 @@ export function parseJavaDetect(stdout: string): {
 // ---------------------------------------------------------------------------------------------
 // The driver
 
-export class JavaDriver extends ProcessDriver {
+export class JavaDriver extends IsolatedProcessDriver {
   readonly name = NAME;
-  private readonly opts: IsolationOptions;
-
-  constructor(opts: IsolationOptions = {}) {
-    super();
-    this.opts = opts;
-  }
 
   validateConfig(config: Record<string, unknown>): ConfigProblem[] {
     return validateJavaConfig(config);
@@ -239,14 +231,5 @@ export class JavaDriver extends ProcessDriver {
     const argv = javaArgv(ctx.task.config, ctx.task.resources?.memory, ctx.env);
     const spec = isolationSpec(ctx.task, ctx.env, { ulimitFallback: false, resolveCommand: false });
     return startIsolatedTask(NAME, ctx, argv, spec, this.opts);
-  }
-
-  override async exec(
-    handle: DriverHandle,
-    transport: Transport,
-    argv: readonly string[],
-    opts: ExecOptions,
-  ): Promise<number> {
-    return execIsolated(this.handle(handle), transport, argv, opts);
   }
 }

@@ -290,19 +290,36 @@ export function handleFromRecovery(
   kv: ReadonlyMap<string, string>,
 ): ProcessTaskHandle | undefined {
   if (kv.get('probe.dir') !== 'present') return undefined;
+  return processHandle(driver, ref.allocDir, ref.task, kv, {
+    signal: DEFAULT_KILL_SIGNAL,
+    timeoutMs: DEFAULT_KILL_TIMEOUT_MS,
+  });
+}
+
+/**
+ * A task's handle from the supervisor's status lines (`pid`, `supervisor_pid`, or the pid file's
+ * `probe.supervisor_pid`) and `start.info`'s `handle.*` lines.
+ */
+function processHandle(
+  driver: string,
+  allocDir: string,
+  task: string,
+  kv: ReadonlyMap<string, string>,
+  kill: { signal: string; timeoutMs: number },
+): ProcessTaskHandle {
   const pid = Number(kv.get('pid'));
   const supervisorPid = Number(kv.get('supervisor_pid') ?? kv.get('probe.supervisor_pid'));
   return {
     ...startInfo(kv),
     driver,
-    alloc_dir: ref.allocDir,
-    task: ref.task,
+    alloc_dir: allocDir,
+    task,
     pid: Number.isInteger(pid) ? pid : 0,
     ...(Number.isInteger(supervisorPid) && supervisorPid > 0
       ? { supervisor_pid: supervisorPid }
       : {}),
-    kill_signal: DEFAULT_KILL_SIGNAL,
-    kill_timeout_ms: DEFAULT_KILL_TIMEOUT_MS,
+    kill_signal: kill.signal,
+    kill_timeout_ms: kill.timeoutMs,
   };
 }
 
@@ -496,20 +513,7 @@ export async function startProcessTask(
       .join('; ');
     throw new Error(`${driver}: the supervisor of ${where} did not start${log ? `: ${log}` : ''}`);
   }
-  const pid = Number(kv.get('pid'));
-  const supervisorPid = Number(kv.get('supervisor_pid'));
-  return {
-    ...startInfo(kv),
-    driver,
-    alloc_dir: ctx.allocDir,
-    task: ctx.task.name,
-    pid: Number.isInteger(pid) ? pid : 0,
-    ...(Number.isInteger(supervisorPid) && supervisorPid > 0
-      ? { supervisor_pid: supervisorPid }
-      : {}),
-    kill_signal: kill.signal,
-    kill_timeout_ms: kill.timeoutMs,
-  };
+  return processHandle(driver, ctx.allocDir, ctx.task.name, kv, kill);
 }
 
 /** The `handle.<key>` lines of a start's output, as handle fields (never the core ones). */

@@ -5,7 +5,7 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import type { Plan, PlanWarning } from '../generated/plan.js';
 import type { Diagnostic } from '../diag/diagnostic.js';
-import { stopPending } from '../deploy/alloc-tasks.js';
+import { retryableStops, stopPending } from '../deploy/alloc-tasks.js';
 import {
   applyJob,
   retryPendingStops,
@@ -111,9 +111,13 @@ function toPlanWarning(d: Diagnostic): PlanWarning {
 /** Whether applying the plan does anything: a job changes, or a stop that failed can be retried. */
 export function planHasChanges(plan: Plan, observed?: Observed): boolean {
   if (plan.jobs.some((j) => j.type !== 'none')) return true;
-  const down = new Set(observed?.down.map((d) => d.node));
-  return Object.values(observed?.state.allocations ?? {}).some(
-    (a) => stopPending(a) && !down.has(a.node),
+  if (!observed) return false;
+  const down = new Set(observed.down.map((d) => d.node));
+  return (
+    retryableStops(
+      observed.state.allocations,
+      (node) => node in observed.state.nodes && !down.has(node),
+    ).length > 0
   );
 }
 

@@ -9,15 +9,13 @@ import {
   type NodeSpec,
   type Transport,
 } from '../../providers/types.js';
-import type { Job, Task } from '../generated/jobspec.js';
+import type { Task } from '../generated/jobspec.js';
+import { recordedJob } from '../scheduler/from-state.js';
 import type { Allocation, DriverHandle, StateSnapshot } from '../state/types.js';
 
 /** The tasks of the job version an allocation runs, by name. */
 export function recordedTasks(s: StateSnapshot, a: Allocation): Map<string, Task> {
-  const version = s.jobs[a.job]?.versions.find((v) => v.version === a.version);
-  const group = (version?.job as unknown as Job | undefined)?.group?.find(
-    (g) => g.name === a.group,
-  );
+  const group = recordedJob(s, a.job, a.version)?.group?.find((g) => g.name === a.group);
   return new Map((group?.task ?? []).map((t) => [t.name, t]));
 }
 
@@ -60,4 +58,12 @@ export function stopPending(a: Allocation): boolean {
   return (
     a.desired_status !== 'run' && (a.client_status === 'running' || a.client_status === 'pending')
   );
+}
+
+/** The allocations whose earlier stop did not reach their host, on hosts that can be tried now. */
+export function retryableStops(
+  allocations: StateSnapshot['allocations'],
+  reachable: (node: string) => boolean,
+): Allocation[] {
+  return Object.values(allocations).filter((a) => stopPending(a) && reachable(a.node));
 }

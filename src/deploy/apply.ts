@@ -24,7 +24,7 @@ import type {
   StateSnapshot,
   TaskState,
 } from '../state/types.js';
-import { allocHandles, recordedTasks, stopPending } from './alloc-tasks.js';
+import { allocHandles, recordedTasks, retryableStops } from './alloc-tasks.js';
 import type { StateRecorder } from './recorder.js';
 import type { GroupSteps, JobSteps, PlacementStep } from './steps.js';
 import { interpolateDeep, taskEnv, type NodeFacts, type TaskDirs } from './taskenv.js';
@@ -882,17 +882,17 @@ export async function stopAlloc(allocId: string, reason: string, ctx: ApplyConte
 
 /**
  * Stops again the allocations an earlier stop did not reach (their host did not answer), on
- * every node that answers now. Returns how many it stopped.
+ * every node that answers now.
  */
 export async function retryPendingStops(
   ctx: ApplyContext,
   down: ReadonlySet<string>,
-): Promise<number> {
-  const pending = Object.values(ctx.recorder.state.allocations).filter(
-    (a) => stopPending(a) && ctx.nodes.has(a.node) && !down.has(a.node),
+): Promise<void> {
+  const pending = retryableStops(
+    ctx.recorder.state.allocations,
+    (node) => ctx.nodes.has(node) && !down.has(node),
   );
   for (const a of pending) await stopAlloc(a.id, 'its earlier stop did not reach the host', ctx);
-  return pending.filter((a) => !stopPending(ctx.recorder.state.allocations[a.id] ?? a)).length;
 }
 
 // ---------------------------------------------------------------------------------------------
