@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // drover's launcher: runs the compiled CLI (npm run build makes dist/).
 import { existsSync } from 'node:fs';
+import module from 'node:module';
 
 const entry = new URL('../dist/src/cli/main.js', import.meta.url);
 if (!existsSync(entry)) {
@@ -15,5 +16,9 @@ for (const stream of [process.stdout, process.stderr])
     if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
     throw err;
   });
+// Node 22.1+ keeps the compiled code of drover's modules between runs (os.tmpdir(), unless
+// NODE_COMPILE_CACHE says elsewhere or NODE_DISABLE_COMPILE_CACHE=1): start-up ~100 ms faster.
+// Node 20 has no such cache and skips this.
+module.enableCompileCache?.();
 const { main } = await import(entry.href);
 process.exitCode = await main(process.argv.slice(2));

@@ -161,6 +161,20 @@ export interface ExecOptions {
   tty?: boolean;
 }
 
+/** What a driver's `detect` finds on a host. */
+export interface Detection {
+  detected: boolean;
+  healthy: boolean;
+  attributes: Record<string, string>;
+}
+
+export interface ShellDetection {
+  /** A POSIX sh script; its standard output and exit status are what `read` gets. */
+  script: string;
+  timeoutMs: number;
+  read(result: RunResult): Detection;
+}
+
 export interface Driver {
   readonly name: string;
   capabilities(): DriverCapabilities;
@@ -169,9 +183,13 @@ export interface Driver {
   /** How replacing `prior` with `next` must be done, as far as this driver is concerned. */
   classifyChange(prior: Task, next: Task): ChangeClass;
   /** Whether the host can run this driver (fills driver.<name> attributes). */
-  detect(
-    transport: Transport,
-  ): Promise<{ detected: boolean; healthy: boolean; attributes: Record<string, string> }>;
+  detect(transport: Transport): Promise<Detection>;
+  /**
+   * For a driver whose detection is one shell script: the script and how to read its result.
+   * A fingerprint runs all of them in the session that reads the host's facts (one process on
+   * the host instead of one per driver); `detect` runs it alone.
+   */
+  shellDetection?(): ShellDetection;
   start(ctx: TaskContext): Promise<DriverHandle>;
   /** Stops the task: kill_signal, then after kill_timeout a hard kill; removes what it created. */
   stop(

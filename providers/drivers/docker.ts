@@ -10,6 +10,7 @@ import type Docker from 'dockerode';
 import type {
   ChangeClass,
   ConfigProblem,
+  Detection,
   Driver,
   DriverCapabilities,
   ExecOptions,
@@ -28,6 +29,7 @@ import {
   validateDockerConfig,
   type ImageSettings,
 } from './docker-spec.js';
+import { makeDirs } from './make-dirs.js';
 
 export interface DockerHandle extends DriverHandle {
   /** `podman` for containers of the podman driver, which reuses this one. */
@@ -57,18 +59,9 @@ export class DockerDriver implements Driver {
     return classifyDockerChange(prior, next);
   }
 
-  async detect(
-    transport: Transport,
-  ): Promise<{ detected: boolean; healthy: boolean; attributes: Record<string, string> }> {
-    let docker: Docker;
+  async detect(transport: Transport): Promise<Detection> {
     try {
-      docker = await this.engine(transport);
-      await docker.ping();
-    } catch {
-      return { detected: false, healthy: false, attributes: {} };
-    }
-    try {
-      const v = await docker.version();
+      const v = await (await this.engine(transport)).version();
       return {
         detected: true,
         healthy: true,
@@ -79,8 +72,17 @@ export class DockerDriver implements Driver {
         },
       };
     } catch {
-      // The engine answered /_ping but not /version: there, yet not usable.
-      return { detected: true, healthy: false, attributes: { 'driver.docker': '1' } };
+      // Whether the engine is there at all: one that answers /_ping but not /version is there,
+      // yet not usable. (One request when all is well, a second only when not.)
+      const there = await this.engine(transport)
+        .then((d) => d.ping())
+        .then(
+          () => true,
+          () => false,
+        );
+      return there
+        ? { detected: true, healthy: false, attributes: { 'driver.docker': '1' } }
+        : { detected: false, healthy: false, attributes: {} };
     }
   }
 
@@ -519,17 +521,16 @@ async function pullImage(docker: Docker, s: ImageSettings): Promise<void> {
   }
 }
 
-const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
-
 async function makeTaskDirs(ctx: TaskContext): Promise<void> {
   // A docker node has no shell to make them with, and needs none: the engine creates the
   // missing host directories of a container's Binds itself (as `docker run -v` does).
   if (ctx.node.transport === 'docker') return;
-  const dirs = Object.values(taskDirs(ctx));
-  const r = await ctx.transport.sh(`mkdir -p -- ${dirs.map(shellQuote).join(' ')}`);
-  if (r.code !== 0) {
+  try {
+    await makeDirs(ctx.transport, Object.values(taskDirs(ctx)));
+  } catch (err) {
     throw new Error(
-      `cannot create the task directories on node ${ctx.node.name}: ${r.stderr.trim() || `exit ${r.code}`}`,
+      `cannot create the task directories on node ${ctx.node.name}: ${(err as Error).message}`,
+      { cause: err },
     );
   }
 }

@@ -13,7 +13,14 @@
 import { posix } from 'node:path';
 import type { Task } from '../../src/generated/jobspec.js';
 import type { DriverHandle } from '../../src/state/types.js';
-import type { ConfigProblem, ExecOptions, TaskContext, Transport } from '../types.js';
+import type {
+  ConfigProblem,
+  Detection,
+  ExecOptions,
+  ShellDetection,
+  TaskContext,
+  Transport,
+} from '../types.js';
 import { ProcessDriver } from './process-driver.js';
 import {
   CLEANUP_FILE,
@@ -593,22 +600,25 @@ export class ExecDriver extends IsolatedProcessDriver {
    * they get `ulimit -v` instead) and `driver.exec.user_switch` (the program that runs tasks as
    * their `user`, "none" when drover does not connect as root).
    */
-  async detect(
-    transport: Transport,
-  ): Promise<{ detected: boolean; healthy: boolean; attributes: Record<string, string> }> {
-    const r = await transport.sh(buildExecDetectScript(this.opts), { timeoutMs: 15_000 });
-    const facts = parseExecDetect(r.stdout);
-    const detected = r.code === 0 && facts.tools.has('mkfifo') && facts.tools.has('env');
+  shellDetection(): ShellDetection {
     return {
-      detected,
-      healthy: detected && facts.tools.has('setsid'),
-      attributes: detected
-        ? {
-            'driver.exec': '1',
-            'driver.exec.cgroups': facts.cgroups,
-            'driver.exec.user_switch': facts.userSwitch,
-          }
-        : {},
+      script: buildExecDetectScript(this.opts),
+      timeoutMs: 15_000,
+      read(r): Detection {
+        const facts = parseExecDetect(r.stdout);
+        const detected = r.code === 0 && facts.tools.has('mkfifo') && facts.tools.has('env');
+        return {
+          detected,
+          healthy: detected && facts.tools.has('setsid'),
+          attributes: detected
+            ? {
+                'driver.exec': '1',
+                'driver.exec.cgroups': facts.cgroups,
+                'driver.exec.user_switch': facts.userSwitch,
+              }
+            : {},
+        };
+      },
     };
   }
 

@@ -7,7 +7,7 @@
  * and there is no `ulimit -v` fallback because a JVM reserves far more address space than heap.
  */
 import type { DriverHandle } from '../../src/state/types.js';
-import type { ConfigProblem, TaskContext, Transport } from '../types.js';
+import type { ConfigProblem, Detection, ShellDetection, TaskContext } from '../types.js';
 import {
   IsolatedProcessDriver,
   NAMESPACE_OPTIONS,
@@ -208,23 +208,26 @@ export class JavaDriver extends IsolatedProcessDriver {
    * setsid too. Fills Nomad's `driver.java`, `driver.java.version`, `driver.java.runtime` and
    * `driver.java.vm`.
    */
-  async detect(
-    transport: Transport,
-  ): Promise<{ detected: boolean; healthy: boolean; attributes: Record<string, string> }> {
-    const r = await transport.sh(JAVA_DETECT_SCRIPT, { timeoutMs: 30_000 });
-    const facts = parseJavaDetect(r.stdout);
-    const detected =
-      r.code === 0 && facts.exit === '0' && facts.tools.has('mkfifo') && facts.tools.has('env');
-    const attributes: Record<string, string> = {};
-    if (detected) {
-      attributes['driver.java'] = '1';
-      if (facts.java) {
-        attributes['driver.java.version'] = facts.java.version;
-        attributes['driver.java.runtime'] = facts.java.runtime;
-        attributes['driver.java.vm'] = facts.java.vm;
-      }
-    }
-    return { detected, healthy: detected && facts.tools.has('setsid'), attributes };
+  shellDetection(): ShellDetection {
+    return {
+      script: JAVA_DETECT_SCRIPT,
+      timeoutMs: 30_000,
+      read(r): Detection {
+        const facts = parseJavaDetect(r.stdout);
+        const detected =
+          r.code === 0 && facts.exit === '0' && facts.tools.has('mkfifo') && facts.tools.has('env');
+        const attributes: Record<string, string> = {};
+        if (detected) {
+          attributes['driver.java'] = '1';
+          if (facts.java) {
+            attributes['driver.java.version'] = facts.java.version;
+            attributes['driver.java.runtime'] = facts.java.runtime;
+            attributes['driver.java.vm'] = facts.java.vm;
+          }
+        }
+        return { detected, healthy: detected && facts.tools.has('setsid'), attributes };
+      },
+    };
   }
 
   async start(ctx: TaskContext): Promise<DriverHandle> {

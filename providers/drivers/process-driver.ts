@@ -9,10 +9,12 @@ import type { DriverHandle } from '../../src/state/types.js';
 import type {
   ChangeClass,
   ConfigProblem,
+  Detection,
   Driver,
   DriverCapabilities,
   ExecOptions,
   LogOptions,
+  ShellDetection,
   TaskContext,
   TaskRef,
   TaskStatus,
@@ -36,10 +38,13 @@ import {
 export abstract class ProcessDriver implements Driver {
   abstract readonly name: string;
   abstract validateConfig(config: Record<string, unknown>): ConfigProblem[];
-  abstract detect(
-    transport: Transport,
-  ): Promise<{ detected: boolean; healthy: boolean; attributes: Record<string, string> }>;
+  abstract shellDetection(): ShellDetection;
   abstract start(ctx: TaskContext): Promise<DriverHandle>;
+
+  async detect(transport: Transport): Promise<Detection> {
+    const d = this.shellDetection();
+    return d.read(await transport.sh(d.script, { timeoutMs: d.timeoutMs }));
+  }
 
   capabilities(): DriverCapabilities {
     return { exec: true, needsDocker: false, signal: true };

@@ -4,7 +4,7 @@
  * works on the local machine and over ssh.
  */
 import type { DriverHandle } from '../../src/state/types.js';
-import type { ConfigProblem, TaskContext, Transport } from '../types.js';
+import type { ConfigProblem, Detection, ShellDetection, TaskContext } from '../types.js';
 import { stringListProblems } from './exec.js';
 import { ProcessDriver } from './process-driver.js';
 import { startProcessTask } from './process-common.js';
@@ -101,19 +101,19 @@ export class RawExecDriver extends ProcessDriver {
   }
 
   /** Needs sh and mkfifo; without setsid tasks would start with SIGINT ignored (unhealthy). */
-  async detect(
-    transport: Transport,
-  ): Promise<{ detected: boolean; healthy: boolean; attributes: Record<string, string> }> {
-    const r = await transport.sh(
-      'for c in mkfifo setsid env; do command -v "$c" >/dev/null 2>&1 && echo "$c=1"; done',
-      { timeoutMs: 15_000 },
-    );
-    const found = new Set(r.stdout.split('\n').map((l) => l.replace(/=1$/, '')));
-    const detected = r.code === 0 && found.has('mkfifo') && found.has('env');
+  shellDetection(): ShellDetection {
     return {
-      detected,
-      healthy: detected && found.has('setsid'),
-      attributes: detected ? { 'driver.raw_exec': '1' } : {},
+      script: 'for c in mkfifo setsid env; do command -v "$c" >/dev/null 2>&1 && echo "$c=1"; done',
+      timeoutMs: 15_000,
+      read(r): Detection {
+        const found = new Set(r.stdout.split('\n').map((l) => l.replace(/=1$/, '')));
+        const detected = r.code === 0 && found.has('mkfifo') && found.has('env');
+        return {
+          detected,
+          healthy: detected && found.has('setsid'),
+          attributes: detected ? { 'driver.raw_exec': '1' } : {},
+        };
+      },
     };
   }
 

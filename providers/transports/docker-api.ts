@@ -11,10 +11,11 @@ import { isIP, connect as netConnect } from 'node:net';
 import type { Duplex, Readable } from 'node:stream';
 import { inspect } from 'node:util';
 import type Docker from 'dockerode';
+import { dockerodeClass } from './dockerode.js';
 import type { NodeFingerprint } from '../../src/state/types.js';
 import type { Driver, NodeSpec, RunResult, Transport } from '../types.js';
 import { FALLBACK_CPU_MHZ, goArch } from './fingerprint.js';
-import { detectDrivers, sortKeys } from './ssh-fingerprint.js';
+import { detectDrivers, sortKeys } from './node-fingerprint.js';
 
 export interface DockerApiTransportOptions {
   /** Drivers whose `detect` fills `driver.*` attributes when fingerprinting. */
@@ -180,7 +181,7 @@ export class DockerApiTransport implements Transport {
   // -------------------------------------------------------------------------------------------
 
   private async open(): Promise<Docker> {
-    const { default: DockerClient } = await import('dockerode');
+    const DockerClient = dockerodeClass();
     const e = this.endpoint;
     let docker: Docker;
     if (e.protocol === 'unix') {

@@ -11,9 +11,10 @@ import { constants } from 'node:os';
 import { dirname, join, basename } from 'node:path';
 import type { Duplex, Readable } from 'node:stream';
 import type Docker from 'dockerode';
-import type { DriverFingerprint, NodeFingerprint } from '../../src/state/types.js';
+import { dockerodeClass } from './dockerode.js';
+import type { NodeFingerprint } from '../../src/state/types.js';
 import type { Driver, NodeSpec, RunOptions, RunResult, Transport } from '../types.js';
-import { fingerprintScript, hostFacts, splitSections } from './fingerprint.js';
+import { fingerprintThrough } from './node-fingerprint.js';
 
 export interface LocalTransportOptions {
   /** Drivers whose `detect` fills `driver.*` attributes when fingerprinting. */
@@ -122,11 +123,11 @@ export class LocalTransport implements Transport {
     return child.stdout;
   }
 
-  async docker(socketPath?: string): Promise<Docker> {
+  docker(socketPath?: string): Promise<Docker> {
     const key = socketPath ?? '';
     let client = this.dockerClients.get(key);
     if (!client) {
-      const { default: DockerClient } = await import('dockerode');
+      const DockerClient = dockerodeClass();
       client = new DockerClient(
         socketPath !== undefined
           ? { socketPath }
@@ -134,7 +135,7 @@ export class LocalTransport implements Transport {
       );
       this.dockerClients.set(key, client);
     }
-    return client;
+    return Promise.resolve(client);
   }
 
   connect(port: number, host = '127.0.0.1'): Promise<Duplex> {
@@ -153,33 +154,8 @@ export class LocalTransport implements Transport {
     return '127.0.0.1';
   }
 
-  async fingerprint(): Promise<NodeFingerprint> {
-    const r = await this.sh(fingerprintScript(this.node.alloc_root), { timeoutMs: 30_000 });
-    const facts = hostFacts(splitSections(r.stdout));
-    const attributes = { ...facts.attributes };
-    const drivers: Record<string, DriverFingerprint> = {};
-    await Promise.all(
-      this.drivers.map(async (driver) => {
-        try {
-          const d = await driver.detect(this);
-          const attrs = driverAttributes(driver.name, d.attributes);
-          drivers[driver.name] = { detected: d.detected, healthy: d.healthy, attributes: attrs };
-          if (d.detected) Object.assign(attributes, attrs);
-        } catch (e) {
-          drivers[driver.name] = {
-            detected: false,
-            healthy: false,
-            description: e instanceof Error ? e.message : String(e),
-          };
-        }
-      }),
-    );
-    return {
-      fingerprinted_at: this.now().toISOString(),
-      attributes: sortKeys(attributes),
-      resources: facts.resources,
-      drivers: sortKeys(drivers),
-    };
+  fingerprint(): Promise<NodeFingerprint> {
+    return fingerprintThrough(this, this.drivers, this.now());
   }
 
   async close(): Promise<void> {
@@ -196,23 +172,6 @@ export function dockerOptions(dockerHost: string | undefined): Docker.DockerOpti
   if (dockerHost.startsWith('/')) return { socketPath: dockerHost };
   const url = new URL(dockerHost.replace(/^tcp:/, 'http:'));
   return { host: url.hostname, port: Number(url.port || 2375), protocol: 'http' };
-}
-
-/** Attributes a driver reported, every key under `driver.<name>`. */
-function driverAttributes(name: string, attrs: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(attrs)) {
-    out[
-      key === `driver.${name}` || key.startsWith(`driver.${name}.`) ? key : `driver.${name}.${key}`
-    ] = value;
-  }
-  return out;
-}
-
-function sortKeys<T>(record: Record<string, T>): Record<string, T> {
-  return Object.fromEntries(
-    Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
-  );
 }
 
 function signalNumber(signal: NodeJS.Signals | null): number {

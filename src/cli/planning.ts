@@ -78,14 +78,17 @@ export function makePlan(
         summary: `node "${d.node}" did not answer`,
         detail: `${d.reason}. Its allocations are treated as lost and replaced where the job allows.`,
       })),
-      ...pendingStopWarnings(observed),
+      ...pendingStopWarnings(observed, (node) => session.nodes.has(node)),
       ...warnings.filter((d) => d.severity === 'warning').map(toPlanWarning),
     ],
   });
 }
 
 /** One warning per node holding allocations an earlier stop did not reach. */
-function pendingStopWarnings(observed: Observed): PlanWarning[] {
+export function pendingStopWarnings(
+  observed: Observed,
+  configured: (node: string) => boolean,
+): PlanWarning[] {
   const byNode = new Map<string, string[]>();
   for (const a of Object.values(observed.state.allocations)) {
     if (stopPending(a)) byNode.set(a.node, [...(byNode.get(a.node) ?? []), a.name]);
@@ -94,9 +97,11 @@ function pendingStopWarnings(observed: Observed): PlanWarning[] {
   return [...byNode].map(([node, names]) => ({
     summary: `${names.length} allocation${names.length === 1 ? '' : 's'} on node "${node}" did not stop`,
     detail: `The last stop of ${names.join(', ')} did not reach the host. ${
-      down.has(node)
-        ? 'The host does not answer now either; apply stops them once it does.'
-        : 'Apply stops them now.'
+      !configured(node)
+        ? 'The node is no longer in drover.hcl, so apply cannot reach it: add it back for apply to stop them, or stop them on the host by hand.'
+        : down.has(node)
+          ? 'The host does not answer now either; apply stops them once it does.'
+          : 'Apply stops them now.'
     }`,
   }));
 }

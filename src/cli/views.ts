@@ -1,5 +1,4 @@
 /** Human views shared by the commands that plan and apply. */
-import enquirer from 'enquirer';
 import type { Plan } from '../generated/plan.js';
 import type { ProgressEvent } from '../deploy/apply.js';
 import type { Drift } from '../deploy/refresh.js';
@@ -26,6 +25,8 @@ export function printPlan(o: Output, plan: Plan, verbose = false): void {
 /** Asks for approval; only "yes" proceeds. Without a terminal, says how to approve instead. */
 export async function approve(o: Output, question: string): Promise<boolean | 'no-tty'> {
   if (!process.stdin.isTTY) return 'no-tty';
+  // Loaded only when a person is asked: applies with -auto-approve and CI never need it.
+  const { default: enquirer } = await import('enquirer');
   const { answer } = await enquirer.prompt<{ answer: string }>({
     type: 'input',
     name: 'answer',

@@ -649,7 +649,8 @@ async function startAlloc(
   if (!node) return fail(`node "${p.node}" is not in the inventory`);
   const transport = ctx.transport(node);
   say('starting');
-  for (const task of g.group.task ?? []) {
+  const tasks = g.group.task ?? [];
+  for (const [i, task] of tasks.entries()) {
     const driver = task.driver ? ctx.driver(task.driver) : undefined;
     if (!driver) return fail(`task "${task.name}": driver "${task.driver ?? ''}" is not available`);
     let handle: DriverHandle;
@@ -666,14 +667,18 @@ async function startAlloc(
       restarts: 0,
       started_at: new Date(ctx.clock.now()).toISOString(),
     };
+    // The last task's write also marks the allocation running: one write per task.
+    const last = i === tasks.length - 1;
     await ctx.recorder.record((s) =>
       updateAlloc(s, p.allocId, (a) => ({
         driver_handles: { ...a.driver_handles, [task.name]: handle },
         task_states: { ...a.task_states, [task.name]: started },
+        ...(last ? { client_status: 'running' as const } : {}),
       })),
     );
   }
-  await ctx.recorder.record((s) => updateAlloc(s, p.allocId, { client_status: 'running' }));
+  if (tasks.length === 0)
+    await ctx.recorder.record((s) => updateAlloc(s, p.allocId, { client_status: 'running' }));
   say('running');
   return true;
 

@@ -2,7 +2,8 @@
  * Validates a decoded job against the published schema with Ajv and turns Ajv's errors into
  * diagnostics at the source range of the value at fault, keeping only the most specific cause.
  */
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import { createRequire } from 'node:module';
+import type { Ajv2020, ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import type { Diagnostics } from '../diag/diagnostic.js';
 import type { Value } from '../hcl/value.js';
 import type { RangeIndex } from './ranges.js';
@@ -13,7 +14,11 @@ const compiled = new WeakMap<SchemaDocument, ValidateFunction>();
 
 /** Ajv set up for drover's schemas: strict, all errors, cty-like scalar coercion. */
 export function createAjv(): Ajv2020 {
-  const ajv = new Ajv2020({
+  // Loaded on first use: the schemas drover ships come with validators generated at build time.
+  const { Ajv2020: Ajv } = createRequire(import.meta.url)('ajv/dist/2020.js') as {
+    Ajv2020: typeof Ajv2020;
+  };
+  const ajv = new Ajv({
     strict: true,
     allErrors: true,
     verbose: true,

@@ -1,6 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { createTwoFilesPatch } from 'diff';
 import { Diagnostics } from '../../diag/diagnostic.js';
 import { formatHCL } from '../../hcl/format.js';
 import { findJobFiles } from '../../jobspec/files.js';
@@ -25,13 +24,14 @@ export function registerFmt(program: Command, io: (json: boolean) => Output): vo
     .option('--no-write', 'do not write the result back to the files')
     .option('--diff', 'print the changes as a unified diff')
     .option('--json', 'print machine-readable JSON')
-    .action((paths: string[], opts: FmtOptions) => {
+    .action(async (paths: string[], opts: FmtOptions) => {
       const o = io(Boolean(opts.json));
       const diags = new Diagnostics();
       const sources = new Map<string, string>();
       // fmt also formats variable files and drover.hcl, unlike the job loaders.
       const files = findJobFiles(paths.length ? paths : ['.'], diags, { includeAll: true });
       const changed: string[] = [];
+      const diff = opts.diff && !o.json ? await import('diff') : undefined;
       for (const file of files) {
         const src = readFileSync(file, 'utf8');
         sources.set(file, src);
@@ -39,8 +39,8 @@ export function registerFmt(program: Command, io: (json: boolean) => Output): vo
         diags.extend(r.diagnostics);
         if (!r.changed) continue;
         changed.push(file);
-        if (opts.diff && !o.json)
-          o.out(createTwoFilesPatch(file, file, src, r.output, 'original', 'formatted'));
+        if (diff)
+          o.out(diff.createTwoFilesPatch(file, file, src, r.output, 'original', 'formatted'));
         if (!opts.check && opts.write !== false) writeFileSync(file, r.output);
         if (opts.list !== false && !o.json) o.out(file);
       }

@@ -1,5 +1,5 @@
 /** Encoding functions: base64, JSON, YAML, CSV, URL query escaping. */
-import { load as loadYaml } from 'js-yaml';
+import { createRequire } from 'node:module';
 import { formatNumber, setKey, sortedKeys, T } from '../types.js';
 import { isValueObject, type Value, type ValueObject } from '../value.js';
 import { argError, fn, param, type HclFunction } from './spec.js';
@@ -224,7 +224,7 @@ export const encodingFunctions: Record<string, HclFunction> = {
     if (src.trim() === '') return null;
     let data: unknown;
     try {
-      data = loadYaml(src);
+      data = yaml().load(src);
     } catch (e) {
       return argError(0, `on line ${yamlLine(e)}: ${firstLine((e as Error).message)}`);
     }
@@ -256,4 +256,9 @@ function yamlLine(e: unknown): number | string {
 
 function firstLine(s: string): string {
   return s.split('\n')[0] ?? s;
+}
+
+/** js-yaml, loaded the first time a configuration decodes YAML rather than on every start. */
+function yaml(): typeof import('js-yaml') {
+  return createRequire(import.meta.url)('js-yaml') as typeof import('js-yaml');
 }

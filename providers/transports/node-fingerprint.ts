@@ -1,0 +1,154 @@
+/**
+ * A node's fingerprint read through any transport: the host facts from `fingerprintScript` and
+ * the shell-script detections of the drivers that have one (raw_exec, exec, java) in one `sh`
+ * round trip, the other drivers' `detect` (the Docker API …) beside it on the same transport,
+ * folded together (a driver's attributes all under `driver.<name>`).
+ */
+import type { DriverFingerprint, NodeFingerprint } from '../../src/state/types.js';
+import type { Detection, Driver, RunResult, ShellDetection, Transport } from '../types.js';
+import { fingerprintScript, hostFacts, splitSections } from './fingerprint.js';
+
+const FINGERPRINT_TIMEOUT_MS = 30_000;
+
+export async function fingerprintThrough(
+  transport: Transport,
+  drivers: readonly Driver[],
+  now: Date,
+): Promise<NodeFingerprint> {
+  const scripted = drivers.flatMap((d) => {
+    const detection = d.shellDetection?.();
+    return detection ? [{ name: d.name, detection }] : [];
+  });
+  const others = drivers.filter((d) => !d.shellDetection);
+  const timeoutMs = Math.max(FINGERPRINT_TIMEOUT_MS, ...scripted.map((s) => s.detection.timeoutMs));
+  const [r, detected] = await Promise.all([
+    transport.sh(
+      [fingerprintScript(transport.node.alloc_root), detectionsScript(scripted)].join('\n'),
+      { timeoutMs },
+    ),
+    detectDrivers(transport, others),
+  ]);
+  const results = splitDetections(r.stdout);
+  const found: Record<string, DriverFingerprint> = { ...detected.drivers };
+  const attributes: Record<string, string> = { ...detected.attributes };
+  for (const { name, detection } of scripted) {
+    const result = results.get(name) ?? {
+      code: r.code === 0 ? 255 : r.code,
+      stdout: '',
+      stderr: r.stderr,
+    };
+    fold(name, () => detection.read(result), found, attributes);
+  }
+  const facts = hostFacts(splitSections(r.stdout));
+  return {
+    fingerprinted_at: now.toISOString(),
+    attributes: sortKeys({ ...facts.attributes, ...attributes }),
+    resources: facts.resources,
+    drivers: sortKeys(found),
+  };
+}
+
+/**
+ * Each driver's `detect` through the transport: the attributes of the drivers found, and every
+ * driver's fingerprint. A driver whose detection throws is not detected, with the reason.
+ */
+export async function detectDrivers(
+  transport: Transport,
+  drivers: readonly Driver[],
+): Promise<{ attributes: Record<string, string>; drivers: Record<string, DriverFingerprint> }> {
+  const attributes: Record<string, string> = {};
+  const found: Record<string, DriverFingerprint> = {};
+  const detections = await Promise.all(
+    drivers.map((driver) =>
+      driver.detect(transport).then(
+        (d) => () => d,
+        (e: unknown) => () => {
+          throw e;
+        },
+      ),
+    ),
+  );
+  drivers.forEach((driver, i) => fold(driver.name, detections[i]!, found, attributes));
+  return { attributes, drivers: sortKeys(found) };
+}
+
+/** Records one driver's detection (or why it failed) in `found` and, if detected, `attributes`. */
+function fold(
+  name: string,
+  detection: () => Detection,
+  found: Record<string, DriverFingerprint>,
+  attributes: Record<string, string>,
+): void {
+  try {
+    const d = detection();
+    const attrs = driverAttributes(name, d.attributes);
+    found[name] = { detected: d.detected, healthy: d.healthy, attributes: attrs };
+    if (d.detected) Object.assign(attributes, attrs);
+  } catch (e) {
+    found[name] = {
+      detected: false,
+      healthy: false,
+      description: e instanceof Error ? e.message : String(e),
+    };
+  }
+}
+
+// The markers start like fingerprintScript's, whose reader skips sections it does not know.
+const DETECT = '@@drover-fingerprint:detect:';
+const DETECT_EXIT = '@@drover-fingerprint:detect-exit:';
+
+/**
+ * The drivers' detection scripts one after another, each in a subshell with no input, its output
+ * after a `DETECT<name>` line and its exit status on a line of its own after it.
+ */
+export function detectionsScript(
+  scripted: readonly { name: string; detection: ShellDetection }[],
+): string {
+  return scripted
+    .map(
+      ({ name, detection }) =>
+        `echo '${DETECT}${name}'\n(\n${detection.script}\n) </dev/null 2>/dev/null\n` +
+        `printf '\\n${DETECT_EXIT}%s\\n' "$?"`,
+    )
+    .join('\n');
+}
+
+/** Each detection's standard output and exit status, by driver name. */
+export function splitDetections(output: string): Map<string, RunResult> {
+  const out = new Map<string, RunResult>();
+  let at = output.indexOf(DETECT);
+  while (at >= 0) {
+    const nameEnd = output.indexOf('\n', at);
+    if (nameEnd < 0) break;
+    const name = output.slice(at + DETECT.length, nameEnd);
+    const exitAt = output.indexOf(`\n${DETECT_EXIT}`, nameEnd);
+    if (exitAt < 0) break;
+    const codeEnd = output.indexOf('\n', exitAt + 1);
+    const code = Number(
+      output.slice(exitAt + 1 + DETECT_EXIT.length, codeEnd < 0 ? undefined : codeEnd),
+    );
+    out.set(name, {
+      code: Number.isInteger(code) ? code : 255,
+      stdout: output.slice(nameEnd + 1, exitAt),
+      stderr: '',
+    });
+    at = output.indexOf(DETECT, exitAt + 1 + DETECT_EXIT.length);
+  }
+  return out;
+}
+
+/** A driver's attributes, every key under `driver.<name>`. */
+function driverAttributes(name: string, attrs: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(attrs)) {
+    const inside = key === `driver.${name}` || key.startsWith(`driver.${name}.`);
+    out[inside ? key : `driver.${name}.${key}`] = value;
+  }
+  return out;
+}
+
+export function sortKeys<T>(record: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(
+    Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+  );
+}

@@ -1,0 +1,53 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+import { LocalTransport } from '../../providers/transports/local.js';
+import type { Transport } from '../../providers/types.js';
+
+/**
+ * A local transport over a temp dir for the tests of this file (made before them, removed
+ * after). `dir()` is the temp dir, `transport()` the transport (alloc_root `<dir>/alloc`).
+ */
+export function localTransportFixture(prefix: string): {
+  dir: () => string;
+  transport: () => LocalTransport;
+} {
+  let dir = '';
+  let transport: LocalTransport | undefined;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), prefix));
+    transport = new LocalTransport({
+      name: 'local',
+      transport: 'local',
+      datacenter: 'dc1',
+      meta: {},
+      alloc_root: join(dir, 'alloc'),
+    });
+  });
+  afterAll(async () => {
+    await transport?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  return {
+    dir: () => dir,
+    transport: () => {
+      if (!transport) throw new Error('the local transport exists only inside tests');
+      return transport;
+    },
+  };
+}
+
+/** `transport` with `sh` wrapped to record each script it is asked to run. */
+export function recordingScripts(transport: Transport): {
+  transport: Transport;
+  scripts: string[];
+} {
+  const scripts: string[] = [];
+  const wrapped = Object.create(transport) as Transport;
+  wrapped.sh = (script, opts) => {
+    scripts.push(script);
+    return transport.sh(script, opts);
+  };
+  return { transport: wrapped, scripts };
+}
