@@ -90,8 +90,11 @@ export class DockerDriver implements Driver {
     const docker = await this.engine(ctx.transport);
     const image = imageSettings(ctx.task.config ?? {});
     if (!image.image) throw new Error(`task "${ctx.task.name}" has no image in its docker config`);
-    const imageId = await ensureImage(docker, image, ctx.node.name);
-    await makeTaskDirs(ctx);
+    // Independent requests to the host: made together.
+    const [imageId] = await Promise.all([
+      ensureImage(docker, image, ctx.node.name),
+      makeTaskDirs(ctx),
+    ]);
     const spec = containerSpec(ctx);
     const name = spec.name ?? ctx.name;
     const created = await createOrReuse(docker, spec, ctx, imageId);

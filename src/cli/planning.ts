@@ -166,15 +166,21 @@ export async function executePlan(
       checkProbe(session, recorder, allocId, group, job),
     ...(opts.detach ? { detach: true } : {}),
   };
-  await retryPendingStops(ctx, new Set(observed.down.map((d) => d.node)));
   const outcomes: JobResult[] = [];
-  for (const steps of planToSteps(plan, recorder.state, session.nodes)) {
-    if (steps.stop && opts.purge) steps.stop.purge = true;
-    const outcome = await applyJob(steps, ctx);
-    const result: JobResult = { job: steps.jobId, outcome };
-    if (outcome.result === 'failed' && autoReverts(steps.job))
-      result.revert = await revert(session, steps.jobId, steps.version, ctx, progress);
-    outcomes.push(result);
+  try {
+    await retryPendingStops(ctx, new Set(observed.down.map((d) => d.node)));
+    for (const steps of planToSteps(plan, recorder.state, session.nodes)) {
+      if (steps.stop && opts.purge) steps.stop.purge = true;
+      const outcome = await applyJob(steps, ctx);
+      const result: JobResult = { job: steps.jobId, outcome };
+      if (outcome.result === 'failed' && autoReverts(steps.job))
+        result.revert = await revert(session, steps.jobId, steps.version, ctx, progress);
+      outcomes.push(result);
+    }
+  } catch (err) {
+    // What was recorded so far is written while the lock is still held; the error is the news.
+    await recorder.flush().catch(() => undefined);
+    throw err;
   }
   await recorder.flush();
   return { outcomes, state: recorder.state };

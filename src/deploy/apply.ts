@@ -667,9 +667,10 @@ async function startAlloc(
       restarts: 0,
       started_at: new Date(ctx.clock.now()).toISOString(),
     };
-    // The last task's write also marks the allocation running: one write per task.
+    // Deferred: should drover stop before it is written, the next plan finds the task by its
+    // labels (recovery). The last task also marks the allocation running.
     const last = i === tasks.length - 1;
-    await ctx.recorder.record((s) =>
+    ctx.recorder.defer((s) =>
       updateAlloc(s, p.allocId, (a) => ({
         driver_handles: { ...a.driver_handles, [task.name]: handle },
         task_states: { ...a.task_states, [task.name]: started },

@@ -52,4 +52,29 @@ describe('StateRecorder', () => {
     await expect(rec.record((st) => st)).rejects.toThrow();
     await expect(rec.record((st) => st)).rejects.toThrow();
   });
+
+  it('keeps a deferred change in memory at once and writes it with the next write', async () => {
+    const s = store();
+    const rec = new StateRecorder(s, await s.read(), undefined, 'me@here', 60_000);
+    const job = (id: string) => (st: Awaited<ReturnType<typeof s.read>>) => ({
+      ...st,
+      jobs: { ...st.jobs, [id]: { versions: [], stopped: false } },
+    });
+    rec.defer(job('deferred'));
+    expect(Object.keys(rec.state.jobs)).toEqual(['deferred']);
+    expect((await s.read()).jobs).toEqual({});
+    await rec.record(job('urgent'));
+    expect(Object.keys((await s.read()).jobs).sort()).toEqual(['deferred', 'urgent']);
+  });
+
+  it('writes a deferred change on its own once deferMs has passed', async () => {
+    const s = store();
+    const rec = new StateRecorder(s, await s.read(), undefined, 'me@here', 20);
+    rec.defer((st) => ({ ...st, jobs: { later: { versions: [], stopped: false } } }));
+    expect((await s.read()).serial).toBe(0);
+    await new Promise((r) => setTimeout(r, 200));
+    const onDisk = await s.read();
+    expect(Object.keys(onDisk.jobs)).toEqual(['later']);
+    expect(onDisk.serial).toBe(1);
+  });
 });
