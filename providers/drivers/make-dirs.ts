@@ -6,6 +6,7 @@
  * Each request still gets its own answer: one failing directory fails only its own caller.
  */
 import type { Transport } from '../types.js';
+import { shQuote } from './supervisor.js';
 
 interface Request {
   dirs: readonly string[];
@@ -70,14 +71,12 @@ export function makeDirs(transport: Transport, dirs: readonly string[]): Promise
   return queue.add(dirs);
 }
 
-const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
-
 /** One `mkdir -p` per request; a failing one prints `FAILED <index> <message on one line>`. */
 export function mkdirScript(requests: readonly (readonly string[])[]): string {
   return requests
     .map(
       (dirs, i) =>
-        `e=$(mkdir -p -- ${dirs.map(shellQuote).join(' ')} 2>&1) || ` +
+        `e=$(mkdir -p -- ${dirs.map(shQuote).join(' ')} 2>&1) || ` +
         `printf 'FAILED ${i} %s\\n' "$(printf '%s' "$e" | tr '\\n' ' ')"`,
     )
     .join('\n');

@@ -37,7 +37,12 @@ export async function fingerprintThrough(
       stdout: '',
       stderr: r.stderr,
     };
-    fold(name, () => detection.read(result), found, attributes);
+    fold(
+      name,
+      attempt(() => detection.read(result)),
+      found,
+      attributes,
+    );
   }
   const facts = hostFacts(splitSections(r.stdout));
   return {
@@ -58,16 +63,7 @@ export async function detectDrivers(
 ): Promise<{ attributes: Record<string, string>; drivers: Record<string, DriverFingerprint> }> {
   const attributes: Record<string, string> = {};
   const found: Record<string, DriverFingerprint> = {};
-  const detections = await Promise.all(
-    drivers.map((driver) =>
-      driver.detect(transport).then(
-        (d) => () => d,
-        (e: unknown) => () => {
-          throw e;
-        },
-      ),
-    ),
-  );
+  const detections = await Promise.allSettled(drivers.map((driver) => driver.detect(transport)));
   drivers.forEach((driver, i) => fold(driver.name, detections[i]!, found, attributes));
   return { attributes, drivers: sortKeys(found) };
 }
@@ -75,21 +71,31 @@ export async function detectDrivers(
 /** Records one driver's detection (or why it failed) in `found` and, if detected, `attributes`. */
 function fold(
   name: string,
-  detection: () => Detection,
+  outcome: PromiseSettledResult<Detection>,
   found: Record<string, DriverFingerprint>,
   attributes: Record<string, string>,
 ): void {
-  try {
-    const d = detection();
-    const attrs = driverAttributes(name, d.attributes);
-    found[name] = { detected: d.detected, healthy: d.healthy, attributes: attrs };
-    if (d.detected) Object.assign(attributes, attrs);
-  } catch (e) {
+  if (outcome.status === 'rejected') {
+    const e: unknown = outcome.reason;
     found[name] = {
       detected: false,
       healthy: false,
       description: e instanceof Error ? e.message : String(e),
     };
+    return;
+  }
+  const d = outcome.value;
+  const attrs = driverAttributes(name, d.attributes);
+  found[name] = { detected: d.detected, healthy: d.healthy, attributes: attrs };
+  if (d.detected) Object.assign(attributes, attrs);
+}
+
+/** `f()`'s value or what it threw, as `Promise.allSettled` reports a promise. */
+function attempt<T>(f: () => T): PromiseSettledResult<T> {
+  try {
+    return { status: 'fulfilled', value: f() };
+  } catch (reason) {
+    return { status: 'rejected', reason };
   }
 }
 
