@@ -4,7 +4,7 @@ import type { ProgressEvent } from '../deploy/apply.js';
 import type { Drift } from '../deploy/refresh.js';
 import { renderPlanText } from '../plan/render-text.js';
 import type { Output } from './output.js';
-import type { Observed } from './planning.js';
+import type { Observed } from '../ops/index.js';
 
 export function printObserved(o: Output, observed: Observed): void {
   // Nodes that did not answer are warnings of the plan itself (text and JSON).

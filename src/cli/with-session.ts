@@ -6,13 +6,14 @@
 import { Diagnostics } from '../diag/diagnostic.js';
 import { isStateError } from '../state/errors.js';
 import { jsonDiagnostics, printDiagnostics, printJson, type Output } from './output.js';
-import { openSession, pinHostKeys, type Session } from './session.js';
+import { OperationError, pinHostKeys } from '../ops/index.js';
+import { openSession, type Session } from './session.js';
 
 /** An error that is the user's business: printed without a stack. */
-export class UserError extends Error {}
+export class UserError extends OperationError {}
 
 export function reportError(o: Output, err: unknown): void {
-  const userFacing = err instanceof UserError || isStateError(err);
+  const userFacing = err instanceof OperationError || isStateError(err);
   const message = err instanceof Error ? err.message : String(err);
   if (o.json) printJson(o, { error: message });
   else o.err(`${o.style.error('error')}: ${message}`);

@@ -52,18 +52,3 @@ export async function allocHandles(
   }
   return { handles, recovered, missing };
 }
-
-/** Meant to stop, but its host never confirmed it: the last stop did not reach the host. */
-export function stopPending(a: Allocation): boolean {
-  return (
-    a.desired_status !== 'run' && (a.client_status === 'running' || a.client_status === 'pending')
-  );
-}
-
-/** The allocations whose earlier stop did not reach their host, on hosts that can be tried now. */
-export function retryableStops(
-  allocations: StateSnapshot['allocations'],
-  reachable: (node: string) => boolean,
-): Allocation[] {
-  return Object.values(allocations).filter((a) => stopPending(a) && reachable(a.node));
-}

@@ -24,9 +24,10 @@ import type {
   StateSnapshot,
   TaskState,
 } from '../state/types.js';
-import { allocHandles, recordedTasks, retryableStops } from './alloc-tasks.js';
+import type { PlannedStop, RolloutStep } from '../generated/plan.js';
+import { allocHandles, recordedTasks } from './alloc-tasks.js';
 import type { StateRecorder } from './recorder.js';
-import type { GroupSteps, JobSteps, PlacementStep } from './steps.js';
+import type { GroupSteps, JobSteps, PlacementStep, PlanStepRef } from './steps.js';
 import { interpolateDeep, taskEnv, type NodeFacts, type TaskDirs } from './taskenv.js';
 
 export interface Clock {
@@ -39,9 +40,18 @@ export const systemClock: Clock = {
   sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
 };
 
-export type ProgressEvent =
+export type ProgressEvent = (
   | { kind: 'alloc'; alloc: string; name: string; node: string; status: string; detail?: string }
-  | { kind: 'job'; job: string; status: string; detail?: string };
+  | { kind: 'job'; job: string; status: string; detail?: string }
+) & {
+  /** The part of the plan this event belongs to. */
+  step?: PlanStepRef;
+};
+
+/** The context with every progress event tagged with the plan step it belongs to. */
+export function inStep(ctx: ApplyContext, step: PlanStepRef): ApplyContext {
+  return { ...ctx, progress: (ev) => ctx.progress({ ...ev, step }) };
+}
 
 export interface ApplyContext {
   recorder: StateRecorder;
@@ -100,8 +110,10 @@ export async function applyJob(steps: JobSteps, ctx: ApplyContext): Promise<JobO
       detail: `version ${steps.version} submitted from ${nv.filename}`,
     });
   }
-  for (const g of steps.groups)
-    for (const stop of g.stops) await stopAlloc(stop.allocId, stop.reason, ctx);
+  for (const g of steps.groups) {
+    const inStops = inStep(ctx, { part: 'stops', job: steps.jobId, group: g.name });
+    for (const stop of g.stops) await stopAlloc(stop.allocId, stop.reason, inStops);
+  }
   for (const g of steps.groups)
     for (const id of g.inplace)
       await ctx.recorder.record(
@@ -133,18 +145,10 @@ export async function applyJob(steps: JobSteps, ctx: ApplyContext): Promise<JobO
     return { ok: true, result: 'none', failures: [] };
   }
 
-  // Like Nomad, a spec change rolls out as a deployment whether allocations are replaced or
-  // updated in place (a revert is often in place: the stable spec's tasks did not change).
-  const resuming = Object.values(ctx.recorder.state.deployments).some(
-    (x) => x.job === steps.jobId && x.version === steps.version && ACTIVE.has(x.status),
-  );
-  const deploys =
-    (steps.job.type ?? 'service') === 'service' &&
-    (resuming ||
-      steps.groups.some(
-        (g) => g.placements.length > 0 || (g.inplace.length > 0 && steps.newVersion),
-      ));
-  const deployment = deploys ? await startDeployment(steps, ctx) : undefined;
+  // The plan says whether the rollout is a deployment, and whether it resumes one.
+  const deployment = steps.deployment
+    ? await startDeployment(steps, steps.deployment, ctx)
+    : undefined;
   const d = new DeploymentRun(steps, ctx, deployment);
   const outcome = await d.run();
   if (outcome.result === 'none')
@@ -162,17 +166,22 @@ export async function applyJob(steps: JobSteps, ctx: ApplyContext): Promise<JobO
   return outcome;
 }
 
-/** Records a new deployment for the job's version; an active one for another version is cancelled. */
-async function startDeployment(steps: JobSteps, ctx: ApplyContext): Promise<Deployment> {
+/**
+ * Records the plan's deployment for the job's version (a resumed one keeps its counts); an
+ * active one for another version is cancelled.
+ */
+async function startDeployment(
+  steps: JobSteps,
+  planned: NonNullable<JobSteps['deployment']>,
+  ctx: ApplyContext,
+): Promise<Deployment> {
   const now = ctx.clock.now();
   const at = new Date(now).toISOString();
-  const existing = Object.values(ctx.recorder.state.deployments).find(
-    (x) => x.job === steps.jobId && x.version === steps.version && ACTIVE.has(x.status),
-  );
+  const existing = planned.resumed ? ctx.recorder.state.deployments[planned.id] : undefined;
   const groups: Deployment['groups'] = {};
   for (const g of steps.groups) {
     const u = g.group.update ?? {};
-    const canaries = g.placements.filter((p) => p.canary).length;
+    const canaries = [...g.placements.values()].filter((p) => p.canary).length;
     const prior = existing?.groups[g.name];
     groups[g.name] = {
       desired_total: g.group.count ?? 1,
@@ -187,7 +196,7 @@ async function startDeployment(steps: JobSteps, ctx: ApplyContext): Promise<Depl
     };
   }
   const deployment: Deployment = {
-    id: existing?.id ?? ctx.newId(),
+    id: planned.id,
     job: steps.jobId,
     version: steps.version,
     status: 'running',
@@ -295,104 +304,145 @@ class DeploymentRun {
     return { ok: true, result: 'successful', failures: [], ...base };
   }
 
+  /** Runs the group's rollout steps in the plan's order; returns early when one fails. */
   private async group(g: GroupSteps): Promise<void> {
     const u = g.group.update ?? {};
     this.progressDeadlines.set(g.name, this.nextDeadline(u));
-    const canaries = g.placements.filter((p) => p.canary);
-    const fresh = g.placements.filter((p) => !p.canary && !p.replaces);
-    const replacing = g.placements.filter((p) => !p.canary && p.replaces);
     // Allocations updated in place keep running, healthy as they were.
     if (g.inplace.length)
       await this.count(g.name, (dg) => ({
         placed: dg.placed + g.inplace.length,
         healthy: dg.healthy + g.inplace.length,
       }));
-    // A resumed deployment first gates what an interrupted drover started but never saw healthy.
-    if (!(await this.gateUnverified(g))) return;
-    // New allocations start together; like Nomad, max_parallel limits only replacements.
-    if (!(await this.batch(fresh, g))) return;
-    if (canaries.length) {
-      // Canaries start beside the allocations they will replace; those keep serving.
-      if (!(await this.batch(canaries, g, true))) return;
-      if (!u.auto_promote) {
-        this.awaiting.push(g.name);
-        return;
-      }
-      await this.promote(g.name);
-      for (const p of canaries)
-        if (p.replaces)
-          await stopAlloc(p.replaces, `replaced by canary ${p.allocId.slice(0, 8)}`, this.ctx);
-    }
-    const width = Math.max(1, u.max_parallel ?? 1);
-    // (Detached applies start one lockstep batch: a window could stop an old allocation whose
-    // replacement it then does not start.)
-    if (this.steps.job.type !== 'system' && !this.ctx.detach) {
-      // A window of max_parallel replacements in flight: as soon as one is healthy the next one
-      // starts, as Nomad's deployment watcher does; a failure stops every worker.
-      let next = 0;
-      const worker = async (): Promise<void> => {
-        while (next < replacing.length && this.failures.length === 0 && !this.detached) {
-          const p = replacing[next++]!;
-          await stopAlloc(p.replaces!, `replaced by ${p.allocId.slice(0, 8)}`, this.ctx);
-          if (!(await this.batch([p], g))) return;
+    // What the last start step started, for the gate after it.
+    let started: { batch: PlacementStep[]; ok: boolean[] } = { batch: [], ok: [] };
+    for (const [i, step] of g.rollout.entries()) {
+      if (this.failures.length || this.detached) return;
+      const ctx = inStep(this.ctx, {
+        part: 'rollout',
+        job: this.steps.jobId,
+        group: g.name,
+        index: i + 1,
+        kind: step.kind,
+      });
+      switch (step.kind) {
+        case 'verify':
+          // A resumed deployment first gates what an interrupted drover started but never saw healthy.
+          if (!(await this.verdicts(this.recorded(step.allocs), g, undefined, ctx))) return;
+          break;
+        case 'start':
+        case 'canary': {
+          const batch = this.placements(g, step.allocs);
+          started = { batch, ok: await this.start(batch, g, ctx, step.kind === 'canary') };
+          break;
         }
-      };
-      await Promise.all(Array.from({ length: Math.min(width, replacing.length) }, worker));
-      return;
-    }
-    // System jobs go in lockstep batches with `stagger` between them.
-    const stagger = this.steps.job.type === 'system' ? ms(u.stagger) : 0;
-    for (let i = 0; i < replacing.length; i += width) {
-      if (this.failures.length) return;
-      if (i > 0 && stagger > 0) await this.ctx.clock.sleep(stagger);
-      const batch = replacing.slice(i, i + width);
-      // The batch's old allocations stop together (each waits out its own kill_timeout).
-      await Promise.all(
-        batch.map((p) => stopAlloc(p.replaces!, `replaced by ${p.allocId.slice(0, 8)}`, this.ctx)),
-      );
-      if (!(await this.batch(batch, g))) return;
+        case 'batch': {
+          // System jobs: the batch's old allocations stop together (each waits out its own
+          // kill_timeout), then their replacements start.
+          await Promise.all(
+            step.replaces.map((old, k) =>
+              stopAlloc(
+                old,
+                `replaced by ${step.allocs[k]?.slice(0, 8) ?? 'a new allocation'}`,
+                ctx,
+              ),
+            ),
+          );
+          const batch = this.placements(g, step.allocs);
+          started = { batch, ok: await this.start(batch, g, ctx) };
+          break;
+        }
+        case 'gate':
+          if (this.ctx.detach) {
+            // Detached: the first allocations are started; their health is the next apply's business.
+            this.detached = true;
+            return;
+          }
+          if (!(await this.verdicts(started.batch, g, started.ok, ctx))) return;
+          started = { batch: [], ok: [] };
+          break;
+        case 'promote':
+          if (!u.auto_promote) {
+            this.awaiting.push(g.name);
+            return;
+          }
+          await this.promote(g.name);
+          for (const old of step.replaces)
+            await stopAlloc(old, 'replaced by a promoted canary', ctx);
+          break;
+        case 'window':
+          if (!(await this.window(step, g, ctx))) return;
+          break;
+        case 'stagger':
+          await this.ctx.clock.sleep(step.min_duration_ms);
+          break;
+      }
     }
   }
 
-  /** Gates running allocations of this version with no health verdict yet (left by an interrupted apply). */
-  private async gateUnverified(g: GroupSteps): Promise<boolean> {
-    const planned = new Set(g.placements.map((p) => p.allocId));
-    const unverified = Object.values(this.ctx.recorder.state.allocations).filter(
-      (a) =>
-        a.job === this.steps.jobId &&
-        a.version === this.steps.version &&
-        a.group === g.name &&
-        a.desired_status === 'run' &&
-        a.client_status === 'running' &&
-        !a.health &&
-        !planned.has(a.id),
-    );
-    if (unverified.length === 0) return true;
-    const steps = unverified.map((a): PlacementStep => ({
-      allocId: a.id,
-      name: a.name,
-      index: a.index,
-      node: a.node,
-      ports: a.ports,
-      canary: Boolean(a.canary),
-    }));
-    return this.verdicts(
-      steps,
-      g,
-      steps.map(() => true),
-    );
+  /**
+   * A window of `parallel` replacements in flight: each stops its old allocation, then starts
+   * the new one and waits until it is healthy; as soon as one is, the next one starts (Nomad's
+   * deployment watcher). A failure stops every worker. Detached, each worker starts one and the
+   * apply returns.
+   */
+  private async window(step: RolloutStep, g: GroupSteps, ctx: ApplyContext): Promise<boolean> {
+    const pairs = this.placements(g, step.allocs);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < pairs.length && this.failures.length === 0 && !this.detached) {
+        const p = pairs[next++]!;
+        await stopAlloc(p.replaces!, `replaced by ${p.allocId.slice(0, 8)}`, ctx);
+        const ok = await this.start([p], g, ctx);
+        if (this.ctx.detach) {
+          this.detached = true;
+          return;
+        }
+        if (!(await this.verdicts([p], g, ok, ctx))) return;
+      }
+    };
+    const width = Math.max(1, step.parallel ?? 1);
+    await Promise.all(Array.from({ length: Math.min(width, pairs.length) }, worker));
+    return this.failures.length === 0;
   }
 
-  /** Starts a batch, waits until each allocation is healthy or not; false when one failed. */
-  private async batch(
+  private placements(g: GroupSteps, ids: readonly string[]): PlacementStep[] {
+    return ids.map((id) => {
+      const p = g.placements.get(id);
+      if (!p) throw new Error(`plan: rollout step starts ${id}, which the plan does not place`);
+      return p;
+    });
+  }
+
+  /** Recorded allocations as the steps that started them (a resumed deployment's). */
+  private recorded(ids: readonly string[]): PlacementStep[] {
+    return ids.flatMap((id) => {
+      const a = this.ctx.recorder.state.allocations[id];
+      return a
+        ? [
+            {
+              allocId: a.id,
+              name: a.name,
+              index: a.index,
+              node: a.node,
+              ports: a.ports,
+              canary: Boolean(a.canary),
+            },
+          ]
+        : [];
+    });
+  }
+
+  /** Starts a batch together and counts it placed; per allocation, whether it started. */
+  private async start(
     batch: readonly PlacementStep[],
     g: GroupSteps,
+    ctx: ApplyContext,
     canary = false,
-  ): Promise<boolean> {
-    if (batch.length === 0) return true;
-    if (this.detached) return false;
+  ): Promise<boolean[]> {
+    if (batch.length === 0) return [];
     const started = await Promise.all(
-      batch.map((p) => startAlloc(p, g, this.steps, this.ctx, this.deployment?.id)),
+      batch.map((p) => startAlloc(p, g, this.steps, ctx, this.deployment?.id)),
     );
     await this.count(g.name, (dg) => ({
       placed: dg.placed + batch.length,
@@ -400,24 +450,20 @@ class DeploymentRun {
         ? { placed_canaries: [...dg.placed_canaries, ...batch.map((p) => p.allocId)] }
         : {}),
     }));
-    if (this.ctx.detach) {
-      // Detached: the first allocations are started; their health is the next apply's business.
-      this.detached = true;
-      return false;
-    }
-    return this.verdicts(batch, g, started);
+    return started;
   }
 
   /** Waits on each started allocation's health and counts the verdicts; false when one failed. */
   private async verdicts(
     batch: readonly PlacementStep[],
     g: GroupSteps,
-    started: readonly boolean[],
+    started: readonly boolean[] | undefined,
+    ctx: ApplyContext,
   ): Promise<boolean> {
     const verdicts = await Promise.all(
       batch.map((p, i) =>
-        started[i]
-          ? this.waitHealthy(p, g.group)
+        (started?.[i] ?? true)
+          ? this.waitHealthy(p, g.group, ctx)
           : Promise.resolve(startFailure(this.ctx, p.allocId)),
       ),
     );
@@ -443,14 +489,18 @@ class DeploymentRun {
    * task dies, when it is not healthy by `healthy_deadline`, or when the deployment makes no
    * progress by `progress_deadline`. Returns undefined when healthy, else why not.
    */
-  private async waitHealthy(p: PlacementStep, group: Group): Promise<string | undefined> {
+  private async waitHealthy(
+    p: PlacementStep,
+    group: Group,
+    ctx: ApplyContext,
+  ): Promise<string | undefined> {
     const u = group.update ?? {};
     const minHealthy = ms(u.min_healthy_time ?? '10s');
     const allocDeadline =
       this.ctx.clock.now() + Math.max(ms(u.healthy_deadline ?? '5m'), minHealthy);
     const probe = this.ctx.health?.(p.allocId, group, this.steps.job);
     try {
-      return await this.gate(p, group.name, u, minHealthy, allocDeadline, probe);
+      return await this.gate(p, group.name, u, minHealthy, allocDeadline, probe, ctx);
     } finally {
       await probe?.stop();
     }
@@ -463,8 +513,8 @@ class DeploymentRun {
     minHealthy: number,
     allocDeadline: number,
     probe: HealthProbe | undefined,
+    ctx: ApplyContext,
   ): Promise<string | undefined> {
-    const ctx = this.ctx;
     const poll = ctx.pollMs ?? 250;
     let healthySince: number | undefined;
     for (;;) {
@@ -886,19 +936,10 @@ export async function stopAlloc(allocId: string, reason: string, ctx: ApplyConte
   });
 }
 
-/**
- * Stops again the allocations an earlier stop did not reach (their host did not answer), on
- * every node that answers now.
- */
-export async function retryPendingStops(
-  ctx: ApplyContext,
-  down: ReadonlySet<string>,
-): Promise<void> {
-  const pending = retryableStops(
-    ctx.recorder.state.allocations,
-    (node) => ctx.nodes.has(node) && !down.has(node),
-  );
-  for (const a of pending) await stopAlloc(a.id, 'its earlier stop did not reach the host', ctx);
+/** Stops again the allocations an earlier stop did not reach, as the plan lists them. */
+export async function retryStops(ctx: ApplyContext, stops: readonly PlannedStop[]): Promise<void> {
+  const tagged = inStep(ctx, { part: 'retry_stops' });
+  for (const s of stops) await stopAlloc(s.alloc_id, s.reason, tagged);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,54 +2,47 @@
 import type { Job } from '../generated/jobspec.js';
 import type { JobPlan, Plan } from '../generated/plan.js';
 import type { NodeSpec } from '../../providers/types.js';
-import type { StateSnapshot } from '../state/types.js';
-import type { GroupSteps, JobSteps } from './steps.js';
+import type { GroupSteps, JobSteps, PlacementStep } from './steps.js';
 
-export function planToSteps(
-  plan: Plan,
-  state: StateSnapshot,
-  nodes: ReadonlyMap<string, NodeSpec>,
-): JobSteps[] {
-  return plan.jobs.filter((j) => j.type !== 'none').map((j) => jobSteps(j, state, nodes));
+/** The steps of every job the plan changes, in the plan's order; reads nothing but the plan. */
+export function planToSteps(plan: Plan, nodes: ReadonlyMap<string, NodeSpec>): JobSteps[] {
+  return plan.jobs.filter((j) => j.type !== 'none').map((j) => jobSteps(j, nodes));
 }
 
-function jobSteps(
-  j: JobPlan,
-  state: StateSnapshot,
-  nodes: ReadonlyMap<string, NodeSpec>,
-): JobSteps {
-  const recorded = state.jobs[j.id];
-  const latest = recorded?.versions[recorded.versions.length - 1];
-  const job = (j.payload?.job ?? latest?.job) as unknown as Job;
-  const isNew =
-    j.payload !== null &&
-    (latest === undefined || j.to_version !== latest.version || recorded!.stopped);
+function jobSteps(j: JobPlan, nodes: ReadonlyMap<string, NodeSpec>): JobSteps {
+  const job = (j.payload?.job ?? { id: j.id }) as unknown as Job;
+  const rollouts = new Map((j.rollout?.groups ?? []).map((g) => [g.name, g.steps]));
   const groups: GroupSteps[] = j.groups.map((g) => {
+    // Allocations a placement replaces are stopped by the rollout step that starts it.
     const replaced = new Set(g.placements.flatMap((p) => (p.replaces ? [p.replaces] : [])));
-    const group = job.group?.find((x) => x.name === g.name) ?? { name: g.name };
     return {
       name: g.name,
-      group,
-      // Allocations being replaced stop right before their replacement starts, batch by batch.
+      group: job.group?.find((x) => x.name === g.name) ?? { name: g.name },
       stops: g.stops
         .filter((s) => !replaced.has(s.alloc_id))
         .map((s) => ({ allocId: s.alloc_id, reason: s.reason })),
       inplace: g.inplace,
-      placements: g.placements.map((p) => ({
-        allocId: p.alloc_id,
-        name: p.name,
-        index: p.index,
-        node: p.node,
-        ports: p.ports.map((port) => ({ ...port, host_ip: bindAddress(nodes.get(p.node)) })),
-        ...(p.replaces ? { replaces: p.replaces } : {}),
-        canary: p.canary,
-      })),
+      placements: new Map(
+        g.placements.map((p): [string, PlacementStep] => [
+          p.alloc_id,
+          {
+            allocId: p.alloc_id,
+            name: p.name,
+            index: p.index,
+            node: p.node,
+            ports: p.ports.map((port) => ({ ...port, host_ip: bindAddress(nodes.get(p.node)) })),
+            ...(p.replaces ? { replaces: p.replaces } : {}),
+            canary: p.canary,
+          },
+        ]),
+      ),
+      rollout: rollouts.get(g.name) ?? [],
     };
   });
   return {
     jobId: j.id,
-    version: j.to_version ?? latest?.version ?? 0,
-    ...(isNew && j.payload
+    version: j.to_version ?? j.from_version ?? 0,
+    ...(j.new_version && j.payload
       ? {
           newVersion: {
             job,
@@ -60,7 +53,8 @@ function jobSteps(
         }
       : {}),
     job,
-    ...(j.type === 'destroy' ? { stop: { purge: false } } : {}),
+    ...(j.type === 'destroy' ? { stop: { purge: j.purge } } : {}),
+    ...(j.deployment ? { deployment: j.deployment } : {}),
     groups,
   };
 }

@@ -1,8 +1,10 @@
 /**
- * What an apply does, per job and group, in the executor's terms. A plan (its JSON form is the
- * planfile) converts to this; the executor needs nothing else.
+ * What an apply does, per job and group, in the executor's terms: a plan (its JSON form is the
+ * planfile) converts to this one to one, and the executor needs nothing else to decide what to
+ * do (state only tells it how: handles, addresses).
  */
 import type { Group, Job } from '../generated/jobspec.js';
+import type { RolloutStep } from '../generated/plan.js';
 import type { AllocatedPort } from '../state/types.js';
 
 export interface PlacementStep {
@@ -28,7 +30,10 @@ export interface GroupSteps {
   stops: StopStep[];
   /** Allocations updated in place: they move to the new version without a restart. */
   inplace: string[];
-  placements: PlacementStep[];
+  /** The allocations the rollout starts, by id. */
+  placements: ReadonlyMap<string, PlacementStep>;
+  /** The plan's rollout of this group, run in order. */
+  rollout: readonly RolloutStep[];
 }
 
 export interface JobSteps {
@@ -37,9 +42,21 @@ export interface JobSteps {
   version: number;
   /** Present when this apply records a new version of the job. */
   newVersion?: { job: Job; submitted: Record<string, unknown>; source: string; filename: string };
-  /** The defaulted job the placements run (the new version's, or the current one's). */
+  /** The defaulted job the placements run. */
   job: Job;
   /** The job is being stopped (every allocation stops); `purge` also forgets it. */
   stop?: { purge: boolean };
+  /** The deployment the rollout runs as, new or resumed; absent: no deployment. */
+  deployment?: { id: string; resumed: boolean };
   groups: GroupSteps[];
 }
+
+/**
+ * Which part of a plan an executed action belongs to, so a stream of progress events can be
+ * laid beside the plan: `rollout` steps are numbered from 1 within their group, as printed.
+ */
+export type PlanStepRef =
+  | { part: 'changes' | 'retry_stops' }
+  | { part: 'stops' | 'inplace' | 'job'; job: string; group?: string }
+  | { part: 'rollout'; job: string; group: string; index: number; kind: RolloutStep['kind'] }
+  | { part: 'revert'; job: string };

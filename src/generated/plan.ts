@@ -15,13 +15,13 @@ export type Annotation =
   'forces create/destroy update' | 'forces in-place update' | 'forces create' | 'forces destroy';
 
 /**
- * What `drover plan` decided: per job the diff against the recorded version, the allocations to place, stop and update, and the rollout, computed against one state (lineage and serial). A planfile (`plan -out`) holds this object; `apply PLANFILE` needs nothing else and refuses it when its hash, lineage or serial no longer match.
+ * What `drover plan` decided: state changes (node eligibility and drain, promotions), per job the diff against the recorded version, the allocations to place, stop and update, and the rollout, computed against one state (lineage and serial). A planfile (`plan -out`) holds this object; `apply PLANFILE` needs nothing else and refuses it when its hash, lineage or serial no longer match.
  */
 export interface Plan {
   /**
    * The version of this format. A drover refuses a plan whose format it does not know.
    */
-  format_version: 1;
+  format_version: 2;
   /**
    * The drover that computed the plan.
    */
@@ -35,6 +35,14 @@ export interface Plan {
    * `sha256:` and the hex SHA-256 of the canonical JSON (keys sorted, no spaces) of every other property of the plan.
    */
   hash: string;
+  /**
+   * Changes to state that are not job versions (node eligibility and drain, a deployment promoted or failed), recorded first when the plan is applied. The job plans were computed with them in effect.
+   */
+  changes: StateChange[];
+  /**
+   * Allocations an earlier stop did not reach (their host did not answer) whose host answers now: apply stops them first.
+   */
+  retry_stops: PlannedStop[];
   /**
    * One entry per job planned, sorted by id.
    */
@@ -50,6 +58,49 @@ export interface Plan {
 export interface PlanStateRef {
   lineage: string;
   serial: number;
+}
+/**
+ * node: set a node's eligibility and drain; promote: mark canary groups of a deployment promoted; fail: mark a deployment failed.
+ */
+export interface StateChange {
+  kind: 'node' | 'promote' | 'fail';
+  /**
+   * node: the node's name.
+   */
+  node?: string;
+  /**
+   * node: eligibility after the change.
+   */
+  eligibility?: 'eligible' | 'ineligible';
+  /**
+   * node: whether the node drains after the change.
+   */
+  drain?: boolean;
+  /**
+   * promote, fail: the deployment's job.
+   */
+  job?: string;
+  /**
+   * promote, fail: the deployment's id.
+   */
+  deployment?: string;
+  /**
+   * promote: the groups promoted.
+   */
+  groups?: string[];
+  /**
+   * fail: why, as recorded on the deployment.
+   */
+  description?: string;
+}
+export interface PlannedStop {
+  alloc_id: string;
+  name: string;
+  node: string;
+  /**
+   * One line, e.g. `alloc not needed due to job update`.
+   */
+  reason: string;
 }
 export interface JobPlan {
   id: string;
@@ -75,9 +126,21 @@ export interface JobPlan {
    */
   rollout: Rollout | null;
   /**
-   * The job to record when the plan is applied; null for destroy and none.
+   * The job as apply runs it (and records it when new_version); null for destroy and none.
    */
   payload: JobPayload | null;
+  /**
+   * destroy: the job and its allocations are also forgotten (stop -purge).
+   */
+  purge: boolean;
+  /**
+   * Apply records to_version as a new version of the job (from the payload).
+   */
+  new_version: boolean;
+  /**
+   * The deployment apply runs for this job: a new one, or one an interrupted or detached apply left running (resumed); null when the job rolls out without one.
+   */
+  deployment: DeploymentRef | null;
 }
 export interface JobDiff {
   type: DiffType;
@@ -195,15 +258,6 @@ export interface PlannedPort {
    */
   to?: number;
 }
-export interface PlannedStop {
-  alloc_id: string;
-  name: string;
-  node: string;
-  /**
-   * One line, e.g. `alloc not needed due to job update`.
-   */
-  reason: string;
-}
 export interface PlacementFailure {
   /**
    * Allocations not placed.
@@ -248,12 +302,12 @@ export interface RolloutGroup {
   min_duration_ms: number;
 }
 /**
- * canary: start canaries beside the old allocations; batch: replace up to max_parallel allocations; gate: wait for health (`min_healthy_time 10s`); promote: wait for promotion; stagger: wait between batches.
+ * What apply does, in order, per group. verify: gate allocations an interrupted apply started but never saw healthy; start: start new allocations together; canary: start canaries beside the old allocations; gate: wait until the allocations the step before started are healthy (`min_healthy_time 10s`); promote: wait for promotion (or auto_promote), then stop what the canaries replace; window: replace allocations with `parallel` in flight, each one stopping its old allocation, then starting the new one and waiting until it is healthy, the next one starting as soon as one is healthy; batch: stop up to max_parallel old allocations together, then start their replacements (system jobs); stagger: wait between batches.
  */
 export interface RolloutStep {
-  kind: 'canary' | 'batch' | 'gate' | 'promote' | 'stagger';
+  kind: 'verify' | 'start' | 'canary' | 'gate' | 'promote' | 'window' | 'batch' | 'stagger';
   /**
-   * Ids of the allocations this step starts.
+   * Ids of the allocations this step starts (verify: gates). In a window, allocs[i] replaces replaces[i].
    */
   allocs: string[];
   /**
@@ -265,6 +319,10 @@ export interface RolloutStep {
    */
   gate?: string;
   min_duration_ms: number;
+  /**
+   * window: how many replacements are in flight at once (max_parallel).
+   */
+  parallel?: number;
 }
 export interface JobPayload {
   /**
@@ -287,6 +345,10 @@ export interface JobPayload {
   job: {
     [k: string]: unknown | undefined;
   };
+}
+export interface DeploymentRef {
+  id: string;
+  resumed: boolean;
 }
 export interface PlanWarning {
   summary: string;

@@ -14,6 +14,7 @@ import type {
   Rollout,
   RolloutGroup,
   RolloutStep,
+  StateChange,
 } from '../generated/plan.js';
 import { durationNanos } from '../jobspec/duration.js';
 import {
@@ -32,6 +33,8 @@ import {
 import type { Allocation, StateSnapshot } from '../state/types.js';
 import { diffJobs } from './diff.js';
 import { sealPlan } from './hash.js';
+import { planSeed, schedulerSeed, seededIds } from './ids.js';
+import { retryableStops } from './pending-stops.js';
 
 /** A job as the user wants it, or a request to stop one. */
 export type DesiredJob =
@@ -55,15 +58,42 @@ export interface PlanInputs {
   down?: readonly string[];
   classify: ClassifyTask;
   algorithm?: SchedulerAlgorithm;
-  seed: number;
-  newId: () => string;
+  /**
+   * Where ids and the scheduler's choices come from. By default derived from the state and the
+   * desired jobs, so the same inputs against the same state plan the same ids and ports.
+   */
+  seed?: string;
   now: Date;
   droverVersion: string;
   warnings?: PlanWarning[];
+  /**
+   * State changes that come with the plan (node drain or eligibility, a promotion, a failed
+   * deployment): already in effect in `state`, recorded first when the plan is applied.
+   */
+  changes?: StateChange[];
+}
+
+/** The seed's view of a desired job: what identifies it, cheaply (its source, not its tree). */
+function seedInput(d: DesiredJob): unknown {
+  return d.kind === 'run'
+    ? [d.id, d.filename, d.source, Boolean(d.skipCanary)]
+    : [d.id, 'stop', d.purge];
 }
 
 export function computePlan(inputs: PlanInputs): Plan {
   const { state } = inputs;
+  const seed =
+    inputs.seed ??
+    planSeed(state, {
+      desired: inputs.desired.map(seedInput),
+      changes: inputs.changes ?? [],
+      down: inputs.down ?? [],
+    });
+  const ctx: JobContext = {
+    inputs,
+    newId: seededIds(seed),
+    schedulerSeed: schedulerSeed(seed),
+  };
   let cluster = prepareCluster(clusterFromState(state, { down: inputs.down ?? [] }));
   const nodes = nodeSetsFromState(state, inputs.down ?? []);
   const byJob = new Map<string, Allocation[]>();
@@ -74,23 +104,39 @@ export function computePlan(inputs: PlanInputs): Plan {
   }
   // Jobs are placed one after another, each seeing what the ones before it took and freed.
   const jobs = inputs.desired.map((d) => {
-    const { plan, placements, freed } = planJob(d, inputs, cluster, nodes, byJob.get(d.id) ?? []);
+    const { plan, placements, freed } = planJob(d, ctx, cluster, nodes, byJob.get(d.id) ?? []);
     if (placements.length || freed.size) cluster = applyPlacements(cluster, placements, freed);
     return plan;
   });
   return sealPlan({
-    format_version: 1,
+    format_version: 2,
     drover_version: inputs.droverVersion,
     created_at: inputs.now.toISOString(),
     state: { lineage: state.lineage, serial: state.serial },
+    changes: inputs.changes ?? [],
+    retry_stops: retryableStops(
+      state.allocations,
+      (node) => node in state.nodes && !(inputs.down ?? []).includes(node),
+    ).map((a): PlannedStop => ({
+      alloc_id: a.id,
+      name: a.name,
+      node: a.node,
+      reason: 'its earlier stop did not reach the host',
+    })),
     jobs,
     warnings: inputs.warnings ?? [],
   });
 }
 
+interface JobContext {
+  inputs: PlanInputs;
+  newId: () => string;
+  schedulerSeed: number;
+}
+
 function planJob(
   d: DesiredJob,
-  inputs: PlanInputs,
+  { inputs, newId, schedulerSeed }: JobContext,
   cluster: ReturnType<typeof prepareCluster>,
   nodes: ReturnType<typeof nodeSetsFromState>,
   allocations: readonly Allocation[],
@@ -126,7 +172,7 @@ function planJob(
       ...(deployment ? { deployment } : {}),
     },
     cluster,
-    { seed: inputs.seed, ...(inputs.algorithm ? { algorithm: inputs.algorithm } : {}) },
+    { seed: schedulerSeed, ...(inputs.algorithm ? { algorithm: inputs.algorithm } : {}) },
   );
   const byGroup = new Map<string, SchedulerPlacement[]>();
   for (const p of scheduled.place.placements)
@@ -139,7 +185,7 @@ function planJob(
     name: g.group,
     counts: g.counts,
     placements: (byGroup.get(g.group) ?? []).map((p) => {
-      const id = inputs.newId();
+      const id = newId();
       ids.set(p, id);
       return {
         alloc_id: id,
@@ -185,6 +231,17 @@ function planJob(
   const unfinished = d.kind === 'run' && deployment !== undefined && deployment.version === version;
   const acts =
     unfinished || groups.some((g) => g.placements.length || g.stops.length || g.inplace.length);
+  // Allocations of this version an interrupted apply started but never saw healthy: the resumed
+  // deployment gates them before anything else.
+  const verify = unfinished ? unverifiedAllocs(allocations, version, groups) : new Map();
+  // Like Nomad, a spec change of a service job rolls out as a deployment whether allocations are
+  // replaced or updated in place (a revert is often in place: the stable spec's tasks did not
+  // change).
+  const deploys =
+    desiredJob !== 'stopped' &&
+    (desiredJob.type ?? 'service') === 'service' &&
+    (unfinished ||
+      groups.some((g) => g.placements.length > 0 || (g.inplace.length > 0 && changed)));
   const type: JobPlan['type'] =
     d.kind === 'stop'
       ? latest && !recorded.stopped
@@ -200,9 +257,16 @@ function planJob(
     type,
     from_version: latest && !recorded.stopped ? latest.version : null,
     to_version: d.kind === 'stop' ? null : version,
+    new_version: changed,
+    purge: d.kind === 'stop' && d.purge && type === 'destroy',
+    deployment: deploys
+      ? unfinished
+        ? { id: deployment.id, resumed: true }
+        : { id: newId(), resumed: false }
+      : null,
     diff,
     groups,
-    rollout: desiredJob === 'stopped' ? null : rolloutOf(desiredJob, groups),
+    rollout: desiredJob === 'stopped' ? null : rolloutOf(desiredJob, groups, verify),
     payload:
       d.kind === 'run' && (changed || acts)
         ? {
@@ -221,6 +285,33 @@ function planJob(
 }
 
 const ACTIVE_DEPLOYMENT = new Set(['running', 'paused', 'pending', 'blocked', 'unblocking']);
+
+/** Per group: running allocations of `version` with no health verdict that the plan does not replace. */
+function unverifiedAllocs(
+  allocations: readonly Allocation[],
+  version: number,
+  groups: readonly GroupPlan[],
+): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  const handled = new Set(
+    groups.flatMap((g) => [
+      ...g.stops.map((s) => s.alloc_id),
+      ...g.placements.map((p) => p.alloc_id),
+    ]),
+  );
+  for (const a of allocations) {
+    if (
+      a.version !== version ||
+      a.desired_status !== 'run' ||
+      a.client_status !== 'running' ||
+      a.health ||
+      handled.has(a.id)
+    )
+      continue;
+    out.set(a.group, [...(out.get(a.group) ?? []), a.id]);
+  }
+  return out;
+}
 
 /** The job as scheduled when a rollout skips its canary phase. */
 function withoutCanaries(job: Job): Job {
@@ -278,71 +369,98 @@ function prefixed(prefix: string, r: Record<string, number>): Record<string, num
 }
 
 /**
- * The whole rollout, not just its first step: new allocations start together; replacements go
- * `max_parallel` at a time, each batch gated on `min_healthy_time`, with `stagger` between.
+ * The whole rollout as apply runs it, per group: allocations an interrupted apply left unverified
+ * are gated first; new allocations start together and are gated on `min_healthy_time`; canaries
+ * start beside the allocations they replace, are gated, then wait for promotion, which stops what
+ * they replace; replacements of service jobs go through a window of `max_parallel` in flight
+ * (each stops its old allocation, starts the new one and waits until it is healthy; the next one
+ * starts as soon as one is healthy, as Nomad's deployment watcher does); system jobs replace in
+ * lockstep batches of `max_parallel`, `stagger` apart.
  */
-export function rolloutOf(job: Job, groups: readonly GroupPlan[]): Rollout | null {
+export function rolloutOf(
+  job: Job,
+  groups: readonly GroupPlan[],
+  verify: ReadonlyMap<string, readonly string[]> = new Map(),
+): Rollout | null {
   const out: RolloutGroup[] = [];
   for (const gp of groups) {
     const group = job.group?.find((g) => g.name === gp.name);
-    if (!group || gp.placements.length === 0) continue;
+    const unverified = verify.get(gp.name) ?? [];
+    if (!group || (gp.placements.length === 0 && unverified.length === 0)) continue;
     const minHealthy = ms(group.update?.min_healthy_time ?? '10s');
+    const healthyGate = `min_healthy_time ${String(group.update?.min_healthy_time ?? '10s')}`;
+    const system = job.type === 'system';
     // Only system jobs wait `stagger` between batches; service jobs are gated on health (Nomad).
-    const stagger = job.type === 'system' ? ms(group.update?.stagger ?? '30s') : 0;
+    const stagger = system ? ms(group.update?.stagger ?? '30s') : 0;
     const width = Math.max(1, group.update?.max_parallel ?? 1);
     const steps: RolloutStep[] = [];
-    const gate = (): RolloutStep => ({
-      kind: 'gate',
-      allocs: [],
-      replaces: [],
-      gate: `min_healthy_time ${String(group.update?.min_healthy_time ?? '10s')}`,
-      min_duration_ms: minHealthy,
-    });
+    const step = (
+      kind: RolloutStep['kind'],
+      allocs: string[],
+      replaces: string[] = [],
+      extra: Partial<RolloutStep> = {},
+    ): RolloutStep => ({ kind, allocs, replaces, min_duration_ms: 0, ...extra });
+    const gate = (): RolloutStep =>
+      step('gate', [], [], { gate: healthyGate, min_duration_ms: minHealthy });
     const canaries = gp.placements.filter((p) => p.canary);
     const fresh = gp.placements.filter((p) => !p.canary && !p.replaces);
     const replacing = gp.placements.filter((p) => !p.canary && p.replaces);
-    if (fresh.length) {
+    if (unverified.length)
       steps.push(
-        { kind: 'batch', allocs: fresh.map((p) => p.alloc_id), replaces: [], min_duration_ms: 0 },
+        step('verify', [...unverified], [], { gate: healthyGate, min_duration_ms: minHealthy }),
+      );
+    if (fresh.length)
+      steps.push(
+        step(
+          'start',
+          fresh.map((p) => p.alloc_id),
+        ),
         gate(),
       );
-    }
     if (canaries.length) {
       // Canaries run beside the allocations they replace; promotion stops those.
       steps.push(
-        {
-          kind: 'canary',
-          allocs: canaries.map((p) => p.alloc_id),
-          replaces: [],
-          min_duration_ms: 0,
-        },
+        step(
+          'canary',
+          canaries.map((p) => p.alloc_id),
+        ),
         gate(),
         {
-          kind: 'promote',
-          allocs: [],
-          replaces: canaries.flatMap((p) => (p.replaces ? [p.replaces] : [])),
+          ...step(
+            'promote',
+            [],
+            canaries.flatMap((p) => (p.replaces ? [p.replaces] : [])),
+          ),
           gate: group.update?.auto_promote ? 'auto_promote' : 'drover promote',
-          min_duration_ms: 0,
         },
       );
     }
-    for (let i = 0; i < replacing.length; i += width) {
+    if (replacing.length && !system) {
+      const rounds = Math.ceil(replacing.length / width);
+      steps.push(
+        step(
+          'window',
+          replacing.map((p) => p.alloc_id),
+          replacing.map((p) => p.replaces!),
+          { parallel: width, gate: healthyGate, min_duration_ms: rounds * minHealthy },
+        ),
+      );
+    }
+    for (let i = 0; system && i < replacing.length; i += width) {
       if (i > 0 && stagger > 0)
-        steps.push({
-          kind: 'stagger',
-          allocs: [],
-          replaces: [],
-          gate: `stagger ${String(group.update?.stagger)}`,
-          min_duration_ms: stagger,
-        });
+        steps.push(
+          step('stagger', [], [], {
+            gate: `stagger ${String(group.update?.stagger)}`,
+            min_duration_ms: stagger,
+          }),
+        );
       const batch = replacing.slice(i, i + width);
       steps.push(
-        {
-          kind: 'batch',
-          allocs: batch.map((p) => p.alloc_id),
-          replaces: batch.map((p) => p.replaces!),
-          min_duration_ms: 0,
-        },
+        step(
+          'batch',
+          batch.map((p) => p.alloc_id),
+          batch.map((p) => p.replaces!),
+        ),
         gate(),
       );
     }

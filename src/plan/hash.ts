@@ -52,6 +52,8 @@ export function sealPlan(plan: Omit<Plan, 'hash'>): Plan {
     created_at: plan.created_at,
     state: plan.state,
     hash: planHash(plan),
+    changes: plan.changes,
+    retry_stops: plan.retry_stops,
     jobs: plan.jobs,
     warnings: plan.warnings,
   };

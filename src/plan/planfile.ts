@@ -17,7 +17,7 @@ import type { Plan } from '../generated/plan.js';
 import { planHash } from './hash.js';
 import { checkPlanSchema, renderPlanJson } from './render-json.js';
 
-export const PLAN_FORMAT_VERSION = 1;
+export const PLAN_FORMAT_VERSION = 2;
 
 /**
  * Writes the plan atomically (temp file, fsync, rename) and readable by its owner only: it holds

@@ -16,6 +16,7 @@ import type {
   PlacementFailure,
   PlanWarning,
   RolloutStep,
+  StateChange,
   TaskDiff,
   UpdateCounts,
 } from '../generated/plan.js';
@@ -45,13 +46,20 @@ interface Ctx {
 export function renderPlanText(plan: Plan, opts: RenderTextOptions = {}): string {
   const ctx: Ctx = { s: fullStyler(opts.color ?? plainStyler), verbose: opts.verbose ?? false };
   const out: string[] = [];
+  if (plan.changes.length > 0) out.push(...renderChanges(plan.changes), '');
+  if (plan.retry_stops.length > 0)
+    out.push(
+      'Stops an earlier apply could not finish (their hosts answer now):',
+      ...plan.retry_stops.map((x) => `  stop  ${short(x.alloc_id)}  ${x.name}  on ${x.node}`),
+      '',
+    );
   const jobs = [...plan.jobs].sort((a, b) => naturalCompare(a.id, b.id));
   for (const job of jobs) {
     if (job.type === 'none' && !ctx.verbose) continue;
     out.push(...renderJob(job, ctx), '');
   }
   if (plan.warnings.length > 0) out.push(...renderWarnings(plan.warnings, ctx), '');
-  out.push(...renderSummary(jobs, ctx));
+  out.push(...renderSummary(plan, jobs, ctx));
   out.push(`Plan hash: ${plan.hash}`);
   return out.join('\n') + '\n';
 }
@@ -68,6 +76,9 @@ export function renderJobDiffText(
     type: 'update',
     from_version: null,
     to_version: null,
+    new_version: false,
+    purge: false,
+    deployment: null,
     diff,
     groups: [],
     rollout: null,
@@ -94,8 +105,31 @@ function fullStyler(s: PlanStyler): Required<PlanStyler> {
 // ---------------------------------------------------------------------------------------------
 // One job
 
+/** State changes the plan records first: `Node "n1": eligibility → ineligible, drain → true`. */
+function renderChanges(changes: readonly StateChange[]): string[] {
+  return [
+    'Changes to state:',
+    ...changes.map((c) => {
+      switch (c.kind) {
+        case 'node': {
+          const what = [
+            c.eligibility ? `eligibility → ${c.eligibility}` : '',
+            c.drain !== undefined ? `drain → ${c.drain}` : '',
+          ].filter(Boolean);
+          return `  ~ Node ${JSON.stringify(c.node)}: ${what.join(', ')}`;
+        }
+        case 'promote':
+          return `  ~ Deployment ${short(c.deployment ?? '')} of job ${JSON.stringify(c.job)}: promote ${(c.groups ?? []).map((g) => `group ${JSON.stringify(g)}`).join(', ')}`;
+        case 'fail':
+          return `  ~ Deployment ${short(c.deployment ?? '')} of job ${JSON.stringify(c.job)}: mark failed`;
+      }
+    }),
+  ];
+}
+
 function renderJob(job: JobPlan, ctx: Ctx): string[] {
   const out = renderJobDiff(job, ctx);
+  if (job.purge) out.push('  (purge: the job, its history and its allocations are forgotten)');
   if (job.type === 'create' || job.type === 'update') out.push('', ...renderDryRun(job, ctx));
   const allocs = renderAllocations(job, ctx);
   if (allocs.length > 0) out.push('', ...allocs);
@@ -409,19 +443,37 @@ function renderRollout(job: JobPlan, ctx: Ctx): string[] {
   return out;
 }
 
-/** `wait for promotion; stop web.web[0] 42098ff4`: what the step waits for, then what it does. */
+/**
+ * What a step does, in the order apply does it: `start web.web[0] 04981db5`, `wait for
+ * promotion, then stop web.web[0] 42098ff4`, `stop web.web[1] 2ddd2111, then start …`.
+ */
 function renderStep(step: RolloutStep, names: ReadonlyMap<string, string>): string {
-  const list = (ids: readonly string[]): string =>
-    ids.map((id) => (names.has(id) ? `${names.get(id)} ${short(id)}` : short(id))).join(', ');
-  const parts: string[] = [];
-  if (step.gate) parts.push(`wait for ${step.gate}`);
-  if (step.allocs.length > 0) parts.push(`start ${list(step.allocs)}`);
-  if (step.replaces.length > 0) parts.push(`stop ${list(step.replaces)}`);
-  let text = parts.join('; ');
-  // A gate names its own duration; say it for any other step that takes time.
-  if (!step.gate && step.min_duration_ms > 0)
-    text += ` (at least ${formatMs(step.min_duration_ms)})`;
-  return text;
+  const one = (id: string): string => (names.has(id) ? `${names.get(id)} ${short(id)}` : short(id));
+  const list = (ids: readonly string[]): string => ids.map(one).join(', ');
+  const least = step.min_duration_ms > 0 ? ` (at least ${formatMs(step.min_duration_ms)})` : '';
+  switch (step.kind) {
+    case 'verify':
+      return `wait for ${list(step.allocs)} (started by an interrupted apply) to pass ${step.gate ?? 'their health checks'}`;
+    case 'start':
+    case 'canary':
+      return `start ${list(step.allocs)}`;
+    case 'gate':
+    case 'stagger':
+      return `wait for ${step.gate ?? 'health'}`;
+    case 'promote':
+      return `wait for ${step.gate ?? 'promotion'}${step.replaces.length ? `, then stop ${list(step.replaces)}` : ''}`;
+    case 'batch':
+      return `stop ${list(step.replaces)}, then start ${list(step.allocs)}${least}`;
+    case 'window': {
+      const pairs = step.allocs.map(
+        (id, i) => `${one(id)} replaces ${short(step.replaces[i] ?? '')}`,
+      );
+      return [
+        `${step.allocs.length} replacement${step.allocs.length === 1 ? '' : 's'}, ${step.parallel ?? 1} at a time${least}: each stops the old allocation, starts the new one and waits for ${step.gate ?? 'health'}; the next starts as soon as one is healthy`,
+        ...pairs.map((p) => `           ${p}`),
+      ].join('\n');
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -448,10 +500,22 @@ function renderWarnings(ws: readonly PlanWarning[], ctx: Ctx): string[] {
   return out;
 }
 
-function renderSummary(jobs: readonly JobPlan[], ctx: Ctx): string[] {
+function renderSummary(plan: Plan, jobs: readonly JobPlan[], ctx: Ctx): string[] {
   const changed = jobs.filter((j) => j.type !== 'none');
   const unchanged = jobs.length - changed.length;
   const jobsWord = (n: number): string => (n === 1 ? '1 job' : `${n} jobs`);
+  if (changed.length === 0 && (plan.changes.length > 0 || plan.retry_stops.length > 0))
+    return [
+      ctx.s.bold(
+        `Plan: ${[
+          plan.changes.length ? `${plan.changes.length} to change in state` : '',
+          plan.retry_stops.length ? `${plan.retry_stops.length} to stop again` : '',
+        ]
+          .filter(Boolean)
+          .join(', ')}; no job changes.`,
+      ),
+    ];
+  if (changed.length === 0 && jobs.length === 0) return [ctx.s.bold('No changes.')];
   if (changed.length === 0) {
     const which =
       jobs.length === 1 ? `Job ${JSON.stringify(jobs[0]!.id)} is` : `${jobsWord(jobs.length)} are`;

@@ -9,22 +9,13 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import {
-  applyJob,
-  type ApplyContext,
-  type Clock,
-  type HealthProbe,
-  type JobOutcome,
-  type ProgressEvent,
-} from '../../src/deploy/apply.js';
-import { planToSteps } from '../../src/deploy/from-plan.js';
-import { StateRecorder } from '../../src/deploy/recorder.js';
-import { refreshState } from '../../src/deploy/refresh.js';
+import type { Clock, HealthProbe, JobOutcome, ProgressEvent } from '../../src/deploy/apply.js';
 import { Diagnostics } from '../../src/diag/diagnostic.js';
-import type { Job } from '../../src/generated/jobspec.js';
 import type { Plan } from '../../src/generated/plan.js';
 import { loadJobSource } from '../../src/jobspec/load.js';
-import { classifyWith, computePlan, type DesiredJob } from '../../src/plan/compute.js';
+import type { DesiredJob } from '../../src/plan/compute.js';
+import { executePlan, makePlan, observe, type EngineContext } from '../../src/ops/index.js';
+import { createDriverRegistry } from '../../providers/registry.js';
 import { LocalStateStore } from '../../src/state/local.js';
 import type { StateStore } from '../../src/state/store.js';
 import type { Allocation, DriverHandle, StateSnapshot } from '../../src/state/types.js';
@@ -183,7 +174,8 @@ export function noIoTransport(node: NodeSpec): Transport {
     docker: refuse('use Docker'),
     connect: refuse('connect to ports'),
     hostAddress: () => '127.0.0.1',
-    fingerprint: refuse('fingerprint'),
+    // The host as fingerprinted: the mock driver detected.
+    fingerprint: () => Promise.resolve(nodeState().fingerprint!),
     close: () => Promise.resolve(),
   };
 }
@@ -377,131 +369,74 @@ export class World {
   }
 
   /**
-   * One `drover apply`: read the state, refresh it against the host (recording what drifted),
-   * plan the desired jobs and apply every job's steps. A killed process resolves with `killed`.
+   * One `drover apply`, through the real operations layer: observe (fingerprint, refresh), plan
+   * the desired jobs, execute the plan (with auto-revert). A killed process resolves with
+   * `killed`.
    */
   async apply(desired: DesiredJob[], opts: ApplyOptions = {}): Promise<ApplyRun> {
     const proc = new Process(this, opts);
     const startedAt = this.clock.now();
-    const stored = await this.store.read();
-    const recorder = new StateRecorder(
-      proc.store,
-      stored,
-      () => new Date(this.clock.now()),
-      'tester@test',
-    );
-    const ctx = this.context(proc, recorder, opts);
+    const ctx = this.engine(proc, opts);
     let plan: Plan | undefined;
-    const outcomes: JobOutcome[] = [];
-    let revert: ApplyRun['revert'];
     try {
-      const refreshed = await refreshState(stored, ctx);
-      if (refreshed.drift.length) {
-        const drifted = Object.fromEntries(
-          refreshed.drift.map((d) => [d.allocId, refreshed.state.allocations[d.allocId]!]),
-        );
-        await recorder.record((s) => ({ ...s, allocations: { ...s.allocations, ...drifted } }), {
-          what: 'refresh',
-          detail: refreshed.drift.map((d) => `${d.name}: ${d.from} → ${d.to}`).join('; '),
-        });
-      }
-      plan = this.plan(desired, { ...refreshed.state, serial: stored.serial });
-      for (const steps of planToSteps(plan, recorder.state, this.nodes)) {
-        const outcome = await applyJob(steps, ctx);
-        outcomes.push(outcome);
-        if (opts.autoRevert && outcome.result === 'failed' && autoReverts(steps.job))
-          revert = await this.revert(steps.jobId, steps.version, ctx);
-      }
-      await recorder.flush();
+      const observed = await observe(ctx, true, { locked: true });
+      plan = makePlan(ctx, observed, desired);
+      const result = await executePlan(ctx, plan, observed, (ev) =>
+        this.events.push({ at: this.clock.now(), ev }),
+      );
+      const revert = result.outcomes.find((r) => r.revert && 'outcome' in r.revert)?.revert;
+      return {
+        plan,
+        outcomes: result.outcomes.map((r) => r.outcome),
+        ...(revert && 'outcome' in revert
+          ? { revert: { toVersion: revert.toVersion, outcome: revert.outcome } }
+          : {}),
+        writes: proc.writes,
+        startedAt,
+        endedAt: this.clock.now(),
+      };
     } catch (err) {
       if (!proc.killed) throw err;
       return {
         ...(plan ? { plan } : {}),
-        outcomes,
+        outcomes: [],
         killed: err as Error,
         writes: proc.writes,
         startedAt,
         endedAt: this.clock.now(),
       };
     }
+  }
+
+  /** The engine's context for one process: its store, driver and clock, the one mock node. */
+  engine(proc: Process, opts: ApplyOptions = {}): EngineContext {
+    const node = { ...nodeSpec, reserved: { cpu: 0, memory: 0, disk: 0, ports: [] } };
     return {
-      plan,
-      outcomes,
-      ...(revert ? { revert } : {}),
-      writes: proc.writes,
-      startedAt,
-      endedAt: this.clock.now(),
-    };
-  }
-
-  /** The plan `drover plan` computes for the desired jobs against a state. */
-  plan(desired: DesiredJob[], state: StateSnapshot): Plan {
-    return computePlan({
-      desired,
-      state,
-      classify: classifyWith((name) => (name === this.host.name ? this.host : undefined)),
-      seed: 1,
-      newId: this.newId,
-      now: new Date(this.clock.now()),
-      droverVersion: 'test',
-    });
-  }
-
-  /** `executePlan`'s revert: the latest stable version other than the failed one, without canaries. */
-  private async revert(
-    jobId: string,
-    failed: number,
-    ctx: ApplyContext,
-  ): Promise<ApplyRun['revert']> {
-    const state = ctx.recorder.state;
-    const stable = [...(state.jobs[jobId]?.versions ?? [])]
-      .reverse()
-      .find((v) => v.stable && v.version !== failed);
-    if (!stable) return undefined;
-    ctx.progress({ kind: 'job', job: jobId, status: 'reverting' });
-    const plan = this.plan(
-      [
-        {
-          kind: 'run',
-          id: jobId,
-          job: stable.job as unknown as Job,
-          submitted: stable.submitted,
-          source: stable.source,
-          filename: stable.filename,
-          skipCanary: true,
-        },
-      ],
-      state,
-    );
-    const [steps] = planToSteps(plan, state, this.nodes);
-    if (!steps) return undefined;
-    return { toVersion: stable.version, outcome: await applyJob(steps, ctx) };
-  }
-
-  private context(proc: Process, recorder: StateRecorder, opts: ApplyOptions): ApplyContext {
-    const facts = {
-      attributes: nodeState().fingerprint!.attributes,
-      meta: {},
-      name: NODE,
-      datacenter: 'dc1',
-    };
-    return {
-      recorder,
-      driver: (name) => (name === proc.driver.name ? proc.driver : undefined),
+      config: {
+        state: { backend: 'local', path: this.store.path },
+        scheduler: 'binpack',
+        nodes: [node],
+      },
+      nodes: new Map([[node.name, node]]),
+      store: proc.store,
+      drivers: createDriverRegistry([proc.driver]),
       transport: noIoTransport,
-      nodes: this.nodes,
-      facts: () => facts,
+      pins: new Map(),
+      newPins: new Map(),
       clock: proc.clock,
-      progress: (ev) => this.events.push({ at: this.clock.now(), ev }),
-      newId: this.newId,
-      ...(opts.pollMs ? { pollMs: opts.pollMs } : {}),
-      ...(opts.mockChecks ? { health: (id) => this.mockProbe(recorder, id) } : {}),
+      droverVersion: 'test',
+      ...(opts.mockChecks
+        ? {
+            health: (id: string, _g: unknown, _j: unknown, state: () => StateSnapshot) =>
+              this.mockProbe(state, id),
+          }
+        : { health: () => undefined }),
     };
   }
 
-  private mockProbe(recorder: StateRecorder, allocId: string): HealthProbe {
+  private mockProbe(state: () => StateSnapshot, allocId: string): HealthProbe {
     const passing = (): boolean => {
-      const handles = Object.values(recorder.state.allocations[allocId]?.driver_handles ?? {});
+      const handles = Object.values(state().allocations[allocId]?.driver_handles ?? {});
       return handles.length > 0 && handles.every((h) => this.host.checkHealthy(h));
     };
     return {
@@ -524,10 +459,6 @@ export class World {
     }
     return out;
   }
-}
-
-function autoReverts(job: Job): boolean {
-  return (job.group ?? []).some((g) => g.update?.auto_revert === true);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -5,9 +5,14 @@
  * the user saw.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { latestDeployment } from '../../src/cli/commands/deployment.js';
-import { executePlan, makePlan, observe } from '../../src/cli/planning.js';
-import type { Session } from '../../src/cli/session.js';
+import {
+  executePlan,
+  latestDeployment,
+  makePlan,
+  observe,
+  type EngineContext,
+} from '../../src/ops/index.js';
+import { systemClock } from '../../src/deploy/apply.js';
 import type { ProgressEvent } from '../../src/deploy/apply.js';
 import { patchDeploymentGroup } from '../../src/deploy/apply.js';
 import type { Job } from '../../src/generated/jobspec.js';
@@ -568,7 +573,7 @@ describe('auto-revert', () => {
       progress_deadline: '20s',
     };
     const w = await world();
-    const session: Session = {
+    const session: EngineContext = {
       pins: new Map(),
       newPins: new Map(),
       config: {
@@ -582,7 +587,8 @@ describe('auto-revert', () => {
       store: w.store,
       drivers: createDriverRegistry([new MockDriver()]),
       transport: noIoTransport,
-      close: () => Promise.resolve(),
+      clock: systemClock,
+      droverVersion: 'test',
     };
     const events: ProgressEvent[] = [];
     const apply = async (job: DesiredJob) => {
@@ -766,7 +772,7 @@ describe('a stop whose host does not answer', () => {
     flaky.stop = (h, t, o) =>
       hostDown ? Promise.reject(new Error('connect ETIMEDOUT 10.0.0.9:22')) : mock.stop(h, t, o);
     const node = { ...nodeSpec, reserved: { cpu: 0, memory: 0, disk: 0, ports: [] } };
-    const session: Session = {
+    const session: EngineContext = {
       pins: new Map(),
       newPins: new Map(),
       config: {
@@ -778,7 +784,8 @@ describe('a stop whose host does not answer', () => {
       store: w.store,
       drivers: createDriverRegistry([flaky]),
       transport: noIoTransport,
-      close: () => Promise.resolve(),
+      clock: systemClock,
+      droverVersion: 'test',
     };
     const events: ProgressEvent[] = [];
     const apply = async (job: DesiredJob) => {

@@ -50,13 +50,11 @@ function oneNode(): StateSnapshot {
   return s;
 }
 
-let n = 0;
 const inputs = (state: StateSnapshot, jobs: DesiredJob[]) => ({
   desired: jobs,
   state,
   classify: () => 'destructive' as const,
-  seed: 1,
-  newId: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`,
+  seed: 'compute-test',
   now: new Date('2026-01-01T00:00:00Z'),
   droverVersion: 'test',
 });

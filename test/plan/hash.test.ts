@@ -68,6 +68,8 @@ describe('planHash', () => {
       'created_at',
       'state',
       'hash',
+      'changes',
+      'retry_stops',
       'jobs',
       'warnings',
     ]);

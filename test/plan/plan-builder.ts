@@ -244,6 +244,9 @@ export function jobPlan(input: JobPlanInput): JobPlan {
     type,
     from_version: fromVersion,
     to_version: toVersion,
+    new_version: toVersion !== null && toVersion !== fromVersion,
+    purge: false,
+    deployment: null,
     diff,
     groups: input.groups,
     rollout: input.rollout ?? null,
@@ -264,10 +267,12 @@ export function plan(
   opts: { serial: number; warnings?: PlanWarning[] } = { serial: 0 },
 ): Plan {
   return sealPlan({
-    format_version: 1,
+    format_version: 2,
     drover_version: DROVER_VERSION,
     created_at: CREATED_AT,
     state: { lineage: LINEAGE, serial: opts.serial },
+    changes: [],
+    retry_stops: [],
     jobs: [...jobs].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
     warnings: opts.warnings ?? [],
   });

@@ -71,9 +71,9 @@ describe('planfiles', () => {
     ['not an object', '[1, 2]', 'Invalid planfile', /it is not a JSON object/],
     [
       'another format',
-      '{"format_version": 2}',
+      '{"format_version": 1}',
       'Unsupported planfile format',
-      /format_version 2; this drover reads format_version 1/,
+      /format_version 1; this drover reads format_version 2/,
     ],
     ['no format', '{}', 'Unsupported planfile format', /format_version null/],
   ])('%s', (_name, text, summary, detail) => {

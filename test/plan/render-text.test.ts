@@ -214,13 +214,13 @@ describe('renderPlanText', () => {
       [
         'Rollout (at least 15s):',
         '  Task Group "a" (at least 10s):',
-        '    1. batch  start new-a0-0; stop old-a0-0',
+        '    1. batch  stop old-a0-0, then start new-a0-0',
         '    2. gate   wait for min_healthy_time 10s',
         '  Task Group "b" (at least 15s):',
-        '    1. batch    start new-b0-0; stop old-b0-0',
+        '    1. batch    stop old-b0-0, then start new-b0-0',
         '    2. gate     wait for min_healthy_time 7s',
         '    3. stagger  wait for stagger 1s',
-        '    4. batch    start new-b1-0; stop old-b1-0',
+        '    4. batch    stop old-b1-0, then start new-b1-0',
         '    5. gate     wait for min_healthy_time 7s',
       ].join('\n'),
     );

@@ -2,14 +2,27 @@
 import type { Command } from 'commander';
 import type { Job } from '../../generated/jobspec.js';
 import { diffJobs } from '../../plan/diff.js';
-import type { DesiredJob } from '../../plan/compute.js';
 import { renderJobDiffText } from '../../plan/render-text.js';
 import type { Allocation, JobState, JobVersion, StateSnapshot } from '../../state/types.js';
-import { cloneValue } from '../../hcl/value.js';
 import { printJson, type Output } from '../output.js';
-import { makePlan, observe } from '../planning.js';
+import {
+  observe,
+  planRollback,
+  planScale,
+  planStop,
+  requireJob,
+  type EngineContext,
+  type Observed,
+} from '../../ops/index.js';
+import type { Plan } from '../../generated/plan.js';
 import { UserError, withSession } from '../with-session.js';
-import { addApplyOptions, addStateOptions, lockedApply, type PlanOptions } from './plan.js';
+import {
+  addApplyOptions,
+  addOutOption,
+  addStateOptions,
+  lockedApply,
+  type PlanOptions,
+} from './plan.js';
 
 export function registerJobCommands(
   program: Command,
@@ -98,123 +111,84 @@ export function registerJobCommands(
       });
     });
 
-  addApplyOptions(
-    addStateOptions(
-      program
-        .command('rollback')
-        .description(
-          'submit an earlier version again (default: the previous stable one), planned and applied like any other',
-        )
-        .argument('<job>')
-        .argument('[version]', 'the version to go back to'),
+  addOutOption(
+    addApplyOptions(
+      addStateOptions(
+        program
+          .command('rollback')
+          .description(
+            'submit an earlier version again (default: the previous stable one), planned and applied like any other',
+          )
+          .argument('<job>')
+          .argument('[version]', 'the version to go back to'),
+      ),
     ),
   )
     .option('--json', 'print machine-readable JSON')
     .action((jobId: string, version: string | undefined, opts: PlanOptions) =>
-      mutate(io, opts, 'rollback', (state) => {
-        const job = requireJob(state, jobId);
-        const current = job.versions[job.versions.length - 1]!;
-        const target =
-          version !== undefined
-            ? job.versions.find((v) => v.version === Number(version))
-            : [...job.versions].reverse().find((v) => v.stable && v.version !== current.version);
-        if (!target)
-          throw new UserError(
-            version !== undefined
-              ? `job "${jobId}" has no version ${version} (it has ${job.versions.map((v) => v.version).join(', ')})`
-              : `job "${jobId}" has no earlier stable version to roll back to`,
-          );
-        // A rollback skips the canary phase: the version it returns to was healthy (nomad#10882).
-        return [{ ...runDesired(jobId, target, target.job as unknown as Job), skipCanary: true }];
+      mutate(io, opts, 'rollback', (session, observed) => {
+        if (version !== undefined && !/^\d+$/.test(version))
+          throw new UserError(`version must be a whole number, got "${version}"`);
+        return planRollback(
+          session,
+          observed,
+          jobId,
+          version === undefined ? undefined : Number(version),
+        );
       }),
     );
 
-  addApplyOptions(
-    addStateOptions(
-      program.command('stop').description('stop every allocation of a job').argument('<job>'),
+  addOutOption(
+    addApplyOptions(
+      addStateOptions(
+        program.command('stop').description('stop every allocation of a job').argument('<job>'),
+      ),
     ),
   )
     .option('--purge', 'also forget the job and its history')
     .option('--json', 'print machine-readable JSON')
     .action((jobId: string, opts: PlanOptions & { purge?: boolean }) =>
-      mutate(
-        io,
-        opts,
-        'stop',
-        (state) => {
-          requireJob(state, jobId);
-          return [{ kind: 'stop', id: jobId, purge: Boolean(opts.purge) }];
-        },
-        { purge: Boolean(opts.purge) },
+      mutate(io, opts, 'stop', (session, observed) =>
+        planStop(session, observed, jobId, Boolean(opts.purge)),
       ),
     );
 
-  addApplyOptions(
-    addStateOptions(
-      program
-        .command('scale')
-        .description('change how many allocations of a group run')
-        .argument('<job>')
-        .argument('<group>')
-        .argument('<count>'),
+  addOutOption(
+    addApplyOptions(
+      addStateOptions(
+        program
+          .command('scale')
+          .description('change how many allocations of a group run')
+          .argument('<job>')
+          .argument('<group>')
+          .argument('<count>'),
+      ),
     ),
   )
     .option('--json', 'print machine-readable JSON')
     .action((jobId: string, groupName: string, countText: string, opts: PlanOptions) =>
-      mutate(io, opts, 'scale', (state) => {
-        const count = Number(countText);
-        if (!Number.isInteger(count) || count < 0)
+      mutate(io, opts, 'scale', (session, observed) => {
+        if (!/^\d+$/.test(countText))
           throw new UserError(`count must be a whole number ≥ 0, got "${countText}"`);
-        const job = requireJob(state, jobId);
-        const latest = job.versions[job.versions.length - 1]!;
-        const next = cloneValue(latest.job) as unknown as Job;
-        const group = next.group?.find((g) => g.name === groupName);
-        if (!group) throw new UserError(`job "${jobId}" has no group "${groupName}"`);
-        group.count = count;
-        const submitted = cloneValue(latest.submitted);
-        const written = (submitted.group as { name: string; count?: number }[] | undefined)?.find(
-          (g) => g.name === groupName,
-        );
-        if (written) written.count = count;
-        return [runDesired(jobId, { ...latest, submitted }, next)];
+        return planScale(session, observed, jobId, groupName, Number(countText));
       }),
     );
 }
 
-/** Plans and applies a change built from the recorded state, under the lock. */
-async function mutate(
+/** Plans a change built by the operations layer from the observed state, and applies it under the lock. */
+export async function mutate(
   io: (json: boolean) => Output,
   opts: PlanOptions,
   operation: string,
-  build: (state: StateSnapshot) => DesiredJob[],
-  extra: { purge?: boolean } = {},
+  build: (ctx: EngineContext, observed: Observed) => Plan,
 ): Promise<void> {
   const o = io(Boolean(opts.json));
   await withSession(o, opts, (session) =>
-    lockedApply(
-      o,
-      session,
-      opts,
-      operation,
-      (observed) => ({ plan: makePlan(session, observed, build(observed.stored)), saved: false }),
-      extra,
-    ),
+    lockedApply(o, session, opts, operation, (observed) => ({
+      plan: build(session, observed),
+      saved: false,
+    })),
   );
-}
-
-function runDesired(id: string, v: JobVersion, job: Job): DesiredJob {
-  return { kind: 'run', id, job, submitted: v.submitted, source: v.source, filename: v.filename };
-}
-
-function requireJob(state: StateSnapshot, id: string): JobState {
-  const job = state.jobs[id];
-  if (!job || job.versions.length === 0) {
-    const known = Object.keys(state.jobs);
-    throw new UserError(
-      `no job "${id}" in state${known.length ? ` (jobs: ${known.join(', ')})` : ''}`,
-    );
-  }
-  return job;
 }
 
 function previous(job: JobState, v: JobVersion): Job | undefined {

@@ -1,15 +1,13 @@
 /** `drover node …`: the inventory as drover sees it, eligibility, drains and host keys. */
 import type { Command } from 'commander';
-import type { Job } from '../../generated/jobspec.js';
-import type { DesiredJob } from '../../plan/compute.js';
 import { clusterFromState } from '../../scheduler/index.js';
 import type { NodeState, StateSnapshot } from '../../state/types.js';
 import { newLockInfo } from '../../state/store.js';
 import { printJson, type Output } from '../output.js';
-import { makePlan, observe } from '../planning.js';
-import { table } from './jobs.js';
+import { observe, planDrain, planEligibility } from '../../ops/index.js';
+import { mutate, table } from './jobs.js';
 import { UserError, withSession } from '../with-session.js';
-import { addApplyOptions, addStateOptions, lockedApply, type PlanOptions } from './plan.js';
+import { addApplyOptions, addOutOption, addStateOptions, type PlanOptions } from './plan.js';
 
 export function registerNodeCommands(program: Command, io: (json: boolean) => Output): void {
   const node = program
@@ -93,33 +91,28 @@ export function registerNodeCommands(program: Command, io: (json: boolean) => Ou
       });
     });
 
-  node
-    .command('eligibility')
-    .description('let the scheduler place new allocations on a node, or not')
-    .argument('<node>')
+  addOutOption(
+    addApplyOptions(
+      addStateOptions(
+        node
+          .command('eligibility')
+          .description('let the scheduler place new allocations on a node, or not')
+          .argument('<node>'),
+      ),
+    ),
+  )
     .option('--enable', 'eligible for new placements')
     .option('--disable', 'no new placements (running allocations stay)')
-    .option('--config <file>', 'the drover.hcl to use')
     .option('--json', 'print machine-readable JSON')
-    .action(
-      async (
-        name: string,
-        opts: { enable?: boolean; disable?: boolean; config?: string; json?: boolean },
-      ) => {
-        if (Boolean(opts.enable) === Boolean(opts.disable)) {
-          process.stderr.write('error: give exactly one of -enable or -disable\n');
-          return void (process.exitCode = 1);
-        }
-        await editNode(
-          io,
-          opts,
-          name,
-          'node eligibility',
-          (n) => ({ ...n, eligibility: opts.enable ? 'eligible' : 'ineligible' }),
-          `Node "${name}" is ${opts.enable ? 'eligible' : 'ineligible'} for new placements.`,
-        );
-      },
-    );
+    .action(async (name: string, opts: PlanOptions & { enable?: boolean; disable?: boolean }) => {
+      if (Boolean(opts.enable) === Boolean(opts.disable)) {
+        process.stderr.write('error: give exactly one of -enable or -disable\n');
+        return void (process.exitCode = 1);
+      }
+      await mutate(io, opts, 'node eligibility', (session, observed) =>
+        planEligibility(session, observed, name, Boolean(opts.enable)),
+      );
+    });
 
   node
     .command('trust')
@@ -141,71 +134,23 @@ export function registerNodeCommands(program: Command, io: (json: boolean) => Ou
       );
     });
 
-  addApplyOptions(
-    addStateOptions(
-      node
-        .command('drain')
-        .description("move a node's allocations elsewhere, following each group's migrate stanza")
-        .argument('<node>'),
+  addOutOption(
+    addApplyOptions(
+      addStateOptions(
+        node
+          .command('drain')
+          .description("move a node's allocations elsewhere, following each group's migrate stanza")
+          .argument('<node>'),
+      ),
     ),
   )
     .option('--disable', 'end the drain: the node is eligible again')
     .option('--json', 'print machine-readable JSON')
-    .action(async (name: string, opts: PlanOptions & { disable?: boolean }) => {
-      if (opts.disable) {
-        await editNode(
-          io,
-          opts,
-          name,
-          'node drain',
-          (n) => ({ ...n, drain: false, eligibility: 'eligible' }),
-          `Node "${name}" is no longer draining.`,
-        );
-        return;
-      }
-      const o = io(Boolean(opts.json));
-      await withSession(o, opts, (session) =>
-        lockedApply(o, session, opts, 'node drain', async (observed) => {
-          const n = observed.stored.nodes[name];
-          if (!n) throw new UserError(`no node "${name}" in state (run drover node status first)`);
-          const drained: StateSnapshot = {
-            ...observed.stored,
-            nodes: {
-              ...observed.stored.nodes,
-              [name]: { ...n, drain: true, eligibility: 'ineligible' },
-            },
-          };
-          const written = await session.store.write(drained, observed.stored.serial);
-          observed.stored = written;
-          observed.state = {
-            ...observed.state,
-            nodes: {
-              ...observed.state.nodes,
-              [name]: { ...observed.state.nodes[name]!, drain: true, eligibility: 'ineligible' },
-            },
-            serial: written.serial,
-          };
-          const jobs = new Set(
-            Object.values(written.allocations)
-              .filter((a) => a.node === name && a.desired_status === 'run')
-              .map((a) => a.job),
-          );
-          const desired: DesiredJob[] = [...jobs].map((id) => {
-            const v = written.jobs[id]!.versions[written.jobs[id]!.versions.length - 1]!;
-            return {
-              kind: 'run',
-              id,
-              job: v.job as unknown as Job,
-              submitted: v.submitted,
-              source: v.source,
-              filename: v.filename,
-            };
-          });
-          o.out(`Node "${name}" is draining: ${jobs.size} job(s) have allocations to move.\n`);
-          return { plan: makePlan(session, observed, desired), saved: false };
-        }),
-      );
-    });
+    .action((name: string, opts: PlanOptions & { disable?: boolean }) =>
+      mutate(io, opts, 'node drain', (session, observed) =>
+        planDrain(session, observed, name, !opts.disable),
+      ),
+    );
 }
 
 /** Changes one node's record in state under the lock. */

@@ -6,7 +6,6 @@ import type { StateSnapshot } from '../../state/types.js';
 import { loadJobFiles } from '../../jobspec/load.js';
 import type { DesiredJob } from '../../plan/compute.js';
 import { checkPlanFresh, readPlanfile, writePlanfile } from '../../plan/planfile.js';
-import { newLockInfo } from '../../state/store.js';
 import { durationNanos } from '../../jobspec/duration.js';
 import { addJobInputOptions, variableInputs, type JobInputOptions } from '../common.js';
 import { jsonDiagnostics, printDiagnostics, printJson, type Output } from '../output.js';
@@ -16,9 +15,11 @@ import {
   observe,
   planHasChanges,
   recordRefresh,
+  withStateLock,
   type ApplyResult,
   type Observed,
-} from '../planning.js';
+} from '../../ops/index.js';
+import type { ProgressEvent } from '../../deploy/apply.js';
 import type { Session } from '../session.js';
 import { UserError, withSession } from '../with-session.js';
 import { approve, printObserved, printPlan, ProgressView } from '../views.js';
@@ -49,6 +50,14 @@ export function addApplyOptions(cmd: Command): Command {
     .option('--lock-timeout <duration>', 'how long to wait for the state lock (e.g. 30s)', '0s');
 }
 
+/** For commands that change something: save the plan instead of applying it. */
+export function addOutOption(cmd: Command): Command {
+  return cmd.option(
+    '--out <file>',
+    'save the plan to a file instead of applying it; `drover apply FILE` applies exactly it',
+  );
+}
+
 export function registerPlan(program: Command, io: (json: boolean) => Output): void {
   addStateOptions(
     addJobInputOptions(
@@ -67,16 +76,11 @@ export function registerPlan(program: Command, io: (json: boolean) => Output): v
       if (!loaded) return fail(1);
       await withSession(o, opts, async (session) => {
         const observed = await observe(session, opts.refresh !== 'false');
-        const plan = makePlan(session, observed, loaded.desired, loaded.diagnostics);
-        if (opts.out) writePlanfile(opts.out, plan);
-        if (o.json) printJson(o, plan);
-        else {
-          printObserved(o, observed);
-          printPlan(o, plan, opts.verbose);
-          if (opts.out)
-            o.out(`\nSaved the plan to ${opts.out}. To apply exactly it: drover apply ${opts.out}`);
-        }
-        process.exitCode = opts.detailedExitcode && planHasChanges(plan, observed) ? 2 : 0;
+        const plan = makePlan(session, observed, loaded.desired, {
+          warnings: loaded.diagnostics,
+        });
+        showPlan(o, observed, plan, opts);
+        process.exitCode = opts.detailedExitcode && planHasChanges(plan) ? 2 : 0;
       });
     });
 }
@@ -103,7 +107,7 @@ export function registerApply(program: Command, io: (json: boolean) => Output): 
         lockedApply(o, session, opts, 'apply', (observed) => {
           if (!planfile)
             return {
-              plan: makePlan(session, observed, loaded.desired, loaded.diagnostics),
+              plan: makePlan(session, observed, loaded.desired, { warnings: loaded.diagnostics }),
               saved: false,
             };
           const read = readPlanfile(planfile);
@@ -119,9 +123,24 @@ export function registerApply(program: Command, io: (json: boolean) => Output): 
     });
 }
 
+/** Prints a plan (and what refresh saw), saving it first when `-out` was given. */
+function showPlan(o: Output, observed: Observed, plan: Plan, opts: PlanOptions): void {
+  if (opts.out) writePlanfile(opts.out, plan);
+  if (o.json) printJson(o, plan);
+  else {
+    printObserved(o, observed);
+    printPlan(o, plan, opts.verbose);
+    if (opts.out)
+      o.out(`\nSaved the plan to ${opts.out}. To apply exactly it: drover apply ${opts.out}`);
+  }
+}
+
 /**
  * Takes the state lock, observes, gets the plan, shows it, asks for approval (not for a saved
- * plan: it was reviewed when it was made), applies, and sets the exit code.
+ * plan: it was reviewed when it was made, nor with `-auto-approve`), executes it, and sets the
+ * exit code. With `-out` the plan is saved and nothing is applied. Nothing is written before
+ * approval. With `-json`, apply streams JSON lines: the plan, one line per progress event
+ * naming the plan step it belongs to, and the result.
  */
 export async function lockedApply(
   o: Output,
@@ -131,21 +150,26 @@ export async function lockedApply(
   getPlan: (
     observed: Observed,
   ) => Promise<{ plan: Plan; saved: boolean }> | { plan: Plan; saved: boolean },
-  extra: { purge?: boolean } = {},
 ): Promise<void> {
   const timeoutMs = (durationNanos(opts.lockTimeout ?? '0s') ?? 0) / 1e6;
-  const lock = await session.store.lock(newLockInfo(operation), { timeoutMs });
-  try {
+  await withStateLock(session, operation, timeoutMs, async () => {
     const observed = await observe(session, opts.refresh !== 'false', { locked: true });
     const { plan, saved } = await getPlan(observed);
-    if (!o.json) {
+    if (opts.out && !saved) {
+      showPlan(o, observed, plan, opts);
+      process.exitCode = 0;
+      return;
+    }
+    const line = (value: unknown) => o.out(JSON.stringify(value));
+    if (o.json) line({ type: 'plan', plan });
+    else {
       printObserved(o, observed);
       printPlan(o, plan, opts.verbose);
     }
-    if (!planHasChanges(plan, observed)) {
+    if (!planHasChanges(plan)) {
       // Nothing to do on the hosts, but what refresh found is kept (Terraform does too).
       await recordRefresh(session, observed);
-      if (o.json) printJson(o, { plan, applied: false, jobs: [] });
+      if (o.json) line({ type: 'result', applied: false, exit_code: 0, jobs: [] });
       process.exitCode = 0;
       return;
     }
@@ -153,24 +177,25 @@ export async function lockedApply(
       const ok = await approve(o, 'Do you want to perform these actions?');
       if (ok === 'no-tty')
         throw new UserError(
-          'No terminal to ask for approval: review the plan and run again with -auto-approve, or apply a saved plan (plan -out FILE, then apply FILE).',
+          `No terminal to ask for approval, so nothing was changed. Review the plan and run again with -auto-approve, or save it with -out FILE and apply exactly it with drover apply FILE.`,
         );
       if (!ok) {
-        o.err('Apply cancelled.');
+        o.err('Apply cancelled: nothing was changed.');
         process.exitCode = 1;
         return;
       }
     }
     const view = new ProgressView(o);
-    const result = await executePlan(session, plan, observed, view.onEvent, {
-      ...extra,
+    const onEvent = (ev: ProgressEvent) =>
+      o.json ? line({ type: 'progress', ...ev }) : view.onEvent(ev);
+    const result = await executePlan(session, plan, observed, onEvent, {
       ...(opts.detach ? { detach: true } : {}),
     });
     view.done();
     const code = exitCodeOf(result);
     if (o.json)
-      printJson(o, {
-        plan,
+      line({
+        type: 'result',
         applied: true,
         exit_code: code,
         jobs: result.outcomes.map((r) => ({
@@ -189,9 +214,7 @@ export async function lockedApply(
       });
     else printApplySummary(o, session, plan, result);
     process.exitCode = code;
-  } finally {
-    await lock.release();
-  }
+  });
 }
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pendingStopWarnings, type Observed } from '../../src/cli/planning.js';
+import { pendingStopWarnings, type Observed } from '../../src/ops/index.js';
 import { emptyState } from '../../src/state/snapshot.js';
 import type { Allocation } from '../../src/state/types.js';
 

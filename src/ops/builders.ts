@@ -1,0 +1,268 @@
+/**
+ * Builders of the operations that change a fleet besides applying job files: each reads the
+ * observed state and the request and returns a plan (state changes it carries are in effect in
+ * the state the plan is computed against, and recorded only when the plan is executed).
+ */
+import type { Job } from '../generated/jobspec.js';
+import type { Plan, PlanWarning, StateChange } from '../generated/plan.js';
+import { cloneValue } from '../hcl/value.js';
+import type { DesiredJob } from '../plan/compute.js';
+import type { Deployment, JobState, StateSnapshot } from '../state/types.js';
+import { OperationError, type EngineContext } from './context.js';
+import type { Observed } from './observe.js';
+import { makePlan, recordedDesired } from './plan.js';
+
+const ACTIVE = new Set<Deployment['status']>([
+  'running',
+  'paused',
+  'pending',
+  'blocked',
+  'unblocking',
+]);
+
+export function requireJob(state: StateSnapshot, id: string): JobState {
+  const job = state.jobs[id];
+  if (!job || job.versions.length === 0) {
+    const known = Object.keys(state.jobs);
+    throw new OperationError(
+      `no job "${id}" in state${known.length ? ` (jobs: ${known.join(', ')})` : ''}`,
+    );
+  }
+  return job;
+}
+
+export function latestDeployment(state: StateSnapshot, job: string): Deployment | undefined {
+  return Object.values(state.deployments)
+    .filter((d) => d.job === job)
+    .sort((a, b) => (a.created_at < b.created_at ? 1 : a.created_at > b.created_at ? -1 : 0))[0];
+}
+
+export function isActive(d: Deployment): boolean {
+  return ACTIVE.has(d.status);
+}
+
+/** `drover stop JOB [-purge]`. */
+export function planStop(ctx: EngineContext, observed: Observed, id: string, purge: boolean): Plan {
+  requireJob(observed.stored, id);
+  return makePlan(ctx, observed, [{ kind: 'stop', id, purge }]);
+}
+
+/** `drover scale JOB GROUP COUNT`: a new version with the group's count changed. */
+export function planScale(
+  ctx: EngineContext,
+  observed: Observed,
+  id: string,
+  groupName: string,
+  count: number,
+): Plan {
+  if (!Number.isInteger(count) || count < 0)
+    throw new OperationError(`count must be a whole number ≥ 0, got "${count}"`);
+  requireJob(observed.stored, id);
+  const current = recordedDesired(observed.stored, id);
+  const job = cloneValue(current.job as unknown as Record<string, unknown>) as unknown as Job;
+  const group = job.group?.find((g) => g.name === groupName);
+  if (!group) throw new OperationError(`job "${id}" has no group "${groupName}"`);
+  group.count = count;
+  const submitted = cloneValue(current.submitted);
+  const written = (submitted.group as { name: string; count?: number }[] | undefined)?.find(
+    (g) => g.name === groupName,
+  );
+  if (written) written.count = count;
+  return makePlan(ctx, observed, [{ ...current, job, submitted }]);
+}
+
+/** `drover rollback JOB [VERSION]`: an earlier version again, without a canary phase. */
+export function planRollback(
+  ctx: EngineContext,
+  observed: Observed,
+  id: string,
+  version?: number,
+): Plan {
+  const job = requireJob(observed.stored, id);
+  const current = job.versions[job.versions.length - 1]!;
+  const target =
+    version !== undefined
+      ? job.versions.find((v) => v.version === version)
+      : [...job.versions].reverse().find((v) => v.stable && v.version !== current.version);
+  if (!target)
+    throw new OperationError(
+      version !== undefined
+        ? `job "${id}" has no version ${version} (it has ${job.versions.map((v) => v.version).join(', ')})`
+        : `job "${id}" has no earlier stable version to roll back to`,
+    );
+  // A rollback skips the canary phase: the version it returns to was healthy (nomad#10882).
+  return makePlan(ctx, observed, [
+    { ...recordedDesired(observed.stored, id, target.version), skipCanary: true },
+  ]);
+}
+
+/** `drover promote JOB [-group G]`: canaries promoted, then the rest of the rollout. */
+export function planPromote(
+  ctx: EngineContext,
+  observed: Observed,
+  id: string,
+  only?: string,
+): Plan {
+  const d = latestDeployment(observed.stored, id);
+  if (!d || !isActive(d)) throw new OperationError(`job "${id}" has no deployment in progress`);
+  const groups = Object.entries(d.groups)
+    .filter(([name, g]) => g.desired_canaries > 0 && !g.promoted && (!only || only === name))
+    .map(([name]) => name);
+  if (groups.length === 0)
+    throw new OperationError(
+      only
+        ? `group "${only}" has no canaries waiting for promotion`
+        : `deployment ${d.id.slice(0, 8)} has no canaries waiting for promotion`,
+    );
+  const change: StateChange = { kind: 'promote', job: id, deployment: d.id, groups };
+  return makePlan(
+    ctx,
+    withChanges(ctx, observed, [change]),
+    [recordedDesired(observed.stored, id)],
+    {
+      changes: [change],
+    },
+  );
+}
+
+/** `drover deployment fail JOB`: the deployment failed; with auto_revert, the stable version again. */
+export function planFail(ctx: EngineContext, observed: Observed, id: string): Plan {
+  const d = latestDeployment(observed.stored, id);
+  if (!d || !isActive(d)) throw new OperationError(`job "${id}" has no deployment in progress`);
+  const change: StateChange = {
+    kind: 'fail',
+    job: id,
+    deployment: d.id,
+    description: 'Deployment marked as failed by the user',
+  };
+  const job = requireJob(observed.stored, id);
+  const latest = recordedDesired(observed.stored, id);
+  const reverts = (latest.job.group ?? []).some((g) => g.update?.auto_revert);
+  const stable = [...job.versions].reverse().find((v) => v.stable && v.version !== d.version);
+  const note: PlanWarning | undefined = !reverts
+    ? {
+        summary: 'nothing is rolled back',
+        detail: `Job "${id}" has no auto_revert: its allocations stay as they are.`,
+        job: id,
+      }
+    : !stable
+      ? {
+          summary: 'nothing is rolled back',
+          detail: `Job "${id}" has no earlier stable version to roll back to.`,
+          job: id,
+        }
+      : undefined;
+  const desired: DesiredJob[] =
+    reverts && stable
+      ? [{ ...recordedDesired(observed.stored, id, stable.version), skipCanary: true }]
+      : [];
+  const plan = makePlan(ctx, withChanges(ctx, observed, [change]), desired, { changes: [change] });
+  return note ? { ...plan, warnings: [...plan.warnings, note] } : plan;
+}
+
+/** `drover node drain NODE` (and `-disable`): the node drains and its allocations move. */
+export function planDrain(
+  ctx: EngineContext,
+  observed: Observed,
+  node: string,
+  enable: boolean,
+): Plan {
+  requireNode(observed, node);
+  const change: StateChange = enable
+    ? { kind: 'node', node, eligibility: 'ineligible', drain: true }
+    : { kind: 'node', node, eligibility: 'eligible', drain: false };
+  const next = withChanges(ctx, observed, [change]);
+  const jobs = enable
+    ? [
+        ...new Set(
+          Object.values(next.state.allocations)
+            .filter((a) => a.node === node && a.desired_status === 'run')
+            .map((a) => a.job),
+        ),
+      ].filter((id) => next.state.jobs[id] && !next.state.jobs[id].stopped)
+    : [];
+  return makePlan(
+    ctx,
+    next,
+    jobs.map((id) => recordedDesired(next.state, id)),
+    { changes: [change] },
+  );
+}
+
+/** `drover node eligibility NODE -enable|-disable`. */
+export function planEligibility(
+  ctx: EngineContext,
+  observed: Observed,
+  node: string,
+  eligible: boolean,
+): Plan {
+  requireNode(observed, node);
+  const change: StateChange = {
+    kind: 'node',
+    node,
+    eligibility: eligible ? 'eligible' : 'ineligible',
+  };
+  return makePlan(ctx, withChanges(ctx, observed, [change]), [], { changes: [change] });
+}
+
+function requireNode(observed: Observed, node: string): void {
+  if (!observed.stored.nodes[node] && !observed.state.nodes[node])
+    throw new OperationError(
+      `no node "${node}" in state (nodes: ${Object.keys(observed.state.nodes).join(', ') || 'none'})`,
+    );
+}
+
+/** The observation with the changes in effect (in memory), for the plan that carries them. */
+function withChanges(
+  ctx: EngineContext,
+  observed: Observed,
+  changes: readonly StateChange[],
+): Observed {
+  const at = new Date(ctx.clock.now()).toISOString();
+  let state = observed.state;
+  for (const c of changes) state = applyChange(state, c, at);
+  return { ...observed, state };
+}
+
+/** One state change as a pure state transition; `at` stamps what it modifies. */
+export function applyChange(s: StateSnapshot, c: StateChange, at: string): StateSnapshot {
+  switch (c.kind) {
+    case 'node': {
+      const n = s.nodes[c.node!];
+      if (!n) return s;
+      const next = {
+        ...n,
+        ...(c.eligibility ? { eligibility: c.eligibility } : {}),
+        ...(c.drain !== undefined ? { drain: c.drain } : {}),
+      };
+      if (next.drain === false) delete next.drain;
+      return { ...s, nodes: { ...s.nodes, [c.node!]: next } };
+    }
+    case 'promote': {
+      const d = s.deployments[c.deployment!];
+      if (!d) return s;
+      const groups = { ...d.groups };
+      for (const g of c.groups ?? []) if (groups[g]) groups[g] = { ...groups[g], promoted: true };
+      return {
+        ...s,
+        deployments: { ...s.deployments, [d.id]: { ...d, groups, modified_at: at } },
+      };
+    }
+    case 'fail': {
+      const d = s.deployments[c.deployment!];
+      if (!d) return s;
+      return {
+        ...s,
+        deployments: {
+          ...s.deployments,
+          [d.id]: {
+            ...d,
+            status: 'failed',
+            status_description: c.description ?? 'Deployment marked as failed',
+            modified_at: at,
+          },
+        },
+      };
+    }
+  }
+}

@@ -1,0 +1,186 @@
+/**
+ * The one executor: runs an approved plan's steps under the lock the caller holds and records
+ * each as it happens. It decides nothing the plan does not say: state changes first, then the
+ * stops an earlier apply could not finish, then each job's stops, in-place updates and rollout.
+ * A failed deployment of a job with `auto_revert` is followed by a revert, itself planned.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Group, Job } from '../generated/jobspec.js';
+import type { Plan } from '../generated/plan.js';
+import type { NodeSpec } from '../../providers/types.js';
+import {
+  applyJob,
+  inStep,
+  retryStops,
+  type ApplyContext,
+  type HealthProbe,
+  type JobOutcome,
+  type ProgressEvent,
+} from '../deploy/apply.js';
+import { CheckWatcher, checksOf } from '../deploy/checks.js';
+import { planToSteps } from '../deploy/from-plan.js';
+import { StateRecorder } from '../deploy/recorder.js';
+import type { StateSnapshot } from '../state/types.js';
+import { applyChange } from './builders.js';
+import type { EngineContext } from './context.js';
+import { nodeFacts, recordObserved, type Observed } from './observe.js';
+import { makePlan, recordedDesired } from './plan.js';
+
+export interface JobResult {
+  job: string;
+  outcome: JobOutcome;
+  /** When the deployment failed and the job has auto_revert: the rollout back to a stable version. */
+  revert?: { toVersion: number; outcome: JobOutcome } | { toVersion: undefined; why: string };
+}
+
+export interface ApplyResult {
+  outcomes: JobResult[];
+  /** The state after the apply. */
+  state: StateSnapshot;
+}
+
+export interface ExecuteOptions {
+  /** Return once the first allocations of each rollout started. */
+  detach?: boolean;
+}
+
+export async function executePlan(
+  ctx: EngineContext,
+  plan: Plan,
+  observed: Observed,
+  progress: (ev: ProgressEvent) => void,
+  opts: ExecuteOptions = {},
+): Promise<ApplyResult> {
+  const recorder = new StateRecorder(ctx.store, observed.stored);
+  await recordObserved(recorder, observed);
+  const apply: ApplyContext = {
+    recorder,
+    driver: (n: string) => ctx.drivers.get(n),
+    transport: (n: NodeSpec) => ctx.transport(n),
+    nodes: ctx.nodes,
+    facts: (n: NodeSpec) => nodeFacts(recorder.state, ctx.nodes.get(n.name)!),
+    clock: ctx.clock,
+    progress,
+    newId: randomUUID,
+    health: (allocId: string, group: Group, job: Job) =>
+      ctx.health
+        ? ctx.health(allocId, group, job, () => recorder.state)
+        : checkProbe(ctx, apply, allocId, group, job),
+    ...(opts.detach ? { detach: true } : {}),
+  };
+  const outcomes: JobResult[] = [];
+  try {
+    await recordChanges(apply, plan);
+    await retryStops(apply, plan.retry_stops);
+    for (const steps of planToSteps(plan, ctx.nodes)) {
+      const outcome = await applyJob(steps, apply);
+      const result: JobResult = { job: steps.jobId, outcome };
+      if (outcome.result === 'failed' && autoReverts(steps.job))
+        result.revert = await revert(ctx, steps.jobId, steps.version, apply);
+      outcomes.push(result);
+    }
+  } catch (err) {
+    // What was recorded so far is written while the lock is still held; the error is the news.
+    await recorder.flush().catch(() => undefined);
+    throw err;
+  }
+  await recorder.flush();
+  return { outcomes, state: recorder.state };
+}
+
+/** Records the plan's state changes (node drain and eligibility, promotions, failures). */
+async function recordChanges(apply: ApplyContext, plan: Plan): Promise<void> {
+  const at = new Date(apply.clock.now()).toISOString();
+  for (const c of plan.changes) {
+    await apply.recorder.record((s) => applyChange(s, c, at), {
+      what:
+        c.kind === 'node'
+          ? 'node.update'
+          : c.kind === 'promote'
+            ? 'deployment.promote'
+            : 'deployment.fail',
+      ...(c.job ? { job: c.job } : {}),
+      detail:
+        c.kind === 'node'
+          ? `node ${c.node}: ${[c.eligibility, c.drain === undefined ? '' : c.drain ? 'draining' : 'not draining'].filter(Boolean).join(', ')}`
+          : c.kind === 'promote'
+            ? `deployment ${c.deployment!.slice(0, 8)}: promoted ${(c.groups ?? []).map((g) => `group "${g}"`).join(', ')}`
+            : `deployment ${c.deployment!.slice(0, 8)}: ${c.description ?? 'failed'}`,
+    });
+    apply.progress({
+      kind: 'job',
+      job: c.job ?? c.node ?? '',
+      status:
+        c.kind === 'node'
+          ? 'node updated'
+          : c.kind === 'promote'
+            ? 'promoted'
+            : 'deployment failed',
+      step: { part: 'changes' },
+    });
+  }
+}
+
+/**
+ * With `health_check = "checks"` (the default) and service checks in the group, an allocation is
+ * healthy once every check passes; they run from here, through the node's transport.
+ */
+function checkProbe(
+  ctx: EngineContext,
+  apply: ApplyContext,
+  allocId: string,
+  group: Group,
+  job: Job,
+): HealthProbe | undefined {
+  if ((group.update?.health_check ?? 'checks') !== 'checks') return undefined;
+  const alloc = apply.recorder.state.allocations[allocId];
+  const node = alloc && ctx.nodes.get(alloc.node);
+  if (!alloc || !node) return undefined;
+  const specs = checksOf(job, group, alloc);
+  if (specs.length === 0) return undefined;
+  const watcher = new CheckWatcher(specs, {
+    job,
+    group,
+    alloc,
+    transport: ctx.transport(node),
+    driver: (n) => ctx.drivers.get(n),
+  });
+  watcher.start();
+  return {
+    poll: () => watcher.health().status,
+    detail: () => watcher.health().detail,
+    stop: () => watcher.stop(),
+  };
+}
+
+function autoReverts(job: Job): boolean {
+  return (job.group ?? []).some((g) => g.update?.auto_revert === true);
+}
+
+/** Rolls the latest stable version other than `failed` out again, as a new version: planned, then run. */
+async function revert(
+  ctx: EngineContext,
+  jobId: string,
+  failed: number,
+  apply: ApplyContext,
+): Promise<JobResult['revert']> {
+  const state = apply.recorder.state;
+  const stable = [...(state.jobs[jobId]?.versions ?? [])]
+    .reverse()
+    .find((v) => v.stable && v.version !== failed);
+  if (!stable) return { toVersion: undefined, why: 'no earlier version of the job is stable' };
+  const tagged = inStep(apply, { part: 'revert', job: jobId });
+  tagged.progress({
+    kind: 'job',
+    job: jobId,
+    status: 'reverting',
+    detail: `rolling back to job version ${stable.version}`,
+  });
+  const observed: Observed = { stored: state, state, drift: [], down: [] };
+  const plan = makePlan(ctx, observed, [
+    { ...recordedDesired(state, jobId, stable.version), skipCanary: true },
+  ]);
+  const [steps] = planToSteps(plan, ctx.nodes);
+  if (!steps) return { toVersion: undefined, why: 'nothing to roll back' };
+  return { toVersion: stable.version, outcome: await applyJob(steps, tagged) };
+}

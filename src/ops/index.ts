@@ -1,0 +1,30 @@
+/**
+ * The operations layer: the engine every front end (CLI, server, API, UI) calls. Observe the
+ * fleet, build a plan for any change, execute an approved plan. See docs/architecture.md.
+ */
+export { OperationError, type EngineContext } from './context.js';
+export {
+  isHostKeyRefusal,
+  nodeFacts,
+  observe,
+  pinHostKeys,
+  recordRefresh,
+  syncNodes,
+  type Observed,
+} from './observe.js';
+export { makePlan, pendingStopWarnings, planHasChanges, recordedDesired } from './plan.js';
+export {
+  applyChange,
+  isActive,
+  latestDeployment,
+  planDrain,
+  planEligibility,
+  planFail,
+  planPromote,
+  planRollback,
+  planScale,
+  planStop,
+  requireJob,
+} from './builders.js';
+export { executePlan, type ApplyResult, type ExecuteOptions, type JobResult } from './execute.js';
+export { withStateLock } from './lock.js';
