@@ -28,3 +28,4 @@ export {
 } from './builders.js';
 export { executePlan, type ApplyResult, type ExecuteOptions, type JobResult } from './execute.js';
 export { withStateLock } from './lock.js';
+export { forgetHostKey } from './host-keys.js';

@@ -1,10 +1,9 @@
 /** `drover node …`: the inventory as drover sees it, eligibility, drains and host keys. */
 import type { Command } from 'commander';
 import { clusterFromState } from '../../scheduler/index.js';
-import type { NodeState, StateSnapshot } from '../../state/types.js';
-import { newLockInfo } from '../../state/store.js';
+import type { StateSnapshot } from '../../state/types.js';
 import { printJson, type Output } from '../output.js';
-import { observe, planDrain, planEligibility } from '../../ops/index.js';
+import { forgetHostKey, observe, planDrain, planEligibility } from '../../ops/index.js';
 import { mutate, table } from './jobs.js';
 import { UserError, withSession } from '../with-session.js';
 import { addApplyOptions, addOutOption, addStateOptions, type PlanOptions } from './plan.js';
@@ -121,17 +120,16 @@ export function registerNodeCommands(program: Command, io: (json: boolean) => Ou
     .option('--config <file>', 'the drover.hcl to use')
     .option('--json', 'print machine-readable JSON')
     .action(async (name: string, opts: { config?: string; json?: boolean }) => {
-      await editNode(
-        io,
-        opts,
-        name,
-        'node trust',
-        (n) => {
-          const { host_key: _drop, ...rest } = n;
-          return rest;
-        },
-        `Forgot the host key of node "${name}"; the next connection pins the key it is shown. Check it out of band first.`,
-      );
+      const o = io(Boolean(opts.json));
+      await withSession(o, opts, async (session) => {
+        await forgetHostKey(session, name);
+        if (o.json) printJson(o, { node: name, done: true });
+        else
+          o.out(
+            `Forgot the host key of node "${name}"; the next connection pins the key it is shown. Check it out of band first.`,
+          );
+        process.exitCode = 0;
+      });
     });
 
   addOutOption(
@@ -151,35 +149,6 @@ export function registerNodeCommands(program: Command, io: (json: boolean) => Ou
         planDrain(session, observed, name, !opts.disable),
       ),
     );
-}
-
-/** Changes one node's record in state under the lock. */
-async function editNode(
-  io: (json: boolean) => Output,
-  opts: { config?: string; json?: boolean },
-  name: string,
-  operation: string,
-  edit: (n: NodeState) => NodeState,
-  done: string,
-): Promise<void> {
-  const o = io(Boolean(opts.json));
-  await withSession(o, opts, async (session) => {
-    const lock = await session.store.lock(newLockInfo(operation), { timeoutMs: 0 });
-    try {
-      const state = await session.store.read();
-      const n = state.nodes[name];
-      if (!n) throw new UserError(`no node "${name}" in state (run drover node status first)`);
-      await session.store.write(
-        { ...state, nodes: { ...state.nodes, [name]: edit(n) } },
-        state.serial,
-      );
-      if (o.json) printJson(o, { node: name, done: true });
-      else o.out(done);
-      process.exitCode = 0;
-    } finally {
-      await lock.release();
-    }
-  });
 }
 
 function nodeRows(state: StateSnapshot, down: Set<string>) {
