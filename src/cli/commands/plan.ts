@@ -8,7 +8,7 @@ import type { DesiredJob } from '../../plan/compute.js';
 import { checkPlanFresh, readPlanfile, writePlanfile } from '../../plan/planfile.js';
 import { newLockInfo } from '../../state/store.js';
 import { durationNanos } from '../../jobspec/duration.js';
-import { addJobInputOptions, variableInputs, type JobInputOptions } from '../common.js';
+import { addJobInputOptions, jobLoadOptions, type JobInputOptions } from '../common.js';
 import { jsonDiagnostics, printDiagnostics, printJson, type Output } from '../output.js';
 import {
   executePlan,
@@ -280,7 +280,7 @@ export function loadDesired(
   paths: string[],
   opts: JobInputOptions,
 ): { desired: DesiredJob[]; diagnostics: Diagnostic[] } | undefined {
-  const { jobs, diagnostics, sources } = loadJobFiles(paths, { inputs: variableInputs(opts) });
+  const { jobs, diagnostics, sources } = loadJobFiles(paths, jobLoadOptions(opts));
   if (diagnostics.hasErrors) {
     if (o.json) printJson(o, jsonDiagnostics(diagnostics.items));
     else printDiagnostics(o, diagnostics.items, sources);
