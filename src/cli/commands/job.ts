@@ -31,11 +31,3 @@ export function registerJob(program: Command, io: (json: boolean) => Output): Co
   });
   return job;
 }
-
-/** Commands of the design that later milestones build: they say so instead of pretending. */
-export function notBuilt(name: string): void {
-  process.stderr.write(
-    `drover ${name}: not built yet. See README.md ("Status") for what works today.\n`,
-  );
-  process.exitCode = 1;
-}

@@ -215,7 +215,7 @@ function printApplySummary(o: Output, session: Session, plan: Plan, result: Appl
     if (outcome.result === 'failed') {
       for (const x of outcome.failures)
         o.err(
-          `${o.style.error('error')}: ${r.job}: ${x.name} (${x.allocId.slice(0, 8)}): ${x.reason}`,
+          `${o.errStyle.error('error')}: ${r.job}: ${x.name} (${x.allocId.slice(0, 8)}): ${x.reason}`,
         );
       if (r.revert && 'outcome' in r.revert)
         o.err(
