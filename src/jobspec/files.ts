@@ -1,5 +1,5 @@
 /** Finds the job files named on the command line: files as given, directories scanned. */
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import type { Diagnostics } from '../diag/diagnostic.js';
 import type { FileAccess } from '../hcl/files.js';
 
@@ -46,8 +46,4 @@ export function findJobFiles(
     );
   }
   return [...new Set(out)];
-}
-
-export function isVarFileName(p: string): boolean {
-  return NOT_JOBS.test(basename(p));
 }
