@@ -195,8 +195,8 @@ export async function lockedApply(
 }
 
 /**
- * DESIGN.md's exit codes for CI: 0 success, 3 failed and auto-reverted, 4 failed with nothing
- * reverted, 5 canaries healthy and waiting for promotion.
+ * The exit codes of docs/architecture.md ("Exit codes") for CI: 0 success, 3 failed and
+ * auto-reverted, 4 failed with nothing reverted, 5 canaries healthy and waiting for promotion.
  */
 export function exitCodeOf(result: ApplyResult): number {
   let code = 0;
