@@ -3,6 +3,7 @@
  * It imports the drivers' pure validator functions, never the drivers themselves (docker.ts
  * loads dockerode), so checking job files stays as quick as parsing them.
  */
+import type { DriverConfigCheck } from '../src/jobspec/driver-config.js';
 import type { ConfigProblem } from './types.js';
 import { validateDockerConfig } from './drivers/docker-spec.js';
 import { validateExecConfig } from './drivers/exec.js';
@@ -40,6 +41,9 @@ export function checkDriverConfig(
   if (!validate) return undefined;
   return validate(config).filter((p) => !aboutRuntimeValue(p, config));
 }
+
+/** The checks the CLI passes to the jobspec layer when it loads jobs. */
+export const driverConfigCheck: DriverConfigCheck = { knownDrivers, checkDriverConfig };
 
 /**
  * Whether a problem is about a value that only the host knows: `${NOMAD_PORT_http}`,

@@ -7,29 +7,16 @@
 import type { Duplex, Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import type { Task } from '../src/generated/jobspec.js';
+import type { NodeSpec } from '../src/config/node-spec.js';
+import type { ConfigProblem } from '../src/jobspec/driver-config.js';
+import type { ChangeClass } from '../src/jobspec/task-change.js';
 import type { AllocatedPort, DriverHandle, NodeFingerprint } from '../src/state/types.js';
 
 // ---------------------------------------------------------------------------------------------
 // Transports
 
-/** A node of the inventory as drover.hcl declares it (see schemas/config.schema.json). */
-export interface NodeSpec {
-  name: string;
-  transport: 'local' | 'ssh' | 'docker';
-  address?: string;
-  port?: number;
-  user?: string;
-  identity?: string;
-  datacenter: string;
-  class?: string;
-  node_pool?: string;
-  meta: Record<string, string>;
-  /** Where process tasks live on the host: `<alloc_root>/<alloc-id>/`. */
-  alloc_root: string;
-  /** Docker API endpoint for `docker` transport nodes (tcp://host:2376) and TLS files. */
-  docker_host?: string;
-  tls?: { ca?: string; cert?: string; key?: string };
-}
+/** A node of the inventory: drover.hcl's layer defines it, transports and drivers take it. */
+export type { NodeSpec };
 
 export interface RunOptions {
   /** Bytes written to the command's standard input, then closed. */
@@ -82,15 +69,10 @@ export interface DriverCapabilities {
   signal: boolean;
 }
 
-/** A problem with a task's `config`, at a JSON pointer inside that config. */
-export interface ConfigProblem {
-  pointer: string;
-  summary: string;
-  detail: string;
-  severity?: 'error' | 'warning';
-}
+/** A problem with a task's `config`: the jobspec layer defines it, as it reports them. */
+export type { ConfigProblem };
 
-export type ChangeClass = 'none' | 'in-place' | 'destructive';
+export type { ChangeClass };
 
 /** What a driver needs to start one task of one allocation. */
 export interface TaskContext {

@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # Prepares this machine for drover's integration tests: a real Docker engine, podman's
-# Docker-compatible API service, the test images in both, OpenSSH's server and the `deploy` user. Idempotent; a no-op (well under a second) when all is
-# there. Tests start their own sshd servers, so this script never does. See
-# notes/test-hosts.md for why each step looks the way it does.
+# Docker-compatible API service, the test images in both, OpenSSH's server and the `deploy` user.
+# Idempotent; a no-op (well under a second) when all is there. Tests start their own sshd
+# servers, so this script never does. README.md ("Development") lists what it installs and
+# leaves running.
+#
+#   bash scripts/test-hosts.sh                    set up (as root for the first run)
+#   bash scripts/test-hosts.sh --image-label TAG  print the content comment the test image TAG
+#                                                 must carry (the tests check it)
 set -euo pipefail
 
 readonly PACKAGES=(docker.io busybox-static openssh-server iproute2 podman catatonit openssl)
@@ -11,6 +16,11 @@ readonly DOCKERD_WAIT_SECONDS=60
 readonly IMAGE_REPO=drover-test/busybox
 readonly IMAGE_TAGS=(v1 v2)
 readonly APPLETS=(sh ls cat echo sleep httpd wget nc env kill ps true false)
+# Test images carry a hash of what went into them, as their comment ("drover.test.content=<hash>";
+# a LABEL would be inherited by every container, whose labels tests compare); an image whose
+# comment differs (an older build, say without `env`, `kill` or `ps`) is rebuilt, in Docker and
+# in podman.
+readonly CONTENT_KEY=drover.test.content
 readonly TEST_USER=deploy
 readonly PODMAN_SOCKET=/run/podman/podman.sock
 readonly PODMAN_LOG=/var/log/drover-test-podman.log
@@ -25,11 +35,27 @@ need_root() {
   [[ $(id -u) -eq 0 ]] || die "$1 needs root; run: sudo bash scripts/test-hosts.sh"
 }
 
-# Two runs at once (parallel test workers, several engineers) must not race on apt or dockerd.
-lock_file=/run/drover-test-hosts.lock
-[[ -w /run ]] || lock_file=/tmp/drover-test-hosts.lock
-exec 9>"$lock_file"
-flock 9
+busybox_path() {
+  local path
+  for path in /bin/busybox /usr/bin/busybox; do
+    [[ -x $path ]] && {
+      echo "$path"
+      return
+    }
+  done
+  die "busybox not found although busybox-static is installed"
+}
+
+# The content comment of image TAG: a hash of the busybox binary, the applets, the page it serves and the
+# recipe (this function's and build_image's text), so any change to them means a new image.
+image_label() {
+  local tag=$1
+  {
+    sha256sum <"$(busybox_path)"
+    printf '%s\n' "${APPLETS[@]}" "$tag"
+    declare -f build_image
+  } | sha256sum | cut -c1-16 | sed "s/^/$CONTENT_KEY=/"
+}
 
 install_packages() {
   local missing=() pkg
@@ -92,17 +118,6 @@ $(tail -n 15 "$DOCKERD_LOG" 2>/dev/null)"
   done
 }
 
-busybox_path() {
-  local path
-  for path in /bin/busybox /usr/bin/busybox; do
-    [[ -x $path ]] && {
-      echo "$path"
-      return
-    }
-  done
-  die "busybox not found although busybox-static is installed"
-}
-
 build_image() {
   local tag=$1 busybox root applet applets
   busybox=$(busybox_path)
@@ -121,15 +136,20 @@ build_image() {
   step "building image $IMAGE_REPO:$tag"
   local rc=0
   tar -C "$root" -c . | docker import --change 'ENV PATH=/bin' --change 'CMD ["sh"]' \
-    - "$IMAGE_REPO:$tag" >/dev/null || rc=$?
+    --message "$(image_label "$tag")" - "$IMAGE_REPO:$tag" >/dev/null || rc=$?
   rm -rf "$root"
   [[ $rc -eq 0 ]] || die "docker import of $IMAGE_REPO:$tag failed"
+}
+
+# The comment an image carries in an engine (docker or podman); empty when it is absent.
+label_in() {
+  "$1" image inspect --format '{{ .Comment }}' "$IMAGE_REPO:$2" 2>/dev/null || true
 }
 
 build_images() {
   local tag
   for tag in "${IMAGE_TAGS[@]}"; do
-    docker image inspect "$IMAGE_REPO:$tag" >/dev/null 2>&1 || build_image "$tag"
+    [[ $(label_in docker "$tag") == "$(image_label "$tag")" ]] || build_image "$tag"
   done
 }
 
@@ -175,11 +195,12 @@ $(tail -n 15 "$PODMAN_LOG" 2>/dev/null)"
   fi
 }
 
-# The same images as Docker's, copied into podman's store (no registry is reachable here).
+# The same images as Docker's, copied into podman's store (no registry is reachable here); an
+# image whose content comment differs from Docker's is copied again.
 podman_images() {
   local tag missing=()
   for tag in "${IMAGE_TAGS[@]}"; do
-    podman image exists "$IMAGE_REPO:$tag" 2>/dev/null || missing+=("$IMAGE_REPO:$tag")
+    [[ $(label_in podman "$tag") == "$(label_in docker "$tag")" ]] || missing+=("$IMAGE_REPO:$tag")
   done
   [[ ${#missing[@]} -eq 0 ]] && return
   need_root "loading ${missing[*]} into podman"
@@ -213,6 +234,17 @@ ensure_sshd_dir() {
   mkdir -p /run/sshd
   chmod 755 /run/sshd
 }
+
+if [[ ${1:-} == --image-label ]]; then
+  image_label "${2:?usage: test-hosts.sh --image-label TAG}"
+  exit 0
+fi
+
+# Two runs at once (parallel test workers, several engineers) must not race on apt or dockerd.
+lock_file=/run/drover-test-hosts.lock
+[[ -w /run ]] || lock_file=/tmp/drover-test-hosts.lock
+exec 9>"$lock_file"
+flock 9
 
 install_packages
 start_dockerd

@@ -20,8 +20,10 @@ step "generated types are up to date"
 npm run -s check:types
 step "typecheck"
 npx tsc -p tsconfig.json --noEmit
-step "lint"
+step "lint (with the layers' dependency rules)"
 npx eslint --max-warnings 0 .
+step "no import cycles"
+npm run -s check:deps
 step "format"
 npx prettier --check . >/dev/null || { npx prettier --check . ; exit 1; }
 

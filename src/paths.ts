@@ -15,7 +15,3 @@ export function packageRoot(): string {
     dir = parent;
   }
 }
-
-export function schemaPath(name: string): string {
-  return join(packageRoot(), 'schemas', `${name}.schema.json`);
-}

@@ -10,8 +10,10 @@ import { describe, expect, it } from 'vitest';
 import { Diagnostics } from '../src/diag/diagnostic.js';
 import type { Job } from '../src/generated/jobspec.js';
 import { formatHCL } from '../src/hcl/format.js';
+import { nodeFileAccess } from '../src/io/node-files.js';
 import { findJobFiles } from '../src/jobspec/files.js';
 import { loadJobSource, type LoadedJob } from '../src/jobspec/load.js';
+import { driverConfigCheck } from '../providers/config-validators.js';
 
 const examplesDir = fileURLToPath(new URL('../examples/', import.meta.url));
 
@@ -38,7 +40,7 @@ function jobFiles(): string[] {
   const withJobs = folders(examplesDir).filter((d) =>
     readdirSync(d).some((f) => /\.(hcl|nomad)$/.test(f)),
   );
-  return findJobFiles(withJobs, diags);
+  return findJobFiles(withJobs, nodeFileAccess, diags);
 }
 
 const rel = (p: string): string => relative(examplesDir, p);
@@ -51,7 +53,11 @@ function load(
   const loaded = loadJobSource(
     readFileSync(path, 'utf8'),
     path,
-    { inputs: { vars: inputs.vars ?? [], varFiles: inputs.varFiles ?? [], env: {} } },
+    {
+      inputs: { vars: inputs.vars ?? [], varFiles: inputs.varFiles ?? [], env: {} },
+      files: nodeFileAccess,
+      drivers: driverConfigCheck,
+    },
     diags,
   );
   return { loaded, diags };

@@ -25,11 +25,8 @@ if (stage === 'parse') {
   // The whole front of drover's pipeline, as `drover validate` runs it: parse, variables,
   // decode, schema, defaults and semantic rules.
   const { forEachJobFile } = await import(new URL('jobspec/load.js', dist).href);
-  const diagnostics = forEachJobFile(
-    files,
-    { inputs: { vars: [], varFiles: [], env: {} } },
-    () => {},
-  );
+  const { jobLoadOptions } = await import(new URL('cli/common.js', dist).href);
+  const diagnostics = forEachJobFile(files, jobLoadOptions({}), () => {});
   errors = countErrors(diagnostics.items);
 } else {
   console.error(`unknown stage ${stage}: use parse or validate`);

@@ -612,7 +612,7 @@ export function containerName(name: string): string {
   return /^[a-zA-Z0-9]/.test(clean) ? clean : `x${clean}`;
 }
 
-/** The task's own labels, then drover's, which always win (DESIGN.md "On the hosts"). */
+/** The task's own labels, then drover's, which always win (docs/architecture.md "On the hosts"). */
 export function containerLabels(
   ctx: TaskContext,
   own: Record<string, string> = {},

@@ -34,7 +34,7 @@ import {
 // ---------------------------------------------------------------------------------------------
 // Layout
 
-/** Where one task of one allocation lives on its host (DESIGN.md "On the hosts"). */
+/** Where one task of one allocation lives on its host (docs/architecture.md, "On the hosts"). */
 export interface TaskLayout {
   allocDir: string;
   /** `alloc/`, shared by the allocation's tasks. */

@@ -1,6 +1,9 @@
 import type { Command } from 'commander';
 import { collect } from './args.js';
 import type { VariableInputs } from '../hcl/variables.js';
+import { nodeFileAccess } from '../io/node-files.js';
+import type { LoadOptions } from '../jobspec/load.js';
+import { driverConfigCheck } from '../../providers/config-validators.js';
 
 /** Options shared by every command that reads jobspecs. */
 export interface JobInputOptions {
@@ -27,4 +30,12 @@ export function variableInputs(o: JobInputOptions): VariableInputs {
     Object.entries(process.env).filter(([k]) => k.startsWith('NOMAD_VAR_')),
   );
   return { vars: o.var ?? [], varFiles: o.varFile ?? [], env };
+}
+
+/**
+ * How the CLI loads jobspecs: from the real file system, with the drivers' config rules. The
+ * jobspec layer imports neither (docs/architecture.md, "Dependency rules"); this edge wires them.
+ */
+export function jobLoadOptions(o: JobInputOptions): LoadOptions {
+  return { inputs: variableInputs(o), files: nodeFileAccess, drivers: driverConfigCheck };
 }

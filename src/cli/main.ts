@@ -5,7 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { packageRoot } from '../paths.js';
 import { normalizeArgs } from './args.js';
 import { registerFmt } from './commands/fmt.js';
-import { notBuilt, registerJob } from './commands/job.js';
+import { registerJob } from './commands/job.js';
 import { registerValidate } from './commands/validate.js';
 import { registerApply, registerPlan } from './commands/plan.js';
 import { registerJobCommands } from './commands/jobs.js';
@@ -13,10 +13,7 @@ import { registerAllocCommands } from './commands/alloc.js';
 import { registerStateCommands } from './commands/state.js';
 import { registerDeploymentCommands } from './commands/deployment.js';
 import { registerNodeCommands } from './commands/node.js';
-import { processOutput } from './output.js';
-
-/** Commands of DESIGN.md that later milestones deliver. */
-const LATER: [string, string][] = [['init', 'write a starter drover.hcl and job']];
+import { processOutput, type Output } from './output.js';
 
 export function buildProgram(): Command {
   const pkg = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as {
@@ -27,24 +24,22 @@ export function buildProgram(): Command {
     .version(pkg.version, '-v, --version')
     .showHelpAfterError('(run drover --help for usage)')
     .configureHelp({ sortSubcommands: false })
+    // Global, before or after the command (`drover plan -no-color jobs/`), as in Terraform.
+    .option('--no-color', 'print no ANSI colour codes (NO_COLOR=1 does the same)')
     .exitOverride();
-  registerValidate(program, processOutput);
-  registerFmt(program, processOutput);
-  registerPlan(program, processOutput);
-  registerApply(program, processOutput);
-  const jobCmd = registerJob(program, processOutput);
-  registerJobCommands(program, jobCmd, processOutput);
-  registerAllocCommands(program, processOutput);
-  registerStateCommands(program, processOutput);
-  registerDeploymentCommands(program, processOutput);
-  registerNodeCommands(program, processOutput);
-  for (const [name, description] of LATER)
-    program
-      .command(name)
-      .description(`${description} (not built yet)`)
-      .allowUnknownOption()
-      .allowExcessArguments()
-      .action(() => notBuilt(name));
+  // Commands make their output once they have parsed, so the flag is known by then.
+  const output = (json: boolean): Output =>
+    processOutput(json, { noColor: program.opts<{ color: boolean }>().color === false });
+  registerValidate(program, output);
+  registerFmt(program, output);
+  registerPlan(program, output);
+  registerApply(program, output);
+  const jobCmd = registerJob(program, output);
+  registerJobCommands(program, jobCmd, output);
+  registerAllocCommands(program, output);
+  registerStateCommands(program, output);
+  registerDeploymentCommands(program, output);
+  registerNodeCommands(program, output);
   return program;
 }
 

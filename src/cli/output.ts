@@ -1,31 +1,52 @@
-/** Where commands print: human views on a TTY-aware styler, or JSON for machines. */
+/** Where commands print: human views styled per stream (see color.ts), or JSON for machines. */
 import { readFileSync } from 'node:fs';
 import { Chalk } from 'chalk';
 import { sortDiagnostics, type Diagnostic } from '../diag/diagnostic.js';
 import { renderDiagnostic, toJsonDiagnostics, type Styler } from '../diag/render.js';
+import { useColor } from './color.js';
 
 export interface Output {
   out(text: string): void;
   err(text: string): void;
   json: boolean;
+  /** Styles what goes to stdout (`out`): colour only where stdout shows it. */
   style: Styler;
+  /** Styles what goes to stderr (`err`): colour only where stderr shows it. */
+  errStyle: Styler;
   stdoutIsTTY: boolean;
 }
 
-export function processOutput(json: boolean): Output {
-  const colorOut = process.stderr.isTTY && !process.env.NO_COLOR ? 1 : 0;
-  const c = new Chalk({ level: colorOut });
+/** How the CLI was asked about colour, beside the streams and the environment. */
+export interface OutputOptions {
+  /** `-no-color` was given. */
+  noColor?: boolean;
+}
+
+/** A styler that colours, or one that returns text as it is. */
+export function styler(color: boolean): Styler {
+  const c = new Chalk({ level: color ? 1 : 0 });
+  return {
+    error: (s) => c.red.bold(s),
+    warning: (s) => c.yellow.bold(s),
+    bold: (s) => c.bold(s),
+    dim: (s) => c.dim(s),
+  };
+}
+
+export function processOutput(json: boolean, opts: OutputOptions = {}): Output {
+  const color = (stream: NodeJS.WriteStream): boolean =>
+    useColor({
+      isTTY: Boolean(stream.isTTY),
+      env: process.env,
+      noColorFlag: Boolean(opts.noColor),
+    });
   return {
     out: (t) => void process.stdout.write(t.endsWith('\n') ? t : t + '\n'),
     err: (t) => void process.stderr.write(t.endsWith('\n') ? t : t + '\n'),
     json,
     stdoutIsTTY: Boolean(process.stdout.isTTY),
-    style: {
-      error: (s) => c.red.bold(s),
-      warning: (s) => c.yellow.bold(s),
-      bold: (s) => c.bold(s),
-      dim: (s) => c.dim(s),
-    },
+    style: styler(color(process.stdout)),
+    errStyle: styler(color(process.stderr)),
   };
 }
 
@@ -51,7 +72,7 @@ export function printDiagnostics(
   sources: Map<string, string>,
 ): void {
   const lookup = sourceLookup(sources);
-  for (const d of sortDiagnostics(diags)) o.err(renderDiagnostic(d, lookup, o.style) + '\n\n');
+  for (const d of sortDiagnostics(diags)) o.err(renderDiagnostic(d, lookup, o.errStyle) + '\n\n');
 }
 
 export function printJson(o: Output, value: unknown): void {

@@ -16,7 +16,7 @@ export function reportError(o: Output, err: unknown): void {
   const userFacing = err instanceof OperationError || isStateError(err);
   const message = err instanceof Error ? err.message : String(err);
   if (o.json) printJson(o, { error: message });
-  else o.err(`${o.style.error('error')}: ${message}`);
+  else o.err(`${o.errStyle.error('error')}: ${message}`);
   if (!userFacing && err instanceof Error && process.env.DROVER_DEBUG) o.err(err.stack ?? '');
   process.exitCode = 1;
 }

@@ -5,7 +5,7 @@
  */
 import { homedir, userInfo } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
-import type { NodeSpec } from '../../providers/types.js';
+import type { NodeSpec } from './node-spec.js';
 import type { ConfigFile, DefaultsConfig, NodeConfig } from '../generated/config.js';
 import { parsePortList } from './ports.js';
 import type { ConfiguredNode, DroverConfig, HostFacts } from './types.js';

@@ -9,6 +9,7 @@ import { Diagnostics } from '../diag/diagnostic.js';
 import type { ConfigFile } from '../generated/config.js';
 import { EvalScope } from '../hcl/eval.js';
 import { parseHCL } from '../hcl/parser.js';
+import { nodeFileAccess } from '../io/node-files.js';
 import { decodeDocument } from '../jobspec/decode.js';
 import { validateAgainstSchema } from '../jobspec/validate.js';
 import { applyConfigDefaults, currentHost, embeddedConfig } from './defaults.js';
@@ -92,7 +93,7 @@ function loadInto(
   const scope = EvalScope.create({
     functions: configFunctions(opts.env ?? process.env),
     baseDir,
-    ...(opts.readFile ? { files: { readFile: opts.readFile } } : {}),
+    files: opts.readFile ? { readFile: opts.readFile } : nodeFileAccess,
     variablesAllowed: false,
     sourceText: (f) => (f === filename ? source : undefined),
   });

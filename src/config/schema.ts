@@ -1,8 +1,9 @@
 import type { ValidateFunction } from 'ajv/dist/2020.js';
+import configSchemaJson from '../generated/config.schema.js';
 import validateConfig from '../generated/config.validate.js';
-import { loadSchemaDocument, type SchemaDocument } from '../jobspec/schema.js';
+import { schemaDocument, type SchemaDocument } from '../jobspec/schema.js';
 
-/** drover.hcl's schema (schemas/config.schema.json), read once per process. */
+/** drover.hcl's schema (schemas/config.schema.json). */
 export function configSchema(): SchemaDocument {
-  return loadSchemaDocument('config', validateConfig as unknown as ValidateFunction);
+  return schemaDocument('config', configSchemaJson, validateConfig as unknown as ValidateFunction);
 }

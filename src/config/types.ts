@@ -3,7 +3,7 @@
  * path absolute. The file's own shape (optional everything) is `ConfigFile`, generated from
  * schemas/config.schema.json.
  */
-import type { NodeSpec } from '../../providers/types.js';
+import type { NodeSpec } from './node-spec.js';
 import type { RangeIndex } from '../jobspec/ranges.js';
 
 export type SchedulerAlgorithm = 'binpack' | 'spread';

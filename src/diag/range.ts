@@ -20,9 +20,3 @@ export function mergeRanges(a: SourceRange, b: SourceRange): SourceRange {
     end: a.end.byte >= b.end.byte ? a.end : b.end,
   };
 }
-
-/** A zero-width range at the start of a file, for diagnostics about a file as a whole. */
-export function fileStart(filename: string): SourceRange {
-  const p = { line: 1, column: 1, byte: 0 };
-  return { filename, start: p, end: p };
-}

@@ -7,7 +7,6 @@
  * `${env["X"]}` — as their own text for the client to interpolate later: a traversal whose root
  * name is not in scope evaluates to the string `${<traversal>}` (the `deferUnknown` option).
  */
-import * as fs from 'node:fs';
 import { Diagnostics } from '../diag/diagnostic.js';
 import type { Pos, SourceRange } from '../diag/range.js';
 import type {
@@ -32,6 +31,7 @@ import {
   type LazyArg,
   type Param,
 } from './functions/spec.js';
+import { completeFileAccess, type FileAccess } from './files.js';
 import {
   convertValue,
   describeConvertError,
@@ -49,54 +49,6 @@ import { isValueObject, typeName, type Value, type ValueObject } from './value.j
 // ---------------------------------------------------------------------------------------------
 // Scope
 
-/** File-system access for `file()` and friends; injectable so tests need no real files. */
-export interface FileAccess {
-  /** Reads a UTF-8 text file; throws (with a Node-style `code`) when it cannot. */
-  readFile(path: string): string;
-  readBytes(path: string): Uint8Array;
-  /** What is at path, or undefined when nothing is. */
-  stat(path: string): 'file' | 'dir' | undefined;
-  /** Names of the entries of a directory. */
-  listDir(path: string): string[];
-}
-
-export const nodeFileAccess: FileAccess = {
-  readFile: (p) => fs.readFileSync(p, 'utf8'),
-  readBytes: (p) => fs.readFileSync(p),
-  stat: (p) => {
-    try {
-      const st = fs.statSync(p);
-      return st.isDirectory() ? 'dir' : 'file';
-    } catch {
-      return undefined;
-    }
-  },
-  listDir: (p) => fs.readdirSync(p),
-};
-
-/**
- * Completes partial file access. When only `readFile` is injected (tests), the other operations
- * are derived from it rather than reaching the real file system.
- */
-function fileAccess(given: Partial<FileAccess>): FileAccess {
-  const custom = given.readFile;
-  if (!custom) return { ...nodeFileAccess, ...given };
-  const exists = (p: string): boolean => {
-    try {
-      custom(p);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  return {
-    readFile: custom,
-    readBytes: given.readBytes ?? ((p) => Buffer.from(custom(p), 'utf8')),
-    stat: given.stat ?? ((p) => (exists(p) ? 'file' : undefined)),
-    listDir: given.listDir ?? (() => []),
-  };
-}
-
 export interface ScopeOptions {
   /** Variables by root name: `var`, `local`, iterators … */
   variables?: Record<string, Value>;
@@ -104,7 +56,7 @@ export interface ScopeOptions {
   functions?: FunctionTable;
   /** The directory `file()` and friends resolve relative paths against. */
   baseDir?: string;
-  /** Overrides of file access; the rest reads the real file system. */
+  /** File access for `file()` and friends; what is not given fails (no file system). */
   files?: Partial<FileAccess>;
   /** The clock, for `timestamp()`. */
   now?: () => Date;
@@ -144,8 +96,8 @@ export class EvalScope {
   static create(opts: ScopeOptions = {}): EvalScope {
     const env: ScopeEnv = {
       functions: opts.functions,
-      baseDir: opts.baseDir ?? process.cwd(),
-      files: fileAccess(opts.files ?? {}),
+      baseDir: opts.baseDir ?? '.',
+      files: completeFileAccess(opts.files ?? {}),
       now: opts.now ?? (() => new Date()),
       deferUnknown: opts.deferUnknown ?? false,
       variablesAllowed: opts.variablesAllowed ?? true,

@@ -10,7 +10,8 @@
 import type { Diagnostics } from '../diag/diagnostic.js';
 import type { Pos, SourceRange } from '../diag/range.js';
 import type { Block, Body, Expression } from './ast.js';
-import { EvalScope, evaluate, freeReferences, type FileAccess } from './eval.js';
+import { EvalScope, evaluate, freeReferences } from './eval.js';
+import { completeFileAccess, type FileAccess } from './files.js';
 import { functionsWithoutFiles, standardFunctions } from './functions/index.js';
 import { parseExpression, parseHCL } from './parser.js';
 import {
@@ -22,7 +23,6 @@ import {
   type HclType,
 } from './types.js';
 import type { Value, ValueObject } from './value.js';
-import * as fs from 'node:fs';
 
 export interface VariableInputs {
   /** `-var` flags, each "name=value". */
@@ -36,11 +36,11 @@ export interface VariableInputs {
 export interface RootScopeOptions {
   /** The jobspec's directory: `file()` and friends resolve against it. */
   baseDir: string;
-  /** Reads files (var files and `file()`); defaults to the real file system. */
+  /** Reads files (var files and `file()`); overrides `files.readFile`. */
   readFile?: (path: string) => string;
   /** The clock for `timestamp()`. */
   now?: () => Date;
-  /** More file access (stat, listDir) for `fileexists`/`fileset` when `readFile` is injected. */
+  /** File access for var files and `file()` and friends; without it, reading any file fails. */
   files?: Partial<FileAccess>;
   /** Source text by filename, so deferred `${…}` references keep their exact spelling. */
   sourceText?: (filename: string) => string | undefined;
@@ -89,11 +89,11 @@ export function buildRootScope(
   opts: RootScopeOptions,
   diags: Diagnostics,
 ): EvalScope {
-  const files: Partial<FileAccess> = {
+  const files = completeFileAccess({
     ...opts.files,
     ...(opts.readFile ? { readFile: opts.readFile } : {}),
-  };
-  const readFile = opts.readFile ?? ((p: string) => fs.readFileSync(p, 'utf8'));
+  });
+  const readFile = (p: string): string => files.readFile(p);
   const constants = EvalScope.create({ variablesAllowed: false });
 
   const variables = new Map<string, VariableDecl>();

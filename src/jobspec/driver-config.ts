@@ -2,23 +2,46 @@
  * Checks every task's `config` block with its driver's own rules, so that `drover validate`,
  * `plan` and `apply` report `config { image = 42 }` at its line instead of the host failing
  * at start. A driver drover does not have is an error here too.
+ *
+ * The rules belong to the drivers (`providers/`), which sit above this layer: the edge that loads
+ * jobs (the CLI) passes them in as a `DriverConfigCheck`, so `jobspec/` imports no provider.
  */
 import type { Diagnostics } from '../diag/diagnostic.js';
 import type { Job } from '../generated/jobspec.js';
-import { checkDriverConfig, knownDrivers } from '../../providers/config-validators.js';
 import { pointer, type RangeIndex } from './ranges.js';
 import { didYouMean } from './suggest.js';
 
+/** A problem with a task's `config`, at a JSON pointer inside that config. */
+export interface ConfigProblem {
+  pointer: string;
+  summary: string;
+  detail: string;
+  severity?: 'error' | 'warning';
+}
+
+/** The drivers' config rules, as the jobspec layer is given them. */
+export interface DriverConfigCheck {
+  /** The task drivers drover has, sorted. */
+  knownDrivers(): string[];
+  /** The problems of a task's `config` for its driver; undefined when there is no such driver. */
+  checkDriverConfig(driver: string, config: Record<string, unknown>): ConfigProblem[] | undefined;
+}
+
 /** Reports each task's driver config problems at the attribute or block they are about. */
-export function checkDriverConfigs(job: Job, ranges: RangeIndex, diags: Diagnostics): void {
+export function checkDriverConfigs(
+  job: Job,
+  ranges: RangeIndex,
+  drivers: DriverConfigCheck,
+  diags: Diagnostics,
+): void {
   (job.group ?? []).forEach((g, i) =>
     (g.task ?? []).forEach((t, j) => {
       // A missing driver is reported by the rules ("Missing task driver").
       if (!t.driver) return;
       const tp = pointer('group', i, 'task', j);
-      const problems = checkDriverConfig(t.driver, t.config ?? {});
+      const problems = drivers.checkDriverConfig(t.driver, t.config ?? {});
       if (!problems) {
-        const known = knownDrivers();
+        const known = drivers.knownDrivers();
         diags.error(
           'Unknown task driver',
           ranges.valueRange(`${tp}/driver`),

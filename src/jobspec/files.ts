@@ -1,7 +1,7 @@
 /** Finds the job files named on the command line: files as given, directories scanned. */
-import { readdirSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import type { Diagnostics } from '../diag/diagnostic.js';
+import type { FileAccess } from '../hcl/files.js';
 
 const JOB_FILE = /\.(nomad|nomad\.hcl|hcl)$/;
 /** Files in a job directory that are not jobs: drover's own config and variable files. */
@@ -13,25 +13,25 @@ const NOT_JOBS = /(^drover\.hcl$|\.vars\.hcl$|\.auto\.vars\.hcl$)/;
  */
 export function findJobFiles(
   paths: readonly string[],
+  files: FileAccess,
   diags: Diagnostics,
   opts: { includeAll?: boolean } = {},
 ): string[] {
   const out: string[] = [];
   const empty: string[] = [];
   for (const p of paths) {
-    let st;
-    try {
-      st = statSync(p);
-    } catch {
+    const kind = files.stat(p);
+    if (kind === undefined) {
       diags.error('No such file or directory', undefined, `Cannot read "${p}".`);
       continue;
     }
-    if (st.isDirectory()) {
-      const found = readdirSync(p)
+    if (kind === 'dir') {
+      const found = files
+        .listDir(p)
         .filter((f) => JOB_FILE.test(f) && (opts.includeAll || !NOT_JOBS.test(f)))
         .sort()
         .map((f) => join(p, f))
-        .filter((f) => statSync(f).isFile());
+        .filter((f) => files.stat(f) === 'file');
       if (found.length === 0) empty.push(p);
       out.push(...found);
     } else out.push(p);
@@ -46,8 +46,4 @@ export function findJobFiles(
     );
   }
   return [...new Set(out)];
-}
-
-export function isVarFileName(p: string): boolean {
-  return NOT_JOBS.test(basename(p));
 }

@@ -1,18 +1,18 @@
 /**
  * The front of the pipeline: source text → parsed → variables resolved → decoded → validated
- * (schema, then semantic rules and each task's driver config) → Nomad's defaults filled. Pure
- * except for reading files.
+ * (schema, then semantic rules and each task's driver config) → Nomad's defaults filled. Pure:
+ * files are read through the `FileAccess` the caller gives, drivers' config rules are given too.
  */
-import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Diagnostics } from '../diag/diagnostic.js';
 import type { Job } from '../generated/jobspec.js';
+import { completeFileAccess, type FileAccess } from '../hcl/files.js';
 import { parseHCL } from '../hcl/parser.js';
 import { buildRootScope, type VariableInputs } from '../hcl/variables.js';
 import type { ValueObject } from '../hcl/value.js';
 import { decodeJobFile } from './decode.js';
 import { applyDefaults } from './defaults.js';
-import { checkDriverConfigs } from './driver-config.js';
+import { checkDriverConfigs, type DriverConfigCheck } from './driver-config.js';
 import { findJobFiles } from './files.js';
 import type { RangeIndex } from './ranges.js';
 import { checkRules } from './rules.js';
@@ -33,8 +33,11 @@ export interface LoadedJob {
 
 export interface LoadOptions {
   inputs: VariableInputs;
-  readFile?: (path: string) => string;
+  /** Job files, var files and `file()`; without it, reading any file fails. */
+  files?: Partial<FileAccess>;
   now?: () => Date;
+  /** The drivers' config rules; without them, task configs are not checked (pure tests). */
+  drivers?: DriverConfigCheck;
 }
 
 /** Loads one job from its source text; returns undefined when it has errors (all reported). */
@@ -64,7 +67,7 @@ function loadInto(
     opts.inputs,
     {
       baseDir: dirname(filename),
-      ...(opts.readFile ? { readFile: opts.readFile } : {}),
+      ...(opts.files ? { files: opts.files } : {}),
       ...(opts.now ? { now: opts.now } : {}),
     },
     diags,
@@ -80,7 +83,7 @@ function loadInto(
   if (!validateAgainstSchema(submitted, schema, decoded.ranges, diags)) return undefined;
   const job = applyDefaults(submitted as unknown as Job);
   checkRules(job, decoded.ranges, diags);
-  checkDriverConfigs(job, decoded.ranges, diags);
+  if (opts.drivers) checkDriverConfigs(job, decoded.ranges, opts.drivers, diags);
   return { filename, source, submitted, job, ranges: decoded.ranges };
 }
 
@@ -103,12 +106,12 @@ export function forEachJobFile(
   visit: (job: LoadedJob | undefined, file: string, source: string, noted: boolean) => void,
 ): Diagnostics {
   const diagnostics = new Diagnostics();
-  const read = opts.readFile ?? ((p: string) => readFileSync(p, 'utf8'));
+  const files = completeFileAccess(opts.files ?? {});
   const ids = new Map<string, string>();
-  for (const file of findJobFiles(paths, diagnostics)) {
+  for (const file of findJobFiles(paths, files, diagnostics)) {
     let source: string;
     try {
-      source = read(file);
+      source = files.readFile(file);
     } catch (err) {
       diagnostics.error('Cannot read file', undefined, `${file}: ${(err as Error).message}`);
       continue;

@@ -3,10 +3,9 @@
  * single source of truth: `x-block` says a property is written as a block (single, list, map or
  * freeform) and `x-label` names the property that receives the block's label.
  */
-import { readFileSync } from 'node:fs';
 import type { ValidateFunction } from 'ajv/dist/2020.js';
+import jobspecSchemaJson from '../generated/jobspec.schema.js';
 import validateJobspec from '../generated/jobspec.validate.js';
-import { schemaPath } from '../paths.js';
 
 export type JsonSchema = { [key: string]: unknown };
 export type BlockKind = 'single' | 'list' | 'map' | 'freeform';
@@ -118,20 +117,28 @@ export class SchemaDocument {
 const documents = new Map<string, SchemaDocument>();
 
 /**
- * The schema `schemas/<name>.schema.json`, read once per process.
+ * The document of the schema `schemas/<name>.schema.json`, made once per process from its
+ * generated module (`src/generated/<name>.schema.ts`).
  * @param precompiled its validator generated at build time, if any (see SchemaDocument).
  */
-export function loadSchemaDocument(name: string, precompiled?: ValidateFunction): SchemaDocument {
+export function schemaDocument(
+  name: string,
+  schema: JsonSchema,
+  precompiled?: ValidateFunction,
+): SchemaDocument {
   let doc = documents.get(name);
   if (!doc) {
-    const schema = JSON.parse(readFileSync(schemaPath(name), 'utf8')) as JsonSchema;
     doc = new SchemaDocument(schema, precompiled);
     documents.set(name, doc);
   }
   return doc;
 }
 
-/** The job language's schema, read once per process. */
+/** The job language's schema. */
 export function jobspecSchema(): SchemaDocument {
-  return loadSchemaDocument('jobspec', validateJobspec as unknown as ValidateFunction);
+  return schemaDocument(
+    'jobspec',
+    jobspecSchemaJson,
+    validateJobspec as unknown as ValidateFunction,
+  );
 }

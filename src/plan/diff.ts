@@ -11,7 +11,6 @@
  *
  * The walk follows the jobspec schema, so a new block in the language diffs without code here.
  */
-import type { ChangeClass } from '../../providers/types.js';
 import type { Job } from '../generated/jobspec.js';
 import type {
   Annotation,
@@ -23,6 +22,7 @@ import type {
   TaskDiff,
 } from '../generated/plan.js';
 import { jobspecSchema, type BlockSchema } from '../jobspec/schema.js';
+import type { ChangeClass } from '../jobspec/task-change.js';
 
 export type { Annotation, DiffType, FieldDiff, GroupDiff, JobDiff, ObjectDiff, TaskDiff };
 

@@ -61,12 +61,6 @@ export function escapesClass(target: string | undefined): boolean {
 
 export type Operator = NonNullable<Constraint['operator']>;
 
-/** Operators decided by the placement iterators, not per node. */
-export const PLACEMENT_OPERATORS: ReadonlySet<string> = new Set([
-  'distinct_hosts',
-  'distinct_property',
-]);
-
 const versionCache = new Map<string, VersionCheck | null>();
 const semverCache = new Map<string, VersionCheck | null>();
 const regexpCache = new Map<string, RegExp | null>();
@@ -199,11 +193,4 @@ export function constraintText(c: Constraint | Affinity): string {
   const op = c.operator ?? '=';
   const parts = [c.attribute ?? '', op, c.value ?? ''].filter((p) => p !== '');
   return parts.join(' ');
-}
-
-/** Whether a node satisfies a constraint (placement operators always pass). */
-export function nodeMeets(c: Constraint | Affinity, node: NodeFacts): boolean {
-  const l = resolveTarget(c.attribute ?? '', node);
-  const r = resolveTarget(c.value ?? '', node);
-  return checkOperator(c.operator ?? '=', l, r);
 }

@@ -32,7 +32,6 @@ import {
 import { buildMetrics, failureReason, type Tally } from './metrics.js';
 import { NodeSource } from './node-source.js';
 import { createRng, type Rng } from './rng.js';
-import { MAX_FIT_SCORE } from './scores.js';
 import type {
   Cluster,
   PlaceOptions,
@@ -42,6 +41,9 @@ import type {
   PlacementRequest,
 } from './types.js';
 import type { AllocatedPort } from '../state/types.js';
+
+/** The best possible fit score (rank.go binPackingMaxFitScore). */
+export const MAX_FIT_SCORE = 18;
 
 /** Nomad's default dynamic port range. */
 export const DEFAULT_DYNAMIC_PORTS = { min: 20000, max: 32000 };

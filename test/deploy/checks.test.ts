@@ -32,7 +32,7 @@ import {
   type CheckTarget,
   type WatchClock,
 } from '../../src/deploy/checks.js';
-import { Diagnostics } from '../../src/diag/index.js';
+import { Diagnostics } from '../../src/diag/diagnostic.js';
 import type { Group, Job } from '../../src/generated/jobspec.js';
 import { loadJobSource } from '../../src/jobspec/load.js';
 import type { Allocation, AllocatedPort, DriverHandle } from '../../src/state/types.js';

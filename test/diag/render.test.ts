@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { codeFrame, renderDiagnostic, toJsonDiagnostics } from '../../src/diag/index.js';
-import type { Diagnostic } from '../../src/diag/index.js';
+import { codeFrame, renderDiagnostic, toJsonDiagnostics } from '../../src/diag/render.js';
+import type { Diagnostic } from '../../src/diag/diagnostic.js';
 
 const src = 'job "x" {\n  count = -1\n}\n';
 const d: Diagnostic = {

@@ -33,6 +33,7 @@ const files = {
     }
     return [...names].filter((n) => n !== '');
   },
+  homeDir: () => '/home/u',
 };
 
 const scope = scopeWith({
@@ -472,8 +473,18 @@ describe('file-system functions (relative to the jobspec directory)', () => {
   ]);
 
   it('pathexpand expands the home directory', () => {
-    expect(ok('pathexpand("~/x")', scope)).toMatch(/\/x$/);
+    expect(ok('pathexpand("~/x")', scope)).toBe('/home/u/x');
+    expect(ok('pathexpand("~")', scope)).toBe('/home/u');
     expect(ok('pathexpand("/abs")', scope)).toBe('/abs');
+  });
+
+  it('reads no file and expands no "~" when it was given no file access', () => {
+    const bare = scopeWith({ baseDir: '/job' });
+    expect(fails('pathexpand("~/x")', bare).details.join()).toContain(
+      'the home directory is not known here',
+    );
+    expect(fails('file("hello.txt")', bare).details.join()).toContain('no file access was given');
+    expect(ok('fileexists("hello.txt")', bare)).toBe(false);
   });
 
   it.each<[string, string, string]>([

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Diagnostics } from '../../src/diag/diagnostic.js';
 import { loadJobSource } from '../../src/jobspec/load.js';
+import { driverConfigCheck } from '../../providers/config-validators.js';
 
 const NOT_RUN = 'Stanza not run by drover';
 
@@ -17,7 +18,7 @@ function load(source: string, filename = 'job.hcl'): { ok: boolean; diags: Diagn
   const job = loadJobSource(
     source,
     filename,
-    { inputs: { vars: [], varFiles: [], env: {} } },
+    { inputs: { vars: [], varFiles: [], env: {} }, drivers: driverConfigCheck },
     diags,
   );
   return { ok: job !== undefined, diags };

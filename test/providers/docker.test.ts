@@ -33,6 +33,7 @@ import {
   localDocker,
   removeContainersByLabel,
 } from '../support/docker.js';
+import { withOutput } from '../support/exec-output.js';
 import { startSshHost, type SshHost } from '../support/sshd.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -411,9 +412,11 @@ describe('docker driver on the local engine', () => {
     it('execs with the task env, stdin and the exit code', async () => {
       const out = sink();
       const err = sink();
-      expect(
-        await driver.exec(handle, transport, ['env'], { stdout: out.stream, stderr: err.stream }),
-      ).toBe(0);
+      const envCode = await driver.exec(handle, transport, ['env'], {
+        stdout: out.stream,
+        stderr: err.stream,
+      });
+      expect(withOutput(envCode, out.text(), err.text())).toMatchObject({ code: 0 });
       expect(out.text()).toContain('GREETING=hello world');
       expect(out.text()).toContain(`NOMAD_ALLOC_ID=${ctx.allocId}`);
 

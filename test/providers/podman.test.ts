@@ -22,6 +22,7 @@ import { SshTransport } from '../../providers/transports/ssh.js';
 import type { NodeSpec, TaskContext, Transport } from '../../providers/types.js';
 import type { Task } from '../../src/generated/jobspec.js';
 import { TEST_IMAGE_V1, localDocker } from '../support/docker.js';
+import { withOutput } from '../support/exec-output.js';
 import {
   PODMAN_SOCKET,
   ensurePodmanImages,
@@ -436,9 +437,11 @@ describe('podman driver on the local service', () => {
     it('execs with the task env, stdin, mounts and the exit code', async () => {
       const out = sink();
       const err = sink();
-      expect(
-        await driver.exec(handle, local, ['env'], { stdout: out.stream, stderr: err.stream }),
-      ).toBe(0);
+      const envCode = await driver.exec(handle, local, ['env'], {
+        stdout: out.stream,
+        stderr: err.stream,
+      });
+      expect(withOutput(envCode, out.text(), err.text())).toMatchObject({ code: 0 });
       expect(out.text()).toContain('GREETING=hello world');
       expect(out.text()).toContain(`NOMAD_ALLOC_ID=${ctx.allocId}`);
 

@@ -254,7 +254,7 @@ describe('raw_exec on this machine', () => {
     expect(status.startedAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     expect(running(handle.pid)).toBe(true);
 
-    // The layout of DESIGN.md.
+    // The layout of docs/architecture.md ("On the hosts").
     const layout = taskLayout(handle.alloc_dir, 'web');
     for (const dir of [
       layout.logsDir,

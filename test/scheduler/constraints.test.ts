@@ -3,7 +3,6 @@ import {
   checkOperator,
   constraintText,
   escapesClass,
-  nodeMeets,
   resolveTarget,
   type NodeFacts,
 } from '../../src/scheduler/constraints.js';
@@ -14,6 +13,15 @@ import {
   parseVersion,
   parseVersionConstraint,
 } from '../../src/scheduler/version.js';
+
+type Rule = Parameters<typeof constraintText>[0];
+
+/** Whether a node satisfies a constraint, the way the placement loop resolves and checks one. */
+function nodeMeets(c: Rule, node: NodeFacts): boolean {
+  const l = resolveTarget(c.attribute ?? '', node);
+  const r = resolveTarget(c.value ?? '', node);
+  return checkOperator(c.operator ?? '=', l, r);
+}
 
 const facts: NodeFacts = {
   name: 'web-1',

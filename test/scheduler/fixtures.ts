@@ -1,5 +1,5 @@
 /** Builders for scheduler tests: jobs from HCL (with Nomad's defaults), nodes and allocations. */
-import { Diagnostics } from '../../src/diag/index.js';
+import { Diagnostics } from '../../src/diag/diagnostic.js';
 import type { Job } from '../../src/generated/jobspec.js';
 import { loadJobSource } from '../../src/jobspec/load.js';
 import type { ClusterNode, NodeSets, PlacementRequest } from '../../src/scheduler/types.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { applyPlacements, prepareCluster } from '../../src/scheduler/cluster.js';
 import { place } from '../../src/scheduler/place.js';
-import { binPackScore } from '../../src/scheduler/scores.js';
+import { binPackScore } from '../support/scheduler-scores.js';
 import type {
   ClusterAllocation,
   ClusterNode,

@@ -10,7 +10,7 @@ import {
   scoreFitBinPack,
   scoreFitSpread,
   spreadTargetBoost,
-} from '../../src/scheduler/scores.js';
+} from '../support/scheduler-scores.js';
 
 // The formulas of nomad/structs/funcs.go, written out independently of the implementation.
 const bestFit = (fc: number, fm: number): number =>

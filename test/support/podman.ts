@@ -1,7 +1,7 @@
 // Helpers for integration tests on the local podman API service that scripts/test-hosts.sh
 // starts (`podman system service` on /run/podman/podman.sock, the test images loaded).
 import Docker from 'dockerode';
-import { SETUP_HINT, TEST_IMAGE_V1, TEST_IMAGE_V2 } from './docker.js';
+import { SETUP_HINT, ensureCurrentImages } from './docker.js';
 
 export const PODMAN_SOCKET = '/run/podman/podman.sock';
 
@@ -10,20 +10,14 @@ export function localPodman(): Docker {
   return new Docker({ socketPath: PODMAN_SOCKET, timeout: 15_000 });
 }
 
-/** Throws, naming the setup script, unless podman answers and both test images are in its store. */
+/** Throws, naming the setup script, unless podman answers and both test images are current in its store. */
 export async function ensurePodmanImages(podman: Docker = localPodman()): Promise<void> {
   try {
     await podman.ping();
   } catch {
     throw new Error(`podman's API at ${PODMAN_SOCKET} does not answer: ${SETUP_HINT}`);
   }
-  for (const image of [TEST_IMAGE_V1, TEST_IMAGE_V2]) {
-    try {
-      await podman.getImage(image).inspect();
-    } catch {
-      throw new Error(`test image ${image} is missing from podman's store: ${SETUP_HINT}`);
-    }
-  }
+  await ensureCurrentImages(podman, " in podman's store");
 }
 
 /** Force-removes every podman container carrying `label` (`key=value`); returns how many. */

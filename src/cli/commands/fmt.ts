@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { Diagnostics } from '../../diag/diagnostic.js';
 import { formatHCL } from '../../hcl/format.js';
+import { nodeFileAccess } from '../../io/node-files.js';
 import { findJobFiles } from '../../jobspec/files.js';
 import { printDiagnostics, printJson, jsonDiagnostics, type Output } from '../output.js';
 
@@ -29,7 +30,9 @@ export function registerFmt(program: Command, io: (json: boolean) => Output): vo
       const diags = new Diagnostics();
       const sources = new Map<string, string>();
       // fmt also formats variable files and drover.hcl, unlike the job loaders.
-      const files = findJobFiles(paths.length ? paths : ['.'], diags, { includeAll: true });
+      const files = findJobFiles(paths.length ? paths : ['.'], nodeFileAccess, diags, {
+        includeAll: true,
+      });
       const changed: string[] = [];
       const diff = opts.diff && !o.json ? await import('diff') : undefined;
       for (const file of files) {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadJobFiles } from '../../jobspec/load.js';
-import { addJobInputOptions, variableInputs, type JobInputOptions } from '../common.js';
+import { addJobInputOptions, jobLoadOptions, type JobInputOptions } from '../common.js';
 import { printDiagnostics, printJson, jsonDiagnostics, type Output } from '../output.js';
 
 export function registerJob(program: Command, io: (json: boolean) => Output): Command {
@@ -12,7 +12,7 @@ export function registerJob(program: Command, io: (json: boolean) => Output): Co
       .argument('<file>', 'a job file'),
   ).action((file: string, opts: JobInputOptions) => {
     const o = io(Boolean(opts.json));
-    const { jobs, diagnostics, sources } = loadJobFiles([file], { inputs: variableInputs(opts) });
+    const { jobs, diagnostics, sources } = loadJobFiles([file], jobLoadOptions(opts));
     const loaded = jobs[0];
     if (diagnostics.hasErrors || !loaded) {
       if (o.json) printJson(o, jsonDiagnostics(diagnostics.items));
@@ -30,12 +30,4 @@ export function registerJob(program: Command, io: (json: boolean) => Output): Co
     process.exitCode = 0;
   });
   return job;
-}
-
-/** Commands of the design that later milestones build: they say so instead of pretending. */
-export function notBuilt(name: string): void {
-  process.stderr.write(
-    `drover ${name}: not built yet. See README.md ("Status") for what works today.\n`,
-  );
-  process.exitCode = 1;
 }

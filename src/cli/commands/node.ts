@@ -85,7 +85,7 @@ export function registerNodeCommands(program: Command, io: (json: boolean) => Ou
             ]),
           );
         for (const d of observed.down)
-          o.err(`${o.style.warning('warning')}: node "${d.node}" did not answer: ${d.reason}`);
+          o.err(`${o.errStyle.warning('warning')}: node "${d.node}" did not answer: ${d.reason}`);
         process.exitCode = 0;
       });
     });

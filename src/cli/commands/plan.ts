@@ -7,7 +7,7 @@ import { loadJobFiles } from '../../jobspec/load.js';
 import type { DesiredJob } from '../../plan/compute.js';
 import { checkPlanFresh, readPlanfile, writePlanfile } from '../../plan/planfile.js';
 import { durationNanos } from '../../jobspec/duration.js';
-import { addJobInputOptions, variableInputs, type JobInputOptions } from '../common.js';
+import { addJobInputOptions, jobLoadOptions, type JobInputOptions } from '../common.js';
 import { jsonDiagnostics, printDiagnostics, printJson, type Output } from '../output.js';
 import {
   executePlan,
@@ -218,8 +218,8 @@ export async function lockedApply(
 }
 
 /**
- * DESIGN.md's exit codes for CI: 0 success, 3 failed and auto-reverted, 4 failed with nothing
- * reverted, 5 canaries healthy and waiting for promotion.
+ * The exit codes of docs/architecture.md ("Exit codes") for CI: 0 success, 3 failed and
+ * auto-reverted, 4 failed with nothing reverted, 5 canaries healthy and waiting for promotion.
  */
 export function exitCodeOf(result: ApplyResult): number {
   let code = 0;
@@ -238,7 +238,7 @@ function printApplySummary(o: Output, session: Session, plan: Plan, result: Appl
     if (outcome.result === 'failed') {
       for (const x of outcome.failures)
         o.err(
-          `${o.style.error('error')}: ${r.job}: ${x.name} (${x.allocId.slice(0, 8)}): ${x.reason}`,
+          `${o.errStyle.error('error')}: ${r.job}: ${x.name} (${x.allocId.slice(0, 8)}): ${x.reason}`,
         );
       if (r.revert && 'outcome' in r.revert)
         o.err(
@@ -303,7 +303,7 @@ export function loadDesired(
   paths: string[],
   opts: JobInputOptions,
 ): { desired: DesiredJob[]; diagnostics: Diagnostic[] } | undefined {
-  const { jobs, diagnostics, sources } = loadJobFiles(paths, { inputs: variableInputs(opts) });
+  const { jobs, diagnostics, sources } = loadJobFiles(paths, jobLoadOptions(opts));
   if (diagnostics.hasErrors) {
     if (o.json) printJson(o, jsonDiagnostics(diagnostics.items));
     else printDiagnostics(o, diagnostics.items, sources);

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { forEachJobFile } from '../../jobspec/load.js';
-import { addJobInputOptions, variableInputs, type JobInputOptions } from '../common.js';
+import { addJobInputOptions, jobLoadOptions, type JobInputOptions } from '../common.js';
 import { jsonDiagnostics, printDiagnostics, printJson, type Output } from '../output.js';
 
 export function registerValidate(program: Command, io: (json: boolean) => Output): void {
@@ -14,7 +14,7 @@ export function registerValidate(program: Command, io: (json: boolean) => Output
     // Keep only what the report needs: job ids, and the text of files with something to show.
     const ids: string[] = [];
     const sources = new Map<string, string>();
-    const inputs = { inputs: variableInputs(opts) };
+    const inputs = jobLoadOptions(opts);
     const diagnostics = forEachJobFile(paths, inputs, (job, file, source, noted) => {
       if (job) ids.push(job.job.id);
       if (noted) sources.set(file, source);

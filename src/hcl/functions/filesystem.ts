@@ -3,22 +3,24 @@
  * baseDir), as Nomad's jobspec2 does; `abspath` resolves against the working directory.
  */
 import * as crypto from 'node:crypto';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { T } from '../types.js';
 import type { Value } from '../value.js';
-import { argError, fn, param, type CallContext, type FuncError, type HclFunction } from './spec.js';
+import { argError, fn, FuncError, param, type CallContext, type HclFunction } from './spec.js';
 
 const pathParam = param('path', T.string);
 
-function expandHome(p: string): string {
-  if (p === '~') return os.homedir();
-  if (p.startsWith('~/')) return path.join(os.homedir(), p.slice(2));
-  return p;
+function expandHome(p: string, ctx: CallContext): string | FuncError {
+  if (p !== '~' && !p.startsWith('~/')) return p;
+  const home = ctx.scope.files.homeDir();
+  if (home === undefined)
+    return argError(0, `cannot expand "~": the home directory is not known here`);
+  return p === '~' ? home : path.join(home, p.slice(2));
 }
 
-function resolve(p: string, ctx: CallContext): string {
-  const expanded = expandHome(p);
+function resolve(p: string, ctx: CallContext): string | FuncError {
+  const expanded = expandHome(p, ctx);
+  if (expanded instanceof FuncError) return expanded;
   return path.isAbsolute(expanded) ? expanded : path.join(ctx.scope.baseDir, expanded);
 }
 
@@ -31,6 +33,7 @@ function readFailure(p: string, e: unknown): string {
 
 function readBytes(given: string, ctx: CallContext): Uint8Array | FuncError {
   const p = resolve(given, ctx);
+  if (p instanceof FuncError) return p;
   if (ctx.scope.files.stat(p) === undefined) return argError(0, `no file exists at "${p}"`);
   try {
     return ctx.scope.files.readBytes(p);
@@ -124,6 +127,7 @@ function walkFiles(dir: string, ctx: CallContext, prefix = '', out: string[] = [
 export const filesystemFunctions: Record<string, HclFunction> = {
   file: fn([pathParam], ([given], ctx) => {
     const p = resolve(given as string, ctx);
+    if (p instanceof FuncError) return p;
     try {
       return ctx.scope.files.readFile(p);
     } catch (e) {
@@ -136,12 +140,14 @@ export const filesystemFunctions: Record<string, HclFunction> = {
   }),
   fileexists: fn([pathParam], ([given], ctx) => {
     const p = resolve(given as string, ctx);
+    if (p instanceof FuncError) return p;
     const kind = ctx.scope.files.stat(p);
     if (kind === 'dir') return argError(0, `"${p}" is a directory, not a file`);
     return kind === 'file';
   }),
   fileset: fn([pathParam, param('pattern', T.string)], ([given, pattern], ctx) => {
     const base = resolve(given as string, ctx);
+    if (base instanceof FuncError) return base;
     let re: RegExp;
     try {
       re = globToRegExp(pattern as string);
@@ -160,5 +166,5 @@ export const filesystemFunctions: Record<string, HclFunction> = {
   abspath: fn([pathParam], ([p]) => path.resolve(p as string)),
   basename: fn([pathParam], ([p]) => goBase(p as string)),
   dirname: fn([pathParam], ([p]) => goDir(p as string)),
-  pathexpand: fn([pathParam], ([p]) => expandHome(p as string)),
+  pathexpand: fn([pathParam], ([p], ctx) => expandHome(p as string, ctx)),
 };

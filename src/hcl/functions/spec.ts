@@ -9,7 +9,7 @@
 import type { Diagnostics } from '../../diag/diagnostic.js';
 import type { SourceRange } from '../../diag/range.js';
 import type { Expression } from '../ast.js';
-import type { EvalScope } from '../eval.js';
+import type { FileAccess } from '../files.js';
 import type { HclType } from '../types.js';
 import type { Value } from '../value.js';
 
@@ -28,9 +28,18 @@ export class FuncError {
   ) {}
 }
 
+/** What functions may ask of the scope they are called in (an `EvalScope` gives it). */
+export interface CallScope {
+  /** The directory relative paths resolve against (the jobspec's). */
+  readonly baseDir: string;
+  readonly files: FileAccess;
+  /** The clock, for `timestamp()`. */
+  now(): Date;
+}
+
 export interface CallContext {
   /** The scope of the call: base directory, file access, clock. */
-  scope: EvalScope;
+  scope: CallScope;
   name: string;
   range: SourceRange;
 }

@@ -1,11 +1,12 @@
 /**
  * Nomad's score functions (nomad/structs/funcs.go, scheduler/feasible/rank.go and spread.go),
- * each a small pure function so tests can hold them to the formulas. The placement loop inlines
- * the hot ones; these are the reference.
+ * each a small pure function so tests can hold them to the formulas. The placement loop
+ * (src/scheduler/place.ts) inlines them in its data-oriented form; these are the reference the
+ * tests compare it with, so they live with the tests.
  */
+import { MAX_FIT_SCORE } from '../../src/scheduler/place.js';
 
-/** The best possible fit score (rank.go binPackingMaxFitScore). */
-export const MAX_FIT_SCORE = 18;
+export { MAX_FIT_SCORE };
 
 /**
  * computeFreePercentage: the share of a node left free once `util` (its proposed allocations

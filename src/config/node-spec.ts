@@ -1,0 +1,23 @@
+/**
+ * A node of the inventory as drover.hcl declares it (see schemas/config.schema.json): what the
+ * transports and drivers of `providers/` are given. It is defined here, with the configuration,
+ * and imports nothing, so `providers/` depends on this one type of the config layer and the
+ * config layer on nothing of `providers/`.
+ */
+export interface NodeSpec {
+  name: string;
+  transport: 'local' | 'ssh' | 'docker';
+  address?: string;
+  port?: number;
+  user?: string;
+  identity?: string;
+  datacenter: string;
+  class?: string;
+  node_pool?: string;
+  meta: Record<string, string>;
+  /** Where process tasks live on the host: `<alloc_root>/<alloc-id>/`. */
+  alloc_root: string;
+  /** Docker API endpoint for `docker` transport nodes (tcp://host:2376) and TLS files. */
+  docker_host?: string;
+  tls?: { ca?: string; cert?: string; key?: string };
+}

@@ -1,3 +1,0 @@
-export * from './range.js';
-export * from './diagnostic.js';
-export * from './render.js';
