@@ -26,7 +26,7 @@ import {
   type AcquireOptions,
   type LockProbe,
 } from './lock.js';
-import { emptyState, serializeState } from './snapshot.js';
+import { emptyState, serializeState, serializeStateReusing, type EntryTexts } from './snapshot.js';
 import type { Lock, LockInfo, LockOptions, RestoreOptions, StateStore } from './store.js';
 import type { StateSnapshot } from './types.js';
 import { changedSchemaProblems, parseState, schemaProblems } from './validate.js';
@@ -76,6 +76,8 @@ interface Session {
   lockId: string;
   /** The backup of the state before this session's first write is made (or not needed). */
   backedUp: boolean;
+  /** Entries' JSON text from this session's writes, reused while an entry is the same object. */
+  texts: EntryTexts;
   /** The last write of this session, while it is known to have succeeded. */
   written?: {
     /** What was written; the next write validates only what it changes against this. */
@@ -122,7 +124,7 @@ export class LocalStateStore implements StateStore {
     };
     if (this.probe) acquire.probe = this.probe;
     await acquireLock(this.lockPath, info, acquire);
-    this.session = { lockId: info.id, backedUp: false };
+    this.session = { lockId: info.id, backedUp: false, texts: new WeakMap() };
     return { info, release: () => this.release(info.id) };
   }
 
@@ -282,7 +284,9 @@ export class LocalStateStore implements StateStore {
       await writeFileAtomic(this.backupPath, current.text);
     }
     if (this.session) this.session.backedUp = true;
-    const text = serializeState(out);
+    // Under the lock, entries unchanged since the last write keep their text (see
+    // serializeStateReusing): serialising no longer grows with the whole state on every step.
+    const text = session ? serializeStateReusing(out, session.texts) : serializeState(out);
     if (session) session.written = undefined; // until this write is known to have happened
     // Under the lock, the directory is synced when the file is created and at release.
     await writeFileAtomic(this.path, text, { syncDir: !session || current.text === undefined });
