@@ -94,7 +94,8 @@ export async function applyJob(steps: JobSteps, ctx: ApplyContext): Promise<JobO
   const when = () => new Date(ctx.clock.now()).toISOString();
   if (steps.newVersion) {
     const nv = steps.newVersion;
-    await ctx.recorder.record((s) => recordVersion(s, steps.jobId, steps.version, nv, when()), {
+    // Written with the allocation placed next (deferred writes keep their order), or at the end.
+    ctx.recorder.defer((s) => recordVersion(s, steps.jobId, steps.version, nv, when()), {
       what: 'job.submit',
       job: steps.jobId,
       detail: `version ${steps.version} submitted from ${nv.filename}`,
@@ -144,11 +145,11 @@ export async function applyJob(steps: JobSteps, ctx: ApplyContext): Promise<JobO
       steps.groups.some(
         (g) => g.placements.length > 0 || (g.inplace.length > 0 && steps.newVersion),
       ));
-  const deployment = deploys ? await startDeployment(steps, ctx) : undefined;
+  const deployment = deploys ? startDeployment(steps, ctx) : undefined;
   const d = new DeploymentRun(steps, ctx, deployment);
   const outcome = await d.run();
   if (outcome.result === 'none')
-    await ctx.recorder.record((s) => markStable(s, steps.jobId, steps.version), {
+    ctx.recorder.defer((s) => markStable(s, steps.jobId, steps.version), {
       what: 'job.stable',
       job: steps.jobId,
       detail: `version ${steps.version} is running and healthy`,
@@ -163,7 +164,7 @@ export async function applyJob(steps: JobSteps, ctx: ApplyContext): Promise<JobO
 }
 
 /** Records a new deployment for the job's version; an active one for another version is cancelled. */
-async function startDeployment(steps: JobSteps, ctx: ApplyContext): Promise<Deployment> {
+function startDeployment(steps: JobSteps, ctx: ApplyContext): Deployment {
   const now = ctx.clock.now();
   const at = new Date(now).toISOString();
   const existing = Object.values(ctx.recorder.state.deployments).find(
@@ -196,7 +197,7 @@ async function startDeployment(steps: JobSteps, ctx: ApplyContext): Promise<Depl
     created_at: existing?.created_at ?? at,
     modified_at: at,
   };
-  await ctx.recorder.record(
+  ctx.recorder.defer(
     (s) => {
       const c = cancelDeployments(
         s,
@@ -268,7 +269,7 @@ class DeploymentRun {
     const base = this.deployment ? { deploymentId: this.deployment.id } : {};
     if (this.failures.length) {
       const description = `Failed: ${this.failures[0]!.name}: ${this.failures[0]!.reason}`;
-      await this.finish('failed', description);
+      this.finish('failed', description);
       // A failed deployment's unpromoted canaries go (as in Nomad); the old allocations kept serving.
       const canaries = Object.values(
         this.deployment?.id
@@ -282,16 +283,16 @@ class DeploymentRun {
     }
     if (this.ctx.detach && this.deployment) {
       const description = 'Deployment is running (detached: drover apply carries it on)';
-      await this.finish('running', description);
+      this.finish('running', description);
       return { ok: true, result: 'detached', description, failures: [], ...base };
     }
     if (this.awaiting.length) {
       const description = `Deployment is running but requires manual promotion (${this.awaiting.map((g) => `group "${g}"`).join(', ')})`;
-      await this.finish('running', description);
+      this.finish('running', description);
       return { ok: true, result: 'awaiting-promotion', description, failures: [], ...base };
     }
     if (!this.deployment) return { ok: true, result: 'none', failures: [] };
-    await this.finish('successful', 'Deployment completed successfully');
+    this.finish('successful', 'Deployment completed successfully');
     return { ok: true, result: 'successful', failures: [], ...base };
   }
 
@@ -303,7 +304,7 @@ class DeploymentRun {
     const replacing = g.placements.filter((p) => !p.canary && p.replaces);
     // Allocations updated in place keep running, healthy as they were.
     if (g.inplace.length)
-      await this.count(g.name, (dg) => ({
+      this.count(g.name, (dg) => ({
         placed: dg.placed + g.inplace.length,
         healthy: dg.healthy + g.inplace.length,
       }));
@@ -318,7 +319,7 @@ class DeploymentRun {
         this.awaiting.push(g.name);
         return;
       }
-      await this.promote(g.name);
+      this.promote(g.name);
       for (const p of canaries)
         if (p.replaces)
           await stopAlloc(p.replaces, `replaced by canary ${p.allocId.slice(0, 8)}`, this.ctx);
@@ -394,7 +395,7 @@ class DeploymentRun {
     const started = await Promise.all(
       batch.map((p) => startAlloc(p, g, this.steps, this.ctx, this.deployment?.id)),
     );
-    await this.count(g.name, (dg) => ({
+    this.count(g.name, (dg) => ({
       placed: dg.placed + batch.length,
       ...(canary
         ? { placed_canaries: [...dg.placed_canaries, ...batch.map((p) => p.allocId)] }
@@ -431,7 +432,7 @@ class DeploymentRun {
       } else healthy++;
     }
     // One write for the batch's verdicts.
-    await this.count(g.name, (dg) => ({
+    this.count(g.name, (dg) => ({
       healthy: dg.healthy + healthy,
       unhealthy: dg.unhealthy + batch.length - healthy,
     }));
@@ -506,7 +507,7 @@ class DeploymentRun {
       if (verdict === 'healthy') {
         healthySince ??= now;
         if (now - healthySince >= minHealthy) {
-          await ctx.recorder.record((s) =>
+          ctx.recorder.defer((s) =>
             updateAlloc(s, p.allocId, {
               health: { healthy: true, timestamp: new Date(now).toISOString() },
             }),
@@ -534,8 +535,8 @@ class DeploymentRun {
     return d > 0 ? this.ctx.clock.now() + d : Infinity;
   }
 
-  private async promote(group: string): Promise<void> {
-    await this.count(group, () => ({ promoted: true }));
+  private promote(group: string): void {
+    this.count(group, () => ({ promoted: true }));
     this.ctx.progress({
       kind: 'job',
       job: this.steps.jobId,
@@ -544,20 +545,22 @@ class DeploymentRun {
     });
   }
 
-  private async count(
+  /** Deployment counts are deferred writes: nothing waits on them, and a resumed deployment recounts. */
+  private count(
     group: string,
     patch: (dg: DeploymentGroupState) => Partial<DeploymentGroupState>,
-  ): Promise<void> {
+  ): void {
     const id = this.deployment?.id;
     if (!id) return;
-    await this.ctx.recorder.record((s) => patchDeploymentGroup(s, id, group, patch));
+    this.ctx.recorder.defer((s) => patchDeploymentGroup(s, id, group, patch));
   }
 
-  private async finish(status: Deployment['status'], description: string): Promise<void> {
+  /** Deferred too: written with the next job's first placement, or when the apply ends. */
+  private finish(status: Deployment['status'], description: string): void {
     const id = this.deployment?.id;
     if (!id) return;
     const at = new Date(this.ctx.clock.now()).toISOString();
-    await this.ctx.recorder.record(
+    this.ctx.recorder.defer(
       (s) => {
         const d = s.deployments[id];
         if (!d) return s;

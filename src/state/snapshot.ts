@@ -64,7 +64,7 @@ function mapText(map: Record<string, unknown>, texts: EntryTexts): string {
 }
 
 function entryText(value: unknown, texts: EntryTexts): string | undefined {
-  if (!isPlainObject(value)) return JSON.stringify(value) as string | undefined;
+  if (!isPlainObject(value)) return JSON.stringify(value);
   let text = texts.get(value);
   if (text === undefined) {
     text = JSON.stringify(value);
