@@ -3,7 +3,7 @@ import { appendEvent } from '../../src/state/events.js';
 import {
   emptyState,
   serializeState,
-  serializeStateReusing,
+  serializeStateBytes,
   type EntryTexts,
 } from '../../src/state/snapshot.js';
 import type { StateSnapshot } from '../../src/state/types.js';
@@ -11,12 +11,20 @@ import { sampleState } from './sample.js';
 
 const sample = (): StateSnapshot => sampleState(emptyState('3f2b1a7e-0000-4000-8000-000000000000'));
 
-describe('serializeStateReusing', () => {
-  it('writes the same text as serializeState', () => {
-    const state = sample();
-    expect(serializeStateReusing(state, new WeakMap())).toBe(serializeState(state));
+const bytes = (state: StateSnapshot): string =>
+  serializeStateBytes(state, new WeakMap()).toString('utf8');
+
+describe('serializeStateBytes', () => {
+  it('writes the same text as serializeState, in UTF-8', () => {
+    const state = appendEvent(sample(), {
+      time: '2026-01-02T03:04:06.000Z',
+      who: 'me@here',
+      what: 'refresh',
+      detail: 'web[0]: pending → running (found…)',
+    });
+    expect(bytes(state)).toBe(serializeState(state));
     const empty = emptyState('3f2b1a7e-0000-4000-8000-000000000000');
-    expect(serializeStateReusing(empty, new WeakMap())).toBe(serializeState(empty));
+    expect(bytes(empty)).toBe(serializeState(empty));
   });
 
   it('keeps the key order, integer-like keys and undefined entries as JSON.stringify does', () => {
@@ -28,15 +36,15 @@ describe('serializeStateReusing', () => {
         '2': { versions: [], stopped: true },
       },
     } as unknown as StateSnapshot;
-    expect(serializeStateReusing(state, new WeakMap())).toBe(serializeState(state));
+    expect(bytes(state)).toBe(serializeState(state));
   });
 
   it('reuses the text of an unchanged entry and serialises a replaced one anew', () => {
     const texts: EntryTexts = new WeakMap();
     const first = sample();
-    serializeStateReusing(first, texts);
+    serializeStateBytes(first, texts);
     const alloc = Object.values(first.allocations)[0]!;
-    expect(texts.get(alloc)).toBe(JSON.stringify(alloc));
+    expect(texts.get(alloc)?.bytes.toString()).toBe(`"${alloc.id}":${JSON.stringify(alloc)}`);
 
     // Derived without mutation, as drover's recorder does: a new allocation object and an event.
     const next = appendEvent(
@@ -46,11 +54,16 @@ describe('serializeStateReusing', () => {
       },
       { time: '2026-01-02T03:04:06.000Z', who: 'me@here', what: 'alloc.stop', detail: 'done' },
     );
-    const text = serializeStateReusing(next, texts);
+    const text = serializeStateBytes(next, texts).toString('utf8');
     expect(text).toBe(serializeState(next));
     expect(JSON.parse(text).allocations[alloc.id].client_status).toBe('complete');
-    // The job entry was reused: its cached text is what was written.
-    const job = Object.values(first.jobs)[0]!;
-    expect(texts.get(job)).toBe(JSON.stringify(job));
+    // The job entry was reused: the bytes cached for it are the ones written.
+    const [id, job] = Object.entries(first.jobs)[0]!;
+    const cached = texts.get(job)!.bytes;
+    expect(serializeStateBytes(next, texts).includes(cached)).toBe(true);
+    expect(cached.toString()).toBe(`"${id}":${JSON.stringify(job)}`);
+    // Under another key the same object is serialised with that key.
+    const moved = { ...next, jobs: { other: job } };
+    expect(serializeStateBytes(moved, texts).toString('utf8')).toBe(serializeState(moved));
   });
 });
