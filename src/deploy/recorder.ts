@@ -8,7 +8,10 @@
  * own database syncs queue behind ours): 50 containers starting on one host ran ~10 % slower
  * with one synced write per start. Changes the next plan can rebuild from the hosts (a started
  * task's handle, which recovery finds by drover's labels) are therefore `defer`red: applied in
- * memory at once, written with the next write or within `deferMs`.
+ * memory at once, written with the next write or within `deferMs`. So are changes nothing waits
+ * on (a deployment's counts, health verdicts, its end): every write rewrites the whole state, so
+ * an apply of N jobs with several writes each grew with N². The one write a step must wait for
+ * is the one that records an allocation before its tasks start; deferred changes ride along.
  */
 import { hostname } from 'node:os';
 import { appendEvent, type NewEvent } from '../state/events.js';
