@@ -23,6 +23,7 @@ const BENCHMARKS = [
   './ssh.mjs',
   './rollout.mjs',
   './fleet.mjs',
+  './apply-many.mjs',
 ];
 
 const options = {};

@@ -6,6 +6,7 @@ export interface StampedLine {
 export interface MeasuredLines {
   wallMs: number;
   maxRssKB: number;
+  cpuMs: number;
   code: number;
   stdout: string;
   stderr: string;

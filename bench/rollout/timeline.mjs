@@ -1,5 +1,5 @@
 // Where a drover rollout's wall time goes, read from the outside: the command runs as a whole
-// process (peak memory through GNU time, as bench/plan/measure-command.mjs does), each line it
+// process (peak memory and CPU time through GNU time, as bench/plan/measure-command.mjs does), each line it
 // prints is stamped with the time it arrived, and the per-allocation progress lines of the
 // apply ("  job.web[3] (1a2b3c4d) on local: stopping") are cut into the phases of each batch.
 import { spawn } from 'node:child_process';
@@ -11,15 +11,15 @@ import { canMeasureMemory } from '../plan/measure-command.mjs';
 const GNU_TIME = '/usr/bin/time';
 
 /**
- * Runs `command ...args`; resolves to `{ wallMs, maxRssKB, code, stdout, stderr, lines }` where
- * `lines` are `{ ms, text }` of stdout, `ms` from the spawn. Rejects on an exit code not in
+ * Runs `command ...args`; resolves to `{ wallMs, maxRssKB, cpuMs, code, stdout, stderr, lines }`
+ * where `lines` are `{ ms, text }` of stdout, `ms` from the spawn (cpuMs: user + system). Rejects on an exit code not in
  * `okCodes`.
  */
 export function measureLines(command, args = [], { cwd, okCodes = [0] } = {}) {
   const scratch = mkdtempSync(join(tmpdir(), 'drover-bench-rollout-time-'));
   const report = join(scratch, 'rusage');
   const [file, argv] = canMeasureMemory
-    ? [GNU_TIME, ['-f', '%M', '-o', report, command, ...args]]
+    ? [GNU_TIME, ['-f', '%M %U %S', '-o', report, command, ...args]]
     : [command, args];
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
@@ -43,7 +43,7 @@ export function measureLines(command, args = [], { cwd, okCodes = [0] } = {}) {
     child.on('close', (code) => {
       const wallMs = since();
       if (partial) lines.push({ ms: wallMs, text: partial });
-      const maxRssKB = canMeasureMemory ? readRss(report) : NaN;
+      const { maxRssKB, cpuMs } = readUsage(report);
       rmSync(scratch, { recursive: true, force: true });
       const stdout = lines.map((l) => l.text).join('\n');
       if (!okCodes.includes(code)) {
@@ -51,18 +51,19 @@ export function measureLines(command, args = [], { cwd, okCodes = [0] } = {}) {
         reject(new Error(`\`${shown}\` exited with ${code}\n${(stderr || stdout).trim()}`));
         return;
       }
-      resolve({ wallMs, maxRssKB, code, stdout, stderr, lines });
+      resolve({ wallMs, maxRssKB, cpuMs, code, stdout, stderr, lines });
     });
   });
 }
 
 // The last line: GNU time writes "Command exited with non-zero status N" first on failure.
-function readRss(file) {
+function readUsage(file) {
   try {
     const lines = readFileSync(file, 'utf8').trim().split('\n');
-    return Number(lines[lines.length - 1]);
+    const [kb, user, system] = lines[lines.length - 1].split(' ').map(Number);
+    return { maxRssKB: kb, cpuMs: (user + system) * 1000 };
   } catch {
-    return NaN;
+    return { maxRssKB: NaN, cpuMs: NaN };
   }
 }
 

@@ -104,7 +104,8 @@ export async function applyJob(steps: JobSteps, ctx: ApplyContext): Promise<JobO
   const when = () => new Date(ctx.clock.now()).toISOString();
   if (steps.newVersion) {
     const nv = steps.newVersion;
-    await ctx.recorder.record((s) => recordVersion(s, steps.jobId, steps.version, nv, when()), {
+    // Written with the allocation placed next (deferred writes keep their order), or at the end.
+    ctx.recorder.defer((s) => recordVersion(s, steps.jobId, steps.version, nv, when()), {
       what: 'job.submit',
       job: steps.jobId,
       detail: `version ${steps.version} submitted from ${nv.filename}`,
@@ -146,13 +147,11 @@ export async function applyJob(steps: JobSteps, ctx: ApplyContext): Promise<JobO
   }
 
   // The plan says whether the rollout is a deployment, and whether it resumes one.
-  const deployment = steps.deployment
-    ? await startDeployment(steps, steps.deployment, ctx)
-    : undefined;
+  const deployment = steps.deployment ? startDeployment(steps, steps.deployment, ctx) : undefined;
   const d = new DeploymentRun(steps, ctx, deployment);
   const outcome = await d.run();
   if (outcome.result === 'none')
-    await ctx.recorder.record((s) => markStable(s, steps.jobId, steps.version), {
+    ctx.recorder.defer((s) => markStable(s, steps.jobId, steps.version), {
       what: 'job.stable',
       job: steps.jobId,
       detail: `version ${steps.version} is running and healthy`,
@@ -170,11 +169,11 @@ export async function applyJob(steps: JobSteps, ctx: ApplyContext): Promise<JobO
  * Records the plan's deployment for the job's version (a resumed one keeps its counts); an
  * active one for another version is cancelled.
  */
-async function startDeployment(
+function startDeployment(
   steps: JobSteps,
   planned: NonNullable<JobSteps['deployment']>,
   ctx: ApplyContext,
-): Promise<Deployment> {
+): Deployment {
   const now = ctx.clock.now();
   const at = new Date(now).toISOString();
   const existing = planned.resumed ? ctx.recorder.state.deployments[planned.id] : undefined;
@@ -205,7 +204,7 @@ async function startDeployment(
     created_at: existing?.created_at ?? at,
     modified_at: at,
   };
-  await ctx.recorder.record(
+  ctx.recorder.defer(
     (s) => {
       const c = cancelDeployments(
         s,
@@ -277,7 +276,7 @@ class DeploymentRun {
     const base = this.deployment ? { deploymentId: this.deployment.id } : {};
     if (this.failures.length) {
       const description = `Failed: ${this.failures[0]!.name}: ${this.failures[0]!.reason}`;
-      await this.finish('failed', description);
+      this.finish('failed', description);
       // A failed deployment's unpromoted canaries go (as in Nomad); the old allocations kept serving.
       const canaries = Object.values(
         this.deployment?.id
@@ -291,16 +290,16 @@ class DeploymentRun {
     }
     if (this.ctx.detach && this.deployment) {
       const description = 'Deployment is running (detached: drover apply carries it on)';
-      await this.finish('running', description);
+      this.finish('running', description);
       return { ok: true, result: 'detached', description, failures: [], ...base };
     }
     if (this.awaiting.length) {
       const description = `Deployment is running but requires manual promotion (${this.awaiting.map((g) => `group "${g}"`).join(', ')})`;
-      await this.finish('running', description);
+      this.finish('running', description);
       return { ok: true, result: 'awaiting-promotion', description, failures: [], ...base };
     }
     if (!this.deployment) return { ok: true, result: 'none', failures: [] };
-    await this.finish('successful', 'Deployment completed successfully');
+    this.finish('successful', 'Deployment completed successfully');
     return { ok: true, result: 'successful', failures: [], ...base };
   }
 
@@ -310,7 +309,7 @@ class DeploymentRun {
     this.progressDeadlines.set(g.name, this.nextDeadline(u));
     // Allocations updated in place keep running, healthy as they were.
     if (g.inplace.length)
-      await this.count(g.name, (dg) => ({
+      this.count(g.name, (dg) => ({
         placed: dg.placed + g.inplace.length,
         healthy: dg.healthy + g.inplace.length,
       }));
@@ -366,7 +365,7 @@ class DeploymentRun {
             this.awaiting.push(g.name);
             return;
           }
-          await this.promote(g.name);
+          this.promote(g.name);
           for (const old of step.replaces)
             await stopAlloc(old, 'replaced by a promoted canary', ctx);
           break;
@@ -444,7 +443,7 @@ class DeploymentRun {
     const started = await Promise.all(
       batch.map((p) => startAlloc(p, g, this.steps, ctx, this.deployment?.id)),
     );
-    await this.count(g.name, (dg) => ({
+    this.count(g.name, (dg) => ({
       placed: dg.placed + batch.length,
       ...(canary
         ? { placed_canaries: [...dg.placed_canaries, ...batch.map((p) => p.allocId)] }
@@ -477,7 +476,7 @@ class DeploymentRun {
       } else healthy++;
     }
     // One write for the batch's verdicts.
-    await this.count(g.name, (dg) => ({
+    this.count(g.name, (dg) => ({
       healthy: dg.healthy + healthy,
       unhealthy: dg.unhealthy + batch.length - healthy,
     }));
@@ -556,7 +555,7 @@ class DeploymentRun {
       if (verdict === 'healthy') {
         healthySince ??= now;
         if (now - healthySince >= minHealthy) {
-          await ctx.recorder.record((s) =>
+          ctx.recorder.defer((s) =>
             updateAlloc(s, p.allocId, {
               health: { healthy: true, timestamp: new Date(now).toISOString() },
             }),
@@ -584,8 +583,8 @@ class DeploymentRun {
     return d > 0 ? this.ctx.clock.now() + d : Infinity;
   }
 
-  private async promote(group: string): Promise<void> {
-    await this.count(group, () => ({ promoted: true }));
+  private promote(group: string): void {
+    this.count(group, () => ({ promoted: true }));
     this.ctx.progress({
       kind: 'job',
       job: this.steps.jobId,
@@ -594,20 +593,22 @@ class DeploymentRun {
     });
   }
 
-  private async count(
+  /** Deployment counts are deferred writes: nothing waits on them, and a resumed deployment recounts. */
+  private count(
     group: string,
     patch: (dg: DeploymentGroupState) => Partial<DeploymentGroupState>,
-  ): Promise<void> {
+  ): void {
     const id = this.deployment?.id;
     if (!id) return;
-    await this.ctx.recorder.record((s) => patchDeploymentGroup(s, id, group, patch));
+    this.ctx.recorder.defer((s) => patchDeploymentGroup(s, id, group, patch));
   }
 
-  private async finish(status: Deployment['status'], description: string): Promise<void> {
+  /** Deferred too: written with the next job's first placement, or when the apply ends. */
+  private finish(status: Deployment['status'], description: string): void {
     const id = this.deployment?.id;
     if (!id) return;
     const at = new Date(this.ctx.clock.now()).toISOString();
-    await this.ctx.recorder.record(
+    this.ctx.recorder.defer(
       (s) => {
         const d = s.deployments[id];
         if (!d) return s;

@@ -18,7 +18,7 @@ export interface AtomicWriteOptions {
 
 export async function writeFileAtomic(
   path: string,
-  data: string,
+  data: string | Uint8Array,
   opts: AtomicWriteOptions = {},
 ): Promise<void> {
   const dir = dirname(path);
@@ -27,7 +27,7 @@ export async function writeFileAtomic(
   const fh = await open(tmp, 'wx', opts.mode ?? 0o600);
   try {
     try {
-      await fh.writeFile(data, 'utf8');
+      await fh.writeFile(data, typeof data === 'string' ? 'utf8' : undefined);
       await fh.sync();
     } finally {
       await fh.close();

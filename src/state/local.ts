@@ -26,7 +26,7 @@ import {
   type AcquireOptions,
   type LockProbe,
 } from './lock.js';
-import { emptyState, serializeState } from './snapshot.js';
+import { emptyState, serializeState, serializeStateBytes, type EntryTexts } from './snapshot.js';
 import type { Lock, LockInfo, LockOptions, RestoreOptions, StateStore } from './store.js';
 import type { StateSnapshot } from './types.js';
 import { changedSchemaProblems, parseState, schemaProblems } from './validate.js';
@@ -76,11 +76,13 @@ interface Session {
   lockId: string;
   /** The backup of the state before this session's first write is made (or not needed). */
   backedUp: boolean;
+  /** Entries' JSON text from this session's writes, reused while an entry is the same object. */
+  texts: EntryTexts;
   /** The last write of this session, while it is known to have succeeded. */
   written?: {
     /** What was written; the next write validates only what it changes against this. */
     state: StateSnapshot;
-    text: string;
+    bytes: Buffer;
     file: FileIdentity;
   };
 }
@@ -93,8 +95,11 @@ export class LocalStateStore implements StateStore {
   private readonly probe: LockProbe | undefined;
   /** The lineage a missing state reads with, kept so repeated reads agree. */
   private freshLineage: string | undefined;
-  /** The last text read and validated, or written, so reading it again skips the schema. */
-  private trustedText: string | undefined;
+  /**
+   * The last text read and validated, or written, so reading it again skips the schema. Bytes
+   * written under the lock are decoded only if the file is read again.
+   */
+  private trusted: { text?: string; bytes?: Buffer } | undefined;
   private session: Session | undefined;
 
   constructor(opts: LocalStateOptions = {}) {
@@ -122,7 +127,7 @@ export class LocalStateStore implements StateStore {
     };
     if (this.probe) acquire.probe = this.probe;
     await acquireLock(this.lockPath, info, acquire);
-    this.session = { lockId: info.id, backedUp: false };
+    this.session = { lockId: info.id, backedUp: false, texts: new WeakMap() };
     return { info, release: () => this.release(info.id) };
   }
 
@@ -188,10 +193,16 @@ export class LocalStateStore implements StateStore {
       this.freshLineage ??= randomUUID();
       return { state: emptyState(this.freshLineage) };
     }
-    if (text === this.trustedText) return { state: JSON.parse(text) as StateSnapshot, text };
+    if (text === this.trustedText()) return { state: JSON.parse(text) as StateSnapshot, text };
     const state = parseState(text, `state file ${this.path}`);
-    this.trustedText = text;
+    this.trusted = { text };
     return { state, text };
+  }
+
+  private trustedText(): string | undefined {
+    const t = this.trusted;
+    if (t && t.text === undefined && t.bytes) t.text = t.bytes.toString('utf8');
+    return t?.text;
   }
 
   /** The identity of the state file now, or undefined when it is missing. */
@@ -212,13 +223,17 @@ export class LocalStateStore implements StateStore {
    */
   private async onDisk(
     session: Session | undefined,
-  ): Promise<{ serial: number; lineage: string; text?: string }> {
+  ): Promise<{ serial: number; lineage: string; exists: boolean; text?: string }> {
     const written = session?.written;
     if (written && sameFile(written.file, await this.fileIdentity())) {
-      return { serial: written.state.serial, lineage: written.state.lineage, text: written.text };
+      return { serial: written.state.serial, lineage: written.state.lineage, exists: true };
     }
     const { state, text } = await this.current(); // throws for a corrupt or unknown-version file
-    if (written && text !== written.text && state.serial === written.state.serial) {
+    if (
+      written &&
+      text !== written.bytes.toString('utf8') &&
+      state.serial === written.state.serial
+    ) {
       throw new StateError(
         'stale',
         `the state file ${this.path} was changed by someone else while this drover held the ` +
@@ -228,6 +243,7 @@ export class LocalStateStore implements StateStore {
     return {
       serial: state.serial,
       lineage: state.lineage,
+      exists: text !== undefined,
       ...(text === undefined ? {} : { text }),
     };
   }
@@ -254,11 +270,7 @@ export class LocalStateStore implements StateStore {
           `change was made against serial ${expectSerial}); plan again`,
       );
     }
-    if (
-      current.text !== undefined &&
-      next.lineage !== current.lineage &&
-      !opts.allowLineageChange
-    ) {
+    if (current.exists && next.lineage !== current.lineage && !opts.allowLineageChange) {
       throw new StateError(
         'lineage',
         `refusing to write a state of lineage ${next.lineage} over the state of lineage ` +
@@ -278,17 +290,20 @@ export class LocalStateStore implements StateStore {
 
     await mkdir(dirname(this.path), { recursive: true });
     // One backup per operation: the state before its first write.
-    if (current.text !== undefined && !this.session?.backedUp) {
-      await writeFileAtomic(this.backupPath, current.text);
+    if (current.exists && !this.session?.backedUp) {
+      await writeFileAtomic(this.backupPath, current.text ?? (await readFile(this.path)));
     }
     if (this.session) this.session.backedUp = true;
-    const text = serializeState(out);
+    // Under the lock, entries unchanged since the last write keep their bytes (see
+    // serializeStateBytes): serialising no longer grows with the whole state on every step.
+    const data = session ? serializeStateBytes(out, session.texts) : serializeState(out);
     if (session) session.written = undefined; // until this write is known to have happened
     // Under the lock, the directory is synced when the file is created and at release.
-    await writeFileAtomic(this.path, text, { syncDir: !session || current.text === undefined });
-    this.trustedText = text;
+    await writeFileAtomic(this.path, data, { syncDir: !session || !current.exists });
+    this.trusted = typeof data === 'string' ? { text: data } : { bytes: data };
     const file = session && (await this.fileIdentity());
-    if (session && file) session.written = { state: out, text, file };
+    if (session && file && typeof data !== 'string')
+      session.written = { state: out, bytes: data, file };
     return out;
   }
 }
