@@ -201,7 +201,9 @@ function renderObject(o: ObjectDiff, indent: number, markerWidth: number, ctx: C
     ctx,
     o.type === 'Edited',
   );
-  return [head, ...body, `${pad(indent + len + keyPad)}}`];
+  // The brace closes under the line that opened it: its marker, or its name when it has none
+  // (Nomad puts it under the name, right of the markers inside the block).
+  return [head, ...body, `${pad(indent + (len === 0 ? keyPad : 0))}}`];
 }
 
 function renderValue(f: FieldDiff): string {

@@ -74,7 +74,7 @@ describe('renderPlanText', () => {
     const p = plan([created('web')]);
     expect(renderPlanText(p)).not.toContain('Image');
     const verbose = renderPlanText(p, { verbose: true });
-    expect(verbose).toContain('    + Config {\n      + Image: "app:v1"\n      }\n');
+    expect(verbose).toContain('    + Config {\n      + Image: "app:v1"\n    }\n');
     const edit = plan([
       jobPlan({
         next: load({ image: 'app:v2' }),
@@ -84,6 +84,75 @@ describe('renderPlanText', () => {
     ]);
     expect(renderPlanText(edit)).not.toContain('Driver:');
     expect(renderPlanText(edit, { verbose: true })).toContain('        Driver:      "docker"\n');
+  });
+
+  it('closes every nested block under the line that opened it, in every mode', () => {
+    const nested = (v: string) =>
+      loadJob(`job "web" {
+  group "web" {
+    service {
+      name = "web"
+      check {
+        type     = "tcp"
+        port     = 80
+        interval = "${v === 'v1' ? '10s' : '5s'}"
+        timeout  = "2s"
+      }
+      ${v === 'v1' ? '' : 'check {\n type = "http"\n port = 80\n path = "/"\n interval = "5s"\n timeout = "1s"\n }'}
+    }
+    task "server" {
+      driver = "docker"
+      resources {
+        cpu    = 100
+        memory = 64
+      }
+      config {
+        image  = "app:${v}"
+        labels { tier = "${v}" }
+        mount {
+          type   = "bind"
+          source = "/srv"
+          target = "/${v}"
+        }
+      }
+    }
+  }
+}`);
+    const p = plan([
+      jobPlan({
+        next: nested('v2'),
+        prior: nested('v1').job,
+        groups: [groupPlan('web', { counts: { create_destroy_update: 1 } })],
+      }),
+    ]);
+    const column = (line: string): number => line.length - line.trimStart().length;
+    for (const verbose of [false, true]) {
+      const lines = renderPlanText(p, { verbose }).split('\n');
+      const open: number[] = [];
+      let blocks = 0;
+      for (const line of lines) {
+        if (/\{( \(.*\))?$/.test(line)) {
+          open.push(column(line));
+          blocks++;
+        } else if (line.trim() === '}') {
+          expect(column(line), `in:\n${lines.join('\n')}`).toBe(open.pop());
+        } else if (open.length > 0 && line.trim()) {
+          // Whatever a block holds sits right of its braces.
+          expect(column(line)).toBeGreaterThan(open[open.length - 1]!);
+        }
+      }
+      expect(open).toEqual([]);
+      expect(blocks).toBe(4);
+    }
+    expect(renderPlanText(p)).toContain(
+      [
+        '    +/- Config {',
+        '      +/- Image:            "app:v1" => "app:v2" (forces create/destroy update)',
+        '      +/- Labels[0][tier]:  "v1" => "v2" (forces create/destroy update)',
+        '      +/- Mount[0][target]: "/v1" => "/v2" (forces create/destroy update)',
+        '    }',
+      ].join('\n'),
+    );
   });
 
   it('orders jobs by id and allocations by index, whatever order they come in', () => {
