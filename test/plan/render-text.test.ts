@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { JobPlan } from '../../src/generated/plan.js';
+import { plainStyler } from '../../src/diag/render.js';
 import { renderPlanText, type PlanStyler } from '../../src/plan/render-text.js';
 import {
   existing,
@@ -233,6 +234,56 @@ describe('renderPlanText', () => {
     );
     expect(allocs[1]).toMatch(/^ {2}stop {5}\w{8} {2}web\.web\[1] {2}on local {2}alloc not needed/);
     expect(lines).toContain('Plan: 0 to create, 0 to update in place, 1 to replace, 1 to destroy.');
+  });
+
+  it('shows the replacement of a lost allocation as a create, saying why it is gone', () => {
+    const j = load({ count: 2 });
+    const lost = existing('web', 'web', 0, 0);
+    const job = jobPlan({
+      next: j,
+      prior: j.job,
+      groups: [
+        groupPlan('web', {
+          counts: { create: 1, ignore: 1 },
+          placements: [placement('web', 'web', 0, { version: 0, replaces: lost })],
+          stops: [
+            {
+              ...stop(
+                'web',
+                'web',
+                0,
+                0,
+                'alloc is lost: task "server" was stopped outside drover',
+              ),
+              client_status: 'lost',
+            },
+          ],
+        }),
+      ],
+    });
+    // As compute.ts plans an unchanged job: its diff is empty, groups included.
+    const p = plan([
+      { ...job, diff: { type: 'None', id: 'web', fields: [], objects: [], groups: [] } },
+    ]);
+    const text = renderPlanText(p);
+    // The job did not change, but the group says what happens to it.
+    expect(text).toContain('Job: "web"\nTask Group: "web" (1 create, 1 ignore)\n');
+    expect(text).toMatch(
+      new RegExp(
+        `\\n {2}replace {2}\\w{8} {2}web\\.web\\[0] {2}on local {2}replaces ${lost.slice(0, 8)} \\(alloc is lost: task "server" was stopped outside drover\\)\\n`,
+      ),
+    );
+    expect(text).toContain('Plan: 1 to create, 0 to update in place, 0 to replace, 0 to destroy.');
+    // Coloured as a create, not as a replacement of something running.
+    const colored = renderPlanText(p, {
+      color: {
+        ...plainStyler,
+        added: (x) => `<add>${x}</add>`,
+        edited: (x) => `<edit>${x}</edit>`,
+      },
+    });
+    expect(colored).toContain('<add>replace</add>');
+    expect(colored).not.toContain('<edit>replace');
   });
 
   it('gives the least time of each group when several roll out side by side', () => {
