@@ -373,14 +373,12 @@ function reconcileGroup(
 
   // Replacements of failed allocations, then of lost ones up to the count, then new ones.
   for (const a of reschedule) {
+    const what =
+      a.client_status === 'complete'
+        ? 'alloc was rescheduled because it exited'
+        : STOP_DESCRIPTIONS.failed;
     const why = a.client_description ? `: ${a.client_description}` : '';
-    out.stop.push(
-      stopOf(
-        a,
-        'failed',
-        `alloc was rescheduled because it ${a.client_status === 'complete' ? 'exited' : 'failed'}${why}`,
-      ),
-    );
+    out.stop.push(stopOf(a, 'failed', what + why));
     out.rescheduled.push({ alloc: a, name: a.name });
     out.place.push({
       group: tg.name,
@@ -450,9 +448,10 @@ function reconcileGroup(
   }
 
   const created = new Set(['new', 'lost', 'failed']);
+  // Lost and failed allocations are gone already: their stops destroy nothing (goneStatus).
   const destroyed = new Set<StopReason>(['count-reduced', 'canary-cancelled']);
   out.counts.create = out.place.filter((p) => created.has(p.reason)).length;
-  out.counts.destroy = out.stop.filter((s) => destroyed.has(s.reason) && !goneStatus(s)).length;
+  out.counts.destroy = out.stop.filter((s) => destroyed.has(s.reason)).length;
   out.counts.in_place_update = inplace.length;
   out.counts.migrate = out.migrate.length;
   out.counts.ignore = out.ignore.length;
