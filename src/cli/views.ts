@@ -43,15 +43,19 @@ export async function approve(o: Output, question: string): Promise<boolean | 'n
 export class ProgressView {
   private readonly rows = new Map<string, string>();
   private drawn = 0;
+  /** Whether the events now come from an auto-revert, whose failures the summary does not list. */
+  private reverting = false;
 
   constructor(private readonly o: Output) {}
 
   readonly onEvent = (ev: ProgressEvent): void => {
     if (this.o.json) return;
+    if (ev.kind === 'job') this.reverting = ev.status === 'reverting';
+    const detail = this.saysWhy(ev) && ev.detail ? ` (${ev.detail})` : '';
     const line =
       ev.kind === 'alloc'
-        ? `  ${ev.name} (${ev.alloc.slice(0, 8)}) on ${ev.node}: ${this.colour(ev.status)}${ev.detail ? ` (${ev.detail})` : ''}`
-        : `${ev.job}: ${this.colour(ev.status)}${ev.detail ? ` (${ev.detail})` : ''}`;
+        ? `  ${ev.name} (${ev.alloc.slice(0, 8)}) on ${ev.node}: ${this.colour(ev.status)}${detail}`
+        : `${ev.job}: ${this.colour(ev.status)}${detail}`;
     if (!this.o.stdoutIsTTY || ev.kind === 'job') {
       this.o.out(line);
       return;
@@ -68,6 +72,16 @@ export class ProgressView {
   done(): void {
     this.rows.clear();
     this.drawn = 0;
+  }
+
+  /**
+   * Why a deployment failed is said once, by the apply's summary (`error: …` per allocation);
+   * here the allocation only turns unhealthy or failed. A rollback's failures are not in that
+   * summary, so they keep their reason here.
+   */
+  private saysWhy(ev: ProgressEvent): boolean {
+    if (ev.kind === 'job') return ev.status !== 'failed';
+    return this.reverting || (ev.status !== 'unhealthy' && ev.status !== 'failed');
   }
 
   private colour(status: string): string {

@@ -115,9 +115,23 @@ async function open(
     pending.then((s) => s.destroy()).catch(() => undefined);
     return { status: 'critical', output: `connect ${where(spec, target)}: timed out` };
   } catch (err) {
-    const text = err instanceof Error ? err.message : String(err);
-    return { status: 'critical', output: `connect ${where(spec, target)}: ${text}` };
+    return { status: 'critical', output: `connect ${where(spec, target)}: ${connectError(err)}` };
   }
+}
+
+/** Node's socket errors in plain words: its own text names the address a second time. */
+const SOCKET_ERRORS: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  ETIMEDOUT: 'timed out',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+};
+
+function connectError(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  const plain = code ? SOCKET_ERRORS[code] : undefined;
+  return plain ?? (err instanceof Error ? err.message : String(err));
 }
 
 /** Consul and Nomad: exit 0 passing, 1 warning, anything else critical. */
@@ -176,7 +190,7 @@ class TailBuffer extends Writable {
 }
 
 function noPort(spec: CheckSpec): CheckResult {
-  return { status: 'critical', output: `check "${spec.name}" has no port to ${spec.type} check` };
+  return { status: 'critical', output: `no port to ${spec.type} check` };
 }
 
 function where(spec: CheckSpec, target: CheckTarget): string {

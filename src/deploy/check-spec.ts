@@ -25,6 +25,12 @@ export interface CheckSpec {
   /** Unique within the allocation: `<service>/<check>`, with `#n` added for repeated names. */
   id: string;
   name: string;
+  /**
+   * How messages name the check: `check "index" (service "web")`, or `http check (service
+   * "web")` for one without a name of its own (its name, Nomad's `service: "web" check`, would
+   * read badly quoted again).
+   */
+  label: string;
   /** The service the check belongs to. */
   service: string;
   /** `grpc` checks run as `tcp` connect checks, as Nomad's own checker does. */
@@ -79,7 +85,9 @@ export function checksOf(
     const base = `${spec.service}/${spec.name}`;
     const n = (seen.get(base) ?? 0) + 1;
     seen.set(base, n);
-    specs.push({ ...spec, id: n === 1 ? base : `${base}#${n}` });
+    const what = check.name !== undefined ? `check "${spec.name}"` : `${check.type} check`;
+    const label = `${what}${n === 1 ? '' : ` #${n}`} (service "${spec.service}")`;
+    specs.push({ ...spec, id: n === 1 ? base : `${base}#${n}`, label });
   };
   for (const service of group.service ?? [])
     for (const check of service.check ?? []) add(service, check, check.task ?? service.task);
@@ -97,13 +105,13 @@ function specOf(
   check: Check,
   task: string | undefined,
   scope: ((task: string | undefined) => InterpolationScope) | undefined,
-): Omit<CheckSpec, 'id'> | undefined {
+): Omit<CheckSpec, 'id' | 'label'> | undefined {
   const type = checkType(check.type);
   if (!type) return undefined;
   const vars = scope?.(task);
   const text = (s: string): string => (vars ? interpolate(s, vars) : s);
   const serviceName = text(service.name ?? defaultServiceName(job, group, task));
-  const spec: Omit<CheckSpec, 'id'> = {
+  const spec: Omit<CheckSpec, 'id' | 'label'> = {
     // api/services.go names an unnamed check after its service.
     name: text(check.name ?? `service: "${serviceName}" check`),
     service: serviceName,

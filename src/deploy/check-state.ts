@@ -126,7 +126,7 @@ export function allocCheckHealth(
     if (spec.on_update === 'ignore') continue;
     counted++;
     const state = states.get(spec.id);
-    const name = JSON.stringify(spec.name);
+    const name = spec.label;
     if (!state || state.results === 0) {
       waiting.push(`${name} has not run yet`);
       continue;
@@ -149,8 +149,8 @@ export function allocCheckHealth(
         break;
     }
   }
-  if (critical.length > 0) return { status: 'unhealthy', detail: `check ${critical.join('; ')}` };
-  if (waiting.length > 0) return { status: 'pending', detail: `check ${waiting.join('; ')}` };
+  if (critical.length > 0) return { status: 'unhealthy', detail: critical.join('; ') };
+  if (waiting.length > 0) return { status: 'pending', detail: waiting.join('; ') };
   return {
     status: 'healthy',
     detail: counted === 0 ? 'no checks to pass' : `all ${counted} checks passing`,

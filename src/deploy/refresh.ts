@@ -14,6 +14,7 @@ export interface Drift {
   node: string;
   from: ClientStatus;
   to: ClientStatus;
+  /** Why, with the driver's own words when it gave some. */
   reason: string;
 }
 
@@ -78,8 +79,13 @@ export async function refreshState(
           reason: `node "${a.node}" did not answer: ${(err as Error).message}`,
         };
       }
+      // drover did not stop it (its desired status is run): someone or something else did.
       if (st.state === 'missing')
-        return { to: 'lost' as const, reason: `task "${task}" is gone from the host` };
+        return {
+          to: 'lost' as const,
+          reason: `task "${task}" was stopped outside drover`,
+          ...(st.message ? { detail: st.message } : {}),
+        };
       if (found.recovered.includes(task)) states[task] = taskState(st, st.state);
       // A task found but not running (a container created, never started) would stay so.
       if (st.state === 'pending' && found.recovered.includes(task))
@@ -120,9 +126,12 @@ export async function refreshState(
       node: a.node,
       from: a.client_status,
       to: o.to,
-      reason: o.reason,
+      reason: 'detail' in o && o.detail ? `${o.reason}: ${o.detail}` : o.reason,
     });
-    allocations = { ...allocations, [a.id]: { ...allocations[a.id]!, client_status: o.to } };
+    allocations = {
+      ...allocations,
+      [a.id]: { ...allocations[a.id]!, client_status: o.to, client_description: o.reason },
+    };
   });
   return { state: allocations === state.allocations ? state : { ...state, allocations }, drift };
 }

@@ -101,6 +101,10 @@ export interface PlannedStop {
    * One line, e.g. `alloc not needed due to job update`.
    */
   reason: string;
+  /**
+   * Set when the allocation is already gone (lost, failed, or exited): its stop only records that, destroys nothing running, and is not counted as a destroy.
+   */
+  client_status?: 'lost' | 'failed' | 'complete';
 }
 export interface JobPlan {
   id: string;

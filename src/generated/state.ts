@@ -230,6 +230,10 @@ export interface Allocation {
   desired_status: DesiredStatus;
   client_status: ClientStatus;
   /**
+   * Why the client status is what it is, in a few words, when drover saw it change outside an apply (Nomad's ClientDescription), e.g. `task "web" was stopped outside drover`.
+   */
+  client_description?: string;
+  /**
    * The deployment that placed it, if any.
    */
   deployment_id?: string;

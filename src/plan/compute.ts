@@ -21,6 +21,7 @@ import {
   applyPlacements,
   clusterFromState,
   freedAllocations,
+  goneStatus,
   nodeSetsFromState,
   prepareCluster,
   recordedJob,
@@ -201,12 +202,16 @@ function planJob(
         canary: p.canary,
       };
     }),
-    stops: g.stop.map((s): PlannedStop => ({
-      alloc_id: s.alloc.id,
-      name: s.alloc.name,
-      node: s.alloc.node,
-      reason: s.description,
-    })),
+    stops: g.stop.map((s): PlannedStop => {
+      const gone = goneStatus(s);
+      return {
+        alloc_id: s.alloc.id,
+        name: s.alloc.name,
+        node: s.alloc.node,
+        reason: s.description,
+        ...(gone ? { client_status: gone } : {}),
+      };
+    }),
     inplace: g.inplaceUpdate.map((u) => u.alloc.id),
     failures: failureOf(failures.get(g.group)),
   }));

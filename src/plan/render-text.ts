@@ -151,7 +151,21 @@ function renderJobDiff(job: JobPlan, ctx: Ctx): string[] {
   }
   const counts = new Map(job.groups.map((g) => [g.name, g.counts]));
   for (const g of groups) out.push(...renderGroupDiff(g, counts.get(g.name), markerWidth, ctx));
+  // A group the job diff leaves out (its job did not change) still says what the plan does to it,
+  // e.g. replacing an allocation that died: Nomad lists every group with its counts.
+  const inDiff = new Set(groups.map((g) => g.name));
+  const acting = job.groups
+    .filter((g) => !inDiff.has(g.name) && changesAllocations(g.counts))
+    .sort((a, b) => naturalCompare(a.name, b.name));
+  for (const g of acting)
+    out.push(
+      `${pad(markerWidth)}${ctx.s.bold(`Task Group: ${JSON.stringify(g.name)}`)} (${renderCounts(g.counts, ctx)})`,
+    );
   return out;
+}
+
+function changesAllocations(c: UpdateCounts): boolean {
+  return (Object.keys(c) as (keyof UpdateCounts)[]).some((k) => k !== 'ignore' && c[k] > 0);
 }
 
 function renderGroupDiff(
@@ -235,7 +249,9 @@ function renderObject(o: ObjectDiff, indent: number, markerWidth: number, ctx: C
     ctx,
     o.type === 'Edited',
   );
-  return [head, ...body, `${pad(indent + len + keyPad)}}`];
+  // The brace closes under the line that opened it: its marker, or its name when it has none
+  // (Nomad puts it under the name, right of the markers inside the block).
+  return [head, ...body, `${pad(indent + (len === 0 ? keyPad : 0))}}`];
 }
 
 function renderValue(f: FieldDiff): string {
@@ -361,27 +377,34 @@ function sortedEntries(o: { [k: string]: number | undefined }): Array<[string, n
 
 /**
  * One line per allocation the plan touches. A stop that a placement replaces is shown on the
- * placement's line (`replaces …`), so every allocation appears once.
+ * placement's line (`replaces …`), so every allocation appears once. Replacing an allocation
+ * that is already gone (lost, failed) creates one and destroys nothing: the line says why the
+ * old one is gone, and is coloured as a create.
  */
 function renderAllocations(job: JobPlan, ctx: Ctx): string[] {
   const rows: Array<{ verb: string; color: (s: string) => string; cells: string[] }> = [];
   const groups = [...job.groups].sort((a, b) => naturalCompare(a.name, b.name));
   const replaced = new Set(groups.flatMap((g) => g.placements.flatMap((p) => p.replaces ?? [])));
+  const stops = new Map(groups.flatMap((g) => g.stops.map((s) => [s.alloc_id, s] as const)));
   for (const g of groups) {
     for (const p of sortPlacements(g.placements)) {
+      const gone = p.replaces ? stops.get(p.replaces) : undefined;
       const verb = p.canary ? 'canary' : p.replaces ? 'replace' : 'create';
-      const color = p.canary || p.replaces ? ctx.s.edited : ctx.s.added;
-      const detail = [renderPorts(p), p.replaces ? `replaces ${short(p.replaces)}` : '']
-        .filter((x) => x)
-        .join(', ');
+      const color = p.canary || (p.replaces && !gone?.client_status) ? ctx.s.edited : ctx.s.added;
+      const replaces = !p.replaces
+        ? ''
+        : gone?.client_status
+          ? `replaces ${short(p.replaces)} (${gone.reason})`
+          : `replaces ${short(p.replaces)}`;
+      const detail = [renderPorts(p), replaces].filter((x) => x).join(', ');
       rows.push({ verb, color, cells: [short(p.alloc_id), p.name, `on ${p.node}`, detail] });
     }
     for (const id of [...g.inplace].sort())
       rows.push({ verb: 'in-place', color: ctx.s.inPlace, cells: [short(id)] });
-    const stops = g.stops
+    const unreplaced = g.stops
       .filter((s) => !replaced.has(s.alloc_id))
       .sort((a, b) => naturalCompare(a.name, b.name) || naturalCompare(a.alloc_id, b.alloc_id));
-    for (const s of stops)
+    for (const s of unreplaced)
       rows.push({
         verb: 'stop',
         color: ctx.s.deleted,

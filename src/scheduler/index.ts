@@ -16,7 +16,13 @@ import type {
 } from './types.js';
 
 export * from './types.js';
-export { reconcile, placementRequests, freedAllocations, STOP_DESCRIPTIONS } from './reconcile.js';
+export {
+  reconcile,
+  placementRequests,
+  freedAllocations,
+  goneStatus,
+  STOP_DESCRIPTIONS,
+} from './reconcile.js';
 export { place, DEFAULT_DYNAMIC_PORTS } from './place.js';
 export { prepareCluster, applyPlacements, type PreparedCluster } from './cluster.js';
 export { clusterFromState, nodeSetsFromState, recordedJob, holdsResources } from './from-state.js';

@@ -77,7 +77,9 @@ function taintOf(a: Allocation, nodes: NodeSets): Taint {
 function lostStop(a: Allocation, nodes: NodeSets): StopRequest {
   const description =
     a.client_status === 'lost'
-      ? 'alloc is lost since its host did not answer'
+      ? a.client_description
+        ? `alloc is lost: ${a.client_description}`
+        : 'alloc is lost since its host did not answer'
       : nodes.down.has(a.node)
         ? STOP_DESCRIPTIONS.lost
         : 'alloc is lost since its node is no longer in the inventory';
@@ -89,6 +91,18 @@ const stopOf = (alloc: Allocation, reason: StopReason, description?: string): St
   reason,
   description: description ?? STOP_DESCRIPTIONS[reason],
 });
+
+/**
+ * The client status of an allocation its stop finds already gone (lost, failed, or exited), else
+ * undefined. Such a stop records what happened and destroys nothing running, so it is not a
+ * "destroy" in the counts. (Nomad counts it as a Stop; drover's plan says "1 to create" for a
+ * replaced dead allocation, so the summary never claims to destroy what is not running.)
+ */
+export function goneStatus(s: StopRequest): 'lost' | 'failed' | 'complete' | undefined {
+  if (s.reason === 'lost') return 'lost';
+  if (s.reason !== 'failed') return undefined;
+  return s.alloc.client_status === 'complete' ? 'complete' : 'failed';
+}
 
 function emptyGroup(group: string, count: number): GroupReconcile {
   return {
@@ -122,7 +136,7 @@ function stopAll(
       out.lost.push(a);
     } else if (!terminal(a)) out.stop.push(stopOf(a, why));
   }
-  out.counts.destroy = out.stop.length;
+  out.counts.destroy = out.stop.filter((s) => !goneStatus(s)).length;
   return out;
 }
 
@@ -359,13 +373,12 @@ function reconcileGroup(
 
   // Replacements of failed allocations, then of lost ones up to the count, then new ones.
   for (const a of reschedule) {
-    out.stop.push(
-      stopOf(
-        a,
-        'failed',
-        a.client_status === 'complete' ? 'alloc was rescheduled because it exited' : undefined,
-      ),
-    );
+    const what =
+      a.client_status === 'complete'
+        ? 'alloc was rescheduled because it exited'
+        : STOP_DESCRIPTIONS.failed;
+    const why = a.client_description ? `: ${a.client_description}` : '';
+    out.stop.push(stopOf(a, 'failed', what + why));
     out.rescheduled.push({ alloc: a, name: a.name });
     out.place.push({
       group: tg.name,
@@ -435,7 +448,8 @@ function reconcileGroup(
   }
 
   const created = new Set(['new', 'lost', 'failed']);
-  const destroyed = new Set<StopReason>(['count-reduced', 'lost', 'failed', 'canary-cancelled']);
+  // Lost and failed allocations are gone already: their stops destroy nothing (goneStatus).
+  const destroyed = new Set<StopReason>(['count-reduced', 'canary-cancelled']);
   out.counts.create = out.place.filter((p) => created.has(p.reason)).length;
   out.counts.destroy = out.stop.filter((s) => destroyed.has(s.reason)).length;
   out.counts.in_place_update = inplace.length;

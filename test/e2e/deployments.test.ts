@@ -315,6 +315,13 @@ describe('deployments on the local Docker engine', { timeout: 60_000 }, () => {
     expect(bad.code, output(bad)).toBe(3);
     expect(bad.stderr).toContain('not healthy by healthy_deadline (5s)');
     expect(bad.stderr).toContain('404');
+    // Said once per failed allocation, on its error line, plainly (no escaped quotes).
+    const said = (bad.stdout + bad.stderr).split('\n').filter((l) => l.includes('is critical'));
+    expect(said.length, output(bad)).toBeGreaterThan(0);
+    for (const line of said) {
+      expect(line).toMatch(/^error: .*: http check \(service "web"\) is critical: HTTP GET /);
+      expect(line).not.toContain('\\"');
+    }
     expect(await s.served()).toEqual(['v1', 'v1']);
     expect(await s.containers()).toHaveLength(2);
     const d = await s.deployment();

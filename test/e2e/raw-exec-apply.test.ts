@@ -79,19 +79,77 @@ describe('the quick-start job on the embedded local node', () => {
 
     const plan = await drover(dir, ['plan', '-detailed-exitcode', hello]);
     expect(plan.code, plan.stdout + plan.stderr).toBe(2);
-    expect(plan.stdout).toContain('Changes outside drover');
-    expect(plan.stdout).toContain(victim!.id.slice(0, 8));
+    const short = victim!.id.slice(0, 8);
+    expect(plan.stdout).toContain(
+      `hello.web[${victim!.index}] (${short}) on local: running → lost: task "server" was stopped outside drover`,
+    );
+    // The dead allocation is replaced: a create, saying why, and nothing running is destroyed.
+    expect(plan.stdout).toContain('Job: "hello"\nTask Group: "web" (1 create, 1 ignore)\n');
+    expect(plan.stdout).toMatch(
+      new RegExp(
+        `\\n {2}replace {2}\\w{8} {2}hello\\.web\\[${victim!.index}] {2}on local {2}ports http \\d+, ` +
+          `replaces ${short} \\(alloc is lost: task "server" was stopped outside drover\\)\\n`,
+      ),
+    );
+    expect(plan.stdout).toContain(
+      'Plan: 1 to create, 0 to update in place, 0 to replace, 0 to destroy.',
+    );
+    const json = await drover(dir, ['plan', '-json', hello]);
+    expect(json.code, json.stderr).toBe(0);
+    const [group] = (
+      JSON.parse(json.stdout) as {
+        jobs: { groups: { counts: Record<string, number>; stops: unknown[] }[] }[];
+      }
+    ).jobs[0]!.groups;
+    expect(group!.counts).toMatchObject({ create: 1, destroy: 0, create_destroy_update: 0 });
+    expect(group!.stops).toEqual([
+      {
+        alloc_id: victim!.id,
+        name: `hello.web[${victim!.index}]`,
+        node: 'local',
+        reason: 'alloc is lost: task "server" was stopped outside drover',
+        client_status: 'lost',
+      },
+    ]);
 
     const apply = await drover(dir, ['apply', '-auto-approve', hello]);
     expect(apply.code, apply.stdout + apply.stderr).toBe(0);
     const allocs = await running();
     expect(allocs).toHaveLength(2);
     expect(allocs.map((a) => a.id)).not.toContain(victim!.id);
+    // `status` shows the replaced allocation's final state, with no health or ports of its own.
+    const status = await drover(dir, ['status', 'hello']);
+    expect(status.code, status.stderr).toBe(0);
+    const row = status.stdout.split('\n').find((l) => l.startsWith(short));
+    expect(row?.split(/\s+/)).toEqual([
+      short,
+      `hello.web[${victim!.index}]`,
+      'local',
+      '0',
+      'stop',
+      'lost',
+      '-',
+      '-',
+    ]);
     expect((await Promise.all(allocs.map(page))).sort()).toEqual([
       'Hello from drover (alloc 0)',
       'Hello from drover (alloc 1)',
     ]);
     const again = await drover(dir, ['plan', '-detailed-exitcode', hello]);
     expect(again.code, again.stdout).toBe(0);
+  });
+
+  it('after a scale up, says where every running allocation is reached, not only the new one', async () => {
+    const scale = await drover(dir, ['scale', '-auto-approve', 'hello', 'web', '3']);
+    expect(scale.code, scale.stdout + scale.stderr).toBe(0);
+    const allocs = await running();
+    expect(allocs).toHaveLength(3);
+    const reachable = scale.stdout.slice(scale.stdout.indexOf('Reachable at:\n'));
+    expect(reachable.trimEnd().split('\n')).toEqual([
+      'Reachable at:',
+      ...[...allocs]
+        .sort((a, b) => a.index - b.index)
+        .map((a) => `  hello.web[${a.index}]: http 127.0.0.1:${a.ports[0]!.value}`),
+    ]);
   });
 });

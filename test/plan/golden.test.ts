@@ -11,6 +11,7 @@ import { checkPlanSchema, renderPlanJson } from '../../src/plan/render-json.js';
 import { renderPlanText } from '../../src/plan/render-text.js';
 import type { LoadedJob } from '../../src/jobspec/load.js';
 import {
+  allocId,
   existing,
   groupPlan,
   groupRollout,
@@ -203,6 +204,50 @@ const CASES: Record<
       }),
     ],
   }),
+
+  // An allocation whose task was stopped outside drover: the unchanged job gets a replacement,
+  // a create (the lost one is not running, so nothing is destroyed).
+  'alloc-lost': ({ job }) => {
+    const lost = existing('web', 'web', 0, 1);
+    const replacement = {
+      ...placement('web', 'web', 0, { version: 1, ports: http(21200), replaces: lost }),
+      // The same version as the lost one: an id of its own.
+      alloc_id: allocId('web', 'web', 0, 1, 'replacement'),
+    };
+    const planned = jobPlan({
+      next: job,
+      prior: job.job,
+      priorVersion: 1,
+      groups: [
+        groupPlan('web', {
+          counts: { create: 1, ignore: 1 },
+          placements: [replacement],
+          stops: [
+            {
+              ...stop(
+                'web',
+                'web',
+                0,
+                1,
+                'alloc is lost: task "server" was stopped outside drover',
+              ),
+              client_status: 'lost',
+            },
+          ],
+        }),
+      ],
+      rollout: rollout([
+        groupRollout(job.job.group![0]!, [{ alloc: replacement.alloc_id, replaces: lost }]),
+      ]),
+    });
+    // As compute.ts plans an unchanged job: an empty diff.
+    return {
+      serial: 9,
+      jobs: [
+        { ...planned, diff: { type: 'None', id: 'web', fields: [], objects: [], groups: [] } },
+      ],
+    };
+  },
 
   'placement-failure': ({ job }) => ({
     serial: 3,

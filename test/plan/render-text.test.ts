@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { JobPlan } from '../../src/generated/plan.js';
+import { plainStyler } from '../../src/diag/render.js';
 import { renderPlanText, type PlanStyler } from '../../src/plan/render-text.js';
 import {
   existing,
@@ -74,7 +75,7 @@ describe('renderPlanText', () => {
     const p = plan([created('web')]);
     expect(renderPlanText(p)).not.toContain('Image');
     const verbose = renderPlanText(p, { verbose: true });
-    expect(verbose).toContain('    + Config {\n      + Image: "app:v1"\n      }\n');
+    expect(verbose).toContain('    + Config {\n      + Image: "app:v1"\n    }\n');
     const edit = plan([
       jobPlan({
         next: load({ image: 'app:v2' }),
@@ -84,6 +85,75 @@ describe('renderPlanText', () => {
     ]);
     expect(renderPlanText(edit)).not.toContain('Driver:');
     expect(renderPlanText(edit, { verbose: true })).toContain('        Driver:      "docker"\n');
+  });
+
+  it('closes every nested block under the line that opened it, in every mode', () => {
+    const nested = (v: string) =>
+      loadJob(`job "web" {
+  group "web" {
+    service {
+      name = "web"
+      check {
+        type     = "tcp"
+        port     = 80
+        interval = "${v === 'v1' ? '10s' : '5s'}"
+        timeout  = "2s"
+      }
+      ${v === 'v1' ? '' : 'check {\n type = "http"\n port = 80\n path = "/"\n interval = "5s"\n timeout = "1s"\n }'}
+    }
+    task "server" {
+      driver = "docker"
+      resources {
+        cpu    = 100
+        memory = 64
+      }
+      config {
+        image  = "app:${v}"
+        labels { tier = "${v}" }
+        mount {
+          type   = "bind"
+          source = "/srv"
+          target = "/${v}"
+        }
+      }
+    }
+  }
+}`);
+    const p = plan([
+      jobPlan({
+        next: nested('v2'),
+        prior: nested('v1').job,
+        groups: [groupPlan('web', { counts: { create_destroy_update: 1 } })],
+      }),
+    ]);
+    const column = (line: string): number => line.length - line.trimStart().length;
+    for (const verbose of [false, true]) {
+      const lines = renderPlanText(p, { verbose }).split('\n');
+      const open: number[] = [];
+      let blocks = 0;
+      for (const line of lines) {
+        if (/\{( \(.*\))?$/.test(line)) {
+          open.push(column(line));
+          blocks++;
+        } else if (line.trim() === '}') {
+          expect(column(line), `in:\n${lines.join('\n')}`).toBe(open.pop());
+        } else if (open.length > 0 && line.trim()) {
+          // Whatever a block holds sits right of its braces.
+          expect(column(line)).toBeGreaterThan(open[open.length - 1]!);
+        }
+      }
+      expect(open).toEqual([]);
+      expect(blocks).toBe(4);
+    }
+    expect(renderPlanText(p)).toContain(
+      [
+        '    +/- Config {',
+        '      +/- Image:            "app:v1" => "app:v2" (forces create/destroy update)',
+        '      +/- Labels[0][tier]:  "v1" => "v2" (forces create/destroy update)',
+        '      +/- Mount[0][target]: "/v1" => "/v2" (forces create/destroy update)',
+        '    }',
+      ].join('\n'),
+    );
   });
 
   it('orders jobs by id and allocations by index, whatever order they come in', () => {
@@ -164,6 +234,56 @@ describe('renderPlanText', () => {
     );
     expect(allocs[1]).toMatch(/^ {2}stop {5}\w{8} {2}web\.web\[1] {2}on local {2}alloc not needed/);
     expect(lines).toContain('Plan: 0 to create, 0 to update in place, 1 to replace, 1 to destroy.');
+  });
+
+  it('shows the replacement of a lost allocation as a create, saying why it is gone', () => {
+    const j = load({ count: 2 });
+    const lost = existing('web', 'web', 0, 0);
+    const job = jobPlan({
+      next: j,
+      prior: j.job,
+      groups: [
+        groupPlan('web', {
+          counts: { create: 1, ignore: 1 },
+          placements: [placement('web', 'web', 0, { version: 0, replaces: lost })],
+          stops: [
+            {
+              ...stop(
+                'web',
+                'web',
+                0,
+                0,
+                'alloc is lost: task "server" was stopped outside drover',
+              ),
+              client_status: 'lost',
+            },
+          ],
+        }),
+      ],
+    });
+    // As compute.ts plans an unchanged job: its diff is empty, groups included.
+    const p = plan([
+      { ...job, diff: { type: 'None', id: 'web', fields: [], objects: [], groups: [] } },
+    ]);
+    const text = renderPlanText(p);
+    // The job did not change, but the group says what happens to it.
+    expect(text).toContain('Job: "web"\nTask Group: "web" (1 create, 1 ignore)\n');
+    expect(text).toMatch(
+      new RegExp(
+        `\\n {2}replace {2}\\w{8} {2}web\\.web\\[0] {2}on local {2}replaces ${lost.slice(0, 8)} \\(alloc is lost: task "server" was stopped outside drover\\)\\n`,
+      ),
+    );
+    expect(text).toContain('Plan: 1 to create, 0 to update in place, 0 to replace, 0 to destroy.');
+    // Coloured as a create, not as a replacement of something running.
+    const colored = renderPlanText(p, {
+      color: {
+        ...plainStyler,
+        added: (x) => `<add>${x}</add>`,
+        edited: (x) => `<edit>${x}</edit>`,
+      },
+    });
+    expect(colored).toContain('<add>replace</add>');
+    expect(colored).not.toContain('<edit>replace');
   });
 
   it('gives the least time of each group when several roll out side by side', () => {

@@ -180,7 +180,7 @@ describe('scheduleJob', () => {
       clusterFromState(s, { down: ['ssh-2'] }),
       { seed: 1 },
     );
-    expect(r.reconcile.groups[0]!.counts).toMatchObject({ create: 1, destroy: 1, ignore: 1 });
+    expect(r.reconcile.groups[0]!.counts).toMatchObject({ create: 1, destroy: 0, ignore: 1 });
     expect(r.place.placements.map((p) => [p.name, p.node, p.replaces])).toEqual([
       ['web.app[1]', 'ssh-3', 'x1'],
     ]);

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { Job, Task } from '../../src/generated/jobspec.js';
-import { freedAllocations, placementRequests, reconcile } from '../../src/scheduler/reconcile.js';
+import {
+  freedAllocations,
+  goneStatus,
+  placementRequests,
+  reconcile,
+} from '../../src/scheduler/reconcile.js';
 import { NameIndex } from '../../src/scheduler/name-index.js';
 import type { ReconcileInput, UpdateClass } from '../../src/scheduler/types.js';
 import type { Allocation, Deployment } from '../../src/state/types.js';
@@ -166,11 +171,13 @@ describe('reconcile: node health and failures', () => {
         nodes: nodeSets({ up: ['n1'], down: ['n2'] }),
       },
     );
+    // The lost allocation's stop destroys nothing running: the plan creates one.
     expect(summary(r)[0]).toMatchObject({
       place: ['lost:1<app-1'],
       stop: ['lost:app-1'],
-      counts: { create: 1, destroy: 1, ignore: 1 },
+      counts: { create: 1, ignore: 1 },
     });
+    expect(r.groups[0]!.counts.destroy).toBe(0);
     const stop = r.groups[0]!.stop[0]!;
     expect([stop.clientStatus, stop.description]).toEqual([
       'lost',
@@ -189,6 +196,22 @@ describe('reconcile: node health and failures', () => {
       'alloc is lost since its host did not answer',
       'alloc is lost since its node is no longer in the inventory',
     ]);
+    expect(r.groups[0]!.stop.map(goneStatus)).toEqual(['lost', 'lost']);
+  });
+
+  it('says why an allocation is lost or failed when refresh saw it', () => {
+    const r = run(simpleJob({ count: 2 }), [
+      current(0, {
+        client_status: 'lost',
+        client_description: 'task "app" was stopped outside drover',
+      }),
+      current(1, { client_status: 'failed', client_description: 'task "app" exited with code 3' }),
+    ]);
+    expect(r.groups[0]!.stop.map((s) => s.description).sort()).toEqual([
+      'alloc is lost: task "app" was stopped outside drover',
+      'alloc was rescheduled because it failed: task "app" exited with code 3',
+    ]);
+    expect(r.groups[0]!.counts).toMatchObject({ create: 2, destroy: 0 });
   });
 
   it('does not replace lost allocations beyond the count', () => {
@@ -221,8 +244,10 @@ describe('reconcile: node health and failures', () => {
     expect(summary(r)[0]).toMatchObject({
       place: ['failed:0<app-0'],
       stop: ['failed:app-0'],
-      counts: { create: 1, destroy: 1, ignore: 1 },
+      counts: { create: 1, ignore: 1 },
     });
+    expect(r.groups[0]!.counts.destroy).toBe(0);
+    expect(r.groups[0]!.stop.map(goneStatus)).toEqual(['failed']);
     expect(r.groups[0]!.notes).toEqual([
       '1 failed allocation is replaced at once: reschedule policies are not applied yet',
     ]);
@@ -231,6 +256,7 @@ describe('reconcile: node health and failures', () => {
   it('replaces service allocations that exited', () => {
     const r = run(simpleJob({ count: 1 }), [current(0, { client_status: 'complete' })]);
     expect(r.groups[0]!.stop[0]!.description).toBe('alloc was rescheduled because it exited');
+    expect(goneStatus(r.groups[0]!.stop[0]!)).toBe('complete');
   });
 
   it('ignores allocations already stopped', () => {
@@ -286,7 +312,8 @@ describe('reconcile: stopping', () => {
         stop: ['job-stopped:app-0', 'lost:app-1'],
         inplace: [],
         ignore: [],
-        counts: { destroy: 2 },
+        // Only app-0 still runs: the lost one's stop records it.
+        counts: { destroy: 1 },
       },
     ]);
     expect(r.groups[0]!.stop[0]!.description).toBe('alloc not needed as the job is stopped');

@@ -246,16 +246,27 @@ function printJobStatus(
   table(
     o,
     ['ID', 'Name', 'Node', 'Version', 'Desired', 'Status', 'Health', 'Ports'],
-    live.map((a) => [
-      a.id.slice(0, 8),
-      a.name,
-      a.node,
-      String(a.version),
-      a.desired_status,
-      a.client_status,
-      a.health ? (a.health.healthy ? 'healthy' : 'unhealthy') : '-',
-      a.ports.map((p) => `${p.label}=${p.host_ip}:${p.value}`).join(' ') || '-',
-    ]),
+    live.map((a) => {
+      // A stopped or finished allocation shows its final state: no health, no ports it holds.
+      const active = isActive(a);
+      return [
+        a.id.slice(0, 8),
+        a.name,
+        a.node,
+        String(a.version),
+        a.desired_status,
+        a.client_status,
+        active && a.health ? (a.health.healthy ? 'healthy' : 'unhealthy') : '-',
+        (active && a.ports.map((p) => `${p.label}=${p.host_ip}:${p.value}`).join(' ')) || '-',
+      ];
+    }),
+  );
+}
+
+/** Wanted and not finished: its health and ports still mean something. */
+function isActive(a: Allocation): boolean {
+  return (
+    a.desired_status === 'run' && (a.client_status === 'pending' || a.client_status === 'running')
   );
 }
 

@@ -5,6 +5,7 @@ import type { Plan } from '../../generated/plan.js';
 import type { StateSnapshot } from '../../state/types.js';
 import { loadJobFiles } from '../../jobspec/load.js';
 import type { DesiredJob } from '../../plan/compute.js';
+import { naturalCompare } from '../../plan/diff.js';
 import { checkPlanFresh, readPlanfile, writePlanfile } from '../../plan/planfile.js';
 import { durationNanos } from '../../jobspec/duration.js';
 import { addJobInputOptions, jobLoadOptions, type JobInputOptions } from '../common.js';
@@ -277,23 +278,30 @@ function printApplySummary(o: Output, session: Session, plan: Plan, result: Appl
   printEndpoints(o, session, plan, result.state);
 }
 
-/** Where the allocations an apply placed can be reached. */
+/**
+ * Where the jobs an apply touched can be reached: every allocation of theirs that runs and is
+ * healthy, not only the ones it placed (after a scale up, the others serve too).
+ */
 function printEndpoints(o: Output, session: Session, plan: Plan, state: StateSnapshot): void {
-  const serving = (id: string) =>
-    state.allocations[id]?.client_status === 'running' && state.allocations[id]?.health?.healthy;
-  const lines = plan.jobs.flatMap((j) =>
-    j.groups.flatMap((g) =>
-      g.placements
-        .filter((p) => p.ports.length > 0 && serving(p.alloc_id))
-        .map((p) => {
-          const host =
-            session.nodes.get(p.node)?.transport === 'local'
-              ? '127.0.0.1'
-              : (session.nodes.get(p.node)?.address ?? p.node);
-          return `  ${p.name}: ${p.ports.map((port) => `${port.label} ${host}:${port.value}`).join(', ')}`;
-        }),
-    ),
-  );
+  const touched = new Set(plan.jobs.filter((j) => j.type !== 'none').map((j) => j.id));
+  const host = (node: string): string => {
+    const spec = session.nodes.get(node);
+    return spec?.transport === 'local' ? '127.0.0.1' : (spec?.address ?? node);
+  };
+  const lines = Object.values(state.allocations)
+    .filter(
+      (a) =>
+        touched.has(a.job) &&
+        a.desired_status === 'run' &&
+        a.client_status === 'running' &&
+        a.health?.healthy === true &&
+        a.ports.length > 0,
+    )
+    .sort((a, b) => naturalCompare(a.name, b.name) || naturalCompare(a.id, b.id))
+    .map(
+      (a) =>
+        `  ${a.name}: ${a.ports.map((port) => `${port.label} ${host(a.node)}:${port.value}`).join(', ')}`,
+    );
   if (lines.length) o.out(`\nReachable at:\n${lines.join('\n')}`);
 }
 
