@@ -16,11 +16,14 @@ export interface ApplyManyRow {
   stateKB: number;
   serial: number;
 }
-export interface Flatness {
+export interface Against {
   from: number;
-  to: number;
   ratio: number;
   cpuRatio: number;
+}
+export interface Flatness extends Against {
+  to: number;
+  fromNext: Against;
 }
 export interface ApplyManyResult {
   name: string;

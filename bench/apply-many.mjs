@@ -58,18 +58,25 @@ export function parseDrivers(text) {
   return drivers;
 }
 
-/** Per driver, per-job time at the largest size over that at the smallest. */
+/**
+ * Per driver, per-job time at the largest size over that at the smallest (the goal), and over
+ * that at the next smaller size (`fromNext`): at the smallest size, start-up weighs most, so the
+ * second ratio shows better how the cost of one more job grows.
+ */
 export function flatness(rows) {
   const out = {};
   for (const driver of new Set(rows.map((r) => r.driver))) {
     const mine = rows.filter((r) => r.driver === driver).sort((a, b) => a.jobs - b.jobs);
-    const first = mine[0];
     const last = mine[mine.length - 1];
+    const against = (r) => ({
+      from: r.jobs,
+      ratio: last.msPerJob / r.msPerJob,
+      cpuRatio: last.cpuMsPerJob / r.cpuMsPerJob,
+    });
     out[driver] = {
-      from: first.jobs,
       to: last.jobs,
-      ratio: last.msPerJob / first.msPerJob,
-      cpuRatio: last.cpuMsPerJob / first.cpuMsPerJob,
+      ...against(mine[0]),
+      fromNext: against(mine[Math.max(0, mine.length - 2)]),
     };
   }
   return out;
@@ -137,7 +144,8 @@ export async function run(opts = {}, log = () => {}) {
     ...Object.entries(flat).map(
       ([driver, f]) =>
         `${driver}: per-job time at ${f.to} jobs is ${fixed(f.ratio, 2)}× that at ${f.from} jobs ` +
-        `(CPU time per job: ${fixed(f.cpuRatio, 2)}×).`,
+        `(CPU time per job: ${fixed(f.cpuRatio, 2)}×), ${fixed(f.fromNext.ratio, 2)}× that at ` +
+        `${f.fromNext.from} jobs (CPU: ${fixed(f.fromNext.cpuRatio, 2)}×; start-up weighs less there).`,
     ),
     `machine: ${availableParallelism()} CPUs, load average ${fixed(loadBefore, 1)} before and ` +
       `${fixed(loadavg()[0], 1)} after.`,

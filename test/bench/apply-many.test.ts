@@ -71,8 +71,28 @@ describe('the options and the goal', () => {
     expect(
       flatness([row('mock', 100, 30, 9), row('mock', 10, 20, 12), row('raw_exec', 10, 50, 10)]),
     ).toEqual({
-      mock: { from: 10, to: 100, ratio: 1.5, cpuRatio: 0.75 },
-      raw_exec: { from: 10, to: 10, ratio: 1, cpuRatio: 1 },
+      mock: {
+        from: 10,
+        to: 100,
+        ratio: 1.5,
+        cpuRatio: 0.75,
+        fromNext: { from: 10, ratio: 1.5, cpuRatio: 0.75 },
+      },
+      raw_exec: {
+        from: 10,
+        to: 10,
+        ratio: 1,
+        cpuRatio: 1,
+        fromNext: { from: 10, ratio: 1, cpuRatio: 1 },
+      },
+    });
+    const three = [row('mock', 10, 100, 40), row('mock', 100, 20, 10), row('mock', 1000, 30, 8)];
+    expect(flatness(three).mock).toEqual({
+      from: 10,
+      to: 1000,
+      ratio: 0.3,
+      cpuRatio: 0.2,
+      fromNext: { from: 100, ratio: 1.5, cpuRatio: 0.8 },
     });
   });
 });
