@@ -18,8 +18,8 @@ import type { NodeFacts } from '../deploy/taskenv.js';
 import { Diagnostics } from '../diag/diagnostic.js';
 import { packageRoot } from '../paths.js';
 import { isStateError } from '../state/errors.js';
-import { LocalStateStore } from '../state/local.js';
-import { newLockInfo } from '../state/store.js';
+import { createStateStore, stderrWarning } from '../state/factory.js';
+import { newLockInfo, type StateStore } from '../state/store.js';
 import type { NodeFingerprint, NodeState, PinnedHostKey, StateSnapshot } from '../state/types.js';
 
 export interface Session {
@@ -29,7 +29,7 @@ export interface Session {
   newPins: Map<string, PinnedHostKey>;
   config: DroverConfig;
   nodes: ReadonlyMap<string, ConfiguredNode>;
-  store: LocalStateStore;
+  store: StateStore;
   drivers: DriverRegistry;
   transport(node: NodeSpec): Transport;
   close(): Promise<void>;
@@ -43,7 +43,7 @@ export async function openSession(
   if (!config) return undefined;
   const drivers = createDriverRegistry(await defaultDrivers());
   const transports = new Map<string, Transport>();
-  const store = new LocalStateStore({ path: config.state.path });
+  const store = createStateStore(config.state, { warn: stderrWarning });
   const pins = await pinnedKeys(store);
   const newPins = new Map<string, PinnedHostKey>();
   return {
@@ -69,6 +69,7 @@ export async function openSession(
     },
     async close() {
       await Promise.allSettled([...transports.values()].map((t) => t.close()));
+      await store.close();
     },
   };
 }
@@ -77,7 +78,7 @@ export async function openSession(
  * The host keys pinned in state, so that every connection of every command is held to them.
  * A state that cannot be read pins nothing here: the command reading it reports why.
  */
-async function pinnedKeys(store: LocalStateStore): Promise<Map<string, PinnedHostKey>> {
+async function pinnedKeys(store: StateStore): Promise<Map<string, PinnedHostKey>> {
   const pins = new Map<string, PinnedHostKey>();
   try {
     for (const n of Object.values((await store.read()).nodes))

@@ -23,10 +23,11 @@ import {
   lockedError,
   readLock,
   removeLock,
+  takeoverMessage,
   type AcquireOptions,
   type LockProbe,
 } from './lock.js';
-import { emptyState, serializeState } from './snapshot.js';
+import { emptyState, refuseOtherLineage, serializeState } from './snapshot.js';
 import type { Lock, LockInfo, LockOptions, RestoreOptions, StateStore } from './store.js';
 import type { StateSnapshot } from './types.js';
 import { changedSchemaProblems, parseState, schemaProblems } from './validate.js';
@@ -40,8 +41,10 @@ export interface LocalStateOptions {
   lockPath?: string;
   /** Delay between lock attempts while another drover holds it. */
   lockPollMs?: number;
-  /** Liveness checks for stale-lock reports; tests replace it. */
+  /** Liveness checks for dead holders; tests replace it. */
   probe?: LockProbe;
+  /** Where a warning goes (a dead holder's lock taken over): the command's stderr. */
+  warn?: (message: string) => void;
 }
 
 /** `state.json` → `state.lock`, anything else gets `.lock` appended. */
@@ -91,6 +94,7 @@ export class LocalStateStore implements StateStore {
   readonly backupPath: string;
   private readonly lockPollMs: number;
   private readonly probe: LockProbe | undefined;
+  private readonly warn: (message: string) => void;
   /** The lineage a missing state reads with, kept so repeated reads agree. */
   private freshLineage: string | undefined;
   /** The last text read and validated, or written, so reading it again skips the schema. */
@@ -103,7 +107,16 @@ export class LocalStateStore implements StateStore {
     this.backupPath = `${this.path}.backup`;
     this.lockPollMs = opts.lockPollMs ?? 100;
     this.probe = opts.probe;
+    this.warn = opts.warn ?? (() => undefined);
   }
+
+  /** Where this store keeps the state, for messages. */
+  describe(): string {
+    return `local state file ${this.path}`;
+  }
+
+  /** Nothing stays open between calls. */
+  async close(): Promise<void> {}
 
   /** A fresh copy each time: callers may change what they get. */
   async read(): Promise<StateSnapshot> {
@@ -119,6 +132,7 @@ export class LocalStateStore implements StateStore {
     const acquire: AcquireOptions = {
       timeoutMs: opts.timeoutMs,
       pollMs: this.lockPollMs,
+      onTakeover: (dead) => this.warn(takeoverMessage(dead, 'that process is gone')),
     };
     if (this.probe) acquire.probe = this.probe;
     await acquireLock(this.lockPath, info, acquire);
@@ -164,14 +178,15 @@ export class LocalStateStore implements StateStore {
 
   async snapshotRestore(file: string, opts: RestoreOptions = {}): Promise<StateSnapshot> {
     const snapshot = parseState(await readFile(resolve(file), 'utf8'), `snapshot ${file}`);
+    return this.replace(snapshot, { ...opts, source: `snapshot ${file}` });
+  }
+
+  async replace(
+    snapshot: StateSnapshot,
+    opts: RestoreOptions & { source?: string } = {},
+  ): Promise<StateSnapshot> {
     const current = await this.current();
-    if (current.text !== undefined && snapshot.lineage !== current.state.lineage && !opts.force) {
-      throw new StateError(
-        'lineage',
-        `snapshot ${file} belongs to lineage ${snapshot.lineage}, but the state is lineage ` +
-          `${current.state.lineage}; restore it with -force to replace the state anyway`,
-      );
-    }
+    refuseOtherLineage(current.text !== undefined ? current.state : undefined, snapshot, opts);
     return this.commit(snapshot, current.state.serial, { allowLineageChange: true });
   }
 

@@ -1,4 +1,5 @@
-/** Creating and serialising snapshots; pure. */
+/** Creating, serialising and replacing snapshots; pure. */
+import { StateError } from './errors.js';
 import type { StateSnapshot } from './types.js';
 
 /** The file format this drover reads and writes. */
@@ -26,4 +27,21 @@ export function emptyState(lineage: string): StateSnapshot {
  */
 export function serializeState(state: StateSnapshot): string {
   return JSON.stringify(state) + '\n';
+}
+
+/**
+ * A restore or migration replaces the whole state; over a state that exists and belongs to
+ * another lineage only when forced. `current` is undefined when nothing was written yet.
+ */
+export function refuseOtherLineage(
+  current: { lineage: string } | undefined,
+  incoming: StateSnapshot,
+  opts: { force?: boolean; source?: string },
+): void {
+  if (!current || incoming.lineage === current.lineage || opts.force) return;
+  throw new StateError(
+    'lineage',
+    `${opts.source ?? 'the new state'} belongs to lineage ${incoming.lineage}, but the state is ` +
+      `lineage ${current.lineage}; restore it with -force to replace the state anyway`,
+  );
 }

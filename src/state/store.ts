@@ -52,6 +52,18 @@ export interface StateStore {
   snapshotSave(file: string): Promise<void>;
   /** Replaces the current state with the one in `file`, with serial = current + 1. */
   snapshotRestore(file: string, opts?: RestoreOptions): Promise<StateSnapshot>;
+  /**
+   * Replaces the current state with `snapshot` (another lineage only with `force`), keeping it
+   * whole: history and events as they are, serial = current + 1. What restore and migrate use.
+   */
+  replace(
+    snapshot: StateSnapshot,
+    opts?: RestoreOptions & { source?: string },
+  ): Promise<StateSnapshot>;
+  /** Where the state lives, for messages (never a password). */
+  describe(): string;
+  /** Closes what the store keeps open (database connections); safe to call twice. */
+  close(): Promise<void>;
 }
 
 /** Lock details for this process; `now` is injectable so tests get stable times. */
