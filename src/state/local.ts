@@ -27,8 +27,15 @@ import {
   type AcquireOptions,
   type LockProbe,
 } from './lock.js';
-import { emptyState, refuseOtherLineage, serializeState } from './snapshot.js';
-import type { Lock, LockInfo, LockOptions, RestoreOptions, StateStore } from './store.js';
+import { emptyState, refuseOtherLineage, replacedSerial, serializeState } from './snapshot.js';
+import type {
+  Lock,
+  LockInfo,
+  LockOptions,
+  ReplaceOptions,
+  RestoreOptions,
+  StateStore,
+} from './store.js';
 import type { StateSnapshot } from './types.js';
 import { changedSchemaProblems, parseState, schemaProblems } from './validate.js';
 
@@ -63,6 +70,8 @@ interface Current {
 interface CommitOptions {
   /** Restore with `force` may replace the lineage; ordinary writes may not. */
   allowLineageChange?: boolean;
+  /** The serial to write instead of expectSerial + 1 (a replace that keeps the incoming one). */
+  serial?: number;
 }
 
 /** What identifies one version of the file without reading it (ctime cannot be set back). */
@@ -181,13 +190,11 @@ export class LocalStateStore implements StateStore {
     return this.replace(snapshot, { ...opts, source: `snapshot ${file}` });
   }
 
-  async replace(
-    snapshot: StateSnapshot,
-    opts: RestoreOptions & { source?: string } = {},
-  ): Promise<StateSnapshot> {
+  async replace(snapshot: StateSnapshot, opts: ReplaceOptions = {}): Promise<StateSnapshot> {
     const current = await this.current();
     refuseOtherLineage(current.text !== undefined ? current.state : undefined, snapshot, opts);
-    return this.commit(snapshot, current.state.serial, { allowLineageChange: true });
+    const serial = replacedSerial(current.state.serial, snapshot.serial, opts);
+    return this.commit(snapshot, current.state.serial, { allowLineageChange: true, serial });
   }
 
   /**
@@ -281,7 +288,7 @@ export class LocalStateStore implements StateStore {
       );
     }
 
-    const out: StateSnapshot = { ...next, serial: expectSerial + 1 };
+    const out: StateSnapshot = { ...next, serial: opts.serial ?? expectSerial + 1 };
     // drover builds every snapshot itself, so a schema error is a bug: checked before it can
     // reach the file, but only in what changed since this session's last write.
     const problems = session?.written

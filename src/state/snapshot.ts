@@ -45,3 +45,12 @@ export function refuseOtherLineage(
       `lineage ${current.lineage}; restore it with -force to replace the state anyway`,
   );
 }
+
+/** The serial a replaced state gets: one past the current, or the incoming one if kept and ahead. */
+export function replacedSerial(
+  current: number,
+  incoming: number,
+  opts: { keepSerial?: boolean },
+): number {
+  return opts.keepSerial ? Math.max(current + 1, incoming) : current + 1;
+}

@@ -15,9 +15,17 @@ import {
   STATE_FORMAT_VERSION,
   emptyState,
   refuseOtherLineage,
+  replacedSerial,
   serializeState,
 } from '../snapshot.js';
-import type { Lock, LockInfo, LockOptions, RestoreOptions, StateStore } from '../store.js';
+import type {
+  Lock,
+  LockInfo,
+  LockOptions,
+  ReplaceOptions,
+  RestoreOptions,
+  StateStore,
+} from '../store.js';
 import type { JobState, StateSnapshot } from '../types.js';
 import { changedSchemaProblems, parseState, schemaProblems } from '../validate.js';
 import {
@@ -153,10 +161,7 @@ export class PostgresStateStore implements StateStore {
     return this.commit(next, { expectSerial });
   }
 
-  async replace(
-    snapshot: StateSnapshot,
-    opts: RestoreOptions & { source?: string } = {},
-  ): Promise<StateSnapshot> {
+  async replace(snapshot: StateSnapshot, opts: ReplaceOptions = {}): Promise<StateSnapshot> {
     return this.commit(snapshot, { replace: opts });
   }
 
@@ -390,7 +395,7 @@ export class PostgresStateStore implements StateStore {
    */
   private async commit(
     next: StateSnapshot,
-    how: { expectSerial: number } | { replace: RestoreOptions & { source?: string } },
+    how: { expectSerial: number } | { replace: ReplaceOptions },
   ): Promise<StateSnapshot> {
     return this.onData(async (c) => {
       await c.query('BEGIN');
@@ -423,7 +428,11 @@ export class PostgresStateStore implements StateStore {
               ? known
               : await this.storedText(c);
         }
-        const out: StateSnapshot = { ...next, serial: meta.serial + 1 };
+        const serial =
+          'replace' in how
+            ? replacedSerial(meta.serial, next.serial, how.replace)
+            : meta.serial + 1;
+        const out: StateSnapshot = { ...next, serial };
         const problems =
           base && 'lineage' in base ? changedSchemaProblems(base, out) : schemaProblems(out);
         // A bug in drover, not a user error: keep the stack.
