@@ -64,9 +64,11 @@ export function applyConfigDefaults(
 }
 
 function stateSettings(state: StateConfig, baseDir: string, host: HostFacts): StateSettings {
+  const path = localPath(state.path ?? DEFAULT_STATE_PATH, baseDir, host);
+  if (state.backend !== 'postgres') return { backend: 'local', path };
   return {
-    backend: state.backend ?? 'local',
-    path: localPath(state.path ?? DEFAULT_STATE_PATH, baseDir, host),
+    backend: 'postgres',
+    path,
     ...(state.url !== undefined ? { url: state.url } : {}),
     schema: state.schema ?? DEFAULT_STATE_SCHEMA,
     lockMode: state.lock_mode ?? 'session',
