@@ -23,6 +23,7 @@ const BENCHMARKS = [
   './ssh.mjs',
   './rollout.mjs',
   './fleet.mjs',
+  './state.mjs',
 ];
 
 const options = {};

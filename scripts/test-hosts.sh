@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Prepares this machine for drover's integration tests: a real Docker engine, podman's
 # Docker-compatible API service, the test images in both, OpenSSH's server and the `deploy` user. Idempotent; a no-op (well under a second) when all is
-# there. Tests start their own sshd servers, so this script never does. See
+# there. Tests start their own sshd servers (and their own PostgreSQL server, from the
+# `postgresql` package installed here; its system cluster is never started), so this script
+# never does. See
 # notes/test-hosts.md for why each step looks the way it does.
 set -euo pipefail
 
-readonly PACKAGES=(docker.io busybox-static openssh-server iproute2 podman catatonit openssl)
+readonly PACKAGES=(docker.io busybox-static openssh-server iproute2 podman catatonit openssl postgresql)
 readonly DOCKERD_LOG=/var/log/drover-test-dockerd.log
 readonly DOCKERD_WAIT_SECONDS=60
 readonly IMAGE_REPO=drover-test/busybox
