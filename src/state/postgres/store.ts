@@ -91,6 +91,8 @@ interface Meta {
 interface HeldLock {
   info: LockInfo;
   client: pg.Client;
+  /** Everything on the lock's connection (renewals, the release), one at a time. */
+  queue: Queue;
   lost: boolean;
   renew?: NodeJS.Timeout;
 }
@@ -195,7 +197,7 @@ export class PostgresStateStore implements StateStore {
       await client.end().catch(() => undefined);
       throw isConnectionLoss(e) ? unavailable(this.target, e) : e;
     }
-    const held: HeldLock = { info, client, lost: false };
+    const held: HeldLock = { info, client, queue: new Queue(), lost: false };
     client.on('error', () => (held.lost = true));
     client.on('end', () => (held.lost = true));
     if (this.lockMode === 'lease') {
@@ -231,8 +233,10 @@ export class PostgresStateStore implements StateStore {
         [held.info.id],
       ),
     ).catch(() => undefined);
-    if (this.lockMode === 'session') await unlockAdvisory(client, this.schema);
-    await client.end().catch(() => undefined);
+    await held.queue.run(async () => {
+      if (this.lockMode === 'session') await unlockAdvisory(client, this.schema);
+      await client.end().catch(() => undefined);
+    });
   }
 
   async forceUnlock(id?: string): Promise<LockInfo | undefined> {
