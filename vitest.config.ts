@@ -6,6 +6,6 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 120_000,
     pool: 'forks',
-    globalSetup: ['test/e2e/global-setup.ts'],
+    globalSetup: ['test/e2e/global-setup.ts', 'test/support/postgres-global.ts'],
   },
 });

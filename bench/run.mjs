@@ -24,6 +24,7 @@ const BENCHMARKS = [
   './rollout.mjs',
   './fleet.mjs',
   './apply-many.mjs',
+  './state.mjs',
 ];
 
 const options = {};

@@ -2,7 +2,8 @@
 # Prepares this machine for drover's integration tests: a real Docker engine, podman's
 # Docker-compatible API service, the test images in both, OpenSSH's server and the `deploy` user.
 # Idempotent; a no-op (well under a second) when all is there. Tests start their own sshd
-# servers, so this script never does. README.md ("Development") lists what it installs and
+# servers and their own PostgreSQL server (from the `postgresql` package installed here; its
+# system cluster is never started), so this script never does. README.md ("Development") lists what it installs and
 # leaves running.
 #
 #   bash scripts/test-hosts.sh                    set up (as root for the first run)
@@ -10,7 +11,7 @@
 #                                                 must carry (the tests check it)
 set -euo pipefail
 
-readonly PACKAGES=(docker.io busybox-static openssh-server iproute2 podman catatonit openssl)
+readonly PACKAGES=(docker.io busybox-static openssh-server iproute2 podman catatonit openssl postgresql)
 readonly DOCKERD_LOG=/var/log/drover-test-dockerd.log
 readonly DOCKERD_WAIT_SECONDS=60
 readonly IMAGE_REPO=drover-test/busybox

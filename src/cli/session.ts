@@ -11,11 +11,12 @@ import { systemClock } from '../deploy/apply.js';
 import { Diagnostics } from '../diag/diagnostic.js';
 import type { EngineContext } from '../ops/context.js';
 import { packageRoot } from '../paths.js';
-import { LocalStateStore } from '../state/local.js';
+import { createStateStore, stderrWarning } from './state-store.js';
+import type { StateStore } from '../state/store.js';
 import type { PinnedHostKey } from '../state/types.js';
 
 export interface Session extends EngineContext {
-  store: LocalStateStore;
+  store: StateStore;
   close(): Promise<void>;
 }
 
@@ -27,7 +28,7 @@ export async function openSession(
   if (!config) return undefined;
   const drivers = createDriverRegistry(await defaultDrivers());
   const transports = new Map<string, Transport>();
-  const store = new LocalStateStore({ path: config.state.path });
+  const store = createStateStore(config.state, { warn: stderrWarning });
   const pins = await pinnedKeys(store);
   const newPins = new Map<string, PinnedHostKey>();
   return {
@@ -55,6 +56,7 @@ export async function openSession(
     },
     async close() {
       await Promise.allSettled([...transports.values()].map((t) => t.close()));
+      await store.close();
     },
   };
 }
@@ -63,7 +65,7 @@ export async function openSession(
  * The host keys pinned in state, so that every connection of every command is held to them.
  * A state that cannot be read pins nothing here: the command reading it reports why.
  */
-async function pinnedKeys(store: LocalStateStore): Promise<Map<string, PinnedHostKey>> {
+async function pinnedKeys(store: StateStore): Promise<Map<string, PinnedHostKey>> {
   const pins = new Map<string, PinnedHostKey>();
   try {
     for (const n of Object.values((await store.read()).nodes))

@@ -6,11 +6,12 @@
 import { homedir, userInfo } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { NodeSpec } from './node-spec.js';
-import type { ConfigFile, DefaultsConfig, NodeConfig } from '../generated/config.js';
+import type { ConfigFile, DefaultsConfig, NodeConfig, StateConfig } from '../generated/config.js';
 import { parsePortList } from './ports.js';
-import type { ConfiguredNode, DroverConfig, HostFacts } from './types.js';
+import type { ConfiguredNode, DroverConfig, HostFacts, StateSettings } from './types.js';
 
 export const DEFAULT_STATE_PATH = '.drover/state.json';
+export const DEFAULT_STATE_SCHEMA = 'drover';
 export const DEFAULT_DATACENTER = 'dc1';
 export const DEFAULT_NODE_POOL = 'default';
 export const DEFAULT_SSH_PORT = 22;
@@ -56,12 +57,21 @@ export function applyConfigDefaults(
   // A file that declares no node (only state, say) keeps the default node, as with no file.
   const nodes = written.length > 0 ? written : [{ name: LOCAL_NODE_NAME }];
   return {
-    state: {
-      backend: file.state?.backend ?? 'local',
-      path: localPath(file.state?.path ?? DEFAULT_STATE_PATH, baseDir, host),
-    },
+    state: stateSettings(file.state ?? {}, baseDir, host),
     scheduler: defaults.scheduler ?? 'binpack',
     nodes: nodes.map((n) => nodeDefaults(n, defaults, baseDir, host)),
+  };
+}
+
+function stateSettings(state: StateConfig, baseDir: string, host: HostFacts): StateSettings {
+  const path = localPath(state.path ?? DEFAULT_STATE_PATH, baseDir, host);
+  if (state.backend !== 'postgres') return { backend: 'local', path };
+  return {
+    backend: 'postgres',
+    path,
+    ...(state.url !== undefined ? { url: state.url } : {}),
+    schema: state.schema ?? DEFAULT_STATE_SCHEMA,
+    lockMode: state.lock_mode ?? 'session',
   };
 }
 

@@ -8,6 +8,7 @@ import type { ConfigFile, NodeConfig } from '../generated/config.js';
 import { pointer, type RangeIndex } from '../jobspec/ranges.js';
 import { impliedTransport, localPath } from './defaults.js';
 import { parsePortList } from './ports.js';
+import { checkStateRules } from './state-rules.js';
 import type { HostFacts } from './types.js';
 
 export interface RuleContext {
@@ -64,6 +65,7 @@ export function checkConfigRules(
   if (identity !== undefined && takesDefault)
     checkFile('Identity file not found', identity, '/defaults/identity', ranges, diags, ctx);
   checkAllocRoots(file, ranges, diags);
+  checkStateRules(file, ranges, diags);
 }
 
 function checkTransport(node: NodeConfig, at: string, ranges: RangeIndex, diags: Diagnostics) {

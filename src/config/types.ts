@@ -28,9 +28,18 @@ export interface ConfiguredNode extends NodeSpec {
 }
 
 export interface StateSettings {
-  backend: 'local';
-  /** The local backend's state file, absolute. */
+  backend: 'local' | 'postgres';
+  /**
+   * The local backend's state file, absolute; filled for postgres too, as where
+   * `drover state migrate -to local` writes by default.
+   */
   path: string;
+  /** postgres://USER@HOST:PORT/DATABASE, never with a password; absent: the PG* variables. */
+  url?: string;
+  /** The PostgreSQL schema of drover's tables (default `drover`). */
+  schema?: string;
+  /** How the postgres lock dies with its holder: a session advisory lock (default), or a lease. */
+  lockMode?: 'session' | 'lease';
 }
 
 export interface DroverConfig {

@@ -29,13 +29,25 @@ export interface ConfigFile {
  */
 export interface StateConfig {
   /**
-   * The state backend. "local" keeps one JSON file on this machine, written atomically and guarded by a lock.
+   * The state backend. "local" keeps one JSON file on this machine, written atomically and guarded by a lock file. "postgres" keeps the state in a PostgreSQL database that several machines share, one row per object, every write a transaction checked against the serial.
    */
-  backend?: 'local';
+  backend?: 'local' | 'postgres';
   /**
    * The state file of the local backend, relative to the directory of drover.hcl; defaults to ".drover/state.json".
    */
   path?: string;
+  /**
+   * The postgres backend's database, as postgres://USER@HOST:PORT/DATABASE (query parameters such as sslmode are passed on). Without it the standard PG* environment variables (PGHOST, PGPORT, PGUSER, PGDATABASE) apply. Never a password: it comes from PGPASSWORD or ~/.pgpass.
+   */
+  url?: string;
+  /**
+   * The PostgreSQL schema drover's tables live in; created when missing. Defaults to "drover".
+   */
+  schema?: string;
+  /**
+   * How the postgres backend's lock dies with its holder. "session" (default): a session-level advisory lock on the holder's own connection, released by PostgreSQL the moment that connection ends. "lease": a lease row the holder renews every few seconds, taken over once it expires (about 15 s); use it behind PgBouncer in transaction mode, where session locks do not work.
+   */
+  lock_mode?: 'session' | 'lease';
 }
 /**
  * Settings every node takes unless its own block sets them, and how the scheduler ranks nodes.

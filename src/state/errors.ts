@@ -4,7 +4,14 @@
  */
 import type { LockInfo } from './store.js';
 
-export type StateErrorCode = 'locked' | 'corrupt' | 'version' | 'stale' | 'lineage';
+export type StateErrorCode =
+  | 'locked'
+  | 'corrupt'
+  | 'version'
+  | 'stale'
+  | 'lineage'
+  /** The backend cannot be reached (a database that does not answer or refuses us). */
+  | 'unavailable';
 
 export class StateError extends Error {
   override readonly name = 'StateError';

@@ -23,11 +23,26 @@ import {
   lockedError,
   readLock,
   removeLock,
+  takeoverMessage,
   type AcquireOptions,
   type LockProbe,
 } from './lock.js';
-import { emptyState, serializeState, serializeStateBytes, type EntryTexts } from './snapshot.js';
-import type { Lock, LockInfo, LockOptions, RestoreOptions, StateStore } from './store.js';
+import {
+  emptyState,
+  refuseOtherLineage,
+  replacedSerial,
+  serializeState,
+  serializeStateBytes,
+  type EntryTexts,
+} from './snapshot.js';
+import type {
+  Lock,
+  LockInfo,
+  LockOptions,
+  ReplaceOptions,
+  RestoreOptions,
+  StateStore,
+} from './store.js';
 import type { StateSnapshot } from './types.js';
 import { changedSchemaProblems, parseState, schemaProblems } from './validate.js';
 
@@ -40,8 +55,10 @@ export interface LocalStateOptions {
   lockPath?: string;
   /** Delay between lock attempts while another drover holds it. */
   lockPollMs?: number;
-  /** Liveness checks for stale-lock reports; tests replace it. */
+  /** Liveness checks for dead holders; tests replace it. */
   probe?: LockProbe;
+  /** Where a warning goes (a dead holder's lock taken over): the command's stderr. */
+  warn?: (message: string) => void;
 }
 
 /** `state.json` → `state.lock`, anything else gets `.lock` appended. */
@@ -60,6 +77,8 @@ interface Current {
 interface CommitOptions {
   /** Restore with `force` may replace the lineage; ordinary writes may not. */
   allowLineageChange?: boolean;
+  /** The serial to write instead of expectSerial + 1 (a replace that keeps the incoming one). */
+  serial?: number;
 }
 
 /** What identifies one version of the file without reading it (ctime cannot be set back). */
@@ -93,6 +112,7 @@ export class LocalStateStore implements StateStore {
   readonly backupPath: string;
   private readonly lockPollMs: number;
   private readonly probe: LockProbe | undefined;
+  private readonly warn: (message: string) => void;
   /** The lineage a missing state reads with, kept so repeated reads agree. */
   private freshLineage: string | undefined;
   /**
@@ -108,7 +128,16 @@ export class LocalStateStore implements StateStore {
     this.backupPath = `${this.path}.backup`;
     this.lockPollMs = opts.lockPollMs ?? 100;
     this.probe = opts.probe;
+    this.warn = opts.warn ?? (() => undefined);
   }
+
+  /** Where this store keeps the state, for messages. */
+  describe(): string {
+    return `local state file ${this.path}`;
+  }
+
+  /** Nothing stays open between calls. */
+  async close(): Promise<void> {}
 
   /** A fresh copy each time: callers may change what they get. */
   async read(): Promise<StateSnapshot> {
@@ -124,6 +153,7 @@ export class LocalStateStore implements StateStore {
     const acquire: AcquireOptions = {
       timeoutMs: opts.timeoutMs,
       pollMs: this.lockPollMs,
+      onTakeover: (dead) => this.warn(takeoverMessage(dead, 'that process is gone')),
     };
     if (this.probe) acquire.probe = this.probe;
     await acquireLock(this.lockPath, info, acquire);
@@ -169,15 +199,14 @@ export class LocalStateStore implements StateStore {
 
   async snapshotRestore(file: string, opts: RestoreOptions = {}): Promise<StateSnapshot> {
     const snapshot = parseState(await readFile(resolve(file), 'utf8'), `snapshot ${file}`);
+    return this.replace(snapshot, { ...opts, source: `snapshot ${file}` });
+  }
+
+  async replace(snapshot: StateSnapshot, opts: ReplaceOptions = {}): Promise<StateSnapshot> {
     const current = await this.current();
-    if (current.text !== undefined && snapshot.lineage !== current.state.lineage && !opts.force) {
-      throw new StateError(
-        'lineage',
-        `snapshot ${file} belongs to lineage ${snapshot.lineage}, but the state is lineage ` +
-          `${current.state.lineage}; restore it with -force to replace the state anyway`,
-      );
-    }
-    return this.commit(snapshot, current.state.serial, { allowLineageChange: true });
+    refuseOtherLineage(current.text !== undefined ? current.state : undefined, snapshot, opts);
+    const serial = replacedSerial(current.state.serial, snapshot.serial, opts);
+    return this.commit(snapshot, current.state.serial, { allowLineageChange: true, serial });
   }
 
   /**
@@ -278,7 +307,7 @@ export class LocalStateStore implements StateStore {
       );
     }
 
-    const out: StateSnapshot = { ...next, serial: expectSerial + 1 };
+    const out: StateSnapshot = { ...next, serial: opts.serial ?? expectSerial + 1 };
     // drover builds every snapshot itself, so a schema error is a bug: checked before it can
     // reach the file, but only in what changed since this session's last write.
     const problems = session?.written

@@ -1,7 +1,8 @@
 /**
  * The lock file: created with O_EXCL so exactly one drover gets it, holding the holder's
- * LockInfo as JSON so the others can say who it is. A lock is never broken automatically: a
- * holder whose process is gone is only reported as stale, and a person runs `state unlock`.
+ * LockInfo as JSON so the others can say who it is. A holder that is a dead process on this
+ * same host is taken over by the next drover that wants the lock (with a warning naming it);
+ * a holder on another host cannot be checked, so only a person breaks it (`state unlock`).
  */
 import { open, readFile, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -55,7 +56,7 @@ export function lockHeldMessage(info: LockInfo, stale: boolean, lockPath: string
   if (stale) {
     return (
       `state is locked by ${holder}; pid ${info.pid} is no longer running on this host, so the ` +
-      `lock looks stale: run ${unlock} to break it`
+      `next drover that takes the lock takes it over (or run ${unlock})`
     );
   }
   return `state is locked by ${holder}; if that drover is gone, run ${unlock}`;
@@ -138,9 +139,57 @@ export interface AcquireOptions {
   /** Delay between attempts while the lock is held. */
   pollMs?: number;
   probe?: LockProbe;
+  /** Told about a dead holder's lock that was taken over. */
+  onTakeover?: (dead: LockInfo) => void;
 }
 
-/** Takes the lock, retrying every `pollMs` until `timeoutMs` has passed; throws `locked`. */
+/** The words a takeover is reported with, the same on every backend. */
+export function takeoverMessage(dead: LockInfo, why: string): string {
+  return (
+    `took over the state lock of ${dead.operation} by ${dead.owner}@${dead.host} ` +
+    `pid ${dead.pid} since ${dead.created_at}: ${why}`
+  );
+}
+
+/** A takeover mutex older than this was left by a drover that died while taking over. */
+const TAKEOVER_STALE_MS = 10_000;
+
+/**
+ * Removes the lock file of a dead holder if it still holds `dead`. Two drovers may find the same
+ * dead lock at once; the `.takeover` file (O_EXCL) lets only one of them look and remove, so the
+ * other can never remove the fresh lock the first one took meanwhile. True if it was removed.
+ */
+async function removeDeadLock(lockPath: string, dead: LockInfo): Promise<boolean> {
+  const mutex = `${lockPath}.takeover`;
+  let fh;
+  try {
+    fh = await open(mutex, 'wx', 0o644);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    const age = await stat(mutex).then(
+      (st) => Date.now() - st.mtimeMs,
+      () => 0,
+    );
+    if (age > TAKEOVER_STALE_MS) await unlink(mutex).catch(() => undefined);
+    return false;
+  }
+  try {
+    await fh.close();
+    const now = await readLock(lockPath);
+    if (now?.id !== dead.id) return false;
+    await unlink(lockPath).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'ENOENT') throw e;
+    });
+    return true;
+  } finally {
+    await unlink(mutex).catch(() => undefined);
+  }
+}
+
+/**
+ * Takes the lock, retrying every `pollMs` until `timeoutMs` has passed; throws `locked`. A lock
+ * whose holder is a dead process on this host is taken over at once.
+ */
 export async function acquireLock(
   lockPath: string,
   info: LockInfo,
@@ -154,6 +203,11 @@ export async function acquireLock(
     if (await tryCreateLock(lockPath, info)) return;
     const holder = await readLock(lockPath);
     if (holder === undefined) continue; // Released between our two calls: try again at once.
+    if (isLockStale(holder, opts.probe)) {
+      if (await removeDeadLock(lockPath, holder)) opts.onTakeover?.(holder);
+      else await sleep(Math.min(pollMs, 10)); // another drover is taking it over
+      continue;
+    }
     const left = deadline - Date.now();
     if (left <= 0) throw lockedError(holder, lockPath, opts.probe);
     await sleep(Math.min(pollMs, left));

@@ -1,4 +1,5 @@
-/** Creating and serialising snapshots; pure. */
+/** Creating, serialising and replacing snapshots; pure. */
+import { StateError } from './errors.js';
 import type { StateSnapshot } from './types.js';
 
 /** The file format this drover reads and writes. */
@@ -95,4 +96,30 @@ function entryBytes(key: string, value: unknown, texts: EntryTexts): Buffer | un
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * A restore or migration replaces the whole state; over a state that exists and belongs to
+ * another lineage only when forced. `current` is undefined when nothing was written yet.
+ */
+export function refuseOtherLineage(
+  current: { lineage: string } | undefined,
+  incoming: StateSnapshot,
+  opts: { force?: boolean; source?: string },
+): void {
+  if (!current || incoming.lineage === current.lineage || opts.force) return;
+  throw new StateError(
+    'lineage',
+    `${opts.source ?? 'the new state'} belongs to lineage ${incoming.lineage}, but the state is ` +
+      `lineage ${current.lineage}; restore it with -force to replace the state anyway`,
+  );
+}
+
+/** The serial a replaced state gets: one past the current, or the incoming one if kept and ahead. */
+export function replacedSerial(
+  current: number,
+  incoming: number,
+  opts: { keepSerial?: boolean },
+): number {
+  return opts.keepSerial ? Math.max(current + 1, incoming) : current + 1;
 }

@@ -33,6 +33,16 @@ export interface RestoreOptions {
   force?: boolean;
 }
 
+export interface ReplaceOptions extends RestoreOptions {
+  /** Names the incoming state in messages (`snapshot FILE`). */
+  source?: string;
+  /**
+   * Keep the incoming serial when it is ahead of this store's (a migration: plans computed
+   * against the old backend stay valid); the serial is never moved back.
+   */
+  keepSerial?: boolean;
+}
+
 export interface StateStore {
   /** The current state; a missing state reads as an empty one with a new lineage. */
   read(): Promise<StateSnapshot>;
@@ -52,6 +62,15 @@ export interface StateStore {
   snapshotSave(file: string): Promise<void>;
   /** Replaces the current state with the one in `file`, with serial = current + 1. */
   snapshotRestore(file: string, opts?: RestoreOptions): Promise<StateSnapshot>;
+  /**
+   * Replaces the current state with `snapshot` (another lineage only with `force`), keeping it
+   * whole: history and events as they are, serial = current + 1. What restore and migrate use.
+   */
+  replace(snapshot: StateSnapshot, opts?: ReplaceOptions): Promise<StateSnapshot>;
+  /** Where the state lives, for messages (never a password). */
+  describe(): string;
+  /** Closes what the store keeps open (database connections); safe to call twice. */
+  close(): Promise<void>;
 }
 
 /** Lock details for this process; `now` is injectable so tests get stable times. */

@@ -246,6 +246,9 @@ class Process {
       currentLock: () => base.currentLock(),
       snapshotSave: (f) => base.snapshotSave(f),
       snapshotRestore: (f, o) => base.snapshotRestore(f, o),
+      replace: (snap, o) => base.replace(snap, o),
+      describe: () => base.describe(),
+      close: () => base.close(),
     };
     const host = world.host;
     const alive = <T>(f: () => Promise<T>): Promise<T> => (this.killed ? never<T>() : f());

@@ -1,15 +1,11 @@
 /**
  * Writes while this store holds the lock (an apply): it trusts its own last write instead of
- * re-reading the file, yet refuses a file someone changed under it, keeps one backup per
- * operation, and a crash between (or during) writes leaves a valid state file.
+ * re-reading the file, yet refuses a file someone changed under it, and keeps one backup per
+ * operation. (A drover killed while writing: the conformance suite, on every backend.)
  */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { writeFileAtomic } from '../../src/state/atomic.js';
 import { appendEvent } from '../../src/state/events.js';
@@ -225,67 +221,4 @@ describe('validation under the lock', () => {
     expect(await s.read()).toEqual(written);
     expect(await store().read()).toEqual(written);
   });
-});
-
-// A real drover process writing under the lock, killed at some moment; see fixtures/write-loop.ts.
-const here = fileURLToPath(new URL('.', import.meta.url));
-const register = pathToFileURL(join(here, 'fixtures', 'ts-register.mjs')).href;
-const writeLoop = join(here, 'fixtures', 'write-loop.ts');
-
-/** Starts the writer and kills it after `writes` writes plus `extraMs`; the last serial it reported. */
-async function crashWriter(writes: number, extraMs: number): Promise<number> {
-  const child = spawn(process.execPath, ['--import', register, writeLoop, statePath], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const exited = once(child, 'exit');
-  let last = -1;
-  try {
-    for await (const line of createInterface({ input: child.stdout })) {
-      const m = /^wrote (\d+)$/.exec(line);
-      if (m) last = Number(m[1]);
-      if (m && --writes <= 0) break;
-    }
-    if (extraMs > 0) await new Promise((r) => setTimeout(r, extraMs));
-  } finally {
-    child.kill('SIGKILL');
-    await exited;
-  }
-  return last;
-}
-
-describe('a drover killed while writing', () => {
-  it('leaves a valid state, at least as new as its last finished write', async () => {
-    const plain = store();
-    await plain.write(sampleState(await plain.read()), 0);
-    const beforeApply = await readFile(statePath, 'utf8');
-
-    // Kill at different moments: right after a write, and some way into the next ones.
-    for (const [writes, extraMs] of [
-      [3, 0],
-      [5, 7],
-      [2, 23],
-      [4, 51],
-    ] as const) {
-      const reported = await crashWriter(writes, extraMs);
-      const text = await readFile(statePath, 'utf8');
-      const state = parseState(text, 'state after the crash'); // throws if torn or invalid
-      expect(state.serial).toBeGreaterThanOrEqual(reported);
-      expect(Object.keys(state.allocations).length).toBe(state.serial);
-      expect(await readFile(backupPath, 'utf8')).toBe(beforeApply);
-
-      // The dead writer's lock is reported stale; breaking it lets the next one start.
-      const s = store();
-      const e = await stateError(s.lock(newLockInfo('apply'), { timeoutMs: 0 }));
-      expect(e.lock?.stale).toBe(true);
-      await s.forceUnlock();
-      // Put the pre-crash state back so each round starts from the same backup.
-      await writeFileAtomic(statePath, beforeApply);
-    }
-    // A temp file of a write cut short may stay behind; never anything else.
-    const left = await readdir(join(dir, '.drover'));
-    expect(left.filter((f) => !/^\.state\.json\.\d+\.[0-9a-f]+\.tmp$/.test(f)).sort()).toEqual([
-      'state.json',
-      'state.json.backup',
-    ]);
-  }, 120_000);
 });

@@ -1,5 +1,11 @@
 /** `drover state …`: look at and look after the recorded state. */
 import type { Command } from 'commander';
+import { loadConfig } from '../../config/load.js';
+import type { StateSettings } from '../../config/types.js';
+import { Diagnostics } from '../../diag/diagnostic.js';
+import { durationNanos } from '../../jobspec/duration.js';
+import { createStateStore, stderrWarning } from '../state-store.js';
+import { migrateState } from '../../state/migrate.js';
 import type { StateSnapshot } from '../../state/types.js';
 import { printJson, type Output } from '../output.js';
 import type { Session } from '../session.js';
@@ -9,12 +15,18 @@ interface StateOptions {
   config?: string;
   json?: boolean;
   force?: boolean;
+  to?: string;
+  toUrl?: string;
+  toPath?: string;
+  toSchema?: string;
+  toConfig?: string;
+  lockTimeout?: string;
 }
 
 export function registerStateCommands(program: Command, io: (json: boolean) => Output): void {
   const state = program
     .command('state')
-    .description('list, show, unlock and snapshot the recorded state');
+    .description('list, show, unlock, migrate and snapshot the recorded state');
   const run =
     (fn: (o: Output, s: Session, opts: StateOptions, ...args: string[]) => Promise<void>) =>
     async (...args: unknown[]) => {
@@ -98,6 +110,55 @@ export function registerStateCommands(program: Command, io: (json: boolean) => O
     }),
   );
 
+  common(
+    state
+      .command('migrate')
+      .description('copy the whole state (history and events too) to another backend')
+      .option('--to <backend>', 'the backend to copy to: postgres or local')
+      .option(
+        '--to-url <url>',
+        'postgres: postgres://USER@HOST:PORT/DATABASE (default: the PG* variables)',
+      )
+      .option('--to-schema <name>', 'postgres: the schema (default: drover)')
+      .option('--to-path <file>', 'local: the state file (default: the path in drover.hcl)')
+      .option('--to-config <file>', 'another drover.hcl whose state block is the destination')
+      .option('--force', 'replace a destination that holds another state')
+      .option('--lock-timeout <duration>', 'how long to wait for each state lock (e.g. 30s)', '0s'),
+  ).action(
+    run(async (o, s, opts) => {
+      const to = createStateStore(destination(s.config.state, opts), { warn: stderrWarning });
+      try {
+        const timeoutMs = (durationNanos(opts.lockTimeout ?? '0s') ?? 0) / 1e6;
+        const r = await migrateState(s.store, to, {
+          force: Boolean(opts.force),
+          lockTimeoutMs: timeoutMs,
+        });
+        const counts = {
+          jobs: Object.keys(r.state.jobs).length,
+          allocations: Object.keys(r.state.allocations).length,
+          deployments: Object.keys(r.state.deployments).length,
+          events: r.state.events.length,
+        };
+        if (o.json)
+          return printJson(o, {
+            from: r.from,
+            to: r.to,
+            lineage: r.state.lineage,
+            serial: r.state.serial,
+            ...counts,
+          });
+        o.out(
+          `Migrated the state (lineage ${r.state.lineage}, serial ${r.state.serial}: ${counts.jobs} jobs, ` +
+            `${counts.allocations} allocations, ${counts.deployments} deployments, ${counts.events} events)\n` +
+            `  from ${r.from}\n  to   ${r.to}\n` +
+            'Point the state block of drover.hcl at the new backend to use it.',
+        );
+      } finally {
+        await to.close();
+      }
+    }),
+  );
+
   const snapshot = state.command('snapshot').description('save or restore a copy of the state');
   common(
     snapshot.command('save').argument('<file>').description('write a copy of the state to a file'),
@@ -118,6 +179,52 @@ export function registerStateCommands(program: Command, io: (json: boolean) => O
       const restored = await s.store.snapshotRestore(file, { force: Boolean(opts.force) });
       if (!o.json) o.out(`Restored the state from ${file} (serial ${restored.serial}).`);
     }),
+  );
+}
+
+/**
+ * Where `state migrate` copies to: another drover.hcl's state block (`-to-config`), or the
+ * backend named by `-to` with its settings from the flags, else from this drover.hcl.
+ */
+function destination(current: StateSettings, opts: StateOptions): StateSettings {
+  if (opts.toConfig !== undefined) {
+    const diags = new Diagnostics();
+    const other = loadConfig(opts.toConfig, diags);
+    if (!other)
+      throw new UserError(
+        `${opts.toConfig}: ${diags.items.map((d) => d.summary + (d.detail ? `: ${d.detail}` : '')).join('; ')}`,
+      );
+    if (opts.to !== undefined && other.state.backend !== opts.to)
+      throw new UserError(
+        `${opts.toConfig} uses the ${other.state.backend} backend, not ${opts.to}`,
+      );
+    return other.state;
+  }
+  if (opts.to === 'local') {
+    return {
+      ...current,
+      backend: 'local',
+      ...(opts.toPath !== undefined ? { path: opts.toPath } : {}),
+    };
+  }
+  if (opts.to === 'postgres') {
+    if (opts.toUrl !== undefined && new URL(opts.toUrl).password !== '')
+      throw new UserError(
+        'the -to-url holds a password, which would be seen in the process list and shell history: ' +
+          'give it through PGPASSWORD or ~/.pgpass instead',
+      );
+    const url = opts.toUrl ?? current.url;
+    return {
+      ...current,
+      backend: 'postgres',
+      ...(url !== undefined ? { url } : {}),
+      ...(opts.toSchema !== undefined ? { schema: opts.toSchema } : {}),
+    };
+  }
+  throw new UserError(
+    opts.to === undefined
+      ? 'say where to migrate to: -to postgres (with -to-url, or the PG* variables) or -to local (with -to-path), or -to-config FILE'
+      : `-to must be postgres or local, not "${opts.to}"`,
   );
 }
 

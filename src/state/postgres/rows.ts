@@ -1,0 +1,135 @@
+/**
+ * The snapshot as rows, and what a write changes. Pure. A write compares the new snapshot
+ * with a base: the snapshot this store last read or wrote (by identity: drover derives each
+ * snapshot from the last without mutating it, so an entry that is the same object is
+ * unchanged) or, when this store knows none, the rows' stored text. Either way the rows written
+ * are the ones that changed, so a write costs what changed, not what the state holds.
+ */
+import type { JobState, JobVersion, StateEvent, StateSnapshot } from '../types.js';
+
+/** The tables of whole objects, keyed by name or id. */
+export const KEYED = ['nodes', 'jobs', 'allocations', 'deployments'] as const;
+export type Keyed = (typeof KEYED)[number];
+
+/** A job's row: everything but its versions, which have rows of their own. */
+export function jobRow(job: JobState): Omit<JobState, 'versions'> {
+  const { versions: _v, ...rest } = job;
+  return rest;
+}
+
+/** What a write does to the tables. */
+export interface RowChanges {
+  upserts: Record<Keyed, [string, unknown][]>;
+  deletes: Record<Keyed, string[]>;
+  /** [job, position, version] */
+  versions: [string, number, JobVersion][];
+  /** [job, count]: the job keeps only its first `count` versions. */
+  versionTrims: [string, number][];
+  /** Events from `from` on are (re)written; with `rewrite`, every stored event goes first. */
+  events: { rewrite: boolean; from: number; rows: StateEvent[] };
+}
+
+/** What the new snapshot is compared with. */
+export interface Base {
+  keys(table: Keyed): Iterable<string>;
+  /** The whole job is the one the base has (its versions too). */
+  sameJob(id: string, job: JobState): boolean;
+  sameRow(table: Keyed, key: string, body: unknown): boolean;
+  versionCount(job: string): number;
+  sameVersion(job: string, pos: number, v: JobVersion): boolean;
+  eventCount(): number;
+  sameEvent(pos: number, e: StateEvent): boolean;
+}
+
+/** The base of a snapshot this store read or wrote. */
+export function snapshotBase(prev: StateSnapshot): Base {
+  return {
+    keys: (t) => Object.keys(prev[t]),
+    sameJob: (id, job) => prev.jobs[id] === job,
+    sameRow: (t, key, body) => {
+      if (t !== 'jobs') return prev[t][key] === body;
+      const before = prev.jobs[key];
+      return before !== undefined && JSON.stringify(jobRow(before)) === JSON.stringify(body);
+    },
+    versionCount: (job) => prev.jobs[job]?.versions.length ?? 0,
+    sameVersion: (job, pos, v) => prev.jobs[job]?.versions[pos] === v,
+    eventCount: () => prev.events.length,
+    sameEvent: (pos, e) => prev.events[pos] === e,
+  };
+}
+
+/** The stored rows' text, as read back for a write this store knows no base for. */
+export interface StoredText {
+  rows: Record<Keyed, Map<string, string>>;
+  /** job → text of each version by position. */
+  versions: Map<string, string[]>;
+  eventCount: number;
+  /** The text of the last stored event, if any. */
+  lastEvent?: string;
+}
+
+export function textBase(stored: StoredText): Base {
+  return {
+    keys: (t) => stored.rows[t].keys(),
+    sameJob: () => false,
+    sameRow: (t, key, body) => stored.rows[t].get(key) === JSON.stringify(body),
+    versionCount: (job) => stored.versions.get(job)?.length ?? 0,
+    sameVersion: (job, pos, v) => stored.versions.get(job)?.[pos] === JSON.stringify(v),
+    eventCount: () => stored.eventCount,
+    // Only the last stored event is read back: if it is unchanged the log was appended to.
+    sameEvent: (pos, e) => pos === stored.eventCount - 1 && stored.lastEvent === JSON.stringify(e),
+  };
+}
+
+export function diffRows(base: Base, next: StateSnapshot): RowChanges {
+  const out: RowChanges = {
+    upserts: { nodes: [], jobs: [], allocations: [], deployments: [] },
+    deletes: { nodes: [], jobs: [], allocations: [], deployments: [] },
+    versions: [],
+    versionTrims: [],
+    events: { rewrite: false, from: 0, rows: [] },
+  };
+  for (const t of KEYED) {
+    const now = next[t] as Record<string, unknown>;
+    for (const key of base.keys(t)) if (!Object.hasOwn(now, key)) out.deletes[t].push(key);
+    for (const [key, value] of Object.entries(now)) {
+      if (t === 'jobs') {
+        diffJob(base, key, value as JobState, out);
+        continue;
+      }
+      if (!base.sameRow(t, key, value)) out.upserts[t].push([key, value]);
+    }
+  }
+  out.events = diffEvents(base, next.events);
+  return out;
+}
+
+function diffJob(base: Base, id: string, job: JobState, out: RowChanges): void {
+  if (base.sameJob(id, job)) return;
+  const row = jobRow(job);
+  if (!base.sameRow('jobs', id, row)) out.upserts.jobs.push([id, row]);
+  job.versions.forEach((v, pos) => {
+    if (!base.sameVersion(id, pos, v)) out.versions.push([id, pos, v]);
+  });
+  if (base.versionCount(id) > job.versions.length) out.versionTrims.push([id, job.versions.length]);
+}
+
+/** The log is appended to when its last known event is still in place; otherwise rewritten. */
+function diffEvents(base: Base, events: readonly StateEvent[]): RowChanges['events'] {
+  const known = base.eventCount();
+  const appended =
+    known === 0 || (events.length >= known && base.sameEvent(known - 1, events[known - 1]!));
+  if (appended) return { rewrite: false, from: known, rows: events.slice(known) };
+  return { rewrite: true, from: 0, rows: [...events] };
+}
+
+/** Whether a write changes nothing in the rows (only the serial moves). */
+export function isEmpty(c: RowChanges): boolean {
+  return (
+    KEYED.every((t) => c.upserts[t].length === 0 && c.deletes[t].length === 0) &&
+    c.versions.length === 0 &&
+    c.versionTrims.length === 0 &&
+    !c.events.rewrite &&
+    c.events.rows.length === 0
+  );
+}

@@ -1,0 +1,585 @@
+/**
+ * The `postgres` backend: the state in a PostgreSQL schema, one row per object (nodes, jobs, job
+ * versions, allocations, deployments, events) and a `meta` row with lineage, serial and schema
+ * version. Every write is one transaction that locks `meta`, refuses a stale serial, and writes
+ * only the rows that changed (see rows.ts); a dropped connection rolls it back whole.
+ */
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type pg from 'pg';
+import { writeFileAtomic } from '../atomic.js';
+import { StateError } from '../errors.js';
+import { takeoverMessage } from '../lock.js';
+import {
+  STATE_FORMAT_VERSION,
+  emptyState,
+  refuseOtherLineage,
+  replacedSerial,
+  serializeState,
+} from '../snapshot.js';
+import type {
+  Lock,
+  LockInfo,
+  LockOptions,
+  ReplaceOptions,
+  RestoreOptions,
+  StateStore,
+} from '../store.js';
+import type { JobState, StateSnapshot } from '../types.js';
+import { changedSchemaProblems, parseState, schemaProblems } from '../validate.js';
+import {
+  connectClient,
+  describeTarget,
+  isConnectionLoss,
+  unavailable,
+  type PgTarget,
+} from './connect.js';
+import {
+  acquirePgLock,
+  isOwnProcess,
+  pgLockedError,
+  readLockRow,
+  renewLease,
+  unlockAdvisory,
+  type LockMode,
+} from './lock.js';
+import {
+  KEYED,
+  diffRows,
+  isEmpty,
+  snapshotBase,
+  textBase,
+  type Keyed,
+  type RowChanges,
+  type StoredText,
+} from './rows.js';
+import { ensureSchema, quoteIdent } from './schema.js';
+
+export const DEFAULT_SCHEMA = 'drover';
+/** A lease's length: long enough for a busy machine to renew it, short enough to wait out. */
+export const DEFAULT_LEASE_MS = 15_000;
+
+export interface PostgresStateOptions {
+  /** postgres://USER@HOST:PORT/DATABASE; absent: the PG* environment variables. */
+  url?: string;
+  schema?: string;
+  lockMode?: LockMode;
+  leaseMs?: number;
+  /** Delay between lock attempts while another drover holds it. */
+  lockPollMs?: number;
+  /** Where a warning goes (a dead holder's lock taken over): the command's stderr. */
+  warn?: (message: string) => void;
+  env?: NodeJS.ProcessEnv;
+  /** Called inside a write's transaction once its rows are written, before COMMIT (tests). */
+  beforeCommit?: (backendPid: number) => Promise<void>;
+}
+
+const KEY_COLUMN: Record<Keyed, string> = {
+  nodes: 'name',
+  jobs: 'id',
+  allocations: 'id',
+  deployments: 'id',
+};
+
+interface Meta {
+  format_version: number;
+  lineage: string | null;
+  serial: number;
+}
+
+interface HeldLock {
+  info: LockInfo;
+  client: pg.Client;
+  /** Everything on the lock's connection (renewals, the release), one at a time. */
+  queue: Queue;
+  lost: boolean;
+  renew?: NodeJS.Timeout;
+}
+
+/** Runs one thing at a time on a connection, in call order. */
+class Queue {
+  private tail: Promise<unknown> = Promise.resolve();
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(fn, fn);
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+}
+
+export class PostgresStateStore implements StateStore {
+  readonly schema: string;
+  readonly lockMode: LockMode;
+  private readonly s: string;
+  private readonly target: PgTarget;
+  private readonly leaseMs: number;
+  private readonly lockPollMs: number;
+  private readonly warn: (message: string) => void;
+  private readonly beforeCommit: PostgresStateOptions['beforeCommit'];
+  private readonly queue = new Queue();
+  private client: Promise<pg.Client> | undefined;
+  /** The snapshot this store last read or wrote: the base of its next write. */
+  private known: StateSnapshot | undefined;
+  /** The lineage an empty database reads with, kept so repeated reads agree. */
+  private freshLineage: string | undefined;
+  private held: HeldLock | undefined;
+
+  constructor(opts: PostgresStateOptions = {}) {
+    this.schema = opts.schema ?? DEFAULT_SCHEMA;
+    this.s = quoteIdent(this.schema);
+    this.target = {
+      ...(opts.url !== undefined ? { url: opts.url } : {}),
+      ...(opts.env ? { env: opts.env } : {}),
+    };
+    this.lockMode = opts.lockMode ?? 'session';
+    this.leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS;
+    this.lockPollMs = opts.lockPollMs ?? 200;
+    this.warn = opts.warn ?? (() => undefined);
+    this.beforeCommit = opts.beforeCommit;
+  }
+
+  describe(): string {
+    return `postgres state ${describeTarget(this.target)} (schema ${this.schema})`;
+  }
+
+  async read(): Promise<StateSnapshot> {
+    return this.onData(async (c) => {
+      await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      try {
+        const state = await this.readRows(c);
+        await c.query('COMMIT');
+        return state;
+      } catch (e) {
+        await c.query('ROLLBACK').catch(() => undefined);
+        throw e;
+      }
+    });
+  }
+
+  async write(next: StateSnapshot, expectSerial: number): Promise<StateSnapshot> {
+    if (!Number.isInteger(expectSerial) || expectSerial < 0) {
+      throw new Error(`state write: expectSerial must be a whole number, got ${expectSerial}`);
+    }
+    return this.commit(next, { expectSerial });
+  }
+
+  async replace(snapshot: StateSnapshot, opts: ReplaceOptions = {}): Promise<StateSnapshot> {
+    return this.commit(snapshot, { replace: opts });
+  }
+
+  async snapshotSave(file: string): Promise<void> {
+    await writeFileAtomic(resolve(file), serializeState(await this.read()));
+  }
+
+  async snapshotRestore(file: string, opts: RestoreOptions = {}): Promise<StateSnapshot> {
+    const snapshot = parseState(await readFile(resolve(file), 'utf8'), `snapshot ${file}`);
+    return this.replace(snapshot, { ...opts, source: `snapshot ${file}` });
+  }
+
+  async lock(info: LockInfo, opts: LockOptions): Promise<Lock> {
+    await this.dataClient(); // the schema exists before the lock row is looked at
+    const client = await this.connect();
+    try {
+      await acquirePgLock(
+        {
+          client,
+          s: this.s,
+          schema: this.schema,
+          mode: this.lockMode,
+          leaseMs: this.leaseMs,
+          pollMs: this.lockPollMs,
+          timeoutMs: opts.timeoutMs,
+          onTakeover: (dead, why) => this.warn(takeoverMessage(dead, why)),
+        },
+        info,
+      );
+    } catch (e) {
+      await client.end().catch(() => undefined);
+      throw isConnectionLoss(e) ? unavailable(this.target, e) : e;
+    }
+    const held: HeldLock = { info, client, queue: new Queue(), lost: false };
+    client.on('error', () => (held.lost = true));
+    client.on('end', () => (held.lost = true));
+    if (this.lockMode === 'lease') {
+      const q = new Queue();
+      held.renew = setInterval(
+        () => {
+          void q
+            .run(() => renewLease(client, this.s, info.id, this.leaseMs))
+            .then(
+              (ok) => !ok && (held.lost = true),
+              () => (held.lost = true),
+            );
+        },
+        Math.max(50, Math.floor(this.leaseMs / 3)),
+      );
+      held.renew.unref();
+    }
+    this.held = held;
+    return { info, release: () => this.release(held) };
+  }
+
+  private async release(held: HeldLock): Promise<void> {
+    if (held.renew) clearInterval(held.renew);
+    if (this.held === held) this.held = undefined;
+    if (held.client === undefined) return;
+    const client = held.client;
+    (held as { client?: pg.Client }).client = undefined;
+    // The row is cleared only if it still names this lock (someone may have broken it).
+    await this.onData((c) =>
+      c.query(
+        `UPDATE ${this.s}.lock SET info = NULL, mode = NULL, holder_pid = NULL, lease_until = NULL
+               WHERE id = 1 AND info->>'id' = $1`,
+        [held.info.id],
+      ),
+    ).catch(() => undefined);
+    await held.queue.run(async () => {
+      if (this.lockMode === 'session') await unlockAdvisory(client, this.schema);
+      await client.end().catch(() => undefined);
+    });
+  }
+
+  async forceUnlock(id?: string): Promise<LockInfo | undefined> {
+    return this.onData(async (c) => {
+      await c.query('BEGIN');
+      try {
+        const row = await readLockRow(c, this.s, this.schema, 'FOR UPDATE OF l');
+        if (!row.info) {
+          await c.query('ROLLBACK');
+          return undefined;
+        }
+        const held = row.info;
+        if (id !== undefined && id !== held.id) {
+          throw new StateError(
+            'locked',
+            `the state lock is ${held.id}, held by ${held.owner}@${held.host} (pid ${held.pid}, ` +
+              `${held.operation}), not ${id}; nothing was unlocked`,
+            { info: held, stale: !row.alive },
+          );
+        }
+        // A live session holder keeps its advisory lock until its connection ends: end it.
+        if (row.mode === 'session' && row.alive && row.holder_pid !== null) {
+          await c.query('SELECT pg_terminate_backend($1)', [row.holder_pid]);
+        }
+        await c.query(
+          `UPDATE ${this.s}.lock SET info = NULL, mode = NULL, holder_pid = NULL, lease_until = NULL WHERE id = 1`,
+        );
+        await c.query('COMMIT');
+        return held;
+      } catch (e) {
+        await c.query('ROLLBACK').catch(() => undefined);
+        throw e;
+      }
+    });
+  }
+
+  async currentLock(): Promise<LockInfo | undefined> {
+    return this.onData(async (c) => (await readLockRow(c, this.s, this.schema)).info ?? undefined);
+  }
+
+  async close(): Promise<void> {
+    if (this.held) await this.release(this.held);
+    const client = this.client;
+    this.client = undefined;
+    if (client) await (await client.catch(() => undefined))?.end().catch(() => undefined);
+  }
+
+  // --- internals ---------------------------------------------------------------------------
+
+  private async connect(): Promise<pg.Client> {
+    return connectClient(this.target);
+  }
+
+  /** The data connection, made (and the schema migrated) on first use. */
+  private dataClient(): Promise<pg.Client> {
+    this.client ??= (async () => {
+      const c = await this.connect();
+      try {
+        await ensureSchema(c, this.schema, describeTarget(this.target));
+      } catch (e) {
+        await c.end().catch(() => undefined);
+        throw e instanceof StateError ? e : unavailable(this.target, e);
+      }
+      return c;
+    })();
+    // A failed connect is not kept: the next call tries again.
+    this.client.catch(() => (this.client = undefined));
+    return this.client;
+  }
+
+  /** Runs `fn` on the data connection, one at a time; a lost connection is replaced next time. */
+  private onData<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
+    return this.queue.run(async () => {
+      const c = await this.dataClient();
+      try {
+        return await fn(c);
+      } catch (e) {
+        if (isConnectionLoss(e)) {
+          this.client = undefined;
+          this.known = undefined;
+          await c.end().catch(() => undefined);
+          throw unavailable(this.target, e);
+        }
+        throw e;
+      }
+    });
+  }
+
+  private async readMeta(c: pg.Client, forUpdate: boolean): Promise<Meta> {
+    const r = await c.query<{ format_version: number; lineage: string | null; serial: string }>(
+      `SELECT format_version, lineage, serial FROM ${this.s}.meta WHERE id = 1${forUpdate ? ' FOR UPDATE' : ''}`,
+    );
+    const row = r.rows[0];
+    if (!row) throw new StateError('corrupt', `${this.describe()} has no meta row`);
+    if (row.format_version !== STATE_FORMAT_VERSION) {
+      throw new StateError(
+        'version',
+        `${this.describe()} has format_version ${row.format_version}, but this drover reads only ` +
+          `format_version ${STATE_FORMAT_VERSION}; use the drover that wrote it (or a newer one)`,
+      );
+    }
+    return { format_version: row.format_version, lineage: row.lineage, serial: Number(row.serial) };
+  }
+
+  /** The whole snapshot, inside the caller's transaction. */
+  private async readRows(c: pg.Client): Promise<StateSnapshot> {
+    const meta = await this.readMeta(c, false);
+    if (meta.lineage === null) {
+      this.freshLineage ??= randomUUID();
+      const empty = emptyState(this.freshLineage);
+      this.known = emptyState(this.freshLineage);
+      return empty;
+    }
+    const keyed = async (t: Keyed) => {
+      const r = await c.query<{ k: string; body: unknown }>(
+        `SELECT ${KEY_COLUMN[t]} AS k, body FROM ${this.s}.${t} ORDER BY ord`,
+      );
+      const out: Record<string, unknown> = {};
+      for (const row of r.rows) out[row.k] = row.body;
+      return out;
+    };
+    const nodes = await keyed('nodes');
+    const jobRows = (await keyed('jobs')) as Record<string, Omit<JobState, 'versions'>>;
+    const versions = await c.query<{ job: string; body: JobState['versions'][number] }>(
+      `SELECT job, body FROM ${this.s}.job_versions ORDER BY job, pos`,
+    );
+    const allocations = await keyed('allocations');
+    const deployments = await keyed('deployments');
+    const events = await c.query<{ body: StateSnapshot['events'][number] }>(
+      `SELECT body FROM ${this.s}.events ORDER BY pos`,
+    );
+    const jobs: Record<string, JobState> = {};
+    for (const [id, row] of Object.entries(jobRows)) jobs[id] = { versions: [], ...row };
+    for (const v of versions.rows) jobs[v.job]?.versions.push(v.body);
+    const state = {
+      format_version: meta.format_version,
+      lineage: meta.lineage,
+      serial: meta.serial,
+      nodes,
+      jobs,
+      allocations,
+      deployments,
+      events: events.rows.map((r) => r.body),
+    } as StateSnapshot;
+    const problems = schemaProblems(state);
+    if (problems) {
+      throw new StateError(
+        'corrupt',
+        `${this.describe()} does not match the state schema:\n  ${problems.join('\n  ')}`,
+      );
+    }
+    // The base keeps its own maps: a caller may replace or delete entries of what it got.
+    this.known = shallowCopy(state);
+    return state;
+  }
+
+  /**
+   * One transaction: lock meta, check the lock, the serial and the lineage, write the rows that
+   * changed, move the serial. `replace` rewrites every row (restore, migrate).
+   */
+  private async commit(
+    next: StateSnapshot,
+    how: { expectSerial: number } | { replace: ReplaceOptions },
+  ): Promise<StateSnapshot> {
+    return this.onData(async (c) => {
+      await c.query('BEGIN');
+      try {
+        const meta = await this.readMeta(c, true);
+        await this.checkLock(c);
+        const exists = meta.lineage !== null;
+        let base: StateSnapshot | StoredText | undefined;
+        if ('replace' in how) {
+          refuseOtherLineage(exists ? { lineage: meta.lineage! } : undefined, next, how.replace);
+        } else {
+          if (meta.serial !== how.expectSerial) {
+            throw new StateError(
+              'stale',
+              `the state changed since it was read (it is at serial ${meta.serial}, this ` +
+                `change was made against serial ${how.expectSerial}); plan again`,
+            );
+          }
+          if (exists && next.lineage !== meta.lineage) {
+            throw new StateError(
+              'lineage',
+              `refusing to write a state of lineage ${next.lineage} over the state of lineage ` +
+                `${meta.lineage}`,
+            );
+          }
+          const known = this.known;
+          base = !exists
+            ? emptyState(next.lineage)
+            : known && known.lineage === meta.lineage && known.serial === meta.serial
+              ? known
+              : await this.storedText(c);
+        }
+        const serial =
+          'replace' in how
+            ? replacedSerial(meta.serial, next.serial, how.replace)
+            : meta.serial + 1;
+        const out: StateSnapshot = { ...next, serial };
+        const problems =
+          base && 'lineage' in base ? changedSchemaProblems(base, out) : schemaProblems(out);
+        // A bug in drover, not a user error: keep the stack.
+        if (problems)
+          throw new Error(`refusing to write an invalid state:\n  ${problems.join('\n  ')}`);
+
+        if (base === undefined) await this.clearRows(c);
+        const changes = diffRows(
+          base === undefined
+            ? snapshotBase(emptyState(out.lineage))
+            : 'lineage' in base
+              ? snapshotBase(base)
+              : textBase(base),
+          out,
+        );
+        if (!isEmpty(changes)) await this.applyChanges(c, changes);
+        await c.query(
+          `UPDATE ${this.s}.meta SET lineage = $1, serial = $2, format_version = $3 WHERE id = 1`,
+          [out.lineage, out.serial, out.format_version],
+        );
+        if (this.beforeCommit) {
+          const pid = await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+          await this.beforeCommit(pid.rows[0]!.pid);
+        }
+        this.known = undefined; // until the commit is known to have happened
+        await c.query('COMMIT');
+        this.known = shallowCopy(out);
+        return out;
+      } catch (e) {
+        await c.query('ROLLBACK').catch(() => undefined);
+        throw e;
+      }
+    });
+  }
+
+  /** Refuses a write while another drover holds the lock, or after this one lost its own. */
+  private async checkLock(c: pg.Client): Promise<void> {
+    const row = await readLockRow(c, this.s, this.schema, 'FOR SHARE OF l');
+    const mine = this.held;
+    if (mine) {
+      if (row.info?.id !== mine.info.id) {
+        throw new StateError(
+          'locked',
+          `the state lock this drover took (${mine.info.id}) was broken` +
+            (row.info
+              ? ` and is now held by ${row.info.owner}@${row.info.host} (pid ${row.info.pid}, ${row.info.operation})`
+              : '') +
+            '; nothing was written',
+          row.info ? { info: row.info, stale: !row.alive } : undefined,
+        );
+      }
+      if (!row.alive || mine.lost) {
+        throw new StateError(
+          'locked',
+          `this drover lost the state lock: ${mine.info.id}'s ${this.lockMode === 'lease' ? 'lease expired' : 'connection to PostgreSQL ended'}; nothing was written`,
+        );
+      }
+      return;
+    }
+    if (row.info && !isOwnProcess(row.info)) throw pgLockedError(row.info, row.alive, row.mode);
+  }
+
+  /** Every row's text, for a write this store knows no base for. */
+  private async storedText(c: pg.Client): Promise<StoredText> {
+    const rows = {} as StoredText['rows'];
+    for (const t of KEYED) {
+      const r = await c.query<{ k: string; body: string }>(
+        `SELECT ${KEY_COLUMN[t]} AS k, body::text AS body FROM ${this.s}.${t}`,
+      );
+      rows[t] = new Map(r.rows.map((row) => [row.k, row.body]));
+    }
+    const versions = new Map<string, string[]>();
+    const v = await c.query<{ job: string; body: string }>(
+      `SELECT job, body::text AS body FROM ${this.s}.job_versions ORDER BY job, pos`,
+    );
+    for (const row of v.rows) {
+      const list = versions.get(row.job) ?? [];
+      list.push(row.body);
+      versions.set(row.job, list);
+    }
+    const e = await c.query<{ n: number; last: string | null }>(
+      `SELECT (SELECT count(*)::int FROM ${this.s}.events) AS n,
+              (SELECT body::text FROM ${this.s}.events ORDER BY pos DESC LIMIT 1) AS last`,
+    );
+    const ev = e.rows[0]!;
+    return {
+      rows,
+      versions,
+      eventCount: ev.n,
+      ...(ev.last !== null ? { lastEvent: ev.last } : {}),
+    };
+  }
+
+  private async clearRows(c: pg.Client): Promise<void> {
+    await c.query(
+      `TRUNCATE ${this.s}.job_versions, ${this.s}.jobs, ${this.s}.nodes, ${this.s}.allocations, ${this.s}.deployments, ${this.s}.events`,
+    );
+  }
+
+  private async applyChanges(c: pg.Client, ch: RowChanges): Promise<void> {
+    for (const t of KEYED) {
+      const key = KEY_COLUMN[t];
+      if (ch.deletes[t].length > 0)
+        await c.query(`DELETE FROM ${this.s}.${t} WHERE ${key} = ANY($1::text[])`, [ch.deletes[t]]);
+      if (ch.upserts[t].length > 0)
+        await c.query(
+          `INSERT INTO ${this.s}.${t} (${key}, body)
+           SELECT e->>0, e->1 FROM json_array_elements($1::json) e
+           ON CONFLICT (${key}) DO UPDATE SET body = EXCLUDED.body`,
+          [JSON.stringify(ch.upserts[t])],
+        );
+    }
+    if (ch.versionTrims.length > 0)
+      await c.query(
+        `DELETE FROM ${this.s}.job_versions v USING json_array_elements($1::json) e
+         WHERE v.job = e->>0 AND v.pos >= (e->>1)::int`,
+        [JSON.stringify(ch.versionTrims)],
+      );
+    if (ch.versions.length > 0)
+      await c.query(
+        `INSERT INTO ${this.s}.job_versions (job, pos, body)
+         SELECT e->>0, (e->>1)::int, e->2 FROM json_array_elements($1::json) e
+         ON CONFLICT (job, pos) DO UPDATE SET body = EXCLUDED.body`,
+        [JSON.stringify(ch.versions)],
+      );
+    if (ch.events.rewrite) await c.query(`DELETE FROM ${this.s}.events`);
+    if (ch.events.rows.length > 0)
+      await c.query(
+        `INSERT INTO ${this.s}.events (pos, body)
+         SELECT $2::int + (x.n - 1)::int, x.e FROM json_array_elements($1::json) WITH ORDINALITY AS x(e, n)`,
+        [JSON.stringify(ch.events.rows), ch.events.from],
+      );
+  }
+}
+
+/** A snapshot with maps of its own and the same entries: what a base keeps. */
+function shallowCopy(s: StateSnapshot): StateSnapshot {
+  return {
+    ...s,
+    nodes: { ...s.nodes },
+    jobs: { ...s.jobs },
+    allocations: { ...s.allocations },
+    deployments: { ...s.deployments },
+    events: [...s.events],
+  };
+}
