@@ -366,7 +366,7 @@ class DeploymentRun {
             this.awaiting.push(g.name);
             return;
           }
-          await this.promote(g.name);
+          await this.promote(g.name, ctx);
           for (const old of step.replaces)
             await stopAlloc(old, 'replaced by a promoted canary', ctx);
           break;
@@ -584,9 +584,10 @@ class DeploymentRun {
     return d > 0 ? this.ctx.clock.now() + d : Infinity;
   }
 
-  private async promote(group: string): Promise<void> {
+  private async promote(group: string, ctx: ApplyContext): Promise<void> {
     await this.count(group, () => ({ promoted: true }));
-    this.ctx.progress({
+    // Tagged with the promote step, like everything else the rollout does.
+    ctx.progress({
       kind: 'job',
       job: this.steps.jobId,
       status: 'promoted',

@@ -50,6 +50,14 @@ export function executionProblems(plan: Plan, events: readonly ProgressEvent[]):
   }
   const retry = new Set(plan.retry_stops.map((s) => s.alloc_id));
 
+  // Job events (a promotion, a result) carry a rollout step only when the plan has it.
+  for (const ev of events) {
+    const s = ev.step;
+    if (ev.kind !== 'job' || s?.part !== 'rollout') continue;
+    if (rollouts.get(`${s.job}/${s.group}`)?.[s.index - 1]?.kind !== s.kind)
+      problems.push(`${ev.job} ${ev.status} under ${where(ev)}: the plan has no such step`);
+  }
+
   const allocEvents = events.filter((e): e is AllocEvent => e.kind === 'alloc');
   // Per group: the highest step index seen so far, and each step's events.
   const reached = new Map<string, number>();

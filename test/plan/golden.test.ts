@@ -75,6 +75,7 @@ describe('golden plans and apply progress', () => {
         'placement-failure',
         'service-change',
         'canary-rollout',
+        'canary-auto-promote',
         'window-rollout',
         'system-stagger',
         'drain',
