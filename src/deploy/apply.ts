@@ -365,7 +365,7 @@ class DeploymentRun {
             this.awaiting.push(g.name);
             return;
           }
-          this.promote(g.name);
+          this.promote(g.name, ctx);
           for (const old of step.replaces)
             await stopAlloc(old, 'replaced by a promoted canary', ctx);
           break;
@@ -583,9 +583,10 @@ class DeploymentRun {
     return d > 0 ? this.ctx.clock.now() + d : Infinity;
   }
 
-  private promote(group: string): void {
+  private promote(group: string, ctx: ApplyContext): void {
     this.count(group, () => ({ promoted: true }));
-    this.ctx.progress({
+    // Tagged with the promote step, like everything else the rollout does.
+    ctx.progress({
       kind: 'job',
       job: this.steps.jobId,
       status: 'promoted',

@@ -14,11 +14,24 @@ import { Diagnostics } from '../../src/diag/diagnostic.js';
 import type { Plan } from '../../src/generated/plan.js';
 import { loadJobSource } from '../../src/jobspec/load.js';
 import type { DesiredJob } from '../../src/plan/compute.js';
-import { executePlan, makePlan, observe, type EngineContext } from '../../src/ops/index.js';
+import {
+  executePlan,
+  makePlan,
+  observe,
+  planHasChanges,
+  recordRefresh,
+  type EngineContext,
+  type Observed,
+} from '../../src/ops/index.js';
 import { createDriverRegistry } from '../../providers/registry.js';
 import { LocalStateStore } from '../../src/state/local.js';
 import type { StateStore } from '../../src/state/store.js';
-import type { Allocation, DriverHandle, StateSnapshot } from '../../src/state/types.js';
+import type {
+  Allocation,
+  DriverHandle,
+  NodeFingerprint,
+  StateSnapshot,
+} from '../../src/state/types.js';
 import { MockDriver, asMockHandle } from '../../providers/drivers/mock.js';
 import type {
   Driver,
@@ -161,7 +174,10 @@ export function webJob(groups: GroupOptions | GroupOptions[], id = 'web'): Desir
 // The host
 
 /** The mock driver does no I/O: any use of its transport is a harness bug. */
-export function noIoTransport(node: NodeSpec): Transport {
+export function noIoTransport(
+  node: NodeSpec,
+  fingerprint: NodeFingerprint = nodeState().fingerprint!,
+): Transport {
   const refuse = (what: string) => (): never => {
     throw new Error(`the mock driver should not ${what}`);
   };
@@ -175,21 +191,30 @@ export function noIoTransport(node: NodeSpec): Transport {
     connect: refuse('connect to ports'),
     hostAddress: () => '127.0.0.1',
     // The host as fingerprinted: the mock driver detected.
-    fingerprint: () => Promise.resolve(nodeState().fingerprint!),
+    fingerprint: () => Promise.resolve(fingerprint),
     close: () => Promise.resolve(),
   };
 }
 
+/** A mock host: its name, and what its fingerprint says besides the defaults. */
+export interface MockNode {
+  name: string;
+  /** Fingerprinted attributes over the defaults (`kernel.name` linux, `driver.mock`). */
+  attributes?: Record<string, string>;
+  /** Fingerprinted resources over the defaults (64000 MHz, 65536 MB). */
+  resources?: { cpu?: number; memory?: number };
+}
+
 /** The state's record of the node: fingerprinted, the mock driver detected. */
-function nodeState(): StateSnapshot['nodes'][string] {
+function nodeState(node: MockNode = { name: NODE }): StateSnapshot['nodes'][string] {
   return {
-    name: NODE,
+    name: node.name,
     inventory: { transport: 'local', datacenter: 'dc1' },
     eligibility: 'eligible',
     fingerprint: {
       fingerprinted_at: new Date(T0).toISOString(),
-      attributes: { 'kernel.name': 'linux', 'driver.mock': '1' },
-      resources: { cpu: 64_000, memory: 65_536 },
+      attributes: { 'kernel.name': 'linux', 'driver.mock': '1', ...node.attributes },
+      resources: { cpu: 64_000, memory: 65_536, ...node.resources },
       drivers: { mock: { detected: true, healthy: true } },
     },
   };
@@ -202,6 +227,13 @@ export const nodeSpec: NodeSpec = {
   meta: {},
   alloc_root: '/nonexistent/drover-mock-allocs',
 };
+
+export interface WorldOptions {
+  /** The hosts (default: one, `n1`). */
+  nodes?: MockNode[];
+  /** The state's lineage (default: random, as a new state file's); fixed, ids are reproducible. */
+  lineage?: string;
+}
 
 // ---------------------------------------------------------------------------------------------
 // One drover process
@@ -296,11 +328,15 @@ export interface ApplyOptions {
   /** On a failed deployment of a job with auto_revert, roll the last stable version out, as `executePlan` does. */
   autoRevert?: boolean;
   pollMs?: number;
+  /** As the CLI: a plan that changes nothing is not executed (refresh findings are recorded). */
+  skipEmpty?: boolean;
 }
 
 export interface ApplyRun {
   /** Absent when the process was killed before it planned. */
   plan?: Plan;
+  /** False when `skipEmpty` left a plan that changes nothing unexecuted. */
+  executed?: boolean;
   outcomes: JobOutcome[];
   /** The rollback `autoRevert` did, if any. */
   revert?: { toVersion: number; outcome: JobOutcome };
@@ -325,7 +361,8 @@ export class World {
   readonly host: MockDriver;
   readonly dir = mkdtempSync(join(tmpdir(), 'drover-deploy-'));
   readonly store = new LocalStateStore({ path: join(this.dir, 'state.json') });
-  readonly nodes = new Map<string, NodeSpec>([[NODE, nodeSpec]]);
+  readonly nodes: ReadonlyMap<string, NodeSpec>;
+  private readonly mockNodes: readonly MockNode[];
   readonly events: TimedEvent[] = [];
   /** Every task the host started, by handle id (what `docker ps -a` would list). */
   readonly handles = new Map<string, DriverHandle>();
@@ -334,15 +371,21 @@ export class World {
   /** Deterministic ids for allocations and deployments, in the order they are made. */
   newId = (): string => `00000000-0000-4000-8000-${String(++this.ids).padStart(12, '0')}`;
 
-  private constructor(start = T0) {
+  private constructor(start = T0, nodes: readonly MockNode[] = [{ name: NODE }]) {
     this.clock = new VirtualClock(start);
     this.host = new MockDriver({ now: this.clock.now });
+    this.mockNodes = nodes;
+    this.nodes = new Map(nodes.map((n) => [n.name, { ...nodeSpec, name: n.name }]));
   }
 
-  static async create(): Promise<World> {
-    const w = new World();
+  static async create(opts: WorldOptions = {}): Promise<World> {
+    const w = new World(T0, opts.nodes);
     const s = await w.store.read();
-    await w.store.write({ ...s, nodes: { [NODE]: nodeState() } }, s.serial);
+    const nodes = Object.fromEntries(w.mockNodes.map((n) => [n.name, nodeState(n)]));
+    await w.store.write(
+      { ...s, ...(opts.lineage ? { lineage: opts.lineage } : {}), nodes },
+      s.serial,
+    );
     return w;
   }
 
@@ -353,7 +396,7 @@ export class World {
   fork(): World {
     if (this.host.events().some((e) => e.kind === 'stop'))
       throw new Error('fork: the host stopped tasks, which a new mock driver cannot know');
-    const w = new World(this.clock.now());
+    const w = new World(this.clock.now(), this.mockNodes);
     copyFileSync(this.store.path, w.store.path);
     for (const [id, h] of this.handles) {
       w.handles.set(id, h);
@@ -376,14 +419,30 @@ export class World {
    * the desired jobs, execute the plan (with auto-revert). A killed process resolves with
    * `killed`.
    */
-  async apply(desired: DesiredJob[], opts: ApplyOptions = {}): Promise<ApplyRun> {
+  apply(desired: DesiredJob[], opts: ApplyOptions = {}): Promise<ApplyRun> {
+    return this.operate((ctx, observed) => makePlan(ctx, observed, desired), opts);
+  }
+
+  /**
+   * One drover command that plans with `build` (any of the operations layer's builders) and
+   * executes the plan, as `drover apply` does for job files.
+   */
+  async operate(
+    build: (ctx: EngineContext, observed: Observed) => Plan,
+    opts: ApplyOptions = {},
+  ): Promise<ApplyRun> {
     const proc = new Process(this, opts);
     const startedAt = this.clock.now();
     const ctx = this.engine(proc, opts);
     let plan: Plan | undefined;
     try {
       const observed = await observe(ctx, true, { locked: true });
-      plan = makePlan(ctx, observed, desired);
+      plan = build(ctx, observed);
+      if (opts.skipEmpty && !planHasChanges(plan)) {
+        await recordRefresh(ctx, observed);
+        const at = this.clock.now();
+        return { plan, outcomes: [], executed: false, writes: proc.writes, startedAt, endedAt: at };
+      }
       const result = await executePlan(ctx, plan, observed, (ev) =>
         this.events.push({ at: this.clock.now(), ev }),
       );
@@ -411,19 +470,23 @@ export class World {
     }
   }
 
-  /** The engine's context for one process: its store, driver and clock, the one mock node. */
+  /** The engine's context for one process: its store, driver and clock, the mock nodes. */
   engine(proc: Process, opts: ApplyOptions = {}): EngineContext {
-    const node = { ...nodeSpec, reserved: { cpu: 0, memory: 0, disk: 0, ports: [] } };
+    const nodes = [...this.nodes.values()].map((n) => ({
+      ...n,
+      reserved: { cpu: 0, memory: 0, disk: 0, ports: [] },
+    }));
+    const fingerprints = new Map(this.mockNodes.map((n) => [n.name, nodeState(n).fingerprint!]));
     return {
       config: {
         state: { backend: 'local', path: this.store.path },
         scheduler: 'binpack',
-        nodes: [node],
+        nodes,
       },
-      nodes: new Map([[node.name, node]]),
+      nodes: new Map(nodes.map((n) => [n.name, n])),
       store: proc.store,
       drivers: createDriverRegistry([proc.driver]),
-      transport: noIoTransport,
+      transport: (n) => noIoTransport(n, fingerprints.get(n.name)),
       pins: new Map(),
       newPins: new Map(),
       clock: proc.clock,

@@ -3,7 +3,6 @@ job "web" {
     canary           = 1
     max_parallel     = 1
     min_healthy_time = "10s"
-    stagger          = "20s"
     auto_revert      = true
   }
 
@@ -17,10 +16,10 @@ job "web" {
     }
 
     task "server" {
-      driver = "docker"
+      driver = "mock"
 
       config {
-        image = "drover-test/busybox:v1"
+        healthy_after = "2s"
       }
     }
   }

@@ -11,11 +11,10 @@ job "web" {
     }
 
     task "server" {
-      driver = "docker"
+      driver = "mock"
 
       config {
-        image = "drover-test/busybox:v1"
-        args  = ["httpd", "-f", "-p", "8080"]
+        healthy_after = "2s"
       }
 
       resources {

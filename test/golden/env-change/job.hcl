@@ -1,11 +1,10 @@
 job "api" {
   group "api" {
     task "api" {
-      driver = "raw_exec"
+      driver = "mock"
 
       config {
-        command = "/usr/bin/node"
-        args    = ["server.js"]
+        healthy_after = "1s"
       }
 
       env {

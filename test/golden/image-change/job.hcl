@@ -1,3 +1,5 @@
+# The mock driver has no image: a change of its config (healthy_after) forces a
+# replacement just as a new image does.
 job "web" {
   datacenters = ["dc1"]
 
@@ -16,11 +18,10 @@ job "web" {
     }
 
     task "server" {
-      driver = "docker"
+      driver = "mock"
 
       config {
-        image = "drover-test/busybox:v2"
-        args  = ["httpd", "-f", "-p", "8080"]
+        healthy_after = "5s"
       }
 
       resources {

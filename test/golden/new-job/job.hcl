@@ -10,18 +10,11 @@ job "web" {
       }
     }
 
-    service {
-      name     = "web"
-      port     = "http"
-      provider = "consul"
-    }
-
     task "server" {
-      driver = "docker"
+      driver = "mock"
 
       config {
-        image = "drover-test/busybox:v1"
-        args  = ["httpd", "-f", "-p", "8080"]
+        healthy_after = "2s"
       }
 
       resources {

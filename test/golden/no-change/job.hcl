@@ -1,6 +1,6 @@
 # Reformatted and commented, but the same job as prior.hcl.
 job "web" {
-  datacenters = ["dc1"]
+  datacenters = [ "dc1" ] # where it runs
 
   group "web" {
     count = 2
@@ -12,11 +12,10 @@ job "web" {
     }
 
     task "server" {
-      driver = "docker"
+      driver = "mock"
 
       config {
-        image = "drover-test/busybox:v1"
-        args  = ["httpd", "-f", "-p", "8080"]
+        healthy_after = "2s"
       }
 
       resources {

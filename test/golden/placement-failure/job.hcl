@@ -8,11 +8,7 @@ job "big" {
     count = 2
 
     task "postgres" {
-      driver = "docker"
-
-      config {
-        image = "postgres:16"
-      }
+      driver = "mock"
 
       resources {
         cpu    = 2000

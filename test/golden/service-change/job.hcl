@@ -21,15 +21,7 @@ job "web" {
     }
 
     task "server" {
-      driver = "docker"
-
-      config {
-        image = "drover-test/busybox:v1"
-      }
-
-      meta {
-        owner = "team-b"
-      }
+      driver = "mock"
     }
   }
 }

@@ -4,18 +4,11 @@ job "web" {
   group "web" {
     count = 2
 
-    network {
-      port "http" {
-        to = 8080
-      }
-    }
-
     task "server" {
-      driver = "docker"
+      driver = "mock"
 
       config {
-        image = "drover-test/busybox:v1"
-        args  = ["httpd", "-f", "-p", "8080"]
+        healthy_after = "1s"
       }
 
       resources {

@@ -1,0 +1,26 @@
+job "web" {
+  datacenters = ["dc1"]
+
+  group "web" {
+    count = 2
+
+    network {
+      port "http" {
+        to = 8080
+      }
+    }
+
+    task "server" {
+      driver = "mock"
+
+      config {
+        healthy_after = "2s"
+      }
+
+      resources {
+        cpu    = 100
+        memory = 64
+      }
+    }
+  }
+}

@@ -1,0 +1,20 @@
+job "web" {
+  datacenters = ["dc1"]
+
+  group "web" {
+    count = 3
+
+    task "server" {
+      driver = "mock"
+
+      config {
+        healthy_after = "1s"
+      }
+
+      resources {
+        cpu    = 100
+        memory = 64
+      }
+    }
+  }
+}
