@@ -20,9 +20,14 @@ import { StateRecorder } from '../deploy/recorder.js';
 import { refreshState, type Drift } from '../deploy/refresh.js';
 import { classifyWith, computePlan, type DesiredJob } from '../plan/compute.js';
 import type { StateSnapshot } from '../state/types.js';
-import type { Group, Job } from '../generated/jobspec.js';
+import type {
+  NormalizedGroup as Group,
+  NormalizedJob as Job,
+} from '../generated/normalized-job.js';
 import type { NodeSpec } from '../../providers/types.js';
 import { droverVersion, nodeFacts, pinHostKeys, syncNodes, type Session } from './session.js';
+import { decodeStoredJob } from '../jobspec/stored.js';
+import { defaultUpdateStrategy } from '../jobspec/normalize.js';
 
 export interface Observed {
   /** The state as stored (its serial is what a plan is checked against). */
@@ -197,7 +202,7 @@ function checkProbe(
   group: Group,
   job: Job,
 ): HealthProbe | undefined {
-  if ((group.update?.health_check ?? 'checks') !== 'checks') return undefined;
+  if ((group.update ?? defaultUpdateStrategy()).health_check !== 'checks') return undefined;
   const alloc = recorder.state.allocations[allocId];
   const node = alloc && session.nodes.get(alloc.node);
   if (!alloc || !node) return undefined;
@@ -219,7 +224,7 @@ function checkProbe(
 }
 
 function autoReverts(job: Job): boolean {
-  return (job.group ?? []).some((g) => g.update?.auto_revert === true);
+  return job.group.some((g) => g.update?.auto_revert === true);
 }
 
 /** Rolls the latest stable version other than `failed` out again, as a new version. */
@@ -246,7 +251,7 @@ async function revert(
     {
       kind: 'run',
       id: jobId,
-      job: stable.job as unknown as Job,
+      job: decodeStoredJob(stable),
       submitted: stable.submitted,
       source: stable.source,
       filename: stable.filename,

@@ -5,8 +5,13 @@
  * allocations staying healthy for `min_healthy_time`. An allocation is recorded (pending, with
  * its deterministic name) before anything starts on a host, so nothing runs unrecorded.
  */
-import type { Group, Job, Task } from '../generated/jobspec.js';
-import { durationNanos } from '../jobspec/duration.js';
+import type {
+  NormalizedGroup as Group,
+  NormalizedJob as Job,
+  NormalizedTask as Task,
+} from '../generated/normalized-job.js';
+import { formatMs } from '../jobspec/duration.js';
+import { defaultTask, defaultUpdateStrategy } from '../jobspec/normalize.js';
 import {
   taskInstanceName,
   type Driver,
@@ -28,6 +33,7 @@ import { allocHandles, recordedTasks, retryableStops } from './alloc-tasks.js';
 import type { StateRecorder } from './recorder.js';
 import type { GroupSteps, JobSteps, PlacementStep } from './steps.js';
 import { interpolateDeep, taskEnv, type NodeFacts, type TaskDirs } from './taskenv.js';
+import { encodeStoredJob } from '../jobspec/stored.js';
 
 export interface Clock {
   now(): number;
@@ -139,7 +145,7 @@ export async function applyJob(steps: JobSteps, ctx: ApplyContext): Promise<JobO
     (x) => x.job === steps.jobId && x.version === steps.version && ACTIVE.has(x.status),
   );
   const deploys =
-    (steps.job.type ?? 'service') === 'service' &&
+    steps.job.type === 'service' &&
     (resuming ||
       steps.groups.some(
         (g) => g.placements.length > 0 || (g.inplace.length > 0 && steps.newVersion),
@@ -171,19 +177,19 @@ async function startDeployment(steps: JobSteps, ctx: ApplyContext): Promise<Depl
   );
   const groups: Deployment['groups'] = {};
   for (const g of steps.groups) {
-    const u = g.group.update ?? {};
+    const u = g.group.update ?? defaultUpdateStrategy();
     const canaries = g.placements.filter((p) => p.canary).length;
     const prior = existing?.groups[g.name];
     groups[g.name] = {
-      desired_total: g.group.count ?? 1,
-      desired_canaries: prior?.desired_canaries ?? (canaries > 0 ? (u.canary ?? canaries) : 0),
+      desired_total: g.group.count,
+      desired_canaries: prior?.desired_canaries ?? (canaries > 0 ? u.canary || canaries : 0),
       placed_canaries: prior?.placed_canaries ?? [],
       placed: prior?.placed ?? 0,
       healthy: prior?.healthy ?? 0,
       unhealthy: prior?.unhealthy ?? 0,
       promoted: prior?.promoted ?? false,
-      auto_revert: Boolean(u.auto_revert),
-      progress_deadline: new Date(now + ms(u.progress_deadline ?? '10m')).toISOString(),
+      auto_revert: u.auto_revert,
+      progress_deadline: new Date(now + u.progress_deadline).toISOString(),
     };
   }
   const deployment: Deployment = {
@@ -296,7 +302,7 @@ class DeploymentRun {
   }
 
   private async group(g: GroupSteps): Promise<void> {
-    const u = g.group.update ?? {};
+    const u = g.group.update ?? defaultUpdateStrategy();
     this.progressDeadlines.set(g.name, this.nextDeadline(u));
     const canaries = g.placements.filter((p) => p.canary);
     const fresh = g.placements.filter((p) => !p.canary && !p.replaces);
@@ -323,7 +329,7 @@ class DeploymentRun {
         if (p.replaces)
           await stopAlloc(p.replaces, `replaced by canary ${p.allocId.slice(0, 8)}`, this.ctx);
     }
-    const width = Math.max(1, u.max_parallel ?? 1);
+    const width = Math.max(1, u.max_parallel);
     // (Detached applies start one lockstep batch: a window could stop an old allocation whose
     // replacement it then does not start.)
     if (this.steps.job.type !== 'system' && !this.ctx.detach) {
@@ -341,7 +347,7 @@ class DeploymentRun {
       return;
     }
     // System jobs go in lockstep batches with `stagger` between them.
-    const stagger = this.steps.job.type === 'system' ? ms(u.stagger) : 0;
+    const stagger = this.steps.job.type === 'system' ? u.stagger : 0;
     for (let i = 0; i < replacing.length; i += width) {
       if (this.failures.length) return;
       if (i > 0 && stagger > 0) await this.ctx.clock.sleep(stagger);
@@ -444,10 +450,9 @@ class DeploymentRun {
    * progress by `progress_deadline`. Returns undefined when healthy, else why not.
    */
   private async waitHealthy(p: PlacementStep, group: Group): Promise<string | undefined> {
-    const u = group.update ?? {};
-    const minHealthy = ms(u.min_healthy_time ?? '10s');
-    const allocDeadline =
-      this.ctx.clock.now() + Math.max(ms(u.healthy_deadline ?? '5m'), minHealthy);
+    const u = group.update ?? defaultUpdateStrategy();
+    const minHealthy = u.min_healthy_time;
+    const allocDeadline = this.ctx.clock.now() + Math.max(u.healthy_deadline, minHealthy);
     const probe = this.ctx.health?.(p.allocId, group, this.steps.job);
     try {
       return await this.gate(p, group.name, u, minHealthy, allocDeadline, probe);
@@ -480,9 +485,9 @@ class DeploymentRun {
       const reason = status.dead
         ? (status.message ?? 'a task stopped')
         : now >= allocDeadline
-          ? `not healthy by healthy_deadline (${String(u.healthy_deadline ?? '5m')})${why}`
+          ? `not healthy by healthy_deadline (${formatMs(u.healthy_deadline)})${why}`
           : now >= (this.progressDeadlines.get(group) ?? Infinity)
-            ? `no progress by progress_deadline (${String(u.progress_deadline ?? '10m')})${why}`
+            ? `no progress by progress_deadline (${formatMs(u.progress_deadline)})${why}`
             : undefined;
       if (reason) {
         await ctx.recorder.record(
@@ -530,7 +535,7 @@ class DeploymentRun {
 
   /** The progress deadline from now; a progress_deadline of 0 means none, as in Nomad. */
   private nextDeadline(u: NonNullable<Group['update']>): number {
-    const d = ms(u.progress_deadline ?? '10m');
+    const d = u.progress_deadline;
     return d > 0 ? this.ctx.clock.now() + d : Infinity;
   }
 
@@ -649,10 +654,10 @@ async function startAlloc(
   if (!node) return fail(`node "${p.node}" is not in the inventory`);
   const transport = ctx.transport(node);
   say('starting');
-  const tasks = g.group.task ?? [];
+  const tasks = g.group.task;
   for (const [i, task] of tasks.entries()) {
-    const driver = task.driver ? ctx.driver(task.driver) : undefined;
-    if (!driver) return fail(`task "${task.name}": driver "${task.driver ?? ''}" is not available`);
+    const driver = ctx.driver(task.driver);
+    if (!driver) return fail(`task "${task.name}": driver "${task.driver}" is not available`);
     let handle: DriverHandle;
     try {
       handle = await driver.start(
@@ -729,7 +734,7 @@ function taskContext(
     mapsPorts: inContainer,
     node: facts,
   });
-  const restart = group.restart ?? {};
+  const restart = group.restart;
   return {
     allocId: p.allocId,
     name: taskInstanceName(steps.jobId, group.name, task.name, p.allocId),
@@ -752,9 +757,9 @@ function taskContext(
       'drover.node': node.name,
     },
     restart: {
-      attempts: restart.attempts ?? 2,
-      interval: String(restart.interval ?? '30m'),
-      delay: String(restart.delay ?? '15s'),
+      attempts: restart.attempts,
+      intervalMs: restart.interval,
+      delayMs: restart.delay,
       mode: restart.mode === 'delay' ? 'delay' : 'fail',
     },
   };
@@ -841,7 +846,7 @@ export async function stopAlloc(allocId: string, reason: string, ctx: ApplyConte
       const spec = tasks.get(task);
       try {
         await ctx.driver(handle.driver)?.stop(handle, transport, {
-          killTimeoutMs: ms(spec?.kill_timeout ?? '5s'),
+          killTimeoutMs: (spec ?? defaultTask()).kill_timeout,
           ...(spec?.kill_signal ? { signal: spec.kill_signal } : {}),
         });
       } catch (err) {
@@ -929,7 +934,7 @@ function recordVersion(
       source: nv.source,
       filename: nv.filename,
       submitted: nv.submitted,
-      job: nv.job as unknown as Record<string, unknown>,
+      ...encodeStoredJob(nv.job),
       stable: false,
       status: 'pending' as const,
     },
@@ -961,10 +966,6 @@ function markStopped(s: StateSnapshot, jobId: string, purge: boolean): StateSnap
     i === j.versions.length - 1 ? { ...v, status: 'dead' as const } : v,
   );
   return { ...s, jobs: { ...s.jobs, [jobId]: { ...j, versions, stopped: true } } };
-}
-
-function ms(d: string | number | undefined): number {
-  return (durationNanos(d) ?? 0) / 1e6;
 }
 
 export type { Job };

@@ -1,5 +1,6 @@
 /** Turns a plan (as computed, or read back from a planfile) into the executor's steps. */
-import type { Job } from '../generated/jobspec.js';
+import type { NormalizedGroup } from '../generated/normalized-job.js';
+import { decodeStoredJob } from '../jobspec/stored.js';
 import type { JobPlan, Plan } from '../generated/plan.js';
 import type { NodeSpec } from '../../providers/types.js';
 import type { StateSnapshot } from '../state/types.js';
@@ -20,13 +21,15 @@ function jobSteps(
 ): JobSteps {
   const recorded = state.jobs[j.id];
   const latest = recorded?.versions[recorded.versions.length - 1];
-  const job = (j.payload?.job ?? latest?.job) as unknown as Job;
+  const stored = j.payload ?? latest;
+  if (!stored) throw new Error(`the plan for job "${j.id}" has no job and none is recorded`);
+  const job = decodeStoredJob(stored);
   const isNew =
     j.payload !== null &&
     (latest === undefined || j.to_version !== latest.version || recorded!.stopped);
   const groups: GroupSteps[] = j.groups.map((g) => {
     const replaced = new Set(g.placements.flatMap((p) => (p.replaces ? [p.replaces] : [])));
-    const group = job.group?.find((x) => x.name === g.name) ?? { name: g.name };
+    const group = job.group.find((x) => x.name === g.name) ?? removedGroup(j.id, g.name, state);
     return {
       name: g.name,
       group,
@@ -63,6 +66,19 @@ function jobSteps(
     ...(j.type === 'destroy' ? { stop: { purge: false } } : {}),
     groups,
   };
+}
+
+/**
+ * A group the planned job no longer has (its allocations only stop): as its newest recorded
+ * version had it, desiring no allocations.
+ */
+function removedGroup(jobId: string, name: string, state: StateSnapshot): NormalizedGroup {
+  const versions = state.jobs[jobId]?.versions ?? [];
+  for (let i = versions.length - 1; i >= 0; i--) {
+    const group = decodeStoredJob(versions[i]!).group.find((x) => x.name === name);
+    if (group) return { ...group, count: 0 };
+  }
+  throw new Error(`the plan stops group "${name}" of job "${jobId}", which no version has`);
 }
 
 /** Where a node's published ports listen: loopback for the local node, every interface elsewhere. */

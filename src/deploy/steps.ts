@@ -2,7 +2,10 @@
  * What an apply does, per job and group, in the executor's terms. A plan (its JSON form is the
  * planfile) converts to this; the executor needs nothing else.
  */
-import type { Group, Job } from '../generated/jobspec.js';
+import type {
+  NormalizedGroup as Group,
+  NormalizedJob as Job,
+} from '../generated/normalized-job.js';
 import type { AllocatedPort } from '../state/types.js';
 
 export interface PlacementStep {

@@ -5,7 +5,11 @@
  * `NormalizedJob` type is generated from.
  */
 import type { Job } from '../generated/jobspec.js';
-import type { NormalizedJob } from '../generated/normalized-job.js';
+import type {
+  NormalizedJob,
+  NormalizedTask,
+  NormalizedUpdate,
+} from '../generated/normalized-job.js';
 import { cloneValue } from '../hcl/value.js';
 import { applyDefaults } from './defaults.js';
 import { durationNanos, MILLISECOND } from './duration.js';
@@ -75,4 +79,29 @@ function convertBlock(block: object, body: BlockSchema, ptr: string): void {
     }
     // map and freeform blocks (meta, env, driver config) hold no job-language durations.
   }
+}
+
+let defaults: NormalizedJob | undefined;
+
+/** A minimal service job, normalized: where Nomad's defaults are read outside a job. */
+function defaultJob(): NormalizedJob {
+  defaults ??= normalizeJob({
+    id: 'default',
+    type: 'service',
+    group: [{ name: 'default', task: [{ name: 'default', driver: 'raw_exec' }] }],
+  });
+  return defaults;
+}
+
+/**
+ * Nomad's DefaultUpdateStrategy, normalized: how a deployment paces a group that has no update
+ * block (groups of batch and system jobs that set none).
+ */
+export function defaultUpdateStrategy(): NormalizedUpdate {
+  return defaultJob().update!;
+}
+
+/** A task's defaults (kill_timeout, …), for a task found on a host that no recorded job names. */
+export function defaultTask(): NormalizedTask {
+  return defaultJob().group[0]!.task[0]!;
 }

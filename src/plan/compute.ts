@@ -4,7 +4,7 @@
  * out the rollout. Pure: state, nodes and drivers' classification come in; a sealed Plan comes
  * out (its hash covers everything else in it).
  */
-import type { Job, Task } from '../generated/jobspec.js';
+import type { NormalizedJob as Job, NormalizedTask as Task } from '../generated/normalized-job.js';
 import type {
   GroupPlan,
   JobPlan,
@@ -15,7 +15,8 @@ import type {
   RolloutGroup,
   RolloutStep,
 } from '../generated/plan.js';
-import { durationNanos } from '../jobspec/duration.js';
+import { formatMs } from '../jobspec/duration.js';
+import { defaultUpdateStrategy } from '../jobspec/normalize.js';
 import {
   applyPlacements,
   clusterFromState,
@@ -32,6 +33,7 @@ import {
 import type { Allocation, StateSnapshot } from '../state/types.js';
 import { diffJobs } from './diff.js';
 import { sealPlan } from './hash.js';
+import { decodeStoredJob, encodeStoredJob } from '../jobspec/stored.js';
 
 /** A job as the user wants it, or a request to stop one. */
 export type DesiredJob =
@@ -98,10 +100,9 @@ function planJob(
   const { state } = inputs;
   const recorded = state.jobs[d.id];
   const latest = recorded?.versions[recorded.versions.length - 1];
-  const priorJob = latest && !recorded.stopped ? (latest.job as unknown as Job) : undefined;
+  const priorJob = latest && !recorded.stopped ? decodeStoredJob(latest) : undefined;
   const changed =
-    d.kind === 'run' &&
-    (!latest || recorded.stopped || !sameJob(latest.job as unknown as Job, d.job));
+    d.kind === 'run' && (!latest || recorded.stopped || !sameJob(decodeStoredJob(latest), d.job));
   const version =
     d.kind === 'stop'
       ? (latest?.version ?? 0)
@@ -172,11 +173,11 @@ function planJob(
       : diffJobs(priorJob, nextJob, {
           taskClass: (group, task) => {
             const p = priorJob?.group
-              ?.find((x) => x.name === group)
-              ?.task?.find((t) => t.name === task);
+              .find((x) => x.name === group)
+              ?.task.find((t) => t.name === task);
             const n = nextJob?.group
-              ?.find((x) => x.name === group)
-              ?.task?.find((t) => t.name === task);
+              .find((x) => x.name === group)
+              ?.task.find((t) => t.name === task);
             return p && n ? inputs.classify(group, p, n) : undefined;
           },
         });
@@ -209,7 +210,7 @@ function planJob(
             filename: d.filename,
             source: d.source,
             submitted: d.submitted,
-            job: d.job as unknown as Record<string, unknown>,
+            ...encodeStoredJob(d.job),
           }
         : null,
   };
@@ -226,7 +227,7 @@ const ACTIVE_DEPLOYMENT = new Set(['running', 'paused', 'pending', 'blocked', 'u
 function withoutCanaries(job: Job): Job {
   return {
     ...job,
-    group: job.group?.map((g) => (g.update ? { ...g, update: { ...g.update, canary: 0 } } : g)),
+    group: job.group.map((g) => (g.update ? { ...g, update: { ...g.update, canary: 0 } } : g)),
   };
 }
 
@@ -284,18 +285,19 @@ function prefixed(prefix: string, r: Record<string, number>): Record<string, num
 export function rolloutOf(job: Job, groups: readonly GroupPlan[]): Rollout | null {
   const out: RolloutGroup[] = [];
   for (const gp of groups) {
-    const group = job.group?.find((g) => g.name === gp.name);
+    const group = job.group.find((g) => g.name === gp.name);
     if (!group || gp.placements.length === 0) continue;
-    const minHealthy = ms(group.update?.min_healthy_time ?? '10s');
+    const update = group.update ?? defaultUpdateStrategy();
+    const minHealthy = update.min_healthy_time;
     // Only system jobs wait `stagger` between batches; service jobs are gated on health (Nomad).
-    const stagger = job.type === 'system' ? ms(group.update?.stagger ?? '30s') : 0;
-    const width = Math.max(1, group.update?.max_parallel ?? 1);
+    const stagger = job.type === 'system' ? update.stagger : 0;
+    const width = Math.max(1, update.max_parallel);
     const steps: RolloutStep[] = [];
     const gate = (): RolloutStep => ({
       kind: 'gate',
       allocs: [],
       replaces: [],
-      gate: `min_healthy_time ${String(group.update?.min_healthy_time ?? '10s')}`,
+      gate: `min_healthy_time ${formatMs(minHealthy)}`,
       min_duration_ms: minHealthy,
     });
     const canaries = gp.placements.filter((p) => p.canary);
@@ -332,7 +334,7 @@ export function rolloutOf(job: Job, groups: readonly GroupPlan[]): Rollout | nul
           kind: 'stagger',
           allocs: [],
           replaces: [],
-          gate: `stagger ${String(group.update?.stagger)}`,
+          gate: `stagger ${formatMs(stagger)}`,
           min_duration_ms: stagger,
         });
       const batch = replacing.slice(i, i + width);
@@ -355,10 +357,6 @@ export function rolloutOf(job: Job, groups: readonly GroupPlan[]): Rollout | nul
   if (out.length === 0) return null;
   // Groups roll out side by side: the rollout takes as long as its longest group.
   return { groups: out, min_duration_ms: Math.max(...out.map((g) => g.min_duration_ms)) };
-}
-
-function ms(d: string | number): number {
-  return Math.round((durationNanos(d) ?? 0) / 1e6);
 }
 
 /** A classify callback from a driver lookup: the driver of the next task decides. */

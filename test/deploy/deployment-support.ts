@@ -21,9 +21,10 @@ import { planToSteps } from '../../src/deploy/from-plan.js';
 import { StateRecorder } from '../../src/deploy/recorder.js';
 import { refreshState } from '../../src/deploy/refresh.js';
 import { Diagnostics } from '../../src/diag/diagnostic.js';
-import type { Job } from '../../src/generated/jobspec.js';
+import type { NormalizedJob as Job } from '../../src/generated/normalized-job.js';
 import type { Plan } from '../../src/generated/plan.js';
 import { loadJobSource } from '../../src/jobspec/load.js';
+import { decodeStoredJob } from '../../src/jobspec/stored.js';
 import { classifyWith, computePlan, type DesiredJob } from '../../src/plan/compute.js';
 import { LocalStateStore } from '../../src/state/local.js';
 import type { StateStore } from '../../src/state/store.js';
@@ -464,7 +465,7 @@ export class World {
         {
           kind: 'run',
           id: jobId,
-          job: stable.job as unknown as Job,
+          job: decodeStoredJob(stable),
           submitted: stable.submitted,
           source: stable.source,
           filename: stable.filename,

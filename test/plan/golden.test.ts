@@ -107,7 +107,7 @@ const CASES: Record<
         replaces: existing('web', 'web', i, 2),
       }),
     );
-    const group = job.job.group![0]!;
+    const group = job.job.group[0]!;
     return {
       serial: 9,
       jobs: [
@@ -150,7 +150,7 @@ const CASES: Record<
             }),
           ],
           rollout: rollout([
-            groupRollout(job.job.group![0]!, [{ alloc: p.alloc_id, replaces: p.replaces! }]),
+            groupRollout(job.job.group[0]!, [{ alloc: p.alloc_id, replaces: p.replaces! }]),
           ]),
         }),
       ],
@@ -261,7 +261,7 @@ const CASES: Record<
           ],
           rollout: rollout([
             groupRollout(
-              job.job.group![0]!,
+              job.job.group[0]!,
               rest.map((p) => ({ alloc: p.alloc_id, replaces: p.replaces! })),
               [{ alloc: canary.alloc_id, replaces: canary.replaces! }],
             ),

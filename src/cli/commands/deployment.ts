@@ -1,6 +1,5 @@
 /** Deployments: promote canaries, look at a job's deployment, fail it. */
 import type { Command } from 'commander';
-import type { Job } from '../../generated/jobspec.js';
 import type { DesiredJob } from '../../plan/compute.js';
 import type { Deployment, StateSnapshot } from '../../state/types.js';
 import { patchDeploymentGroup } from '../../deploy/apply.js';
@@ -9,6 +8,7 @@ import { makePlan, observe } from '../planning.js';
 import { table } from './jobs.js';
 import { UserError, withSession } from '../with-session.js';
 import { addApplyOptions, addStateOptions, lockedApply, type PlanOptions } from './plan.js';
+import { decodeStoredJob } from '../../jobspec/stored.js';
 
 const ACTIVE = new Set<Deployment['status']>([
   'running',
@@ -164,9 +164,9 @@ export function registerDeploymentCommands(program: Command, io: (json: boolean)
               serial: written.serial,
             };
             const job = written.jobs[jobId]!;
-            const reverts = (
-              (job.versions[job.versions.length - 1]!.job as unknown as Job).group ?? []
-            ).some((g) => g.update?.auto_revert);
+            const reverts = decodeStoredJob(job.versions[job.versions.length - 1]!).group.some(
+              (g) => g.update?.auto_revert,
+            );
             const stable = [...job.versions]
               .reverse()
               .find((v) => v.stable && v.version !== d.version);
@@ -182,7 +182,7 @@ export function registerDeploymentCommands(program: Command, io: (json: boolean)
             const desired: DesiredJob = {
               kind: 'run',
               id: jobId,
-              job: stable.job as unknown as Job,
+              job: decodeStoredJob(stable),
               submitted: stable.submitted,
               source: stable.source,
               filename: stable.filename,
@@ -202,7 +202,7 @@ function currentVersion(state: StateSnapshot, jobId: string): DesiredJob {
   return {
     kind: 'run',
     id: jobId,
-    job: v.job as unknown as Job,
+    job: decodeStoredJob(v),
     submitted: v.submitted,
     source: v.source,
     filename: v.filename,

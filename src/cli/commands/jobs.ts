@@ -1,6 +1,6 @@
 /** Commands about recorded jobs: status, job history, rollback, stop, scale. */
 import type { Command } from 'commander';
-import type { Job } from '../../generated/jobspec.js';
+import type { NormalizedJob as Job } from '../../generated/normalized-job.js';
 import { diffJobs } from '../../plan/diff.js';
 import type { DesiredJob } from '../../plan/compute.js';
 import { renderJobDiffText } from '../../plan/render-text.js';
@@ -10,6 +10,7 @@ import { printJson, type Output } from '../output.js';
 import { makePlan, observe } from '../planning.js';
 import { UserError, withSession } from '../with-session.js';
 import { addApplyOptions, addStateOptions, lockedApply, type PlanOptions } from './plan.js';
+import { decodeStoredJob } from '../../jobspec/stored.js';
 
 export function registerJobCommands(
   program: Command,
@@ -79,7 +80,7 @@ export function registerJobCommands(
               stable: v.stable,
               status: v.status,
               filename: v.filename,
-              ...(opts.p ? { diff: diffJobs(previous(job, v), v.job as unknown as Job) } : {}),
+              ...(opts.p ? { diff: diffJobs(previous(job, v), decodeStoredJob(v)) } : {}),
             })),
           });
         else
@@ -90,7 +91,7 @@ export function registerJobCommands(
             const prior = previous(job, v);
             if (opts.p && prior)
               o.out(
-                `Diff        =\n${indent(renderJobDiffText(jobId, diffJobs(prior, v.job as unknown as Job), { color: o.style }))}`,
+                `Diff        =\n${indent(renderJobDiffText(jobId, diffJobs(prior, decodeStoredJob(v)), { color: o.style }))}`,
               );
             o.out('');
           }
@@ -125,7 +126,7 @@ export function registerJobCommands(
               : `job "${jobId}" has no earlier stable version to roll back to`,
           );
         // A rollback skips the canary phase: the version it returns to was healthy (nomad#10882).
-        return [{ ...runDesired(jobId, target, target.job as unknown as Job), skipCanary: true }];
+        return [{ ...runDesired(jobId, target, decodeStoredJob(target)), skipCanary: true }];
       }),
     );
 
@@ -167,8 +168,8 @@ export function registerJobCommands(
           throw new UserError(`count must be a whole number ≥ 0, got "${countText}"`);
         const job = requireJob(state, jobId);
         const latest = job.versions[job.versions.length - 1]!;
-        const next = cloneValue(latest.job) as unknown as Job;
-        const group = next.group?.find((g) => g.name === groupName);
+        const next = cloneValue(decodeStoredJob(latest));
+        const group = next.group.find((g) => g.name === groupName);
         if (!group) throw new UserError(`job "${jobId}" has no group "${groupName}"`);
         group.count = count;
         const submitted = cloneValue(latest.submitted);
@@ -219,7 +220,7 @@ function requireJob(state: StateSnapshot, id: string): JobState {
 
 function previous(job: JobState, v: JobVersion): Job | undefined {
   const i = job.versions.indexOf(v);
-  return i > 0 ? (job.versions[i - 1]!.job as unknown as Job) : undefined;
+  return i > 0 ? decodeStoredJob(job.versions[i - 1]!) : undefined;
 }
 
 function jobAllocs(state: StateSnapshot, id: string): Allocation[] {
@@ -230,12 +231,12 @@ function jobAllocs(state: StateSnapshot, id: string): Allocation[] {
 
 function summary(id: string, j: JobState, state: StateSnapshot) {
   const latest = j.versions[j.versions.length - 1]!;
-  const job = latest.job as unknown as Job;
+  const job = decodeStoredJob(latest);
   const allocs = jobAllocs(state, id);
   const running = allocs.filter(
     (a) => a.desired_status === 'run' && a.client_status === 'running',
   ).length;
-  const desired = j.stopped ? 0 : (job.group ?? []).reduce((n, g) => n + (g.count ?? 1), 0);
+  const desired = j.stopped ? 0 : job.group.reduce((n, g) => n + g.count, 0);
   const status = j.stopped
     ? 'dead (stopped)'
     : running === desired
@@ -244,7 +245,7 @@ function summary(id: string, j: JobState, state: StateSnapshot) {
         ? 'pending'
         : 'degraded';
   return {
-    type: job.type ?? 'service',
+    type: job.type,
     version: latest.version,
     stable: latest.stable,
     status,

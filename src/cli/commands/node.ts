@@ -1,6 +1,5 @@
 /** `drover node …`: the inventory as drover sees it, eligibility, drains and host keys. */
 import type { Command } from 'commander';
-import type { Job } from '../../generated/jobspec.js';
 import type { DesiredJob } from '../../plan/compute.js';
 import { clusterFromState } from '../../scheduler/index.js';
 import type { NodeState, StateSnapshot } from '../../state/types.js';
@@ -10,6 +9,7 @@ import { makePlan, observe } from '../planning.js';
 import { table } from './jobs.js';
 import { UserError, withSession } from '../with-session.js';
 import { addApplyOptions, addStateOptions, lockedApply, type PlanOptions } from './plan.js';
+import { decodeStoredJob } from '../../jobspec/stored.js';
 
 export function registerNodeCommands(program: Command, io: (json: boolean) => Output): void {
   const node = program
@@ -195,7 +195,7 @@ export function registerNodeCommands(program: Command, io: (json: boolean) => Ou
             return {
               kind: 'run',
               id,
-              job: v.job as unknown as Job,
+              job: decodeStoredJob(v),
               submitted: v.submitted,
               source: v.source,
               filename: v.filename,
