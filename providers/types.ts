@@ -6,7 +6,7 @@
  */
 import type { Duplex, Readable } from 'node:stream';
 import type Docker from 'dockerode';
-import type { Task } from '../src/generated/jobspec.js';
+import type { NormalizedTask as Task } from '../src/generated/normalized-job.js';
 import type { NodeSpec } from '../src/config/node-spec.js';
 import type { ConfigProblem } from '../src/jobspec/driver-config.js';
 import type { ChangeClass } from '../src/jobspec/task-change.js';
@@ -93,8 +93,8 @@ export interface TaskContext {
   allocDir: string;
   /** Labels every container gets (drover.job, drover.group, …). */
   labels: Record<string, string>;
-  /** Group restart policy, for the supervisor or Docker's restart policy. */
-  restart: { attempts: number; interval: string; delay: string; mode: 'fail' | 'delay' };
+  /** Group restart policy (durations in ms), for the supervisor or Docker's restart policy. */
+  restart: { attempts: number; intervalMs: number; delayMs: number; mode: 'fail' | 'delay' };
 }
 
 /** What identifies a task on its host without a handle: see `Driver.recover`. */

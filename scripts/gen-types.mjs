@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // Generates TypeScript types from every schemas/<name>.schema.json into src/generated/<name>.ts,
-// a precompiled Ajv validator into src/generated/<name>.validate.ts (compiling the jobspec
-// schema at run time costs about half a second per drover command), and the schema itself as a
-// module for HCL files' schemas, src/generated/<name>.schema.ts (the decoder reads its block structure; a module, not a
-// file read at run time, keeps the jobspec and plan layers free of file I/O).
+// and a precompiled Ajv validator into src/generated/<name>.validate.ts (compiling the jobspec
+// schema at run time costs about half a second per drover command). From the jobspec schema it
+// also derives the normalized job (every default present, durations in milliseconds) into
+// src/generated/normalized-job.ts and normalized-job.validate.ts.
 // The schemas are the single source of truth; `--check` regenerates in memory and fails when a
 // committed file has drifted (CI runs it).
 //
@@ -31,9 +31,17 @@ function typeName(name) {
 async function generate(schemaFile) {
   const name = schemaFile.slice(0, -SUFFIX.length);
   const schemaPath = join(schemasDir, schemaFile);
-  const outPath = join(outDir, `${name}.ts`);
   // A fresh parse per run: the compiler annotates the object it is given.
   const schema = JSON.parse(readFileSync(schemaPath, 'utf8'));
+  const outputs = await generateFrom(name, schema, schemaPath);
+  if (name === 'jobspec') {
+    outputs.push(...(await generateFrom('normalized-job', normalizedSchema(schema), schemaPath)));
+  }
+  return outputs;
+}
+
+async function generateFrom(name, schema, schemaPath) {
+  const outPath = join(outDir, `${name}.ts`);
   const banner = [
     '/* eslint-disable */',
     '/**',
@@ -41,7 +49,7 @@ async function generate(schemaFile) {
     ' * change the schema and run `npm run gen:types`.',
     ' */',
   ].join('\n');
-  const code = await compile(schema, schema.title ?? typeName(name), {
+  const code = await compile(structuredClone(schema), schema.title ?? typeName(name), {
     bannerComment: banner,
     cwd: schemasDir,
     additionalProperties: false,
@@ -91,6 +99,74 @@ function schemaModule(schemaText, schemaPath) {
 }
 
 /**
+ * The normalized job's schema, derived from the jobspec schema's annotations: a property marked
+ * `"x-normalized": "required"` is required, one marked `"absent"` is dropped, and every
+ * `"x-duration"` property is an integer of milliseconds. A use marked `"as-written"` (a block
+ * that is merged into others and not filled itself) refers to a copy of its definition with
+ * nothing made required. Titles get a `Normalized` prefix so the types do not clash with `Job`.
+ */
+function normalizedSchema(jobspec) {
+  const schema = structuredClone(jobspec);
+  const defs = schema.$defs;
+  const asWritten = new Set();
+  const normalizeObject = (obj, fillRequired) => {
+    const required = new Set(obj.required ?? []);
+    for (const [key, prop] of Object.entries(obj.properties ?? {})) {
+      const mark = prop['x-normalized'];
+      delete prop['x-normalized'];
+      if (mark === 'absent') {
+        delete obj.properties[key];
+        continue;
+      }
+      if (mark === 'required' && fillRequired) required.add(key);
+      if (mark === 'as-written') {
+        const target = prop.$ref ?? prop.items?.$ref;
+        const def = target.slice('#/$defs/'.length);
+        asWritten.add(def);
+        if (prop.$ref) prop.$ref = `#/$defs/${def}_as_written`;
+        else prop.items.$ref = `#/$defs/${def}_as_written`;
+      }
+      if (prop['x-duration']) {
+        delete prop['x-duration'];
+        obj.properties[key] = {
+          type: 'integer',
+          description: prop.description.replace(
+            /A duration such as .*$/,
+            'In milliseconds (a fraction of a millisecond rounds away from zero).',
+          ),
+        };
+      }
+    }
+    if (required.size > 0) obj.required = [...required];
+  };
+  for (const def of Object.keys(defs)) {
+    // Copied before normalizing, with the annotations still on, then normalized without fills.
+    defs[`${def}_as_written`] = structuredClone(defs[def]);
+  }
+  normalizeObject(schema, true);
+  for (const [name, def] of Object.entries(defs)) {
+    normalizeObject(def, !name.endsWith('_as_written'));
+  }
+  for (const name of Object.keys(defs)) {
+    if (name.endsWith('_as_written') && !asWritten.has(name.slice(0, -'_as_written'.length))) {
+      delete defs[name];
+    }
+  }
+  const rename = (obj, suffix = '') => {
+    if (obj.title) obj.title = `Normalized${obj.title}${suffix}`;
+  };
+  rename(schema);
+  for (const [name, def] of Object.entries(defs)) {
+    rename(def, name.endsWith('_as_written') ? 'AsWritten' : '');
+  }
+  schema.$id = 'https://drover.dev/schemas/normalized-job.schema.json';
+  schema.description =
+    "A job as drover works on it: Nomad's defaults filled in, every duration in milliseconds. " +
+    'Derived from jobspec.schema.json; never written by hand.';
+  return schema;
+}
+
+/**
  * Schemas whose maps are typed `{ [k: string]: T }` instead of `T | undefined`: the state is
  * walked with Object.values/entries everywhere, JSON cannot hold `undefined`, and lookups are
  * already `T | undefined` under `noUncheckedIndexedAccess`.
@@ -104,6 +180,14 @@ const PLAIN_INDEX = new Set(['state']);
  */
 const COERCING = new Set(['jobspec', 'config']);
 
+/** Annotation keywords of drover's schemas (see the jobspec schema's $comment). */
+const KEYWORDS = [
+  { keyword: 'x-block', schemaType: 'string' },
+  { keyword: 'x-label', schemaType: 'string' },
+  { keyword: 'x-normalized', schemaType: 'string' },
+  { keyword: 'x-duration', schemaType: 'boolean' },
+];
+
 function validatorCode(name, schemaText, schemaPath) {
   const ajv = new Ajv2020({
     strict: true,
@@ -113,8 +197,7 @@ function validatorCode(name, schemaText, schemaPath) {
     coerceTypes: COERCING.has(name),
     code: { source: true, esm: true, optimize: true },
   });
-  ajv.addKeyword({ keyword: 'x-block', schemaType: 'string' });
-  ajv.addKeyword({ keyword: 'x-label', schemaType: 'string' });
+  for (const k of KEYWORDS) ajv.addKeyword(k);
   addFormats(ajv);
   const schema = JSON.parse(JSON.stringify(schemaText));
   const code = standaloneCode(ajv, ajv.compile(schema));

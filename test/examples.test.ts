@@ -8,7 +8,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Diagnostics } from '../src/diag/diagnostic.js';
-import type { Job } from '../src/generated/jobspec.js';
+import type { NormalizedJob as Job } from '../src/generated/normalized-job.js';
 import { formatHCL } from '../src/hcl/format.js';
 import { nodeFileAccess } from '../src/io/node-files.js';
 import { findJobFiles } from '../src/jobspec/files.js';
@@ -109,16 +109,16 @@ describe('examples/hello: the quick start', () => {
     expect(job).toMatchObject({
       id: 'hello',
       type: 'service',
-      update: { max_parallel: 1, min_healthy_time: '2s' },
+      update: { max_parallel: 1, min_healthy_time: 2_000 },
     });
-    const group = job.group![0]!;
+    const group = job.group[0]!;
     // One network with one dynamic port: a label and no static number.
     expect(group.network).toHaveLength(1);
     expect(group.network![0]!.port).toHaveLength(1);
     expect(group.network![0]!.port![0]).toMatchObject({ label: 'http' });
     expect(group.network![0]!.port![0]!.static).toBeUndefined();
     expect(group.service![0]).toMatchObject({ port: 'http', check: [{ type: 'http', path: '/' }] });
-    const task = group.task![0]!;
+    const task = group.task[0]!;
     expect(task).toMatchObject({
       driver: 'raw_exec',
       env: { GREETING: 'Hello from drover' },
@@ -135,7 +135,7 @@ describe('examples/hello: the quick start', () => {
 
   it('takes the greeting from -var', () => {
     const job = mustLoad(path, { vars: ['greeting=Hi there'] });
-    expect(job.group![0]!.task![0]!.env).toEqual({ GREETING: 'Hi there' });
+    expect(job.group[0]!.task[0]!.env).toEqual({ GREETING: 'Hi there' });
   });
 });
 
@@ -188,8 +188,8 @@ describe('examples/variables', () => {
     },
   ])('decodes $name', ({ inputs, want }) => {
     const job = mustLoad(path, inputs);
-    const group = job.group![0]!;
-    const task = group.task![0]!;
+    const group = job.group[0]!;
+    const task = group.task[0]!;
     expect(job.datacenters).toEqual(want.datacenters);
     expect(job.update).toMatchObject({ canary: want.canary, auto_promote: want.autoPromote });
     expect(group.count).toBe(want.count);

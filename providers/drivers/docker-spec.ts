@@ -7,10 +7,10 @@ import { posix } from 'node:path';
 import { isIP } from 'node:net';
 import type Docker from 'dockerode';
 import type { ConfigProblem, TaskContext } from '../types.js';
-import type { Resources } from '../../src/generated/jobspec.js';
+import type { NormalizedResources as Resources } from '../../src/generated/normalized-job.js';
 import type { AllocatedPort } from '../../src/state/types.js';
 import { pointer } from '../../src/jobspec/ranges.js';
-import { durationNanos, parseDuration, MILLISECOND, SECOND } from '../../src/jobspec/duration.js';
+import { durationNanos, parseDuration, MILLISECOND } from '../../src/jobspec/duration.js';
 import { didYouMean } from '../../src/jobspec/suggest.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -534,7 +534,6 @@ export function containerSpec(ctx: TaskContext): Docker.ContainerCreateOptions {
   const networkMode = str(c, 'network_mode');
   const ports = publishedPorts(ctx.ports, strs(c, 'ports'), numberMap(c, 'port_map'), networkMode);
   const { memory, reservation } = memoryLimits(ctx.task.resources, num(c, 'memory_hard_limit'));
-  const killTimeout = durationNanos(ctx.task.kill_timeout);
   const volumeDriver = str(c, 'volume_driver');
   const binds = [
     `${dirs.alloc}:/alloc`,
@@ -599,7 +598,7 @@ export function containerSpec(ctx: TaskContext): Docker.ContainerCreateOptions {
     OpenStdin: bool(c, 'interactive') || undefined,
     ExposedPorts: ports.exposed,
     StopSignal: ctx.task.kill_signal,
-    StopTimeout: killTimeout !== undefined ? Math.ceil(killTimeout / SECOND) : undefined,
+    StopTimeout: Math.ceil(Math.max(0, ctx.task.kill_timeout) / 1000),
     Healthcheck: bool(block(c, 'healthchecks') ?? {}, 'disable') ? { Test: ['NONE'] } : undefined,
     HostConfig: hostConfig,
     NetworkingConfig: networkingConfig(c, networkMode),
@@ -673,17 +672,17 @@ const MB = 1024 * 1024;
  * `memory_hard_limit`) is higher; then that is the hard limit and `memory` the reservation.
  */
 export function memoryLimits(
-  resources: Resources | undefined,
+  resources: Resources,
   hardLimitMB: number | undefined,
 ): { memory: number; reservation?: number } {
-  const soft = (resources?.memory ?? 300) * MB;
-  const hard = Math.max(hardLimitMB ?? 0, resources?.memory_max ?? 0);
+  const soft = resources.memory * MB;
+  const hard = Math.max(hardLimitMB ?? 0, resources.memory_max ?? 0);
   return hard > 0 ? { memory: hard * MB, reservation: soft } : { memory: soft };
 }
 
 /** `cpu` MHz as relative shares; `cores` as 1024 shares each (Docker's weight of one CPU). */
-export function cpuShares(resources: Resources | undefined): number {
-  const shares = resources?.cores ? resources.cores * 1024 : (resources?.cpu ?? 100);
+export function cpuShares(resources: Resources): number {
+  const shares = resources.cores ? resources.cores * 1024 : resources.cpu;
   return Math.max(2, Math.round(shares));
 }
 

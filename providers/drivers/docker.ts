@@ -20,7 +20,7 @@ import type {
   TaskStatus,
   Transport,
 } from '../types.js';
-import type { Task } from '../../src/generated/jobspec.js';
+import type { NormalizedTask as Task } from '../../src/generated/normalized-job.js';
 import type { DriverHandle } from '../../src/state/types.js';
 import {
   containerSpec,
@@ -258,7 +258,7 @@ export function classifyDockerChange(prior: Task, next: Task): ChangeClass {
 }
 
 function logsDisabled(t: Task): boolean {
-  return t.logs?.disabled === true || t.logs?.enabled === false;
+  return t.logs.disabled || t.logs.enabled === false;
 }
 
 // ---------------------------------------------------------------------------------------------

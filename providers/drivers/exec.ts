@@ -11,7 +11,7 @@
  * offers (`driver.exec.cgroups`, `driver.exec.user_switch`). The java driver reuses this layer.
  */
 import { posix } from 'node:path';
-import type { Task } from '../../src/generated/jobspec.js';
+import type { NormalizedTask as Task } from '../../src/generated/normalized-job.js';
 import type { DriverHandle } from '../../src/state/types.js';
 import type {
   ConfigProblem,
@@ -230,9 +230,9 @@ export function isolationSpec(
   env: Readonly<Record<string, string>>,
   opts: { ulimitFallback: boolean; resolveCommand: boolean },
 ): IsolationSpec {
-  const memory = positive(task.resources?.memory);
-  const memoryMax = positive(task.resources?.memory_max);
-  const weight = cpuWeight(task.resources?.cpu ?? 0);
+  const memory = positive(task.resources.memory);
+  const memoryMax = positive(task.resources.memory_max);
+  const weight = cpuWeight(task.resources.cpu);
   const user = task.user?.trim() ? task.user.trim() : undefined;
   return {
     ...(memoryMax !== undefined && (memory === undefined || memoryMax > memory)

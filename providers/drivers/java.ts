@@ -231,7 +231,7 @@ export class JavaDriver extends IsolatedProcessDriver {
   }
 
   async start(ctx: TaskContext): Promise<DriverHandle> {
-    const argv = javaArgv(ctx.task.config, ctx.task.resources?.memory, ctx.env);
+    const argv = javaArgv(ctx.task.config, ctx.task.resources.memory, ctx.env);
     const spec = isolationSpec(ctx.task, ctx.env, { ulimitFallback: false, resolveCommand: false });
     return startIsolatedTask(NAME, ctx, argv, spec, this.opts);
   }

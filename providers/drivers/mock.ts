@@ -16,7 +16,7 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { durationNanos } from '../../src/jobspec/duration.js';
-import type { Task } from '../../src/generated/jobspec.js';
+import type { NormalizedTask as Task } from '../../src/generated/normalized-job.js';
 import type { DriverHandle } from '../../src/state/types.js';
 import type {
   ChangeClass,

@@ -6,8 +6,7 @@
  */
 import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
-import { durationNanos } from '../../src/jobspec/duration.js';
-import type { Task } from '../../src/generated/jobspec.js';
+import type { NormalizedTask as Task } from '../../src/generated/normalized-job.js';
 import type { DriverHandle } from '../../src/state/types.js';
 import type {
   ChangeClass,
@@ -118,26 +117,21 @@ export function asProcessHandle(handle: DriverHandle, driver: string): ProcessTa
 export const DEFAULT_KILL_SIGNAL = 'INT';
 export const DEFAULT_KILL_TIMEOUT_MS = 5_000;
 
-/** kill_signal and kill_timeout of a task, with Nomad's defaults. */
+/** kill_signal (with Nomad's default) and kill_timeout of a task; a negative timeout is none. */
 export function killSettings(task: Task): { signal: string; timeoutMs: number } {
   const signal = task.kill_signal === undefined ? undefined : signalName(task.kill_signal);
-  const nanos = durationNanos(task.kill_timeout);
   return {
     signal: signal ?? DEFAULT_KILL_SIGNAL,
-    timeoutMs: nanos === undefined || nanos < 0 ? DEFAULT_KILL_TIMEOUT_MS : nanos / 1e6,
+    timeoutMs: Math.max(0, task.kill_timeout),
   };
 }
 
-/** The group restart policy of a TaskContext in milliseconds (Nomad's service defaults). */
+/** The group restart policy of a TaskContext for the supervisor (negative values mean none). */
 export function restartSettings(restart: TaskContext['restart']): SupervisorConfig['restart'] {
-  const ms = (text: string, fallback: number): number => {
-    const nanos = durationNanos(text);
-    return nanos === undefined || nanos < 0 ? fallback : nanos / 1e6;
-  };
   return {
-    attempts: Number.isFinite(restart.attempts) ? Math.max(0, Math.trunc(restart.attempts)) : 2,
-    intervalMs: ms(restart.interval, 30 * 60_000),
-    delayMs: ms(restart.delay, 15_000),
+    attempts: Math.max(0, Math.trunc(restart.attempts)),
+    intervalMs: Math.max(0, restart.intervalMs),
+    delayMs: Math.max(0, restart.delayMs),
     mode: restart.mode === 'delay' ? 'delay' : 'fail',
   };
 }

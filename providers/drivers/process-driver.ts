@@ -4,7 +4,7 @@
  * task starts, how its config is checked and how the host is detected.
  */
 import type { Readable } from 'node:stream';
-import type { Task } from '../../src/generated/jobspec.js';
+import type { NormalizedTask as Task } from '../../src/generated/normalized-job.js';
 import type { DriverHandle } from '../../src/state/types.js';
 import type {
   ChangeClass,

@@ -9,13 +9,13 @@ import {
   type NodeSpec,
   type Transport,
 } from '../../providers/types.js';
-import type { Task } from '../generated/jobspec.js';
+import type { NormalizedTask as Task } from '../generated/normalized-job.js';
 import { recordedJob } from '../scheduler/from-state.js';
 import type { Allocation, DriverHandle, StateSnapshot } from '../state/types.js';
 
 /** The tasks of the job version an allocation runs, by name. */
 export function recordedTasks(s: StateSnapshot, a: Allocation): Map<string, Task> {
-  const group = recordedJob(s, a.job, a.version)?.group?.find((g) => g.name === a.group);
+  const group = recordedJob(s, a.job, a.version)?.group.find((g) => g.name === a.group);
   return new Map((group?.task ?? []).map((t) => [t.name, t]));
 }
 

@@ -5,8 +5,13 @@
  * allocations staying healthy for `min_healthy_time`. An allocation is recorded (pending, with
  * its deterministic name) before anything starts on a host, so nothing runs unrecorded.
  */
-import type { Group, Job, Task } from '../generated/jobspec.js';
-import { durationNanos } from '../jobspec/duration.js';
+import type {
+  NormalizedGroup as Group,
+  NormalizedJob as Job,
+  NormalizedTask as Task,
+} from '../generated/normalized-job.js';
+import { formatMs } from '../jobspec/duration.js';
+import { defaultTask, defaultUpdateStrategy } from '../jobspec/normalize.js';
 import {
   taskInstanceName,
   type Driver,
@@ -29,6 +34,7 @@ import { allocHandles, recordedTasks } from './alloc-tasks.js';
 import type { StateRecorder } from './recorder.js';
 import type { GroupSteps, JobSteps, PlacementStep, PlanStepRef } from './steps.js';
 import { interpolateDeep, taskEnv, type NodeFacts, type TaskDirs } from './taskenv.js';
+import { encodeStoredJob } from '../jobspec/stored.js';
 
 export interface Clock {
   now(): number;
@@ -179,19 +185,19 @@ function startDeployment(
   const existing = planned.resumed ? ctx.recorder.state.deployments[planned.id] : undefined;
   const groups: Deployment['groups'] = {};
   for (const g of steps.groups) {
-    const u = g.group.update ?? {};
+    const u = g.group?.update ?? defaultUpdateStrategy();
     const canaries = [...g.placements.values()].filter((p) => p.canary).length;
     const prior = existing?.groups[g.name];
     groups[g.name] = {
-      desired_total: g.group.count ?? 1,
-      desired_canaries: prior?.desired_canaries ?? (canaries > 0 ? (u.canary ?? canaries) : 0),
+      desired_total: g.group?.count ?? 0,
+      desired_canaries: prior?.desired_canaries ?? (canaries > 0 ? u.canary || canaries : 0),
       placed_canaries: prior?.placed_canaries ?? [],
       placed: prior?.placed ?? 0,
       healthy: prior?.healthy ?? 0,
       unhealthy: prior?.unhealthy ?? 0,
       promoted: prior?.promoted ?? false,
-      auto_revert: Boolean(u.auto_revert),
-      progress_deadline: new Date(now + ms(u.progress_deadline ?? '10m')).toISOString(),
+      auto_revert: u.auto_revert,
+      progress_deadline: new Date(now + u.progress_deadline).toISOString(),
     };
   }
   const deployment: Deployment = {
@@ -305,7 +311,7 @@ class DeploymentRun {
 
   /** Runs the group's rollout steps in the plan's order; returns early when one fails. */
   private async group(g: GroupSteps): Promise<void> {
-    const u = g.group.update ?? {};
+    const u = g.group?.update ?? defaultUpdateStrategy();
     this.progressDeadlines.set(g.name, this.nextDeadline(u));
     // Allocations updated in place keep running, healthy as they were.
     if (g.inplace.length)
@@ -462,7 +468,7 @@ class DeploymentRun {
     const verdicts = await Promise.all(
       batch.map((p, i) =>
         (started?.[i] ?? true)
-          ? this.waitHealthy(p, g.group, ctx)
+          ? this.waitHealthy(p, plannedGroup(g), ctx)
           : Promise.resolve(startFailure(this.ctx, p.allocId)),
       ),
     );
@@ -493,11 +499,10 @@ class DeploymentRun {
     group: Group,
     ctx: ApplyContext,
   ): Promise<string | undefined> {
-    const u = group.update ?? {};
-    const minHealthy = ms(u.min_healthy_time ?? '10s');
-    const allocDeadline =
-      this.ctx.clock.now() + Math.max(ms(u.healthy_deadline ?? '5m'), minHealthy);
-    const probe = this.ctx.health?.(p.allocId, group, this.steps.job);
+    const u = group.update ?? defaultUpdateStrategy();
+    const minHealthy = u.min_healthy_time;
+    const allocDeadline = this.ctx.clock.now() + Math.max(u.healthy_deadline, minHealthy);
+    const probe = this.ctx.health?.(p.allocId, group, plannedJob(this.steps));
     try {
       return await this.gate(p, group.name, u, minHealthy, allocDeadline, probe, ctx);
     } finally {
@@ -529,9 +534,9 @@ class DeploymentRun {
       const reason = status.dead
         ? (status.message ?? 'a task stopped')
         : now >= allocDeadline
-          ? `not healthy by healthy_deadline (${String(u.healthy_deadline ?? '5m')})${why}`
+          ? `not healthy by healthy_deadline (${formatMs(u.healthy_deadline)})${why}`
           : now >= (this.progressDeadlines.get(group) ?? Infinity)
-            ? `no progress by progress_deadline (${String(u.progress_deadline ?? '10m')})${why}`
+            ? `no progress by progress_deadline (${formatMs(u.progress_deadline)})${why}`
             : undefined;
       if (reason) {
         await ctx.recorder.record(
@@ -579,7 +584,7 @@ class DeploymentRun {
 
   /** The progress deadline from now; a progress_deadline of 0 means none, as in Nomad. */
   private nextDeadline(u: NonNullable<Group['update']>): number {
-    const d = ms(u.progress_deadline ?? '10m');
+    const d = u.progress_deadline;
     return d > 0 ? this.ctx.clock.now() + d : Infinity;
   }
 
@@ -701,14 +706,14 @@ async function startAlloc(
   if (!node) return fail(`node "${p.node}" is not in the inventory`);
   const transport = ctx.transport(node);
   say('starting');
-  const tasks = g.group.task ?? [];
+  const tasks = plannedGroup(g).task;
   for (const [i, task] of tasks.entries()) {
-    const driver = task.driver ? ctx.driver(task.driver) : undefined;
-    if (!driver) return fail(`task "${task.name}": driver "${task.driver ?? ''}" is not available`);
+    const driver = ctx.driver(task.driver);
+    if (!driver) return fail(`task "${task.name}": driver "${task.driver}" is not available`);
     let handle: DriverHandle;
     try {
       handle = await driver.start(
-        taskContext(p, g.group, task, steps, node, transport, driver, ctx),
+        taskContext(p, plannedGroup(g), task, steps, node, transport, driver, ctx),
       );
     } catch (err) {
       return fail(`task "${task.name}": ${(err as Error).message}`);
@@ -768,7 +773,7 @@ function taskContext(
       };
   const facts = ctx.facts(node);
   const env = taskEnv({
-    job: steps.job,
+    job: plannedJob(steps),
     group,
     task,
     allocId: p.allocId,
@@ -781,7 +786,7 @@ function taskContext(
     mapsPorts: inContainer,
     node: facts,
   });
-  const restart = group.restart ?? {};
+  const restart = group.restart;
   return {
     allocId: p.allocId,
     name: taskInstanceName(steps.jobId, group.name, task.name, p.allocId),
@@ -804,9 +809,9 @@ function taskContext(
       'drover.node': node.name,
     },
     restart: {
-      attempts: restart.attempts ?? 2,
-      interval: String(restart.interval ?? '30m'),
-      delay: String(restart.delay ?? '15s'),
+      attempts: restart.attempts,
+      intervalMs: restart.interval,
+      delayMs: restart.delay,
       mode: restart.mode === 'delay' ? 'delay' : 'fail',
     },
   };
@@ -893,7 +898,7 @@ export async function stopAlloc(allocId: string, reason: string, ctx: ApplyConte
       const spec = tasks.get(task);
       try {
         await ctx.driver(handle.driver)?.stop(handle, transport, {
-          killTimeoutMs: ms(spec?.kill_timeout ?? '5s'),
+          killTimeoutMs: (spec ?? defaultTask()).kill_timeout,
           ...(spec?.kill_signal ? { signal: spec.kill_signal } : {}),
         });
       } catch (err) {
@@ -944,6 +949,19 @@ export async function retryStops(ctx: ApplyContext, stops: readonly PlannedStop[
   for (const s of stops) await stopAlloc(s.alloc_id, s.reason, tagged);
 }
 
+/** The group a plan starts allocations of (a plan starts none of a group its job lacks). */
+function plannedGroup(g: GroupSteps): Group {
+  if (!g.group)
+    throw new Error(`plan: group "${g.name}" starts allocations but the job has no such group`);
+  return g.group;
+}
+
+/** The job a plan starts allocations of (a stopped job starts none). */
+function plannedJob(steps: JobSteps): Job {
+  if (!steps.job) throw new Error(`plan: job "${steps.jobId}" starts allocations but is stopped`);
+  return steps.job;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Pure state changes
 
@@ -972,7 +990,7 @@ function recordVersion(
       source: nv.source,
       filename: nv.filename,
       submitted: nv.submitted,
-      job: nv.job as unknown as Record<string, unknown>,
+      ...encodeStoredJob(nv.job),
       stable: false,
       status: 'pending' as const,
     },
@@ -1004,10 +1022,6 @@ function markStopped(s: StateSnapshot, jobId: string, purge: boolean): StateSnap
     i === j.versions.length - 1 ? { ...v, status: 'dead' as const } : v,
   );
   return { ...s, jobs: { ...s.jobs, [jobId]: { ...j, versions, stopped: true } } };
-}
-
-function ms(d: string | number | undefined): number {
-  return (durationNanos(d) ?? 0) / 1e6;
 }
 
 export type { Job };

@@ -5,7 +5,10 @@
  */
 import { Writable, type Duplex } from 'node:stream';
 import type { Driver, Transport } from '../../providers/types.js';
-import type { Group, Job } from '../generated/jobspec.js';
+import type {
+  NormalizedGroup as Group,
+  NormalizedJob as Job,
+} from '../generated/normalized-job.js';
 import type { Allocation } from '../state/types.js';
 import { httpCheck, OUTPUT_LIMIT } from './check-http.js';
 import type { CheckSpec, CheckStatus } from './check-spec.js';

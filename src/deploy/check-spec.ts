@@ -3,8 +3,12 @@
  * the tasks' `service` blocks, with port labels resolved to the allocation's host ports and
  * durations in milliseconds. Pure: job, group and allocation in, a list of specs out.
  */
-import type { Check, Group, Job, Service } from '../generated/jobspec.js';
-import { durationNanos, MILLISECOND } from '../jobspec/duration.js';
+import type {
+  NormalizedCheck as Check,
+  NormalizedGroup as Group,
+  NormalizedJob as Job,
+  NormalizedService as Service,
+} from '../generated/normalized-job.js';
 import type { Allocation } from '../state/types.js';
 import { interpolate, type InterpolationScope } from './taskenv.js';
 
@@ -91,7 +95,7 @@ export function checksOf(
   };
   for (const service of group.service ?? [])
     for (const check of service.check ?? []) add(service, check, check.task ?? service.task);
-  for (const task of group.task ?? [])
+  for (const task of group.task)
     for (const service of task.service ?? [])
       for (const check of service.check ?? []) add(service, check, task.name);
   return specs;
@@ -110,7 +114,7 @@ function specOf(
   if (!type) return undefined;
   const vars = scope?.(task);
   const text = (s: string): string => (vars ? interpolate(s, vars) : s);
-  const serviceName = text(service.name ?? defaultServiceName(job, group, task));
+  const serviceName = text(service.name);
   const spec: Omit<CheckSpec, 'id' | 'label'> = {
     // api/services.go names an unnamed check after its service.
     name: text(check.name ?? `service: "${serviceName}" check`),
@@ -124,12 +128,12 @@ function specOf(
     failures_before_warning: nonNegative(
       check.failures_before_warning ?? check.failures_before_critical,
     ),
-    on_update: check.on_update ?? service.on_update ?? 'require_healthy',
+    on_update: check.on_update,
     provider: service.provider === 'nomad' ? 'nomad' : 'consul',
   };
   if (task !== undefined) spec.task = task;
   if (check.initial_status) spec.initial_status = check.initial_status;
-  const restart = restartSpec(check, service);
+  const restart = restartSpec(check);
   if (restart) spec.check_restart = restart;
 
   if (type === 'script') {
@@ -173,26 +177,12 @@ function checkType(type: Check['type']): CheckType | undefined {
   }
 }
 
-/** api/services.go: "<job>-<group>[-<task>]". */
-function defaultServiceName(job: Job, group: Group, task: string | undefined): string {
-  const base = `${job.name ?? job.id}-${group.name}`;
-  return task === undefined ? base : `${base}-${task}`;
-}
-
-/** The service's check_restart under the check's, as api/services.go merges them. */
-function restartSpec(check: Check, service: Service): CheckRestartSpec | undefined {
-  const base = service.check_restart;
-  const over = check.check_restart;
-  const limit =
-    over?.limit !== undefined && over.limit > 0 ? over.limit : (base?.limit ?? over?.limit ?? 0);
+/** The check's check_restart (normalization merged the service's under it, as api/services.go does). */
+function restartSpec(check: Check): CheckRestartSpec | undefined {
+  const r = check.check_restart;
   // A limit of 0 disables restarts (structs.ServiceCheck.TriggersRestarts).
-  if (limit <= 0) return undefined;
-  const grace = over?.grace ?? base?.grace ?? '1s';
-  return {
-    limit,
-    grace_ms: nanosToMs(durationNanos(grace) ?? 0),
-    ignore_warnings: Boolean(over?.ignore_warnings || base?.ignore_warnings),
-  };
+  if (!r || r.limit <= 0) return undefined;
+  return { limit: r.limit, grace_ms: Math.max(0, r.grace), ignore_warnings: r.ignore_warnings };
 }
 
 /**
@@ -228,13 +218,8 @@ function checkAddress(
   return hostIp === '' || hostIp === '0.0.0.0' || hostIp === '::' ? undefined : hostIp;
 }
 
-function positiveMs(value: string | number | undefined): number | undefined {
-  const nanos = durationNanos(value);
-  return nanos !== undefined && nanos > 0 ? Math.max(1, nanosToMs(nanos)) : undefined;
-}
-
-function nanosToMs(nanos: number): number {
-  return Math.round(nanos / MILLISECOND);
+function positiveMs(ms: number | undefined): number | undefined {
+  return ms !== undefined && ms > 0 ? ms : undefined;
 }
 
 function nonNegative(n: number | undefined): number {

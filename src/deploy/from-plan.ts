@@ -1,5 +1,5 @@
 /** Turns a plan (as computed, or read back from a planfile) into the executor's steps. */
-import type { Job } from '../generated/jobspec.js';
+import { decodeStoredJob } from '../jobspec/stored.js';
 import type { JobPlan, Plan } from '../generated/plan.js';
 import type { NodeSpec } from '../../providers/types.js';
 import type { GroupSteps, JobSteps, PlacementStep } from './steps.js';
@@ -10,14 +10,14 @@ export function planToSteps(plan: Plan, nodes: ReadonlyMap<string, NodeSpec>): J
 }
 
 function jobSteps(j: JobPlan, nodes: ReadonlyMap<string, NodeSpec>): JobSteps {
-  const job = (j.payload?.job ?? { id: j.id }) as unknown as Job;
+  const job = j.payload ? decodeStoredJob(j.payload) : undefined;
   const rollouts = new Map((j.rollout?.groups ?? []).map((g) => [g.name, g.steps]));
   const groups: GroupSteps[] = j.groups.map((g) => {
     // Allocations a placement replaces are stopped by the rollout step that starts it.
     const replaced = new Set(g.placements.flatMap((p) => (p.replaces ? [p.replaces] : [])));
     return {
       name: g.name,
-      group: job.group?.find((x) => x.name === g.name) ?? { name: g.name },
+      group: job?.group.find((x) => x.name === g.name),
       stops: g.stops
         .filter((s) => !replaced.has(s.alloc_id))
         .map((s) => ({ allocId: s.alloc_id, reason: s.reason })),
@@ -42,7 +42,7 @@ function jobSteps(j: JobPlan, nodes: ReadonlyMap<string, NodeSpec>): JobSteps {
   return {
     jobId: j.id,
     version: j.to_version ?? j.from_version ?? 0,
-    ...(j.new_version && j.payload
+    ...(j.new_version && j.payload && job
       ? {
           newVersion: {
             job,

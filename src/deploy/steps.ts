@@ -3,7 +3,10 @@
  * planfile) converts to this one to one, and the executor needs nothing else to decide what to
  * do (state only tells it how: handles, addresses).
  */
-import type { Group, Job } from '../generated/jobspec.js';
+import type {
+  NormalizedGroup as Group,
+  NormalizedJob as Job,
+} from '../generated/normalized-job.js';
 import type { RolloutStep } from '../generated/plan.js';
 import type { AllocatedPort } from '../state/types.js';
 
@@ -26,7 +29,8 @@ export interface StopStep {
 
 export interface GroupSteps {
   name: string;
-  group: Group;
+  /** Absent for a group the planned job no longer has: its allocations only stop. */
+  group: Group | undefined;
   stops: StopStep[];
   /** Allocations updated in place: they move to the new version without a restart. */
   inplace: string[];
@@ -42,8 +46,8 @@ export interface JobSteps {
   version: number;
   /** Present when this apply records a new version of the job. */
   newVersion?: { job: Job; submitted: Record<string, unknown>; source: string; filename: string };
-  /** The defaulted job the placements run. */
-  job: Job;
+  /** The job the placements run; absent when the job is stopped. */
+  job: Job | undefined;
   /** The job is being stopped (every allocation stops); `purge` also forgets it. */
   stop?: { purge: boolean };
   /** The deployment the rollout runs as, new or resumed; absent: no deployment. */

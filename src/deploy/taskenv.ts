@@ -4,7 +4,11 @@
  * `${node.unique.name}`, `${meta.rack}`, `${env["X"]}`), which the jobspec evaluator kept as text.
  * Pure: the caller gathers node facts and allocated ports.
  */
-import type { Group, Job, Task } from '../generated/jobspec.js';
+import type {
+  NormalizedGroup as Group,
+  NormalizedJob as Job,
+  NormalizedTask as Task,
+} from '../generated/normalized-job.js';
 import type { AllocatedPort } from '../state/types.js';
 
 /** Where the task sees its directories: inside a container (/alloc …) or on the host (process drivers). */
@@ -49,21 +53,21 @@ export function runtimeEnv(i: TaskEnvInput): Record<string, string> {
     NOMAD_ALLOC_NAME: `${i.job.id}.${i.group.name}[${i.allocIndex}]`,
     NOMAD_ALLOC_INDEX: String(i.allocIndex),
     NOMAD_JOB_ID: i.job.id,
-    NOMAD_JOB_NAME: i.job.name ?? i.job.id,
+    NOMAD_JOB_NAME: i.job.name,
     NOMAD_GROUP_NAME: i.group.name,
     NOMAD_TASK_NAME: i.task.name,
     NOMAD_DC: i.datacenter,
-    NOMAD_REGION: i.job.region ?? 'global',
-    NOMAD_NAMESPACE: i.job.namespace ?? 'default',
+    NOMAD_REGION: i.job.region,
+    NOMAD_NAMESPACE: i.job.namespace,
     NOMAD_ALLOC_DIR: i.dirs.allocDir,
     NOMAD_TASK_DIR: i.dirs.taskDir,
     NOMAD_SECRETS_DIR: i.dirs.secretsDir,
   };
   const res = i.task.resources;
-  if (res?.memory !== undefined) env.NOMAD_MEMORY_LIMIT = String(res.memory);
-  if (res?.memory_max !== undefined) env.NOMAD_MEMORY_MAX_LIMIT = String(res.memory_max);
-  if (res?.cpu !== undefined) env.NOMAD_CPU_LIMIT = String(res.cpu);
-  if (res?.cores !== undefined) env.NOMAD_CPU_CORES = String(res.cores);
+  env.NOMAD_MEMORY_LIMIT = String(res.memory);
+  if (res.memory_max !== undefined) env.NOMAD_MEMORY_MAX_LIMIT = String(res.memory_max);
+  env.NOMAD_CPU_LIMIT = String(res.cpu);
+  env.NOMAD_CPU_CORES = String(res.cores);
   for (const p of i.ports) {
     const label = envName(p.label);
     // Inside a mapped network the task listens on `to`; on the host network, on the host port.

@@ -36,15 +36,34 @@ const schema: { [key: string]: unknown } = {
       "properties": {
         "backend": {
           "type": "string",
-          "description": "The state backend. \"local\" keeps one JSON file on this machine, written atomically and guarded by a lock.",
+          "description": "The state backend. \"local\" keeps one JSON file on this machine, written atomically and guarded by a lock file. \"postgres\" keeps the state in a PostgreSQL database that several machines share, one row per object, every write a transaction checked against the serial.",
           "enum": [
-            "local"
+            "local",
+            "postgres"
           ]
         },
         "path": {
           "type": "string",
           "description": "The state file of the local backend, relative to the directory of drover.hcl; defaults to \".drover/state.json\".",
           "minLength": 1
+        },
+        "url": {
+          "type": "string",
+          "description": "The postgres backend's database, as postgres://USER@HOST:PORT/DATABASE (query parameters such as sslmode are passed on). Without it the standard PG* environment variables (PGHOST, PGPORT, PGUSER, PGDATABASE) apply. Never a password: it comes from PGPASSWORD or ~/.pgpass.",
+          "pattern": "^postgres(ql)?://"
+        },
+        "schema": {
+          "type": "string",
+          "description": "The PostgreSQL schema drover's tables live in; created when missing. Defaults to \"drover\".",
+          "pattern": "^[a-z_][a-z0-9_]{0,62}$"
+        },
+        "lock_mode": {
+          "type": "string",
+          "description": "How the postgres backend's lock dies with its holder. \"session\" (default): a session-level advisory lock on the holder's own connection, released by PostgreSQL the moment that connection ends. \"lease\": a lease row the holder renews every few seconds, taken over once it expires (about 15 s); use it behind PgBouncer in transaction mode, where session locks do not work.",
+          "enum": [
+            "session",
+            "lease"
+          ]
         }
       }
     },

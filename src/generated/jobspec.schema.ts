@@ -4,7 +4,7 @@
 const schema: { [key: string]: unknown } = {
   "$schema": "https://json-schema.org/draft/2020-12/schema",
   "$id": "https://drover.dev/schemas/jobspec.schema.json",
-  "$comment": "Nomad job specification (HCL2), described as the data a job block decodes to. The root object is the job; block labels become properties (job -> \"id\"; group, task -> \"name\"; port -> \"label\"; spread target -> \"value\"; ...). HCL annotations, for decoders that walk HCL with this schema: \"x-block\" marks a property written as a block, \"x-label\" names the property that receives its label. Where they sit: on the schema a property resolves to. For blocks that may repeat, the property is an array with \"x-block\": \"list\" (and \"x-label\" for labelled blocks) and its items describe one block body. For blocks written at most once, the property is a bare $ref and the definition carries \"x-block\": \"single\". The root carries \"x-label\": \"id\" for the job label. \"map\" marks a block of arbitrary attributes (meta, env, ...); it may also be written as an attribute holding an object. \"freeform\" marks a block passed through as written (driver config, connect, ...): nested blocks become arrays of objects, labelled nested blocks nest as {label: [object]}. Every property without \"x-block\" is an attribute. Scalars follow HCL conversion: validate with Ajv coerceTypes so 8080 is accepted where a string is expected. Durations are Go duration strings or integer nanoseconds.",
+  "$comment": "Nomad job specification (HCL2), described as the data a job block decodes to. The root object is the job; block labels become properties (job -> \"id\"; group, task -> \"name\"; port -> \"label\"; spread target -> \"value\"; ...). HCL annotations, for decoders that walk HCL with this schema: \"x-block\" marks a property written as a block, \"x-label\" names the property that receives its label. Where they sit: on the schema a property resolves to. For blocks that may repeat, the property is an array with \"x-block\": \"list\" (and \"x-label\" for labelled blocks) and its items describe one block body. For blocks written at most once, the property is a bare $ref and the definition carries \"x-block\": \"single\". The root carries \"x-label\": \"id\" for the job label. \"map\" marks a block of arbitrary attributes (meta, env, ...); it may also be written as an attribute holding an object. \"freeform\" marks a block passed through as written (driver config, connect, ...): nested blocks become arrays of objects, labelled nested blocks nest as {label: [object]}. Every property without \"x-block\" is an attribute. Scalars follow HCL conversion: validate with Ajv coerceTypes so 8080 is accepted where a string is expected. Durations are Go duration strings or integer nanoseconds. Normalization annotations, for the normalized job drover derives from this schema (scripts/gen-types.mjs, src/jobspec/normalize.ts): \"x-duration\": true marks a duration, which the normalized job holds as an integer number of milliseconds; \"x-normalized\": \"required\" marks a property Nomad's defaults always fill, \"absent\" one that normalization folds into others (constraint shorthands, tasks outside a group), \"as-written\" a use of a block that is merged into other blocks and not filled itself.",
   "title": "Job",
   "description": "A Nomad job: groups of tasks and how to place, update and restart them.",
   "type": "object",
@@ -22,15 +22,18 @@ const schema: { [key: string]: unknown } = {
     },
     "name": {
       "type": "string",
-      "description": "Display name; defaults to the ID."
+      "description": "Display name; defaults to the ID.",
+      "x-normalized": "required"
     },
     "region": {
       "type": "string",
-      "description": "Region to run in."
+      "description": "Region to run in.",
+      "x-normalized": "required"
     },
     "namespace": {
       "type": "string",
-      "description": "Namespace of the job."
+      "description": "Namespace of the job.",
+      "x-normalized": "required"
     },
     "type": {
       "type": "string",
@@ -40,27 +43,32 @@ const schema: { [key: string]: unknown } = {
         "batch",
         "system",
         "sysbatch"
-      ]
+      ],
+      "x-normalized": "required"
     },
     "priority": {
       "type": "integer",
       "description": "Scheduling priority; higher goes first.",
-      "minimum": 1
+      "minimum": 1,
+      "x-normalized": "required"
     },
     "all_at_once": {
       "type": "boolean",
-      "description": "Place all allocations at once or not at all."
+      "description": "Place all allocations at once or not at all.",
+      "x-normalized": "required"
     },
     "datacenters": {
       "type": "array",
       "description": "Datacenters the job may run in; \"*\" globs are allowed.",
       "items": {
         "type": "string"
-      }
+      },
+      "x-normalized": "required"
     },
     "node_pool": {
       "type": "string",
-      "description": "Node pool the job runs in."
+      "description": "Node pool the job runs in.",
+      "x-normalized": "required"
     },
     "constraint": {
       "type": "array",
@@ -93,7 +101,8 @@ const schema: { [key: string]: unknown } = {
       "x-label": "name",
       "items": {
         "$ref": "#/$defs/group"
-      }
+      },
+      "x-normalized": "required"
     },
     "task": {
       "type": "array",
@@ -102,16 +111,19 @@ const schema: { [key: string]: unknown } = {
       "x-label": "name",
       "items": {
         "$ref": "#/$defs/task"
-      }
+      },
+      "x-normalized": "absent"
     },
     "update": {
       "$ref": "#/$defs/update"
     },
     "migrate": {
-      "$ref": "#/$defs/migrate"
+      "$ref": "#/$defs/migrate",
+      "x-normalized": "as-written"
     },
     "reschedule": {
-      "$ref": "#/$defs/reschedule"
+      "$ref": "#/$defs/reschedule",
+      "x-normalized": "as-written"
     },
     "periodic": {
       "$ref": "#/$defs/periodic"
@@ -134,7 +146,8 @@ const schema: { [key: string]: unknown } = {
       "$ref": "#/$defs/ui"
     },
     "vault": {
-      "$ref": "#/$defs/vault"
+      "$ref": "#/$defs/vault",
+      "x-normalized": "as-written"
     },
     "consul_token": {
       "type": "string",
@@ -179,7 +192,8 @@ const schema: { [key: string]: unknown } = {
             "set_contains_any",
             "is_set",
             "is_not_set"
-          ]
+          ],
+          "x-normalized": "required"
         },
         "value": {
           "type": "string",
@@ -187,27 +201,33 @@ const schema: { [key: string]: unknown } = {
         },
         "distinct_hosts": {
           "type": "boolean",
-          "description": "Shorthand for operator \"distinct_hosts\": place each allocation on its own node."
+          "description": "Shorthand for operator \"distinct_hosts\": place each allocation on its own node.",
+          "x-normalized": "absent"
         },
         "distinct_property": {
           "type": "string",
-          "description": "Shorthand for operator \"distinct_property\": the attribute whose values must differ between allocations."
+          "description": "Shorthand for operator \"distinct_property\": the attribute whose values must differ between allocations.",
+          "x-normalized": "absent"
         },
         "regexp": {
           "type": "string",
-          "description": "Shorthand for operator \"regexp\": a regular expression the attribute must match."
+          "description": "Shorthand for operator \"regexp\": a regular expression the attribute must match.",
+          "x-normalized": "absent"
         },
         "version": {
           "type": "string",
-          "description": "Shorthand for operator \"version\": a version constraint such as \">= 1.2, < 2\"."
+          "description": "Shorthand for operator \"version\": a version constraint such as \">= 1.2, < 2\".",
+          "x-normalized": "absent"
         },
         "semver": {
           "type": "string",
-          "description": "Shorthand for operator \"semver\": a semantic version constraint."
+          "description": "Shorthand for operator \"semver\": a semantic version constraint.",
+          "x-normalized": "absent"
         },
         "set_contains": {
           "type": "string",
-          "description": "Shorthand for operator \"set_contains\": comma-separated values that must all be present."
+          "description": "Shorthand for operator \"set_contains\": comma-separated values that must all be present.",
+          "x-normalized": "absent"
         },
         "set_contains_all": {
           "type": "string",
@@ -256,7 +276,8 @@ const schema: { [key: string]: unknown } = {
             "set_contains",
             "set_contains_all",
             "set_contains_any"
-          ]
+          ],
+          "x-normalized": "required"
         },
         "value": {
           "type": "string",
@@ -266,31 +287,38 @@ const schema: { [key: string]: unknown } = {
           "type": "integer",
           "description": "How strongly to prefer (positive) or avoid (negative) matching nodes; not zero. Defaults to 50.",
           "minimum": -100,
-          "maximum": 100
+          "maximum": 100,
+          "x-normalized": "required"
         },
         "regexp": {
           "type": "string",
-          "description": "Shorthand for operator \"regexp\"."
+          "description": "Shorthand for operator \"regexp\".",
+          "x-normalized": "absent"
         },
         "version": {
           "type": "string",
-          "description": "Shorthand for operator \"version\"."
+          "description": "Shorthand for operator \"version\".",
+          "x-normalized": "absent"
         },
         "semver": {
           "type": "string",
-          "description": "Shorthand for operator \"semver\"."
+          "description": "Shorthand for operator \"semver\".",
+          "x-normalized": "absent"
         },
         "set_contains": {
           "type": "string",
-          "description": "Shorthand for operator \"set_contains\"."
+          "description": "Shorthand for operator \"set_contains\".",
+          "x-normalized": "absent"
         },
         "set_contains_all": {
           "type": "string",
-          "description": "Shorthand for operator \"set_contains_all\"."
+          "description": "Shorthand for operator \"set_contains_all\".",
+          "x-normalized": "absent"
         },
         "set_contains_any": {
           "type": "string",
-          "description": "Shorthand for operator \"set_contains_any\"."
+          "description": "Shorthand for operator \"set_contains_any\".",
+          "x-normalized": "absent"
         }
       }
     },
@@ -329,7 +357,8 @@ const schema: { [key: string]: unknown } = {
           "type": "integer",
           "description": "How much this spread counts against other scoring. Defaults to 50.",
           "minimum": 0,
-          "maximum": 100
+          "maximum": 100,
+          "x-normalized": "required"
         },
         "target": {
           "type": "array",
@@ -352,7 +381,8 @@ const schema: { [key: string]: unknown } = {
         "max_parallel": {
           "type": "integer",
           "description": "How many allocations are updated at once; 0 disables deployments.",
-          "minimum": 0
+          "minimum": 0,
+          "x-normalized": "required"
         },
         "health_check": {
           "type": "string",
@@ -361,7 +391,8 @@ const schema: { [key: string]: unknown } = {
             "checks",
             "task_states",
             "manual"
-          ]
+          ],
+          "x-normalized": "required"
         },
         "min_healthy_time": {
           "type": [
@@ -369,7 +400,9 @@ const schema: { [key: string]: unknown } = {
             "integer"
           ],
           "description": "How long an allocation must stay healthy before it counts as healthy. A duration such as \"30s\" or \"1h30m\" (an integer is nanoseconds).",
-          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$"
+          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$",
+          "x-normalized": "required",
+          "x-duration": true
         },
         "healthy_deadline": {
           "type": [
@@ -377,7 +410,9 @@ const schema: { [key: string]: unknown } = {
             "integer"
           ],
           "description": "How long an allocation has to become healthy before it is marked unhealthy. A duration such as \"30s\" or \"1h30m\" (an integer is nanoseconds).",
-          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$"
+          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$",
+          "x-normalized": "required",
+          "x-duration": true
         },
         "progress_deadline": {
           "type": [
@@ -385,20 +420,25 @@ const schema: { [key: string]: unknown } = {
             "integer"
           ],
           "description": "How long the deployment may go without an allocation becoming healthy; 0 fails on the first unhealthy allocation. A duration such as \"30s\" or \"1h30m\" (an integer is nanoseconds).",
-          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$"
+          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$",
+          "x-normalized": "required",
+          "x-duration": true
         },
         "auto_revert": {
           "type": "boolean",
-          "description": "Roll back to the last stable version when a deployment fails."
+          "description": "Roll back to the last stable version when a deployment fails.",
+          "x-normalized": "required"
         },
         "auto_promote": {
           "type": "boolean",
-          "description": "Promote canaries automatically once they are all healthy."
+          "description": "Promote canaries automatically once they are all healthy.",
+          "x-normalized": "required"
         },
         "canary": {
           "type": "integer",
           "description": "How many canary allocations to start beside the old ones on a change.",
-          "minimum": 0
+          "minimum": 0,
+          "x-normalized": "required"
         },
         "stagger": {
           "type": [
@@ -406,7 +446,9 @@ const schema: { [key: string]: unknown } = {
             "integer"
           ],
           "description": "Delay between migrations of allocations off draining nodes (legacy). A duration such as \"30s\" or \"1h30m\" (an integer is nanoseconds).",
-          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$"
+          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$",
+          "x-normalized": "required",
+          "x-duration": true
         }
       }
     },
@@ -420,7 +462,8 @@ const schema: { [key: string]: unknown } = {
         "max_parallel": {
           "type": "integer",
           "description": "How many allocations may migrate at once.",
-          "minimum": 0
+          "minimum": 0,
+          "x-normalized": "required"
         },
         "health_check": {
           "type": "string",
@@ -428,7 +471,8 @@ const schema: { [key: string]: unknown } = {
           "enum": [
             "checks",
             "task_states"
-          ]
+          ],
+          "x-normalized": "required"
         },
         "min_healthy_time": {
           "type": [
@@ -436,7 +480,9 @@ const schema: { [key: string]: unknown } = {
             "integer"
           ],
           "description": "How long a migrated allocation must stay healthy. A duration such as \"30s\" or \"1h30m\" (an integer is nanoseconds).",
-          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$"
+          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$",
+          "x-normalized": "required",
+          "x-duration": true
         },
         "healthy_deadline": {
           "type": [
@@ -444,7 +490,9 @@ const schema: { [key: string]: unknown } = {
             "integer"
           ],
           "description": "How long a migrated allocation has to become healthy. A duration such as \"30s\" or \"1h30m\" (an integer is nanoseconds).",
-          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$"
+          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$",
+          "x-normalized": "required",
+          "x-duration": true
         }
       }
     },
@@ -458,7 +506,8 @@ const schema: { [key: string]: unknown } = {
         "attempts": {
           "type": "integer",
           "description": "How many reschedules are allowed within interval.",
-          "minimum": 0
+          "minimum": 0,
+          "x-normalized": "required"
         },
         "interval": {
           "type": [
@@ -466,7 +515,9 @@ const schema: { [key: string]: unknown } = {
             "integer"
           ],
           "description": "The window that attempts is counted in. A duration such as \"30s\" or \"1h30m\" (an integer is nanoseconds).",
-          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$"
+          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$",
+          "x-normalized": "required",
+          "x-duration": true
         },
         "delay": {
           "type": [
@@ -474,7 +525,9 @@ const schema: { [key: string]: unknown } = {
             "integer"
           ],
           "description": "Wait before the first reschedule. A duration such as \"30s\" or \"1h30m\" (an integer is nanoseconds).",
-          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$"
+          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$",
+          "x-normalized": "required",
+          "x-duration": true
         },
         "delay_function": {
           "type": "string",
@@ -483,7 +536,8 @@ const schema: { [key: string]: unknown } = {
             "constant",
             "exponential",
             "fibonacci"
-          ]
+          ],
+          "x-normalized": "required"
         },
         "max_delay": {
           "type": [
@@ -491,11 +545,14 @@ const schema: { [key: string]: unknown } = {
             "integer"
           ],
           "description": "Upper bound for the delay. A duration such as \"30s\" or \"1h30m\" (an integer is nanoseconds).",
-          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$"
+          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$",
+          "x-normalized": "required",
+          "x-duration": true
         },
         "unlimited": {
           "type": "boolean",
-          "description": "Reschedule without limit."
+          "description": "Reschedule without limit.",
+          "x-normalized": "required"
         }
       }
     },
@@ -509,7 +566,8 @@ const schema: { [key: string]: unknown } = {
         "attempts": {
           "type": "integer",
           "description": "Restarts allowed within interval.",
-          "minimum": 0
+          "minimum": 0,
+          "x-normalized": "required"
         },
         "interval": {
           "type": [
@@ -517,7 +575,9 @@ const schema: { [key: string]: unknown } = {
             "integer"
           ],
           "description": "The window that attempts is counted in. A duration such as \"30s\" or \"1h30m\" (an integer is nanoseconds).",
-          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$"
+          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$",
+          "x-normalized": "required",
+          "x-duration": true
         },
         "delay": {
           "type": [
@@ -525,7 +585,9 @@ const schema: { [key: string]: unknown } = {
             "integer"
           ],
           "description": "Wait before each restart. A duration such as \"30s\" or \"1h30m\" (an integer is nanoseconds).",
-          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$"
+          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$",
+          "x-normalized": "required",
+          "x-duration": true
         },
         "mode": {
           "type": "string",
@@ -533,11 +595,13 @@ const schema: { [key: string]: unknown } = {
           "enum": [
             "fail",
             "delay"
-          ]
+          ],
+          "x-normalized": "required"
         },
         "render_templates": {
           "type": "boolean",
-          "description": "Re-render templates before restarting."
+          "description": "Re-render templates before restarting.",
+          "x-normalized": "required"
         }
       }
     },
@@ -554,7 +618,8 @@ const schema: { [key: string]: unknown } = {
             "integer"
           ],
           "description": "How long a disconnected node may stay out of contact before its allocations count as lost. A duration such as \"30s\" or \"1h30m\" (an integer is nanoseconds).",
-          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$"
+          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$",
+          "x-duration": true
         },
         "stop_on_client_after": {
           "type": [
@@ -562,11 +627,13 @@ const schema: { [key: string]: unknown } = {
             "integer"
           ],
           "description": "How long a disconnected node keeps running its allocations before stopping them. A duration such as \"30s\" or \"1h30m\" (an integer is nanoseconds).",
-          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$"
+          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$",
+          "x-duration": true
         },
         "replace": {
           "type": "boolean",
-          "description": "Start replacements for allocations on a disconnected node."
+          "description": "Start replacements for allocations on a disconnected node.",
+          "x-normalized": "required"
         },
         "reconcile": {
           "type": "string",
@@ -576,7 +643,8 @@ const schema: { [key: string]: unknown } = {
             "keep_replacement",
             "best_score",
             "longest_running"
-          ]
+          ],
+          "x-normalized": "required"
         }
       }
     },
@@ -590,15 +658,18 @@ const schema: { [key: string]: unknown } = {
         "size": {
           "type": "integer",
           "description": "Size in MB.",
-          "minimum": 0
+          "minimum": 0,
+          "x-normalized": "required"
         },
         "sticky": {
           "type": "boolean",
-          "description": "Try to keep the same node so the data survives updates."
+          "description": "Try to keep the same node so the data survives updates.",
+          "x-normalized": "required"
         },
         "migrate": {
           "type": "boolean",
-          "description": "Copy the data to the new node when the allocation moves."
+          "description": "Copy the data to the new node when the allocation moves.",
+          "x-normalized": "required"
         }
       }
     },
@@ -629,7 +700,8 @@ const schema: { [key: string]: unknown } = {
         },
         "host_network": {
           "type": "string",
-          "description": "The named host network to take the port from."
+          "description": "The named host network to take the port from.",
+          "x-normalized": "required"
         },
         "ignore_collision": {
           "type": "boolean",
@@ -751,7 +823,8 @@ const schema: { [key: string]: unknown } = {
         "limit": {
           "type": "integer",
           "description": "Consecutive failing checks before a restart; 0 disables.",
-          "minimum": 0
+          "minimum": 0,
+          "x-normalized": "required"
         },
         "grace": {
           "type": [
@@ -759,11 +832,14 @@ const schema: { [key: string]: unknown } = {
             "integer"
           ],
           "description": "Time after a start before failing checks count. A duration such as \"30s\" or \"1h30m\" (an integer is nanoseconds).",
-          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$"
+          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$",
+          "x-normalized": "required",
+          "x-duration": true
         },
         "ignore_warnings": {
           "type": "boolean",
-          "description": "Treat \"warning\" as passing."
+          "description": "Treat \"warning\" as passing.",
+          "x-normalized": "required"
         }
       }
     },
@@ -833,7 +909,8 @@ const schema: { [key: string]: unknown } = {
             "integer"
           ],
           "description": "Time between checks. A duration such as \"30s\" or \"1h30m\" (an integer is nanoseconds).",
-          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$"
+          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$",
+          "x-duration": true
         },
         "timeout": {
           "type": [
@@ -841,7 +918,8 @@ const schema: { [key: string]: unknown } = {
             "integer"
           ],
           "description": "How long one check may take. A duration such as \"30s\" or \"1h30m\" (an integer is nanoseconds).",
-          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$"
+          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$",
+          "x-duration": true
         },
         "initial_status": {
           "type": "string",
@@ -917,7 +995,8 @@ const schema: { [key: string]: unknown } = {
             "require_healthy",
             "ignore_warnings",
             "ignore"
-          ]
+          ],
+          "x-normalized": "required"
         },
         "id": {
           "type": "string",
@@ -978,7 +1057,8 @@ const schema: { [key: string]: unknown } = {
             "integer"
           ],
           "description": "Token lifetime. A duration such as \"30s\" or \"1h30m\" (an integer is nanoseconds).",
-          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$"
+          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$",
+          "x-duration": true
         },
         "extra_claims": {
           "type": "array",
@@ -998,11 +1078,13 @@ const schema: { [key: string]: unknown } = {
       "properties": {
         "passing": {
           "type": "integer",
-          "description": "Weight while passing."
+          "description": "Weight while passing.",
+          "x-normalized": "required"
         },
         "warning": {
           "type": "integer",
-          "description": "Weight while warning."
+          "description": "Weight while warning.",
+          "x-normalized": "required"
         }
       }
     },
@@ -1014,7 +1096,8 @@ const schema: { [key: string]: unknown } = {
       "properties": {
         "name": {
           "type": "string",
-          "description": "Service name; defaults to \"<job>-<group>[-<task>]\"."
+          "description": "Service name; defaults to \"<job>-<group>[-<task>]\".",
+          "x-normalized": "required"
         },
         "port": {
           "type": "string",
@@ -1046,7 +1129,8 @@ const schema: { [key: string]: unknown } = {
             "host",
             "driver",
             "alloc"
-          ]
+          ],
+          "x-normalized": "required"
         },
         "address": {
           "type": "string",
@@ -1061,7 +1145,8 @@ const schema: { [key: string]: unknown } = {
           }
         },
         "check_restart": {
-          "$ref": "#/$defs/check_restart"
+          "$ref": "#/$defs/check_restart",
+          "x-normalized": "as-written"
         },
         "connect": {
           "type": "object",
@@ -1104,7 +1189,8 @@ const schema: { [key: string]: unknown } = {
             "require_healthy",
             "ignore_warnings",
             "ignore"
-          ]
+          ],
+          "x-normalized": "required"
         },
         "identity": {
           "$ref": "#/$defs/workload_identity"
@@ -1118,11 +1204,13 @@ const schema: { [key: string]: unknown } = {
           "enum": [
             "consul",
             "nomad"
-          ]
+          ],
+          "x-normalized": "required"
         },
         "cluster": {
           "type": "string",
-          "description": "Consul cluster (Enterprise)."
+          "description": "Consul cluster (Enterprise).",
+          "x-normalized": "required"
         },
         "kind": {
           "type": "string",
@@ -1233,7 +1321,8 @@ const schema: { [key: string]: unknown } = {
         },
         "read_only": {
           "type": "boolean",
-          "description": "Mount read-only."
+          "description": "Mount read-only.",
+          "x-normalized": "required"
         },
         "propagation_mode": {
           "type": "string",
@@ -1242,11 +1331,13 @@ const schema: { [key: string]: unknown } = {
             "private",
             "host-to-task",
             "bidirectional"
-          ]
+          ],
+          "x-normalized": "required"
         },
         "selinux_label": {
           "type": "string",
-          "description": "SELinux label to apply."
+          "description": "SELinux label to apply.",
+          "x-normalized": "required"
         }
       }
     },
@@ -1266,7 +1357,8 @@ const schema: { [key: string]: unknown } = {
         "count": {
           "type": "integer",
           "description": "How many devices.",
-          "minimum": 0
+          "minimum": 0,
+          "x-normalized": "required"
         },
         "constraint": {
           "type": "array",
@@ -1321,17 +1413,20 @@ const schema: { [key: string]: unknown } = {
         "cpu": {
           "type": "integer",
           "description": "CPU in MHz.",
-          "minimum": 0
+          "minimum": 0,
+          "x-normalized": "required"
         },
         "cores": {
           "type": "integer",
           "description": "Whole CPU cores, instead of cpu.",
-          "minimum": 0
+          "minimum": 0,
+          "x-normalized": "required"
         },
         "memory": {
           "type": "integer",
           "description": "Memory in MB.",
-          "minimum": 0
+          "minimum": 0,
+          "x-normalized": "required"
         },
         "memory_max": {
           "type": "integer",
@@ -1389,7 +1484,8 @@ const schema: { [key: string]: unknown } = {
             "prestart",
             "poststart",
             "poststop"
-          ]
+          ],
+          "x-normalized": "required"
         },
         "sidecar": {
           "type": "boolean",
@@ -1407,16 +1503,19 @@ const schema: { [key: string]: unknown } = {
         "max_files": {
           "type": "integer",
           "description": "Log files kept per stream.",
-          "minimum": 1
+          "minimum": 1,
+          "x-normalized": "required"
         },
         "max_file_size": {
           "type": "integer",
           "description": "Size in MB of one log file.",
-          "minimum": 1
+          "minimum": 1,
+          "x-normalized": "required"
         },
         "disabled": {
           "type": "boolean",
-          "description": "Do not collect logs."
+          "description": "Do not collect logs.",
+          "x-normalized": "required"
         },
         "enabled": {
           "type": "boolean",
@@ -1436,7 +1535,8 @@ const schema: { [key: string]: unknown } = {
         },
         "destination": {
           "type": "string",
-          "description": "Where to put it, relative to the task directory."
+          "description": "Where to put it, relative to the task directory.",
+          "x-normalized": "required"
         },
         "mode": {
           "type": "string",
@@ -1445,7 +1545,8 @@ const schema: { [key: string]: unknown } = {
             "any",
             "file",
             "dir"
-          ]
+          ],
+          "x-normalized": "required"
         },
         "options": {
           "type": "object",
@@ -1469,7 +1570,8 @@ const schema: { [key: string]: unknown } = {
         },
         "insecure": {
           "type": "boolean",
-          "description": "Allow plain HTTP and skip TLS verification."
+          "description": "Allow plain HTTP and skip TLS verification.",
+          "x-normalized": "required"
         }
       }
     },
@@ -1493,19 +1595,23 @@ const schema: { [key: string]: unknown } = {
         },
         "namespace": {
           "type": "string",
-          "description": "Vault namespace."
+          "description": "Vault namespace.",
+          "x-normalized": "required"
         },
         "cluster": {
           "type": "string",
-          "description": "Vault cluster (Enterprise)."
+          "description": "Vault cluster (Enterprise).",
+          "x-normalized": "required"
         },
         "env": {
           "type": "boolean",
-          "description": "Expose the token as VAULT_TOKEN."
+          "description": "Expose the token as VAULT_TOKEN.",
+          "x-normalized": "required"
         },
         "disable_file": {
           "type": "boolean",
-          "description": "Do not write the token to the secrets directory."
+          "description": "Do not write the token to the secrets directory.",
+          "x-normalized": "required"
         },
         "change_mode": {
           "type": "string",
@@ -1514,15 +1620,18 @@ const schema: { [key: string]: unknown } = {
             "noop",
             "restart",
             "signal"
-          ]
+          ],
+          "x-normalized": "required"
         },
         "change_signal": {
           "type": "string",
-          "description": "Signal to send with change_mode \"signal\"."
+          "description": "Signal to send with change_mode \"signal\".",
+          "x-normalized": "required"
         },
         "allow_token_expiration": {
           "type": "boolean",
-          "description": "Let the token expire instead of renewing it."
+          "description": "Let the token expire instead of renewing it.",
+          "x-normalized": "required"
         }
       }
     },
@@ -1560,7 +1669,8 @@ const schema: { [key: string]: unknown } = {
             "integer"
           ],
           "description": "Minimum wait before rendering. A duration such as \"30s\" or \"1h30m\" (an integer is nanoseconds).",
-          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$"
+          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$",
+          "x-duration": true
         },
         "max": {
           "type": [
@@ -1568,7 +1678,8 @@ const schema: { [key: string]: unknown } = {
             "integer"
           ],
           "description": "Maximum wait before rendering. A duration such as \"30s\" or \"1h30m\" (an integer is nanoseconds).",
-          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$"
+          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$",
+          "x-duration": true
         }
       }
     },
@@ -1588,7 +1699,8 @@ const schema: { [key: string]: unknown } = {
           "description": "Arguments.",
           "items": {
             "type": "string"
-          }
+          },
+          "x-normalized": "required"
         },
         "timeout": {
           "type": [
@@ -1596,11 +1708,14 @@ const schema: { [key: string]: unknown } = {
             "integer"
           ],
           "description": "How long the script may run. A duration such as \"30s\" or \"1h30m\" (an integer is nanoseconds).",
-          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$"
+          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$",
+          "x-normalized": "required",
+          "x-duration": true
         },
         "fail_on_error": {
           "type": "boolean",
-          "description": "Kill the task when the script fails."
+          "description": "Kill the task when the script fails.",
+          "x-normalized": "required"
         },
         "run_on_first_render": {
           "type": "boolean",
@@ -1634,7 +1749,8 @@ const schema: { [key: string]: unknown } = {
             "restart",
             "signal",
             "script"
-          ]
+          ],
+          "x-normalized": "required"
         },
         "change_signal": {
           "type": "string",
@@ -1653,11 +1769,14 @@ const schema: { [key: string]: unknown } = {
             "integer"
           ],
           "description": "Random wait up to this long before acting on a change. A duration such as \"30s\" or \"1h30m\" (an integer is nanoseconds).",
-          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$"
+          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$",
+          "x-normalized": "required",
+          "x-duration": true
         },
         "perms": {
           "type": "string",
-          "description": "File permissions in octal, such as \"0644\"."
+          "description": "File permissions in octal, such as \"0644\".",
+          "x-normalized": "required"
         },
         "uid": {
           "type": "integer",
@@ -1669,15 +1788,18 @@ const schema: { [key: string]: unknown } = {
         },
         "left_delimiter": {
           "type": "string",
-          "description": "Left template delimiter."
+          "description": "Left template delimiter.",
+          "x-normalized": "required"
         },
         "right_delimiter": {
           "type": "string",
-          "description": "Right template delimiter."
+          "description": "Right template delimiter.",
+          "x-normalized": "required"
         },
         "env": {
           "type": "boolean",
-          "description": "Read the result as environment variables."
+          "description": "Read the result as environment variables.",
+          "x-normalized": "required"
         },
         "vault_grace": {
           "type": [
@@ -1685,14 +1807,16 @@ const schema: { [key: string]: unknown } = {
             "integer"
           ],
           "description": "Deprecated, ignored. A duration such as \"30s\" or \"1h30m\" (an integer is nanoseconds).",
-          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$"
+          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$",
+          "x-duration": true
         },
         "wait": {
           "$ref": "#/$defs/template_wait"
         },
         "error_on_missing_key": {
           "type": "boolean",
-          "description": "Fail when a map key is missing."
+          "description": "Fail when a map key is missing.",
+          "x-normalized": "required"
         },
         "error_mode": {
           "type": "string",
@@ -1739,11 +1863,13 @@ const schema: { [key: string]: unknown } = {
         },
         "mount_dir": {
           "type": "string",
-          "description": "Directory inside the task where the plugin socket lives."
+          "description": "Directory inside the task where the plugin socket lives.",
+          "x-normalized": "required"
         },
         "stage_publish_base_dir": {
           "type": "string",
-          "description": "Base directory for staged and published volumes."
+          "description": "Base directory for staged and published volumes.",
+          "x-normalized": "required"
         },
         "health_timeout": {
           "type": [
@@ -1751,7 +1877,9 @@ const schema: { [key: string]: unknown } = {
             "integer"
           ],
           "description": "How long the plugin has to become healthy. A duration such as \"30s\" or \"1h30m\" (an integer is nanoseconds).",
-          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$"
+          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$",
+          "x-normalized": "required",
+          "x-duration": true
         }
       }
     },
@@ -1814,12 +1942,14 @@ const schema: { [key: string]: unknown } = {
           "description": "Policy type.",
           "enum": [
             "horizontal"
-          ]
+          ],
+          "x-normalized": "required"
         },
         "min": {
           "type": "integer",
           "description": "Lowest count; defaults to the group count.",
-          "minimum": 0
+          "minimum": 0,
+          "x-normalized": "required"
         },
         "max": {
           "type": "integer",
@@ -1828,7 +1958,8 @@ const schema: { [key: string]: unknown } = {
         },
         "enabled": {
           "type": "boolean",
-          "description": "Whether the autoscaler acts on the policy."
+          "description": "Whether the autoscaler acts on the policy.",
+          "x-normalized": "required"
         },
         "policy": {
           "type": "object",
@@ -1950,7 +2081,8 @@ const schema: { [key: string]: unknown } = {
         },
         "driver": {
           "type": "string",
-          "description": "Task driver such as \"docker\", \"exec\", \"raw_exec\" or \"java\"."
+          "description": "Task driver such as \"docker\", \"exec\", \"raw_exec\" or \"java\".",
+          "x-normalized": "required"
         },
         "user": {
           "type": "string",
@@ -1998,10 +2130,12 @@ const schema: { [key: string]: unknown } = {
           }
         },
         "resources": {
-          "$ref": "#/$defs/resources"
+          "$ref": "#/$defs/resources",
+          "x-normalized": "required"
         },
         "restart": {
-          "$ref": "#/$defs/restart"
+          "$ref": "#/$defs/restart",
+          "x-normalized": "required"
         },
         "meta": {
           "type": "object",
@@ -2017,7 +2151,9 @@ const schema: { [key: string]: unknown } = {
             "integer"
           ],
           "description": "Time between the kill signal and a forced kill. A duration such as \"30s\" or \"1h30m\" (an integer is nanoseconds).",
-          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$"
+          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$",
+          "x-normalized": "required",
+          "x-duration": true
         },
         "kill_signal": {
           "type": "string",
@@ -2029,10 +2165,12 @@ const schema: { [key: string]: unknown } = {
             "integer"
           ],
           "description": "Wait after deregistering services before killing the task. A duration such as \"30s\" or \"1h30m\" (an integer is nanoseconds).",
-          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$"
+          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$",
+          "x-duration": true
         },
         "logs": {
-          "$ref": "#/$defs/logs"
+          "$ref": "#/$defs/logs",
+          "x-normalized": "required"
         },
         "artifact": {
           "type": "array",
@@ -2072,7 +2210,8 @@ const schema: { [key: string]: unknown } = {
         },
         "leader": {
           "type": "boolean",
-          "description": "When the leader task exits, the other tasks of the group are stopped."
+          "description": "When the leader task exits, the other tasks of the group are stopped.",
+          "x-normalized": "required"
         },
         "kind": {
           "type": "string",
@@ -2134,7 +2273,8 @@ const schema: { [key: string]: unknown } = {
         "count": {
           "type": "integer",
           "description": "How many allocations of the group to run.",
-          "minimum": 0
+          "minimum": 0,
+          "x-normalized": "required"
         },
         "constraint": {
           "type": "array",
@@ -2167,7 +2307,8 @@ const schema: { [key: string]: unknown } = {
           "x-label": "name",
           "items": {
             "$ref": "#/$defs/task"
-          }
+          },
+          "x-normalized": "required"
         },
         "volume": {
           "type": "array",
@@ -2179,7 +2320,8 @@ const schema: { [key: string]: unknown } = {
           }
         },
         "restart": {
-          "$ref": "#/$defs/restart"
+          "$ref": "#/$defs/restart",
+          "x-normalized": "required"
         },
         "disconnect": {
           "$ref": "#/$defs/disconnect"
@@ -2188,7 +2330,8 @@ const schema: { [key: string]: unknown } = {
           "$ref": "#/$defs/reschedule"
         },
         "ephemeral_disk": {
-          "$ref": "#/$defs/ephemeral_disk"
+          "$ref": "#/$defs/ephemeral_disk",
+          "x-normalized": "required"
         },
         "update": {
           "$ref": "#/$defs/update"
@@ -2226,7 +2369,8 @@ const schema: { [key: string]: unknown } = {
             "integer"
           ],
           "description": "Wait after deregistering group services before stopping tasks. A duration such as \"30s\" or \"1h30m\" (an integer is nanoseconds).",
-          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$"
+          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$",
+          "x-duration": true
         },
         "max_run_duration": {
           "type": [
@@ -2234,7 +2378,8 @@ const schema: { [key: string]: unknown } = {
             "integer"
           ],
           "description": "Stop the allocation after it has run this long. A duration such as \"30s\" or \"1h30m\" (an integer is nanoseconds).",
-          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$"
+          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$",
+          "x-duration": true
         },
         "stop_after_client_disconnect": {
           "type": [
@@ -2242,7 +2387,8 @@ const schema: { [key: string]: unknown } = {
             "integer"
           ],
           "description": "Legacy: use disconnect.stop_on_client_after. A duration such as \"30s\" or \"1h30m\" (an integer is nanoseconds).",
-          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$"
+          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$",
+          "x-duration": true
         },
         "max_client_disconnect": {
           "type": [
@@ -2250,11 +2396,13 @@ const schema: { [key: string]: unknown } = {
             "integer"
           ],
           "description": "Legacy: use disconnect.lost_after. A duration such as \"30s\" or \"1h30m\" (an integer is nanoseconds).",
-          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$"
+          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$",
+          "x-duration": true
         },
         "prevent_reschedule_on_lost": {
           "type": "boolean",
-          "description": "Legacy: use disconnect.replace."
+          "description": "Legacy: use disconnect.replace.",
+          "x-normalized": "required"
         },
         "scaling": {
           "$ref": "#/$defs/group_scaling"
@@ -2263,7 +2411,8 @@ const schema: { [key: string]: unknown } = {
           "$ref": "#/$defs/consul"
         },
         "vault": {
-          "$ref": "#/$defs/vault"
+          "$ref": "#/$defs/vault",
+          "x-normalized": "as-written"
         }
       }
     },
@@ -2287,15 +2436,18 @@ const schema: { [key: string]: unknown } = {
         },
         "prohibit_overlap": {
           "type": "boolean",
-          "description": "Skip a launch while the previous one still runs."
+          "description": "Skip a launch while the previous one still runs.",
+          "x-normalized": "required"
         },
         "time_zone": {
           "type": "string",
-          "description": "IANA time zone of the schedule."
+          "description": "IANA time zone of the schedule.",
+          "x-normalized": "required"
         },
         "enabled": {
           "type": "boolean",
-          "description": "Whether launches happen."
+          "description": "Whether launches happen.",
+          "x-normalized": "required"
         }
       }
     },
@@ -2313,7 +2465,8 @@ const schema: { [key: string]: unknown } = {
             "optional",
             "required",
             "forbidden"
-          ]
+          ],
+          "x-normalized": "required"
         },
         "meta_required": {
           "type": "array",
@@ -2341,7 +2494,8 @@ const schema: { [key: string]: unknown } = {
         "max_parallel": {
           "type": "integer",
           "description": "Regions deployed at once.",
-          "minimum": 0
+          "minimum": 0,
+          "x-normalized": "required"
         },
         "on_failure": {
           "type": "string",
@@ -2350,7 +2504,8 @@ const schema: { [key: string]: unknown } = {
             "",
             "fail_all",
             "fail_local"
-          ]
+          ],
+          "x-normalized": "required"
         }
       }
     },
@@ -2370,14 +2525,16 @@ const schema: { [key: string]: unknown } = {
         "count": {
           "type": "integer",
           "description": "Group count in this region.",
-          "minimum": 0
+          "minimum": 0,
+          "x-normalized": "required"
         },
         "datacenters": {
           "type": "array",
           "description": "Datacenters in this region.",
           "items": {
             "type": "string"
-          }
+          },
+          "x-normalized": "required"
         },
         "node_pool": {
           "type": "string",

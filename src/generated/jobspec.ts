@@ -65,8 +65,8 @@ export interface Job {
    */
   task?: Task[];
   update?: Update;
-  migrate?: Migrate;
-  reschedule?: Reschedule;
+  migrate?: Migrate1;
+  reschedule?: Reschedule1;
   periodic?: Periodic;
   parameterized?: Parameterized;
   multiregion?: Multiregion;
@@ -77,7 +77,7 @@ export interface Job {
     [k: string]: string | undefined;
   };
   ui?: Ui;
-  vault?: Vault;
+  vault?: Vault2;
   /**
    * Legacy: Consul token sent with the job.
    */
@@ -285,7 +285,7 @@ export interface Group {
    * Volumes the group needs.
    */
   volume?: Volume[];
-  restart?: Restart;
+  restart?: Restart1;
   disconnect?: Disconnect;
   reschedule?: Reschedule;
   ephemeral_disk?: EphemeralDisk;
@@ -327,7 +327,7 @@ export interface Group {
   prevent_reschedule_on_lost?: boolean;
   scaling?: GroupScaling;
   consul?: Consul;
-  vault?: Vault;
+  vault?: Vault1;
 }
 /**
  * One process or container of a group, named by the block label.
@@ -482,7 +482,7 @@ export interface Service {
    * Health checks.
    */
   check?: Check[];
-  check_restart?: CheckRestart;
+  check_restart?: CheckRestart1;
   /**
    * Consul Connect settings (sidecar_service, sidecar_task, gateway, native); accepted as written.
    */
@@ -654,6 +654,23 @@ export interface Check {
  * Restart the task when its health check keeps failing.
  */
 export interface CheckRestart {
+  /**
+   * Consecutive failing checks before a restart; 0 disables.
+   */
+  limit?: number;
+  /**
+   * Time after a start before failing checks count. A duration such as "30s" or "1h30m" (an integer is nanoseconds).
+   */
+  grace?: string | number;
+  /**
+   * Treat "warning" as passing.
+   */
+  ignore_warnings?: boolean;
+}
+/**
+ * Restart the task when its health check keeps failing.
+ */
+export interface CheckRestart1 {
   /**
    * Consecutive failing checks before a restart; 0 disables.
    */
@@ -1365,6 +1382,31 @@ export interface MountOptions {
   mount_flags?: string[];
 }
 /**
+ * How failed tasks are restarted in place on the same node.
+ */
+export interface Restart1 {
+  /**
+   * Restarts allowed within interval.
+   */
+  attempts?: number;
+  /**
+   * The window that attempts is counted in. A duration such as "30s" or "1h30m" (an integer is nanoseconds).
+   */
+  interval?: string | number;
+  /**
+   * Wait before each restart. A duration such as "30s" or "1h30m" (an integer is nanoseconds).
+   */
+  delay?: string | number;
+  /**
+   * What happens once attempts are used up: "fail" the allocation or "delay" until the next interval.
+   */
+  mode?: 'fail' | 'delay';
+  /**
+   * Re-render templates before restarting.
+   */
+  render_templates?: boolean;
+}
+/**
  * What happens to allocations while their node is out of contact.
  */
 export interface Disconnect {
@@ -1521,6 +1563,97 @@ export interface GroupScaling {
   };
 }
 /**
+ * Vault token and policies for the task.
+ */
+export interface Vault1 {
+  /**
+   * Vault policies (legacy token workflow).
+   */
+  policies?: string[];
+  /**
+   * Vault role to log in with.
+   */
+  role?: string;
+  /**
+   * Vault namespace.
+   */
+  namespace?: string;
+  /**
+   * Vault cluster (Enterprise).
+   */
+  cluster?: string;
+  /**
+   * Expose the token as VAULT_TOKEN.
+   */
+  env?: boolean;
+  /**
+   * Do not write the token to the secrets directory.
+   */
+  disable_file?: boolean;
+  /**
+   * What to do when the token changes.
+   */
+  change_mode?: 'noop' | 'restart' | 'signal';
+  /**
+   * Signal to send with change_mode "signal".
+   */
+  change_signal?: string;
+  /**
+   * Let the token expire instead of renewing it.
+   */
+  allow_token_expiration?: boolean;
+}
+/**
+ * How allocations move off a draining node.
+ */
+export interface Migrate1 {
+  /**
+   * How many allocations may migrate at once.
+   */
+  max_parallel?: number;
+  /**
+   * How migrated allocation health is decided.
+   */
+  health_check?: 'checks' | 'task_states';
+  /**
+   * How long a migrated allocation must stay healthy. A duration such as "30s" or "1h30m" (an integer is nanoseconds).
+   */
+  min_healthy_time?: string | number;
+  /**
+   * How long a migrated allocation has to become healthy. A duration such as "30s" or "1h30m" (an integer is nanoseconds).
+   */
+  healthy_deadline?: string | number;
+}
+/**
+ * How failed allocations are replaced on other nodes.
+ */
+export interface Reschedule1 {
+  /**
+   * How many reschedules are allowed within interval.
+   */
+  attempts?: number;
+  /**
+   * The window that attempts is counted in. A duration such as "30s" or "1h30m" (an integer is nanoseconds).
+   */
+  interval?: string | number;
+  /**
+   * Wait before the first reschedule. A duration such as "30s" or "1h30m" (an integer is nanoseconds).
+   */
+  delay?: string | number;
+  /**
+   * How the delay grows between attempts.
+   */
+  delay_function?: 'constant' | 'exponential' | 'fibonacci';
+  /**
+   * Upper bound for the delay. A duration such as "30s" or "1h30m" (an integer is nanoseconds).
+   */
+  max_delay?: string | number;
+  /**
+   * Reschedule without limit.
+   */
+  unlimited?: boolean;
+}
+/**
  * Launches the job on a cron schedule.
  */
 export interface Periodic {
@@ -1637,4 +1770,45 @@ export interface UiLink {
    * Link address.
    */
   url?: string;
+}
+/**
+ * Vault token and policies for the task.
+ */
+export interface Vault2 {
+  /**
+   * Vault policies (legacy token workflow).
+   */
+  policies?: string[];
+  /**
+   * Vault role to log in with.
+   */
+  role?: string;
+  /**
+   * Vault namespace.
+   */
+  namespace?: string;
+  /**
+   * Vault cluster (Enterprise).
+   */
+  cluster?: string;
+  /**
+   * Expose the token as VAULT_TOKEN.
+   */
+  env?: boolean;
+  /**
+   * Do not write the token to the secrets directory.
+   */
+  disable_file?: boolean;
+  /**
+   * What to do when the token changes.
+   */
+  change_mode?: 'noop' | 'restart' | 'signal';
+  /**
+   * Signal to send with change_mode "signal".
+   */
+  change_signal?: string;
+  /**
+   * Let the token expire instead of renewing it.
+   */
+  allow_token_expiration?: boolean;
 }

@@ -344,11 +344,15 @@ export interface JobPayload {
     [k: string]: unknown | undefined;
   };
   /**
-   * The decoded job with Nomad's defaults applied (jobspec schema).
+   * The decoded job with Nomad's defaults applied, in the form `job_format` names (jobspec schema).
    */
   job: {
     [k: string]: unknown | undefined;
   };
+  /**
+   * How `job` is stored. 2: a normalized job: Nomad's defaults filled in and every duration an integer of milliseconds (the `NormalizedJob` drover derives from the jobspec schema). Absent: a plan written by an older drover, with durations as Go duration strings or integer nanoseconds; drover still applies it.
+   */
+  job_format?: 2;
 }
 export interface DeploymentRef {
   id: string;

@@ -202,11 +202,15 @@ export interface JobVersion {
     [k: string]: unknown;
   };
   /**
-   * The decoded job with Nomad's defaults applied (jobspec schema).
+   * The decoded job with Nomad's defaults applied, in the form `job_format` names (jobspec schema).
    */
   job: {
     [k: string]: unknown;
   };
+  /**
+   * How `job` is stored. 2: a normalized job: Nomad's defaults filled in and every duration an integer of milliseconds (the `NormalizedJob` drover derives from the jobspec schema; read it with `decodeStoredJob`). Absent: written by an older drover, with durations as Go duration strings or integer nanoseconds; drover still reads that form and rewrites it as 2 when it next writes the state.
+   */
+  job_format?: 2;
   /**
    * True once a deployment of this version succeeded.
    */

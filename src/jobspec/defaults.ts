@@ -148,7 +148,7 @@ function defaultRestart(type: JobType): Restart {
 }
 
 /** api/tasks.go NewDefaultReschedulePolicy */
-function defaultReschedule(type: JobType): Reschedule | undefined {
+function defaultReschedule(type: JobType, written: boolean): Reschedule | undefined {
   if (type === 'service')
     return {
       delay: '30s',
@@ -167,8 +167,19 @@ function defaultReschedule(type: JobType): Reschedule | undefined {
       max_delay: '0s',
       unlimited: false,
     };
-  // system and sysbatch jobs are not rescheduled. (For sysbatch the api fills an all-zero,
-  // disabled policy, which means the same as none.)
+  // system and sysbatch jobs are not rescheduled. For sysbatch the api fills an all-zero,
+  // disabled policy, which means the same as none: drover fills it only under a written block
+  // (the rules warn about it), so that block still has every setting ("constant" stands in for
+  // the api's empty delay function, which the schema does not allow).
+  if (type === 'sysbatch' && written)
+    return {
+      attempts: 0,
+      interval: '0s',
+      delay: '0s',
+      delay_function: 'constant',
+      max_delay: '0s',
+      unlimited: false,
+    };
   return undefined;
 }
 
@@ -199,7 +210,7 @@ function canonicalizeGroup(g: Group, job: Job, type: JobType): void {
 
   // The group reschedule policy is the job's with the group's over it, else the default.
   if (job.reschedule || g.reschedule) g.reschedule = merge(job.reschedule, g.reschedule);
-  const rescheduleDefault = defaultReschedule(type);
+  const rescheduleDefault = defaultReschedule(type, g.reschedule !== undefined);
   if (rescheduleDefault) g.reschedule = merge(rescheduleDefault, g.reschedule);
 
   // Migrate: the job's with the group's over it; service groups always get one.

@@ -121,3 +121,13 @@ function fraction(value: bigint, digits: number): string {
   const rest = (value % scale).toString().padStart(digits, '0').replace(/0+$/, '');
   return rest ? `${whole}.${rest}` : `${whole}`;
 }
+
+/**
+ * Formats milliseconds (a normalized job's durations) as the Go duration text people write:
+ * Go's form without its zero trailing units, so 300000 → "5m" (not "5m0s"), 5400000 → "1h30m",
+ * 90000 → "1m30s", 0 → "0s".
+ */
+export function formatMs(ms: number): string {
+  const text = formatDuration(ms * MILLISECOND);
+  return /[hm]/.test(text) ? text.replace(/(?<=[hm])0s$/, '').replace(/(?<=h)0m$/, '') : text;
+}

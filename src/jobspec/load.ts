@@ -7,6 +7,7 @@ import { dirname } from 'node:path';
 import { Diagnostics } from '../diag/diagnostic.js';
 import type { Job } from '../generated/jobspec.js';
 import { completeFileAccess, type FileAccess } from '../hcl/files.js';
+import type { NormalizedJob } from '../generated/normalized-job.js';
 import { parseHCL } from '../hcl/parser.js';
 import { buildRootScope, type VariableInputs } from '../hcl/variables.js';
 import type { ValueObject } from '../hcl/value.js';
@@ -14,9 +15,10 @@ import { decodeJobFile } from './decode.js';
 import { applyDefaults } from './defaults.js';
 import { checkDriverConfigs, type DriverConfigCheck } from './driver-config.js';
 import { findJobFiles } from './files.js';
+import { withDurationsInMs } from './normalize.js';
 import type { RangeIndex } from './ranges.js';
 import { checkRules } from './rules.js';
-import { jobspecSchema } from './schema.js';
+import { jobspecSchema, type SchemaDocument } from './schema.js';
 import { validateAgainstSchema } from './validate.js';
 
 export type { VariableInputs };
@@ -26,8 +28,8 @@ export interface LoadedJob {
   source: string;
   /** The job as written (variables evaluated), before defaults: what a version records. */
   submitted: ValueObject;
-  /** The job with Nomad's defaults filled in: what plans and applies work on. */
-  job: Job;
+  /** The job with Nomad's defaults filled in, durations in ms: what plans and applies work on. */
+  job: NormalizedJob;
   ranges: RangeIndex;
 }
 
@@ -80,11 +82,28 @@ function loadInto(
   // schema and the rules can still report everything else in one run.
   // Validation converts scalars in place (5 → "5" for a string argument); applyDefaults copies.
   const submitted = decoded.job;
-  if (!validateAgainstSchema(submitted, schema, decoded.ranges, diags)) return undefined;
-  const job = applyDefaults(submitted as unknown as Job);
-  checkRules(job, decoded.ranges, diags);
-  if (opts.drivers) checkDriverConfigs(job, decoded.ranges, opts.drivers, diags);
-  return { filename, source, submitted, job, ranges: decoded.ranges };
+  if (!isValidJob(submitted, schema, decoded.ranges, diags)) return undefined;
+  // The rules check the defaulted job while its durations are still as written (for messages).
+  const defaulted = applyDefaults(submitted);
+  checkRules(defaulted, decoded.ranges, diags);
+  if (opts.drivers) checkDriverConfigs(defaulted, decoded.ranges, opts.drivers, diags);
+  return {
+    filename,
+    source,
+    submitted,
+    job: withDurationsInMs(defaulted),
+    ranges: decoded.ranges,
+  };
+}
+
+/** Schema validation, as the type guard it is. */
+function isValidJob(
+  submitted: ValueObject,
+  schema: SchemaDocument,
+  ranges: RangeIndex,
+  diags: Diagnostics,
+): submitted is ValueObject & Job {
+  return validateAgainstSchema(submitted, schema, ranges, diags);
 }
 
 export interface LoadedFiles {

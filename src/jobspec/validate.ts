@@ -28,6 +28,9 @@ export function createAjv(): Ajv2020 {
   });
   ajv.addKeyword({ keyword: 'x-block', schemaType: 'string' });
   ajv.addKeyword({ keyword: 'x-label', schemaType: 'string' });
+  // The jobspec schema's normalization annotations (see its $comment).
+  ajv.addKeyword({ keyword: 'x-normalized', schemaType: 'string' });
+  ajv.addKeyword({ keyword: 'x-duration', schemaType: 'boolean' });
   return ajv;
 }
 

@@ -3,7 +3,7 @@
  * observed state and the request and returns a plan (state changes it carries are in effect in
  * the state the plan is computed against, and recorded only when the plan is executed).
  */
-import type { Job } from '../generated/jobspec.js';
+import type { NormalizedJob } from '../generated/normalized-job.js';
 import type { Plan, PlanWarning, StateChange } from '../generated/plan.js';
 import { cloneValue } from '../hcl/value.js';
 import type { DesiredJob } from '../plan/compute.js';
@@ -59,8 +59,8 @@ export function planScale(
     throw new OperationError(`count must be a whole number ≥ 0, got "${count}"`);
   requireJob(observed.stored, id);
   const current = recordedDesired(observed.stored, id);
-  const job = cloneValue(current.job as unknown as Record<string, unknown>) as unknown as Job;
-  const group = job.group?.find((g) => g.name === groupName);
+  const job: NormalizedJob = structuredClone(current.job);
+  const group = job.group.find((g) => g.name === groupName);
   if (!group) throw new OperationError(`job "${id}" has no group "${groupName}"`);
   group.count = count;
   const submitted = cloneValue(current.submitted);
@@ -137,7 +137,7 @@ export function planFail(ctx: EngineContext, observed: Observed, id: string): Pl
   };
   const job = requireJob(observed.stored, id);
   const latest = recordedDesired(observed.stored, id);
-  const reverts = (latest.job.group ?? []).some((g) => g.update?.auto_revert);
+  const reverts = latest.job.group.some((g) => g.update?.auto_revert);
   const stable = [...job.versions].reverse().find((v) => v.stable && v.version !== d.version);
   const note: PlanWarning | undefined = !reverts
     ? {

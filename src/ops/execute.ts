@@ -5,7 +5,11 @@
  * A failed deployment of a job with `auto_revert` is followed by a revert, itself planned.
  */
 import { randomUUID } from 'node:crypto';
-import type { Group, Job } from '../generated/jobspec.js';
+import type {
+  NormalizedGroup as Group,
+  NormalizedJob as Job,
+} from '../generated/normalized-job.js';
+import { defaultUpdateStrategy } from '../jobspec/normalize.js';
 import type { Plan } from '../generated/plan.js';
 import type { NodeSpec } from '../../providers/types.js';
 import {
@@ -132,7 +136,7 @@ function checkProbe(
   group: Group,
   job: Job,
 ): HealthProbe | undefined {
-  if ((group.update?.health_check ?? 'checks') !== 'checks') return undefined;
+  if ((group.update ?? defaultUpdateStrategy()).health_check !== 'checks') return undefined;
   const alloc = apply.recorder.state.allocations[allocId];
   const node = alloc && ctx.nodes.get(alloc.node);
   if (!alloc || !node) return undefined;
@@ -153,8 +157,8 @@ function checkProbe(
   };
 }
 
-function autoReverts(job: Job): boolean {
-  return (job.group ?? []).some((g) => g.update?.auto_revert === true);
+function autoReverts(job: Job | undefined): boolean {
+  return (job?.group ?? []).some((g) => g.update?.auto_revert === true);
 }
 
 /** Rolls the latest stable version other than `failed` out again, as a new version: planned, then run. */

@@ -4,7 +4,7 @@
  * and returns a plan; nothing is written until the plan is approved and executed.
  */
 import type { Diagnostic } from '../diag/diagnostic.js';
-import type { Job } from '../generated/jobspec.js';
+import { decodeStoredJob } from '../jobspec/stored.js';
 import type { Plan, PlanWarning, StateChange } from '../generated/plan.js';
 import { classifyWith, computePlan, type DesiredJob } from '../plan/compute.js';
 import { stopPending } from '../plan/pending-stops.js';
@@ -98,7 +98,7 @@ export function recordedDesired(
   return {
     kind: 'run',
     id,
-    job: v.job as unknown as Job,
+    job: decodeStoredJob(v),
     submitted: v.submitted,
     source: v.source,
     filename: v.filename,

@@ -4,7 +4,7 @@
  * out the rollout. Pure: state, nodes and drivers' classification come in; a sealed Plan comes
  * out (its hash covers everything else in it).
  */
-import type { Job, Task } from '../generated/jobspec.js';
+import type { NormalizedJob as Job, NormalizedTask as Task } from '../generated/normalized-job.js';
 import type {
   GroupPlan,
   JobPlan,
@@ -16,7 +16,8 @@ import type {
   RolloutStep,
   StateChange,
 } from '../generated/plan.js';
-import { durationNanos } from '../jobspec/duration.js';
+import { formatMs } from '../jobspec/duration.js';
+import { defaultUpdateStrategy } from '../jobspec/normalize.js';
 import {
   applyPlacements,
   clusterFromState,
@@ -36,6 +37,7 @@ import { diffJobs } from './diff.js';
 import { sealPlan } from './hash.js';
 import { planSeed, schedulerSeed, seededIds } from './ids.js';
 import { retryableStops } from './pending-stops.js';
+import { decodeStoredJob, encodeStoredJob } from '../jobspec/stored.js';
 
 /** A job as the user wants it, or a request to stop one. */
 export type DesiredJob =
@@ -145,10 +147,9 @@ function planJob(
   const { state } = inputs;
   const recorded = state.jobs[d.id];
   const latest = recorded?.versions[recorded.versions.length - 1];
-  const priorJob = latest && !recorded.stopped ? (latest.job as unknown as Job) : undefined;
+  const priorJob = latest && !recorded.stopped ? decodeStoredJob(latest) : undefined;
   const changed =
-    d.kind === 'run' &&
-    (!latest || recorded.stopped || !sameJob(latest.job as unknown as Job, d.job));
+    d.kind === 'run' && (!latest || recorded.stopped || !sameJob(decodeStoredJob(latest), d.job));
   const version =
     d.kind === 'stop'
       ? (latest?.version ?? 0)
@@ -223,11 +224,11 @@ function planJob(
       : diffJobs(priorJob, nextJob, {
           taskClass: (group, task) => {
             const p = priorJob?.group
-              ?.find((x) => x.name === group)
-              ?.task?.find((t) => t.name === task);
+              .find((x) => x.name === group)
+              ?.task.find((t) => t.name === task);
             const n = nextJob?.group
-              ?.find((x) => x.name === group)
-              ?.task?.find((t) => t.name === task);
+              .find((x) => x.name === group)
+              ?.task.find((t) => t.name === task);
             return p && n ? inputs.classify(group, p, n) : undefined;
           },
         });
@@ -278,7 +279,7 @@ function planJob(
             filename: d.filename,
             source: d.source,
             submitted: d.submitted,
-            job: d.job as unknown as Record<string, unknown>,
+            ...encodeStoredJob(d.job),
           }
         : null,
   };
@@ -322,7 +323,7 @@ function unverifiedAllocs(
 function withoutCanaries(job: Job): Job {
   return {
     ...job,
-    group: job.group?.map((g) => (g.update ? { ...g, update: { ...g.update, canary: 0 } } : g)),
+    group: job.group.map((g) => (g.update ? { ...g, update: { ...g.update, canary: 0 } } : g)),
   };
 }
 
@@ -389,15 +390,16 @@ export function rolloutOf(
 ): Rollout | null {
   const out: RolloutGroup[] = [];
   for (const gp of groups) {
-    const group = job.group?.find((g) => g.name === gp.name);
+    const group = job.group.find((g) => g.name === gp.name);
     const unverified = verify.get(gp.name) ?? [];
     if (!group || (gp.placements.length === 0 && unverified.length === 0)) continue;
-    const minHealthy = ms(group.update?.min_healthy_time ?? '10s');
-    const healthyGate = `min_healthy_time ${String(group.update?.min_healthy_time ?? '10s')}`;
+    const update = group.update ?? defaultUpdateStrategy();
+    const minHealthy = update.min_healthy_time;
+    const healthyGate = `min_healthy_time ${formatMs(minHealthy)}`;
     const system = job.type === 'system';
     // Only system jobs wait `stagger` between batches; service jobs are gated on health (Nomad).
-    const stagger = system ? ms(group.update?.stagger ?? '30s') : 0;
-    const width = Math.max(1, group.update?.max_parallel ?? 1);
+    const stagger = system ? update.stagger : 0;
+    const width = Math.max(1, update.max_parallel);
     const steps: RolloutStep[] = [];
     const step = (
       kind: RolloutStep['kind'],
@@ -436,7 +438,7 @@ export function rolloutOf(
             [],
             canaries.flatMap((p) => (p.replaces ? [p.replaces] : [])),
           ),
-          gate: group.update?.auto_promote ? 'auto_promote' : 'drover promote',
+          gate: update.auto_promote ? 'auto_promote' : 'drover promote',
         },
       );
     }
@@ -455,7 +457,7 @@ export function rolloutOf(
       if (i > 0 && stagger > 0)
         steps.push(
           step('stagger', [], [], {
-            gate: `stagger ${String(group.update?.stagger)}`,
+            gate: `stagger ${formatMs(stagger)}`,
             min_duration_ms: stagger,
           }),
         );
@@ -478,10 +480,6 @@ export function rolloutOf(
   if (out.length === 0) return null;
   // Groups roll out side by side: the rollout takes as long as its longest group.
   return { groups: out, min_duration_ms: Math.max(...out.map((g) => g.min_duration_ms)) };
-}
-
-function ms(d: string | number): number {
-  return Math.round((durationNanos(d) ?? 0) / 1e6);
 }
 
 /** A classify callback from a driver lookup: the driver of the next task decides. */

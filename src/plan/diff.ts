@@ -11,7 +11,6 @@
  *
  * The walk follows the jobspec schema, so a new block in the language diffs without code here.
  */
-import type { Job } from '../generated/jobspec.js';
 import type {
   Annotation,
   DiffType,
@@ -21,8 +20,10 @@ import type {
   ObjectDiff,
   TaskDiff,
 } from '../generated/plan.js';
+import { formatMs } from '../jobspec/duration.js';
 import { jobspecSchema, type BlockSchema } from '../jobspec/schema.js';
 import type { ChangeClass } from '../jobspec/task-change.js';
+import type { NormalizedJob as Job } from '../generated/normalized-job.js';
 
 export type { Annotation, DiffType, FieldDiff, GroupDiff, JobDiff, ObjectDiff, TaskDiff };
 
@@ -202,6 +203,10 @@ function diffBody(
     } else if (shape?.form === 'block' && shape.kind === 'freeform') {
       const d = diffFreeform(name, asObj(va), asObj(vb), at);
       if (d) objects.push(d);
+    } else if (shape?.form === 'attribute' && shape.schema['x-duration'] === true) {
+      // A normalized job holds durations in ms; they read as Go duration text ("5s").
+      flattenInto(flatA, durationText(va), name, at);
+      flattenInto(flatB, durationText(vb), name, at);
     } else if (Array.isArray(sample) && sample.every(isScalar) && STRING_SETS.has(key)) {
       const d = diffStringSet(name, asScalars(va), asScalars(vb), at);
       if (d) objects.push(d);
@@ -693,6 +698,10 @@ function present(v: unknown): unknown {
 }
 
 /** A label or name as text; '' when it is missing or not a plain value. */
+function durationText(v: unknown): unknown {
+  return typeof v === 'number' ? formatMs(v) : v;
+}
+
 function scalarText(v: unknown): string {
   return isScalar(v) ? String(v) : '';
 }

@@ -2,7 +2,10 @@
  * Constraint and affinity operators, as Nomad's scheduler/feasible.go evaluates them on one node:
  * targets like `${attr.kernel.name}` are resolved against the node, then the operator compares.
  */
-import type { Affinity, Constraint } from '../generated/jobspec.js';
+import type {
+  NormalizedAffinity as Affinity,
+  NormalizedConstraint as Constraint,
+} from '../generated/normalized-job.js';
 import { parseSemverConstraint, parseVersion, parseVersionConstraint } from './version.js';
 import type { VersionCheck } from './version.js';
 
@@ -190,7 +193,6 @@ export function checkOperator(
 
 /** A constraint as Nomad prints it: "${attr.kernel.name} = linux". */
 export function constraintText(c: Constraint | Affinity): string {
-  const op = c.operator ?? '=';
-  const parts = [c.attribute ?? '', op, c.value ?? ''].filter((p) => p !== '');
+  const parts = [c.attribute ?? '', c.operator, c.value ?? ''].filter((p) => p !== '');
   return parts.join(' ');
 }

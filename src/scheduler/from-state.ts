@@ -2,10 +2,14 @@
  * Adapters from the recorded state to the scheduler's inputs: the cluster (nodes with their
  * fingerprints, allocations with what they use) and the node health sets reconcile needs.
  */
-import type { Group, Job } from '../generated/jobspec.js';
+import type {
+  NormalizedGroup as Group,
+  NormalizedJob as Job,
+} from '../generated/normalized-job.js';
 import type { Allocation, StateSnapshot } from '../state/types.js';
 import { groupAsk } from './resources.js';
 import type { Cluster, ClusterAllocation, ClusterNode, NodeSets } from './types.js';
+import { decodeStoredJob } from '../jobspec/stored.js';
 
 export interface FromStateOptions {
   /** Nodes found unreachable by the last refresh. */
@@ -15,7 +19,7 @@ export interface FromStateOptions {
 /** The decoded job (with defaults) of a recorded version. */
 export function recordedJob(state: StateSnapshot, jobId: string, version: number): Job | undefined {
   const v = state.jobs[jobId]?.versions.find((x) => x.version === version);
-  return v ? (v.job as unknown as Job) : undefined;
+  return v ? decodeStoredJob(v) : undefined;
 }
 
 /** Whether an allocation holds resources on its node (desired run, not finished). */
@@ -101,7 +105,7 @@ export function clusterFromState(state: StateSnapshot, opts: FromStateOptions = 
     if (!groups.has(key))
       groups.set(
         key,
-        recordedJob(state, a.job, a.version)?.group?.find((g) => g.name === a.group),
+        recordedJob(state, a.job, a.version)?.group.find((g) => g.name === a.group),
       );
     const g = groups.get(key);
     const ask = g ? groupAsk(g) : { cpu: 0, memory: 0, disk: 0, cores: 0 };

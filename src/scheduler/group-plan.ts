@@ -3,7 +3,13 @@
  * computed-class memo may answer and those it may not, its distinct_* rules, affinities and
  * spreads, and the per-node counters placement keeps up to date.
  */
-import type { Affinity, Constraint, Group, Job, Spread } from '../generated/jobspec.js';
+import type {
+  NormalizedAffinity as Affinity,
+  NormalizedConstraint as Constraint,
+  NormalizedGroup as Group,
+  NormalizedJob as Job,
+  NormalizedSpread as Spread,
+} from '../generated/normalized-job.js';
 import type { PreparedCluster } from './cluster.js';
 import { checkOperator, constraintText, escapesClass, resolveTarget } from './constraints.js';
 import { groupAsk, groupDrivers, groupPorts, type PortAsk, type ResourceAsk } from './resources.js';
@@ -124,8 +130,7 @@ export interface GroupPlan {
 function allConstraints(job: Job, group: Group): { c: Constraint; jobLevel: boolean }[] {
   const out = (job.constraint ?? []).map((c) => ({ c, jobLevel: true }));
   for (const c of group.constraint ?? []) out.push({ c, jobLevel: false });
-  for (const t of group.task ?? [])
-    for (const c of t.constraint ?? []) out.push({ c, jobLevel: false });
+  for (const t of group.task) for (const c of t.constraint ?? []) out.push({ c, jobLevel: false });
   return out;
 }
 
@@ -139,7 +144,7 @@ function spreadRule(s: Spread, count: number, n: number): SpreadRule {
   }
   return {
     target: s.attribute ?? '',
-    weight: s.weight ?? 50,
+    weight: s.weight,
     targeted: targets.size > 0,
     values: [],
     valueIds: new Map(),
@@ -214,7 +219,7 @@ export function compileGroup(
   freed: ReadonlySet<string>,
 ): GroupPlan {
   const n = pc.nodes.length;
-  const group = (job.group ?? []).find((g) => g.name === groupName);
+  const group = job.group.find((g) => g.name === groupName);
   const reasons = new Reasons();
   const dims = {
     cpu: reasons.id('dimension', 'cpu'),
@@ -223,7 +228,7 @@ export function compileGroup(
     cores: reasons.id('dimension', 'cores'),
     dynamicPorts: reasons.id('dimension', 'network: dynamic port selection failed'),
   };
-  const count = group?.count ?? 1;
+  const count = group?.count ?? 0;
   const plan: GroupPlan = {
     job,
     jobId: job.id,
@@ -253,7 +258,7 @@ export function compileGroup(
     reasons,
     dims,
     staticPortReasons: [],
-    stickyDisk: group?.ephemeral_disk?.sticky === true,
+    stickyDisk: group?.ephemeral_disk.sticky === true,
   };
   if (!group) return plan;
 
@@ -279,7 +284,7 @@ export function compileGroup(
     else plan.classChecks.push(check);
   };
   for (const { c, jobLevel } of constraints) {
-    const op = c.operator ?? '=';
+    const op = c.operator;
     if (op === 'distinct_hosts') {
       // `value = "false"` turns it off, as Nomad's strconv.ParseBool check does.
       if (c.value !== undefined && /^(false|0|f)$/i.test(c.value)) continue;
@@ -306,16 +311,16 @@ export function compileGroup(
     plan.classChecks.push({ kind: 'driver', driver: d, reason: reasons.id('driver', d) });
   }
   for (const { c, jobLevel } of constraints) {
-    const op = c.operator ?? '=';
+    const op = c.operator;
     if (!jobLevel && op !== 'distinct_hosts' && op !== 'distinct_property') addConstraint(c);
   }
 
   const affinities: Affinity[] = [...(job.affinity ?? []), ...(group.affinity ?? [])];
-  for (const t of group.task ?? []) affinities.push(...(t.affinity ?? []));
+  for (const t of group.task) affinities.push(...(t.affinity ?? []));
   for (const a of affinities) {
     const escaped = escapesClass(a.attribute) || escapesClass(a.value);
     plan.affinityEscapes ||= escaped;
-    plan.affinities.push({ a, weight: a.weight ?? 50, escaped });
+    plan.affinities.push({ a, weight: a.weight, escaped });
   }
 
   // Group spreads, then job spreads (spread.go computeSpreadInfo).
@@ -374,7 +379,7 @@ export function firstFailingCheck(
     const c = check.c;
     const l = resolveTarget(c.attribute ?? '', facts);
     const r = resolveTarget(c.value ?? '', facts);
-    if (!checkOperator(c.operator ?? '=', l, r)) return check.reason;
+    if (!checkOperator(c.operator, l, r)) return check.reason;
   }
   return -1;
 }

@@ -4,7 +4,7 @@
  * turns the update destructive when they fail — e.g. after a constraint was added that the
  * node does not meet. Reconcile cannot see nodes; this pass, given the cluster, can.
  */
-import type { Job } from '../generated/jobspec.js';
+import type { NormalizedJob as Job } from '../generated/normalized-job.js';
 import { globMatch, type PreparedCluster } from './cluster.js';
 import { compileGroup, firstFailingCheck } from './group-plan.js';
 import { STOP_DESCRIPTIONS, emptyCounts } from './reconcile.js';
@@ -63,7 +63,7 @@ function unsuitable(
   job: Job,
   pc: PreparedCluster,
 ): { update: InplaceUpdate; why: string }[] {
-  if (g.inplaceUpdate.length === 0 || !job.group?.some((x) => x.name === g.group)) return [];
+  if (g.inplaceUpdate.length === 0 || !job.group.some((x) => x.name === g.group)) return [];
   const plan = compileGroup(
     pc,
     job,
@@ -72,8 +72,8 @@ function unsuitable(
     new Set(),
   );
   const checks = [...plan.classChecks, ...plan.nodeChecks];
-  const datacenters = job.datacenters ?? ['*'];
-  const pool = job.node_pool ?? 'default';
+  const datacenters = job.datacenters;
+  const pool = job.node_pool;
   const out: { update: InplaceUpdate; why: string }[] = [];
   for (const update of g.inplaceUpdate) {
     const i = pc.indexOf.get(update.alloc.node);

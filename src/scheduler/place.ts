@@ -169,11 +169,7 @@ class Evaluation {
   private sourceFor(jobId: string, plan: GroupPlan): NodeSource {
     let source = this.sources.get(jobId);
     if (!source) {
-      const cand = candidatesFor(
-        this.pc,
-        plan.job.datacenters ?? ['*'],
-        plan.job.node_pool ?? 'default',
-      );
+      const cand = candidatesFor(this.pc, plan.job.datacenters, plan.job.node_pool);
       source = new NodeSource(cand, this.pc.nodes.length, this.rng);
       this.sources.set(jobId, source);
     }
@@ -195,8 +191,7 @@ class Evaluation {
       failed: 1,
       names: [req.name],
       metrics,
-      reason:
-        why ?? failureReason(metrics, req.job.datacenters ?? ['*'], req.job.node_pool ?? 'default'),
+      reason: why ?? failureReason(metrics, req.job.datacenters, req.job.node_pool),
     };
     this.failed.push(plan);
   }
@@ -388,7 +383,7 @@ class Evaluation {
       const a = rule.a;
       const l = resolveTarget(a.attribute ?? '', facts);
       const r = resolveTarget(a.value ?? '', facts);
-      if (checkOperator(a.operator ?? '=', l, r)) sum += rule.weight;
+      if (checkOperator(a.operator, l, r)) sum += rule.weight;
     }
     const score = total === 0 ? 0 : sum / total;
     if (!plan.affinityEscapes) plan.affinityMemo[cls] = score;

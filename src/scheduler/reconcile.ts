@@ -7,7 +7,10 @@
  * - failed allocations (and service allocations that exited) are replaced at once: reschedule
  *   policies (attempts, delay) are not applied yet.
  */
-import type { Group, Job } from '../generated/jobspec.js';
+import type {
+  NormalizedGroup as Group,
+  NormalizedJob as Job,
+} from '../generated/normalized-job.js';
 import type { Allocation, Deployment } from '../state/types.js';
 import { NameIndex } from './name-index.js';
 import { compareGroup, type GroupChange } from './update-class.js';
@@ -206,7 +209,7 @@ function reconcileGroup(
   changes: Map<string, GroupChange>,
 ): GroupReconcile {
   const { nodes, version } = input;
-  const count = tg.count ?? 1;
+  const count = tg.count;
   const batch = job.type === 'batch' || job.type === 'sysbatch';
   const out = emptyGroup(tg.name, count);
   const name = (i: number): string => `${job.id}.${tg.name}[${i}]`;

@@ -1,7 +1,13 @@
 /**
  * What an allocation of a group asks of a node: cpu, memory, disk, cores and ports.
  */
-import type { Group, Network, Port, Resources, Task } from '../generated/jobspec.js';
+import type {
+  NormalizedGroup as Group,
+  NormalizedNetwork as Network,
+  NormalizedPort as Port,
+  NormalizedResources as Resources,
+  NormalizedTask as Task,
+} from '../generated/normalized-job.js';
 
 export interface ResourceAsk {
   /** MHz from `cpu` (tasks reserving whole cores add cores × the node's MHz per core). */
@@ -16,12 +22,12 @@ export interface ResourceAsk {
 
 const ZERO: ResourceAsk = { cpu: 0, memory: 0, disk: 0, cores: 0 };
 
-function taskAsk(r: Resources | undefined): ResourceAsk {
-  const cores = r?.cores ?? 0;
+function taskAsk(r: Resources): ResourceAsk {
+  const cores = r.cores;
   return {
-    // Nomad gives a task 100 MHz when it names neither cpu nor cores (defaults fill that in).
-    cpu: cores > 0 ? 0 : (r?.cpu ?? 100),
-    memory: (r?.memory ?? 300) + (r?.secrets ?? 0),
+    // A task that asks for cores gets whole cores, not MHz.
+    cpu: cores > 0 ? 0 : r.cpu,
+    memory: r.memory + (r.secrets ?? 0),
     disk: 0,
     cores,
   };
@@ -50,7 +56,7 @@ export function groupAsk(group: Group): ResourceAsk {
   let ephemeral = ZERO;
   let main = ZERO;
   let poststop = ZERO;
-  for (const t of group.task ?? []) {
+  for (const t of group.task) {
     const ask = taskAsk(t.resources);
     const hook = t.lifecycle?.hook;
     if (hook === 'prestart') {
@@ -60,7 +66,7 @@ export function groupAsk(group: Group): ResourceAsk {
     else main = add(main, ask);
   }
   const total = add(sidecars, max(max(ephemeral, main), poststop));
-  return { ...total, disk: group.ephemeral_disk?.size ?? 300 };
+  return { ...total, disk: group.ephemeral_disk.size };
 }
 
 /** A port of the group's network. */
@@ -93,17 +99,17 @@ function networkPorts(n: Network | undefined): PortAsk[] {
  */
 export function groupPorts(group: Group): PortAsk[] {
   const out = networkPorts(group.network?.[0]);
-  for (const t of group.task ?? []) out.push(...networkPorts(taskNetwork(t)));
+  for (const t of group.task) out.push(...networkPorts(taskNetwork(t)));
   return out;
 }
 
 function taskNetwork(t: Task): Network | undefined {
-  return t.resources?.network?.[0];
+  return t.resources.network?.[0];
 }
 
 /** The task drivers a group needs. */
 export function groupDrivers(group: Group): string[] {
   const out = new Set<string>();
-  for (const t of group.task ?? []) if (t.driver) out.add(t.driver);
+  for (const t of group.task) out.add(t.driver);
   return [...out].sort();
 }

@@ -9,7 +9,7 @@
  * 2. `place` finds a node for every allocation to create: feasibility, then ranking, sampling
  *    about log2(N) nodes per placement.
  */
-import type { Job, Task } from '../generated/jobspec.js';
+import type { NormalizedJob as Job, NormalizedTask as Task } from '../generated/normalized-job.js';
 import type { AllocatedPort, Allocation, Deployment } from '../state/types.js';
 
 // ---------------------------------------------------------------------------------------------

@@ -5,7 +5,12 @@
  * Connect, combined meta, resources, mounts, identities); each task's driver decides the rest
  * (config, env, user, artifacts, templates…) through `classify`.
  */
-import type { Group, Job, Network, Task } from '../generated/jobspec.js';
+import type {
+  NormalizedGroup as Group,
+  NormalizedJob as Job,
+  NormalizedNetwork as Network,
+  NormalizedTask as Task,
+} from '../generated/normalized-job.js';
 import type { ClassifyTask, UpdateClass } from './types.js';
 
 export interface GroupChange {
@@ -42,7 +47,7 @@ function networkKey(n: Network | undefined): unknown {
       label: p.label,
       value: p.static ?? -1,
       to: p.to ?? 0,
-      host_network: p.host_network ?? 'default',
+      host_network: p.host_network,
     }))
     .sort((x, y) => (x.label < y.label ? -1 : x.label > y.label ? 1 : 0));
   return {
@@ -91,7 +96,7 @@ function connectChanged(a: Group, b: Group): boolean {
 }
 
 function resourcesKey(t: Task): unknown {
-  const r = t.resources ?? {};
+  const r = t.resources;
   return {
     cpu: r.cpu,
     cores: r.cores,
@@ -113,14 +118,13 @@ function taskDifference(
   nt: Task,
 ): string | undefined {
   const name = `task "${nt.name}"`;
-  if ((pt.driver ?? '') !== (nt.driver ?? '')) return `${name}: driver`;
+  if (pt.driver !== nt.driver) return `${name}: driver`;
   if (!deepEqual(combinedMeta(pj, pg, pt), combinedMeta(nj, ng, nt))) return `${name}: meta`;
   if (!deepEqual(resourcesKey(pt), resourcesKey(nt))) return `${name}: resources`;
-  if (networksDiffer(pt.resources?.network, nt.resources?.network)) return `${name}: network`;
+  if (networksDiffer(pt.resources.network, nt.resources.network)) return `${name}: network`;
   if (!deepEqual(pt.volume_mount, nt.volume_mount)) return `${name}: volume mounts`;
-  if ((pt.logs?.disabled ?? false) !== (nt.logs?.disabled ?? false))
-    return `${name}: logs disabled`;
-  if ((pt.restart?.render_templates ?? false) !== (nt.restart?.render_templates ?? false))
+  if (pt.logs.disabled !== nt.logs.disabled) return `${name}: logs disabled`;
+  if (pt.restart.render_templates !== nt.restart.render_templates)
     return `${name}: restart render_templates`;
   if (!deepEqual(pt.identity, nt.identity)) return `${name}: identity`;
   if (!deepEqual(pt.csi_plugin, nt.csi_plugin)) return `${name}: csi_plugin`;
@@ -172,8 +176,7 @@ export function compareGroup(
     const diff = taskDifference(prior, pg, pt, next, ng, nt);
     if (diff) return destructive(diff);
     const verdict = classify(name, pt, nt);
-    if (verdict === 'destructive')
-      return destructive(`task "${nt.name}": ${nt.driver ?? 'driver'} change`);
+    if (verdict === 'destructive') return destructive(`task "${nt.name}": ${nt.driver} change`);
     if (verdict === 'in-place') inPlaceTasks.push(nt.name);
   }
   return { update: 'in-place', inPlaceTasks };

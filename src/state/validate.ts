@@ -7,6 +7,7 @@ import validateState from '../generated/state.validate.js';
 import { StateError } from './errors.js';
 import { STATE_FORMAT_VERSION } from './snapshot.js';
 import type { StateSnapshot } from './types.js';
+import { upgradeSnapshot } from './upgrade.js';
 
 /** The validator generated from schemas/state.schema.json (`npm run gen:types`): no compile at run time. */
 function validator(): ValidateFunction<StateSnapshot> {
@@ -93,7 +94,7 @@ export function parseState(text: string, where: string): StateSnapshot {
       `${where} does not match the state schema:\n  ${problems.join('\n  ')}`,
     );
   }
-  return data as StateSnapshot;
+  return upgradeSnapshot(data as StateSnapshot);
 }
 
 // Checked before the schema so a newer file says "upgrade drover", not "unknown property".

@@ -30,8 +30,8 @@ describe('the apply-many benchmark project', () => {
       expect(diags.items.filter((d) => d.severity === 'error')).toEqual([]);
       expect(job.update).toMatchObject({ health_check: 'task_states', min_healthy_time: '0s' });
       expect(job.group).toHaveLength(1);
-      expect(job.group![0]!.count).toBe(1);
-      expect(job.group![0]!.task!.map((t) => [t.driver, t.config])).toEqual([[driver, config]]);
+      expect(job.group[0]!.count).toBe(1);
+      expect(job.group[0]!.task.map((t) => [t.driver, t.config])).toEqual([[driver, config]]);
       return job.id;
     });
     expect(ids).toEqual(['small-0000', 'small-0001', 'small-0002']);

@@ -56,12 +56,12 @@ describe('the fleet benchmark project', () => {
       min_healthy_time: '0s',
       health_check: 'task_states',
     });
-    const group = job.group![0]!;
+    const group = job.group[0]!;
     expect(group.count).toBe(50);
     expect(group.spread).toEqual([
       expect.objectContaining({ attribute: '${node.unique.name}', weight: 100 }),
     ]);
-    expect(group.task![0]!.config).toEqual({
+    expect(group.task[0]!.config).toEqual({
       image: `${IMAGE}:${TAG}`,
       command: COMMAND[0],
       args: COMMAND.slice(1),

@@ -34,8 +34,8 @@ describe('the plan benchmark project', () => {
       expect(job.update?.health_check).toBe('task_states');
       expect(job.update?.min_healthy_time).toBe('0s');
       expect(job.group).toHaveLength(1);
-      expect(job.group![0]!.count).toBe(1);
-      expect(job.group![0]!.task!.map((t) => [t.driver, t.config])).toEqual([
+      expect(job.group[0]!.count).toBe(1);
+      expect(job.group[0]!.task.map((t) => [t.driver, t.config])).toEqual([
         ['mock', { run_for: '1h' }],
       ]);
     }

@@ -36,9 +36,9 @@ describe('the rollout benchmark project', () => {
     const job = loaded!.job;
     expect(job.id).toBe('roll');
     expect(job.update).toMatchObject({ max_parallel: 5, min_healthy_time: '0s' });
-    const group = job.group![0]!;
+    const group = job.group[0]!;
     expect(group.count).toBe(50);
-    const task = group.task![0]!;
+    const task = group.task[0]!;
     expect(task.driver).toBe('docker');
     expect(task.kill_timeout).toBe('1s');
     expect(task.resources?.memory).toBe(16);

@@ -33,7 +33,9 @@ import {
   type WatchClock,
 } from '../../src/deploy/checks.js';
 import { Diagnostics } from '../../src/diag/diagnostic.js';
-import type { Group, Job } from '../../src/generated/jobspec.js';
+import type { Group } from '../../src/generated/jobspec.js';
+import type { NormalizedJob as Job } from '../../src/generated/normalized-job.js';
+import { normalizeGroup, normalizeJob, normalizeTask } from '../normalized.js';
 import { loadJobSource } from '../../src/jobspec/load.js';
 import type { Allocation, AllocatedPort, DriverHandle } from '../../src/state/types.js';
 
@@ -77,8 +79,8 @@ const transport = new LocalTransport(node());
 
 function target(over: Partial<CheckTarget> = {}): CheckTarget {
   return {
-    job: { id: 'web' },
-    group: { name: 'g' },
+    job: normalizeJob({ id: 'web' }),
+    group: normalizeGroup({ name: 'g' }),
     alloc: alloc(),
     transport,
     driver: () => undefined,
@@ -189,10 +191,10 @@ job "web" {
   }
 }
 `);
-  const group = job.group![0]!;
+  const group = job.group[0]!;
   // The validator rejects an unknown label; an allocation recorded under an older version may
   // still lack it.
-  group.task![0]!.service![0]!.port = 'nope';
+  group.task[0]!.service![0]!.port = 'nope';
   const a = alloc([
     { label: 'http', value: 25001, to: 8080, host_ip: '127.0.0.1' },
     { label: 'admin', value: 25002, host_ip: '0.0.0.0' },
@@ -285,13 +287,13 @@ job "web" {
         },
       ],
     } as Group;
-    expect(checksOf(job, g, a).map((s) => s.id)).toEqual([
+    expect(checksOf(job, normalizeGroup(g), a).map((s) => s.id)).toEqual([
       's/service: "s" check',
       's/service: "s" check#2',
       's/x',
     ]);
     // Messages name them plainly: no name of their own is not quoted back.
-    expect(checksOf(job, g, a).map((s) => s.label)).toEqual([
+    expect(checksOf(job, normalizeGroup(g), a).map((s) => s.label)).toEqual([
       'tcp check (service "s")',
       'tcp check #2 (service "s")',
       'check "x" (service "s")',
@@ -319,7 +321,7 @@ job "x" {
   }
 }
 `);
-    const [s] = checksOf(j, j.group![0]!, alloc());
+    const [s] = checksOf(j, j.group[0]!, alloc());
     expect(s!.check_restart).toBeUndefined();
     expect(s!.path).toBe('/${NOMAD_ALLOC_ID}');
     expect(s!.port).toBe(8080);
@@ -714,7 +716,11 @@ describe('script checks in a real raw_exec task', () => {
       jobId: 'web',
       jobVersion: 0,
       group: 'g',
-      task: { name: 'server', driver: 'raw_exec', config: { command: 'sleep', args: ['60'] } },
+      task: normalizeTask({
+        name: 'server',
+        driver: 'raw_exec',
+        config: { command: 'sleep', args: ['60'] },
+      }),
       allocIndex: 0,
       node: local.node,
       transport: local,
@@ -722,7 +728,7 @@ describe('script checks in a real raw_exec task', () => {
       env: { NOMAD_TASK_NAME: 'server', HEALTH: 'degraded' },
       allocDir: join(root, allocId),
       labels: {},
-      restart: { attempts: 0, interval: '30m', delay: '15s', mode: 'fail' },
+      restart: { attempts: 0, intervalMs: 1_800_000, delayMs: 15_000, mode: 'fail' },
     });
   });
 

@@ -15,7 +15,7 @@ import {
 import { systemClock } from '../../src/deploy/apply.js';
 import type { ProgressEvent } from '../../src/deploy/apply.js';
 import { patchDeploymentGroup } from '../../src/deploy/apply.js';
-import type { Job } from '../../src/generated/jobspec.js';
+import { decodeStoredJob } from '../../src/jobspec/stored.js';
 import type { DesiredJob } from '../../src/plan/compute.js';
 import type { Allocation, StateSnapshot } from '../../src/state/types.js';
 import { MockDriver } from '../../providers/drivers/mock.js';
@@ -87,7 +87,7 @@ function currentVersion(s: StateSnapshot, id: string): DesiredJob {
   return {
     kind: 'run',
     id,
-    job: v.job as unknown as Job,
+    job: decodeStoredJob(v),
     submitted: v.submitted,
     source: v.source,
     filename: v.filename,

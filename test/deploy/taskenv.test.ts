@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { Group, Job, Task } from '../../src/generated/jobspec.js';
 import {
   interpolate,
   interpolateDeep,
@@ -7,22 +6,32 @@ import {
   taskEnv,
   type TaskEnvInput,
 } from '../../src/deploy/taskenv.js';
+import { normalizeJob } from '../normalized.js';
 
-const task = {
-  name: 'server',
-  driver: 'raw_exec',
-  resources: { cpu: 200, memory: 128 },
-  meta: { owner: 'ops' },
-  env: { GREETING: 'hi from ${node.unique.name}', ADDR: 'http://${NOMAD_ADDR_http}/' },
-} as unknown as Task;
-const group = { name: 'web', meta: { 'tier-name': 'front' } } as unknown as Group;
-const job = {
+const job = normalizeJob({
   id: 'hello',
   name: 'hello',
   region: 'global',
   namespace: 'default',
   meta: { team: 'a' },
-} as unknown as Job;
+  group: [
+    {
+      name: 'web',
+      meta: { 'tier-name': 'front' },
+      task: [
+        {
+          name: 'server',
+          driver: 'raw_exec',
+          resources: { cpu: 200, memory: 128 },
+          meta: { owner: 'ops' },
+          env: { GREETING: 'hi from ${node.unique.name}', ADDR: 'http://${NOMAD_ADDR_http}/' },
+        },
+      ],
+    },
+  ],
+});
+const group = job.group[0]!;
+const task = group.task[0]!;
 
 function input(over: Partial<TaskEnvInput> = {}): TaskEnvInput {
   return {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Job } from '../../src/generated/jobspec.js';
+import type { NormalizedJob as Job } from '../../src/generated/normalized-job.js';
 import {
   annotateJobDiff,
   diffJobs,

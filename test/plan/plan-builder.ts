@@ -5,7 +5,10 @@
  */
 import { createHash } from 'node:crypto';
 import { Diagnostics } from '../../src/diag/diagnostic.js';
-import type { Group, Job } from '../../src/generated/jobspec.js';
+import type {
+  NormalizedGroup as Group,
+  NormalizedJob as Job,
+} from '../../src/generated/normalized-job.js';
 import type {
   GroupPlan,
   JobPlan,
@@ -20,7 +23,8 @@ import type {
   RolloutStep,
   UpdateCounts,
 } from '../../src/generated/plan.js';
-import { durationNanos, formatDuration, MILLISECOND } from '../../src/jobspec/duration.js';
+import { formatMs } from '../../src/jobspec/duration.js';
+import { defaultUpdateStrategy } from '../../src/jobspec/normalize.js';
 import { loadJobSource, type LoadedJob } from '../../src/jobspec/load.js';
 import { diffJobs, type DiffOptions } from '../../src/plan/diff.js';
 import { sealPlan } from '../../src/plan/hash.js';
@@ -132,11 +136,6 @@ export function groupPlan(
   };
 }
 
-const ms = (d: string | number | undefined, fallback: number): number => {
-  const n = durationNanos(d);
-  return n === undefined ? fallback : Math.round(n / MILLISECOND);
-};
-
 /**
  * The rollout of one group as the deployment watcher would run it: canaries first (then their
  * health gate and promotion), then batches of max_parallel, each gated by min_healthy_time, with
@@ -147,16 +146,16 @@ export function groupRollout(
   replacements: ReadonlyArray<{ alloc: string; replaces: string }>,
   canaries: ReadonlyArray<{ alloc: string; replaces: string }> = [],
 ): RolloutGroup {
-  const u = group.update ?? {};
-  const maxParallel = u.max_parallel ?? 1;
-  const healthy = ms(u.min_healthy_time, 10_000);
-  const stagger = ms(u.stagger, 30_000);
+  const u = group.update ?? defaultUpdateStrategy();
+  const maxParallel = u.max_parallel;
+  const healthy = u.min_healthy_time;
+  const stagger = u.stagger;
   const steps: RolloutStep[] = [];
   const gate = (): RolloutStep => ({
     kind: 'gate',
     allocs: [],
     replaces: [],
-    gate: `min_healthy_time ${formatDuration(healthy * MILLISECOND)}`,
+    gate: `min_healthy_time ${formatMs(healthy)}`,
     min_duration_ms: healthy,
   });
   if (canaries.length > 0) {
@@ -182,7 +181,7 @@ export function groupRollout(
         kind: 'stagger',
         allocs: [],
         replaces: [],
-        gate: `stagger ${formatDuration(stagger * MILLISECOND)}`,
+        gate: `stagger ${formatMs(stagger)}`,
         min_duration_ms: stagger,
       });
     steps.push({

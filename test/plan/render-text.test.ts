@@ -312,7 +312,7 @@ describe('renderPlanText', () => {
     }
   }
 }`);
-    const groupOf = (name: string) => next.job.group!.find((g) => g.name === name)!;
+    const groupOf = (name: string) => next.job.group.find((g) => g.name === name)!;
     const swap = (g: string, i: number) => ({
       alloc: `new-${g}${i}-0000`,
       replaces: `old-${g}${i}-0000`,

@@ -10,6 +10,7 @@ import {
 import type { NodeSpec, TaskContext, Transport } from '../../providers/types.js';
 import type { Task } from '../../src/generated/jobspec.js';
 import type { AllocatedPort } from '../../src/state/types.js';
+import { normalizeTask } from '../normalized.js';
 
 const NODE: NodeSpec = {
   name: 'local',
@@ -45,7 +46,7 @@ function ctx(o: CtxOptions = {}): TaskContext {
     jobId: 'shop',
     jobVersion: 3,
     group: 'frontend',
-    task,
+    task: normalizeTask(task),
     allocIndex: 0,
     node: NODE,
     transport: {} as Transport,
@@ -53,7 +54,7 @@ function ctx(o: CtxOptions = {}): TaskContext {
     env: { NOMAD_ALLOC_DIR: '/alloc', GREETING: 'hi there' },
     allocDir: ALLOC_DIR,
     labels: { 'drover.job': 'shop' },
-    restart: o.restart ?? { attempts: 2, interval: '30m', delay: '15s', mode: 'fail' },
+    restart: o.restart ?? { attempts: 2, intervalMs: 1_800_000, delayMs: 15_000, mode: 'fail' },
   };
 }
 
@@ -183,12 +184,12 @@ describe('containerSpec', () => {
     ],
     [
       'restart mode delay never gives up',
-      { restart: { attempts: 3, interval: '5m', delay: '25s', mode: 'delay' } },
+      { restart: { attempts: 3, intervalMs: 300_000, delayMs: 25_000, mode: 'delay' } },
       { HostConfig: { RestartPolicy: { Name: 'on-failure', MaximumRetryCount: 0 } } },
     ],
     [
       'restart attempts 0 with fail: no restarts',
-      { restart: { attempts: 0, interval: '5m', delay: '25s', mode: 'fail' } },
+      { restart: { attempts: 0, intervalMs: 300_000, delayMs: 25_000, mode: 'fail' } },
       { HostConfig: { RestartPolicy: { Name: 'no' } } },
     ],
     [

@@ -35,6 +35,7 @@ import {
 } from '../support/docker.js';
 import { withOutput } from '../support/exec-output.js';
 import { startSshHost, type SshHost } from '../support/sshd.js';
+import { normalizeTask } from '../normalized.js';
 
 // ---------------------------------------------------------------------------------------------
 // Pure parts
@@ -88,8 +89,9 @@ describe('classifyChange', () => {
     ['in-place and destructive together', { kill_timeout: '1s', env: { A: '3' } }, 'destructive'],
   ];
   it.each(cases)('%s → %s', (_name, change, expected) => {
-    expect(classifyDockerChange(base, { ...base, ...change })).toBe(expected);
-    expect(new DockerDriver().classifyChange({ ...base, ...change }, base)).toBe(expected);
+    const [prior, next] = [normalizeTask(base), normalizeTask({ ...base, ...change })];
+    expect(classifyDockerChange(prior, next)).toBe(expected);
+    expect(new DockerDriver().classifyChange(next, prior)).toBe(expected);
   });
 });
 
@@ -270,7 +272,12 @@ function context(
     jobId: job,
     jobVersion: 1,
     group: 'g',
-    task: { name: 'web', driver: 'docker', resources: { cpu: 100, memory: 64 }, ...task },
+    task: normalizeTask({
+      name: 'web',
+      driver: 'docker',
+      resources: { cpu: 100, memory: 64 },
+      ...task,
+    }),
     allocIndex: 0,
     node: NODE,
     transport,
@@ -278,7 +285,7 @@ function context(
     env: { NOMAD_ALLOC_ID: allocId, GREETING: 'hello world' },
     allocDir: join(root, allocId),
     labels: { 'drover-test.run': RUN },
-    restart: { attempts: 2, interval: '30m', delay: '15s', mode: 'fail' },
+    restart: { attempts: 2, intervalMs: 1_800_000, delayMs: 15_000, mode: 'fail' },
     ...extra,
   };
 }
@@ -561,7 +568,7 @@ describe('docker driver on the local engine', () => {
   it('reports a task that exited, with its code and restarts', async () => {
     const ctx = context(
       { config: { image: TEST_IMAGE_V1, command: 'sh', args: ['-c', 'exit 7'] } },
-      { restart: { attempts: 1, interval: '30m', delay: '15s', mode: 'fail' } },
+      { restart: { attempts: 1, intervalMs: 1_800_000, delayMs: 15_000, mode: 'fail' } },
     );
     const handle = await driver.start(ctx);
     let status = await driver.inspect(handle, transport);

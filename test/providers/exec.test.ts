@@ -30,6 +30,7 @@ import {
   text,
   until,
 } from './process-harness.js';
+import { normalizeTask } from '../normalized.js';
 
 const driver = new ExecDriver();
 const h = new Harness('drover-exec-', 'exec');
@@ -191,7 +192,7 @@ describe('isolationSpec', () => {
     ],
     [
       'memory_max not above memory is ignored',
-      { resources: { memory: 256, memory_max: 128 } },
+      { resources: { cpu: 0, memory: 256, memory_max: 128 } },
       {},
       { memoryMaxMb: 256 },
     ],
@@ -204,7 +205,9 @@ describe('isolationSpec', () => {
       { user: 'nobody', loginVars: ['USER', 'LOGNAME'] },
     ],
   ])('%s', (_name, task, env, expected) => {
-    expect(isolationSpec({ name: 't', ...task }, env, opts)).toEqual({
+    // Zero resources: no memory limit or cpu weight in the expectations.
+    const t = normalizeTask({ name: 't', resources: { cpu: 0, memory: 0 }, ...task });
+    expect(isolationSpec(t, env, opts)).toEqual({
       ulimitFallback: true,
       resolveCommand: true,
       loginVars: ['HOME', 'USER', 'LOGNAME'],
@@ -228,7 +231,9 @@ describe('classifyChange', () => {
     ['memory', { resources: { cpu: 100, memory: 256 } }, 'destructive'],
     ['kill_timeout', { kill_timeout: '30s' }, 'in-place'],
   ])('%s → %s', (_name, change, expected) => {
-    expect(driver.classifyChange(base, { ...base, ...change })).toBe(expected);
+    expect(driver.classifyChange(normalizeTask(base), normalizeTask({ ...base, ...change }))).toBe(
+      expected,
+    );
   });
 });
 
@@ -357,7 +362,7 @@ describe('exec on this machine', () => {
       driver,
       h.context({
         config: { command: 'sh', args: ['-c', 'echo attempt; exit 3'] },
-        restart: { attempts: 1, interval: '1m', delay: '100ms', mode: 'fail' },
+        restart: { attempts: 1, intervalMs: 60_000, delayMs: 100, mode: 'fail' },
       }),
     );
     expect(await until(driver, h.transport, handle, (s) => s.state === 'dead')).toMatchObject({

@@ -421,7 +421,7 @@ describe('java on this machine', () => {
       h.context({
         config: { class: 'Hello', class_path: join(build, 'classes'), args: ['fail', 'x y'] },
         task: { resources: { memory: 64 } },
-        restart: { attempts: 1, interval: '1m', delay: '0s', mode: 'fail' },
+        restart: { attempts: 1, intervalMs: 60_000, delayMs: 0, mode: 'fail' },
       }),
     );
     expect(

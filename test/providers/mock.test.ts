@@ -4,6 +4,7 @@ import type { Task } from '../../src/generated/jobspec.js';
 import type { DriverHandle } from '../../src/state/types.js';
 import { MockDriver, asMockHandle, validateMockConfig } from '../../providers/drivers/mock.js';
 import type { TaskContext, Transport } from '../../providers/types.js';
+import { normalizeTask } from '../normalized.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 
@@ -24,7 +25,7 @@ function ctx(config: Record<string, unknown>, alloc = 'a1'): TaskContext {
     jobId: 'job',
     jobVersion: 1,
     group: 'g',
-    task,
+    task: normalizeTask(task),
     allocIndex: 0,
     node: { name: 'n', transport: 'local', datacenter: 'dc1', meta: {}, alloc_root: '/x' },
     transport,
@@ -32,7 +33,7 @@ function ctx(config: Record<string, unknown>, alloc = 'a1'): TaskContext {
     env: {},
     allocDir: `/x/${alloc}`,
     labels: {},
-    restart: { attempts: 0, interval: '1m', delay: '1s', mode: 'fail' },
+    restart: { attempts: 0, intervalMs: 60_000, delayMs: 1000, mode: 'fail' },
   };
 }
 
@@ -175,9 +176,10 @@ describe('mock driver', () => {
       attributes: { 'driver.mock': '1' },
     });
     const a: Task = { name: 'web', driver: 'mock', config: { run_for: '1s' } };
-    expect(d.classifyChange(a, { ...a })).toBe('none');
-    expect(d.classifyChange(a, { ...a, config: { run_for: '2s' } })).toBe('destructive');
-    expect(d.classifyChange(a, { ...a, kill_timeout: '9s' })).toBe('in-place');
+    const change = (b: Task) => d.classifyChange(normalizeTask(a), normalizeTask(b));
+    expect(change({ ...a })).toBe('none');
+    expect(change({ ...a, config: { run_for: '2s' } })).toBe('destructive');
+    expect(change({ ...a, kill_timeout: '9s' })).toBe('in-place');
   });
 });
 

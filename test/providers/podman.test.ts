@@ -30,6 +30,7 @@ import {
   removePodmanContainers,
 } from '../support/podman.js';
 import { startSshHost, type SshHost } from '../support/sshd.js';
+import { normalizeTask } from '../normalized.js';
 
 // ---------------------------------------------------------------------------------------------
 // Pure parts
@@ -249,7 +250,12 @@ function context(
     jobId: job,
     jobVersion: 1,
     group: 'g',
-    task: { name: 'web', driver: 'podman', resources: { cpu: 100, memory: 64 }, ...task },
+    task: normalizeTask({
+      name: 'web',
+      driver: 'podman',
+      resources: { cpu: 100, memory: 64 },
+      ...task,
+    }),
     allocIndex: 0,
     node: transport.node,
     transport,
@@ -257,7 +263,7 @@ function context(
     env: { NOMAD_ALLOC_ID: allocId, GREETING: 'hello world' },
     allocDir: join(root, allocId),
     labels: { 'drover-test.run': RUN },
-    restart: { attempts: 2, interval: '30m', delay: '15s', mode: 'fail' },
+    restart: { attempts: 2, intervalMs: 1_800_000, delayMs: 15_000, mode: 'fail' },
     ...extra,
   };
 }
@@ -573,7 +579,7 @@ describe('podman driver on the local service', () => {
     const ctx = context(
       local,
       { config: { image: TEST_IMAGE_V1, command: 'sh', args: ['-c', 'exit 7'] } },
-      { restart: { attempts: 1, interval: '30m', delay: '15s', mode: 'fail' } },
+      { restart: { attempts: 1, intervalMs: 1_800_000, delayMs: 15_000, mode: 'fail' } },
     );
     const handle = await driver.start(ctx);
     let status = await driver.inspect(handle, local);

@@ -18,6 +18,7 @@ import type {
   TaskStatus,
   Transport,
 } from '../../providers/types.js';
+import { normalizeTask } from '../normalized.js';
 
 export const isRoot = process.getuid?.() === 0;
 
@@ -97,7 +98,7 @@ export class Harness {
       jobId: 'job',
       jobVersion: 0,
       group: 'group',
-      task,
+      task: normalizeTask(task),
       allocIndex: 0,
       node: transport.node,
       transport,
@@ -105,7 +106,13 @@ export class Harness {
       env: { NOMAD_TASK_NAME: task.name, ...spec.env },
       allocDir: join(this.root, allocId),
       labels: {},
-      restart: { attempts: 0, interval: '30m', delay: '15s', mode: 'fail', ...spec.restart },
+      restart: {
+        attempts: 0,
+        intervalMs: 1_800_000,
+        delayMs: 15_000,
+        mode: 'fail',
+        ...spec.restart,
+      },
     };
   }
 

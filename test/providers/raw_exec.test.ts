@@ -26,6 +26,7 @@ import type {
   Transport,
 } from '../../providers/types.js';
 import { startSshHost, type SshHost } from '../support/sshd.js';
+import { normalizeTask } from '../normalized.js';
 
 const driver = new RawExecDriver();
 let root: string;
@@ -78,7 +79,7 @@ function context(spec: Spec): TaskContext {
     jobId: 'job',
     jobVersion: 0,
     group: 'group',
-    task,
+    task: normalizeTask(task),
     allocIndex: 0,
     node: transport.node,
     transport,
@@ -86,7 +87,7 @@ function context(spec: Spec): TaskContext {
     env: { NOMAD_TASK_NAME: task.name, ...spec.env },
     allocDir: join(root, allocId),
     labels: {},
-    restart: { attempts: 0, interval: '30m', delay: '15s', mode: 'fail', ...spec.restart },
+    restart: { attempts: 0, intervalMs: 1_800_000, delayMs: 15_000, mode: 'fail', ...spec.restart },
   };
 }
 
@@ -319,7 +320,7 @@ describe('raw_exec on this machine', () => {
     const handle = await start({
       command: 'sh',
       args: ['-c', 'echo attempt; exit 3'],
-      restart: { attempts: 2, interval: '1m', delay: '100ms', mode: 'fail' },
+      restart: { attempts: 2, intervalMs: 60_000, delayMs: 100, mode: 'fail' },
     });
     const status = await until(handle, (s) => s.state === 'dead');
     expect(status).toMatchObject({ state: 'dead', failed: true, exitCode: 3, restarts: 2 });
@@ -334,7 +335,7 @@ describe('raw_exec on this machine', () => {
     const handle = await start({
       command: 'sh',
       args: ['-c', 'date +%s; exit 1'],
-      restart: { attempts: 1, interval: '2s', delay: '0s', mode: 'delay' },
+      restart: { attempts: 1, intervalMs: 2000, delayMs: 0, mode: 'delay' },
     });
     const waiting = await until(handle, (s) => s.restarts === 1 && s.state === 'pending');
     expect(waiting.state).toBe('pending');
@@ -346,7 +347,7 @@ describe('raw_exec on this machine', () => {
   });
 
   it('a clean exit (code 0) ends the task without a restart', async () => {
-    const handle = await start({ command: 'true', restart: { attempts: 3, delay: '0s' } });
+    const handle = await start({ command: 'true', restart: { attempts: 3, delayMs: 0 } });
     expect(await until(handle, (s) => s.state === 'dead')).toMatchObject({
       state: 'dead',
       failed: false,
@@ -745,12 +746,14 @@ describe('classifyChange', () => {
     ['resources.iops', { resources: { cpu: 100, memory: 128, iops: 5 } }, 'in-place'],
     ['empty env as absent', { env: { A: '1' }, meta: {} }, 'none'],
   ])('%s → %s', (_name, change, expected) => {
-    expect(driver.classifyChange(base, { ...base, ...change })).toBe(expected);
+    expect(driver.classifyChange(normalizeTask(base), normalizeTask({ ...base, ...change }))).toBe(
+      expected,
+    );
   });
 
   it('absent args equal an empty list', () => {
     const a: Task = { name: 't', config: { command: 'x' } };
     const b: Task = { name: 't', config: { command: 'x', args: [] } };
-    expect(driver.classifyChange(a, b)).toBe('none');
+    expect(driver.classifyChange(normalizeTask(a), normalizeTask(b))).toBe('none');
   });
 });

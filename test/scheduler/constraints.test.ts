@@ -137,7 +137,11 @@ describe('nodeMeets and constraintText', () => {
       true,
       '${attr.kernel.name} = linux',
     ],
-    [{ attribute: '${meta.rack}', value: 'r2' }, false, '${meta.rack} = r2'],
+    [
+      { attribute: '${meta.rack}', operator: '=' as const, value: 'r2' },
+      false,
+      '${meta.rack} = r2',
+    ],
     [
       { attribute: '${meta.tags}', operator: 'set_contains_any' as const, value: 'gpu' },
       true,

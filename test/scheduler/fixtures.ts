@@ -1,6 +1,6 @@
 /** Builders for scheduler tests: jobs from HCL (with Nomad's defaults), nodes and allocations. */
 import { Diagnostics } from '../../src/diag/diagnostic.js';
-import type { Job } from '../../src/generated/jobspec.js';
+import type { NormalizedJob as Job } from '../../src/generated/normalized-job.js';
 import { loadJobSource } from '../../src/jobspec/load.js';
 import type { ClusterNode, NodeSets, PlacementRequest } from '../../src/scheduler/types.js';
 import type { Allocation } from '../../src/state/types.js';
@@ -114,8 +114,8 @@ export function nodeSets(over: Partial<Record<keyof NodeSets, string[]>> = {}): 
 
 /** `count` new-allocation requests for the job's first group. */
 export function requests(j: Job, count?: number, group?: string): PlacementRequest[] {
-  const g = group ?? j.group![0]!.name;
-  const n = count ?? j.group!.find((x) => x.name === g)!.count ?? 1;
+  const g = group ?? j.group[0]!.name;
+  const n = count ?? j.group.find((x) => x.name === g)!.count ?? 1;
   return Array.from({ length: n }, (_, i) => ({
     job: j,
     group: g,

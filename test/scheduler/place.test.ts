@@ -346,7 +346,7 @@ describe('place: feasibility and failure metrics', () => {
 
   it('reserves whole cores and their share of cpu', () => {
     const j = simpleJob({ count: 3, task: '' });
-    j.group![0]!.task![0]!.resources = { cores: 2, memory: 100 };
+    j.group[0]!.task[0]!.resources = { cores: 2, cpu: 0, memory: 100 };
     const r = run([node('n1', { resources: { cpu: 4000, memory: 4096, cores: 4 } })], requests(j));
     expect(r.placements.map((p) => p.resources)).toEqual([
       { cpu: 2000, memory: 100, disk: 300, cores: 2 },

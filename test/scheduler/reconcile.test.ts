@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Job, Task } from '../../src/generated/jobspec.js';
+import type {
+  NormalizedJob as Job,
+  NormalizedTask as Task,
+} from '../../src/generated/normalized-job.js';
 import {
   freedAllocations,
   goneStatus,

@@ -1,4 +1,6 @@
 /** A state with one of everything, to exercise the whole schema in round trips. */
+import { normalizeJob } from '../../src/jobspec/normalize.js';
+import { encodeStoredJob } from '../../src/jobspec/stored.js';
 import type { StateSnapshot } from '../../src/state/types.js';
 
 export function sampleState(base: StateSnapshot): StateSnapshot {
@@ -33,7 +35,7 @@ export function sampleState(base: StateSnapshot): StateSnapshot {
             source: 'job "web" {}\n',
             filename: 'jobs/web.nomad.hcl',
             submitted: { id: 'web' },
-            job: { id: 'web', type: 'service', group: [] },
+            ...encodeStoredJob(normalizeJob({ id: 'web', type: 'service', group: [] })),
             stable: true,
             status: 'running',
           },

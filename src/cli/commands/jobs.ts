@@ -1,6 +1,6 @@
 /** Commands about recorded jobs: status, job history, rollback, stop, scale. */
 import type { Command } from 'commander';
-import type { Job } from '../../generated/jobspec.js';
+import type { NormalizedJob as Job } from '../../generated/normalized-job.js';
 import { diffJobs } from '../../plan/diff.js';
 import { renderJobDiffText } from '../../plan/render-text.js';
 import type { Allocation, JobState, JobVersion, StateSnapshot } from '../../state/types.js';
@@ -15,6 +15,7 @@ import {
   type Observed,
 } from '../../ops/index.js';
 import type { Plan } from '../../generated/plan.js';
+import { decodeStoredJob } from '../../jobspec/stored.js';
 import { UserError, withSession } from '../with-session.js';
 import {
   addApplyOptions,
@@ -92,7 +93,7 @@ export function registerJobCommands(
               stable: v.stable,
               status: v.status,
               filename: v.filename,
-              ...(opts.p ? { diff: diffJobs(previous(job, v), v.job as unknown as Job) } : {}),
+              ...(opts.p ? { diff: diffJobs(previous(job, v), decodeStoredJob(v)) } : {}),
             })),
           });
         else
@@ -103,7 +104,7 @@ export function registerJobCommands(
             const prior = previous(job, v);
             if (opts.p && prior)
               o.out(
-                `Diff        =\n${indent(renderJobDiffText(jobId, diffJobs(prior, v.job as unknown as Job), { color: o.style }))}`,
+                `Diff        =\n${indent(renderJobDiffText(jobId, diffJobs(prior, decodeStoredJob(v)), { color: o.style }))}`,
               );
             o.out('');
           }
@@ -193,7 +194,7 @@ export async function mutate(
 
 function previous(job: JobState, v: JobVersion): Job | undefined {
   const i = job.versions.indexOf(v);
-  return i > 0 ? (job.versions[i - 1]!.job as unknown as Job) : undefined;
+  return i > 0 ? decodeStoredJob(job.versions[i - 1]!) : undefined;
 }
 
 function jobAllocs(state: StateSnapshot, id: string): Allocation[] {
@@ -204,12 +205,12 @@ function jobAllocs(state: StateSnapshot, id: string): Allocation[] {
 
 function summary(id: string, j: JobState, state: StateSnapshot) {
   const latest = j.versions[j.versions.length - 1]!;
-  const job = latest.job as unknown as Job;
+  const job = decodeStoredJob(latest);
   const allocs = jobAllocs(state, id);
   const running = allocs.filter(
     (a) => a.desired_status === 'run' && a.client_status === 'running',
   ).length;
-  const desired = j.stopped ? 0 : (job.group ?? []).reduce((n, g) => n + (g.count ?? 1), 0);
+  const desired = j.stopped ? 0 : job.group.reduce((n, g) => n + g.count, 0);
   const status = j.stopped
     ? 'dead (stopped)'
     : running === desired
@@ -218,7 +219,7 @@ function summary(id: string, j: JobState, state: StateSnapshot) {
         ? 'pending'
         : 'degraded';
   return {
-    type: job.type ?? 'service',
+    type: job.type,
     version: latest.version,
     stable: latest.stable,
     status,
