@@ -11,7 +11,16 @@ import { PassThrough, type Duplex, type Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import type { Client, ClientChannel } from 'ssh2';
 import type { NodeFingerprint } from '../../src/state/types.js';
-import type { Driver, NodeSpec, RunOptions, RunResult, Transport } from '../types.js';
+import type {
+  DockerApi,
+  Driver,
+  NodeSpec,
+  RunOptions,
+  RunResult,
+  Shell,
+  TcpConnector,
+  Transport,
+} from '../types.js';
 import { remoteCommand, remoteScriptCommand, scriptInput } from './ssh-command.js';
 import {
   ChannelLimiter,
@@ -64,8 +73,12 @@ export const DEFAULT_MAX_CHANNELS = 8;
 /** Exit code of a command killed for overrunning `timeoutMs` (as timeout(1) reports). */
 const TIMED_OUT = 124;
 
-export class SshTransport implements Transport {
+/** Offers every capability over one SSH connection: a shell, the host's Docker API, TCP. */
+export class SshTransport implements Transport, Shell, DockerApi, TcpConnector {
   readonly node: NodeSpec;
+  readonly shell: Shell = this;
+  readonly dockerApi: DockerApi = this;
+  readonly tcp: TcpConnector = this;
   private readonly drivers: readonly Driver[];
   private readonly now: () => Date;
   private readonly connection: SshConnection | undefined;

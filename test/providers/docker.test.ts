@@ -1,7 +1,6 @@
 // The docker driver on the real local engine (scripts/test-hosts.sh), plus its pure parts.
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,22 +17,17 @@ import {
 } from '../../providers/drivers/docker.js';
 import { containerSpec } from '../../providers/drivers/docker-spec.js';
 import { LocalTransport } from '../../providers/transports/local.js';
-import { SshTransport } from '../../providers/transports/ssh.js';
-import type {
-  NodeSpec,
-  RunResult,
-  TaskContext,
-  TaskRef,
-  Transport,
-} from '../../providers/types.js';
+import type { NodeSpec, TaskContext, TaskRef } from '../../providers/types.js';
 import type { Task } from '../../src/generated/jobspec.js';
 import {
   TEST_IMAGE_V1,
+  TEST_IMAGE_V2,
   ensureTestImages,
   localDocker,
   removeContainersByLabel,
 } from '../support/docker.js';
-import { startSshHost, type SshHost } from '../support/sshd.js';
+import { driverConformance, logsThen } from './driver-conformance.js';
+import { taskContext } from './process-harness.js';
 
 // ---------------------------------------------------------------------------------------------
 // Pure parts
@@ -222,27 +216,7 @@ const NODE: NodeSpec = {
   alloc_root: '/var/lib/drover/alloc',
 };
 
-/** The engine is real; only the transport is a stub until providers/transports/local.ts lands. */
-const transport: Transport = {
-  node: NODE,
-  run: (argv, opts) =>
-    new Promise<RunResult>((resolve) => {
-      execFile(argv[0]!, argv.slice(1), { cwd: opts?.cwd }, (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-        resolve({ code, stdout, stderr });
-      });
-    }),
-  sh: (script, opts) => transport.run(['sh', '-c', script], opts),
-  upload: () => Promise.reject(new Error('not used')),
-  stream: () => {
-    throw new Error('not used');
-  },
-  docker: () => Promise.resolve(docker),
-  connect: () => Promise.reject(new Error('not used')),
-  hostAddress: () => '127.0.0.1',
-  fingerprint: () => Promise.reject(new Error('not used')),
-  close: () => Promise.resolve(),
-};
+const transport = new LocalTransport(NODE);
 
 let root = '';
 
@@ -257,25 +231,24 @@ function freePort(): Promise<number> {
   });
 }
 
+let allocs = 0;
+
 function context(
   task: Partial<Task> & { config: Record<string, unknown> },
   extra: Partial<TaskContext> = {},
 ): TaskContext {
-  const allocId = randomUUID();
-  const job = `dt${RUN}`;
-  return {
-    allocId,
-    name: `${job}-g-web-${allocId.slice(0, 8)}`,
-    jobId: job,
-    jobVersion: 1,
-    group: 'g',
-    task: { name: 'web', driver: 'docker', resources: { cpu: 100, memory: 64 }, ...task },
-    allocIndex: 0,
-    node: NODE,
+  const { config, ...rest } = task;
+  const ctx = taskContext(
+    'docker',
+    { config, task: { resources: { cpu: 100, memory: 64 }, ...rest } },
     transport,
-    ports: [],
-    env: { NOMAD_ALLOC_ID: allocId, GREETING: 'hello world' },
-    allocDir: join(root, allocId),
+    root,
+    ++allocs,
+  );
+  return {
+    ...ctx,
+    jobVersion: 1,
+    env: { ...ctx.env, NOMAD_ALLOC_ID: ctx.allocId, GREETING: 'hello world' },
     labels: { 'drover-test.run': RUN },
     restart: { attempts: 2, interval: '30m', delay: '15s', mode: 'fail' },
     ...extra,
@@ -379,7 +352,7 @@ describe('docker driver on the local engine', () => {
         team: 'web',
         'drover-test.run': RUN,
         'drover.job': ctx.jobId,
-        'drover.group': 'g',
+        'drover.group': ctx.group,
         'drover.task': 'web',
         'drover.alloc': ctx.allocId,
         'drover.version': '1',
@@ -398,14 +371,6 @@ describe('docker driver on the local engine', () => {
         [join(ctx.allocDir, 'web', 'local'), '/local'],
         [join(ctx.allocDir, 'web', 'secrets'), '/secrets'],
       ]);
-    });
-
-    it('reports the task running', async () => {
-      expect(await driver.inspect(handle, transport)).toMatchObject({
-        state: 'running',
-        failed: false,
-        restarts: 0,
-      });
     });
 
     it('execs with the task env, stdin and the exit code', async () => {
@@ -428,31 +393,6 @@ describe('docker driver on the local engine', () => {
       expect([code, out2.text(), err2.text()]).toEqual([3, 'piped in', 'oops\n']);
     });
 
-    // The log holds out-1 and out-2 on stdout, err-1 on stderr.
-    it.each([
-      [false, undefined, false, 'out-1\nout-2\n'],
-      [true, undefined, false, 'err-1\n'],
-      [false, 1, false, 'out-2\n'],
-      [true, 1, false, 'err-1\n'],
-      [false, 5, false, 'out-1\nout-2\n'],
-      [false, 0, false, ''],
-      [false, undefined, true, 'out-1\nout-2\n'],
-      [false, 1, true, 'out-2\n'],
-      [true, 1, true, 'err-1\n'],
-    ])('logs stderr=%s tail=%s follow=%s', async (stderr, tail, follow, expected) => {
-      const abort = new AbortController();
-      const timer = setTimeout(() => abort.abort(), 1000);
-      const stream = driver.logs(handle, transport, { stderr, tail, follow, signal: abort.signal });
-      let text = '';
-      for await (const chunk of stream) {
-        text += String(chunk);
-        // A followed log never ends by itself: stop once the whole expected text is in.
-        if (follow && text.length >= expected.length) abort.abort();
-      }
-      clearTimeout(timer);
-      expect(text).toBe(expected);
-    });
-
     it('reuses its running container when the apply is retried', async () => {
       const again = await driver.start(ctx);
       expect(again.container_id).toBe(handle.container_id);
@@ -464,21 +404,6 @@ describe('docker driver on the local engine', () => {
       expect(await driver.inspect(handle, transport)).toMatchObject({ state: 'missing' });
       handle = next;
       expect(await httpGet(port)).toBe('v1\n');
-    });
-
-    it('stops and removes the container', async () => {
-      const started = Date.now();
-      await driver.stop(handle, transport, { killTimeoutMs: 5000 });
-      expect(Date.now() - started).toBeLessThan(3000);
-      expect(await containersNamed(ctx.name)).toBe(0);
-      expect(await driver.inspect(handle, transport)).toEqual({
-        state: 'missing',
-        failed: true,
-        restarts: 0,
-        message: `container ${handle.container_id} not found on node local`,
-      });
-      // Stopping what is gone is not an error: an interrupted apply may stop twice.
-      await driver.stop(handle, transport, { killTimeoutMs: 5000 });
     });
   });
 
@@ -577,105 +502,50 @@ describe('docker driver on the local engine', () => {
   });
 });
 
-// A drover killed between a container's start and the state write that records its handle: the
-// driver finds the container again by its labels, on the local engine and through an SSH host.
-describe.each(['local', 'ssh'] as const)('recover over the %s transport', (kind) => {
-  let t: Transport;
-  let allocRoot: string;
-  let sshd: SshHost | undefined;
-  let home: string | undefined;
+driverConformance('docker', {
+  driver,
+  transports: ['local', 'ssh'],
+  sshAddress: '127.0.0.32',
+  setup: () => ensureTestImages(docker),
+  // docker-init passes SIGTERM on to sh, which as PID 1 would ignore it.
+  longRunning: {
+    config: {
+      image: TEST_IMAGE_V1,
+      command: 'sh',
+      args: ['-c', logsThen('exec sleep 300')],
+      init: true,
+    },
+  },
+  exits: { config: { image: TEST_IMAGE_V1, command: 'sh', args: ['-c', 'exit 7'] } },
+  changedConfig: { image: TEST_IMAGE_V2, command: 'sh', args: ['-c', 'exec sleep 300'] },
+  badConfig: { config: { command: 'sh' }, pointer: '' },
+  leftOnHost: async (handle) =>
+    (await containersNamed((handle as DockerHandle).container_name)) > 0,
+});
 
-  beforeAll(async () => {
-    await ensureTestImages(docker);
-    // The SSH user (deploy) creates the task directories.
-    allocRoot = await mkdtemp(join(tmpdir(), `drover-docker-recover-${kind}-`));
-    await chmod(allocRoot, 0o777);
-    const node: NodeSpec = { ...NODE, alloc_root: allocRoot };
-    if (kind === 'local') {
-      t = new LocalTransport(node);
-      return;
-    }
-    sshd = await startSshHost({ address: '127.0.0.32' });
-    home = await mkdtemp(join(tmpdir(), 'drover-docker-home-'));
-    t = new SshTransport(
-      {
-        ...node,
-        name: 'ssh-1',
-        transport: 'ssh',
-        address: sshd.address,
-        port: sshd.port,
-        user: sshd.user,
-        identity: sshd.privateKeyPath,
-      },
-      { home, agentSocket: null },
-    );
-  });
-
-  afterAll(async () => {
-    await t.close();
-    await sshd?.stop();
-    if (home) await rm(home, { recursive: true, force: true });
-    await rm(allocRoot, { recursive: true, force: true });
-  });
-
-  function sleeper(): TaskContext {
-    const ctx = context({
-      config: { image: TEST_IMAGE_V1, command: 'sleep', args: ['300'], init: true },
-    });
-    return { ...ctx, node: t.node, transport: t, allocDir: join(allocRoot, ctx.allocId) };
-  }
-
+describe('recover, beyond the driver suite', () => {
   function ref(ctx: TaskContext): TaskRef {
     return { allocId: ctx.allocId, task: ctx.task.name, name: ctx.name, allocDir: ctx.allocDir };
   }
 
-  it('finds a running container: the handle start returned; inspect says running, stop removes it', async () => {
-    const ctx = sleeper();
-    const started = await driver.start(ctx);
-    const found = await driver.recover(ref(ctx), t);
-    expect(found).toEqual(started);
-    expect(await driver.inspect(found!, t)).toMatchObject({ state: 'running', failed: false });
-    await driver.stop(found!, t, { killTimeoutMs: 1000 });
-    expect(await containersNamed(ctx.name)).toBe(0);
-    expect(await driver.inspect(started, t)).toMatchObject({ state: 'missing' });
-  });
-
-  it('finds nothing for an allocation never started, nor for a task it does not have', async () => {
-    const ctx = sleeper();
-    expect(await driver.recover(ref(ctx), t)).toBeUndefined();
-    const started = await driver.start(ctx);
-    expect(await driver.recover({ ...ref(ctx), task: 'other' }, t)).toBeUndefined();
-    await driver.stop(started, t, { killTimeoutMs: 1000 });
-  });
-
-  it('finds an exited container dead, and nothing once it is stopped and removed', async () => {
-    const ctx = sleeper();
-    const started = await driver.start(ctx);
-    await docker.getContainer(started.container_id).kill({ signal: 'SIGKILL' });
-    await docker.getContainer(started.container_id).wait();
-    const exited = await driver.recover(ref(ctx), t);
-    expect(exited).toEqual(started);
-    expect(await driver.inspect(exited!, t)).toMatchObject({ state: 'dead', exitCode: 137 });
-    await driver.stop(exited!, t, { killTimeoutMs: 1000 });
-    expect(await driver.recover(ref(ctx), t)).toBeUndefined();
-  });
-
   it('finds a container created but never started, which inspect reports pending', async () => {
     // What a drover killed between the engine's create and start leaves.
-    const ctx = sleeper();
+    const ctx = context({
+      config: { image: TEST_IMAGE_V1, command: 'sleep', args: ['300'], init: true },
+    });
     const created = await docker.createContainer(containerSpec(ctx));
-    const found = await driver.recover(ref(ctx), t);
+    const found = await driver.recover(ref(ctx), transport);
     expect(found).toMatchObject({
       driver: 'docker',
       container_id: created.id,
       container_name: ctx.name,
       image_id: (await docker.getImage(TEST_IMAGE_V1).inspect()).Id,
     });
-    expect(await driver.inspect(found!, t)).toMatchObject({
+    expect(await driver.inspect(found!, transport)).toMatchObject({
       state: 'pending',
       message: 'created, not started',
     });
-    await driver.stop(found!, t, { killTimeoutMs: 1000 });
+    await driver.stop(found!, transport, { killTimeoutMs: 1000 });
     expect(await containersNamed(ctx.name)).toBe(0);
   });
 });
