@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
@@ -27,7 +27,8 @@ import {
   removeContainersByLabel,
 } from '../support/docker.js';
 import { driverConformance, logsThen } from './driver-conformance.js';
-import { taskContext } from './process-harness.js';
+import { freePort, taskContext } from './process-harness.js';
+import { containersNamed, httpGet, sink } from '../support/containers.js';
 
 // ---------------------------------------------------------------------------------------------
 // Pure parts
@@ -220,17 +221,6 @@ const transport = new LocalTransport(NODE);
 
 let root = '';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
-    });
-  });
-}
-
 let allocs = 0;
 
 function context(
@@ -253,39 +243,6 @@ function context(
     restart: { attempts: 2, interval: '30m', delay: '15s', mode: 'fail' },
     ...extra,
   };
-}
-
-function sink(): { stream: Writable; text: () => string } {
-  let text = '';
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      text += chunk.toString();
-      done();
-    },
-  });
-  return { stream, text: () => text };
-}
-
-async function httpGet(port: number): Promise<string> {
-  let last: unknown;
-  for (let i = 0; i < 50; i++) {
-    try {
-      const res = await fetch(`http://127.0.0.1:${port}/`);
-      return await res.text();
-    } catch (err) {
-      last = err;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  throw last;
-}
-
-async function containersNamed(name: string): Promise<number> {
-  const list = await docker.listContainers({
-    all: true,
-    filters: JSON.stringify({ name: [`^/${name}$`] }),
-  });
-  return list.length;
 }
 
 beforeAll(async () => {
@@ -439,8 +396,8 @@ describe('docker driver on the local engine', () => {
     killSpy.mockRestore();
     expect(await readFile(join(viaStopSignal.allocDir, 'alloc', 'signal'), 'utf8')).toBe('USR1\n');
     expect(await readFile(join(viaOverride.allocDir, 'alloc', 'signal'), 'utf8')).toBe('USR2\n');
-    expect(await containersNamed(viaStopSignal.name)).toBe(0);
-    expect(await containersNamed(viaOverride.name)).toBe(0);
+    expect(await containersNamed(docker, viaStopSignal.name)).toBe(0);
+    expect(await containersNamed(docker, viaOverride.name)).toBe(0);
   });
 
   it('fails clearly on an image the node lacks and no registry has', async () => {
@@ -448,7 +405,7 @@ describe('docker driver on the local engine', () => {
     await expect(driver.start(ctx)).rejects.toThrow(
       /^image drover-test\/missing:v0 not found on node local and could not be pulled: .+/,
     );
-    expect(await containersNamed(ctx.name)).toBe(0);
+    expect(await containersNamed(docker, ctx.name)).toBe(0);
   });
 
   it('gives up a pull after image_pull_timeout', async () => {
@@ -477,7 +434,7 @@ describe('docker driver on the local engine', () => {
     await expect(driver.start(ctx)).rejects.toThrow(
       new RegExp(`^container ${ctx.name} could not start on node local: .*no/such/program`),
     );
-    expect(await containersNamed(ctx.name)).toBe(0);
+    expect(await containersNamed(docker, ctx.name)).toBe(0);
   });
 
   it('reports a task that exited, with its code and restarts', async () => {
@@ -520,7 +477,7 @@ driverConformance('docker', {
   changedConfig: { image: TEST_IMAGE_V2, command: 'sh', args: ['-c', 'exec sleep 300'] },
   badConfig: { config: { command: 'sh' }, pointer: '' },
   leftOnHost: async (handle) =>
-    (await containersNamed((handle as DockerHandle).container_name)) > 0,
+    (await containersNamed(docker, (handle as DockerHandle).container_name)) > 0,
 });
 
 describe('recover, beyond the driver suite', () => {
@@ -546,6 +503,6 @@ describe('recover, beyond the driver suite', () => {
       message: 'created, not started',
     });
     await driver.stop(found!, transport, { killTimeoutMs: 1000 });
-    expect(await containersNamed(ctx.name)).toBe(0);
+    expect(await containersNamed(docker, ctx.name)).toBe(0);
   });
 });
