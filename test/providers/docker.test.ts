@@ -1,12 +1,12 @@
 // The docker driver on the real local engine (scripts/test-hosts.sh), plus its pure parts.
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type Docker from 'dockerode';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DockerDriver,
   classifyDockerChange,
@@ -21,12 +21,11 @@ import type { NodeSpec, TaskContext, TaskRef } from '../../providers/types.js';
 import type { Task } from '../../src/generated/jobspec.js';
 import {
   TEST_IMAGE_V1,
-  TEST_IMAGE_V2,
   ensureTestImages,
   localDocker,
   removeContainersByLabel,
 } from '../support/docker.js';
-import { driverConformance, logsThen } from './driver-conformance.js';
+import { containerConformance, containerLifecycleTests } from './container-driver.js';
 import { freePort, taskContext } from './process-harness.js';
 import { containersNamed, httpGet, sink } from '../support/containers.js';
 
@@ -364,50 +363,6 @@ describe('docker driver on the local engine', () => {
     });
   });
 
-  it('stops with kill_signal, or the signal asked for, before the kill timeout', async () => {
-    // sh as PID 1 ignores SIGTERM; only the trapped signal ends it, leaving a note in /alloc.
-    const trapping = (sig: string) => ({
-      image: TEST_IMAGE_V1,
-      command: 'sh',
-      args: [
-        '-c',
-        `trap 'echo ${sig} > /alloc/signal; exit 0' ${sig}; while :; do sleep 0.1; done`,
-      ],
-    });
-    const viaStopSignal = context({ config: trapping('USR1'), kill_signal: 'SIGUSR1' });
-    const viaOverride = context({ config: trapping('USR2') });
-    const handles = await Promise.all([driver.start(viaStopSignal), driver.start(viaOverride)]);
-    const info = await docker.getContainer(handles[0].container_id).inspect();
-    expect((info.Config as { StopSignal?: string }).StopSignal).toBe('SIGUSR1');
-
-    const proto = Object.getPrototypeOf(docker.getContainer('x')) as Docker.Container;
-    const stopSpy = vi.spyOn(proto, 'stop');
-    const killSpy = vi.spyOn(proto, 'kill');
-    const started = Date.now();
-    await Promise.all([
-      // Docker's own stop (the StopSignal), and a kill with another signal then a wait.
-      driver.stop(handles[0], transport, { killTimeoutMs: 5000 }),
-      driver.stop(handles[1], transport, { killTimeoutMs: 5000, signal: 'USR2' }),
-    ]);
-    expect(Date.now() - started).toBeLessThan(3000);
-    expect(stopSpy.mock.calls).toEqual([[{ t: 5 }]]);
-    expect(killSpy.mock.calls).toEqual([[{ signal: 'SIGUSR2' }]]);
-    stopSpy.mockRestore();
-    killSpy.mockRestore();
-    expect(await readFile(join(viaStopSignal.allocDir, 'alloc', 'signal'), 'utf8')).toBe('USR1\n');
-    expect(await readFile(join(viaOverride.allocDir, 'alloc', 'signal'), 'utf8')).toBe('USR2\n');
-    expect(await containersNamed(docker, viaStopSignal.name)).toBe(0);
-    expect(await containersNamed(docker, viaOverride.name)).toBe(0);
-  });
-
-  it('fails clearly on an image the node lacks and no registry has', async () => {
-    const ctx = context({ config: { image: 'drover-test/missing:v0', image_pull_timeout: '20s' } });
-    await expect(driver.start(ctx)).rejects.toThrow(
-      /^image drover-test\/missing:v0 not found on node local and could not be pulled: .+/,
-    );
-    expect(await containersNamed(docker, ctx.name)).toBe(0);
-  });
-
   it('gives up a pull after image_pull_timeout', async () => {
     // A "registry" on loopback that accepts connections and never answers.
     const sockets: Socket[] = [];
@@ -429,55 +384,20 @@ describe('docker driver on the local engine', () => {
     }
   });
 
-  it('fails clearly when the container cannot start, and leaves nothing behind', async () => {
-    const ctx = context({ config: { image: TEST_IMAGE_V1, command: '/no/such/program' } });
-    await expect(driver.start(ctx)).rejects.toThrow(
-      new RegExp(`^container ${ctx.name} could not start on node local: .*no/such/program`),
-    );
-    expect(await containersNamed(docker, ctx.name)).toBe(0);
-  });
-
-  it('reports a task that exited, with its code and restarts', async () => {
-    const ctx = context(
-      { config: { image: TEST_IMAGE_V1, command: 'sh', args: ['-c', 'exit 7'] } },
-      { restart: { attempts: 1, interval: '30m', delay: '15s', mode: 'fail' } },
-    );
-    const handle = await driver.start(ctx);
-    let status = await driver.inspect(handle, transport);
-    for (let i = 0; i < 100 && status.state !== 'dead'; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      status = await driver.inspect(handle, transport);
-    }
-    expect(status).toMatchObject({
-      state: 'dead',
-      failed: true,
-      exitCode: 7,
-      restarts: 1,
-      message: 'exited with code 7',
-    });
-    await driver.stop(handle, transport, { killTimeoutMs: 1000 });
+  containerLifecycleTests({
+    driver,
+    engine: docker,
+    transport: () => transport,
+    context,
+    usr1: 'SIGUSR1',
   });
 });
 
-driverConformance('docker', {
+containerConformance({
   driver,
-  transports: ['local', 'ssh'],
+  engine: docker,
   sshAddress: '127.0.0.32',
   setup: () => ensureTestImages(docker),
-  // docker-init passes SIGTERM on to sh, which as PID 1 would ignore it.
-  longRunning: {
-    config: {
-      image: TEST_IMAGE_V1,
-      command: 'sh',
-      args: ['-c', logsThen('exec sleep 300')],
-      init: true,
-    },
-  },
-  exits: { config: { image: TEST_IMAGE_V1, command: 'sh', args: ['-c', 'exit 7'] } },
-  changedConfig: { image: TEST_IMAGE_V2, command: 'sh', args: ['-c', 'exec sleep 300'] },
-  badConfig: { config: { command: 'sh' }, pointer: '' },
-  leftOnHost: async (handle) =>
-    (await containersNamed(docker, (handle as DockerHandle).container_name)) > 0,
 });
 
 describe('recover, beyond the driver suite', () => {

@@ -5,8 +5,7 @@ import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import type Docker from 'dockerode';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DockerDriver, type DockerHandle } from '../../providers/drivers/docker.js';
 import {
   dockerConfig,
@@ -20,7 +19,7 @@ import { LocalTransport } from '../../providers/transports/local.js';
 import { SshTransport } from '../../providers/transports/ssh.js';
 import type { NodeSpec, TaskContext, Transport } from '../../providers/types.js';
 import type { Task } from '../../src/generated/jobspec.js';
-import { TEST_IMAGE_V1, TEST_IMAGE_V2, localDocker } from '../support/docker.js';
+import { TEST_IMAGE_V1, localDocker } from '../support/docker.js';
 import {
   PODMAN_SOCKET,
   ensurePodmanImages,
@@ -29,7 +28,7 @@ import {
 } from '../support/podman.js';
 import { startSshHost, type SshHost } from '../support/sshd.js';
 import { containersNamed, httpGet, sink } from '../support/containers.js';
-import { driverConformance, logsThen } from './driver-conformance.js';
+import { containerConformance, containerLifecycleTests } from './container-driver.js';
 import { freePort } from './process-harness.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -399,84 +398,13 @@ describe('podman driver on the local service', () => {
     });
   });
 
-  it('stops with kill_signal, or the signal asked for, before the kill timeout', async () => {
-    // sh as PID 1 ignores SIGTERM; only the trapped signal ends it, leaving a note in /alloc.
-    const trapping = (sig: string) => ({
-      image: TEST_IMAGE_V1,
-      command: 'sh',
-      args: [
-        '-c',
-        `trap 'echo ${sig} > /alloc/signal; exit 0' ${sig}; while :; do sleep 0.1; done`,
-      ],
-    });
-    const viaStopSignal = context(local, { config: trapping('USR1'), kill_signal: 'SIGUSR1' });
-    const viaOverride = context(local, { config: trapping('USR2') });
-    const handles = await Promise.all([driver.start(viaStopSignal), driver.start(viaOverride)]);
+  containerLifecycleTests({
+    driver,
+    engine: podman,
+    transport: () => local,
+    context: (task, extra) => context(local, task, extra),
     // Podman reports the stop signal by number.
-    const info = await podman.getContainer(handles[0].container_id).inspect();
-    expect((info.Config as { StopSignal?: string }).StopSignal).toBe('10');
-
-    const proto = Object.getPrototypeOf(podman.getContainer('x')) as Docker.Container;
-    const stopSpy = vi.spyOn(proto, 'stop');
-    const killSpy = vi.spyOn(proto, 'kill');
-    const started = Date.now();
-    try {
-      await Promise.all([
-        driver.stop(handles[0], local, { killTimeoutMs: 5000 }),
-        driver.stop(handles[1], local, { killTimeoutMs: 5000, signal: 'USR2' }),
-      ]);
-      expect(Date.now() - started).toBeLessThan(3000);
-      expect(stopSpy.mock.calls).toEqual([[{ t: 5 }]]);
-      expect(killSpy.mock.calls).toEqual([[{ signal: 'SIGUSR2' }]]);
-    } finally {
-      stopSpy.mockRestore();
-      killSpy.mockRestore();
-    }
-    expect(await readFile(join(viaStopSignal.allocDir, 'alloc', 'signal'), 'utf8')).toBe('USR1\n');
-    expect(await readFile(join(viaOverride.allocDir, 'alloc', 'signal'), 'utf8')).toBe('USR2\n');
-    expect(await containersNamed(podman, viaStopSignal.name)).toBe(0);
-    expect(await containersNamed(podman, viaOverride.name)).toBe(0);
-  });
-
-  it('fails clearly on an image the node lacks and no registry has', async () => {
-    const ctx = context(local, {
-      config: { image: 'drover-test/missing:v0', image_pull_timeout: '20s' },
-    });
-    await expect(driver.start(ctx)).rejects.toThrow(
-      /^image drover-test\/missing:v0 not found on node local and could not be pulled: .+/,
-    );
-    expect(await containersNamed(podman, ctx.name)).toBe(0);
-  });
-
-  it('fails clearly when the container cannot start, and leaves nothing behind', async () => {
-    const ctx = context(local, { config: { image: TEST_IMAGE_V1, command: '/no/such/program' } });
-    await expect(driver.start(ctx)).rejects.toThrow(
-      new RegExp(`^container ${ctx.name} could not start on node local: .*no/such/program`),
-    );
-    expect(await containersNamed(podman, ctx.name)).toBe(0);
-  });
-
-  it('reports a task that exited, with its code and restarts', async () => {
-    const ctx = context(
-      local,
-      { config: { image: TEST_IMAGE_V1, command: 'sh', args: ['-c', 'exit 7'] } },
-      { restart: { attempts: 1, interval: '30m', delay: '15s', mode: 'fail' } },
-    );
-    const handle = await driver.start(ctx);
-    let status = await driver.inspect(handle, local);
-    for (let i = 0; i < 100 && !(status.state === 'dead' && status.restarts === 1); i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      status = await driver.inspect(handle, local);
-    }
-    expect(status).toMatchObject({
-      state: 'dead',
-      failed: true,
-      exitCode: 7,
-      restarts: 1,
-      message: 'exited with code 7',
-    });
-    await driver.stop(handle, local, { killTimeoutMs: 1000 });
-    expect(await containersNamed(podman, ctx.name)).toBe(0);
+    usr1: '10',
   });
 });
 
@@ -534,23 +462,9 @@ describe('podman driver over ssh', () => {
   });
 });
 
-driverConformance('podman', {
+containerConformance({
   driver,
-  transports: ['local', 'ssh'],
+  engine: podman,
   sshAddress: '127.0.0.42',
   setup: () => ensurePodmanImages(podman),
-  // catatonit passes SIGTERM on to sh, which as PID 1 would ignore it.
-  longRunning: {
-    config: {
-      image: TEST_IMAGE_V1,
-      command: 'sh',
-      args: ['-c', logsThen('exec sleep 300')],
-      init: true,
-    },
-  },
-  exits: { config: { image: TEST_IMAGE_V1, command: 'sh', args: ['-c', 'exit 7'] } },
-  changedConfig: { image: TEST_IMAGE_V2, command: 'sh', args: ['-c', 'exec sleep 300'] },
-  badConfig: { config: { image: 'oci-archive:/tmp/app.tar' }, pointer: '/image' },
-  leftOnHost: async (handle) =>
-    (await containersNamed(podman, (handle as DockerHandle).container_name)) > 0,
 });
