@@ -9,7 +9,12 @@
  */
 import http from 'node:http';
 import type Docker from 'dockerode';
-import { requireCapability, type ConfigProblem, type TaskContext, type Transport } from '../types.js';
+import {
+  requireCapability,
+  type ConfigProblem,
+  type TaskContext,
+  type Transport,
+} from '../types.js';
 import { DockerDriver, type DockerHandle } from './docker.js';
 import { dockerConfig, validatePodmanConfig } from './podman-config.js';
 

@@ -536,9 +536,12 @@ export async function inspectProcessTask(
   handle: ProcessTaskHandle,
   transport: Transport,
 ): Promise<TaskStatus> {
-  const r = await shellOf(transport, handle.driver).sh(buildProbeScript(taskLayout(handle.alloc_dir, handle.task)), {
-    timeoutMs: 30_000,
-  });
+  const r = await shellOf(transport, handle.driver).sh(
+    buildProbeScript(taskLayout(handle.alloc_dir, handle.task)),
+    {
+      timeoutMs: 30_000,
+    },
+  );
   if (r.code !== 0) throw new Error(`cannot inspect task "${handle.task}": ${oneLine(r.stderr)}`);
   return statusFromProbe(parseKeyValues(r.stdout));
 }
@@ -565,7 +568,9 @@ export async function destroyProcessTask(
   handle: ProcessTaskHandle,
   transport: Transport,
 ): Promise<void> {
-  const r = await shellOf(transport, handle.driver).sh(buildDestroyScript(handle.alloc_dir), { timeoutMs: 60_000 });
+  const r = await shellOf(transport, handle.driver).sh(buildDestroyScript(handle.alloc_dir), {
+    timeoutMs: 60_000,
+  });
   if (r.code !== 0) {
     throw new Error(
       `cannot remove ${handle.alloc_dir}: ${oneLine(r.stderr) || `exit code ${r.code}`}`,
@@ -578,7 +583,10 @@ export function processTaskLogs(
   transport: Transport,
   opts: LogOptions,
 ): Readable {
-  return shellOf(transport, handle.driver).stream(logArgv(taskLayout(handle.alloc_dir, handle.task), opts), opts.signal);
+  return shellOf(transport, handle.driver).stream(
+    logArgv(taskLayout(handle.alloc_dir, handle.task), opts),
+    opts.signal,
+  );
 }
 
 /** Runs argv in the task's directory and environment; output is buffered, not interactive. */
@@ -590,9 +598,12 @@ export async function execInProcessTask(
 ): Promise<number> {
   if (argv.length === 0) throw new Error('exec needs a command');
   const stdin = opts.stdin === undefined ? undefined : await readAll(opts.stdin);
-  const r = await shellOf(transport, handle.driver).sh(buildExecScript(taskLayout(handle.alloc_dir, handle.task), argv), {
-    ...(stdin === undefined ? {} : { stdin }),
-  });
+  const r = await shellOf(transport, handle.driver).sh(
+    buildExecScript(taskLayout(handle.alloc_dir, handle.task), argv),
+    {
+      ...(stdin === undefined ? {} : { stdin }),
+    },
+  );
   opts.stdout.write(r.stdout);
   opts.stderr.write(r.stderr);
   return r.code;

@@ -5,14 +5,7 @@
  * folded together (a driver's attributes all under `driver.<name>`).
  */
 import type { DriverFingerprint, NodeFingerprint } from '../../src/state/types.js';
-import type {
-  Detection,
-  Driver,
-  RunResult,
-  Shell,
-  ShellDetection,
-  Transport,
-} from '../types.js';
+import type { Detection, Driver, RunResult, Shell, ShellDetection, Transport } from '../types.js';
 import { fingerprintScript, hostFacts, splitSections } from './fingerprint.js';
 
 const FINGERPRINT_TIMEOUT_MS = 30_000;

@@ -41,7 +41,10 @@ export function localTransportFixture(prefix: string): {
 type WithShell = Transport & { readonly shell: Shell };
 
 /** `transport` with its shell's `sh` wrapped to record each script it is asked to run. */
-export function recordingScripts(transport: WithShell): { transport: WithShell; scripts: string[] } {
+export function recordingScripts(transport: WithShell): {
+  transport: WithShell;
+  scripts: string[];
+} {
   const scripts: string[] = [];
   const shell = Object.create(transport.shell) as Shell;
   shell.sh = (script, opts) => {
