@@ -85,8 +85,6 @@ function defaultPort(scheme: string, protocol: 'http' | 'https'): number {
 /** Offers the Docker API and TCP to the node's address; no shell (`shell` is undefined). */
 export class DockerApiTransport implements Transport, DockerApi, TcpConnector {
   readonly node: NodeSpec;
-  readonly dockerApi: DockerApi = this;
-  readonly tcp: TcpConnector = this;
   readonly endpoint: DockerEndpoint;
   private readonly drivers: readonly Driver[];
   private readonly now: () => Date;
@@ -100,6 +98,15 @@ export class DockerApiTransport implements Transport, DockerApi, TcpConnector {
     this.drivers = opts.drivers ?? [];
     this.now = opts.now ?? (() => new Date());
     this.answerTimeoutMs = opts.answerTimeoutMs ?? DEFAULT_ANSWER_TIMEOUT_MS;
+  }
+
+  // No `shell`: this transport reaches only the Docker API (and TCP ports on the node).
+  get dockerApi(): DockerApi {
+    return this;
+  }
+
+  get tcp(): TcpConnector {
+    return this;
   }
 
   /** One client for the node, checked with a `/_ping` the first time so errors name the node. */

@@ -40,9 +40,6 @@ const TIMED_OUT = 124;
 /** Offers every capability: a shell, the local Docker API and TCP to 127.0.0.1. */
 export class LocalTransport implements Transport, Shell, DockerApi, TcpConnector {
   readonly node: NodeSpec;
-  readonly shell: Shell = this;
-  readonly dockerApi: DockerApi = this;
-  readonly tcp: TcpConnector = this;
   private readonly drivers: readonly Driver[];
   private readonly now: () => Date;
   /** One Docker API client per socket; '' is the node's own engine (docker_host). */
@@ -52,6 +49,20 @@ export class LocalTransport implements Transport, Shell, DockerApi, TcpConnector
     this.node = node;
     this.drivers = opts.drivers ?? [];
     this.now = opts.now ?? (() => new Date());
+  }
+
+  // Getters, so an object made with Object.create(transport) that overrides a method is its own
+  // capability too.
+  get shell(): Shell {
+    return this;
+  }
+
+  get dockerApi(): DockerApi {
+    return this;
+  }
+
+  get tcp(): TcpConnector {
+    return this;
   }
 
   run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {

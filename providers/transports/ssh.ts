@@ -76,9 +76,6 @@ const TIMED_OUT = 124;
 /** Offers every capability over one SSH connection: a shell, the host's Docker API, TCP. */
 export class SshTransport implements Transport, Shell, DockerApi, TcpConnector {
   readonly node: NodeSpec;
-  readonly shell: Shell = this;
-  readonly dockerApi: DockerApi = this;
-  readonly tcp: TcpConnector = this;
   private readonly drivers: readonly Driver[];
   private readonly now: () => Date;
   private readonly connection: SshConnection | undefined;
@@ -133,6 +130,19 @@ export class SshTransport implements Transport, Shell, DockerApi, TcpConnector {
           keepaliveIntervalMs: opts.keepaliveIntervalMs ?? DEFAULT_KEEPALIVE_MS,
           keepaliveCountMax: KEEPALIVE_COUNT_MAX,
         });
+  }
+
+  // This transport is its own shell, Docker API and TCP connector.
+  get shell(): Shell {
+    return this;
+  }
+
+  get dockerApi(): DockerApi {
+    return this;
+  }
+
+  get tcp(): TcpConnector {
+    return this;
   }
 
   async run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {

@@ -41,15 +41,15 @@ export function localTransportFixture(prefix: string): {
 type WithShell = Transport & { readonly shell: Shell };
 
 /** `transport` with its shell's `sh` wrapped to record each script it is asked to run. */
-export function recordingScripts(transport: WithShell): {
-  transport: WithShell;
-  scripts: string[];
-} {
+export function recordingScripts<T extends WithShell & Shell>(
+  transport: T,
+): { transport: T; scripts: string[] } {
   const scripts: string[] = [];
-  const shell = Object.create(transport.shell) as Shell;
-  shell.sh = (script, opts) => {
+  // The transport is its own shell (a getter returning `this`): the wrapper is the shell too.
+  const wrapped = Object.create(transport) as T;
+  wrapped.sh = (script, opts) => {
     scripts.push(script);
-    return transport.shell.sh(script, opts);
+    return transport.sh(script, opts);
   };
-  return { transport: Object.assign(Object.create(transport) as WithShell, { shell }), scripts };
+  return { transport: wrapped, scripts };
 }
