@@ -7,20 +7,20 @@ import { constants as osConstants } from 'node:os';
 import { PassThrough, Writable, type Readable } from 'node:stream';
 import { isDeepStrictEqual } from 'node:util';
 import type Docker from 'dockerode';
-import type {
-  ChangeClass,
-  ConfigProblem,
-  Detection,
-  Driver,
-  DriverCapabilities,
-  ExecOptions,
-  LogOptions,
-  TaskContext,
-  TaskRef,
-  TaskStatus,
-  Transport,
+import {
+  requireCapability,
+  type ChangeClass,
+  type ConfigProblem,
+  type Detection,
+  type Driver,
+  type DriverCapabilities,
+  type ExecOptions,
+  type LogOptions,
+  type TaskContext,
+  type TaskRef,
+  type TaskStatus,
+  type Transport,
 } from '../types.js';
-import { requireCapability } from '../types.js';
 import type { Task } from '../../src/generated/jobspec.js';
 import type { DriverHandle } from '../../src/state/types.js';
 import {

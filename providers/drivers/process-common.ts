@@ -9,15 +9,16 @@ import type { Readable } from 'node:stream';
 import { durationNanos } from '../../src/jobspec/duration.js';
 import type { Task } from '../../src/generated/jobspec.js';
 import type { DriverHandle } from '../../src/state/types.js';
-import type {
-  ChangeClass,
-  ExecOptions,
-  LogOptions,
-  TaskContext,
-  TaskStatus,
-  Transport,
+import {
+  requireCapability,
+  type ChangeClass,
+  type ExecOptions,
+  type LogOptions,
+  type Shell,
+  type TaskContext,
+  type TaskStatus,
+  type Transport,
 } from '../types.js';
-import { requireCapability, type Shell } from '../types.js';
 import {
   SUPERVISOR_FILES,
   SUPERVISOR_SCRIPT,
