@@ -32,9 +32,8 @@ export interface RunResult {
   stderr: string;
 }
 
-/** One connection to one host, opened on first use and reused. */
-export interface Transport {
-  readonly node: NodeSpec;
+/** Runs programs on the host and writes files there: what process drivers and fingerprints use. */
+export interface Shell {
   /** Runs a program with arguments, no shell in between (arguments reach it unchanged). */
   run(argv: readonly string[], opts?: RunOptions): Promise<RunResult>;
   /** Runs a POSIX sh script (several commands in one round trip). */
@@ -43,18 +42,83 @@ export interface Transport {
   upload(path: string, content: string | Buffer, mode?: number): Promise<void>;
   /** Streams a long-running command's output (logs -f); ends when the command ends or is aborted. */
   stream(argv: readonly string[], signal?: AbortSignal): Readable;
+}
+
+/** The host's Docker Engine API: what the docker and podman drivers use. */
+export interface DockerApi {
   /**
    * A Docker API client for the host's engine (over the same connection for ssh). `socketPath`
    * names another Docker-compatible socket on the host (podman's); omitted, Docker's own.
    */
   docker(socketPath?: string): Promise<Docker>;
-  /** A TCP connection to a port on the host, for health checks (through the connection for ssh). */
+}
+
+/** TCP connections to ports on the host: what http and tcp health checks use. */
+export interface TcpConnector {
+  /** A TCP connection to a port on the host (through the connection for ssh). */
   connect(port: number, host?: string): Promise<Duplex>;
+}
+
+/**
+ * One connection to one host, opened on first use and reused. A transport offers only the
+ * capabilities it has: each is undefined when it lacks it (the docker transport has no shell).
+ * Callers reach them through `requireCapability`, which names the node when one is missing.
+ */
+export interface Transport {
+  readonly node: NodeSpec;
+  readonly shell?: Shell;
+  readonly dockerApi?: DockerApi;
+  readonly tcp?: TcpConnector;
   /** The address tasks on this host are reached at (NOMAD_IP_*). */
   hostAddress(): string;
   /** Nomad's node attributes and resources, read from the host. */
   fingerprint(): Promise<NodeFingerprint>;
   close(): Promise<void>;
+}
+
+export type TransportCapability = 'shell' | 'dockerApi' | 'tcp';
+
+export const TRANSPORT_CAPABILITIES: readonly TransportCapability[] = ['shell', 'dockerApi', 'tcp'];
+
+/** How a missing capability reads in an error, and what to do about it. */
+const MISSING: Record<TransportCapability, { lacks: string; need: string; hint: string }> = {
+  shell: {
+    lacks: 'has no shell',
+    need: 'one',
+    hint: 'use a node with transport "ssh" or "local"',
+  },
+  dockerApi: {
+    lacks: 'has no Docker API',
+    need: 'one',
+    hint: 'use a node with transport "ssh", "local" or "docker"',
+  },
+  tcp: {
+    lacks: 'cannot open TCP connections to its ports',
+    need: 'them',
+    hint: 'use a node with transport "ssh", "local" or "docker"',
+  },
+};
+
+/** The capabilities `transport` offers, in TRANSPORT_CAPABILITIES order. */
+export function capabilitiesOf(transport: Transport): TransportCapability[] {
+  return TRANSPORT_CAPABILITIES.filter((c) => transport[c] !== undefined);
+}
+
+/**
+ * The capability `cap` of `transport`; throws, naming the node, its transport and `neededBy`
+ * ("the raw_exec driver"), when the transport does not offer it.
+ */
+export function requireCapability<K extends TransportCapability>(
+  transport: Transport,
+  cap: K,
+  neededBy: string,
+): NonNullable<Transport[K]> {
+  const offered = transport[cap];
+  if (offered !== undefined) return offered;
+  const { lacks, need, hint } = MISSING[cap];
+  throw new Error(
+    `node "${transport.node.name}" (${transport.node.transport} transport) ${lacks}: ${neededBy} needs ${need}; ${hint}`,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -7,18 +7,19 @@ import { constants as osConstants } from 'node:os';
 import { PassThrough, Writable, type Readable } from 'node:stream';
 import { isDeepStrictEqual } from 'node:util';
 import type Docker from 'dockerode';
-import type {
-  ChangeClass,
-  ConfigProblem,
-  Detection,
-  Driver,
-  DriverCapabilities,
-  ExecOptions,
-  LogOptions,
-  TaskContext,
-  TaskRef,
-  TaskStatus,
-  Transport,
+import {
+  requireCapability,
+  type ChangeClass,
+  type ConfigProblem,
+  type Detection,
+  type Driver,
+  type DriverCapabilities,
+  type ExecOptions,
+  type LogOptions,
+  type TaskContext,
+  type TaskRef,
+  type TaskStatus,
+  type Transport,
 } from '../types.js';
 import type { NormalizedTask as Task } from '../../src/generated/normalized-job.js';
 import type { DriverHandle } from '../../src/state/types.js';
@@ -44,7 +45,7 @@ export class DockerDriver implements Driver {
 
   /** The Docker API client for the host's engine; the podman driver names its own socket. */
   protected engine(transport: Transport): Promise<Docker> {
-    return transport.docker();
+    return requireCapability(transport, 'dockerApi', `the ${this.name} driver`).docker();
   }
 
   capabilities(): DriverCapabilities {
@@ -525,11 +526,12 @@ async function pullImage(docker: Docker, s: ImageSettings): Promise<void> {
 }
 
 async function makeTaskDirs(ctx: TaskContext): Promise<void> {
-  // A docker node has no shell to make them with, and needs none: the engine creates the
-  // missing host directories of a container's Binds itself (as `docker run -v` does).
-  if (ctx.node.transport === 'docker') return;
+  // A node without a shell (the docker transport) needs none to make them: the engine creates
+  // the missing host directories of a container's Binds itself (as `docker run -v` does).
+  const shell = ctx.transport.shell;
+  if (!shell) return;
   try {
-    await makeDirs(ctx.transport, Object.values(taskDirs(ctx)));
+    await makeDirs(shell, Object.values(taskDirs(ctx)));
   } catch (err) {
     throw new Error(
       `cannot create the task directories on node ${ctx.node.name}: ${(err as Error).message}`,

@@ -5,7 +5,7 @@
  * about 5 ms of its CPU, while the engine there is busy starting the same containers).
  * Each request still gets its own answer: one failing directory fails only its own caller.
  */
-import type { Transport } from '../types.js';
+import type { Shell } from '../types.js';
 import { shQuote } from './supervisor.js';
 
 interface Request {
@@ -18,7 +18,7 @@ class DirQueue {
   private waiting: Request[] = [];
   private running = false;
 
-  constructor(private readonly transport: Transport) {}
+  constructor(private readonly shell: Shell) {}
 
   add(dirs: readonly string[]): Promise<void> {
     return new Promise<void>((resolve, reject) => {
@@ -42,7 +42,7 @@ class DirQueue {
   private async run(batch: readonly Request[]): Promise<void> {
     let failures: Map<number, string>;
     try {
-      const r = await this.transport.sh(mkdirScript(batch.map((b) => b.dirs)));
+      const r = await this.shell.sh(mkdirScript(batch.map((b) => b.dirs)));
       failures = parseFailures(r.stdout);
       // No report at all but a failed shell: every request failed the same way.
       if (r.code !== 0 && failures.size === 0) {
@@ -61,13 +61,13 @@ class DirQueue {
   }
 }
 
-const queues = new WeakMap<Transport, DirQueue>();
+const queues = new WeakMap<Shell, DirQueue>();
 
-/** `mkdir -p` of `dirs` on the transport's host; rejects with mkdir's own message. */
-export function makeDirs(transport: Transport, dirs: readonly string[]): Promise<void> {
+/** `mkdir -p` of `dirs` on the shell's host; rejects with mkdir's own message. */
+export function makeDirs(shell: Shell, dirs: readonly string[]): Promise<void> {
   if (dirs.length === 0) return Promise.resolve();
-  let queue = queues.get(transport);
-  if (!queue) queues.set(transport, (queue = new DirQueue(transport)));
+  let queue = queues.get(shell);
+  if (!queue) queues.set(shell, (queue = new DirQueue(shell)));
   return queue.add(dirs);
 }
 

@@ -9,7 +9,12 @@
  */
 import http from 'node:http';
 import type Docker from 'dockerode';
-import type { ConfigProblem, TaskContext, Transport } from '../types.js';
+import {
+  requireCapability,
+  type ConfigProblem,
+  type TaskContext,
+  type Transport,
+} from '../types.js';
 import { DockerDriver, type DockerHandle } from './docker.js';
 import { dockerConfig, validatePodmanConfig } from './podman-config.js';
 
@@ -31,7 +36,9 @@ export class PodmanDriver extends DockerDriver {
   }
 
   protected override engine(transport: Transport): Promise<Docker> {
-    return transport.docker(this.socketPath);
+    return requireCapability(transport, 'dockerApi', `the ${this.name} driver`).docker(
+      this.socketPath,
+    );
   }
 
   override validateConfig(config: Record<string, unknown>): ConfigProblem[] {

@@ -8,13 +8,15 @@ import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { NormalizedTask as Task } from '../../src/generated/normalized-job.js';
 import type { DriverHandle } from '../../src/state/types.js';
-import type {
-  ChangeClass,
-  ExecOptions,
-  LogOptions,
-  TaskContext,
-  TaskStatus,
-  Transport,
+import {
+  requireCapability,
+  type ChangeClass,
+  type ExecOptions,
+  type LogOptions,
+  type Shell,
+  type TaskContext,
+  type TaskStatus,
+  type Transport,
 } from '../types.js';
 import {
   SUPERVISOR_FILES,
@@ -491,7 +493,7 @@ export async function startProcessTask(
     argv,
     ...(opts.prepare === undefined ? {} : { prepare: opts.prepare }),
   });
-  const r = await ctx.transport.sh(script, { timeoutMs: 60_000 });
+  const r = await shellOf(ctx.transport, driver).sh(script, { timeoutMs: 60_000 });
   const kv = parseKeyValues(r.stdout);
   const where = `task "${ctx.task.name}" of allocation ${ctx.allocId} on node ${ctx.node.name}`;
   if (r.code !== 0) {
@@ -520,13 +522,21 @@ export function startInfo(kv: ReadonlyMap<string, string>): Record<string, strin
   return out;
 }
 
+/** The transport's shell, through which a process driver does everything on the host. */
+export function shellOf(transport: Transport, driver: string): Shell {
+  return requireCapability(transport, 'shell', `the ${driver} driver`);
+}
+
 export async function inspectProcessTask(
   handle: ProcessTaskHandle,
   transport: Transport,
 ): Promise<TaskStatus> {
-  const r = await transport.sh(buildProbeScript(taskLayout(handle.alloc_dir, handle.task)), {
-    timeoutMs: 30_000,
-  });
+  const r = await shellOf(transport, handle.driver).sh(
+    buildProbeScript(taskLayout(handle.alloc_dir, handle.task)),
+    {
+      timeoutMs: 30_000,
+    },
+  );
   if (r.code !== 0) throw new Error(`cannot inspect task "${handle.task}": ${oneLine(r.stderr)}`);
   return statusFromProbe(parseKeyValues(r.stdout));
 }
@@ -542,7 +552,7 @@ export async function stopProcessTask(
     ? Math.max(0, opts.killTimeoutMs)
     : handle.kill_timeout_ms;
   const layout = taskLayout(handle.alloc_dir, handle.task);
-  const r = await transport.sh(buildStopScript(layout, signal, timeoutMs), {
+  const r = await shellOf(transport, handle.driver).sh(buildStopScript(layout, signal, timeoutMs), {
     timeoutMs: timeoutMs + 30_000,
   });
   if (r.code !== 0) throw new Error(`cannot stop task "${handle.task}": ${oneLine(r.stderr)}`);
@@ -553,7 +563,9 @@ export async function destroyProcessTask(
   handle: ProcessTaskHandle,
   transport: Transport,
 ): Promise<void> {
-  const r = await transport.sh(buildDestroyScript(handle.alloc_dir), { timeoutMs: 60_000 });
+  const r = await shellOf(transport, handle.driver).sh(buildDestroyScript(handle.alloc_dir), {
+    timeoutMs: 60_000,
+  });
   if (r.code !== 0) {
     throw new Error(
       `cannot remove ${handle.alloc_dir}: ${oneLine(r.stderr) || `exit code ${r.code}`}`,
@@ -566,7 +578,10 @@ export function processTaskLogs(
   transport: Transport,
   opts: LogOptions,
 ): Readable {
-  return transport.stream(logArgv(taskLayout(handle.alloc_dir, handle.task), opts), opts.signal);
+  return shellOf(transport, handle.driver).stream(
+    logArgv(taskLayout(handle.alloc_dir, handle.task), opts),
+    opts.signal,
+  );
 }
 
 /** Runs argv in the task's directory and environment; output is buffered, not interactive. */
@@ -578,9 +593,12 @@ export async function execInProcessTask(
 ): Promise<number> {
   if (argv.length === 0) throw new Error('exec needs a command');
   const stdin = opts.stdin === undefined ? undefined : await readAll(opts.stdin);
-  const r = await transport.sh(buildExecScript(taskLayout(handle.alloc_dir, handle.task), argv), {
-    ...(stdin === undefined ? {} : { stdin }),
-  });
+  const r = await shellOf(transport, handle.driver).sh(
+    buildExecScript(taskLayout(handle.alloc_dir, handle.task), argv),
+    {
+      ...(stdin === undefined ? {} : { stdin }),
+    },
+  );
   opts.stdout.write(r.stdout);
   opts.stderr.write(r.stderr);
   return r.code;

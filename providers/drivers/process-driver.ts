@@ -30,6 +30,7 @@ import {
   inspectProcessTask,
   parseKeyValues,
   processTaskLogs,
+  shellOf,
   stopProcessTask,
   taskLayout,
   type ProcessTaskHandle,
@@ -43,7 +44,7 @@ export abstract class ProcessDriver implements Driver {
 
   async detect(transport: Transport): Promise<Detection> {
     const d = this.shellDetection();
-    return d.read(await transport.sh(d.script, { timeoutMs: d.timeoutMs }));
+    return d.read(await shellOf(transport, this.name).sh(d.script, { timeoutMs: d.timeoutMs }));
   }
 
   capabilities(): DriverCapabilities {
@@ -77,9 +78,12 @@ export abstract class ProcessDriver implements Driver {
 
   /** By the task directory `<alloc_root>/<alloc-id>/<task>`, which every start creates first. */
   async recover(ref: TaskRef, transport: Transport): Promise<DriverHandle | undefined> {
-    const r = await transport.sh(buildRecoverScript(taskLayout(ref.allocDir, ref.task)), {
-      timeoutMs: 30_000,
-    });
+    const r = await shellOf(transport, this.name).sh(
+      buildRecoverScript(taskLayout(ref.allocDir, ref.task)),
+      {
+        timeoutMs: 30_000,
+      },
+    );
     if (r.code !== 0) throw new Error(`cannot look for task "${ref.task}": ${r.stderr.trim()}`);
     return handleFromRecovery(this.name, ref, parseKeyValues(r.stdout));
   }

@@ -8,12 +8,12 @@ import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import { isIP, connect as netConnect } from 'node:net';
-import type { Duplex, Readable } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import { inspect } from 'node:util';
 import type Docker from 'dockerode';
 import { dockerodeClass } from './dockerode.js';
 import type { NodeFingerprint } from '../../src/state/types.js';
-import type { Driver, NodeSpec, RunResult, Transport } from '../types.js';
+import type { DockerApi, Driver, NodeSpec, TcpConnector, Transport } from '../types.js';
 import { FALLBACK_CPU_MHZ, goArch } from './fingerprint.js';
 import { detectDrivers, sortKeys } from './node-fingerprint.js';
 
@@ -82,7 +82,8 @@ function defaultPort(scheme: string, protocol: 'http' | 'https'): number {
   return protocol === 'https' ? 443 : 80;
 }
 
-export class DockerApiTransport implements Transport {
+/** Offers the Docker API and TCP to the node's address; no shell (`shell` is undefined). */
+export class DockerApiTransport implements Transport, DockerApi, TcpConnector {
   readonly node: NodeSpec;
   readonly endpoint: DockerEndpoint;
   private readonly drivers: readonly Driver[];
@@ -99,20 +100,13 @@ export class DockerApiTransport implements Transport {
     this.answerTimeoutMs = opts.answerTimeoutMs ?? DEFAULT_ANSWER_TIMEOUT_MS;
   }
 
-  run(argv: readonly string[]): Promise<RunResult> {
-    return Promise.reject(this.noShell(`run ${argv[0] ?? 'a program'}`));
+  // No `shell`: this transport reaches only the Docker API (and TCP ports on the node).
+  get dockerApi(): DockerApi {
+    return this;
   }
 
-  sh(_script: string): Promise<RunResult> {
-    return Promise.reject(this.noShell('run a shell script'));
-  }
-
-  upload(path: string, _content: string | Buffer): Promise<void> {
-    return Promise.reject(this.noShell(`write ${path}`));
-  }
-
-  stream(argv: readonly string[]): Readable {
-    throw this.noShell(`stream the output of ${argv[0] ?? 'a program'}`);
+  get tcp(): TcpConnector {
+    return this;
   }
 
   /** One client for the node, checked with a `/_ping` the first time so errors name the node. */
@@ -275,12 +269,6 @@ export class DockerApiTransport implements Transport {
       return new Error(`${at} answered HTTP ${e.statusCode}: ${body}${hint}`, { cause: err });
     }
     return new Error(`${at} does not answer: ${message}`, { cause: err });
-  }
-
-  private noShell(what: string): Error {
-    return new Error(
-      `node "${this.node.name}" uses the docker transport, which reaches only the Docker API at ${this.endpoint.url}: it cannot ${what}. raw_exec, exec and java tasks need a node with transport "ssh" or "local"`,
-    );
   }
 }
 

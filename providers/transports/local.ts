@@ -13,7 +13,16 @@ import type { Duplex, Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { dockerodeClass } from './dockerode.js';
 import type { NodeFingerprint } from '../../src/state/types.js';
-import type { Driver, NodeSpec, RunOptions, RunResult, Transport } from '../types.js';
+import type {
+  DockerApi,
+  Driver,
+  NodeSpec,
+  RunOptions,
+  RunResult,
+  Shell,
+  TcpConnector,
+  Transport,
+} from '../types.js';
 import { fingerprintThrough } from './node-fingerprint.js';
 
 export interface LocalTransportOptions {
@@ -28,7 +37,8 @@ const SPAWN_FAILED = 127;
 /** Exit code of a program killed for overrunning `timeoutMs` (as timeout(1) reports). */
 const TIMED_OUT = 124;
 
-export class LocalTransport implements Transport {
+/** Offers every capability: a shell, the local Docker API and TCP to 127.0.0.1. */
+export class LocalTransport implements Transport, Shell, DockerApi, TcpConnector {
   readonly node: NodeSpec;
   private readonly drivers: readonly Driver[];
   private readonly now: () => Date;
@@ -39,6 +49,20 @@ export class LocalTransport implements Transport {
     this.node = node;
     this.drivers = opts.drivers ?? [];
     this.now = opts.now ?? (() => new Date());
+  }
+
+  // Getters, so an object made with Object.create(transport) that overrides a method is its own
+  // capability too.
+  get shell(): Shell {
+    return this;
+  }
+
+  get dockerApi(): DockerApi {
+    return this;
+  }
+
+  get tcp(): TcpConnector {
+    return this;
   }
 
   run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {

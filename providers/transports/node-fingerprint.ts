@@ -5,13 +5,13 @@
  * folded together (a driver's attributes all under `driver.<name>`).
  */
 import type { DriverFingerprint, NodeFingerprint } from '../../src/state/types.js';
-import type { Detection, Driver, RunResult, ShellDetection, Transport } from '../types.js';
+import type { Detection, Driver, RunResult, Shell, ShellDetection, Transport } from '../types.js';
 import { fingerprintScript, hostFacts, splitSections } from './fingerprint.js';
 
 const FINGERPRINT_TIMEOUT_MS = 30_000;
 
 export async function fingerprintThrough(
-  transport: Transport,
+  transport: Transport & { readonly shell: Shell },
   drivers: readonly Driver[],
   now: Date,
 ): Promise<NodeFingerprint> {
@@ -22,7 +22,7 @@ export async function fingerprintThrough(
   const others = drivers.filter((d) => !d.shellDetection);
   const timeoutMs = Math.max(FINGERPRINT_TIMEOUT_MS, ...scripted.map((s) => s.detection.timeoutMs));
   const [r, detected] = await Promise.all([
-    transport.sh(
+    transport.shell.sh(
       [fingerprintScript(transport.node.alloc_root), detectionsScript(scripted)].join('\n'),
       { timeoutMs },
     ),

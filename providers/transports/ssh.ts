@@ -11,7 +11,16 @@ import { PassThrough, type Duplex, type Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import type { Client, ClientChannel } from 'ssh2';
 import type { NodeFingerprint } from '../../src/state/types.js';
-import type { Driver, NodeSpec, RunOptions, RunResult, Transport } from '../types.js';
+import type {
+  DockerApi,
+  Driver,
+  NodeSpec,
+  RunOptions,
+  RunResult,
+  Shell,
+  TcpConnector,
+  Transport,
+} from '../types.js';
 import { remoteCommand, remoteScriptCommand, scriptInput } from './ssh-command.js';
 import {
   ChannelLimiter,
@@ -64,7 +73,8 @@ export const DEFAULT_MAX_CHANNELS = 8;
 /** Exit code of a command killed for overrunning `timeoutMs` (as timeout(1) reports). */
 const TIMED_OUT = 124;
 
-export class SshTransport implements Transport {
+/** Offers every capability over one SSH connection: a shell, the host's Docker API, TCP. */
+export class SshTransport implements Transport, Shell, DockerApi, TcpConnector {
   readonly node: NodeSpec;
   private readonly drivers: readonly Driver[];
   private readonly now: () => Date;
@@ -120,6 +130,19 @@ export class SshTransport implements Transport {
           keepaliveIntervalMs: opts.keepaliveIntervalMs ?? DEFAULT_KEEPALIVE_MS,
           keepaliveCountMax: KEEPALIVE_COUNT_MAX,
         });
+  }
+
+  // This transport is its own shell, Docker API and TCP connector.
+  get shell(): Shell {
+    return this;
+  }
+
+  get dockerApi(): DockerApi {
+    return this;
+  }
+
+  get tcp(): TcpConnector {
+    return this;
   }
 
   async run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {

@@ -4,7 +4,7 @@
  * driver's exec. Never throws: every failure is a critical result with a reason.
  */
 import { Writable, type Duplex } from 'node:stream';
-import type { Driver, Transport } from '../../providers/types.js';
+import { requireCapability, type Driver, type Transport } from '../../providers/types.js';
 import type {
   NormalizedGroup as Group,
   NormalizedJob as Job,
@@ -110,7 +110,11 @@ async function open(
   target: CheckTarget,
   signal: AbortSignal,
 ): Promise<{ socket: Duplex } | CheckResult> {
-  const pending = target.transport.connect(spec.port!, spec.address);
+  const pending = (async () =>
+    requireCapability(target.transport, 'tcp', `a ${spec.type} check`).connect(
+      spec.port!,
+      spec.address,
+    ))();
   try {
     const socket = await Promise.race([pending, aborted(signal)]);
     if (socket) return { socket };

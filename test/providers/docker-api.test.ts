@@ -1,11 +1,12 @@
 // The `docker` transport against a real second Docker engine that listens on 127.0.0.5:2376 with
 // --tlsverify: one client per node, health-check connections to the node's address, a
-// fingerprint from the engine, clear errors for every way TLS or the engine can fail, and
-// commands refused because the node has no shell.
+// fingerprint from the engine, clear errors for every way TLS or the engine can fail; and the
+// transport conformance suite on the capabilities it offers (no shell).
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import { release } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RawExecDriver } from '../../providers/drivers/raw_exec.js';
 import { defaultDrivers } from '../../providers/registry.js';
 import {
   DockerApiTransport,
@@ -16,6 +17,7 @@ import {
 } from '../../providers/transports/docker-api.js';
 import type { NodeSpec } from '../../providers/types.js';
 import { TEST_IMAGE_V1 } from '../support/docker.js';
+import { transportConformance } from './transport-conformance.js';
 import { makeCa, makeCert, startTlsDockerHost, type TlsDockerHost } from '../support/docker-tls.js';
 
 const ADDRESS = '127.0.0.5';
@@ -213,7 +215,7 @@ describe('docker transport on a TLS engine', { timeout: 60_000 }, () => {
       }
     });
 
-    it('rejects a port nothing listens on', async () => {
+    it("reaches the node's address for a loopback one", async () => {
       await expect(transport.connect(1)).rejects.toThrow(/ECONNREFUSED 127\.0\.0\.5:1/);
     });
 
@@ -248,22 +250,25 @@ describe('docker transport on a TLS engine', { timeout: 60_000 }, () => {
       expect(fp.attributes['driver.docker.version']).toMatch(/^\d+\./);
       for (const name of ['raw_exec', 'exec', 'java']) {
         expect(fp.drivers[name], name).toMatchObject({ detected: false, healthy: false });
-        expect(fp.drivers[name]?.description).toContain('uses the docker transport');
+        expect(fp.drivers[name]?.description).toContain(
+          `node "engine-1" (docker transport) has no shell: the ${name} driver needs one`,
+        );
         expect(fp.attributes[`driver.${name}`]).toBeUndefined();
       }
     });
   });
 
-  describe('no shell', () => {
-    const refusal =
-      /^node "engine-1" uses the docker transport, which reaches only the Docker API at tcp:\/\/127\.0\.0\.5:2376: it cannot .*raw_exec, exec and java tasks need a node with transport "ssh" or "local"$/;
-
-    it('refuses run, sh, upload and stream', async () => {
-      await expect(transport.run(['id'])).rejects.toThrow(refusal);
-      await expect(transport.sh('id')).rejects.toThrow(refusal);
-      await expect(transport.upload('/tmp/x', 'x')).rejects.toThrow(refusal);
-      expect(() => transport.stream(['tail', '-f', '/dev/null'])).toThrow(refusal);
-    });
+  transportConformance('docker', ['dockerApi', 'tcp'], () => {
+    const t = new DockerApiTransport(
+      nodeSpec({ docker_host: host.dockerHost, address: ADDRESS, tls: host.tls }),
+      { drivers: [new RawExecDriver()] },
+    );
+    return {
+      transport: t,
+      // Anything listening on the node's address is on the host, as far as the transport knows.
+      echoServer: () => echoServerAt(ADDRESS),
+      cleanup: () => t.close(),
+    };
   });
 
   describe('errors name the node and the endpoint', () => {
@@ -345,6 +350,26 @@ async function freePort(address: string): Promise<number> {
   const { port } = server.address() as net.AddressInfo;
   await new Promise((resolve) => server.close(resolve));
   return port;
+}
+
+/** A TCP server on `address` that answers each line with `pong <line>`. */
+async function echoServerAt(address: string): Promise<{ port: number; stop(): Promise<void> }> {
+  const server = net.createServer((socket) => {
+    let buffered = '';
+    socket.on('data', (d: Buffer) => {
+      buffered += d.toString('utf8');
+      for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
+        socket.write(`pong ${buffered.slice(0, nl)}\n`);
+        buffered = buffered.slice(nl + 1);
+      }
+    });
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, address, resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    stop: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }
 
 /** One HTTP/1.0 GET of / through the transport's connect. */

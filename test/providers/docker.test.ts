@@ -1,13 +1,14 @@
 // The docker driver on the real local engine (scripts/test-hosts.sh), plus its pure parts.
-import { execFile } from 'node:child_process';
+import { withOutput } from '../support/exec-output.js';
+import { normalizeTask } from '../normalized.js';
 import { randomUUID } from 'node:crypto';
-import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type Docker from 'dockerode';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DockerDriver,
   classifyDockerChange,
@@ -18,14 +19,7 @@ import {
 } from '../../providers/drivers/docker.js';
 import { containerSpec } from '../../providers/drivers/docker-spec.js';
 import { LocalTransport } from '../../providers/transports/local.js';
-import { SshTransport } from '../../providers/transports/ssh.js';
-import type {
-  NodeSpec,
-  RunResult,
-  TaskContext,
-  TaskRef,
-  Transport,
-} from '../../providers/types.js';
+import type { NodeSpec, TaskContext, TaskRef } from '../../providers/types.js';
 import type { Task } from '../../src/generated/jobspec.js';
 import {
   TEST_IMAGE_V1,
@@ -33,9 +27,9 @@ import {
   localDocker,
   removeContainersByLabel,
 } from '../support/docker.js';
-import { withOutput } from '../support/exec-output.js';
-import { startSshHost, type SshHost } from '../support/sshd.js';
-import { normalizeTask } from '../normalized.js';
+import { containerConformance, containerLifecycleTests } from './container-driver.js';
+import { freePort, taskContext } from './process-harness.js';
+import { containersNamed, httpGet, sink } from '../support/containers.js';
 
 // ---------------------------------------------------------------------------------------------
 // Pure parts
@@ -225,102 +219,32 @@ const NODE: NodeSpec = {
   alloc_root: '/var/lib/drover/alloc',
 };
 
-/** The engine is real; only the transport is a stub until providers/transports/local.ts lands. */
-const transport: Transport = {
-  node: NODE,
-  run: (argv, opts) =>
-    new Promise<RunResult>((resolve) => {
-      execFile(argv[0]!, argv.slice(1), { cwd: opts?.cwd }, (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-        resolve({ code, stdout, stderr });
-      });
-    }),
-  sh: (script, opts) => transport.run(['sh', '-c', script], opts),
-  upload: () => Promise.reject(new Error('not used')),
-  stream: () => {
-    throw new Error('not used');
-  },
-  docker: () => Promise.resolve(docker),
-  connect: () => Promise.reject(new Error('not used')),
-  hostAddress: () => '127.0.0.1',
-  fingerprint: () => Promise.reject(new Error('not used')),
-  close: () => Promise.resolve(),
-};
+const transport = new LocalTransport(NODE);
 
 let root = '';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
-    });
-  });
-}
+let allocs = 0;
 
 function context(
   task: Partial<Task> & { config: Record<string, unknown> },
   extra: Partial<TaskContext> = {},
 ): TaskContext {
-  const allocId = randomUUID();
-  const job = `dt${RUN}`;
-  return {
-    allocId,
-    name: `${job}-g-web-${allocId.slice(0, 8)}`,
-    jobId: job,
-    jobVersion: 1,
-    group: 'g',
-    task: normalizeTask({
-      name: 'web',
-      driver: 'docker',
-      resources: { cpu: 100, memory: 64 },
-      ...task,
-    }),
-    allocIndex: 0,
-    node: NODE,
+  const { config, ...rest } = task;
+  const ctx = taskContext(
+    'docker',
+    { config, task: { resources: { cpu: 100, memory: 64 }, ...rest } },
     transport,
-    ports: [],
-    env: { NOMAD_ALLOC_ID: allocId, GREETING: 'hello world' },
-    allocDir: join(root, allocId),
+    root,
+    ++allocs,
+  );
+  return {
+    ...ctx,
+    jobVersion: 1,
+    env: { ...ctx.env, NOMAD_ALLOC_ID: ctx.allocId, GREETING: 'hello world' },
     labels: { 'drover-test.run': RUN },
     restart: { attempts: 2, intervalMs: 1_800_000, delayMs: 15_000, mode: 'fail' },
     ...extra,
   };
-}
-
-function sink(): { stream: Writable; text: () => string } {
-  let text = '';
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      text += chunk.toString();
-      done();
-    },
-  });
-  return { stream, text: () => text };
-}
-
-async function httpGet(port: number): Promise<string> {
-  let last: unknown;
-  for (let i = 0; i < 50; i++) {
-    try {
-      const res = await fetch(`http://127.0.0.1:${port}/`);
-      return await res.text();
-    } catch (err) {
-      last = err;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  throw last;
-}
-
-async function containersNamed(name: string): Promise<number> {
-  const list = await docker.listContainers({
-    all: true,
-    filters: JSON.stringify({ name: [`^/${name}$`] }),
-  });
-  return list.length;
 }
 
 beforeAll(async () => {
@@ -387,7 +311,7 @@ describe('docker driver on the local engine', () => {
         team: 'web',
         'drover-test.run': RUN,
         'drover.job': ctx.jobId,
-        'drover.group': 'g',
+        'drover.group': ctx.group,
         'drover.task': 'web',
         'drover.alloc': ctx.allocId,
         'drover.version': '1',
@@ -406,14 +330,6 @@ describe('docker driver on the local engine', () => {
         [join(ctx.allocDir, 'web', 'local'), '/local'],
         [join(ctx.allocDir, 'web', 'secrets'), '/secrets'],
       ]);
-    });
-
-    it('reports the task running', async () => {
-      expect(await driver.inspect(handle, transport)).toMatchObject({
-        state: 'running',
-        failed: false,
-        restarts: 0,
-      });
     });
 
     it('execs with the task env, stdin and the exit code', async () => {
@@ -438,31 +354,6 @@ describe('docker driver on the local engine', () => {
       expect([code, out2.text(), err2.text()]).toEqual([3, 'piped in', 'oops\n']);
     });
 
-    // The log holds out-1 and out-2 on stdout, err-1 on stderr.
-    it.each([
-      [false, undefined, false, 'out-1\nout-2\n'],
-      [true, undefined, false, 'err-1\n'],
-      [false, 1, false, 'out-2\n'],
-      [true, 1, false, 'err-1\n'],
-      [false, 5, false, 'out-1\nout-2\n'],
-      [false, 0, false, ''],
-      [false, undefined, true, 'out-1\nout-2\n'],
-      [false, 1, true, 'out-2\n'],
-      [true, 1, true, 'err-1\n'],
-    ])('logs stderr=%s tail=%s follow=%s', async (stderr, tail, follow, expected) => {
-      const abort = new AbortController();
-      const timer = setTimeout(() => abort.abort(), 1000);
-      const stream = driver.logs(handle, transport, { stderr, tail, follow, signal: abort.signal });
-      let text = '';
-      for await (const chunk of stream) {
-        text += String(chunk);
-        // A followed log never ends by itself: stop once the whole expected text is in.
-        if (follow && text.length >= expected.length) abort.abort();
-      }
-      clearTimeout(timer);
-      expect(text).toBe(expected);
-    });
-
     it('reuses its running container when the apply is retried', async () => {
       const again = await driver.start(ctx);
       expect(again.container_id).toBe(handle.container_id);
@@ -475,65 +366,6 @@ describe('docker driver on the local engine', () => {
       handle = next;
       expect(await httpGet(port)).toBe('v1\n');
     });
-
-    it('stops and removes the container', async () => {
-      const started = Date.now();
-      await driver.stop(handle, transport, { killTimeoutMs: 5000 });
-      expect(Date.now() - started).toBeLessThan(3000);
-      expect(await containersNamed(ctx.name)).toBe(0);
-      expect(await driver.inspect(handle, transport)).toEqual({
-        state: 'missing',
-        failed: true,
-        restarts: 0,
-        message: `container ${handle.container_id} not found on node local`,
-      });
-      // Stopping what is gone is not an error: an interrupted apply may stop twice.
-      await driver.stop(handle, transport, { killTimeoutMs: 5000 });
-    });
-  });
-
-  it('stops with kill_signal, or the signal asked for, before the kill timeout', async () => {
-    // sh as PID 1 ignores SIGTERM; only the trapped signal ends it, leaving a note in /alloc.
-    const trapping = (sig: string) => ({
-      image: TEST_IMAGE_V1,
-      command: 'sh',
-      args: [
-        '-c',
-        `trap 'echo ${sig} > /alloc/signal; exit 0' ${sig}; while :; do sleep 0.1; done`,
-      ],
-    });
-    const viaStopSignal = context({ config: trapping('USR1'), kill_signal: 'SIGUSR1' });
-    const viaOverride = context({ config: trapping('USR2') });
-    const handles = await Promise.all([driver.start(viaStopSignal), driver.start(viaOverride)]);
-    const info = await docker.getContainer(handles[0].container_id).inspect();
-    expect((info.Config as { StopSignal?: string }).StopSignal).toBe('SIGUSR1');
-
-    const proto = Object.getPrototypeOf(docker.getContainer('x')) as Docker.Container;
-    const stopSpy = vi.spyOn(proto, 'stop');
-    const killSpy = vi.spyOn(proto, 'kill');
-    const started = Date.now();
-    await Promise.all([
-      // Docker's own stop (the StopSignal), and a kill with another signal then a wait.
-      driver.stop(handles[0], transport, { killTimeoutMs: 5000 }),
-      driver.stop(handles[1], transport, { killTimeoutMs: 5000, signal: 'USR2' }),
-    ]);
-    expect(Date.now() - started).toBeLessThan(3000);
-    expect(stopSpy.mock.calls).toEqual([[{ t: 5 }]]);
-    expect(killSpy.mock.calls).toEqual([[{ signal: 'SIGUSR2' }]]);
-    stopSpy.mockRestore();
-    killSpy.mockRestore();
-    expect(await readFile(join(viaStopSignal.allocDir, 'alloc', 'signal'), 'utf8')).toBe('USR1\n');
-    expect(await readFile(join(viaOverride.allocDir, 'alloc', 'signal'), 'utf8')).toBe('USR2\n');
-    expect(await containersNamed(viaStopSignal.name)).toBe(0);
-    expect(await containersNamed(viaOverride.name)).toBe(0);
-  });
-
-  it('fails clearly on an image the node lacks and no registry has', async () => {
-    const ctx = context({ config: { image: 'drover-test/missing:v0', image_pull_timeout: '20s' } });
-    await expect(driver.start(ctx)).rejects.toThrow(
-      /^image drover-test\/missing:v0 not found on node local and could not be pulled: .+/,
-    );
-    expect(await containersNamed(ctx.name)).toBe(0);
   });
 
   it('gives up a pull after image_pull_timeout', async () => {
@@ -557,135 +389,45 @@ describe('docker driver on the local engine', () => {
     }
   });
 
-  it('fails clearly when the container cannot start, and leaves nothing behind', async () => {
-    const ctx = context({ config: { image: TEST_IMAGE_V1, command: '/no/such/program' } });
-    await expect(driver.start(ctx)).rejects.toThrow(
-      new RegExp(`^container ${ctx.name} could not start on node local: .*no/such/program`),
-    );
-    expect(await containersNamed(ctx.name)).toBe(0);
-  });
-
-  it('reports a task that exited, with its code and restarts', async () => {
-    const ctx = context(
-      { config: { image: TEST_IMAGE_V1, command: 'sh', args: ['-c', 'exit 7'] } },
-      { restart: { attempts: 1, intervalMs: 1_800_000, delayMs: 15_000, mode: 'fail' } },
-    );
-    const handle = await driver.start(ctx);
-    let status = await driver.inspect(handle, transport);
-    for (let i = 0; i < 100 && status.state !== 'dead'; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      status = await driver.inspect(handle, transport);
-    }
-    expect(status).toMatchObject({
-      state: 'dead',
-      failed: true,
-      exitCode: 7,
-      restarts: 1,
-      message: 'exited with code 7',
-    });
-    await driver.stop(handle, transport, { killTimeoutMs: 1000 });
+  containerLifecycleTests({
+    driver,
+    engine: docker,
+    transport: () => transport,
+    context,
+    usr1: 'SIGUSR1',
   });
 });
 
-// A drover killed between a container's start and the state write that records its handle: the
-// driver finds the container again by its labels, on the local engine and through an SSH host.
-describe.each(['local', 'ssh'] as const)('recover over the %s transport', (kind) => {
-  let t: Transport;
-  let allocRoot: string;
-  let sshd: SshHost | undefined;
-  let home: string | undefined;
+containerConformance({
+  driver,
+  engine: docker,
+  sshAddress: '127.0.0.32',
+  setup: () => ensureTestImages(docker),
+});
 
-  beforeAll(async () => {
-    await ensureTestImages(docker);
-    // The SSH user (deploy) creates the task directories.
-    allocRoot = await mkdtemp(join(tmpdir(), `drover-docker-recover-${kind}-`));
-    await chmod(allocRoot, 0o777);
-    const node: NodeSpec = { ...NODE, alloc_root: allocRoot };
-    if (kind === 'local') {
-      t = new LocalTransport(node);
-      return;
-    }
-    sshd = await startSshHost({ address: '127.0.0.32' });
-    home = await mkdtemp(join(tmpdir(), 'drover-docker-home-'));
-    t = new SshTransport(
-      {
-        ...node,
-        name: 'ssh-1',
-        transport: 'ssh',
-        address: sshd.address,
-        port: sshd.port,
-        user: sshd.user,
-        identity: sshd.privateKeyPath,
-      },
-      { home, agentSocket: null },
-    );
-  });
-
-  afterAll(async () => {
-    await t.close();
-    await sshd?.stop();
-    if (home) await rm(home, { recursive: true, force: true });
-    await rm(allocRoot, { recursive: true, force: true });
-  });
-
-  function sleeper(): TaskContext {
-    const ctx = context({
-      config: { image: TEST_IMAGE_V1, command: 'sleep', args: ['300'], init: true },
-    });
-    return { ...ctx, node: t.node, transport: t, allocDir: join(allocRoot, ctx.allocId) };
-  }
-
+describe('recover, beyond the driver suite', () => {
   function ref(ctx: TaskContext): TaskRef {
     return { allocId: ctx.allocId, task: ctx.task.name, name: ctx.name, allocDir: ctx.allocDir };
   }
 
-  it('finds a running container: the handle start returned; inspect says running, stop removes it', async () => {
-    const ctx = sleeper();
-    const started = await driver.start(ctx);
-    const found = await driver.recover(ref(ctx), t);
-    expect(found).toEqual(started);
-    expect(await driver.inspect(found!, t)).toMatchObject({ state: 'running', failed: false });
-    await driver.stop(found!, t, { killTimeoutMs: 1000 });
-    expect(await containersNamed(ctx.name)).toBe(0);
-    expect(await driver.inspect(started, t)).toMatchObject({ state: 'missing' });
-  });
-
-  it('finds nothing for an allocation never started, nor for a task it does not have', async () => {
-    const ctx = sleeper();
-    expect(await driver.recover(ref(ctx), t)).toBeUndefined();
-    const started = await driver.start(ctx);
-    expect(await driver.recover({ ...ref(ctx), task: 'other' }, t)).toBeUndefined();
-    await driver.stop(started, t, { killTimeoutMs: 1000 });
-  });
-
-  it('finds an exited container dead, and nothing once it is stopped and removed', async () => {
-    const ctx = sleeper();
-    const started = await driver.start(ctx);
-    await docker.getContainer(started.container_id).kill({ signal: 'SIGKILL' });
-    await docker.getContainer(started.container_id).wait();
-    const exited = await driver.recover(ref(ctx), t);
-    expect(exited).toEqual(started);
-    expect(await driver.inspect(exited!, t)).toMatchObject({ state: 'dead', exitCode: 137 });
-    await driver.stop(exited!, t, { killTimeoutMs: 1000 });
-    expect(await driver.recover(ref(ctx), t)).toBeUndefined();
-  });
-
   it('finds a container created but never started, which inspect reports pending', async () => {
     // What a drover killed between the engine's create and start leaves.
-    const ctx = sleeper();
+    const ctx = context({
+      config: { image: TEST_IMAGE_V1, command: 'sleep', args: ['300'], init: true },
+    });
     const created = await docker.createContainer(containerSpec(ctx));
-    const found = await driver.recover(ref(ctx), t);
+    const found = await driver.recover(ref(ctx), transport);
     expect(found).toMatchObject({
       driver: 'docker',
       container_id: created.id,
       container_name: ctx.name,
       image_id: (await docker.getImage(TEST_IMAGE_V1).inspect()).Id,
     });
-    expect(await driver.inspect(found!, t)).toMatchObject({
+    expect(await driver.inspect(found!, transport)).toMatchObject({
       state: 'pending',
       message: 'created, not started',
     });
-    await driver.stop(found!, t, { killTimeoutMs: 1000 });
-    expect(await containersNamed(ctx.name)).toBe(0);
+    await driver.stop(found!, transport, { killTimeoutMs: 1000 });
+    expect(await containersNamed(docker, ctx.name)).toBe(0);
   });
 });

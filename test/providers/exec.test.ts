@@ -1,4 +1,5 @@
 // The exec driver: config rules, the isolation it asks for, and real tasks on this machine.
+import { normalizeTask } from '../normalized.js';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,7 +31,7 @@ import {
   text,
   until,
 } from './process-harness.js';
-import { normalizeTask } from '../normalized.js';
+import { driverConformance, logsThen } from './driver-conformance.js';
 
 const driver = new ExecDriver();
 const h = new Harness('drover-exec-', 'exec');
@@ -38,6 +39,24 @@ const h = new Harness('drover-exec-', 'exec');
 beforeAll(() => h.setup({ worldWritable: true }));
 afterEach(() => h.cleanup());
 afterAll(() => h.teardown());
+
+driverConformance('exec', {
+  driver,
+  transports: ['local', 'ssh'],
+  sshAddress: '127.0.0.33',
+  // A shell with a child, in the task's isolation: stop must end both.
+  longRunning: {
+    config: { command: 'sh', args: ['-c', logsThen('sleep 300 & wait')] },
+    task: { resources: { cpu: 100, memory: 64 } },
+  },
+  exits: {
+    config: { command: 'sh', args: ['-c', 'exit 7'] },
+    task: { resources: { cpu: 100, memory: 64 } },
+  },
+  changedConfig: { command: 'sh', args: ['-c', 'sleep 301'] },
+  badConfig: { config: { args: ['x'] }, pointer: '' },
+  leftOnHost: (handle) => Promise.resolve(running(-(handle as ProcessTaskHandle).pid)),
+});
 
 describe('validateConfig', () => {
   it.each([
@@ -600,31 +619,5 @@ describe('the start hooks of process-common', () => {
       /^raw_exec: cannot start task "web" of allocation \S+ on node local: no can do$/,
     );
     await h.forget(ctx);
-  });
-});
-
-describe('recover', () => {
-  it('finds a task with the fields its start added to the handle (start.info)', async () => {
-    const ctx = h.context({
-      config: { command: 'sleep', args: ['30'] },
-      task: { resources: { cpu: 100, memory: 64 } },
-    });
-    const started = await h.start<ProcessTaskHandle>(driver, ctx);
-    expect(started.memory_limit).toMatch(/^(cgroup|ulimit)$/);
-    const ref = { allocId: ctx.allocId, task: 'web', name: ctx.name, allocDir: ctx.allocDir };
-    const found = await driver.recover(ref, h.transport);
-    // The kill settings are not in the task directory: Nomad's defaults.
-    expect(found).toEqual({ ...started, kill_signal: 'INT', kill_timeout_ms: 5000 });
-    expect(await driver.inspect(found!, h.transport)).toMatchObject({ state: 'running' });
-    await driver.stop(found!, h.transport, { killTimeoutMs: 1000 });
-    expect(running(-started.pid)).toBe(false);
-    // An allocation never started has nothing to find.
-    const never = h.context({ config: { command: 'sleep', args: ['30'] } });
-    expect(
-      await driver.recover(
-        { allocId: never.allocId, task: 'web', name: never.name, allocDir: never.allocDir },
-        h.transport,
-      ),
-    ).toBeUndefined();
   });
 });

@@ -1,7 +1,8 @@
 // The java driver: config rules, the java command, `java -version` parsing, and a real JVM task
 // (a jar compiled here) on this machine.
 import { spawnSync } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmodSync, mkdtempSync } from 'node:fs';
+import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -16,6 +17,7 @@ import {
 } from '../../providers/drivers/java.js';
 import { taskLayout, type ProcessTaskHandle } from '../../providers/drivers/process-common.js';
 import type { TaskContext } from '../../providers/types.js';
+import { driverConformance } from './driver-conformance.js';
 import { Harness, freePort, isRoot, logUntil, running, text, until } from './process-harness.js';
 
 const driver = new JavaDriver();
@@ -293,7 +295,8 @@ describe('parseJavaVersion', () => {
   });
 });
 
-// A tiny program: prints how it was started, then fails, serves HTTP or sleeps.
+// A tiny program: prints how it was started, then fails, serves HTTP or sleeps; or prints the
+// driver suite's logs and sleeps (conform), or exits with 7 (exit7).
 const HELLO_JAVA = `
 import com.sun.net.httpserver.HttpServer;
 import java.lang.management.ManagementFactory;
@@ -302,6 +305,13 @@ import java.net.InetSocketAddress;
 public class Hello {
   public static void main(String[] args) throws Exception {
     String mode = args.length > 0 ? args[0] : "sleep";
+    if (mode.equals("conform")) {
+      System.out.println("out-1");
+      System.err.println("err-1");
+      System.out.println("out-2");
+      Thread.sleep(300_000);
+    }
+    if (mode.equals("exit7")) System.exit(7);
     System.out.println("hello [" + String.join("|", args) + "] user=" + System.getProperty("user.name")
         + " jvm=" + ManagementFactory.getRuntimeMXBean().getInputArguments());
     if (mode.equals("fail")) System.exit(3);
@@ -323,12 +333,12 @@ public class Hello {
 }
 `;
 
-describe('java on this machine', () => {
-  let build: string;
-
-  beforeAll(async () => {
-    await h.setup({ worldWritable: true });
-    build = await mkdtemp(join(tmpdir(), 'drover-java-build-'));
+/** Hello.java compiled (classes/) and packed (app.jar) once, readable by the ssh user. */
+const build = mkdtempSync(join(tmpdir(), 'drover-java-build-'));
+chmodSync(build, 0o755);
+let built: Promise<void> | undefined;
+function buildHello(): Promise<void> {
+  built ??= (async () => {
     await writeFile(join(build, 'Hello.java'), HELLO_JAVA);
     const javac = spawnSync('javac', ['-d', join(build, 'classes'), join(build, 'Hello.java')]);
     expect(javac.stderr.toString()).toBe('');
@@ -341,12 +351,37 @@ describe('java on this machine', () => {
       '.',
     ]);
     expect(jar.status).toBe(0);
+  })();
+  return built;
+}
+afterAll(() => rm(build, { recursive: true, force: true }));
+
+const hello = (mode: string) => ({
+  config: { class: 'Hello', class_path: join(build, 'classes'), args: [mode] },
+  task: { resources: { cpu: 100, memory: 64 } },
+});
+
+driverConformance('java', {
+  driver,
+  transports: ['local', 'ssh'],
+  sshAddress: '127.0.0.34',
+  setup: buildHello,
+  longRunning: hello('conform'),
+  exits: hello('exit7'),
+  changedConfig: { ...hello('conform').config, jvm_options: ['-Xss1m'] },
+  badConfig: { config: { args: ['x'] }, pointer: '' },
+  leftOnHost: (handle) => Promise.resolve(running(-(handle as ProcessTaskHandle).pid)),
+  // A JVM takes a while to start and to write.
+  waitMs: 20_000,
+});
+
+describe('java on this machine', () => {
+  beforeAll(async () => {
+    await h.setup({ worldWritable: true });
+    await buildHello();
   });
   afterEach(() => h.cleanup());
-  afterAll(async () => {
-    await h.teardown();
-    await rm(build, { recursive: true, force: true });
-  });
+  afterAll(() => h.teardown());
 
   /** A context whose task directory holds the jar in local/, as an artifact would put it. */
   async function withJar(ctx: TaskContext): Promise<TaskContext> {

@@ -2,7 +2,7 @@ import { stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeDirs, mkdirScript, parseFailures } from '../../providers/drivers/make-dirs.js';
-import type { Transport } from '../../providers/types.js';
+import type { Shell } from '../../providers/types.js';
 import { localTransportFixture, recordingScripts } from '../support/local-transport.js';
 
 const fixture = localTransportFixture('drover-make-dirs-');
@@ -15,7 +15,7 @@ describe('makeDirs', () => {
       join(dir, `a${i}`, 'local'),
       join(dir, `a${i}`, "it's $HOME `x`"),
     ]);
-    await Promise.all(wanted.map((dirs) => makeDirs(transport, dirs)));
+    await Promise.all(wanted.map((dirs) => makeDirs(transport.shell, dirs)));
     for (const d of wanted.flat()) expect((await stat(d)).isDirectory()).toBe(true);
     // The first request runs alone; the nine that came while it ran go out together.
     expect(scripts).toHaveLength(2);
@@ -44,11 +44,9 @@ describe('makeDirs', () => {
   });
 
   it('rejects every waiting request when the host cannot be reached', async () => {
-    const transport = Object.create(fixture.transport()) as Transport;
-    transport.sh = () => Promise.reject(new Error('node n1: connection refused'));
-    await expect(makeDirs(transport, [join(fixture.dir(), 'x')])).rejects.toThrow(
-      'connection refused',
-    );
+    const shell = Object.create(fixture.transport()) as Shell;
+    shell.sh = () => Promise.reject(new Error('node n1: connection refused'));
+    await expect(makeDirs(shell, [join(fixture.dir(), 'x')])).rejects.toThrow('connection refused');
   });
 });
 

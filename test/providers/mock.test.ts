@@ -1,10 +1,11 @@
+import { normalizeTask } from '../normalized.js';
 import { PassThrough, type Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { Task } from '../../src/generated/jobspec.js';
 import type { DriverHandle } from '../../src/state/types.js';
 import { MockDriver, asMockHandle, validateMockConfig } from '../../providers/drivers/mock.js';
 import type { TaskContext, Transport } from '../../providers/types.js';
-import { normalizeTask } from '../normalized.js';
+import { EXEC_ARGV, driverConformance } from './driver-conformance.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 
@@ -149,38 +150,38 @@ describe('mock driver', () => {
     expect(() => asMockHandle({ driver: 'docker' })).toThrow(/not a mock task handle/);
   });
 
-  it('has logs and exec that need no process', async () => {
+  it('refuses exec once the task has exited', async () => {
     const c = clock();
     const d = new MockDriver({ now: c.now });
     const h = await d.start(ctx({ run_for: '1s' }));
-    expect(await text(d.logs(h, transport, { stderr: false, follow: false }))).toBe(
-      'mock task "web" of allocation a1 started\n',
-    );
-    expect(await text(d.logs(h, transport, { stderr: true, follow: false }))).toBe('');
+    c.advance(1_000);
     const out = new PassThrough();
     const err = new PassThrough();
-    expect(await d.exec(h, transport, ['echo', 'hi'], { stdout: out, stderr: err })).toBe(0);
-    c.advance(1_000);
     expect(await d.exec(h, transport, ['echo', 'hi'], { stdout: out, stderr: err })).toBe(1);
     out.end();
     err.end();
-    expect(await text(out)).toBe('echo hi\n');
+    expect(await text(out)).toBe('');
     expect(await text(err)).toBe('mock task "web" is not running\n');
   });
 
-  it('detects itself and classifies changes like every driver', async () => {
-    const d = new MockDriver();
-    expect(await d.detect(transport)).toEqual({
+  it('detects itself on any node', async () => {
+    expect(await new MockDriver().detect(transport)).toEqual({
       detected: true,
       healthy: true,
       attributes: { 'driver.mock': '1' },
     });
-    const a: Task = { name: 'web', driver: 'mock', config: { run_for: '1s' } };
-    const change = (b: Task) => d.classifyChange(normalizeTask(a), normalizeTask(b));
-    expect(change({ ...a })).toBe('none');
-    expect(change({ ...a, config: { run_for: '2s' } })).toBe('destructive');
-    expect(change({ ...a, kill_timeout: '9s' })).toBe('in-place');
   });
+});
+
+driverConformance('mock', {
+  driver: new MockDriver(),
+  transports: ['local'],
+  longRunning: { config: {} },
+  exits: { config: { run_for: '10ms', exit_code: 7 } },
+  changedConfig: { run_for: '1h' },
+  badConfig: { config: { run_for: 'soon' }, pointer: '/run_for' },
+  logs: (c) => ({ stdout: `mock task "web" of allocation ${c.allocId} started\n`, stderr: '' }),
+  execResult: { code: 0, stdout: `${EXEC_ARGV.join(' ')}\n`, stderr: '' },
 });
 
 describe('validateMockConfig', () => {

@@ -1,13 +1,12 @@
 // The podman driver: its config checks and translation, then real containers through podman's
 // Docker-compatible API service (scripts/test-hosts.sh) on the local transport and over SSH.
+import { normalizeTask } from '../normalized.js';
 import { randomUUID } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
-import type Docker from 'dockerode';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DockerDriver, type DockerHandle } from '../../providers/drivers/docker.js';
 import {
   dockerConfig,
@@ -30,7 +29,9 @@ import {
   removePodmanContainers,
 } from '../support/podman.js';
 import { startSshHost, type SshHost } from '../support/sshd.js';
-import { normalizeTask } from '../normalized.js';
+import { containersNamed, httpGet, sink } from '../support/containers.js';
+import { containerConformance, containerLifecycleTests } from './container-driver.js';
+import { freePort } from './process-harness.js';
 
 // ---------------------------------------------------------------------------------------------
 // Pure parts
@@ -226,17 +227,6 @@ afterAll(async () => {
   if (root) await rm(root, { recursive: true, force: true });
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
-    });
-  });
-}
-
 function context(
   transport: Transport,
   task: Partial<Task> & { config: Record<string, unknown> },
@@ -266,58 +256,6 @@ function context(
     restart: { attempts: 2, intervalMs: 1_800_000, delayMs: 15_000, mode: 'fail' },
     ...extra,
   };
-}
-
-function sink(): { stream: Writable; text: () => string } {
-  let text = '';
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      text += chunk.toString();
-      done();
-    },
-  });
-  return { stream, text: () => text };
-}
-
-async function httpGet(port: number): Promise<string> {
-  let last: unknown;
-  for (let i = 0; i < 50; i++) {
-    try {
-      const res = await fetch(`http://127.0.0.1:${port}/`);
-      return await res.text();
-    } catch (err) {
-      last = err;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  throw last;
-}
-
-async function containersNamed(engine: Docker, name: string): Promise<number> {
-  const list = await engine.listContainers({
-    all: true,
-    filters: JSON.stringify({ name: [`^/?${name}$`] }),
-  });
-  return list.length;
-}
-
-async function readLogs(
-  transport: Transport,
-  handle: DockerHandle,
-  opts: { stderr: boolean; tail?: number; follow: boolean },
-  expected: string,
-): Promise<string> {
-  const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(), 2000);
-  const stream = driver.logs(handle, transport, { ...opts, signal: abort.signal });
-  let text = '';
-  for await (const chunk of stream) {
-    text += String(chunk);
-    // A followed log never ends by itself: stop once the whole expected text is in.
-    if (opts.follow && text.length >= expected.length) abort.abort();
-  }
-  clearTimeout(timer);
-  return text;
 }
 
 describe('podman driver on the local service', () => {
@@ -432,14 +370,6 @@ describe('podman driver on the local service', () => {
       expect(await readFile(join(ctx.allocDir, 'alloc', 'pwd'), 'utf8')).toBe('/www\n');
     });
 
-    it('reports the task running', async () => {
-      expect(await driver.inspect(handle, local)).toMatchObject({
-        state: 'running',
-        failed: false,
-        restarts: 0,
-      });
-    });
-
     it('execs with the task env, stdin, mounts and the exit code', async () => {
       const out = sink();
       const err = sink();
@@ -463,32 +393,6 @@ describe('podman driver on the local service', () => {
       expect(err2.text()).toMatch(/^tmpfs \/scratch tmpfs .*size=1024k,mode=770/);
     });
 
-    // The log holds out-1 and out-2 on stdout, err-1 on stderr.
-    it.each([
-      [false, undefined, false, 'out-1\nout-2\n'],
-      [true, undefined, false, 'err-1\n'],
-      [false, 1, false, 'out-2\n'],
-      [true, 1, false, 'err-1\n'],
-      [false, 0, false, ''],
-      [false, 1, true, 'out-2\n'],
-      [true, 1, true, 'err-1\n'],
-    ])('logs stderr=%s tail=%s follow=%s', async (stderr, tail, follow, expected) => {
-      expect(
-        await readLogs(
-          local,
-          handle,
-          { stderr, follow, ...(tail !== undefined ? { tail } : {}) },
-          expected,
-        ),
-      ).toBe(expected);
-    });
-
-    it('recovers the handle from the labels', async () => {
-      const ref = { allocId: ctx.allocId, task: 'web', name: ctx.name, allocDir: ctx.allocDir };
-      expect(await driver.recover(ref, local)).toEqual(handle);
-      expect(await driver.recover({ ...ref, allocId: randomUUID() }, local)).toBeUndefined();
-    });
-
     it('reuses its running container when the apply is retried', async () => {
       const again = await driver.start(ctx);
       expect(again.container_id).toBe(handle.container_id);
@@ -501,101 +405,15 @@ describe('podman driver on the local service', () => {
       handle = next;
       expect(await httpGet(port)).toBe('v1\n');
     });
-
-    it('stops and removes the container', async () => {
-      const started = Date.now();
-      await driver.stop(handle, local, { killTimeoutMs: 5000 });
-      expect(Date.now() - started).toBeLessThan(3000);
-      expect(await containersNamed(podman, ctx.name)).toBe(0);
-      expect(await driver.inspect(handle, local)).toEqual({
-        state: 'missing',
-        failed: true,
-        restarts: 0,
-        message: `container ${handle.container_id} not found on node local`,
-      });
-      // Stopping what is gone is not an error: an interrupted apply may stop twice.
-      await driver.stop(handle, local, { killTimeoutMs: 5000 });
-    });
   });
 
-  it('stops with kill_signal, or the signal asked for, before the kill timeout', async () => {
-    // sh as PID 1 ignores SIGTERM; only the trapped signal ends it, leaving a note in /alloc.
-    const trapping = (sig: string) => ({
-      image: TEST_IMAGE_V1,
-      command: 'sh',
-      args: [
-        '-c',
-        `trap 'echo ${sig} > /alloc/signal; exit 0' ${sig}; while :; do sleep 0.1; done`,
-      ],
-    });
-    const viaStopSignal = context(local, { config: trapping('USR1'), kill_signal: 'SIGUSR1' });
-    const viaOverride = context(local, { config: trapping('USR2') });
-    const handles = await Promise.all([driver.start(viaStopSignal), driver.start(viaOverride)]);
+  containerLifecycleTests({
+    driver,
+    engine: podman,
+    transport: () => local,
+    context: (task, extra) => context(local, task, extra),
     // Podman reports the stop signal by number.
-    const info = await podman.getContainer(handles[0].container_id).inspect();
-    expect((info.Config as { StopSignal?: string }).StopSignal).toBe('10');
-
-    const proto = Object.getPrototypeOf(podman.getContainer('x')) as Docker.Container;
-    const stopSpy = vi.spyOn(proto, 'stop');
-    const killSpy = vi.spyOn(proto, 'kill');
-    const started = Date.now();
-    try {
-      await Promise.all([
-        driver.stop(handles[0], local, { killTimeoutMs: 5000 }),
-        driver.stop(handles[1], local, { killTimeoutMs: 5000, signal: 'USR2' }),
-      ]);
-      expect(Date.now() - started).toBeLessThan(3000);
-      expect(stopSpy.mock.calls).toEqual([[{ t: 5 }]]);
-      expect(killSpy.mock.calls).toEqual([[{ signal: 'SIGUSR2' }]]);
-    } finally {
-      stopSpy.mockRestore();
-      killSpy.mockRestore();
-    }
-    expect(await readFile(join(viaStopSignal.allocDir, 'alloc', 'signal'), 'utf8')).toBe('USR1\n');
-    expect(await readFile(join(viaOverride.allocDir, 'alloc', 'signal'), 'utf8')).toBe('USR2\n');
-    expect(await containersNamed(podman, viaStopSignal.name)).toBe(0);
-    expect(await containersNamed(podman, viaOverride.name)).toBe(0);
-  });
-
-  it('fails clearly on an image the node lacks and no registry has', async () => {
-    const ctx = context(local, {
-      config: { image: 'drover-test/missing:v0', image_pull_timeout: '20s' },
-    });
-    await expect(driver.start(ctx)).rejects.toThrow(
-      /^image drover-test\/missing:v0 not found on node local and could not be pulled: .+/,
-    );
-    expect(await containersNamed(podman, ctx.name)).toBe(0);
-  });
-
-  it('fails clearly when the container cannot start, and leaves nothing behind', async () => {
-    const ctx = context(local, { config: { image: TEST_IMAGE_V1, command: '/no/such/program' } });
-    await expect(driver.start(ctx)).rejects.toThrow(
-      new RegExp(`^container ${ctx.name} could not start on node local: .*no/such/program`),
-    );
-    expect(await containersNamed(podman, ctx.name)).toBe(0);
-  });
-
-  it('reports a task that exited, with its code and restarts', async () => {
-    const ctx = context(
-      local,
-      { config: { image: TEST_IMAGE_V1, command: 'sh', args: ['-c', 'exit 7'] } },
-      { restart: { attempts: 1, intervalMs: 1_800_000, delayMs: 15_000, mode: 'fail' } },
-    );
-    const handle = await driver.start(ctx);
-    let status = await driver.inspect(handle, local);
-    for (let i = 0; i < 100 && !(status.state === 'dead' && status.restarts === 1); i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      status = await driver.inspect(handle, local);
-    }
-    expect(status).toMatchObject({
-      state: 'dead',
-      failed: true,
-      exitCode: 7,
-      restarts: 1,
-      message: 'exited with code 7',
-    });
-    await driver.stop(handle, local, { killTimeoutMs: 1000 });
-    expect(await containersNamed(podman, ctx.name)).toBe(0);
+    usr1: '10',
   });
 });
 
@@ -639,42 +457,23 @@ describe('podman driver over ssh', () => {
     expect(d.Components?.some((c) => /podman/i.test(c.Name))).toBe(false);
   });
 
-  it('starts, inspects, logs, execs, recovers and stops a task', async () => {
-    const port = await freePort();
-    const ctx = context(
-      ssh,
-      {
-        config: {
-          image: TEST_IMAGE_V1,
-          command: 'sh',
-          args: ['-c', 'echo ready; exec httpd -f -p 8080 -h /www'],
-          ports: ['http'],
-          init: true,
-        },
-      },
-      { ports: [{ label: 'http', value: port, to: 8080, host_ip: '127.0.0.1' }] },
-    );
-    const opened = ssh.stats().forwards.opened;
-    const handle = await driver.start(ctx);
-    expect(handle.driver).toBe('podman');
-    expect(await httpGet(port)).toBe('v1\n');
-    expect(await driver.inspect(handle, ssh)).toMatchObject({ state: 'running', failed: false });
-    expect(await readLogs(ssh, handle, { stderr: false, follow: false }, 'ready\n')).toBe(
-      'ready\n',
-    );
-    const out = sink();
-    const code = await driver.exec(handle, ssh, ['sh', '-c', 'echo $GREETING; exit 4'], {
-      stdout: out.stream,
-      stderr: sink().stream,
+  it('reaches podman only through the connection’s forwards', async () => {
+    const ctx = context(ssh, {
+      config: { image: TEST_IMAGE_V1, command: 'sleep', args: ['300'], init: true },
     });
-    expect([code, out.text()]).toEqual([4, 'hello world\n']);
-    const ref = { allocId: ctx.allocId, task: 'web', name: ctx.name, allocDir: ctx.allocDir };
-    expect((await driver.recover(ref, ssh))?.container_id).toBe(handle.container_id);
+    const handle = await driver.start(ctx);
+    expect(await driver.inspect(handle, ssh)).toMatchObject({ state: 'running' });
     await driver.stop(handle, ssh, { killTimeoutMs: 5000 });
-    expect(await driver.inspect(handle, ssh)).toMatchObject({ state: 'missing' });
     expect(await containersNamed(podman, ctx.name)).toBe(0);
-    // All of it went through the SSH connection's forwards, none through a local socket.
-    expect(ssh.stats().forwards.opened).toBeGreaterThan(opened);
+    // Through forwarding channels of the one SSH connection (kept open for the next request).
+    expect(ssh.stats().forwards.opened).toBeGreaterThan(0);
     expect(ssh.stats().connects).toBe(1);
   });
+});
+
+containerConformance({
+  driver,
+  engine: podman,
+  sshAddress: '127.0.0.42',
+  setup: () => ensurePodmanImages(podman),
 });

@@ -1,5 +1,6 @@
-// Shared by the exec and java driver tests: tasks on the real machine, each cleaned up after.
+// Shared by the driver tests: task contexts, and tasks on the real machine cleaned up after.
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -52,10 +53,48 @@ export interface ContextSpec {
   restart?: Partial<TaskContext['restart']>;
 }
 
+/**
+ * The context of the `n`th task a test starts: task `web` of allocation `<random>-0000-4000-8000-<n>`
+ * of job `job`, under `root` on the transport's node.
+ */
+export function taskContext(
+  driver: string,
+  spec: ContextSpec,
+  transport: Transport,
+  root: string,
+  n: number,
+): TaskContext {
+  // Random first 8 characters: the container name's part, unique across files and runs.
+  const allocId = `${randomBytes(4).toString('hex')}-0000-4000-8000-${String(n).padStart(12, '0')}`;
+  const task: Task = {
+    name: 'web',
+    driver,
+    config: spec.config,
+    kill_timeout: '2s',
+    ...spec.task,
+  };
+  return {
+    allocId,
+    name: `job-group-web-${allocId.slice(0, 8)}`,
+    jobId: 'job',
+    jobVersion: 0,
+    group: 'group',
+    task: normalizeTask(task),
+    allocIndex: 0,
+    node: transport.node,
+    transport,
+    ports: [],
+    env: { NOMAD_TASK_NAME: task.name, ...spec.env },
+    allocDir: join(root, allocId),
+    labels: {},
+    restart: { attempts: 0, intervalMs: 1_800_000, delayMs: 15_000, mode: 'fail', ...spec.restart },
+  };
+}
+
 /** A temp alloc root, contexts on it, and cleanup of every task a test started. */
 export class Harness {
   root = '';
-  transport!: Transport;
+  transport!: LocalTransport;
   private started: { driver: Stoppable; handle: DriverHandle; transport: Transport }[] = [];
   private allocs = 0;
 
@@ -84,43 +123,19 @@ export class Harness {
   }
 
   context(spec: ContextSpec, transport: Transport = this.transport): TaskContext {
-    const allocId = `00000000-0000-4000-8000-${String(++this.allocs).padStart(12, '0')}`;
-    const task: Task = {
-      name: 'web',
-      driver: this.driverName,
-      config: spec.config,
-      kill_timeout: '2s',
-      ...spec.task,
-    };
-    return {
-      allocId,
-      name: `job-group-web-${allocId.slice(0, 8)}`,
-      jobId: 'job',
-      jobVersion: 0,
-      group: 'group',
-      task: normalizeTask(task),
-      allocIndex: 0,
-      node: transport.node,
-      transport,
-      ports: [],
-      env: { NOMAD_TASK_NAME: task.name, ...spec.env },
-      allocDir: join(this.root, allocId),
-      labels: {},
-      restart: {
-        attempts: 0,
-        intervalMs: 1_800_000,
-        delayMs: 15_000,
-        mode: 'fail',
-        ...spec.restart,
-      },
-    };
+    return taskContext(this.driverName, spec, transport, this.root, ++this.allocs);
   }
 
   /** Starts a task and remembers it for cleanup (also when start throws after creating it). */
   async start<H extends DriverHandle>(driver: Stoppable, ctx: TaskContext): Promise<H> {
     const handle = (await driver.start(ctx)) as H;
-    this.started.push({ driver, handle, transport: ctx.transport });
+    this.track(driver, handle, ctx.transport);
     return handle;
+  }
+
+  /** Remembers a task started otherwise, for cleanup. */
+  track(driver: Stoppable, handle: DriverHandle, transport: Transport = this.transport): void {
+    this.started.push({ driver, handle, transport });
   }
 
   /** Removes an allocation directory a failed start left behind. */

@@ -1,9 +1,8 @@
 // The raw_exec driver on the real machine: real processes under the real supervisor.
-import { spawn, spawnSync } from 'node:child_process';
+import { normalizeTask } from '../normalized.js';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { chmod, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -16,45 +15,24 @@ import {
   type ProcessTaskHandle,
 } from '../../providers/drivers/process-common.js';
 import { RawExecDriver, validateRawExecConfig } from '../../providers/drivers/raw_exec.js';
-import { LocalTransport } from '../../providers/transports/local.js';
-import { SshTransport } from '../../providers/transports/ssh.js';
-import type {
-  NodeSpec,
-  TaskContext,
-  TaskRef,
-  TaskStatus,
-  Transport,
-} from '../../providers/types.js';
-import { startSshHost, type SshHost } from '../support/sshd.js';
-import { normalizeTask } from '../normalized.js';
+import type { LocalTransport } from '../../providers/transports/local.js';
+import type { TaskContext, TaskRef, TaskStatus } from '../../providers/types.js';
+import { driverConformance, logsThen } from './driver-conformance.js';
+import { Harness, freePort, running, text, until as untilStatus } from './process-harness.js';
 
 const driver = new RawExecDriver();
+const h = new Harness('drover-raw-exec-', 'raw_exec');
 let root: string;
 let transport: LocalTransport;
-let started: DriverHandle[] = [];
-let allocs = 0;
 
 beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'drover-raw-exec-'));
-  transport = new LocalTransport(node(root));
+  await h.setup();
+  root = h.root;
+  transport = h.transport;
 });
-
-afterEach(async () => {
-  // Every process a test started goes, whatever the test did.
-  for (const handle of started) {
-    await driver.stop(handle, transport, { killTimeoutMs: 0, signal: 'SIGKILL' });
-    await driver.destroy(handle, transport);
-  }
-  started = [];
-});
-
-afterAll(async () => {
-  await rm(root, { recursive: true, force: true });
-});
-
-function node(allocRoot: string): NodeSpec {
-  return { name: 'local', transport: 'local', datacenter: 'dc1', meta: {}, alloc_root: allocRoot };
-}
+// Every process a test started goes, whatever the test did.
+afterEach(() => h.cleanup());
+afterAll(() => h.teardown());
 
 interface Spec {
   command: string;
@@ -64,79 +42,33 @@ interface Spec {
   restart?: Partial<TaskContext['restart']>;
 }
 
-function context(spec: Spec): TaskContext {
-  const allocId = `00000000-0000-4000-8000-${String(++allocs).padStart(12, '0')}`;
-  const task: Task = {
-    name: 'web',
-    driver: 'raw_exec',
-    config: { command: spec.command, ...(spec.args ? { args: spec.args } : {}) },
-    kill_timeout: '2s',
-    ...spec.task,
-  };
-  return {
-    allocId,
-    name: `job-group-web-${allocId.slice(0, 8)}`,
-    jobId: 'job',
-    jobVersion: 0,
-    group: 'group',
-    task: normalizeTask(task),
-    allocIndex: 0,
-    node: transport.node,
-    transport,
-    ports: [],
-    env: { NOMAD_TASK_NAME: task.name, ...spec.env },
-    allocDir: join(root, allocId),
-    labels: {},
-    restart: { attempts: 0, intervalMs: 1_800_000, delayMs: 15_000, mode: 'fail', ...spec.restart },
-  };
+function context({ command, args, ...rest }: Spec): TaskContext {
+  return h.context({ config: { command, ...(args ? { args } : {}) }, ...rest });
 }
 
-async function start(spec: Spec): Promise<ProcessTaskHandle> {
-  const handle = (await driver.start(context(spec))) as ProcessTaskHandle;
-  started.push(handle);
-  return handle;
+function start(spec: Spec): Promise<ProcessTaskHandle> {
+  return h.start<ProcessTaskHandle>(driver, context(spec));
 }
 
-/** Polls inspect until `done` holds (or 10 s pass) and returns the last status. */
-async function until(
+function until(
   handle: DriverHandle,
   done: (s: TaskStatus) => boolean,
-  ms = 10_000,
+  ms?: number,
 ): Promise<TaskStatus> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const s = await driver.inspect(handle, transport);
-    if (done(s) || Date.now() > deadline) return s;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  return untilStatus(driver, transport, handle, done, ms);
 }
 
-async function text(stream: Readable): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(Buffer.from(chunk as Buffer));
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-/** Whether a process (or, with a negative pid, a process group) exists and is no zombie. */
-function running(pid: number): boolean {
-  const r = spawnSync('/bin/sh', [
-    '-c',
-    pid > 0
-      ? `grep -q '^State:[[:space:]]*[^Z]' /proc/${pid}/status 2>/dev/null`
-      : `ps -e -o pgid=,stat= | awk -v g=${-pid} '$1 == g && $2 !~ /^Z/ { found = 1 } END { exit !found }'`,
-  ]);
-  return r.status === 0;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
+driverConformance('raw_exec', {
+  driver,
+  transports: ['local', 'ssh'],
+  sshAddress: '127.0.0.31',
+  // A shell with a child: stop must end both.
+  longRunning: { config: { command: 'sh', args: ['-c', logsThen('sleep 300 & wait')] } },
+  exits: { config: { command: 'sh', args: ['-c', 'exit 7'] } },
+  changedConfig: { command: 'sh', args: ['-c', 'sleep 301'] },
+  badConfig: { config: { args: ['x'] }, pointer: '' },
+  leftOnHost: (handle) => Promise.resolve(running(-(handle as ProcessTaskHandle).pid)),
+});
 
 describe('validateConfig', () => {
   it.each([
@@ -295,25 +227,6 @@ describe('raw_exec on this machine', () => {
       restarts: 0,
       message: 'the task directory is gone',
     });
-  });
-
-  it('follows a log as it grows and ends the tail on abort', async () => {
-    const handle = await start({
-      command: 'sh',
-      args: ['-c', 'i=0; while :; do i=$((i+1)); echo line $i; sleep 0.1; done'],
-    });
-    const abort = new AbortController();
-    const stream = driver.logs(handle, transport, {
-      stderr: false,
-      follow: true,
-      signal: abort.signal,
-    });
-    let seen = '';
-    for await (const chunk of stream) {
-      seen += String(chunk);
-      if (seen.includes('line 3\n')) abort.abort();
-    }
-    expect(seen.startsWith('line 1\nline 2\nline 3\n')).toBe(true);
   });
 
   it('restarts a failing command `attempts` times, then marks it failed', async () => {
@@ -531,7 +444,7 @@ describe('raw_exec on this machine', () => {
       kill_signal: 'INT',
       kill_timeout_ms: 1000,
     };
-    started.push(handle);
+    h.track(driver, handle);
     for (const signal of ['SIGHUP', 'SIGKILL'] as const) {
       try {
         process.kill(-child.pid!, signal);
@@ -565,8 +478,7 @@ describe('raw_exec on this machine', () => {
 
   it('a second start of the same task while it runs keeps the running supervisor', async () => {
     const ctx = context({ command: 'sleep', args: ['30'] });
-    const first = (await driver.start(ctx)) as ProcessTaskHandle;
-    started.push(first);
+    const first = await h.start<ProcessTaskHandle>(driver, ctx);
     const second = (await driver.start(ctx)) as ProcessTaskHandle;
     expect(second.pid).toBe(first.pid);
     expect(second.supervisor_pid).toBe(first.supervisor_pid);
@@ -583,121 +495,33 @@ describe('raw_exec on this machine', () => {
 
 // A drover killed between a task's start and the state write that records its handle: the
 // driver finds the task again by its directory, locally and on an SSH host.
-describe.each(['local', 'ssh'] as const)('recover over the %s transport', (kind) => {
-  let t: Transport;
-  let allocRoot: string;
-  let sshd: SshHost | undefined;
-  let home: string | undefined;
-  let mine: ProcessTaskHandle[] = [];
-
-  beforeAll(async () => {
-    // The SSH user (deploy) writes the allocation directories.
-    allocRoot = await mkdtemp(join(tmpdir(), `drover-raw-exec-recover-${kind}-`));
-    await chmod(allocRoot, 0o777);
-    if (kind === 'local') {
-      t = new LocalTransport(node(allocRoot));
-      return;
-    }
-    sshd = await startSshHost({ address: '127.0.0.31' });
-    home = await mkdtemp(join(tmpdir(), 'drover-raw-exec-home-'));
-    t = new SshTransport(
-      {
-        name: 'ssh-1',
-        transport: 'ssh',
-        address: sshd.address,
-        port: sshd.port,
-        user: sshd.user,
-        identity: sshd.privateKeyPath,
-        datacenter: 'dc1',
-        meta: {},
-        alloc_root: allocRoot,
-      },
-      { home, agentSocket: null },
-    );
-  });
-
-  afterEach(async () => {
-    for (const handle of mine) {
-      await driver.stop(handle, t, { killTimeoutMs: 0, signal: 'SIGKILL' });
-      await driver.destroy(handle, t);
-    }
-    mine = [];
-  });
-
-  afterAll(async () => {
-    await t.close();
-    await sshd?.stop();
-    if (home) await rm(home, { recursive: true, force: true });
-    await rm(allocRoot, { recursive: true, force: true });
-  });
-
-  function ctxOn(spec: Spec): TaskContext {
-    const ctx = context(spec);
-    return { ...ctx, node: t.node, transport: t, allocDir: join(allocRoot, ctx.allocId) };
-  }
-
+describe('recover, beyond the driver suite', () => {
   function ref(ctx: TaskContext): TaskRef {
     return { allocId: ctx.allocId, task: ctx.task.name, name: ctx.name, allocDir: ctx.allocDir };
   }
 
-  async function startOn(ctx: TaskContext): Promise<ProcessTaskHandle> {
-    const handle = (await driver.start(ctx)) as ProcessTaskHandle;
-    mine.push(handle);
-    return handle;
-  }
-
-  it('finds a running task: the handle start returned; inspect says running, stop stops it', async () => {
-    const ctx = ctxOn({ command: 'sleep', args: ['30'] });
-    const started = await startOn(ctx);
-    const found = (await driver.recover(ref(ctx), t)) as ProcessTaskHandle;
-    expect(found).toEqual({
-      driver: 'raw_exec',
-      alloc_dir: ctx.allocDir,
-      task: 'web',
-      pid: started.pid,
-      supervisor_pid: started.supervisor_pid,
-      // Not in the task directory: Nomad's defaults (a stop passes the task's own).
-      kill_signal: 'INT',
-      kill_timeout_ms: 5000,
-    });
-    expect(started.pid).toBeGreaterThan(1);
-    expect(await driver.inspect(found, t)).toMatchObject({ state: 'running', failed: false });
-    await driver.stop(found, t, { killTimeoutMs: 1000 });
-    expect(await driver.inspect(found, t)).toMatchObject({ state: 'dead', message: 'stopped' });
-    expect(running(-started.pid)).toBe(false);
-  });
-
-  it('finds nothing for an allocation never started', async () => {
-    const ctx = ctxOn({ command: 'sleep', args: ['30'] });
-    expect(await driver.recover(ref(ctx), t)).toBeUndefined();
-    // Nor for another task of a started allocation.
-    await startOn(ctx);
-    expect(await driver.recover({ ...ref(ctx), task: 'other' }, t)).toBeUndefined();
-  });
-
   it('finds a stopped task dead (stop keeps its directory), and nothing once destroyed', async () => {
-    const ctx = ctxOn({ command: 'sleep', args: ['30'] });
-    const started = await startOn(ctx);
-    await driver.stop(started, t, { killTimeoutMs: 1000 });
-    const found = await driver.recover(ref(ctx), t);
+    const ctx = context({ command: 'sleep', args: ['30'] });
+    const started = await h.start<ProcessTaskHandle>(driver, ctx);
+    await driver.stop(started, transport, { killTimeoutMs: 1000 });
+    const found = await driver.recover(ref(ctx), transport);
     expect(found).toMatchObject({ driver: 'raw_exec', pid: started.pid });
-    expect(await driver.inspect(found!, t)).toMatchObject({ state: 'dead', failed: false });
-    await driver.destroy(started, t);
-    mine = [];
-    expect(await driver.recover(ref(ctx), t)).toBeUndefined();
+    expect(await driver.inspect(found!, transport)).toMatchObject({ state: 'dead', failed: false });
+    await driver.destroy(started, transport);
+    expect(await driver.recover(ref(ctx), transport)).toBeUndefined();
   });
 
   it('finds a task whose supervisor died, which inspect reports not running', async () => {
-    const ctx = ctxOn({ command: 'sleep', args: ['30'] });
-    const started = await startOn(ctx);
+    const ctx = context({ command: 'sleep', args: ['30'] });
+    const started = await h.start<ProcessTaskHandle>(driver, ctx);
     // A host that rebooted: supervisor and task gone, their files left.
     process.kill(started.supervisor_pid!, 'SIGKILL');
     process.kill(-started.pid, 'SIGKILL');
     for (let i = 0; i < 100 && (running(started.supervisor_pid!) || running(-started.pid)); i++)
       await new Promise((r) => setTimeout(r, 20));
-    const found = await driver.recover(ref(ctx), t);
+    const found = await driver.recover(ref(ctx), transport);
     expect(found).toMatchObject({ driver: 'raw_exec', alloc_dir: ctx.allocDir, pid: started.pid });
-    expect(await driver.inspect(found!, t)).toEqual({
+    expect(await driver.inspect(found!, transport)).toEqual({
       state: 'missing',
       failed: false,
       restarts: 0,
@@ -705,8 +529,8 @@ describe.each(['local', 'ssh'] as const)('recover over the %s transport', (kind)
       message: 'the supervisor exited without recording the end of the task',
     });
     // Its stop still records the end.
-    await driver.stop(found!, t, { killTimeoutMs: 1000 });
-    expect(await driver.inspect(found!, t)).toMatchObject({
+    await driver.stop(found!, transport, { killTimeoutMs: 1000 });
+    expect(await driver.inspect(found!, transport)).toMatchObject({
       state: 'dead',
       message: 'stopped by drover; the supervisor was not running',
     });

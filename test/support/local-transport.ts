@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { LocalTransport } from '../../providers/transports/local.js';
-import type { Transport } from '../../providers/types.js';
+import type { Shell, Transport } from '../../providers/types.js';
 
 /**
  * A local transport over a temp dir for the tests of this file (made before them, removed
@@ -38,13 +38,15 @@ export function localTransportFixture(prefix: string): {
   };
 }
 
-/** `transport` with `sh` wrapped to record each script it is asked to run. */
-export function recordingScripts(transport: Transport): {
-  transport: Transport;
-  scripts: string[];
-} {
+type WithShell = Transport & { readonly shell: Shell };
+
+/** `transport` with its shell's `sh` wrapped to record each script it is asked to run. */
+export function recordingScripts<T extends WithShell & Shell>(
+  transport: T,
+): { transport: T; scripts: string[] } {
   const scripts: string[] = [];
-  const wrapped = Object.create(transport) as Transport;
+  // The transport is its own shell (a getter returning `this`): the wrapper is the shell too.
+  const wrapped = Object.create(transport) as T;
   wrapped.sh = (script, opts) => {
     scripts.push(script);
     return transport.sh(script, opts);
