@@ -53,7 +53,7 @@ describe('the fleet benchmark project', () => {
     const job = loaded!.job;
     expect(job.update).toMatchObject({
       max_parallel: 50,
-      min_healthy_time: '0s',
+      min_healthy_time: 0,
       health_check: 'task_states',
     });
     const group = job.group[0]!;

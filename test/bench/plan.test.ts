@@ -32,7 +32,7 @@ describe('the plan benchmark project', () => {
       ids.add(job.id);
       // Nothing to wait for: a mock task passes no service check, and healthy time is zero.
       expect(job.update?.health_check).toBe('task_states');
-      expect(job.update?.min_healthy_time).toBe('0s');
+      expect(job.update?.min_healthy_time).toBe(0);
       expect(job.group).toHaveLength(1);
       expect(job.group[0]!.count).toBe(1);
       expect(job.group[0]!.task.map((t) => [t.driver, t.config])).toEqual([

@@ -35,12 +35,12 @@ describe('the rollout benchmark project', () => {
     expect(diags.items.filter((d) => d.severity === 'error')).toEqual([]);
     const job = loaded!.job;
     expect(job.id).toBe('roll');
-    expect(job.update).toMatchObject({ max_parallel: 5, min_healthy_time: '0s' });
+    expect(job.update).toMatchObject({ max_parallel: 5, min_healthy_time: 0 });
     const group = job.group[0]!;
     expect(group.count).toBe(50);
     const task = group.task[0]!;
     expect(task.driver).toBe('docker');
-    expect(task.kill_timeout).toBe('1s');
+    expect(task.kill_timeout).toBe(1_000);
     expect(task.resources?.memory).toBe(16);
     expect(task.config).toEqual({
       image: `${IMAGE}:${tag}`,

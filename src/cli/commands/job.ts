@@ -8,7 +8,7 @@ export function registerJob(program: Command, io: (json: boolean) => Output): Co
   addJobInputOptions(
     job
       .command('inspect')
-      .description("print the decoded job with Nomad's defaults filled in")
+      .description("print the normalized job: Nomad's defaults filled in, durations in ms")
       .argument('<file>', 'a job file'),
   ).action((file: string, opts: JobInputOptions) => {
     const o = io(Boolean(opts.json));
