@@ -2,15 +2,19 @@
  * Ids and the scheduler's seed, derived from what a plan is computed from, so that planning the
  * same inputs against the same state twice gives the same plan: `drover plan` shows the
  * allocation ids and ports that the `drover apply` right after it (same files, same state) uses.
- * A state write changes the serial, so ids are never reused across applies.
+ * A state write changes the serial and every state has its own lineage, so ids are never reused.
  */
 import { canonicalJson, sha256Hex } from './hash.js';
 
-/** The seed text for a plan: the state it starts from and every input that shapes it. */
+/**
+ * The seed text for a plan: the state it starts from (its lineage, unique to each state, and its
+ * serial) and every input that shapes it. The lineage keeps two states' allocations apart on a
+ * shared host (their ids name containers and directories, their ports are taken). A state never
+ * written reads with a new lineage each time, so only from its first write on do a plan and the
+ * apply after it agree.
+ */
 export function planSeed(state: { lineage: string; serial: number }, inputs: unknown): string {
-  // A state never written reads with a new lineage each time: only its serial (0) is stable.
-  const lineage = state.serial === 0 ? '' : state.lineage;
-  return sha256Hex(`${lineage}\n${state.serial}\n${canonicalJson(inputs)}`);
+  return sha256Hex(`${state.lineage}\n${state.serial}\n${canonicalJson(inputs)}`);
 }
 
 /** The scheduler's seed (a 31-bit integer) from a plan seed. */

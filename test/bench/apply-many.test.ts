@@ -28,7 +28,7 @@ describe('the apply-many benchmark project', () => {
       const source = readFileSync(join(project.jobs, file), 'utf8');
       const job = loadJobSource(source, file, NO_INPUTS, diags)!.job;
       expect(diags.items.filter((d) => d.severity === 'error')).toEqual([]);
-      expect(job.update).toMatchObject({ health_check: 'task_states', min_healthy_time: '0s' });
+      expect(job.update).toMatchObject({ health_check: 'task_states', min_healthy_time: 0 });
       expect(job.group).toHaveLength(1);
       expect(job.group[0]!.count).toBe(1);
       expect(job.group[0]!.task.map((t) => [t.driver, t.config])).toEqual([[driver, config]]);
