@@ -31,6 +31,7 @@ import type {
 } from '../state/types.js';
 import type { PlannedStop, RolloutStep } from '../generated/plan.js';
 import { allocHandles, recordedTasks } from './alloc-tasks.js';
+import { isActiveDeployment } from '../plan/deployments.js';
 import type { StateRecorder } from './recorder.js';
 import type { GroupSteps, JobSteps, PlacementStep, PlanStepRef } from './steps.js';
 import { interpolateDeep, taskEnv, type NodeFacts, type TaskDirs } from './taskenv.js';
@@ -230,14 +231,6 @@ function startDeployment(
   return deployment;
 }
 
-const ACTIVE = new Set<Deployment['status']>([
-  'running',
-  'paused',
-  'pending',
-  'blocked',
-  'unblocking',
-]);
-
 /** Marks the job's active deployments (except `keep`) cancelled. */
 function cancelDeployments(
   s: StateSnapshot,
@@ -248,7 +241,7 @@ function cancelDeployments(
 ): StateSnapshot {
   let deployments = s.deployments;
   for (const d of Object.values(s.deployments)) {
-    if (d.job !== jobId || d.id === keep || !ACTIVE.has(d.status)) continue;
+    if (d.job !== jobId || d.id === keep || !isActiveDeployment(d)) continue;
     deployments = {
       ...deployments,
       [d.id]: {

@@ -7,18 +7,11 @@ import type { NormalizedJob } from '../generated/normalized-job.js';
 import type { Plan, PlanWarning, StateChange } from '../generated/plan.js';
 import { cloneValue } from '../hcl/value.js';
 import type { DesiredJob } from '../plan/compute.js';
+import { isActiveDeployment } from '../plan/deployments.js';
 import type { Deployment, JobState, StateSnapshot } from '../state/types.js';
 import { OperationError, type EngineContext } from './context.js';
 import type { Observed } from './observe.js';
 import { makePlan, recordedDesired } from './plan.js';
-
-const ACTIVE = new Set<Deployment['status']>([
-  'running',
-  'paused',
-  'pending',
-  'blocked',
-  'unblocking',
-]);
 
 export function requireJob(state: StateSnapshot, id: string): JobState {
   const job = state.jobs[id];
@@ -38,7 +31,7 @@ export function latestDeployment(state: StateSnapshot, job: string): Deployment 
 }
 
 export function isActive(d: Deployment): boolean {
-  return ACTIVE.has(d.status);
+  return isActiveDeployment(d);
 }
 
 /** `drover stop JOB [-purge]`. */

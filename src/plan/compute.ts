@@ -33,6 +33,7 @@ import {
   type SchedulerAlgorithm,
 } from '../scheduler/index.js';
 import type { Allocation, StateSnapshot } from '../state/types.js';
+import { isActiveDeployment } from './deployments.js';
 import { diffJobs } from './diff.js';
 import { sealPlan } from './hash.js';
 import { planSeed, schedulerSeed, seededIds } from './ids.js';
@@ -160,7 +161,7 @@ function planJob(
         : latest!.version;
   const desiredJob = d.kind === 'run' ? (d.skipCanary ? withoutCanaries(d.job) : d.job) : 'stopped';
   const deployment = Object.values(state.deployments)
-    .filter((x) => x.job === d.id && ACTIVE_DEPLOYMENT.has(x.status))
+    .filter((x) => x.job === d.id && isActiveDeployment(x))
     .sort((a, b) => (a.created_at < b.created_at ? 1 : -1))[0];
   const scheduled = scheduleJob(
     {
@@ -289,8 +290,6 @@ function planJob(
     freed: freedAllocations(scheduled.reconcile),
   };
 }
-
-const ACTIVE_DEPLOYMENT = new Set(['running', 'paused', 'pending', 'blocked', 'unblocking']);
 
 /** Per group: running allocations of `version` with no health verdict that the plan does not replace. */
 function unverifiedAllocs(

@@ -7,15 +7,13 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   executePlan,
-  latestDeployment,
   makePlan,
   observe,
+  planPromote,
   type EngineContext,
 } from '../../src/ops/index.js';
 import { systemClock } from '../../src/deploy/apply.js';
 import type { ProgressEvent } from '../../src/deploy/apply.js';
-import { patchDeploymentGroup } from '../../src/deploy/apply.js';
-import { decodeStoredJob } from '../../src/jobspec/stored.js';
 import type { DesiredJob } from '../../src/plan/compute.js';
 import type { Allocation, StateSnapshot } from '../../src/state/types.js';
 import { MockDriver } from '../../providers/drivers/mock.js';
@@ -79,30 +77,6 @@ async function hostRuns(w: World, a: Allocation): Promise<boolean> {
   const onHost = await w.runningOnHost();
   const handle = a.driver_handles.srv as { id?: string } | undefined;
   return onHost.some((t) => t.id === handle?.id && t.alloc === a.id);
-}
-
-/** The job's latest version, as `drover promote` re-plans it. */
-function currentVersion(s: StateSnapshot, id: string): DesiredJob {
-  const v = s.jobs[id]!.versions.at(-1)!;
-  return {
-    kind: 'run',
-    id,
-    job: decodeStoredJob(v),
-    submitted: v.submitted,
-    source: v.source,
-    filename: v.filename,
-  };
-}
-
-/** What `drover promote web` writes: every group waiting with canaries is promoted. */
-async function promote(w: World, id: string): Promise<void> {
-  const s = await w.read();
-  const d = latestDeployment(s, id)!;
-  let next = s;
-  for (const [name, g] of Object.entries(d.groups))
-    if (g.desired_canaries > 0 && !g.promoted)
-      next = patchDeploymentGroup(next, d.id, name, () => ({ promoted: true }));
-  await w.store.write(next, s.serial);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -419,8 +393,8 @@ describe('canaries (count 3, canary 1)', () => {
     expect(s.jobs.web!.versions.map((v) => v.stable)).toEqual([true, false]);
     expect(allocEvents(w.events, from).filter((e) => e.status === 'stopping')).toEqual([]);
 
-    await promote(w, 'web');
-    const second = await w.apply([currentVersion(await w.read(), 'web')]);
+    // `drover promote web`, through the operations layer: the promotion is part of its plan.
+    const second = await w.operate((ctx, observed) => planPromote(ctx, observed, 'web'));
 
     expect(second.outcomes[0]).toMatchObject({
       result: 'successful',
