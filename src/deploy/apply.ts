@@ -492,6 +492,8 @@ class DeploymentRun {
     group: Group,
     ctx: ApplyContext,
   ): Promise<string | undefined> {
+    const type = plannedJob(this.steps).type;
+    if (type === 'batch' || type === 'sysbatch') return this.waitComplete(p, ctx);
     const u = group.update ?? defaultUpdateStrategy();
     const minHealthy = u.min_healthy_time;
     const allocDeadline = this.ctx.clock.now() + Math.max(u.healthy_deadline, minHealthy);
@@ -572,6 +574,45 @@ class DeploymentRun {
       } else healthySince = undefined;
       const wake = healthySince !== undefined ? healthySince + minHealthy - now : poll;
       await ctx.clock.sleep(Math.max(1, Math.min(poll, wake)));
+    }
+  }
+
+  /**
+   * Batch work: waits until every task of the allocation has ended. All exited 0: the allocation
+   * is `complete`. Returns undefined then, else why not (a task failed after its restarts, or
+   * is gone).
+   */
+  private async waitComplete(p: PlacementStep, ctx: ApplyContext): Promise<string | undefined> {
+    for (;;) {
+      const end = await allocCompletion(p.allocId, ctx);
+      if (end === 'running') {
+        await ctx.clock.sleep(ctx.pollMs ?? 250);
+        continue;
+      }
+      const at = new Date(ctx.clock.now()).toISOString();
+      const complete = end === 'complete';
+      await ctx.recorder.record(
+        (s) =>
+          updateAlloc(s, p.allocId, {
+            client_status: complete ? 'complete' : 'failed',
+            modified_at: at,
+          }),
+        {
+          what: complete ? 'alloc.complete' : 'alloc.failed',
+          alloc: p.allocId,
+          job: this.steps.jobId,
+          detail: complete ? 'every task exited 0' : end,
+        },
+      );
+      ctx.progress({
+        kind: 'alloc',
+        alloc: p.allocId,
+        name: p.name,
+        node: p.node,
+        status: complete ? 'complete' : 'failed',
+        ...(complete ? {} : { detail: end }),
+      });
+      return complete ? undefined : end;
     }
   }
 
@@ -839,6 +880,33 @@ async function allocStatus(
     if (st.state !== 'running') running = false;
   }
   return { running, dead: false };
+}
+
+/**
+ * Whether a batch allocation has run to its end: `running` while a task has not ended,
+ * `complete` when every task exited 0, else why it failed.
+ */
+async function allocCompletion(allocId: string, ctx: ApplyContext): Promise<string> {
+  const alloc = ctx.recorder.state.allocations[allocId];
+  const node = alloc && ctx.nodes.get(alloc.node);
+  if (!alloc || !node) return 'allocation is gone';
+  const transport = ctx.transport(node);
+  let running = false;
+  for (const [task, handle] of Object.entries(alloc.driver_handles)) {
+    const driver = ctx.driver(handle.driver);
+    let st: TaskStatus;
+    try {
+      st = driver
+        ? await driver.inspect(handle, transport)
+        : { state: 'missing', failed: true, restarts: 0 };
+    } catch (err) {
+      return `task "${task}": ${(err as Error).message}`;
+    }
+    if (st.state === 'missing') return deathMessage(task, st);
+    if (st.state !== 'dead') running = true;
+    else if (st.failed || (st.exitCode ?? 0) !== 0) return deathMessage(task, st);
+  }
+  return running ? 'running' : 'complete';
 }
 
 /** Why an allocation did not start, as recorded in its last event. */

@@ -411,6 +411,33 @@ export function rolloutOf(
     const canaries = gp.placements.filter((p) => p.canary);
     const fresh = gp.placements.filter((p) => !p.canary && !p.replaces);
     const replacing = gp.placements.filter((p) => !p.canary && p.replaces);
+    if (job.type === 'batch' || job.type === 'sysbatch') {
+      // Batch work has no deployment (Nomad ignores `update` for it): what is placed starts, and
+      // apply waits until every task has run to completion.
+      const done = (): RolloutStep =>
+        step('gate', [], [], { gate: 'completion (every task exits 0)' });
+      const fresh = gp.placements.filter((p) => !p.replaces);
+      const again = gp.placements.filter((p) => p.replaces);
+      if (fresh.length)
+        steps.push(
+          step(
+            'start',
+            fresh.map((p) => p.alloc_id),
+          ),
+          done(),
+        );
+      if (again.length)
+        steps.push(
+          step(
+            'batch',
+            again.map((p) => p.alloc_id),
+            again.map((p) => p.replaces!),
+          ),
+          done(),
+        );
+      out.push({ name: gp.name, steps, min_duration_ms: 0 });
+      continue;
+    }
     if (unverified.length)
       steps.push(
         step('verify', [...unverified], [], { gate: healthyGate, min_duration_ms: minHealthy }),

@@ -211,19 +211,27 @@ function summary(id: string, j: JobState, state: StateSnapshot) {
     (a) => a.desired_status === 'run' && a.client_status === 'running',
   ).length;
   const desired = j.stopped ? 0 : job.group.reduce((n, g) => n + g.count, 0);
+  // Batch work is done when its allocations completed (Nomad then calls the job dead).
+  const batch = job.type === 'batch' || job.type === 'sysbatch';
+  const complete = allocs.filter(
+    (a) => a.desired_status === 'run' && a.client_status === 'complete',
+  ).length;
   const status = j.stopped
     ? 'dead (stopped)'
-    : running === desired
-      ? 'running'
-      : running === 0
-        ? 'pending'
-        : 'degraded';
+    : batch && desired > 0 && complete === desired
+      ? 'complete'
+      : running === desired
+        ? 'running'
+        : running === 0 && complete === 0
+          ? 'pending'
+          : 'degraded';
   return {
     type: job.type,
     version: latest.version,
     stable: latest.stable,
     status,
     running,
+    ...(batch ? { complete } : {}),
     desired,
   };
 }
@@ -237,7 +245,7 @@ function printJobStatus(
 ): void {
   const s = summary(id, j, state);
   o.out(
-    `ID            = ${id}\nType          = ${s.type}\nVersion       = ${s.version}${s.stable ? ' (stable)' : ''}\nStatus        = ${s.status}\nRunning       = ${s.running}/${s.desired}\n`,
+    `ID            = ${id}\nType          = ${s.type}\nVersion       = ${s.version}${s.stable ? ' (stable)' : ''}\nStatus        = ${s.status}\nRunning       = ${s.running}/${s.desired}\n${s.complete !== undefined ? `Complete      = ${s.complete}/${s.desired}\n` : ''}`,
   );
   o.out(o.style.bold('Allocations'));
   const live = allocs.filter(
