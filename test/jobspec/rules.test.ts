@@ -693,7 +693,7 @@ describe('group rules', () => {
         {
           name: 'web',
           port: 'http',
-          check: [{ type: 'tcp', interval: '10s', timeout: '2s', task }],
+          check: [{ type: 'tcp' as const, interval: '10s', timeout: '2s', task }],
         },
       ],
     });
