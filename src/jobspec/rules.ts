@@ -1344,6 +1344,38 @@ function checkDriverPorts(ctx: RuleContext, t: Task, tp: string, ports: PortSet)
 }
 
 /** nomad/structs Template.Validate, and unique destinations per task. */
+// consul-template's functions that read Consul or Vault (as opposed to env, files, strings).
+const CONSUL_VAULT_FUNCS = new Set([
+  'secret',
+  'secrets',
+  'key',
+  'keyExists',
+  'keyOrDefault',
+  'ls',
+  'safeLs',
+  'tree',
+  'safeTree',
+  'service',
+  'services',
+  'connect',
+  'caRoots',
+  'caLeaf',
+  'pkiCert',
+]);
+
+/** The Consul and Vault functions an inline template calls, in order of first use. */
+export function consulVaultLookups(data: string | undefined): string[] {
+  const found = new Set<string>();
+  for (const action of (data ?? '').matchAll(/\{\{-?([\s\S]*?)-?\}\}/g)) {
+    // Identifiers outside string literals: `with secret "kv/x"`, `range service "db"`, `(key "a")`.
+    const code = action[1]!.replace(/"(?:[^"\\]|\\.)*"|`[^`]*`/g, '""');
+    for (const word of code.matchAll(/(?<![\w.$])[A-Za-z]\w*/g)) {
+      if (CONSUL_VAULT_FUNCS.has(word[0])) found.add(word[0]);
+    }
+  }
+  return [...found];
+}
+
 function checkTemplates(ctx: RuleContext, t: Task, tp: string): void {
   const dests = new Map<string, string>();
   (t.template ?? []).forEach((tmpl: Template, k) => {
@@ -1398,12 +1430,19 @@ function checkTemplates(ctx: RuleContext, t: Task, tp: string): void {
     checkDurations(ctx, tmpl, mp, TEMPLATE_DURATIONS);
     checkDurations(ctx, tmpl.wait, `${mp}/wait`, ['min', 'max']);
     checkDurations(ctx, tmpl.change_script, `${mp}/change_script`, ['timeout']);
-    notRun(
-      ctx,
-      mp,
-      'template',
-      'Templates are accepted and validated as Nomad does, but drover does not render them yet: the file will not be written.',
-    );
+    const lookups = consulVaultLookups(tmpl.data);
+    if (lookups.length > 0)
+      notSupported(ctx, mp, 'template', [
+        `render the template, reading ${lookups.map((f) => `"${f}"`).join(', ')} from Consul or Vault`,
+        'the file would not be written and the task would run without its secrets or settings',
+      ]);
+    else
+      notRun(
+        ctx,
+        mp,
+        'template',
+        'Templates are accepted and validated as Nomad does, but drover does not render them yet: the file will not be written.',
+      );
   });
 }
 

@@ -6,6 +6,7 @@ import { applyDefaults } from '../../src/jobspec/defaults.js';
 import { RangeIndex } from '../../src/jobspec/ranges.js';
 import {
   checkRules,
+  consulVaultLookups,
   cronProblem,
   regexpProblem,
   versionConstraintProblem,
@@ -733,6 +734,38 @@ describe('templates', () => {
       ['cannot use signals with env var templates', 1, 1],
       ['Failed to parse "0999" as octal', 1, 1],
     ]);
+  });
+});
+
+describe('templates that read Consul or Vault', () => {
+  it('finds the functions called in actions, not in text, strings or fields', () => {
+    expect(
+      consulVaultLookups('{{ with secret "kv/data/db" }}{{ .Data.data.pw }}{{ end }}'),
+    ).toEqual(['secret']);
+    expect(
+      consulVaultLookups('{{ range service "db" }}{{ .Address }}{{ end }}{{- key "a" -}}'),
+    ).toEqual(['service', 'key']);
+    expect(
+      consulVaultLookups(
+        'secret key {{ env "NOMAD_ALLOC_ID" }}{{ "secret" }}{{ .service }}{{ $key }}',
+      ),
+    ).toEqual([]);
+    expect(consulVaultLookups(undefined)).toEqual([]);
+  });
+
+  it('refuses such a template at its block; a plain one stays a warning', () => {
+    const tmpl = (data: string) => ({ template: [{ data, destination: 'local/x' }] });
+    const ptr = '/group/0/task/0/template/0';
+    const ds = run(
+      job({}, tmpl('{{ with secret "kv/db" }}{{ .Data.pw }}{{ end }}')),
+      index({ [ptr]: 9 }),
+    );
+    expect(summaries(errors(ds))).toEqual(['template is not run by drover']);
+    expect(where(errors(ds)[0])).toEqual([9, 3]);
+    expect(errors(ds)[0]!.detail).toContain('reading "secret" from Consul or Vault');
+    const plain = run(job({}, tmpl('{{ env "NOMAD_TASK_NAME" }}')));
+    expect(errors(plain)).toEqual([]);
+    expect(summaries(plain)).toEqual([NOT_RUN]);
   });
 });
 
