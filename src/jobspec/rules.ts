@@ -1026,6 +1026,13 @@ function checkService(ctx: RuleContext, s: Service, sp: string, scope: ServiceSc
     const numericOk = !inTask || s.address_mode === 'driver';
     checkPortRef(ctx, s.port, `${sp}/port`, scope.ports, scope.task, numericOk);
   }
+  // nomad/structs/structs.go TaskGroup.validateServices: a task's service names only its task.
+  if (inTask && s.task && s.task !== scope.task!.name) {
+    ctx.error(
+      `Service ${name} is invalid: may only specify task the service belongs to, got ${quote(s.task)}`,
+      ctx.where(`${sp}/task`, sp),
+    );
+  }
   if (!inTask && s.task && !scope.taskNames.has(s.task)) {
     ctx.error(
       `Service ${quote(name)} refers to non-existent task ${s.task}`,

@@ -703,6 +703,11 @@ describe('group rules', () => {
     expect(summaries(errors(run(job(net, svc('other')))))).toEqual([
       'Check of service "web" is invalid: only task group service checks can be assigned tasks',
     ]);
+    const own = (task: string) => ({ service: [{ name: 'web', port: 'http', task }] });
+    expect(errors(run(job(net, own('t'))))).toEqual([]);
+    expect(summaries(errors(run(job(net, own('db')))))).toEqual([
+      'Service web is invalid: may only specify task the service belongs to, got "db"',
+    ]);
   });
 });
 
