@@ -12,6 +12,7 @@ import type { AllocatedPort } from '../../src/state/types.js';
 import { pointer } from '../../src/jobspec/ranges.js';
 import { durationNanos, parseDuration, MILLISECOND } from '../../src/jobspec/duration.js';
 import { didYouMean } from '../../src/jobspec/suggest.js';
+import { MEMORY_NO_LIMIT } from '../../src/jobspec/rules.js';
 
 // ---------------------------------------------------------------------------------------------
 // The shape of `config`, after Nomad's taskConfigSpec
@@ -670,12 +671,15 @@ const MB = 1024 * 1024;
 /**
  * Nomad's memoryLimits: `memory` is the hard limit unless `memory_max` (or the driver's
  * `memory_hard_limit`) is higher; then that is the hard limit and `memory` the reservation.
+ * `memory_max = -1` lifts the hard limit (Docker's 0) and keeps `memory` as the reservation.
  */
 export function memoryLimits(
   resources: Resources,
   hardLimitMB: number | undefined,
 ): { memory: number; reservation?: number } {
   const soft = resources.memory * MB;
+  if (resources.memory_max === MEMORY_NO_LIMIT && !hardLimitMB)
+    return { memory: 0, reservation: soft };
   const hard = Math.max(hardLimitMB ?? 0, resources.memory_max ?? 0);
   return hard > 0 ? { memory: hard * MB, reservation: soft } : { memory: soft };
 }

@@ -13,6 +13,7 @@
 import { posix } from 'node:path';
 import type { NormalizedTask as Task } from '../../src/generated/normalized-job.js';
 import type { DriverHandle } from '../../src/state/types.js';
+import { MEMORY_NO_LIMIT } from '../../src/jobspec/rules.js';
 import type {
   ConfigProblem,
   Detection,
@@ -234,12 +235,17 @@ export function isolationSpec(
   const memoryMax = positive(task.resources.memory_max);
   const weight = cpuWeight(task.resources.cpu);
   const user = task.user?.trim() ? task.user.trim() : undefined;
+  // memory_max = -1 (Nomad's no-limit sentinel): no memory limit, hence no task cgroup either
+  // (the cgroup is made only with a memory limit), so cpu.weight is not applied then.
+  const unlimited = task.resources.memory_max === MEMORY_NO_LIMIT;
   return {
-    ...(memoryMax !== undefined && (memory === undefined || memoryMax > memory)
-      ? { memoryMaxMb: memoryMax, ...(memory !== undefined ? { memoryLowMb: memory } : {}) }
-      : memory !== undefined
-        ? { memoryMaxMb: memory }
-        : {}),
+    ...(unlimited
+      ? {}
+      : memoryMax !== undefined && (memory === undefined || memoryMax > memory)
+        ? { memoryMaxMb: memoryMax, ...(memory !== undefined ? { memoryLowMb: memory } : {}) }
+        : memory !== undefined
+          ? { memoryMaxMb: memory }
+          : {}),
     ...(weight !== undefined ? { cpuWeight: weight } : {}),
     ulimitFallback: opts.ulimitFallback,
     ...(user !== undefined ? { user } : {}),

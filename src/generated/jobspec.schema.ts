@@ -1430,8 +1430,8 @@ const schema: { [key: string]: unknown } = {
         },
         "memory_max": {
           "type": "integer",
-          "description": "Memory limit in MB when oversubscription is enabled.",
-          "minimum": 0
+          "description": "Memory limit in MB when oversubscription is enabled; -1 means no hard limit.",
+          "minimum": -1
         },
         "disk": {
           "type": "integer",

@@ -707,7 +707,7 @@ export interface NormalizedResources {
    */
   memory: number;
   /**
-   * Memory limit in MB when oversubscription is enabled.
+   * Memory limit in MB when oversubscription is enabled; -1 means no hard limit.
    */
   memory_max?: number;
   /**

@@ -140,6 +140,11 @@ class Parser {
   private depth = 0;
   /** Set when nesting got too deep: the rest of the file is skipped and nothing more reported. */
   private halted = false;
+  /**
+   * Blocks closed by a "}" indented left of their own header, in the order they closed: the
+   * brace probably belonged to an enclosing block, so this one is the likely unclosed block.
+   */
+  private readonly misclosed: { header: string; at: SourceRange; brace: SourceRange }[] = [];
 
   constructor(tokens: Token[], diags: Diagnostic[]) {
     this.toks = tokens.filter((t) => t.type !== 'Comment');
@@ -434,7 +439,8 @@ class Parser {
           // Only reached for a block body: the file ended inside it.
           this.softError(
             'Unclosed configuration block',
-            'There is no closing brace for this block before the end of the file. This may be caused by incorrect brace nesting elsewhere in this file.',
+            'There is no closing brace for this block before the end of the file. This may be caused by incorrect brace nesting elsewhere in this file.' +
+              this.likelyUnclosed(open!),
             open!.range,
           );
           return { items };
@@ -527,6 +533,21 @@ class Parser {
     };
   }
 
+  /**
+   * For an unclosed block: the first block inside it that was closed by a brace indented left
+   * of its header (hcl's own message blames only the outer block, whose header is rarely where
+   * the brace is missing), as a sentence to add to the error; empty when indentation suggests
+   * none.
+   */
+  private likelyUnclosed(open: Token): string {
+    // Each unclosed block (innermost first) takes its own suspect.
+    const i = this.misclosed.findIndex((m) => m.at.start.byte > open.range.start.byte);
+    if (i < 0) return '';
+    const inside = this.misclosed.splice(i, 1)[0]!;
+    const at = (r: SourceRange) => `${r.start.line}:${r.start.column}`;
+    return ` Judging by indentation, the block ${inside.header} opened at ${at(inside.at)} is probably the one missing its closing brace: the "}" at ${at(inside.brace)} that closed it is indented like an enclosing block's.`;
+  }
+
   private parseBlock(ident: Token): Block {
     const labels: BlockLabel[] = [];
     let open: Token | undefined;
@@ -606,6 +627,10 @@ class Parser {
         const body = this.parseBodyItems('CBrace', open);
         items = body.items;
         close = body.close?.range ?? this.eof.range;
+        if (body.close && body.close.range.start.column < ident.range.start.column) {
+          const header = [ident.text, ...labels.map((l) => JSON.stringify(l.value))].join(' ');
+          this.misclosed.push({ header, at: ident.range, brace: body.close.range });
+        }
       } else {
         items = this.parseSingleAttributeBody(open);
         close = this.prevRange();

@@ -1,7 +1,8 @@
 /**
  * Checks every task's `config` block with its driver's own rules, so that `drover validate`,
  * `plan` and `apply` report `config { image = 42 }` at its line instead of the host failing
- * at start. A driver drover does not have is an error here too.
+ * at start. A driver drover does not have is only a warning: Nomad validates jobs without knowing
+ * the drivers, and placement then fails with "missing driver" (no node has it).
  *
  * The rules belong to the drivers (`providers/`), which sit above this layer: the edge that loads
  * jobs (the CLI) passes them in as a `DriverConfigCheck`, so `jobspec/` imports no provider.
@@ -42,10 +43,10 @@ export function checkDriverConfigs(
       const problems = drivers.checkDriverConfig(t.driver, t.config ?? {});
       if (!problems) {
         const known = drivers.knownDrivers();
-        diags.error(
+        diags.warning(
           'Unknown task driver',
           ranges.valueRange(`${tp}/driver`),
-          `drover has no driver "${t.driver}"; task "${t.name}" must use one of ${known.map((d) => `"${d}"`).join(', ')}.${didYouMean(t.driver, known)}`,
+          `drover has no driver "${t.driver}", so no node can run task "${t.name}" and planning it fails with "missing driver"; drover's drivers are ${known.map((d) => `"${d}"`).join(', ')}.${didYouMean(t.driver, known)}`,
         );
         return;
       }

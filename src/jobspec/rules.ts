@@ -114,6 +114,31 @@ function notRun(ctx: RuleContext, ptr: string, block: string, detail?: string): 
   );
 }
 
+/**
+ * A stanza whose absence changes what runs (secrets, sidecars, volumes, devices): the job
+ * would start without it, so this is an error rather than a "not run" warning.
+ */
+function notSupported(
+  ctx: RuleContext,
+  ptr: string,
+  block: string,
+  [needs, without]: [string, string],
+): void {
+  ctx.blockError(
+    `${block} is not run by drover`,
+    ptr,
+    `drover would have to ${needs}. It does not, so ${without}; remove the "${block}" block if the job runs without it.`,
+  );
+}
+
+const VAULT_NEEDS: [string, string] = [
+  'fetch a Vault token for each task and renew it',
+  'the job would run without its secrets',
+];
+
+// nomad/structs/structs.go memoryNoLimit: memory_max = -1 lifts the hard limit.
+export const MEMORY_NO_LIMIT = -1;
+
 const quote = (s: string): string => JSON.stringify(s);
 const hasInterpolation = (s: string): boolean => s.includes('${');
 
@@ -152,7 +177,7 @@ function checkJob(ctx: RuleContext): void {
   if (job.reschedule) checkRescheduleAllowed(ctx, '/reschedule');
   if (job.periodic) checkPeriodic(ctx);
   if (job.parameterized) checkParameterized(ctx);
-  if (job.vault) notRun(ctx, '/vault', 'vault');
+  if (job.vault) notSupported(ctx, '/vault', 'vault', VAULT_NEEDS);
   if (job.multiregion) notRun(ctx, '/multiregion', 'multiregion');
   checkDurations(ctx, job.update, '/update', UPDATE_DURATIONS);
   checkDurations(ctx, job.migrate, '/migrate', MIGRATE_DURATIONS);
@@ -581,7 +606,7 @@ function checkGroup(ctx: RuleContext, g: Group, i: number): void {
   (g.service ?? []).forEach((s, k) =>
     checkService(ctx, s, `${gp}${pointer('service', k)}`, { ports, taskNames, group: g }),
   );
-  if (g.vault && ctx.written(`${gp}/vault`)) notRun(ctx, `${gp}/vault`, 'vault');
+  if (g.vault && ctx.written(`${gp}/vault`)) notSupported(ctx, `${gp}/vault`, 'vault', VAULT_NEEDS);
   if (g.consul) notRun(ctx, `${gp}/consul`, 'consul');
   if (g.scaling) notRun(ctx, `${gp}/scaling`, 'scaling');
   tasks.forEach((t, j) => checkTask(ctx, g, t, i, j));
@@ -891,12 +916,10 @@ function checkVolumes(ctx: RuleContext, g: Group, gp: string): void {
         'Add source = "…", the host volume or CSI volume to use.',
       );
     if (v.type === 'csi')
-      notRun(
-        ctx,
-        vp,
-        'volume',
-        'CSI volumes are accepted and validated as Nomad does, but drover does not attach them when it applies the job.',
-      );
+      notSupported(ctx, vp, 'volume', [
+        'claim the CSI volume and attach it through its plugin',
+        'the tasks would run without their data',
+      ]);
   });
   (g.task ?? []).forEach((t, j) => {
     (t.volume_mount ?? []).forEach((m, k) => {
@@ -1003,6 +1026,13 @@ function checkService(ctx: RuleContext, s: Service, sp: string, scope: ServiceSc
     const numericOk = !inTask || s.address_mode === 'driver';
     checkPortRef(ctx, s.port, `${sp}/port`, scope.ports, scope.task, numericOk);
   }
+  // nomad/structs/structs.go TaskGroup.validateServices: a task's service names only its task.
+  if (inTask && s.task && s.task !== scope.task!.name) {
+    ctx.error(
+      `Service ${name} is invalid: may only specify task the service belongs to, got ${quote(s.task)}`,
+      ctx.where(`${sp}/task`, sp),
+    );
+  }
   if (!inTask && s.task && !scope.taskNames.has(s.task)) {
     ctx.error(
       `Service ${quote(name)} refers to non-existent task ${s.task}`,
@@ -1019,12 +1049,10 @@ function checkService(ctx: RuleContext, s: Service, sp: string, scope: ServiceSc
     checkCheck(ctx, c, cp, s, scope);
   });
   if (s.connect)
-    notRun(
-      ctx,
-      `${sp}/connect`,
-      'connect',
-      'Consul Connect is accepted and validated as Nomad does, but drover does not start sidecars or gateways.',
-    );
+    notSupported(ctx, `${sp}/connect`, 'connect', [
+      'start the Consul Connect sidecar proxy or gateway',
+      'the service would run outside the mesh and its upstreams would not exist',
+    ]);
   if (s.identity) notRun(ctx, `${sp}/identity`, 'identity');
 }
 
@@ -1110,17 +1138,23 @@ function checkCheck(ctx: RuleContext, c: Check, cp: string, s: Service, scope: S
   checkDurations(ctx, c.check_restart, `${cp}/check_restart`, ['grace']);
 
   const inTask = scope.task !== undefined;
-  if (c.task !== undefined) {
+  // nomad/structs/structs.go TaskGroup.validateServices (Nomad 1.3+): a task service's check
+  // may name only its own task; a group service's check may name any existing task, whatever
+  // its type (an http check with `task` and `expose` is valid), but not with address_mode
+  // "driver".
+  if (c.task !== undefined && c.task !== '') {
     if (inTask) {
-      ctx.error(
-        `Check ${label} is invalid: only task group service checks can be assigned tasks`,
-        ctx.where(`${cp}/task`, cp),
-      );
-    } else {
-      if (type !== 'script' && type !== 'grpc') {
+      if (c.task !== scope.task!.name)
         ctx.error(
-          `Check ${label} invalid: only script and gRPC checks should have tasks`,
+          `Check ${label} is invalid: only task group service checks can be assigned tasks`,
           ctx.where(`${cp}/task`, cp),
+          `A check of a service in task ${quote(scope.task!.name)} may only name that task.`,
+        );
+    } else {
+      if (c.address_mode === 'driver') {
+        ctx.error(
+          `Check ${label} invalid: cannot use address_mode="driver", only checks defined in a "task" service block can use this mode`,
+          ctx.where(`${cp}/address_mode`, cp),
         );
       }
       if (!scope.taskNames.has(c.task)) {
@@ -1213,7 +1247,7 @@ function checkTask(ctx: RuleContext, g: Group, t: Task, i: number, j: number): v
   if (t.vault) {
     const inherited =
       !ctx.written(`${tp}/vault`) && (g.vault !== undefined || ctx.job.vault !== undefined);
-    if (!inherited) notRun(ctx, `${tp}/vault`, 'vault');
+    if (!inherited) notSupported(ctx, `${tp}/vault`, 'vault', VAULT_NEEDS);
   }
   if (t.consul) notRun(ctx, `${tp}/consul`, 'consul');
   (t.resources?.device ?? []).forEach((d, k) => {
@@ -1222,7 +1256,10 @@ function checkTask(ctx: RuleContext, g: Group, t: Task, i: number, j: number): v
       checkConstraint(ctx, c, `${dp}${pointer('constraint', m)}`),
     );
     (d.affinity ?? []).forEach((a, m) => checkAffinity(ctx, a, `${dp}${pointer('affinity', m)}`));
-    notRun(ctx, dp, 'device');
+    notSupported(ctx, dp, 'device', [
+      `place the task on a node with the device ${quote(d.name)} and pass it in`,
+      'the task would run without the device',
+    ]);
   });
   (t.scaling ?? []).forEach((_, k) => notRun(ctx, `${tp}${pointer('scaling', k)}`, 'scaling'));
   (t.identity ?? []).forEach((id, k) => {
@@ -1265,7 +1302,13 @@ function checkResources(ctx: RuleContext, t: Task, tp: string): void {
       'memory is in MB.',
     );
   }
-  if (r.memory_max !== undefined && r.memory_max !== 0 && r.memory_max < memory) {
+  // nomad/structs/structs.go Resources.Validate: 0 (unset) and -1 (no limit) are sentinels.
+  if (
+    r.memory_max !== undefined &&
+    r.memory_max !== 0 &&
+    r.memory_max !== MEMORY_NO_LIMIT &&
+    r.memory_max < memory
+  ) {
     ctx.error(
       `MemoryMaxMB value (${r.memory_max}) should be larger than MemoryMB value (${memory})`,
       ctx.where(`${rp}/memory_max`, rp),
@@ -1308,6 +1351,38 @@ function checkDriverPorts(ctx: RuleContext, t: Task, tp: string, ports: PortSet)
 }
 
 /** nomad/structs Template.Validate, and unique destinations per task. */
+// consul-template's functions that read Consul or Vault (as opposed to env, files, strings).
+const CONSUL_VAULT_FUNCS = new Set([
+  'secret',
+  'secrets',
+  'key',
+  'keyExists',
+  'keyOrDefault',
+  'ls',
+  'safeLs',
+  'tree',
+  'safeTree',
+  'service',
+  'services',
+  'connect',
+  'caRoots',
+  'caLeaf',
+  'pkiCert',
+]);
+
+/** The Consul and Vault functions an inline template calls, in order of first use. */
+export function consulVaultLookups(data: string | undefined): string[] {
+  const found = new Set<string>();
+  for (const action of (data ?? '').matchAll(/\{\{-?([\s\S]*?)-?\}\}/g)) {
+    // Identifiers outside string literals: `with secret "kv/x"`, `range service "db"`, `(key "a")`.
+    const code = action[1]!.replace(/"(?:[^"\\]|\\.)*"|`[^`]*`/g, '""');
+    for (const word of code.matchAll(/(?<![\w.$])[A-Za-z]\w*/g)) {
+      if (CONSUL_VAULT_FUNCS.has(word[0])) found.add(word[0]);
+    }
+  }
+  return [...found];
+}
+
 function checkTemplates(ctx: RuleContext, t: Task, tp: string): void {
   const dests = new Map<string, string>();
   (t.template ?? []).forEach((tmpl: Template, k) => {
@@ -1362,12 +1437,19 @@ function checkTemplates(ctx: RuleContext, t: Task, tp: string): void {
     checkDurations(ctx, tmpl, mp, TEMPLATE_DURATIONS);
     checkDurations(ctx, tmpl.wait, `${mp}/wait`, ['min', 'max']);
     checkDurations(ctx, tmpl.change_script, `${mp}/change_script`, ['timeout']);
-    notRun(
-      ctx,
-      mp,
-      'template',
-      'Templates are accepted and validated as Nomad does, but drover does not render them yet: the file will not be written.',
-    );
+    const lookups = consulVaultLookups(tmpl.data);
+    if (lookups.length > 0)
+      notSupported(ctx, mp, 'template', [
+        `render the template, reading ${lookups.map((f) => `"${f}"`).join(', ')} from Consul or Vault`,
+        'the file would not be written and the task would run without its secrets or settings',
+      ]);
+    else
+      notRun(
+        ctx,
+        mp,
+        'template',
+        'Templates are accepted and validated as Nomad does, but drover does not render them yet: the file will not be written.',
+      );
   });
 }
 

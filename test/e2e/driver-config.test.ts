@@ -1,7 +1,8 @@
 /**
  * The built CLI checks task configs with their driver before anything reaches a host:
  * `drover validate` prints `file:line:col: error: …` and exits 1, `plan` and `apply` refuse
- * the job; warnings alone leave validate successful.
+ * the job; warnings alone leave validate successful. An unknown driver is such a warning, and
+ * the plan then fails to place the task ("missing driver").
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,6 +41,7 @@ writeFileSync(
   job('warn', 'docker', ['image = "drover-test/busybox:v1"', 'auth_soft_fail = true']),
 );
 writeFileSync(join(dir, 'good.nomad.hcl'), job('good', 'mock', ['run_for = "1h"']));
+writeFileSync(join(dir, 'unknown.nomad.hcl'), job('unknown', 'dockr', ['image = "x"']));
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -82,6 +84,22 @@ describe('driver config in the CLI', () => {
       'warn.nomad.hcl:7:26: warning: "auth_soft_fail" is accepted but not applied by drover',
     );
     expect(out).toContain('Success! 1 job valid: warn.');
+  });
+
+  // Nomad validates jobs without knowing the drivers; placement then needs a node that has it.
+  it('a driver drover does not have validates with a warning and fails placement', async () => {
+    const v = await drover(dir, ['validate', 'unknown.nomad.hcl']);
+    const vout = v.stdout + v.stderr;
+    expect(v.code, vout).toBe(0);
+    expect(vout).toContain('unknown.nomad.hcl:4:16: warning: Unknown task driver');
+    expect(vout).toContain('Did you mean "docker"?');
+
+    const p = await drover(dir, ['plan', 'unknown.nomad.hcl']);
+    const pout = p.stdout + p.stderr;
+    expect(pout).toContain('+ Job: "unknown"');
+    expect(pout).toContain('Task Group "web" (failed to place 1 allocation)');
+    expect(pout).toContain('1 node missing driver dockr');
+    expect(pout).toContain('1 allocation cannot be placed.');
   });
 
   it('plan and apply refuse the job before touching state or hosts', async () => {

@@ -496,6 +496,52 @@ describe('parseHCL: syntax errors', () => {
     expect(m!.detail).toContain('must be followed by a newline');
   });
 
+  it('names the block whose closing brace is probably missing, by indentation', () => {
+    const detail = (src: string) =>
+      parseHCL(src, 'f.hcl').diagnostics.map((d) => `${span(d.range!)} ${d.detail}`);
+    const hint = (header: string, at: string, brace: string) =>
+      ` Judging by indentation, the block ${header} opened at ${at} is probably the one missing its closing brace: the "}" at ${brace} that closed it is indented like an enclosing block's.`;
+    const plain =
+      'There is no closing brace for this block before the end of the file. This may be caused by incorrect brace nesting elsewhere in this file.';
+    // The outer block is still the one reported (it reached the end of the file), but the
+    // inner block, closed by the brace meant for `job`, is named.
+    const one = [
+      'job "x" {',
+      '  group "g" {',
+      '    task "web" {',
+      '      driver = "docker"',
+      '    }',
+      '',
+      '    task "db" {',
+      '      driver = "docker"',
+      '',
+      '  }',
+      '}',
+      '',
+    ].join('\n');
+    expect(detail(one)).toEqual([`1:9-1:10 ${plain}${hint('task "db"', '7:5', '10:3')}`]);
+
+    // Two braces missing: each unclosed block (innermost first) names its own suspect.
+    const two = [
+      'job "x" {',
+      '  group "g" {',
+      '    task "web" {',
+      '      config {',
+      '        image = "x"',
+      '',
+      '    }',
+      '  }',
+      '',
+    ].join('\n');
+    expect(detail(two)).toEqual([
+      `1:9-1:10 ${plain}${hint('task "web"', '3:5', '8:3')}`,
+      `2:13-2:14 ${plain}${hint('config', '4:7', '7:5')}`,
+    ]);
+
+    // A block that is really the last one open gets no guess.
+    expect(detail('a {\n  b {\n    c = 1\n  }\n')).toEqual([`1:3-1:4 ${plain}`]);
+  });
+
   it('gives the exact range of a bad escape', () => {
     const [d] = parseHCL('a = "é\\qy"', 'f.hcl').diagnostics;
     expect(span(d!.range!)).toBe('1:7-1:9');

@@ -6,6 +6,7 @@ import { applyDefaults } from '../../src/jobspec/defaults.js';
 import { RangeIndex } from '../../src/jobspec/ranges.js';
 import {
   checkRules,
+  consulVaultLookups,
   cronProblem,
   regexpProblem,
   versionConstraintProblem,
@@ -66,7 +67,9 @@ const job = (
 
 describe('checkRules on valid jobs', () => {
   it.each(Object.entries(validJobs))('finds no error in the %s job', (_name, make) => {
-    expect(errors(run(make()))).toEqual([]);
+    // Nomad accepts them all; drover's own refusals (vault, connect, …) are not Nomad's rules.
+    const nomadErrors = errors(run(make())).filter((d) => !d.summary.endsWith('not run by drover'));
+    expect(nomadErrors).toEqual([]);
   });
 
   it('finds nothing at all in a plain web service', () => {
@@ -123,7 +126,8 @@ describe('names', () => {
       id: 'x',
       group: [{ name: 'g', service: [{ name: 'gw', connect: { gateway: [{}] } }] }],
     };
-    expect(errors(run(gw))).toEqual([]);
+    // Only drover's own refusal of connect, not a missing task.
+    expect(summaries(errors(run(gw)))).toEqual(['connect is not run by drover']);
   });
 });
 
@@ -255,6 +259,12 @@ describe('resources', () => {
     const ds = errors(run(job({}, { resources }), index({}, { [ptr]: 11 })));
     expect(summaries(ds)).toEqual([summary]);
     expect(where(ds[0])).toEqual([11, 20]);
+  });
+
+  it('accepts memory_max = -1 (no hard limit) and 0 (unset), as Nomad does', () => {
+    for (const memory_max of [-1, 0]) {
+      expect(errors(run(job({}, { resources: { memory: 512, memory_max } })))).toEqual([]);
+    }
   });
 
   it('accepts cores alone and the minimums themselves', () => {
@@ -640,6 +650,7 @@ describe('group rules', () => {
           check: [
             { type: 'script', command: '/bin/check', interval: '10s', timeout: '1s' },
             { type: 'http', interval: '500ms', timeout: '1s', task: 'nope' },
+            { type: 'tcp', interval: '5s', timeout: '1s', task: 't', address_mode: 'driver' },
           ],
         },
       ],
@@ -649,8 +660,53 @@ describe('group rules', () => {
       'Service [g]->web_api or Check  must specify task parameter',
       'http type must have http path',
       'interval (500ms) cannot be lower than 1s',
-      'Check of service "web_api" invalid: only script and gRPC checks should have tasks',
       'Check of service "web_api" invalid: refers to non-existent task nope',
+      'Check of service "web_api" invalid: cannot use address_mode="driver", only checks defined in a "task" service block can use this mode',
+    ]);
+  });
+
+  it('accepts what Nomad accepts: a group http check with task and expose', () => {
+    const j = job({
+      network: [{ mode: 'bridge', port: [{ label: 'http' }] }],
+      service: [
+        {
+          name: 'web',
+          port: 'http',
+          check: [
+            {
+              type: 'http',
+              path: '/health',
+              interval: '10s',
+              timeout: '2s',
+              task: 't',
+              expose: true,
+            },
+          ],
+        },
+      ],
+    });
+    expect(errors(run(j))).toEqual([]);
+  });
+
+  it('lets a task service check name its own task only', () => {
+    const svc = (task: string) => ({
+      service: [
+        {
+          name: 'web',
+          port: 'http',
+          check: [{ type: 'tcp' as const, interval: '10s', timeout: '2s', task }],
+        },
+      ],
+    });
+    const net = { network: [{ port: [{ label: 'http' }] }] };
+    expect(errors(run(job(net, svc('t'))))).toEqual([]);
+    expect(summaries(errors(run(job(net, svc('other')))))).toEqual([
+      'Check of service "web" is invalid: only task group service checks can be assigned tasks',
+    ]);
+    const own = (task: string) => ({ service: [{ name: 'web', port: 'http', task }] });
+    expect(errors(run(job(net, own('t'))))).toEqual([]);
+    expect(summaries(errors(run(job(net, own('db')))))).toEqual([
+      'Service web is invalid: may only specify task the service belongs to, got "db"',
     ]);
   });
 });
@@ -686,8 +742,40 @@ describe('templates', () => {
   });
 });
 
+describe('templates that read Consul or Vault', () => {
+  it('finds the functions called in actions, not in text, strings or fields', () => {
+    expect(
+      consulVaultLookups('{{ with secret "kv/data/db" }}{{ .Data.data.pw }}{{ end }}'),
+    ).toEqual(['secret']);
+    expect(
+      consulVaultLookups('{{ range service "db" }}{{ .Address }}{{ end }}{{- key "a" -}}'),
+    ).toEqual(['service', 'key']);
+    expect(
+      consulVaultLookups(
+        'secret key {{ env "NOMAD_ALLOC_ID" }}{{ "secret" }}{{ .service }}{{ $key }}',
+      ),
+    ).toEqual([]);
+    expect(consulVaultLookups(undefined)).toEqual([]);
+  });
+
+  it('refuses such a template at its block; a plain one stays a warning', () => {
+    const tmpl = (data: string) => ({ template: [{ data, destination: 'local/x' }] });
+    const ptr = '/group/0/task/0/template/0';
+    const ds = run(
+      job({}, tmpl('{{ with secret "kv/db" }}{{ .Data.pw }}{{ end }}')),
+      index({ [ptr]: 9 }),
+    );
+    expect(summaries(errors(ds))).toEqual(['template is not run by drover']);
+    expect(where(errors(ds)[0])).toEqual([9, 3]);
+    expect(errors(ds)[0]!.detail).toContain('reading "secret" from Consul or Vault');
+    const plain = run(job({}, tmpl('{{ env "NOMAD_TASK_NAME" }}')));
+    expect(errors(plain)).toEqual([]);
+    expect(summaries(plain)).toEqual([NOT_RUN]);
+  });
+});
+
 describe('stanzas drover does not run', () => {
-  it('warns once per block, at the block', () => {
+  it('refuses those whose absence changes what runs, warns once per other block, at the block', () => {
     const j: Job = {
       id: 'x',
       vault: { policies: ['p'] },
@@ -717,33 +805,41 @@ describe('stanzas drover does not run', () => {
       ],
     };
     const ds = run(j, index({ '/vault': 2, '/group/0/task/0/template/0': 30 }));
-    expect(errors(ds)).toEqual([]);
-    expect(ds.every((d) => d.summary === NOT_RUN)).toBe(true);
+    const warnings = ds.filter((d) => d.severity === 'warning');
+    expect(warnings.every((d) => d.summary === NOT_RUN)).toBe(true);
     const tag = (d: Diagnostic) =>
       /"([a-z_]+)" block/.exec(d.detail ?? '')?.[1] ?? d.detail!.split(' ')[0];
-    expect(ds.map(tag).sort()).toEqual(
+    expect(warnings.map(tag).sort()).toEqual(
       [
-        'vault',
         'multiregion',
-        'Consul', // connect
         'consul',
         'scaling',
-        'CSI',
         'Artifacts',
         'csi_plugin',
         'consul',
-        'device',
         'scaling',
         'identity',
         'secret',
         'Templates',
       ].sort(),
     );
-    // The job vault given to the task by default is not warned about twice.
-    expect(ds.filter((d) => d.detail?.includes('"vault"'))).toHaveLength(1);
-    expect(where(ds[0])).toEqual([2, 3]);
     const tmpl = ds.find((d) => d.detail?.startsWith('Templates'));
     expect(where(tmpl)).toEqual([30, 3]);
     expect(tmpl!.detail).toContain('does not render them yet');
+
+    // vault (once: the task's default copy of the job's is not repeated), connect, a CSI
+    // volume and a device are errors: the job would run without them.
+    const refused = errors(ds);
+    expect(summaries(refused).sort()).toEqual(
+      [
+        'vault is not run by drover',
+        'connect is not run by drover',
+        'volume is not run by drover',
+        'device is not run by drover',
+      ].sort(),
+    );
+    const vault = refused.find((d) => d.summary.startsWith('vault'));
+    expect(where(vault)).toEqual([2, 3]);
+    expect(vault!.detail).toContain('without its secrets');
   });
 });

@@ -168,6 +168,11 @@ describe('containerSpec', () => {
       { HostConfig: { Memory: 512 * MB, MemoryReservation: 128 * MB, MemorySwap: 512 * MB } },
     ],
     [
+      'memory_max = -1: no hard limit (Docker 0), memory the reservation',
+      { task: { resources: { cpu: 100, memory: 128, memory_max: -1 } } },
+      { HostConfig: { Memory: 0, MemoryReservation: 128 * MB, MemorySwap: 0 } },
+    ],
+    [
       'memory_hard_limit in the config, as Nomad',
       { config: { memory_hard_limit: 256 }, task: { resources: { memory: 64 } } },
       { HostConfig: { Memory: 256 * MB, MemoryReservation: 64 * MB } },

@@ -215,6 +215,12 @@ describe('isolationSpec', () => {
       {},
       { memoryMaxMb: 256 },
     ],
+    [
+      'memory_max = -1 lifts the memory limit',
+      { resources: { cpu: 0, memory: 256, memory_max: -1 } },
+      {},
+      {},
+    ],
     ['no resources', {}, {}, {}],
     ['a user', { user: ' nobody ' }, {}, { user: 'nobody' }],
     [
