@@ -11,6 +11,12 @@ export interface Diagnostic {
   range?: SourceRange;
   /** A wider range giving context, e.g. the whole block around an attribute. */
   context?: SourceRange;
+  /**
+   * Something Nomad accepts that drover cannot run as written (its absence would change what
+   * runs): a warning for `validate`, which judges the job as Nomad does, and an error for `plan`
+   * and `apply`, which would run it.
+   */
+  refusedByPlan?: boolean;
 }
 
 /** Collects diagnostics from a pipeline stage; stages add to it and carry on where they can. */
@@ -23,6 +29,14 @@ export class Diagnostics {
 
   warning(summary: string, range?: SourceRange, detail?: string): void {
     this.items.push(clean({ severity: 'warning', summary, detail, range }));
+  }
+
+  /** What `plan` and `apply` refuse although the job is valid: see `Diagnostic.refusedByPlan`. */
+  refusal(summary: string, range?: SourceRange, detail?: string): void {
+    this.items.push({
+      ...clean({ severity: 'warning', summary, detail, range }),
+      refusedByPlan: true,
+    });
   }
 
   add(d: Diagnostic): void {

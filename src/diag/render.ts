@@ -83,6 +83,6 @@ export function toJsonDiagnostics(ds: readonly Diagnostic[]): JsonDiagnostics {
     valid: error_count === 0,
     error_count,
     warning_count: ds.length - error_count,
-    diagnostics: ds.map((d) => ({ ...d })),
+    diagnostics: ds.map(({ refusedByPlan: _plan, ...d }) => ({ ...d })),
   };
 }

@@ -70,6 +70,11 @@ class RuleContext {
     this.report('warning', summary, ptr, this.ranges.nameRange(ptr), detail);
   }
 
+  /** A block Nomad accepts that drover does not run as written: plan and apply refuse it. */
+  blockRefusal(summary: string, ptr: string, detail?: string): void {
+    this.report('refusal', summary, ptr, this.ranges.nameRange(ptr), detail);
+  }
+
   /** Whether the source had something at `ptr` (rather than defaults filling it in). */
   written(ptr: string): boolean {
     return this.ranges.get(ptr) !== undefined;
@@ -86,7 +91,7 @@ class RuleContext {
 
   // A job-level setting merged into several groups is found once per group: report it once.
   private report(
-    severity: 'error' | 'warning',
+    severity: 'error' | 'warning' | 'refusal',
     summary: string,
     ptr: string,
     range: SourceRange,
@@ -99,6 +104,7 @@ class RuleContext {
     if (keys.some((k) => this.seen.has(k))) return;
     for (const k of keys) this.seen.add(k);
     if (severity === 'error') this.diags.error(summary, range, detail);
+    else if (severity === 'refusal') this.diags.refusal(summary, range, detail);
     else this.diags.warning(summary, range, detail);
   }
 }
@@ -115,8 +121,9 @@ function notRun(ctx: RuleContext, ptr: string, block: string, detail?: string): 
 }
 
 /**
- * A stanza whose absence changes what runs (secrets, sidecars, volumes, devices): the job
- * would start without it, so this is an error rather than a "not run" warning.
+ * A stanza whose absence changes what runs (secrets, sidecars, volumes, devices, schedules):
+ * the job would start without it, so plan and apply refuse the job; validate, which judges the
+ * job as Nomad does, warns.
  */
 function notSupported(
   ctx: RuleContext,
@@ -124,10 +131,10 @@ function notSupported(
   block: string,
   [needs, without]: [string, string],
 ): void {
-  ctx.blockError(
+  ctx.blockRefusal(
     `${block} is not run by drover`,
     ptr,
-    `drover would have to ${needs}. It does not, so ${without}; remove the "${block}" block if the job runs without it.`,
+    `drover would have to ${needs}. It does not, so ${without}; plan and apply refuse the job. Remove the "${block}" block if the job runs without it.`,
   );
 }
 
@@ -175,8 +182,26 @@ function checkJob(ctx: RuleContext): void {
     ctx.blockError(`Job type ${quote(ctx.type)} does not allow migrate block`, '/migrate');
   }
   if (job.reschedule) checkRescheduleAllowed(ctx, '/reschedule');
-  if (job.periodic) checkPeriodic(ctx);
-  if (job.parameterized) checkParameterized(ctx);
+  if (job.periodic) {
+    checkPeriodic(ctx);
+    notSupported(ctx, '/periodic', 'periodic', [
+      'launch the job on its schedule (a long-running drover server does that; not built yet)',
+      'apply would run it once, now',
+    ]);
+  }
+  if (job.parameterized) {
+    checkParameterized(ctx);
+    notSupported(ctx, '/parameterized', 'parameterized', [
+      'hold the job until `drover job dispatch` launches it with its meta and payload (not built yet)',
+      'apply would run it at once, without them',
+    ]);
+  }
+  if ((job.type === 'system' || job.type === 'sysbatch') && ctx.written('/type'))
+    ctx.blockRefusal(
+      `${job.type} jobs are not run by drover as Nomad runs them`,
+      '/type',
+      `A ${job.type} job runs one allocation on every eligible node; drover would place its groups like ${job.type === 'system' ? 'a service' : 'a batch'} job (count allocations in all), so plan and apply refuse it until that is built.`,
+    );
   if (job.vault) notSupported(ctx, '/vault', 'vault', VAULT_NEEDS);
   if (job.multiregion) notRun(ctx, '/multiregion', 'multiregion');
   checkDurations(ctx, job.update, '/update', UPDATE_DURATIONS);
@@ -1198,6 +1223,11 @@ function checkCheck(ctx: RuleContext, c: Check, cp: string, s: Service, scope: S
 
 function checkTask(ctx: RuleContext, g: Group, t: Task, i: number, j: number): void {
   const tp = pointer('group', i, 'task', j);
+  if (t.lifecycle)
+    notSupported(ctx, `${tp}/lifecycle`, 'lifecycle', [
+      'run prestart tasks to completion before the main tasks, and poststart and poststop hooks after them (not built yet)',
+      'every task of the group would start at once as a main task',
+    ]);
   if (!t.driver) {
     ctx.blockError(
       'Missing task driver',

@@ -52,6 +52,7 @@ function run(job: Job, ranges: RangeIndex = index({ '': 1 })): Diagnostic[] {
 }
 
 const errors = (ds: Diagnostic[]) => ds.filter((d) => d.severity === 'error');
+const refusals = (ds: Diagnostic[]) => ds.filter((d) => d.refusedByPlan === true);
 const where = (d: Diagnostic | undefined) => d && [d.range?.start.line, d.range?.start.column];
 const summaries = (ds: Diagnostic[]) => ds.map((d) => d.summary);
 
@@ -127,7 +128,8 @@ describe('names', () => {
       group: [{ name: 'g', service: [{ name: 'gw', connect: { gateway: [{}] } }] }],
     };
     // Only drover's own refusal of connect, not a missing task.
-    expect(summaries(errors(run(gw)))).toEqual(['connect is not run by drover']);
+    expect(summaries(errors(run(gw)))).toEqual([]);
+    expect(summaries(refusals(run(gw)))).toEqual(['connect is not run by drover']);
   });
 });
 
@@ -765,11 +767,11 @@ describe('templates that read Consul or Vault', () => {
       job({}, tmpl('{{ with secret "kv/db" }}{{ .Data.pw }}{{ end }}')),
       index({ [ptr]: 9 }),
     );
-    expect(summaries(errors(ds))).toEqual(['template is not run by drover']);
-    expect(where(errors(ds)[0])).toEqual([9, 3]);
-    expect(errors(ds)[0]!.detail).toContain('reading "secret" from Consul or Vault');
+    expect(summaries(refusals(ds))).toEqual(['template is not run by drover']);
+    expect(where(refusals(ds)[0])).toEqual([9, 3]);
+    expect(refusals(ds)[0]!.detail).toContain('reading "secret" from Consul or Vault');
     const plain = run(job({}, tmpl('{{ env "NOMAD_TASK_NAME" }}')));
-    expect(errors(plain)).toEqual([]);
+    expect(refusals(plain)).toEqual([]);
     expect(summaries(plain)).toEqual([NOT_RUN]);
   });
 });
@@ -805,7 +807,7 @@ describe('stanzas drover does not run', () => {
       ],
     };
     const ds = run(j, index({ '/vault': 2, '/group/0/task/0/template/0': 30 }));
-    const warnings = ds.filter((d) => d.severity === 'warning');
+    const warnings = ds.filter((d) => d.severity === 'warning' && !d.refusedByPlan);
     expect(warnings.every((d) => d.summary === NOT_RUN)).toBe(true);
     const tag = (d: Diagnostic) =>
       /"([a-z_]+)" block/.exec(d.detail ?? '')?.[1] ?? d.detail!.split(' ')[0];
@@ -828,8 +830,10 @@ describe('stanzas drover does not run', () => {
     expect(tmpl!.detail).toContain('does not render them yet');
 
     // vault (once: the task's default copy of the job's is not repeated), connect, a CSI
-    // volume and a device are errors: the job would run without them.
-    const refused = errors(ds);
+    // volume and a device are refused by plan and apply (validate warns): the job would run
+    // without them.
+    expect(errors(ds)).toEqual([]);
+    const refused = refusals(ds);
     expect(summaries(refused).sort()).toEqual(
       [
         'vault is not run by drover',

@@ -312,12 +312,16 @@ export function loadDesired(
   opts: JobInputOptions,
 ): { desired: DesiredJob[]; diagnostics: Diagnostic[] } | undefined {
   const { jobs, diagnostics, sources } = loadJobFiles(paths, jobLoadOptions(opts));
-  if (diagnostics.hasErrors) {
-    if (o.json) printJson(o, jsonDiagnostics(diagnostics.items));
-    else printDiagnostics(o, diagnostics.items, sources);
+  // What Nomad accepts but drover would not run as written stops a plan (validate only warns).
+  const items = diagnostics.items.map((d): Diagnostic =>
+    d.refusedByPlan ? { ...d, severity: 'error' } : d,
+  );
+  if (items.some((d) => d.severity === 'error')) {
+    if (o.json) printJson(o, jsonDiagnostics(items));
+    else printDiagnostics(o, items, sources);
     return undefined;
   }
-  if (!o.json) printDiagnostics(o, diagnostics.items, sources);
+  if (!o.json) printDiagnostics(o, items, sources);
   return {
     desired: jobs.map((j) => ({
       kind: 'run',
@@ -327,7 +331,7 @@ export function loadDesired(
       source: j.source,
       filename: j.filename,
     })),
-    diagnostics: diagnostics.items,
+    diagnostics: items,
   };
 }
 
