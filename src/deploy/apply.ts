@@ -851,33 +851,52 @@ function taskContext(
   };
 }
 
+/**
+ * The allocation's recorded tasks as their drivers see them now, one at a time (callers stop
+ * at the first that decides); undefined when the allocation or its node is gone. A driver that
+ * cannot tell throws, naming the task.
+ */
+function inspectTasks(
+  allocId: string,
+  ctx: ApplyContext,
+): AsyncGenerator<[string, TaskStatus]> | undefined {
+  const alloc = ctx.recorder.state.allocations[allocId];
+  const node = alloc && ctx.nodes.get(alloc.node);
+  if (!alloc || !node) return undefined;
+  const transport = ctx.transport(node);
+  return (async function* () {
+    for (const [task, handle] of Object.entries(alloc.driver_handles)) {
+      const driver = ctx.driver(handle.driver);
+      try {
+        yield [
+          task,
+          driver
+            ? await driver.inspect(handle, transport)
+            : { state: 'missing', failed: true, restarts: 0 },
+        ];
+      } catch (err) {
+        throw new Error(`task "${task}": ${(err as Error).message}`, { cause: err });
+      }
+    }
+  })();
+}
+
 /** Asks each task's driver how the allocation is doing. */
 async function allocStatus(
   allocId: string,
   ctx: ApplyContext,
 ): Promise<{ running: boolean; dead: boolean; message?: string }> {
-  const alloc = ctx.recorder.state.allocations[allocId];
-  const node = alloc && ctx.nodes.get(alloc.node);
-  if (!alloc || !node) return { running: false, dead: true, message: 'allocation is gone' };
-  const transport = ctx.transport(node);
+  const tasks = inspectTasks(allocId, ctx);
+  if (!tasks) return { running: false, dead: true, message: 'allocation is gone' };
   let running = true;
-  for (const [task, handle] of Object.entries(alloc.driver_handles)) {
-    const driver = ctx.driver(handle.driver);
-    let st: TaskStatus;
-    try {
-      st = driver
-        ? await driver.inspect(handle, transport)
-        : { state: 'missing', failed: true, restarts: 0 };
-    } catch (err) {
-      return { running: false, dead: true, message: `task "${task}": ${(err as Error).message}` };
+  try {
+    for await (const [task, st] of tasks) {
+      if (st.state === 'dead' || st.state === 'missing')
+        return { running: false, dead: true, message: deathMessage(task, st) };
+      if (st.state !== 'running') running = false;
     }
-    if (st.state === 'dead' || st.state === 'missing')
-      return {
-        running: false,
-        dead: true,
-        message: deathMessage(task, st),
-      };
-    if (st.state !== 'running') running = false;
+  } catch (err) {
+    return { running: false, dead: true, message: (err as Error).message };
   }
   return { running, dead: false };
 }
@@ -887,24 +906,17 @@ async function allocStatus(
  * `complete` when every task exited 0, else why it failed.
  */
 async function allocCompletion(allocId: string, ctx: ApplyContext): Promise<string> {
-  const alloc = ctx.recorder.state.allocations[allocId];
-  const node = alloc && ctx.nodes.get(alloc.node);
-  if (!alloc || !node) return 'allocation is gone';
-  const transport = ctx.transport(node);
+  const tasks = inspectTasks(allocId, ctx);
+  if (!tasks) return 'allocation is gone';
   let running = false;
-  for (const [task, handle] of Object.entries(alloc.driver_handles)) {
-    const driver = ctx.driver(handle.driver);
-    let st: TaskStatus;
-    try {
-      st = driver
-        ? await driver.inspect(handle, transport)
-        : { state: 'missing', failed: true, restarts: 0 };
-    } catch (err) {
-      return `task "${task}": ${(err as Error).message}`;
+  try {
+    for await (const [task, st] of tasks) {
+      if (st.state === 'missing') return deathMessage(task, st);
+      if (st.state !== 'dead') running = true;
+      else if (st.failed || (st.exitCode ?? 0) !== 0) return deathMessage(task, st);
     }
-    if (st.state === 'missing') return deathMessage(task, st);
-    if (st.state !== 'dead') running = true;
-    else if (st.failed || (st.exitCode ?? 0) !== 0) return deathMessage(task, st);
+  } catch (err) {
+    return (err as Error).message;
   }
   return running ? 'running' : 'complete';
 }

@@ -30,10 +30,6 @@ export function latestDeployment(state: StateSnapshot, job: string): Deployment 
     .sort((a, b) => (a.created_at < b.created_at ? 1 : a.created_at > b.created_at ? -1 : 0))[0];
 }
 
-export function isActive(d: Deployment): boolean {
-  return isActiveDeployment(d);
-}
-
 /** `drover stop JOB [-purge]`. */
 export function planStop(ctx: EngineContext, observed: Observed, id: string, purge: boolean): Plan {
   requireJob(observed.stored, id);
@@ -97,7 +93,8 @@ export function planPromote(
   only?: string,
 ): Plan {
   const d = latestDeployment(observed.stored, id);
-  if (!d || !isActive(d)) throw new OperationError(`job "${id}" has no deployment in progress`);
+  if (!d || !isActiveDeployment(d))
+    throw new OperationError(`job "${id}" has no deployment in progress`);
   const groups = Object.entries(d.groups)
     .filter(([name, g]) => g.desired_canaries > 0 && !g.promoted && (!only || only === name))
     .map(([name]) => name);
@@ -121,7 +118,8 @@ export function planPromote(
 /** `drover deployment fail JOB`: the deployment failed; with auto_revert, the stable version again. */
 export function planFail(ctx: EngineContext, observed: Observed, id: string): Plan {
   const d = latestDeployment(observed.stored, id);
-  if (!d || !isActive(d)) throw new OperationError(`job "${id}" has no deployment in progress`);
+  if (!d || !isActiveDeployment(d))
+    throw new OperationError(`job "${id}" has no deployment in progress`);
   const change: StateChange = {
     kind: 'fail',
     job: id,

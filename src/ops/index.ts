@@ -15,7 +15,6 @@ export {
 export { makePlan, pendingStopWarnings, planHasChanges, recordedDesired } from './plan.js';
 export {
   applyChange,
-  isActive,
   latestDeployment,
   planDrain,
   planEligibility,
@@ -28,4 +27,5 @@ export {
 } from './builders.js';
 export { executePlan, type ApplyResult, type ExecuteOptions, type JobResult } from './execute.js';
 export { withStateLock } from './lock.js';
+export { isActiveDeployment } from '../plan/deployments.js';
 export { forgetHostKey } from './host-keys.js';

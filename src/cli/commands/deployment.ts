@@ -1,7 +1,13 @@
 /** Deployments: promote canaries, look at a job's deployment, fail it. */
 import type { Command } from 'commander';
 import { printJson, type Output } from '../output.js';
-import { isActive, latestDeployment, observe, planFail, planPromote } from '../../ops/index.js';
+import {
+  isActiveDeployment,
+  latestDeployment,
+  observe,
+  planFail,
+  planPromote,
+} from '../../ops/index.js';
 import { mutate, table } from './jobs.js';
 import { UserError, withSession } from '../with-session.js';
 import { addApplyOptions, addOutOption, addStateOptions, type PlanOptions } from './plan.js';
@@ -40,7 +46,8 @@ export function registerDeploymentCommands(program: Command, io: (json: boolean)
         const d = latestDeployment(stored, jobId);
         if (!d) throw new UserError(`job "${jobId}" has no deployments`);
         const lock = await session.store.currentLock();
-        const interrupted = isActive(d) && !lock && !/promotion/.test(d.status_description);
+        const interrupted =
+          isActiveDeployment(d) && !lock && !/promotion/.test(d.status_description);
         if (o.json) printJson(o, { ...d, interrupted });
         else {
           o.out(
