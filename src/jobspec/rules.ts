@@ -678,7 +678,8 @@ function checkGroup(ctx: RuleContext, g: Group, i: number): void {
   if (g.reschedule) {
     const written = ctx.written(`${gp}/reschedule`) || !ctx.job.reschedule;
     if (written) checkRescheduleAllowed(ctx, `${gp}/reschedule`);
-    if (ctx.type !== 'system' && ctx.type !== 'sysbatch') checkReschedule(ctx, g.reschedule, i);
+    // Nomad: structs.go (*TaskGroup).Validate validates the policy of every type but system.
+    if (ctx.type !== 'system') checkReschedule(ctx, g.reschedule, i);
     if (ctx.written(`${gp}/reschedule`)) rescheduleNotRun(ctx, `${gp}/reschedule`);
   }
   if (

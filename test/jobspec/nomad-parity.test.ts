@@ -170,6 +170,11 @@ describe('jobs Nomad refuses are errors', () => {
       'check "service: \\"web\\" check" is duplicate',
     ],
     [
+      'a sysbatch reschedule policy that cannot work ((*TaskGroup).Validate checks it for sysbatch too)',
+      `type = "sysbatch"\n${job('reschedule {\n attempts = 2\n interval = "1h"\n delay = "1s"\n }')}`,
+      'Delay cannot be less than 5s (got 1s)',
+    ],
+    [
       'a template perms above 07777 (strconv.ParseUint(perms, 8, 12))',
       job('', 'template {\n data = "x"\n destination = "local/x"\n perms = "17777"\n }'),
       'Failed to parse "17777" as octal',
