@@ -7,7 +7,8 @@
 // - one group in about 85% of files, two or three in the rest; one task per group in about 75%
 //   of groups, two to four in the rest (lifecycle sidecars, prestart tasks);
 // - a licence or purpose comment at the top of most files; `constraint` on the kernel name in
-//   most; `datacenters` in about half; `type` service, then batch, then system;
+//   most; `datacenters` in about half, `meta` in a quarter; `type` service, then batch, then
+//   system;
 // - drivers: docker most often, then raw_exec, exec, podman; `config` with an image or a
 //   command and a short `args` list;
 // - `resources` in most tasks; `network` with one or two ports, `service` with a check,
@@ -55,7 +56,7 @@ export function generateRealJobspec(index, r) {
   // One file in ten is a big one: more groups and tasks, longer templates.
   const big = r.chance(0.1);
 
-  if (r.chance(0.7)) {
+  if (r.chance(0.8)) {
     for (const comment of r.pick(HEADERS)) line(0, comment);
     line(0);
   }
@@ -71,6 +72,13 @@ export function generateRealJobspec(index, r) {
   block(0, `job "${name}"`, (d) => {
     if (r.chance(0.5)) line(d, `datacenters = [${r.chance(0.7) ? '"dc1"' : '"dc1", "dc2"'}]`);
     if (type !== 'service' || r.chance(0.6)) line(d, `type        = "${type}"`);
+    if (r.chance(0.25)) {
+      line(d);
+      block(d, 'meta', (d) => {
+        line(d, `owner = "team-${r.pick(NAMES)}"`);
+        line(d, `tier  = "${r.pick(['web', 'data', 'ops'])}"`);
+      });
+    }
     if (r.chance(0.85)) {
       line(d);
       block(d, 'constraint', (d) => {
@@ -87,7 +95,7 @@ export function generateRealJobspec(index, r) {
   return out.join('\n') + '\n';
 
   function group(d, g) {
-    const ports = r.chance(0.4) ? (r.chance(0.7) ? ['http'] : ['http', 'admin']) : [];
+    const ports = r.chance(0.5) ? (r.chance(0.7) ? ['http'] : ['http', 'admin']) : [];
     block(d, `group "${r.pick(NAMES)}-${g}"`, (d) => {
       if (type !== 'system' && r.chance(0.5)) line(d, `count = ${r.int(1, 5)}`);
       if (ports.length > 0) {
