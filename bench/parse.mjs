@@ -77,6 +77,7 @@ export async function run(opts = {}, log = () => {}) {
         tool,
         files: ms[0].report.files,
         wallMs,
+        cpuMs: median(ms.map((m) => m.report.cpuMs)),
         msPerFile: wallMs / ms[0].report.files,
         peakRssMB: median(ms.map((m) => m.report.maxRssKB)) / 1024,
         errors: Math.max(...ms.map((m) => m.report.errors)),
@@ -85,6 +86,7 @@ export async function run(opts = {}, log = () => {}) {
     const ours = summarise(stage === 'parse' ? 'drover (parse)' : 'drover validate', drover);
     const theirs = summarise('hcl2json (parse)', hcl2json);
     const speedup = theirs.wallMs / ours.wallMs;
+    const cpuSpeedup = theirs.cpuMs / ours.cpuMs;
     const memoryShare = ours.peakRssMB / theirs.peakRssMB;
 
     const notes = [
@@ -109,6 +111,7 @@ export async function run(opts = {}, log = () => {}) {
         { key: 'tool', label: 'tool', align: 'left' },
         { key: 'files', label: 'files' },
         { key: 'wallMs', label: 'wall ms', format: (v) => fixed(v, 0) },
+        { key: 'cpuMs', label: 'CPU ms', format: (v) => fixed(v, 0) },
         { key: 'msPerFile', label: 'ms/file', format: (v) => fixed(v, 3) },
         { key: 'peakRssMB', label: 'peak RSS MB', format: (v) => fixed(v, 1) },
         { key: 'errors', label: 'errors' },
@@ -116,7 +119,8 @@ export async function run(opts = {}, log = () => {}) {
       rows: [ours, theirs],
       notes: [
         ...notes,
-        `ratio hcl2json/drover: wall ${fixed(speedup, 2)}×, ` +
+        `ratio hcl2json/drover: wall ${fixed(speedup, 2)}×, CPU ${fixed(cpuSpeedup, 2)}× ` +
+          '(CPU time of all threads: the steadier figure when other work shares the machine), ' +
           `peak RSS ${fixed(theirs.peakRssMB / ours.peakRssMB, 2)}×`,
       ],
       goals: [
@@ -129,7 +133,7 @@ export async function run(opts = {}, log = () => {}) {
           met: clean && memoryShare <= MEMORY_GOAL,
         },
       ],
-      data: { stage, shape, files, runs, seed, bytes, speedup, memoryShare },
+      data: { stage, shape, files, runs, seed, bytes, speedup, cpuSpeedup, memoryShare },
     };
   } finally {
     if (opts.keep) log(`kept ${dir}`);
