@@ -208,12 +208,6 @@ function checkJob(ctx: RuleContext): void {
       'apply would run it at once, without them',
     ]);
   }
-  if ((job.type === 'system' || job.type === 'sysbatch') && ctx.written('/type'))
-    ctx.blockRefusal(
-      `${job.type} jobs are not run by drover as Nomad runs them`,
-      '/type',
-      `A ${job.type} job runs one allocation on every eligible node; drover would place its groups like ${job.type === 'system' ? 'a service' : 'a batch'} job (count allocations in all), so plan and apply refuse it until that is built.`,
-    );
   if (job.vault) notSupported(ctx, '/vault', 'vault', VAULT_NEEDS);
   if (job.multiregion) notRun(ctx, '/multiregion', 'multiregion');
   checkDurations(ctx, job.update, '/update', UPDATE_DURATIONS);
@@ -696,6 +690,15 @@ function checkUpdate(
       'Canaries need max_parallel greater than zero',
       at('canary'),
       'max_parallel = 0 turns deployments off, so canaries would never be placed. Set max_parallel or remove canary.',
+    );
+  }
+  if (ctx.type === 'system' && canary > 0) {
+    // drover rolls system jobs over their nodes like Nomad's system scheduler before its
+    // system deployments: max_parallel nodes at a time, `stagger` apart, no canary phase.
+    ctx.warning(
+      'System jobs are updated without canaries',
+      at('canary'),
+      'A system job replaces its allocations node by node, max_parallel at a time and stagger apart; canary (and auto_promote) are not applied.',
     );
   }
   if (canary === 0 && u.auto_promote === true) {

@@ -213,10 +213,6 @@ function reconcileGroup(
   const batch = job.type === 'batch' || job.type === 'sysbatch';
   const out = emptyGroup(tg.name, count);
   const name = (i: number): string => `${job.id}.${tg.name}[${i}]`;
-  if (job.type === 'system' || job.type === 'sysbatch')
-    out.notes.push(
-      `${job.type} jobs are placed like ${batch ? 'batch' : 'service'} jobs for now (not one per node)`,
-    );
 
   let all = [...allocs];
   // Batch: finished allocations of older versions no longer count (filterOldTerminalAllocs).
