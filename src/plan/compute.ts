@@ -377,7 +377,9 @@ function filteredOf(
   group: string,
 ): Pick<GroupPlan, 'filtered_nodes'> {
   const mine = (filtered ?? []).filter((f) => f.group === group);
-  return mine.length ? { filtered_nodes: mine.map((f) => ({ node: f.node, reason: f.reason })) } : {};
+  return mine.length
+    ? { filtered_nodes: mine.map((f) => ({ node: f.node, reason: f.reason })) }
+    : {};
 }
 
 function prefixed(prefix: string, r: Record<string, number>): Record<string, number> {

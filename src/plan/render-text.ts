@@ -361,7 +361,9 @@ function renderFiltered(job: JobPlan): string[] {
     const nodes = g.filtered_nodes ?? [];
     if (nodes.length === 0) continue;
     const n = `${nodes.length} ${nodes.length === 1 ? 'node' : 'nodes'}`;
-    out.push(`- Task Group ${JSON.stringify(g.name)}: ${n} filtered, the group does not run there:`);
+    out.push(
+      `- Task Group ${JSON.stringify(g.name)}: ${n} filtered, the group does not run there:`,
+    );
     for (const f of nodes) out.push(`    ${f.node}: ${f.reason}`);
   }
   return out;

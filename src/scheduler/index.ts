@@ -53,7 +53,8 @@ export function scheduleJob(
     return { reconcile: reconcile(input), place: none };
   }
   // System and sysbatch jobs: one allocation per ready, feasible node.
-  if (isSystemType(input.job.type)) return scheduleSystemJob({ ...input, job: input.job }, pc, options);
+  if (isSystemType(input.job.type))
+    return scheduleSystemJob({ ...input, job: input.job }, pc, options);
   const result = recheckInPlace(reconcile(input), input.job, pc);
   const freed = new Set([...(options.freed ?? []), ...freedAllocations(result)]);
   const placed = place(placementRequests(result, input.job), pc, { ...options, freed });

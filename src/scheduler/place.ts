@@ -29,13 +29,7 @@ import {
   type GroupPlan,
   type JobCounters,
 } from './group-plan.js';
-import {
-  buildMetrics,
-  failureReason,
-  mergeMetrics,
-  nodeRejection,
-  type Tally,
-} from './metrics.js';
+import { buildMetrics, failureReason, mergeMetrics, nodeRejection, type Tally } from './metrics.js';
 import { NodeSource } from './node-source.js';
 import { createRng, type Rng } from './rng.js';
 import type {

@@ -26,7 +26,12 @@ import { candidatesFor, globMatch } from './cluster.js';
 import { recheckInPlace } from './inplace-check.js';
 import { mergeMetrics } from './metrics.js';
 import { place } from './place.js';
-import { emptyCounts, freedAllocations, placementRequests, STOP_DESCRIPTIONS } from './reconcile.js';
+import {
+  emptyCounts,
+  freedAllocations,
+  placementRequests,
+  STOP_DESCRIPTIONS,
+} from './reconcile.js';
 import { compareGroup, type GroupChange } from './update-class.js';
 import type {
   GroupReconcile,
@@ -100,13 +105,17 @@ export function reconcileSystem(input: ReconcileInput, scope: SystemScope): Reco
   const changes = new Map<number, Map<string, GroupChange>>();
   const changeOf = (group: string, from: number): GroupChange => {
     let byGroup = changes.get(from);
-    if (!byGroup) changes.set(from, (byGroup = new Map()));
+    if (!byGroup) changes.set(from, (byGroup = new Map<string, GroupChange>()));
     let change = byGroup.get(group);
     if (!change) {
       const prior = input.priorJob(from);
       change = prior
         ? compareGroup(prior, job!, group, input.classify)
-        : { update: 'destructive', because: `job version ${from} is not recorded`, inPlaceTasks: [] };
+        : {
+            update: 'destructive',
+            because: `job version ${from} is not recorded`,
+            inPlaceTasks: [],
+          };
       byGroup.set(group, change);
     }
     return change;
@@ -205,7 +214,11 @@ export function reconcileSystem(input: ReconcileInput, scope: SystemScope): Reco
         out.stop.push(stop(a, 'migrate', 'alloc not needed as its node is draining'));
       } else if (!scope.inScope(node)) {
         out.stop.push(
-          stop(a, 'count-reduced', "alloc not needed as its node left the job's datacenters or pool"),
+          stop(
+            a,
+            'count-reduced',
+            "alloc not needed as its node left the job's datacenters or pool",
+          ),
         );
       } else if (!ready.has(node) || a.version === input.version) {
         // An ineligible node keeps what it runs, at the version it runs (Nomad ignores it).
