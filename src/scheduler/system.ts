@@ -287,12 +287,15 @@ export function scheduleSystemJob(
   for (const g of result.groups) {
     const misses = filtered.filter((f) => f.group === g.group);
     if (misses.length === 0) continue;
-    // Replacements their node no longer runs: the old allocation only stops.
-    const dropped = g.place.filter(
-      (p) => p.reason === 'destructive' && misses.some((m) => m.node === p.node),
-    ).length;
-    g.counts.create_destroy_update -= dropped;
-    g.counts.destroy += dropped;
+    // Filtered nodes get nothing (Nomad counts only feasible nodes as placements); a
+    // replacement its node no longer runs leaves only the stop of the old allocation.
+    for (const p of g.place) {
+      if (!misses.some((m) => m.node === p.node)) continue;
+      if (p.reason === 'destructive') {
+        g.counts.create_destroy_update--;
+        g.counts.destroy++;
+      } else g.counts.create--;
+    }
     const placedHere = placed.placements.some((p) => p.group === g.group);
     const exists = g.ignore.length + g.inplaceUpdate.length > 0;
     if (placedHere || exists || failures.some((f) => f.group === g.group)) continue;

@@ -242,6 +242,8 @@ describe('system jobs: infeasible and exhausted nodes', () => {
       ],
     });
     expect(r.placedOn).toEqual(['n1']);
+    expect(r.group.counts.create).toBe(1);
+    expect(r.reconcile.counts.create).toBe(1);
     expect(r.place.failures).toEqual([]);
     expect(r.place.filtered?.map((f) => [f.node, f.reason])).toEqual([
       ['n2', 'constraint ${attr.kernel.name} = linux not met'],
