@@ -77,6 +77,10 @@ export interface StateChange {
    */
   drain?: boolean;
   /**
+   * node, with drain = true: the allocations of system and sysbatch jobs stay on the node (Nomad's -ignore-system).
+   */
+  ignore_system_jobs?: boolean;
+  /**
    * promote, fail: the deployment's job.
    */
   job?: string;

@@ -115,6 +115,7 @@ function renderChanges(changes: readonly StateChange[]): string[] {
           const what = [
             c.eligibility ? `eligibility → ${c.eligibility}` : '',
             c.drain !== undefined ? `drain → ${c.drain}` : '',
+            c.ignore_system_jobs ? 'system jobs stay' : '',
           ].filter(Boolean);
           return `  ~ Node ${JSON.stringify(c.node)}: ${what.join(', ')}`;
         }

@@ -9,7 +9,8 @@
  *   ran there, complete or failed, is not placed again unless the job changed);
  * - a down node's allocation, or one on a node gone from the inventory, is lost: stopped, not
  *   moved elsewhere;
- * - a draining node's allocation stops (system work does not migrate);
+ * - a draining node's allocation stops (system work does not migrate), unless the drain leaves
+ *   system jobs alone (`node drain -ignore-system`): then it stays, as on an ineligible node;
  * - an ineligible node keeps what it runs but gets nothing new;
  * - a node no longer in the job's datacenters or node pool has its allocation stopped;
  * - a changed job updates the allocation on its node, in place or by replacing it there.
@@ -210,7 +211,7 @@ export function reconcileSystem(input: ReconcileInput, scope: SystemScope): Reco
           : 'alloc is lost since its node is no longer in the inventory';
         out.stop.push({ ...stop(a, 'lost', description), clientStatus: 'lost' });
         out.lost.push(a);
-      } else if (nodes.draining.has(node)) {
+      } else if (nodes.draining.has(node) && !nodes.drainKeepsSystem?.has(node)) {
         out.stop.push(stop(a, 'migrate', 'alloc not needed as its node is draining'));
       } else if (!scope.inScope(node)) {
         out.stop.push(

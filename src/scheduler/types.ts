@@ -36,6 +36,8 @@ export interface NodeSets {
   draining: ReadonlySet<string>;
   /** Reachable but taking no new work: their allocations stay. */
   ineligible: ReadonlySet<string>;
+  /** Draining nodes whose drain leaves system jobs' allocations in place (`-ignore-system`). */
+  drainKeepsSystem?: ReadonlySet<string>;
 }
 
 export interface ReconcileInput {

@@ -136,6 +136,36 @@ describe('a system job', () => {
     const again = await w.apply([agent('v1')]);
     expect(again.plan!.jobs[0]!.type).toBe('none');
   });
+
+  it('leaves it running on a node drained with -ignore-system, which takes no new work', async () => {
+    const w = await world();
+    await w.apply([agent('v1')]);
+    const run = await w.operate((ctx, observed) =>
+      planDrain(ctx, observed, 'n2', true, { ignoreSystemJobs: true }),
+    );
+    expect(run.plan!.changes).toEqual([
+      {
+        kind: 'node',
+        node: 'n2',
+        eligibility: 'ineligible',
+        drain: true,
+        ignore_system_jobs: true,
+      },
+    ]);
+    expect(run.plan!.jobs.every((j) => j.groups.every((g) => g.stops.length === 0))).toBe(true);
+    const s = await w.read();
+    expect(s.nodes.n2).toMatchObject({ drain: true, drain_ignore_system_jobs: true });
+    expect(nodesOf(s)).toEqual(['n1', 'n2', 'n3']);
+    // Later plans keep it there; an update replaces it on the nodes that take work only.
+    expect((await w.apply([agent('v1')])).plan!.jobs[0]!.type).toBe('none');
+    await w.apply([agent('v2')]);
+    const after = await w.read();
+    expect(nodesOf(after, 1)).toEqual(['n1', 'n3']);
+    expect(nodesOf(after, 0)).toEqual(['n2']);
+    // Ending the drain clears it.
+    await w.operate((ctx, observed) => planDrain(ctx, observed, 'n2', false));
+    expect((await w.read()).nodes.n2!.drain_ignore_system_jobs).toBeUndefined();
+  });
 });
 
 describe('a sysbatch job', () => {

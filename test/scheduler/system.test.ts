@@ -54,6 +54,7 @@ function schedule(s: Setup) {
     down: new Set(sets.down ?? []),
     draining: new Set(sets.draining ?? []),
     ineligible: new Set(sets.ineligible ?? []),
+    drainKeepsSystem: new Set(sets.drainKeepsSystem ?? []),
   };
   const cluster: Cluster = {
     nodes: s.nodes.map((n) => (nodes.up.has(n.name) ? n : { ...n, eligible: false })),
@@ -132,6 +133,18 @@ describe('system jobs: one allocation per node', () => {
     expect(r.stops).toEqual([['n2', 'migrate', '']]);
     expect(r.group.stop[0]!.description).toBe('alloc not needed as its node is draining');
     expect(r.group.counts).toMatchObject({ destroy: 1, ignore: 2, migrate: 0 });
+  });
+
+  it('keeps the allocation of a node whose drain leaves system jobs alone (-ignore-system)', () => {
+    const r = schedule({
+      job: system(),
+      nodes: three(),
+      allocs: [on('n1'), on('n2'), on('n3')],
+      sets: { draining: ['n2'], drainKeepsSystem: ['n2'] },
+    });
+    expect(r.stops).toEqual([]);
+    expect(r.placedOn).toEqual([]);
+    expect(r.group.counts).toMatchObject({ destroy: 0, ignore: 3 });
   });
 
   it('marks the allocation of a down node, or of a node gone from the inventory, lost and does not replace it', () => {
