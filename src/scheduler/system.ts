@@ -1,8 +1,9 @@
 /**
  * System and sysbatch jobs: one allocation of each group on every node that is ready and
  * feasible, as Nomad's system scheduler does (scheduler/scheduler_system.go and the node
- * reconciler, scheduler/reconcile/reconcile_node.go). `count` is not a number of allocations
- * here; a group with count 0 runs nowhere.
+ * reconciler, scheduler/reconcile/reconcile_node.go). `count` is not a total here: a system
+ * group has count 1 (the rules refuse more, as Nomad's Job.Validate does) and a sysbatch group
+ * runs `count` allocations on every node; a group with count 0 runs nowhere.
  *
  * Per node and group:
  * - a node that takes work and has no allocation gets one (a sysbatch allocation that already
@@ -140,13 +141,22 @@ export function reconcileSystem(input: ReconcileInput, scope: SystemScope): Reco
       counts: emptyCounts(),
       notes: [],
     };
-    const byNode = new Map<string, Allocation[]>();
+    // One slot per node and index: a system group has count 1 (more is refused by the
+    // rules), a sysbatch group runs `count` allocations on every node, as Nomad materializes
+    // `<job>.<group>[i]` for each i below count on each node.
+    const slots = new Map<string, Allocation[]>();
+    const slotKey = (node: string, index: number): string => `${node}\u0000${index}`;
     for (const a of input.allocations)
-      if (a.group === name) byNode.set(a.node, [...(byNode.get(a.node) ?? []), a]);
-    const nodeNames = [...new Set([...byNode.keys(), ...(tg ? scope.ready : [])])].sort();
-    const allocName = `${input.jobId}.${name}[0]`;
-    for (const node of nodeNames) {
-      const allocs = (byNode.get(node) ?? []).sort(newest);
+      if (a.group === name)
+        slots.set(slotKey(a.node, a.index), [...(slots.get(slotKey(a.node, a.index)) ?? []), a]);
+    for (const node of tg ? scope.ready : [])
+      for (let i = 0; i < tg!.count; i++)
+        if (!slots.has(slotKey(node, i))) slots.set(slotKey(node, i), []);
+    const keys = [...slots.keys()].sort();
+    for (const key of keys) {
+      const [node, at] = key.split('\u0000') as [string, string];
+      const index = Number(at);
+      const allocs = slots.get(key)!.sort(newest);
       const running = allocs.filter(live);
       const lostByClient = allocs.filter(
         (a) => a.desired_status === 'run' && a.client_status === 'lost',
@@ -159,11 +169,16 @@ export function reconcileSystem(input: ReconcileInput, scope: SystemScope): Reco
       const [kept, ...extra] = running;
       for (const a of extra)
         out.stop.push(stop(a, 'count-reduced', 'alloc not needed: one allocation per node'));
+      const wanted = tg !== undefined && index < tg.count;
       if (kept) {
-        keepOrUpdate(kept, node, tg);
+        if (tg && !wanted)
+          out.stop.push(
+            stop(kept, 'count-reduced', `alloc not needed as the group count is ${tg.count}`),
+          );
+        else keepOrUpdate(kept, node, tg);
         continue;
       }
-      if (!tg || !ready.has(node)) continue;
+      if (!wanted || !ready.has(node)) continue;
       const last = allocs.find((a) => !live(a) && a.client_status !== 'lost');
       if (last && sysbatch && last.version === input.version) {
         // Ran to its end on this node (Nomad leaves a finished sysbatch allocation alone).
@@ -181,8 +196,8 @@ export function reconcileSystem(input: ReconcileInput, scope: SystemScope): Reco
       }
       out.place.push({
         group: name,
-        name: allocName,
-        index: 0,
+        name: `${input.jobId}.${name}[${index}]`,
+        index,
         reason: gone ? 'failed' : 'new',
         canary: false,
         node,

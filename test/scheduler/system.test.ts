@@ -314,6 +314,30 @@ describe('sysbatch jobs: once per node', () => {
     expect(schedule({ job: sysbatch(), nodes: three() }).placedOn).toEqual(['n1', 'n2', 'n3']);
   });
 
+  it('runs count allocations on every node, as Nomad materializes the names per node', () => {
+    const r = schedule({
+      job: sysbatch({ count: 2 }),
+      nodes: [node('n1'), node('n2')],
+      allocs: [on('n1', { id: 'n1-0', client_status: 'complete' })],
+    });
+    expect(r.place.placements.map((p) => [p.node, p.name]).sort()).toEqual([
+      ['n1', 'agent.app[1]'],
+      ['n2', 'agent.app[0]'],
+      ['n2', 'agent.app[1]'],
+    ]);
+    const fewer = schedule({
+      job: sysbatch({ count: 1 }),
+      nodes: [node('n1')],
+      allocs: [
+        on('n1', { id: 'x0', index: 0 }),
+        on('n1', { id: 'x1', index: 1, name: 'agent.app[1]' }),
+      ],
+    });
+    expect(fewer.group.stop.map((s) => [s.alloc.id, s.description])).toEqual([
+      ['x1', 'alloc not needed as the group count is 1'],
+    ]);
+  });
+
   it('does not place again where it completed or failed, but places on a new node', () => {
     const r = schedule({
       job: sysbatch(),
