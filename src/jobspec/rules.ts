@@ -738,7 +738,9 @@ function checkUpdate(
     ctx.warning(
       'Update max parallel count is greater than task group count',
       at('max_parallel'),
-      `max_parallel is ${maxParallel} and group ${quote(g.name)} has count ${count}: a destructive change would replace all allocations at once.`,
+      ctx.type === 'system'
+        ? `max_parallel is ${maxParallel} and group ${quote(g.name)} has count ${count}. Nomad warns so for system jobs too, though a system job's update replaces max_parallel nodes at a time.`
+        : `max_parallel is ${maxParallel} and group ${quote(g.name)} has count ${count}: a destructive change would replace all allocations at once.`,
     );
   }
 }
