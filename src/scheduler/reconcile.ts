@@ -53,7 +53,7 @@ export function emptyCounts(): DesiredCounts {
   };
 }
 
-function addCounts(into: DesiredCounts, c: DesiredCounts): void {
+export function addCounts(into: DesiredCounts, c: DesiredCounts): void {
   for (const k of Object.keys(into) as (keyof DesiredCounts)[]) into[k] += c[k];
 }
 
@@ -107,7 +107,7 @@ export function goneStatus(s: StopRequest): 'lost' | 'failed' | 'complete' | und
   return s.alloc.client_status === 'complete' ? 'complete' : 'failed';
 }
 
-function emptyGroup(group: string, count: number): GroupReconcile {
+export function emptyGroup(group: string, count: number): GroupReconcile {
   return {
     group,
     count,
@@ -461,7 +461,7 @@ function reconcileGroup(
   return out;
 }
 
-function groupChange(
+export function groupChange(
   input: ReconcileInput,
   job: Job,
   group: string,

@@ -29,12 +29,15 @@ import { recheckInPlace } from './inplace-check.js';
 import { mergeMetrics } from './metrics.js';
 import { place } from './place.js';
 import {
+  addCounts,
   emptyCounts,
+  emptyGroup,
   freedAllocations,
+  groupChange,
   placementRequests,
   STOP_DESCRIPTIONS,
 } from './reconcile.js';
-import { compareGroup, type GroupChange } from './update-class.js';
+import type { GroupChange } from './update-class.js';
 import type {
   GroupReconcile,
   PlaceOptions,
@@ -95,52 +98,19 @@ export function reconcileSystem(input: ReconcileInput, scope: SystemScope): Reco
   const job = input.job === 'stopped' ? undefined : input.job;
   const sysbatch = job?.type === 'sysbatch';
   const { nodes } = input;
-  const required = new Map<string, Group>(
-    (job?.group ?? []).filter((g) => g.count > 0).map((g) => [g.name, g]),
-  );
+  const groupsByName = new Map<string, Group>((job?.group ?? []).map((g) => [g.name, g]));
   const groupNames = [
     ...(job?.group ?? []).map((g) => g.name),
     ...[...new Set(input.allocations.map((a) => a.group))]
       .filter((n) => !job?.group.some((g) => g.name === n))
       .sort(),
   ];
-  const changes = new Map<number, Map<string, GroupChange>>();
-  const changeOf = (group: string, from: number): GroupChange => {
-    let byGroup = changes.get(from);
-    if (!byGroup) changes.set(from, (byGroup = new Map<string, GroupChange>()));
-    let change = byGroup.get(group);
-    if (!change) {
-      const prior = input.priorJob(from);
-      change = prior
-        ? compareGroup(prior, job!, group, input.classify)
-        : {
-            update: 'destructive',
-            because: `job version ${from} is not recorded`,
-            inPlaceTasks: [],
-          };
-      byGroup.set(group, change);
-    }
-    return change;
-  };
+  const changes = new Map<string, GroupChange>();
   const ready = new Set(scope.ready);
 
   const groups = groupNames.map((name): GroupReconcile => {
-    const tg = required.get(name);
-    const out: GroupReconcile = {
-      group: name,
-      count: 0,
-      place: [],
-      stop: [],
-      inplaceUpdate: [],
-      destructiveUpdate: [],
-      migrate: [],
-      lost: [],
-      rescheduled: [],
-      ignore: [],
-      canaries: 0,
-      counts: emptyCounts(),
-      notes: [],
-    };
+    const tg = groupsByName.get(name);
+    const out = emptyGroup(name, 0);
     // One slot per node and index: a system group has count 1 (more is refused by the
     // rules), a sysbatch group runs `count` allocations on every node, as Nomad materializes
     // `<job>.<group>[i]` for each i below count on each node.
@@ -240,7 +210,7 @@ export function reconcileSystem(input: ReconcileInput, scope: SystemScope): Reco
         // An ineligible node keeps what it runs, at the version it runs (Nomad ignores it).
         out.ignore.push(a);
       } else {
-        const change = changeOf(name, a.version);
+        const change = groupChange(input, job!, name, a.version, changes);
         if (change.update !== 'destructive') {
           out.inplaceUpdate.push({ alloc: a, tasks: change.inPlaceTasks });
           return;
@@ -270,8 +240,7 @@ export function reconcileSystem(input: ReconcileInput, scope: SystemScope): Reco
   }
 
   const counts = emptyCounts();
-  for (const g of groups)
-    for (const k of Object.keys(counts) as (keyof typeof counts)[]) counts[k] += g.counts[k];
+  for (const g of groups) addCounts(counts, g.counts);
   return { jobId: input.jobId, version: input.version, stopped: !job, groups, counts };
 }
 
@@ -326,8 +295,7 @@ export function scheduleSystemJob(
     });
   }
   const counts = emptyCounts();
-  for (const g of result.groups)
-    for (const k of Object.keys(counts) as (keyof typeof counts)[]) counts[k] += g.counts[k];
+  for (const g of result.groups) addCounts(counts, g.counts);
   return {
     reconcile: { ...result, counts },
     place: { ...placed, failures, ...(filtered.length ? { filtered } : {}) },

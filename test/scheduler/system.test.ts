@@ -107,8 +107,11 @@ describe('system jobs: one allocation per node', () => {
   });
 
   it('a group with count 0 runs nowhere', () => {
-    const r = schedule({ job: system({ count: 0 }), nodes: three() });
+    const r = schedule({ job: system({ count: 0 }), nodes: three(), allocs: [on('n1')] });
     expect(r.placedOn).toEqual([]);
+    expect(r.group.stop.map((s) => [s.alloc.node, s.description])).toEqual([
+      ['n1', 'alloc not needed as the group count is 0'],
+    ]);
   });
 
   it('leaves the nodes that already run it alone and places on a node added since', () => {
