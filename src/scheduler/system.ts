@@ -174,8 +174,8 @@ export function reconcileSystem(input: ReconcileInput, scope: SystemScope): Reco
         ...(gone ? { replaces: gone.id, previousNode: node } : {}),
       });
     }
-    out.count = out.place.length + out.ignore.length + out.inplaceUpdate.length;
-    out.count += out.destructiveUpdate.length;
+    // What the group wants in all: its count on every ready node (before feasibility).
+    out.count = (tg?.count ?? 0) * ready.size;
     out.counts.create = out.place.filter((p) => p.reason !== 'destructive').length;
     out.counts.create_destroy_update = out.destructiveUpdate.length;
     out.counts.in_place_update = out.inplaceUpdate.length;
