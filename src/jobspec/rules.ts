@@ -215,12 +215,6 @@ function checkJob(ctx: RuleContext): void {
       'apply would run it at once, without them',
     ]);
   }
-  if ((job.type === 'system' || job.type === 'sysbatch') && ctx.written('/type'))
-    ctx.blockRefusal(
-      `${job.type} jobs are not run by drover as Nomad runs them`,
-      '/type',
-      `A ${job.type} job runs one allocation on every eligible node; drover would place its groups like ${job.type === 'system' ? 'a service' : 'a batch'} job (count allocations in all), so plan and apply refuse it until that is built.`,
-    );
   if (job.vault) notSupported(ctx, '/vault', 'vault', VAULT_NEEDS);
   if (job.multiregion) notRun(ctx, '/multiregion', 'multiregion');
   checkDurations(ctx, job.update, '/update', UPDATE_DURATIONS);
@@ -766,6 +760,15 @@ function checkUpdate(
       'Nomad accepts this, but max_parallel = 0 turns deployments off: Nomad places no canaries and replaces every allocation at once. drover places the canaries and rolls out one allocation at a time. Set max_parallel, or remove canary.',
     );
   }
+  if (ctx.type === 'system' && canary > 0) {
+    // drover rolls system jobs over their nodes like Nomad's system scheduler before its
+    // system deployments: max_parallel nodes at a time, `stagger` apart, no canary phase.
+    ctx.warning(
+      'System jobs are updated without canaries',
+      at('canary'),
+      'A system job replaces its allocations node by node, max_parallel at a time and stagger apart; canary (and auto_promote) are not applied.',
+    );
+  }
   // Nomad: structs.go (*UpdateStrategy).Validate
   if (canary === 0 && u.auto_promote === true) {
     ctx.error(
@@ -809,7 +812,9 @@ function checkUpdate(
     ctx.warning(
       'Update max parallel count is greater than task group count',
       at('max_parallel'),
-      `max_parallel is ${maxParallel} and group ${quote(g.name)} has count ${count}: a destructive change would replace all allocations at once.`,
+      ctx.type === 'system'
+        ? `max_parallel is ${maxParallel} and group ${quote(g.name)} has count ${count}. Nomad warns so for system jobs too, though a system job's update replaces max_parallel nodes at a time.`
+        : `max_parallel is ${maxParallel} and group ${quote(g.name)} has count ${count}: a destructive change would replace all allocations at once.`,
     );
   }
 }

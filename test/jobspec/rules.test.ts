@@ -473,6 +473,22 @@ describe('update', () => {
     ]);
   });
 
+  it('warns that a system job is updated without canaries, and plan does not refuse it', () => {
+    const ds = run(
+      job({ update: { canary: 1 } }, {}, { type: 'system' }),
+      index({ '/group/0/update': 4, '/type': 2 }, { '/group/0/update/canary': 5 }),
+    );
+    expect(ds.map((d) => [d.severity, d.summary, ...where(d)!])).toEqual([
+      ['warning', 'System jobs are updated without canaries', 5, 20],
+    ]);
+    expect(refusals(ds)).toEqual([]);
+  });
+
+  it('accepts system and sysbatch jobs as plan and apply run them', () => {
+    for (const type of ['system', 'sysbatch'] as const)
+      expect(run(job({}, {}, { type }), index({ '': 1, '/type': 2 }))).toEqual([]);
+  });
+
   it('needs min_healthy_time < healthy_deadline < progress_deadline', () => {
     const a = errors(up({ min_healthy_time: '10m' }, { '/group/0/update/min_healthy_time': 7 }));
     expect(summaries(a)).toEqual([
