@@ -781,10 +781,11 @@ async function startAlloc(
     if (why !== undefined) break;
   }
   if (why !== undefined) {
+    const failed = await fail(why);
     // Nomad kills what runs when a task fails to start; ended tasks stay, with their logs.
     const alloc = ctx.recorder.state.allocations[p.allocId];
     if (alloc) await windDown(alloc, node, transport, ctx, { keepEnded: true, poststop: false });
-    return fail(why);
+    return failed;
   }
   // Deferred like the task handles it follows, unless nothing else is written for it.
   const running = (s: StateSnapshot) => updateAlloc(s, p.allocId, { client_status: 'running' });
