@@ -763,10 +763,17 @@ async function startAlloc(
   };
   // Nomad gives hooks no deadline of their own; a deployment's allocation must be healthy by
   // healthy_deadline, which a prestart task that never ends makes it miss.
-  const deadline = runsToCompletion(plannedJob(steps).type)
-    ? Infinity
-    : ctx.clock.now() + (group.update ?? defaultUpdateStrategy()).healthy_deadline;
-  const waits: PhaseWaits = { allocId: p.allocId, handles, transport, ctx, deadline };
+  const healthyDeadline = (group.update ?? defaultUpdateStrategy()).healthy_deadline;
+  const waits: PhaseWaits = {
+    allocId: p.allocId,
+    handles,
+    transport,
+    ctx,
+    deadline: runsToCompletion(plannedJob(steps).type)
+      ? Infinity
+      : ctx.clock.now() + healthyDeadline,
+    deadlineName: `healthy_deadline (${formatMs(healthyDeadline)})`,
+  };
   // Nomad's task lifecycle: prestart (ephemeral tasks exit 0, sidecars run), main, poststart.
   const inOrder = [
     () => startAll(phases.prestart),
@@ -850,8 +857,9 @@ interface PhaseWaits {
   handles: ReadonlyMap<string, DriverHandle>;
   transport: Transport;
   ctx: ApplyContext;
-  /** When waiting gives up (epoch ms; Infinity: never). */
+  /** When waiting gives up (epoch ms; Infinity: never), and what that moment is called. */
   deadline: number;
+  deadlineName: string;
 }
 
 /**
@@ -887,7 +895,10 @@ async function awaitMainStarted(main: readonly Task[], w: PhaseWaits): Promise<s
   return pollTasks(main, w, (statuses) => {
     for (const t of main) {
       const st = statuses.get(t.name)!;
-      if (st.state === 'missing' || (st.state === 'dead' && (st.failed || st.exitCode !== 0)))
+      if (
+        st.state === 'missing' ||
+        (st.state === 'dead' && (st.failed || (st.exitCode ?? 0) !== 0))
+      )
         return deathMessage(t.name, st);
     }
     return main.every((t) => statuses.get(t.name)!.state !== 'pending') ? null : undefined;
@@ -910,7 +921,7 @@ async function pollTasks(
     if (verdict !== undefined) return verdict ?? undefined;
     if (w.ctx.clock.now() >= w.deadline) {
       const waiting = tasks.find((t) => statuses.get(t.name)!.state !== 'dead') ?? tasks[0]!;
-      return `${taskLabel(waiting)} was still ${statuses.get(waiting.name)!.state} at healthy_deadline`;
+      return `${taskLabel(waiting)} was still ${statuses.get(waiting.name)!.state} at ${w.deadlineName}`;
     }
     await w.ctx.clock.sleep(w.ctx.pollMs ?? 250);
   }
@@ -1036,6 +1047,7 @@ async function runPoststop(
     transport,
     ctx,
     deadline: ctx.clock.now() + POSTSTOP_LIMIT_MS,
+    deadlineName: `drover's poststop limit (${formatMs(POSTSTOP_LIMIT_MS)})`,
   };
   await pollTasks(ran, w, (statuses) =>
     ran.every((t) => ['dead', 'missing'].includes(statuses.get(t.name)!.state)) ? null : undefined,

@@ -37,12 +37,19 @@ function task(name: string, o: TaskOpts = {}): string {
 }
 
 /** A job of one group with the given tasks; restarts off, so a failure is final at once. */
-function lifecycleJob(type: 'service' | 'batch', tasks: string[], id = 'app') {
+function lifecycleJob(
+  type: 'service' | 'batch',
+  tasks: string[],
+  opts: { healthyDeadline?: string } = {},
+) {
+  const deadline = opts.healthyDeadline
+    ? `      healthy_deadline = "${opts.healthyDeadline}"\n`
+    : '';
   const update =
     type === 'service'
-      ? `    update {\n      health_check     = "task_states"\n      min_healthy_time = "1s"\n    }\n`
+      ? `    update {\n      health_check     = "task_states"\n      min_healthy_time = "1s"\n${deadline}    }\n`
       : '';
-  const source = `job "${id}" {
+  const source = `job "app" {
   type        = "${type}"
   datacenters = ["dc1"]
   group "app" {
@@ -53,7 +60,7 @@ function lifecycleJob(type: 'service' | 'batch', tasks: string[], id = 'app') {
 ${update}${tasks.join('')}  }
 }
 `;
-  return desiredJob(source, id);
+  return desiredJob(source, 'app');
 }
 
 /** The host's starts and stops, as `kind task @ms-since-start`. */
@@ -125,6 +132,21 @@ describe('prestart tasks', () => {
     expect(alloc!.task_states.migrate).toMatchObject({ state: 'dead', failed: true, exit_code: 3 });
     expect(alloc!.driver_handles.web).toBeUndefined();
     expect(await w.runningOnHost()).toEqual([]);
+  });
+});
+
+describe('a prestart task that never ends', () => {
+  it('fails a service allocation at healthy_deadline; the main task never starts', async () => {
+    const w = await world();
+    const job = lifecycleJob('service', [task('migrate', { hook: 'prestart' }), task('web')], {
+      healthyDeadline: '30s',
+    });
+    const run = await w.apply([job]);
+    expect(run.outcomes[0]!.failures.map((f) => f.reason)).toEqual([
+      'prestart task "migrate" was still running at healthy_deadline (30s)',
+    ]);
+    expect(run.endedAt - run.startedAt).toBeGreaterThanOrEqual(30_000);
+    expect(hostLog(w, run.startedAt)).toEqual(['start migrate @0', 'stop migrate @30000']);
   });
 });
 
