@@ -2,6 +2,7 @@
 # orders them within one allocation.
 #
 #   drover apply examples/lifecycle/app.nomad.hcl
+#   drover logs  app                  # the main task's output
 #   drover logs  app --task migrate   # the prestart task's output
 #   drover stop  app                  # runs the poststop task, and waits for it
 #
@@ -84,7 +85,7 @@ job "app" {
         command = "node"
         args = [
           "-e",
-          "const schema = require('fs').readFileSync(process.env.NOMAD_ALLOC_DIR + '/schema', 'utf8').trim(); require('http').createServer((req, res) => res.end('schema ' + schema + '\\n')).listen(process.env.NOMAD_PORT_http)",
+          "const schema = require('fs').readFileSync(process.env.NOMAD_ALLOC_DIR + '/schema', 'utf8').trim(); require('http').createServer((req, res) => res.end('schema ' + schema + '\\n')).listen(process.env.NOMAD_PORT_http, () => console.log('serving schema ' + schema))",
         ]
       }
 

@@ -78,6 +78,18 @@ describe('raw_exec: examples/lifecycle', { timeout: 120_000 }, () => {
     expect(logs.stdout.trim()).toBe('migrated to v2');
     const heartbeat = a!.driver_handles.heartbeat as DriverHandle & { pid: number };
     expect(alive(heartbeat.pid)).toBe(true);
+    // Without --task, the main task's.
+    const main = await drover(dir, ['logs', 'app']);
+    expect(main.stdout.trim()).toBe('serving schema v2');
+
+    // status refreshes from the host: the completed hook is neither drift nor a failure.
+    const status = await drover(dir, ['status', 'app', '-json']);
+    expect(status.code, status.stderr).toBe(0);
+    const shown = JSON.parse(status.stdout) as { drift: unknown[]; allocations: Allocation[] };
+    expect(shown.drift).toEqual([]);
+    expect(shown.allocations.map((x) => [x.client_status, x.task_states.migrate?.state])).toEqual([
+      ['running', 'dead'],
+    ]);
 
     // Nothing to change: the hook's exit 0 is not drift.
     const plan = await drover(dir, ['plan', '-detailed-exitcode', example]);
