@@ -2,8 +2,10 @@
  * Task lifecycle hooks on real drivers, through the built CLI: a prestart task that writes a
  * file in the allocation directory and exits 0 runs to completion before the main task, which
  * needs that file to start; raw_exec on the local node (examples/lifecycle, with a sidecar and
- * a poststop task) and docker with the busybox test image.
+ * a poststop task), docker with the busybox test image, and raw_exec over SSH as the non-root
+ * `deploy` user.
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +13,9 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Allocation, DriverHandle } from '../../src/state/types.js';
 import { ensureTestImages, removeContainersByLabel } from '../support/docker.js';
+import { startSshHost, type SshHost } from '../support/sshd.js';
 import { drover } from './cli.js';
+import { writeSshConfig } from './ssh-nodes.js';
 
 /** A drover working directory with the local node, its allocations under the directory. */
 function workdir(prefix: string): string {
@@ -197,3 +201,77 @@ describe(
     });
   },
 );
+
+describe('raw_exec over SSH as the deploy user', { timeout: 120_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'drover-e2e-lifecycle-ssh-'));
+  const marker = `drover-e2e-lifecycle-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const allocParent = `/home/deploy/${marker}`;
+  const jobFile = join(dir, 'job.nomad.hcl');
+  let host: SshHost | undefined;
+
+  beforeAll(async () => {
+    host = await startSshHost({ address: '127.0.0.112' });
+    writeSshConfig(dir, [host], ['s1'], `${allocParent}/alloc`);
+    writeFileSync(
+      jobFile,
+      `job "hooks" {
+  datacenters = ["*"]
+  update {
+    min_healthy_time = "1s"
+  }
+  group "g" {
+    task "prepare" {
+      lifecycle {
+        hook = "prestart"
+      }
+      driver = "raw_exec"
+      config {
+        command = "/bin/sh"
+        args    = ["-c", "sleep 1; echo ready > \\"$NOMAD_ALLOC_DIR/ready\\""]
+      }
+    }
+    task "main" {
+      driver = "raw_exec"
+      config {
+        command = "/bin/sh"
+        args    = ["-c", "[ -f \\"$NOMAD_ALLOC_DIR/ready\\" ] || exit 3; while :; do sleep 1; done"]
+      }
+    }
+    task "finish" {
+      lifecycle {
+        hook = "poststop"
+      }
+      driver = "raw_exec"
+      config {
+        command = "/bin/sh"
+        args    = ["-c", "id -un > \\"$NOMAD_ALLOC_DIR/finished\\""]
+      }
+    }
+  }
+}
+`,
+    );
+  });
+
+  afterAll(async () => {
+    await drover(dir, ['stop', '-auto-approve', '-purge', 'hooks']);
+    await host?.stop();
+    rmSync(allocParent, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('runs the prestart task to completion first, and the poststop task at stop', async () => {
+    const apply = await drover(dir, ['apply', '-auto-approve', jobFile]);
+    expect(apply.code, apply.stdout + apply.stderr).toBe(0);
+    expect(apply.stdout).toContain('prestart task "prepare" completed');
+    const [a] = await liveAllocs(dir, 'hooks');
+    expect(a!.client_status).toBe('running');
+    expectPrestartBeforeMain(a!, 'prepare', 'main');
+
+    const stop = await drover(dir, ['stop', '-auto-approve', 'hooks']);
+    expect(stop.code, stop.stdout + stop.stderr).toBe(0);
+    expect(stop.stdout).toContain('poststop task "finish" completed');
+    const finished = join(`${allocParent}/alloc`, a!.id, 'alloc', 'finished');
+    expect(readFileSync(finished, 'utf8').trim()).toBe('deploy');
+  });
+});
