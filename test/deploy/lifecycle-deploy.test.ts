@@ -171,6 +171,8 @@ describe('poststart and poststop tasks', () => {
     const [alloc] = allocsOf(await w.read(), 'app');
     expect(alloc!.health?.healthy).toBe(true);
     expect(alloc!.driver_handles.cleanup).toBeUndefined();
+    // A poststop task not started while the allocation runs is not a task that never started.
+    expect((await w.apply([job], { skipEmpty: true })).executed).toBe(false);
 
     const before = w.host.events().length;
     const stopped = await w.operate((ctx, observed) => planStop(ctx, observed, 'app', false));
