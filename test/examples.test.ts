@@ -79,6 +79,7 @@ describe('examples', () => {
       'gitops/jobs/cleanup.nomad.hcl',
       'gitops/jobs/worker.nomad.hcl',
       'hello/hello.nomad.hcl',
+      'lifecycle/app.nomad.hcl',
       'system/system.nomad.hcl',
       'variables/variables.nomad.hcl',
       'web/web.nomad.hcl',

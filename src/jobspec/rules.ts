@@ -647,6 +647,14 @@ function checkGroup(ctx: RuleContext, g: Group, i: number): void {
     );
   }
   checkUniqueNames(ctx, tasks, gp, 'task', 'group');
+  // Nomad: structs.go (*TaskGroup).Validate (hashicorp/nomad#28283): hooks run around main
+  // tasks, so a group of hooks alone has nothing to run them around.
+  if (tasks.length > 0 && tasks.every((t) => t.lifecycle?.hook))
+    ctx.blockError(
+      'Task group must have at least one main task',
+      gp,
+      `Every task of group ${quote(g.name)} has a lifecycle hook; a task without a "lifecycle" block is a main task, which prestart, poststart and poststop tasks run around.`,
+    );
   const leaders = tasks.flatMap((t, j) => (t.leader ? [j] : []));
   // Nomad: structs.go (*TaskGroup).Validate
   if (leaders.length > 1) {
@@ -1381,11 +1389,6 @@ function checkCheck(ctx: RuleContext, c: Check, cp: string, s: Service, scope: S
 
 function checkTask(ctx: RuleContext, g: Group, t: Task, i: number, j: number): void {
   const tp = pointer('group', i, 'task', j);
-  if (t.lifecycle)
-    notSupported(ctx, `${tp}/lifecycle`, 'lifecycle', [
-      'run prestart tasks to completion before the main tasks, and poststart and poststop hooks after them (not built yet)',
-      'every task of the group would start at once as a main task',
-    ]);
   // Nomad: structs.go (*Task).Validate
   if (!t.driver) {
     ctx.blockError(

@@ -898,3 +898,46 @@ describe('stanzas drover does not run', () => {
     expect(vault!.detail).toContain('without its secrets');
   });
 });
+
+describe('lifecycle', () => {
+  const hooked = (hooks: (Task['lifecycle'] | undefined)[]): Job => ({
+    id: 'example',
+    group: [
+      {
+        name: 'g',
+        task: hooks.map((lifecycle, k) => ({
+          name: `t${k}`,
+          driver: 'docker',
+          ...(lifecycle ? { lifecycle } : {}),
+        })),
+      },
+    ],
+  });
+
+  it('runs prestart, poststart and poststop hooks beside a main task: no error, no refusal', () => {
+    const ds = run(
+      hooked([
+        { hook: 'prestart' },
+        { hook: 'prestart', sidecar: true },
+        undefined,
+        { hook: 'poststart' },
+        { hook: 'poststop' },
+      ]),
+    );
+    expect(errors(ds)).toEqual([]);
+    expect(refusals(ds)).toEqual([]);
+  });
+
+  it('needs at least one main task in the group (Nomad rejects a group of hooks alone)', () => {
+    const ds = run(
+      hooked([{ hook: 'prestart' }, { hook: 'poststop' }]),
+      index({ '': 1, '/group/0': 2 }),
+    );
+    expect(summaries(errors(ds))).toEqual(['Task group must have at least one main task']);
+    expect(where(errors(ds)[0])).toEqual([2, 3]);
+  });
+
+  it('counts a lifecycle block without a hook as a main task (Nomad drops it)', () => {
+    expect(errors(run(hooked([{ hook: 'prestart' }, { sidecar: true }])))).toEqual([]);
+  });
+});
