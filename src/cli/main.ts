@@ -9,6 +9,7 @@ import { registerJob } from './commands/job.js';
 import { registerValidate } from './commands/validate.js';
 import { registerApply, registerPlan } from './commands/plan.js';
 import { registerJobCommands } from './commands/jobs.js';
+import { registerLaunchCommands } from './commands/launch.js';
 import { registerAllocCommands } from './commands/alloc.js';
 import { registerStateCommands } from './commands/state.js';
 import { registerDeploymentCommands } from './commands/deployment.js';
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   registerApply(program, output);
   const jobCmd = registerJob(program, output);
   registerJobCommands(program, jobCmd, output);
+  registerLaunchCommands(jobCmd, output);
   registerAllocCommands(program, output);
   registerStateCommands(program, output);
   registerDeploymentCommands(program, output);

@@ -36,6 +36,7 @@ import type { StateRecorder } from './recorder.js';
 import type { GroupSteps, JobSteps, PlacementStep, PlanStepRef } from './steps.js';
 import { interpolateDeep, taskEnv, type NodeFacts, type TaskDirs } from './taskenv.js';
 import { encodeStoredJob } from '../jobspec/stored.js';
+import { writeDispatchPayload } from './dispatch-payload.js';
 
 export interface Clock {
   now(): number;
@@ -112,7 +113,7 @@ export async function applyJob(steps: JobSteps, ctx: ApplyContext): Promise<JobO
   if (steps.newVersion) {
     const nv = steps.newVersion;
     // Written with the allocation placed next (deferred writes keep their order), or at the end.
-    ctx.recorder.defer((s) => recordVersion(s, steps.jobId, steps.version, nv, when()), {
+    ctx.recorder.defer((s) => recordVersion(s, steps, nv, when()), {
       what: 'job.submit',
       job: steps.jobId,
       detail: `version ${steps.version} submitted from ${nv.filename}`,
@@ -746,9 +747,9 @@ async function startAlloc(
     if (!driver) return fail(`task "${task.name}": driver "${task.driver}" is not available`);
     let handle: DriverHandle;
     try {
-      handle = await driver.start(
-        taskContext(p, plannedGroup(g), task, steps, node, transport, driver, ctx),
-      );
+      const tctx = taskContext(p, plannedGroup(g), task, steps, node, transport, driver, ctx);
+      await writeDispatchPayload(tctx, steps.launch);
+      handle = await driver.start(tctx);
     } catch (err) {
       return fail(`task "${task.name}": ${(err as Error).message}`);
     }
@@ -1049,8 +1050,7 @@ export function updateAlloc(s: StateSnapshot, id: string, patch: AllocPatch): St
 
 function recordVersion(
   s: StateSnapshot,
-  jobId: string,
-  version: number,
+  { jobId, version, launch }: JobSteps,
   nv: NonNullable<JobSteps['newVersion']>,
   at: string,
 ): StateSnapshot {
@@ -1066,6 +1066,7 @@ function recordVersion(
       ...encodeStoredJob(nv.job),
       stable: false,
       status: 'pending' as const,
+      ...(launch ? { launch } : {}),
     },
   ];
   return { ...s, jobs: { ...s.jobs, [jobId]: { versions, stopped: false } } };

@@ -27,6 +27,9 @@ import type {
 } from '../generated/jobspec.js';
 import { durationNanos, formatDuration, parseDuration, SECOND } from './duration.js';
 import { pointer, type RangeIndex } from './ranges.js';
+import { cronProblem, isTimeZone } from './cron.js';
+
+export { cronProblem } from './cron.js';
 
 type Duration = string | number | undefined;
 
@@ -194,20 +197,9 @@ function checkJob(ctx: RuleContext): void {
   }
   if (job.reschedule) checkRescheduleAllowed(ctx, '/reschedule');
   if (job.reschedule && ctx.written('/reschedule')) rescheduleNotRun(ctx, '/reschedule');
-  if (job.periodic) {
-    checkPeriodic(ctx);
-    notSupported(ctx, '/periodic', 'periodic', [
-      'launch the job on its schedule (a long-running drover server does that; not built yet)',
-      'apply would run it once, now',
-    ]);
-  }
-  if (job.parameterized) {
-    checkParameterized(ctx);
-    notSupported(ctx, '/parameterized', 'parameterized', [
-      'hold the job until `drover job dispatch` launches it with its meta and payload (not built yet)',
-      'apply would run it at once, without them',
-    ]);
-  }
+  // Apply records periodic and parameterized jobs and starts nothing: their children run.
+  if (job.periodic) checkPeriodic(ctx);
+  if (job.parameterized) checkParameterized(ctx);
   if ((job.type === 'system' || job.type === 'sysbatch') && ctx.written('/type'))
     ctx.blockRefusal(
       `${job.type} jobs are not run by drover as Nomad runs them`,
@@ -324,35 +316,6 @@ function checkPeriodic(ctx: RuleContext): void {
 function checkCron(ctx: RuleContext, spec: string, ptr: string): void {
   const problem = cronProblem(spec);
   if (problem) ctx.error(`Invalid cron spec ${quote(spec)}`, ptr, problem);
-}
-
-/**
- * A light check of the cron syntax Nomad accepts (hashicorp/cronexpr): a predefined schedule
- * such as "@daily", or 5 to 7 fields (optional seconds and year) of numbers, names and * ? / , - L W #.
- */
-export function cronProblem(spec: string): string | undefined {
-  const s = spec.trim();
-  if (s.startsWith('@')) {
-    return /^@(yearly|annually|monthly|weekly|daily|midnight|hourly)$/.test(s)
-      ? undefined
-      : `Unknown predefined schedule ${quote(s)}.`;
-  }
-  const fields = s.split(/\s+/).filter(Boolean);
-  if (fields.length < 5 || fields.length > 7) {
-    return `A cron spec has 5 to 7 fields; this one has ${fields.length}.`;
-  }
-  const bad = fields.find((f) => !/^[0-9A-Za-z*?/,#-]+$/.test(f));
-  return bad ? `Field ${quote(bad)} is not valid cron syntax.` : undefined;
-}
-
-function isTimeZone(tz: string): boolean {
-  if (tz === 'Local' || tz === 'UTC') return true;
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function checkParameterized(ctx: RuleContext): void {

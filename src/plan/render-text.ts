@@ -5,6 +5,7 @@
  */
 import type {
   Annotation,
+  JobSchedule,
   DiffType,
   FieldDiff,
   GroupDiff,
@@ -130,7 +131,8 @@ function renderChanges(changes: readonly StateChange[]): string[] {
 function renderJob(job: JobPlan, ctx: Ctx): string[] {
   const out = renderJobDiff(job, ctx);
   if (job.purge) out.push('  (purge: the job, its history and its allocations are forgotten)');
-  if (job.type === 'create' || job.type === 'update') out.push('', ...renderDryRun(job, ctx));
+  if (job.schedule) out.push('', ...renderSchedule(job.id, job.schedule));
+  else if (job.type === 'create' || job.type === 'update') out.push('', ...renderDryRun(job, ctx));
   const allocs = renderAllocations(job, ctx);
   if (allocs.length > 0) out.push('', ...allocs);
   if (job.rollout) out.push('', ...renderRollout(job, ctx));
@@ -352,6 +354,25 @@ function renderDryRun(job: JobPlan, ctx: Ctx): string[] {
     out.push(...renderMetrics(f, '    '));
   }
   return out;
+}
+
+/** A periodic or parameterized job runs nothing itself; the plan says what launches it (Nomad's "Next periodic launch"). */
+export function renderSchedule(id: string, s: JobSchedule): string[] {
+  const quoted = /^[\w./-]+$/.test(id) ? id : JSON.stringify(id);
+  if (s.kind === 'parameterized')
+    return [
+      `Parameterized job: nothing runs now; each \`drover job dispatch ${quoted}\` launches a child job.`,
+    ];
+  const next = !s.enabled
+    ? 'none (disabled: enabled = false)'
+    : s.next_launch
+      ? `${s.next_launch} (${s.time_zone})`
+      : 'none (no time matches its crons)';
+  return [
+    `Periodic job: nothing runs now; next launch ${next}.`,
+    `  Launched on schedule by \`drover server\` (not built yet), or now with \`drover job periodic force ${quoted}\`.`,
+    `  crons = ${JSON.stringify(s.crons)}${s.prohibit_overlap ? ', prohibit_overlap = true' : ''}`,
+  ];
 }
 
 /** Nomad's formatAllocMetrics, in drover's words. */
