@@ -438,9 +438,9 @@ describe('pattern helpers', () => {
     expect(cronProblem('*/5 * * * *')).toBeUndefined();
     expect(cronProblem('0 0 12 ? * MON-FRI *')).toBeUndefined();
     expect(cronProblem('@weekly')).toBeUndefined();
-    expect(cronProblem('@fortnightly')).toMatch(/Unknown predefined/);
-    expect(cronProblem('* * *')).toMatch(/5 to 7 fields/);
-    expect(cronProblem('* * * * $')).toMatch(/not valid cron syntax/);
+    expect(cronProblem('@fortnightly')).toMatch(/Unknown shorthand "@fortnightly"/);
+    expect(cronProblem('* * *')).toMatch(/this one has 3/);
+    expect(cronProblem('* * * * $')).toMatch(/contains illegal characters/);
   });
 });
 
