@@ -7,16 +7,17 @@ import { posix } from 'node:path';
 import type { TaskContext } from '../../providers/types.js';
 import type { JobLaunch } from '../generated/plan.js';
 
-/** The host path of the payload file of a task, or undefined when the task takes none. */
+/**
+ * The host path of the payload file of a task (in its local/ directory), or undefined when the
+ * task takes none. Like Nomad it may point elsewhere in the allocation directory, never above it.
+ */
 export function payloadPath(ctx: Pick<TaskContext, 'allocDir' | 'task'>): string | undefined {
   const file = ctx.task.dispatch_payload?.file;
   if (!file) return undefined;
-  const local = posix.join(ctx.allocDir, ctx.task.name, 'local');
-  const path = posix.join(local, file);
-  // nomad/structs DispatchPayloadConfig.Validate: the file may not escape the task directory.
-  if (!path.startsWith(`${local}/`))
+  const path = posix.join(ctx.allocDir, ctx.task.name, 'local', file);
+  if (!path.startsWith(`${ctx.allocDir}/`))
     throw new Error(
-      `dispatch_payload file ${JSON.stringify(file)} escapes the task's local/ directory`,
+      `dispatch_payload file ${JSON.stringify(file)} escapes the allocation directory`,
     );
   return path;
 }

@@ -337,6 +337,18 @@ function checkParameterized(ctx: RuleContext): void {
   }
 }
 
+/** Whether a path relative to an allocation directory leaves it (escapingfs.PathEscapesAllocViaRelative). */
+export function escapesAllocDir(relative: string): boolean {
+  if (relative.startsWith('/')) return true;
+  let depth = 0;
+  for (const part of relative.split('/')) {
+    if (part === '..') depth -= 1;
+    else if (part !== '' && part !== '.') depth += 1;
+    if (depth < 0) return true;
+  }
+  return false;
+}
+
 /** Nomad warns when some groups auto-promote and others have canaries that would wait. */
 function checkAutoPromote(ctx: RuleContext): void {
   const groups = ctx.job.group ?? [];
@@ -1228,6 +1240,13 @@ function checkTask(ctx: RuleContext, g: Group, t: Task, i: number, j: number): v
     checkService(ctx, s, `${tp}${pointer('service', k)}`, { ports, taskNames, group: g, task: t }),
   );
   checkDriverPorts(ctx, t, tp, ports);
+  const payloadFile = t.dispatch_payload?.file;
+  if (payloadFile && escapesAllocDir(`task/local/${payloadFile}`))
+    ctx.error(
+      'dispatch_payload file escapes allocation directory',
+      `${tp}/dispatch_payload/file`,
+      `${quote(payloadFile)} is read from the task's local/ directory and may not leave the allocation's directory (nomad/structs DispatchPayloadConfig.Validate).`,
+    );
   checkTemplates(ctx, t, tp);
   (t.artifact ?? []).forEach((a, k) => {
     const ap = `${tp}${pointer('artifact', k)}`;

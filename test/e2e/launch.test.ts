@@ -301,6 +301,52 @@ describe('a parameterized job', () => {
     expect(out).toContain('{"width": 640}');
   });
 
+  it('saves a dispatch with -out for apply to run exactly it, and streams the child with -json', async () => {
+    const planfile = join(dir, 'dispatch.plan');
+    const saved = await drover(dir, [
+      'job',
+      'dispatch',
+      '-out',
+      planfile,
+      '-meta',
+      'image=later.png',
+      resize,
+      join(dir, 'request.json'),
+    ]);
+    expect(saved.code, saved.stdout + saved.stderr).toBe(0);
+    const child = childId(saved.stdout, 'Dispatched Job ID');
+    expect(saved.stdout).toContain(`Saved the plan to ${planfile}`);
+    expect((await status(resize)).children!.map((c) => c.id)).not.toContain(child);
+    const applied = await drover(dir, ['apply', '-json', planfile]);
+    expect(applied.code, applied.stdout + applied.stderr).toBe(0);
+    expect(await childOutput(child)).toContain('image=later.png');
+
+    const streamed = await drover(dir, [
+      'job',
+      'dispatch',
+      '-auto-approve',
+      '-json',
+      '-meta',
+      'image=json.png',
+      resize,
+      join(dir, 'request.json'),
+    ]);
+    expect(streamed.code, streamed.stderr).toBe(0);
+    const lines = streamed.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; job?: string; parent?: string });
+    expect(lines[0]).toMatchObject({ type: 'launch', parent: resize, existing: false });
+    expect(lines.map((l) => l.type)).toContain('result');
+    expect(lines.at(-1)).toMatchObject({ type: 'result', applied: true, exit_code: 0 });
+  });
+
+  it('is not periodic: job periodic force refuses it with exit 1', async () => {
+    const r = await drover(dir, ['job', 'periodic', 'force', '-auto-approve', resize]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`job "${resize}" is not periodic`);
+  });
+
   it('stops and purges a child like any job', async () => {
     const child = (await status(resize)).children![0]!.id;
     const r = await drover(dir, ['stop', '-auto-approve', '-purge', child]);

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { Diagnostics } from '../../src/diag/diagnostic.js';
-import type { NormalizedJob as Job } from '../../src/generated/normalized-job.js';
+import type {
+  NormalizedJob as Job,
+  NormalizedTask as Task,
+} from '../../src/generated/normalized-job.js';
+import { payloadPath } from '../../src/deploy/dispatch-payload.js';
+import { escapesAllocDir } from '../../src/jobspec/rules.js';
 import {
   childJob,
   DISPATCH_PAYLOAD_LIMIT,
@@ -153,6 +158,40 @@ describe('validate', () => {
       ['error', 'Invalid cron spec "0 3 * *"', 4, 18],
       ['error', 'Invalid time zone "Mars/Olympus"', 5, 17],
     ]);
+  });
+});
+
+describe('dispatch_payload', () => {
+  it('may not name a file above the allocation directory (Nomad’s rule)', () => {
+    const src = (file: string) =>
+      `job "p" {\n  type = "batch"\n  parameterized {}\n  group "g" {\n    task "t" {\n      driver = "raw_exec"\n      config {\n        command = "/bin/true"\n      }\n      dispatch_payload {\n        file = "${file}"\n      }\n    }\n  }\n}\n`;
+    const diags = (file: string) => {
+      const d = new Diagnostics();
+      loadJobSource(src(file), 'p.hcl', { inputs: { vars: [], varFiles: [], env: {} } }, d);
+      return d.items.map((x) => [x.summary, x.range?.start.line, x.range?.start.column]);
+    };
+    expect(diags('in/request.json')).toEqual([]);
+    // task/local/../../x is still inside the allocation directory.
+    expect(diags('../../shared.json')).toEqual([]);
+    expect(diags('../../../etc/passwd')).toEqual([
+      ['dispatch_payload file escapes allocation directory', 11, 16],
+    ]);
+    expect(escapesAllocDir('task/local/a/../b')).toBe(false);
+    expect(escapesAllocDir('task/local//../../..')).toBe(true);
+  });
+
+  it('lands in the task’s local/ directory on the host', () => {
+    const task = { name: 't', dispatch_payload: { file: 'in/request.json' } } as Task;
+    expect(payloadPath({ allocDir: '/var/lib/drover/alloc/a1', task })).toBe(
+      '/var/lib/drover/alloc/a1/t/local/in/request.json',
+    );
+    expect(payloadPath({ allocDir: '/x', task: { name: 't' } as Task })).toBeUndefined();
+    expect(() =>
+      payloadPath({
+        allocDir: '/x',
+        task: { name: 't', dispatch_payload: { file: '../../../y' } } as Task,
+      }),
+    ).toThrow(/escapes the allocation directory/);
   });
 });
 

@@ -43,7 +43,7 @@ export function registerLaunchCommands(jobCmd: Command, io: (json: boolean) => O
     .action((jobId: string, opts: PlanOptions) =>
       mutate(io, opts, 'periodic force', (session, observed) => {
         const plan = planPeriodicForce(session, observed, jobId);
-        announce(io(Boolean(opts.json)), 'Launched Job ID', plan.jobs[0]!.id);
+        announce(io(Boolean(opts.json)), opts, 'Launched Job ID', plan.jobs[0]!.id, jobId);
         return plan;
       }),
     );
@@ -86,23 +86,34 @@ export function registerLaunchCommands(jobCmd: Command, io: (json: boolean) => O
             // Nomad answers with the child already launched; there is nothing to apply.
             return { plan: makePlan(session, observed, []), saved: false };
           }
-          announce(o, 'Dispatched Job ID', r.child);
+          announce(o, opts, 'Dispatched Job ID', r.child, jobId);
           return { plan: r.plan, saved: false };
         });
-        if (existing !== undefined) {
-          if (o.json) o.out(JSON.stringify({ type: 'dispatch', existing: true, job: existing }));
-          else
-            o.out(
-              `Dispatched Job ID = ${existing} (launched before with idempotency token ${JSON.stringify(opts.idempotencyToken)})`,
-            );
-        }
+        if (existing !== undefined)
+          announce(o, opts, 'Dispatched Job ID', existing, jobId, opts.idempotencyToken);
       });
     });
 }
 
-/** The child's id first, as Nomad prints it (the JSON stream carries it in the plan). */
-function announce(o: Output, label: string, id: string): void {
-  if (!o.json) o.out(`${label} = ${id}\n`);
+/**
+ * The child's id, as Nomad prints it, before the plan; with -json a `launch` line in the stream.
+ * `token`: the child existed already, launched with that idempotency token.
+ */
+function announce(
+  o: Output,
+  opts: PlanOptions,
+  label: string,
+  id: string,
+  parent: string,
+  token?: string,
+): void {
+  // `-out -json` prints the plan as one JSON document; the child is its job.
+  if (o.json && opts.out) return;
+  if (o.json)
+    o.out(JSON.stringify({ type: 'launch', job: id, parent, existing: token !== undefined }));
+  else if (token !== undefined)
+    o.out(`${label} = ${id} (launched before with idempotency token ${JSON.stringify(token)})`);
+  else o.out(`${label} = ${id}\n`);
 }
 
 /** `-meta k=v` flags as a map; a key given twice is refused, as Nomad refuses duplicates. */
