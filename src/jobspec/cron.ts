@@ -107,8 +107,9 @@ export function nextLaunch(p: PeriodicSpec, from: Date): Date | undefined {
   const tz = p.time_zone ?? 'UTC';
   let best: Date | undefined;
   for (const spec of cronSpecs(p)) {
-    const pattern = toCronerPattern(spec);
-    if ('problem' in pattern) continue;
+    // An invalid spec (validate reports it) gives no launch rather than an exception.
+    if (cronProblem(spec) !== undefined || !isTimeZone(tz)) continue;
+    const pattern = toCronerPattern(spec) as { pattern: string };
     const next = compile(pattern.pattern, tz).nextRun(from) ?? undefined;
     if (next && (!best || next < best)) best = next;
   }
