@@ -17,6 +17,8 @@ import {
 import { loadJobSource } from '../../src/jobspec/load.js';
 import { computePlan } from '../../src/plan/compute.js';
 import { renderPlanText } from '../../src/plan/render-text.js';
+import { encodeStoredJob } from '../../src/jobspec/stored.js';
+import { alloc } from '../scheduler/fixtures.js';
 import { emptyState } from '../../src/state/snapshot.js';
 import { containerName } from '../../providers/drivers/docker-spec.js';
 import { taskInstanceName } from '../../providers/types.js';
@@ -259,6 +261,50 @@ describe('plan of a periodic or parameterized job', () => {
     const p = plan('off', '  periodic {\n    crons = ["@daily"]\n    enabled = false\n  }');
     expect(p.jobs[0]!.schedule).toMatchObject({ next_launch: null, enabled: false });
     expect(renderPlanText(p)).toContain('next launch none (disabled: enabled = false)');
+  });
+
+  it('stops what an earlier, plain version of the job runs', () => {
+    const plain = load('nightly', '');
+    const state = node();
+    state.jobs.nightly = {
+      stopped: false,
+      versions: [
+        {
+          version: 0,
+          submitted_at: '2026-12-01T00:00:00Z',
+          source: plain.src,
+          filename: 'nightly.hcl',
+          submitted: plain.loaded!.submitted,
+          ...encodeStoredJob(plain.loaded!.job),
+          stable: true,
+          status: 'running',
+        },
+      ],
+    };
+    state.allocations.a1 = alloc({ id: 'a1', job: 'nightly', group: 'g', node: 'local', index: 0 });
+    const { loaded, src } = load('nightly', '  periodic {\n    crons = ["@daily"]\n  }');
+    const p = computePlan({
+      desired: [
+        {
+          kind: 'run',
+          id: 'nightly',
+          job: loaded!.job,
+          submitted: loaded!.submitted,
+          source: src,
+          filename: 'nightly.hcl',
+        },
+      ],
+      state,
+      classify: () => 'destructive',
+      seed: 'launch-test',
+      now: new Date('2026-12-07T12:00:00Z'),
+      droverVersion: 'test',
+    });
+    const j = p.jobs[0]!;
+    expect(j).toMatchObject({ type: 'update', new_version: true, to_version: 1 });
+    expect(j.groups.flatMap((g) => g.stops.map((s) => s.alloc_id))).toEqual(['a1']);
+    expect(j.groups.flatMap((g) => g.placements)).toEqual([]);
+    expect(j.schedule?.next_launch).toBe('2026-12-08T00:00:00Z');
   });
 
   it('holds a parameterized job until it is dispatched', () => {
