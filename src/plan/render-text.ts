@@ -56,7 +56,16 @@ export function renderPlanText(plan: Plan, opts: RenderTextOptions = {}): string
     );
   const jobs = [...plan.jobs].sort((a, b) => naturalCompare(a.id, b.id));
   for (const job of jobs) {
-    if (job.type === 'none' && !ctx.verbose) continue;
+    if (job.type === 'none' && !ctx.verbose) {
+      // Nomad's plan prints the next periodic launch whether or not the job changed.
+      if (job.schedule)
+        out.push(
+          ctx.s.bold(`Job: ${JSON.stringify(job.id)} (unchanged)`),
+          ...renderSchedule(job.id, job.schedule),
+          '',
+        );
+      continue;
+    }
     out.push(...renderJob(job, ctx), '');
   }
   if (plan.warnings.length > 0) out.push(...renderWarnings(plan.warnings, ctx), '');
@@ -583,6 +592,11 @@ function renderSummary(plan: Plan, jobs: readonly JobPlan[], ctx: Ctx): string[]
   if (failed > 0)
     out.push(
       ctx.s.warning(`${failed} ${failed === 1 ? 'allocation' : 'allocations'} cannot be placed.`),
+    );
+  const templates = changed.filter((j) => j.schedule).length;
+  if (templates > 0)
+    out.push(
+      `${templates === 1 ? '1 periodic or parameterized job' : `${templates} periodic or parameterized jobs`} to record; they start nothing themselves.`,
     );
   if (unchanged > 0) out.push(`${jobsWord(unchanged)} unchanged.`);
   return out;

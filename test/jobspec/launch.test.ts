@@ -255,6 +255,15 @@ describe('plan of a periodic or parameterized job', () => {
       'Periodic job: nothing runs now; next launch 2026-12-07T14:00:00+01:00 (Europe/Berlin).',
     );
     expect(text).toContain('`drover job periodic force nightly`');
+    expect(text).toContain(
+      '1 periodic or parameterized job to record; they start nothing themselves.',
+    );
+    // Unchanged, the plan still says when it launches next (as Nomad's does).
+    const unchanged = renderPlanText({ ...p, jobs: [{ ...j, type: 'none', new_version: false }] });
+    expect(unchanged).toContain(
+      'Job: "nightly" (unchanged)\nPeriodic job: nothing runs now; next launch 2026-12-07T14:00:00+01:00',
+    );
+    expect(unchanged).toContain('No changes. Job "nightly" is up to date.');
   });
 
   it('says a disabled periodic job has no next launch', () => {
