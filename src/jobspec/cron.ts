@@ -24,6 +24,8 @@ const SHORTHANDS: Readonly<Record<string, string>> = {
   '@hourly': '0 0 * * * * *',
 };
 
+const FIELD_NAMES = ['seconds', 'minute', 'hour', 'day-of-month', 'month', 'day-of-week', 'year'];
+
 const LONG_NAMES =
   /\b(january|february|march|april|june|july|august|september|october|november|december|sunday|monday|tuesday|wednesday|thursday|friday|saturday)\b/gi;
 
@@ -71,7 +73,13 @@ export function cronProblem(spec: string): string | undefined {
     compile(p.pattern, 'UTC');
     return undefined;
   } catch (err) {
-    return `${(err as Error).message.replace(/^CronPattern: /, '')}.`.replace(/\.\.$/, '.');
+    // croner numbers its 7 fields; name the field instead, whatever form the spec was written in.
+    return `${(err as Error).message
+      .replace(/^CronPattern: /, '')
+      .replace(
+        /configuration entry (\d)/,
+        (_m, n: string) => `the ${FIELD_NAMES[Number(n)]} field`,
+      )}.`.replace(/\.\.$/, '.');
   }
 }
 

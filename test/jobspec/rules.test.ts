@@ -440,7 +440,9 @@ describe('pattern helpers', () => {
     expect(cronProblem('@weekly')).toBeUndefined();
     expect(cronProblem('@fortnightly')).toMatch(/Unknown shorthand "@fortnightly"/);
     expect(cronProblem('* * *')).toMatch(/this one has 3/);
-    expect(cronProblem('* * * * $')).toMatch(/contains illegal characters/);
+    expect(cronProblem('* * * * $')).toMatch(
+      /the day-of-week field \(\$\) contains illegal characters/,
+    );
   });
 });
 
