@@ -73,6 +73,7 @@ function mustLoad(path: string, inputs: { vars?: string[]; varFiles?: string[] }
 describe('examples', () => {
   it('holds the job files the README lists, and only them', () => {
     expect(jobFiles().map(rel).sort()).toEqual([
+      'batch/dispatch.nomad.hcl',
       'batch/nightly.nomad.hcl',
       'batch/report.nomad.hcl',
       'gitops/jobs/api.nomad.hcl',
@@ -89,8 +90,6 @@ describe('examples', () => {
   // Examples of what drover does not run yet: they validate (Nomad accepts them) with the one
   // warning plan and apply refuse them with.
   const REFUSED: Record<string, string> = {
-    'batch/nightly.nomad.hcl': 'periodic is not run by drover',
-    'gitops/jobs/cleanup.nomad.hcl': 'periodic is not run by drover',
   };
 
   // Examples that show a stanza drover accepts but does not run yet, with its warning.

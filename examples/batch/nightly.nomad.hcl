@@ -1,9 +1,13 @@
-# nightly: the periodic variant of a batch job. drover launches a new instance
-# of it on the schedule below; each instance runs to completion like any batch
-# job (see report.nomad.hcl).
+# nightly: the periodic variant of a batch job. Each launch is a child job
+# "nightly/periodic-<unix time>" that runs to completion like any batch job
+# (see report.nomad.hcl).
 #
-#   drover apply examples/batch/nightly.nomad.hcl   # registers the schedule
-#   drover plan  examples/batch/nightly.nomad.hcl   # shows the next launch time
+#   drover apply examples/batch/nightly.nomad.hcl   # records the schedule, starts nothing
+#   drover status nightly                           # the next launch time and the children
+#   drover job periodic force nightly               # launches a child now
+#
+# Launching on the schedule is the job of the long-running `drover server`
+# (not built yet); until then force a launch (from cron, for example).
 #
 # Shows: periodic (cron, time zone, no overlapping runs), a Docker batch task,
 # an ephemeral disk for the run, and how long a task gets to stop.

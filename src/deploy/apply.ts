@@ -45,6 +45,7 @@ import type { StateRecorder } from './recorder.js';
 import type { GroupSteps, JobSteps, PlacementStep, PlanStepRef } from './steps.js';
 import { interpolateDeep, taskEnv, type NodeFacts, type TaskDirs } from './taskenv.js';
 import { encodeStoredJob } from '../jobspec/stored.js';
+import { writeDispatchPayload } from './dispatch-payload.js';
 
 export interface Clock {
   now(): number;
@@ -121,7 +122,7 @@ export async function applyJob(steps: JobSteps, ctx: ApplyContext): Promise<JobO
   if (steps.newVersion) {
     const nv = steps.newVersion;
     // Written with the allocation placed next (deferred writes keep their order), or at the end.
-    ctx.recorder.defer((s) => recordVersion(s, steps.jobId, steps.version, nv, when()), {
+    ctx.recorder.defer((s) => recordVersion(s, steps, nv, when()), {
       what: 'job.submit',
       job: steps.jobId,
       detail: `version ${steps.version} submitted from ${nv.filename}`,
@@ -814,7 +815,7 @@ async function startAlloc(
 }
 
 /** What a task's start needs of the job: its id, version and spec. */
-type JobRef = Pick<JobSteps, 'jobId' | 'version' | 'job'>;
+type JobRef = Pick<JobSteps, 'jobId' | 'version' | 'job' | 'launch'>;
 
 /** Starts one task and records its handle (deferred); the handle, or why it did not start. */
 async function startTask(
@@ -830,7 +831,9 @@ async function startTask(
   if (!driver) return `${taskLabel(task)}: driver "${task.driver}" is not available`;
   let handle: DriverHandle;
   try {
-    handle = await driver.start(taskContext(p, group, task, job, node, transport, driver, ctx));
+    const tctx = taskContext(p, group, task, job, node, transport, driver, ctx);
+    await writeDispatchPayload(tctx, job.launch);
+    handle = await driver.start(tctx);
   } catch (err) {
     return `${taskLabel(task)}: ${(err as Error).message}`;
   }
@@ -1349,8 +1352,7 @@ export function updateAlloc(s: StateSnapshot, id: string, patch: AllocPatch): St
 
 function recordVersion(
   s: StateSnapshot,
-  jobId: string,
-  version: number,
+  { jobId, version, launch }: JobSteps,
   nv: NonNullable<JobSteps['newVersion']>,
   at: string,
 ): StateSnapshot {
@@ -1366,6 +1368,7 @@ function recordVersion(
       ...encodeStoredJob(nv.job),
       stable: false,
       status: 'pending' as const,
+      ...(launch ? { launch } : {}),
     },
   ];
   return { ...s, jobs: { ...s.jobs, [jobId]: { versions, stopped: false } } };

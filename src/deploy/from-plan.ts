@@ -53,6 +53,7 @@ function jobSteps(j: JobPlan, nodes: ReadonlyMap<string, NodeSpec>): JobSteps {
         }
       : {}),
     job,
+    ...(j.payload?.launch ? { launch: j.payload.launch } : {}),
     ...(j.type === 'destroy' ? { stop: { purge: j.purge } } : {}),
     ...(j.deployment ? { deployment: j.deployment } : {}),
     groups,

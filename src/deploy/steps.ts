@@ -7,7 +7,7 @@ import type {
   NormalizedGroup as Group,
   NormalizedJob as Job,
 } from '../generated/normalized-job.js';
-import type { RolloutStep } from '../generated/plan.js';
+import type { JobLaunch, RolloutStep } from '../generated/plan.js';
 import type { AllocatedPort } from '../state/types.js';
 
 export interface PlacementStep {
@@ -46,6 +46,8 @@ export interface JobSteps {
   version: number;
   /** Present when this apply records a new version of the job. */
   newVersion?: { job: Job; submitted: Record<string, unknown>; source: string; filename: string };
+  /** A child of a periodic or parameterized job: its parent and a dispatch's payload. */
+  launch?: JobLaunch;
   /** The job the placements run; absent when the job is stopped. */
   job: Job | undefined;
   /** The job is being stopped (every allocation stops); `purge` also forgets it. */

@@ -149,6 +149,7 @@ export interface JobPlan {
    * The deployment apply runs for this job: a new one, or one an interrupted or detached apply left running (resumed); null when the job rolls out without one.
    */
   deployment: DeploymentRef | null;
+  schedule?: JobSchedule;
 }
 export interface JobDiff {
   type: DiffType;
@@ -364,10 +365,52 @@ export interface JobPayload {
    * How `job` is stored. 2: a normalized job: Nomad's defaults filled in and every duration an integer of milliseconds (the `NormalizedJob` drover derives from the jobspec schema). Absent: a plan written by an older drover, with durations as Go duration strings or integer nanoseconds; drover still applies it.
    */
   job_format?: 2;
+  launch?: JobLaunch;
+}
+/**
+ * A job launched from a periodic or parameterized job (Nomad's ParentID, Dispatched, Payload, DispatchIdempotencyToken).
+ */
+export interface JobLaunch {
+  /**
+   * The id of the periodic or parameterized job it was launched from.
+   */
+  parent: string;
+  /**
+   * periodic: `drover job periodic force` (or the server's schedule); dispatch: `drover job dispatch`.
+   */
+  kind: 'periodic' | 'dispatch';
+  /**
+   * dispatch: the payload, base64, written to the file each task's dispatch_payload names (in its local/ directory).
+   */
+  payload?: string;
+  /**
+   * dispatch: the token given; a second dispatch with it returns this job while it exists.
+   */
+  idempotency_token?: string;
 }
 export interface DeploymentRef {
   id: string;
   resumed: boolean;
+}
+/**
+ * A periodic or parameterized job: apply records it and starts nothing; its children run.
+ */
+export interface JobSchedule {
+  kind: 'periodic' | 'parameterized';
+  /**
+   * periodic: the next launch its schedule gives after the plan's created_at (RFC 3339, in the job's time_zone); null when disabled, for parameterized jobs and when no time matches.
+   */
+  next_launch: string | null;
+  /**
+   * periodic: the IANA time zone the crons are read in.
+   */
+  time_zone?: string;
+  /**
+   * periodic: every cron spec (crons, or the older cron).
+   */
+  crons?: string[];
+  prohibit_overlap?: boolean;
+  enabled?: boolean;
 }
 export interface PlanWarning {
   summary: string;

@@ -223,6 +223,28 @@ export interface JobVersion {
    * The job's status while this version was current, as Nomad names it.
    */
   status: 'pending' | 'running' | 'dead';
+  launch?: JobLaunch;
+}
+/**
+ * Set on a job launched from a periodic or parameterized job (Nomad's ParentID, Dispatched, Payload, DispatchIdempotencyToken).
+ */
+export interface JobLaunch {
+  /**
+   * The id of the periodic or parameterized job it was launched from.
+   */
+  parent: string;
+  /**
+   * periodic: `drover job periodic force` (or the server's schedule); dispatch: `drover job dispatch`.
+   */
+  kind: 'periodic' | 'dispatch';
+  /**
+   * dispatch: the payload, base64, written to the file each task's dispatch_payload names (in its local/ directory).
+   */
+  payload?: string;
+  /**
+   * dispatch: the token given; a second dispatch with it returns this job while it exists.
+   */
+  idempotency_token?: string;
 }
 export interface Allocation {
   id: string;

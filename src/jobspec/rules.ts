@@ -27,6 +27,9 @@ import type {
 } from '../generated/jobspec.js';
 import { durationNanos, formatDuration, parseDuration, SECOND } from './duration.js';
 import { pointer, type RangeIndex } from './ranges.js';
+import { cronProblem, isTimeZone } from './cron.js';
+
+export { cronProblem } from './cron.js';
 
 type Duration = string | number | undefined;
 
@@ -201,20 +204,9 @@ function checkJob(ctx: RuleContext): void {
   }
   if (job.reschedule) checkRescheduleAllowed(ctx, '/reschedule');
   if (job.reschedule && ctx.written('/reschedule')) rescheduleNotRun(ctx, '/reschedule');
-  if (job.periodic) {
-    checkPeriodic(ctx);
-    notSupported(ctx, '/periodic', 'periodic', [
-      'launch the job on its schedule (a long-running drover server does that; not built yet)',
-      'apply would run it once, now',
-    ]);
-  }
-  if (job.parameterized) {
-    checkParameterized(ctx);
-    notSupported(ctx, '/parameterized', 'parameterized', [
-      'hold the job until `drover job dispatch` launches it with its meta and payload (not built yet)',
-      'apply would run it at once, without them',
-    ]);
-  }
+  // Apply records periodic and parameterized jobs and starts nothing: their children run.
+  if (job.periodic) checkPeriodic(ctx);
+  if (job.parameterized) checkParameterized(ctx);
   if (job.vault) notSupported(ctx, '/vault', 'vault', VAULT_NEEDS);
   if (job.multiregion) notRun(ctx, '/multiregion', 'multiregion');
   checkDurations(ctx, job.update, '/update', UPDATE_DURATIONS);
@@ -338,35 +330,6 @@ function checkCron(ctx: RuleContext, spec: string, ptr: string): void {
   if (problem) ctx.error(`Invalid cron spec ${quote(spec)}`, ptr, problem);
 }
 
-/**
- * A light check of the cron syntax Nomad accepts (hashicorp/cronexpr): a predefined schedule
- * such as "@daily", or 5 to 7 fields (optional seconds and year) of numbers, names and * ? / , - L W #.
- */
-export function cronProblem(spec: string): string | undefined {
-  const s = spec.trim();
-  if (s.startsWith('@')) {
-    return /^@(yearly|annually|monthly|weekly|daily|midnight|hourly)$/.test(s)
-      ? undefined
-      : `Unknown predefined schedule ${quote(s)}.`;
-  }
-  const fields = s.split(/\s+/).filter(Boolean);
-  if (fields.length < 5 || fields.length > 7) {
-    return `A cron spec has 5 to 7 fields; this one has ${fields.length}.`;
-  }
-  const bad = fields.find((f) => !/^[0-9A-Za-z*?/,#-]+$/.test(f));
-  return bad ? `Field ${quote(bad)} is not valid cron syntax.` : undefined;
-}
-
-function isTimeZone(tz: string): boolean {
-  if (tz === 'Local' || tz === 'UTC') return true;
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function checkParameterized(ctx: RuleContext): void {
   const p = ctx.job.parameterized!;
   // Nomad: structs.go (*Job).Validate
@@ -386,6 +349,18 @@ function checkParameterized(ctx: RuleContext): void {
       `These keys are both required and optional: ${both.map(quote).join(', ')}.`,
     );
   }
+}
+
+/** Whether a path relative to an allocation directory leaves it (escapingfs.PathEscapesAllocViaRelative). */
+export function escapesAllocDir(relative: string): boolean {
+  if (relative.startsWith('/')) return true;
+  let depth = 0;
+  for (const part of relative.split('/')) {
+    if (part === '..') depth -= 1;
+    else if (part !== '' && part !== '.') depth += 1;
+    if (depth < 0) return true;
+  }
+  return false;
 }
 
 /** Nomad warns when some groups auto-promote and others have canaries that would wait. */
@@ -701,6 +676,12 @@ function checkGroup(ctx: RuleContext, g: Group, i: number): void {
   checkVolumes(ctx, g, gp);
   checkNetworks(ctx, g, gp);
   checkDurations(ctx, g, gp, GROUP_DURATIONS, ['max_run_duration']);
+  // Without a controller watching the clock nothing would stop the allocation at its deadline.
+  if (ctx.written(`${gp}/max_run_duration`))
+    notSupported(ctx, `${gp}/max_run_duration`, 'max_run_duration', [
+      'stop the allocation once it has run that long (not built yet)',
+      'its tasks would run past the deadline',
+    ]);
   checkDurations(ctx, g.restart, `${gp}/restart`, [], RESTART_DURATIONS);
   checkDurations(ctx, g.reschedule, `${gp}/reschedule`, [], RESCHEDULE_DURATIONS);
   checkDurations(ctx, g.disconnect, `${gp}/disconnect`, DISCONNECT_DURATIONS);
@@ -1416,6 +1397,14 @@ function checkTask(ctx: RuleContext, g: Group, t: Task, i: number, j: number): v
     checkService(ctx, s, `${tp}${pointer('service', k)}`, { ports, taskNames, group: g, task: t }),
   );
   checkDriverPorts(ctx, t, tp, ports);
+  const payloadFile = t.dispatch_payload?.file;
+  // Nomad: structs.go (*DispatchPayloadConfig).Validate
+  if (payloadFile && escapesAllocDir(`task/local/${payloadFile}`))
+    ctx.error(
+      'dispatch_payload file escapes allocation directory',
+      `${tp}/dispatch_payload/file`,
+      `${quote(payloadFile)} is read from the task's local/ directory and may not leave the allocation's directory (nomad/structs DispatchPayloadConfig.Validate).`,
+    );
   checkTemplates(ctx, t, tp);
   (t.artifact ?? []).forEach((a, k) => {
     const ap = `${tp}${pointer('artifact', k)}`;

@@ -29,3 +29,10 @@ export { executePlan, type ApplyResult, type ExecuteOptions, type JobResult } fr
 export { withStateLock } from './lock.js';
 export { isActiveDeployment } from '../plan/deployments.js';
 export { forgetHostKey } from './host-keys.js';
+export {
+  childrenOf,
+  launchOf,
+  planDispatch,
+  planPeriodicForce,
+  type DispatchOptions,
+} from './launch.js';

@@ -7,7 +7,9 @@
 import type { NormalizedJob as Job, NormalizedTask as Task } from '../generated/normalized-job.js';
 import type {
   GroupPlan,
+  JobLaunch,
   JobPlan,
+  JobSchedule,
   Plan,
   PlanWarning,
   PlannedStop,
@@ -40,6 +42,8 @@ import { sealPlan } from './hash.js';
 import { planSeed, schedulerSeed, seededIds } from './ids.js';
 import { retryableStops } from './pending-stops.js';
 import { decodeStoredJob, encodeStoredJob } from '../jobspec/stored.js';
+import { cronSpecs, formatInZone, nextLaunch } from '../jobspec/cron.js';
+import { launchKind } from '../jobspec/launch.js';
 
 /** A job as the user wants it, or a request to stop one. */
 export type DesiredJob =
@@ -52,6 +56,8 @@ export type DesiredJob =
       filename: string;
       /** Roll out without a canary phase (reverts and rollbacks: nomad#10882). */
       skipCanary?: boolean;
+      /** A child of a periodic or parameterized job: its parent, and a dispatch's payload. */
+      launch?: JobLaunch;
     }
   | { kind: 'stop'; id: string; purge: boolean };
 
@@ -160,7 +166,14 @@ function planJob(
           ? latest.version + 1
           : 0
         : latest!.version;
-  const desiredJob = d.kind === 'run' ? (d.skipCanary ? withoutCanaries(d.job) : d.job) : 'stopped';
+  // A periodic or parameterized job is recorded and runs nothing itself (its children do), so
+  // it is scheduled as stopped: anything an earlier, plain version of it ran is stopped.
+  const desiredJob =
+    d.kind === 'run' && !launchKind(d.job)
+      ? d.skipCanary
+        ? withoutCanaries(d.job)
+        : d.job
+      : 'stopped';
   const deployment = Object.values(state.deployments)
     .filter((x) => x.job === d.id && isActiveDeployment(x))
     .sort((a, b) => (a.created_at < b.created_at ? 1 : -1))[0];
@@ -283,13 +296,34 @@ function planJob(
             source: d.source,
             submitted: d.submitted,
             ...encodeStoredJob(d.job),
+            ...(d.launch ? { launch: d.launch } : {}),
           }
         : null,
   };
+  const schedule = d.kind === 'run' ? scheduleOf(d.job, inputs.now) : undefined;
+  if (schedule) plan.schedule = schedule;
   return {
     plan,
     placements: scheduled.place.placements,
     freed: freedAllocations(scheduled.reconcile),
+  };
+}
+
+/** What the plan says of a periodic or parameterized job: it starts nothing; when it launches next. */
+function scheduleOf(job: Job, now: Date): JobSchedule | undefined {
+  const kind = launchKind(job);
+  if (kind === 'parameterized') return { kind, next_launch: null };
+  if (kind !== 'periodic') return undefined;
+  const p = job.periodic!;
+  const tz = p.time_zone ?? 'UTC';
+  const next = nextLaunch(p, now);
+  return {
+    kind,
+    next_launch: next ? formatInZone(next, tz) : null,
+    time_zone: tz,
+    crons: cronSpecs(p),
+    prohibit_overlap: p.prohibit_overlap ?? false,
+    enabled: p.enabled ?? true,
   };
 }
 

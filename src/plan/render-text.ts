@@ -5,6 +5,7 @@
  */
 import type {
   Annotation,
+  JobSchedule,
   DiffType,
   FieldDiff,
   GroupDiff,
@@ -55,7 +56,16 @@ export function renderPlanText(plan: Plan, opts: RenderTextOptions = {}): string
     );
   const jobs = [...plan.jobs].sort((a, b) => naturalCompare(a.id, b.id));
   for (const job of jobs) {
-    if (job.type === 'none' && !ctx.verbose) continue;
+    if (job.type === 'none' && !ctx.verbose) {
+      // Nomad's plan prints the next periodic launch whether or not the job changed.
+      if (job.schedule)
+        out.push(
+          ctx.s.bold(`Job: ${JSON.stringify(job.id)} (unchanged)`),
+          ...renderSchedule(job.id, job.schedule),
+          '',
+        );
+      continue;
+    }
     out.push(...renderJob(job, ctx), '');
   }
   if (plan.warnings.length > 0) out.push(...renderWarnings(plan.warnings, ctx), '');
@@ -131,7 +141,8 @@ function renderChanges(changes: readonly StateChange[]): string[] {
 function renderJob(job: JobPlan, ctx: Ctx): string[] {
   const out = renderJobDiff(job, ctx);
   if (job.purge) out.push('  (purge: the job, its history and its allocations are forgotten)');
-  if (job.type === 'create' || job.type === 'update') out.push('', ...renderDryRun(job, ctx));
+  if (job.schedule) out.push('', ...renderSchedule(job.id, job.schedule));
+  else if (job.type === 'create' || job.type === 'update') out.push('', ...renderDryRun(job, ctx));
   const allocs = renderAllocations(job, ctx);
   if (allocs.length > 0) out.push('', ...allocs);
   if (job.rollout) out.push('', ...renderRollout(job, ctx));
@@ -370,6 +381,25 @@ function renderFiltered(job: JobPlan): string[] {
   return out;
 }
 
+/** A periodic or parameterized job runs nothing itself; the plan says what launches it (Nomad's "Next periodic launch"). */
+export function renderSchedule(id: string, s: JobSchedule): string[] {
+  const quoted = /^[\w./-]+$/.test(id) ? id : JSON.stringify(id);
+  if (s.kind === 'parameterized')
+    return [
+      `Parameterized job: nothing runs now; each \`drover job dispatch ${quoted}\` launches a child job.`,
+    ];
+  const next = !s.enabled
+    ? 'none (disabled: enabled = false)'
+    : s.next_launch
+      ? `${s.next_launch} (${s.time_zone})`
+      : 'none (no time matches its crons)';
+  return [
+    `Periodic job: nothing runs now; next launch ${next}.`,
+    `  Launched on schedule by \`drover server\` (not built yet), or now with \`drover job periodic force ${quoted}\`.`,
+    `  crons = ${JSON.stringify(s.crons)}${s.prohibit_overlap ? ', prohibit_overlap = true' : ''}`,
+  ];
+}
+
 /** Nomad's formatAllocMetrics, in drover's words. */
 function renderMetrics(f: PlacementFailure, indent: string): string[] {
   const m = f.metrics;
@@ -578,6 +608,11 @@ function renderSummary(plan: Plan, jobs: readonly JobPlan[], ctx: Ctx): string[]
   if (failed > 0)
     out.push(
       ctx.s.warning(`${failed} ${failed === 1 ? 'allocation' : 'allocations'} cannot be placed.`),
+    );
+  const templates = changed.filter((j) => j.schedule).length;
+  if (templates > 0)
+    out.push(
+      `${templates === 1 ? '1 periodic or parameterized job' : `${templates} periodic or parameterized jobs`} to record; they start nothing themselves.`,
     );
   if (unchanged > 0) out.push(`${jobsWord(unchanged)} unchanged.`);
   return out;

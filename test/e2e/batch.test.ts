@@ -46,23 +46,3 @@ describe('a batch job on the local node', () => {
     expect(plan.stdout).toContain('No changes.');
   });
 });
-
-describe('a job drover does not run as written (periodic)', () => {
-  const nightly = fileURLToPath(new URL('../../examples/batch/nightly.nomad.hcl', import.meta.url));
-
-  it('validates with a warning, as Nomad accepts it', async () => {
-    const r = await drover(dir, ['validate', nightly]);
-    expect(r.code, r.stdout + r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/nightly\.nomad\.hcl:\d+:\d+: warning: periodic is not run by drover/);
-  });
-
-  it('plan and apply refuse it at the line, and nothing is recorded', async () => {
-    for (const cmd of [['plan'], ['apply', '-auto-approve']]) {
-      const r = await drover(dir, [...cmd, nightly]);
-      expect(r.code, r.stdout + r.stderr).toBe(1);
-      expect(r.stderr).toMatch(/nightly\.nomad\.hcl:\d+:\d+: error: periodic is not run by drover/);
-    }
-    const status = await drover(dir, ['status', 'nightly']);
-    expect(status.code).toBe(1);
-  });
-});

@@ -449,9 +449,11 @@ describe('pattern helpers', () => {
     expect(cronProblem('*/5 * * * *')).toBeUndefined();
     expect(cronProblem('0 0 12 ? * MON-FRI *')).toBeUndefined();
     expect(cronProblem('@weekly')).toBeUndefined();
-    expect(cronProblem('@fortnightly')).toMatch(/Unknown predefined/);
-    expect(cronProblem('* * *')).toMatch(/5 to 7 fields/);
-    expect(cronProblem('* * * * $')).toMatch(/not valid cron syntax/);
+    expect(cronProblem('@fortnightly')).toMatch(/Unknown shorthand "@fortnightly"/);
+    expect(cronProblem('* * *')).toMatch(/this one has 3/);
+    expect(cronProblem('* * * * $')).toMatch(
+      /the day-of-week field \(\$\) contains illegal characters/,
+    );
   });
 });
 
@@ -939,5 +941,28 @@ describe('lifecycle', () => {
 
   it('counts a lifecycle block without a hook as a main task (Nomad drops it)', () => {
     expect(errors(run(hooked([{ hook: 'prestart' }, { sidecar: true }])))).toEqual([]);
+  });
+});
+
+describe('max_run_duration', () => {
+  it('is refused by plan and apply at the attribute: nothing would stop the allocation at its deadline', () => {
+    const j: Job = {
+      id: 'x',
+      type: 'batch',
+      group: [
+        {
+          name: 'g',
+          max_run_duration: '1h',
+          task: [{ name: 't', driver: 'docker', config: { image: 'x' } }],
+        },
+      ],
+    };
+    const ds = run(j, index({ '': 1, '/group/0': 2 }, { '/group/0/max_run_duration': 3 }));
+    const refused = refusals(ds);
+    expect(summaries(refused)).toEqual(['max_run_duration is not run by drover']);
+    expect(where(refused[0])).toEqual([3, 5]);
+    expect(refused[0]!.detail).toContain('run past the deadline');
+    const { max_run_duration: _m, ...unwritten } = j.group![0]!;
+    expect(refusals(run({ ...j, group: [unwritten] }))).toEqual([]);
   });
 });

@@ -10,6 +10,7 @@ import { registerJob } from './job.js';
 import { registerValidate } from './validate.js';
 import { registerApply, registerPlan } from './plan.js';
 import { registerJobCommands } from './jobs.js';
+import { registerLaunchCommands } from './launch.js';
 import { registerAllocCommands } from './alloc.js';
 import { registerStateCommands } from './state.js';
 import { registerDeploymentCommands } from './deployment.js';
@@ -22,6 +23,7 @@ export function registerAllCommands(program: Command, output: (json: boolean) =>
   registerApply(program, output);
   const jobCmd = registerJob(program, output);
   registerJobCommands(program, jobCmd, output);
+  registerLaunchCommands(jobCmd, output);
   registerAllocCommands(program, output);
   registerStateCommands(program, output);
   registerDeploymentCommands(program, output);

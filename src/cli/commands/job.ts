@@ -4,7 +4,11 @@ import { addJobInputOptions, jobLoadOptions, type JobInputOptions } from '../com
 import { printDiagnostics, printJson, jsonDiagnostics, type Output } from '../output.js';
 
 export function registerJob(program: Command, io: (json: boolean) => Output): Command {
-  const job = program.command('job').description('inspect jobs and their history');
+  const job = program
+    .command('job')
+    .description(
+      'inspect jobs and their history; launch children of periodic and parameterized jobs',
+    );
   addJobInputOptions(
     job
       .command('inspect')

@@ -6,6 +6,7 @@ import { renderJobDiffText } from '../../plan/render-text.js';
 import type { Allocation, JobState, JobVersion, StateSnapshot } from '../../state/types.js';
 import { printJson, type Output } from '../output.js';
 import {
+  childrenOf,
   observe,
   planRollback,
   planScale,
@@ -16,6 +17,8 @@ import {
 } from '../../ops/index.js';
 import type { Plan } from '../../generated/plan.js';
 import { decodeStoredJob } from '../../jobspec/stored.js';
+import { formatInZone, nextLaunch } from '../../jobspec/cron.js';
+import { launchKind } from '../../jobspec/launch.js';
 import { UserError, withSession } from '../with-session.js';
 import {
   addApplyOptions,
@@ -210,13 +213,15 @@ function summary(id: string, j: JobState, state: StateSnapshot) {
   const running = allocs.filter(
     (a) => a.desired_status === 'run' && a.client_status === 'running',
   ).length;
+  const template = launchKind(job);
   // A system or sysbatch job wants one allocation per node it runs on, not `count`.
   const perNode = job.type === 'system' || job.type === 'sysbatch';
-  const desired = j.stopped
-    ? 0
-    : perNode
-      ? allocs.filter((a) => a.desired_status === 'run').length
-      : job.group.reduce((n, g) => n + g.count, 0);
+  const desired =
+    j.stopped || template
+      ? 0
+      : perNode
+        ? allocs.filter((a) => a.desired_status === 'run').length
+        : job.group.reduce((n, g) => n + g.count, 0);
   // Batch work is done when its allocations completed (Nomad then calls the job dead).
   const batch = job.type === 'batch' || job.type === 'sysbatch';
   const complete = allocs.filter(
@@ -224,21 +229,53 @@ function summary(id: string, j: JobState, state: StateSnapshot) {
   ).length;
   const status = j.stopped
     ? 'dead (stopped)'
-    : batch && desired > 0 && complete === desired
-      ? 'complete'
-      : running === desired
-        ? 'running'
-        : running === 0 && complete === 0
-          ? 'pending'
-          : 'degraded';
+    : template
+      ? 'running'
+      : batch && desired > 0 && complete === desired
+        ? 'complete'
+        : running === desired
+          ? 'running'
+          : running === 0 && complete === 0
+            ? 'pending'
+            : 'degraded';
   return {
     type: job.type,
+    ...(latest.launch ? { parent: latest.launch.parent } : {}),
+    ...(template ? launchSummary(id, job, state) : {}),
     version: latest.version,
     stable: latest.stable,
     status,
     running,
     ...(batch ? { complete } : {}),
     desired,
+  };
+}
+
+/** A periodic or parameterized job: when it launches next, and the children it launched. */
+interface LaunchSummary {
+  periodic: boolean;
+  parameterized: boolean;
+  next_launch?: string | null;
+  disabled?: boolean;
+  children: { id: string; status: string }[];
+}
+
+function launchSummary(id: string, job: Job, state: StateSnapshot): LaunchSummary {
+  const p = job.periodic;
+  const next = p ? nextLaunch(p, new Date()) : undefined;
+  return {
+    periodic: Boolean(p),
+    parameterized: Boolean(job.parameterized),
+    ...(p
+      ? {
+          next_launch: next ? formatInZone(next, p.time_zone ?? 'UTC') : null,
+          ...(p.enabled === false ? { disabled: true } : {}),
+        }
+      : {}),
+    children: childrenOf(state, id).map((c) => ({
+      id: c,
+      status: summary(c, state.jobs[c]!, state).status,
+    })),
   };
 }
 
@@ -251,8 +288,9 @@ function printJobStatus(
 ): void {
   const s = summary(id, j, state);
   o.out(
-    `ID            = ${id}\nType          = ${s.type}\nVersion       = ${s.version}${s.stable ? ' (stable)' : ''}\nStatus        = ${s.status}\nRunning       = ${s.running}/${s.desired}\n${s.complete !== undefined ? `Complete      = ${s.complete}/${s.desired}\n` : ''}`,
+    `ID            = ${id}\nType          = ${s.type}\n${s.parent ? `Parent        = ${s.parent}\n` : ''}Version       = ${s.version}${s.stable ? ' (stable)' : ''}\nStatus        = ${s.status}\nRunning       = ${s.running}/${s.desired}\n${s.complete !== undefined && !s.children ? `Complete      = ${s.complete}/${s.desired}\n` : ''}`,
   );
+  if (s.children) return printLaunches(o, s);
   o.out(o.style.bold('Allocations'));
   const live = allocs.filter(
     (a) => a.desired_status === 'run' || Date.parse(a.modified_at) > Date.now() - 3_600_000,
@@ -275,6 +313,22 @@ function printJobStatus(
         (active && a.ports.map((p) => `${p.label}=${p.host_ip}:${p.value}`).join(' ')) || '-',
       ];
     }),
+  );
+}
+
+function printLaunches(o: Output, s: ReturnType<typeof summary>): void {
+  if (s.periodic)
+    o.out(
+      `Periodic      = true\nNext Launch   = ${s.disabled ? 'none (disabled)' : (s.next_launch ?? 'none (no time matches its crons)')}\n  (launched by \`drover server\`, not built yet, or now with \`drover job periodic force\`)\n`,
+    );
+  if (s.parameterized)
+    o.out('Parameterized = true\n  (each `drover job dispatch` launches a child job)\n');
+  o.out(o.style.bold('Children'));
+  if (!s.children?.length) return void o.out('No child jobs.');
+  table(
+    o,
+    ['ID', 'Status'],
+    s.children.map((c) => [c.id, c.status]),
   );
 }
 
