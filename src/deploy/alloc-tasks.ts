@@ -13,6 +13,11 @@ import type { NormalizedTask as Task } from '../generated/normalized-job.js';
 import { recordedJob } from '../scheduler/from-state.js';
 import type { Allocation, DriverHandle, StateSnapshot } from '../state/types.js';
 
+/** Where an allocation's directory is on its node's host: `<alloc_root>/<alloc-id>`. */
+export function allocDirOf(node: NodeSpec, allocId: string): string {
+  return `${node.alloc_root}/${allocId}`;
+}
+
 /** The tasks of the job version an allocation runs, by name. */
 export function recordedTasks(s: StateSnapshot, a: Allocation): Map<string, Task> {
   const group = recordedJob(s, a.job, a.version)?.group.find((g) => g.name === a.group);
@@ -41,7 +46,7 @@ export async function allocHandles(
         allocId: a.id,
         task: name,
         name: taskInstanceName(a.job, a.group, name, a.id),
-        allocDir: `${node.alloc_root}/${a.id}`,
+        allocDir: allocDirOf(node, a.id),
       },
       transport,
     );

@@ -30,7 +30,9 @@ import type {
   TaskState,
 } from '../state/types.js';
 import type { PlannedStop, RolloutStep } from '../generated/plan.js';
-import { allocHandles, recordedTasks } from './alloc-tasks.js';
+import { allocDirOf, allocHandles, recordedTasks } from './alloc-tasks.js';
+import { removeAllocDirs } from '../../providers/alloc-dirs.js';
+import { stopPending } from '../plan/pending-stops.js';
 import { isActiveDeployment } from '../plan/deployments.js';
 import type { StateRecorder } from './recorder.js';
 import type { GroupSteps, JobSteps, PlacementStep, PlanStepRef } from './steps.js';
@@ -120,7 +122,8 @@ export async function applyJob(steps: JobSteps, ctx: ApplyContext): Promise<JobO
   }
   for (const g of steps.groups) {
     const inStops = inStep(ctx, { part: 'stops', job: steps.jobId, group: g.name });
-    for (const stop of g.stops) await stopAlloc(stop.allocId, stop.reason, inStops);
+    for (const stop of g.stops)
+      await stopAlloc(stop.allocId, stop.reason, inStops, { removeDir: steps.stop?.purge === true });
   }
   for (const g of steps.groups)
     for (const id of g.inplace)
@@ -796,7 +799,7 @@ function taskContext(
   driver: Driver,
   ctx: ApplyContext,
 ): TaskContext {
-  const allocDir = `${node.alloc_root}/${p.allocId}`;
+  const allocDir = allocDirOf(node, p.allocId);
   const inContainer = driver.capabilities().needsDocker;
   const dirs: TaskDirs = inContainer
     ? { allocDir: '/alloc', taskDir: '/local', secretsDir: '/secrets' }
@@ -941,8 +944,16 @@ function deathMessage(task: string, st: TaskStatus): string {
   return `task "${task}" ${what}${extra}`;
 }
 
-/** Stops every task of an allocation and records it stopped. Host errors are recorded, not thrown. */
-export async function stopAlloc(allocId: string, reason: string, ctx: ApplyContext): Promise<void> {
+/**
+ * Stops every task of an allocation and records it stopped; with `removeDir` (a purge) also
+ * removes its directory from the host. Host errors are recorded, not thrown.
+ */
+export async function stopAlloc(
+  allocId: string,
+  reason: string,
+  ctx: ApplyContext,
+  opts: { removeDir?: boolean } = {},
+): Promise<void> {
   const alloc = ctx.recorder.state.allocations[allocId];
   if (!alloc) return;
   const node = ctx.nodes.get(alloc.node);
@@ -978,6 +989,11 @@ export async function stopAlloc(allocId: string, reason: string, ctx: ApplyConte
         problems.push(`task "${task}": ${(err as Error).message}`);
       }
     }
+    if (opts.removeDir && problems.length === 0) {
+      await removeAllocDirs(transport, [allocDirOf(node, allocId)]).catch((err: Error) =>
+        problems.push(err.message),
+      );
+    }
   }
   // A stop that did not reach its host leaves the allocation meant to stop but still running
   // there (`stopPending`): the next apply retries it, the plan says so meanwhile.
@@ -991,11 +1007,13 @@ export async function stopAlloc(allocId: string, reason: string, ctx: ApplyConte
       : 'complete';
   await ctx.recorder.record(
     (s) =>
-      updateAlloc(s, allocId, {
+      replaceAlloc(s, allocId, ({ stop_pending: _, ...a }) => ({
+        ...a,
         desired_status: 'stop',
         client_status: terminal,
+        ...(unfinished ? { stop_pending: true } : {}),
         modified_at: new Date(ctx.clock.now()).toISOString(),
-      }),
+      })),
     {
       what: unfinished ? 'alloc.stop-failed' : 'alloc.stop',
       alloc: allocId,
@@ -1047,6 +1065,16 @@ export function updateAlloc(s: StateSnapshot, id: string, patch: AllocPatch): St
   return { ...s, allocations: { ...s.allocations, [id]: { ...a, ...p } } };
 }
 
+/** Like updateAlloc, but the allocation is rebuilt whole, so a field can also be dropped. */
+function replaceAlloc(
+  s: StateSnapshot,
+  id: string,
+  rebuild: (a: Allocation) => Allocation,
+): StateSnapshot {
+  const a = s.allocations[id];
+  return a ? { ...s, allocations: { ...s.allocations, [id]: rebuild(a) } } : s;
+}
+
 function recordVersion(
   s: StateSnapshot,
   jobId: string,
@@ -1086,8 +1114,9 @@ function markStopped(s: StateSnapshot, jobId: string, purge: boolean): StateSnap
   if (purge) {
     const jobs = { ...s.jobs };
     delete jobs[jobId];
+    // An allocation whose host did not confirm its stop stays until a retried stop reaches it.
     const allocations = Object.fromEntries(
-      Object.entries(s.allocations).filter(([, a]) => a.job !== jobId),
+      Object.entries(s.allocations).filter(([, a]) => a.job !== jobId || stopPending(a)),
     );
     return { ...s, jobs, allocations };
   }

@@ -238,6 +238,10 @@ export interface Allocation {
    */
   client_description?: string;
   /**
+   * A stop of this allocation did not reach its host (or did not end every task there): the next apply stops it again, and a purge keeps it until its host confirms the stop.
+   */
+  stop_pending?: boolean;
+  /**
    * The deployment that placed it, if any.
    */
   deployment_id?: string;

@@ -37,7 +37,7 @@ import { isActiveDeployment } from './deployments.js';
 import { diffJobs } from './diff.js';
 import { sealPlan } from './hash.js';
 import { planSeed, schedulerSeed, seededIds } from './ids.js';
-import { retryableStops } from './pending-stops.js';
+import { retryableStops, stopPending } from './pending-stops.js';
 import { decodeStoredJob, encodeStoredJob } from '../jobspec/stored.js';
 
 /** A job as the user wants it, or a request to stop one. */
@@ -217,6 +217,9 @@ function planJob(
     inplace: g.inplaceUpdate.map((u) => u.alloc.id),
     failures: failureOf(failures.get(g.group)),
   }));
+  if (d.kind === 'stop' && latest && !recorded.stopped) {
+    addLeftoverStops(groups, allocations, d.purge, (node) => reachable(inputs, node));
+  }
   const nextJob = d.kind === 'run' ? d.job : undefined;
   // An unchanged job has an empty diff; computing it would cost more than the rest of its plan.
   const diff =
@@ -289,6 +292,46 @@ function planJob(
     placements: scheduled.place.placements,
     freed: freedAllocations(scheduled.reconcile),
   };
+}
+
+/** A node the plan can reach: in the inventory and answering. */
+function reachable(inputs: PlanInputs, node: string): boolean {
+  return node in inputs.state.nodes && !(inputs.down ?? []).includes(node);
+}
+
+/**
+ * Stopping a job stops every task drover started for it, not only its live allocations': a
+ * failed, complete or lost allocation drover never stopped may still run a task on a reachable
+ * host (a failed allocation's other tasks, a task found only by `recover`), and a purge removes
+ * every allocation's directory as well. These stops record the status the allocation already
+ * has (`client_status`), so they are not counted as destroys. Stops an earlier apply could not
+ * finish are the plan's `retry_stops` already.
+ */
+function addLeftoverStops(
+  groups: GroupPlan[],
+  allocations: readonly Allocation[],
+  purge: boolean,
+  isReachable: (node: string) => boolean,
+): void {
+  const planned = new Set(groups.flatMap((g) => g.stops.map((s) => s.alloc_id)));
+  const leftovers = allocations
+    .filter((a) => !planned.has(a.id) && !stopPending(a) && isReachable(a.node))
+    .filter((a) => purge || a.desired_status === 'run')
+    .sort((a, b) => a.index - b.index || (a.id < b.id ? -1 : 1));
+  for (const a of leftovers) {
+    const g = groups.find((x) => x.name === a.group);
+    if (!g || a.client_status === 'running' || a.client_status === 'pending') continue;
+    g.stops.push({
+      alloc_id: a.id,
+      name: a.name,
+      node: a.node,
+      reason:
+        a.desired_status === 'run'
+          ? `alloc is ${a.client_status}; stopping whatever of it still runs`
+          : 'alloc was stopped; purge removes its directory',
+      client_status: a.client_status,
+    });
+  }
 }
 
 /** Per group: running allocations of `version` with no health verdict that the plan does not replace. */
