@@ -371,7 +371,8 @@ export function handleFromRecovery(
   const tenths = kv.get('probe.kill_timeout_ds');
   return processHandle(driver, ref.allocDir, ref.task, kv, {
     signal: signalName(kv.get('probe.kill_signal') ?? '') ?? DEFAULT_KILL_SIGNAL,
-    timeoutMs: tenths !== undefined && /^\d+$/.test(tenths) ? Number(tenths) * 100 : DEFAULT_KILL_TIMEOUT_MS,
+    timeoutMs:
+      tenths !== undefined && /^\d+$/.test(tenths) ? Number(tenths) * 100 : DEFAULT_KILL_TIMEOUT_MS,
   });
 }
 

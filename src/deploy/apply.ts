@@ -123,7 +123,9 @@ export async function applyJob(steps: JobSteps, ctx: ApplyContext): Promise<JobO
   for (const g of steps.groups) {
     const inStops = inStep(ctx, { part: 'stops', job: steps.jobId, group: g.name });
     for (const stop of g.stops)
-      await stopAlloc(stop.allocId, stop.reason, inStops, { removeDir: steps.stop?.purge === true });
+      await stopAlloc(stop.allocId, stop.reason, inStops, {
+        removeDir: steps.stop?.purge === true,
+      });
   }
   for (const g of steps.groups)
     for (const id of g.inplace)
@@ -799,7 +801,7 @@ function taskContext(
   driver: Driver,
   ctx: ApplyContext,
 ): TaskContext {
-  const allocDir = allocDirOf(node, p.allocId);
+  const allocDir = allocDirOf(ctx.recorder.state, node, p.allocId);
   const inContainer = driver.capabilities().needsDocker;
   const dirs: TaskDirs = inContainer
     ? { allocDir: '/alloc', taskDir: '/local', secretsDir: '/secrets' }
@@ -990,8 +992,8 @@ export async function stopAlloc(
       }
     }
     if (opts.removeDir && problems.length === 0) {
-      await removeAllocDirs(transport, [allocDirOf(node, allocId)]).catch((err: Error) =>
-        problems.push(err.message),
+      await removeAllocDirs(transport, [allocDirOf(ctx.recorder.state, node, allocId)]).catch(
+        (err: Error) => problems.push(err.message),
       );
     }
   }

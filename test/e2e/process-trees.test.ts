@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StateSnapshot } from '../../src/state/types.js';
 import { startSshHost, type SshHost } from '../support/sshd.js';
-import { allocProcesses, processesWithEnv } from '../providers/process-harness.js';
+import { allocProcesses, freePort, processesWithEnv } from '../providers/process-harness.js';
 import { drover, type CliResult } from './cli.js';
 import { waitUntil, writeSshConfig } from './ssh-nodes.js';
 
@@ -26,14 +26,20 @@ const MARKER = `drover-e2e-trees-${process.pid}-${randomBytes(4).toString('hex')
 
 /** The task's shell forks a Node.js child that listens on the allocation's port. */
 const LISTENER = `require('net').createServer((s) => s.end('hi\\n')).listen(Number(process.env.NOMAD_PORT_http), '0.0.0.0')`;
-const TREE_JOB = `job "tree" {
+/**
+ * A static port the OS just handed out: drover picks dynamic ports from the state alone, so
+ * other tests' jobs on this machine could hold the same one.
+ */
+const treeJob = (port: number): string => `job "tree" {
   datacenters = ["*"]
   update {
     min_healthy_time = "1s"
   }
   group "g" {
     network {
-      port "http" {}
+      port "http" {
+        static = ${port}
+      }
     }
     task "server" {
       driver       = "raw_exec"
@@ -145,7 +151,6 @@ describe.each(WHERE)('on $name', (where) => {
   const dir = mkdtempSync(join(tmpdir(), 'drover-e2e-trees-'));
   const treeFile = join(dir, 'tree.nomad.hcl');
   const halfFile = join(dir, 'half.nomad.hcl');
-  writeFileSync(treeFile, TREE_JOB);
   writeFileSync(halfFile, HALF_JOB);
   let allocRoot = '';
   let address = '';
@@ -166,6 +171,7 @@ describe.each(WHERE)('on $name', (where) => {
 
   beforeAll(async () => {
     ({ allocRoot, address } = await where.setup(dir));
+    writeFileSync(treeFile, treeJob(await freePort()));
   });
 
   afterAll(async () => {
@@ -205,7 +211,9 @@ describe.each(WHERE)('on $name', (where) => {
     expect(live).toHaveLength(1);
     expect(live[0]!.id).not.toBe(victim!.id);
     expect(allocProcesses(victim!.id)).toEqual([]);
-    if (live[0]!.ports[0]!.value !== port) expect(await listening(address, port)).toBe(false);
+    // The static port is free again: the replacement listens on it.
+    expect(await waitUntil(() => allocProcesses(live[0]!.id).length >= 2, 10_000)).toBe(true);
+    expect(await listening(address, port)).toBe(true);
 
     const purge = await run(['stop', '-auto-approve', '-purge', 'tree']);
     expect(purge.code, output(purge)).toBe(0);
@@ -214,9 +222,7 @@ describe.each(WHERE)('on $name', (where) => {
       expect(existsSync(join(allocRoot, id)), `${id}'s directory`).toBe(false);
     }
     expect(await listening(address, live[0]!.ports[0]!.value)).toBe(false);
-    expect(Object.values((await state()).allocations).filter((a) => a.job === 'tree')).toEqual(
-      [],
-    );
+    expect(Object.values((await state()).allocations).filter((a) => a.job === 'tree')).toEqual([]);
   });
 
   it('stop -purge stops the still-running task of a failed allocation', async () => {
