@@ -138,6 +138,10 @@ export interface JobPlan {
    */
   purge: boolean;
   /**
+   * Allocation garbage collection: the directories of the job's older stopped allocations that apply removes from their hosts, per node (the newest few stopped allocations of the job keep theirs, for `logs`). Apply removes only those whose stop their host confirmed. Absent when there are none.
+   */
+  collect?: PlannedCollect[];
+  /**
    * Apply records to_version as a new version of the job (from the payload).
    */
   new_version: boolean;
@@ -353,6 +357,10 @@ export interface JobPayload {
    * How `job` is stored. 2: a normalized job: Nomad's defaults filled in and every duration an integer of milliseconds (the `NormalizedJob` drover derives from the jobspec schema). Absent: a plan written by an older drover, with durations as Go duration strings or integer nanoseconds; drover still applies it.
    */
   job_format?: 2;
+}
+export interface PlannedCollect {
+  node: string;
+  alloc_ids: string[];
 }
 export interface DeploymentRef {
   id: string;

@@ -262,9 +262,14 @@ function planJob(
         : changed || acts
           ? 'update'
           : 'none';
+  const collect =
+    type === 'none' || (d.kind === 'stop' && d.purge)
+      ? []
+      : collectable(groups, allocations, (node) => collectsOn(inputs, node));
   const plan: JobPlan = {
     id: d.id,
     type,
+    ...(collect.length ? { collect } : {}),
     from_version: latest && !recorded.stopped ? latest.version : null,
     to_version: d.kind === 'stop' ? null : version,
     new_version: changed,
@@ -292,6 +297,48 @@ function planJob(
     placements: scheduled.place.placements,
     freed: freedAllocations(scheduled.reconcile),
   };
+}
+
+/**
+ * How many stopped allocations of a job keep their directories (for `logs`), like Nomad's
+ * client GC keeps a bounded number of terminal allocations. Fixed: drover.hcl has no client
+ * settings block to hold it.
+ */
+export const KEPT_STOPPED_ALLOCS = 3;
+
+/** A node where the plan can remove directories: reachable, with a shell (not docker-only). */
+function collectsOn(inputs: PlanInputs, node: string): boolean {
+  return reachable(inputs, node) && inputs.state.nodes[node]?.inventory.transport !== 'docker';
+}
+
+/**
+ * The allocations whose directories apply removes: the job's stopped allocations (those this
+ * plan stops count as the newest) but the newest KEPT_STOPPED_ALLOCS, never one that runs or
+ * may still run something (a stop not confirmed, a failed allocation drover did not stop), per
+ * node.
+ */
+function collectable(
+  groups: readonly GroupPlan[],
+  allocations: readonly Allocation[],
+  canCollect: (node: string) => boolean,
+): NonNullable<JobPlan['collect']> {
+  const stopping = new Set(groups.flatMap((g) => g.stops.map((s) => s.alloc_id)));
+  const stopped = allocations
+    .filter((a) => !a.collected)
+    .filter((a) => stopping.has(a.id) || (a.desired_status === 'stop' && !stopPending(a)))
+    .sort(
+      (a, b) =>
+        Number(stopping.has(b.id)) - Number(stopping.has(a.id)) ||
+        (a.modified_at < b.modified_at ? 1 : a.modified_at > b.modified_at ? -1 : 0) ||
+        (a.id < b.id ? -1 : 1),
+    );
+  const byNode = new Map<string, string[]>();
+  for (const a of stopped.slice(KEPT_STOPPED_ALLOCS)) {
+    if (canCollect(a.node)) byNode.set(a.node, [...(byNode.get(a.node) ?? []), a.id]);
+  }
+  return [...byNode.keys()]
+    .sort()
+    .map((node) => ({ node, alloc_ids: [...byNode.get(node)!].sort() }));
 }
 
 /** A node the plan can reach: in the inventory and answering. */
