@@ -1039,7 +1039,21 @@ export async function stopAlloc(
 /** Stops again the allocations an earlier stop did not reach, as the plan lists them. */
 export async function retryStops(ctx: ApplyContext, stops: readonly PlannedStop[]): Promise<void> {
   const tagged = inStep(ctx, { part: 'retry_stops' });
-  for (const s of stops) await stopAlloc(s.alloc_id, s.reason, tagged);
+  for (const s of stops) {
+    // Left behind by a purge: once its host confirms the stop, it goes the way of its job.
+    const job = ctx.recorder.state.allocations[s.alloc_id]?.job;
+    const purged = job !== undefined && !(job in ctx.recorder.state.jobs);
+    await stopAlloc(s.alloc_id, s.reason, tagged, { removeDir: purged });
+    if (purged) await ctx.recorder.record((x) => forgetStopped(x, s.alloc_id));
+  }
+}
+
+function forgetStopped(s: StateSnapshot, id: string): StateSnapshot {
+  const a = s.allocations[id];
+  if (!a || stopPending(a)) return s;
+  const allocations = { ...s.allocations };
+  delete allocations[id];
+  return { ...s, allocations };
 }
 
 /** The group a plan starts allocations of (a plan starts none of a group its job lacks). */
