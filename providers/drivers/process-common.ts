@@ -142,6 +142,75 @@ export function restartSettings(restart: TaskContext['restart']): SupervisorConf
 // Scripts
 
 /**
+ * Finding a task's processes without its supervisor (whose pid files may name processes that
+ * are gone while their children still run). Two ways, united:
+ *   - the session: each attempt leads a session of its own (supervisor.ts), which its children
+ *     stay in unless they call setsid; the kernel does not reuse a pid while it names a session,
+ *     so the dead leader's pid still finds them. Used only on the boot that recorded it
+ *     (`task.boot`), since after a reboot that number may be anyone's.
+ *   - the environment: every descendant inherits `NOMAD_ALLOC_ID` and `NOMAD_TASK_NAME` (unless
+ *     it rewrites its environment), which a user may read in `/proc/<pid>/environ` of its own
+ *     processes; daemons that left the session are found this way.
+ * Callers set `m_alloc` (the allocation id), `m_task` (a task name, or empty for every task of
+ * the allocation) and `m_sids` (session ids, space-separated). Zombies are skipped: an orphan
+ * stays one until something reaps it, and a container's PID 1 may never do so.
+ */
+const TREE_FUNCTIONS = `if printf 'a\\0' | grep -qzx a 2>/dev/null; then nul_grep=1; else nul_grep=; fi
+# env_pids: the pids whose environment holds the markers, one grep over every environ file.
+env_pids() {
+  if [ -n "$nul_grep" ]; then
+    for f in $(grep -lzxF -e "NOMAD_ALLOC_ID=$m_alloc" /proc/[0-9]*/environ 2>/dev/null); do
+      [ -z "$m_task" ] || grep -qzxF -e "NOMAD_TASK_NAME=$m_task" "$f" 2>/dev/null || continue
+      p=\${f#/proc/}; echo "\${p%/environ}"
+    done
+  else
+    for f in /proc/[0-9]*/environ; do
+      tr '\\0' '\\n' <"$f" 2>/dev/null | grep -qxF -e "NOMAD_ALLOC_ID=$m_alloc" || continue
+      [ -z "$m_task" ] || tr '\\0' '\\n' <"$f" 2>/dev/null | grep -qxF -e "NOMAD_TASK_NAME=$m_task" || continue
+      p=\${f#/proc/}; echo "\${p%/environ}"
+    done
+  fi
+}
+task_procs() {
+  marked=" $(env_pids | tr '\\n' ' ') "
+  for f in /proc/[0-9]*/stat; do
+    p=\${f#/proc/}; p=\${p%/stat}
+    [ "$p" = "$$" ] && continue
+    line=; { read -r line <"$f"; } 2>/dev/null || continue
+    set -- \${line##*) }
+    [ "$1" = Z ] && continue
+    found=
+    case $marked in *" $p "*) found=1 ;; esac
+    for sid in $m_sids; do [ "$4" = "$sid" ] && found=1; done
+    [ -n "$found" ] && echo "$p"
+  done
+}
+# The session of the attempt whose pid file is in directory $1, on the boot that wrote it.
+task_session() {
+  b=; [ -f "$1/task.boot" ] && read -r b <"$1/task.boot"
+  [ -n "$b" ] && [ "$b" = "$(cat /proc/sys/kernel/random/boot_id 2>/dev/null)" ] && pidfile "$1/task.pid"
+}
+# sweep SIGNAL TIMEOUT_DS: SIGNAL to every process of the task, up to the timeout for them to
+# end, then SIGKILL to whatever is left.
+sweep() {
+  sig=$1 limit=$((($2 * ticks_per_s + 9) / 10)) n=0
+  pids=$(task_procs)
+  [ -n "$pids" ] || return 0
+  kill -s "$sig" $pids 2>/dev/null
+  while [ "$n" -lt "$limit" ]; do
+    pids=$(task_procs)
+    [ -n "$pids" ] || return 0
+    sleep "$tick"
+    n=$((n + 1))
+  done
+  pids=$(task_procs)
+  [ -n "$pids" ] && kill -s KILL $pids 2>/dev/null
+  i=0
+  while [ -n "$(task_procs)" ] && [ "$i" -lt 20 ]; do sleep "$tick"; i=$((i + 1)); done
+  return 0
+}`;
+
+/**
  * Shell functions the scripts below share. `alive` treats a zombie as dead (an orphan stays one
  * until init reaps it); `ours` refuses a pid the kernel has given to some other program since
  * the pid file was written (after a reboot, say).
@@ -165,7 +234,8 @@ state() { s=; [ -f status ] && while IFS='=' read -r k v; do [ "$k" = state ] &&
 kill_group() {
   kill -s "$1" -- "-$2" 2>/dev/null || kill -s "$1" "-$2" 2>/dev/null || kill -s "$1" "$2" 2>/dev/null
 }
-if sleep 0.01 2>/dev/null; then tick=0.1 ticks_per_s=10; else tick=1 ticks_per_s=1; fi`;
+if sleep 0.01 2>/dev/null; then tick=0.1 ticks_per_s=10; else tick=1 ticks_per_s=1; fi
+${TREE_FUNCTIONS}`;
 
 /** Lines about the host that the probe adds to the status file's (`probe.*` keys). */
 const PROBE_LINES = String.raw`sp=$(pidfile supervisor.pid)
@@ -240,6 +310,8 @@ export function buildStartScript(layout: TaskLayout, files: StartFiles): string 
     `rm -f ${SUPERVISOR_FILES.status} ${SUPERVISOR_FILES.stop} task.fifo task.result task.pid ${START_INFO_FILE} ${CLEANUP_FILE}`,
     ...(files.prepare === undefined ? [] : [`(\n${files.prepare}\n) || exit 1`]),
     `touch ${q(layout.stdoutLog)} ${q(layout.stderrLog)}`,
+    // The boot on which task.pid's session is ours (TREE_FUNCTIONS).
+    'cat /proc/sys/kernel/random/boot_id >task.boot 2>/dev/null || :',
     `(${supervisorLaunchCommand(layout.taskDir)}\n) || exit 1`,
     'fi',
     // Up to 10 s for the supervisor to record the first attempt.
@@ -249,6 +321,14 @@ export function buildStartScript(layout: TaskLayout, files: StartFiles): string 
     `[ -f ${START_INFO_FILE} ] && cat ${START_INFO_FILE}`,
     PROBE_LINES,
   ].join('\n');
+}
+
+/**
+ * The markers TREE_FUNCTIONS finds a task's processes by: the allocation id is the last
+ * component of its directory (`<alloc_root>/<alloc-id>`), as NOMAD_ALLOC_ID says.
+ */
+function treeMarkers(allocDir: string, task: string): string[] {
+  return [`m_alloc=${shQuote(posix.basename(allocDir))}`, `m_task=${shQuote(task)}`];
 }
 
 /** Runs the task directory's cleanup hook, if any, once the task is dead (cwd: the task dir). */
@@ -275,6 +355,8 @@ export function buildRecoverScript(layout: TaskLayout): string {
     `[ -f ${SUPERVISOR_FILES.status} ] && cat ${SUPERVISOR_FILES.status}`,
     `[ -s ${SUPERVISOR_FILES.pid} ] && echo "probe.supervisor_pid=$(cat ${SUPERVISOR_FILES.pid})"`,
     `[ -f ${START_INFO_FILE} ] && cat ${START_INFO_FILE}`,
+    // The kill settings the task was started with, which a recovered handle keeps.
+    `[ -f ${SUPERVISOR_FILES.conf} ] && (. ./${SUPERVISOR_FILES.conf}; echo "probe.kill_signal=$KILL_SIGNAL"; echo "probe.kill_timeout_ds=$KILL_TIMEOUT_DS")`,
     'exit 0',
   ].join('\n');
 }
@@ -286,9 +368,11 @@ export function handleFromRecovery(
   kv: ReadonlyMap<string, string>,
 ): ProcessTaskHandle | undefined {
   if (kv.get('probe.dir') !== 'present') return undefined;
+  const tenths = kv.get('probe.kill_timeout_ds');
   return processHandle(driver, ref.allocDir, ref.task, kv, {
-    signal: DEFAULT_KILL_SIGNAL,
-    timeoutMs: DEFAULT_KILL_TIMEOUT_MS,
+    signal: signalName(kv.get('probe.kill_signal') ?? '') ?? DEFAULT_KILL_SIGNAL,
+    timeoutMs:
+      tenths !== undefined && /^\d+$/.test(tenths) ? Number(tenths) * 100 : DEFAULT_KILL_TIMEOUT_MS,
   });
 }
 
@@ -330,6 +414,9 @@ export function buildStopScript(layout: TaskLayout, signal: string, timeoutMs: n
   return [
     `cd ${shQuote(layout.taskDir)} 2>/dev/null || { echo probe.dir=missing; exit 0; }`,
     PROC_FUNCTIONS,
+    ...treeMarkers(layout.allocDir, posix.basename(layout.taskDir)),
+    'm_sids=$(task_session .)',
+    'sp=',
     'if [ "$(state)" != dead ]; then',
     hereDocument(
       posix.join(layout.taskDir, SUPERVISOR_FILES.stop),
@@ -342,11 +429,12 @@ export function buildStopScript(layout: TaskLayout, signal: string, timeoutMs: n
     '    while [ "$(state)" != dead ] && [ "$i" -lt "$limit" ] && alive "$sp"; do sleep "$tick"; i=$((i + 1)); done',
     '  fi',
     'fi',
+    // A stuck supervisor could start the task again while it is swept.
+    'if [ "$(state)" != dead ] && [ -n "$sp" ] && ours "$sp"; then kill -s KILL "$sp" 2>/dev/null; fi',
+    // Whatever of the task still runs, the supervisor gone or not: its children, daemons.
+    `sweep ${shQuote(signal)} ${Math.ceil(timeoutMs / 100)}`,
     'if [ "$(state)" != dead ]; then',
-    '  # The supervisor is gone or stuck: end the task here and record it.',
-    '  tp=$(pidfile task.pid)',
-    '  [ -n "$tp" ] && ours "$tp" && kill_group KILL "$tp"',
-    '  [ -n "$sp" ] && ours "$sp" && kill -s KILL "$sp" 2>/dev/null',
+    '  # The supervisor is gone or stuck: record the end of the task here.',
     '  r=0 sa= lp=',
     `  [ -f ${SUPERVISOR_FILES.status} ] && while IFS='=' read -r k v; do case $k in restarts) r=$v ;; started_at) sa=$v ;; pid) lp=$v ;; esac; done <${SUPERVISOR_FILES.status}`,
     `  printf 'state=dead\\npid=%s\\nexit_code=\\nrestarts=%s\\nstarted_at=%s\\nfinished_at=%s\\nfailed=false\\nmessage=%s\\n' "$lp" "$r" "$sa" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "stopped by drover; the supervisor was not running" >status.tmp && mv -f status.tmp ${SUPERVISOR_FILES.status}`,
@@ -372,10 +460,14 @@ export function buildDestroyScript(allocDir: string): string {
   return [
     `[ -e ${d} ] || exit 0`,
     PROC_FUNCTIONS,
-    `for f in ${d}/*/task.pid ${d}/*/${SUPERVISOR_FILES.pid}; do`,
+    ...treeMarkers(normal, ''),
+    'm_sids=',
+    `for f in ${d}/*/${SUPERVISOR_FILES.pid}; do`,
     '  p=$(pidfile "$f")',
-    '  [ -n "$p" ] && ours "$p" && kill_group KILL "$p"',
+    '  [ -n "$p" ] && ours "$p" && kill -s KILL "$p" 2>/dev/null',
     'done',
+    `for t in ${d}/*/; do m_sids="$m_sids $(task_session "$t")"; done`,
+    'sweep KILL 0',
     `for f in ${d}/*/${CLEANUP_FILE}; do`,
     `  [ -f "$f" ] && (cd "\${f%/*}" && sh ./${CLEANUP_FILE}) >/dev/null 2>&1`,
     'done',

@@ -6,6 +6,7 @@
  */
 import type { DriverFingerprint, NodeFingerprint } from '../../src/state/types.js';
 import type { Detection, Driver, RunResult, Shell, ShellDetection, Transport } from '../types.js';
+import type { NodeSpec } from '../../src/config/node-spec.js';
 import { fingerprintScript, hostFacts, splitSections } from './fingerprint.js';
 
 const FINGERPRINT_TIMEOUT_MS = 30_000;
@@ -23,7 +24,11 @@ export async function fingerprintThrough(
   const timeoutMs = Math.max(FINGERPRINT_TIMEOUT_MS, ...scripted.map((s) => s.detection.timeoutMs));
   const [r, detected] = await Promise.all([
     transport.shell.sh(
-      [fingerprintScript(transport.node.alloc_root), detectionsScript(scripted)].join('\n'),
+      [
+        fingerprintScript(transport.node.alloc_root),
+        allocRootScript(allocRootCandidates(transport.node)),
+        detectionsScript(scripted),
+      ].join('\n'),
       { timeoutMs },
     ),
     detectDrivers(transport, others),
@@ -43,6 +48,18 @@ export async function fingerprintThrough(
       found,
       attributes,
     );
+  }
+  const root = readAllocRoot(r.stdout);
+  if (root.chosen !== undefined) {
+    attributes[ALLOC_ROOT_ATTRIBUTE] = root.chosen;
+  } else {
+    // Process drivers need a directory of their own on the host; docker tasks do not.
+    const description = noAllocRootReason(transport.node, root);
+    for (const { name } of scripted) {
+      for (const key of Object.keys(attributes))
+        if (key === `driver.${name}` || key.startsWith(`driver.${name}.`)) delete attributes[key];
+      found[name] = { detected: false, healthy: false, description };
+    }
   }
   const facts = hostFacts(splitSections(r.stdout));
   return {
@@ -157,4 +174,68 @@ export function sortKeys<T>(record: Record<string, T>): Record<string, T> {
   return Object.fromEntries(
     Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
   );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The allocation root
+
+/** The attribute that records the allocation root the fingerprint chose on the host. */
+export const ALLOC_ROOT_ATTRIBUTE = 'unique.drover.alloc_root';
+
+/** How the reason a node has no allocation root begins (the plan's warning looks for it). */
+export const NO_ALLOC_ROOT = 'no writable allocation directory';
+
+/** Where process tasks may live on the node, in order: alloc_root, then its fallback. */
+export function allocRootCandidates(node: NodeSpec): string[] {
+  return [node.alloc_root, ...(node.alloc_root_fallback ? [node.alloc_root_fallback] : [])];
+}
+
+const ROOT = '@@drover-allocroot:';
+
+/**
+ * Tries each candidate in turn (`~/` is the user's home on the host): created if missing, then
+ * proven writable by making and removing a directory in it. Prints the user, each refusal with
+ * the host's words, and the first that works.
+ */
+export function allocRootScript(candidates: readonly string[]): string {
+  const words = candidates.map((c) => `'${c.replace(/'/g, `'\\''`)}'`).join(' ');
+  return [
+    `echo '${ROOT}user='"$(id -un 2>/dev/null)"`,
+    `for r in ${words}; do`,
+    `  case $r in '~/'*) r="$HOME/\${r#'~/'}" ;; esac`,
+    '  t="$r/.drover-write-test.$$"',
+    `  if err=$(mkdir -p "$r" 2>&1 && mkdir "$t" 2>&1 && rmdir "$t" 2>&1); then echo '${ROOT}chosen='"$r"; break; fi`,
+    `  echo '${ROOT}refused='"$r: $(printf %s "$err" | tr '\\n' ' ')"`,
+    'done',
+  ].join('\n');
+}
+
+export interface AllocRootProbe {
+  user?: string;
+  chosen?: string;
+  /** `path: why` for each candidate that did not work. */
+  refused: string[];
+}
+
+export function readAllocRoot(output: string): AllocRootProbe {
+  const probe: AllocRootProbe = { refused: [] };
+  for (const line of output.split('\n')) {
+    if (!line.startsWith(ROOT)) continue;
+    const [key, ...rest] = line.slice(ROOT.length).split('=');
+    const value = rest.join('=');
+    if (key === 'user' && value) probe.user = value;
+    else if (key === 'chosen') probe.chosen = value;
+    else if (key === 'refused') probe.refused.push(value.trim());
+  }
+  return probe;
+}
+
+/** Why process drivers cannot run on the node, and how to fix it. */
+export function noAllocRootReason(node: NodeSpec, probe: AllocRootProbe): string {
+  const user = probe.user ?? node.user ?? 'the SSH user';
+  const tried = probe.refused.length ? ` (${probe.refused.join('; ')})` : '';
+  const fix = node.alloc_root_fallback
+    ? `set alloc_root in drover.hcl to a directory ${user} can write, or create ${node.alloc_root} owned by ${user}`
+    : `set alloc_root of node "${node.name}" in drover.hcl to a directory ${user} can write, or make ${node.alloc_root} writable by ${user}`;
+  return `${NO_ALLOC_ROOT} for user ${user}${tried}: ${fix}`;
 }

@@ -94,6 +94,9 @@ function nodeDefaults(
     node_pool: node.node_pool ?? defaults.node_pool ?? DEFAULT_NODE_POOL,
     meta: { ...definedEntries(node.meta ?? {}) },
     alloc_root: allocRoot(node.alloc_root ?? defaults.alloc_root, transport, host),
+    ...(transport === 'ssh' && (node.alloc_root ?? defaults.alloc_root) === undefined
+      ? { alloc_root_fallback: USER_ALLOC_ROOT }
+      : {}),
     reserved: {
       cpu: node.reserved?.cpu ?? 0,
       memory: node.reserved?.memory ?? 0,

@@ -17,6 +17,12 @@ export interface NodeSpec {
   meta: Record<string, string>;
   /** Where process tasks live on the host: `<alloc_root>/<alloc-id>/`. */
   alloc_root: string;
+  /**
+   * Where they live instead when the SSH user cannot write `alloc_root` (`~/` is the user's home
+   * on the host). Only for remote nodes whose alloc_root drover.hcl does not set: a configured
+   * one is authoritative. The fingerprint records the root it chose.
+   */
+  alloc_root_fallback?: string;
   /** Docker API endpoint for `docker` transport nodes (tcp://host:2376) and TLS files. */
   docker_host?: string;
   tls?: { ca?: string; cert?: string; key?: string };

@@ -10,6 +10,7 @@ import {
   type TaskStatus,
   type Transport,
 } from '../../providers/types.js';
+import { ALLOC_ROOT_ATTRIBUTE } from '../../providers/transports/node-fingerprint.js';
 import type {
   NormalizedGroup as Group,
   NormalizedJob as Job,
@@ -17,6 +18,16 @@ import type {
 } from '../generated/normalized-job.js';
 import { recordedJob } from '../scheduler/from-state.js';
 import type { Allocation, DriverHandle, StateSnapshot, TaskState } from '../state/types.js';
+
+/**
+ * Where an allocation's directory is on its node's host: `<alloc_root>/<alloc-id>`, under the
+ * root the node's fingerprint chose (recorded in state, so every command agrees), else the
+ * configured one.
+ */
+export function allocDirOf(s: StateSnapshot, node: NodeSpec, allocId: string): string {
+  const chosen = s.nodes[node.name]?.fingerprint?.attributes[ALLOC_ROOT_ATTRIBUTE];
+  return `${chosen ?? node.alloc_root}/${allocId}`;
+}
 
 /** The tasks of the job version an allocation runs, by name. */
 export function recordedTasks(s: StateSnapshot, a: Allocation): Map<string, Task> {
@@ -55,7 +66,7 @@ export async function allocHandles(
         allocId: a.id,
         task: name,
         name: taskInstanceName(a.job, a.group, name, a.id),
-        allocDir: `${node.alloc_root}/${a.id}`,
+        allocDir: allocDirOf(s, node, a.id),
       },
       transport,
     );

@@ -30,7 +30,7 @@ import type {
   TaskState,
 } from '../state/types.js';
 import type { PlannedStop, RolloutStep } from '../generated/plan.js';
-import { allocHandles, recordedGroup, taskStateOf } from './alloc-tasks.js';
+import { allocDirOf, allocHandles, recordedGroup, taskStateOf } from './alloc-tasks.js';
 import {
   judgeAlloc,
   phasesOf,
@@ -40,6 +40,8 @@ import {
   taskLabel,
   type AllocVerdict,
 } from './lifecycle.js';
+import { removeAllocDirs } from '../../providers/alloc-dirs.js';
+import { stopPending } from '../plan/pending-stops.js';
 import { isActiveDeployment } from '../plan/deployments.js';
 import type { StateRecorder } from './recorder.js';
 import type { GroupSteps, JobSteps, PlacementStep, PlanStepRef } from './steps.js';
@@ -130,7 +132,10 @@ export async function applyJob(steps: JobSteps, ctx: ApplyContext): Promise<JobO
   }
   for (const g of steps.groups) {
     const inStops = inStep(ctx, { part: 'stops', job: steps.jobId, group: g.name });
-    for (const stop of g.stops) await stopAlloc(stop.allocId, stop.reason, inStops);
+    for (const stop of g.stops)
+      await stopAlloc(stop.allocId, stop.reason, inStops, {
+        removeDir: steps.stop?.purge === true,
+      });
   }
   for (const g of steps.groups)
     for (const id of g.inplace)
@@ -1091,7 +1096,7 @@ function taskContext(
   driver: Driver,
   ctx: ApplyContext,
 ): TaskContext {
-  const allocDir = `${node.alloc_root}/${p.allocId}`;
+  const allocDir = allocDirOf(ctx.recorder.state, node, p.allocId);
   const inContainer = driver.capabilities().needsDocker;
   const dirs: TaskDirs = inContainer
     ? { allocDir: '/alloc', taskDir: '/local', secretsDir: '/secrets' }
@@ -1258,8 +1263,16 @@ function deathMessage(task: string, st: TaskStatus, label = `task "${task}"`): s
   return `${label} ${what}${extra}`;
 }
 
-/** Stops every task of an allocation and records it stopped. Host errors are recorded, not thrown. */
-export async function stopAlloc(allocId: string, reason: string, ctx: ApplyContext): Promise<void> {
+/**
+ * Stops every task of an allocation and records it stopped; with `removeDir` (a purge) also
+ * removes its directory from the host. Host errors are recorded, not thrown.
+ */
+export async function stopAlloc(
+  allocId: string,
+  reason: string,
+  ctx: ApplyContext,
+  opts: { removeDir?: boolean } = {},
+): Promise<void> {
   const alloc = ctx.recorder.state.allocations[allocId];
   if (!alloc) return;
   const node = ctx.nodes.get(alloc.node);
@@ -1280,6 +1293,12 @@ export async function stopAlloc(allocId: string, reason: string, ctx: ApplyConte
     });
     problems.push(...ended.problems);
     poststopFailure = ended.poststopFailure;
+    const transport = ctx.transport(node);
+    if (opts.removeDir && problems.length === 0) {
+      await removeAllocDirs(transport, [allocDirOf(ctx.recorder.state, node, allocId)]).catch(
+        (err: Error) => problems.push(err.message),
+      );
+    }
   }
   // A stop that did not reach its host leaves the allocation meant to stop but still running
   // there (`stopPending`): the next apply retries it, the plan says so meanwhile.
@@ -1293,11 +1312,13 @@ export async function stopAlloc(allocId: string, reason: string, ctx: ApplyConte
       : 'complete';
   await ctx.recorder.record(
     (s) =>
-      updateAlloc(s, allocId, {
+      replaceAlloc(s, allocId, ({ stop_pending: _, ...a }) => ({
+        ...a,
         desired_status: 'stop',
         client_status: terminal,
+        ...(unfinished ? { stop_pending: true } : {}),
         modified_at: new Date(ctx.clock.now()).toISOString(),
-      }),
+      })),
     {
       what: unfinished ? 'alloc.stop-failed' : 'alloc.stop',
       alloc: allocId,
@@ -1322,7 +1343,21 @@ export async function stopAlloc(allocId: string, reason: string, ctx: ApplyConte
 /** Stops again the allocations an earlier stop did not reach, as the plan lists them. */
 export async function retryStops(ctx: ApplyContext, stops: readonly PlannedStop[]): Promise<void> {
   const tagged = inStep(ctx, { part: 'retry_stops' });
-  for (const s of stops) await stopAlloc(s.alloc_id, s.reason, tagged);
+  for (const s of stops) {
+    // Left behind by a purge: once its host confirms the stop, it goes the way of its job.
+    const job = ctx.recorder.state.allocations[s.alloc_id]?.job;
+    const purged = job !== undefined && !(job in ctx.recorder.state.jobs);
+    await stopAlloc(s.alloc_id, s.reason, tagged, { removeDir: purged });
+    if (purged) await ctx.recorder.record((x) => forgetStopped(x, s.alloc_id));
+  }
+}
+
+function forgetStopped(s: StateSnapshot, id: string): StateSnapshot {
+  const a = s.allocations[id];
+  if (!a || stopPending(a)) return s;
+  const allocations = { ...s.allocations };
+  delete allocations[id];
+  return { ...s, allocations };
 }
 
 /** The group a plan starts allocations of (a plan starts none of a group its job lacks). */
@@ -1348,6 +1383,16 @@ export function updateAlloc(s: StateSnapshot, id: string, patch: AllocPatch): St
   if (!a) return s;
   const p = typeof patch === 'function' ? patch(a) : patch;
   return { ...s, allocations: { ...s.allocations, [id]: { ...a, ...p } } };
+}
+
+/** Like updateAlloc, but the allocation is rebuilt whole, so a field can also be dropped. */
+function replaceAlloc(
+  s: StateSnapshot,
+  id: string,
+  rebuild: (a: Allocation) => Allocation,
+): StateSnapshot {
+  const a = s.allocations[id];
+  return a ? { ...s, allocations: { ...s.allocations, [id]: rebuild(a) } } : s;
 }
 
 function recordVersion(
@@ -1389,8 +1434,9 @@ function markStopped(s: StateSnapshot, jobId: string, purge: boolean): StateSnap
   if (purge) {
     const jobs = { ...s.jobs };
     delete jobs[jobId];
+    // An allocation whose host did not confirm its stop stays until a retried stop reaches it.
     const allocations = Object.fromEntries(
-      Object.entries(s.allocations).filter(([, a]) => a.job !== jobId),
+      Object.entries(s.allocations).filter(([, a]) => a.job !== jobId || stopPending(a)),
     );
     return { ...s, jobs, allocations };
   }

@@ -56,6 +56,9 @@ function jobSteps(j: JobPlan, nodes: ReadonlyMap<string, NodeSpec>): JobSteps {
     ...(j.payload?.launch ? { launch: j.payload.launch } : {}),
     ...(j.type === 'destroy' ? { stop: { purge: j.purge } } : {}),
     ...(j.deployment ? { deployment: j.deployment } : {}),
+    ...(j.collect?.length
+      ? { collect: j.collect.map((c) => ({ node: c.node, allocIds: c.alloc_ids })) }
+      : {}),
     groups,
   };
 }

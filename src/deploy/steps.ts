@@ -55,6 +55,8 @@ export interface JobSteps {
   /** The deployment the rollout runs as, new or resumed; absent: no deployment. */
   deployment?: { id: string; resumed: boolean };
   groups: GroupSteps[];
+  /** Directories of old stopped allocations to remove once the job's steps ran, per node. */
+  collect?: { node: string; allocIds: string[] }[];
 }
 
 /**

@@ -142,6 +142,10 @@ export interface JobPlan {
    */
   purge: boolean;
   /**
+   * Allocation garbage collection: the directories of the job's older stopped allocations that apply removes from their hosts, per node (the newest few stopped allocations of the job keep theirs, for `logs`). Apply removes only those whose stop their host confirmed. Absent when there are none.
+   */
+  collect?: PlannedCollect[];
+  /**
    * Apply records to_version as a new version of the job (from the payload).
    */
   new_version: boolean;
@@ -387,6 +391,10 @@ export interface JobLaunch {
    * dispatch: the token given; a second dispatch with it returns this job while it exists.
    */
   idempotency_token?: string;
+}
+export interface PlannedCollect {
+  node: string;
+  alloc_ids: string[];
 }
 export interface DeploymentRef {
   id: string;

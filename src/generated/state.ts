@@ -264,6 +264,14 @@ export interface Allocation {
    */
   client_description?: string;
   /**
+   * drover removed the allocation's directory from its host (allocation garbage collection); the record stays for the job's history.
+   */
+  collected?: boolean;
+  /**
+   * A stop of this allocation did not reach its host (or did not end every task there): the next apply stops it again, and a purge keeps it until its host confirms the stop.
+   */
+  stop_pending?: boolean;
+  /**
    * The deployment that placed it, if any.
    */
   deployment_id?: string;

@@ -4,6 +4,7 @@
  * stops an earlier apply could not finish, then each job's stops, in-place updates and rollout.
  * A failed deployment of a job with `auto_revert` is followed by a revert, itself planned.
  */
+import { collectAllocs } from '../deploy/collect.js';
 import { randomUUID } from 'node:crypto';
 import type {
   NormalizedGroup as Group,
@@ -78,6 +79,7 @@ export async function executePlan(
     await retryStops(apply, plan.retry_stops);
     for (const steps of planToSteps(plan, ctx.nodes)) {
       const outcome = await applyJob(steps, apply);
+      await collectAllocs(steps, apply);
       const result: JobResult = { job: steps.jobId, outcome };
       if (outcome.result === 'failed' && autoReverts(steps.job))
         result.revert = await revert(ctx, steps.jobId, steps.version, apply);

@@ -10,6 +10,10 @@ import { classifyWith, computePlan, type DesiredJob } from '../plan/compute.js';
 import { stopPending } from '../plan/pending-stops.js';
 import type { StateSnapshot } from '../state/types.js';
 import type { EngineContext } from './context.js';
+import {
+  ALLOC_ROOT_ATTRIBUTE,
+  NO_ALLOC_ROOT,
+} from '../../providers/transports/node-fingerprint.js';
 import type { Observed } from './observe.js';
 
 export interface PlanOptions {
@@ -41,6 +45,7 @@ export function makePlan(
         detail: `${d.reason}. Its allocations are treated as lost and replaced where the job allows.`,
       })),
       ...pendingStopWarnings(observed, (node) => ctx.nodes.has(node)),
+      ...allocRootWarnings(observed, ctx.nodes),
       ...(opts.warnings ?? []).filter((d) => d.severity === 'warning').map(toPlanWarning),
     ],
   });
@@ -66,6 +71,39 @@ export function pendingStopWarnings(
           : 'Apply stops them now.'
     }`,
   }));
+}
+
+/**
+ * Where process tasks live, per node, when it is not where drover.hcl says: the fallback the
+ * fingerprint chose for an SSH user who cannot write the default, or no directory at all (the
+ * process drivers are then not used there), with how to fix it.
+ */
+export function allocRootWarnings(
+  observed: Observed,
+  nodes: EngineContext['nodes'],
+): PlanWarning[] {
+  const out: PlanWarning[] = [];
+  for (const node of nodes.values()) {
+    const fp = observed.state.nodes[node.name]?.fingerprint;
+    if (!fp) continue;
+    const chosen = fp.attributes[ALLOC_ROOT_ATTRIBUTE];
+    if (chosen !== undefined && chosen !== node.alloc_root) {
+      out.push({
+        summary: `node "${node.name}" keeps allocations in ${chosen}`,
+        detail: `${node.alloc_root} is not writable by the SSH user there, so process tasks live under ${chosen}. Set alloc_root in drover.hcl to choose the directory.`,
+      });
+    }
+    const refused = Object.entries(fp.drivers).filter(([, d]) =>
+      d.description?.startsWith(NO_ALLOC_ROOT),
+    );
+    if (refused.length > 0) {
+      out.push({
+        summary: `node "${node.name}" runs no process tasks (${refused.map(([n]) => n).join(', ')})`,
+        detail: `${refused[0]![1].description}.`,
+      });
+    }
+  }
+  return out;
 }
 
 function toPlanWarning(d: Diagnostic): PlanWarning {

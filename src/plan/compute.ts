@@ -40,7 +40,7 @@ import { isActiveDeployment } from './deployments.js';
 import { diffJobs } from './diff.js';
 import { sealPlan } from './hash.js';
 import { planSeed, schedulerSeed, seededIds } from './ids.js';
-import { retryableStops } from './pending-stops.js';
+import { retryableStops, stopPending } from './pending-stops.js';
 import { decodeStoredJob, encodeStoredJob } from '../jobspec/stored.js';
 import { cronSpecs, formatInZone, nextLaunch } from '../jobspec/cron.js';
 import { launchKind } from '../jobspec/launch.js';
@@ -232,6 +232,9 @@ function planJob(
     failures: failureOf(failures.get(g.group)),
     ...filteredOf(scheduled.place.filtered, g.group),
   }));
+  if (d.kind === 'stop' && latest && !recorded.stopped) {
+    addLeftoverStops(groups, allocations, d.purge, (node) => reachable(inputs, node));
+  }
   const nextJob = d.kind === 'run' ? d.job : undefined;
   // An unchanged job has an empty diff; computing it would cost more than the rest of its plan.
   const diff =
@@ -274,9 +277,14 @@ function planJob(
         : changed || acts
           ? 'update'
           : 'none';
+  const collect =
+    type === 'none' || (d.kind === 'stop' && d.purge)
+      ? []
+      : collectable(groups, allocations, (node) => collectsOn(inputs, node));
   const plan: JobPlan = {
     id: d.id,
     type,
+    ...(collect.length ? { collect } : {}),
     from_version: latest && !recorded.stopped ? latest.version : null,
     to_version: d.kind === 'stop' ? null : version,
     new_version: changed,
@@ -325,6 +333,88 @@ function scheduleOf(job: Job, now: Date): JobSchedule | undefined {
     prohibit_overlap: p.prohibit_overlap ?? false,
     enabled: p.enabled ?? true,
   };
+}
+
+/**
+ * How many stopped allocations of a job keep their directories (for `logs`), like Nomad's
+ * client GC keeps a bounded number of terminal allocations. Fixed: drover.hcl has no client
+ * settings block to hold it.
+ */
+export const KEPT_STOPPED_ALLOCS = 3;
+
+/** A node where the plan can remove directories: reachable, with a shell (not docker-only). */
+function collectsOn(inputs: PlanInputs, node: string): boolean {
+  return reachable(inputs, node) && inputs.state.nodes[node]?.inventory.transport !== 'docker';
+}
+
+/**
+ * The allocations whose directories apply removes: the job's stopped allocations (those this
+ * plan stops count as the newest) but the newest KEPT_STOPPED_ALLOCS, never one that runs or
+ * may still run something (a stop not confirmed, a failed allocation drover did not stop), per
+ * node.
+ */
+function collectable(
+  groups: readonly GroupPlan[],
+  allocations: readonly Allocation[],
+  canCollect: (node: string) => boolean,
+): NonNullable<JobPlan['collect']> {
+  const stopping = new Set(groups.flatMap((g) => g.stops.map((s) => s.alloc_id)));
+  const stopped = allocations
+    .filter((a) => !a.collected)
+    .filter((a) => stopping.has(a.id) || (a.desired_status === 'stop' && !stopPending(a)))
+    .sort(
+      (a, b) =>
+        Number(stopping.has(b.id)) - Number(stopping.has(a.id)) ||
+        (a.modified_at < b.modified_at ? 1 : a.modified_at > b.modified_at ? -1 : 0) ||
+        (a.id < b.id ? -1 : 1),
+    );
+  const byNode = new Map<string, string[]>();
+  for (const a of stopped.slice(KEPT_STOPPED_ALLOCS)) {
+    if (canCollect(a.node)) byNode.set(a.node, [...(byNode.get(a.node) ?? []), a.id]);
+  }
+  return [...byNode.keys()]
+    .sort()
+    .map((node) => ({ node, alloc_ids: [...byNode.get(node)!].sort() }));
+}
+
+/** A node the plan can reach: in the inventory and answering. */
+function reachable(inputs: PlanInputs, node: string): boolean {
+  return node in inputs.state.nodes && !(inputs.down ?? []).includes(node);
+}
+
+/**
+ * Stopping a job stops every task drover started for it, not only its live allocations': a
+ * failed, complete or lost allocation drover never stopped may still run a task on a reachable
+ * host (a failed allocation's other tasks, a task found only by `recover`), and a purge removes
+ * every allocation's directory as well. These stops record the status the allocation already
+ * has (`client_status`), so they are not counted as destroys. Stops an earlier apply could not
+ * finish are the plan's `retry_stops` already.
+ */
+function addLeftoverStops(
+  groups: GroupPlan[],
+  allocations: readonly Allocation[],
+  purge: boolean,
+  isReachable: (node: string) => boolean,
+): void {
+  const planned = new Set(groups.flatMap((g) => g.stops.map((s) => s.alloc_id)));
+  const leftovers = allocations
+    .filter((a) => !planned.has(a.id) && !stopPending(a) && isReachable(a.node))
+    .filter((a) => purge || a.desired_status === 'run')
+    .sort((a, b) => a.index - b.index || (a.id < b.id ? -1 : 1));
+  for (const a of leftovers) {
+    const g = groups.find((x) => x.name === a.group);
+    if (!g || a.client_status === 'running' || a.client_status === 'pending') continue;
+    g.stops.push({
+      alloc_id: a.id,
+      name: a.name,
+      node: a.node,
+      reason:
+        a.desired_status === 'run'
+          ? `alloc is ${a.client_status}; stopping whatever of it still runs`
+          : 'alloc was stopped; purge removes its directory',
+      client_status: a.client_status,
+    });
+  }
 }
 
 /** Per group: running allocations of `version` with no health verdict that the plan does not replace. */

@@ -146,7 +146,16 @@ function renderJob(job: JobPlan, ctx: Ctx): string[] {
   const allocs = renderAllocations(job, ctx);
   if (allocs.length > 0) out.push('', ...allocs);
   if (job.rollout) out.push('', ...renderRollout(job, ctx));
+  if (job.collect?.length) out.push('', ...renderCollect(job.collect));
   return out;
+}
+
+/** Allocation GC: one line per node (the newest stopped allocations keep their directories). */
+function renderCollect(collect: NonNullable<JobPlan['collect']>): string[] {
+  return collect.map(
+    (c) =>
+      `  remove directories of ${c.alloc_ids.length} old allocation${c.alloc_ids.length === 1 ? '' : 's'} on node ${c.node} (${c.alloc_ids.map(short).join(', ')})`,
+  );
 }
 
 function renderJobDiff(job: JobPlan, ctx: Ctx): string[] {

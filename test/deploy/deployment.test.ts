@@ -737,14 +737,14 @@ function describeAlloc(a: Allocation): string {
 // A stop that does not reach its host
 
 describe('a stop whose host does not answer', () => {
-  it('stays recorded as meant to stop, is a plan warning, and the next apply stops it', async () => {
+  /** The mock host, reached through a transport whose stops fail while `host.down` is set. */
+  async function flakyHost() {
     const w = await world();
     const mock = new MockDriver();
-    let hostDown = false;
-    // The same mock host, reached through a transport that fails while the host is down.
+    const host = { down: false };
     const flaky = Object.create(mock) as MockDriver;
     flaky.stop = (h, t, o) =>
-      hostDown ? Promise.reject(new Error('connect ETIMEDOUT 10.0.0.9:22')) : mock.stop(h, t, o);
+      host.down ? Promise.reject(new Error('connect ETIMEDOUT 10.0.0.9:22')) : mock.stop(h, t, o);
     const node = { ...nodeSpec, reserved: { cpu: 0, memory: 0, disk: 0, ports: [] } };
     const session: EngineContext = {
       pins: new Map(),
@@ -767,11 +767,16 @@ describe('a stop whose host does not answer', () => {
       const plan = makePlan(session, observed, [job]);
       return { plan, result: await executePlan(session, plan, observed, (e) => events.push(e)) };
     };
+    return { w, mock, host, events, apply };
+  }
+
+  it('stays recorded as meant to stop, is a plan warning, and the next apply stops it', async () => {
+    const { w, mock, host, events, apply } = await flakyHost();
     const update = { max_parallel: 1, min_healthy_time: '0s', healthy_deadline: '10s' };
 
     await apply(webJob({ count: 2, update }));
     expect(mock.runningCount()).toBe(2);
-    hostDown = true;
+    host.down = true;
     await apply(webJob({ count: 1, update }));
     const s1 = await w.read();
     const unstopped = allocsOf(s1, 'web').filter((a) => a.desired_status === 'stop');
@@ -781,12 +786,35 @@ describe('a stop whose host does not answer', () => {
     expect(s1.events.some((e) => e.what === 'alloc.stop-failed')).toBe(true);
 
     // The next plan says so, even with no change to the job; the apply stops it.
-    hostDown = false;
+    host.down = false;
     const { plan, result } = await apply(webJob({ count: 1, update }));
     expect(plan.warnings?.map((x) => x.summary)).toEqual([
       `1 allocation on node "${nodeSpec.name}" did not stop`,
     ]);
     expect(mock.runningCount()).toBe(1);
     expect(result.state.allocations[unstopped[0]!.id]?.client_status).toBe('complete');
+  });
+
+  it('a purge forgets the job but keeps the allocations its host did not confirm stopped', async () => {
+    const { w, mock, host, apply } = await flakyHost();
+    const update = { max_parallel: 1, min_healthy_time: '0s', healthy_deadline: '10s' };
+    await apply(webJob({ count: 2, update }));
+    host.down = true;
+    await apply({ kind: 'stop', id: 'web', purge: true });
+    const s1 = await w.read();
+    expect(s1.jobs.web).toBeUndefined();
+    const kept = allocsOf(s1, 'web');
+    expect(kept.map((a) => [a.desired_status, a.client_status, a.stop_pending])).toEqual([
+      ['stop', 'running', true],
+      ['stop', 'running', true],
+    ]);
+    expect(mock.runningCount()).toBe(2);
+
+    // Once the host answers, the retried stops reach it, and only then are they forgotten.
+    host.down = false;
+    const { plan, result } = await apply({ kind: 'stop', id: 'web', purge: true });
+    expect(plan.retry_stops.map((x) => x.alloc_id).sort()).toEqual(kept.map((a) => a.id).sort());
+    expect(mock.runningCount()).toBe(0);
+    expect(allocsOf(result.state, 'web')).toEqual([]);
   });
 });

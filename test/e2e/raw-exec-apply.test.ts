@@ -2,11 +2,12 @@
  * The quick-start job (examples/hello: raw_exec, Node.js serving a page) on the local node, and
  * drift: a process killed by hand shows in the next plan, which replaces it.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { processesWithEnv } from '../providers/process-harness.js';
 import { drover } from './cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'drover-e2e-hello-'));
@@ -38,8 +39,16 @@ async function page(a: Alloc): Promise<string> {
 }
 
 afterAll(async () => {
-  await drover(dir, ['stop', '-auto-approve', '-purge', 'hello']);
+  const purge = await drover(dir, ['stop', '-auto-approve', '-purge', 'hello']);
+  // No process of any allocation of this test is left, the replaced one's child included.
+  const leaked = processesWithEnv((env) =>
+    env.some((v) => v.startsWith(`NOMAD_ALLOC_DIR=${join(dir, 'alloc')}/`)),
+  );
+  const dirs = existsSync(join(dir, 'alloc')) ? readdirSync(join(dir, 'alloc')) : [];
   rmSync(dir, { recursive: true, force: true });
+  expect(purge.code, purge.stdout + purge.stderr).toBe(0);
+  expect(leaked).toEqual([]);
+  expect(dirs).toEqual([]);
 });
 
 describe('the quick-start job on the embedded local node', () => {

@@ -35,7 +35,9 @@ transportConformance('ssh', ['shell', 'dockerApi', 'tcp'], async () => {
   const ssh = await openSshTransport({
     address: '127.0.0.2',
     name: 'web-1',
+    // The default configuration: deploy cannot write the system root, so the fallback serves.
     alloc_root: '/var/lib/drover/alloc',
+    alloc_root_fallback: '~/.local/share/drover/alloc',
     drivers: [new RawExecDriver()],
   });
   return { transport: ssh.transport, maxChannels: DEFAULT_MAX_CHANNELS, cleanup: ssh.close };

@@ -23,6 +23,7 @@ import { RawExecDriver } from '../../providers/drivers/raw_exec.js';
 import {
   Harness,
   NobodyTransport,
+  allocProcesses,
   hasProgram,
   isRoot,
   logUntil,
@@ -330,6 +331,21 @@ describe('exec on this machine', () => {
       message: 'stopped',
     });
     expect(running(-handle.pid)).toBe(false);
+  });
+
+  // As the task's own user when drover may switch to it: the stop still finds the processes.
+  it('stop ends the whole process tree after the supervisor and the recorded pid were killed', async () => {
+    const ctx = h.context({
+      config: { command: 'sh', args: ['-c', 'setsid sleep 307 & sleep 308 & wait'] },
+      ...(isRoot && hasProgram('setpriv') ? { task: { user: 'nobody' } } : {}),
+    });
+    const handle = await h.start<ProcessTaskHandle>(driver, ctx);
+    await until(driver, h.transport, handle, () => allocProcesses(ctx.allocId).length >= 3);
+    expect(allocProcesses(ctx.allocId).length).toBeGreaterThanOrEqual(3);
+    process.kill(handle.supervisor_pid!, 'SIGKILL');
+    process.kill(handle.pid, 'SIGKILL');
+    await driver.stop(handle, h.transport, { killTimeoutMs: 500 });
+    expect(allocProcesses(ctx.allocId)).toEqual([]);
   });
 
   it('the ulimit fallback really bounds the task: 100 MB in one buffer fail under 32 MB', async () => {

@@ -2,6 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { readdirSync, readFileSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -84,7 +85,7 @@ export function taskContext(
     node: transport.node,
     transport,
     ports: [],
-    env: { NOMAD_TASK_NAME: task.name, ...spec.env },
+    env: { NOMAD_ALLOC_ID: allocId, NOMAD_TASK_NAME: task.name, ...spec.env },
     allocDir: join(root, allocId),
     labels: {},
     restart: { attempts: 0, intervalMs: 1_800_000, delayMs: 15_000, mode: 'fail', ...spec.restart },
@@ -193,6 +194,30 @@ export function running(pid: number): boolean {
       : `ps -e -o pgid=,stat= | awk -v g=${-pid} '$1 == g && $2 !~ /^Z/ { found = 1 } END { exit !found }'`,
   ]);
   return r.status === 0;
+}
+
+/** Live processes (no zombies) whose environment `matches`, read from /proc. */
+export function processesWithEnv(matches: (env: string[]) => boolean): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (!matches(readFileSync(`/proc/${name}/environ`, 'latin1').split('\0'))) continue;
+      if (/^State:\s*Z/m.test(readFileSync(`/proc/${name}/status`, 'latin1'))) continue;
+      out.push(Number(name));
+    } catch {
+      // Gone meanwhile, or another user's.
+    }
+  }
+  return out;
+}
+
+/**
+ * Live processes whose environment says they belong to the allocation: what the drivers find a
+ * task's processes by, read here independently of them.
+ */
+export function allocProcesses(allocId: string): number[] {
+  return processesWithEnv((env) => env.includes(`NOMAD_ALLOC_ID=${allocId}`));
 }
 
 export async function freePort(): Promise<number> {

@@ -18,7 +18,14 @@ import { RawExecDriver, validateRawExecConfig } from '../../providers/drivers/ra
 import type { LocalTransport } from '../../providers/transports/local.js';
 import type { TaskContext, TaskRef, TaskStatus } from '../../providers/types.js';
 import { driverConformance, logsThen } from './driver-conformance.js';
-import { Harness, freePort, running, text, until as untilStatus } from './process-harness.js';
+import {
+  Harness,
+  allocProcesses,
+  freePort,
+  running,
+  text,
+  until as untilStatus,
+} from './process-harness.js';
 
 const driver = new RawExecDriver();
 const h = new Harness('drover-raw-exec-', 'raw_exec');
@@ -474,6 +481,67 @@ describe('raw_exec on this machine', () => {
       message: 'stopped by drover; the supervisor was not running',
     });
     expect(running(-handle.pid)).toBe(false);
+  });
+
+  // The task's child, and a daemon that left its session, outlive the supervisor and the
+  // recorded pid; stop still finds them (by session and by NOMAD_ALLOC_ID) and ends them.
+  it('stop ends the whole process tree after the supervisor and the recorded pid were killed', async () => {
+    const ctx = context({
+      command: 'sh',
+      args: ['-c', 'setsid sleep 301 & sleep 302 & echo up; wait'],
+    });
+    const handle = await h.start<ProcessTaskHandle>(driver, ctx);
+    await untilStatus(driver, transport, handle, () => allocProcesses(ctx.allocId).length >= 3);
+    expect(allocProcesses(ctx.allocId).length).toBeGreaterThanOrEqual(3);
+    process.kill(handle.supervisor_pid!, 'SIGKILL');
+    process.kill(handle.pid, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 200));
+    const orphans = allocProcesses(ctx.allocId);
+    expect(orphans.length).toBeGreaterThanOrEqual(2);
+
+    await driver.stop(handle, transport, { killTimeoutMs: 1000 });
+    expect(allocProcesses(ctx.allocId)).toEqual([]);
+    expect(await driver.inspect(handle, transport)).toMatchObject({ state: 'dead' });
+  });
+
+  it('kill_signal reaches the leftover processes first; SIGKILL only after kill_timeout', async () => {
+    const ctx = context({
+      command: 'sh',
+      // The daemon ignores TERM; the other child exits on it.
+      args: ['-c', `setsid sh -c 'trap "" TERM; sleep 303' & sleep 304 & wait`],
+    });
+    const handle = await h.start<ProcessTaskHandle>(driver, ctx);
+    await untilStatus(driver, transport, handle, () => allocProcesses(ctx.allocId).length >= 4);
+    process.kill(handle.supervisor_pid!, 'SIGKILL');
+    process.kill(handle.pid, 'SIGKILL');
+    const begun = Date.now();
+    await driver.stop(handle, transport, { killTimeoutMs: 1500, signal: 'SIGTERM' });
+    expect(Date.now() - begun).toBeGreaterThanOrEqual(1400);
+    expect(allocProcesses(ctx.allocId)).toEqual([]);
+  });
+
+  it('destroy ends every process of the allocation, the supervisor gone or not', async () => {
+    const ctx = context({ command: 'sh', args: ['-c', 'setsid sleep 305 & sleep 306 & wait'] });
+    const handle = await h.start<ProcessTaskHandle>(driver, ctx);
+    await untilStatus(driver, transport, handle, () => allocProcesses(ctx.allocId).length >= 3);
+    process.kill(handle.supervisor_pid!, 'SIGKILL');
+    await driver.destroy(handle, transport);
+    expect(allocProcesses(ctx.allocId)).toEqual([]);
+    await expect(stat(ctx.allocDir)).rejects.toThrow(/ENOENT/);
+  });
+
+  it('a recovered handle keeps the kill settings the task was started with', async () => {
+    const ctx = context({
+      command: 'sleep',
+      args: ['30'],
+      task: { kill_signal: 'SIGTERM', kill_timeout: '7s' },
+    });
+    await h.start<ProcessTaskHandle>(driver, ctx);
+    const found = (await driver.recover(
+      { allocId: ctx.allocId, task: 'web', name: ctx.name, allocDir: ctx.allocDir },
+      transport,
+    )) as ProcessTaskHandle;
+    expect(found).toMatchObject({ kill_signal: 'TERM', kill_timeout_ms: 7000 });
   });
 
   it('a second start of the same task while it runs keeps the running supervisor', async () => {

@@ -17,6 +17,8 @@ export interface SshTransportFixture {
 export async function openSshTransport(opts: {
   address: string;
   alloc_root: string;
+  /** As drover.hcl gives a node without an alloc_root of its own. */
+  alloc_root_fallback?: string;
   name?: string;
   drivers?: SshTransportOptions['drivers'];
 }): Promise<SshTransportFixture> {
@@ -32,6 +34,7 @@ export async function openSshTransport(opts: {
     datacenter: 'dc1',
     meta: {},
     alloc_root: opts.alloc_root,
+    ...(opts.alloc_root_fallback ? { alloc_root_fallback: opts.alloc_root_fallback } : {}),
   };
   const transport = new SshTransport(node, {
     home,
