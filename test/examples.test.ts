@@ -89,8 +89,7 @@ describe('examples', () => {
 
   // Examples of what drover does not run yet: they validate (Nomad accepts them) with the one
   // warning plan and apply refuse them with.
-  const REFUSED: Record<string, string> = {
-  };
+  const REFUSED: Record<string, string> = {};
 
   // Examples that show a stanza drover accepts but does not run yet, with its warning.
   const NOT_RUN: Record<string, string> = {
