@@ -21,6 +21,7 @@
 import type { Diagnostic } from '../diag/diagnostic.js';
 import type { Body, Expression, File, TemplatePart, Token, TokenType } from './ast.js';
 import { parseHCL } from './parser.js';
+import { graphemeCount } from './functions/text.js';
 
 export interface FormatResult {
   output: string;
@@ -392,17 +393,7 @@ function alignRuns(
 /** Printed width of a cell in characters as people count them (grapheme clusters). */
 function columns(cell: readonly FmtToken[]): number {
   let n = 0;
-  for (const t of cell) n += (t.literal ? graphemes(t.gap) : t.spaces) + graphemes(t.text);
-  return n;
-}
-
-const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
-const ASCII = /^[\x20-\x7e]*$/;
-
-function graphemes(s: string): number {
-  if (ASCII.test(s)) return s.length;
-  let n = 0;
-  for (const _ of segmenter.segment(s)) n++;
+  for (const t of cell) n += (t.literal ? graphemeCount(t.gap) : t.spaces) + graphemeCount(t.text);
   return n;
 }
 
