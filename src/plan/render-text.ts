@@ -24,6 +24,7 @@ import type {
 import { plainStyler, type Styler } from '../diag/render.js';
 import { formatDuration, MILLISECOND } from '../jobspec/duration.js';
 import { naturalCompare } from './diff.js';
+import { unplacedAllocations } from './unplaced.js';
 
 /** The diagnostics styler, plus colours for what is added, deleted, edited and kept in place. */
 export interface PlanStyler extends Styler {
@@ -610,10 +611,7 @@ function renderSummary(plan: Plan, jobs: readonly JobPlan[], ctx: Ctx): string[]
   const migrate = sum('migrate');
   if (migrate > 0) parts.push(`${migrate} to migrate`);
   const out = [ctx.s.bold(`Plan: ${parts.join(', ')}.`)];
-  const failed = jobs.reduce(
-    (n, j) => n + j.groups.reduce((m, g) => m + (g.failures?.count ?? 0), 0),
-    0,
-  );
+  const failed = unplacedAllocations(jobs);
   if (failed > 0)
     out.push(
       ctx.s.warning(`${failed} ${failed === 1 ? 'allocation' : 'allocations'} cannot be placed.`),

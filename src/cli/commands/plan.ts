@@ -6,6 +6,7 @@ import type { StateSnapshot } from '../../state/types.js';
 import { loadJobFiles } from '../../jobspec/load.js';
 import type { DesiredJob } from '../../plan/compute.js';
 import { naturalCompare } from '../../plan/diff.js';
+import { unplacedAllocations } from '../../plan/unplaced.js';
 import { checkPlanFresh, readPlanfile, writePlanfile } from '../../plan/planfile.js';
 import { durationNanos } from '../../jobspec/duration.js';
 import { addJobInputOptions, jobLoadOptions, type JobInputOptions } from '../common.js';
@@ -193,12 +194,15 @@ export async function lockedApply(
       ...(opts.detach ? { detach: true } : {}),
     });
     view.done();
-    const code = exitCodeOf(result);
+    const unplaced = unplacedAllocations(plan.jobs);
+    // A job recorded with allocations nowhere to run is not a success a CI pipeline may pass.
+    const code = Math.max(exitCodeOf(result), unplaced > 0 && !opts.detach ? 4 : 0);
     if (o.json)
       line({
         type: 'result',
         applied: true,
         exit_code: code,
+        unplaced,
         jobs: result.outcomes.map((r) => ({
           id: r.job,
           result: r.outcome.result,
@@ -213,7 +217,7 @@ export async function lockedApply(
             : null,
         })),
       });
-    else printApplySummary(o, session, plan, result);
+    else printApplySummary(o, session, plan, result, unplaced);
     process.exitCode = code;
   });
 }
@@ -233,7 +237,13 @@ export function exitCodeOf(result: ApplyResult): number {
   return code;
 }
 
-function printApplySummary(o: Output, session: Session, plan: Plan, result: ApplyResult): void {
+function printApplySummary(
+  o: Output,
+  session: Session,
+  plan: Plan,
+  result: ApplyResult,
+  unplaced: number,
+): void {
   for (const r of result.outcomes) {
     const { outcome } = r;
     if (outcome.result === 'failed') {
@@ -262,7 +272,11 @@ function printApplySummary(o: Output, session: Session, plan: Plan, result: Appl
         `\n${r.job}: canaries are healthy. ${outcome.description ?? ''}\nPromote them with: drover promote ${r.job}`,
       );
   }
-  if (result.outcomes.every((r) => r.outcome.ok)) {
+  if (unplaced > 0)
+    o.err(
+      `${o.errStyle.error('error')}: ${unplaced} ${unplaced === 1 ? 'allocation' : 'allocations'} could not be placed (the plan's "Scheduler dry-run" says why); the job is recorded, and the next apply places ${unplaced === 1 ? 'it' : 'them'} once a node can take ${unplaced === 1 ? 'it' : 'them'}.`,
+    );
+  else if (result.outcomes.every((r) => r.outcome.ok)) {
     const waiting = result.outcomes.some((r) => r.outcome.result === 'awaiting-promotion');
     const detached = result.outcomes.some((r) => r.outcome.result === 'detached');
     o.out(
