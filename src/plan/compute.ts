@@ -38,6 +38,7 @@ import { diffJobs } from './diff.js';
 import { sealPlan } from './hash.js';
 import { planSeed, schedulerSeed, seededIds } from './ids.js';
 import { retryableStops } from './pending-stops.js';
+import { contingentReschedules, rescheduleWaits } from './reschedules.js';
 import { decodeStoredJob, encodeStoredJob } from '../jobspec/stored.js';
 
 /** A job as the user wants it, or a request to stop one. */
@@ -173,6 +174,7 @@ function planJob(
       nodes,
       classify: inputs.classify,
       ...(deployment ? { deployment } : {}),
+      now: inputs.now.getTime(),
     },
     cluster,
     { seed: schedulerSeed, ...(inputs.algorithm ? { algorithm: inputs.algorithm } : {}) },
@@ -202,6 +204,15 @@ function planJob(
         })),
         ...(p.replaces ? { replaces: p.replaces } : {}),
         canary: p.canary,
+        ...(p.reschedule
+          ? {
+              reschedule: {
+                attempt: p.reschedule.attempt,
+                delay_ms: p.reschedule.delayMs,
+                ...(p.reschedule.attempts !== undefined ? { attempts: p.reschedule.attempts } : {}),
+              },
+            }
+          : {}),
       };
     }),
     stops: g.stop.map((s): PlannedStop => {
@@ -216,7 +227,32 @@ function planJob(
     }),
     inplace: g.inplaceUpdate.map((u) => u.alloc.id),
     failures: failureOf(failures.get(g.group)),
+    ...(g.waiting.length ? { reschedule_waits: rescheduleWaits(g) } : {}),
   }));
+  if (desiredJob !== 'stopped') {
+    const chains = contingentReschedules({
+      job: desiredJob,
+      groups,
+      placements: scheduled.place.placements,
+      ids,
+      cluster,
+      freed: freedAllocations(scheduled.reconcile),
+      trackers: new Map(
+        allocations.map((a) => [
+          a.id,
+          { node: a.node, ...(a.reschedule_tracker ? { tracker: a.reschedule_tracker } : {}) },
+        ]),
+      ),
+      now: inputs.now.getTime(),
+      seed: schedulerSeed,
+      ...(inputs.algorithm ? { algorithm: inputs.algorithm } : {}),
+      newId,
+    });
+    for (const g of groups) {
+      const chain = chains.get(g.name);
+      if (chain) g.reschedules = chain;
+    }
+  }
   const nextJob = d.kind === 'run' ? d.job : undefined;
   // An unchanged job has an empty diff; computing it would cost more than the rest of its plan.
   const diff =
@@ -434,6 +470,20 @@ export function rolloutOf(
             again.map((p) => p.replaces!),
           ),
           done(),
+        );
+      // A failed allocation is replaced within the apply as the reschedule policy allows.
+      const chain = gp.reschedules ?? [];
+      if (chain.length)
+        steps.push(
+          step(
+            'reschedule',
+            chain.map((p) => p.alloc_id),
+            chain.map((p) => p.replaces!),
+            {
+              gate: 'reschedule policy',
+              delays_ms: chain.map((p) => p.reschedule?.delay_ms ?? 0),
+            },
+          ),
         );
       out.push({ name: gp.name, steps, min_duration_ms: 0 });
       continue;
