@@ -22,8 +22,9 @@ function jobSteps(j: JobPlan, nodes: ReadonlyMap<string, NodeSpec>): JobSteps {
         .filter((s) => !replaced.has(s.alloc_id))
         .map((s) => ({ allocId: s.alloc_id, reason: s.reason })),
       inplace: g.inplace,
+      // Batch reschedules are started only by the rollout's reschedule step, if needed.
       placements: new Map(
-        g.placements.map((p): [string, PlacementStep] => [
+        [...g.placements, ...(g.reschedules ?? [])].map((p): [string, PlacementStep] => [
           p.alloc_id,
           {
             allocId: p.alloc_id,
@@ -33,6 +34,17 @@ function jobSteps(j: JobPlan, nodes: ReadonlyMap<string, NodeSpec>): JobSteps {
             ports: p.ports.map((port) => ({ ...port, host_ip: bindAddress(nodes.get(p.node)) })),
             ...(p.replaces ? { replaces: p.replaces } : {}),
             canary: p.canary,
+            ...(p.reschedule
+              ? {
+                  reschedule: {
+                    attempt: p.reschedule.attempt,
+                    delayMs: p.reschedule.delay_ms,
+                    ...(p.reschedule.attempts !== undefined
+                      ? { attempts: p.reschedule.attempts }
+                      : {}),
+                  },
+                }
+              : {}),
           },
         ]),
       ),

@@ -93,13 +93,19 @@ export async function refreshState(
           to: 'lost' as const,
           reason: `task "${task}" did not get to run (an apply was interrupted)`,
         };
+      // The dead task's state says when it ended: reschedule delays count from then.
       if (st.state === 'dead')
         return st.failed || (st.exitCode ?? 0) !== 0
           ? {
               to: 'failed' as const,
               reason: `task "${task}" exited${st.exitCode !== undefined ? ` with code ${st.exitCode}` : ''}`,
+              ended: { [task]: taskState(st, 'dead') },
             }
-          : { to: 'complete' as const, reason: `task "${task}" finished` };
+          : {
+              to: 'complete' as const,
+              reason: `task "${task}" finished`,
+              ended: { [task]: taskState(st, 'dead') },
+            };
     }
     // Every task runs: an allocation left pending by an interrupted apply is running.
     return a.client_status === 'pending'
@@ -128,9 +134,15 @@ export async function refreshState(
       to: o.to,
       reason: 'detail' in o && o.detail ? `${o.reason}: ${o.detail}` : o.reason,
     });
+    const prior = allocations[a.id]!;
     allocations = {
       ...allocations,
-      [a.id]: { ...allocations[a.id]!, client_status: o.to, client_description: o.reason },
+      [a.id]: {
+        ...prior,
+        client_status: o.to,
+        client_description: o.reason,
+        ...('ended' in o ? { task_states: { ...prior.task_states, ...o.ended } } : {}),
+      },
     };
   });
   return { state: allocations === state.allocations ? state : { ...state, allocations }, drift };
