@@ -34,6 +34,7 @@ import { allocHandles, recordedTasks } from './alloc-tasks.js';
 import { isActiveDeployment } from '../plan/deployments.js';
 import type { StateRecorder } from './recorder.js';
 import { recordPlaced } from './reschedule.js';
+import { taskState } from './refresh.js';
 import type { GroupSteps, JobSteps, PlacementStep, PlanStepRef } from './steps.js';
 import { interpolateDeep, taskEnv, type NodeFacts, type TaskDirs } from './taskenv.js';
 import { encodeStoredJob } from '../jobspec/stored.js';
@@ -667,12 +668,15 @@ class DeploymentRun {
       }
       const at = new Date(ctx.clock.now()).toISOString();
       const complete = end === 'complete';
+      // How each task ended (exit code, finish time) for `alloc status` and reschedule delays.
+      const ended = await endedTaskStates(p.allocId, ctx);
       await ctx.recorder.record(
         (s) =>
-          updateAlloc(s, p.allocId, {
+          updateAlloc(s, p.allocId, (a) => ({
             client_status: complete ? 'complete' : 'failed',
             modified_at: at,
-          }),
+            task_states: { ...a.task_states, ...ended },
+          })),
         {
           what: complete ? 'alloc.complete' : 'alloc.failed',
           alloc: p.allocId,
@@ -952,6 +956,22 @@ function inspectTasks(
       }
     }
   })();
+}
+
+/** The states of the allocation's tasks that have ended, as their drivers report them. */
+async function endedTaskStates(
+  allocId: string,
+  ctx: ApplyContext,
+): Promise<Record<string, TaskState>> {
+  const out: Record<string, TaskState> = {};
+  const tasks = inspectTasks(allocId, ctx);
+  try {
+    for await (const [task, st] of tasks ?? [])
+      if (st.state === 'dead') out[task] = taskState(st, 'dead');
+  } catch {
+    // A host that does not answer now leaves the task states as they were.
+  }
+  return out;
 }
 
 /** Asks each task's driver how the allocation is doing. */

@@ -149,7 +149,7 @@ export async function refreshState(
 }
 
 /** What state records of a task, as its driver reports it. */
-function taskState(st: TaskStatus, state: TaskState['state']): TaskState {
+export function taskState(st: TaskStatus, state: TaskState['state']): TaskState {
   return {
     state,
     failed: st.failed,
