@@ -13,8 +13,12 @@ function jobSteps(j: JobPlan, nodes: ReadonlyMap<string, NodeSpec>): JobSteps {
   const job = j.payload ? decodeStoredJob(j.payload) : undefined;
   const rollouts = new Map((j.rollout?.groups ?? []).map((g) => [g.name, g.steps]));
   const groups: GroupSteps[] = j.groups.map((g) => {
-    // Allocations a placement replaces are stopped by the rollout step that starts it.
-    const replaced = new Set(g.placements.flatMap((p) => (p.replaces ? [p.replaces] : [])));
+    // Allocations a placement replaces are stopped by the rollout step that starts it, and
+    // those canaries replace by the promote step.
+    const replaced = new Set([
+      ...g.placements.flatMap((p) => (p.replaces ? [p.replaces] : [])),
+      ...(rollouts.get(g.name) ?? []).flatMap((s) => s.replaces),
+    ]);
     return {
       name: g.name,
       group: job?.group.find((x) => x.name === g.name),

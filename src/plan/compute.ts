@@ -277,6 +277,16 @@ function planJob(
   // Allocations of this version an interrupted apply started but never saw healthy: the resumed
   // deployment gates them before anything else.
   const verify = unfinished ? unverifiedAllocs(allocations, version, groups) : new Map();
+  // Canaries of the resumed deployment that still await promotion: the rollout waits for it
+  // again before it stops what they replace (a re-apply must not finish the rollout).
+  const held = new Map<string, string[]>();
+  if (unfinished)
+    for (const g of scheduled.reconcile.groups) {
+      const dg = deployment.groups[g.group];
+      const replaced = g.stop.filter((s) => s.reason === 'canary-replaced').map((s) => s.alloc.id);
+      if (dg && !dg.promoted && dg.desired_canaries > 0 && replaced.length)
+        held.set(g.group, replaced);
+    }
   // Like Nomad, a spec change of a service job rolls out as a deployment whether allocations are
   // replaced or updated in place (a revert is often in place: the stable spec's tasks did not
   // change).
@@ -309,7 +319,7 @@ function planJob(
       : null,
     diff,
     groups,
-    rollout: desiredJob === 'stopped' ? null : rolloutOf(desiredJob, groups, verify),
+    rollout: desiredJob === 'stopped' ? null : rolloutOf(desiredJob, groups, verify, held),
     payload:
       d.kind === 'run' && (changed || acts)
         ? {
@@ -422,12 +432,15 @@ export function rolloutOf(
   job: Job,
   groups: readonly GroupPlan[],
   verify: ReadonlyMap<string, readonly string[]> = new Map(),
+  held: ReadonlyMap<string, readonly string[]> = new Map(),
 ): Rollout | null {
   const out: RolloutGroup[] = [];
   for (const gp of groups) {
     const group = job.group.find((g) => g.name === gp.name);
     const unverified = verify.get(gp.name) ?? [];
-    if (!group || (gp.placements.length === 0 && unverified.length === 0)) continue;
+    const awaiting = held.get(gp.name) ?? [];
+    if (!group || (gp.placements.length === 0 && unverified.length === 0 && awaiting.length === 0))
+      continue;
     const update = group.update ?? defaultUpdateStrategy();
     const minHealthy = update.min_healthy_time;
     const healthyGate = `min_healthy_time ${formatMs(minHealthy)}`;
@@ -500,6 +513,12 @@ export function rolloutOf(
         ),
         gate(),
       );
+    if (!canaries.length && awaiting.length)
+      // Canaries placed by an earlier apply still wait for promotion, which stops what they replace.
+      steps.push({
+        ...step('promote', [], [...awaiting]),
+        gate: update.auto_promote ? 'auto_promote' : 'drover promote',
+      });
     if (canaries.length) {
       // Canaries run beside the allocations they replace; promotion stops those.
       steps.push(
