@@ -96,7 +96,7 @@ describe('finding an allocation', () => {
   it('by a unique id prefix; an ambiguous one lists the candidates', () => {
     expect(allocById(state(), 'aaaa2').id).toBe(replacement.id);
     expect(() => allocById(state(), 'aaaa')).toThrow(
-      /"aaaa" matches 2 allocations; give more of the id:\n  aaaa1111-\S+  report\.app\[0\]  failed\n  aaaa2222-\S+  report\.app\[0\]  complete/,
+      /"aaaa" matches 2 allocations; give more of the id:\n {2}aaaa1111-\S+ {2}report\.app\[0\] {2}failed\n {2}aaaa2222-\S+ {2}report\.app\[0\] {2}complete/,
     );
     expect(() => allocById(state(), 'report')).toThrow('no allocation matches "report"');
   });
