@@ -422,6 +422,8 @@ class DeploymentRun {
       }
       const delay = step.delays_ms?.[i] ?? 0;
       const wait = Math.max(0, f.at + delay - ctx.clock.now());
+      // Said in whole seconds when there are some (the wait started a moment ago).
+      const shown = wait >= 1000 ? Math.round(wait / 1000) * 1000 : wait;
       const r = next.reschedule;
       const attempt = r ? `, attempt ${r.attempt}${r.attempts ? ` of ${r.attempts}` : ''}` : '';
       ctx.progress({
@@ -430,7 +432,7 @@ class DeploymentRun {
         name: f.name,
         node: ctx.recorder.state.allocations[f.allocId]?.node ?? '',
         status: 'rescheduling',
-        detail: `replaced by ${next.allocId.slice(0, 8)} on ${next.node} in ${formatMs(wait)} (reschedule delay ${formatMs(delay)}${attempt})`,
+        detail: `replaced by ${next.allocId.slice(0, 8)} on ${next.node} in ${formatMs(shown)} (reschedule delay ${formatMs(delay)}${attempt})`,
       });
       if (wait > 0) await ctx.clock.sleep(wait);
       await stopAlloc(f.allocId, `rescheduled: replaced by ${next.allocId.slice(0, 8)}`, ctx);
