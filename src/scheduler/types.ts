@@ -193,7 +193,7 @@ export interface GroupReconcile {
   /** Canaries this deployment wants in all (`update.canary`), 0 without a canary phase. */
   canaries: number;
   counts: DesiredCounts;
-  /** Remarks worth showing with the plan, e.g. that reschedule policies are not applied. */
+  /** Remarks worth showing with the plan, e.g. that system jobs are placed like service jobs. */
   notes: string[];
 }
 
