@@ -5,6 +5,9 @@ import type { Output } from '../../src/cli/output.js';
 import { plainStyler } from '../../src/diag/render.js';
 import { emptyState } from '../../src/state/snapshot.js';
 import type { Allocation, StateSnapshot } from '../../src/state/types.js';
+import { Diagnostics } from '../../src/diag/diagnostic.js';
+import { loadJobSource } from '../../src/jobspec/load.js';
+import { encodeStoredJob } from '../../src/jobspec/stored.js';
 import { alloc } from '../scheduler/fixtures.js';
 
 function captured(json = false): { o: Output; text: () => string } {
@@ -141,5 +144,77 @@ describe('alloc status', () => {
     expect(parsed.next_allocation).toBe(replacement.id);
     expect(parsed.tasks.srv!.exit_code).toBe(3);
     expect(parsed.tasks.srv!.events).toHaveLength(3);
+  });
+});
+
+describe('alloc status of a failed allocation not replaced yet', () => {
+  const source = `job "report" {
+  type = "batch"
+  group "app" {
+    reschedule {
+      attempts  = 2
+      interval  = "1h"
+      delay     = "30s"
+      unlimited = false
+    }
+    task "srv" {
+      driver = "raw_exec"
+      config {
+        command = "/bin/false"
+      }
+    }
+  }
+}
+`;
+  function withJob(): StateSnapshot {
+    const d = new Diagnostics();
+    const j = loadJobSource(source, 'r.hcl', { inputs: { vars: [], varFiles: [], env: {} } }, d)!;
+    const s = state();
+    s.jobs.report = {
+      stopped: false,
+      versions: [
+        {
+          version: 0,
+          submitted_at: failed.created_at,
+          source,
+          filename: 'r.hcl',
+          submitted: j.submitted,
+          ...encodeStoredJob(j.job),
+          stable: false,
+          status: 'dead',
+        },
+      ],
+    };
+    return s;
+  }
+  const waiting = {
+    ...failed,
+    desired_status: 'run' as const,
+    next_allocation: undefined,
+    version: 0,
+  };
+
+  it('says when its replacement is due, or that the attempts are used up', () => {
+    const { o, text } = captured();
+    printAllocStatus(o, withJob(), waiting, Date.parse('2026-01-01T00:00:10.000Z'));
+    expect(text()).toMatch(
+      /^Reschedule Eligibility\s+= due at 2026-01-01T00:00:35.000Z \(attempt 1 of 2\)$/m,
+    );
+    const used = {
+      ...waiting,
+      reschedule_tracker: {
+        events: [0, 1].map((i) => ({
+          time: '2026-01-01T00:00:00.000Z',
+          prev_alloc: `p${i}`,
+          prev_node: 'n1',
+          delay_ms: 30_000,
+        })),
+      },
+    };
+    const j = captured(true);
+    printAllocStatus(j.o, withJob(), used, Date.parse('2026-01-01T00:01:00.000Z'));
+    expect(JSON.parse(j.text())).toMatchObject({
+      reschedule_eligibility: { eligible: false, text: 'no: 2 of 2 attempts within 1h used' },
+    });
   });
 });

@@ -3,6 +3,8 @@
  * is and where, its statuses, deployment and health, addresses, each task's state with its
  * events, and its reschedule history with the allocations before and after it.
  */
+import { formatMs } from '../../jobspec/duration.js';
+import { recordedJob, rescheduleDecision } from '../../scheduler/index.js';
 import type { Allocation, StateEvent, StateSnapshot, TaskState } from '../../state/types.js';
 import { printJson, type Output } from '../output.js';
 import { table } from './jobs.js';
@@ -18,12 +20,42 @@ function taskEvents(events: readonly StateEvent[], task: string, tasks: readonly
   return events.filter((e) => named(e, task) || !tasks.some((t) => named(e, t)));
 }
 
+/**
+ * For a failed allocation not replaced yet, what its group's reschedule policy says now: when
+ * its replacement is due, or that its attempts are used up (Nomad's "Reschedule Eligibility").
+ */
+function rescheduleEligibility(state: StateSnapshot, a: Allocation, now: number) {
+  if (a.client_status !== 'failed' || a.desired_status !== 'run' || a.next_allocation)
+    return undefined;
+  const group = recordedJob(state, a.job, a.version)?.group.find((g) => g.name === a.group);
+  const d = rescheduleDecision(a, group?.reschedule, now);
+  return d.kind === 'exhausted'
+    ? {
+        eligible: false,
+        text:
+          d.attempts === 0
+            ? 'no: the reschedule policy allows no attempts'
+            : `no: ${d.attempted} of ${d.attempts} attempts within ${formatMs(d.intervalMs)} used`,
+      }
+    : {
+        eligible: true,
+        attempt: d.attempt,
+        ...(d.kind === 'later' ? { due_at: new Date(d.dueAt).toISOString() } : {}),
+        text:
+          d.kind === 'later'
+            ? `due at ${new Date(d.dueAt).toISOString()} (attempt ${d.attempt}${d.attempts ? ` of ${d.attempts}` : ''})`
+            : `now: the next plan replaces it (attempt ${d.attempt}${d.attempts ? ` of ${d.attempts}` : ''})`,
+      };
+}
+
 /** Everything `alloc status -json` prints. */
-export function allocStatusJson(state: StateSnapshot, a: Allocation) {
+export function allocStatusJson(state: StateSnapshot, a: Allocation, now = Date.now()) {
   const tasks = Object.keys({ ...a.task_states, ...a.driver_handles });
   const events = allocEvents(state, a);
+  const eligibility = rescheduleEligibility(state, a, now);
   return {
     ...a,
+    ...(eligibility ? { reschedule_eligibility: eligibility } : {}),
     deployment_status: a.deployment_id ? state.deployments[a.deployment_id]?.status : undefined,
     tasks: Object.fromEntries(
       tasks.map((t) => [t, { ...a.task_states[t], events: taskEvents(events, t, tasks) }]),
@@ -32,8 +64,13 @@ export function allocStatusJson(state: StateSnapshot, a: Allocation) {
   };
 }
 
-export function printAllocStatus(o: Output, state: StateSnapshot, a: Allocation): void {
-  if (o.json) return printJson(o, allocStatusJson(state, a));
+export function printAllocStatus(
+  o: Output,
+  state: StateSnapshot,
+  a: Allocation,
+  now = Date.now(),
+): void {
+  if (o.json) return printJson(o, allocStatusJson(state, a, now));
   const d = a.deployment_id ? state.deployments[a.deployment_id] : undefined;
   const rows: [string, string][] = [
     ['ID', a.id],
@@ -59,6 +96,8 @@ export function printAllocStatus(o: Output, state: StateSnapshot, a: Allocation)
   if (a.next_allocation) rows.push(['Replacement Alloc ID', a.next_allocation]);
   const tracker = a.reschedule_tracker?.events ?? [];
   if (tracker.length) rows.push(['Reschedule Attempts', String(tracker.length)]);
+  const eligibility = rescheduleEligibility(state, a, now);
+  if (eligibility) rows.push(['Reschedule Eligibility', eligibility.text]);
   const width = Math.max(...rows.map(([k]) => k.length));
   o.out(rows.map(([k, v]) => `${k.padEnd(width)} = ${v}`).join('\n'));
 
