@@ -65,7 +65,7 @@ export function registerAllocCommands(program: Command, io: (json: boolean) => O
             },
           );
           // Given a job, say which of its allocations this is (stdout stays the log).
-          if (!alloc.id.startsWith(target))
+          if (alloc.job === target)
             o.err(
               `==> ${alloc.name} ${alloc.id.slice(0, 8)} on ${alloc.node} (${alloc.client_status}), task "${taskName}"`,
             );
@@ -136,7 +136,8 @@ export function findAlloc(
   target: string,
   opts: { anyStatus?: boolean } = {},
 ): Allocation {
-  const one = byIdPrefix(state, target);
+  // A job's name wins over an id prefix it happens to be (a job named "a" or "db").
+  const one = target in state.jobs ? undefined : byIdPrefix(state, target);
   if (one) return one;
   const ofJob = Object.values(state.allocations)
     .filter(
