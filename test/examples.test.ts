@@ -79,6 +79,7 @@ describe('examples', () => {
       'gitops/jobs/cleanup.nomad.hcl',
       'gitops/jobs/worker.nomad.hcl',
       'hello/hello.nomad.hcl',
+      'lifecycle/app.nomad.hcl',
       'system/system.nomad.hcl',
       'variables/variables.nomad.hcl',
       'web/web.nomad.hcl',
@@ -90,7 +91,6 @@ describe('examples', () => {
   const REFUSED: Record<string, string> = {
     'batch/nightly.nomad.hcl': 'periodic is not run by drover',
     'gitops/jobs/cleanup.nomad.hcl': 'periodic is not run by drover',
-    'system/system.nomad.hcl': 'system jobs are not run by drover as Nomad runs them',
   };
 
   // Examples that show a stanza drover accepts but does not run yet, with its warning.

@@ -1,43 +1,45 @@
-// One whole drover process for the parse benchmark: reads every *.hcl file in a directory and
-// parses (or, with `validate`, parses and validates) them all, then reports counts and its own
-// peak memory as one JSON line.
+// One whole drover process for the parse benchmark, then a one-line JSON report (file count,
+// errors, its own peak memory) as the last line of stdout.
 //
-//   node bench/parse/drover-child.mjs DIR [parse|validate]
-import { readdirSync, readFileSync } from 'node:fs';
+//   node bench/parse/drover-child.mjs DIR validate   `drover validate DIR`, exactly as the
+//                                                     `drover` command runs it (bin/drover.js)
+//   node bench/parse/drover-child.mjs DIR parse      the parser alone on every *.hcl file
+import { readdirSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { selfReport } from '../lib/measure.mjs';
 
 const [dir, stage = 'validate'] = process.argv.slice(2);
-const dist = new URL('../../dist/src/', import.meta.url);
 const files = readdirSync(dir)
   .filter((f) => f.endsWith('.hcl'))
   .sort()
   .map((f) => join(dir, f));
 
-let errors = 0;
 if (stage === 'parse') {
+  const dist = new URL('../../dist/src/', import.meta.url);
   const { parseHCL } = await import(new URL('hcl/parser.js', dist).href);
+  let errors = 0;
   for (const file of files) {
     const { diagnostics } = parseHCL(readFileSync(file, 'utf8'), file);
-    errors += countErrors(diagnostics);
+    errors += diagnostics.filter((d) => d.severity === 'error').length;
   }
+  console.log(selfReport({ files: files.length, errors }));
 } else if (stage === 'validate') {
-  // The whole front of drover's pipeline, as `drover validate` runs it: parse, variables,
-  // decode, schema, defaults and semantic rules.
-  const { forEachJobFile } = await import(new URL('jobspec/load.js', dist).href);
-  const { jobLoadOptions } = await import(new URL('cli/common.js', dist).href);
-  const diagnostics = forEachJobFile(files, jobLoadOptions({}), () => {});
-  errors = countErrors(diagnostics.items);
+  // Count the errors drover prints (its diagnostics go to stderr, one `file:line:col: error:`
+  // line each) while still writing them, so the process does the work a user's would.
+  let errors = 0;
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = (chunk, ...rest) => {
+    errors += String(chunk).match(/^\S+:\d+:\d+: error: /gm)?.length ?? 0;
+    return write(chunk, ...rest);
+  };
+  process.on('exit', () => {
+    writeSync(1, `\n${selfReport({ files: files.length, errors })}\n`);
+    // Errors are counted in the report; the process itself succeeded.
+    process.exitCode = 0;
+  });
+  process.argv = [process.argv[0], 'drover', 'validate', dir];
+  await import(new URL('../../bin/drover.js', import.meta.url).href);
 } else {
   console.error(`unknown stage ${stage}: use parse or validate`);
   process.exit(2);
-}
-
-console.log(selfReport({ files: files.length, errors }));
-
-/** Error count from a diagnostics array, a Diagnostics collector, or `{ diagnostics }`. */
-function countErrors(result) {
-  const list = Array.isArray(result) ? result : (result?.items ?? result?.diagnostics ?? []);
-  const items = Array.isArray(list) ? list : (list.items ?? []);
-  return items.filter((d) => d.severity === 'error').length;
 }

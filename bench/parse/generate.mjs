@@ -1,6 +1,10 @@
-// Generates realistic, varied Nomad jobspecs for the parse benchmark: deterministic for a given
-// seed, every one valid HCL and a plausible job (1–5 groups, 1–4 tasks each, services, checks,
-// templates, constraints, variables), about 2–6 KB each.
+// Generates varied Nomad jobspecs for the parse benchmark, deterministic for a given seed, every
+// one valid HCL and a job drover validates without errors. Two shapes:
+//
+// - `real` (the default; ./generate-real.mjs): the sizes and shapes of real job files;
+// - `large`: 1–5 groups of 1–4 tasks each with services, checks, templates, constraints and
+//   variables, about 2–6 KB each (the benchmark's files before it matched real ones).
+import { generateRealJobspec } from './generate-real.mjs';
 
 /** A small, fast, seedable PRNG (mulberry32): the same seed gives the same files everywhere. */
 export function prng(seed) {
@@ -51,8 +55,8 @@ const IMAGES = [
 const DRIVERS = ['docker', 'docker', 'docker', 'raw_exec', 'exec', 'java'];
 const TYPES = ['service', 'service', 'service', 'batch', 'system'];
 
-/** One jobspec's source text. */
-export function generateJobspec(index, rand) {
+/** One `large` jobspec's source text. */
+export function generateLargeJobspec(index, rand) {
   const r = rand;
   const name = `${r.pick(WORDS)}-${r.pick(WORDS)}-${index}`;
   const type = r.pick(TYPES);
@@ -241,11 +245,18 @@ export function generateJobspec(index, rand) {
   }
 }
 
-/** `count` jobspecs, as [filename, source] pairs. */
-export function generateJobspecs(count, seed = 1) {
+/** The shapes `generateJobspecs` knows, each a generator of one jobspec's source. */
+export const SHAPES = { real: generateRealJobspec, large: generateLargeJobspec };
+
+/** `count` jobspecs of the given shape, as [filename, source] pairs. */
+export function generateJobspecs(count, seed = 1, shape = 'real') {
+  const generate = SHAPES[shape];
+  if (!generate) {
+    throw new Error(`unknown shape ${shape}: use ${Object.keys(SHAPES).join(' or ')}`);
+  }
   const r = prng(seed);
   return Array.from({ length: count }, (_, i) => [
     `job-${String(i).padStart(4, '0')}.nomad.hcl`,
-    generateJobspec(i, r),
+    generate(i, r),
   ]);
 }

@@ -4,18 +4,23 @@ import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { packageRoot } from '../paths.js';
 import { normalizeArgs } from './args.js';
-import { registerFmt } from './commands/fmt.js';
-import { registerJob } from './commands/job.js';
-import { registerValidate } from './commands/validate.js';
-import { registerApply, registerPlan } from './commands/plan.js';
-import { registerJobCommands } from './commands/jobs.js';
-import { registerAllocCommands } from './commands/alloc.js';
-import { registerStateCommands } from './commands/state.js';
-import { registerDeploymentCommands } from './commands/deployment.js';
-import { registerNodeCommands } from './commands/node.js';
 import { processOutput, type Output } from './output.js';
 
-export function buildProgram(): Command {
+type Register = (program: Command, output: (json: boolean) => Output) => void;
+
+/**
+ * Commands that need only their own module. `drover validate` and `drover fmt` load just that
+ * (the parser, the jobspec layer, the drivers' config checks), not the engine, state backends
+ * (pg) and providers that every other command's module imports: start-up is about half as long.
+ * Every other command line, help and `--version` included, loads every command.
+ */
+const STANDALONE: Readonly<Record<string, () => Promise<Register>>> = {
+  validate: async () => (await import('./commands/validate.js')).registerValidate,
+  fmt: async () => (await import('./commands/fmt.js')).registerFmt,
+};
+
+/** The program with the commands `argv` needs (every command when `argv` is not given). */
+export async function buildProgram(argv?: readonly string[]): Promise<Command> {
   const pkg = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as {
     version: string;
   };
@@ -30,23 +35,18 @@ export function buildProgram(): Command {
   // Commands make their output once they have parsed, so the flag is known by then.
   const output = (json: boolean): Output =>
     processOutput(json, { noColor: program.opts<{ color: boolean }>().color === false });
-  registerValidate(program, output);
-  registerFmt(program, output);
-  registerPlan(program, output);
-  registerApply(program, output);
-  const jobCmd = registerJob(program, output);
-  registerJobCommands(program, jobCmd, output);
-  registerAllocCommands(program, output);
-  registerStateCommands(program, output);
-  registerDeploymentCommands(program, output);
-  registerNodeCommands(program, output);
+  const name = argv?.find((arg) => !arg.startsWith('-'));
+  const standalone = name !== undefined && Object.hasOwn(STANDALONE, name) && STANDALONE[name];
+  if (standalone) (await standalone())(program, output);
+  else (await import('./commands/index.js')).registerAllCommands(program, output);
   return program;
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
-  const program = buildProgram();
+  const args = normalizeArgs(argv);
+  const program = await buildProgram(args);
   try {
-    await program.parseAsync(normalizeArgs(argv), { from: 'user' });
+    await program.parseAsync(args, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) {

@@ -72,7 +72,11 @@ export function printDiagnostics(
   sources: Map<string, string>,
 ): void {
   const lookup = sourceLookup(sources);
-  for (const d of sortDiagnostics(diags)) o.err(renderDiagnostic(d, lookup, o.errStyle) + '\n\n');
+  // One write for all of them: a directory of job files can have thousands of warnings.
+  const text = sortDiagnostics(diags)
+    .map((d) => renderDiagnostic(d, lookup, o.errStyle) + '\n\n')
+    .join('');
+  if (text) o.err(text);
 }
 
 export function printJson(o: Output, value: unknown): void {

@@ -7,16 +7,30 @@ import {
   taskInstanceName,
   type Driver,
   type NodeSpec,
+  type TaskStatus,
   type Transport,
 } from '../../providers/types.js';
-import type { NormalizedTask as Task } from '../generated/normalized-job.js';
+import type {
+  NormalizedGroup as Group,
+  NormalizedJob as Job,
+  NormalizedTask as Task,
+} from '../generated/normalized-job.js';
 import { recordedJob } from '../scheduler/from-state.js';
-import type { Allocation, DriverHandle, StateSnapshot } from '../state/types.js';
+import type { Allocation, DriverHandle, StateSnapshot, TaskState } from '../state/types.js';
 
 /** The tasks of the job version an allocation runs, by name. */
 export function recordedTasks(s: StateSnapshot, a: Allocation): Map<string, Task> {
-  const group = recordedJob(s, a.job, a.version)?.group.find((g) => g.name === a.group);
-  return new Map((group?.task ?? []).map((t) => [t.name, t]));
+  return new Map(recordedGroup(s, a).tasks.map((t) => [t.name, t]));
+}
+
+/** The job version and group an allocation runs, as recorded (absent when that version is gone). */
+export function recordedGroup(
+  s: StateSnapshot,
+  a: Allocation,
+): { job: Job | undefined; group: Group | undefined; tasks: Task[] } {
+  const job = recordedJob(s, a.job, a.version);
+  const group = job?.group.find((g) => g.name === a.group);
+  return { job, group, tasks: group?.task ?? [] };
 }
 
 /**
@@ -51,4 +65,17 @@ export async function allocHandles(
     } else missing.push(name);
   }
   return { handles, recovered, missing };
+}
+
+/** What state records of a task, as its driver reports it. */
+export function taskStateOf(st: TaskStatus, state: TaskState['state']): TaskState {
+  return {
+    state,
+    failed: st.failed,
+    restarts: st.restarts,
+    ...(st.startedAt ? { started_at: st.startedAt } : {}),
+    ...(st.finishedAt ? { finished_at: st.finishedAt } : {}),
+    ...(st.exitCode !== undefined ? { exit_code: st.exitCode } : {}),
+    ...(st.message ? { message: st.message } : {}),
+  };
 }

@@ -30,11 +30,19 @@ import type {
   TaskState,
 } from '../state/types.js';
 import type { PlannedStop, RolloutStep } from '../generated/plan.js';
-import { allocHandles, recordedTasks } from './alloc-tasks.js';
+import { allocHandles, recordedGroup, taskStateOf } from './alloc-tasks.js';
+import {
+  judgeAlloc,
+  phasesOf,
+  prestartProgress,
+  runsToCompletion,
+  stopOrder,
+  taskLabel,
+  type AllocVerdict,
+} from './lifecycle.js';
 import { isActiveDeployment } from '../plan/deployments.js';
 import type { StateRecorder } from './recorder.js';
 import { recordPlaced } from './reschedule.js';
-import { taskState } from './refresh.js';
 import type { GroupSteps, JobSteps, PlacementStep, PlanStepRef } from './steps.js';
 import { interpolateDeep, taskEnv, type NodeFacts, type TaskDirs } from './taskenv.js';
 import { encodeStoredJob } from '../jobspec/stored.js';
@@ -483,18 +491,7 @@ class DeploymentRun {
   private recorded(ids: readonly string[]): PlacementStep[] {
     return ids.flatMap((id) => {
       const a = this.ctx.recorder.state.allocations[id];
-      return a
-        ? [
-            {
-              allocId: a.id,
-              name: a.name,
-              index: a.index,
-              node: a.node,
-              ports: a.ports,
-              canary: Boolean(a.canary),
-            },
-          ]
-        : [];
+      return a ? [placementOf(a)] : [];
     });
   }
 
@@ -572,7 +569,7 @@ class DeploymentRun {
     ctx: ApplyContext,
   ): Promise<string | undefined> {
     const type = plannedJob(this.steps).type;
-    if (type === 'batch' || type === 'sysbatch') return this.waitComplete(p, ctx);
+    if (runsToCompletion(type)) return this.waitComplete(p, ctx);
     const u = group.update ?? defaultUpdateStrategy();
     const minHealthy = u.min_healthy_time;
     const allocDeadline = this.ctx.clock.now() + Math.max(u.healthy_deadline, minHealthy);
@@ -663,21 +660,31 @@ class DeploymentRun {
    */
   private async waitComplete(p: PlacementStep, ctx: ApplyContext): Promise<string | undefined> {
     for (;;) {
-      const end = await allocCompletion(p.allocId, ctx);
+      let end = await allocCompletion(p.allocId, ctx);
       if (end === 'running') {
         await ctx.clock.sleep(ctx.pollMs ?? 250);
         continue;
       }
+      // The main tasks ended: sidecars are stopped, then poststop tasks run (Nomad).
+      const alloc = ctx.recorder.state.allocations[p.allocId];
+      const node = ctx.nodes.get(p.node);
+      if (alloc && node) {
+        const ended = await windDown(alloc, node, ctx.transport(node), ctx, {
+          keepEnded: true,
+          poststop: true,
+        });
+        if (end === 'complete' && ended.poststopFailure) end = ended.poststopFailure;
+      }
       const at = new Date(ctx.clock.now()).toISOString();
       const complete = end === 'complete';
       // How each task ended (exit code, finish time) for `alloc status` and reschedule delays.
-      const ended = await endedTaskStates(p.allocId, ctx);
+      const endedStates = await endedTaskStates(p.allocId, ctx);
       await ctx.recorder.record(
         (s) =>
           updateAlloc(s, p.allocId, (a) => ({
             client_status: complete ? 'complete' : 'failed',
             modified_at: at,
-            task_states: { ...a.task_states, ...ended },
+            task_states: { ...a.task_states, ...endedStates },
           })),
         {
           what: complete ? 'alloc.complete' : 'alloc.failed',
@@ -819,37 +826,56 @@ async function startAlloc(
   if (!node) return fail(`node "${p.node}" is not in the inventory`);
   const transport = ctx.transport(node);
   say('starting');
-  const tasks = plannedGroup(g).task;
-  for (const [i, task] of tasks.entries()) {
-    const driver = ctx.driver(task.driver);
-    if (!driver) return fail(`task "${task.name}": driver "${task.driver}" is not available`);
-    let handle: DriverHandle;
-    try {
-      handle = await driver.start(
-        taskContext(p, plannedGroup(g), task, steps, node, transport, driver, ctx),
-      );
-    } catch (err) {
-      return fail(`task "${task.name}": ${(err as Error).message}`);
+  const group = plannedGroup(g);
+  const phases = phasesOf(group.task);
+  const handles = new Map<string, DriverHandle>();
+  /** Starts a phase's tasks one by one; why one did not start, if one did not. */
+  const startAll = async (tasks: readonly Task[], announce?: string) => {
+    if (tasks.length && announce) say('starting', announce);
+    for (const task of tasks) {
+      const handle = await startTask(p, group, task, steps, node, transport, ctx);
+      if (typeof handle === 'string') return handle;
+      handles.set(task.name, handle);
     }
-    const started: TaskState = {
-      state: 'running',
-      failed: false,
-      restarts: 0,
-      started_at: new Date(ctx.clock.now()).toISOString(),
-    };
-    // Deferred: should drover stop before it is written, the next plan finds the task by its
-    // labels (recovery). The last task also marks the allocation running.
-    const last = i === tasks.length - 1;
-    ctx.recorder.defer((s) =>
-      updateAlloc(s, p.allocId, (a) => ({
-        driver_handles: { ...a.driver_handles, [task.name]: handle },
-        task_states: { ...a.task_states, [task.name]: started },
-        ...(last ? { client_status: 'running' as const } : {}),
-      })),
-    );
+    return undefined;
+  };
+  // Nomad gives hooks no deadline of their own; a deployment's allocation must be healthy by
+  // healthy_deadline, which a prestart task that never ends makes it miss.
+  const healthyDeadline = (group.update ?? defaultUpdateStrategy()).healthy_deadline;
+  const waits: PhaseWaits = {
+    allocId: p.allocId,
+    handles,
+    transport,
+    ctx,
+    deadline: runsToCompletion(plannedJob(steps).type)
+      ? Infinity
+      : ctx.clock.now() + healthyDeadline,
+    deadlineName: `healthy_deadline (${formatMs(healthyDeadline)})`,
+  };
+  // Nomad's task lifecycle: prestart (ephemeral tasks exit 0, sidecars run), main, poststart.
+  const inOrder = [
+    () => startAll(phases.prestart),
+    () => awaitPrestart(phases.prestart, waits, say),
+    () => startAll(phases.main, phases.prestart.length ? 'starting main tasks' : undefined),
+    () => (phases.poststart.length ? awaitMainStarted(phases.main, waits) : undefined),
+    () => startAll(phases.poststart, 'starting poststart tasks'),
+  ];
+  let why: string | undefined;
+  for (const phase of inOrder) {
+    why = await phase();
+    if (why !== undefined) break;
   }
-  if (tasks.length === 0)
-    await ctx.recorder.record((s) => updateAlloc(s, p.allocId, { client_status: 'running' }));
+  if (why !== undefined) {
+    const failed = await fail(why);
+    // Nomad kills what runs when a task fails to start; ended tasks stay, with their logs.
+    const alloc = ctx.recorder.state.allocations[p.allocId];
+    if (alloc) await windDown(alloc, node, transport, ctx, { keepEnded: true, poststop: false });
+    return failed;
+  }
+  // Deferred like the task handles it follows, unless nothing else is written for it.
+  const running = (s: StateSnapshot) => updateAlloc(s, p.allocId, { client_status: 'running' });
+  if (group.task.length) ctx.recorder.defer(running);
+  else await ctx.recorder.record(running);
   say('running');
   return true;
 
@@ -865,11 +891,276 @@ async function startAlloc(
   }
 }
 
+/** What a task's start needs of the job: its id, version and spec. */
+type JobRef = Pick<JobSteps, 'jobId' | 'version' | 'job'>;
+
+/** Starts one task and records its handle (deferred); the handle, or why it did not start. */
+async function startTask(
+  p: PlacementStep,
+  group: Group,
+  task: Task,
+  job: JobRef,
+  node: NodeSpec,
+  transport: Transport,
+  ctx: ApplyContext,
+): Promise<DriverHandle | string> {
+  const driver = ctx.driver(task.driver);
+  if (!driver) return `${taskLabel(task)}: driver "${task.driver}" is not available`;
+  let handle: DriverHandle;
+  try {
+    handle = await driver.start(taskContext(p, group, task, job, node, transport, driver, ctx));
+  } catch (err) {
+    return `${taskLabel(task)}: ${(err as Error).message}`;
+  }
+  const started: TaskState = {
+    state: 'running',
+    failed: false,
+    restarts: 0,
+    started_at: new Date(ctx.clock.now()).toISOString(),
+  };
+  // Deferred: should drover stop before it is written, the next plan finds the task by its
+  // labels (recovery).
+  ctx.recorder.defer((s) =>
+    updateAlloc(s, p.allocId, (a) => ({
+      driver_handles: { ...a.driver_handles, [task.name]: handle },
+      task_states: { ...a.task_states, [task.name]: started },
+    })),
+  );
+  return handle;
+}
+
+/** What the waits between lifecycle phases work with. */
+interface PhaseWaits {
+  allocId: string;
+  handles: ReadonlyMap<string, DriverHandle>;
+  transport: Transport;
+  ctx: ApplyContext;
+  /** When waiting gives up (epoch ms; Infinity: never), and what that moment is called. */
+  deadline: number;
+  deadlineName: string;
+}
+
+/**
+ * Waits until every ephemeral prestart task exited 0 (after its restarts) and every prestart
+ * sidecar runs; records each completed task's end. Why not, if not.
+ */
+async function awaitPrestart(
+  prestart: readonly Task[],
+  w: PhaseWaits,
+  say: (status: string, detail: string) => void,
+): Promise<string | undefined> {
+  if (prestart.length === 0) return undefined;
+  const announced = new Set<string>();
+  return pollTasks(prestart, w, (statuses) => {
+    const progress = prestartProgress(prestart, statuses);
+    for (const name of progress.completed) {
+      if (announced.has(name)) continue;
+      announced.add(name);
+      recordTaskEnd(w.allocId, name, statuses.get(name)!, w.ctx);
+      say('starting', `prestart task "${name}" completed`);
+    }
+    if (progress.state === 'failed') {
+      recordTaskEnd(w.allocId, progress.task, progress.status, w.ctx);
+      const task = prestart.find((t) => t.name === progress.task)!;
+      return deathMessage(progress.task, progress.status, taskLabel(task));
+    }
+    return progress.state === 'done' ? null : undefined;
+  });
+}
+
+/** Waits until every main task has started (poststart tasks start then); why not, if not. */
+async function awaitMainStarted(main: readonly Task[], w: PhaseWaits): Promise<string | undefined> {
+  return pollTasks(main, w, (statuses) => {
+    for (const t of main) {
+      const st = statuses.get(t.name)!;
+      if (
+        st.state === 'missing' ||
+        (st.state === 'dead' && (st.failed || (st.exitCode ?? 0) !== 0))
+      )
+        return deathMessage(t.name, st);
+    }
+    return main.every((t) => statuses.get(t.name)!.state !== 'pending') ? null : undefined;
+  });
+}
+
+/**
+ * Polls the tasks' statuses until `decide` returns null (go on) or a reason (stop), or the
+ * deadline passes. Resolves with the reason, undefined to go on.
+ */
+async function pollTasks(
+  tasks: readonly Task[],
+  w: PhaseWaits,
+  decide: (statuses: ReadonlyMap<string, TaskStatus>) => string | null | undefined,
+): Promise<string | undefined> {
+  for (;;) {
+    const statuses = new Map<string, TaskStatus>();
+    for (const t of tasks) statuses.set(t.name, await inspectHandle(w.handles.get(t.name), w));
+    const verdict = decide(statuses);
+    if (verdict !== undefined) return verdict ?? undefined;
+    if (w.ctx.clock.now() >= w.deadline) {
+      const waiting = tasks.find((t) => statuses.get(t.name)!.state !== 'dead') ?? tasks[0]!;
+      return `${taskLabel(waiting)} was still ${statuses.get(waiting.name)!.state} at ${w.deadlineName}`;
+    }
+    await w.ctx.clock.sleep(w.ctx.pollMs ?? 250);
+  }
+}
+
+/** A task's status by its handle; a driver that cannot tell reports it gone, saying why. */
+async function inspectHandle(
+  handle: DriverHandle | undefined,
+  w: Pick<PhaseWaits, 'transport' | 'ctx'>,
+): Promise<TaskStatus> {
+  const driver = handle && w.ctx.driver(handle.driver);
+  if (!handle || !driver) return { state: 'missing', failed: true, restarts: 0 };
+  try {
+    return await driver.inspect(handle, w.transport);
+  } catch (err) {
+    return { state: 'missing', failed: true, restarts: 0, message: (err as Error).message };
+  }
+}
+
+/** Records how a task ended (a hook's completion: `status` and `logs` show it). */
+function recordTaskEnd(allocId: string, task: string, st: TaskStatus, ctx: ApplyContext): void {
+  const ended = taskStateOf(st, 'dead');
+  ctx.recorder.defer((s) =>
+    updateAlloc(s, allocId, (a) => ({
+      task_states: {
+        ...a.task_states,
+        [task]: { ...ended, started_at: a.task_states[task]?.started_at ?? ended.started_at },
+      },
+    })),
+  );
+}
+
+/** How long a stop waits for poststop tasks before it stops them (Nomad itself waits on). */
+export const POSTSTOP_LIMIT_MS = 5 * 60_000;
+
+/**
+ * Ends an allocation's tasks in Nomad's order (`alloc_runner.go`): the leader, then the other
+ * tasks, then the sidecars; then, once, its poststop tasks run (when its main tasks had
+ * started) and are waited for, at most POSTSTOP_LIMIT_MS. `keepEnded` leaves tasks that already
+ * ended alone, so their logs stay readable (a completed batch allocation). Returns the host
+ * errors met, and why a poststop task failed, if one did.
+ */
+async function windDown(
+  alloc: Allocation,
+  node: NodeSpec,
+  transport: Transport,
+  ctx: ApplyContext,
+  opts: { keepEnded: boolean; poststop: boolean },
+): Promise<{ problems: string[]; poststopFailure?: string }> {
+  const problems: string[] = [];
+  const spec = recordedGroup(ctx.recorder.state, alloc);
+  const tasks = new Map(spec.tasks.map((t) => [t.name, t]));
+  let handles = alloc.driver_handles;
+  try {
+    // A task whose start was never recorded is stopped too.
+    handles = (await allocHandles(ctx.recorder.state, alloc, node, transport, (n) => ctx.driver(n)))
+      .handles;
+  } catch (err) {
+    problems.push(`looking for unrecorded tasks: ${(err as Error).message}`);
+  }
+  const w = { transport, ctx };
+  const stopTask = async (name: string): Promise<void> => {
+    const handle = handles[name]!;
+    const task = tasks.get(name);
+    if (opts.keepEnded && (await inspectHandle(handle, w)).state === 'dead') return;
+    try {
+      await ctx.driver(handle.driver)?.stop(handle, transport, {
+        killTimeoutMs: (task ?? defaultTask()).kill_timeout,
+        ...(task?.kill_signal ? { signal: task.kill_signal } : {}),
+      });
+    } catch (err) {
+      problems.push(`task "${name}": ${(err as Error).message}`);
+    }
+  };
+  const started = Object.keys(handles).map((name) => tasks.get(name) ?? { name });
+  for (const wave of stopOrder(started)) await Promise.all(wave.map((t) => stopTask(t.name)));
+
+  const phases = phasesOf(spec.tasks);
+  const due = phases.poststop.filter((t) => !handles[t.name]);
+  const mainRan = phases.main.every((t) => handles[t.name]);
+  let poststopFailure: string | undefined;
+  if (opts.poststop && spec.job && spec.group && due.length && mainRan && problems.length === 0)
+    poststopFailure = await runPoststop(alloc, due, spec.job, spec.group, node, transport, ctx);
+  // Poststop tasks that ran go last, as everything else did.
+  const ran = phases.poststop.filter((t) => handles[t.name] || due.includes(t));
+  handles = ctx.recorder.state.allocations[alloc.id]?.driver_handles ?? handles;
+  await Promise.all(ran.filter((t) => handles[t.name]).map((t) => stopTask(t.name)));
+  return { problems, ...(poststopFailure ? { poststopFailure } : {}) };
+}
+
+/** Runs an allocation's poststop tasks and waits for them to end; why one failed, if one did. */
+async function runPoststop(
+  alloc: Allocation,
+  poststop: readonly Task[],
+  job: Job,
+  group: Group,
+  node: NodeSpec,
+  transport: Transport,
+  ctx: ApplyContext,
+): Promise<string | undefined> {
+  const say = (detail: string) =>
+    ctx.progress({
+      kind: 'alloc',
+      alloc: alloc.id,
+      name: alloc.name,
+      node: alloc.node,
+      status: 'stopping',
+      detail,
+    });
+  say(`running poststop tasks (${poststop.map((t) => `"${t.name}"`).join(', ')})`);
+  const ref: JobRef = { jobId: alloc.job, version: alloc.version, job };
+  const handles = new Map<string, DriverHandle>();
+  const failures: string[] = [];
+  for (const task of poststop) {
+    const h = await startTask(placementOf(alloc), group, task, ref, node, transport, ctx);
+    if (typeof h === 'string') failures.push(h);
+    else handles.set(task.name, h);
+  }
+  const ran = poststop.filter((t) => handles.has(t.name));
+  const w: PhaseWaits = {
+    allocId: alloc.id,
+    handles,
+    transport,
+    ctx,
+    deadline: ctx.clock.now() + POSTSTOP_LIMIT_MS,
+    deadlineName: `drover's poststop limit (${formatMs(POSTSTOP_LIMIT_MS)})`,
+  };
+  await pollTasks(ran, w, (statuses) =>
+    ran.every((t) => ['dead', 'missing'].includes(statuses.get(t.name)!.state)) ? null : undefined,
+  );
+  for (const t of ran) {
+    const st = await inspectHandle(handles.get(t.name), w);
+    if (st.state !== 'dead' && st.state !== 'missing') {
+      failures.push(`${taskLabel(t)} did not end within ${formatMs(POSTSTOP_LIMIT_MS)}`);
+      continue;
+    }
+    recordTaskEnd(alloc.id, t.name, st, ctx);
+    if (st.failed || st.state === 'missing' || (st.exitCode ?? 0) !== 0)
+      failures.push(deathMessage(t.name, st, taskLabel(t)));
+    else say(`poststop task "${t.name}" completed`);
+  }
+  return failures.length ? failures.join('; ') : undefined;
+}
+
+/** A recorded allocation as the step that started it. */
+function placementOf(a: Allocation): PlacementStep {
+  return {
+    allocId: a.id,
+    name: a.name,
+    index: a.index,
+    node: a.node,
+    ports: a.ports,
+    canary: Boolean(a.canary),
+  };
+}
+
 function taskContext(
   p: PlacementStep,
   group: Group,
   task: Task,
-  steps: JobSteps,
+  steps: JobRef,
   node: NodeSpec,
   transport: Transport,
   driver: Driver,
@@ -969,51 +1260,73 @@ async function endedTaskStates(
   const tasks = inspectTasks(allocId, ctx);
   try {
     for await (const [task, st] of tasks ?? [])
-      if (st.state === 'dead') out[task] = taskState(st, 'dead');
+      if (st.state === 'dead') out[task] = taskStateOf(st, 'dead');
   } catch {
     // A host that does not answer now leaves the task states as they were.
   }
   return out;
 }
 
-/** Asks each task's driver how the allocation is doing. */
+/**
+ * What the allocation's tasks, as their drivers see them now, say about it (Nomad's rules for
+ * hooks: see `judgeAlloc`); a message when its tasks cannot be looked at.
+ */
+async function allocVerdict(
+  allocId: string,
+  ctx: ApplyContext,
+  batch: boolean,
+): Promise<AllocVerdict | { state: 'gone'; message: string }> {
+  const tasks = inspectTasks(allocId, ctx);
+  const alloc = ctx.recorder.state.allocations[allocId];
+  if (!tasks || !alloc) return { state: 'gone', message: 'allocation is gone' };
+  const statuses = new Map<string, TaskStatus>();
+  try {
+    for await (const [task, st] of tasks) statuses.set(task, st);
+  } catch (err) {
+    return { state: 'gone', message: (err as Error).message };
+  }
+  return judgeAlloc(recordedGroup(ctx.recorder.state, alloc).tasks, statuses, { batch });
+}
+
+/** Whether the allocation runs: every main task and sidecar running, ephemeral hooks done. */
 async function allocStatus(
   allocId: string,
   ctx: ApplyContext,
 ): Promise<{ running: boolean; dead: boolean; message?: string }> {
-  const tasks = inspectTasks(allocId, ctx);
-  if (!tasks) return { running: false, dead: true, message: 'allocation is gone' };
-  let running = true;
-  try {
-    for await (const [task, st] of tasks) {
-      if (st.state === 'dead' || st.state === 'missing')
-        return { running: false, dead: true, message: deathMessage(task, st) };
-      if (st.state !== 'running') running = false;
-    }
-  } catch (err) {
-    return { running: false, dead: true, message: (err as Error).message };
+  const v = await allocVerdict(allocId, ctx, false);
+  switch (v.state) {
+    case 'gone':
+      return { running: false, dead: true, message: v.message };
+    case 'failed':
+      return { running: false, dead: true, message: deathMessage(v.task, v.status) };
+    case 'complete':
+      // A task that must keep running ended.
+      return {
+        running: false,
+        dead: true,
+        ...(v.task && v.status ? { message: deathMessage(v.task, v.status) } : {}),
+      };
+    default:
+      return { running: v.state === 'running', dead: false };
   }
-  return { running, dead: false };
 }
 
 /**
- * Whether a batch allocation has run to its end: `running` while a task has not ended,
- * `complete` when every task exited 0, else why it failed.
+ * Whether a batch allocation has run to its end: `running` while a task that is not a sidecar
+ * has not ended, `complete` when they all exited 0, else why it failed.
  */
 async function allocCompletion(allocId: string, ctx: ApplyContext): Promise<string> {
-  const tasks = inspectTasks(allocId, ctx);
-  if (!tasks) return 'allocation is gone';
-  let running = false;
-  try {
-    for await (const [task, st] of tasks) {
-      if (st.state === 'missing') return deathMessage(task, st);
-      if (st.state !== 'dead') running = true;
-      else if (st.failed || (st.exitCode ?? 0) !== 0) return deathMessage(task, st);
-    }
-  } catch (err) {
-    return (err as Error).message;
+  const v = await allocVerdict(allocId, ctx, true);
+  switch (v.state) {
+    case 'gone':
+      return v.message;
+    case 'failed':
+      return deathMessage(v.task, v.status);
+    case 'complete':
+      return 'complete';
+    default:
+      return 'running';
   }
-  return running ? 'running' : 'complete';
 }
 
 /** Why an allocation did not start, as recorded in its last event. */
@@ -1025,7 +1338,7 @@ function startFailure(ctx: ApplyContext, allocId: string): string {
   return 'did not start';
 }
 
-function deathMessage(task: string, st: TaskStatus): string {
+function deathMessage(task: string, st: TaskStatus, label = `task "${task}"`): string {
   const what =
     st.state === 'missing'
       ? 'is gone'
@@ -1033,7 +1346,7 @@ function deathMessage(task: string, st: TaskStatus): string {
   // Drivers often say the same thing; say it once.
   const extra =
     st.message && !st.message.includes(what.replace(/^exited /, '')) ? `: ${st.message}` : '';
-  return `task "${task}" ${what}${extra}`;
+  return `${label} ${what}${extra}`;
 }
 
 /** Stops every task of an allocation and records it stopped. Host errors are recorded, not thrown. */
@@ -1050,29 +1363,14 @@ export async function stopAlloc(allocId: string, reason: string, ctx: ApplyConte
     detail: reason,
   });
   const problems: string[] = [];
+  let poststopFailure: string | undefined;
   if (node) {
-    const transport = ctx.transport(node);
-    const tasks = recordedTasks(ctx.recorder.state, alloc);
-    let handles = alloc.driver_handles;
-    try {
-      // A task whose start was never recorded is stopped too.
-      handles = (
-        await allocHandles(ctx.recorder.state, alloc, node, transport, (n) => ctx.driver(n))
-      ).handles;
-    } catch (err) {
-      problems.push(`looking for unrecorded tasks: ${(err as Error).message}`);
-    }
-    for (const [task, handle] of Object.entries(handles)) {
-      const spec = tasks.get(task);
-      try {
-        await ctx.driver(handle.driver)?.stop(handle, transport, {
-          killTimeoutMs: (spec ?? defaultTask()).kill_timeout,
-          ...(spec?.kill_signal ? { signal: spec.kill_signal } : {}),
-        });
-      } catch (err) {
-        problems.push(`task "${task}": ${(err as Error).message}`);
-      }
-    }
+    const ended = await windDown(alloc, node, ctx.transport(node), ctx, {
+      keepEnded: false,
+      poststop: alloc.client_status !== 'lost',
+    });
+    problems.push(...ended.problems);
+    poststopFailure = ended.poststopFailure;
   }
   // A stop that did not reach its host leaves the allocation meant to stop but still running
   // there (`stopPending`): the next apply retries it, the plan says so meanwhile.
@@ -1098,6 +1396,7 @@ export async function stopAlloc(allocId: string, reason: string, ctx: ApplyConte
       detail:
         reason +
         (problems.length ? ` (${problems.join('; ')})` : '') +
+        (poststopFailure ? `; ${poststopFailure}` : '') +
         (unfinished ? '; the next apply stops it again' : ''),
     },
   );
@@ -1125,7 +1424,7 @@ function plannedGroup(g: GroupSteps): Group {
 }
 
 /** The job a plan starts allocations of (a stopped job starts none). */
-function plannedJob(steps: JobSteps): Job {
+function plannedJob(steps: Pick<JobSteps, 'jobId' | 'job'>): Job {
   if (!steps.job) throw new Error(`plan: job "${steps.jobId}" starts allocations but is stopped`);
   return steps.job;
 }

@@ -10,7 +10,12 @@ import type {
   NormalizedService as Service,
 } from '../generated/normalized-job.js';
 import type { Allocation } from '../state/types.js';
+import { hookOf, isEphemeralHook } from './lifecycle.js';
 import { interpolate, type InterpolationScope } from './taskenv.js';
+
+/** A main task or a sidecar: what runs while the allocation's health is judged. */
+const runsBesideMain = (t: Group['task'][number]): boolean =>
+  !isEphemeralHook(t) && hookOf(t) !== 'poststop';
 
 export type CheckStatus = 'passing' | 'warning' | 'critical';
 export type CheckType = 'http' | 'tcp' | 'script';
@@ -93,9 +98,15 @@ export function checksOf(
     const label = `${what}${n === 1 ? '' : ` #${n}`} (service "${spec.service}")`;
     specs.push({ ...spec, id: n === 1 ? base : `${base}#${n}`, label });
   };
+  // Health ignores hooks that do not run beside the main tasks (Nomad's allochealth tracker):
+  // an ephemeral prestart task has ended before they start, a poststop one starts after them.
+  const beside = new Set(group.task.filter(runsBesideMain).map((t) => t.name));
   for (const service of group.service ?? [])
-    for (const check of service.check ?? []) add(service, check, check.task ?? service.task);
-  for (const task of group.task)
+    for (const check of service.check ?? []) {
+      const owner = check.task ?? service.task;
+      if (owner === undefined || owner === '' || beside.has(owner)) add(service, check, owner);
+    }
+  for (const task of group.task.filter(runsBesideMain))
     for (const service of task.service ?? [])
       for (const check of service.check ?? []) add(service, check, task.name);
   return specs;

@@ -6,7 +6,8 @@
  */
 import type { Driver, NodeSpec, TaskStatus, Transport } from '../../providers/types.js';
 import type { ClientStatus, DriverHandle, StateSnapshot, TaskState } from '../state/types.js';
-import { allocHandles } from './alloc-tasks.js';
+import { allocHandles, recordedGroup, taskStateOf as taskState } from './alloc-tasks.js';
+import { hookOf, judgeAlloc, runsToCompletion } from './lifecycle.js';
 
 export interface Drift {
   allocId: string;
@@ -60,12 +61,18 @@ export async function refreshState(
       return { to: 'lost' as const, reason: 'it never started (an apply was interrupted)' };
     const states: Record<string, TaskState> = {};
     if (found.recovered.length) recoveredTasks.set(a.id, { handles: found.handles, states });
-    // Killed between one task's start and the next: the allocation never ran whole.
-    if (found.missing.length)
+    const spec = recordedGroup(state, a);
+    const hooks = new Map(spec.tasks.map((t) => [t.name, hookOf(t)]));
+    // Killed between one task's start and the next: the allocation never ran whole (and its
+    // main tasks never start after a prestart that an interrupted apply left: it is replaced).
+    // Poststop tasks run only when the allocation stops: not started is their normal state.
+    const missing = found.missing.filter((t) => hooks.get(t) !== 'poststop');
+    if (missing.length)
       return {
         to: 'lost' as const,
-        reason: `task "${found.missing[0]}" never started (an apply was interrupted)`,
+        reason: `task "${missing[0]}" never started (an apply was interrupted)`,
       };
+    const statuses = new Map<string, TaskStatus>();
     for (const [task, handle] of tasks) {
       let st: TaskStatus;
       try {
@@ -79,38 +86,53 @@ export async function refreshState(
           reason: `node "${a.node}" did not answer: ${(err as Error).message}`,
         };
       }
-      // drover did not stop it (its desired status is run): someone or something else did.
-      if (st.state === 'missing')
-        return {
-          to: 'lost' as const,
-          reason: `task "${task}" was stopped outside drover`,
-          ...(st.message ? { detail: st.message } : {}),
-        };
-      if (found.recovered.includes(task)) states[task] = taskState(st, st.state);
+      if (found.recovered.includes(task) && st.state !== 'missing')
+        states[task] = taskState(st, st.state);
       // A task found but not running (a container created, never started) would stay so.
       if (st.state === 'pending' && found.recovered.includes(task))
         return {
           to: 'lost' as const,
           reason: `task "${task}" did not get to run (an apply was interrupted)`,
         };
-      // The dead task's state says when it ended: reschedule delays count from then.
-      if (st.state === 'dead')
-        return st.failed || (st.exitCode ?? 0) !== 0
+      statuses.set(task, st);
+    }
+    const verdict = judgeAlloc(spec.tasks, statuses, {
+      batch: runsToCompletion(spec.job?.type),
+    });
+    // How the tasks that ended did: reschedule delays count from then, `alloc status` shows it.
+    const ended = Object.fromEntries(
+      [...statuses].flatMap(([t, st]) => (st.state === 'dead' ? [[t, taskState(st, 'dead')]] : [])),
+    );
+    switch (verdict.state) {
+      case 'failed': {
+        const { task, status: st } = verdict;
+        // drover did not stop it (its desired status is run): someone or something else did.
+        return st.state === 'missing'
           ? {
-              to: 'failed' as const,
-              reason: `task "${task}" exited${st.exitCode !== undefined ? ` with code ${st.exitCode}` : ''}`,
-              ended: { [task]: taskState(st, 'dead') },
+              to: 'lost' as const,
+              reason: `task "${task}" was stopped outside drover`,
+              ...(st.message ? { detail: st.message } : {}),
             }
           : {
-              to: 'complete' as const,
-              reason: `task "${task}" finished`,
-              ended: { [task]: taskState(st, 'dead') },
+              to: 'failed' as const,
+              reason: `task "${task}" exited${st.exitCode !== undefined ? ` with code ${st.exitCode}` : ''}`,
+              ended,
             };
+      }
+      case 'complete':
+        return {
+          to: 'complete' as const,
+          reason: verdict.task ? `task "${verdict.task}" finished` : 'its tasks finished',
+          ended,
+        };
+      case 'running':
+        // Every task runs: an allocation left pending by an interrupted apply is running.
+        return a.client_status === 'pending'
+          ? { to: 'running' as const, reason: 'its tasks are running' }
+          : undefined;
+      case 'pending':
+        return undefined;
     }
-    // Every task runs: an allocation left pending by an interrupted apply is running.
-    return a.client_status === 'pending'
-      ? { to: 'running' as const, reason: 'its tasks are running' }
-      : undefined;
   });
   let allocations = state.allocations;
   live.forEach((a, i) => {
@@ -146,19 +168,6 @@ export async function refreshState(
     };
   });
   return { state: allocations === state.allocations ? state : { ...state, allocations }, drift };
-}
-
-/** What state records of a task, as its driver reports it. */
-export function taskState(st: TaskStatus, state: TaskState['state']): TaskState {
-  return {
-    state,
-    failed: st.failed,
-    restarts: st.restarts,
-    ...(st.startedAt ? { started_at: st.startedAt } : {}),
-    ...(st.finishedAt ? { finished_at: st.finishedAt } : {}),
-    ...(st.exitCode !== undefined ? { exit_code: st.exitCode } : {}),
-    ...(st.message ? { message: st.message } : {}),
-  };
 }
 
 /** Maps with at most `limit` promises in flight, keeping order. */

@@ -42,8 +42,7 @@ export function renderDiagnostic(
 
 /** A few lines of source around the range, with a caret line under the first line of it. */
 export function codeFrame(src: string, range: SourceRange, style: Styler = plainStyler): string[] {
-  const all = src.split('\n');
-  if (all.length > 1 && all[all.length - 1] === '') all.pop();
+  const all = sourceLines(src);
   const first = range.start.line;
   const last = Math.min(range.end.line, first + 2);
   const from = Math.max(1, first - 1);
@@ -67,6 +66,20 @@ export function codeFrame(src: string, range: SourceRange, style: Styler = plain
     }
   }
   return out;
+}
+
+/**
+ * The lines of a source text. Diagnostics come sorted by file, so consecutive code frames are
+ * usually of the same text: the last split is kept instead of splitting a file per diagnostic.
+ */
+let lastSplit: { src: string; lines: readonly string[] } | undefined;
+function sourceLines(src: string): readonly string[] {
+  if (lastSplit?.src !== src) {
+    const lines = src.split('\n');
+    if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop();
+    lastSplit = { src, lines };
+  }
+  return lastSplit.lines;
 }
 
 /** Terraform's `validate -json` shape. */

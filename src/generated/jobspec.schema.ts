@@ -505,8 +505,7 @@ const schema: { [key: string]: unknown } = {
       "properties": {
         "attempts": {
           "type": "integer",
-          "description": "How many reschedules are allowed within interval.",
-          "minimum": 0,
+          "description": "How many reschedules are allowed within interval; 0 or less (without unlimited) turns rescheduling off.",
           "x-normalized": "required"
         },
         "interval": {
@@ -565,8 +564,7 @@ const schema: { [key: string]: unknown } = {
       "properties": {
         "attempts": {
           "type": "integer",
-          "description": "Restarts allowed within interval.",
-          "minimum": 0,
+          "description": "Restarts allowed within interval; 0 or less restarts nothing.",
           "x-normalized": "required"
         },
         "interval": {
@@ -763,8 +761,7 @@ const schema: { [key: string]: unknown } = {
       "properties": {
         "mode": {
           "type": "string",
-          "description": "Network mode: \"host\", \"bridge\", \"none\" or \"cni/<name>\".",
-          "pattern": "^(host|bridge|none|cni/.+)$"
+          "description": "Network mode: \"host\", \"bridge\", \"none\" or \"cni/<name>\" (Nomad accepts any, and places the group only on a node that offers it)."
         },
         "port": {
           "type": "array",

@@ -789,7 +789,7 @@ export interface Resources {
  */
 export interface Network {
   /**
-   * Network mode: "host", "bridge", "none" or "cni/<name>".
+   * Network mode: "host", "bridge", "none" or "cni/<name>" (Nomad accepts any, and places the group only on a node that offers it).
    */
   mode?: string;
   /**
@@ -915,7 +915,7 @@ export interface Numa {
  */
 export interface Restart {
   /**
-   * Restarts allowed within interval.
+   * Restarts allowed within interval; 0 or less restarts nothing.
    */
   attempts?: number;
   /**
@@ -1386,7 +1386,7 @@ export interface MountOptions {
  */
 export interface Restart1 {
   /**
-   * Restarts allowed within interval.
+   * Restarts allowed within interval; 0 or less restarts nothing.
    */
   attempts?: number;
   /**
@@ -1432,7 +1432,7 @@ export interface Disconnect {
  */
 export interface Reschedule {
   /**
-   * How many reschedules are allowed within interval.
+   * How many reschedules are allowed within interval; 0 or less (without unlimited) turns rescheduling off.
    */
   attempts?: number;
   /**
@@ -1629,7 +1629,7 @@ export interface Migrate1 {
  */
 export interface Reschedule1 {
   /**
-   * How many reschedules are allowed within interval.
+   * How many reschedules are allowed within interval; 0 or less (without unlimited) turns rescheduling off.
    */
   attempts?: number;
   /**

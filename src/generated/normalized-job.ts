@@ -737,7 +737,7 @@ export interface NormalizedResources {
  */
 export interface NormalizedNetwork {
   /**
-   * Network mode: "host", "bridge", "none" or "cni/<name>".
+   * Network mode: "host", "bridge", "none" or "cni/<name>" (Nomad accepts any, and places the group only on a node that offers it).
    */
   mode?: string;
   /**
@@ -863,7 +863,7 @@ export interface NormalizedNuma {
  */
 export interface NormalizedRestart {
   /**
-   * Restarts allowed within interval.
+   * Restarts allowed within interval; 0 or less restarts nothing.
    */
   attempts: number;
   /**
@@ -1355,7 +1355,7 @@ export interface NormalizedDisconnect {
  */
 export interface NormalizedReschedule {
   /**
-   * How many reschedules are allowed within interval.
+   * How many reschedules are allowed within interval; 0 or less (without unlimited) turns rescheduling off.
    */
   attempts: number;
   /**
@@ -1552,7 +1552,7 @@ export interface NormalizedMigrateAsWritten {
  */
 export interface NormalizedRescheduleAsWritten {
   /**
-   * How many reschedules are allowed within interval.
+   * How many reschedules are allowed within interval; 0 or less (without unlimited) turns rescheduling off.
    */
   attempts?: number;
   /**

@@ -77,6 +77,10 @@ export interface StateChange {
    */
   drain?: boolean;
   /**
+   * node, with drain = true: the allocations of system and sysbatch jobs stay on the node (Nomad's -ignore-system).
+   */
+  ignore_system_jobs?: boolean;
+  /**
    * promote, fail: the deployment's job.
    */
   job?: string;
@@ -223,6 +227,13 @@ export interface GroupPlan {
    * Allocations that could not be placed, and why; null when all were placed.
    */
   failures: PlacementFailure | null;
+  /**
+   * System and sysbatch jobs: ready nodes of the job's datacenters and pool that cannot run the group (a constraint, a missing driver), skipped without a placement failure as Nomad does.
+   */
+  filtered_nodes?: {
+    node: string;
+    reason: string;
+  }[];
   /**
    * Batch jobs: replacements apply starts only if the allocation each replaces fails within the same apply, after the reschedule delay, as the group's reschedule policy allows (a `reschedule` rollout step uses them). They are not counted as creates.
    */

@@ -89,6 +89,10 @@ export interface NodeState {
    * True while the node is being drained of its allocations.
    */
   drain?: boolean;
+  /**
+   * While draining: the allocations of system and sysbatch jobs stay on the node (`node drain -ignore-system`, Nomad's IgnoreSystemJobs).
+   */
+  drain_ignore_system_jobs?: boolean;
   host_key?: PinnedHostKey;
 }
 /**

@@ -24,12 +24,17 @@ import { validateAgainstSchema } from './validate.js';
 export type { VariableInputs };
 
 export interface LoadedJob {
+  /** The job's id (its label). */
+  id: string;
   filename: string;
   source: string;
   /** The job as written (variables evaluated), before defaults: what a version records. */
   submitted: ValueObject;
-  /** The job with Nomad's defaults filled in, durations in ms: what plans and applies work on. */
-  job: NormalizedJob;
+  /**
+   * The job with Nomad's defaults filled in, durations in ms: what plans and applies work on.
+   * Made on first read: `validate` needs only the checks, not the converted copy.
+   */
+  readonly job: NormalizedJob;
   ranges: RangeIndex;
 }
 
@@ -87,11 +92,15 @@ function loadInto(
   const defaulted = applyDefaults(submitted);
   checkRules(defaulted, decoded.ranges, diags);
   if (opts.drivers) checkDriverConfigs(defaulted, decoded.ranges, opts.drivers, diags);
+  let normalized: NormalizedJob | undefined;
   return {
+    id: defaulted.id,
     filename,
     source,
     submitted,
-    job: withDurationsInMs(defaulted),
+    get job() {
+      return (normalized ??= withDurationsInMs(defaulted));
+    },
     ranges: decoded.ranges,
   };
 }
@@ -138,14 +147,14 @@ export function forEachJobFile(
     const before = diagnostics.items.length;
     const job = loadJobSource(source, file, opts, diagnostics);
     if (job) {
-      const first = ids.get(job.job.id);
+      const first = ids.get(job.id);
       if (first)
         diagnostics.error(
           'Duplicate job',
           job.ranges.nameRange(''),
-          `A job with id "${job.job.id}" is also defined in ${first}. Job ids must be unique.`,
+          `A job with id "${job.id}" is also defined in ${first}. Job ids must be unique.`,
         );
-      else ids.set(job.job.id, file);
+      else ids.set(job.id, file);
     }
     visit(job, file, source, diagnostics.items.length > before);
   }

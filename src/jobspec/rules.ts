@@ -154,10 +154,13 @@ const hasInterpolation = (s: string): boolean => s.includes('${');
 
 function checkJob(ctx: RuleContext): void {
   const { job } = ctx;
+  // Nomad: structs.go (*Job).Validate
   if (job.id.includes(' ')) ctx.error('Job ID contains a space', '/id');
+  // Nomad: structs.go (*Job).Validate
   (job.datacenters ?? []).forEach((dc, i) => {
     if (dc === '') ctx.error('Job datacenter must be non-empty string', pointer('datacenters', i));
   });
+  // Nomad: job_endpoint_hooks.go (*jobValidate).Validate checks the server's job_max_priority.
   if (job.priority !== undefined && job.priority > 100) {
     ctx.warning(
       'Priority above Nomad’s default maximum',
@@ -165,6 +168,7 @@ function checkJob(ctx: RuleContext): void {
       `Nomad servers accept priorities up to their job_max_priority setting, 100 unless configured; ${job.priority} is above it.`,
     );
   }
+  // Nomad: structs.go (*Job).Validate
   if (!job.group || job.group.length === 0) {
     ctx.blockError(
       'Missing job task groups',
@@ -175,9 +179,12 @@ function checkJob(ctx: RuleContext): void {
   checkUniqueNames(ctx, job.group ?? [], '', 'group', 'job');
 
   checkPlacement(ctx, job, '');
+  // Nomad: structs.go (*TaskGroup).Validate, on the job's block that api/tasks.go
+  // (*TaskGroup).Canonicalize merged into every group.
   if (job.update && !['service', 'system'].includes(ctx.type)) {
     ctx.blockError(`Job type ${quote(ctx.type)} does not allow update block`, '/update');
   }
+  // Nomad: structs.go (*TaskGroup).Validate (merged as above)
   if (job.migrate && ctx.type !== 'service') {
     ctx.blockError(`Job type ${quote(ctx.type)} does not allow migrate block`, '/migrate');
   }
@@ -196,17 +203,11 @@ function checkJob(ctx: RuleContext): void {
       'apply would run it at once, without them',
     ]);
   }
-  if ((job.type === 'system' || job.type === 'sysbatch') && ctx.written('/type'))
-    ctx.blockRefusal(
-      `${job.type} jobs are not run by drover as Nomad runs them`,
-      '/type',
-      `A ${job.type} job runs one allocation on every eligible node; drover would place its groups like ${job.type === 'system' ? 'a service' : 'a batch'} job (count allocations in all), so plan and apply refuse it until that is built.`,
-    );
   if (job.vault) notSupported(ctx, '/vault', 'vault', VAULT_NEEDS);
   if (job.multiregion) notRun(ctx, '/multiregion', 'multiregion');
   checkDurations(ctx, job.update, '/update', UPDATE_DURATIONS);
   checkDurations(ctx, job.migrate, '/migrate', MIGRATE_DURATIONS);
-  checkDurations(ctx, job.reschedule, '/reschedule', RESCHEDULE_DURATIONS);
+  checkDurations(ctx, job.reschedule, '/reschedule', [], RESCHEDULE_DURATIONS);
   checkAutoPromote(ctx);
 }
 
@@ -227,6 +228,7 @@ function checkUniqueNames(
       return;
     }
     const prevPtr = `${parent}${pointer(kind, prev)}`;
+    // Nomad: structs.go (*Job).Validate (groups) and (*TaskGroup).Validate (tasks)
     ctx.blockError(
       `Duplicate ${kind} ${quote(item.name)}`,
       ptr,
@@ -245,6 +247,7 @@ function checkPlacement(
   (holder.constraint ?? []).forEach((c, i) => {
     const ptr = `${base}${pointer('constraint', i)}`;
     checkConstraint(ctx, c, ptr);
+    // Nomad: structs.go (*Task).Validate
     if (
       level === 'task' &&
       (c.operator === 'distinct_hosts' || c.operator === 'distinct_property')
@@ -256,6 +259,7 @@ function checkPlacement(
       );
     }
   });
+  // Nomad: structs.go (*Job).Validate, (*TaskGroup).Validate and (*Task).Validate
   if (ctx.type === 'system' && holder.affinity && holder.affinity.length > 0) {
     ctx.blockError('System jobs may not have an affinity block', `${base}/affinity/0`);
   } else {
@@ -263,6 +267,7 @@ function checkPlacement(
       checkAffinity(ctx, a, `${base}${pointer('affinity', i)}`),
     );
   }
+  // Nomad: structs.go (*Job).Validate and (*TaskGroup).Validate
   if (ctx.type === 'system' && holder.spread && holder.spread.length > 0) {
     ctx.blockError('System jobs may not have a spread block', `${base}/spread/0`);
   } else {
@@ -271,6 +276,8 @@ function checkPlacement(
 }
 
 function checkRescheduleAllowed(ctx: RuleContext, ptr: string): void {
+  // Nomad: structs.go (*TaskGroup).Validate; api/tasks.go (*TaskGroup).Canonicalize merges a
+  // job-level block into the groups and fills no default for system jobs.
   if (ctx.type === 'system') {
     ctx.blockError('System jobs should not have a reschedule policy', ptr);
   } else if (ctx.type === 'sysbatch') {
@@ -285,12 +292,15 @@ function checkRescheduleAllowed(ctx: RuleContext, ptr: string): void {
 function checkPeriodic(ctx: RuleContext): void {
   const p = ctx.job.periodic!;
   if (p.enabled === false) return;
+  // Nomad: structs.go (*Job).Validate
   if (ctx.type !== 'batch' && ctx.type !== 'sysbatch') {
     ctx.blockError('Periodic can only be used with "batch" or "sysbatch" scheduler', '/periodic');
   }
   const hasCron = p.cron !== undefined && p.cron !== '';
   const hasCrons = (p.crons ?? []).length > 0;
+  // Nomad: structs.go (*PeriodicConfig).Validate
   if (hasCron && hasCrons) ctx.blockError('Only cron or crons may be used', '/periodic');
+  // Nomad: structs.go (*PeriodicConfig).Validate
   if (!hasCron && !hasCrons) {
     ctx.blockError(
       'Must specify a spec',
@@ -300,6 +310,7 @@ function checkPeriodic(ctx: RuleContext): void {
   }
   if (hasCron) checkCron(ctx, p.cron!, '/periodic/cron');
   (p.crons ?? []).forEach((c, i) => checkCron(ctx, c, pointer('periodic', 'crons', i)));
+  // Nomad: structs.go (*PeriodicConfig).Validate (time.LoadLocation)
   if (p.time_zone && !isTimeZone(p.time_zone)) {
     ctx.error(
       `Invalid time zone ${quote(p.time_zone)}`,
@@ -311,6 +322,7 @@ function checkPeriodic(ctx: RuleContext): void {
 
 function checkCron(ctx: RuleContext, spec: string, ptr: string): void {
   const problem = cronProblem(spec);
+  // Nomad: structs.go (*PeriodicConfig).Validate (cronexpr.Parse)
   if (problem) ctx.error(`Invalid cron spec ${quote(spec)}`, ptr, problem);
 }
 
@@ -345,6 +357,7 @@ function isTimeZone(tz: string): boolean {
 
 function checkParameterized(ctx: RuleContext): void {
   const p = ctx.job.parameterized!;
+  // Nomad: structs.go (*Job).Validate
   if (ctx.type !== 'batch' && ctx.type !== 'sysbatch') {
     ctx.blockError(
       'Parameterized job can only be used with "batch" or "sysbatch" scheduler',
@@ -353,6 +366,7 @@ function checkParameterized(ctx: RuleContext): void {
   }
   const optional = new Set(p.meta_optional ?? []);
   const both = (p.meta_required ?? []).filter((k) => optional.has(k));
+  // Nomad: structs.go (*ParameterizedJobConfig).Validate
   if (both.length > 0) {
     ctx.blockError(
       'Required and optional meta keys should be disjoint',
@@ -363,6 +377,7 @@ function checkParameterized(ctx: RuleContext): void {
 }
 
 /** Nomad warns when some groups auto-promote and others have canaries that would wait. */
+// Nomad: structs.go (*Job).Warnings
 function checkAutoPromote(ctx: RuleContext): void {
   const groups = ctx.job.group ?? [];
   let some = false;
@@ -401,6 +416,7 @@ function checkConstraint(ctx: RuleContext, c: Constraint, ptr: string): void {
   if (op === 'distinct_hosts') {
     needsAttribute = false;
   } else if (SET_OPERATORS.has(op)) {
+    // Nomad: structs.go (*Constraint).Validate
     if (value === '')
       ctx.blockError(
         'Set contains constraint requires an RTarget',
@@ -408,9 +424,10 @@ function checkConstraint(ctx: RuleContext, c: Constraint, ptr: string): void {
         `Give the values to look for: value = "a,b".`,
       );
   } else if (op === 'regexp' || op === 'version' || op === 'semver') {
-    checkPattern(ctx, op, value, valuePtr, ptr);
+    checkPattern(ctx, op, value, valuePtr, ptr, 'constraint');
   } else if (op === 'distinct_property') {
     if (value !== '' && !hasInterpolation(value)) {
+      // Nomad: structs.go (*Constraint).Validate (strconv.ParseUint)
       if (!/^\d+$/.test(value)) {
         ctx.error(
           `Failed to convert RTarget ${quote(value)} to uint64`,
@@ -418,6 +435,7 @@ function checkConstraint(ctx: RuleContext, c: Constraint, ptr: string): void {
           'The value of a distinct_property constraint is how many allocations may share a property value.',
         );
       } else if (Number(value) < 1) {
+        // Nomad: structs.go (*Constraint).Validate
         ctx.error(
           `Distinct Property must have an allowed count of 1 or greater: ${value} < 1`,
           valuePtr,
@@ -425,13 +443,17 @@ function checkConstraint(ctx: RuleContext, c: Constraint, ptr: string): void {
       }
     }
   } else if (op === 'is_set' || op === 'is_not_set') {
+    // Nomad: structs.go (*Constraint).Validate
     if (value !== '') ctx.error(`Operator ${quote(op)} does not support an RTarget`, valuePtr);
   } else if (COMPARISONS.has(op)) {
+    // Nomad: structs.go (*Constraint).Validate
     if (value === '')
       ctx.blockError(`Operator ${quote(op)} requires an RTarget`, ptr, 'Add value = "…".');
   } else {
+    // Nomad: structs.go (*Constraint).Validate
     ctx.error(`Unknown constraint type ${quote(op)}`, opPtr);
   }
+  // Nomad: structs.go (*Constraint).Validate
   if (needsAttribute && !c.attribute) {
     ctx.blockError(
       'No LTarget provided but is required by constraint',
@@ -439,6 +461,7 @@ function checkConstraint(ctx: RuleContext, c: Constraint, ptr: string): void {
       'Add attribute = "${…}", the node property to test.',
     );
   }
+  // Nomad: jobspec2/hcl_conversions.go decodeConstraint reads these shorthands but applies none.
   for (const key of ['set_contains_all', 'set_contains_any', 'is_set', 'is_not_set'] as const) {
     if (c[key] !== undefined) {
       ctx.warning(
@@ -455,17 +478,22 @@ function checkAffinity(ctx: RuleContext, a: Affinity, ptr: string): void {
   const op = a.operator ?? '=';
   const valuePtr = ctx.where(`${ptr}/value`, `${ptr}/${op}`, ptr);
   const value = a.value ?? '';
+  // Nomad: structs.go (*Affinity).Validate, for this and the rest of the function
   if (SET_OPERATORS.has(op)) {
     if (value === '') ctx.blockError('Set contains operators require an RTarget', ptr);
   } else if (op === 'regexp' || op === 'version' || op === 'semver') {
-    checkPattern(ctx, op, value, valuePtr, ptr);
+    checkPattern(ctx, op, value, valuePtr, ptr, 'affinity');
   } else if (COMPARISONS.has(op)) {
+    // Nomad: structs.go (*Affinity).Validate
     if (value === '') ctx.blockError(`Operator ${quote(op)} requires an RTarget`, ptr);
   } else {
+    // Nomad: structs.go (*Affinity).Validate
     ctx.error(`Unknown affinity operator ${quote(op)}`, ctx.where(`${ptr}/operator`, ptr));
   }
+  // Nomad: structs.go (*Affinity).Validate
   if (!a.attribute)
     ctx.blockError('No LTarget provided but is required', ptr, 'Add attribute = "${…}".');
+  // Nomad: structs.go (*Affinity).Validate (the -100..100 range is the schema's)
   if (a.weight === 0) ctx.error('Affinity weight cannot be zero', ctx.where(`${ptr}/weight`, ptr));
 }
 
@@ -476,18 +504,23 @@ function checkPattern(
   value: string,
   valuePtr: string,
   blockPtr: string,
+  kind: 'constraint' | 'affinity',
 ): void {
   if (hasInterpolation(value)) return;
   if (op === 'regexp') {
     const err = regexpProblem(value);
+    // Nomad: structs.go (*Constraint).Validate and (*Affinity).Validate (regexp.Compile)
     if (err) ctx.error('Regular expression failed to compile', valuePtr, err);
   } else if (value === '') {
+    // Nomad: structs.go (*Constraint).Validate and (*Affinity).Validate: go-version and
+    // Nomad's semver helper refuse an empty constraint.
     ctx.blockError(`Operator ${quote(op)} requires an RTarget`, blockPtr);
   } else {
     const bad = versionConstraintProblem(value, op === 'version');
     if (bad) {
       const what = op === 'version' ? 'Version' : 'Semver';
-      ctx.error(`${what} constraint is invalid`, valuePtr, `Malformed constraint: ${bad}`);
+      // Nomad: structs.go (*Constraint).Validate and (*Affinity).Validate
+      ctx.error(`${what} ${kind} is invalid`, valuePtr, `Malformed constraint: ${bad}`);
     }
   }
 }
@@ -542,21 +575,31 @@ export function versionConstraintProblem(
 
 /** nomad/structs Spread.Validate */
 function checkSpread(ctx: RuleContext, s: Spread, ptr: string): void {
+  // Nomad: structs.go (*Spread).Validate, for this and the rest of the function
   if (!s.attribute)
     ctx.blockError(
       'Missing spread attribute',
       ptr,
       'Add attribute = "${…}", the node property to spread over.',
     );
+  // Nomad: structs.go (*Spread).Validate; api/tasks.go (*Spread).Canonicalize fills 50 when unset.
+  if (s.weight !== undefined && s.weight <= 0)
+    ctx.error(
+      'Spread block must have a positive weight from 0 to 100',
+      ctx.where(`${ptr}/weight`, ptr),
+      `Got ${s.weight}; give a weight from 1 to 100.`,
+    );
   const seen = new Set<string>();
   let sum = 0;
   (s.target ?? []).forEach((t, i) => {
     const tp = `${ptr}${pointer('target', i)}`;
+    // Nomad: structs.go (*Spread).Validate
     if (seen.has(t.value))
       ctx.blockError(`Spread target value ${quote(t.value)} already defined`, tp);
     seen.add(t.value);
     sum += t.percent ?? 0;
   });
+  // Nomad: structs.go (*Spread).Validate
   if (sum > 100) {
     ctx.blockError(
       `Sum of spread target percentages must not be greater than 100%; got ${sum}%`,
@@ -571,6 +614,7 @@ function checkSpread(ctx: RuleContext, s: Spread, ptr: string): void {
 function checkGroup(ctx: RuleContext, g: Group, i: number): void {
   const gp = pointer('group', i);
   const tasks = g.task ?? [];
+  // Nomad: structs.go (*Job).Validate
   if (ctx.type === 'system' && (g.count ?? 1) > 1) {
     ctx.error(
       'Count cannot exceed 1 with system scheduler',
@@ -578,9 +622,11 @@ function checkGroup(ctx: RuleContext, g: Group, i: number): void {
       `Group ${quote(g.name)} has count ${g.count}; a system job runs one allocation per node.`,
     );
   }
+  // Nomad: structs.go (*TaskGroup).Validate
   if (g.count !== undefined && g.count < 0)
     ctx.error("Task group count can't be negative", `${gp}/count`);
   const gateway = (g.service ?? []).some((s) => s.connect && 'gateway' in s.connect);
+  // Nomad: structs.go (*TaskGroup).Validate, after the connect mutator added a gateway's task
   if (tasks.length === 0 && !gateway) {
     ctx.blockError(
       'Missing tasks for task group',
@@ -589,13 +635,31 @@ function checkGroup(ctx: RuleContext, g: Group, i: number): void {
     );
   }
   checkUniqueNames(ctx, tasks, gp, 'task', 'group');
+  // Nomad: structs.go (*TaskGroup).Validate (hashicorp/nomad#28283): hooks run around main
+  // tasks, so a group of hooks alone has nothing to run them around.
+  if (tasks.length > 0 && tasks.every((t) => t.lifecycle?.hook))
+    ctx.blockError(
+      'Task group must have at least one main task',
+      gp,
+      `Every task of group ${quote(g.name)} has a lifecycle hook; a task without a "lifecycle" block is a main task, which prestart, poststart and poststop tasks run around.`,
+    );
   const leaders = tasks.flatMap((t, j) => (t.leader ? [j] : []));
+  // Nomad: structs.go (*TaskGroup).Validate
   if (leaders.length > 1) {
     ctx.error(
       'Only one task may be marked as leader',
       pointer('group', i, 'task', leaders[1]!, 'leader'),
     );
   }
+
+  // Nomad: structs.go (*EphemeralDisk).Validate
+  const disk = g.ephemeral_disk?.size;
+  if (disk !== undefined && disk < 10)
+    ctx.error(
+      `minimum DiskMB value is 10; got ${disk}`,
+      ctx.where(`${gp}/ephemeral_disk/size`, `${gp}/ephemeral_disk`, gp),
+      'ephemeral_disk size is in MB.',
+    );
 
   checkPlacement(ctx, g, gp, 'group');
   checkGroupUpdate(ctx, g, i);
@@ -604,7 +668,8 @@ function checkGroup(ctx: RuleContext, g: Group, i: number): void {
   if (g.reschedule) {
     const written = ctx.written(`${gp}/reschedule`) || !ctx.job.reschedule;
     if (written) checkRescheduleAllowed(ctx, `${gp}/reschedule`);
-    if (ctx.type !== 'system' && ctx.type !== 'sysbatch') checkReschedule(ctx, g.reschedule, i);
+    // Nomad: structs.go (*TaskGroup).Validate validates the policy of every type but system.
+    if (ctx.type !== 'system') checkReschedule(ctx, g.reschedule, i);
   }
   if (
     g.stop_after_client_disconnect !== undefined &&
@@ -612,6 +677,7 @@ function checkGroup(ctx: RuleContext, g: Group, i: number): void {
     ctx.type !== 'service'
   ) {
     const d = durationNanos(g.stop_after_client_disconnect) ?? 0;
+    // Nomad: structs.go (*Job).Validate
     if (d > 0)
       ctx.error(
         'stop_after_client_disconnect can only be set in batch and service jobs',
@@ -621,9 +687,9 @@ function checkGroup(ctx: RuleContext, g: Group, i: number): void {
   checkScaling(ctx, g, gp);
   checkVolumes(ctx, g, gp);
   checkNetworks(ctx, g, gp);
-  checkDurations(ctx, g, gp, GROUP_DURATIONS);
-  checkDurations(ctx, g.restart, `${gp}/restart`, RESTART_DURATIONS);
-  checkDurations(ctx, g.reschedule, `${gp}/reschedule`, RESCHEDULE_DURATIONS);
+  checkDurations(ctx, g, gp, GROUP_DURATIONS, ['max_run_duration']);
+  checkDurations(ctx, g.restart, `${gp}/restart`, [], RESTART_DURATIONS);
+  checkDurations(ctx, g.reschedule, `${gp}/reschedule`, [], RESCHEDULE_DURATIONS);
   checkDurations(ctx, g.disconnect, `${gp}/disconnect`, DISCONNECT_DURATIONS);
 
   const taskNames = new Set(tasks.map((t) => t.name));
@@ -651,6 +717,7 @@ function checkGroupUpdate(ctx: RuleContext, g: Group, i: number): void {
   const at = (key?: string) => mergedPtr(ctx, i, 'update', key);
   if (!['service', 'system'].includes(ctx.type)) {
     // The job-level block is reported by checkJob; report groups that wrote their own.
+    // Nomad: structs.go (*TaskGroup).Validate
     if (ctx.written(pointer('group', i, 'update')) || !ctx.job.update) {
       ctx.blockError(
         `Job type ${quote(ctx.type)} does not allow update block`,
@@ -675,54 +742,74 @@ function checkUpdate(
 ): void {
   const maxParallel = u.max_parallel ?? 1;
   const canary = u.canary ?? 0;
+  // Nomad: structs.go (*UpdateStrategy).Validate, for the checks down to stagger
   if (maxParallel < 0)
     ctx.error(`Max parallel can not be less than zero: ${maxParallel} < 0`, at('max_parallel'));
   if (canary < 0) ctx.error(`Canary count can not be less than zero: ${canary} < 0`, at('canary'));
+  // Nomad accepts this (structs.go (*UpdateStrategy).IsEmpty: max_parallel = 0 means no update
+  // strategy, so no deployment and no canaries); drover still rolls the group out with them.
   if (canary > 0 && maxParallel === 0) {
-    ctx.error(
-      'Canaries need max_parallel greater than zero',
+    ctx.warning(
+      'Canaries with max_parallel = 0',
       at('canary'),
-      'max_parallel = 0 turns deployments off, so canaries would never be placed. Set max_parallel or remove canary.',
+      'Nomad accepts this, but max_parallel = 0 turns deployments off: Nomad places no canaries and replaces every allocation at once. drover places the canaries and rolls out one allocation at a time. Set max_parallel, or remove canary.',
     );
   }
-  if (canary === 0 && u.auto_promote === true) {
+  if (ctx.type === 'system' && canary > 0) {
+    // drover rolls system jobs over their nodes like Nomad's system scheduler before its
+    // system deployments: max_parallel nodes at a time, `stagger` apart, no canary phase.
     ctx.warning(
-      'auto_promote without canaries',
+      'System jobs are updated without canaries',
+      at('canary'),
+      'A system job replaces its allocations node by node, max_parallel at a time and stagger apart; canary (and auto_promote) are not applied.',
+    );
+  }
+  // Nomad: structs.go (*UpdateStrategy).Validate
+  if (canary === 0 && u.auto_promote === true) {
+    ctx.error(
+      'Auto Promote requires a Canary count greater than zero',
       at('auto_promote'),
-      'Auto Promote requires a Canary count greater than zero; without canary there is nothing to promote.',
+      'Without canaries there is nothing to promote: set canary, or remove auto_promote.',
     );
   }
   const minHealthy = durationNanos(u.min_healthy_time);
   const healthy = durationNanos(u.healthy_deadline);
   const progress = durationNanos(u.progress_deadline);
   const stagger = durationNanos(u.stagger);
+  // Nomad: structs.go (*UpdateStrategy).Validate
   if (healthy !== undefined && healthy <= 0) {
     ctx.error(
       `Healthy deadline must be greater than zero: ${formatDuration(healthy)}`,
       at('healthy_deadline'),
     );
   }
+  // Nomad: structs.go (*UpdateStrategy).Validate
   if (minHealthy !== undefined && healthy !== undefined && healthy > 0 && minHealthy >= healthy) {
     ctx.error(
       `Minimum healthy time must be less than healthy deadline: ${formatDuration(minHealthy)} > ${formatDuration(healthy)}`,
       at(wrote('min_healthy_time') ? 'min_healthy_time' : 'healthy_deadline'),
     );
   }
+  // Nomad: structs.go (*UpdateStrategy).Validate
   if (progress !== undefined && progress !== 0 && healthy !== undefined && healthy >= progress) {
     ctx.error(
       `Healthy deadline must be less than progress deadline: ${formatDuration(healthy)} > ${formatDuration(progress)}`,
       at(wrote('progress_deadline') ? 'progress_deadline' : 'healthy_deadline'),
     );
   }
+  // Nomad: structs.go (*UpdateStrategy).Validate
   if (stagger !== undefined && stagger <= 0) {
     ctx.error(`Stagger must be greater than zero: ${formatDuration(stagger)}`, at('stagger'));
   }
   const count = g.count ?? 1;
-  if (maxParallel > count && !ctx.job.multiregion) {
+  // Nomad: structs.go (*TaskGroup).Warnings, which leaves out groups of one allocation.
+  if (count > 1 && maxParallel > count && !ctx.job.multiregion) {
     ctx.warning(
       'Update max parallel count is greater than task group count',
       at('max_parallel'),
-      `max_parallel is ${maxParallel} and group ${quote(g.name)} has count ${count}: a destructive change would replace all allocations at once.`,
+      ctx.type === 'system'
+        ? `max_parallel is ${maxParallel} and group ${quote(g.name)} has count ${count}. Nomad warns so for system jobs too, though a system job's update replaces max_parallel nodes at a time.`
+        : `max_parallel is ${maxParallel} and group ${quote(g.name)} has count ${count}: a destructive change would replace all allocations at once.`,
     );
   }
 }
@@ -732,6 +819,7 @@ function checkGroupMigrate(ctx: RuleContext, g: Group, i: number): void {
   if (!m) return;
   const gptr = pointer('group', i, 'migrate');
   if (ctx.type !== 'service') {
+    // Nomad: structs.go (*TaskGroup).Validate
     if (ctx.written(gptr) || !ctx.job.migrate) {
       ctx.blockError(`Job type ${quote(ctx.type)} does not allow migrate block`, gptr);
     }
@@ -739,6 +827,7 @@ function checkGroupMigrate(ctx: RuleContext, g: Group, i: number): void {
   }
   const minHealthy = durationNanos(m.min_healthy_time);
   const healthy = durationNanos(m.healthy_deadline);
+  // Nomad: structs.go (*MigrateStrategy).Validate
   if (minHealthy !== undefined && healthy !== undefined && minHealthy > healthy) {
     ctx.error(
       'MinHealthyTime must be less than HealthyDeadline',
@@ -755,18 +844,21 @@ function checkRestart(ctx: RuleContext, r: Restart, ptr: string): void {
   const attempts = r.attempts ?? 0;
   const interval = durationNanos(r.interval) ?? 0;
   const delay = durationNanos(r.delay) ?? 0;
+  // Nomad: structs.go (*RestartPolicy).Validate (the mode is the schema's enum)
   if (attempts === 0 && mode !== 'fail') {
     ctx.error(
       `Restart policy ${quote(mode)} with ${attempts} attempts is ambiguous`,
       ctx.where(`${ptr}/attempts`, `${ptr}/mode`, ptr),
     );
   }
+  // Nomad: structs.go (*RestartPolicy).Validate
   if (interval < 5 * SECOND) {
     ctx.error(
       `Interval can not be less than 5s (got ${formatDuration(interval)})`,
       ctx.where(`${ptr}/interval`, ptr),
     );
   }
+  // Nomad: structs.go (*RestartPolicy).Validate
   if (attempts * delay > interval) {
     ctx.error(
       `Nomad can't restart the TaskGroup ${attempts} times in an interval of ${formatDuration(interval)} with a delay of ${formatDuration(delay)}`,
@@ -788,6 +880,7 @@ function checkReschedule(ctx: RuleContext, r: Reschedule, i: number): void {
   const delay = durationNanos(r.delay) ?? 0;
   const maxDelay = durationNanos(r.max_delay) ?? 0;
   const fn = r.delay_function ?? '';
+  // Nomad: structs.go (*ReschedulePolicy).Validate, for the checks down to viableAttempts
   if (attempts > 0) {
     if (interval <= 0)
       ctx.error('Interval must be a non zero value if Attempts > 0', at('interval'));
@@ -800,10 +893,12 @@ function checkReschedule(ctx: RuleContext, r: Reschedule, i: number): void {
     }
   }
   let delaysOk = true;
+  // Nomad: structs.go (*ReschedulePolicy).Validate
   if (delay < RESCHEDULE_MIN_DELAY) {
     ctx.error(`Delay cannot be less than 5s (got ${formatDuration(delay)})`, at('delay'));
     delaysOk = false;
   }
+  // Nomad: structs.go (*ReschedulePolicy).Validate
   if (!['constant', 'exponential', 'fibonacci'].includes(fn)) {
     ctx.error(
       `Invalid delay function ${quote(fn)}, must be one of "constant", "exponential", "fibonacci"`,
@@ -811,6 +906,7 @@ function checkReschedule(ctx: RuleContext, r: Reschedule, i: number): void {
     );
     delaysOk = false;
   }
+  // Nomad: structs.go (*ReschedulePolicy).Validate checks both bounds of max_delay.
   if (fn !== 'constant') {
     if (maxDelay < RESCHEDULE_MIN_DELAY) {
       ctx.error(
@@ -818,7 +914,9 @@ function checkReschedule(ctx: RuleContext, r: Reschedule, i: number): void {
         at('max_delay'),
       );
       delaysOk = false;
-    } else if (maxDelay < delay) {
+    }
+    // Nomad: structs.go (*ReschedulePolicy).Validate
+    if (maxDelay < delay) {
       ctx.error(
         `Max Delay cannot be less than Delay ${formatDuration(delay)} (got ${formatDuration(maxDelay)})`,
         at('max_delay'),
@@ -827,11 +925,13 @@ function checkReschedule(ctx: RuleContext, r: Reschedule, i: number): void {
     }
   }
   if (unlimited) return;
+  // Nomad: structs.go (*ReschedulePolicy).Validate
   if (interval < RESCHEDULE_MIN_INTERVAL) {
     ctx.error(`Interval cannot be less than 15s (got ${formatDuration(interval)})`, at('interval'));
   }
   if (!delaysOk) return;
   const viable = viableAttempts(attempts, interval, delay, maxDelay, fn);
+  // Nomad: structs.go (*ReschedulePolicy).validateDelayParams
   if (!viable.ok) {
     ctx.error(
       `Nomad can only make ${viable.possible} attempts in ${formatDuration(interval)} with initial delay ${formatDuration(delay)}${fn === 'constant' ? '' : ` and delay ceiling ${formatDuration(maxDelay)}`}`,
@@ -903,18 +1003,21 @@ function checkScaling(ctx: RuleContext, g: Group, gp: string): void {
   const count = g.count ?? 1;
   const max = s.max;
   const min = s.min ?? count;
+  // Nomad: structs.go (*ScalingPolicy).Validate
   if (max < min) {
     ctx.error(
       'Scaling policy invalid: maximum count must not be less than minimum count',
       ctx.where(`${sp}/max`, sp),
     );
   }
+  // Nomad: structs.go (*TaskGroup).validateScalingPolicy
   if (max < count) {
     ctx.error(
       'Scaling policy invalid: task group count must not be greater than maximum count in scaling policy',
       ctx.where(`${gp}/count`, `${sp}/max`, sp),
     );
   }
+  // Nomad: structs.go (*TaskGroup).validateScalingPolicy
   if (count < min && !(ctx.job.multiregion && count === 0)) {
     ctx.error(
       'Scaling policy invalid: task group count must not be less than minimum count in scaling policy',
@@ -927,13 +1030,16 @@ function checkVolumes(ctx: RuleContext, g: Group, gp: string): void {
   const names = new Map<string, number>();
   (g.volume ?? []).forEach((v, k) => {
     const vp = `${gp}${pointer('volume', k)}`;
+    // Nomad holds a group's volumes in a map keyed by name (api/tasks.go TaskGroup.Volumes) and
+    // has no duplicate rule of its own: two blocks with one name cannot both be used.
     if (names.has(v.name)) {
-      ctx.blockError(
+      ctx.blockWarning(
         `Duplicate volume ${quote(v.name)}`,
         vp,
-        `A volume named ${quote(v.name)} is already defined on line ${ctx.line(`${gp}${pointer('volume', names.get(v.name)!)}`)}.`,
+        `A volume named ${quote(v.name)} is already defined on line ${ctx.line(`${gp}${pointer('volume', names.get(v.name)!)}`)}; a group holds one volume per name, so only one of them is used.`,
       );
     } else names.set(v.name, k);
+    // Nomad: volumes.go (*VolumeRequest).Validate
     if (!v.source)
       ctx.blockError(
         `Volume ${v.name} has an empty source`,
@@ -949,9 +1055,11 @@ function checkVolumes(ctx: RuleContext, g: Group, gp: string): void {
   (g.task ?? []).forEach((t, j) => {
     (t.volume_mount ?? []).forEach((m, k) => {
       const mp = `${gp}${pointer('task', j, 'volume_mount', k)}`;
+      // Nomad: structs.go (*Task).Validate
       if (!m.volume) {
         ctx.blockError(`Task ${t.name} has a volume mount (${k}) referencing an empty volume`, mp);
       } else if (!names.has(m.volume)) {
+        // Nomad: structs.go (*Task).Validate
         ctx.error(
           `Task ${t.name} has a volume mount (${k}) referencing undefined volume ${m.volume}`,
           ctx.where(`${mp}/volume`, mp),
@@ -988,38 +1096,53 @@ function groupPorts(g: Group): PortSet {
 /** nomad/structs TaskGroup.validateNetworks: port labels and static ports are unique. */
 function checkNetworks(ctx: RuleContext, g: Group, gp: string): void {
   const labels = new Map<string, string>();
-  const statics = new Map<number, string>();
-  const visit = (networks: Network[] | undefined, base: string) => {
+  // Static ports are unique per host network.
+  const statics = new Map<string, string>();
+  // A task's (legacy) network may not reuse a label of the group network, but Nomad registers
+  // only the group's labels: two tasks may each have a port "http".
+  const visit = (networks: Network[] | undefined, base: string, register: boolean) => {
     (networks ?? []).forEach((n, k) => {
       for (const kind of ['port', 'reserved_ports'] as const) {
         (n[kind] ?? []).forEach((p, m) => {
           const pp = `${base}${pointer('network', k, kind, m)}`;
           const other = labels.get(p.label);
+          // Nomad: structs.go (*TaskGroup).validateNetworks
           if (other !== undefined) {
             ctx.blockError(
               `Port label ${p.label} already in use`,
               pp,
               `Port ${quote(p.label)} is already defined on line ${ctx.line(other)}.`,
             );
-          } else labels.set(p.label, pp);
+          } else if (register) labels.set(p.label, pp);
           if (p.static) {
-            const prev = statics.get(p.static);
+            const key = `${p.host_network || 'default'}:${p.static}`;
+            const prev = statics.get(key);
+            // Nomad: structs.go (*TaskGroup).validateNetworks
             if (prev !== undefined) {
               ctx.error(
                 `Static port ${p.static} already reserved`,
                 ctx.where(`${pp}/static`, pp),
                 `Port ${p.static} is already reserved on line ${ctx.line(prev)}.`,
               );
-            } else statics.set(p.static, pp);
+            } else statics.set(key, pp);
           }
         });
       }
     });
   };
-  visit(g.network, gp);
+  visit(g.network, gp, true);
   (g.task ?? []).forEach((t, j) =>
-    visit(t.resources?.network, `${gp}${pointer('task', j, 'resources')}`),
+    visit(t.resources?.network, `${gp}${pointer('task', j, 'resources')}`, false),
   );
+  // Nomad: no rule of its own (it accepts any mode and placement needs a node that has it).
+  (g.network ?? []).forEach((n, k) => {
+    if (n.mode && !/^(host|bridge|none|cni\/.+)$/.test(n.mode))
+      ctx.warning(
+        `Unknown network mode ${quote(n.mode)}`,
+        `${gp}${pointer('network', k, 'mode')}`,
+        'Nomad accepts the job, but only places it on a node that offers this mode ("host", "bridge", "none" or "cni/<name>"); drover does not use the mode.',
+      );
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1039,6 +1162,7 @@ const SERVICE_NAME = /^(?:[a-z0-9]|[a-z0-9][a-z0-9-]{0,61}[a-z0-9])$/i;
 function checkService(ctx: RuleContext, s: Service, sp: string, scope: ServiceScope): void {
   const name = s.name ?? '';
   const stripped = name.replace(/\$\{[^}]*\}/g, 'ENV-VAR');
+  // Nomad: services.go (*Service).Validate and (*Service).ValidateName
   if (name && !SERVICE_NAME.test(stripped)) {
     ctx.error(
       'Service name must be valid per RFC 1123 and can contain only alphanumeric characters or dashes',
@@ -1049,28 +1173,33 @@ function checkService(ctx: RuleContext, s: Service, sp: string, scope: ServiceSc
   const inTask = scope.task !== undefined;
   if (s.port !== undefined && s.port !== '') {
     const numericOk = !inTask || s.address_mode === 'driver';
-    checkPortRef(ctx, s.port, `${sp}/port`, scope.ports, scope.task, numericOk);
+    checkPortRef(ctx, s.port, `${sp}/port`, scope.ports, scope.task, numericOk, inTask);
   }
-  // nomad/structs/structs.go TaskGroup.validateServices: a task's service names only its task.
+  // Nomad: structs.go (*TaskGroup).validateServices: a task's service names only its task.
   if (inTask && s.task && s.task !== scope.task!.name) {
     ctx.error(
       `Service ${name} is invalid: may only specify task the service belongs to, got ${quote(s.task)}`,
       ctx.where(`${sp}/task`, sp),
     );
   }
+  // Nomad checks the task of a group service's checks, not of the service itself: the job is
+  // accepted, and what needs the task (a script check) fails when the allocation runs.
   if (!inTask && s.task && !scope.taskNames.has(s.task)) {
-    ctx.error(
+    ctx.warning(
       `Service ${quote(name)} refers to non-existent task ${s.task}`,
       ctx.where(`${sp}/task`, sp),
+      `The group has no task ${quote(s.task)}. Nomad accepts the job, but checks that run in that task fail when the allocation runs.`,
     );
   }
   const names = new Set<string>();
   (s.check ?? []).forEach((c, k) => {
     const cp = `${sp}${pointer('check', k)}`;
-    if (c.name !== undefined) {
-      if (names.has(c.name)) ctx.blockError(`check ${quote(c.name)} is duplicate`, cp);
-      names.add(c.name);
-    }
+    // Nomad: structs.go validateServices, for task services only; an unnamed check is named
+    // after its service by services.go (*ServiceCheck).Canonicalize.
+    const checkName = c.name ?? `service: ${quote(name)} check`;
+    if (inTask && names.has(checkName))
+      ctx.blockError(`check ${quote(checkName)} is duplicate`, cp);
+    names.add(checkName);
     checkCheck(ctx, c, cp, s, scope);
   });
   if (s.connect)
@@ -1081,6 +1210,11 @@ function checkService(ctx: RuleContext, s: Service, sp: string, scope: ServiceSc
   if (s.identity) notRun(ctx, `${sp}/identity`, 'identity');
 }
 
+/**
+ * A port a service, check or driver config names. Nomad checks the ports of task services and
+ * their checks when it accepts a job (`nomadChecks`); other references (group services, docker
+ * `ports`) it accepts and resolves only when the allocation starts: drover warns about those.
+ */
 function checkPortRef(
   ctx: RuleContext,
   port: string,
@@ -1088,24 +1222,32 @@ function checkPortRef(
   ports: PortSet,
   task: Task | undefined,
   numericOk: boolean,
+  nomadChecks: boolean,
 ): void {
   if (hasInterpolation(port)) return;
-  if (/^\d+$/.test(port)) {
-    if (!numericOk) {
-      ctx.error(
-        `Port ${port} is a number, not a port label`,
+  const report = (summary: string, detail: string) => {
+    // Nomad: structs.go validateServices (task services and their checks)
+    if (nomadChecks) ctx.error(summary, ptr, detail);
+    else
+      ctx.warning(
+        summary,
         ptr,
+        `${detail} Nomad accepts the job, but the allocation fails when it starts and looks the port up.`,
+      );
+  };
+  if (/^\d+$/.test(port)) {
+    if (!numericOk)
+      report(
+        `Port ${port} is a number, not a port label`,
         'A numeric port is only valid with address_mode = "driver"; otherwise name a port of the group network.',
       );
-    }
     return;
   }
   if (ports.labels.has(port)) return;
   if (task && taskPorts(task).has(port)) return;
   const known = [...ports.labels.keys(), ...(task ? taskPorts(task) : [])];
-  ctx.error(
+  report(
     `Unknown port ${quote(port)}`,
-    ptr,
     known.length > 0
       ? `No port labelled ${quote(port)} is defined in the group network; defined ports: ${known.map(quote).join(', ')}.`
       : `No port labelled ${quote(port)} is defined: add network { port ${quote(port)} {} } to the group.`,
@@ -1125,6 +1267,7 @@ const MIN_CHECK_TIMEOUT = SECOND;
 function checkCheck(ctx: RuleContext, c: Check, cp: string, s: Service, scope: ServiceScope): void {
   const label = c.name ? quote(c.name) : `of service ${quote(s.name ?? '')}`;
   const type = c.type;
+  // Nomad: services.go (*ServiceCheck).validateCommon, for the checks down to the timeout
   if (type === 'http' && !c.path) {
     ctx.blockError('http type must have http path', cp, `Check ${label} needs path = "/…".`);
   }
@@ -1136,6 +1279,7 @@ function checkCheck(ctx: RuleContext, c: Check, cp: string, s: Service, scope: S
     );
   }
   const interval = durationNanos(c.interval);
+  // Nomad: services.go (*ServiceCheck).validateCommon
   if (interval === undefined || interval === 0) {
     ctx.blockError(
       `missing required value interval. Interval cannot be less than ${formatDuration(MIN_CHECK_INTERVAL)}`,
@@ -1148,6 +1292,7 @@ function checkCheck(ctx: RuleContext, c: Check, cp: string, s: Service, scope: S
     );
   }
   const timeout = durationNanos(c.timeout);
+  // Nomad: services.go (*ServiceCheck).validateCommon
   if (timeout === undefined || timeout === 0) {
     ctx.blockError(
       `missing required value timeout. Timeout cannot be less than ${formatDuration(MIN_CHECK_TIMEOUT)}`,
@@ -1159,11 +1304,12 @@ function checkCheck(ctx: RuleContext, c: Check, cp: string, s: Service, scope: S
       ctx.where(`${cp}/timeout`, cp),
     );
   }
-  checkDurations(ctx, c, cp, CHECK_DURATIONS);
+  checkDurations(ctx, c, cp, [], CHECK_DURATIONS);
+  // Nomad: structs.go (*CheckRestart).Validate
   checkDurations(ctx, c.check_restart, `${cp}/check_restart`, ['grace']);
 
   const inTask = scope.task !== undefined;
-  // nomad/structs/structs.go TaskGroup.validateServices (Nomad 1.3+): a task service's check
+  // Nomad: structs.go (*TaskGroup).validateServices (Nomad 1.3+): a task service's check
   // may name only its own task; a group service's check may name any existing task, whatever
   // its type (an http check with `task` and `expose` is valid), but not with address_mode
   // "driver".
@@ -1171,17 +1317,19 @@ function checkCheck(ctx: RuleContext, c: Check, cp: string, s: Service, scope: S
     if (inTask) {
       if (c.task !== scope.task!.name)
         ctx.error(
-          `Check ${label} is invalid: only task group service checks can be assigned tasks`,
+          `Check ${label} is invalid: may only specify task the check belongs to, got ${quote(c.task)}`,
           ctx.where(`${cp}/task`, cp),
           `A check of a service in task ${quote(scope.task!.name)} may only name that task.`,
         );
     } else {
+      // Nomad: structs.go (*TaskGroup).validateServices
       if (c.address_mode === 'driver') {
         ctx.error(
           `Check ${label} invalid: cannot use address_mode="driver", only checks defined in a "task" service block can use this mode`,
           ctx.where(`${cp}/address_mode`, cp),
         );
       }
+      // Nomad: structs.go (*TaskGroup).validateServices
       if (!scope.taskNames.has(c.task)) {
         ctx.error(
           `Check ${label} invalid: refers to non-existent task ${c.task}`,
@@ -1190,6 +1338,7 @@ function checkCheck(ctx: RuleContext, c: Check, cp: string, s: Service, scope: S
       }
     }
   }
+  // Nomad: structs.go (*TaskGroup).validateScriptChecksInGroupServices
   if (!inTask && type === 'script' && !c.task && !s.task) {
     ctx.blockError(
       `Service [${scope.group.name}]->${s.name ?? ''} or Check ${c.name ?? ''} must specify task parameter`,
@@ -1198,8 +1347,9 @@ function checkCheck(ctx: RuleContext, c: Check, cp: string, s: Service, scope: S
     );
   }
 
-  // Only network checks need a port; they inherit the service's.
-  if (type === 'script') return;
+  // Only network checks need a port (services.go (*ServiceCheck).RequiresPort); they inherit
+  // the service's.
+  if (type !== 'http' && type !== 'tcp' && type !== 'grpc') return;
   if (c.port !== undefined && c.port !== '') {
     checkPortRef(
       ctx,
@@ -1208,12 +1358,15 @@ function checkCheck(ctx: RuleContext, c: Check, cp: string, s: Service, scope: S
       scope.ports,
       scope.task,
       !inTask || c.address_mode === 'driver',
+      inTask,
     );
-  } else if (inTask && (s.port === undefined || s.port === '')) {
+  } else if (s.port === undefined || s.port === '') {
+    // Nomad: services.go (*Service).validateCheckPort (every service) and structs.go
+    // validateServices (task services)
     ctx.blockError(
       `check ${label} is missing a port`,
       cp,
-      'Set port on the check or on its service.',
+      `Neither the check nor service ${quote(s.name ?? '')} has a port: set port on the check or on its service.`,
     );
   }
 }
@@ -1223,11 +1376,7 @@ function checkCheck(ctx: RuleContext, c: Check, cp: string, s: Service, scope: S
 
 function checkTask(ctx: RuleContext, g: Group, t: Task, i: number, j: number): void {
   const tp = pointer('group', i, 'task', j);
-  if (t.lifecycle)
-    notSupported(ctx, `${tp}/lifecycle`, 'lifecycle', [
-      'run prestart tasks to completion before the main tasks, and poststart and poststop hooks after them (not built yet)',
-      'every task of the group would start at once as a main task',
-    ]);
+  // Nomad: structs.go (*Task).Validate
   if (!t.driver) {
     ctx.blockError(
       'Missing task driver',
@@ -1235,15 +1384,17 @@ function checkTask(ctx: RuleContext, g: Group, t: Task, i: number, j: number): v
       `Task ${quote(t.name)} needs a driver, such as driver = "docker" or driver = "exec".`,
     );
   }
+  // Nomad: structs.go (*Task).Validate
   if (/[/\\]/.test(t.name)) ctx.blockError('Task name cannot include slashes', tp);
   checkPlacement(ctx, t, tp, 'task');
   checkResources(ctx, t, tp);
   checkLogs(ctx, g, t, tp, pointer('group', i));
   checkDurations(ctx, t, tp, TASK_DURATIONS);
-  // The task policy is the group's with the task's settings over it: check it when it differs.
+  // The task policy is the group's with the task's settings over it (api/tasks.go
+  // (*Task).Canonicalize). Nomad validates only the group's policy ((*TaskGroup).Validate;
+  // (*Task).Validate has no restart rule), so a task's own settings are only parsed.
   if (t.restart && !sameSettings(t.restart, g.restart)) {
-    checkRestart(ctx, t.restart, `${tp}/restart`);
-    checkDurations(ctx, t.restart, `${tp}/restart`, RESTART_DURATIONS);
+    checkDurations(ctx, t.restart, `${tp}/restart`, [], RESTART_DURATIONS);
   }
 
   const ports = groupPorts(g);
@@ -1255,6 +1406,7 @@ function checkTask(ctx: RuleContext, g: Group, t: Task, i: number, j: number): v
   checkTemplates(ctx, t, tp);
   (t.artifact ?? []).forEach((a, k) => {
     const ap = `${tp}${pointer('artifact', k)}`;
+    // Nomad: structs.go (*TaskArtifact).Validate
     if (!a.source)
       ctx.blockError(
         'source must be specified',
@@ -1269,10 +1421,11 @@ function checkTask(ctx: RuleContext, g: Group, t: Task, i: number, j: number): v
     );
   });
   if (t.csi_plugin) {
+    // Nomad: structs.go (*Task).Validate
     if (!t.csi_plugin.id)
       ctx.blockError('CSIPluginConfig must have a non-empty PluginID', `${tp}/csi_plugin`);
     notRun(ctx, `${tp}/csi_plugin`, 'csi_plugin');
-    checkDurations(ctx, t.csi_plugin, `${tp}/csi_plugin`, ['health_timeout']);
+    checkDurations(ctx, t.csi_plugin, `${tp}/csi_plugin`, [], ['health_timeout']);
   }
   if (t.vault) {
     const inherited =
@@ -1293,6 +1446,7 @@ function checkTask(ctx: RuleContext, g: Group, t: Task, i: number, j: number): v
   });
   (t.scaling ?? []).forEach((_, k) => notRun(ctx, `${tp}${pointer('scaling', k)}`, 'scaling'));
   (t.identity ?? []).forEach((id, k) => {
+    // Nomad: workload_id.go (*WorkloadIdentity).Validate
     checkDurations(ctx, id, `${tp}${pointer('identity', k)}`, ['ttl']);
     notRun(ctx, `${tp}${pointer('identity', k)}`, 'identity');
   });
@@ -1316,15 +1470,18 @@ function checkResources(ctx: RuleContext, t: Task, tp: string): void {
   const cpu = r.cpu ?? 0;
   const cores = r.cores ?? 0;
   const memory = r.memory ?? 0;
+  // Nomad: structs.go (*Resources).Validate
   if (cores > 0 && cpu > 0) {
     ctx.error(
       "Task can only ask for 'cpu' or 'cores' resource, not both.",
       ctx.where(`${rp}/cores`, rp),
     );
   }
+  // Nomad: structs.go (*Resources).MeetsMinResources
   if (cores === 0 && cpu < 1) {
     ctx.error(`minimum CPU value is 1; got ${cpu}`, ctx.where(`${rp}/cpu`, rp), 'cpu is in MHz.');
   }
+  // Nomad: structs.go (*Resources).MeetsMinResources
   if (memory < 10) {
     ctx.error(
       `minimum MemoryMB value is 10; got ${memory}`,
@@ -1332,7 +1489,7 @@ function checkResources(ctx: RuleContext, t: Task, tp: string): void {
       'memory is in MB.',
     );
   }
-  // nomad/structs/structs.go Resources.Validate: 0 (unset) and -1 (no limit) are sentinels.
+  // Nomad: structs.go (*Resources).Validate: 0 (unset) and -1 (no limit) are sentinels.
   if (
     r.memory_max !== undefined &&
     r.memory_max !== 0 &&
@@ -1344,6 +1501,7 @@ function checkResources(ctx: RuleContext, t: Task, tp: string): void {
       ctx.where(`${rp}/memory_max`, rp),
     );
   }
+  // Nomad: command/agent/job_endpoint.go ApiResourcesToStructs drops a task's disk.
   if (r.disk !== undefined && r.disk > 0) {
     ctx.warning(
       'disk in task resources is ignored',
@@ -1356,10 +1514,12 @@ function checkResources(ctx: RuleContext, t: Task, tp: string): void {
 /** nomad/structs LogConfig.Validate and the log-versus-disk check of Task.Validate. */
 function checkLogs(ctx: RuleContext, g: Group, t: Task, tp: string, gp: string): void {
   const l = t.logs;
-  if (!l || l.disabled) return;
+  // Nomad checks the sizes even when logs are disabled (the defaults still apply).
+  if (!l) return;
   const files = l.max_files ?? 10;
   const size = l.max_file_size ?? 10;
   const disk = g.ephemeral_disk?.size ?? 300;
+  // Nomad: structs.go (*LogConfig).Validate, called by (*Task).Validate
   if (files * size >= disk) {
     ctx.error(
       `log storage (${files * size} MB) must be less than requested disk capacity (${disk} MB)`,
@@ -1376,7 +1536,7 @@ function checkDriverPorts(ctx: RuleContext, t: Task, tp: string, ports: PortSet)
   if (!Array.isArray(list)) return;
   (list as unknown[]).forEach((p, k) => {
     if (typeof p !== 'string') return;
-    checkPortRef(ctx, p, `${tp}${pointer('config', 'ports', k)}`, ports, t, false);
+    checkPortRef(ctx, p, `${tp}${pointer('config', 'ports', k)}`, ports, t, false, false);
   });
 }
 
@@ -1413,10 +1573,14 @@ export function consulVaultLookups(data: string | undefined): string[] {
   return [...found];
 }
 
+/** Go's strconv.ParseUint(s, 8, 12): octal digits, at most 0o7777. */
+const isOctalPerms = (s: string): boolean => /^[0-7]+$/.test(s) && parseInt(s, 8) <= 0o7777;
+
 function checkTemplates(ctx: RuleContext, t: Task, tp: string): void {
   const dests = new Map<string, string>();
   (t.template ?? []).forEach((tmpl: Template, k) => {
     const mp = `${tp}${pointer('template', k)}`;
+    // Nomad: structs.go (*Template).Validate
     if (!tmpl.source && !tmpl.data) {
       ctx.blockError(
         'Must specify a source path or have an embedded template',
@@ -1424,6 +1588,7 @@ function checkTemplates(ctx: RuleContext, t: Task, tp: string): void {
         'Set source = "…" or data = "…".',
       );
     }
+    // Nomad: structs.go (*Template).Validate
     if (!tmpl.destination) {
       ctx.blockError(
         'Must specify a destination for the template',
@@ -1432,6 +1597,7 @@ function checkTemplates(ctx: RuleContext, t: Task, tp: string): void {
       );
     } else {
       const prev = dests.get(tmpl.destination);
+      // Nomad: structs.go (*Task).Validate
       if (prev !== undefined) {
         ctx.error(
           `Template has same destination as another template`,
@@ -1440,33 +1606,37 @@ function checkTemplates(ctx: RuleContext, t: Task, tp: string): void {
         );
       } else dests.set(tmpl.destination, mp);
     }
+    // Nomad: structs.go (*Template).Validate
     if (tmpl.change_mode === 'signal') {
       if (!tmpl.change_signal)
         ctx.blockError('Must specify signal value when change mode is signal', mp);
       if (tmpl.env)
         ctx.error('cannot use signals with env var templates', ctx.where(`${mp}/change_mode`, mp));
     }
+    // Nomad: structs.go (*Template).Validate and (*ChangeScript).Validate
     if (tmpl.change_mode === 'script' && !tmpl.change_script?.command) {
       ctx.blockError(
         'must specify change script configuration value when change mode is script',
         mp,
       );
     }
-    if (tmpl.perms !== undefined && !/^[0-7]{1,4}$/.test(tmpl.perms)) {
+    // Nomad: structs.go (*Template).Validate (strconv.ParseUint(perms, 8, 12))
+    if (tmpl.perms !== undefined && tmpl.perms !== '' && !isOctalPerms(tmpl.perms)) {
       ctx.error(`Failed to parse ${quote(tmpl.perms)} as octal`, ctx.where(`${mp}/perms`, mp));
     }
     const wait = tmpl.wait;
     const min = durationNanos(wait?.min);
     const max = durationNanos(wait?.max);
+    // Nomad: structs.go (*WaitConfig).Validate
     if (min !== undefined && max !== undefined && min > max) {
       ctx.error(
         'wait min must be less than or equal to max',
         ctx.where(`${mp}/wait/min`, `${mp}/wait`, mp),
       );
     }
-    checkDurations(ctx, tmpl, mp, TEMPLATE_DURATIONS);
-    checkDurations(ctx, tmpl.wait, `${mp}/wait`, ['min', 'max']);
-    checkDurations(ctx, tmpl.change_script, `${mp}/change_script`, ['timeout']);
+    checkDurations(ctx, tmpl, mp, TEMPLATE_DURATIONS, ['vault_grace']);
+    checkDurations(ctx, tmpl.wait, `${mp}/wait`, [], ['min', 'max']);
+    checkDurations(ctx, tmpl.change_script, `${mp}/change_script`, [], ['timeout']);
     const lookups = consulVaultLookups(tmpl.data);
     if (lookups.length > 0)
       notSupported(ctx, mp, 'template', [
@@ -1486,39 +1656,46 @@ function checkTemplates(ctx: RuleContext, t: Task, tp: string): void {
 // ---------------------------------------------------------------------------------------------
 // Durations
 
+// Nomad: structs.go (*UpdateStrategy).Validate and (*MigrateStrategy).Validate bound these.
 const UPDATE_DURATIONS = ['stagger', 'min_healthy_time', 'healthy_deadline', 'progress_deadline'];
 const MIGRATE_DURATIONS = ['min_healthy_time', 'healthy_deadline'];
+// Bounded by (*ReschedulePolicy).Validate only when rescheduling is on (checkReschedule).
 const RESCHEDULE_DURATIONS = ['interval', 'delay', 'max_delay'];
+// (*RestartPolicy).Validate bounds the interval; a negative delay passes.
 const RESTART_DURATIONS = ['interval', 'delay'];
+// Nomad: group.go (*DisconnectStrategy).Validate
 const DISCONNECT_DURATIONS = ['lost_after', 'stop_on_client_after'];
-const GROUP_DURATIONS = [
-  'shutdown_delay',
-  'max_run_duration',
-  'stop_after_client_disconnect',
-  'max_client_disconnect',
-];
+// Nomad: structs.go (*Job).Validate and (*TaskGroup).Validate
+const GROUP_DURATIONS = ['shutdown_delay', 'stop_after_client_disconnect', 'max_client_disconnect'];
+// Nomad: structs.go (*Task).Validate
 const TASK_DURATIONS = ['kill_timeout', 'shutdown_delay'];
+// Bounded (at 1s) by services.go (*ServiceCheck).validateCommon (checkCheck).
 const CHECK_DURATIONS = ['interval', 'timeout'];
-const TEMPLATE_DURATIONS = ['splay', 'vault_grace'];
+// Nomad: structs.go (*Template).Validate bounds the splay only.
+const TEMPLATE_DURATIONS = ['splay'];
 
 /**
- * Every duration must parse as a Go duration, and none may be negative: Nomad rejects negative
- * values for each of them ("KillTimeout must be a positive value", …).
+ * Every duration must parse as a Go duration. Those in `keys` must not be negative either:
+ * Nomad rejects negative values for them ("KillTimeout must be a positive value", …); those in
+ * `free` it accepts below zero, or bounds with a rule of its own (restart, reschedule, checks).
  */
 function checkDurations(
   ctx: RuleContext,
   obj: object | undefined,
   base: string,
   keys: readonly string[],
+  free: readonly string[] = [],
 ): void {
   if (!obj) return;
   const rec = obj as Record<string, unknown>;
-  for (const key of keys) {
+  for (const key of [...keys, ...free]) {
     const v = rec[key] as Duration | null;
     if (v === undefined || v === null) continue;
     const ptr = `${base}/${key}`;
+    const bounded = keys.includes(key);
     if (typeof v === 'string') {
       const r = parseDuration(v);
+      // Nomad: jobspec2/hcl_conversions.go decodeDuration (time.ParseDuration)
       if (!r.ok) {
         ctx.error(
           'Invalid duration',
@@ -1527,9 +1704,11 @@ function checkDurations(
         );
         continue;
       }
-      if (r.nanos < 0)
+      // Nomad: structs.go and group.go, the Validate methods named at the lists above
+      if (bounded && r.nanos < 0)
         ctx.error(`${key} must not be negative`, ptr, `Got ${formatDuration(r.nanos)}.`);
-    } else if (typeof v === 'number' && v < 0) {
+    } else if (bounded && typeof v === 'number' && v < 0) {
+      // Nomad: structs.go and group.go, the Validate methods named at the lists above
       ctx.error(`${key} must not be negative`, ptr, `Got ${formatDuration(v)}.`);
     }
   }

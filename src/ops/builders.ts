@@ -151,16 +151,26 @@ export function planFail(ctx: EngineContext, observed: Observed, id: string): Pl
   return note ? { ...plan, warnings: [...plan.warnings, note] } : plan;
 }
 
-/** `drover node drain NODE` (and `-disable`): the node drains and its allocations move. */
+/**
+ * `drover node drain NODE` (and `-disable`): the node drains and its allocations move; those of
+ * system jobs stop, or stay with `ignoreSystemJobs` (Nomad's `-ignore-system`).
+ */
 export function planDrain(
   ctx: EngineContext,
   observed: Observed,
   node: string,
   enable: boolean,
+  opts: { ignoreSystemJobs?: boolean } = {},
 ): Plan {
   requireNode(observed, node);
   const change: StateChange = enable
-    ? { kind: 'node', node, eligibility: 'ineligible', drain: true }
+    ? {
+        kind: 'node',
+        node,
+        eligibility: 'ineligible',
+        drain: true,
+        ...(opts.ignoreSystemJobs ? { ignore_system_jobs: true } : {}),
+      }
     : { kind: 'node', node, eligibility: 'eligible', drain: false };
   const next = withChanges(ctx, observed, [change]);
   const jobs = enable
@@ -227,6 +237,10 @@ export function applyChange(s: StateSnapshot, c: StateChange, at: string): State
         ...(c.drain !== undefined ? { drain: c.drain } : {}),
       };
       if (next.drain === false) delete next.drain;
+      if (c.drain !== undefined) {
+        if (c.drain && c.ignore_system_jobs) next.drain_ignore_system_jobs = true;
+        else delete next.drain_ignore_system_jobs;
+      }
       return { ...s, nodes: { ...s.nodes, [c.node!]: next } };
     }
     case 'promote': {

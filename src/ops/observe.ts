@@ -132,6 +132,9 @@ export async function syncNodes(
           ...(fingerprint ? { fingerprint } : {}),
           eligibility: prior?.eligibility ?? 'eligible',
           ...(prior?.drain ? { drain: prior.drain } : {}),
+          ...(prior?.drain && prior.drain_ignore_system_jobs
+            ? { drain_ignore_system_jobs: true }
+            : {}),
           ...(prior?.host_key || ctx.newPins.has(node.name)
             ? { host_key: prior?.host_key ?? ctx.newPins.get(node.name)! }
             : {}),

@@ -28,6 +28,7 @@ import {
   recordedJob,
   scheduleJob,
   type ClassifyTask,
+  type FilteredNode,
   type PlacementFailure,
   type Placement as SchedulerPlacement,
   type SchedulerAlgorithm,
@@ -228,6 +229,7 @@ function planJob(
     inplace: g.inplaceUpdate.map((u) => u.alloc.id),
     failures: failureOf(failures.get(g.group)),
     ...(g.waiting.length ? { reschedule_waits: rescheduleWaits(g) } : {}),
+    ...filteredOf(scheduled.place.filtered, g.group),
   }));
   if (desiredJob !== 'stopped') {
     const chains = contingentReschedules({
@@ -415,6 +417,17 @@ function failureOf(f: PlacementFailure | undefined): GroupPlan['failures'] {
   };
 }
 
+/** System jobs: the nodes a group skips because it cannot run there (absent when none). */
+function filteredOf(
+  filtered: readonly FilteredNode[] | undefined,
+  group: string,
+): Pick<GroupPlan, 'filtered_nodes'> {
+  const mine = (filtered ?? []).filter((f) => f.group === group);
+  return mine.length
+    ? { filtered_nodes: mine.map((f) => ({ node: f.node, reason: f.reason })) }
+    : {};
+}
+
 function prefixed(prefix: string, r: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(r).map(([k, v]) => [prefix + k, v]));
 }
@@ -447,7 +460,11 @@ export function rolloutOf(
     const system = job.type === 'system';
     // Only system jobs wait `stagger` between batches; service jobs are gated on health (Nomad).
     const stagger = system ? update.stagger : 0;
-    const width = Math.max(1, update.max_parallel);
+    // A system job with max_parallel = 0 replaces every node at once (Nomad limits only when > 0).
+    const width =
+      system && update.max_parallel === 0
+        ? Math.max(1, gp.placements.length)
+        : Math.max(1, update.max_parallel);
     const steps: RolloutStep[] = [];
     const step = (
       kind: RolloutStep['kind'],

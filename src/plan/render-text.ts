@@ -122,6 +122,7 @@ function renderChanges(changes: readonly StateChange[]): string[] {
           const what = [
             c.eligibility ? `eligibility → ${c.eligibility}` : '',
             c.drain !== undefined ? `drain → ${c.drain}` : '',
+            c.ignore_system_jobs ? 'system jobs stay' : '',
           ].filter(Boolean);
           return `  ~ Node ${JSON.stringify(c.node)}: ${what.join(', ')}`;
         }
@@ -343,7 +344,7 @@ function renderDryRun(job: JobPlan, ctx: Ctx): string[] {
     .sort((a, b) => naturalCompare(a.name, b.name));
   if (failed.length === 0) {
     out.push(ctx.s.added('- All tasks successfully allocated.'));
-    return out;
+    return [...out, ...renderFiltered(job)];
   }
   const system = job.payload?.job.type === 'system' || job.payload?.job.type === 'sysbatch';
   out.push(
@@ -359,6 +360,21 @@ function renderDryRun(job: JobPlan, ctx: Ctx): string[] {
     out.push(`  Task Group ${JSON.stringify(g.name)} (failed to place ${f.count} ${noun}):`);
     out.push(`    ${f.reason}`);
     out.push(...renderMetrics(f, '    '));
+  }
+  return [...out, ...renderFiltered(job)];
+}
+
+/** System jobs: the nodes each group skips, and why (not failures, as in Nomad). */
+function renderFiltered(job: JobPlan): string[] {
+  const out: string[] = [];
+  for (const g of job.groups) {
+    const nodes = g.filtered_nodes ?? [];
+    if (nodes.length === 0) continue;
+    const n = `${nodes.length} ${nodes.length === 1 ? 'node' : 'nodes'}`;
+    out.push(
+      `- Task Group ${JSON.stringify(g.name)}: ${n} filtered, the group does not run there:`,
+    );
+    for (const f of nodes) out.push(`    ${f.node}: ${f.reason}`);
   }
   return out;
 }

@@ -131,9 +131,11 @@ export function nodeSetsFromState(state: StateSnapshot, down: Iterable<string> =
     down: new Set<string>(down),
     draining: new Set<string>(),
     ineligible: new Set<string>(),
+    drainKeepsSystem: new Set<string>(),
   };
   for (const n of Object.values(state.nodes)) {
     if (sets.down.has(n.name)) continue;
+    if (n.drain && n.drain_ignore_system_jobs) sets.drainKeepsSystem.add(n.name);
     if (n.drain) sets.draining.add(n.name);
     else if (n.eligibility !== 'eligible') sets.ineligible.add(n.name);
     else sets.up.add(n.name);

@@ -7,6 +7,7 @@ import { isPrepared, prepareCluster } from './cluster.js';
 import { recheckInPlace } from './inplace-check.js';
 import { place } from './place.js';
 import { freedAllocations, placementRequests, reconcile } from './reconcile.js';
+import { isSystemType, scheduleSystemJob } from './system.js';
 import type {
   Cluster,
   PlaceOptions,
@@ -38,6 +39,7 @@ export { clusterFromState, nodeSetsFromState, recordedJob, holdsResources } from
 export { createRng, seedFrom, type Rng } from './rng.js';
 export { compareGroup } from './update-class.js';
 export { recheckInPlace } from './inplace-check.js';
+export { reconcileSystem, scheduleSystemJob, systemScope, isSystemType } from './system.js';
 
 export interface ScheduleResult {
   reconcile: ReconcileResult;
@@ -59,6 +61,9 @@ export function scheduleJob(
     const none = { placements: [], failures: [], stats: { nodesEvaluated: 0, nodesScored: 0 } };
     return { reconcile: reconcile(input), place: none };
   }
+  // System and sysbatch jobs: one allocation per ready, feasible node.
+  if (isSystemType(input.job.type))
+    return scheduleSystemJob({ ...input, job: input.job }, pc, options);
   const result = recheckInPlace(reconcile(input), input.job, pc);
   const freed = new Set([...(options.freed ?? []), ...freedAllocations(result)]);
   const placed = place(placementRequests(result, input.job), pc, { ...options, freed });

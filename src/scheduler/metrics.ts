@@ -71,3 +71,32 @@ export function failureReason(
   if (parts.length === 0) return `no node of ${nodes(m.nodesAvailable)} could take it`;
   return parts.join(', ');
 }
+
+/** Metrics of two searches as one (system jobs: one search per node). */
+export function mergeMetrics(a: PlacementMetrics, b: PlacementMetrics): PlacementMetrics {
+  const add = (x: Record<string, number>, y: Record<string, number>): Record<string, number> => {
+    const out = { ...x };
+    for (const [k, v] of Object.entries(y)) out[k] = (out[k] ?? 0) + v;
+    return out;
+  };
+  return {
+    ...a,
+    nodesEvaluated: a.nodesEvaluated + b.nodesEvaluated,
+    nodesFiltered: a.nodesFiltered + b.nodesFiltered,
+    nodesExhausted: a.nodesExhausted + b.nodesExhausted,
+    constraintFiltered: add(a.constraintFiltered, b.constraintFiltered),
+    driverMissing: add(a.driverMissing, b.driverMissing),
+    dimensionExhausted: add(a.dimensionExhausted, b.dimensionExhausted),
+  };
+}
+
+/** Why one node was rejected, from the metrics of a search of that node alone. */
+export function nodeRejection(m: PlacementMetrics): string {
+  const [driver] = Object.keys(m.driverMissing);
+  if (driver !== undefined) return `missing driver ${driver}`;
+  const [constraint] = Object.keys(m.constraintFiltered);
+  if (constraint !== undefined) return `constraint ${constraint} not met`;
+  const [dimension] = Object.keys(m.dimensionExhausted);
+  if (dimension !== undefined) return `exhausted ${dimension}`;
+  return 'not eligible for the job';
+}

@@ -29,12 +29,13 @@ import {
   type GroupPlan,
   type JobCounters,
 } from './group-plan.js';
-import { buildMetrics, failureReason, type Tally } from './metrics.js';
+import { buildMetrics, failureReason, mergeMetrics, nodeRejection, type Tally } from './metrics.js';
 import { NodeSource } from './node-source.js';
 import { createRng, type Rng } from './rng.js';
 import type {
   Cluster,
   PlaceOptions,
+  FilteredNode,
   PlaceResult,
   Placement,
   PlacementFailure,
@@ -64,12 +65,18 @@ export function place(
   const pc = isPrepared(cluster) ? cluster : prepareCluster(cluster);
   const ev = new Evaluation(pc, options);
   for (const req of requests) ev.placeOne(req);
-  return { placements: ev.placements, failures: ev.failures(), stats: ev.stats };
+  return {
+    placements: ev.placements,
+    failures: ev.failures(),
+    stats: ev.stats,
+    ...(ev.filtered.length > 0 ? { filtered: ev.filtered } : {}),
+  };
 }
 
 class Evaluation {
   readonly placements: Placement[] = [];
   readonly stats = { nodesEvaluated: 0, nodesScored: 0 };
+  readonly filtered: FilteredNode[] = [];
   private readonly rng: Rng;
   private readonly binpack: boolean;
   private readonly fullScan: boolean;
@@ -126,6 +133,7 @@ class Evaluation {
 
   placeOne(req: PlacementRequest): void {
     const plan = this.planFor(req);
+    if (req.node !== undefined) return this.placeOnNode(plan, req);
     if (plan.failure) {
       // Nothing changed since the group last failed: count it, as Nomad coalesces failures.
       plan.failure.failed++;
@@ -194,6 +202,48 @@ class Evaluation {
       reason: why ?? failureReason(metrics, req.job.datacenters, req.job.node_pool),
     };
     this.failed.push(plan);
+  }
+
+  /**
+   * A request pinned to a node (system jobs, scheduler_system.go): that node alone is checked.
+   * An infeasible node is skipped and reported as filtered; a feasible one without room is a
+   * placement failure, merged with the group's others.
+   */
+  private placeOnNode(plan: GroupPlan, req: PlacementRequest): void {
+    const source = this.sourceFor(req.job.id, plan);
+    const tally = (this.tally = this.tallies.get(plan)!);
+    tally.evaluated = 0;
+    tally.filtered = 0;
+    tally.exhausted = 0;
+    tally.counters.fill(0);
+    const i = this.pc.indexOf.get(req.node!) ?? -1;
+    const score = i >= 0 && source.member[i] && plan.group ? this.evaluate(plan, i, -1) : NaN;
+    if (i >= 0 && this.lastOk) {
+      this.lastScore = score;
+      this.commit(plan, req, i);
+      return;
+    }
+    const metrics = buildMetrics(tally, plan.reasons, source.candidates);
+    if (tally.exhausted === 0) {
+      this.filtered.push({
+        group: req.group,
+        node: req.node!,
+        reason: plan.group ? nodeRejection(metrics) : `group "${req.group}" is not in the job`,
+        metrics,
+      });
+      return;
+    }
+    const f = plan.failure;
+    const merged = f ? mergeMetrics(f.metrics, metrics) : metrics;
+    plan.failure = {
+      job: req.job.id,
+      group: req.group,
+      failed: (f?.failed ?? 0) + 1,
+      names: [...(f?.names ?? []), req.name],
+      metrics: merged,
+      reason: failureReason(merged, req.job.datacenters, req.job.node_pool),
+    };
+    if (!f) this.failed.push(plan);
   }
 
   /** The winning node for one placement, or −1. */

@@ -57,7 +57,7 @@ export function emptyCounts(): DesiredCounts {
   };
 }
 
-function addCounts(into: DesiredCounts, c: DesiredCounts): void {
+export function addCounts(into: DesiredCounts, c: DesiredCounts): void {
   for (const k of Object.keys(into) as (keyof DesiredCounts)[]) into[k] += c[k];
 }
 
@@ -111,7 +111,7 @@ export function goneStatus(s: StopRequest): 'lost' | 'failed' | 'complete' | und
   return s.alloc.client_status === 'complete' ? 'complete' : 'failed';
 }
 
-function emptyGroup(group: string, count: number): GroupReconcile {
+export function emptyGroup(group: string, count: number): GroupReconcile {
   return {
     group,
     count,
@@ -218,10 +218,6 @@ function reconcileGroup(
   const batch = job.type === 'batch' || job.type === 'sysbatch';
   const out = emptyGroup(tg.name, count);
   const name = (i: number): string => `${job.id}.${tg.name}[${i}]`;
-  if (job.type === 'system' || job.type === 'sysbatch')
-    out.notes.push(
-      `${job.type} jobs are placed like ${batch ? 'batch' : 'service'} jobs for now (not one per node)`,
-    );
 
   let all = [...allocs];
   // Batch: finished allocations of older versions no longer count (filterOldTerminalAllocs).
@@ -487,7 +483,7 @@ function reconcileGroup(
   return out;
 }
 
-function groupChange(
+export function groupChange(
   input: ReconcileInput,
   job: Job,
   group: string,

@@ -37,6 +37,8 @@ export interface NodeSets {
   draining: ReadonlySet<string>;
   /** Reachable but taking no new work: their allocations stay. */
   ineligible: ReadonlySet<string>;
+  /** Draining nodes whose drain leaves system jobs' allocations in place (`-ignore-system`). */
+  drainKeepsSystem?: ReadonlySet<string>;
 }
 
 export interface ReconcileInput {
@@ -113,6 +115,11 @@ export interface PlaceRequest {
   previousNode?: string;
   /** A reschedule of a failed allocation of the same version: which attempt. */
   reschedule?: RescheduleAttempt;
+  /**
+   * System and sysbatch jobs: the one node this allocation is for. Only that node is checked;
+   * when it cannot take the allocation, no other node is tried.
+   */
+  node?: string;
 }
 
 /** Why an allocation is stopped. */
@@ -343,9 +350,24 @@ export interface PlacementFailure {
   reason: string;
 }
 
+/** A node a pinned request (system jobs) could not use because the job cannot run there. */
+export interface FilteredNode {
+  group: string;
+  node: string;
+  /** e.g. "missing driver docker", "constraint ${attr.kernel.name} = linux not met". */
+  reason: string;
+  metrics: PlacementMetrics;
+}
+
 export interface PlaceResult {
   placements: Placement[];
+  /**
+   * Failed placements. For pinned requests only nodes that are feasible but lack room
+   * (Nomad's "exhausted"), merged per group; infeasible nodes go to `filtered`.
+   */
   failures: PlacementFailure[];
+  /** Pinned requests whose node is infeasible for the job (constraint, driver): not failures. */
+  filtered?: FilteredNode[];
   /** Work done, summed over placements: nodes visited, and nodes that got a score. */
   stats: { nodesEvaluated: number; nodesScored: number };
 }

@@ -253,6 +253,89 @@ job "web" {
     expect(s.address).toBe(address);
   });
 
+  it('leaves out the checks of hooks that do not run beside the main tasks', () => {
+    const hooked = loadJob(`
+job "web" {
+  group "g" {
+    network {
+      port "http" {}
+    }
+    service {
+      name = "front"
+      port = "http"
+      check {
+        name     = "migrate-script"
+        type     = "script"
+        task     = "migrate"
+        command  = "/bin/true"
+        interval = "10s"
+        timeout  = "2s"
+      }
+      check {
+        name     = "proxy-script"
+        type     = "script"
+        task     = "proxy"
+        command  = "/bin/true"
+        interval = "10s"
+        timeout  = "2s"
+      }
+    }
+    task "migrate" {
+      lifecycle { hook = "prestart" }
+      driver = "raw_exec"
+      config { command = "/bin/migrate" }
+      service {
+        name = "migrate"
+        port = "http"
+        check {
+          type     = "tcp"
+          interval = "10s"
+          timeout  = "2s"
+        }
+      }
+    }
+    task "proxy" {
+      lifecycle {
+        hook    = "prestart"
+        sidecar = true
+      }
+      driver = "raw_exec"
+      config { command = "/bin/proxy" }
+      service {
+        name = "proxy"
+        port = "http"
+        check {
+          type     = "tcp"
+          interval = "10s"
+          timeout  = "2s"
+        }
+      }
+    }
+    task "server" {
+      driver = "raw_exec"
+      config { command = "/bin/server" }
+    }
+    task "cleanup" {
+      lifecycle { hook = "poststop" }
+      driver = "raw_exec"
+      config { command = "/bin/cleanup" }
+      service {
+        name = "cleanup"
+        port = "http"
+        check {
+          type     = "tcp"
+          interval = "10s"
+          timeout  = "2s"
+        }
+      }
+    }
+  }
+}
+`);
+    const ids = checksOf(hooked, hooked.group[0]!, a).map((s) => s.id);
+    expect(ids).toEqual(['front/proxy-script', 'proxy/service: "proxy" check']);
+  });
+
   it('runs grpc checks as tcp connects', () => {
     expect(byId.get('front/rpc')!.type).toBe('tcp');
   });

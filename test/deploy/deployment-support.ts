@@ -286,6 +286,10 @@ class Process {
       start: async (ctx: TaskContext): Promise<DriverHandle> => {
         // A slow start (an image pull) takes virtual time.
         if (startDelay > 0) await this.clock.sleep(startDelay);
+        if (opts.killAtStart?.(ctx)) {
+          this.killed = true;
+          return Promise.reject(new Killed(this.writes));
+        }
         const refusal = opts.failStart?.(ctx);
         if (refusal !== undefined) return alive(() => Promise.reject(new Error(refusal)));
         const handle = await alive(() => host.start(ctx));
@@ -308,6 +312,8 @@ class Process {
 export interface ApplyOptions {
   /** The process dies at its N-th state write (that write fails, nothing runs after it). */
   killAtWrite?: number;
+  /** The process dies as it is about to start this task (its start never reaches the host). */
+  killAtStart?: (ctx: TaskContext) => boolean;
   /** Every task start takes this long (virtual ms) before the task runs. */
   startDelayMs?: number;
   /** A host error for some starts (an image that does not pull): the message, or undefined. */

@@ -136,12 +136,21 @@ describe('names', () => {
 describe('ports', () => {
   const net = { network: [{ port: [{ label: 'http' }, { label: 'admin', static: 9000 }] }] };
 
-  it('reports a service port that the group network does not define', () => {
-    const j = job({ ...net, service: [{ name: 'web', port: 'htp' }] });
-    const ds = errors(run(j, index({}, { '/group/0/service/0/port': 7 })));
+  it('reports a task service port that the group network does not define', () => {
+    const j = job(net, { service: [{ name: 'web', port: 'htp' }] });
+    const ds = errors(run(j, index({}, { '/group/0/task/0/service/0/port': 7 })));
     expect(summaries(ds)).toEqual(['Unknown port "htp"']);
     expect(where(ds[0])).toEqual([7, 20]);
     expect(ds[0]!.detail).toContain('"http", "admin"');
+  });
+
+  it('warns about an unknown group service port, which Nomad does not check', () => {
+    const j = job({ ...net, service: [{ name: 'web', port: 'htp' }] });
+    const ds = run(j, index({}, { '/group/0/service/0/port': 7 }));
+    expect(errors(ds)).toEqual([]);
+    expect(ds.map((d) => [d.severity, d.summary, ...where(d)!])).toEqual([
+      ['warning', 'Unknown port "htp"', 7, 20],
+    ]);
   });
 
   it('reports an unknown check port of a task service', () => {
@@ -159,11 +168,13 @@ describe('ports', () => {
     expect(where(ds[0])).toEqual([12, 20]);
   });
 
-  it('reports docker ports that are not in the group network', () => {
+  it('warns about docker ports that are not in the group network (the driver fails then)', () => {
     const j = job(net, { config: { image: 'x', ports: ['http', 'grpc'] } });
-    const ds = errors(run(j, index({}, { '/group/0/task/0/config/ports/1': 9 })));
-    expect(summaries(ds)).toEqual(['Unknown port "grpc"']);
-    expect(where(ds[0])).toEqual([9, 20]);
+    const ds = run(j, index({}, { '/group/0/task/0/config/ports/1': 9 }));
+    expect(errors(ds)).toEqual([]);
+    expect(ds.map((d) => [d.severity, d.summary, ...where(d)!])).toEqual([
+      ['warning', 'Unknown port "grpc"', 9, 20],
+    ]);
   });
 
   it('accepts ports of a legacy task-level network', () => {
@@ -448,17 +459,34 @@ describe('update', () => {
   const up = (update: Group['update'], attrs: Record<string, number> = {}) =>
     run(job({ count: 3, update }), index({ '/group/0/update': 4 }, attrs));
 
-  it('rejects canaries with max_parallel = 0', () => {
-    const ds = errors(up({ canary: 1, max_parallel: 0 }, { '/group/0/update/canary': 6 }));
-    expect(summaries(ds)).toEqual(['Canaries need max_parallel greater than zero']);
-    expect(where(ds[0])).toEqual([6, 20]);
+  it('warns about canaries with max_parallel = 0, which Nomad accepts', () => {
+    const ds = up({ canary: 1, max_parallel: 0 }, { '/group/0/update/canary': 6 });
+    expect(ds.map((d) => [d.severity, d.summary, ...where(d)!])).toEqual([
+      ['warning', 'Canaries with max_parallel = 0', 6, 20],
+    ]);
   });
 
-  it('warns about auto_promote without canaries', () => {
+  it('rejects auto_promote without canaries, as Nomad does', () => {
     const ds = up({ auto_promote: true }, { '/group/0/update/auto_promote': 5 });
     expect(ds.map((d) => [d.severity, d.summary, ...where(d)!])).toEqual([
-      ['warning', 'auto_promote without canaries', 5, 20],
+      ['error', 'Auto Promote requires a Canary count greater than zero', 5, 20],
     ]);
+  });
+
+  it('warns that a system job is updated without canaries, and plan does not refuse it', () => {
+    const ds = run(
+      job({ update: { canary: 1 } }, {}, { type: 'system' }),
+      index({ '/group/0/update': 4, '/type': 2 }, { '/group/0/update/canary': 5 }),
+    );
+    expect(ds.map((d) => [d.severity, d.summary, ...where(d)!])).toEqual([
+      ['warning', 'System jobs are updated without canaries', 5, 20],
+    ]);
+    expect(refusals(ds)).toEqual([]);
+  });
+
+  it('accepts system and sysbatch jobs as plan and apply run them', () => {
+    for (const type of ['system', 'sysbatch'] as const)
+      expect(run(job({}, {}, { type }), index({ '': 1, '/type': 2 }))).toEqual([]);
   });
 
   it('needs min_healthy_time < healthy_deadline < progress_deadline', () => {
@@ -478,18 +506,20 @@ describe('update', () => {
   it('reports a job-level problem once, where it is written, for every group inheriting it', () => {
     const j: Job = {
       id: 'x',
-      update: { canary: 2, max_parallel: 0 },
+      update: { auto_promote: true },
       group: ['a', 'b'].map((name) => ({ name, task: [{ name: 't', driver: 'exec' }] })),
     };
-    const ds = errors(run(j, index({ '/update': 2 }, { '/update/canary': 3 })));
+    const ds = errors(run(j, index({ '/update': 2 }, { '/update/auto_promote': 3 })));
     expect(ds.map((d) => [d.summary, ...where(d)!])).toEqual([
-      ['Canaries need max_parallel greater than zero', 3, 20],
+      ['Auto Promote requires a Canary count greater than zero', 3, 20],
     ]);
   });
 
-  it('warns when max_parallel exceeds the group count', () => {
-    const ds = run(job({ count: 1, update: { max_parallel: 3 } }));
+  it('warns when max_parallel exceeds the group count, for groups of more than one', () => {
+    const ds = run(job({ count: 2, update: { max_parallel: 3 } }));
     expect(summaries(ds)).toEqual(['Update max parallel count is greater than task group count']);
+    // Nomad: (*TaskGroup).Warnings leaves out groups of one allocation.
+    expect(run(job({ count: 1, update: { max_parallel: 3 } }))).toEqual([]);
   });
 
   it('rejects update and migrate blocks in batch jobs', () => {
@@ -703,7 +733,7 @@ describe('group rules', () => {
     const net = { network: [{ port: [{ label: 'http' }] }] };
     expect(errors(run(job(net, svc('t'))))).toEqual([]);
     expect(summaries(errors(run(job(net, svc('other')))))).toEqual([
-      'Check of service "web" is invalid: only task group service checks can be assigned tasks',
+      'Check of service "web" is invalid: may only specify task the check belongs to, got "other"',
     ]);
     const own = (task: string) => ({ service: [{ name: 'web', port: 'http', task }] });
     expect(errors(run(job(net, own('t'))))).toEqual([]);
@@ -861,5 +891,48 @@ describe('stanzas drover does not run', () => {
     const vault = refused.find((d) => d.summary.startsWith('vault'));
     expect(where(vault)).toEqual([2, 3]);
     expect(vault!.detail).toContain('without its secrets');
+  });
+});
+
+describe('lifecycle', () => {
+  const hooked = (hooks: (Task['lifecycle'] | undefined)[]): Job => ({
+    id: 'example',
+    group: [
+      {
+        name: 'g',
+        task: hooks.map((lifecycle, k) => ({
+          name: `t${k}`,
+          driver: 'docker',
+          ...(lifecycle ? { lifecycle } : {}),
+        })),
+      },
+    ],
+  });
+
+  it('runs prestart, poststart and poststop hooks beside a main task: no error, no refusal', () => {
+    const ds = run(
+      hooked([
+        { hook: 'prestart' },
+        { hook: 'prestart', sidecar: true },
+        undefined,
+        { hook: 'poststart' },
+        { hook: 'poststop' },
+      ]),
+    );
+    expect(errors(ds)).toEqual([]);
+    expect(refusals(ds)).toEqual([]);
+  });
+
+  it('needs at least one main task in the group (Nomad rejects a group of hooks alone)', () => {
+    const ds = run(
+      hooked([{ hook: 'prestart' }, { hook: 'poststop' }]),
+      index({ '': 1, '/group/0': 2 }),
+    );
+    expect(summaries(errors(ds))).toEqual(['Task group must have at least one main task']);
+    expect(where(errors(ds)[0])).toEqual([2, 3]);
+  });
+
+  it('counts a lifecycle block without a hook as a main task (Nomad drops it)', () => {
+    expect(errors(run(hooked([{ hook: 'prestart' }, { sidecar: true }])))).toEqual([]);
   });
 });

@@ -151,12 +151,6 @@ describe('jobspec schema', () => {
       '/affinity/0/weight',
     ],
     [
-      'an unknown network mode',
-      (j) => (group(j).network = [{ mode: 'overlay' }]),
-      'pattern',
-      '/group/0/network/0/mode',
-    ],
-    [
       'a static port over 65535',
       (j) => (group(j).network = [{ port: [{ label: 'p', static: 70000 }] }]),
       'maximum',

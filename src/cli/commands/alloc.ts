@@ -1,5 +1,7 @@
 /** Commands about one allocation: its status, and reaching into it (logs, exec). */
 import type { Command } from 'commander';
+import { recordedTasks } from '../../deploy/alloc-tasks.js';
+import { hookOf } from '../../deploy/lifecycle.js';
 import type { Allocation, StateSnapshot } from '../../state/types.js';
 import type { Output } from '../output.js';
 import type { Session } from '../session.js';
@@ -43,7 +45,7 @@ export function registerAllocCommands(program: Command, io: (json: boolean) => O
       "print a task's logs (an allocation id or prefix, or a job: its newest allocation, whatever its status)",
     )
     .argument('<alloc-or-job>')
-    .option('--task <name>', 'the task (default: the only one, or the first)')
+    .option('--task <name>', 'the task (default: the first main task)')
     .option('--stderr', 'standard error instead of standard output')
     .option('-f', 'follow: keep printing new lines')
     .option('--tail <lines>', 'only the last lines')
@@ -93,7 +95,7 @@ export function registerAllocCommands(program: Command, io: (json: boolean) => O
     .description('run a command inside an allocation: drover exec ALLOC [-task T] -- CMD ARGS...')
     .argument('<alloc-or-job>')
     .argument('<command...>')
-    .option('--task <name>', 'the task (default: the only one, or the first)')
+    .option('--task <name>', 'the task (default: the first main task)')
     .option('--config <file>', 'the drover.hcl to use')
     .action(async (target: string, argv: string[], opts: AllocOptions) => {
       await withSession(io(false), opts, async (session) => {
@@ -162,8 +164,13 @@ async function allocTask(
   task: string | undefined,
   opts: { anyStatus?: boolean } = {},
 ) {
-  const alloc = findAlloc(await session.store.read(), target, opts);
-  const { handle, task: name } = taskHandle(alloc, task);
+  const state = await session.store.read();
+  const alloc = findAlloc(state, target, opts);
+  // Without --task, the first main task: a prestart hook starts first but is seldom what is asked.
+  const main = [...recordedTasks(state, alloc).values()].find(
+    (t) => !hookOf(t) && alloc.driver_handles[t.name],
+  );
+  const { handle, task: name } = taskHandle(alloc, task ?? main?.name);
   const node = session.nodes.get(alloc.node);
   const driver = session.drivers.get(handle.driver);
   if (!node || !driver)

@@ -210,7 +210,13 @@ function summary(id: string, j: JobState, state: StateSnapshot) {
   const running = allocs.filter(
     (a) => a.desired_status === 'run' && a.client_status === 'running',
   ).length;
-  const desired = j.stopped ? 0 : job.group.reduce((n, g) => n + g.count, 0);
+  // A system or sysbatch job wants one allocation per node it runs on, not `count`.
+  const perNode = job.type === 'system' || job.type === 'sysbatch';
+  const desired = j.stopped
+    ? 0
+    : perNode
+      ? allocs.filter((a) => a.desired_status === 'run').length
+      : job.group.reduce((n, g) => n + g.count, 0);
   // Batch work is done when its allocations completed (Nomad then calls the job dead).
   const batch = job.type === 'batch' || job.type === 'sysbatch';
   const complete = allocs.filter(

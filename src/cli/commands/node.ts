@@ -143,10 +143,13 @@ export function registerNodeCommands(program: Command, io: (json: boolean) => Ou
     ),
   )
     .option('--disable', 'end the drain: the node is eligible again')
+    .option('--ignore-system', "leave system and sysbatch jobs' allocations on the node")
     .option('--json', 'print machine-readable JSON')
-    .action((name: string, opts: PlanOptions & { disable?: boolean }) =>
+    .action((name: string, opts: PlanOptions & { disable?: boolean; ignoreSystem?: boolean }) =>
       mutate(io, opts, 'node drain', (session, observed) =>
-        planDrain(session, observed, name, !opts.disable),
+        planDrain(session, observed, name, !opts.disable, {
+          ignoreSystemJobs: Boolean(opts.ignoreSystem),
+        }),
       ),
     );
 }

@@ -16,7 +16,7 @@ export function registerValidate(program: Command, io: (json: boolean) => Output
     const sources = new Map<string, string>();
     const inputs = jobLoadOptions(opts);
     const diagnostics = forEachJobFile(paths, inputs, (job, file, source, noted) => {
-      if (job) ids.push(job.job.id);
+      if (job) ids.push(job.id);
       if (noted) sources.set(file, source);
     });
     if (o.json) printJson(o, jsonDiagnostics(diagnostics.items));

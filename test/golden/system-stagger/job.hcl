@@ -1,5 +1,5 @@
-# drover places a system job's group once (not yet once per node, see the scheduler's
-# reconcile), so its rollout is one batch; a stagger comes between batches.
+# A system job runs its group once on each of the three nodes; a destructive change replaces
+# them max_parallel (1) at a time, with a stagger between batches.
 job "agent" {
   datacenters = ["dc1"]
   type        = "system"

@@ -1,0 +1,75 @@
+/**
+ * `drover validate` and `drover fmt` load only their own command (no engine, state backends or
+ * providers: start-up is about half as long); every other command line still finds every
+ * command.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { drover } from './cli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'drover-startup-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const hello = readFileSync(
+  fileURLToPath(new URL('../../examples/hello/hello.nomad.hcl', import.meta.url)),
+  'utf8',
+);
+writeFileSync(join(dir, 'hello.nomad.hcl'), hello);
+
+/** The CommonJS packages a `main(argv)` run loaded (pg, ssh2 and dockerode are CommonJS). */
+function packagesLoadedBy(argv: string[]): string[] {
+  const main = new URL('../../dist/src/cli/main.js', import.meta.url).href;
+  const script = [
+    `const { main } = await import(${JSON.stringify(main)});`,
+    `process.exitCode = await main(${JSON.stringify(argv)});`,
+    "const { createRequire } = await import('node:module');",
+    'const cache = createRequire(import.meta.url).cache;',
+    'const names = Object.keys(cache).map((f) => /node_modules\\/((@[^/]+\\/)?[^/]+)/.exec(f)?.[1]);',
+    "console.log('\\n' + JSON.stringify([...new Set(names.filter(Boolean))].sort()));",
+  ].join('\n');
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: dir,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  expect(r.status, r.stderr).toBe(0);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as string[];
+}
+
+describe('CLI start-up', () => {
+  it('validate loads no host, database or prompt client', () => {
+    const loaded = packagesLoadedBy(['validate', 'hello.nomad.hcl']);
+    for (const heavy of ['pg', 'ssh2', 'dockerode', 'enquirer'])
+      expect(loaded).not.toContain(heavy);
+  });
+
+  it('any other command loads the whole CLI, the engine among it (pg)', () => {
+    expect(packagesLoadedBy(['plan', '--help'])).toContain('pg');
+  });
+
+  it('validate and fmt work alone, with global flags before the command', async () => {
+    const v = await drover(dir, ['-no-color', 'validate', 'hello.nomad.hcl']);
+    expect(v.code).toBe(0);
+    expect(v.stdout).toMatch(/Success! 1 job valid: hello\./);
+    const f = await drover(dir, ['fmt', '-check', 'hello.nomad.hcl']);
+    expect(f.code, f.stderr).toBe(0);
+    const help = await drover(dir, ['validate', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/Usage: drover validate/);
+  });
+
+  it('help, version and every other command still know every command', async () => {
+    const help = await drover(dir, ['--help']);
+    expect(help.code).toBe(0);
+    for (const cmd of ['validate', 'fmt', 'plan', 'apply', 'job', 'state', 'node', 'deployment'])
+      expect(help.stdout).toMatch(new RegExp(`^  ${cmd}\\b`, 'm'));
+    const version = await drover(dir, ['--version']);
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+    const unknown = await drover(dir, ['valdate', 'x']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/unknown command/);
+  });
+});
