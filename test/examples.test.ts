@@ -92,9 +92,7 @@ describe('examples', () => {
   const REFUSED: Record<string, string> = {};
 
   // Examples that show a stanza drover accepts but does not run yet, with its warning.
-  const NOT_RUN: Record<string, string> = {
-    'batch/report.nomad.hcl': 'Stanza not run by drover',
-  };
+  const NOT_RUN: Record<string, string> = {};
 
   it.each(jobFiles().map((f) => [rel(f), f]))('%s loads without any diagnostic', (name, path) => {
     const { loaded, diags } = load(path);

@@ -44,6 +44,7 @@ import { removeAllocDirs } from '../../providers/alloc-dirs.js';
 import { stopPending } from '../plan/pending-stops.js';
 import { isActiveDeployment } from '../plan/deployments.js';
 import type { StateRecorder } from './recorder.js';
+import { recordPlaced } from './reschedule.js';
 import type { GroupSteps, JobSteps, PlacementStep, PlanStepRef } from './steps.js';
 import { interpolateDeep, taskEnv, type NodeFacts, type TaskDirs } from './taskenv.js';
 import { encodeStoredJob } from '../jobspec/stored.js';
@@ -270,9 +271,19 @@ function cancelDeployments(
   return deployments === s.deployments ? s : { ...s, deployments };
 }
 
+/** A batch allocation that failed in this apply, and when. */
+interface FailedAlloc {
+  allocId: string;
+  name: string;
+  reason: string;
+  at: number;
+}
+
 /** One deployment's progress through its groups, gates and deadlines. */
 class DeploymentRun {
   private readonly failures: JobOutcome['failures'] = [];
+  /** Per group: batch allocations that failed and wait for the group's reschedule step. */
+  private readonly toReschedule = new Map<string, FailedAlloc[]>();
   private awaiting: string[] = [];
   /** Per group: when the deployment fails for lack of progress (Nomad's progress_deadline; 0 is none). */
   private readonly progressDeadlines = new Map<string, number>();
@@ -389,7 +400,62 @@ class DeploymentRun {
         case 'stagger':
           await this.ctx.clock.sleep(step.min_duration_ms);
           break;
+        case 'reschedule':
+          if (!(await this.reschedule(step, g, ctx))) return;
+          break;
       }
+    }
+  }
+
+  /**
+   * Batch jobs: each allocation that failed in this apply is replaced by the plan's next
+   * reschedule of it, `delay` after its failure, on the node the plan chose (the failed one's
+   * node penalised); a replacement that fails too is replaced by the next, while the plan has
+   * one. Without one left, the failure stands.
+   */
+  private async reschedule(step: RolloutStep, g: GroupSteps, ctx: ApplyContext): Promise<boolean> {
+    const failed = this.toReschedule.get(g.name) ?? [];
+    this.toReschedule.delete(g.name);
+    await Promise.all(failed.map((f) => this.rescheduleChain(f, step, g, ctx)));
+    return this.failures.length === 0;
+  }
+
+  private async rescheduleChain(
+    first: FailedAlloc,
+    step: RolloutStep,
+    g: GroupSteps,
+    ctx: ApplyContext,
+  ): Promise<void> {
+    let f = first;
+    for (;;) {
+      const i = step.replaces.indexOf(f.allocId);
+      const next = i >= 0 ? g.placements.get(step.allocs[i] ?? '') : undefined;
+      if (!next) {
+        this.failures.push({ allocId: f.allocId, name: f.name, reason: f.reason });
+        return;
+      }
+      const delay = step.delays_ms?.[i] ?? 0;
+      const wait = Math.max(0, f.at + delay - ctx.clock.now());
+      // Said in whole seconds when there are some (the wait started a moment ago).
+      const shown = wait >= 1000 ? Math.round(wait / 1000) * 1000 : wait;
+      const r = next.reschedule;
+      const attempt = r ? `, attempt ${r.attempt}${r.attempts ? ` of ${r.attempts}` : ''}` : '';
+      ctx.progress({
+        kind: 'alloc',
+        alloc: f.allocId,
+        name: f.name,
+        node: ctx.recorder.state.allocations[f.allocId]?.node ?? '',
+        status: 'rescheduling',
+        detail: `replaced by ${next.allocId.slice(0, 8)} on ${next.node} in ${formatMs(shown)} (reschedule delay ${formatMs(delay)}${attempt})`,
+      });
+      if (wait > 0) await ctx.clock.sleep(wait);
+      await stopAlloc(f.allocId, `rescheduled: replaced by ${next.allocId.slice(0, 8)}`, ctx);
+      const [started] = await this.start([next], g, ctx);
+      const reason = started
+        ? await this.waitComplete(next, ctx)
+        : startFailure(this.ctx, next.allocId);
+      if (!reason) return;
+      f = { allocId: next.allocId, name: next.name, reason, at: ctx.clock.now() };
     }
   }
 
@@ -471,12 +537,24 @@ class DeploymentRun {
     );
     let ok = true;
     let healthy = 0;
+    // Failures a later reschedule step may replace wait for it (batch jobs).
+    const reschedulable = new Set(
+      g.rollout.flatMap((s) => (s.kind === 'reschedule' ? s.replaces : [])),
+    );
     for (const [i, reason] of verdicts.entries()) {
       const p = batch[i]!;
-      if (reason) {
+      if (!reason) {
+        healthy++;
+        continue;
+      }
+      const failed = { allocId: p.allocId, name: p.name, reason };
+      if (reschedulable.has(p.allocId)) {
+        const list = this.toReschedule.get(g.name) ?? [];
+        this.toReschedule.set(g.name, [...list, { ...failed, at: this.ctx.clock.now() }]);
+      } else {
         ok = false;
-        this.failures.push({ allocId: p.allocId, name: p.name, reason });
-      } else healthy++;
+        this.failures.push(failed);
+      }
     }
     // One write for the batch's verdicts.
     this.count(g.name, (dg) => ({
@@ -605,12 +683,15 @@ class DeploymentRun {
       }
       const at = new Date(ctx.clock.now()).toISOString();
       const complete = end === 'complete';
+      // How each task ended (exit code, finish time) for `alloc status` and reschedule delays.
+      const endedStates = await endedTaskStates(p.allocId, ctx);
       await ctx.recorder.record(
         (s) =>
-          updateAlloc(s, p.allocId, {
+          updateAlloc(s, p.allocId, (a) => ({
             client_status: complete ? 'complete' : 'failed',
             modified_at: at,
-          }),
+            task_states: { ...a.task_states, ...endedStates },
+          })),
         {
           what: complete ? 'alloc.complete' : 'alloc.failed',
           alloc: p.allocId,
@@ -733,15 +814,12 @@ async function startAlloc(
     created_at: now,
     modified_at: now,
   };
-  await ctx.recorder.record(
-    (s) => ({ ...s, allocations: { ...s.allocations, [alloc.id]: alloc } }),
-    {
-      what: 'alloc.place',
-      job: steps.jobId,
-      alloc: alloc.id,
-      detail: `${p.name} placed on ${p.node}${p.replaces ? `, replacing ${p.replaces.slice(0, 8)}` : ''}`,
-    },
-  );
+  await ctx.recorder.record((s) => recordPlaced(s, alloc, p, g.group, ctx.clock.now()), {
+    what: 'alloc.place',
+    job: steps.jobId,
+    alloc: alloc.id,
+    detail: `${p.name} placed on ${p.node}${p.replaces ? `, replacing ${p.replaces.slice(0, 8)}` : ''}`,
+  });
   const say = (status: string, detail?: string) =>
     ctx.progress({
       kind: 'alloc',
@@ -1179,6 +1257,22 @@ function inspectTasks(
       }
     }
   })();
+}
+
+/** The states of the allocation's tasks that have ended, as their drivers report them. */
+async function endedTaskStates(
+  allocId: string,
+  ctx: ApplyContext,
+): Promise<Record<string, TaskState>> {
+  const out: Record<string, TaskState> = {};
+  const tasks = inspectTasks(allocId, ctx);
+  try {
+    for await (const [task, st] of tasks ?? [])
+      if (st.state === 'dead') out[task] = taskStateOf(st, 'dead');
+  } catch {
+    // A host that does not answer now leaves the task states as they were.
+  }
+  return out;
 }
 
 /**

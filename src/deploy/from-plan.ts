@@ -13,8 +13,12 @@ function jobSteps(j: JobPlan, nodes: ReadonlyMap<string, NodeSpec>): JobSteps {
   const job = j.payload ? decodeStoredJob(j.payload) : undefined;
   const rollouts = new Map((j.rollout?.groups ?? []).map((g) => [g.name, g.steps]));
   const groups: GroupSteps[] = j.groups.map((g) => {
-    // Allocations a placement replaces are stopped by the rollout step that starts it.
-    const replaced = new Set(g.placements.flatMap((p) => (p.replaces ? [p.replaces] : [])));
+    // Allocations a placement replaces are stopped by the rollout step that starts it, and
+    // those canaries replace by the promote step.
+    const replaced = new Set([
+      ...g.placements.flatMap((p) => (p.replaces ? [p.replaces] : [])),
+      ...(rollouts.get(g.name) ?? []).flatMap((s) => s.replaces),
+    ]);
     return {
       name: g.name,
       group: job?.group.find((x) => x.name === g.name),
@@ -22,8 +26,9 @@ function jobSteps(j: JobPlan, nodes: ReadonlyMap<string, NodeSpec>): JobSteps {
         .filter((s) => !replaced.has(s.alloc_id))
         .map((s) => ({ allocId: s.alloc_id, reason: s.reason })),
       inplace: g.inplace,
+      // Batch reschedules are started only by the rollout's reschedule step, if needed.
       placements: new Map(
-        g.placements.map((p): [string, PlacementStep] => [
+        [...g.placements, ...(g.reschedules ?? [])].map((p): [string, PlacementStep] => [
           p.alloc_id,
           {
             allocId: p.alloc_id,
@@ -33,6 +38,17 @@ function jobSteps(j: JobPlan, nodes: ReadonlyMap<string, NodeSpec>): JobSteps {
             ports: p.ports.map((port) => ({ ...port, host_ip: bindAddress(nodes.get(p.node)) })),
             ...(p.replaces ? { replaces: p.replaces } : {}),
             canary: p.canary,
+            ...(p.reschedule
+              ? {
+                  reschedule: {
+                    attempt: p.reschedule.attempt,
+                    delayMs: p.reschedule.delay_ms,
+                    ...(p.reschedule.attempts !== undefined
+                      ? { attempts: p.reschedule.attempts }
+                      : {}),
+                  },
+                }
+              : {}),
           },
         ]),
       ),

@@ -99,6 +99,10 @@ export async function refreshState(
     const verdict = judgeAlloc(spec.tasks, statuses, {
       batch: runsToCompletion(spec.job?.type),
     });
+    // How the tasks that ended did: reschedule delays count from then, `alloc status` shows it.
+    const ended = Object.fromEntries(
+      [...statuses].flatMap(([t, st]) => (st.state === 'dead' ? [[t, taskState(st, 'dead')]] : [])),
+    );
     switch (verdict.state) {
       case 'failed': {
         const { task, status: st } = verdict;
@@ -112,12 +116,14 @@ export async function refreshState(
           : {
               to: 'failed' as const,
               reason: `task "${task}" exited${st.exitCode !== undefined ? ` with code ${st.exitCode}` : ''}`,
+              ended,
             };
       }
       case 'complete':
         return {
           to: 'complete' as const,
           reason: verdict.task ? `task "${verdict.task}" finished` : 'its tasks finished',
+          ended,
         };
       case 'running':
         // Every task runs: an allocation left pending by an interrupted apply is running.
@@ -150,9 +156,15 @@ export async function refreshState(
       to: o.to,
       reason: 'detail' in o && o.detail ? `${o.reason}: ${o.detail}` : o.reason,
     });
+    const prior = allocations[a.id]!;
     allocations = {
       ...allocations,
-      [a.id]: { ...allocations[a.id]!, client_status: o.to, client_description: o.reason },
+      [a.id]: {
+        ...prior,
+        client_status: o.to,
+        client_description: o.reason,
+        ...('ended' in o ? { task_states: { ...prior.task_states, ...o.ended } } : {}),
+      },
     };
   });
   return { state: allocations === state.allocations ? state : { ...state, allocations }, drift };

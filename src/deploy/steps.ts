@@ -20,6 +20,8 @@ export interface PlacementStep {
   /** The allocation this one replaces (a destructive update, or a lost/failed allocation). */
   replaces?: string;
   canary: boolean;
+  /** A reschedule of the failed allocation it replaces: which attempt, after what delay. */
+  reschedule?: { attempt: number; attempts?: number; delayMs: number };
 }
 
 export interface StopStep {

@@ -239,6 +239,14 @@ export interface GroupPlan {
     node: string;
     reason: string;
   }[];
+  /**
+   * Batch jobs: replacements apply starts only if the allocation each replaces fails within the same apply, after the reschedule delay, as the group's reschedule policy allows (a `reschedule` rollout step uses them). They are not counted as creates.
+   */
+  reschedules?: Placement[];
+  /**
+   * Failed allocations the plan does not replace: their reschedule delay has not passed (`due`), or their reschedule attempts are used up (`exhausted`).
+   */
+  reschedule_waits?: RescheduleWait[];
 }
 /**
  * How many allocations of the group each kind of change touches (Nomad's DesiredUpdates).
@@ -266,6 +274,7 @@ export interface Placement {
    */
   replaces?: string;
   canary: boolean;
+  reschedule?: RescheduleAttempt;
 }
 export interface PlannedPort {
   label: string;
@@ -277,6 +286,20 @@ export interface PlannedPort {
    * Port inside the task's network namespace, when mapped.
    */
   to?: number;
+}
+/**
+ * A placement that reschedules a failed allocation: which attempt it is and the delay waited after the failure.
+ */
+export interface RescheduleAttempt {
+  /**
+   * 1 for the first reschedule within the policy's interval.
+   */
+  attempt: number;
+  /**
+   * The attempts the policy allows within its interval; absent when unlimited.
+   */
+  attempts?: number;
+  delay_ms: number;
 }
 export interface PlacementFailure {
   /**
@@ -309,6 +332,29 @@ export interface PlacementMetrics {
     [k: string]: number | undefined;
   };
 }
+export interface RescheduleWait {
+  alloc_id: string;
+  name: string;
+  node: string;
+  /**
+   * due: replaced by a plan made at or after `due_at`; exhausted: not replaced (the job is failed).
+   */
+  status: 'due' | 'exhausted';
+  /**
+   * due: when the replacement may be placed.
+   */
+  due_at?: string;
+  delay_ms: number;
+  /**
+   * The attempt the replacement would be (due), or the attempts made within the interval (exhausted).
+   */
+  attempt: number;
+  /**
+   * The attempts the policy allows within its interval; absent when unlimited.
+   */
+  attempts?: number;
+  interval_ms?: number;
+}
 export interface Rollout {
   groups: RolloutGroup[];
   /**
@@ -322,10 +368,19 @@ export interface RolloutGroup {
   min_duration_ms: number;
 }
 /**
- * What apply does, in order, per group. verify: gate allocations an interrupted apply started but never saw healthy; start: start new allocations together; canary: start canaries beside the old allocations; gate: wait until the allocations the step before started are healthy (`min_healthy_time 10s`); promote: wait for promotion (or auto_promote), then stop what the canaries replace; window: replace allocations with `parallel` in flight, each one stopping its old allocation, then starting the new one and waiting until it is healthy, the next one starting as soon as one is healthy; batch: stop up to max_parallel old allocations together, then start their replacements (system jobs); stagger: wait between batches.
+ * What apply does, in order, per group. verify: gate allocations an interrupted apply started but never saw healthy; start: start new allocations together; canary: start canaries beside the old allocations; gate: wait until the allocations the step before started are healthy (`min_healthy_time 10s`); promote: wait for promotion (or auto_promote), then stop what the canaries replace; window: replace allocations with `parallel` in flight, each one stopping its old allocation, then starting the new one and waiting until it is healthy, the next one starting as soon as one is healthy; batch: stop up to max_parallel old allocations together, then start their replacements (system jobs); stagger: wait between batches; reschedule (batch jobs): replace an allocation that failed in this apply after its reschedule delay, with the replacements the plan lists in `reschedules`.
  */
 export interface RolloutStep {
-  kind: 'verify' | 'start' | 'canary' | 'gate' | 'promote' | 'window' | 'batch' | 'stagger';
+  kind:
+    | 'verify'
+    | 'start'
+    | 'canary'
+    | 'gate'
+    | 'promote'
+    | 'window'
+    | 'batch'
+    | 'stagger'
+    | 'reschedule';
   /**
    * Ids of the allocations this step starts (verify: gates). In a window, allocs[i] replaces replaces[i].
    */
@@ -343,6 +398,10 @@ export interface RolloutStep {
    * window: how many replacements are in flight at once (max_parallel).
    */
   parallel?: number;
+  /**
+   * reschedule: if replaces[i] failed, apply waits delays_ms[i] after its failure, stops it and starts allocs[i] (the group's `reschedules`); replaces[i] may itself be a reschedule of this step.
+   */
+  delays_ms?: number[];
 }
 export interface JobPayload {
   /**

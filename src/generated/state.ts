@@ -276,6 +276,15 @@ export interface Allocation {
    */
   deployment_id?: string;
   canary?: boolean;
+  /**
+   * The allocation this one replaced (a reschedule, a lost or migrated allocation, a destructive update), as Nomad's PreviousAllocation.
+   */
+  previous_allocation?: string;
+  /**
+   * The allocation that replaced this one, as Nomad's NextAllocation.
+   */
+  next_allocation?: string;
+  reschedule_tracker?: RescheduleTracker;
   health?: AllocationHealth;
   /**
    * Observed state of each task, by task name.
@@ -292,6 +301,30 @@ export interface Allocation {
   ports: AllocatedPort[];
   created_at: Timestamp;
   modified_at: Timestamp;
+}
+/**
+ * The reschedule history that led to this allocation (Nomad's RescheduleTracker): one event per earlier failed allocation it replaced, oldest first. The reschedule policy counts the events within its `interval`; the next delay grows from the last event's.
+ */
+export interface RescheduleTracker {
+  events: RescheduleEvent[];
+}
+export interface RescheduleEvent {
+  /**
+   * An RFC 3339 date and time.
+   */
+  time: string;
+  /**
+   * The failed allocation replaced.
+   */
+  prev_alloc: string;
+  /**
+   * The node it failed on.
+   */
+  prev_node: string;
+  /**
+   * The reschedule delay waited after its failure, in milliseconds.
+   */
+  delay_ms: number;
 }
 /**
  * Set by a deployment once the allocation's health is known.

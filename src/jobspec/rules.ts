@@ -141,17 +141,6 @@ function notSupported(
   );
 }
 
-/** A written reschedule policy: drover replaces failed allocations, but not by its rules yet. */
-function rescheduleNotRun(ctx: RuleContext, ptr: string): void {
-  if (ctx.type === 'system' || ctx.type === 'sysbatch') return; // never rescheduled (Nomad)
-  notRun(
-    ctx,
-    ptr,
-    'reschedule',
-    'drover replaces a failed or lost allocation at the next apply, on any feasible node, but not by the "reschedule" block\'s attempts, interval, delay and node penalty (not built yet).',
-  );
-}
-
 const VAULT_NEEDS: [string, string] = [
   'fetch a Vault token for each task and renew it',
   'the job would run without its secrets',
@@ -203,7 +192,6 @@ function checkJob(ctx: RuleContext): void {
     ctx.blockError(`Job type ${quote(ctx.type)} does not allow migrate block`, '/migrate');
   }
   if (job.reschedule) checkRescheduleAllowed(ctx, '/reschedule');
-  if (job.reschedule && ctx.written('/reschedule')) rescheduleNotRun(ctx, '/reschedule');
   // Apply records periodic and parameterized jobs and starts nothing: their children run.
   if (job.periodic) checkPeriodic(ctx);
   if (job.parameterized) checkParameterized(ctx);
@@ -657,7 +645,6 @@ function checkGroup(ctx: RuleContext, g: Group, i: number): void {
     if (written) checkRescheduleAllowed(ctx, `${gp}/reschedule`);
     // Nomad: structs.go (*TaskGroup).Validate validates the policy of every type but system.
     if (ctx.type !== 'system') checkReschedule(ctx, g.reschedule, i);
-    if (ctx.written(`${gp}/reschedule`)) rescheduleNotRun(ctx, `${gp}/reschedule`);
   }
   if (
     g.stop_after_client_disconnect !== undefined &&

@@ -41,6 +41,7 @@ import { diffJobs } from './diff.js';
 import { sealPlan } from './hash.js';
 import { planSeed, schedulerSeed, seededIds } from './ids.js';
 import { retryableStops, stopPending } from './pending-stops.js';
+import { contingentReschedules, rescheduleWaits } from './reschedules.js';
 import { decodeStoredJob, encodeStoredJob } from '../jobspec/stored.js';
 import { cronSpecs, formatInZone, nextLaunch } from '../jobspec/cron.js';
 import { launchKind } from '../jobspec/launch.js';
@@ -187,6 +188,7 @@ function planJob(
       nodes,
       classify: inputs.classify,
       ...(deployment ? { deployment } : {}),
+      now: inputs.now.getTime(),
     },
     cluster,
     { seed: schedulerSeed, ...(inputs.algorithm ? { algorithm: inputs.algorithm } : {}) },
@@ -216,6 +218,15 @@ function planJob(
         })),
         ...(p.replaces ? { replaces: p.replaces } : {}),
         canary: p.canary,
+        ...(p.reschedule
+          ? {
+              reschedule: {
+                attempt: p.reschedule.attempt,
+                delay_ms: p.reschedule.delayMs,
+                ...(p.reschedule.attempts !== undefined ? { attempts: p.reschedule.attempts } : {}),
+              },
+            }
+          : {}),
       };
     }),
     stops: g.stop.map((s): PlannedStop => {
@@ -230,10 +241,35 @@ function planJob(
     }),
     inplace: g.inplaceUpdate.map((u) => u.alloc.id),
     failures: failureOf(failures.get(g.group)),
+    ...(g.waiting.length ? { reschedule_waits: rescheduleWaits(g) } : {}),
     ...filteredOf(scheduled.place.filtered, g.group),
   }));
   if (d.kind === 'stop' && latest && !recorded.stopped) {
     addLeftoverStops(groups, allocations, d.purge, (node) => reachable(inputs, node));
+  }
+  if (desiredJob !== 'stopped') {
+    const chains = contingentReschedules({
+      job: desiredJob,
+      groups,
+      placements: scheduled.place.placements,
+      ids,
+      cluster,
+      freed: freedAllocations(scheduled.reconcile),
+      trackers: new Map(
+        allocations.map((a) => [
+          a.id,
+          { node: a.node, ...(a.reschedule_tracker ? { tracker: a.reschedule_tracker } : {}) },
+        ]),
+      ),
+      now: inputs.now.getTime(),
+      seed: schedulerSeed,
+      ...(inputs.algorithm ? { algorithm: inputs.algorithm } : {}),
+      newId,
+    });
+    for (const g of groups) {
+      const chain = chains.get(g.name);
+      if (chain) g.reschedules = chain;
+    }
   }
   const nextJob = d.kind === 'run' ? d.job : undefined;
   // An unchanged job has an empty diff; computing it would cost more than the rest of its plan.
@@ -259,6 +295,16 @@ function planJob(
   // Allocations of this version an interrupted apply started but never saw healthy: the resumed
   // deployment gates them before anything else.
   const verify = unfinished ? unverifiedAllocs(allocations, version, groups) : new Map();
+  // Canaries of the resumed deployment that still await promotion: the rollout waits for it
+  // again before it stops what they replace (a re-apply must not finish the rollout).
+  const held = new Map<string, string[]>();
+  if (unfinished)
+    for (const g of scheduled.reconcile.groups) {
+      const dg = deployment.groups[g.group];
+      const replaced = g.stop.filter((s) => s.reason === 'canary-replaced').map((s) => s.alloc.id);
+      if (dg && !dg.promoted && dg.desired_canaries > 0 && replaced.length)
+        held.set(g.group, replaced);
+    }
   // Like Nomad, a spec change of a service job rolls out as a deployment whether allocations are
   // replaced or updated in place (a revert is often in place: the stable spec's tasks did not
   // change).
@@ -296,7 +342,7 @@ function planJob(
       : null,
     diff,
     groups,
-    rollout: desiredJob === 'stopped' ? null : rolloutOf(desiredJob, groups, verify),
+    rollout: desiredJob === 'stopped' ? null : rolloutOf(desiredJob, groups, verify, held),
     payload:
       d.kind === 'run' && (changed || acts)
         ? {
@@ -523,12 +569,15 @@ export function rolloutOf(
   job: Job,
   groups: readonly GroupPlan[],
   verify: ReadonlyMap<string, readonly string[]> = new Map(),
+  held: ReadonlyMap<string, readonly string[]> = new Map(),
 ): Rollout | null {
   const out: RolloutGroup[] = [];
   for (const gp of groups) {
     const group = job.group.find((g) => g.name === gp.name);
     const unverified = verify.get(gp.name) ?? [];
-    if (!group || (gp.placements.length === 0 && unverified.length === 0)) continue;
+    const awaiting = held.get(gp.name) ?? [];
+    if (!group || (gp.placements.length === 0 && unverified.length === 0 && awaiting.length === 0))
+      continue;
     const update = group.update ?? defaultUpdateStrategy();
     const minHealthy = update.min_healthy_time;
     const healthyGate = `min_healthy_time ${formatMs(minHealthy)}`;
@@ -576,6 +625,20 @@ export function rolloutOf(
           ),
           done(),
         );
+      // A failed allocation is replaced within the apply as the reschedule policy allows.
+      const chain = gp.reschedules ?? [];
+      if (chain.length)
+        steps.push(
+          step(
+            'reschedule',
+            chain.map((p) => p.alloc_id),
+            chain.map((p) => p.replaces!),
+            {
+              gate: 'reschedule policy',
+              delays_ms: chain.map((p) => p.reschedule?.delay_ms ?? 0),
+            },
+          ),
+        );
       out.push({ name: gp.name, steps, min_duration_ms: 0 });
       continue;
     }
@@ -591,6 +654,12 @@ export function rolloutOf(
         ),
         gate(),
       );
+    if (!canaries.length && awaiting.length)
+      // Canaries placed by an earlier apply still wait for promotion, which stops what they replace.
+      steps.push({
+        ...step('promote', [], [...awaiting]),
+        gate: update.auto_promote ? 'auto_promote' : 'drover promote',
+      });
     if (canaries.length) {
       // Canaries run beside the allocations they replace; promotion stops those.
       steps.push(

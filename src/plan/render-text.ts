@@ -43,10 +43,16 @@ export interface RenderTextOptions {
 interface Ctx {
   s: Required<PlanStyler>;
   verbose: boolean;
+  /** When the plan was made (ms), for "due in …". */
+  at?: number;
 }
 
 export function renderPlanText(plan: Plan, opts: RenderTextOptions = {}): string {
-  const ctx: Ctx = { s: fullStyler(opts.color ?? plainStyler), verbose: opts.verbose ?? false };
+  const ctx: Ctx = {
+    s: fullStyler(opts.color ?? plainStyler),
+    verbose: opts.verbose ?? false,
+    at: Date.parse(plan.created_at),
+  };
   const out: string[] = [];
   if (plan.changes.length > 0) out.push(...renderChanges(plan.changes), '');
   if (plan.retry_stops.length > 0)
@@ -57,7 +63,11 @@ export function renderPlanText(plan: Plan, opts: RenderTextOptions = {}): string
     );
   const jobs = [...plan.jobs].sort((a, b) => naturalCompare(a.id, b.id));
   for (const job of jobs) {
-    if (job.type === 'none' && !ctx.verbose) {
+    if (
+      job.type === 'none' &&
+      !ctx.verbose &&
+      !job.groups.some((g) => g.reschedule_waits?.length)
+    ) {
       // Nomad's plan prints the next periodic launch whether or not the job changed.
       if (job.schedule)
         out.push(
@@ -146,6 +156,8 @@ function renderJob(job: JobPlan, ctx: Ctx): string[] {
   else if (job.type === 'create' || job.type === 'update') out.push('', ...renderDryRun(job, ctx));
   const allocs = renderAllocations(job, ctx);
   if (allocs.length > 0) out.push('', ...allocs);
+  const waits = renderRescheduleWaits(job, ctx);
+  if (waits.length > 0) out.push('', ...waits);
   if (job.rollout) out.push('', ...renderRollout(job, ctx));
   if (job.collect?.length) out.push('', ...renderCollect(job.collect));
   return out;
@@ -452,7 +464,9 @@ function renderAllocations(job: JobPlan, ctx: Ctx): string[] {
         : gone?.client_status
           ? `replaces ${short(p.replaces)} (${gone.reason})`
           : `replaces ${short(p.replaces)}`;
-      const detail = [renderPorts(p), replaces].filter((x) => x).join(', ');
+      const detail = [renderPorts(p), replaces, p.reschedule ? renderAttempt(p.reschedule) : '']
+        .filter((x) => x)
+        .join(', ');
       rows.push({ verb, color, cells: [short(p.alloc_id), p.name, `on ${p.node}`, detail] });
     }
     for (const id of [...g.inplace].sort())
@@ -477,6 +491,45 @@ function renderAllocations(job: JobPlan, ctx: Ctx): string[] {
     out.push(`  ${[r.color(r.verb.padEnd(verbWidth)), ...cells].join('  ')}`.trimEnd());
   }
   return out;
+}
+
+/** `reschedule attempt 2 of 3, delay 30s`. */
+function renderAttempt(r: NonNullable<Placement['reschedule']>): string {
+  const of = r.attempts !== undefined ? ` of ${r.attempts}` : '';
+  return `reschedule attempt ${r.attempt}${of}, delay ${formatMs(r.delay_ms)}`;
+}
+
+/**
+ * Failed allocations the plan does not replace: "replacement for web[1] due at 14:03:20 (in 25s;
+ * reschedule delay 30s, attempt 2 of 3)", or that their attempts are used up.
+ */
+function renderRescheduleWaits(job: JobPlan, ctx: Ctx): string[] {
+  const waits = job.groups.flatMap((g) => g.reschedule_waits ?? []);
+  if (waits.length === 0) return [];
+  const out = [ctx.s.bold('Failed allocations not replaced by this plan:')];
+  for (const w of [...waits].sort((a, b) => naturalCompare(a.name, b.name))) {
+    const head = `  ${short(w.alloc_id)}  ${w.name}  on ${w.node}:`;
+    if (w.status === 'due') {
+      const due = Date.parse(w.due_at ?? '');
+      const of = w.attempts !== undefined ? ` of ${w.attempts}` : '';
+      const wait = Math.max(0, Math.ceil((due - (ctx.at ?? due)) / 1000) * 1000);
+      out.push(
+        `${head} replacement due at ${clockTime(due)} (in ${formatMs(wait)}; reschedule delay ${formatMs(w.delay_ms)}, attempt ${w.attempt}${of})`,
+      );
+    } else {
+      const why =
+        (w.attempts ?? 0) === 0
+          ? 'the reschedule policy allows no attempts'
+          : `${w.attempt} of ${w.attempts} reschedule attempts within ${formatMs(w.interval_ms ?? 0)} used`;
+      out.push(ctx.s.warning(`${head} not rescheduled: ${why}; the job is failed`));
+    }
+  }
+  return out;
+}
+
+/** `14:03:20` (UTC), as a plan is read the moment it is made. */
+function clockTime(ms: number): string {
+  return new Date(ms).toISOString().slice(11, 19);
 }
 
 function sortPlacements(ps: readonly Placement[]): Placement[] {
@@ -505,7 +558,11 @@ function renderRollout(job: JobPlan, ctx: Ctx): string[] {
   for (const g of job.groups) {
     for (const p of g.placements) names.set(p.alloc_id, p.name);
     for (const s of g.stops) names.set(s.alloc_id, s.name);
+    for (const p of g.reschedules ?? []) names.set(p.alloc_id, p.name);
   }
+  const reschedules = new Map(
+    job.groups.flatMap((g) => (g.reschedules ?? []).map((p) => [p.alloc_id, p] as const)),
+  );
   const out = [ctx.s.bold(`Rollout (at least ${formatMs(rollout.min_duration_ms)}):`)];
   const groups = [...rollout.groups].sort((a, b) => naturalCompare(a.name, b.name));
   for (const g of groups) {
@@ -516,7 +573,9 @@ function renderRollout(job: JobPlan, ctx: Ctx): string[] {
     const numWidth = String(g.steps.length).length;
     g.steps.forEach((step, i) => {
       const n = `${i + 1}.`.padStart(numWidth + 1);
-      out.push(`    ${n} ${step.kind.padEnd(kindWidth)}  ${renderStep(step, names)}`.trimEnd());
+      out.push(
+        `    ${n} ${step.kind.padEnd(kindWidth)}  ${renderStep(step, names, reschedules)}`.trimEnd(),
+      );
     });
   }
   return out;
@@ -526,7 +585,11 @@ function renderRollout(job: JobPlan, ctx: Ctx): string[] {
  * What a step does, in the order apply does it: `start web.web[0] 04981db5`, `wait for
  * promotion, then stop web.web[0] 42098ff4`, `stop web.web[1] 2ddd2111, then start …`.
  */
-function renderStep(step: RolloutStep, names: ReadonlyMap<string, string>): string {
+function renderStep(
+  step: RolloutStep,
+  names: ReadonlyMap<string, string>,
+  reschedules: ReadonlyMap<string, Placement>,
+): string {
   const one = (id: string): string => (names.has(id) ? `${names.get(id)} ${short(id)}` : short(id));
   const list = (ids: readonly string[]): string => ids.map(one).join(', ');
   const least = step.min_duration_ms > 0 ? ` (at least ${formatMs(step.min_duration_ms)})` : '';
@@ -550,6 +613,17 @@ function renderStep(step: RolloutStep, names: ReadonlyMap<string, string>): stri
       return [
         `${step.allocs.length} replacement${step.allocs.length === 1 ? '' : 's'}, ${step.parallel ?? 1} at a time${least}: each stops the old allocation, starts the new one and waits for ${step.gate ?? 'health'}; the next starts as soon as one is healthy`,
         ...pairs.map((p) => `           ${p}`),
+      ].join('\n');
+    }
+    case 'reschedule': {
+      const lines = step.allocs.map((id, i) => {
+        const p = reschedules.get(id);
+        const attempt = p?.reschedule ? `; ${renderAttempt(p.reschedule)}` : '';
+        return `           ${one(id)} on ${p?.node ?? '?'} replaces ${short(step.replaces[i] ?? '')} if that fails (${formatMs(step.delays_ms?.[i] ?? 0)} after${attempt})`;
+      });
+      return [
+        'an allocation that fails is replaced as the reschedule policy allows:',
+        ...lines,
       ].join('\n');
     }
   }

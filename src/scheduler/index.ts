@@ -25,6 +25,15 @@ export {
   STOP_DESCRIPTIONS,
 } from './reconcile.js';
 export { place, DEFAULT_DYNAMIC_PORTS } from './place.js';
+export {
+  rescheduleDecision,
+  nextDelay,
+  attemptsWithin,
+  failedAt,
+  trackerAfter,
+  RESCHEDULE_WINDOW_MS,
+  type RescheduleDecision,
+} from './reschedule.js';
 export { prepareCluster, applyPlacements, type PreparedCluster } from './cluster.js';
 export { clusterFromState, nodeSetsFromState, recordedJob, holdsResources } from './from-state.js';
 export { createRng, seedFrom, type Rng } from './rng.js';

@@ -551,6 +551,7 @@ class Evaluation {
       reason: req.reason,
       canary: req.canary,
       ...(req.replaces !== undefined ? { replaces: req.replaces } : {}),
+      ...(req.reschedule ? { reschedule: req.reschedule } : {}),
     });
   }
 }

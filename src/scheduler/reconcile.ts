@@ -4,8 +4,9 @@
  * batch jobs), with two deliberate differences for a tool that shows the whole rollout:
  * - every destructive update is listed (Nomad lists only the first `max_parallel`), and with
  *   canaries the replacements held until promotion are listed after the canaries;
- * - failed allocations (and service allocations that exited) are replaced at once: reschedule
- *   policies (attempts, delay) are not applied yet.
+ * - service allocations that exited are replaced at once.
+ * Failed allocations follow their group's reschedule policy (`reschedule.ts`): replaced once
+ * the delay has passed, kept (and counted) while it has not or when no attempts are left.
  */
 import type {
   NormalizedGroup as Group,
@@ -13,6 +14,7 @@ import type {
 } from '../generated/normalized-job.js';
 import type { Allocation, Deployment } from '../state/types.js';
 import { NameIndex } from './name-index.js';
+import { rescheduleDecision } from './reschedule.js';
 import { compareGroup, type GroupChange } from './update-class.js';
 import type {
   DesiredCounts,
@@ -21,6 +23,8 @@ import type {
   NodeSets,
   PlacementRequest,
   ReconcileInput,
+  RescheduleAttempt,
+  RescheduleWaiting,
   ReconcileResult,
   Replacement,
   StopReason,
@@ -118,6 +122,7 @@ export function emptyGroup(group: string, count: number): GroupReconcile {
     migrate: [],
     lost: [],
     rescheduled: [],
+    waiting: [],
     ignore: [],
     canaries: 0,
     counts: emptyCounts(),
@@ -247,16 +252,35 @@ function reconcileGroup(
     else untainted.push(a);
   }
 
-  // Failed (and exited service) allocations are replaced now; stopped ones no longer count.
+  // Failed allocations are replaced as the reschedule policy says (updateByReschedulable): now,
+  // later (kept and counted until then), or never. One of an older version is replaced by the
+  // update at once. Exited service allocations are replaced now; stopped ones no longer count.
   const reschedule: Allocation[] = [];
+  const attempts = new Map<Allocation, RescheduleAttempt>();
   {
     const keep: Allocation[] = [];
     for (const a of untainted) {
       if (desiredTerminal(a)) {
         // A stopped batch allocation that ran to completion still counts (shouldFilter).
         if (batch && a.desired_status === 'stop' && a.client_status === 'complete') keep.push(a);
-      } else if (a.client_status === 'failed') reschedule.push(a);
-      else if (a.client_status === 'complete' && !batch) reschedule.push(a);
+      } else if (a.client_status === 'failed') {
+        if (a.version !== version) {
+          reschedule.push(a);
+          continue;
+        }
+        const d = rescheduleDecision(a, tg.reschedule, input.now ?? Number.POSITIVE_INFINITY);
+        if (d.kind === 'now') {
+          reschedule.push(a);
+          attempts.set(a, {
+            attempt: d.attempt,
+            delayMs: d.delayMs,
+            ...(d.attempts !== undefined ? { attempts: d.attempts } : {}),
+          });
+        } else {
+          keep.push(a);
+          out.waiting.push({ alloc: a, decision: d } satisfies RescheduleWaiting);
+        }
+      } else if (a.client_status === 'complete' && !batch) reschedule.push(a);
       else keep.push(a);
     }
     untainted = keep;
@@ -379,6 +403,7 @@ function reconcileGroup(
     const why = a.client_description ? `: ${a.client_description}` : '';
     out.stop.push(stopOf(a, 'failed', what + why));
     out.rescheduled.push({ alloc: a, name: a.name });
+    const attempt = attempts.get(a);
     out.place.push({
       group: tg.name,
       name: a.name,
@@ -387,6 +412,7 @@ function reconcileGroup(
       canary: false,
       replaces: a.id,
       previousNode: a.node,
+      ...(attempt ? { reschedule: attempt } : {}),
     });
   }
   let existing = untainted.length + migrate.length + reschedule.length;
@@ -454,10 +480,6 @@ function reconcileGroup(
   out.counts.in_place_update = inplace.length;
   out.counts.migrate = out.migrate.length;
   out.counts.ignore = out.ignore.length;
-  if (reschedule.length > 0)
-    out.notes.push(
-      `${reschedule.length} failed allocation${reschedule.length === 1 ? ' is' : 's are'} replaced at once: reschedule policies are not applied yet`,
-    );
   return out;
 }
 

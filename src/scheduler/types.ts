@@ -11,6 +11,7 @@
  */
 import type { NormalizedJob as Job, NormalizedTask as Task } from '../generated/normalized-job.js';
 import type { AllocatedPort, Allocation, Deployment } from '../state/types.js';
+import type { RescheduleDecision } from './reschedule.js';
 
 // ---------------------------------------------------------------------------------------------
 // Reconcile
@@ -62,6 +63,27 @@ export interface ReconcileInput {
    * promoted. Unpromoted canaries of a deployment for another version, or of a failed one, stop.
    */
   deployment?: Deployment;
+  /**
+   * The time of the plan (ms since the epoch), against which reschedule delays are measured.
+   * Absent: every delay counts as passed (attempts still apply).
+   */
+  now?: number;
+}
+
+/** Which reschedule a placement is (`reason` "failed"), for the replacement's tracker. */
+export interface RescheduleAttempt {
+  /** 1 for the first within the policy's interval (or ever, when unlimited). */
+  attempt: number;
+  /** The attempts the policy allows; absent when unlimited. */
+  attempts?: number;
+  /** The delay waited after the failure. */
+  delayMs: number;
+}
+
+/** A failed allocation the plan does not replace yet (`later`) or at all (`exhausted`). */
+export interface RescheduleWaiting {
+  alloc: Allocation;
+  decision: Exclude<RescheduleDecision, { kind: 'now' }>;
 }
 
 /** Why an allocation is created. */
@@ -70,7 +92,7 @@ export type PlaceReason =
   | 'new'
   /** Replaces an allocation on a down node or whose client status is lost. */
   | 'lost'
-  /** Replaces a failed allocation (reschedule policies are not applied yet: at once, always). */
+  /** Replaces a failed allocation, as the group's reschedule policy allows. */
   | 'failed'
   /** Replaces an allocation on a draining node. */
   | 'migrate'
@@ -91,6 +113,8 @@ export interface PlaceRequest {
   replaces?: string;
   /** The node of the replaced allocation: penalised for `failed`, preferred when the disk is sticky. */
   previousNode?: string;
+  /** A reschedule of a failed allocation of the same version: which attempt. */
+  reschedule?: RescheduleAttempt;
   /**
    * System and sysbatch jobs: the one node this allocation is for. Only that node is checked;
    * when it cannot take the allocation, no other node is tried.
@@ -167,14 +191,16 @@ export interface GroupReconcile {
   migrate: Replacement[];
   /** Allocations lost (down node or lost client); replaced when the count needs them. */
   lost: Allocation[];
-  /** Failed (or finished service) allocations replaced at once. */
+  /** Failed (or finished service) allocations replaced now. */
   rescheduled: Replacement[];
+  /** Failed allocations not replaced now: their delay has not passed, or no attempts are left. */
+  waiting: RescheduleWaiting[];
   /** Allocations left as they are. */
   ignore: Allocation[];
   /** Canaries this deployment wants in all (`update.canary`), 0 without a canary phase. */
   canaries: number;
   counts: DesiredCounts;
-  /** Remarks worth showing with the plan, e.g. that reschedule policies are not applied. */
+  /** Remarks worth showing with the plan, e.g. that system jobs are placed like service jobs. */
   notes: string[];
 }
 
@@ -286,6 +312,7 @@ export interface Placement {
   reason: PlaceReason;
   canary: boolean;
   replaces?: string;
+  reschedule?: RescheduleAttempt;
 }
 
 /** Why the placements of one group failed, in Nomad's `AllocMetric` terms. */

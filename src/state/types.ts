@@ -24,5 +24,7 @@ export type {
   StateEvent,
   StateSnapshot,
   TaskState,
+  RescheduleEvent,
+  RescheduleTracker,
   Timestamp,
 } from '../generated/state.js';

@@ -328,6 +328,8 @@ export interface ApplyOptions {
   pollMs?: number;
   /** As the CLI: a plan that changes nothing is not executed (refresh findings are recorded). */
   skipEmpty?: boolean;
+  /** As `apply -detach`: return once the first allocations started. */
+  detach?: boolean;
 }
 
 export interface ApplyRun {
@@ -441,8 +443,12 @@ export class World {
         const at = this.clock.now();
         return { plan, outcomes: [], executed: false, writes: proc.writes, startedAt, endedAt: at };
       }
-      const result = await executePlan(ctx, plan, observed, (ev) =>
-        this.events.push({ at: this.clock.now(), ev }),
+      const result = await executePlan(
+        ctx,
+        plan,
+        observed,
+        (ev) => this.events.push({ at: this.clock.now(), ev }),
+        opts.detach ? { detach: true } : {},
       );
       const revert = result.outcomes.find((r) => r.revert && 'outcome' in r.revert)?.revert;
       return {

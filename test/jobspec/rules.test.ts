@@ -809,7 +809,7 @@ describe('templates that read Consul or Vault', () => {
 });
 
 describe('stanzas drover does not run', () => {
-  it('warns at a written reschedule block (not run by its rules yet), not at the default one', () => {
+  it('runs a written reschedule block as written: no warning', () => {
     const j: Job = {
       id: 'x',
       type: 'batch',
@@ -822,12 +822,7 @@ describe('stanzas drover does not run', () => {
       ],
     };
     const written = run(j, index({ '': 1, '/group/0/reschedule': 4 }));
-    const warned = written.filter((d) => d.detail?.includes('"reschedule" block'));
-    expect(summaries(warned)).toEqual(['Stanza not run by drover']);
-    expect(where(warned[0])).toEqual([4, 3]);
-    const { reschedule: _r, ...unwritten } = j.group![0]!;
-    const defaulted = run({ ...j, group: [unwritten] });
-    expect(defaulted.filter((d) => d.detail?.includes('"reschedule" block'))).toEqual([]);
+    expect(summaries(written)).toEqual([]);
   });
 
   it('refuses those whose absence changes what runs, warns once per other block, at the block', () => {

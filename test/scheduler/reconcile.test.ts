@@ -242,7 +242,7 @@ describe('reconcile: node health and failures', () => {
     expect(summary(r)[0]).toMatchObject({ place: [], stop: [], ignore: ['app-0'] });
   });
 
-  it('replaces failed service allocations at once, and says so', () => {
+  it('replaces failed service allocations whose reschedule delay has passed', () => {
     const r = run(simpleJob({ count: 2 }), [current(0, { client_status: 'failed' }), current(1)]);
     expect(summary(r)[0]).toMatchObject({
       place: ['failed:0<app-0'],
@@ -251,9 +251,7 @@ describe('reconcile: node health and failures', () => {
     });
     expect(r.groups[0]!.counts.destroy).toBe(0);
     expect(r.groups[0]!.stop.map(goneStatus)).toEqual(['failed']);
-    expect(r.groups[0]!.notes).toEqual([
-      '1 failed allocation is replaced at once: reschedule policies are not applied yet',
-    ]);
+    expect(r.groups[0]!.notes).toEqual([]);
   });
 
   it('replaces service allocations that exited', () => {

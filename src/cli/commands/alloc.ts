@@ -1,4 +1,4 @@
-/** Commands that reach into a running allocation: logs and exec. */
+/** Commands about one allocation: its status, and reaching into it (logs, exec). */
 import type { Command } from 'commander';
 import { recordedTasks } from '../../deploy/alloc-tasks.js';
 import { hookOf } from '../../deploy/lifecycle.js';
@@ -6,6 +6,9 @@ import type { Allocation, StateSnapshot } from '../../state/types.js';
 import type { Output } from '../output.js';
 import type { Session } from '../session.js';
 import { UserError, withSession } from '../with-session.js';
+import { observe } from '../../ops/index.js';
+import { printAllocStatus } from './alloc-status.js';
+import { addStateOptions, type PlanOptions } from './plan.js';
 
 interface AllocOptions {
   config?: string;
@@ -16,10 +19,30 @@ interface AllocOptions {
 }
 
 export function registerAllocCommands(program: Command, io: (json: boolean) => Output): void {
+  const alloc = program.command('alloc').description('look at one allocation');
+  addStateOptions(
+    alloc
+      .command('status')
+      .description(
+        'an allocation (id or unique prefix): statuses, tasks and their events, reschedule history',
+      )
+      .argument('<alloc>'),
+  )
+    .option('--json', 'print machine-readable JSON')
+    .action(async (target: string, opts: PlanOptions) => {
+      const o = io(Boolean(opts.json));
+      await withSession(o, opts, async (session) => {
+        // Refreshed, so a task that died since the last apply shows as it is.
+        const { state } = await observe(session, opts.refresh !== 'false');
+        printAllocStatus(o, state, allocById(state, target));
+        process.exitCode = 0;
+      });
+    });
+
   program
     .command('logs')
     .description(
-      "print a task's logs (an allocation id or prefix, or a job: its newest running allocation)",
+      "print a task's logs (an allocation id or prefix, or a job: its newest allocation, whatever its status)",
     )
     .argument('<alloc-or-job>')
     .option('--task <name>', 'the task (default: the first main task)')
@@ -33,8 +56,21 @@ export function registerAllocCommands(program: Command, io: (json: boolean) => O
       const stop = () => abort.abort();
       for (const sig of STOP_SIGNALS) process.once(sig, stop);
       try {
-        await withSession(io(false), opts, async (session) => {
-          const { handle, node, driver } = await allocTask(session, target, opts.task);
+        const o = io(false);
+        await withSession(o, opts, async (session) => {
+          const { handle, taskName, node, driver, alloc } = await allocTask(
+            session,
+            target,
+            opts.task,
+            {
+              anyStatus: true,
+            },
+          );
+          // Given a job, say which of its allocations this is (stdout stays the log).
+          if (alloc.job === target)
+            o.err(
+              `==> ${alloc.name} ${alloc.id.slice(0, 8)} on ${alloc.node} (${alloc.client_status}), task "${taskName}"`,
+            );
           const stream = driver.logs(handle, session.transport(node), {
             stderr: Boolean(opts.stderr),
             follow: Boolean(opts.f),
@@ -73,39 +109,75 @@ export function registerAllocCommands(program: Command, io: (json: boolean) => O
     });
 }
 
-/** An allocation by id or unique id prefix, or a job's newest running allocation. */
-export function findAlloc(state: StateSnapshot, target: string): Allocation {
-  const all = Object.values(state.allocations);
-  const byId = all.filter((a) => a.id.startsWith(target));
-  if (byId.length === 1) return byId[0]!;
+/** An allocation by id or unique id prefix; an ambiguous prefix lists the candidates. */
+function byIdPrefix(state: StateSnapshot, target: string): Allocation | undefined {
+  const byId = Object.values(state.allocations).filter((a) => a.id.startsWith(target));
   if (byId.length > 1)
-    throw new UserError(`"${target}" matches ${byId.length} allocations; give more of the id`);
-  const ofJob = all
-    .filter((a) => a.job === target && a.desired_status === 'run' && a.client_status === 'running')
-    .sort((a, b) => (a.created_at < b.created_at ? 1 : -1));
+    throw new UserError(
+      `"${target}" matches ${byId.length} allocations; give more of the id:\n${byId
+        .sort((a, b) => a.id.localeCompare(b.id))
+        .map((a) => `  ${a.id}  ${a.name}  ${a.client_status}`)
+        .join('\n')}`,
+    );
+  return byId[0];
+}
+
+/** An allocation by id or unique id prefix. */
+export function allocById(state: StateSnapshot, target: string): Allocation {
+  const a = target ? byIdPrefix(state, target) : undefined;
+  if (!a) throw new UserError(`no allocation matches "${target}"`);
+  return a;
+}
+
+/**
+ * An allocation by id or unique id prefix, or a job's newest allocation: running only, or in
+ * any status (`logs` of a batch job shows its completed or failed work).
+ */
+export function findAlloc(
+  state: StateSnapshot,
+  target: string,
+  opts: { anyStatus?: boolean } = {},
+): Allocation {
+  // A job's name wins over an id prefix it happens to be (a job named "a" or "db").
+  const one = target in state.jobs ? undefined : byIdPrefix(state, target);
+  if (one) return one;
+  const ofJob = Object.values(state.allocations)
+    .filter(
+      (a) =>
+        a.job === target &&
+        (opts.anyStatus || (a.desired_status === 'run' && a.client_status === 'running')),
+    )
+    .sort((a, b) => (a.created_at < b.created_at ? 1 : a.created_at > b.created_at ? -1 : 0));
   if (ofJob[0]) return ofJob[0];
-  throw new UserError(`no allocation or running job matches "${target}"`);
+  throw new UserError(
+    `no allocation or ${opts.anyStatus ? '' : 'running '}job matches "${target}"`,
+  );
 }
 
 /** The signals that end `logs -f`. */
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /** The task of an allocation, with its node and driver, from the recorded state. */
-async function allocTask(session: Session, target: string, task: string | undefined) {
+async function allocTask(
+  session: Session,
+  target: string,
+  task: string | undefined,
+  opts: { anyStatus?: boolean } = {},
+) {
   const state = await session.store.read();
-  const alloc = findAlloc(state, target);
+  const alloc = findAlloc(state, target, opts);
   // Without --task, the first main task: a prestart hook starts first but is seldom what is asked.
   const main = [...recordedTasks(state, alloc).values()].find(
     (t) => !hookOf(t) && alloc.driver_handles[t.name],
   );
-  const { handle } = taskHandle(alloc, task ?? main?.name);
+  const { handle, task: name } = taskHandle(alloc, task ?? main?.name);
   const node = session.nodes.get(alloc.node);
   const driver = session.drivers.get(handle.driver);
   if (!node || !driver)
     throw new UserError(
       `allocation ${alloc.id.slice(0, 8)} is on node "${alloc.node}", which is not in the inventory`,
     );
-  return { handle, node, driver };
+  return { handle, taskName: name, node, driver, alloc };
 }
 
 function taskHandle(alloc: Allocation, task: string | undefined) {

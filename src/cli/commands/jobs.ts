@@ -227,17 +227,23 @@ function summary(id: string, j: JobState, state: StateSnapshot) {
   const complete = allocs.filter(
     (a) => a.desired_status === 'run' && a.client_status === 'complete',
   ).length;
+  // Failed and not replaced (its reschedule attempts are used up, or not due yet).
+  const failed = allocs.filter(
+    (a) => a.desired_status === 'run' && a.client_status === 'failed',
+  ).length;
   const status = j.stopped
     ? 'dead (stopped)'
     : template
       ? 'running'
       : batch && desired > 0 && complete === desired
         ? 'complete'
-        : running === desired
-          ? 'running'
-          : running === 0 && complete === 0
-            ? 'pending'
-            : 'degraded';
+        : desired > 0 && failed > 0 && running === 0 && complete + failed === desired
+          ? 'failed'
+          : running === desired
+            ? 'running'
+            : running === 0 && complete === 0
+              ? 'pending'
+              : 'degraded';
   return {
     type: job.type,
     ...(latest.launch ? { parent: latest.launch.parent } : {}),
