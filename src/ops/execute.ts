@@ -24,6 +24,8 @@ import {
 } from '../deploy/apply.js';
 import { CheckWatcher, checksOf } from '../deploy/checks.js';
 import { planToSteps } from '../deploy/from-plan.js';
+import { hookOf, isSidecar, runsToCompletion, taskLabel } from '../deploy/lifecycle.js';
+import type { JobSteps } from '../deploy/steps.js';
 import { StateRecorder } from '../deploy/recorder.js';
 import type { StateSnapshot } from '../state/types.js';
 import { applyChange } from './builders.js';
@@ -56,6 +58,8 @@ export async function executePlan(
   progress: (ev: ProgressEvent) => void,
   opts: ExecuteOptions = {},
 ): Promise<ApplyResult> {
+  const steps = planToSteps(plan, ctx.nodes);
+  if (opts.detach) refuseUnfinishableDetach(steps);
   const recorder = new StateRecorder(ctx.store, observed.stored);
   await recordObserved(recorder, observed);
   const apply: ApplyContext = {
@@ -77,12 +81,12 @@ export async function executePlan(
   try {
     await recordChanges(apply, plan);
     await retryStops(apply, plan.retry_stops);
-    for (const steps of planToSteps(plan, ctx.nodes)) {
-      const outcome = await applyJob(steps, apply);
-      await collectAllocs(steps, apply);
-      const result: JobResult = { job: steps.jobId, outcome };
-      if (outcome.result === 'failed' && autoReverts(steps.job))
-        result.revert = await revert(ctx, steps.jobId, steps.version, apply);
+    for (const job of steps) {
+      const outcome = await applyJob(job, apply);
+      await collectAllocs(job, apply);
+      const result: JobResult = { job: job.jobId, outcome };
+      if (outcome.result === 'failed' && autoReverts(job.job))
+        result.revert = await revert(ctx, job.jobId, job.version, apply);
       outcomes.push(result);
     }
   } catch (err) {
@@ -92,6 +96,25 @@ export async function executePlan(
   }
   await recorder.flush();
   return { outcomes, state: recorder.state };
+}
+
+/**
+ * A detached apply leaves its batch allocations to run on their own, and nothing after it stops
+ * their sidecars or runs their poststop tasks once the main tasks complete (that is the
+ * long-running server's work, not built yet): refused before anything is done rather than left
+ * half-finished without a word.
+ */
+function refuseUnfinishableDetach(steps: readonly JobSteps[]): void {
+  for (const job of steps) {
+    if (!runsToCompletion(job.job?.type)) continue;
+    for (const g of job.groups) {
+      const hooks = (g.group?.task ?? []).filter((t) => isSidecar(t) || hookOf(t) === 'poststop');
+      if (hooks.length === 0) continue;
+      throw new Error(
+        `-detach cannot be used for ${job.job!.type} job "${job.jobId}": group "${g.name}" has ${hooks.map((t) => taskLabel(t)).join(', ')}, which apply stops or runs once the main tasks complete; after a detached apply nothing would (drover server will; not built yet). Run apply without -detach.`,
+      );
+    }
+  }
 }
 
 /** Records the plan's state changes (node drain and eligibility, promotions, failures). */

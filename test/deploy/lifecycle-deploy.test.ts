@@ -248,6 +248,21 @@ describe('a batch job with hooks', () => {
   });
 });
 
+describe('a detached apply of a batch job with a sidecar or a poststop task', () => {
+  it('is refused before anything starts: nothing would stop the sidecar or run the poststop task after it', async () => {
+    const w = await world();
+    const job = lifecycleJob('batch', [
+      task('logs', { hook: 'prestart', sidecar: true }),
+      task('report', { runFor: '1s' }),
+    ]);
+    await expect(w.apply([job], { detach: true })).rejects.toThrow(
+      /-detach cannot be used for batch job "app": group "app" has prestart sidecar task "logs"/,
+    );
+    expect(w.host.events()).toEqual([]);
+    expect(allocsOf(await w.read(), 'app')).toEqual([]);
+  });
+});
+
 describe('an apply killed between the prestart and the main tasks', () => {
   it('leaves an allocation the next apply replaces, running its prestart task again before the main task', async () => {
     const w = await world();

@@ -196,7 +196,7 @@ export async function lockedApply(
     view.done();
     const unplaced = unplacedAllocations(plan.jobs);
     // A job recorded with allocations nowhere to run is not a success a CI pipeline may pass.
-    const code = Math.max(exitCodeOf(result), unplaced > 0 && !opts.detach ? 4 : 0);
+    const code = Math.max(exitCodeOf(result), unplaced > 0 ? 4 : 0);
     if (o.json)
       line({
         type: 'result',
