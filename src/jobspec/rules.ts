@@ -359,6 +359,7 @@ export function escapesAllocDir(relative: string): boolean {
  * it has no getter for: the task would start without its files.
  */
 function checkArtifact(ctx: RuleContext, a: Artifact, ap: string): void {
+  // Nomad: structs.go (*TaskArtifact).Validate
   if (!a.source)
     ctx.blockError(
       'source must be specified',
@@ -366,6 +367,7 @@ function checkArtifact(ctx: RuleContext, a: Artifact, ap: string): void {
       'An artifact needs source = "…", the address to download.',
     );
   const dest = a.destination;
+  // Nomad: structs.go (*TaskArtifact).Validate (escapingfs.PathEscapesAllocViaRelative)
   if (dest !== undefined && !hasInterpolation(dest) && escapesAllocDir(posix.join('task', dest)))
     ctx.error(
       'destination escapes allocation directory',
@@ -377,6 +379,7 @@ function checkArtifact(ctx: RuleContext, a: Artifact, ap: string): void {
     try {
       parseChecksum(checksum);
     } catch (err) {
+      // Nomad: structs.go (*TaskArtifact).validateChecksum
       ctx.error((err as Error).message, `${ap}/options/checksum`);
     }
   }
