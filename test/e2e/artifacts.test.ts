@@ -60,7 +60,8 @@ function batchJob(
       }
       artifact {
         source      = "${server.base}/notes.txt"
-        destination = "local/docs"
+        # Interpolated on the host, as Nomad does: /local in a container.
+        destination = "\${NOMAD_TASK_DIR}/docs"
       }
       resources {
         cpu    = 50
