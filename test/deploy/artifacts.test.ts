@@ -57,6 +57,13 @@ const hosts = [
     agent: /^curl\//,
   },
   {
+    name: 'local, host wget',
+    host: () => local.transport(),
+    root: () => join(local.dir(), 'alloc'),
+    tools: new Set(['wget', 'sha256sum']),
+    agent: /^Wget\//,
+  },
+  {
     name: 'local, drover fetch',
     host: () => local.transport(),
     root: () => join(local.dir(), 'alloc'),
@@ -126,6 +133,27 @@ describe.each(hosts)('fetchArtifacts ($name)', ({ host, root, tools, agent }) =>
     const c = ctx(host(), root(), [{ source: `${server.base}/missing.tgz` }]);
     await expect(fetchArtifacts(c, tools ? { tools } : {})).rejects.toThrow(
       new RegExp(`^artifact "${server.base}/missing.tgz": .*(404|download failed)`),
+    );
+  });
+});
+
+describe('fetchArtifacts modes', () => {
+  it('refuses mode = "dir" for a plain file, at once', async () => {
+    const c = ctx(local.transport(), join(local.dir(), 'alloc'), [
+      { source: `${server.base}/notes.txt`, mode: 'dir' },
+    ]);
+    await expect(fetchArtifacts(c)).rejects.toThrow(
+      `artifact "${server.base}/notes.txt": mode = "dir" needs an archive or a directory; this source is a plain file`,
+    );
+  });
+
+  it('keeps an archive as it is with archive = false', async () => {
+    const c = ctx(local.transport(), join(local.dir(), 'alloc'), [
+      { source: `${server.base}/bundle.zip`, options: { archive: 'false' } },
+    ]);
+    await fetchArtifacts(c);
+    expect(readFileSync(join(c.allocDir, 'web', 'local', 'bundle.zip'))).toEqual(
+      server.files.get('/bundle.zip'),
     );
   });
 });
