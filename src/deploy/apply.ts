@@ -49,6 +49,7 @@ import type { GroupSteps, JobSteps, PlacementStep, PlanStepRef } from './steps.j
 import { interpolateDeep, taskEnv, type NodeFacts, type TaskDirs } from './taskenv.js';
 import { encodeStoredJob } from '../jobspec/stored.js';
 import { writeDispatchPayload } from './dispatch-payload.js';
+import { fetchArtifacts } from './artifacts.js';
 
 export interface Clock {
   now(): number;
@@ -916,6 +917,7 @@ async function startTask(
   try {
     const tctx = taskContext(p, group, task, job, node, transport, driver, ctx);
     await writeDispatchPayload(tctx, job.launch);
+    await fetchArtifacts(tctx);
     handle = await driver.start(tctx);
   } catch (err) {
     return `${taskLabel(task)}: ${(err as Error).message}`;
@@ -1205,7 +1207,12 @@ function taskContext(
     jobId: steps.jobId,
     jobVersion: steps.version,
     group: group.name,
-    task: { ...task, config: interpolateDeep(task.config ?? {}, { env, node: facts }) },
+    task: {
+      ...task,
+      config: interpolateDeep(task.config ?? {}, { env, node: facts }),
+      // Nomad's artifact hook interpolates source, destination, options and headers.
+      ...(task.artifact ? { artifact: interpolateDeep(task.artifact, { env, node: facts }) } : {}),
+    },
     allocIndex: p.index,
     node,
     transport,

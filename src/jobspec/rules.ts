@@ -10,8 +10,10 @@
  */
 import type { SourceRange } from '../diag/range.js';
 import type { Diagnostics } from '../diag/diagnostic.js';
+import { posix } from 'node:path';
 import type {
   Affinity,
+  Artifact,
   Check,
   Constraint,
   Group,
@@ -28,6 +30,7 @@ import type {
 import { durationNanos, formatDuration, parseDuration, SECOND } from './duration.js';
 import { pointer, type RangeIndex } from './ranges.js';
 import { cronProblem, isTimeZone } from './cron.js';
+import { parseChecksum, planArtifact } from './artifact-source.js';
 
 export { cronProblem } from './cron.js';
 
@@ -349,6 +352,54 @@ export function escapesAllocDir(relative: string): boolean {
     if (depth < 0) return true;
   }
   return false;
+}
+
+/**
+ * Nomad's artifact rules (structs.go (*TaskArtifact).Validate), and drover's refusal of sources
+ * it has no getter for: the task would start without its files.
+ */
+function checkArtifact(ctx: RuleContext, a: Artifact, ap: string): void {
+  // Nomad: structs.go (*TaskArtifact).Validate
+  if (!a.source)
+    ctx.blockError(
+      'source must be specified',
+      ap,
+      'An artifact needs source = "…", the address to download.',
+    );
+  const dest = a.destination;
+  // Nomad: structs.go (*TaskArtifact).Validate (escapingfs.PathEscapesAllocViaRelative)
+  if (dest !== undefined && !hasInterpolation(dest) && escapesAllocDir(posix.join('task', dest)))
+    ctx.error(
+      'destination escapes allocation directory',
+      `${ap}/destination`,
+      `${quote(dest)} is relative to the task directory and may not leave the allocation's directory.`,
+    );
+  const checksum = a.options?.checksum;
+  if (checksum !== undefined && !hasInterpolation(checksum)) {
+    try {
+      parseChecksum(checksum);
+    } catch (err) {
+      // Nomad: structs.go (*TaskArtifact).validateChecksum
+      ctx.error((err as Error).message, `${ap}/options/checksum`);
+    }
+  }
+  if (a.chown)
+    notRun(
+      ctx,
+      `${ap}/chown`,
+      'chown',
+      'chown = true is accepted, but drover leaves the files to the user that fetched them (not built yet).',
+    );
+  if (!a.source || hasInterpolation(a.source)) return;
+  try {
+    planArtifact({ ...a, options: { ...a.options, checksum: undefined } });
+  } catch (err) {
+    ctx.blockRefusal(
+      'artifact source not fetched by drover',
+      `${ap}/source`,
+      `${(err as Error).message}. plan and apply refuse the job, as the task would start without the files.`,
+    );
+  }
 }
 
 /** Nomad warns when some groups auto-promote and others have canaries that would wait. */
@@ -1393,22 +1444,7 @@ function checkTask(ctx: RuleContext, g: Group, t: Task, i: number, j: number): v
       `${quote(payloadFile)} is read from the task's local/ directory and may not leave the allocation's directory (nomad/structs DispatchPayloadConfig.Validate).`,
     );
   checkTemplates(ctx, t, tp);
-  (t.artifact ?? []).forEach((a, k) => {
-    const ap = `${tp}${pointer('artifact', k)}`;
-    // Nomad: structs.go (*TaskArtifact).Validate
-    if (!a.source)
-      ctx.blockError(
-        'source must be specified',
-        ap,
-        'An artifact needs source = "…", the address to download.',
-      );
-    notRun(
-      ctx,
-      ap,
-      'artifact',
-      'Artifacts are accepted and validated as Nomad does, but drover does not download them yet.',
-    );
-  });
+  (t.artifact ?? []).forEach((a, k) => checkArtifact(ctx, a, `${tp}${pointer('artifact', k)}`));
   if (t.csi_plugin) {
     // Nomad: structs.go (*Task).Validate
     if (!t.csi_plugin.id)

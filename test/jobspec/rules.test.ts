@@ -864,7 +864,6 @@ describe('stanzas drover does not run', () => {
         'multiregion',
         'consul',
         'scaling',
-        'Artifacts',
         'csi_plugin',
         'consul',
         'scaling',
@@ -893,6 +892,68 @@ describe('stanzas drover does not run', () => {
     const vault = refused.find((d) => d.summary.startsWith('vault'));
     expect(where(vault)).toEqual([2, 3]);
     expect(vault!.detail).toContain('without its secrets');
+  });
+});
+
+describe('artifact', () => {
+  const SHA = 'ab'.repeat(32);
+  const art = (a: NonNullable<Task['artifact']>[number]) => job({}, { artifact: [a] });
+
+  it('accepts http(s) and host file sources with a valid checksum, without warnings', () => {
+    const ds = run(
+      job(
+        {},
+        {
+          artifact: [
+            { source: 'https://e/a.tgz', options: { checksum: `sha256:${SHA}` } },
+            { source: 'file:///srv/a.zip', destination: 'local/a' },
+            { source: '/srv/tool', mode: 'file', destination: '../alloc/tool' },
+          ],
+        },
+      ),
+    );
+    expect(ds).toEqual([]);
+  });
+
+  it('refuses go-getter sources drover has no getter for, at the source', () => {
+    const ds = run(
+      art({ source: 'git::https://github.com/e/r', options: { ref: 'v1' } }),
+      index({ '': 1, '/group/0/task/0/artifact/0': 7 }, { '/group/0/task/0/artifact/0/source': 8 }),
+    );
+    expect(errors(ds)).toEqual([]);
+    const [refused, ...more] = refusals(ds);
+    expect(more).toEqual([]);
+    expect(refused!.summary).toBe('artifact source not fetched by drover');
+    expect(refused!.detail).toContain('git:: getter are not built yet');
+    expect(where(refused)).toEqual([8, 5]);
+  });
+
+  it('checks the checksum and destination as Nomad does', () => {
+    const ds = run(
+      job(
+        {},
+        {
+          artifact: [
+            { source: 'https://e/a', options: { checksum: 'sha256:abcd' } },
+            { source: 'https://e/b', options: { checksum: `sha3:${SHA}` } },
+            { source: 'https://e/c', destination: '../../x' },
+            { source: 'https://e/d', options: { checksum: '${NOMAD_META_sum}' } },
+          ],
+        },
+      ),
+    );
+    expect(summaries(errors(ds))).toEqual([
+      'invalid sha256 checksum: abcd',
+      'unsupported checksum type: sha3',
+      'destination escapes allocation directory',
+    ]);
+  });
+
+  it('warns that chown is not run', () => {
+    const ds = run(art({ source: 'https://e/a', chown: true }));
+    expect(ds.map((d) => [d.summary, d.detail])).toEqual([
+      [NOT_RUN, expect.stringContaining('chown')],
+    ]);
   });
 });
 
