@@ -50,6 +50,7 @@ export function checkConfigRules(
       );
     checkTransport(node, at(), ranges, diags);
     checkPorts(node, at('reserved', 'ports'), ranges, diags);
+    checkHostVolumes(node, at(), ranges, diags);
     const transport = impliedTransport(node);
     if (transport === 'ssh' && node.identity !== undefined)
       checkFile('Identity file not found', node.identity, at('identity'), ranges, diags, ctx);
@@ -98,6 +99,23 @@ function checkPorts(node: NodeConfig, at: string, ranges: RangeIndex, diags: Dia
   const parsed = parsePortList(text);
   if ('error' in parsed)
     diags.error('Invalid value for "ports"', ranges.valueRange(at), parsed.error);
+}
+
+/** Names unique within the node (Nomad keys them by name), paths absolute on the host. */
+function checkHostVolumes(node: NodeConfig, at: string, ranges: RangeIndex, diags: Diagnostics) {
+  const firstLine = new Map<string, number>();
+  (node.host_volume ?? []).forEach((v, k) => {
+    const vp = `${at}${pointer('host_volume', k)}`;
+    const line = ranges.nameRange(vp).start.line;
+    const first = firstLine.get(v.name);
+    if (first === undefined) firstLine.set(v.name, line);
+    else
+      diags.error(
+        'Duplicate host volume',
+        ranges.valueRange(`${vp}/name`),
+        `Node "${node.name}" already has a host volume named "${v.name}" at line ${first}. Host volume names must be unique within a node.`,
+      );
+  });
 }
 
 function checkFile(

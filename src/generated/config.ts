@@ -130,6 +130,10 @@ export interface NodeConfig {
     [k: string]: string | undefined;
   };
   reserved?: NodeReserved;
+  /**
+   * Directories of the host that jobs may mount, as Nomad's client host_volume blocks; the label is the volume's name, which a job's volume "…" { type = "host", source = "<name>" } asks for. A node without the volume a job asks for is not feasible for it.
+   */
+  host_volume?: HostVolumeConfig[];
 }
 /**
  * TLS client files for the Docker API of a docker node (relative paths are relative to drover.hcl).
@@ -168,4 +172,21 @@ export interface NodeReserved {
    * Host ports allocations must not use: a comma-separated list of ports and ranges, like "22,80,8000-8010".
    */
   ports?: string;
+}
+/**
+ * A directory of the host that jobs may mount by name.
+ */
+export interface HostVolumeConfig {
+  /**
+   * The volume's name (the block label); unique within the node.
+   */
+  name: string;
+  /**
+   * Absolute path of the directory on the host. drover does not create it: it must exist when a task mounts it.
+   */
+  path: string;
+  /**
+   * Jobs may mount the volume read-only only; a job asking for read-write access is not placed on the node. Defaults to false.
+   */
+  read_only?: boolean;
 }
