@@ -49,6 +49,7 @@ import type { GroupSteps, JobSteps, PlacementStep, PlanStepRef } from './steps.j
 import { interpolateDeep, taskEnv, type NodeFacts, type TaskDirs } from './taskenv.js';
 import { encodeStoredJob } from '../jobspec/stored.js';
 import { writeDispatchPayload } from './dispatch-payload.js';
+import { hostVolumeMounts } from './volume-mounts.js';
 
 export interface Clock {
   now(): number;
@@ -1212,6 +1213,7 @@ function taskContext(
     ports: p.ports,
     env,
     allocDir,
+    volumeMounts: hostVolumeMounts(group, task, node),
     labels: {
       'drover.job': steps.jobId,
       'drover.group': group.name,
