@@ -1,23 +1,34 @@
 /**
- * Host volumes on a real Docker engine through the real CLI (issue 13, item 4): two nodes on this
- * machine, only one with `host_volume "data"`; the job places there only, its busybox task writes
- * through the mount to the host directory, and a read-only mount of the same volume refuses the
- * write. A job asking for a volume no node has is not placed, and the plan says why.
+ * Host volumes on a real Docker engine and podman service through the real CLI (issue 13, item
+ * 4): two nodes on this machine, only one with `host_volume "data"`; the job places there only,
+ * its busybox task writes through the mount to the host directory, and a read-only mount of the
+ * same volume refuses the write. A job asking for a volume no node has is not placed, and the
+ * plan says why.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTestImages, removeContainersByLabel } from '../support/docker.js';
+import { ensurePodmanImages, removePodmanContainers } from '../support/podman.js';
 import { drover } from './cli.js';
 
-const jobId = `e2e-hostvol-${process.pid}`;
-const dir = mkdtempSync(join(tmpdir(), 'drover-e2e-hostvol-'));
-const data = join(dir, 'data');
-const jobFile = join(dir, 'writer.nomad.hcl');
-const lostFile = join(dir, 'lost.nomad.hcl');
+const ENGINES = [
+  {
+    driver: 'docker',
+    image: 'drover-test/busybox:v1',
+    ensure: ensureTestImages,
+    remove: (label: string) => removeContainersByLabel(label),
+  },
+  {
+    driver: 'podman',
+    image: 'docker://drover-test/busybox:v1',
+    ensure: () => ensurePodmanImages(),
+    remove: (label: string) => removePodmanContainers(label),
+  },
+];
 
-const config = `node "with" {
+const configFor = (dir: string, data: string) => `node "with" {
   transport  = "local"
   alloc_root = "${join(dir, 'alloc-with')}"
   host_volume "data" {
@@ -31,7 +42,7 @@ node "without" {
 }
 `;
 
-function job(id: string, source: string): string {
+function job(id: string, source: string, driver: string, image: string): string {
   return `job "${id}" {
   group "app" {
     count = 2
@@ -42,11 +53,11 @@ function job(id: string, source: string): string {
     }
 
     task "writer" {
-      driver       = "docker"
+      driver       = "${driver}"
       kill_timeout = "1s"
 
       config {
-        image   = "drover-test/busybox:v1"
+        image   = "${image}"
         command = "sh"
         args    = ["-c", "echo \${NOMAD_ALLOC_INDEX} > /data/out-\${NOMAD_ALLOC_INDEX}; if echo x > /ro/attempt 2>/dev/null; then echo wrote; else echo refused; fi > /data/ro-\${NOMAD_ALLOC_INDEX}; exec sleep 3600"]
       }
@@ -84,21 +95,27 @@ async function waitFor(path: string, timeoutMs = 20_000): Promise<string> {
   throw new Error(`${path} did not appear`);
 }
 
-beforeAll(async () => {
-  await ensureTestImages();
-  mkdirSync(data);
-  writeFileSync(join(dir, 'drover.hcl'), config);
-  writeFileSync(jobFile, job(jobId, 'data'));
-  writeFileSync(lostFile, job(`${jobId}-lost`, 'archive'));
-});
+describe.each(ENGINES)('host volumes on $driver', { timeout: 120_000 }, (e) => {
+  const jobId = `e2e-hostvol-${e.driver}-${process.pid}`;
+  const dir = mkdtempSync(join(tmpdir(), `drover-e2e-hostvol-${e.driver}-`));
+  const data = join(dir, 'data');
+  const jobFile = join(dir, 'writer.nomad.hcl');
+  const lostFile = join(dir, 'lost.nomad.hcl');
 
-afterAll(async () => {
-  await drover(dir, ['stop', '-auto-approve', jobId]);
-  await removeContainersByLabel(`drover.job=${jobId}`);
-  rmSync(dir, { recursive: true, force: true });
-});
+  beforeAll(async () => {
+    await e.ensure();
+    mkdirSync(data);
+    writeFileSync(join(dir, 'drover.hcl'), configFor(dir, data));
+    writeFileSync(jobFile, job(jobId, 'data', e.driver, e.image));
+    writeFileSync(lostFile, job(`${jobId}-lost`, 'archive', e.driver, e.image));
+  });
 
-describe('host volumes on the local Docker engine', { timeout: 120_000 }, () => {
+  afterAll(async () => {
+    await drover(dir, ['stop', '-auto-approve', jobId]);
+    await e.remove(`drover.job=${jobId}`);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it('places only on the node with the volume, and the tasks write through the mount', async () => {
     const plan = await drover(dir, ['plan', '-json', jobFile]);
     expect(plan.code, plan.stderr).toBe(0);
