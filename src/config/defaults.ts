@@ -111,8 +111,8 @@ function nodeDefaults(
     },
   };
   if (node.class !== undefined) out.class = node.class;
-  if (node.host_volume !== undefined && node.host_volume.length > 0)
-    out.host_volumes = hostVolumes(node.host_volume);
+  const volumes = hostVolumes([...(node.host_volume ?? []), ...(defaults.host_volume ?? [])]);
+  if (Object.keys(volumes).length > 0) out.host_volumes = volumes;
   if (node.address !== undefined) out.address = node.address;
   if (transport === 'ssh') {
     out.port = node.port ?? DEFAULT_SSH_PORT;
@@ -132,7 +132,10 @@ function nodeDefaults(
   return out;
 }
 
-/** By name; the rules reject a name written twice, the first one counts regardless. */
+/**
+ * By name, the first of a name winning: the node's own before the defaults block's (the rules
+ * reject a name written twice in one block).
+ */
 function hostVolumes(written: readonly HostVolumeConfig[]): Record<string, HostVolume> {
   const out: Record<string, HostVolume> = {};
   for (const v of written)

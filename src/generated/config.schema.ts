@@ -107,6 +107,15 @@ const schema: { [key: string]: unknown } = {
             "binpack",
             "spread"
           ]
+        },
+        "host_volume": {
+          "type": "array",
+          "description": "Host volumes every node offers, in addition to those of its own block (a node's host_volume of the same name replaces the default one).",
+          "x-block": "list",
+          "x-label": "name",
+          "items": {
+            "$ref": "#/$defs/host_volume"
+          }
         }
       }
     },

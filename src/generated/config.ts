@@ -75,6 +75,27 @@ export interface DefaultsConfig {
    * How placements rank nodes: "binpack" fills nodes before using more (Nomad's default), "spread" evens allocations out across nodes.
    */
   scheduler?: 'binpack' | 'spread';
+  /**
+   * Host volumes every node offers, in addition to those of its own block (a node's host_volume of the same name replaces the default one).
+   */
+  host_volume?: HostVolumeConfig[];
+}
+/**
+ * A directory of the host that jobs may mount by name.
+ */
+export interface HostVolumeConfig {
+  /**
+   * The volume's name (the block label); unique within the node.
+   */
+  name: string;
+  /**
+   * Absolute path of the directory on the host. drover does not create it: it must exist when a task mounts it.
+   */
+  path: string;
+  /**
+   * Jobs may mount the volume read-only only; a job asking for read-write access is not placed on the node. Defaults to false.
+   */
+  read_only?: boolean;
 }
 /**
  * One host drover may place allocations on, and how to reach it.
@@ -172,21 +193,4 @@ export interface NodeReserved {
    * Host ports allocations must not use: a comma-separated list of ports and ranges, like "22,80,8000-8010".
    */
   ports?: string;
-}
-/**
- * A directory of the host that jobs may mount by name.
- */
-export interface HostVolumeConfig {
-  /**
-   * The volume's name (the block label); unique within the node.
-   */
-  name: string;
-  /**
-   * Absolute path of the directory on the host. drover does not create it: it must exist when a task mounts it.
-   */
-  path: string;
-  /**
-   * Jobs may mount the volume read-only only; a job asking for read-write access is not placed on the node. Defaults to false.
-   */
-  read_only?: boolean;
 }

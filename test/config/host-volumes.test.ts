@@ -87,4 +87,51 @@ node "a" {
     expect(summaries.some((s) => s.includes('path'))).toBe(true);
     expect(summaries.some((s) => s.startsWith('5:'))).toBe(true);
   });
+
+  it('come from the defaults block too, a node block of the same name winning', () => {
+    const { config, found } = load(`
+defaults {
+  host_volume "certs" {
+    path      = "/etc/ssl/certs"
+    read_only = true
+  }
+  host_volume "data" {
+    path = "/srv/default"
+  }
+}
+node "a" {
+  host_volume "data" {
+    path = "/srv/a"
+  }
+}
+node "b" {}
+`);
+    expect(found).toEqual([]);
+    expect(config!.nodes.map((n) => n.host_volumes)).toEqual([
+      {
+        data: { path: '/srv/a', read_only: false },
+        certs: { path: '/etc/ssl/certs', read_only: true },
+      },
+      {
+        certs: { path: '/etc/ssl/certs', read_only: true },
+        data: { path: '/srv/default', read_only: false },
+      },
+    ]);
+  });
+
+  it('refuse a name written twice in the defaults block', () => {
+    const { found } = load(`
+defaults {
+  host_volume "data" {
+    path = "/srv/a"
+  }
+  host_volume "data" {
+    path = "/srv/b"
+  }
+}
+`);
+    expect(found).toEqual([
+      expect.objectContaining({ severity: 'error', summary: 'Duplicate host volume', at: '6:15' }),
+    ]);
+  });
 });
