@@ -141,4 +141,13 @@ describe.each(ENGINES)('host volumes on $driver', { timeout: 120_000 }, (e) => {
     const plan = await drover(dir, ['plan', lostFile]);
     expect(plan.stdout + plan.stderr).toContain('2 nodes missing host volume archive');
   });
+
+  it('node status lists the host volumes of a node', async () => {
+    const r = await drover(dir, ['node', 'status', 'with']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('Host Volumes');
+    expect(r.stdout).toMatch(new RegExp(`data\\s+false\\s+${data}`));
+    const none = await drover(dir, ['node', 'status', 'without']);
+    expect(none.stdout).not.toContain('Host Volumes');
+  });
 });
