@@ -159,6 +159,21 @@ export interface TaskContext {
   labels: Record<string, string>;
   /** Group restart policy (durations in ms), for the supervisor or Docker's restart policy. */
   restart: { attempts: number; intervalMs: number; delayMs: number; mode: 'fail' | 'delay' };
+  /**
+   * The task's `volume_mount`s resolved to host directories of the node. Container drivers bind
+   * them; process drivers (no chroot) leave them be: the task finds the host path itself.
+   */
+  volumeMounts?: HostVolumeMount[];
+}
+
+/** One host volume a task mounts: a host directory at a path inside the task. */
+export interface HostVolumeMount {
+  /** Absolute path on the host (the node's `host_volume` path). */
+  source: string;
+  destination: string;
+  readOnly: boolean;
+  /** Nomad's `propagation_mode`, as given (private, host-to-task, bidirectional). */
+  propagation: 'private' | 'host-to-task' | 'bidirectional';
 }
 
 /** What identifies a task on its host without a handle: see `Driver.recover`. */

@@ -6,7 +6,7 @@
 import { posix } from 'node:path';
 import { isIP } from 'node:net';
 import type Docker from 'dockerode';
-import type { ConfigProblem, TaskContext } from '../types.js';
+import type { ConfigProblem, HostVolumeMount, TaskContext } from '../types.js';
 import type { NormalizedResources as Resources } from '../../src/generated/normalized-job.js';
 import type { AllocatedPort } from '../../src/state/types.js';
 import { pointer } from '../../src/jobspec/ranges.js';
@@ -542,7 +542,10 @@ export function containerSpec(ctx: TaskContext): Docker.ContainerCreateOptions {
     `${dirs.secrets}:/secrets`,
     ...(strs(c, 'volumes') ?? []).map((v) => resolveVolume(v, taskDir, volumeDriver !== undefined)),
   ];
-  const mounts = [...objects(c.mount), ...objects(c.mounts)].map((m) => dockerMount(m, taskDir));
+  const mounts = [
+    ...[...objects(c.mount), ...objects(c.mounts)].map((m) => dockerMount(m, taskDir)),
+    ...(ctx.volumeMounts ?? []).map(hostVolumeMount),
+  ];
 
   const hostConfig: Docker.HostConfig = prune({
     Binds: binds,
@@ -709,6 +712,27 @@ function resolveVolume(spec: string, taskDir: string, namedVolumes: boolean): st
   if (host.startsWith('/') || namedVolumes) return spec;
   return [posix.join(taskDir, host), ...rest].join(':');
 }
+
+/**
+ * A group host volume (`volume_mount`): a bind of the node's directory, which must exist (a
+ * Mounts bind, unlike Binds, is not created by the engine: a missing directory fails the start).
+ */
+function hostVolumeMount(m: HostVolumeMount): Docker.MountSettings {
+  return prune({
+    Type: 'bind' as const,
+    Source: m.source,
+    Target: posix.resolve('/', m.destination),
+    ReadOnly: m.readOnly || undefined,
+    BindOptions:
+      m.propagation === 'private' ? undefined : { Propagation: PROPAGATION[m.propagation] },
+  });
+}
+
+/** Nomad's docker driver: volume_mount propagation_mode → Docker bind propagation. */
+const PROPAGATION: Record<'host-to-task' | 'bidirectional', Docker.MountPropagation> = {
+  'host-to-task': 'rslave',
+  bidirectional: 'rshared',
+};
 
 function dockerMount(m: Obj, taskDir: string): Docker.MountSettings {
   const type = (str(m, 'type') ?? 'volume') as Docker.MountType;

@@ -4,9 +4,15 @@
  * it needs to know about the machine comes in as `HostFacts`.
  */
 import { homedir, userInfo } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
-import type { NodeSpec } from './node-spec.js';
-import type { ConfigFile, DefaultsConfig, NodeConfig, StateConfig } from '../generated/config.js';
+import { isAbsolute, join, posix, resolve } from 'node:path';
+import type { HostVolume, NodeSpec } from './node-spec.js';
+import type {
+  ConfigFile,
+  DefaultsConfig,
+  HostVolumeConfig,
+  NodeConfig,
+  StateConfig,
+} from '../generated/config.js';
 import { parsePortList } from './ports.js';
 import type { ConfiguredNode, DroverConfig, HostFacts, StateSettings } from './types.js';
 
@@ -105,6 +111,8 @@ function nodeDefaults(
     },
   };
   if (node.class !== undefined) out.class = node.class;
+  const volumes = hostVolumes([...(node.host_volume ?? []), ...(defaults.host_volume ?? [])]);
+  if (Object.keys(volumes).length > 0) out.host_volumes = volumes;
   if (node.address !== undefined) out.address = node.address;
   if (transport === 'ssh') {
     out.port = node.port ?? DEFAULT_SSH_PORT;
@@ -121,6 +129,20 @@ function nodeDefaults(
     if (address) out.address = address;
     if (node.tls) out.tls = tlsFiles(node.tls, baseDir, host);
   }
+  return out;
+}
+
+/**
+ * By name, the first of a name winning: the node's own before the defaults block's (the rules
+ * reject a name written twice in one block).
+ */
+function hostVolumes(written: readonly HostVolumeConfig[]): Record<string, HostVolume> {
+  const out: Record<string, HostVolume> = {};
+  for (const v of written)
+    out[v.name] ??= {
+      path: posix.normalize(v.path).replace(/(.)\/+$/, '$1'),
+      read_only: v.read_only ?? false,
+    };
   return out;
 }
 

@@ -26,4 +26,13 @@ export interface NodeSpec {
   /** Docker API endpoint for `docker` transport nodes (tcp://host:2376) and TLS files. */
   docker_host?: string;
   tls?: { ca?: string; cert?: string; key?: string };
+  /** Directories of the host jobs may mount by name (`host_volume` blocks); absent: none. */
+  host_volumes?: Record<string, HostVolume>;
+}
+
+/** A `host_volume` of a node: Nomad's client ClientHostVolumeConfig. */
+export interface HostVolume {
+  /** Absolute path on the host. */
+  path: string;
+  read_only: boolean;
 }

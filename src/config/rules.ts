@@ -4,7 +4,7 @@
  * (warnings: a key may be put in place before drover connects).
  */
 import type { Diagnostics } from '../diag/diagnostic.js';
-import type { ConfigFile, NodeConfig } from '../generated/config.js';
+import type { ConfigFile, HostVolumeConfig, NodeConfig } from '../generated/config.js';
 import { pointer, type RangeIndex } from '../jobspec/ranges.js';
 import { impliedTransport, localPath } from './defaults.js';
 import { parsePortList } from './ports.js';
@@ -50,6 +50,7 @@ export function checkConfigRules(
       );
     checkTransport(node, at(), ranges, diags);
     checkPorts(node, at('reserved', 'ports'), ranges, diags);
+    checkHostVolumes(node.host_volume, `node "${node.name}"`, at(), ranges, diags);
     const transport = impliedTransport(node);
     if (transport === 'ssh' && node.identity !== undefined)
       checkFile('Identity file not found', node.identity, at('identity'), ranges, diags, ctx);
@@ -64,6 +65,7 @@ export function checkConfigRules(
   const takesDefault = nodes.some((n) => impliedTransport(n) === 'ssh' && n.identity === undefined);
   if (identity !== undefined && takesDefault)
     checkFile('Identity file not found', identity, '/defaults/identity', ranges, diags, ctx);
+  checkHostVolumes(file.defaults?.host_volume, 'The defaults block', '/defaults', ranges, diags);
   checkAllocRoots(file, ranges, diags);
   checkStateRules(file, ranges, diags);
 }
@@ -98,6 +100,29 @@ function checkPorts(node: NodeConfig, at: string, ranges: RangeIndex, diags: Dia
   const parsed = parsePortList(text);
   if ('error' in parsed)
     diags.error('Invalid value for "ports"', ranges.valueRange(at), parsed.error);
+}
+
+/** Names unique within a block (Nomad keys them by name). Paths: the schema wants them absolute. */
+function checkHostVolumes(
+  volumes: readonly HostVolumeConfig[] | undefined,
+  owner: string,
+  at: string,
+  ranges: RangeIndex,
+  diags: Diagnostics,
+) {
+  const firstLine = new Map<string, number>();
+  (volumes ?? []).forEach((v, k) => {
+    const vp = `${at}${pointer('host_volume', k)}`;
+    const line = ranges.nameRange(vp).start.line;
+    const first = firstLine.get(v.name);
+    if (first === undefined) firstLine.set(v.name, line);
+    else
+      diags.error(
+        'Duplicate host volume',
+        ranges.valueRange(`${vp}/name`),
+        `${owner} already has a host volume named "${v.name}" at line ${first}. Host volume names must be unique within a block.`,
+      );
+  });
 }
 
 function checkFile(

@@ -50,6 +50,7 @@ import { interpolateDeep, taskEnv, type NodeFacts, type TaskDirs } from './taske
 import { encodeStoredJob } from '../jobspec/stored.js';
 import { writeDispatchPayload } from './dispatch-payload.js';
 import { fetchArtifacts } from './artifacts.js';
+import { hostVolumeMounts } from './volume-mounts.js';
 
 export interface Clock {
   now(): number;
@@ -1219,6 +1220,7 @@ function taskContext(
     ports: p.ports,
     env,
     allocDir,
+    volumeMounts: hostVolumeMounts(group, task, node),
     labels: {
       'drover.job': steps.jobId,
       'drover.group': group.name,

@@ -107,6 +107,15 @@ const schema: { [key: string]: unknown } = {
             "binpack",
             "spread"
           ]
+        },
+        "host_volume": {
+          "type": "array",
+          "description": "Host volumes every node offers, in addition to those of its own block (a node's host_volume of the same name replaces the default one).",
+          "x-block": "list",
+          "x-label": "name",
+          "items": {
+            "$ref": "#/$defs/host_volume"
+          }
         }
       }
     },
@@ -203,6 +212,15 @@ const schema: { [key: string]: unknown } = {
         },
         "reserved": {
           "$ref": "#/$defs/reserved"
+        },
+        "host_volume": {
+          "type": "array",
+          "description": "Directories of the host that jobs may mount, as Nomad's client host_volume blocks; the label is the volume's name, which a job's volume \"…\" { type = \"host\", source = \"<name>\" } asks for. A node without the volume a job asks for is not feasible for it.",
+          "x-block": "list",
+          "x-label": "name",
+          "items": {
+            "$ref": "#/$defs/host_volume"
+          }
         }
       }
     },
@@ -256,6 +274,32 @@ const schema: { [key: string]: unknown } = {
           "type": "string",
           "description": "Host ports allocations must not use: a comma-separated list of ports and ranges, like \"22,80,8000-8010\".",
           "pattern": "^\\s*[0-9]+(\\s*-\\s*[0-9]+)?(\\s*,\\s*[0-9]+(\\s*-\\s*[0-9]+)?)*\\s*$"
+        }
+      }
+    },
+    "host_volume": {
+      "title": "HostVolumeConfig",
+      "description": "A directory of the host that jobs may mount by name.",
+      "type": "object",
+      "additionalProperties": false,
+      "required": [
+        "name",
+        "path"
+      ],
+      "properties": {
+        "name": {
+          "type": "string",
+          "description": "The volume's name (the block label); unique within the node.",
+          "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$"
+        },
+        "path": {
+          "type": "string",
+          "description": "Absolute path of the directory on the host. drover does not create it: it must exist when a task mounts it.",
+          "pattern": "^/"
+        },
+        "read_only": {
+          "type": "boolean",
+          "description": "Jobs may mount the volume read-only only; a job asking for read-write access is not placed on the node. Defaults to false."
         }
       }
     }

@@ -75,6 +75,27 @@ export interface DefaultsConfig {
    * How placements rank nodes: "binpack" fills nodes before using more (Nomad's default), "spread" evens allocations out across nodes.
    */
   scheduler?: 'binpack' | 'spread';
+  /**
+   * Host volumes every node offers, in addition to those of its own block (a node's host_volume of the same name replaces the default one).
+   */
+  host_volume?: HostVolumeConfig[];
+}
+/**
+ * A directory of the host that jobs may mount by name.
+ */
+export interface HostVolumeConfig {
+  /**
+   * The volume's name (the block label); unique within the node.
+   */
+  name: string;
+  /**
+   * Absolute path of the directory on the host. drover does not create it: it must exist when a task mounts it.
+   */
+  path: string;
+  /**
+   * Jobs may mount the volume read-only only; a job asking for read-write access is not placed on the node. Defaults to false.
+   */
+  read_only?: boolean;
 }
 /**
  * One host drover may place allocations on, and how to reach it.
@@ -130,6 +151,10 @@ export interface NodeConfig {
     [k: string]: string | undefined;
   };
   reserved?: NodeReserved;
+  /**
+   * Directories of the host that jobs may mount, as Nomad's client host_volume blocks; the label is the volume's name, which a job's volume "…" { type = "host", source = "<name>" } asks for. A node without the volume a job asks for is not feasible for it.
+   */
+  host_volume?: HostVolumeConfig[];
 }
 /**
  * TLS client files for the Docker API of a docker node (relative paths are relative to drover.hcl).

@@ -1083,11 +1083,13 @@ function checkVolumes(ctx: RuleContext, g: Group, gp: string): void {
         'claim the CSI volume and attach it through its plugin',
         'the tasks would run without their data',
       ]);
+    else checkHostVolume(ctx, v, vp);
   });
   (g.task ?? []).forEach((t, j) => {
     (t.volume_mount ?? []).forEach((m, k) => {
       const mp = `${gp}${pointer('task', j, 'volume_mount', k)}`;
       // Nomad: structs.go (*Task).Validate
+      checkVolumeMount(ctx, t, m, mp);
       if (!m.volume) {
         ctx.blockError(`Task ${t.name} has a volume mount (${k}) referencing an empty volume`, mp);
       } else if (!names.has(m.volume)) {
@@ -1102,6 +1104,53 @@ function checkVolumes(ctx: RuleContext, g: Group, gp: string): void {
       }
     });
   });
+}
+
+/** What drover does not do with a host volume: refused or warned about at its line. */
+function checkHostVolume(ctx: RuleContext, v: NonNullable<Group['volume']>[number], vp: string) {
+  // Nomad: volumes.go (*VolumeRequest).Validate
+  if (v.mount_options && ctx.written(`${vp}/mount_options`))
+    ctx.blockError(
+      'Host volumes cannot have mount options',
+      `${vp}/mount_options`,
+      'mount_options applies to CSI volumes only; remove it.',
+    );
+  if (v.per_alloc)
+    notSupported(ctx, `${vp}/per_alloc`, 'per_alloc', [
+      'give each allocation the host volume named "<source>[<index>]"',
+      'every allocation would share one directory',
+    ]);
+  for (const key of ['access_mode', 'attachment_mode', 'sticky'] as const) {
+    if (v[key] === undefined || !ctx.written(`${vp}/${key}`)) continue;
+    ctx.warning(
+      'Argument not applied by drover',
+      `${vp}/${key}`,
+      `"${key}" of a host volume concerns Nomad's dynamic host volumes, which drover does not create; drover mounts the node's host_volume "${v.source ?? ''}" from drover.hcl regardless.`,
+    );
+  }
+}
+
+/** Process drivers without a chroot: the mount is not made (raw_exec is Nomad's own behaviour). */
+const UNMOUNTED_DRIVERS = new Set(['exec', 'java']);
+
+function checkVolumeMount(
+  ctx: RuleContext,
+  t: Task,
+  m: NonNullable<Task['volume_mount']>[number],
+  mp: string,
+): void {
+  if (m.selinux_label && ctx.written(`${mp}/selinux_label`))
+    ctx.warning(
+      'Argument not applied by drover',
+      `${mp}/selinux_label`,
+      'drover binds host volumes without relabelling them; label the host directory yourself (chcon) if SELinux enforces.',
+    );
+  if (UNMOUNTED_DRIVERS.has(t.driver ?? ''))
+    ctx.blockWarning(
+      'Host volume not mounted for this driver',
+      mp,
+      `drover's ${t.driver} driver runs the task without a chroot (it sees the host's file system), so the volume is not mounted at "${m.destination ?? ''}" and read_only is not enforced: the task finds the host volume at its path on the host, as a raw_exec task does in Nomad. Placement still requires the host volume.`,
+    );
 }
 
 interface PortSet {

@@ -51,6 +51,15 @@ export function parsePortList(spec: unknown): number[] {
   return out;
 }
 
+/** The inventory's `host_volumes` (as config defaults recorded them), read defensively. */
+function hostVolumesOf(recorded: unknown): Pick<ClusterNode, 'hostVolumes'> {
+  if (typeof recorded !== 'object' || recorded === null) return {};
+  const out: Record<string, { read_only: boolean }> = {};
+  for (const [name, v] of Object.entries(recorded as Record<string, unknown>))
+    out[name] = { read_only: (v as { read_only?: unknown } | null)?.read_only === true };
+  return { hostVolumes: out };
+}
+
 export function clusterFromState(state: StateSnapshot, opts: FromStateOptions = {}): Cluster {
   const down = new Set(opts.down ?? []);
   const nodes: ClusterNode[] = Object.values(state.nodes)
@@ -91,6 +100,7 @@ export function clusterFromState(state: StateSnapshot, opts: FromStateOptions = 
         },
         eligible: n.eligibility === 'eligible' && !n.drain && !down.has(n.name) && fp !== undefined,
         ...(address !== undefined ? { address } : {}),
+        ...hostVolumesOf(inv.host_volumes),
       };
       return node;
     });

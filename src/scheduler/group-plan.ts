@@ -13,6 +13,7 @@ import type {
 import type { PreparedCluster } from './cluster.js';
 import { checkOperator, constraintText, escapesClass, resolveTarget } from './constraints.js';
 import { groupAsk, groupDrivers, groupPorts, type PortAsk, type ResourceAsk } from './resources.js';
+import { failingHostVolume, hostVolumeChecks, type HostVolumeCheck } from './host-volumes.js';
 import type { PlacementFailure } from './types.js';
 
 export type ReasonKind = 'constraint' | 'driver' | 'dimension';
@@ -37,7 +38,8 @@ export class Reasons {
 
 export type Check =
   | { kind: 'constraint'; c: Constraint; reason: number }
-  | { kind: 'driver'; driver: string; reason: number };
+  | { kind: 'driver'; driver: string; reason: number }
+  | HostVolumeCheck;
 
 export interface DistinctProperty {
   target: string;
@@ -314,6 +316,8 @@ export function compileGroup(
     const op = c.operator;
     if (!jobLevel && op !== 'distinct_hosts' && op !== 'distinct_property') addConstraint(c);
   }
+  // Host volumes are not part of the computed class: checked on every node, as Nomad does.
+  plan.nodeChecks.push(...hostVolumeChecks(group, reasons));
 
   const affinities: Affinity[] = [...(job.affinity ?? []), ...(group.affinity ?? [])];
   for (const t of group.task) affinities.push(...(t.affinity ?? []));
@@ -374,6 +378,11 @@ export function firstFailingCheck(
   for (const check of checks) {
     if (check.kind === 'driver') {
       if (!pc.drivers[i]!.has(check.driver)) return check.reason;
+      continue;
+    }
+    if (check.kind === 'host-volume') {
+      const failed = failingHostVolume(check, pc.nodes[i]!);
+      if (failed >= 0) return failed;
       continue;
     }
     const c = check.c;

@@ -3,6 +3,7 @@
  */
 import type { Candidates } from './cluster.js';
 import type { Reasons } from './group-plan.js';
+import { hostVolumeFiltered, hostVolumeRejection } from './host-volumes.js';
 import type { PlacementMetrics } from './types.js';
 
 export interface Tally {
@@ -65,7 +66,7 @@ export function failureReason(
   for (const [text, n] of Object.entries(m.driverMissing))
     parts.push(`${nodes(n)} missing driver ${text}`);
   for (const [text, n] of Object.entries(m.constraintFiltered))
-    parts.push(`${nodes(n)} filtered by constraint ${text}`);
+    parts.push(hostVolumeFiltered(nodes(n), text) ?? `${nodes(n)} filtered by constraint ${text}`);
   for (const [text, n] of Object.entries(m.dimensionExhausted))
     parts.push(`${nodes(n)} exhausted ${text}`);
   if (parts.length === 0) return `no node of ${nodes(m.nodesAvailable)} could take it`;
@@ -95,7 +96,8 @@ export function nodeRejection(m: PlacementMetrics): string {
   const [driver] = Object.keys(m.driverMissing);
   if (driver !== undefined) return `missing driver ${driver}`;
   const [constraint] = Object.keys(m.constraintFiltered);
-  if (constraint !== undefined) return `constraint ${constraint} not met`;
+  if (constraint !== undefined)
+    return hostVolumeRejection(constraint) ?? `constraint ${constraint} not met`;
   const [dimension] = Object.keys(m.dimensionExhausted);
   if (dimension !== undefined) return `exhausted ${dimension}`;
   return 'not eligible for the job';

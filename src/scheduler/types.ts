@@ -250,6 +250,8 @@ export interface ClusterNode {
   eligible: boolean;
   /** The IP address ports are bound on (AllocatedPort.host_ip); "0.0.0.0" when unset. */
   address?: string;
+  /** Host volumes by name (drover.hcl `host_volume`): whether each is read-only. */
+  hostVolumes?: Readonly<Record<string, { read_only: boolean }>>;
 }
 
 /** What an existing allocation uses on its node. */

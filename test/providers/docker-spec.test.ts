@@ -629,3 +629,30 @@ describe('validateDockerConfig', () => {
     for (const p of got) if (!expected.find((e) => e.severity)) expect(p.severity).toBeUndefined();
   });
 });
+
+describe('containerSpec: host volumes', () => {
+  it('binds each volume mount of the node at its destination, read-only when it says so', () => {
+    const c: TaskContext = {
+      ...ctx(),
+      volumeMounts: [
+        { source: '/srv/data', destination: '/data', readOnly: false, propagation: 'private' },
+        {
+          source: '/srv/certs',
+          destination: 'certs',
+          readOnly: true,
+          propagation: 'bidirectional',
+        },
+      ],
+    };
+    expect(containerSpec(c).HostConfig?.Mounts).toEqual([
+      { Type: 'bind', Source: '/srv/data', Target: '/data' },
+      {
+        Type: 'bind',
+        Source: '/srv/certs',
+        Target: '/certs',
+        ReadOnly: true,
+        BindOptions: { Propagation: 'rshared' },
+      },
+    ]);
+  });
+});

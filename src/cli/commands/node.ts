@@ -1,4 +1,5 @@
 /** `drover node …`: the inventory as drover sees it, eligibility, drains and host keys. */
+import type { HostVolume } from '../../config/node-spec.js';
 import type { Command } from 'commander';
 import { clusterFromState } from '../../scheduler/index.js';
 import type { StateSnapshot } from '../../state/types.js';
@@ -37,6 +38,7 @@ export function registerNodeCommands(program: Command, io: (json: boolean) => Ou
             printJson(o, {
               ...row,
               attributes: n.fingerprint?.attributes ?? {},
+              host_volumes: n.inventory.host_volumes ?? {},
               allocations: allocs,
             });
           else {
@@ -51,6 +53,18 @@ export function registerNodeCommands(program: Command, io: (json: boolean) => Ou
                 ['ID', 'Name', 'Version', 'Status'],
                 allocs.map((a) => [a.id.slice(0, 8), a.name, String(a.version), a.client_status]),
               );
+            // Nomad's `node status` lists them the same way (Name, ReadOnly, Source).
+            const volumes = Object.entries(
+              (n.inventory.host_volumes ?? {}) as Record<string, HostVolume>,
+            );
+            if (volumes.length > 0) {
+              o.out('\n' + o.style.bold('Host Volumes'));
+              table(
+                o,
+                ['Name', 'ReadOnly', 'Source'],
+                volumes.map(([k, v]) => [k, String(v.read_only), v.path]),
+              );
+            }
             o.out('\n' + o.style.bold('Attributes'));
             for (const [k, v] of Object.entries(n.fingerprint?.attributes ?? {}).sort())
               o.out(`${k} = ${v}`);
