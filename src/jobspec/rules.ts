@@ -1145,11 +1145,12 @@ function checkVolumeMount(
       `${mp}/selinux_label`,
       'drover binds host volumes without relabelling them; label the host directory yourself (chcon) if SELinux enforces.',
     );
+  // The task would look for its data at the destination and not find it: that changes what runs.
   if (UNMOUNTED_DRIVERS.has(t.driver ?? ''))
-    ctx.blockWarning(
-      'Host volume not mounted for this driver',
+    ctx.blockRefusal(
+      `volume_mount is not run by drover for the ${t.driver} driver`,
       mp,
-      `drover's ${t.driver} driver runs the task without a chroot (it sees the host's file system), so the volume is not mounted at "${m.destination ?? ''}" and read_only is not enforced: the task finds the host volume at its path on the host, as a raw_exec task does in Nomad. Placement still requires the host volume.`,
+      `drover's ${t.driver} driver runs the task without a chroot (it sees the host's file system), so it cannot mount the volume at "${m.destination ?? ''}" or enforce read_only; plan and apply refuse the job. Use the docker or podman driver, or raw_exec and read the host volume at its path on the host (as Nomad's raw_exec does).`,
     );
 }
 

@@ -99,13 +99,17 @@ describe('host volumes in the job language', () => {
     ]);
   });
 
-  it('an exec task is warned that its mount is not made; raw_exec is silent, as Nomad', () => {
+  it("an exec task's mount is refused by plan and apply (it cannot be made); raw_exec is silent, as Nomad", () => {
     const group = `    volume "v" {
       type   = "host"
       source = "data"
     }`;
     expect(diagnose(group, mount, 'exec')).toEqual([
-      { severity: 'warning', summary: 'Host volume not mounted for this driver', at: '12:7' },
+      {
+        severity: 'refusal',
+        summary: 'volume_mount is not run by drover for the exec driver',
+        at: '12:7',
+      },
     ]);
     expect(diagnose(group, mount, 'raw_exec')).toEqual([]);
   });
