@@ -29,11 +29,27 @@ export type DurationResult = { ok: true; nanos: number } | { ok: false; error: s
 
 const isDigit = (c: string | undefined): boolean => c !== undefined && c >= '0' && c <= '9';
 
+/** Results by text: jobs repeat a handful of durations ("30s", "5m") in every block. */
+const parsed = new Map<string, DurationResult>();
+/** Enough for every distinct duration of a large run; past it the cache starts over. */
+const PARSED_LIMIT = 4096;
+
 /**
  * Parses a duration the way Go's `time.ParseDuration` does, with its error wording
- * (`time: unknown unit "d" in duration "1d"`). The result is in nanoseconds.
+ * (`time: unknown unit "d" in duration "1d"`). The result is in nanoseconds; it is shared
+ * between calls with the same text, so callers must not modify it.
  */
 export function parseDuration(text: string): DurationResult {
+  let r = parsed.get(text);
+  if (r === undefined) {
+    if (parsed.size >= PARSED_LIMIT) parsed.clear();
+    r = parseGoDuration(text);
+    parsed.set(text, r);
+  }
+  return r;
+}
+
+function parseGoDuration(text: string): DurationResult {
   // Hot (every duration of every job): build error texts only when there is an error.
   const quoted = (): string => JSON.stringify(text);
   const invalid = (): DurationResult => ({
