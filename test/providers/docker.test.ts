@@ -240,7 +240,13 @@ function context(
   return {
     ...ctx,
     jobVersion: 1,
-    env: { ...ctx.env, NOMAD_ALLOC_ID: ctx.allocId, GREETING: 'hello world' },
+    env: {
+      ...ctx.env,
+      NOMAD_ALLOC_ID: ctx.allocId,
+      NOMAD_JOB_NAME: 'web-job',
+      NOMAD_NAMESPACE: 'shop',
+      GREETING: 'hello world',
+    },
     labels: { 'drover-test.run': RUN },
     restart: { attempts: 2, intervalMs: 1_800_000, delayMs: 15_000, mode: 'fail' },
     ...extra,
@@ -316,6 +322,19 @@ describe('docker driver on the local engine', () => {
         'drover.alloc': ctx.allocId,
         'drover.version': '1',
         'drover.node': 'local',
+        'com.hashicorp.nomad.alloc_id': ctx.allocId,
+        'com.hashicorp.nomad.job_id': ctx.jobId,
+        'com.hashicorp.nomad.job_name': 'web-job',
+        'com.hashicorp.nomad.task_group_name': ctx.group,
+        'com.hashicorp.nomad.task_name': 'web',
+        'com.hashicorp.nomad.namespace': 'shop',
+        'com.hashicorp.nomad.node_name': 'local',
+        'com.hashicorp.nomad.node_id': 'local',
+      });
+      // Nomad's default logs block: 10 files of 10 MB.
+      expect(info.HostConfig.LogConfig).toEqual({
+        Type: 'json-file',
+        Config: { 'max-file': '10', 'max-size': '10m' },
       });
       expect(info.HostConfig.Memory).toBe(48 * 1024 * 1024);
       expect(info.HostConfig.CpuShares).toBe(250);
