@@ -1,4 +1,5 @@
 // The docker driver on the real local engine (scripts/test-hosts.sh), plus its pure parts.
+import { once } from 'node:events';
 import { withOutput } from '../support/exec-output.js';
 import { normalizeTask } from '../normalized.js';
 import { randomUUID } from 'node:crypto';
@@ -385,6 +386,43 @@ describe('docker driver on the local engine', () => {
       handle = next;
       expect(await httpGet(port)).toBe('v1\n');
     });
+  });
+
+  it('sizes json-file logs from the logs block; disabled uses the none driver and logs says so', async () => {
+    const sized = await driver.start(
+      context({
+        config: { image: TEST_IMAGE_V1, command: 'sleep', args: ['300'] },
+        logs: { max_files: 3, max_file_size: 2 },
+      }),
+    );
+    try {
+      const info = await docker.getContainer(sized.container_id).inspect();
+      expect(info.HostConfig.LogConfig).toEqual({
+        Type: 'json-file',
+        Config: { 'max-file': '3', 'max-size': '2m' },
+      });
+    } finally {
+      await docker.getContainer(sized.container_id).remove({ force: true });
+    }
+    const quiet = await driver.start(
+      context({
+        config: { image: TEST_IMAGE_V1, command: 'sh', args: ['-c', 'echo hidden; sleep 300'] },
+        logs: { disabled: true },
+      }),
+    );
+    try {
+      const info = await docker.getContainer(quiet.container_id).inspect();
+      expect(info.HostConfig.LogConfig).toEqual({ Type: 'none', Config: {} });
+      const out = sink();
+      const logs = driver.logs(quiet, transport, { stderr: false, follow: false });
+      logs.pipe(out.stream);
+      await expect(once(logs, 'end')).rejects.toThrow(
+        /keeps no logs drover can read: .*logs \{ disabled = true \} uses "none"/,
+      );
+      expect(out.text()).toBe('');
+    } finally {
+      await docker.getContainer(quiet.container_id).remove({ force: true });
+    }
   });
 
   it('gives up a pull after image_pull_timeout', async () => {
