@@ -1,8 +1,8 @@
 /**
  * `drover logs` and `drover exec` on allocations of remote hosts (issue 5), through the built
  * CLI on two real OpenSSH hosts on loopback: logs and `-stderr`, `logs -f` streaming a line
- * printed after it started and ending on SIGINT or SIGKILL without leaving its reader on the host, rotation at max_file_size,
- * exec with the exit code and the arguments of the remote command unchanged, and both refusing
+ * printed after it started and ending on SIGINT or SIGKILL without leaving its reader on the
+ * host, rotation at max_file_size read back across the files, exec with the exit code and the arguments of the remote command unchanged, and both refusing
  * a host whose key changed. First, a plan saved on first contact (which pins the host keys)
  * applies without being stale. The hosts are this machine, so the test looks at /proc.
  */
