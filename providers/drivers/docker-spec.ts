@@ -654,8 +654,6 @@ export function nomadLabels(ctx: TaskContext): Record<string, string> {
     node_name: ctx.node.name,
     node_id: ctx.node.name,
   };
-  const parent = ctx.env.NOMAD_JOB_PARENT_ID;
-  if (parent) labels.parent_job_id = parent;
   return Object.fromEntries(Object.entries(labels).map(([k, v]) => [prefix + k, v]));
 }
 

@@ -133,7 +133,6 @@ describe('containerSpec', () => {
       ...c.env,
       NOMAD_JOB_NAME: 'shop-name',
       NOMAD_NAMESPACE: 'prod',
-      NOMAD_JOB_PARENT_ID: 'shop/periodic-1',
     };
     expect(containerSpec({ ...c, env }).Labels).toMatchObject({
       own: 'kept',
@@ -141,7 +140,6 @@ describe('containerSpec', () => {
       'com.hashicorp.nomad.job_name': 'shop-name',
       'com.hashicorp.nomad.job_id': 'shop',
       'com.hashicorp.nomad.namespace': 'prod',
-      'com.hashicorp.nomad.parent_job_id': 'shop/periodic-1',
     });
   });
 
