@@ -594,6 +594,7 @@ export function containerSpec(ctx: TaskContext): Docker.ContainerCreateOptions {
     VolumeDriver: volumeDriver,
     Ulimits: ulimits(c),
     Devices: devices(c),
+    LogConfig: logConfig(c, ctx.task.logs),
   });
 
   const command = str(c, 'command');
@@ -627,7 +628,54 @@ export function containerName(name: string): string {
   return /^[a-zA-Z0-9]/.test(clean) ? clean : `x${clean}`;
 }
 
-/** The task's own labels, then drover's, which always win (docs/architecture.md "On the hosts"). */
+/**
+ * The container's log driver. As Nomad's docker driver: the task's `logging` block as written
+ * (`type`, or the older `driver`, and `config`) when it sets either; else the json-file driver
+ * rotated by the task's `logs` block (`max-file` files of `max-size` MB), or the `none` driver
+ * when `logs { disabled = true }` (nothing is kept, so `drover logs` has nothing to read).
+ */
+export function logConfig(
+  c: Obj,
+  logs: TaskContext['task']['logs'] | undefined,
+): Docker.HostConfig['LogConfig'] {
+  const own = block(c, 'logging');
+  const type = own ? (str(own, 'type') ?? str(own, 'driver')) : undefined;
+  const config = own ? stringMap(own, 'config') : undefined;
+  if (type !== undefined || config !== undefined) return { Type: type ?? '', Config: config ?? {} };
+  if (logs?.disabled === true || logs?.enabled === false) return { Type: 'none', Config: {} };
+  return {
+    Type: 'json-file',
+    Config: {
+      'max-file': String(Math.max(1, Math.trunc(logs?.max_files ?? 10))),
+      'max-size': `${Math.max(1, Math.trunc(logs?.max_file_size ?? 10))}m`,
+    },
+  };
+}
+
+/**
+ * The labels log shippers read from Nomad's containers (`com.hashicorp.nomad.*`: Nomad sets
+ * `alloc_id` always and the others through the docker plugin's `extra_labels`; drover sets them
+ * all). drover has no node id apart from the node's name, which `${node.unique.id}` is as well.
+ */
+export function nomadLabels(ctx: TaskContext): Record<string, string> {
+  const prefix = 'com.hashicorp.nomad.';
+  const labels: Record<string, string> = {
+    alloc_id: ctx.allocId,
+    job_id: ctx.jobId,
+    job_name: ctx.env.NOMAD_JOB_NAME ?? ctx.jobId,
+    task_group_name: ctx.group,
+    task_name: ctx.task.name,
+    namespace: ctx.env.NOMAD_NAMESPACE ?? 'default',
+    node_name: ctx.node.name,
+    node_id: ctx.node.name,
+  };
+  return Object.fromEntries(Object.entries(labels).map(([k, v]) => [prefix + k, v]));
+}
+
+/**
+ * The task's own labels, then Nomad's and drover's, which always win (docs/architecture.md "On
+ * the hosts").
+ */
 export function containerLabels(
   ctx: TaskContext,
   own: Record<string, string> = {},
@@ -635,6 +683,7 @@ export function containerLabels(
   return {
     ...own,
     ...ctx.labels,
+    ...nomadLabels(ctx),
     'drover.job': ctx.jobId,
     'drover.group': ctx.group,
     'drover.task': ctx.task.name,

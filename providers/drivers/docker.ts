@@ -175,7 +175,7 @@ export class DockerDriver implements Driver {
     this.engine(transport)
       .then((docker) => streamLogs(docker, handle, transport, opts, out))
       .catch((err: unknown) => {
-        out.destroy(err instanceof Error ? err : new Error(String(err)));
+        out.destroy(logsError(err));
       });
     return out;
   }
@@ -357,6 +357,16 @@ async function streamLogs(
   }
   const both = { stdout: true, stderr: true, tail: window.entries };
   await pipeLogs(container, both, opts, out, docker, false, want);
+}
+
+/** The engine's words, or what they mean when the container keeps no logs to read. */
+function logsError(err: unknown): Error {
+  const e = err instanceof Error ? err : new Error(String(err));
+  return /logging driver does not support reading/.test(e.message)
+    ? new Error(
+        `the container keeps no logs drover can read: its log driver does not support reading (logs { disabled = true } uses "none"; a logging block may set another driver)`,
+      )
+    : e;
 }
 
 async function pipeLogs(

@@ -68,11 +68,7 @@ const PODMAN_CONFIG: Readonly<Record<string, Rule>> = {
     check: stringCheck,
     ignored: 'the Docker API has no init path; podman uses its own init_path (containers.conf)',
   },
-  logging: {
-    docker: false,
-    check: blockCheck({ driver: stringCheck, options: mapCheck }),
-    ignored: "containers log to podman's default log driver, which `drover logs` reads",
-  },
+  logging: { docker: false, check: blockCheck({ driver: stringCheck, options: mapCheck }) },
   memory_reservation: {
     docker: false,
     check: checkSize,
@@ -349,6 +345,15 @@ export function dockerConfig(config: Obj): Obj {
           });
         }
         break;
+      case 'logging': {
+        // Nomad's podman driver: `driver = "nomad"` (its default) is the logs block's rotation.
+        const logging = (Array.isArray(value) ? value[0] : value) as Obj | undefined;
+        const driver = typeof logging?.driver === 'string' ? logging.driver : undefined;
+        if (driver !== undefined && driver !== 'nomad') {
+          out.logging = { type: driver, ...(logging?.options ? { config: logging.options } : {}) };
+        }
+        break;
+      }
       case 'shm_size':
         out.shm_size = parseBytes(String(value));
         break;

@@ -26,9 +26,11 @@ import {
   renderEnvFile,
   renderStopFile,
   renderSupervisorConf,
+  logReadArgv,
   shQuote,
   signalName,
   supervisorLaunchCommand,
+  type LogRotation,
   type SupervisorConfig,
 } from './supervisor.js';
 
@@ -48,6 +50,7 @@ export interface TaskLayout {
   localDir: string;
   secretsDir: string;
   tmpDir: string;
+  /** The first of the rotated files (`<task>.stdout.0`, `.1`, …: LOG_READ_SCRIPT reads them all). */
   stdoutLog: string;
   stderrLog: string;
 }
@@ -88,6 +91,8 @@ export interface ProcessTaskHandle extends DriverHandle {
   /** `kill -s` name and timeout the task was started with (stop may override them). */
   kill_signal: string;
   kill_timeout_ms: number;
+  /** The task's logs block said `disabled = true`: no log files to read. */
+  logs_disabled?: boolean;
 }
 
 /** The handle's fields, checked: a handle comes back from a state file. */
@@ -283,6 +288,7 @@ const CORE_HANDLE_FIELDS = new Set([
   'supervisor_pid',
   'kill_signal',
   'kill_timeout_ms',
+  'logs_disabled',
 ]);
 
 /**
@@ -309,7 +315,6 @@ export function buildStartScript(layout: TaskLayout, files: StartFiles): string 
     hereDocument(file(SUPERVISOR_FILES.argv), renderArgvFile(files.argv)),
     `rm -f ${SUPERVISOR_FILES.status} ${SUPERVISOR_FILES.stop} task.fifo task.result task.pid ${START_INFO_FILE} ${CLEANUP_FILE}`,
     ...(files.prepare === undefined ? [] : [`(\n${files.prepare}\n) || exit 1`]),
-    `touch ${q(layout.stdoutLog)} ${q(layout.stderrLog)}`,
     // The boot on which task.pid's session is ours (TREE_FUNCTIONS).
     'cat /proc/sys/kernel/random/boot_id >task.boot 2>/dev/null || :',
     `(${supervisorLaunchCommand(layout.taskDir)}\n) || exit 1`,
@@ -487,14 +492,22 @@ export function buildExecScript(layout: TaskLayout, argv: readonly string[]): st
   ].join('\n');
 }
 
-/** tail or cat of a task's stdout or stderr log. */
-export function logArgv(layout: TaskLayout, opts: LogOptions): string[] {
-  const file = opts.stderr ? layout.stderrLog : layout.stdoutLog;
-  if (opts.follow) {
-    return ['tail', '-n', opts.tail === undefined ? '+1' : String(opts.tail), '-F', file];
-  }
-  if (opts.tail !== undefined) return ['tail', '-n', String(opts.tail), file];
-  return ['cat', file];
+/** The command that prints a task's stdout or stderr across its rotated files. */
+export function logArgv(layout: TaskLayout, task: string, opts: LogOptions): string[] {
+  return logReadArgv(layout.logsDir, task, opts.stderr ? 'stderr' : 'stdout', {
+    follow: opts.follow,
+    ...(opts.tail === undefined ? {} : { tail: opts.tail }),
+  });
+}
+
+/** The task's `logs` block as the supervisor takes it (Nomad's defaults: 10 files of 10 MB). */
+export function logRotation(task: Task): LogRotation {
+  const logs = task.logs as Partial<Task['logs']> | undefined;
+  return {
+    maxFiles: logs?.max_files ?? 10,
+    maxFileSizeMb: logs?.max_file_size ?? 10,
+    disabled: logs?.disabled === true || logs?.enabled === false,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -573,10 +586,12 @@ export async function startProcessTask(
 ): Promise<ProcessTaskHandle> {
   const layout = taskLayout(ctx.allocDir, ctx.task.name);
   const kill = killSettings(ctx.task);
+  const logs = logRotation(ctx.task);
   const script = buildStartScript(layout, {
     conf: {
       task: ctx.task.name,
       logDir: layout.logsDir,
+      logs,
       restart: restartSettings(ctx.restart),
       killSignal: kill.signal,
       killTimeoutMs: kill.timeoutMs,
@@ -601,7 +616,8 @@ export async function startProcessTask(
       .join('; ');
     throw new Error(`${driver}: the supervisor of ${where} did not start${log ? `: ${log}` : ''}`);
   }
-  return processHandle(driver, ctx.allocDir, ctx.task.name, kv, kill);
+  const handle = processHandle(driver, ctx.allocDir, ctx.task.name, kv, kill);
+  return logs.disabled ? { ...handle, logs_disabled: true } : handle;
 }
 
 /** The `handle.<key>` lines of a start's output, as handle fields (never the core ones). */
@@ -670,8 +686,13 @@ export function processTaskLogs(
   transport: Transport,
   opts: LogOptions,
 ): Readable {
+  if (handle.logs_disabled === true) {
+    throw new Error(
+      `task "${handle.task}" writes no logs: its logs block says disabled = true (Nomad's logs.disabled)`,
+    );
+  }
   return shellOf(transport, handle.driver).stream(
-    logArgv(taskLayout(handle.alloc_dir, handle.task), opts),
+    logArgv(taskLayout(handle.alloc_dir, handle.task), handle.task, opts),
     opts.signal,
   );
 }

@@ -5,7 +5,7 @@
  *
  * Files in the task directory `<alloc_dir>/<task>/`:
  *   supervisor.sh    this script
- *   supervisor.conf  restart policy, kill signal and timeout, log directory (sourced)
+ *   supervisor.conf  restart policy, kill signal and timeout, log directory and rotation (sourced)
  *   task.env         `export NAME='value'` lines (sourced before the task starts)
  *   task.envargs     `set -- 'a.b=1' …`: variables sh cannot export, for `env` to set
  *   task.argv        `set -- "$@" 'arg0' 'arg1' …`: the argv, single-quoted so any byte but NUL
@@ -24,6 +24,14 @@
  * would delay the trap until it exited). On TERM, INT or HUP the supervisor sends kill_signal to
  * the task's process group, waits up to kill_timeout, then SIGKILLs the group, records `dead` and
  * exits.
+ *
+ * Logs, as Nomad's logmon writes them: `<alloc>/alloc/logs/<task>.stdout.<n>` (and `.stderr.`),
+ * `n` counting up from 0. A file is filled to `max_file_size` MB, then output goes on into
+ * `n + 1`; a file is never renamed, and once there are more than `max_files` the lowest index is
+ * deleted. One rotator per stream (awk, so a line costs no fork) reads a FIFO that the
+ * supervisor keeps open for writing across attempts, so a restart neither ends nor reopens the
+ * rotation; a new supervisor goes on at the highest index on disk. `disabled` sends both streams
+ * to /dev/null and writes no file.
  */
 
 /** Names of the supervisor's files inside the task directory. */
@@ -39,9 +47,13 @@ export const SUPERVISOR_FILES = {
   log: 'supervisor.log',
 } as const;
 
+/** The streams a task writes, each rotated on its own. */
+export type LogStream = 'stdout' | 'stderr';
+
 /**
- * The supervisor script. It reads `supervisor.conf` (TASK, LOG_DIR, ATTEMPTS, INTERVAL_S, DELAY,
- * MODE, KILL_SIGNAL, KILL_TIMEOUT_DS) from its task directory. Keep it dash-compatible: no
+ * The supervisor script. It reads `supervisor.conf` (TASK, LOG_DIR, LOG_MAX_FILES, LOG_MAX_BYTES,
+ * LOG_DISABLED, ATTEMPTS, INTERVAL_S, DELAY, MODE, KILL_SIGNAL, KILL_TIMEOUT_DS) from its task
+ * directory. Keep it dash-compatible: no
  * `local`, no arrays, no `[[`, no `$BASHPID`.
  */
 export const SUPERVISOR_SCRIPT = String.raw`# drover task supervisor (POSIX sh); providers/drivers/supervisor.ts explains the design.
@@ -69,13 +81,12 @@ if [ "$1" = task ]; then
 fi
 
 . ./supervisor.conf
-out="$LOG_DIR/$TASK.stdout.0"
-err="$LOG_DIR/$TASK.stderr.0"
 setsid_bin=$(command -v setsid 2>/dev/null)
 if sleep 0.01 2>/dev/null; then tick=0.1 ticks_per_s=10; else tick=1 ticks_per_s=1; fi
 echo "$$" >supervisor.pid.tmp && mv -f supervisor.pid.tmp supervisor.pid
 
 restarts=0 count=0 window=0 started_at= pid= last_pid= code= stopping=0 interrupted=0 reader= sleeper=
+rot_out= rot_err=
 
 now() { date +%s; }
 stamp() { date -u +%Y-%m-%dT%H:%M:%SZ; }
@@ -140,7 +151,19 @@ wait_child() {
   done
 }
 
+# The rotators end when the last writer closes; up to 2 s for them to write what is left, so
+# that a task recorded dead has all of its output on disk.
+close_logs() {
+  exec 5>&- 6>&-
+  n=0
+  while [ "$n" -lt $((2 * ticks_per_s)) ] && { alive "$rot_out" || alive "$rot_err"; }; do
+    sleep "$tick"
+    n=$((n + 1))
+  done
+}
+
 finish() { # EXIT_CODE FAILED MESSAGE
+  close_logs
   status dead "$last_pid" "$1" "$(stamp)" "$2" "$3"
   rm -f task.fifo task.pid supervisor.pid
   exit 0
@@ -151,9 +174,9 @@ launch() {
   mkfifo task.fifo || finish 111 true "cannot create task.fifo"
   if [ -n "$setsid_bin" ]; then
     # The first setsid runs in place (its caller leads no group); the second one forks.
-    "$setsid_bin" "$setsid_bin" sh ./supervisor.sh task "$dir" </dev/null >>"$out" 2>>"$err"
+    "$setsid_bin" "$setsid_bin" sh ./supervisor.sh task "$dir" </dev/null >&5 2>&6 5>&- 6>&-
   else
-    sh ./supervisor.sh task "$dir" </dev/null >>"$out" 2>>"$err" &
+    sh ./supervisor.sh task "$dir" </dev/null >&5 2>&6 5>&- 6>&- &
   fi
   {
     read -r _ pid <&4
@@ -164,6 +187,65 @@ launch() {
   started_at=$(stamp)
   status running "$pid" "" "" false ""
 }
+
+# The numeric suffixes N of BASE.N on disk.
+log_indexes() {
+  for f in "$1".*; do
+    i=${'${'}f##*.}
+    case $i in '' | *[!0-9]*) continue ;; esac
+    [ -f "$f" ] && echo "$i"
+  done
+}
+
+# Bytes from standard input into BASE.N files of at most ROT_MAX bytes each (the last line
+# completed with a newline); prints the index that falls out of the newest ROT_KEEP.
+ROTATE_AWK='
+BEGIN {
+  base = ENVIRON["ROT_BASE"]; max = ENVIRON["ROT_MAX"] + 0; keep = ENVIRON["ROT_KEEP"] + 0
+  idx = ENVIRON["ROT_IDX"] + 0; size = ENVIRON["ROT_SIZE"] + 0; file = base "." idx
+  printf "" >>file; fflush(file)
+}
+{
+  rest = $0 "\n"
+  while (rest != "") {
+    if (size >= max) {
+      close(file); idx++; file = base "." idx; size = 0
+      if (idx >= keep) { print idx - keep; fflush() }
+    }
+    part = substr(rest, 1, max - size)
+    printf "%s", part >>file
+    size += length(part); rest = substr(rest, length(part) + 1)
+  }
+  fflush(file)
+}'
+# mawk reads a pipe in whole buffers unless told otherwise: lines would wait for 4 KB to come.
+case $(awk -W version 2>&1 </dev/null) in *mawk*) awk_interactive=1 ;; *) awk_interactive= ;; esac
+
+rotate() { # STREAM: the task's STREAM on stdin, into $LOG_DIR/$TASK.STREAM.N
+  base="$LOG_DIR/$TASK.$1" idx=0
+  for i in $(log_indexes "$base"); do [ "$i" -gt "$idx" ] && idx=$i; done
+  for i in $(log_indexes "$base"); do [ "$i" -le $((idx - LOG_MAX_FILES)) ] && rm -f "$base.$i"; done
+  size=0
+  [ -f "$base.$idx" ] && size=$(($(wc -c <"$base.$idx")))
+  ROT_BASE=$base ROT_IDX=$idx ROT_SIZE=$size ROT_MAX=$LOG_MAX_BYTES ROT_KEEP=$LOG_MAX_FILES \
+    LC_ALL=C awk ${'${'}awk_interactive:+-W interactive} "$ROTATE_AWK" |
+    while read -r old; do rm -f "$base.$old"; done
+}
+
+# fds 5 and 6: the write ends of the task's stdout and stderr, held across attempts.
+if [ "$LOG_DISABLED" = 1 ]; then
+  exec 5>/dev/null 6>/dev/null
+else
+  mkdir -p "$LOG_DIR"
+  rm -f stdout.fifo stderr.fifo
+  mkfifo stdout.fifo stderr.fifo || finish 111 true "cannot create the log FIFOs"
+  rotate stdout <stdout.fifo &
+  rot_out=$!
+  rotate stderr <stderr.fifo &
+  rot_err=$!
+  exec 5>stdout.fifo 6>stderr.fifo
+  rm -f stdout.fifo stderr.fifo
+fi
 
 while :; do
   [ "$stopping" = 1 ] || [ -f stop ] && finish "$code" false "stopped"
@@ -283,10 +365,18 @@ export interface SupervisorConfig {
   task: string;
   /** `<alloc_dir>/alloc/logs`. */
   logDir: string;
+  /** The task's `logs` block: files kept per stream, MB per file, or no logs at all. */
+  logs: LogRotation;
   restart: { attempts: number; intervalMs: number; delayMs: number; mode: 'fail' | 'delay' };
   /** `kill -s` name, e.g. `INT`. */
   killSignal: string;
   killTimeoutMs: number;
+}
+
+export interface LogRotation {
+  maxFiles: number;
+  maxFileSizeMb: number;
+  disabled: boolean;
 }
 
 /** `supervisor.conf`: shell assignments the supervisor sources. */
@@ -294,6 +384,10 @@ export function renderSupervisorConf(conf: SupervisorConfig): string {
   const values: [string, string][] = [
     ['TASK', conf.task],
     ['LOG_DIR', conf.logDir],
+    // At least one file of at least one byte: Nomad's validation refuses less anyway.
+    ['LOG_MAX_FILES', String(Math.max(1, Math.trunc(conf.logs.maxFiles)))],
+    ['LOG_MAX_BYTES', String(Math.max(1, Math.trunc(conf.logs.maxFileSizeMb * MB)))],
+    ['LOG_DISABLED', conf.logs.disabled ? '1' : '0'],
     ['ATTEMPTS', String(Math.max(0, Math.trunc(conf.restart.attempts)))],
     // Whole seconds: the restart window is compared with `date +%s`.
     ['INTERVAL_S', String(Math.max(0, Math.ceil(conf.restart.intervalMs / 1000)))],
@@ -313,6 +407,8 @@ export function renderStopFile(killSignal: string, killTimeoutMs: number): strin
   ];
   return values.map(([k, v]) => `${k}=${shQuote(v)}`).join('\n') + '\n';
 }
+
+const MB = 1024 * 1024;
 
 /** Tenths of a second, the supervisor's polling step. */
 function killTimeoutAssignment(ms: number): [string, string][] {
@@ -337,4 +433,77 @@ export function supervisorLaunchCommand(taskDir: string): string {
     `cd ${dir} || exit 1`,
     `if command -v setsid >/dev/null 2>&1; then setsid setsid ${run}; else nohup ${run} & fi`,
   ].join('\n');
+}
+
+/**
+ * Prints a task's STREAM across its rotated files, oldest first: everything, or the last TAIL
+ * lines (TAIL >= 0), then with FOLLOW=1 what is written next, into whichever file the rotator
+ * has moved on to. Usage: `sh -c LOG_READ_SCRIPT sh BASE TAIL FOLLOW` with BASE
+ * `<logs>/<task>.<stream>`. What it prints is measured first (the newest file up to its size
+ * then), so following neither repeats nor skips a byte. A file once its successor exists is
+ * complete: the rotator has one writer and moves on only when a file is full.
+ */
+export const LOG_READ_SCRIPT = String.raw`base=$1 tail=$2 follow=$3
+indexes() {
+  for f in "$base".*; do
+    i=${'${'}f##*.}
+    case $i in '' | *[!0-9]*) continue ;; esac
+    [ -f "$f" ] && echo "$i"
+  done | sort -n
+}
+files=$(indexes)
+last=0
+for i in $files; do last=$i; done
+end=0
+[ -f "$base.$last" ] && end=$(($(wc -c <"$base.$last")))
+first=0
+if [ "$tail" -ge 0 ]; then
+  lines=0
+  for i in $(printf '%s
+' $files | sort -rn); do
+    first=$i
+    [ "$i" = "$last" ] && n=$(head -c "$end" "$base.$i" | wc -l) || n=$(wc -l <"$base.$i")
+    lines=$((lines + n))
+    [ "$lines" -ge "$tail" ] && break
+  done
+fi
+emit() {
+  for i in $files; do
+    [ "$i" -lt "$first" ] && continue
+    if [ "$i" = "$last" ]; then head -c "$end" "$base.$i"; else cat "$base.$i"; fi
+  done 2>/dev/null
+}
+if [ "$tail" -ge 0 ]; then emit | tail -n "$tail"; else emit; fi
+[ "$follow" = 1 ] || exit 0
+if sleep 0.01 2>/dev/null; then tick=0.25; else tick=1; fi
+idx=$last off=$end
+while :; do
+  if [ -e "$base.$((idx + 1))" ]; then complete=1; else complete=0; fi
+  size=0
+  [ -f "$base.$idx" ] && size=$(($(wc -c <"$base.$idx")))
+  if [ "$size" -gt "$off" ]; then
+    tail -c +"$((off + 1))" "$base.$idx" | head -c "$((size - off))"
+    off=$size
+  fi
+  if [ "$complete" = 1 ]; then idx=$((idx + 1)) off=0; else sleep "$tick"; fi
+done
+`;
+
+/** The argv that prints a task's log (see LOG_READ_SCRIPT); tail undefined: every line. */
+export function logReadArgv(
+  logDir: string,
+  task: string,
+  stream: LogStream,
+  opts: { tail?: number; follow: boolean },
+): string[] {
+  const tail = opts.tail === undefined ? -1 : Math.max(0, Math.trunc(opts.tail));
+  return [
+    'sh',
+    '-c',
+    LOG_READ_SCRIPT,
+    'sh',
+    `${logDir}/${task}.${stream}`,
+    String(tail),
+    opts.follow ? '1' : '0',
+  ];
 }

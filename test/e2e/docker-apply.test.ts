@@ -49,6 +49,11 @@ job "${jobId}" {
         cpu    = 100
         memory = 32
       }
+
+      logs {
+        max_files     = 4
+        max_file_size = 3
+      }
     }
   }
 }
@@ -119,6 +124,32 @@ describe('plan and apply on the local Docker engine', { timeout: 90_000 }, () =>
 
     const again = await drover(dir, ['plan', '-detailed-exitcode', jobFile]);
     expect(again.code, again.stdout + again.stderr).toBe(0);
+  });
+
+  it('labels the containers for log shippers as Nomad does and sizes their logs from the logs block', async () => {
+    const live = (await status()).allocations.filter((a) => a.desired_status === 'run');
+    const docker = localDocker();
+    const list = await docker.listContainers({ filters: { label: [`drover.job=${jobId}`] } });
+    const seen: string[] = [];
+    for (const c of list) {
+      const info = await docker.getContainer(c.Id).inspect();
+      const labels = info.Config.Labels;
+      expect(labels).toMatchObject({
+        'com.hashicorp.nomad.job_id': jobId,
+        'com.hashicorp.nomad.job_name': jobId,
+        'com.hashicorp.nomad.task_group_name': 'web',
+        'com.hashicorp.nomad.task_name': 'httpd',
+        'com.hashicorp.nomad.namespace': 'default',
+        'com.hashicorp.nomad.node_name': 'local',
+        'com.hashicorp.nomad.node_id': 'local',
+      });
+      seen.push(labels['com.hashicorp.nomad.alloc_id']!);
+      expect(info.HostConfig.LogConfig).toEqual({
+        Type: 'json-file',
+        Config: { 'max-file': '4', 'max-size': '3m' },
+      });
+    }
+    expect(seen.sort()).toEqual(live.map((a) => a.id).sort());
   });
 
   it('refuses to apply without approval when there is no terminal', async () => {

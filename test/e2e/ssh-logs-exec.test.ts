@@ -1,15 +1,23 @@
 /**
  * `drover logs` and `drover exec` on allocations of remote hosts (issue 5), through the built
  * CLI on two real OpenSSH hosts on loopback: logs and `-stderr`, `logs -f` streaming a line
- * printed after it started and ending on SIGINT or SIGKILL without leaving `tail` on the host,
- * exec with the exit code and the arguments of the remote command unchanged, and both refusing
+ * printed after it started and ending on SIGINT or SIGKILL without leaving its reader on the
+ * host, rotation at max_file_size read back across the files, exec with the exit code and the arguments of the remote command unchanged, and both refusing
  * a host whose key changed. First, a plan saved on first contact (which pins the host keys)
  * applies without being stale. The hosts are this machine, so the test looks at /proc.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,10 +35,17 @@ const NODES = ['l1', 'l2'] as const;
 
 const dir = mkdtempSync(join(tmpdir(), 'drover-e2e-logs-'));
 const JOB = join(dir, 'talk.nomad.hcl');
-/** Says hello on stdout and stderr, then prints `late` each time `$NOMAD_TASK_DIR/go` appears. */
+/**
+ * Says hello on stdout and stderr, then prints `late` each time `$NOMAD_TASK_DIR/go` appears,
+ * and 36 700 lines of about 100 bytes (3.5 of its 1 MB log files) when `flood` does.
+ */
+const FLOOD_LINES = 36_700;
 const TASK_SCRIPT =
   'echo "hello $NOMAD_ALLOC_INDEX"; echo "oops $NOMAD_ALLOC_INDEX" >&2; ' +
+  `pad=${'x'.repeat(90)}; ` +
   'while :; do if [ -e "$NOMAD_TASK_DIR/go" ]; then rm -f "$NOMAD_TASK_DIR/go"; echo late; fi; ' +
+  'if [ -e "$NOMAD_TASK_DIR/flood" ]; then rm -f "$NOMAD_TASK_DIR/flood"; i=0; ' +
+  `while [ $i -lt ${FLOOD_LINES} ]; do echo "flood $i $pad"; i=$((i + 1)); done; echo flooded >&2; fi; ` +
   'sleep 0.1; done';
 writeFileSync(
   JOB,
@@ -54,6 +69,10 @@ writeFileSync(
       resources {
         cpu    = 50
         memory = 32
+      }
+      logs {
+        max_files     = 2
+        max_file_size = 1
       }
     }
   }
@@ -87,7 +106,7 @@ async function runningAllocs(): Promise<Alloc[]> {
     .sort((a, b) => a.index - b.index);
 }
 
-/** Live `tail` processes reading this run's logs (the hosts are this machine). */
+/** Live log readers (`sh -c LOG_READ_SCRIPT sh <logs>/<task>.stdout …`) of this run's logs. */
 function tails(): number[] {
   const found: number[] = [];
   for (const entry of readdirSync('/proc')) {
@@ -96,7 +115,8 @@ function tails(): number[] {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue;
       const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      if (cmdline[0] === 'tail' && cmdline.some((a) => a.includes(MARKER))) found.push(+entry);
+      const reads = (a: string): boolean => a.includes(MARKER) && /\.std(out|err)$/.test(a);
+      if (cmdline[0] === 'sh' && cmdline.some(reads)) found.push(+entry);
     } catch {
       // Gone meanwhile.
     }
@@ -168,7 +188,7 @@ describe('logs and exec on remote allocations', () => {
     }
   });
 
-  it('logs -f shows a line printed after it started, and SIGINT ends it and its tail', async () => {
+  it('logs -f shows a line printed after it started, and SIGINT ends it and its reader on the host', async () => {
     const a = allocs[1]!;
     const f = follow(a.id);
     expect(await waitUntil(() => f.seen.stdout.includes('hello 1\n'), 10_000), f.seen.stderr).toBe(
@@ -186,7 +206,7 @@ describe('logs and exec on remote allocations', () => {
     expect(await waitUntil(() => tails().length === 0, 5000), String(tails())).toBe(true);
   });
 
-  it('a drover killed outright (SIGKILL) leaves no tail on the host either', async () => {
+  it('a drover killed outright (SIGKILL) leaves no log reader on the host either', async () => {
     const f = follow(allocs[0]!.id);
     expect(await waitUntil(() => f.seen.stdout.includes('hello 0\n'), 10_000), f.seen.stderr).toBe(
       true,
@@ -255,6 +275,39 @@ describe('logs and exec on remote allocations', () => {
     expect(r.stdout).toBe(args.map((a) => `[${a}]`).join(''));
     const cat = await ok(['exec', allocs[0]!.id, '--', 'cat'], 'from stdin\n');
     expect(cat.stdout).toBe('from stdin\n');
+  });
+
+  it('logs rotate at max_file_size on the host, keep max_files, and logs reads across them', async () => {
+    const a = allocs[0]!;
+    await ok(['exec', a.id, '--', 'sh', '-c', 'touch "$NOMAD_TASK_DIR/flood"']);
+    let flooded = false;
+    for (let i = 0; i < 60 && !flooded; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      flooded = (await drover(dir, ['logs', '-stderr', a.id])).stdout.includes('flooded');
+    }
+    expect(flooded).toBe(true);
+    // The host is this machine, its files are the deploy user's.
+    const logsDir = join(ALLOC_PARENT, 'alloc', a.id, 'alloc', 'logs');
+    const files = readdirSync(logsDir).filter((f) => f.startsWith('t.stdout.'));
+    expect(files.sort()).toEqual(['t.stdout.2', 't.stdout.3']);
+    expect(statSync(join(logsDir, 't.stdout.2')).size).toBe(1024 * 1024);
+    expect(statSync(join(logsDir, 't.stdout.3')).size).toBeLessThanOrEqual(1024 * 1024);
+    expect(statSync(join(logsDir, 't.stdout.2')).uid).toBe(statSync(ALLOC_PARENT).uid);
+    const last = (await ok(['logs', '--tail', '3', a.id])).stdout;
+    const pad = 'x'.repeat(90);
+    expect(last).toBe(
+      [FLOOD_LINES - 3, FLOOD_LINES - 2, FLOOD_LINES - 1]
+        .map((i) => `flood ${i} ${pad}\n`)
+        .join(''),
+    );
+    // Everything still on disk, in order: the end of the flood, no line lost at the joints.
+    const all = (await ok(['logs', a.id])).stdout;
+    expect(all.length).toBe(1024 * 1024 + statSync(join(logsDir, 't.stdout.3')).size);
+    const whole = all.split('\n').slice(1, -1);
+    const first = Number(whole[0]!.split(' ')[1]);
+    expect(whole).toEqual(
+      Array.from({ length: FLOOD_LINES - first }, (_, k) => `flood ${first + k} ${pad}`),
+    );
   });
 
   it('logs and exec refuse a host whose key changed, naming the node and node trust', async () => {

@@ -74,6 +74,14 @@ describe('containerSpec', () => {
         'drover.alloc': ALLOC,
         'drover.version': '3',
         'drover.node': 'local',
+        'com.hashicorp.nomad.alloc_id': ALLOC,
+        'com.hashicorp.nomad.job_id': 'shop',
+        'com.hashicorp.nomad.job_name': 'shop',
+        'com.hashicorp.nomad.task_group_name': 'frontend',
+        'com.hashicorp.nomad.task_name': 'web',
+        'com.hashicorp.nomad.namespace': 'default',
+        'com.hashicorp.nomad.node_name': 'local',
+        'com.hashicorp.nomad.node_id': 'local',
       },
       StopTimeout: 5,
       HostConfig: {
@@ -86,7 +94,52 @@ describe('containerSpec', () => {
         Memory: 300 * MB,
         MemorySwap: 300 * MB,
         CpuShares: 100,
+        LogConfig: { Type: 'json-file', Config: { 'max-file': '10', 'max-size': '10m' } },
       },
+    });
+  });
+
+  it.each<[string, CtxOptions, unknown]>([
+    [
+      'the logs block sizes the json-file driver',
+      { task: { logs: { max_files: 3, max_file_size: 25 } } },
+      { Type: 'json-file', Config: { 'max-file': '3', 'max-size': '25m' } },
+    ],
+    [
+      'logs disabled: the none driver',
+      { task: { logs: { disabled: true } } },
+      { Type: 'none', Config: {} },
+    ],
+    [
+      "the task's logging block wins over the logs block",
+      {
+        config: { logging: { type: 'json-file', config: { 'max-size': '1m' } } },
+        task: { logs: { max_files: 3, max_file_size: 25, disabled: true } },
+      },
+      { Type: 'json-file', Config: { 'max-size': '1m' } },
+    ],
+    [
+      'the older `driver` spelling, without config',
+      { config: { logging: { driver: 'journald' } } },
+      { Type: 'journald', Config: {} },
+    ],
+  ])('log config: %s', (_, o, expected) => {
+    expect(containerSpec(ctx(o)).HostConfig?.LogConfig).toEqual(expected);
+  });
+
+  it("labels a container as Nomad does, from the task's Nomad variables, over its own", () => {
+    const c = ctx({ config: { labels: { 'com.hashicorp.nomad.task_name': 'mine', own: 'kept' } } });
+    const env = {
+      ...c.env,
+      NOMAD_JOB_NAME: 'shop-name',
+      NOMAD_NAMESPACE: 'prod',
+    };
+    expect(containerSpec({ ...c, env }).Labels).toMatchObject({
+      own: 'kept',
+      'com.hashicorp.nomad.task_name': 'web',
+      'com.hashicorp.nomad.job_name': 'shop-name',
+      'com.hashicorp.nomad.job_id': 'shop',
+      'com.hashicorp.nomad.namespace': 'prod',
     });
   });
 

@@ -1,4 +1,5 @@
 // The docker driver on the real local engine (scripts/test-hosts.sh), plus its pure parts.
+import { once } from 'node:events';
 import { withOutput } from '../support/exec-output.js';
 import { normalizeTask } from '../normalized.js';
 import { randomUUID } from 'node:crypto';
@@ -240,7 +241,13 @@ function context(
   return {
     ...ctx,
     jobVersion: 1,
-    env: { ...ctx.env, NOMAD_ALLOC_ID: ctx.allocId, GREETING: 'hello world' },
+    env: {
+      ...ctx.env,
+      NOMAD_ALLOC_ID: ctx.allocId,
+      NOMAD_JOB_NAME: 'web-job',
+      NOMAD_NAMESPACE: 'shop',
+      GREETING: 'hello world',
+    },
     labels: { 'drover-test.run': RUN },
     restart: { attempts: 2, intervalMs: 1_800_000, delayMs: 15_000, mode: 'fail' },
     ...extra,
@@ -316,6 +323,19 @@ describe('docker driver on the local engine', () => {
         'drover.alloc': ctx.allocId,
         'drover.version': '1',
         'drover.node': 'local',
+        'com.hashicorp.nomad.alloc_id': ctx.allocId,
+        'com.hashicorp.nomad.job_id': ctx.jobId,
+        'com.hashicorp.nomad.job_name': 'web-job',
+        'com.hashicorp.nomad.task_group_name': ctx.group,
+        'com.hashicorp.nomad.task_name': 'web',
+        'com.hashicorp.nomad.namespace': 'shop',
+        'com.hashicorp.nomad.node_name': 'local',
+        'com.hashicorp.nomad.node_id': 'local',
+      });
+      // Nomad's default logs block: 10 files of 10 MB.
+      expect(info.HostConfig.LogConfig).toEqual({
+        Type: 'json-file',
+        Config: { 'max-file': '10', 'max-size': '10m' },
       });
       expect(info.HostConfig.Memory).toBe(48 * 1024 * 1024);
       expect(info.HostConfig.CpuShares).toBe(250);
@@ -366,6 +386,43 @@ describe('docker driver on the local engine', () => {
       handle = next;
       expect(await httpGet(port)).toBe('v1\n');
     });
+  });
+
+  it('sizes json-file logs from the logs block; disabled uses the none driver and logs says so', async () => {
+    const sized = await driver.start(
+      context({
+        config: { image: TEST_IMAGE_V1, command: 'sleep', args: ['300'] },
+        logs: { max_files: 3, max_file_size: 2 },
+      }),
+    );
+    try {
+      const info = await docker.getContainer(sized.container_id).inspect();
+      expect(info.HostConfig.LogConfig).toEqual({
+        Type: 'json-file',
+        Config: { 'max-file': '3', 'max-size': '2m' },
+      });
+    } finally {
+      await docker.getContainer(sized.container_id).remove({ force: true });
+    }
+    const quiet = await driver.start(
+      context({
+        config: { image: TEST_IMAGE_V1, command: 'sh', args: ['-c', 'echo hidden; sleep 300'] },
+        logs: { disabled: true },
+      }),
+    );
+    try {
+      const info = await docker.getContainer(quiet.container_id).inspect();
+      expect(info.HostConfig.LogConfig).toEqual({ Type: 'none', Config: {} });
+      const out = sink();
+      const logs = driver.logs(quiet, transport, { stderr: false, follow: false });
+      logs.pipe(out.stream);
+      await expect(once(logs, 'end')).rejects.toThrow(
+        /keeps no logs drover can read: .*logs \{ disabled = true \} uses "none"/,
+      );
+      expect(out.text()).toBe('');
+    } finally {
+      await docker.getContainer(quiet.container_id).remove({ force: true });
+    }
   });
 
   it('gives up a pull after image_pull_timeout', async () => {

@@ -104,10 +104,7 @@ describe('validatePodmanConfig', () => {
       ['warning /auth/tls_verify "tls_verify = false" is accepted but not applied by drover'],
     ],
     [{ image: 'x', auth: { user: 'u' } }, ['error /auth/user Unsupported argument']],
-    [
-      { image: 'x', logging: { driver: 'journald' } },
-      ['warning /logging "logging" is accepted but not applied by drover'],
-    ],
+    [{ image: 'x', logging: { driver: 'journald', options: { tag: 'web' } } }, []],
   ])('%j → %j', (config, expected) => {
     expect(brief(config)).toEqual(expected);
   });
@@ -159,6 +156,18 @@ describe('dockerConfig', () => {
       auth: { username: 'u', password: 'p' },
       security_opt: ['apparmor=unconfined', 'label=type:spc_t'],
     });
+  });
+
+  it.each([
+    [
+      { driver: 'journald', options: { tag: 'web' } },
+      { type: 'journald', config: { tag: 'web' } },
+    ],
+    [[{ driver: 'k8s-file' }], { type: 'k8s-file' }],
+    // Nomad's default driver: the logs block's rotation applies.
+    [{ driver: 'nomad', options: { x: '1' } }, undefined],
+  ])('logging %j → %j', (logging, expected) => {
+    expect(dockerConfig({ image: 'x', logging }).logging).toEqual(expected);
   });
 
   it.each([
@@ -250,12 +259,30 @@ function context(
     node: transport.node,
     transport,
     ports: [],
-    env: { NOMAD_ALLOC_ID: allocId, GREETING: 'hello world' },
+    env: {
+      NOMAD_ALLOC_ID: allocId,
+      NOMAD_JOB_NAME: 'web-job',
+      NOMAD_NAMESPACE: 'shop',
+      GREETING: 'hello world',
+    },
     allocDir: join(root, allocId),
     labels: { 'drover-test.run': RUN },
     restart: { attempts: 2, intervalMs: 1_800_000, delayMs: 15_000, mode: 'fail' },
     ...extra,
   };
+}
+
+/** The container's log settings as podman's own API reports them (its Docker API omits them). */
+async function libpodLogConfig(id: string): Promise<Record<string, unknown>> {
+  const info = await new Promise<{ HostConfig: { LogConfig: Record<string, unknown> } }>(
+    (resolve, reject) => {
+      podman.modem.dial(
+        { path: `/v4.0.0/libpod/containers/${id}/json`, method: 'GET', statusCodes: { 200: true } },
+        (err, data) => (err ? reject(err) : resolve(data as never)),
+      );
+    },
+  );
+  return info.HostConfig.LogConfig;
 }
 
 describe('podman driver on the local service', () => {
@@ -350,6 +377,19 @@ describe('podman driver on the local service', () => {
         'drover.alloc': ctx.allocId,
         'drover.version': '1',
         'drover.node': 'local',
+        'com.hashicorp.nomad.alloc_id': ctx.allocId,
+        'com.hashicorp.nomad.job_id': ctx.jobId,
+        'com.hashicorp.nomad.job_name': 'web-job',
+        'com.hashicorp.nomad.task_group_name': 'g',
+        'com.hashicorp.nomad.task_name': 'web',
+        'com.hashicorp.nomad.namespace': 'shop',
+        'com.hashicorp.nomad.node_name': 'local',
+        'com.hashicorp.nomad.node_id': 'local',
+      });
+      // Podman keeps one log file (no max-file) and shows the size only through its own API.
+      expect(await libpodLogConfig(handle.container_id)).toMatchObject({
+        Type: 'json-file',
+        Size: '10MB',
       });
       expect(info.HostConfig.Memory).toBe(48 * 1024 * 1024);
       expect(info.HostConfig.CpuShares).toBe(250);

@@ -2,7 +2,7 @@
 import { normalizeTask } from '../normalized.js';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -428,6 +428,7 @@ describe('raw_exec on this machine', () => {
       conf: {
         task: 'web',
         logDir: layout.logsDir,
+        logs: { maxFiles: 10, maxFileSizeMb: 10, disabled: false },
         restart: { attempts: 0, intervalMs: 60_000, delayMs: 0, mode: 'fail' },
         killSignal: 'INT',
         killTimeoutMs: 1000,
@@ -563,6 +564,143 @@ describe('raw_exec on this machine', () => {
 
 // A drover killed between a task's start and the state write that records its handle: the
 // driver finds the task again by its directory, locally and on an SSH host.
+/** `n` lines of 101 bytes, `line 0000000 xxx…`, numbered from `from`. */
+function lines(from: number, n: number): string {
+  const pad = 'x'.repeat(87);
+  let out = '';
+  for (let i = from; i < from + n; i++) out += `line ${String(i).padStart(7, '0')} ${pad}\n`;
+  return out;
+}
+/** The same lines from awk, on the host. */
+const PRINT_LINES = `awk -v from="$1" -v n="$2" 'BEGIN { pad = sprintf("%87s", ""); gsub(/ /, "x", pad); for (i = from; i < from + n; i++) printf "line %07d %s\\n", i, pad }'`;
+const MB = 1024 * 1024;
+
+/** The rotated files of a task's stream: index → size, and their contents in index order. */
+async function rotated(
+  logsDir: string,
+  stream: string,
+): Promise<{ sizes: Map<number, number>; content: string }> {
+  const prefix = `web.${stream}.`;
+  const indexes = (await readdir(logsDir))
+    .filter((f) => f.startsWith(prefix))
+    .map((f) => Number(f.slice(prefix.length)))
+    .sort((a, b) => a - b);
+  const sizes = new Map<number, number>();
+  let content = '';
+  for (const i of indexes) {
+    const text = await readFile(join(logsDir, `${prefix}${i}`), 'utf8');
+    sizes.set(i, Buffer.byteLength(text));
+    content += text;
+  }
+  return { sizes, content };
+}
+
+describe('log rotation (the logs block)', () => {
+  it('fills each file to max_file_size, keeps max_files, drops the oldest; logs reads across them', async () => {
+    // 36 700 lines of 101 bytes: 3.5 files of 1 MB; with max_files = 3, file 0 is gone.
+    const handle = await start({
+      command: 'sh',
+      args: ['-c', `${PRINT_LINES}; echo done >&2; sleep 300`, 'sh', '0', '36700'],
+      task: { logs: { max_files: 3, max_file_size: 1 } },
+    });
+    const layout = taskLayout(handle.alloc_dir, 'web');
+    for (let i = 0; i < 100; i++) {
+      const err = await text(driver.logs(handle, transport, { stderr: true, follow: false }));
+      if (err === 'done\n') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const full = lines(0, 36_700);
+    const { sizes, content } = await rotated(layout.logsDir, 'stdout');
+    expect([...sizes.keys()]).toEqual([1, 2, 3]);
+    expect([...sizes.values()]).toEqual([MB, MB, full.length - 3 * MB]);
+    // Byte for byte what the task wrote after the first (dropped) megabyte.
+    expect(content).toBe(full.slice(MB));
+    expect(await text(driver.logs(handle, transport, { stderr: false, follow: false }))).toBe(
+      content,
+    );
+    // The last lines: within file 3 (it holds 5 554 and a part), then across files 2 and 3.
+    const tailLines = 5_200;
+    expect(
+      await text(driver.logs(handle, transport, { stderr: false, follow: false, tail: tailLines })),
+    ).toBe(lines(36_700 - tailLines, tailLines));
+    const across = 6_000;
+    expect(
+      await text(driver.logs(handle, transport, { stderr: false, follow: false, tail: across })),
+    ).toBe(lines(36_700 - across, across));
+    expect((await rotated(layout.logsDir, 'stderr')).sizes, 'stderr is rotated on its own').toEqual(
+      new Map([[0, 5]]),
+    );
+  });
+
+  it('follows the log into the files rotation opens next, and a restart goes on at the last index', async () => {
+    // Prints 6 000 lines each time `go` appears in its directory; exits 1 after the second
+    // batch so the supervisor restarts it (the rotation must carry on where it was).
+    const script = [
+      'n=0',
+      'while :; do',
+      '  if [ -e go ]; then',
+      '    rm -f go',
+      `    ${PRINT_LINES.replace('"$1"', '"$n"').replace('"$2"', '6000')}`,
+      '    n=$((n + 6000)); [ "$n" -ge 12000 ] && exit 1',
+      '  fi',
+      '  sleep 0.05',
+      'done',
+    ].join('\n');
+    const handle = await start({
+      command: 'sh',
+      args: ['-c', script],
+      task: { logs: { max_files: 20, max_file_size: 1 } },
+      restart: { attempts: 3, intervalMs: 60_000, delayMs: 0, mode: 'fail' },
+    });
+    const layout = taskLayout(handle.alloc_dir, 'web');
+    const abort = new AbortController();
+    let out = '';
+    const stream = driver.logs(handle, transport, {
+      stderr: false,
+      follow: true,
+      signal: abort.signal,
+    });
+    stream.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const ended = once(stream, 'close').catch(() => undefined);
+    const go = (): Promise<void> => writeFile(join(handle.alloc_dir, 'web', 'go'), '');
+    const waitFor = async (text: string): Promise<void> => {
+      for (let i = 0; i < 200 && out !== text; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(out.length).toBe(text.length);
+      expect(out).toBe(text);
+    };
+    // 6 000 × 101 bytes: less than a file; 12 000: file 0 full, file 1 started.
+    await go();
+    await waitFor(lines(0, 6000));
+    await go();
+    await waitFor(lines(0, 12_000));
+    // The restarted task numbers its lines from 0 again; they go on in file 1.
+    await until(handle, (s) => s.restarts === 1 && s.state === 'running');
+    await go();
+    await waitFor(lines(0, 12_000) + lines(0, 6000));
+    abort.abort();
+    await ended;
+    const { sizes, content } = await rotated(layout.logsDir, 'stdout');
+    expect([...sizes.keys()]).toEqual([0, 1]);
+    expect(sizes.get(0)).toBe(MB);
+    expect(content).toBe(out);
+  });
+
+  it('disabled = true writes no log files, and logs says so', async () => {
+    const handle = await start({
+      command: 'sh',
+      args: ['-c', 'echo hidden; echo hidden >&2; sleep 300'],
+      task: { logs: { disabled: true } },
+    });
+    expect(handle.logs_disabled).toBe(true);
+    await until(handle, () => false, 300);
+    const layout = taskLayout(handle.alloc_dir, 'web');
+    expect(await readdir(layout.logsDir)).toEqual([]);
+    expect(() => driver.logs(handle, transport, { stderr: false, follow: false })).toThrow(
+      /writes no logs: its logs block says disabled = true/,
+    );
+  });
+});
+
 describe('recover, beyond the driver suite', () => {
   function ref(ctx: TaskContext): TaskRef {
     return { allocId: ctx.allocId, task: ctx.task.name, name: ctx.name, allocDir: ctx.allocDir };

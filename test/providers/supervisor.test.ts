@@ -136,6 +136,7 @@ describe('task files', () => {
     const conf = renderSupervisorConf({
       task: "web's",
       logDir: '/a/alloc/logs',
+      logs: { maxFiles: 10, maxFileSizeMb: 10, disabled: false },
       restart: { attempts: 2, intervalMs: 1_800_000, delayMs: 15_500, mode: 'fail' },
       killSignal: 'INT',
       killTimeoutMs: 5_000,
@@ -144,6 +145,9 @@ describe('task files', () => {
       [
         `TASK='web'\\''s'`,
         `LOG_DIR='/a/alloc/logs'`,
+        `LOG_MAX_FILES='10'`,
+        `LOG_MAX_BYTES='10485760'`,
+        `LOG_DISABLED='0'`,
         `ATTEMPTS='2'`,
         `INTERVAL_S='1800'`,
         `DELAY='15.5'`,
@@ -174,6 +178,7 @@ describe('the scripts parse as POSIX sh', () => {
         conf: {
           task: 'web',
           logDir: layout.logsDir,
+          logs: { maxFiles: 10, maxFileSizeMb: 10, disabled: false },
           restart: { attempts: 1, intervalMs: 1000, delayMs: 0, mode: 'delay' },
           killSignal: 'INT',
           killTimeoutMs: 0,
@@ -311,6 +316,10 @@ describe.runIf(BUSYBOX)('the supervisor under busybox', () => {
       'touch',
       'sed',
       'nohup',
+      'awk',
+      'wc',
+      'head',
+      'sort',
     ]) {
       await symlink(busybox, join(bin, tool));
     }
@@ -326,6 +335,7 @@ describe.runIf(BUSYBOX)('the supervisor under busybox', () => {
       conf: {
         task: 'job',
         logDir: layout.logsDir,
+        logs: { maxFiles: 10, maxFileSizeMb: 10, disabled: false },
         restart: { attempts: 2, intervalMs: 60_000, delayMs: 100, mode: 'fail' },
         killSignal: 'INT',
         killTimeoutMs: 1000,
