@@ -15,26 +15,9 @@ import { checkOperator, constraintText, escapesClass, resolveTarget } from './co
 import { groupAsk, groupDrivers, groupPorts, type PortAsk, type ResourceAsk } from './resources.js';
 import { failingHostVolume, hostVolumeChecks, type HostVolumeCheck } from './host-volumes.js';
 import type { PlacementFailure } from './types.js';
+import { Reasons } from './reasons.js';
 
-export type ReasonKind = 'constraint' | 'driver' | 'dimension';
-
-/** Why nodes were rejected, numbered so counting is an array increment. */
-export class Reasons {
-  readonly texts: string[] = [];
-  readonly kinds: ReasonKind[] = [];
-  private readonly ids = new Map<string, number>();
-  id(kind: ReasonKind, text: string): number {
-    const key = `${kind}\u0000${text}`;
-    let id = this.ids.get(key);
-    if (id === undefined) {
-      id = this.texts.length;
-      this.ids.set(key, id);
-      this.texts.push(text);
-      this.kinds.push(kind);
-    }
-    return id;
-  }
-}
+export { Reasons, type ReasonKind } from './reasons.js';
 
 export type Check =
   | { kind: 'constraint'; c: Constraint; reason: number }

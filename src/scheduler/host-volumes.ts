@@ -4,7 +4,7 @@
  * `host_volume "data"`, and one that is not read-only unless the request is read-only too.
  */
 import type { NormalizedGroup as Group } from '../generated/normalized-job.js';
-import type { Reasons } from './group-plan.js';
+import type { Reasons } from './reasons.js';
 import type { ClusterNode } from './types.js';
 
 export interface HostVolumeCheck {
