@@ -1719,12 +1719,10 @@ function checkTemplates(ctx: RuleContext, t: Task, tp: string): void {
         'the file would not be written and the task would run without its secrets or settings',
       ]);
     else
-      notRun(
-        ctx,
-        mp,
-        'template',
-        'Templates are accepted and validated as Nomad does, but drover does not render them yet: the file will not be written.',
-      );
+      notSupported(ctx, mp, 'template', [
+        'render the template into the task directory (not built yet)',
+        'the file would not be written and the task would start without it',
+      ]);
   });
 }
 

@@ -15,7 +15,7 @@ const ESC = '\u001b[';
 const dir = mkdtempSync(join(tmpdir(), 'drover-color-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-// The quick-start job plus a template, which drover does not run and warns about (on stderr).
+// The quick-start job plus an identity block, which drover does not run and warns about (on stderr).
 const hello = readFileSync(
   fileURLToPath(new URL('../../examples/hello/hello.nomad.hcl', import.meta.url)),
   'utf8',
@@ -24,7 +24,7 @@ writeFileSync(
   join(dir, 'hello.nomad.hcl'),
   hello.replace(
     '      driver = "raw_exec"\n',
-    '      driver = "raw_exec"\n      template {\n        data        = "x"\n        destination = "local/x"\n      }\n',
+    '      driver = "raw_exec"\n      identity {\n        name = "x"\n      }\n',
   ),
 );
 

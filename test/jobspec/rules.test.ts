@@ -792,7 +792,7 @@ describe('templates that read Consul or Vault', () => {
     expect(consulVaultLookups(undefined)).toEqual([]);
   });
 
-  it('refuses such a template at its block; a plain one stays a warning', () => {
+  it('refuses such a template at its block, saying what it reads; a plain one is refused as not rendered yet', () => {
     const tmpl = (data: string) => ({ template: [{ data, destination: 'local/x' }] });
     const ptr = '/group/0/task/0/template/0';
     const ds = run(
@@ -803,8 +803,8 @@ describe('templates that read Consul or Vault', () => {
     expect(where(refusals(ds)[0])).toEqual([9, 3]);
     expect(refusals(ds)[0]!.detail).toContain('reading "secret" from Consul or Vault');
     const plain = run(job({}, tmpl('{{ env "NOMAD_TASK_NAME" }}')));
-    expect(refusals(plain)).toEqual([]);
-    expect(summaries(plain)).toEqual([NOT_RUN]);
+    expect(summaries(refusals(plain))).toEqual(['template is not run by drover']);
+    expect(refusals(plain)[0]!.detail).toContain('not built yet');
   });
 });
 
@@ -869,12 +869,13 @@ describe('stanzas drover does not run', () => {
         'scaling',
         'identity',
         'secret',
-        'Templates',
       ].sort(),
     );
-    const tmpl = ds.find((d) => d.detail?.startsWith('Templates'));
+    // A template not rendered would leave the task without its file: refused, at the block.
+    const tmpl = ds.find((d) => d.summary === 'template is not run by drover');
     expect(where(tmpl)).toEqual([30, 3]);
-    expect(tmpl!.detail).toContain('does not render them yet');
+    expect(tmpl!.refusedByPlan).toBe(true);
+    expect(tmpl!.detail).toContain('not built yet');
 
     // vault (once: the task's default copy of the job's is not repeated), connect, a CSI
     // volume and a device are refused by plan and apply (validate warns): the job would run
@@ -887,6 +888,7 @@ describe('stanzas drover does not run', () => {
         'connect is not run by drover',
         'volume is not run by drover',
         'device is not run by drover',
+        'template is not run by drover',
       ].sort(),
     );
     const vault = refused.find((d) => d.summary.startsWith('vault'));
