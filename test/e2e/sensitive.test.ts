@@ -96,8 +96,8 @@ afterAll(async () => {
 });
 
 describe('sensitive variables', () => {
-  it('applies with the real value in the task and none in the output', async () => {
-    await run(['apply', '-auto-approve', '-json', '-var', `password=${FIRST}`, jobFile]);
+  it('applies (text output) with the real value in the task and none in the output', async () => {
+    await run(['apply', '-auto-approve', '-var', `password=${FIRST}`, jobFile]);
     expect(await printedHash()).toBe(sha256(FIRST));
   });
 
