@@ -743,9 +743,12 @@ function shownDiff(
   nextSensitive: readonly string[] | undefined,
   opts: DiffOptions,
 ): JobDiff {
-  const redactor = redactorFor([
-    prior && { job: prior, sensitive: priorSensitive },
-    next && { job: next, sensitive: nextSensitive },
-  ]);
+  const redactor = redactorFor(
+    [
+      prior && { job: prior, sensitive: priorSensitive },
+      next && { job: next, sensitive: nextSensitive },
+    ],
+    true,
+  );
   return redactJobDiff(diffJobs(prior, next, opts), redactor);
 }

@@ -14,9 +14,15 @@ export interface MarkedJob {
   sensitive?: readonly string[] | undefined;
 }
 
-/** A redactor for everything sensitive in the given jobs (missing ones are skipped). */
-export function redactorFor(jobs: ReadonlyArray<MarkedJob | undefined>): Redactor {
-  return new Redactor(jobs.flatMap((j) => (j ? sensitiveTexts(j.job, j.sensitive) : [])));
+/**
+ * A redactor for everything sensitive in the given jobs (missing ones are skipped). For versions
+ * of one job (`sameJob`), a place sensitive in any version is sensitive in all: a version
+ * recorded before its variable was marked (or by an older drover) hides its value too.
+ */
+export function redactorFor(jobs: ReadonlyArray<MarkedJob | undefined>, sameJob = false): Redactor {
+  const present = jobs.filter((j): j is MarkedJob => j !== undefined);
+  const shared = sameJob ? [...new Set(present.flatMap((j) => j.sensitive ?? []))] : undefined;
+  return new Redactor(present.flatMap((j) => sensitiveTexts(j.job, shared ?? j.sensitive)));
 }
 
 /** The diff with its sensitive texts hidden (the same diff when there are none). */
@@ -45,16 +51,23 @@ export function redactJobDiff(diff: JobDiff, r: Redactor): JobDiff {
  * task messages) with occurrences of them replaced. The state itself keeps the real values.
  */
 export function redactState(snap: StateSnapshot): StateSnapshot {
-  const all = Object.values(snap.jobs).flatMap((j) => j.versions);
-  const r = redactorFor(all);
-  if (r.empty) return snap;
+  const texts: string[] = [];
   const jobs: StateSnapshot['jobs'] = {};
-  for (const [id, j] of Object.entries(snap.jobs))
+  for (const [id, j] of Object.entries(snap.jobs)) {
+    // A place sensitive in one version of a job is sensitive in all (see redactorFor).
+    const shared = [...new Set(j.versions.flatMap((v) => v.sensitive ?? []))];
+    if (shared.length === 0) {
+      jobs[id] = j;
+      continue;
+    }
+    for (const v of j.versions) texts.push(...sensitiveTexts(v.job, shared));
     jobs[id] = {
       ...j,
-      versions: j.versions.map((v) => ({ ...v, job: redactAtPointers(v.job, v.sensitive) })),
+      versions: j.versions.map((v) => ({ ...v, job: redactAtPointers(v.job, shared) })),
     };
-  return r.deep({ ...snap, jobs });
+  }
+  const r = new Redactor(texts);
+  return r.empty ? snap : r.deep({ ...snap, jobs });
 }
 
 /**

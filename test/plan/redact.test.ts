@@ -73,6 +73,14 @@ describe('a diff of sensitive values', () => {
     ]);
   });
 
+  it('hides the value of a version recorded before its variable was sensitive', () => {
+    const shown = redactJobDiff(
+      diffJobs(before.job, after.job),
+      redactorFor([{ job: before.job }, { job: after.job, sensitive: after.sensitive }], true),
+    );
+    expect(secretsIn(renderJobDiffText('app', shown))).toEqual([]);
+  });
+
   it('leaves a diff without sensitive values as it is', () => {
     const plain = diffJobs(before.job, after.job);
     expect(redactJobDiff(plain, redactorFor([{ job: before.job }]))).toBe(plain);

@@ -90,7 +90,7 @@ export function registerJobCommands(
         const state = await session.store.read();
         const job = requireJob(state, jobId);
         const versions = [...job.versions].reverse();
-        const redactor = redactorFor(job.versions);
+        const redactor = redactorFor(job.versions, true);
         const diff = (prior: Job | undefined, v: JobVersion) =>
           redactJobDiff(diffJobs(prior, decodeStoredJob(v)), redactor);
         if (o.json)
