@@ -57,44 +57,43 @@ export function registerStateCommands(program: Command, io: (json: boolean) => O
     state
       .command('show')
       .description('show one recorded object (job.ID, alloc.ID, node.NAME) or the whole state')
-      .argument('[address]'),
-  )
-    .option('--show-sensitive', 'show sensitive values instead of (sensitive)')
-    .action(
-      run(async (o, s, opts, address?: string) => {
-        const stored = await s.store.read();
-        // Values derived from sensitive variables read (sensitive) unless asked for (Terraform's
-        // `show -show-sensitive`); `state snapshot save` copies the state as it is.
-        const snap = opts.showSensitive ? stored : redactState(stored);
-        if (!address) return printJson(o, snap);
-        const [kind, ...rest] = address.split('.');
-        const key = rest.join('.');
-        const table =
-          kind === 'job'
-            ? snap.jobs
-            : kind === 'alloc'
-              ? snap.allocations
-              : kind === 'node'
-                ? snap.nodes
-                : kind === 'deployment'
-                  ? snap.deployments
-                  : undefined;
-        if (!table)
-          throw new UserError(
-            `"${address}" is not an address: use job.ID, alloc.ID, node.NAME or deployment.ID (see drover state list)`,
-          );
-        const hits = Object.keys(table).filter(
-          (k) => k === key || (kind === 'alloc' && k.startsWith(key)),
+      .argument('[address]')
+      .option('--show-sensitive', 'show sensitive values instead of (sensitive)'),
+  ).action(
+    run(async (o, s, opts, address?: string) => {
+      // Values derived from sensitive variables read (sensitive) unless asked for (Terraform's
+      // `show -show-sensitive`); `state snapshot save` copies the state as it is.
+      const stored = await s.store.read();
+      const snap = opts.showSensitive ? stored : redactState(stored);
+      if (!address) return printJson(o, snap);
+      const [kind, ...rest] = address.split('.');
+      const key = rest.join('.');
+      const table =
+        kind === 'job'
+          ? snap.jobs
+          : kind === 'alloc'
+            ? snap.allocations
+            : kind === 'node'
+              ? snap.nodes
+              : kind === 'deployment'
+                ? snap.deployments
+                : undefined;
+      if (!table)
+        throw new UserError(
+          `"${address}" is not an address: use job.ID, alloc.ID, node.NAME or deployment.ID (see drover state list)`,
         );
-        if (hits.length !== 1)
-          throw new UserError(
-            hits.length
-              ? `"${address}" matches ${hits.length} objects`
-              : `nothing recorded at "${address}"`,
-          );
-        printJson(o, (table as Record<string, unknown>)[hits[0]!]);
-      }),
-    );
+      const hits = Object.keys(table).filter(
+        (k) => k === key || (kind === 'alloc' && k.startsWith(key)),
+      );
+      if (hits.length !== 1)
+        throw new UserError(
+          hits.length
+            ? `"${address}" matches ${hits.length} objects`
+            : `nothing recorded at "${address}"`,
+        );
+      printJson(o, (table as Record<string, unknown>)[hits[0]!]);
+    }),
+  );
 
   common(
     state
