@@ -127,6 +127,7 @@ describe('sensitive variables', () => {
     expect(await printedHash()).toBe(sha256(SECOND));
     const state = join(dir, '.drover', 'state.json');
     expect(mode(state)).toBe(0o600);
+    expect(mode(`${state}.backup`)).toBe(0o600);
     expect(mode(join(dir, '.drover'))).toBe(0o700);
     expect(readFileSync(state, 'utf8')).toContain(SECOND);
   });
