@@ -1514,6 +1514,7 @@ function recordVersion(
       filename: nv.filename,
       submitted: nv.submitted,
       ...encodeStoredJob(nv.job),
+      ...(nv.sensitive?.length ? { sensitive: nv.sensitive } : {}),
       stable: false,
       status: 'pending' as const,
       ...(launch ? { launch } : {}),

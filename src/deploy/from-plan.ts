@@ -65,6 +65,7 @@ function jobSteps(j: JobPlan, nodes: ReadonlyMap<string, NodeSpec>): JobSteps {
             submitted: j.payload.submitted,
             source: j.payload.source,
             filename: j.payload.filename,
+            ...(j.payload.sensitive?.length ? { sensitive: j.payload.sensitive } : {}),
           },
         }
       : {}),

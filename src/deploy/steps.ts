@@ -47,7 +47,14 @@ export interface JobSteps {
   /** The version the job's allocations run after this apply. */
   version: number;
   /** Present when this apply records a new version of the job. */
-  newVersion?: { job: Job; submitted: Record<string, unknown>; source: string; filename: string };
+  newVersion?: {
+    job: Job;
+    submitted: Record<string, unknown>;
+    source: string;
+    filename: string;
+    /** Pointers into `job` of values derived from sensitive variables. */
+    sensitive?: string[];
+  };
   /** A child of a periodic or parameterized job: its parent and a dispatch's payload. */
   launch?: JobLaunch;
   /** The job the placements run; absent when the job is stopped. */

@@ -428,6 +428,10 @@ export interface JobPayload {
    * How `job` is stored. 2: a normalized job: Nomad's defaults filled in and every duration an integer of milliseconds (the `NormalizedJob` drover derives from the jobspec schema). Absent: a plan written by an older drover, with durations as Go duration strings or integer nanoseconds; drover still applies it.
    */
   job_format?: 2;
+  /**
+   * JSON pointers (RFC 6901) into `job` of the values derived from `sensitive = true` variables: kept as they are (apply needs them) and shown as `(sensitive)` everywhere drover displays them. Absent: none.
+   */
+  sensitive?: string[];
   launch?: JobLaunch;
 }
 /**

@@ -216,6 +216,10 @@ export interface JobVersion {
    */
   job_format?: 2;
   /**
+   * JSON pointers (RFC 6901) into `job` of the values derived from `sensitive = true` variables: kept as they are (apply needs them) and shown as `(sensitive)` everywhere drover displays them. Absent: none.
+   */
+  sensitive?: string[];
+  /**
    * True once a deployment of this version succeeded.
    */
   stable: boolean;

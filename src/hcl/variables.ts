@@ -44,6 +44,11 @@ export interface RootScopeOptions {
   files?: Partial<FileAccess>;
   /** Source text by filename, so deferred `${…}` references keep their exact spelling. */
   sourceText?: (filename: string) => string | undefined;
+  /**
+   * Sensitive variables: each one's value is reported here, and with `probe` its value is
+   * replaced (after validation) by `probe(value)`, to find what derives from it.
+   */
+  sensitive?: { found: (value: Value) => void; probe?: (value: Value) => Value };
 }
 
 type Origin = 'default' | 'env' | 'file' | 'cli';
@@ -69,6 +74,8 @@ interface VariableDecl {
   inputMode: 'raw' | 'hcl';
   assignments: Assignment[];
   validations: Validation[];
+  /** `sensitive = true`: the value and what derives from it are never shown. */
+  sensitive?: boolean;
 }
 
 interface LocalDecl {
@@ -125,7 +132,10 @@ export function buildRootScope(
   for (const v of variables.values()) {
     const value = finalValue(v, diags);
     if (value === undefined) root.markFailed('var', v.name);
-    else setKey(varObject, v.name, value);
+    else if (v.sensitive && opts.sensitive) {
+      opts.sensitive.found(value);
+      setKey(varObject, v.name, opts.sensitive.probe ? opts.sensitive.probe(value) : value);
+    } else setKey(varObject, v.name, value);
   }
   evaluateLocals(locals, root, localObject, diags);
   return root;
@@ -206,7 +216,11 @@ function declareVariable(
       case 'description':
         expectConstant(item.expr, 'string', constants, diags);
         break;
-      case 'sensitive':
+      case 'sensitive': {
+        const v = expectConstant(item.expr, 'bool', constants, diags);
+        if (v !== undefined && toBoolValue(v) === true) decl.sensitive = true;
+        break;
+      }
       case 'nullable':
         expectConstant(item.expr, 'bool', constants, diags);
         break;

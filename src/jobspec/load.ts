@@ -10,7 +10,7 @@ import { completeFileAccess, type FileAccess } from '../hcl/files.js';
 import type { NormalizedJob } from '../generated/normalized-job.js';
 import { parseHCL } from '../hcl/parser.js';
 import { buildRootScope, type VariableInputs } from '../hcl/variables.js';
-import type { ValueObject } from '../hcl/value.js';
+import type { Value, ValueObject } from '../hcl/value.js';
 import { decodeJobFile } from './decode.js';
 import { applyDefaults } from './defaults.js';
 import { checkDriverConfigs, type DriverConfigCheck } from './driver-config.js';
@@ -19,6 +19,7 @@ import { withDurationsInMs } from './normalize.js';
 import type { RangeIndex } from './ranges.js';
 import { checkRules } from './rules.js';
 import { jobspecSchema, type SchemaDocument } from './schema.js';
+import { leafTexts, probeValue, Redactor, sensitivePointers } from './sensitive.js';
 import { validateAgainstSchema } from './validate.js';
 
 export type { VariableInputs };
@@ -35,6 +36,11 @@ export interface LoadedJob {
    * Made on first read: `validate` needs only the checks, not the converted copy.
    */
   readonly job: NormalizedJob;
+  /**
+   * JSON pointers into `job` of the values that derive from `sensitive = true` variables
+   * (see sensitive.ts); empty when there are none.
+   */
+  readonly sensitive: string[];
   ranges: RangeIndex;
 }
 
@@ -55,8 +61,19 @@ export function loadJobSource(
   diags: Diagnostics,
 ): LoadedJob | undefined {
   const own = new Diagnostics();
-  const result = loadInto(source, filename, opts, own);
-  diags.extend(own.items);
+  const secrets: Value[] = [];
+  const result = loadInto(source, filename, opts, own, secrets);
+  // A diagnostic may quote a sensitive value (a rule naming a bad image, say): hide it.
+  const redactor = new Redactor(secrets.flatMap(leafTexts));
+  diags.extend(
+    redactor.empty
+      ? own.items
+      : own.items.map((d) => ({
+          ...d,
+          summary: redactor.text(d.summary),
+          ...(d.detail !== undefined ? { detail: redactor.text(d.detail) } : {}),
+        })),
+  );
   return own.hasErrors ? undefined : result;
 }
 
@@ -65,18 +82,20 @@ function loadInto(
   filename: string,
   opts: LoadOptions,
   diags: Diagnostics,
+  secrets: Value[],
 ): LoadedJob | undefined {
   const parsed = parseHCL(source, filename);
   diags.extend(parsed.diagnostics);
   if (diags.hasErrors) return undefined;
+  const scopeOptions = {
+    baseDir: dirname(filename),
+    ...(opts.files ? { files: opts.files } : {}),
+    ...(opts.now ? { now: opts.now } : {}),
+  };
   const scope = buildRootScope(
     parsed.file.body,
     opts.inputs,
-    {
-      baseDir: dirname(filename),
-      ...(opts.files ? { files: opts.files } : {}),
-      ...(opts.now ? { now: opts.now } : {}),
-    },
+    { ...scopeOptions, sensitive: { found: (v) => secrets.push(v) } },
     diags,
   );
   if (diags.hasErrors) return undefined;
@@ -93,13 +112,43 @@ function loadInto(
   checkRules(defaulted, decoded.ranges, diags);
   if (opts.drivers) checkDriverConfigs(defaulted, decoded.ranges, opts.drivers, diags);
   let normalized: NormalizedJob | undefined;
+  let sensitive: string[] | undefined;
+  const job = (): NormalizedJob => (normalized ??= withDurationsInMs(defaulted));
+  // The same job evaluated with every sensitive variable replaced by a probe value: what differs
+  // derives from a sensitive value. Its diagnostics are the real run's, so they are dropped.
+  const probed = (): NormalizedJob | undefined => {
+    const quiet = new Diagnostics();
+    const probeScope = buildRootScope(
+      parsed.file.body,
+      opts.inputs,
+      { ...scopeOptions, sensitive: { found: () => {}, probe: probeValue } },
+      quiet,
+    );
+    const probe = decodeJobFile(parsed.file, probeScope, schema, quiet);
+    if (!probe || !isValidJob(probe.job, schema, probe.ranges, quiet)) return undefined;
+    try {
+      return withDurationsInMs(applyDefaults(probe.job));
+    } catch {
+      return undefined; // a probe value the defaults cannot take (a duration, say)
+    }
+  };
+  const markSensitive = (): string[] => {
+    if (secrets.length === 0) return [];
+    const texts = secrets.flatMap(leafTexts);
+    const probe = probed();
+    // Without a probe (it failed to decode), only the leaves quoting a secret are known.
+    return sensitivePointers(job(), probe ?? job(), texts);
+  };
   return {
     id: defaulted.id,
     filename,
     source,
     submitted,
     get job() {
-      return (normalized ??= withDurationsInMs(defaulted));
+      return job();
+    },
+    get sensitive() {
+      return (sensitive ??= markSensitive());
     },
     ranges: decoded.ranges,
   };

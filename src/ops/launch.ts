@@ -132,6 +132,7 @@ function launchPlan(
       submitted,
       source: parent.source,
       filename: parent.filename,
+      ...(parent.sensitive ? { sensitive: parent.sensitive } : {}),
       launch,
     },
   ]);

@@ -140,5 +140,6 @@ export function recordedDesired(
     submitted: v.submitted,
     source: v.source,
     filename: v.filename,
+    ...(v.sensitive?.length ? { sensitive: v.sensitive } : {}),
   };
 }

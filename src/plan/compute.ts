@@ -37,7 +37,8 @@ import {
 } from '../scheduler/index.js';
 import type { Allocation, StateSnapshot } from '../state/types.js';
 import { isActiveDeployment } from './deployments.js';
-import { diffJobs } from './diff.js';
+import { diffJobs, type DiffOptions, type JobDiff } from './diff.js';
+import { redactJobDiff, redactorFor } from './redact.js';
 import { sealPlan } from './hash.js';
 import { planSeed, schedulerSeed, seededIds } from './ids.js';
 import { retryableStops, stopPending } from './pending-stops.js';
@@ -59,6 +60,8 @@ export type DesiredJob =
       skipCanary?: boolean;
       /** A child of a periodic or parameterized job: its parent, and a dispatch's payload. */
       launch?: JobLaunch;
+      /** JSON pointers into `job` of values derived from sensitive variables. */
+      sensitive?: readonly string[];
     }
   | { kind: 'stop'; id: string; purge: boolean };
 
@@ -276,7 +279,7 @@ function planJob(
   const diff =
     !changed && d.kind === 'run' && priorJob
       ? unchangedDiff(d.id)
-      : diffJobs(priorJob, nextJob, {
+      : shownDiff(priorJob, nextJob, latest?.sensitive, d.kind === 'run' ? d.sensitive : [], {
           taskClass: (group, task) => {
             const p = priorJob?.group
               .find((x) => x.name === group)
@@ -350,6 +353,7 @@ function planJob(
             source: d.source,
             submitted: d.submitted,
             ...encodeStoredJob(d.job),
+            ...(d.sensitive?.length ? { sensitive: [...d.sensitive] } : {}),
             ...(d.launch ? { launch: d.launch } : {}),
           }
         : null,
@@ -729,4 +733,22 @@ export function classifyWith(
     const d = next.driver ? driverOf(next.driver) : undefined;
     return d ? d.classifyChange(prior, next) : deepEqual(prior, next) ? 'none' : 'destructive';
   };
+}
+
+/** The job diff as plans show it: values derived from sensitive variables read `(sensitive)`. */
+function shownDiff(
+  prior: Job | undefined,
+  next: Job | undefined,
+  priorSensitive: readonly string[] | undefined,
+  nextSensitive: readonly string[] | undefined,
+  opts: DiffOptions,
+): JobDiff {
+  const redactor = redactorFor(
+    [
+      prior && { job: prior, sensitive: priorSensitive },
+      next && { job: next, sensitive: nextSensitive },
+    ],
+    true,
+  );
+  return redactJobDiff(diffJobs(prior, next, opts), redactor);
 }

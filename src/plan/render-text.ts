@@ -3,6 +3,7 @@
  * dry-run) and `terraform plan` (one summary line to approve). Unlike Nomad it prints the whole
  * rollout, not only its first step. Deterministic: no dates, sorted where order means nothing.
  */
+import { SENSITIVE_TEXT } from '../jobspec/sensitive.js';
 import type {
   Annotation,
   JobSchedule,
@@ -289,7 +290,8 @@ function renderObject(o: ObjectDiff, indent: number, markerWidth: number, ctx: C
 }
 
 function renderValue(f: FieldDiff): string {
-  const q = (v: string | null): string => JSON.stringify(v ?? '');
+  // A sensitive value reads bare, as Terraform's `(sensitive value)` does.
+  const q = (v: string | null): string => (v === SENSITIVE_TEXT ? v : JSON.stringify(v ?? ''));
   switch (f.type) {
     case 'Added':
       return q(f.new);

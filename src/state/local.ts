@@ -46,6 +46,9 @@ import type {
 import type { StateSnapshot } from './types.js';
 import { changedSchemaProblems, parseState, schemaProblems } from './validate.js';
 
+/** Directories drover creates for the state (`.drover/`): readable by the owner only. */
+const STATE_DIR_MODE = 0o700;
+
 export const DEFAULT_STATE_PATH = '.drover/state.json';
 
 export interface LocalStateOptions {
@@ -149,7 +152,7 @@ export class LocalStateStore implements StateStore {
   }
 
   async lock(info: LockInfo, opts: LockOptions): Promise<Lock> {
-    await mkdir(dirname(this.lockPath), { recursive: true });
+    await mkdir(dirname(this.lockPath), { recursive: true, mode: STATE_DIR_MODE });
     const acquire: AcquireOptions = {
       timeoutMs: opts.timeoutMs,
       pollMs: this.lockPollMs,
@@ -317,7 +320,8 @@ export class LocalStateStore implements StateStore {
     if (problems)
       throw new Error(`refusing to write an invalid state:\n  ${problems.join('\n  ')}`);
 
-    await mkdir(dirname(this.path), { recursive: true });
+    // Owner only: the state holds the values of sensitive variables (apply needs them).
+    await mkdir(dirname(this.path), { recursive: true, mode: STATE_DIR_MODE });
     // One backup per operation: the state before its first write.
     if (current.exists && !this.session?.backedUp) {
       await writeFileAtomic(this.backupPath, current.text ?? (await readFile(this.path)));

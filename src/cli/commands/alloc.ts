@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { recordedTasks } from '../../deploy/alloc-tasks.js';
 import { hookOf } from '../../deploy/lifecycle.js';
 import type { Allocation, StateSnapshot } from '../../state/types.js';
+import { redactState } from '../../plan/redact.js';
 import type { Output } from '../output.js';
 import type { Session } from '../session.js';
 import { UserError, withSession } from '../with-session.js';
@@ -33,7 +34,7 @@ export function registerAllocCommands(program: Command, io: (json: boolean) => O
       const o = io(Boolean(opts.json));
       await withSession(o, opts, async (session) => {
         // Refreshed, so a task that died since the last apply shows as it is.
-        const { state } = await observe(session, opts.refresh !== 'false');
+        const state = redactState((await observe(session, opts.refresh !== 'false')).state);
         printAllocStatus(o, state, allocById(state, target));
         process.exitCode = 0;
       });

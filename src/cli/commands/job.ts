@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { loadJobFiles } from '../../jobspec/load.js';
+import { redactAtPointers } from '../../jobspec/sensitive.js';
 import { addJobInputOptions, jobLoadOptions, type JobInputOptions } from '../common.js';
 import { printDiagnostics, printJson, jsonDiagnostics, type Output } from '../output.js';
 
@@ -25,11 +26,10 @@ export function registerJob(program: Command, io: (json: boolean) => Output): Co
       return;
     }
     if (!o.json) printDiagnostics(o, diagnostics.items, sources);
+    const shown = redactAtPointers(loaded.job, loaded.sensitive);
     printJson(
       o,
-      o.json
-        ? { job: loaded.job, diagnostics: jsonDiagnostics(diagnostics.items).diagnostics }
-        : loaded.job,
+      o.json ? { job: shown, diagnostics: jsonDiagnostics(diagnostics.items).diagnostics } : shown,
     );
     process.exitCode = 0;
   });

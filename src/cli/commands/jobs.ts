@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import type { NormalizedJob as Job } from '../../generated/normalized-job.js';
 import { diffJobs } from '../../plan/diff.js';
+import { redactJobDiff, redactorFor, redactState } from '../../plan/redact.js';
 import { renderJobDiffText } from '../../plan/render-text.js';
 import type { Allocation, JobState, JobVersion, StateSnapshot } from '../../state/types.js';
 import { printJson, type Output } from '../output.js';
@@ -43,7 +44,9 @@ export function registerJobCommands(
     .action(async (jobId: string | undefined, opts: PlanOptions) => {
       const o = io(Boolean(opts.json));
       await withSession(o, opts, async (session) => {
-        const { state, drift } = await observe(session, opts.refresh !== 'false');
+        const observed = await observe(session, opts.refresh !== 'false');
+        const state = redactState(observed.state);
+        const drift = observed.drift;
         if (jobId) {
           const job = requireJob(state, jobId);
           const allocs = jobAllocs(state, jobId);
@@ -87,6 +90,9 @@ export function registerJobCommands(
         const state = await session.store.read();
         const job = requireJob(state, jobId);
         const versions = [...job.versions].reverse();
+        const redactor = redactorFor(job.versions, true);
+        const diff = (prior: Job | undefined, v: JobVersion) =>
+          redactJobDiff(diffJobs(prior, decodeStoredJob(v)), redactor);
         if (o.json)
           printJson(o, {
             id: jobId,
@@ -96,7 +102,7 @@ export function registerJobCommands(
               stable: v.stable,
               status: v.status,
               filename: v.filename,
-              ...(opts.p ? { diff: diffJobs(previous(job, v), decodeStoredJob(v)) } : {}),
+              ...(opts.p ? { diff: diff(previous(job, v), v) } : {}),
             })),
           });
         else
@@ -107,7 +113,7 @@ export function registerJobCommands(
             const prior = previous(job, v);
             if (opts.p && prior)
               o.out(
-                `Diff        =\n${indent(renderJobDiffText(jobId, diffJobs(prior, decodeStoredJob(v)), { color: o.style }))}`,
+                `Diff        =\n${indent(renderJobDiffText(jobId, diff(prior, v), { color: o.style }))}`,
               );
             o.out('');
           }

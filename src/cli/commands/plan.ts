@@ -1,4 +1,5 @@
 import { readFileSync, statSync } from 'node:fs';
+import { redactPlan } from '../../plan/redact.js';
 import type { Command } from 'commander';
 import type { Diagnostic } from '../../diag/diagnostic.js';
 import type { Plan } from '../../generated/plan.js';
@@ -128,7 +129,7 @@ export function registerApply(program: Command, io: (json: boolean) => Output): 
 /** Prints a plan (and what refresh saw), saving it first when `-out` was given. */
 function showPlan(o: Output, observed: Observed, plan: Plan, opts: PlanOptions): void {
   if (opts.out) writePlanfile(opts.out, plan);
-  if (o.json) printJson(o, plan);
+  if (o.json) printJson(o, redactPlan(plan));
   else {
     printObserved(o, observed);
     printPlan(o, plan, opts.verbose);
@@ -163,7 +164,7 @@ export async function lockedApply(
       return;
     }
     const line = (value: unknown) => o.out(JSON.stringify(value));
-    if (o.json) line({ type: 'plan', plan });
+    if (o.json) line({ type: 'plan', plan: redactPlan(plan) });
     else {
       printObserved(o, observed);
       printPlan(o, plan, opts.verbose);
@@ -344,6 +345,7 @@ export function loadDesired(
       submitted: j.submitted,
       source: j.source,
       filename: j.filename,
+      ...(j.sensitive.length ? { sensitive: j.sensitive } : {}),
     })),
     diagnostics: items,
   };

@@ -6,6 +6,7 @@ import { Diagnostics } from '../../diag/diagnostic.js';
 import { durationNanos } from '../../jobspec/duration.js';
 import { createStateStore, stderrWarning } from '../state-store.js';
 import { migrateState } from '../../state/migrate.js';
+import { redactState } from '../../plan/redact.js';
 import type { StateSnapshot } from '../../state/types.js';
 import { printJson, type Output } from '../output.js';
 import type { Session } from '../session.js';
@@ -21,6 +22,7 @@ interface StateOptions {
   toSchema?: string;
   toConfig?: string;
   lockTimeout?: string;
+  showSensitive?: boolean;
 }
 
 export function registerStateCommands(program: Command, io: (json: boolean) => Output): void {
@@ -55,10 +57,14 @@ export function registerStateCommands(program: Command, io: (json: boolean) => O
     state
       .command('show')
       .description('show one recorded object (job.ID, alloc.ID, node.NAME) or the whole state')
-      .argument('[address]'),
+      .argument('[address]')
+      .option('--show-sensitive', 'show sensitive values instead of (sensitive)'),
   ).action(
-    run(async (o, s, _opts, address?: string) => {
-      const snap = await s.store.read();
+    run(async (o, s, opts, address?: string) => {
+      // Values derived from sensitive variables read (sensitive) unless asked for (Terraform's
+      // `show -show-sensitive`); `state snapshot save` copies the state as it is.
+      const stored = await s.store.read();
+      const snap = opts.showSensitive ? stored : redactState(stored);
       if (!address) return printJson(o, snap);
       const [kind, ...rest] = address.split('.');
       const key = rest.join('.');
