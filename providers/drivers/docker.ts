@@ -673,12 +673,24 @@ function containerRef(handle: DriverHandle): string {
 async function inspectOrMissing(
   container: Docker.Container,
 ): Promise<Docker.ContainerInspectInfo | undefined> {
-  try {
-    return await container.inspect();
-  } catch (err) {
-    if (statusOf(err) === 404) return undefined;
-    throw err;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await container.inspect();
+    } catch (err) {
+      if (statusOf(err) === 404) return undefined;
+      // Podman 4.3 answers 500 when the container's process exits while it is inspected
+      // ("read /proc/<pid>/cgroup: no such process"); a moment later it answers properly.
+      if (attempt < 3 && isExitRace(err)) {
+        await new Promise((r) => setTimeout(r, 100 * attempt));
+        continue;
+      }
+      throw err;
+    }
   }
+}
+
+function isExitRace(err: unknown): boolean {
+  return statusOf(err) === 500 && /no such process/.test(dockerMessage(err));
 }
 
 /** Docker answers 409; podman 4.3 answers 500 "… that name is already in use". */
