@@ -103,8 +103,12 @@ start_dockerd() {
     step "starting dockerd (log: $DOCKERD_LOG)"
     # setsid: the engine must outlive this shell and not get its signals.
     # 9>&-: the engine must not inherit (and so hold forever) our lock.
+    # cd /: a daemon keeps the directory it started in; one removed later (a temporary clone, a
+    # git worktree) breaks it (podman's conmon: "Failed to get working directory").
+    cd /
     setsid dockerd >>"$DOCKERD_LOG" 2>&1 </dev/null 9>&- &
     started=$!
+    cd "$OLDPWD"
   fi
   local waited=0
   until docker_answers; do
@@ -179,9 +183,12 @@ start_podman_service() {
     mkdir -p "$(dirname "$PODMAN_SOCKET")"
     rm -f "$PODMAN_SOCKET"
     # setsid and 9>&-: as for dockerd above. --time=0: never exit when idle.
+    # cd /: as for dockerd above.
+    cd /
     setsid podman system service --time=0 "unix://$PODMAN_SOCKET" \
       >>"$PODMAN_LOG" 2>&1 </dev/null 9>&- &
     local started=$! waited=0
+    cd "$OLDPWD"
     until podman_answers; do
       kill -0 "$started" 2>/dev/null || die "podman system service exited at start; last log lines:
 $(tail -n 15 "$PODMAN_LOG" 2>/dev/null)"
