@@ -114,31 +114,13 @@ function loadInto(
   let normalized: NormalizedJob | undefined;
   let sensitive: string[] | undefined;
   const job = (): NormalizedJob => (normalized ??= withDurationsInMs(defaulted));
-  // The same job evaluated with every sensitive variable replaced by a probe value: what differs
-  // derives from a sensitive value. Its diagnostics are the real run's, so they are dropped.
-  const probed = (): NormalizedJob | undefined => {
-    const quiet = new Diagnostics();
-    const probeScope = buildRootScope(
-      parsed.file.body,
-      opts.inputs,
-      { ...scopeOptions, sensitive: { found: () => {}, probe: probeValue } },
-      quiet,
-    );
-    const probe = decodeJobFile(parsed.file, probeScope, schema, quiet);
-    if (!probe || !isValidJob(probe.job, schema, probe.ranges, quiet)) return undefined;
-    try {
-      return withDurationsInMs(applyDefaults(probe.job));
-    } catch {
-      return undefined; // a probe value the defaults cannot take (a duration, say)
-    }
-  };
-  const markSensitive = (): string[] => {
-    if (secrets.length === 0) return [];
-    const texts = secrets.flatMap(leafTexts);
-    const probe = probed();
-    // Without a probe (it failed to decode), only the leaves quoting a secret are known.
-    return sensitivePointers(job(), probe ?? job(), texts);
-  };
+  // Only a job with sensitive variables keeps what finding their marks needs (its syntax tree):
+  // `validate` of many files would otherwise hold every file's tree until it is done. No closure
+  // here may mention `parsed`: V8 keeps one context per call for all of them, and `job` lives on.
+  const markSensitive =
+    secrets.length === 0
+      ? (): string[] => []
+      : sensitiveMarker(parsed.file, opts.inputs, scopeOptions, schema, job, secrets);
   return {
     id: defaulted.id,
     filename,
@@ -151,6 +133,49 @@ function loadInto(
       return (sensitive ??= markSensitive());
     },
     ranges: decoded.ranges,
+  };
+}
+
+/**
+ * The same job evaluated with every sensitive variable replaced by a probe value: what differs
+ * derives from a sensitive value. Its diagnostics are the real run's, so they are dropped.
+ */
+function probedJob(
+  file: ReturnType<typeof parseHCL>['file'],
+  inputs: LoadOptions['inputs'],
+  scopeOptions: Parameters<typeof buildRootScope>[2],
+  schema: SchemaDocument,
+): NormalizedJob | undefined {
+  const quiet = new Diagnostics();
+  const probeScope = buildRootScope(
+    file.body,
+    inputs,
+    { ...scopeOptions, sensitive: { found: () => {}, probe: probeValue } },
+    quiet,
+  );
+  const probe = decodeJobFile(file, probeScope, schema, quiet);
+  if (!probe || !isValidJob(probe.job, schema, probe.ranges, quiet)) return undefined;
+  try {
+    return withDurationsInMs(applyDefaults(probe.job));
+  } catch {
+    return undefined; // a probe value the defaults cannot take (a duration, say)
+  }
+}
+
+/** The pointers of the job's values that derive from the given sensitive values. */
+function sensitiveMarker(
+  file: ReturnType<typeof parseHCL>['file'],
+  inputs: LoadOptions['inputs'],
+  scopeOptions: Parameters<typeof buildRootScope>[2],
+  schema: SchemaDocument,
+  job: () => NormalizedJob,
+  secrets: readonly Value[],
+): () => string[] {
+  return () => {
+    const texts = secrets.flatMap(leafTexts);
+    const probed = probedJob(file, inputs, scopeOptions, schema);
+    // Without a probe (it failed to decode), only the leaves quoting a secret are known.
+    return sensitivePointers(job(), probed ?? job(), texts);
   };
 }
 
