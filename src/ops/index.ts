@@ -12,7 +12,13 @@ export {
   syncNodes,
   type Observed,
 } from './observe.js';
-export { makePlan, pendingStopWarnings, planHasChanges, recordedDesired } from './plan.js';
+export {
+  makePlan,
+  pendingStopWarnings,
+  planHasChanges,
+  recordedDesired,
+  unfingerprintedWarnings,
+} from './plan.js';
 export {
   applyChange,
   latestDeployment,

@@ -46,6 +46,7 @@ export function makePlan(
       })),
       ...pendingStopWarnings(observed, (node) => ctx.nodes.has(node)),
       ...allocRootWarnings(observed, ctx.nodes),
+      ...unfingerprintedWarnings(observed, ctx.nodes),
       ...(opts.warnings ?? []).filter((d) => d.severity === 'warning').map(toPlanWarning),
     ],
   });
@@ -104,6 +105,24 @@ export function allocRootWarnings(
     }
   }
   return out;
+}
+
+/**
+ * Nodes of drover.hcl that drover has never looked at (a plan with -refresh=false reads only
+ * state): nothing can be placed on them, and the plan must say why rather than leave it at
+ * "no nodes were eligible".
+ */
+export function unfingerprintedWarnings(
+  observed: Observed,
+  nodes: EngineContext['nodes'],
+): PlanWarning[] {
+  const down = new Set(observed.down.map((d) => d.node));
+  return [...nodes.values()]
+    .filter((n) => !observed.state.nodes[n.name]?.fingerprint && !down.has(n.name))
+    .map((n) => ({
+      summary: `node "${n.name}" has not been fingerprinted: nothing is placed on it`,
+      detail: `drover has not yet read the host's drivers and resources (a plan with -refresh=false reads only the recorded state). Run plan without -refresh=false to look at the host.`,
+    }));
 }
 
 function toPlanWarning(d: Diagnostic): PlanWarning {

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { pendingStopWarnings, type Observed } from '../../src/ops/index.js';
+import {
+  pendingStopWarnings,
+  unfingerprintedWarnings,
+  type Observed,
+} from '../../src/ops/index.js';
 import { emptyState } from '../../src/state/snapshot.js';
 import type { Allocation } from '../../src/state/types.js';
 
@@ -41,5 +45,38 @@ describe('pendingStopWarnings', () => {
     // A node taken out of drover.hcl is never retried: the plan must not promise it.
     expect(detail('gone')).toContain('no longer in drover.hcl');
     expect(detail('gone')).not.toContain('Apply stops them now');
+  });
+});
+
+describe('unfingerprintedWarnings', () => {
+  it('names each configured node drover never looked at, but not a down one', () => {
+    const state = emptyState('l');
+    state.nodes = {
+      seen: {
+        name: 'seen',
+        inventory: { transport: 'local' },
+        eligibility: 'eligible',
+        fingerprint: {
+          fingerprinted_at: '2026-01-01T00:00:00Z',
+          attributes: {},
+          resources: { cpu: 1000, memory: 1024 },
+          drivers: {},
+        },
+      },
+    } as unknown as typeof state.nodes;
+    const obs: Observed = {
+      stored: state,
+      state,
+      drift: [],
+      down: [{ node: 'off', reason: 'x' }],
+    };
+    const nodes = new Map(
+      ['seen', 'fresh', 'off'].map((name) => [name, { name }]),
+    ) as unknown as Parameters<typeof unfingerprintedWarnings>[1];
+    const warnings = unfingerprintedWarnings(obs, nodes);
+    expect(warnings.map((w) => w.summary)).toEqual([
+      'node "fresh" has not been fingerprinted: nothing is placed on it',
+    ]);
+    expect(warnings[0]!.detail).toContain('-refresh=false');
   });
 });
