@@ -672,6 +672,28 @@ function renderSummary(plan: Plan, jobs: readonly JobPlan[], ctx: Ctx): string[]
     ];
   if (changed.length === 0 && jobs.length === 0) return [ctx.s.bold('No changes.')];
   if (changed.length === 0) {
+    // A failed allocation waiting out its reschedule delay: the job is not "up to date".
+    const due = jobs.flatMap((j) =>
+      j.groups.flatMap((g) => g.reschedule_waits ?? []).filter((w) => w.status === 'due'),
+    );
+    if (due.length > 0) {
+      const first = Math.min(...due.map((w) => Date.parse(w.due_at ?? '')));
+      const n = due.length === 1 ? '1 replacement' : `${due.length} replacements`;
+      return [
+        ctx.s.bold(
+          `No changes now. ${n} of failed allocations due from ${clockTime(first)}: plan or apply again then.`,
+        ),
+      ];
+    }
+    const failed = jobs.filter((j) =>
+      j.groups.some((g) => g.reschedule_waits?.some((w) => w.status === 'exhausted')),
+    );
+    if (failed.length > 0)
+      return [
+        ctx.s.bold(
+          `No changes. ${failed.map((j) => `Job ${JSON.stringify(j.id)}`).join(', ')} ${failed.length === 1 ? 'has' : 'have'} failed allocations that are not rescheduled any more.`,
+        ),
+      ];
     const which =
       jobs.length === 1 ? `Job ${JSON.stringify(jobs[0]!.id)} is` : `${jobsWord(jobs.length)} are`;
     return [ctx.s.bold(`No changes. ${which} up to date.`)];

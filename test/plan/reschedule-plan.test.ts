@@ -157,6 +157,10 @@ describe('a plan with a failed allocation', () => {
     expect(renderPlanText(p)).toContain(
       '00000001  web.web[1]  on local: replacement due at 14:03:50 (in 25s; reschedule delay 1m0s, attempt 2 of 3)',
     );
+    // Not "up to date": the summary says what is still to come.
+    expect(renderPlanText(p)).toContain(
+      'No changes now. 1 replacement of failed allocations due from 14:03:50: plan or apply again then.',
+    );
   });
 
   it('after the delay: replaced, with its attempt', () => {
@@ -189,6 +193,9 @@ describe('a plan with a failed allocation', () => {
     ]);
     expect(renderPlanText(p)).toContain(
       'web.web[1]  on local: not rescheduled: 3 of 3 reschedule attempts within 1h0m0s used; the job is failed',
+    );
+    expect(renderPlanText(p)).toContain(
+      'No changes. Job "web" has failed allocations that are not rescheduled any more.',
     );
   });
 });
