@@ -252,7 +252,13 @@ function printApplySummary(
         o.err(
           `${o.errStyle.error('error')}: ${r.job}: ${x.name} (${x.allocId.slice(0, 8)}): ${x.reason}`,
         );
-      if (r.revert && 'outcome' in r.revert)
+      const deployed = plan.jobs.find((j) => j.id === r.job)?.deployment != null;
+      if (!deployed)
+        // batch, sysbatch and anything else rolled out without a deployment: nothing to revert.
+        o.err(
+          `${r.job}: allocations failed (the job rolls out without a deployment, so nothing is reverted); \`drover alloc status\` and \`drover logs\` show why.`,
+        );
+      else if (r.revert && 'outcome' in r.revert)
         o.err(
           r.revert.outcome.ok
             ? `${r.job}: the deployment failed; rolled back to job version ${r.revert.toVersion} (auto_revert).`
