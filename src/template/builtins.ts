@@ -168,7 +168,7 @@ export function queryEscape(s: string): string {
 /** The html/js/urlquery argument rule: one string as is, otherwise fmt.Sprint of them all. */
 function evalArgs(args: Value[]): string {
   if (args.length === 1 && typeof args[0] === 'string') return args[0];
-  return sprint(args);
+  return sprint(args.map((a) => (a === null ? '<no value>' : a)));
 }
 
 export const BUILTINS: ReadonlyMap<string, TemplateFunc> = new Map<string, TemplateFunc>([

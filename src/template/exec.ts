@@ -186,11 +186,15 @@ class State implements FuncEnv {
       this.setAt(n.pos, 'range');
       const val = this.evalPipeline(dot, n.pipe, true);
       const mark = this.vars.length;
+      const bind = (name: string, value: Value): void => {
+        if (n.pipe.isAssign) this.setVar(name, value);
+        else this.vars.push({ name, value });
+      };
       const one = (key: Value, elem: Value): boolean => {
-        if (n.pipe.decl.length === 1) this.vars.push({ name: n.pipe.decl[0]!, value: elem });
+        if (n.pipe.decl.length === 1) bind(n.pipe.decl[0]!, elem);
         if (n.pipe.decl.length === 2) {
-          this.vars.push({ name: n.pipe.decl[0]!, value: key });
-          this.vars.push({ name: n.pipe.decl[1]!, value: elem });
+          bind(n.pipe.decl[0]!, key);
+          bind(n.pipe.decl[1]!, elem);
         }
         try {
           for (const node of n.list) this.walk(elem, node);
@@ -244,9 +248,10 @@ class State implements FuncEnv {
   private evalPipeline(dot: Value, pipe: Pipeline, isRange = false): Value {
     let value: Final = MISSING;
     for (const cmd of pipe.cmds) value = this.evalCommand(dot, cmd, value);
-    const v = value === MISSING ? undefined : value;
-    // A range declares its own variables per element.
-    if (!isRange || pipe.isAssign) {
+    // A nil interface{} result is "no value", as Go's evalPipeline unwraps it.
+    const v = value === MISSING || value === null ? undefined : value;
+    // A range sets its variables per element.
+    if (!isRange) {
       for (const name of pipe.decl) {
         if (pipe.isAssign) this.setVar(name, v);
         else this.vars.push({ name, value: v });
@@ -376,7 +381,11 @@ class State implements FuncEnv {
 
   private evalField(dot: Value, name: string, receiver: Value, args: Arg[], final: Final): Value {
     const hasArgs = args.length > 1 || final !== MISSING;
-    if (receiver === undefined) this.fail(`nil data; no entry for key ${JSON.stringify(name)}`);
+    // Go treats a missing receiver (nil data, a missing key) as a missing key itself.
+    if (receiver === undefined) {
+      if (this.input.errMissingKey) this.fail(`nil data; no entry for key ${JSON.stringify(name)}`);
+      return undefined;
+    }
     if (receiver === null) this.fail(`nil pointer evaluating interface {}.${name}`);
     const method = descriptor(receiver)?.methods?.[name];
     if (method) {
@@ -406,7 +415,7 @@ class State implements FuncEnv {
   private evalArgs(dot: Value, args: Arg[], final: Final): Value[] {
     const argv = args.slice(1).map((a) => this.evalArg(dot, a));
     if (final !== MISSING) argv.push(final);
-    this.setAt(args[0]!.pos, argText(args[0]!));
+    if (args[0]) this.setAt(args[0].pos, args.map(argText).join(' '));
     return argv;
   }
 
@@ -430,7 +439,6 @@ class State implements FuncEnv {
       return f.fn(argv, this);
     } catch (e) {
       if (e instanceof TemplateError) throw e;
-      this.setAt(args[0]!.pos, name);
       this.fail(`error calling ${name}: ${(e as Error).message}`);
     }
   }

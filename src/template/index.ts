@@ -13,3 +13,5 @@ export type {
   ServiceCatalog,
   ServiceRegistration,
 } from './context.js';
+/** consul-template's Consul and Vault functions: they parse, and the plan refuses them by line. */
+export { CONSUL_VAULT_FUNCTIONS, SPRIG_BUILT } from './functions.js';
