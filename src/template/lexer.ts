@@ -152,7 +152,14 @@ class Lexer {
         this.trimNext = right.trim;
         return;
       }
-      if (this.pos >= this.text.length) this.fail('unclosed action', actionStart);
+      if (this.pos >= this.text.length) {
+        const started = positionOf(this.text, actionStart).line;
+        const here = positionOf(this.text, this.pos).line;
+        this.fail(
+          started === here ? 'unclosed action' : `unclosed action started at line ${started}`,
+          this.pos,
+        );
+      }
       this.lexInsideAction();
     }
   }
@@ -320,7 +327,8 @@ class Lexer {
       );
     const len = m ? m[0].length : 0;
     const after = this.text[start + len];
-    if (len === 0 || isAlnum(after) || after === '.') {
+    const noDigits = /^[+-]?(0[xXbBoO]_?)?i?$/.test(m?.[0] ?? '');
+    if (len === 0 || noDigits || isAlnum(after) || after === '.') {
       const end = this.word(start + Math.max(len, 1));
       this.fail(`bad number syntax: ${JSON.stringify(this.text.slice(start, end))}`, start);
     }

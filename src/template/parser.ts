@@ -322,6 +322,8 @@ class Parser {
         if (context === 'range' && pipe.decl.length < 2) {
           const p = this.peekNonSpace();
           if (p.kind === 'variable') continue;
+          // `{{range $k,}}`: Go goes on and reports the missing value.
+          if (p.kind === 'rightDelim' || p.kind === 'rightParen') return;
           this.fail('range can only initialize variables', p.pos);
         }
         this.fail(`too many declarations in ${context}`, v.pos);
@@ -349,10 +351,7 @@ class Parser {
       const t = this.next();
       if (t.kind === 'space') continue;
       if (t.kind === 'rightDelim' || t.kind === 'rightParen') this.backup();
-      else if (t.kind !== 'pipe') {
-        if (OPERAND_START.has(t.kind)) this.fail('missing space?', t.pos);
-        this.unexpected(t, 'operand');
-      }
+      else if (t.kind !== 'pipe') this.unexpected(t, 'operand');
       break;
     }
     if (cmd.args.length === 0) this.fail('empty command', cmd.pos);
