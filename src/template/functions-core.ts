@@ -10,7 +10,7 @@ import { fn } from './builtins.js';
 import type { TemplateFunc } from './exec.js';
 import { goRegExp, regexReplaceAll } from './regexp.js';
 import { formatGoTime, RFC3339 } from './timefmt.js';
-import { int64, isMap, mapKeys, typeName, type Value } from './values.js';
+import { descriptor, int64, isMap, mapKeys, typeName, type Value } from './values.js';
 
 /** js-yaml, loaded by the first template that reads or writes YAML. */
 export function yaml(): typeof import('js-yaml') {
@@ -26,6 +26,8 @@ export function toPlain(v: Value): unknown {
   if (typeof v === 'bigint') return Number(v);
   if (typeof v === 'function') throw new Error('json: unsupported type: func');
   if (Array.isArray(v)) return v.map(toPlain);
+  const marshal = descriptor(v)?.json;
+  if (marshal) return marshal();
   if (typeof v === 'object') {
     const out: Record<string, unknown> = {};
     for (const k of isMap(v) ? mapKeys(v) : Object.keys(v)) out[k] = toPlain(v[k]);
@@ -210,11 +212,11 @@ function explodeMap(m: { [key: string]: Value }): Value {
 }
 
 function mergeMaps(override: boolean) {
-  return (a: Value, b: Value): Value => {
-    const dst = { ...map(override ? b : a) };
-    const src = map(override ? a : b);
-    mergeInto(dst, src, override);
-    return dst;
+  // consul-template: mergo.Merge(&dst, src[, WithOverride]) with dst the first argument.
+  return (dst: Value, src: Value): Value => {
+    const out = { ...map(dst) };
+    mergeInto(out, map(src), override);
+    return out;
   };
 }
 

@@ -9,6 +9,7 @@ import { fn } from './builtins.js';
 import { sprint } from './fmt.js';
 import type { ServiceCatalog, VariableMeta, VariableReader } from './context.js';
 import type { FuncEnv, TemplateFunc } from './exec.js';
+import { formatGoTime, RFC3339 } from './timefmt.js';
 import { mapWithMethods, struct, type Value } from './values.js';
 
 /** `[tag.]name[@region]`, as consul-template's NomadServiceQueryRe. */
@@ -91,45 +92,66 @@ function nomadServices(args: Value[], e: FuncEnv): Value {
     );
 }
 
-function metaValue(m: VariableMeta): Value {
+/** consul-template's nanoTime: Unix nanoseconds that print as a time (UTC here). */
+function nanoTime(ns: number): Value {
   return struct(
-    '*dependency.NomadVarMeta',
+    'dependency.nanoTime',
+    {},
     {
-      Namespace: m.Namespace,
-      Path: m.Path,
-      CreateIndex: BigInt(m.CreateIndex),
-      ModifyIndex: BigInt(m.ModifyIndex),
-      CreateTime: BigInt(m.CreateTime),
-      ModifyTime: BigInt(m.ModifyTime),
+      string: () => formatGoTime(new Date(ns / 1e6), '2006-01-02 15:04:05.999999999 -0700 MST'),
+      methods: { Time: () => formatGoTime(new Date(ns / 1e6), RFC3339) },
+      json: () => ns,
     },
-    { string: () => m.Path },
   );
 }
 
-/** What `nomadVar` returns: the items as a map (`.user`), with consul-template's methods. */
+function metaFields(m: VariableMeta): Record<string, Value> {
+  return {
+    Namespace: m.Namespace,
+    Path: m.Path,
+    CreateIndex: BigInt(m.CreateIndex),
+    ModifyIndex: BigInt(m.ModifyIndex),
+    CreateTime: nanoTime(m.CreateTime),
+    ModifyTime: nanoTime(m.ModifyTime),
+  };
+}
+
+/** NomadVarMeta: the metadata nomadVarList gives; prints as its path. */
+function metaValue(m: VariableMeta): Value {
+  return struct('*dependency.NomadVarMeta', metaFields(m), { string: () => m.Path });
+}
+
+/**
+ * What `nomadVar` returns, as consul-template's NomadVarItems: a map of NomadVarItem (each prints
+ * as its value, `.Value`, `.Key`), with Keys, Values, Tuples, ItemsMap, Metadata and Parent.
+ */
 function varItems(meta: VariableMeta, items: Readonly<Record<string, string>>): Value {
   const keys = Object.keys(items).sort();
-  const parent = struct('*dependency.NomadVariable', {
-    Namespace: meta.Namespace,
-    Path: meta.Path,
-    CreateIndex: BigInt(meta.CreateIndex),
-    ModifyIndex: BigInt(meta.ModifyIndex),
-    CreateTime: BigInt(meta.CreateTime),
-    ModifyTime: BigInt(meta.ModifyTime),
-  });
   const entries: Record<string, Value> = {};
+  const parent: Value = struct(
+    '*dependency.NomadVariable',
+    { ...metaFields(meta), Items: entries },
+    {
+      methods: { Metadata: () => metaValue(meta) },
+    },
+  );
   for (const k of keys) {
     const v = items[k]!;
     entries[k] = struct(
       'dependency.NomadVarItem',
-      { Key: k, Value: v, Parent: parent },
-      { string: () => v },
+      { Key: k, Value: v },
+      {
+        string: () => v,
+        json: () => v,
+        methods: { Metadata: () => metaValue(meta), Parent: () => parent },
+      },
     );
   }
   return mapWithMethods('dependency.NomadVarItems', entries, {
     Keys: () => keys,
-    Values: () => keys.map((k) => entries[k]!),
+    Values: () => keys.map((k) => items[k]!),
     Tuples: () => keys.map((k) => struct('struct { K string; V string }', { K: k, V: items[k]! })),
+    ItemsMap: () => Object.fromEntries(keys.map((k) => [k, items[k]!])),
     Metadata: () => metaValue(meta),
     Parent: () => parent,
   });

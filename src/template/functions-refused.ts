@@ -51,9 +51,9 @@ const OUTSIDE: Record<string, string> = {
   sockaddr:
     "reads the client host's network interfaces (go-sockaddr); it is not supported by drover (use the NOMAD_IP_* / NOMAD_ADDR_* environment)",
   spew_dump: 'writes to the renderer\'s standard output; drover does not run it (use printf "%#v")',
-  spew_printf: 'is a debugging printer drover does not run (use printf)',
-  spew_sdump: 'is a debugging printer drover does not run (use printf "%#v")',
-  spew_sprintf: 'is a debugging printer drover does not run (use printf)',
+  spew_printf: 'is a debugging printer; drover does not run it (use printf)',
+  spew_sdump: 'is a debugging printer; drover does not run it (use printf "%#v")',
+  spew_sprintf: 'is a debugging printer; drover does not run it (use printf)',
   byKey: 'groups Consul KV pairs from tree, which drover does not read; it is not supported',
   explode:
     'expands Consul KV pairs from tree, which drover does not read; it is not supported (explodeMap works on maps)',

@@ -28,6 +28,8 @@ export interface GoDescriptor {
   methods?: Record<string, GoFunc>;
   /** A fmt.Stringer: how %v and the template print it. */
   string?: () => string;
+  /** A json.Marshaler: what toJSON writes for it. */
+  json?: () => unknown;
 }
 
 export const GO = Symbol('go');
