@@ -1,6 +1,6 @@
 /** text/template's predefined functions (Go's funcs.go), with Go's semantics and messages. */
 import type { TemplateFunc } from './exec.js';
-import { goQuote, sprint, sprintf, sprintln } from './fmt.js';
+import { sprint, sprintf, sprintln } from './fmt.js';
 import { isMap, isStruct, isTrue, typeName, type Value } from './values.js';
 
 export function fn(min: number, max: number, f: TemplateFunc['fn']): TemplateFunc {
@@ -212,5 +212,3 @@ export const BUILTINS: ReadonlyMap<string, TemplateFunc> = new Map<string, Templ
     }),
   ],
 ]);
-
-export { goQuote };

@@ -54,9 +54,6 @@ type Final = Value | typeof MISSING;
 class Break extends Error {}
 class Continue extends Error {}
 
-/** A function's own failure, reported as Go's `error calling NAME: …`. */
-export class FuncError extends Error {}
-
 interface Variable {
   name: string;
   value: Value;
@@ -64,19 +61,9 @@ interface Variable {
 
 export function execute(input: ExecInput, data: Value): string {
   const out: string[] = [];
-  const scratch = new Map<string, Value>();
-  const run = (name: string, root: Node[], dot: Value, depth: number): void => {
-    if (depth > MAX_DEPTH)
-      throw new TemplateError(`exceeded maximum template depth (${MAX_DEPTH})`, 1, 1);
-    new State(input, out, name, depth, run, scratch).walkList(dot, root, [
-      { name: '$', value: dot },
-    ]);
-  };
-  run(input.name, input.root, data, 0);
+  new State(input, out, input.name, 0, new Map()).run(input.root, data);
   return out.join('');
 }
-
-type Runner = (name: string, root: Node[], dot: Value, depth: number) => void;
 
 class State implements FuncEnv {
   private vars: Variable[] = [];
@@ -88,22 +75,33 @@ class State implements FuncEnv {
     private readonly out: string[],
     private readonly tmplName: string,
     private readonly depth: number,
-    private readonly run: Runner,
     readonly scratch: Map<string, Value>,
   ) {}
+
+  /** Execute a template body with `dot` as both `.` and `$`. */
+  run(list: Node[], dot: Value): void {
+    this.vars = [{ name: '$', value: dot }];
+    for (const n of list) this.walk(dot, n);
+  }
+
+  /** A named template, executed into `out` one level deeper. */
+  private nested(name: string, out: string[], dot: Value): void {
+    const list = this.input.defines.get(name);
+    if (!list) this.fail(`template ${JSON.stringify(name)} not defined`);
+    if (this.depth + 1 > MAX_DEPTH) this.fail(`exceeded maximum template depth (${MAX_DEPTH})`);
+    new State(this.input, out, name, this.depth + 1, this.scratch).run(list, dot);
+  }
 
   get ctx(): TemplateContext {
     return this.input.ctx;
   }
 
   executeTemplate(name: string, data: Value): string {
-    const list = this.input.defines.get(name);
-    if (!list) throw new FuncError(`template ${JSON.stringify(name)} not defined`);
-    const sub: string[] = [];
-    new State(this.input, sub, name, this.depth + 1, this.run, this.scratch).walkList(data, list, [
-      { name: '$', value: data },
-    ]);
-    return sub.join('');
+    if (!this.input.defines.has(name))
+      throw new Error(`template ${JSON.stringify(name)} not defined`);
+    const out: string[] = [];
+    this.nested(name, out, data);
+    return out.join('');
   }
 
   private fail(message: string): never {
@@ -118,11 +116,6 @@ class State implements FuncEnv {
 
   private setAt(pos: number, text: string): void {
     this.at = { pos, text };
-  }
-
-  walkList(dot: Value, list: Node[], vars?: Variable[]): void {
-    if (vars) this.vars = vars;
-    for (const n of list) this.walk(dot, n);
   }
 
   private walk(dot: Value, n: Node): void {
@@ -233,16 +226,9 @@ class State implements FuncEnv {
   }
 
   private walkTemplate(dot: Value, n: Extract<Node, { type: 'template' }>): void {
-    this.setAt(n.pos, `template ${JSON.stringify(n.name)}`);
-    const list = this.input.defines.get(n.name);
-    if (!list) this.fail(`template ${JSON.stringify(n.name)} not defined`);
     const data = n.pipe ? this.evalPipeline(dot, n.pipe) : undefined;
-    if (this.depth + 1 > MAX_DEPTH) this.fail(`exceeded maximum template depth (${MAX_DEPTH})`);
-    new State(this.input, this.out, n.name, this.depth + 1, this.run, this.scratch).walkList(
-      data,
-      list,
-      [{ name: '$', value: data }],
-    );
+    this.setAt(n.pos, `template ${JSON.stringify(n.name)}`);
+    this.nested(n.name, this.out, data);
   }
 
   private evalPipeline(dot: Value, pipe: Pipeline, isRange = false): Value {

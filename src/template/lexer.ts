@@ -39,7 +39,7 @@ export interface Token {
   pos: number;
 }
 
-export const KEYWORDS = new Set([
+const KEYWORDS = new Set([
   'block',
   'break',
   'continue',
@@ -181,13 +181,8 @@ class Lexer {
     const c = this.text[this.pos]!;
     if (isSpace(c)) {
       while (isSpace(this.text[this.pos]) && !this.hasRightTrim(this.pos)) this.pos++;
-      if (this.pos === start) {
-        // A space that begins ` -}}`: handled by the caller's delimiter check.
-        return;
-      }
-      if (/[\r\n]/.test(this.text.slice(start, this.pos)) && this.parenDepth === 0) {
-        // Go allows newlines inside actions since 1.16; they are spaces.
-      }
+      // A space that begins ` -}}` is the caller's delimiter; newlines are spaces (Go 1.16+).
+      if (this.pos === start) return;
       this.emit('space', this.text.slice(start, this.pos), start);
       return;
     }
@@ -337,6 +332,6 @@ class Lexer {
   }
 }
 
-export function quoteRune(c: string): string {
+function quoteRune(c: string): string {
   return `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')} '${c}'`;
 }

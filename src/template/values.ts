@@ -123,14 +123,7 @@ export function isTrue(v: Value): boolean {
   return Object.keys(v).length > 0;
 }
 
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
-
 /** Wrap to int64, as Go's integer arithmetic does. */
 export function int64(n: bigint): bigint {
   return BigInt.asIntN(64, n);
-}
-
-export function inInt64(n: bigint): boolean {
-  return n >= INT64_MIN && n <= INT64_MAX;
 }
