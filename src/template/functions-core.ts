@@ -129,9 +129,12 @@ function arith(
     const y = num(b, op);
     if (typeof x === 'bigint' && typeof y === 'bigint') {
       if ((op === 'divide' || op === 'modulo') && y === 0n)
-        throw new Error(`${op}: division by zero`);
+        throw new Error('runtime error: integer divide by zero');
       return int64(f(x, y));
     }
+    // consul-template's modulo takes integers only.
+    if (op === 'modulo')
+      throw new Error(`modulo: unknown type for ${sprint([b])} (${typeName(b)})`);
     return g(Number(x), Number(y));
   };
 }
@@ -166,9 +169,9 @@ function minMax(op: 'minimum' | 'maximum') {
   return (b: Value, a: Value): Value => {
     const x = num(a, op);
     const y = num(b, op);
-    const pick = op === 'minimum' ? x <= y : x >= y;
-    if (typeof x === 'bigint' && typeof y === 'bigint') return pick ? x : y;
-    return Number(pick ? x : y);
+    // Each operand keeps its own type, as consul-template returns the one it picked.
+    const pick = op === 'minimum' ? x < y : x > y;
+    return pick ? x : y;
   };
 }
 
@@ -176,11 +179,16 @@ function minMax(op: 'minimum' | 'maximum') {
 // Collections
 
 /** `in`: whether the list (or string) holds the value. */
+/**
+ * consul-template's `in`: a substring of a string, or an element of a list comparing ints with
+ * ints, floats with floats and strings with strings; anything else is simply not found.
+ */
 function inList(l: Value, v: Value): boolean {
-  if (typeof l === 'string') return l.includes(str(v));
-  if (Array.isArray(l)) return l.some((e) => e === v || (typeof e === typeof v && e === v));
-  if (l === null) return false;
-  throw new Error(`in: wrong type for value; expected slice or string; got ${typeName(l)}`);
+  if (typeof l === 'string') return typeof v === 'string' && l.includes(v);
+  if (!Array.isArray(l)) return false;
+  return l.some(
+    (e) => typeof e === typeof v && ['bigint', 'number', 'string'].includes(typeof e) && e === v,
+  );
 }
 
 /** containsAll/Any/None/NotAll: `retNonEmpty` when every needle matches `want`. */
@@ -197,18 +205,25 @@ function containsSome(whenAll: boolean, want: boolean) {
 /** `"a/b/c": v` keys into nested maps (explodeMap). */
 function explodeMap(m: { [key: string]: Value }): Value {
   const out: { [key: string]: Value } = {};
-  for (const k of mapKeys(m)) {
-    const parts = k.replace(/^\/+|\/+$/g, '').split('/');
-    let cur = out;
-    parts.forEach((p, i) => {
-      if (i === parts.length - 1) cur[p] = m[k];
-      else {
-        if (!isMap(cur[p])) cur[p] = {};
-        cur = cur[p];
-      }
-    });
-  }
+  for (const k of mapKeys(m)) explodeInto(out, k, m[k], k);
   return out;
+}
+
+/** consul-template's explodeHelper: "a/b/c" becomes nested maps; an empty last part is dropped. */
+function explodeInto(m: { [key: string]: Value }, k: string, v: Value, path: string): void {
+  const slash = k.indexOf('/');
+  if (slash < 0) {
+    if (k !== '') m[k] = v;
+    return;
+  }
+  const top = k.slice(0, slash);
+  m[top] ??= {};
+  const nest = m[top];
+  if (!isMap(nest))
+    throw new Error(
+      `explodeMap: not a map: ${JSON.stringify(path)}: ${JSON.stringify(top)} already has value ${JSON.stringify(sprint([nest]))}`,
+    );
+  explodeInto(nest, k.slice(slash + 1), v, k);
 }
 
 function mergeMaps(override: boolean) {
@@ -255,13 +270,14 @@ function loop(args: Value[]): Value {
   return out;
 }
 
-function splitToMap(s: string, listSep: string, kvSep: string): Value {
+/** `"a=1,b=2" | splitToMap "," "="`; pairs without the second separator are skipped. */
+function splitToMap(listSep: string, kvSep: string, str: string): Value {
   const out: { [key: string]: Value } = {};
+  const s = str.trim();
   if (s === '') return out;
   for (const pair of s.split(listSep)) {
     const at = pair.indexOf(kvSep);
-    if (at < 0) throw new Error(`splitToMap: invalid key-value pair ${JSON.stringify(pair)}`);
-    out[pair.slice(0, at)] = pair.slice(at + kvSep.length);
+    if (at >= 0) out[pair.slice(0, at)] = pair.slice(at + kvSep.length);
   }
   return out;
 }
@@ -360,7 +376,7 @@ export const CORE_FUNCTIONS: [string, TemplateFunc][] = [
     'toYAML',
     fn(1, 1, ([m]) =>
       yaml()
-        .dump(toPlain(map(m)), { sortKeys: true, lineWidth: -1 })
+        .dump(toPlain(m), { sortKeys: true, lineWidth: -1 })
         .trim()
         .replace(/^\{\}$/, '{}'),
     ),

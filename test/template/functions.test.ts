@@ -236,6 +236,19 @@ const helperCases: [string, string, string][] = [
   ['divide ints truncates', '{{ 7 | divide 2 }}', '3'],
   ['subtract order', '{{ subtract 1 5 }}', '4'],
   ['envOrDefault', '{{ envOrDefault "NOPE" "fallback" }}', 'fallback'],
+  ['splitToMap', '{{ "a=1,b=2,c" | splitToMap "," "=" }}', 'map[a:1 b:2]'],
+  [
+    'explodeMap drops an empty last part',
+    '{{ "{\\"a/\\":1,\\"b/c\\":2}" | parseJSON | explodeMap }}',
+    'map[a:map[] b:map[c:2]]',
+  ],
+  [
+    'in compares like kinds only',
+    '{{ in (sprig_list 1 "2") 2 }} {{ in (sprig_list 1 "2") "2" }} {{ in 5 5 }}',
+    'false true false',
+  ],
+  ['minimum keeps the picked type', '{{ minimum 2.5 1 }} {{ maximum 2.5 1 }}', '1 2.5'],
+  ['toYAML of a list', '{{ "[1,\\"a\\"]" | parseJSON | toYAML }}', '- 1\n- a'],
   ['env missing is empty', '[{{ env "NOPE" }}]', '[]'],
 ];
 
@@ -253,7 +266,17 @@ describe("consul-template's helpers", () => {
     ['mustEnv', '{{ mustEnv "NOPE" }}', 'NOPE'],
     ['parseInt bad', '{{ "x" | parseInt }}', 'invalid syntax'],
     ['base64Decode bad', '{{ "!!" | base64Decode }}', 'illegal base64 data'],
-    ['divide by zero', '{{ 1 | divide 0 }}', 'division by zero'],
+    [
+      'divide by zero',
+      '{{ 1 | divide 0 }}',
+      'error calling divide: runtime error: integer divide by zero',
+    ],
+    ['modulo of floats', '{{ 1.5 | modulo 2 }}', 'modulo: unknown type'],
+    [
+      'explodeMap conflict',
+      '{{ "{\\"a\\":1,\\"a/b\\":2}" | parseJSON | explodeMap }}',
+      'explodeMap: not a map: "a/b": "a" already has value "1"',
+    ],
     ['add strings', '{{ "a" | add 1 }}', 'unknown type'],
     ['executeTemplate undefined', '{{ executeTemplate "nope" }}', 'template "nope" not defined'],
     ['regexp backreference', '{{ "aa" | regexMatch "(a)\\\\1" }}', 'not supported'],
