@@ -90,22 +90,25 @@ function basicKind(v: Value): Kind {
   }
 }
 
-/** Go's eq: arg1 == any of arg2… ; basic kinds must match (ints compare with ints). */
+/**
+ * Go's eq: arg1 == any of arg2…. Basic kinds must match (ints with ints); nil equals only nil and
+ * is simply unequal to anything else; slices, maps and functions cannot be compared.
+ */
 function eq(arg1: Value, ...arg2: Value[]): boolean {
   const k1 = basicKind(arg1);
   for (const a of arg2) {
     const k2 = basicKind(a);
-    if (k1 === 'other' || k2 === 'other') {
-      if (isStruct(arg1) || isStruct(a) || typeof arg1 === 'function' || typeof a === 'function')
-        if (arg1 === a) return true;
-        else continue;
-      throw new Error('non-comparable types');
+    if (k1 !== k2) {
+      if (k1 === 'nil' || k2 === 'nil') continue;
+      throw new Error('incompatible types for comparison');
     }
-    if (k1 === 'nil' || k2 === 'nil') {
-      if (k1 === k2) return true;
+    if (k1 === 'nil') return true;
+    if (k1 === 'other') {
+      if (!isStruct(arg1) || !isStruct(a))
+        throw new Error(`non-comparable types ${typeName(arg1)}, ${typeName(a)}`);
+      if (arg1 === a) return true;
       continue;
     }
-    if (k1 !== k2) throw new Error('incompatible types for comparison');
     if (arg1 === a) return true;
   }
   return false;

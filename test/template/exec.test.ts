@@ -683,3 +683,20 @@ line 3
     expect(render('{{block "b" 5}}[{{.}}]{{end}}/{{template "b" 6}}')).toBe('[5]/[6]');
   });
 });
+
+describe('eq beyond basic kinds (Go 1.18+ rules)', () => {
+  it.each([
+    ['{{ eq "a" nil }}', 'false'],
+    ['{{ eq nil nil }}', 'true'],
+    ['{{ eq 1 nil 1 }}', 'true'],
+  ])('%s', (text, want) => {
+    expect(renderData(text, { Present: 1n })).toBe(want);
+  });
+
+  it.each([
+    ['{{ eq (sprig_list 1) (sprig_list 1) }}', 'non-comparable types'],
+    ['{{ eq .S "x" }}', 'incompatible types for comparison'],
+  ])('%s fails', (text, message) => {
+    expect(() => renderData(text, { S: struct('T', { V: 'x' }) })).toThrow(message);
+  });
+});
