@@ -316,10 +316,8 @@ class Lexer {
 
   private lexNumber(): void {
     const start = this.pos;
-    const m =
-      /^[+-]?(?:0[xX][0-9a-fA-F_]*(?:\.[0-9a-fA-F_]*)?(?:[pP][+-]?[0-9_]+)?|0[bB][01_]+|0[oO][0-7_]+|(?:[0-9_]+(?:\.[0-9_]*)?|\.[0-9_]+)(?:[eE][+-]?[0-9_]+)?)i?/.exec(
-        this.text.slice(start),
-      );
+    NUMBER.lastIndex = start;
+    const m = NUMBER.exec(this.text);
     const len = m ? m[0].length : 0;
     const after = this.text[start + len];
     const noDigits = /^[+-]?(0[xXbBoO]_?)?i?$/.test(m?.[0] ?? '');
@@ -331,6 +329,10 @@ class Lexer {
     this.pos = start + len;
   }
 }
+
+/** Go's number literals (ints in any base, floats, hex floats, imaginary), matched in place. */
+const NUMBER =
+  /[+-]?(?:0[xX][0-9a-fA-F_]*(?:\.[0-9a-fA-F_]*)?(?:[pP][+-]?[0-9_]+)?|0[bB][01_]+|0[oO][0-7_]+|(?:[0-9_]+(?:\.[0-9_]*)?|\.[0-9_]+)(?:[eE][+-]?[0-9_]+)?)i?/y;
 
 function quoteRune(c: string): string {
   return `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')} '${c}'`;
