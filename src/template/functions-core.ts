@@ -44,8 +44,7 @@ function escapeHtmlInJson(s: string): string {
   );
 }
 
-function marshalJSON(v: Value, indent: boolean, escapeHtml: boolean): string {
-  // Large ints keep their digits: write them through a placeholder the encoder leaves alone.
+export function marshalJSON(v: Value, indent: boolean, escapeHtml: boolean): string {
   const text = JSON.stringify(toPlain(v), null, indent ? 2 : undefined) ?? 'null';
   return escapeHtml ? escapeHtmlInJson(text) : text;
 }

@@ -8,7 +8,7 @@ import { int, str, toText } from './args.js';
 import { fn, goLen } from './builtins.js';
 import type { FuncEnv, TemplateFunc } from './exec.js';
 import { printValue } from './fmt.js';
-import { fromJSON, title, toPlain, trimCutset } from './functions-core.js';
+import { fromJSON, marshalJSON, title, trimCutset } from './functions-core.js';
 import { goRegExp, regexReplaceAll } from './regexp.js';
 import { formatGoTime } from './timefmt.js';
 import { isMap, isStruct, isTrue, mapKeys, struct, typeName, type Value } from './values.js';
@@ -82,6 +82,37 @@ function dateArg(v: Value): Date {
   if (typeof v === 'object' && v !== null && TIMES.has(v)) return TIMES.get(v)!;
   if (typeof v === 'bigint') return new Date(Number(v) * 1000);
   throw new Error(`date: wrong type for value; expected time.Time or int; got ${typeName(v)}`);
+}
+
+/** Go's strings.SplitN. */
+function splitN(s: string, sep: string, n: number): string[] {
+  if (n === 0) return [];
+  const all = s.split(sep);
+  if (n < 0 || all.length <= n) return all;
+  return [...all.slice(0, n - 1), all.slice(n - 1).join(sep)];
+}
+
+/** sprig's substr, on bytes as Go slices strings. */
+function substr(s: string, start: number, end: number): string {
+  const b = Buffer.from(s, 'utf8');
+  if (start < 0) return b.subarray(0, end).toString('utf8');
+  if (end < 0 || end > b.length) return b.subarray(start).toString('utf8');
+  return b.subarray(start, end).toString('utf8');
+}
+
+/** Go's Regexp.Split(s, n). */
+function regexSplit(re: string, s: string, n: number): string[] {
+  if (n === 0) return [];
+  const out: string[] = [];
+  let last = 0;
+  for (const m of s.matchAll(goRegExp(re, 'g'))) {
+    if (n > 0 && out.length === n - 1) break;
+    if (m[0] === '' && (m.index === 0 || m.index === s.length)) continue;
+    out.push(s.slice(last, m.index));
+    last = m.index + m[0].length;
+  }
+  out.push(s.slice(last));
+  return out;
 }
 
 const strFn = (f: (s: string) => Value): TemplateFunc => fn(1, 1, ([a]) => f(toText(a)));
@@ -189,6 +220,37 @@ const BUILT: [string, TemplateFunc][] = [
     }),
   ],
   ['sha256sum', strFn((s) => createHash('sha256').update(s, 'utf8').digest('hex'))],
+  ['sha1sum', strFn((s) => createHash('sha1').update(s, 'utf8').digest('hex'))],
+  ['regexFind', fn(2, 2, ([re, s]) => goRegExp(str(re), '').exec(str(s))?.[0] ?? '')],
+  ['regexSplit', fn(3, 3, ([re, s, n]) => regexSplit(str(re), str(s), Number(int(n))))],
+  ['regexQuoteMeta', strFn((s) => s.replace(/[\\.+*?()|[\]{}^$]/g, '\\$&'))],
+  [
+    'splitn',
+    fn(3, 3, ([sep, n, s]) => {
+      const parts = splitN(toText(s), str(sep), Number(int(n)));
+      return Object.fromEntries(parts.map((p, i) => [`_${i}`, p]));
+    }),
+  ],
+  ['substr', fn(3, 3, ([a, b, s]) => substr(toText(s), Number(int(a)), Number(int(b))))],
+  ['nospace', strFn((s) => s.replace(/\s+/gu, ''))],
+  ['trimall', fn(2, 2, ([c, s]) => trimCutset(toText(s), str(c)))],
+  [
+    'abbrev',
+    fn(2, 2, ([w, s]) => {
+      const x = toText(s);
+      const width = Number(int(w));
+      return width < 4 || x.length <= width ? x : `${x.slice(0, width - 3)}...`;
+    }),
+  ],
+  [
+    'cat',
+    fn(0, Infinity, (a) =>
+      a
+        .filter((v) => v !== null)
+        .map(toText)
+        .join(' '),
+    ),
+  ],
   ['b64enc', strFn((s) => Buffer.from(s, 'utf8').toString('base64'))],
   [
     'b64dec',
@@ -198,8 +260,10 @@ const BUILT: [string, TemplateFunc][] = [
       return Buffer.from(s, 'base64').toString('utf8');
     }),
   ],
-  ['toJson', fn(1, 1, ([v]) => JSON.stringify(toPlain(v)) ?? 'null')],
-  ['toPrettyJson', fn(1, 1, ([v]) => JSON.stringify(toPlain(v), null, 2) ?? 'null')],
+  // sprig's toJson and toPrettyJson use json.Marshal (HTML-escaped); toRawJson does not escape.
+  ['toJson', fn(1, 1, ([v]) => marshalJSON(v, false, true))],
+  ['toPrettyJson', fn(1, 1, ([v]) => marshalJSON(v, true, true))],
+  ['toRawJson', fn(1, 1, ([v]) => marshalJSON(v, false, false))],
   [
     'fromJson',
     fn(1, 1, ([s]) => {
@@ -244,6 +308,8 @@ const BUILT: [string, TemplateFunc][] = [
   ],
   ['max', fn(1, Infinity, (a) => a.map(toInt64).reduce((m, v) => (v > m ? v : m)))],
   ['min', fn(1, Infinity, (a) => a.map(toInt64).reduce((m, v) => (v < m ? v : m)))],
+  ['ceil', fn(1, 1, ([v]) => Math.ceil(toFloat64(v)))],
+  ['floor', fn(1, 1, ([v]) => Math.floor(toFloat64(v)))],
   [
     'until',
     fn(1, 1, ([n]) => {
@@ -266,6 +332,7 @@ const BUILT: [string, TemplateFunc][] = [
   ['append', fn(2, 2, ([l, v]) => [...list(l), v!])],
   ['prepend', fn(2, 2, ([l, v]) => [v!, ...list(l)])],
   ['concat', fn(0, Infinity, (a) => a.flatMap((l) => list(l)))],
+  ['compact', fn(1, 1, ([l]) => list(l).filter((v) => !empty(v)))],
   ['reverse', fn(1, 1, ([l]) => [...list(l)].reverse())],
   [
     'uniq',
@@ -312,6 +379,34 @@ const BUILT: [string, TemplateFunc][] = [
   ],
   ['hasKey', fn(2, 2, ([d, k]) => Object.hasOwn(dictArg(d), str(k)))],
   // sprig leaves keys in Go's random map order; drover sorts them so renders are stable.
+  [
+    'pick',
+    fn(1, Infinity, ([d, ...ks]) => {
+      const m = dictArg(d);
+      const names = ks.map((k) => str(k));
+      return Object.fromEntries(names.filter((k) => Object.hasOwn(m, k)).map((k) => [k, m[k]!]));
+    }),
+  ],
+  [
+    'omit',
+    fn(1, Infinity, ([d, ...ks]) => {
+      const m = dictArg(d);
+      const names = new Set(ks.map((k) => str(k)));
+      return Object.fromEntries(Object.entries(m).filter(([k]) => !names.has(k)));
+    }),
+  ],
+  [
+    'dig',
+    fn(3, Infinity, (a) => {
+      const fallback = a[a.length - 2]!;
+      let cur: Value = dictArg(a[a.length - 1]);
+      for (const k of a.slice(0, -2).map((x) => str(x))) {
+        if (!isMap(cur) || !Object.hasOwn(cur, k)) return fallback;
+        cur = cur[k]!;
+      }
+      return cur;
+    }),
+  ],
   ['keys', fn(0, Infinity, (a) => a.flatMap((d) => mapKeys(dictArg(d))))],
   [
     'values',

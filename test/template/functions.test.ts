@@ -629,6 +629,28 @@ describe('sprig functions', () => {
     ['{{ sprig_until 3 }}', '[0 1 2]'],
     ['{{ sprig_date "2006-01-02" sprig_now }}', '1970-01-01'],
     ['{{ sprig_now }}', '1970-01-01 00:00:00 +0000 UTC'],
+    [
+      '{{ sprig_toJson (sprig_dict "a" "<b>") }} {{ sprig_toRawJson (sprig_dict "a" "<b>") }}',
+      '{"a":"\\u003cb\\u003e"} {"a":"<b>"}',
+    ],
+    ['{{ sprig_sha1sum "Hello world!" }}', 'd3486ae9136e7856bc42212385ea797094475802'],
+    ['{{ sprig_regexFind "[a-zA-Z][1-9]" "abcd1234" }}', 'd1'],
+    ['{{ sprig_regexSplit "z+" "pizza" -1 }}', '[pi a]'],
+    ['{{ sprig_regexQuoteMeta "1.2.3" }}', '1\\.2\\.3'],
+    ['{{ $s := sprig_splitn "$" 2 "foo$bar$baz" }}{{ $s._0 }} {{ $s._1 }}', 'foo bar$baz'],
+    ['{{ sprig_substr 0 5 "hello world" }}', 'hello'],
+    ['{{ sprig_nospace "hello w o r l d" }}', 'helloworld'],
+    ['{{ sprig_abbrev 5 "hello world" }}', 'he...'],
+    ['{{ sprig_cat "hello" "beautiful" "world" }}', 'hello beautiful world'],
+    ['{{ sprig_compact (sprig_list 1 "" 0 "a") }}', '[1 a]'],
+    ['{{ sprig_pick (sprig_dict "a" 1 "b" 2 "c" 3) "a" "c" }}', 'map[a:1 c:3]'],
+    ['{{ sprig_omit (sprig_dict "a" 1 "b" 2 "c" 3) "a" "c" }}', 'map[b:2]'],
+    [
+      '{{ sprig_dig "user" "role" "name" "none" (sprig_dict "user" (sprig_dict "role" (sprig_dict "name" "admin"))) }}',
+      'admin',
+    ],
+    ['{{ sprig_dig "user" "x" "none" (sprig_dict "user" (sprig_dict)) }}', 'none'],
+    ['{{ sprig_ceil 1.1 }} {{ sprig_floor 1.9 }}', '2 1'],
   ])('%s', (text, want) => {
     expect(render(text, EPOCH)).toBe(want);
   });
