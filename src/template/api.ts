@@ -1,7 +1,7 @@
 import type { Node } from './ast.js';
 import type { TemplateContext } from './context.js';
 import { execute } from './exec.js';
-import { FUNCTIONS } from './functions.js';
+import { CONSUL_VAULT_FUNCTIONS, FUNCTIONS } from './functions.js';
 import { parse } from './parser.js';
 import { positionOf } from './position.js';
 
@@ -49,6 +49,13 @@ export function parseTemplate(text: string, opts: ParseOptions = {}): ParsedTemp
 /** Every function identifier the template calls, in order, with its position. */
 export function calledFunctions(t: ParsedTemplate): CalledFunction[] {
   return t.calls.map((c) => ({ name: c.name, ...positionOf(t.text, c.pos) }));
+}
+
+const CONSUL_VAULT = new Set(CONSUL_VAULT_FUNCTIONS);
+
+/** The calls to consul-template's Consul and Vault functions, which drover refuses at plan. */
+export function consulVaultCalls(t: ParsedTemplate): CalledFunction[] {
+  return calledFunctions(t).filter((f) => CONSUL_VAULT.has(f.name));
 }
 
 /** Render with nil data, as consul-template does; throws TemplateError on runtime errors. */

@@ -5,7 +5,7 @@
  */
 export { TemplateError } from './errors.js';
 export type { ParsedTemplate, CalledFunction, ParseOptions, RenderOptions } from './api.js';
-export { parseTemplate, calledFunctions, renderTemplate } from './api.js';
+export { parseTemplate, calledFunctions, consulVaultCalls, renderTemplate } from './api.js';
 export type {
   TemplateContext,
   VariableReader,

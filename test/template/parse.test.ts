@@ -3,7 +3,7 @@
  * positions of errors, trimming and delimiters, and calledFunctions for the plan's checks.
  */
 import { describe, expect, it } from 'vitest';
-import { calledFunctions, parseTemplate } from '../../src/template/index.js';
+import { calledFunctions, consulVaultCalls, parseTemplate } from '../../src/template/index.js';
 import { errorOf, render } from './support.js';
 
 /** [name, input, line, text the message contains] — from Go's errorTests. */
@@ -156,5 +156,15 @@ describe('calledFunctions', () => {
   it('counts functions at the head of a chain and inside parentheses', () => {
     const t = parseTemplate('{{ (nomadVar "a").user }}{{ scratch.Get "x" }}');
     expect(calledFunctions(t).map((f) => f.name)).toEqual(['nomadVar', 'scratch']);
+  });
+
+  it('consulVaultCalls keeps only the Consul and Vault lookups', () => {
+    const t = parseTemplate(
+      '{{ env "A" }}\n{{ with secret "kv/x" }}{{ .Data.p | toUpper }}{{ end }}{{ keyOrDefault "k" "d" }}',
+    );
+    expect(consulVaultCalls(t)).toEqual([
+      { name: 'secret', line: 2, column: 9 },
+      { name: 'keyOrDefault', line: 2, column: 60 },
+    ]);
   });
 });
