@@ -143,12 +143,8 @@ class State implements FuncEnv {
   }
 
   private printable(v: Value): string {
-    if (typeof v === 'function') this.fail(`can't print ${argText(this.atArg())} of type func`);
+    if (typeof v === 'function') this.fail(`can't print ${this.at.text} of type func`);
     return printValue(v);
-  }
-
-  private atArg(): Arg {
-    return { type: 'identifier', name: this.at.text, pos: this.at.pos };
   }
 
   private scoped(f: () => void): void {
