@@ -157,24 +157,46 @@ function varItems(meta: VariableMeta, items: Readonly<Record<string, string>>): 
   });
 }
 
-function nomadVar(path: string, e: FuncEnv): Value {
+/**
+ * A Variable query as consul-template reads it: spaces and outer slashes trimmed, and an optional
+ * `@namespace` (the job's namespace, "default", when absent).
+ */
+function varQuery(s: string, name: string): { path: string; namespace: string | undefined } {
+  const q = s.trim().replace(/^\/+|\/+$/g, '');
+  const m = /^([^@]*)(?:@([\w-]+))?$/.exec(q);
+  if (!m) throw new Error(`${name}: invalid format: ${JSON.stringify(q)}`);
+  return { path: m[1]!, namespace: m[2] };
+}
+
+/** The Variable at a query's path, when it is in the query's namespace. */
+function lookup(e: FuncEnv, name: string, s: string) {
+  const { path, namespace } = varQuery(s, name);
+  if (path === '') return { path };
+  const v = variables(e, name).get(path);
+  return { path, v: v && (!namespace || v.meta.Namespace === namespace) ? v : undefined };
+}
+
+function nomadVar(query: string, e: FuncEnv): Value {
+  const { path, v } = lookup(e, 'nomadVar', query);
   if (path === '') return null;
-  const v = variables(e, 'nomadVar').get(path);
   if (!v)
     throw new Error(
-      `no Variable at ${JSON.stringify(path)} (Nomad would wait for it; drover fails the render: create it with drover var put ${path} key=value)`,
+      `no Variable at ${JSON.stringify(query)} (Nomad would wait for it; drover fails the render: create it with drover var put ${path} key=value)`,
     );
   return varItems(v.meta, v.items);
 }
 
 function nomadVarList(safe: boolean) {
   return (args: Value[], e: FuncEnv): Value => {
+    const name = safe ? 'nomadVarListSafe' : 'nomadVarList';
     if (args.length > 1)
       throw new Error(
         `nomadVarList takes either a single "prefix" parameter or none for all available variables; got: ${sprint([args])}`,
       );
-    const prefix = args.length === 1 ? str(args[0]) : '';
-    const list = variables(e, safe ? 'nomadVarListSafe' : 'nomadVarList').list(prefix);
+    const { path: prefix, namespace } = varQuery(args.length === 1 ? str(args[0]) : '', name);
+    const list = variables(e, name)
+      .list(prefix)
+      .filter((m) => !namespace || m.Namespace === namespace);
     if (safe && list.length === 0)
       throw new Error(
         `no Variables under ${JSON.stringify(prefix)} (nomadVarListSafe waits for one in Nomad; drover fails the render)`,
@@ -187,13 +209,7 @@ export const NOMAD_FUNCTIONS: [string, TemplateFunc][] = [
   ['nomadService', fn(1, 3, nomadService)],
   ['nomadServices', fn(0, Infinity, nomadServices)],
   ['nomadVar', fn(1, 1, ([p], e) => nomadVar(str(p), e))],
-  [
-    'nomadVarExists',
-    fn(1, 1, ([p], e) => {
-      const path = str(p);
-      return path !== '' && variables(e, 'nomadVarExists').get(path) !== undefined;
-    }),
-  ],
+  ['nomadVarExists', fn(1, 1, ([p], e) => lookup(e, 'nomadVarExists', str(p)).v !== undefined)],
   ['nomadVarList', fn(0, Infinity, nomadVarList(false))],
   ['nomadVarListSafe', fn(0, Infinity, nomadVarList(true))],
 ];

@@ -460,6 +460,18 @@ describe('Nomad functions', () => {
     ['nomadVarListSafe', '{{ range nomadVarListSafe "other" }}{{ .Path }}{{ end }}', 'other/thing'],
     ['nomadVar of "" is nothing', '{{ nomadVar "" }}', '<no value>'],
     [
+      'nomadVar trims slashes and spaces',
+      '{{ with nomadVar " /nomad/jobs/web/ " }}{{ .user }}{{ end }}',
+      'admin',
+    ],
+    [
+      'nomadVar with its namespace',
+      '{{ with nomadVar "nomad/jobs/web@default" }}{{ .user }}{{ end }}',
+      'admin',
+    ],
+    ['nomadVarExists in another namespace', '{{ nomadVarExists "nomad/jobs/web@prod" }}', 'false'],
+    ['nomadVarList in another namespace', '{{ nomadVarList "nomad/jobs@prod" | len }}', '0'],
+    [
       'nomadService fields',
       '{{ range nomadService "db" }}{{ .Name }} {{ .Address }}:{{ .Port }} {{ .Tags }} {{ .Node }} {{ .AllocID }};{{ end }}',
       'db 10.0.0.1:8001 [primary v1] node-1 alloc-1;db 10.0.0.2:8002 [replica v1] node-2 alloc-2;db 10.0.0.3:8003 [replica v2] node-3 alloc-3;',
