@@ -516,7 +516,7 @@ describe('Nomad functions', () => {
     [
       'nomadVarListSafe with nothing under the prefix',
       '{{ nomadVarListSafe "none/" }}',
-      'no Variables under "none/"',
+      'no Variables under "none"',
     ],
     [
       'nomadVarList takes one prefix',
