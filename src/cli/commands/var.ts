@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import type { DroverConfig } from '../../config/types.js';
 import { durationNanos } from '../../jobspec/duration.js';
 import { removeVariable, writeVariable } from '../../ops/variables.js';
 import type { VariableMeta } from '../../template/context.js';
@@ -78,7 +79,7 @@ export function registerVarCommands(program: Command, io: (json: boolean) => Out
           const w = keyWarning(key);
           if (w) o.err(`${o.errStyle.warning('warning')}: ${w}`);
         }
-        const keyring = await keyringForWriting(keyringOptions(), (file) =>
+        const keyring = await keyringForWriting(keyringOptions(session.config), (file) =>
           o.err(
             `${o.errStyle.warning('note')}: created the Variables keyring ${file} (mode 0600). Back it up now: ` +
               `without it no Variable can be read again. Other machines that share this state need the same key ` +
@@ -118,7 +119,7 @@ export function registerVarCommands(program: Command, io: (json: boolean) => Out
       const path = sanitizePath(rawPath);
       const stored = variablesOf(await session.store.read())[path];
       if (!stored) throw new UserError('Variable not found');
-      const items = openVariable(stored, await loadKeyring(keyringOptions()));
+      const items = openVariable(stored, await loadKeyring(keyringOptions(session.config)));
       const meta = variableMeta(stored);
       if (opts.item !== undefined) {
         if (!Object.hasOwn(items, opts.item))
@@ -187,9 +188,9 @@ export function registerVarCommands(program: Command, io: (json: boolean) => Out
       .description('show where the Variables key is kept and its id (not the key itself)'),
   ).action(async (opts: VarOptions) => {
     const o = io(Boolean(opts.json));
-    await withSession(o, opts, async () => {
-      const k = await loadKeyring(keyringOptions());
-      const source = keyringSource(keyringOptions());
+    await withSession(o, opts, async (session) => {
+      const k = await loadKeyring(keyringOptions(session.config));
+      const source = keyringSource(keyringOptions(session.config));
       const info = {
         source: source.kind === 'env' ? KEY_ENV : source.path,
         active: k.active?.id ?? null,
@@ -212,8 +213,8 @@ export function registerVarCommands(program: Command, io: (json: boolean) => Out
       ),
   ).action(async (opts: VarOptions) => {
     const o = io(Boolean(opts.json));
-    await withSession(o, opts, async () => {
-      const key = await rotateKeyring(keyringOptions());
+    await withSession(o, opts, async (session) => {
+      const key = await rotateKeyring(keyringOptions(session.config));
       if (o.json) printJson(o, { active: key.id });
       else
         o.out(
@@ -224,8 +225,12 @@ export function registerVarCommands(program: Command, io: (json: boolean) => Out
   });
 }
 
-function keyringOptions() {
-  return { env: process.env };
+/** The environment's key or keyring, else the keyring file drover.hcl names. */
+function keyringOptions(config: DroverConfig) {
+  return {
+    env: process.env,
+    ...(config.variablesKeyring !== undefined ? { file: config.variablesKeyring } : {}),
+  };
 }
 
 function wantsJson(opts: VarOptions): boolean {
