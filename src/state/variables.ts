@@ -8,7 +8,13 @@ import type { VariableMeta, VariableReader } from '../template/context.js';
 import { appendEvent } from './events.js';
 import type { StateSnapshot, StoredVariable } from './types.js';
 import { openItems, sealItems, type VariableKey } from './variables-crypto.js';
-import { KEY_ENV, KeyringError, type Keyring } from './variables-keyring.js';
+import {
+  KEY_ENV,
+  KeyringError,
+  loadKeyring,
+  type Keyring,
+  type KeyringOptions,
+} from './variables-keyring.js';
 import { DEFAULT_NAMESPACE, itemsProblem, pathProblem } from './variables-rules.js';
 
 /** A request the user got wrong (a bad path, empty items): shown as it is. */
@@ -205,3 +211,35 @@ function checkIndex(path: string, expected: number, existing: StoredVariable | u
 function unixNanos(d: Date): number {
   return d.getTime() * 1e6;
 }
+
+/**
+ * The reader a render uses, with the keyring `opts` names loaded once and only if the state
+ * holds Variables. A keyring that cannot be read fails the reads that need it (with its reason),
+ * not renders that read no Variable.
+ */
+export async function loadVariableReader(
+  state: StateSnapshot,
+  opts: KeyringOptions,
+): Promise<VariableReader> {
+  if (Object.keys(variablesOf(state)).length === 0) return variableReader(state, NO_KEYS);
+  try {
+    return variableReader(state, await loadKeyring(opts));
+  } catch (e) {
+    const failing: Keyring = {
+      where: 'the keyring',
+      keys: [],
+      active: undefined,
+      find: () => {
+        throw e;
+      },
+    };
+    return variableReader(state, failing);
+  }
+}
+
+const NO_KEYS: Keyring = {
+  where: 'no keyring',
+  keys: [],
+  active: undefined,
+  find: () => undefined,
+};

@@ -35,6 +35,7 @@ import {
   VariableConflictError,
   VariableError,
   listVariables,
+  loadVariableReader,
   purgeVariable,
   putVariable,
   showableVariables,
@@ -334,6 +335,20 @@ describe('the keyring', () => {
     expect(variableReader(state, ring).get('p')!.items).toEqual({ k: SECRET });
     const file = join(dir, 'cfg', 'drover', 'keyring');
     expect(statSync(file).mode & 0o777).toBe(0o600);
+  });
+
+  it('gives renders a reader: the keyring read once, its failure only where a Variable is read', async () => {
+    const env = fileEnv();
+    const ring = await keyringForWriting({ env }, () => undefined);
+    const state = put(emptyState(LINEAGE), 'p', { k: SECRET }, ring.active!).state;
+    expect((await loadVariableReader(state, { env })).get('p')!.items).toEqual({ k: SECRET });
+    const empty = await loadVariableReader(emptyState(LINEAGE), { env: { DROVER_KEYRING: '/' } });
+    expect(empty.list('')).toEqual([]);
+    const damaged = join(dir, 'damaged');
+    writeFileSync(damaged, 'nope');
+    const r = await loadVariableReader(state, { env: { DROVER_KEYRING: damaged } });
+    expect(r.list('')).toHaveLength(1);
+    expect(() => r.get('p')).toThrow(`the keyring ${damaged} is damaged`);
   });
 
   it('says a damaged keyring file is damaged', async () => {
