@@ -172,6 +172,25 @@ describe('drover var on the local state', () => {
     expect(viaEnv.stdout).toBe('admin\n');
   });
 
+  it('rotates the key: new writes seal with the new one, older Variables still open', async () => {
+    const before = JSON.parse((await run(['var', 'keyring', '-json'])).stdout) as {
+      active: string;
+    };
+    const rotated = await run(['var', 'keyring', 'rotate']);
+    expect(rotated.stdout).toContain('back up the keyring again');
+    const after = JSON.parse((await run(['var', 'keyring', '-json'])).stdout) as {
+      active: string;
+      keys: string[];
+    };
+    expect(after.keys).toEqual([before.active, after.active]);
+    expect((await run(['var', 'get', '-item', 'key', 'app/json'])).stdout).toBe(`${SECRET}\n`);
+    await run(['var', 'put', '-force', 'app/rotated', 'k=v']);
+    const shown = JSON.parse((await run(['state', 'show', 'var.app/rotated'])).stdout) as {
+      KeyID: string;
+    };
+    expect(shown.KeyID).toBe(after.active);
+  });
+
   it('purges, with check-and-set', async () => {
     expect((await run(['var', 'purge', '-check-index', '1', 'app/stdin'], 1)).stderr).toContain(
       'current index',
