@@ -10,6 +10,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalStateStore } from '../../src/state/local.js';
+import { newLockInfo } from '../../src/state/store.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { drover, type CliResult } from './cli.js';
 
@@ -189,6 +191,19 @@ describe('drover var on the local state', () => {
       KeyID: string;
     };
     expect(shown.KeyID).toBe(after.active);
+  });
+
+  it('waits for the state lock like every write, and names its holder', async () => {
+    const store = new LocalStateStore({ path: join(dir, '.drover', 'state.json') });
+    const lock = await store.lock(newLockInfo('apply'), { timeoutMs: 0 });
+    try {
+      const r = await run(['var', 'put', '-force', 'app/locked', 'k=v'], 1);
+      expect(r.stderr).toContain(`(pid ${process.pid}, apply)`);
+      await run(['var', 'purge', 'app/db'], 1);
+    } finally {
+      await lock.release();
+    }
+    await run(['var', 'get', 'app/locked'], 1);
   });
 
   it('purges, with check-and-set', async () => {
