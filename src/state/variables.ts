@@ -79,9 +79,7 @@ export function putVariable(
   state: StateSnapshot,
   req: PutVariable,
 ): { state: StateSnapshot; meta: VariableMeta; created: boolean } {
-  checkPath(req.path);
-  const problem = itemsProblem(req.items);
-  if (problem) throw new VariableError(`cannot write Variable "${req.path}": ${problem}`);
+  checkVariable(req.path, req.items);
   const existing = variablesOf(state)[req.path];
   if (!req.force) checkIndex(req.path, req.checkIndex ?? 0, existing);
   const index = state.serial + 1;
@@ -194,6 +192,13 @@ export function showableVariables(
   for (const [path, v] of Object.entries(variablesOf(state)))
     out[path] = { ...variableMeta(v), KeyID: v.key_id, Items: '(encrypted)' };
   return out;
+}
+
+/** Throws VariableError for a path or items Nomad would refuse (the items are never named). */
+export function checkVariable(path: string, items: Readonly<Record<string, string>>): void {
+  checkPath(path);
+  const problem = itemsProblem(items);
+  if (problem) throw new VariableError(`cannot write Variable "${path}": ${problem}`);
 }
 
 function checkPath(path: string): void {

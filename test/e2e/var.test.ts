@@ -62,6 +62,12 @@ describe('drover var on the local state', () => {
   const keyring = join(dir, 'cfg', 'drover', 'keyring');
   const { run, outputs, leaks } = recorder(dir, env);
 
+  it('makes no keyring for a put it refuses', async () => {
+    await run(['var', 'put', 'nomad/secret', 'a=b'], 1);
+    await run(['var', 'put', 'app/empty', 'a='], 1);
+    expect(() => statSync(keyring)).toThrow();
+  });
+
   it('creates the keyring on the first put, with a note to back it up', async () => {
     const r = await run(['var', 'put', 'app/db', 'user=admin', `password=${SECRET}`]);
     expect(r.stdout).toBe('Created variable "app/db" with modify index 1\n');

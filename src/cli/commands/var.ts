@@ -9,7 +9,13 @@ import type { DroverConfig } from '../../config/types.js';
 import { durationNanos } from '../../jobspec/duration.js';
 import { removeVariable, writeVariable } from '../../ops/variables.js';
 import type { VariableMeta } from '../../template/context.js';
-import { listVariables, openVariable, variableMeta, variablesOf } from '../../state/variables.js';
+import {
+  checkVariable,
+  listVariables,
+  openVariable,
+  variableMeta,
+  variablesOf,
+} from '../../state/variables.js';
 import {
   KEY_ENV,
   keyringForWriting,
@@ -66,8 +72,9 @@ export function registerVarCommands(program: Command, io: (json: boolean) => Out
       args: string[],
       opts: VarOptions & { force?: boolean; checkIndex?: string; in?: string },
     ) => {
-      const o = io(outFormat(opts, ['none', 'json', 'table']) === 'json');
+      const o = io(wantsJson(opts));
       await withSession(o, opts, async (session) => {
+        const format = outFormat(opts, ['none', 'json', 'table']);
         const input = readPutArgs(args, inFormat(opts.in), {
           readFile: (f) => readFileSync(f, 'utf8'),
           readStdin: () => readFileSync(0, 'utf8'),
@@ -79,6 +86,8 @@ export function registerVarCommands(program: Command, io: (json: boolean) => Out
           const w = keyWarning(key);
           if (w) o.err(`${o.errStyle.warning('warning')}: ${w}`);
         }
+        // A request that cannot be written creates no keyring.
+        checkVariable(path, input.items);
         const keyring = await keyringForWriting(keyringOptions(session.config), (file) =>
           o.err(
             `${o.errStyle.warning('note')}: created the Variables keyring ${file} (mode 0600). Back it up now: ` +
@@ -93,7 +102,6 @@ export function registerVarCommands(program: Command, io: (json: boolean) => Out
           force: Boolean(opts.force),
           lockTimeoutMs: lockTimeoutMs(opts),
         });
-        const format = outFormat(opts, ['none', 'json', 'table']);
         if (format === 'json') printJson(o, r.meta);
         else if (format === 'table') metaTable(o, r.meta);
         else
