@@ -64,6 +64,9 @@ export function applyConfigDefaults(
   const nodes = written.length > 0 ? written : [{ name: LOCAL_NODE_NAME }];
   return {
     state: stateSettings(file.state ?? {}, baseDir, host),
+    ...(file.variables?.keyring !== undefined
+      ? { variablesKeyring: localPath(file.variables.keyring, baseDir, host) }
+      : {}),
     scheduler: defaults.scheduler ?? 'binpack',
     nodes: nodes.map((n) => nodeDefaults(n, defaults, baseDir, host)),
   };

@@ -46,6 +46,8 @@ export interface DroverConfig {
   /** The absolute path of the file read; undefined for the embedded default. */
   file?: string;
   state: StateSettings;
+  /** The Variables keyring file named by a `variables` block, absolute (DROVER_KEYRING wins). */
+  variablesKeyring?: string;
   scheduler: SchedulerAlgorithm;
   /** In the order of the file's node blocks: `nodes[i]` was written at JSON pointer `/node/i`. */
   nodes: ConfiguredNode[];

@@ -16,6 +16,9 @@ const schema: { [key: string]: unknown } = {
     "defaults": {
       "$ref": "#/$defs/defaults"
     },
+    "variables": {
+      "$ref": "#/$defs/variables"
+    },
     "node": {
       "type": "array",
       "description": "The hosts drover may place allocations on, one block per host; the label is the node name. Without any node block, drover uses one node named \"local\" with the local transport.",
@@ -27,6 +30,19 @@ const schema: { [key: string]: unknown } = {
     }
   },
   "$defs": {
+    "variables": {
+      "title": "VariablesConfig",
+      "description": "Nomad Variables (drover var): where the key that seals them is kept. DROVER_VARIABLES_KEY and DROVER_KEYRING, when set, win.",
+      "type": "object",
+      "x-block": "single",
+      "additionalProperties": false,
+      "properties": {
+        "keyring": {
+          "type": "string",
+          "description": "The keyring file (relative to drover.hcl, ~ for the home directory). Default: $XDG_CONFIG_HOME/drover/keyring, else ~/.config/drover/keyring. Keep it out of the repository and back it up: without it no Variable can be read."
+        }
+      }
+    },
     "state": {
       "title": "StateConfig",
       "description": "Where drover records jobs, allocations and deployments.",

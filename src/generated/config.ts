@@ -19,6 +19,7 @@ export type Bastion = string;
 export interface ConfigFile {
   state?: StateConfig;
   defaults?: DefaultsConfig;
+  variables?: VariablesConfig;
   /**
    * The hosts drover may place allocations on, one block per host; the label is the node name. Without any node block, drover uses one node named "local" with the local transport.
    */
@@ -96,6 +97,15 @@ export interface HostVolumeConfig {
    * Jobs may mount the volume read-only only; a job asking for read-write access is not placed on the node. Defaults to false.
    */
   read_only?: boolean;
+}
+/**
+ * Nomad Variables (drover var): where the key that seals them is kept. DROVER_VARIABLES_KEY and DROVER_KEYRING, when set, win.
+ */
+export interface VariablesConfig {
+  /**
+   * The keyring file (relative to drover.hcl, ~ for the home directory). Default: $XDG_CONFIG_HOME/drover/keyring, else ~/.config/drover/keyring. Keep it out of the repository and back it up: without it no Variable can be read.
+   */
+  keyring?: string;
 }
 /**
  * One host drover may place allocations on, and how to reach it.
