@@ -909,7 +909,7 @@ async function startAlloc(
 }
 
 /** What a task's start needs of the job: its id, version and spec. */
-type JobRef = Pick<JobSteps, 'jobId' | 'version' | 'job' | 'launch'>;
+export type JobRef = Pick<JobSteps, 'jobId' | 'version' | 'job' | 'launch'>;
 
 /** Starts one task and records its handle (deferred); the handle, or why it did not start. */
 async function startTask(
@@ -926,7 +926,10 @@ async function startTask(
   let handle: DriverHandle;
   let hashes: Record<string, string> = {};
   try {
-    const tctx = taskContext(p, group, task, job, node, transport, driver, ctx);
+    const tctx = taskContext(p, group, task, job, node, transport, driver, {
+      state: ctx.recorder.state,
+      facts: ctx.facts,
+    });
     await writeDispatchPayload(tctx, job.launch);
     await fetchArtifacts(tctx);
     // After the artifacts (a template's source may be one), before the task starts.
@@ -1195,7 +1198,14 @@ function placementOf(a: Allocation): PlacementStep {
   };
 }
 
-function taskContext(
+/** What a task's context is built from besides the task: the state and the node's facts. */
+export interface TaskContextSource {
+  state: StateSnapshot;
+  facts(node: NodeSpec): NodeFacts;
+}
+
+/** Everything a driver needs to start one task of one allocation (pure; plan time uses it too). */
+export function taskContext(
   p: PlacementStep,
   group: Group,
   task: Task,
@@ -1203,9 +1213,9 @@ function taskContext(
   node: NodeSpec,
   transport: Transport,
   driver: Driver,
-  ctx: ApplyContext,
+  ctx: TaskContextSource,
 ): TaskContext {
-  const allocDir = allocDirOf(ctx.recorder.state, node, p.allocId);
+  const allocDir = allocDirOf(ctx.state, node, p.allocId);
   const inContainer = driver.capabilities().needsDocker;
   const dirs: TaskDirs = inContainer
     ? { allocDir: '/alloc', taskDir: '/local', secretsDir: '/secrets' }

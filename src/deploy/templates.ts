@@ -10,7 +10,6 @@
  * the host, through the transport's shell. Container tasks see the task's local/ and secrets/
  * and the allocation's alloc/ mounted, so writing on the host side serves every driver.
  */
-import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import type { Shell, TaskContext } from '../../providers/types.js';
 import { shQuote } from '../../providers/drivers/supervisor.js';
@@ -24,6 +23,7 @@ import {
   type VariableReader,
 } from '../template/index.js';
 import { parseEnvFile } from './template-env.js';
+import { sha256Hex } from '../plan/hash.js';
 import { interpolate, type NodeFacts } from './taskenv.js';
 
 /** What a render reads besides the task's environment (absent: those functions say so). */
@@ -105,8 +105,6 @@ export function renderTemplateText(
     throw new Error(`${templateLabel(t)}: ${(err as Error).message}`, { cause: err });
   }
 }
-
-export const sha256Hex = (s: string): string => createHash('sha256').update(s).digest('hex');
 
 /**
  * Renders every template of the task (the context's `task` already interpolated), reading

@@ -75,6 +75,7 @@ export async function executePlan(
       ctx.health
         ? ctx.health(allocId, group, job, () => recorder.state)
         : checkProbe(ctx, apply, allocId, group, job),
+    ...(ctx.templateReaders ? { templateReaders: ctx.templateReaders } : {}),
     ...(opts.detach ? { detach: true } : {}),
   };
   const outcomes: JobResult[] = [];
