@@ -928,12 +928,15 @@ async function startTask(
   try {
     const tctx = taskContext(p, group, task, job, node, transport, driver, {
       state: ctx.recorder.state,
-      facts: ctx.facts,
+      facts: (n) => ctx.facts(n),
     });
     await writeDispatchPayload(tctx, job.launch);
     await fetchArtifacts(tctx);
     // After the artifacts (a template's source may be one), before the task starts.
-    const rendered = await renderTaskTemplates(tctx, ctx.templateReaders?.(ctx.recorder.state) ?? {});
+    const rendered = await renderTaskTemplates(
+      tctx,
+      ctx.templateReaders?.(ctx.recorder.state) ?? {},
+    );
     await writeTemplates(tctx, rendered);
     hashes = templateHashes(rendered);
     handle = await driver.start({ ...tctx, env: { ...tctx.env, ...templateEnv(rendered) } });
@@ -1187,7 +1190,7 @@ async function runPoststop(
 }
 
 /** A recorded allocation as the step that started it. */
-function placementOf(a: Allocation): PlacementStep {
+export function placementOf(a: Allocation): PlacementStep {
   return {
     allocId: a.id,
     name: a.name,

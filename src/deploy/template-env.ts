@@ -37,7 +37,8 @@ function parseEnvLine(line: string): [string, string] {
   let significant = 0;
   let mode: 'normal' | 'double' | 'single' | 'escape' = 'normal';
   for (const ch of value) {
-    if (ch.charCodeAt(0) < 32) throw new Error(`${JSON.stringify(ch)} is an invalid value character`);
+    if (ch.charCodeAt(0) < 32)
+      throw new Error(`${JSON.stringify(ch)} is an invalid value character`);
     switch (mode) {
       case 'normal':
         if (ch === '"') mode = 'double';

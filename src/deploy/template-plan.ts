@@ -15,18 +15,13 @@ import type {
 import type { JobPlan } from '../generated/plan.js';
 import { decodeStoredJob } from '../jobspec/stored.js';
 import { recordedJob } from '../scheduler/from-state.js';
-import type { Allocation, StateSnapshot } from '../state/types.js';
-import { taskContext } from './apply.js';
+import type { StateSnapshot } from '../state/types.js';
+import { placementOf, taskContext } from './apply.js';
 import type { PlacementStep } from './steps.js';
 import { bindAddress } from './from-plan.js';
 import type { NodeFacts } from './taskenv.js';
 import { sha256Hex } from '../plan/hash.js';
-import {
-  renderTemplateText,
-  taskPath,
-  templateLabel,
-  type TemplateReaders,
-} from './templates.js';
+import { renderTemplateText, taskPath, templateLabel, type TemplateReaders } from './templates.js';
 
 export type TemplateChange = NonNullable<JobPlan['templates']>[number];
 
@@ -54,7 +49,12 @@ export function planTemplates(jobs: readonly JobPlan[], input: TemplatePlanInput
     const version = j.to_version ?? j.from_version ?? 0;
     const job = j.payload ? decodeStoredJob(j.payload) : recordedJob(input.state, j.id, version);
     if (!job || !hasTemplates(job)) continue;
-    const ref = { jobId: j.id, version, job, ...(j.payload?.launch ? { launch: j.payload.launch } : {}) };
+    const ref = {
+      jobId: j.id,
+      version,
+      job,
+      ...(j.payload?.launch ? { launch: j.payload.launch } : {}),
+    };
     const leaving = new Set(
       j.groups.flatMap((g) => [
         ...g.stops.map((s) => s.alloc_id),
@@ -119,10 +119,6 @@ function hasTemplates(job: Job): boolean {
   return job.group.some((g) => g.task.some((t) => (t.template ?? []).length > 0));
 }
 
-function placementOf(a: Allocation): PlacementStep {
-  return { allocId: a.id, name: a.name, index: a.index, node: a.node, ports: a.ports, canary: false };
-}
-
 interface PlanRender {
   task: string;
   template: NonNullable<Task['template']>[number];
@@ -155,7 +151,7 @@ function renderAlloc(
     }
     const ctx = taskContext(p, group, task, job, node, transport, driver, {
       state: input.state,
-      facts: input.facts,
+      facts: (n) => input.facts(n),
     });
     for (const t of templates) {
       try {

@@ -84,11 +84,7 @@ export function templateMode(t: Pick<Template, 'perms'>): number {
  * Renders one template's text against the task's context; throws naming the template and the
  * line and column inside its text.
  */
-export function renderTemplateText(
-  t: Template,
-  text: string,
-  ctx: TemplateContext,
-): string {
+export function renderTemplateText(t: Template, text: string, ctx: TemplateContext): string {
   try {
     const parsed = parseTemplate(text, {
       name: t.destination ?? 'template',
@@ -122,7 +118,8 @@ export async function renderTaskTemplates(
   for (const t of templates) {
     const destination = t.destination ?? '';
     const path = taskPath(ctx.allocDir, ctx.task.name, inEnv(destination, ctx), templateLabel(t));
-    const text = t.source !== undefined && !t.data ? await readSource(shell, ctx, t) : (t.data ?? '');
+    const text =
+      t.source !== undefined && !t.data ? await readSource(shell, ctx, t) : (t.data ?? '');
     const content = renderTemplateText(t, text, tctx);
     out.push({ template: t, destination, path, content, sha256: sha256Hex(content) });
   }
