@@ -73,6 +73,12 @@ export interface StateSnapshot {
    * Append-only log of what drover did, oldest first.
    */
   events: StateEvent[];
+  /**
+   * Nomad Variables by path (namespace `default`), their items encrypted; absent in states written before drover had Variables.
+   */
+  variables?: {
+    [k: string]: StoredVariable;
+  };
 }
 /**
  * One node: how to reach it (from drover.hcl), what was found on it, and whether new work may be placed on it.
@@ -428,4 +434,39 @@ export interface StateEvent {
    * A human sentence.
    */
   detail: string;
+}
+/**
+ * A Nomad Variable: Nomad's metadata in the clear, its items sealed with AES-256-GCM by a key kept outside the state (the path is the additional authenticated data).
+ */
+export interface StoredVariable {
+  namespace: string;
+  path: string;
+  /**
+   * The state serial of the write that created it.
+   */
+  create_index: number;
+  /**
+   * The state serial of its last write; what -check-index compares with.
+   */
+  modify_index: number;
+  /**
+   * Unix nanoseconds, as Nomad keeps them.
+   */
+  create_time: number;
+  /**
+   * Unix nanoseconds.
+   */
+  modify_time: number;
+  /**
+   * The id of the keyring key that sealed the items.
+   */
+  key_id: string;
+  /**
+   * The 12-byte GCM nonce, base64.
+   */
+  nonce: string;
+  /**
+   * The items as JSON, encrypted, with the 16-byte GCM tag appended; base64.
+   */
+  data: string;
 }

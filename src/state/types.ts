@@ -23,6 +23,7 @@ export type {
   PinnedHostKey,
   StateEvent,
   StateSnapshot,
+  StoredVariable,
   TaskState,
   RescheduleEvent,
   RescheduleTracker,

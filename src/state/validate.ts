@@ -48,6 +48,9 @@ export function changedSchemaProblems(
     jobs: changedEntries(prev.jobs, next.jobs),
     allocations: changedEntries(prev.allocations, next.allocations),
     deployments: changedEntries(prev.deployments, next.deployments),
+    ...(next.variables !== undefined
+      ? { variables: changedEntries(prev.variables ?? {}, next.variables) }
+      : {}),
     events: Array.isArray(next.events)
       ? next.events.filter((e, i) => e !== prev.events[i] && eventAt.push(i) > 0)
       : next.events,

@@ -8,6 +8,7 @@ import { createStateStore, stderrWarning } from '../state-store.js';
 import { migrateState } from '../../state/migrate.js';
 import { redactState } from '../../plan/redact.js';
 import type { StateSnapshot } from '../../state/types.js';
+import { showableVariables } from '../../state/variables.js';
 import { printJson, type Output } from '../output.js';
 import type { Session } from '../session.js';
 import { UserError, withSession } from '../with-session.js';
@@ -64,7 +65,9 @@ export function registerStateCommands(program: Command, io: (json: boolean) => O
       // Values derived from sensitive variables read (sensitive) unless asked for (Terraform's
       // `show -show-sensitive`); `state snapshot save` copies the state as it is.
       const stored = await s.store.read();
-      const snap = opts.showSensitive ? stored : redactState(stored);
+      const shown = opts.showSensitive ? stored : redactState(stored);
+      // Variables show their metadata; their sealed items are never of use on screen.
+      const snap = stored.variables ? { ...shown, variables: showableVariables(stored) } : shown;
       if (!address) return printJson(o, snap);
       const [kind, ...rest] = address.split('.');
       const key = rest.join('.');
@@ -77,10 +80,12 @@ export function registerStateCommands(program: Command, io: (json: boolean) => O
               ? snap.nodes
               : kind === 'deployment'
                 ? snap.deployments
-                : undefined;
+                : kind === 'var'
+                  ? (snap.variables ?? {})
+                  : undefined;
       if (!table)
         throw new UserError(
-          `"${address}" is not an address: use job.ID, alloc.ID, node.NAME or deployment.ID (see drover state list)`,
+          `"${address}" is not an address: use job.ID, alloc.ID, node.NAME, deployment.ID or var.PATH (see drover state list)`,
         );
       const hits = Object.keys(table).filter(
         (k) => k === key || (kind === 'alloc' && k.startsWith(key)),
@@ -240,5 +245,6 @@ export function addressesOf(s: StateSnapshot): string[] {
     ...Object.keys(s.jobs).map((j) => `job.${j}`),
     ...Object.values(s.allocations).map((a) => `alloc.${a.id} (${a.name}, ${a.client_status})`),
     ...Object.keys(s.deployments).map((d) => `deployment.${d}`),
+    ...Object.keys(s.variables ?? {}).map((p) => `var.${p}`),
   ];
 }

@@ -8,13 +8,18 @@
 import type { JobState, JobVersion, StateEvent, StateSnapshot } from '../types.js';
 
 /** The tables of whole objects, keyed by name or id. */
-export const KEYED = ['nodes', 'jobs', 'allocations', 'deployments'] as const;
+export const KEYED = ['nodes', 'jobs', 'allocations', 'deployments', 'variables'] as const;
 export type Keyed = (typeof KEYED)[number];
 
 /** A job's row: everything but its versions, which have rows of their own. */
 export function jobRow(job: JobState): Omit<JobState, 'versions'> {
   const { versions: _v, ...rest } = job;
   return rest;
+}
+
+/** One table's objects in a snapshot (`variables` is absent from states older than Variables). */
+export function keyedOf(s: StateSnapshot, t: Keyed): Record<string, unknown> {
+  return s[t] ?? {};
 }
 
 /** What a write does to the tables. */
@@ -44,10 +49,10 @@ export interface Base {
 /** The base of a snapshot this store read or wrote. */
 export function snapshotBase(prev: StateSnapshot): Base {
   return {
-    keys: (t) => Object.keys(prev[t]),
+    keys: (t) => Object.keys(keyedOf(prev, t)),
     sameJob: (id, job) => prev.jobs[id] === job,
     sameRow: (t, key, body) => {
-      if (t !== 'jobs') return prev[t][key] === body;
+      if (t !== 'jobs') return keyedOf(prev, t)[key] === body;
       const before = prev.jobs[key];
       return before !== undefined && JSON.stringify(jobRow(before)) === JSON.stringify(body);
     },
@@ -83,14 +88,14 @@ export function textBase(stored: StoredText): Base {
 
 export function diffRows(base: Base, next: StateSnapshot): RowChanges {
   const out: RowChanges = {
-    upserts: { nodes: [], jobs: [], allocations: [], deployments: [] },
-    deletes: { nodes: [], jobs: [], allocations: [], deployments: [] },
+    upserts: { nodes: [], jobs: [], allocations: [], deployments: [], variables: [] },
+    deletes: { nodes: [], jobs: [], allocations: [], deployments: [], variables: [] },
     versions: [],
     versionTrims: [],
     events: { rewrite: false, from: 0, rows: [] },
   };
   for (const t of KEYED) {
-    const now = next[t] as Record<string, unknown>;
+    const now = keyedOf(next, t);
     for (const key of base.keys(t)) if (!Object.hasOwn(now, key)) out.deletes[t].push(key);
     for (const [key, value] of Object.entries(now)) {
       if (t === 'jobs') {

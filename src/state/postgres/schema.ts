@@ -39,6 +39,10 @@ const MIGRATIONS: readonly ((s: string) => string)[] = [
     );
     INSERT INTO ${s}.lock (id) VALUES (1);
   `,
+  // 2: Nomad Variables (their items sealed; see state/variables.ts).
+  (s) => `
+    CREATE TABLE ${s}.variables (path text PRIMARY KEY, ord bigserial, body json NOT NULL);
+  `,
 ];
 
 /** The schema version this drover writes. */

@@ -80,6 +80,7 @@ const KEY_COLUMN: Record<Keyed, string> = {
   jobs: 'id',
   allocations: 'id',
   deployments: 'id',
+  variables: 'path',
 };
 
 interface Meta {
@@ -365,6 +366,7 @@ export class PostgresStateStore implements StateStore {
     );
     const allocations = await keyed('allocations');
     const deployments = await keyed('deployments');
+    const variables = await keyed('variables');
     const events = await c.query<{ body: StateSnapshot['events'][number] }>(
       `SELECT body FROM ${this.s}.events ORDER BY pos`,
     );
@@ -380,6 +382,8 @@ export class PostgresStateStore implements StateStore {
       allocations,
       deployments,
       events: events.rows.map((r) => r.body),
+      // Only when there are some: a state written before Variables reads back as it was.
+      ...(Object.keys(variables).length > 0 ? { variables } : {}),
     } as StateSnapshot;
     const problems = schemaProblems(state);
     if (problems) {
@@ -532,7 +536,7 @@ export class PostgresStateStore implements StateStore {
 
   private async clearRows(c: pg.Client): Promise<void> {
     await c.query(
-      `TRUNCATE ${this.s}.job_versions, ${this.s}.jobs, ${this.s}.nodes, ${this.s}.allocations, ${this.s}.deployments, ${this.s}.events`,
+      `TRUNCATE ${this.s}.job_versions, ${this.s}.jobs, ${this.s}.nodes, ${this.s}.allocations, ${this.s}.deployments, ${this.s}.variables, ${this.s}.events`,
     );
   }
 
@@ -581,5 +585,6 @@ function shallowCopy(s: StateSnapshot): StateSnapshot {
     allocations: { ...s.allocations },
     deployments: { ...s.deployments },
     events: [...s.events],
+    ...(s.variables ? { variables: { ...s.variables } } : {}),
   };
 }

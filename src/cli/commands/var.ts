@@ -1,0 +1,275 @@
+/**
+ * `drover var put|get|list|purge` (and `var keyring`): Nomad Variables kept in drover's state,
+ * their items sealed with a key kept outside it (state/variables-keyring.ts). Values are printed
+ * by `var get` alone; every other output, the event log and errors name paths and indexes only.
+ */
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { durationNanos } from '../../jobspec/duration.js';
+import { removeVariable, writeVariable } from '../../ops/variables.js';
+import type { VariableMeta } from '../../template/context.js';
+import { listVariables, openVariable, variableMeta, variablesOf } from '../../state/variables.js';
+import {
+  KEY_ENV,
+  keyringForWriting,
+  keyringSource,
+  loadKeyring,
+  rotateKeyring,
+} from '../../state/variables-keyring.js';
+import { keyWarning, sanitizePath } from '../../state/variables-rules.js';
+import { printJson, type Output } from '../output.js';
+import { UserError, withSession } from '../with-session.js';
+import { table } from './jobs.js';
+import { readPutArgs, type SpecFormat } from './var-input.js';
+
+interface VarOptions {
+  config?: string;
+  json?: boolean;
+  out?: string;
+  lockTimeout?: string;
+}
+
+export function registerVarCommands(program: Command, io: (json: boolean) => Output): void {
+  const v = program
+    .command('var')
+    .description('Nomad Variables: put, get, list and purge secrets that templates read');
+  const common = (c: Command) =>
+    c
+      .option('--config <file>', 'the drover.hcl to use')
+      .option('--json', 'print machine-readable JSON (the same as -out json)');
+
+  common(
+    v
+      .command('put')
+      .description(
+        'create or update a Variable: PATH KEY=VALUE… (VALUE may be @file, - for stdin, or empty to drop the item), or a specification (@file.json, @file.hcl, - with -in)',
+      )
+      .argument('<args...>', 'PATH | @SPEC | -, then KEY=VALUE items')
+      .option('--force', 'write whatever the Variable is now (no check-and-set)')
+      .option(
+        '--check-index <n>',
+        'write only if the Variable is at this modify index (0: only if new)',
+      )
+      .option(
+        '--in <format>',
+        'the format of a specification on stdin or without extension: json | hcl',
+      )
+      .option(
+        '--out <format>',
+        'none | json | table (metadata only; values are never printed)',
+        'none',
+      )
+      .option('--lock-timeout <duration>', 'how long to wait for the state lock (e.g. 30s)', '0s'),
+  ).action(
+    async (
+      args: string[],
+      opts: VarOptions & { force?: boolean; checkIndex?: string; in?: string },
+    ) => {
+      const o = io(outFormat(opts, ['none', 'json', 'table']) === 'json');
+      await withSession(o, opts, async (session) => {
+        const input = readPutArgs(args, inFormat(opts.in), {
+          readFile: (f) => readFileSync(f, 'utf8'),
+          readStdin: () => readFileSync(0, 'utf8'),
+        });
+        const path = sanitizePath(input.path);
+        const checkIndex =
+          opts.checkIndex !== undefined ? parseIndex(opts.checkIndex) : input.modifyIndex;
+        for (const key of Object.keys(input.items)) {
+          const w = keyWarning(key);
+          if (w) o.err(`${o.errStyle.warning('warning')}: ${w}`);
+        }
+        const keyring = await keyringForWriting(keyringOptions(), (file) =>
+          o.err(
+            `${o.errStyle.warning('note')}: created the Variables keyring ${file} (mode 0600). Back it up now: ` +
+              `without it no Variable can be read again. Other machines that share this state need the same key ` +
+              `(copy the file, or set ${KEY_ENV}); see the README, "Variables".`,
+          ),
+        );
+        const r = await writeVariable(session, keyring, {
+          path,
+          items: input.items,
+          ...(checkIndex !== undefined ? { checkIndex } : {}),
+          force: Boolean(opts.force),
+          lockTimeoutMs: lockTimeoutMs(opts),
+        });
+        const format = outFormat(opts, ['none', 'json', 'table']);
+        if (format === 'json') printJson(o, r.meta);
+        else if (format === 'table') metaTable(o, r.meta);
+        else
+          o.out(
+            `${r.created ? 'Created' : 'Updated'} variable "${r.meta.Path}" with modify index ${r.meta.ModifyIndex}`,
+          );
+        process.exitCode = 0;
+      });
+    },
+  );
+
+  common(
+    v
+      .command('get')
+      .description('show a Variable with its items, or one item raw (-item)')
+      .argument('<path>')
+      .option('--item <key>', 'print only this item, as it is')
+      .option('--out <format>', 'table | json', 'table'),
+  ).action(async (rawPath: string, opts: VarOptions & { item?: string }) => {
+    const o = io(wantsJson(opts));
+    await withSession(o, opts, async (session) => {
+      const format = outFormat(opts, ['table', 'json']);
+      const path = sanitizePath(rawPath);
+      const stored = variablesOf(await session.store.read())[path];
+      if (!stored) throw new UserError('Variable not found');
+      const items = openVariable(stored, await loadKeyring(keyringOptions()));
+      const meta = variableMeta(stored);
+      if (opts.item !== undefined) {
+        if (!Object.hasOwn(items, opts.item))
+          throw new UserError(`Variable "${path}" has no item "${opts.item}"`);
+        process.stdout.write(items[opts.item]! + '\n');
+      } else if (format === 'json') printJson(o, { ...meta, Items: sortedItems(items) });
+      else {
+        metaTable(o, meta);
+        o.out('\n' + o.style.bold('Items'));
+        const keys = Object.keys(items).sort();
+        const width = Math.max(...keys.map((k) => k.length));
+        for (const k of keys) o.out(`${k.padEnd(width)} = ${items[k]!}`);
+      }
+      process.exitCode = 0;
+    });
+  });
+
+  common(
+    v
+      .command('list')
+      .description('list Variables (metadata only, never values) whose path starts with PREFIX')
+      .argument('[prefix]')
+      .option('--out <format>', 'table | json', 'table'),
+  ).action(async (prefix: string | undefined, opts: VarOptions) => {
+    const o = io(wantsJson(opts));
+    await withSession(o, opts, async (session) => {
+      const format = outFormat(opts, ['table', 'json']);
+      const metas = listVariables(await session.store.read(), prefix ?? '');
+      if (format === 'json') printJson(o, metas);
+      else if (metas.length === 0) o.out('No matching variables found');
+      else
+        table(
+          o,
+          ['Namespace', 'Path', 'Last Updated'],
+          metas.map((m) => [m.Namespace, m.Path, isoOf(m.ModifyTime)]),
+        );
+      process.exitCode = 0;
+    });
+  });
+
+  common(
+    v
+      .command('purge')
+      .description('delete a Variable')
+      .argument('<path>')
+      .option('--check-index <n>', 'delete only if the Variable is at this modify index')
+      .option('--lock-timeout <duration>', 'how long to wait for the state lock (e.g. 30s)', '0s'),
+  ).action(async (rawPath: string, opts: VarOptions & { checkIndex?: string }) => {
+    const o = io(Boolean(opts.json));
+    await withSession(o, opts, async (session) => {
+      const path = sanitizePath(rawPath);
+      const purged = await removeVariable(session, {
+        path,
+        ...(opts.checkIndex !== undefined ? { checkIndex: parseIndex(opts.checkIndex) } : {}),
+        lockTimeoutMs: lockTimeoutMs(opts),
+      });
+      if (o.json) printJson(o, { Path: path, Purged: purged !== undefined });
+      else o.out(`Successfully purged variable "${path}"!`);
+      process.exitCode = 0;
+    });
+  });
+
+  const keyring = common(
+    v
+      .command('keyring')
+      .description('show where the Variables key is kept and its id (not the key itself)'),
+  ).action(async (opts: VarOptions) => {
+    const o = io(Boolean(opts.json));
+    await withSession(o, opts, async () => {
+      const k = await loadKeyring(keyringOptions());
+      const source = keyringSource(keyringOptions());
+      const info = {
+        source: source.kind === 'env' ? KEY_ENV : source.path,
+        active: k.active?.id ?? null,
+        keys: k.keys.map((key) => key.id),
+      };
+      if (o.json) printJson(o, info);
+      else
+        o.out(
+          `Keyring    = ${info.source}${k.keys.length === 0 ? ' (no keys yet: drover var put creates it)' : ''}\n` +
+            `Active key = ${info.active ?? '-'}\nKeys       = ${info.keys.join(', ') || '-'}`,
+        );
+      process.exitCode = 0;
+    });
+  });
+  common(
+    keyring
+      .command('rotate')
+      .description(
+        'add a new key that seals Variables from now on; old keys stay to open older ones',
+      ),
+  ).action(async (opts: VarOptions) => {
+    const o = io(Boolean(opts.json));
+    await withSession(o, opts, async () => {
+      const key = await rotateKeyring(keyringOptions());
+      if (o.json) printJson(o, { active: key.id });
+      else
+        o.out(
+          `New active key ${key.id}. Variables written from now on are sealed with it; back up the keyring again.`,
+        );
+      process.exitCode = 0;
+    });
+  });
+}
+
+function keyringOptions() {
+  return { env: process.env };
+}
+
+function wantsJson(opts: VarOptions): boolean {
+  return Boolean(opts.json) || opts.out === 'json';
+}
+
+function outFormat(opts: VarOptions, allowed: readonly string[]): string {
+  const format = opts.json ? 'json' : (opts.out ?? allowed[0]!);
+  if (!allowed.includes(format))
+    throw new UserError(`Invalid value for "-out"; valid values are [${allowed.join(', ')}]`);
+  return format;
+}
+
+function inFormat(given: string | undefined): SpecFormat | undefined {
+  if (given === undefined || given === 'json' || given === 'hcl') return given;
+  throw new UserError('Invalid value for "-in"; valid values are [hcl, json]');
+}
+
+function parseIndex(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n))
+    throw new UserError(`Error parsing check-index value "${text}": not a whole number`);
+  return n;
+}
+
+function lockTimeoutMs(opts: VarOptions): number {
+  return (durationNanos(opts.lockTimeout ?? '0s') ?? 0) / 1e6;
+}
+
+function metaTable(o: Output, m: VariableMeta): void {
+  const rows = [
+    ['Namespace', m.Namespace],
+    ['Path', m.Path],
+    ['Create Time', isoOf(m.CreateTime)],
+    ...(m.CreateTime !== m.ModifyTime ? [['Modify Time', isoOf(m.ModifyTime)]] : []),
+    ['Check Index', String(m.ModifyIndex)],
+  ];
+  for (const [k, val] of rows) o.out(`${k!.padEnd(11)} = ${val!}`);
+}
+
+function isoOf(nanos: number): string {
+  return new Date(Math.floor(nanos / 1e6)).toISOString();
+}
+
+function sortedItems(items: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(items).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
