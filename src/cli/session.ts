@@ -14,6 +14,9 @@ import { packageRoot } from '../paths.js';
 import { createStateStore, stderrWarning } from './state-store.js';
 import type { StateStore } from '../state/store.js';
 import type { PinnedHostKey } from '../state/types.js';
+import { loadKeyring } from '../state/variables-keyring.js';
+import { variableReader } from '../state/variables.js';
+import { serviceCatalog } from '../state/services.js';
 
 export interface Session extends EngineContext {
   store: StateStore;
@@ -31,6 +34,8 @@ export async function openSession(
   const store = createStateStore(config.state, { warn: stderrWarning });
   const pins = await pinnedKeys(store);
   const newPins = new Map<string, PinnedHostKey>();
+  // Templates read Variables with it; a keyring that cannot be read leaves nomadVar saying so.
+  const keyring = await loadKeyring({ env: process.env }).catch(() => undefined);
   return {
     pins,
     newPins,
@@ -40,6 +45,10 @@ export async function openSession(
     drivers,
     clock: systemClock,
     droverVersion: droverVersion(),
+    templateReaders: (state) => ({
+      ...(keyring ? { variables: variableReader(state, keyring) } : {}),
+      services: serviceCatalog(state),
+    }),
     transport(node) {
       let t = transports.get(node.name);
       if (!t) {
