@@ -156,7 +156,7 @@ describe('templates through plan and apply', () => {
     expect(same.code, same.stdout + same.stderr).toBe(0);
     expect(same.stdout).toContain('No changes');
 
-    await ok(['var', 'put', `nomad/jobs/${id}`, 'greeting=bonjour']);
+    await ok(['var', 'put', '-force', `nomad/jobs/${id}`, 'greeting=bonjour']);
     const plan = await cli(['plan', '-detailed-exitcode', path]);
     expect(plan.code, plan.stdout + plan.stderr).toBe(2);
     expect(plan.stdout).toContain(
@@ -193,7 +193,7 @@ describe('templates through plan and apply', () => {
     const first = await logsWith(id, 'GREETING=');
     expect(first).toBe(`start\ntask=web\ngreeting=hello\nGREETING=${id} says hi\n`);
 
-    await ok(['var', 'put', `nomad/jobs/${id}`, 'greeting=hola']);
+    await ok(['var', 'put', '-force', `nomad/jobs/${id}`, 'greeting=hola']);
     const plan = await cli(['plan', path]);
     expect(plan.stdout).toContain('~ template "local/app.conf" (changes: restart task "web")');
     await ok(['apply', '-auto-approve', path]);
