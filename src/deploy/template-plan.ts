@@ -21,7 +21,7 @@ import type { PlacementStep } from './steps.js';
 import { bindAddress } from './from-plan.js';
 import type { NodeFacts } from './taskenv.js';
 import { sha256Hex } from '../plan/hash.js';
-import { renderTemplateText, taskPath, templateLabel, type TemplateReaders } from './templates.js';
+import { renderTemplateText, templateTarget, type TemplateReaders } from './templates.js';
 
 export type TemplateChange = NonNullable<JobPlan['templates']>[number];
 
@@ -155,7 +155,7 @@ function renderAlloc(
     });
     for (const t of templates) {
       try {
-        taskPath(ctx.allocDir, task.name, t.destination ?? '', templateLabel(t));
+        templateTarget(ctx, t);
         // A source is read on the host at apply; its render is known only then.
         if (!t.data) continue;
         const content = renderTemplateText(t, t.data, { env: ctx.env, ...input.readers });

@@ -75,6 +75,19 @@ export function taskPath(allocDir: string, task: string, path: string, what: str
   return full;
 }
 
+/** Where a template is written on the host: its destination, interpolated, in the task directory. */
+export function templateTarget(
+  ctx: Pick<TaskContext, 'allocDir' | 'task' | 'env'>,
+  t: Pick<Template, 'destination'>,
+): string {
+  return taskPath(
+    ctx.allocDir,
+    ctx.task.name,
+    inEnv(t.destination ?? '', ctx),
+    `${templateLabel(t)}: destination`,
+  );
+}
+
 /** The file mode of `perms` (Nomad's default 0644). */
 export function templateMode(t: Pick<Template, 'perms'>): number {
   return t.perms ? parseInt(t.perms, 8) : 0o644;
@@ -117,7 +130,7 @@ export async function renderTaskTemplates(
   const out: RenderedTemplate[] = [];
   for (const t of templates) {
     const destination = t.destination ?? '';
-    const path = taskPath(ctx.allocDir, ctx.task.name, inEnv(destination, ctx), templateLabel(t));
+    const path = templateTarget(ctx, t);
     const text =
       t.source !== undefined && !t.data ? await readSource(shell, ctx, t) : (t.data ?? '');
     const content = renderTemplateText(t, text, tctx);
@@ -195,7 +208,7 @@ export function templateHashes(rendered: readonly RenderedTemplate[]): Record<st
 }
 
 /** Nomad interpolates a template's source and destination with the task's environment. */
-function inEnv(path: string, ctx: TaskContext): string {
+function inEnv(path: string, ctx: Pick<TaskContext, 'env'>): string {
   return interpolate(path, { env: ctx.env, node: NO_FACTS });
 }
 

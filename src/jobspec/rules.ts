@@ -1755,10 +1755,10 @@ function checkTemplates(ctx: RuleContext, t: Task, tp: string): void {
       );
     for (const key of ['error_mode', 'on_render_error'] as const)
       if (tmpl[key] !== undefined)
-        ctx.error(
+        ctx.blockRefusal(
           `template ${key} is not built in drover`,
           `${mp}/${key}`,
-          'A render error fails the plan, or the task at apply, at once.',
+          'drover does not choose what a render error does: it fails the plan, or the task at apply, at once. Remove the setting; plan and apply refuse the job while it is there.',
         );
   });
 }
