@@ -38,6 +38,7 @@ import {
   type CalledFunction,
   type ParsedTemplate,
 } from '../template/index.js';
+import { CONSUL_VAULT_FUNCTIONS } from '../template/functions.js';
 
 export { cronProblem } from './cron.js';
 
@@ -1632,23 +1633,8 @@ function checkDriverPorts(ctx: RuleContext, t: Task, tp: string, ports: PortSet)
 }
 
 // consul-template's functions that read Consul or Vault (as opposed to env, files, strings).
-const CONSUL_VAULT_FUNCS = new Set([
-  'secret',
-  'secrets',
-  'key',
-  'keyExists',
-  'keyOrDefault',
-  'ls',
-  'safeLs',
-  'tree',
-  'safeTree',
-  'service',
-  'services',
-  'connect',
-  'caRoots',
-  'caLeaf',
-  'pkiCert',
-]);
+const CONSUL_VAULT_FUNCS = new Set(CONSUL_VAULT_FUNCTIONS);
+const VAULT_FUNCS = new Set(['secret', 'secrets', 'pkiCert']);
 
 /** The Consul and Vault functions a template text calls, each with its first position. */
 export function consulVaultCalls(parsed: ParsedTemplate): CalledFunction[] {
@@ -1790,7 +1776,7 @@ function checkTemplateText(ctx: RuleContext, tmpl: Template, mp: string): void {
   }
   for (const f of consulVaultCalls(parsed))
     ctx.refusalAt(
-      `template function "${f.name}" reads ${f.name === 'secret' || f.name === 'secrets' || f.name === 'pkiCert' ? 'Vault' : 'Consul'}, which drover does not use`,
+      `template function "${f.name}" reads ${VAULT_FUNCS.has(f.name) ? 'Vault' : 'Consul'}, which drover does not use`,
       at(f.line, f.column),
       `drover renders templates itself, without Consul or Vault, so ${quote(tmpl.destination ?? '')} cannot be rendered; plan and apply refuse the job. Use nomadVar for secrets (drover var put) and nomadService for service addresses.`,
     );
