@@ -94,8 +94,17 @@ export async function executePlan(
     for (const j of plan.jobs) {
       if (!j.templates?.length) continue;
       const failures = await applyTemplateChanges(j.id, j.templates, apply);
+      // Not a deployment, but a task left failed: apply exits 4, as for a failed deployment.
       if (failures.length)
-        outcomes.push({ job: j.id, outcome: { ok: false, result: 'none', failures } });
+        outcomes.push({
+          job: j.id,
+          outcome: {
+            ok: false,
+            result: 'failed',
+            description: `${failures.length} template change${failures.length === 1 ? '' : 's'} failed`,
+            failures,
+          },
+        });
     }
   } catch (err) {
     // What was recorded so far is written while the lock is still held; the error is the news.

@@ -5,7 +5,7 @@
  * template change (never its content) and apply signals or restarts the task; a Consul function
  * is a plan error at its line.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -242,6 +242,70 @@ describe('templates through plan and apply', () => {
     expect(a.client_status).toBe('complete');
     const logs = (await ok(['logs', a.id])).stdout;
     expect(logs).toBe(`alloc 0 of ${id.toUpperCase()}\nPORT=8080\n600\n`);
+  });
+
+  it('docker: a changed Variable signals the container and runs a change script in it', async () => {
+    const id = `tmpl-docker-sig-${suffix}`;
+    await ok(['var', 'put', `nomad/jobs/${id}`, 'color=red']);
+    const path = writeJob(
+      id,
+      `job "${id}" {
+  constraint {
+    attribute = "\${node.unique.name}"
+    value     = "local"
+  }
+  update {
+    min_healthy_time = "1s"
+  }
+  group "g" {
+    task "t" {
+      driver = "docker"
+      config {
+        image   = "drover-test/busybox:v1"
+        command = "sh"
+        args    = ["-c", "trap 'echo got HUP; cat /local/color.txt' HUP; cat /local/color.txt; while :; do sleep 1 & wait; done"]
+      }
+      template {
+        destination   = "local/color.txt"
+        data          = "color={{ with nomadVar \\"nomad/jobs/${id}\\" }}{{ .color }}{{ end }}\\n"
+        change_mode   = "signal"
+        change_signal = "SIGHUP"
+      }
+      template {
+        destination = "local/shade.txt"
+        data        = "shade={{ with nomadVar \\"nomad/jobs/${id}\\" }}{{ .color }}{{ end }}\\n"
+        change_mode = "script"
+        change_script {
+          command = "/bin/sh"
+          args    = ["-c", "cp /local/shade.txt /alloc/seen.txt"]
+        }
+      }
+      resources {
+        cpu    = 50
+        memory = 32
+      }
+    }
+  }
+}
+`,
+    );
+    await ok(['apply', '-auto-approve', path]);
+    expect(await logsWith(id, 'color=red')).toBe('color=red\n');
+    await ok(['var', 'put', '-force', `nomad/jobs/${id}`, 'color=blue']);
+    const plan = await cli(['plan', path]);
+    expect(plan.stdout).toContain(
+      '~ template "local/color.txt" (changes: signal SIGHUP to task "t")',
+    );
+    expect(plan.stdout).toContain(
+      '~ template "local/shade.txt" (changes: run the change script in task "t")',
+    );
+    await ok(['apply', '-auto-approve', path]);
+    expect(await logsWith(id, 'color=blue')).toBe('color=red\ngot HUP\ncolor=blue\n');
+    const a = await allocation(id);
+    expect(readFileSync(join(dir, 'alloc', a.id, 'alloc', 'seen.txt'), 'utf8')).toBe(
+      'shade=blue\n',
+    );
+    expect(a.task_states.t!.restarts).toBe(0);
   });
 
   it('a Consul function is a plan error at its line, and a missing Variable fails the plan', async () => {
