@@ -216,7 +216,17 @@ describe('templates through plan and apply', () => {
       config {
         image   = "drover-test/busybox:v1"
         command = "sh"
-        args    = ["-c", "cat /local/conf.txt; echo \\"PORT=$APP_PORT\\"; stat -c %a /secrets/app.env"]
+        args    = ["-c", "cat /local/conf.txt; echo \\"PORT=$APP_PORT\\"; stat -c %a /secrets/app.env; cat /local/from-source.txt"]
+      }
+      # A template source the artifact brings: read on the host when the task starts.
+      artifact {
+        source      = "${join(dir, 'source.tpl')}"
+        destination = "local/source.tpl"
+        mode        = "file"
+      }
+      template {
+        source      = "local/source.tpl"
+        destination = "local/from-source.txt"
       }
       template {
         destination = "local/conf.txt"
@@ -237,11 +247,12 @@ describe('templates through plan and apply', () => {
 }
 `,
     );
+    writeFileSync(join(dir, 'source.tpl'), 'from source: {{ env "NOMAD_TASK_NAME" }}\n');
     await ok(['apply', '-auto-approve', path]);
     const a = await allocation(id);
     expect(a.client_status).toBe('complete');
     const logs = (await ok(['logs', a.id])).stdout;
-    expect(logs).toBe(`alloc 0 of ${id.toUpperCase()}\nPORT=8080\n600\n`);
+    expect(logs).toBe(`alloc 0 of ${id.toUpperCase()}\nPORT=8080\n600\nfrom source: t\n`);
   });
 
   it('docker: a changed Variable signals the container and runs a change script in it', async () => {
