@@ -31,6 +31,7 @@ import type {
   Transport,
 } from '../types.js';
 import { classifyTaskChange } from './process-common.js';
+import { signalName } from './supervisor.js';
 
 const NAME = 'mock';
 
@@ -203,6 +204,8 @@ export class MockDriver implements Driver {
     const h = asMockHandle(handle);
     if (this.state(h, this.now()).state !== 'running')
       return Promise.reject(new Error(`mock task "${h.task}" is not running`));
+    if (!signalName(signal))
+      return Promise.reject(new Error(`unknown signal ${JSON.stringify(signal)}`));
     this.log.push({
       at: this.now(),
       kind: 'signal',
