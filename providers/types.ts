@@ -260,6 +260,12 @@ export interface Driver {
   ): Promise<void>;
   inspect(handle: DriverHandle, transport: Transport): Promise<TaskStatus>;
   /**
+   * Sends `signal` (`SIGHUP`, `HUP`) to the running task: a template's change_mode "signal".
+   * Containers get it from their engine; process tasks in their whole process group. Throws when
+   * the task does not run or the signal is unknown.
+   */
+  signal(handle: DriverHandle, transport: Transport, signal: string): Promise<void>;
+  /**
    * Finds a task this driver started for an allocation whose handle never reached state (drover
    * was killed between `start` and the write), by the names drover gives everything it starts:
    * the container name, the allocation directory. Undefined when nothing of it is on the host.

@@ -82,6 +82,7 @@ describe('examples', () => {
       'hello/hello.nomad.hcl',
       'lifecycle/app.nomad.hcl',
       'system/system.nomad.hcl',
+      'template/template.nomad.hcl',
       'variables/variables.nomad.hcl',
       'web/web.nomad.hcl',
     ]);

@@ -156,6 +156,18 @@ export class DockerDriver implements Driver {
     };
   }
 
+  /** The engine's kill with another signal: the container keeps running unless the task exits. */
+  async signal(handle: DriverHandle, transport: Transport, signal: string): Promise<void> {
+    const docker = await this.engine(transport);
+    try {
+      await docker.getContainer(containerRef(handle)).kill({ signal: signalName(signal) });
+    } catch (err) {
+      throw new Error(`cannot signal container ${containerRef(handle)}: ${dockerMessage(err)}`, {
+        cause: err,
+      });
+    }
+  }
+
   async inspect(handle: DriverHandle, transport: Transport): Promise<TaskStatus> {
     const docker = await this.engine(transport);
     const info = await inspectOrMissing(docker.getContainer(containerRef(handle)));

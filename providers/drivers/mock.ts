@@ -31,6 +31,7 @@ import type {
   Transport,
 } from '../types.js';
 import { classifyTaskChange } from './process-common.js';
+import { signalName } from './supervisor.js';
 
 const NAME = 'mock';
 
@@ -54,7 +55,9 @@ export interface MockTaskHandle extends DriverHandle {
 
 export interface MockEvent {
   at: number;
-  kind: 'start' | 'stop';
+  kind: 'start' | 'stop' | 'signal';
+  /** The signal sent, for kind 'signal'. */
+  signal?: string;
   id: string;
   alloc_id: string;
   task: string;
@@ -194,6 +197,23 @@ export class MockDriver implements Driver {
       this.stops.set(h.id, at);
       this.record('stop', h, at);
     }
+    return Promise.resolve();
+  }
+
+  signal(handle: DriverHandle, _transport: Transport, signal: string): Promise<void> {
+    const h = asMockHandle(handle);
+    if (this.state(h, this.now()).state !== 'running')
+      return Promise.reject(new Error(`mock task "${h.task}" is not running`));
+    if (!signalName(signal))
+      return Promise.reject(new Error(`unknown signal ${JSON.stringify(signal)}`));
+    this.log.push({
+      at: this.now(),
+      kind: 'signal',
+      id: h.id,
+      alloc_id: h.alloc_id,
+      task: h.task,
+      signal,
+    });
     return Promise.resolve();
   }
 

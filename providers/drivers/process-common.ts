@@ -635,6 +635,32 @@ export function shellOf(transport: Transport, driver: string): Shell {
   return requireCapability(transport, 'shell', `the ${driver} driver`);
 }
 
+/**
+ * Sends a signal to a running task's process group (the pid its supervisor recorded leads it),
+ * as Nomad's executor signals a task; the supervisor itself is left alone.
+ */
+export async function signalProcessTask(
+  handle: ProcessTaskHandle,
+  transport: Transport,
+  signal: string,
+): Promise<void> {
+  const name = signalName(signal);
+  if (!name) throw new Error(`unknown signal ${JSON.stringify(signal)}`);
+  const layout = taskLayout(handle.alloc_dir, handle.task);
+  const script = [
+    `cd ${shQuote(layout.taskDir)} || exit 1`,
+    "state=$(sed -n 's/^state=//p' status 2>/dev/null)",
+    "pid=$(sed -n 's/^pid=//p' status 2>/dev/null)",
+    '[ "$state" = running ] && [ -n "$pid" ] || { echo "the task is not running" >&2; exit 1; }',
+    `kill -s ${name} -- "-$pid" 2>/dev/null || kill -s ${name} "-$pid" 2>/dev/null || kill -s ${name} "$pid"`,
+  ].join('\n');
+  const r = await shellOf(transport, handle.driver).sh(script, { timeoutMs: 30_000 });
+  if (r.code !== 0)
+    throw new Error(
+      `cannot signal task "${handle.task}": ${oneLine(r.stderr) || `exit code ${r.code}`}`,
+    );
+}
+
 export async function inspectProcessTask(
   handle: ProcessTaskHandle,
   transport: Transport,

@@ -31,6 +31,7 @@ import {
   parseKeyValues,
   processTaskLogs,
   shellOf,
+  signalProcessTask,
   stopProcessTask,
   taskLayout,
   type ProcessTaskHandle,
@@ -70,6 +71,10 @@ export abstract class ProcessDriver implements Driver {
    */
   async destroy(handle: DriverHandle, transport: Transport): Promise<void> {
     await destroyProcessTask(this.handle(handle), transport);
+  }
+
+  async signal(handle: DriverHandle, transport: Transport, signal: string): Promise<void> {
+    await signalProcessTask(this.handle(handle), transport, signal);
   }
 
   async inspect(handle: DriverHandle, transport: Transport): Promise<TaskStatus> {

@@ -14,6 +14,10 @@ import { packageRoot } from '../paths.js';
 import { createStateStore, stderrWarning } from './state-store.js';
 import type { StateStore } from '../state/store.js';
 import type { PinnedHostKey } from '../state/types.js';
+import { loadKeyring } from '../state/variables-keyring.js';
+import { variableReader } from '../state/variables.js';
+import { serviceCatalog } from '../state/services.js';
+import type { VariableReader } from '../template/context.js';
 
 export interface Session extends EngineContext {
   store: StateStore;
@@ -31,6 +35,8 @@ export async function openSession(
   const store = createStateStore(config.state, { warn: stderrWarning });
   const pins = await pinnedKeys(store);
   const newPins = new Map<string, PinnedHostKey>();
+  // Templates read Variables with it; a keyring that cannot be read makes nomadVar say why.
+  const keyring = await loadKeyring({ env: process.env }).catch((err: Error) => err);
   return {
     pins,
     newPins,
@@ -40,6 +46,10 @@ export async function openSession(
     drivers,
     clock: systemClock,
     droverVersion: droverVersion(),
+    templateReaders: (state) => ({
+      variables: keyring instanceof Error ? unreadable(keyring) : variableReader(state, keyring),
+      services: serviceCatalog(state),
+    }),
     transport(node) {
       let t = transports.get(node.name);
       if (!t) {
@@ -59,6 +69,14 @@ export async function openSession(
       await store.close();
     },
   };
+}
+
+/** Variables behind a keyring that could not be loaded: every read says why. */
+function unreadable(err: Error): VariableReader {
+  const fail = (): never => {
+    throw err;
+  };
+  return { get: fail, list: fail };
 }
 
 /**

@@ -51,6 +51,13 @@ import { encodeStoredJob } from '../jobspec/stored.js';
 import { writeDispatchPayload } from './dispatch-payload.js';
 import { fetchArtifacts } from './artifacts.js';
 import { hostVolumeMounts } from './volume-mounts.js';
+import {
+  renderTaskTemplates,
+  templateEnv,
+  templateHashes,
+  writeTemplates,
+  type TemplateReaders,
+} from './templates.js';
 
 export interface Clock {
   now(): number;
@@ -85,6 +92,8 @@ export interface ApplyContext {
   progress(ev: ProgressEvent): void;
   /** How often health is polled while waiting on a gate. */
   pollMs?: number;
+  /** What templates read besides the task's environment (Variables, services), from the state now. */
+  templateReaders?: (state: StateSnapshot) => TemplateReaders;
   /** Health beyond task states (service checks); absent: an allocation is healthy while its tasks run. */
   health?: (allocId: string, group: Group, job: Job) => HealthProbe | undefined;
   newId: () => string;
@@ -900,7 +909,7 @@ async function startAlloc(
 }
 
 /** What a task's start needs of the job: its id, version and spec. */
-type JobRef = Pick<JobSteps, 'jobId' | 'version' | 'job' | 'launch'>;
+export type JobRef = Pick<JobSteps, 'jobId' | 'version' | 'job' | 'launch'>;
 
 /** Starts one task and records its handle (deferred); the handle, or why it did not start. */
 async function startTask(
@@ -915,11 +924,22 @@ async function startTask(
   const driver = ctx.driver(task.driver);
   if (!driver) return `${taskLabel(task)}: driver "${task.driver}" is not available`;
   let handle: DriverHandle;
+  let hashes: Record<string, string> = {};
   try {
-    const tctx = taskContext(p, group, task, job, node, transport, driver, ctx);
+    const tctx = taskContext(p, group, task, job, node, transport, driver, {
+      state: ctx.recorder.state,
+      facts: (n) => ctx.facts(n),
+    });
     await writeDispatchPayload(tctx, job.launch);
     await fetchArtifacts(tctx);
-    handle = await driver.start(tctx);
+    // After the artifacts (a template's source may be one), before the task starts.
+    const rendered = await renderTaskTemplates(
+      tctx,
+      ctx.templateReaders?.(ctx.recorder.state) ?? {},
+    );
+    await writeTemplates(tctx, rendered);
+    hashes = templateHashes(rendered);
+    handle = await driver.start({ ...tctx, env: { ...tctx.env, ...templateEnv(rendered) } });
   } catch (err) {
     return `${taskLabel(task)}: ${(err as Error).message}`;
   }
@@ -935,9 +955,23 @@ async function startTask(
     updateAlloc(s, p.allocId, (a) => ({
       driver_handles: { ...a.driver_handles, [task.name]: handle },
       task_states: { ...a.task_states, [task.name]: started },
+      ...withTemplateHashes(a, task.name, hashes),
     })),
   );
   return handle;
+}
+
+/** The allocation's template hashes with one task's replaced (none kept for a task without templates). */
+export function withTemplateHashes(
+  a: Allocation,
+  task: string,
+  hashes: Record<string, string>,
+): Pick<Allocation, 'template_hashes'> {
+  const rest = Object.fromEntries(
+    Object.entries(a.template_hashes ?? {}).filter(([name]) => name !== task),
+  );
+  const all = Object.keys(hashes).length ? { ...rest, [task]: hashes } : rest;
+  return Object.keys(all).length ? { template_hashes: all } : {};
 }
 
 /** What the waits between lifecycle phases work with. */
@@ -1156,7 +1190,7 @@ async function runPoststop(
 }
 
 /** A recorded allocation as the step that started it. */
-function placementOf(a: Allocation): PlacementStep {
+export function placementOf(a: Allocation): PlacementStep {
   return {
     allocId: a.id,
     name: a.name,
@@ -1167,7 +1201,14 @@ function placementOf(a: Allocation): PlacementStep {
   };
 }
 
-function taskContext(
+/** What a task's context is built from besides the task: the state and the node's facts. */
+export interface TaskContextSource {
+  state: StateSnapshot;
+  facts(node: NodeSpec): NodeFacts;
+}
+
+/** Everything a driver needs to start one task of one allocation (pure; plan time uses it too). */
+export function taskContext(
   p: PlacementStep,
   group: Group,
   task: Task,
@@ -1175,9 +1216,9 @@ function taskContext(
   node: NodeSpec,
   transport: Transport,
   driver: Driver,
-  ctx: ApplyContext,
+  ctx: TaskContextSource,
 ): TaskContext {
-  const allocDir = allocDirOf(ctx.recorder.state, node, p.allocId);
+  const allocDir = allocDirOf(ctx.state, node, p.allocId);
   const inContainer = driver.capabilities().needsDocker;
   const dirs: TaskDirs = inContainer
     ? { allocDir: '/alloc', taskDir: '/local', secretsDir: '/secrets' }

@@ -81,6 +81,6 @@ function jobSteps(j: JobPlan, nodes: ReadonlyMap<string, NodeSpec>): JobSteps {
 }
 
 /** Where a node's published ports listen: loopback for the local node, every interface elsewhere. */
-function bindAddress(node: NodeSpec | undefined): string {
+export function bindAddress(node: NodeSpec | undefined): string {
   return !node || node.transport === 'local' ? '127.0.0.1' : '0.0.0.0';
 }

@@ -146,6 +146,19 @@ export interface JobPlan {
    */
   collect?: PlannedCollect[];
   /**
+   * Templates of allocations the plan keeps whose rendered content changed since they were written (a Variable changed, a service moved): apply rewrites each and does what its change_mode says. The content is never shown: it may hold secrets.
+   */
+  templates?: {
+    alloc_id: string;
+    alloc_name: string;
+    node: string;
+    task: string;
+    destination: string;
+    change_mode: 'noop' | 'restart' | 'signal' | 'script';
+    change_signal?: string;
+    splay_ms: number;
+  }[];
+  /**
    * Apply records to_version as a new version of the job (from the payload).
    */
   new_version: boolean;

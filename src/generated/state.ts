@@ -309,6 +309,14 @@ export interface Allocation {
     [k: string]: DriverHandle;
   };
   ports: AllocatedPort[];
+  /**
+   * The sha256 of each template as last written, by task name, then by destination: a re-plan compares a fresh render with it (the content itself is never kept: it may hold secrets).
+   */
+  template_hashes?: {
+    [k: string]: {
+      [k: string]: string;
+    };
+  };
   created_at: Timestamp;
   modified_at: Timestamp;
 }

@@ -31,6 +31,14 @@ import { durationNanos, formatDuration, parseDuration, SECOND } from './duration
 import { pointer, type RangeIndex } from './ranges.js';
 import { cronProblem, isTimeZone } from './cron.js';
 import { parseChecksum, planArtifact } from './artifact-source.js';
+import {
+  calledFunctions,
+  parseTemplate,
+  TemplateError,
+  type CalledFunction,
+  type ParsedTemplate,
+} from '../template/index.js';
+import { CONSUL_VAULT_FUNCTIONS } from '../template/functions.js';
 
 export { cronProblem } from './cron.js';
 
@@ -79,6 +87,15 @@ class RuleContext {
   /** A block Nomad accepts that drover does not run as written: plan and apply refuse it. */
   blockRefusal(summary: string, ptr: string, detail?: string): void {
     this.report('refusal', summary, ptr, this.ranges.nameRange(ptr), detail);
+  }
+
+  /** A problem at a place inside a value (a line of a template). */
+  errorAt(summary: string, range: SourceRange, detail?: string): void {
+    this.report('error', summary, `@${range.start.line}:${range.start.column}`, range, detail);
+  }
+
+  refusalAt(summary: string, range: SourceRange, detail?: string): void {
+    this.report('refusal', summary, `@${range.start.line}:${range.start.column}`, range, detail);
   }
 
   /** Whether the source had something at `ptr` (rather than defaults filling it in). */
@@ -1615,39 +1632,41 @@ function checkDriverPorts(ctx: RuleContext, t: Task, tp: string, ports: PortSet)
   });
 }
 
-/** nomad/structs Template.Validate, and unique destinations per task. */
 // consul-template's functions that read Consul or Vault (as opposed to env, files, strings).
-const CONSUL_VAULT_FUNCS = new Set([
-  'secret',
-  'secrets',
-  'key',
-  'keyExists',
-  'keyOrDefault',
-  'ls',
-  'safeLs',
-  'tree',
-  'safeTree',
-  'service',
-  'services',
-  'connect',
-  'caRoots',
-  'caLeaf',
-  'pkiCert',
-]);
+const CONSUL_VAULT_FUNCS = new Set(CONSUL_VAULT_FUNCTIONS);
+const VAULT_FUNCS = new Set(['secret', 'secrets', 'pkiCert']);
 
-/** The Consul and Vault functions an inline template calls, in order of first use. */
-export function consulVaultLookups(data: string | undefined): string[] {
-  const found = new Set<string>();
-  for (const action of (data ?? '').matchAll(/\{\{-?([\s\S]*?)-?\}\}/g)) {
-    // Identifiers outside string literals: `with secret "kv/x"`, `range service "db"`, `(key "a")`.
-    const code = action[1]!.replace(/"(?:[^"\\]|\\.)*"|`[^`]*`/g, '""');
-    for (const word of code.matchAll(/(?<![\w.$])[A-Za-z]\w*/g)) {
-      if (CONSUL_VAULT_FUNCS.has(word[0])) found.add(word[0]);
-    }
-  }
-  return [...found];
+/** The Consul and Vault functions a template text calls, each with its first position. */
+export function consulVaultCalls(parsed: ParsedTemplate): CalledFunction[] {
+  const seen = new Set<string>();
+  return calledFunctions(parsed).filter(
+    (f) => CONSUL_VAULT_FUNCS.has(f.name) && !seen.has(f.name) && seen.add(f.name),
+  );
 }
 
+/**
+ * Where a position inside a template's `data` is in the file: a heredoc's text starts on the
+ * line after its `<<EOF`; a quoted string's on its own line, one column after the quote (each
+ * `\n` escape there stands for two source characters). Columns inside a `<<-` heredoc are
+ * counted from its indentation.
+ */
+export function positionInData(
+  data: string,
+  value: SourceRange,
+  line: number,
+  column: number,
+): SourceRange {
+  let pos: { line: number; column: number };
+  if (value.end.line > value.start.line) {
+    pos = { line: value.start.line + line, column };
+  } else {
+    const before = data.split('\n').slice(0, line - 1);
+    const offset = before.reduce((n, l) => n + l.length + 2, 0) + column - 1;
+    pos = { line: value.start.line, column: value.start.column + 1 + offset };
+  }
+  const at = { ...pos, byte: value.start.byte };
+  return { filename: value.filename, start: at, end: at };
+}
 /** Go's strconv.ParseUint(s, 8, 12): octal digits, at most 0o7777. */
 const isOctalPerms = (s: string): boolean => /^[0-7]+$/.test(s) && parseInt(s, 8) <= 0o7777;
 
@@ -1712,18 +1731,55 @@ function checkTemplates(ctx: RuleContext, t: Task, tp: string): void {
     checkDurations(ctx, tmpl, mp, TEMPLATE_DURATIONS, ['vault_grace']);
     checkDurations(ctx, tmpl.wait, `${mp}/wait`, [], ['min', 'max']);
     checkDurations(ctx, tmpl.change_script, `${mp}/change_script`, [], ['timeout']);
-    const lookups = consulVaultLookups(tmpl.data);
-    if (lookups.length > 0)
-      notSupported(ctx, mp, 'template', [
-        `render the template, reading ${lookups.map((f) => `"${f}"`).join(', ')} from Consul or Vault`,
-        'the file would not be written and the task would run without its secrets or settings',
-      ]);
-    else
-      notSupported(ctx, mp, 'template', [
-        'render the template into the task directory (not built yet)',
-        'the file would not be written and the task would start without it',
-      ]);
+    checkTemplateText(ctx, tmpl, mp);
+    // consul-template's quiescence timers apply to watched changes; drover renders at plan and apply.
+    if (tmpl.wait && ctx.written(`${mp}/wait`))
+      ctx.warning(
+        'template wait has no effect in drover',
+        `${mp}/wait`,
+        'drover renders templates when it plans and applies, not continuously, so there are no changes in quick succession to wait out.',
+      );
+    for (const key of ['error_mode', 'on_render_error'] as const)
+      if (tmpl[key] !== undefined)
+        ctx.blockRefusal(
+          `template ${key} is not built in drover`,
+          `${mp}/${key}`,
+          'drover does not choose what a render error does: it fails the plan, or the task at apply, at once. Remove the setting; plan and apply refuse the job while it is there.',
+        );
   });
+}
+
+/**
+ * A template's own text: a parse error is an error at its line in the file, and Consul or Vault
+ * functions (never an empty render) are refused by plan and apply at their line. A `source`
+ * template is read on the host at apply, so it is checked then.
+ */
+function checkTemplateText(ctx: RuleContext, tmpl: Template, mp: string): void {
+  if (!tmpl.data) return;
+  const dataPtr = `${mp}/data`;
+  const value = ctx.ranges.valueRange(ctx.where(dataPtr, mp));
+  const at = (line: number, column: number) => positionInData(tmpl.data!, value, line, column);
+  let parsed: ParsedTemplate;
+  try {
+    parsed = parseTemplate(tmpl.data, {
+      leftDelim: tmpl.left_delimiter || '{{',
+      rightDelim: tmpl.right_delimiter || '}}',
+    });
+  } catch (err) {
+    if (!(err instanceof TemplateError)) throw err;
+    ctx.errorAt(
+      `template: ${err.message}`,
+      at(err.line, err.column),
+      `The template of ${quote(tmpl.destination ?? '')} does not parse (Go text/template syntax).`,
+    );
+    return;
+  }
+  for (const f of consulVaultCalls(parsed))
+    ctx.refusalAt(
+      `template function "${f.name}" reads ${VAULT_FUNCS.has(f.name) ? 'Vault' : 'Consul'}, which drover does not use`,
+      at(f.line, f.column),
+      `drover renders templates itself, without Consul or Vault, so ${quote(tmpl.destination ?? '')} cannot be rendered; plan and apply refuse the job. Use nomadVar for secrets (drover var put) and nomadService for service addresses.`,
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import type { Clock, HealthProbe } from '../deploy/apply.js';
 import type { Group, Job } from '../generated/jobspec.js';
 import type { StateSnapshot } from '../state/types.js';
 import type { StateStore } from '../state/store.js';
+import type { TemplateReaders } from '../deploy/templates.js';
 import type { PinnedHostKey } from '../state/types.js';
 
 export interface EngineContext {
@@ -25,6 +26,8 @@ export interface EngineContext {
   clock: Clock;
   /** The drover that computes plans (recorded in them). */
   droverVersion: string;
+  /** What templates read besides the task's environment (Variables, services), from a state. */
+  templateReaders?: (state: StateSnapshot) => TemplateReaders;
   /**
    * How an allocation's health beyond its task states is watched while a gate is open. Absent:
    * the group's service checks, run through the node's transport.

@@ -30,6 +30,7 @@ import { StateRecorder } from '../deploy/recorder.js';
 import type { StateSnapshot } from '../state/types.js';
 import { applyChange } from './builders.js';
 import type { EngineContext } from './context.js';
+import { applyTemplateChanges } from '../deploy/template-changes.js';
 import { nodeFacts, recordObserved, type Observed } from './observe.js';
 import { makePlan, recordedDesired } from './plan.js';
 
@@ -75,6 +76,7 @@ export async function executePlan(
       ctx.health
         ? ctx.health(allocId, group, job, () => recorder.state)
         : checkProbe(ctx, apply, allocId, group, job),
+    ...(ctx.templateReaders ? { templateReaders: ctx.templateReaders } : {}),
     ...(opts.detach ? { detach: true } : {}),
   };
   const outcomes: JobResult[] = [];
@@ -88,6 +90,21 @@ export async function executePlan(
       if (outcome.result === 'failed' && autoReverts(job.job))
         result.revert = await revert(ctx, job.jobId, job.version, apply);
       outcomes.push(result);
+    }
+    for (const j of plan.jobs) {
+      if (!j.templates?.length) continue;
+      const failures = await applyTemplateChanges(j.id, j.templates, apply);
+      // Not a deployment, but a task left failed: apply exits 4, as for a failed deployment.
+      if (failures.length)
+        outcomes.push({
+          job: j.id,
+          outcome: {
+            ok: false,
+            result: 'failed',
+            description: `${failures.length} template change${failures.length === 1 ? '' : 's'} failed`,
+            failures,
+          },
+        });
     }
   } catch (err) {
     // What was recorded so far is written while the lock is still held; the error is the news.

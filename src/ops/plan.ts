@@ -9,7 +9,10 @@ import type { Plan, PlanWarning, StateChange } from '../generated/plan.js';
 import { classifyWith, computePlan, type DesiredJob } from '../plan/compute.js';
 import { stopPending } from '../plan/pending-stops.js';
 import type { StateSnapshot } from '../state/types.js';
-import type { EngineContext } from './context.js';
+import { OperationError, type EngineContext } from './context.js';
+import { planTemplates } from '../deploy/template-plan.js';
+import { sealPlan } from '../plan/hash.js';
+import { nodeFacts } from './observe.js';
 import {
   ALLOC_ROOT_ATTRIBUTE,
   NO_ALLOC_ROOT,
@@ -29,6 +32,45 @@ export function makePlan(
   observed: Observed,
   desired: readonly DesiredJob[],
   opts: PlanOptions = {},
+): Plan {
+  return withTemplates(ctx, observed, computeJobs(ctx, observed, desired, opts));
+}
+
+/**
+ * Renders the templates of what the plan starts or keeps: a template that cannot render is an
+ * error now rather than a failed task at apply; a kept allocation's template whose render
+ * changed joins its job's plan (apply rewrites it and acts on its change_mode).
+ */
+function withTemplates(ctx: EngineContext, observed: Observed, plan: Plan): Plan {
+  const state = observed.state;
+  const result = planTemplates(plan.jobs, {
+    state,
+    nodes: ctx.nodes,
+    transport: (n) => ctx.transport(n),
+    driver: (name) => ctx.drivers.get(name),
+    facts: (n) => nodeFacts(state, ctx.nodes.get(n.name)!),
+    readers: ctx.templateReaders?.(state) ?? {},
+  });
+  if (result.errors.length > 0)
+    throw new OperationError(
+      `templates cannot be rendered:\n${result.errors.map((e) => `  ${e}`).join('\n')}`,
+    );
+  if (result.changes.size === 0) return plan;
+  const { hash: _old, ...rest } = plan;
+  return sealPlan({
+    ...rest,
+    jobs: plan.jobs.map((j) => {
+      const templates = result.changes.get(j.id);
+      return templates ? { ...j, templates } : j;
+    }),
+  });
+}
+
+function computeJobs(
+  ctx: EngineContext,
+  observed: Observed,
+  desired: readonly DesiredJob[],
+  opts: PlanOptions,
 ): Plan {
   return computePlan({
     desired,
@@ -137,7 +179,7 @@ export function planHasChanges(plan: Plan): boolean {
   return (
     plan.changes.length > 0 ||
     plan.retry_stops.length > 0 ||
-    plan.jobs.some((j) => j.type !== 'none')
+    plan.jobs.some((j) => j.type !== 'none' || (j.templates?.length ?? 0) > 0)
   );
 }
 

@@ -67,7 +67,8 @@ export function renderPlanText(plan: Plan, opts: RenderTextOptions = {}): string
     if (
       job.type === 'none' &&
       !ctx.verbose &&
-      !job.groups.some((g) => g.reschedule_waits?.length)
+      !job.groups.some((g) => g.reschedule_waits?.length) &&
+      !job.templates?.length
     ) {
       // Nomad's plan prints the next periodic launch whether or not the job changed.
       if (job.schedule)
@@ -159,9 +160,29 @@ function renderJob(job: JobPlan, ctx: Ctx): string[] {
   if (allocs.length > 0) out.push('', ...allocs);
   const waits = renderRescheduleWaits(job, ctx);
   if (waits.length > 0) out.push('', ...waits);
+  if (job.templates?.length) out.push('', ...renderTemplateChanges(job.templates, ctx));
   if (job.rollout) out.push('', ...renderRollout(job, ctx));
   if (job.collect?.length) out.push('', ...renderCollect(job.collect));
   return out;
+}
+
+/**
+ * Templates of kept allocations whose render changed, and what apply does about each; never
+ * their content (it may hold secrets).
+ */
+function renderTemplateChanges(changes: NonNullable<JobPlan['templates']>, ctx: Ctx): string[] {
+  const does = (c: (typeof changes)[number]): string =>
+    c.change_mode === 'restart'
+      ? `restart task ${JSON.stringify(c.task)}`
+      : c.change_mode === 'signal'
+        ? `signal ${c.change_signal ?? ''} to task ${JSON.stringify(c.task)}`
+        : c.change_mode === 'script'
+          ? `run the change script in task ${JSON.stringify(c.task)}`
+          : 'none: the file only';
+  return changes.map(
+    (c) =>
+      `  ${ctx.s.edited('~')} template ${JSON.stringify(c.destination)} (changes: ${does(c)}) in ${short(c.alloc_id)} ${c.alloc_name} on ${c.node}`,
+  );
 }
 
 /** Allocation GC: one line per node (the newest stopped allocations keep their directories). */
@@ -656,6 +677,10 @@ function renderWarnings(ws: readonly PlanWarning[], ctx: Ctx): string[] {
 }
 
 function renderSummary(plan: Plan, jobs: readonly JobPlan[], ctx: Ctx): string[] {
+  const rewrites = jobs.reduce((n, j) => n + (j.templates?.length ?? 0), 0);
+  const rewriteLine = `${rewrites === 1 ? '1 template' : `${rewrites} templates`} to rewrite.`;
+  if (rewrites > 0 && jobs.every((j) => j.type === 'none'))
+    return [ctx.s.bold(`Plan: ${rewriteLine}`)];
   const changed = jobs.filter((j) => j.type !== 'none');
   const unchanged = jobs.length - changed.length;
   const jobsWord = (n: number): string => (n === 1 ? '1 job' : `${n} jobs`);
@@ -719,6 +744,7 @@ function renderSummary(plan: Plan, jobs: readonly JobPlan[], ctx: Ctx): string[]
     out.push(
       `${templates === 1 ? '1 periodic or parameterized job' : `${templates} periodic or parameterized jobs`} to record; they start nothing themselves.`,
     );
+  if (rewrites > 0) out.push(rewriteLine);
   if (unchanged > 0) out.push(`${jobsWord(unchanged)} unchanged.`);
   return out;
 }

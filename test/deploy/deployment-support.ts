@@ -298,6 +298,7 @@ class Process {
       },
       stop: (h, t, o) => alive(() => host.stop(h, t, o)),
       inspect: (h, t): Promise<TaskStatus> => alive(() => host.inspect(h, t)),
+      signal: (h, t, sig) => alive(() => host.signal(h, t, sig)),
       recover: (r, t) => alive(() => host.recover(r, t)),
       logs: (h, t, o: LogOptions): Readable => host.logs(h, t, o),
       exec: (h, t, argv, o: ExecOptions) => alive(() => host.exec(h, t, argv, o)),

@@ -6,7 +6,6 @@ import { applyDefaults } from '../../src/jobspec/defaults.js';
 import { RangeIndex } from '../../src/jobspec/ranges.js';
 import {
   checkRules,
-  consulVaultLookups,
   cronProblem,
   regexpProblem,
   versionConstraintProblem,
@@ -777,34 +776,49 @@ describe('templates', () => {
 });
 
 describe('templates that read Consul or Vault', () => {
-  it('finds the functions called in actions, not in text, strings or fields', () => {
-    expect(
-      consulVaultLookups('{{ with secret "kv/data/db" }}{{ .Data.data.pw }}{{ end }}'),
-    ).toEqual(['secret']);
-    expect(
-      consulVaultLookups('{{ range service "db" }}{{ .Address }}{{ end }}{{- key "a" -}}'),
-    ).toEqual(['service', 'key']);
-    expect(
-      consulVaultLookups(
-        'secret key {{ env "NOMAD_ALLOC_ID" }}{{ "secret" }}{{ .service }}{{ $key }}',
-      ),
-    ).toEqual([]);
-    expect(consulVaultLookups(undefined)).toEqual([]);
+  const tmpl = (data: string) => ({ template: [{ data, destination: 'local/x' }] });
+  const ptr = '/group/0/task/0/template/0';
+
+  it('refuses each Consul or Vault function at its line and column inside a quoted data', () => {
+    // data = "…" on line 9: the value starts at column 20, its text one column later.
+    const ds = run(
+      job({}, tmpl('{{ env "A" }}\n{{ with secret "kv/db" }}{{ .Data.pw }}{{ end }}')),
+      index({ [ptr]: 8 }, { [`${ptr}/data`]: 9 }),
+    );
+    const refused = refusals(ds);
+    expect(summaries(refused)).toEqual([
+      'template function "secret" reads Vault, which drover does not use',
+    ]);
+    // Line 2 of the text, column 9: after "{{ env \"A\" }}" (13 characters) and the 2 of "\n".
+    expect(where(refused[0])).toEqual([9, 21 + 13 + 2 + 8]);
+    expect(refused[0]!.detail).toContain('nomadVar');
   });
 
-  it('refuses such a template at its block, saying what it reads; a plain one is refused as not rendered yet', () => {
-    const tmpl = (data: string) => ({ template: [{ data, destination: 'local/x' }] });
-    const ptr = '/group/0/task/0/template/0';
-    const ds = run(
-      job({}, tmpl('{{ with secret "kv/db" }}{{ .Data.pw }}{{ end }}')),
-      index({ [ptr]: 9 }),
-    );
-    expect(summaries(refusals(ds))).toEqual(['template is not run by drover']);
-    expect(where(refusals(ds)[0])).toEqual([9, 3]);
-    expect(refusals(ds)[0]!.detail).toContain('reading "secret" from Consul or Vault');
+  it('points into a heredoc by the line of the text', () => {
+    const ranges = index({ [ptr]: 8 });
+    ranges.set(`${ptr}/data`, {
+      range: span(9, 5, 30),
+      valueRange: {
+        filename: FILE,
+        start: { line: 9, column: 12, byte: 0 },
+        end: { line: 12, column: 4, byte: 90 },
+      },
+    });
+    const ds = run(job({}, tmpl('a\n  {{ range service "db" }}{{ .Address }}{{ end }}\n')), ranges);
+    expect(summaries(refusals(ds))).toEqual([
+      'template function "service" reads Consul, which drover does not use',
+    ]);
+    expect(where(refusals(ds)[0])).toEqual([11, 12]);
+  });
+
+  it('makes a template that does not parse an error at its line; a plain one passes', () => {
+    const bad = run(job({}, tmpl('ok\n{{ if }}')), index({ [ptr]: 8 }, { [`${ptr}/data`]: 9 }));
+    expect(errors(bad).map((d) => d.summary)).toHaveLength(1);
+    expect(errors(bad)[0]!.summary).toMatch(/^template: /);
+    expect(where(errors(bad)[0])![0]).toBe(9);
     const plain = run(job({}, tmpl('{{ env "NOMAD_TASK_NAME" }}')));
-    expect(summaries(refusals(plain))).toEqual(['template is not run by drover']);
-    expect(refusals(plain)[0]!.detail).toContain('not built yet');
+    expect(errors(plain)).toEqual([]);
+    expect(refusals(plain)).toEqual([]);
   });
 });
 
@@ -871,11 +885,8 @@ describe('stanzas drover does not run', () => {
         'secret',
       ].sort(),
     );
-    // A template not rendered would leave the task without its file: refused, at the block.
-    const tmpl = ds.find((d) => d.summary === 'template is not run by drover');
-    expect(where(tmpl)).toEqual([30, 3]);
-    expect(tmpl!.refusedByPlan).toBe(true);
-    expect(tmpl!.detail).toContain('not built yet');
+    // Templates are rendered now: a plain one is neither warned about nor refused.
+    expect(ds.some((d) => d.summary.startsWith('template'))).toBe(false);
 
     // vault (once: the task's default copy of the job's is not repeated), connect, a CSI
     // volume and a device are refused by plan and apply (validate warns): the job would run
@@ -888,7 +899,6 @@ describe('stanzas drover does not run', () => {
         'connect is not run by drover',
         'volume is not run by drover',
         'device is not run by drover',
-        'template is not run by drover',
       ].sort(),
     );
     const vault = refused.find((d) => d.summary.startsWith('vault'));

@@ -71,6 +71,42 @@ describe('renderPlanText', () => {
     );
   });
 
+  it('shows a kept allocation\'s changed template and what apply does, never "No changes"', () => {
+    const id = 'a0b1c2d3-0000-4000-8000-000000000000';
+    const change = (mode: 'restart' | 'signal' | 'script' | 'noop', dest: string) => ({
+      alloc_id: id,
+      alloc_name: 'a.web[0]',
+      node: 'n1',
+      task: 'server',
+      destination: dest,
+      change_mode: mode,
+      ...(mode === 'signal' ? { change_signal: 'SIGHUP' } : {}),
+      splay_ms: 0,
+    });
+    const job: JobPlan = {
+      ...unchanged('a'),
+      templates: [
+        change('restart', 'local/app.conf'),
+        change('signal', 'local/b.conf'),
+        change('script', 'local/c.conf'),
+        change('noop', 'local/d.conf'),
+      ],
+    };
+    const text = renderPlanText(plan([job, unchanged('b')]));
+    expect(text).toContain(
+      [
+        '  ~ template "local/app.conf" (changes: restart task "server") in a0b1c2d3 a.web[0] on n1',
+        '  ~ template "local/b.conf" (changes: signal SIGHUP to task "server") in a0b1c2d3 a.web[0] on n1',
+        '  ~ template "local/c.conf" (changes: run the change script in task "server") in a0b1c2d3 a.web[0] on n1',
+        '  ~ template "local/d.conf" (changes: none: the file only) in a0b1c2d3 a.web[0] on n1',
+      ].join('\n'),
+    );
+    expect(text).toContain('Job: "a"');
+    expect(text).not.toContain('Job: "b"');
+    expect(text).not.toContain('No changes');
+    expect(text).toContain('Plan: 4 templates to rewrite.\n');
+  });
+
   it('expands added tasks and shows unchanged fields only when verbose', () => {
     const p = plan([created('web')]);
     expect(renderPlanText(p)).not.toContain('Image');

@@ -100,6 +100,32 @@ export function containerLifecycleTests(
     expect(await containersNamed(engine, viaOverride.name)).toBe(0);
   });
 
+  it('signals a running container (a template change_signal) and leaves it running', async () => {
+    const transport = subject.transport();
+    const ctx = context({
+      config: {
+        image: TEST_IMAGE_V1,
+        command: 'sh',
+        args: ['-c', "trap 'echo HUP >> /alloc/signal' HUP; while :; do sleep 0.1; done"],
+      },
+    });
+    const handle = await driver.start(ctx);
+    try {
+      await driver.signal(handle, transport, 'SIGHUP');
+      const note = join(ctx.allocDir, 'alloc', 'signal');
+      const deadline = Date.now() + 5_000;
+      let seen = '';
+      while (seen === '' && Date.now() < deadline) {
+        seen = await readFile(note, 'utf8').catch(() => '');
+        if (seen === '') await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(seen).toBe('HUP\n');
+      expect(await driver.inspect(handle, transport)).toMatchObject({ state: 'running' });
+    } finally {
+      await driver.stop(handle, transport, { killTimeoutMs: 1_000 });
+    }
+  });
+
   it('fails clearly on an image the node lacks and no registry has', async () => {
     const ctx = context({ config: { image: 'drover-test/missing:v0', image_pull_timeout: '20s' } });
     await expect(driver.start(ctx)).rejects.toThrow(

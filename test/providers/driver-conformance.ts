@@ -258,6 +258,12 @@ export function driverConformance(name: string, fixture: DriverFixture): void {
             },
           );
 
+          it('takes a signal while it runs (SIGCONT: harmless) and refuses an unknown one', async () => {
+            await driver.signal(handle, transport, 'SIGCONT');
+            expect(await driver.inspect(handle, transport)).toMatchObject({ state: 'running' });
+            await expect(driver.signal(handle, transport, 'SIGNOPE')).rejects.toThrow();
+          });
+
           it('is recovered from its names after its handle is lost', async () => {
             const found = await driver.recover(ref(ctx), transport);
             expect(found).toEqual(handle);
@@ -280,6 +286,8 @@ export function driverConformance(name: string, fixture: DriverFixture): void {
           const { handle } = await start(fixture.exits);
           const status = await until(driver, transport, handle, (s) => s.state === 'dead', waitMs);
           expect(status).toMatchObject({ state: 'dead', failed: true, exitCode: 7 });
+          // A template's change signal to a task that is gone is an error, not silence.
+          await expect(driver.signal(handle, transport, 'SIGHUP')).rejects.toThrow();
         });
       });
     }
