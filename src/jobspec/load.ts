@@ -12,7 +12,6 @@ import { parseHCL } from '../hcl/parser.js';
 import { buildRootScope, type VariableInputs } from '../hcl/variables.js';
 import type { Value, ValueObject } from '../hcl/value.js';
 import { decodeJobFile } from './decode.js';
-import { JobFileTally, type JobFileReport } from './file-reports.js';
 import { applyDefaults } from './defaults.js';
 import { checkDriverConfigs, type DriverConfigCheck } from './driver-config.js';
 import { findJobFiles } from './files.js';
@@ -197,45 +196,43 @@ export interface LoadedFiles {
   sources: Map<string, string>;
 }
 
-/** One job file read and loaded: its report (plain data) and the job when it has no errors. */
-export function loadJobFile(
-  file: string,
-  files: FileAccess,
-  opts: LoadOptions,
-): { report: JobFileReport; job: LoadedJob | undefined } {
-  const diagnostics = new Diagnostics();
-  let source: string;
-  try {
-    source = files.readFile(file);
-  } catch (err) {
-    diagnostics.error('Cannot read file', undefined, `${file}: ${(err as Error).message}`);
-    return { report: { file, diagnostics: diagnostics.items }, job: undefined };
-  }
-  const job = loadJobSource(source, file, opts, diagnostics);
-  const report: JobFileReport = { file, source, diagnostics: diagnostics.items };
-  if (job) report.job = { id: job.id, nameRange: job.ranges.nameRange('') };
-  return { report, job };
-}
-
 /**
  * Visits every job file under the given paths (files or directories) as it is loaded, so that
- * callers that need only a summary do not hold every job in memory at once.
- * `visit` gets undefined for a file that had errors, and whether the file has diagnostics; a
- * file that cannot be read is not visited. Returns the diagnostics of all files.
+ * callers that need only a summary (validate) do not hold every job in memory at once.
+ * `visit` gets undefined for a file that had errors, and whether the file has diagnostics.
+ * Returns the diagnostics of all files.
  */
 export function forEachJobFile(
   paths: readonly string[],
   opts: LoadOptions,
   visit: (job: LoadedJob | undefined, file: string, source: string, noted: boolean) => void,
 ): Diagnostics {
+  const diagnostics = new Diagnostics();
   const files = completeFileAccess(opts.files ?? {});
-  const tally = new JobFileTally();
-  for (const file of findJobFiles(paths, files, tally.diagnostics)) {
-    const { report, job } = loadJobFile(file, files, opts);
-    const noted = tally.add(report);
-    if (report.source !== undefined) visit(job, file, report.source, noted);
+  const ids = new Map<string, string>();
+  for (const file of findJobFiles(paths, files, diagnostics)) {
+    let source: string;
+    try {
+      source = files.readFile(file);
+    } catch (err) {
+      diagnostics.error('Cannot read file', undefined, `${file}: ${(err as Error).message}`);
+      continue;
+    }
+    const before = diagnostics.items.length;
+    const job = loadJobSource(source, file, opts, diagnostics);
+    if (job) {
+      const first = ids.get(job.id);
+      if (first)
+        diagnostics.error(
+          'Duplicate job',
+          job.ranges.nameRange(''),
+          `A job with id "${job.id}" is also defined in ${first}. Job ids must be unique.`,
+        );
+      else ids.set(job.id, file);
+    }
+    visit(job, file, source, diagnostics.items.length > before);
   }
-  return tally.diagnostics;
+  return diagnostics;
 }
 
 /** Loads every job file under the given paths (files or directories). */

@@ -1,11 +1,8 @@
 import { setFlagsFromString } from 'node:v8';
 import type { Command } from 'commander';
-import { nodeFileAccess } from '../../io/node-files.js';
-import { JobFileTally } from '../../jobspec/file-reports.js';
-import { findJobFiles } from '../../jobspec/files.js';
-import { addJobInputOptions, type JobInputOptions } from '../job-input-options.js';
+import { forEachJobFile } from '../../jobspec/load.js';
+import { addJobInputOptions, jobLoadOptions, type JobInputOptions } from '../common.js';
 import { jsonDiagnostics, printDiagnostics, printJson, type Output } from '../output.js';
-import { forEachJobFileReport } from './validate-files.js';
 
 export function registerValidate(program: Command, io: (json: boolean) => Output): void {
   addJobInputOptions(
@@ -13,20 +10,17 @@ export function registerValidate(program: Command, io: (json: boolean) => Output
       .command('validate')
       .description('check jobspecs for syntax, schema and semantic errors')
       .argument('<paths...>', 'job files or directories of them'),
-  ).action(async (paths: string[], opts: JobInputOptions) => {
+  ).action((paths: string[], opts: JobInputOptions) => {
     const o = io(Boolean(opts.json));
     keepYoungGenerationSmall();
     // Keep only what the report needs: job ids, and the text of files with something to show.
     const ids: string[] = [];
     const sources = new Map<string, string>();
-    const tally = new JobFileTally();
-    const files = findJobFiles(paths, nodeFileAccess, tally.diagnostics);
-    await forEachJobFileReport(files, opts, (report) => {
-      const noted = tally.add(report);
-      if (report.job) ids.push(report.job.id);
-      if (noted && report.source !== undefined) sources.set(report.file, report.source);
+    const inputs = jobLoadOptions(opts);
+    const diagnostics = forEachJobFile(paths, inputs, (job, file, source, noted) => {
+      if (job) ids.push(job.id);
+      if (noted) sources.set(file, source);
     });
-    const diagnostics = tally.diagnostics;
     if (o.json) printJson(o, jsonDiagnostics(diagnostics.items));
     else {
       printDiagnostics(o, diagnostics.items, sources);
