@@ -231,7 +231,7 @@ const schema: { [key: string]: unknown } = {
         },
         "host_volume": {
           "type": "array",
-          "description": "Directories of the host that jobs may mount, as Nomad's client host_volume blocks; the label is the volume's name, which a job's volume \"…\" { type = \"host\", source = \"<name>\" } asks for. A node without the volume a job asks for is not feasible for it.",
+          "description": "Directories of the host that jobs may mount, as Nomad's client host_volume blocks; the label is the volume's name, which a job's volume \"\u2026\" { type = \"host\", source = \"<name>\" } asks for. A node without the volume a job asks for is not feasible for it.",
           "x-block": "list",
           "x-label": "name",
           "items": {

@@ -400,7 +400,7 @@ const schema: { [key: string]: unknown } = {
             "integer"
           ],
           "description": "How long an allocation must stay healthy before it counts as healthy. A duration such as \"30s\" or \"1h30m\" (an integer is nanoseconds).",
-          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$",
+          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h))+)$",
           "x-normalized": "required",
           "x-duration": true
         },
@@ -410,7 +410,7 @@ const schema: { [key: string]: unknown } = {
             "integer"
           ],
           "description": "How long an allocation has to become healthy before it is marked unhealthy. A duration such as \"30s\" or \"1h30m\" (an integer is nanoseconds).",
-          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$",
+          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h))+)$",
           "x-normalized": "required",
           "x-duration": true
         },
@@ -420,7 +420,7 @@ const schema: { [key: string]: unknown } = {
             "integer"
           ],
           "description": "How long the deployment may go without an allocation becoming healthy; 0 fails on the first unhealthy allocation. A duration such as \"30s\" or \"1h30m\" (an integer is nanoseconds).",
-          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$",
+          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h))+)$",
           "x-normalized": "required",
           "x-duration": true
         },
@@ -446,7 +446,7 @@ const schema: { [key: string]: unknown } = {
             "integer"
           ],
           "description": "Delay between migrations of allocations off draining nodes (legacy). A duration such as \"30s\" or \"1h30m\" (an integer is nanoseconds).",
-          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$",
+          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h))+)$",
           "x-normalized": "required",
           "x-duration": true
         }
@@ -480,7 +480,7 @@ const schema: { [key: string]: unknown } = {
             "integer"
           ],
           "description": "How long a migrated allocation must stay healthy. A duration such as \"30s\" or \"1h30m\" (an integer is nanoseconds).",
-          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$",
+          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h))+)$",
           "x-normalized": "required",
           "x-duration": true
         },
@@ -490,7 +490,7 @@ const schema: { [key: string]: unknown } = {
             "integer"
           ],
           "description": "How long a migrated allocation has to become healthy. A duration such as \"30s\" or \"1h30m\" (an integer is nanoseconds).",
-          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$",
+          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h))+)$",
           "x-normalized": "required",
           "x-duration": true
         }
@@ -514,7 +514,7 @@ const schema: { [key: string]: unknown } = {
             "integer"
           ],
           "description": "The window that attempts is counted in. A duration such as \"30s\" or \"1h30m\" (an integer is nanoseconds).",
-          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$",
+          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h))+)$",
           "x-normalized": "required",
           "x-duration": true
         },
@@ -524,7 +524,7 @@ const schema: { [key: string]: unknown } = {
             "integer"
           ],
           "description": "Wait before the first reschedule. A duration such as \"30s\" or \"1h30m\" (an integer is nanoseconds).",
-          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$",
+          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h))+)$",
           "x-normalized": "required",
           "x-duration": true
         },
@@ -544,7 +544,7 @@ const schema: { [key: string]: unknown } = {
             "integer"
           ],
           "description": "Upper bound for the delay. A duration such as \"30s\" or \"1h30m\" (an integer is nanoseconds).",
-          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$",
+          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h))+)$",
           "x-normalized": "required",
           "x-duration": true
         },
@@ -573,7 +573,7 @@ const schema: { [key: string]: unknown } = {
             "integer"
           ],
           "description": "The window that attempts is counted in. A duration such as \"30s\" or \"1h30m\" (an integer is nanoseconds).",
-          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$",
+          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h))+)$",
           "x-normalized": "required",
           "x-duration": true
         },
@@ -583,7 +583,7 @@ const schema: { [key: string]: unknown } = {
             "integer"
           ],
           "description": "Wait before each restart. A duration such as \"30s\" or \"1h30m\" (an integer is nanoseconds).",
-          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$",
+          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h))+)$",
           "x-normalized": "required",
           "x-duration": true
         },
@@ -616,7 +616,7 @@ const schema: { [key: string]: unknown } = {
             "integer"
           ],
           "description": "How long a disconnected node may stay out of contact before its allocations count as lost. A duration such as \"30s\" or \"1h30m\" (an integer is nanoseconds).",
-          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$",
+          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h))+)$",
           "x-duration": true
         },
         "stop_on_client_after": {
@@ -625,7 +625,7 @@ const schema: { [key: string]: unknown } = {
             "integer"
           ],
           "description": "How long a disconnected node keeps running its allocations before stopping them. A duration such as \"30s\" or \"1h30m\" (an integer is nanoseconds).",
-          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$",
+          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h))+)$",
           "x-duration": true
         },
         "replace": {
@@ -829,7 +829,7 @@ const schema: { [key: string]: unknown } = {
             "integer"
           ],
           "description": "Time after a start before failing checks count. A duration such as \"30s\" or \"1h30m\" (an integer is nanoseconds).",
-          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$",
+          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h))+)$",
           "x-normalized": "required",
           "x-duration": true
         },
@@ -906,7 +906,7 @@ const schema: { [key: string]: unknown } = {
             "integer"
           ],
           "description": "Time between checks. A duration such as \"30s\" or \"1h30m\" (an integer is nanoseconds).",
-          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$",
+          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h))+)$",
           "x-duration": true
         },
         "timeout": {
@@ -915,7 +915,7 @@ const schema: { [key: string]: unknown } = {
             "integer"
           ],
           "description": "How long one check may take. A duration such as \"30s\" or \"1h30m\" (an integer is nanoseconds).",
-          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$",
+          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h))+)$",
           "x-duration": true
         },
         "initial_status": {
@@ -1054,7 +1054,7 @@ const schema: { [key: string]: unknown } = {
             "integer"
           ],
           "description": "Token lifetime. A duration such as \"30s\" or \"1h30m\" (an integer is nanoseconds).",
-          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$",
+          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h))+)$",
           "x-duration": true
         },
         "extra_claims": {
@@ -1666,7 +1666,7 @@ const schema: { [key: string]: unknown } = {
             "integer"
           ],
           "description": "Minimum wait before rendering. A duration such as \"30s\" or \"1h30m\" (an integer is nanoseconds).",
-          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$",
+          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h))+)$",
           "x-duration": true
         },
         "max": {
@@ -1675,7 +1675,7 @@ const schema: { [key: string]: unknown } = {
             "integer"
           ],
           "description": "Maximum wait before rendering. A duration such as \"30s\" or \"1h30m\" (an integer is nanoseconds).",
-          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$",
+          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h))+)$",
           "x-duration": true
         }
       }
@@ -1705,7 +1705,7 @@ const schema: { [key: string]: unknown } = {
             "integer"
           ],
           "description": "How long the script may run. A duration such as \"30s\" or \"1h30m\" (an integer is nanoseconds).",
-          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$",
+          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h))+)$",
           "x-normalized": "required",
           "x-duration": true
         },
@@ -1766,7 +1766,7 @@ const schema: { [key: string]: unknown } = {
             "integer"
           ],
           "description": "Random wait up to this long before acting on a change. A duration such as \"30s\" or \"1h30m\" (an integer is nanoseconds).",
-          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$",
+          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h))+)$",
           "x-normalized": "required",
           "x-duration": true
         },
@@ -1804,7 +1804,7 @@ const schema: { [key: string]: unknown } = {
             "integer"
           ],
           "description": "Deprecated, ignored. A duration such as \"30s\" or \"1h30m\" (an integer is nanoseconds).",
-          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$",
+          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h))+)$",
           "x-duration": true
         },
         "wait": {
@@ -1874,7 +1874,7 @@ const schema: { [key: string]: unknown } = {
             "integer"
           ],
           "description": "How long the plugin has to become healthy. A duration such as \"30s\" or \"1h30m\" (an integer is nanoseconds).",
-          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$",
+          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h))+)$",
           "x-normalized": "required",
           "x-duration": true
         }
@@ -2148,7 +2148,7 @@ const schema: { [key: string]: unknown } = {
             "integer"
           ],
           "description": "Time between the kill signal and a forced kill. A duration such as \"30s\" or \"1h30m\" (an integer is nanoseconds).",
-          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$",
+          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h))+)$",
           "x-normalized": "required",
           "x-duration": true
         },
@@ -2162,7 +2162,7 @@ const schema: { [key: string]: unknown } = {
             "integer"
           ],
           "description": "Wait after deregistering services before killing the task. A duration such as \"30s\" or \"1h30m\" (an integer is nanoseconds).",
-          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$",
+          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h))+)$",
           "x-duration": true
         },
         "logs": {
@@ -2366,7 +2366,7 @@ const schema: { [key: string]: unknown } = {
             "integer"
           ],
           "description": "Wait after deregistering group services before stopping tasks. A duration such as \"30s\" or \"1h30m\" (an integer is nanoseconds).",
-          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$",
+          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h))+)$",
           "x-duration": true
         },
         "max_run_duration": {
@@ -2375,7 +2375,7 @@ const schema: { [key: string]: unknown } = {
             "integer"
           ],
           "description": "Stop the allocation after it has run this long. A duration such as \"30s\" or \"1h30m\" (an integer is nanoseconds).",
-          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$",
+          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h))+)$",
           "x-duration": true
         },
         "stop_after_client_disconnect": {
@@ -2384,7 +2384,7 @@ const schema: { [key: string]: unknown } = {
             "integer"
           ],
           "description": "Legacy: use disconnect.stop_on_client_after. A duration such as \"30s\" or \"1h30m\" (an integer is nanoseconds).",
-          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$",
+          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h))+)$",
           "x-duration": true
         },
         "max_client_disconnect": {
@@ -2393,7 +2393,7 @@ const schema: { [key: string]: unknown } = {
             "integer"
           ],
           "description": "Legacy: use disconnect.lost_after. A duration such as \"30s\" or \"1h30m\" (an integer is nanoseconds).",
-          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+)$",
+          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h))+)$",
           "x-duration": true
         },
         "prevent_reschedule_on_lost": {

