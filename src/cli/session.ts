@@ -31,6 +31,7 @@ export async function openSession(
   const store = createStateStore(config.state, { warn: stderrWarning });
   const pins = await pinnedKeys(store);
   const newPins = new Map<string, PinnedHostKey>();
+  const imageSource = config.images?.ship === false ? undefined : thisMachine();
   return {
     pins,
     newPins,
@@ -40,6 +41,7 @@ export async function openSession(
     drivers,
     clock: systemClock,
     droverVersion: droverVersion(),
+    ...(imageSource ? { imageSource } : {}),
     transport(node) {
       let t = transports.get(node.name);
       if (!t) {
@@ -55,10 +57,23 @@ export async function openSession(
       return t;
     },
     async close() {
-      await Promise.allSettled([...transports.values()].map((t) => t.close()));
+      await Promise.allSettled(
+        [...transports.values(), ...(imageSource ? [imageSource] : [])].map((t) => t.close()),
+      );
       await store.close();
     },
   };
+}
+
+/** The machine drover runs on, as the place images are copied from (its Docker and podman engines). */
+function thisMachine(): Transport {
+  return createTransport({
+    name: 'this machine',
+    transport: 'local',
+    datacenter: '',
+    meta: {},
+    alloc_root: '',
+  });
 }
 
 /**

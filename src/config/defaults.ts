@@ -65,6 +65,7 @@ export function applyConfigDefaults(
   return {
     state: stateSettings(file.state ?? {}, baseDir, host),
     scheduler: defaults.scheduler ?? 'binpack',
+    images: { ship: file.images?.ship ?? true },
     nodes: nodes.map((n) => nodeDefaults(n, defaults, baseDir, host)),
   };
 }

@@ -93,6 +93,8 @@ export interface ApplyContext {
    * deployment stays running in state and the next apply carries it on.
    */
   detach?: boolean;
+  /** What a container task's pull failure adds about where else its image was looked for. */
+  imageNote?: (node: string, image: string) => string | undefined;
 }
 
 export type DeploymentResult = 'successful' | 'failed' | 'awaiting-promotion' | 'detached' | 'none';
@@ -1202,6 +1204,9 @@ function taskContext(
     node: facts,
   });
   const restart = group.restart;
+  const config = interpolateDeep(task.config ?? {}, { env, node: facts });
+  const image = driver.taskImage?.(config)?.image;
+  const imageNote = image !== undefined ? ctx.imageNote?.(node.name, image) : undefined;
   return {
     allocId: p.allocId,
     name: taskInstanceName(steps.jobId, group.name, task.name, p.allocId),
@@ -1210,7 +1215,7 @@ function taskContext(
     group: group.name,
     task: {
       ...task,
-      config: interpolateDeep(task.config ?? {}, { env, node: facts }),
+      config,
       // Nomad's artifact hook interpolates source, destination, options and headers.
       ...(task.artifact ? { artifact: interpolateDeep(task.artifact, { env, node: facts }) } : {}),
     },
@@ -1221,6 +1226,7 @@ function taskContext(
     env,
     allocDir,
     volumeMounts: hostVolumeMounts(group, task, node),
+    ...(imageNote ? { imageNote } : {}),
     labels: {
       'drover.job': steps.jobId,
       'drover.group': group.name,

@@ -16,6 +16,9 @@ const schema: { [key: string]: unknown } = {
     "defaults": {
       "$ref": "#/$defs/defaults"
     },
+    "images": {
+      "$ref": "#/$defs/images"
+    },
     "node": {
       "type": "array",
       "description": "The hosts drover may place allocations on, one block per host; the label is the node name. Without any node block, drover uses one node named \"local\" with the local transport.",
@@ -27,6 +30,19 @@ const schema: { [key: string]: unknown } = {
     }
   },
   "$defs": {
+    "images": {
+      "title": "ImagesConfig",
+      "description": "Images of docker and podman tasks that a node lacks but an engine on the machine running drover has.",
+      "type": "object",
+      "x-block": "single",
+      "additionalProperties": false,
+      "properties": {
+        "ship": {
+          "type": "boolean",
+          "description": "Copy such images to the node over its transport (`docker save` into `docker load`, streamed; no registry), once per node and image id, before the tasks start; the plan lists every copy. Default true. false: nodes pull every image they lack, as Nomad's do."
+        }
+      }
+    },
     "state": {
       "title": "StateConfig",
       "description": "Where drover records jobs, allocations and deployments.",

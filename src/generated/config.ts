@@ -19,6 +19,7 @@ export type Bastion = string;
 export interface ConfigFile {
   state?: StateConfig;
   defaults?: DefaultsConfig;
+  images?: ImagesConfig;
   /**
    * The hosts drover may place allocations on, one block per host; the label is the node name. Without any node block, drover uses one node named "local" with the local transport.
    */
@@ -96,6 +97,15 @@ export interface HostVolumeConfig {
    * Jobs may mount the volume read-only only; a job asking for read-write access is not placed on the node. Defaults to false.
    */
   read_only?: boolean;
+}
+/**
+ * Images of docker and podman tasks that a node lacks but an engine on the machine running drover has.
+ */
+export interface ImagesConfig {
+  /**
+   * Copy such images to the node over its transport (`docker save` into `docker load`, streamed; no registry), once per node and image id, before the tasks start; the plan lists every copy. Default true. false: nodes pull every image they lack, as Nomad's do.
+   */
+  ship?: boolean;
 }
 /**
  * One host drover may place allocations on, and how to reach it.

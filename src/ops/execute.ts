@@ -32,6 +32,7 @@ import { applyChange } from './builders.js';
 import type { EngineContext } from './context.js';
 import { nodeFacts, recordObserved, type Observed } from './observe.js';
 import { makePlan, recordedDesired } from './plan.js';
+import { copyPlannedImages, pullNotes } from './images.js';
 
 export interface JobResult {
   job: string;
@@ -76,12 +77,15 @@ export async function executePlan(
         ? ctx.health(allocId, group, job, () => recorder.state)
         : checkProbe(ctx, apply, allocId, group, job),
     ...(opts.detach ? { detach: true } : {}),
+    imageNote: pullNotes(plan),
   };
   const outcomes: JobResult[] = [];
+  const copied = new Map<string, Promise<void>>();
   try {
     await recordChanges(apply, plan);
     await retryStops(apply, plan.retry_stops);
     for (const job of steps) {
+      await copyPlannedImages(ctx, plan, job.jobId, progress, copied);
       const outcome = await applyJob(job, apply);
       await collectAllocs(job, apply);
       const result: JobResult = { job: job.jobId, outcome };
