@@ -13,7 +13,8 @@ import { LocalTransport } from '../../providers/transports/local.js';
 import type { NodeSpec } from '../../providers/types.js';
 import type { ConfiguredNode } from '../../src/config/types.js';
 import type { Plan } from '../../src/generated/plan.js';
-import { imageNeeds, planImages } from '../../src/ops/images.js';
+import { copyPlannedImages, imageNeeds, planImages } from '../../src/ops/images.js';
+import type { ProgressEvent } from '../../src/deploy/apply.js';
 import { classifyWith, computePlan } from '../../src/plan/compute.js';
 import { planHash } from '../../src/plan/hash.js';
 import { checkPlanSchema } from '../../src/plan/render-json.js';
@@ -219,5 +220,54 @@ describe('planImages', () => {
     expect(arm.warnings.map((w) => w.summary)).toContain(
       `image "${LOCAL_ONLY}" is not copied to node "n1"`,
     );
+  });
+});
+
+describe('copyPlannedImages', () => {
+  it('refuses to copy an image that changed here since the plan, naming the image and node', async () => {
+    const plan = await planImages(
+      ctx(),
+      jobPlan('web', [{ driver: 'podman', image: LOCAL_ONLY }]),
+      state(),
+    );
+    const stale = {
+      ...plan,
+      images: plan.images!.map((i) => ({ ...i, id: `sha256:${'e'.repeat(64)}` })),
+    };
+    await expect(
+      copyPlannedImages(ctx(), stale, 'web', () => undefined, new Map()),
+    ).rejects.toThrow(
+      `cannot copy image "${LOCAL_ONLY}" (sha256:eeeeeeeeeeee) to node "n1": the docker engine on this machine now has sha256:`,
+    );
+    expect(
+      await localPodman()
+        .getImage(LOCAL_ONLY)
+        .inspect()
+        .catch(() => undefined),
+    ).toBeUndefined();
+  });
+
+  it('copies a planned image once per apply, with progress, and not at all once the node has it', async () => {
+    const plan = await planImages(
+      ctx(),
+      jobPlan('web', [{ driver: 'podman', image: LOCAL_ONLY }]),
+      state(),
+    );
+    const events: ProgressEvent[] = [];
+    const done = new Map<string, Promise<void>>();
+    await copyPlannedImages(ctx(), plan, 'web', (ev) => events.push(ev), done);
+    await copyPlannedImages(ctx(), plan, 'web', (ev) => events.push(ev), done);
+    expect(events.map((e) => (e.kind === 'job' ? e.status : ''))).toEqual([
+      'copying image',
+      'image copied',
+    ]);
+    expect((await localPodman().getImage(LOCAL_ONLY).inspect()).Id).toBe(plan.images![0]!.id);
+    // Another apply of the same plan: the node has the image now.
+    const later: ProgressEvent[] = [];
+    await copyPlannedImages(ctx(), plan, 'web', (ev) => later.push(ev), new Map());
+    expect(later).toEqual([]);
+    // Other jobs' images are not theirs to copy.
+    await copyPlannedImages(ctx(), plan, 'other', (ev) => later.push(ev), new Map());
+    expect(later).toEqual([]);
   });
 });
