@@ -43,7 +43,14 @@ export function imageNeeds(
   state: StateSnapshot,
 ): ImageNeed[] {
   const needs = new Map<string, ImageNeed>();
-  for (const job of planToSteps(plan, ctx.nodes)) {
+  // Only jobs that place allocations with container tasks are turned into steps (decoded).
+  const placing = plan.jobs.filter(
+    (j) =>
+      j.groups.some((g) => g.placements.length + (g.reschedules?.length ?? 0) > 0) &&
+      runsContainers(j, ctx),
+  );
+  if (placing.length === 0) return [];
+  for (const job of planToSteps({ ...plan, jobs: placing }, ctx.nodes)) {
     if (!job.job) continue;
     for (const { image, node, driver } of placedImages(job, ctx, state)) {
       const key = `${node}\0${driver}\0${image}`;
@@ -53,6 +60,17 @@ export function imageNeeds(
     }
   }
   return [...needs.values()];
+}
+
+/** Whether a planned job names a driver that runs images (by the task drivers in its payload). */
+function runsContainers(job: Plan['jobs'][number], ctx: Pick<ImageContext, 'drivers'>): boolean {
+  const groups = (job.payload?.job as { group?: { task?: { driver?: unknown }[] }[] } | undefined)
+    ?.group;
+  return (groups ?? []).some((g) =>
+    (g.task ?? []).some(
+      (t) => typeof t.driver === 'string' && ctx.drivers.get(t.driver)?.taskImage !== undefined,
+    ),
+  );
 }
 
 function* placedImages(
@@ -65,10 +83,10 @@ function* placedImages(
     for (const p of g.placements.values()) {
       const node = ctx.nodes.get(p.node);
       if (!node) continue;
+      const facts = nodeFacts(state, node);
       for (const task of g.group.task) {
         const driver = ctx.drivers.get(task.driver);
         if (!driver?.taskImage || !driver.imageStore) continue;
-        const facts = nodeFacts(state, node);
         const env = taskEnv({
           job: job.job!,
           group: g.group,
