@@ -256,8 +256,12 @@ async function copyImage(
   const node = ctx.nodes.get(copy.node);
   const target = ctx.drivers.get(copy.engine);
   const from = ctx.drivers.get(copy.source ?? 'docker');
-  if (!id || !node || !target?.imageStore || !from?.imageStore || !ctx.imageSource)
-    throw fail('this drover cannot copy images there (no such node or engine)');
+  if (!ctx.imageSource)
+    throw fail(
+      'copying images from this machine is off here (drover.hcl: images { ship = false }); plan again',
+    );
+  if (!id || !node || !target?.imageStore || !from?.imageStore)
+    throw fail(`the plan names a node or engine this drover does not have; plan again`);
   const there = await target.imageStore(ctx.transport(node)).catch((err: unknown) => {
     throw fail(`its ${copy.engine} engine does not answer: ${message(err)}`, err);
   });

@@ -239,6 +239,9 @@ describe('copyPlannedImages', () => {
     ).rejects.toThrow(
       `cannot copy image "${LOCAL_ONLY}" (sha256:eeeeeeeeeeee) to node "n1": the docker engine on this machine now has sha256:`,
     );
+    await expect(
+      copyPlannedImages(ctx(null), plan, 'web', () => undefined, new Map()),
+    ).rejects.toThrow('copying images from this machine is off here');
     expect(
       await localPodman()
         .getImage(LOCAL_ONLY)
