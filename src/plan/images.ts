@@ -3,6 +3,7 @@
  * a sealed plan. Pure; `src/ops/images.ts` finds them and copies them.
  */
 import type { ImageTransfer, Plan } from '../generated/plan.js';
+import { SENSITIVE_TEXT } from '../jobspec/sensitive.js';
 import { naturalCompare } from './diff.js';
 import { sealPlan } from './hash.js';
 
@@ -25,10 +26,15 @@ export function renderImageTransfers(images: readonly ImageTransfer[] | undefine
     'Images:',
     ...images.map((i) =>
       i.action === 'copy'
-        ? `  image ${JSON.stringify(i.image)} (${shortId(i.id ?? '')}, ${formatBytes(i.size ?? 0)}) is copied to node ${JSON.stringify(i.node)}${engineNote(i)}`
-        : `  image ${JSON.stringify(i.image)} is on neither node ${JSON.stringify(i.node)} nor this machine: the node pulls it${engineNote(i)}`,
+        ? `  image ${quote(i.image)} (${shortId(i.id ?? '')}, ${formatBytes(i.size ?? 0)}) is copied to node ${JSON.stringify(i.node)}${engineNote(i)}`
+        : `  image ${quote(i.image)} is on neither node ${JSON.stringify(i.node)} nor this machine: the node pulls it${engineNote(i)}`,
     ),
   ];
+}
+
+/** A name in quotes; a sensitive one reads bare, as in the job's diff. */
+function quote(image: string): string {
+  return image === SENSITIVE_TEXT ? image : JSON.stringify(image);
 }
 
 /** Which engines, when it is not Docker's on both sides. */

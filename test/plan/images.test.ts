@@ -105,6 +105,25 @@ describe('plans that copy images', () => {
     expect(planHash(edited)).not.toBe(p.hash);
   });
 
+  it('shows an image named from a sensitive variable as (sensitive)', () => {
+    const base = sample();
+    const marked = {
+      ...base,
+      jobs: base.jobs.map((j) => ({
+        ...j,
+        payload: { ...j.payload!, sensitive: ['/group/0/task/0/config/image'] },
+      })),
+    };
+    const p = withImageTransfers(marked, [copy('web-1')]);
+    const text = renderPlanText(p);
+    expect(text).toContain(
+      '  image (sensitive) (sha256:0123456789ab, 45 MB) is copied to node "web-1"',
+    );
+    expect(text).not.toContain('app:dev');
+    // The plan itself keeps the name: apply needs it.
+    expect(p.images![0]!.image).toBe('app:dev');
+  });
+
   it('without images the plan has no images property and renders as before', () => {
     const p = withImageTransfers(sample(), []);
     expect('images' in p).toBe(false);
