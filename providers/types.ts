@@ -164,6 +164,11 @@ export interface TaskContext {
    * them; process drivers (no chroot) leave them be: the task finds the host path itself.
    */
   volumeMounts?: HostVolumeMount[];
+  /**
+   * Container drivers: where else drover looked for the task's image (the engines of the
+   * machine running drover), said when the node cannot pull it either.
+   */
+  imageNote?: string;
 }
 
 /** One host volume a task mounts: a host directory at a path inside the task. */
@@ -278,4 +283,43 @@ export interface Driver {
     argv: readonly string[],
     opts: ExecOptions,
   ): Promise<number>;
+  /**
+   * Container drivers: the image a task's config (interpolated) runs, and whether it is pulled
+   * on every start (`force_pull`); undefined when the config names none.
+   */
+  taskImage?(config: Record<string, unknown>): { image: string; forcePull: boolean } | undefined;
+  /** Container drivers: the image store of the engine the driver runs containers in on a host. */
+  imageStore?(transport: Transport): Promise<ImageStore>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Images
+
+/** An image as an engine describes it. */
+export interface ImageFacts {
+  /** `sha256:…`, the digest of the image's configuration: the same in every engine. */
+  id: string;
+  /** Bytes, as the engine reports them. */
+  size: number;
+  /** `amd64`, `arm64` … */
+  architecture?: string;
+}
+
+/**
+ * One engine's images, as copying an image between engines without a registry needs them
+ * (`docker save` on one side, `docker load` on the other, streamed).
+ */
+export interface ImageStore {
+  /** The image a reference names; undefined when the engine has none by that name. */
+  inspect(ref: string): Promise<ImageFacts | undefined>;
+  /** The image with this id as a `docker save` tar stream. */
+  save(id: string): Promise<Readable>;
+  /**
+   * Loads a `docker save` tar and names its image `ref`. Resolves only once the engine has the
+   * image `id` under `ref`; an interrupted or refused load rejects, naming what went wrong.
+   * `signal` aborts the upload.
+   */
+  load(tar: Readable, id: string, ref: string, signal?: AbortSignal): Promise<void>;
+  /** Names the image `id` (which the engine has) `ref` as well. */
+  tag(id: string, ref: string): Promise<void>;
 }

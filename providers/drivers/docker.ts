@@ -15,6 +15,7 @@ import {
   type Driver,
   type DriverCapabilities,
   type ExecOptions,
+  type ImageStore,
   type LogOptions,
   type TaskContext,
   type TaskRef,
@@ -30,6 +31,7 @@ import {
   validateDockerConfig,
   type ImageSettings,
 } from './docker-spec.js';
+import { DockerImageStore } from './docker-images.js';
 import { makeDirs } from './make-dirs.js';
 
 export interface DockerHandle extends DriverHandle {
@@ -50,6 +52,15 @@ export class DockerDriver implements Driver {
 
   capabilities(): DriverCapabilities {
     return { exec: true, needsDocker: true, signal: true };
+  }
+
+  taskImage(config: Record<string, unknown>): { image: string; forcePull: boolean } | undefined {
+    const s = imageSettings(config);
+    return s.image ? { image: s.image, forcePull: s.forcePull } : undefined;
+  }
+
+  async imageStore(transport: Transport): Promise<ImageStore> {
+    return new DockerImageStore(await this.engine(transport));
   }
 
   validateConfig(config: Record<string, unknown>): ConfigProblem[] {
@@ -93,7 +104,7 @@ export class DockerDriver implements Driver {
     if (!image.image) throw new Error(`task "${ctx.task.name}" has no image in its docker config`);
     // Independent requests to the host: made together.
     const [imageId] = await Promise.all([
-      ensureImage(docker, image, ctx.node.name),
+      ensureImage(docker, image, ctx.node.name, ctx.imageNote),
       makeTaskDirs(ctx),
     ]);
     const spec = containerSpec(ctx);
@@ -476,20 +487,30 @@ export function withDefaultTag(image: string): string {
  */
 const imageIds = new WeakMap<Docker, Map<string, Promise<string>>>();
 
-function ensureImage(docker: Docker, s: ImageSettings, node: string): Promise<string> {
-  if (s.forcePull) return fetchImage(docker, s, node);
+function ensureImage(
+  docker: Docker,
+  s: ImageSettings,
+  node: string,
+  note?: string,
+): Promise<string> {
+  if (s.forcePull) return fetchImage(docker, s, node, note);
   let known = imageIds.get(docker);
   if (!known) imageIds.set(docker, (known = new Map<string, Promise<string>>()));
   const cached = known.get(s.image);
   if (cached) return cached;
-  const id = fetchImage(docker, s, node);
+  const id = fetchImage(docker, s, node, note);
   known.set(s.image, id);
   // A failure is not remembered: the next start tries again.
   id.catch(() => known.delete(s.image));
   return id;
 }
 
-async function fetchImage(docker: Docker, s: ImageSettings, node: string): Promise<string> {
+async function fetchImage(
+  docker: Docker,
+  s: ImageSettings,
+  node: string,
+  note?: string,
+): Promise<string> {
   const local = await inspectImage(docker, s.image);
   if (local && !s.forcePull) return local.Id;
   try {
@@ -498,7 +519,7 @@ async function fetchImage(docker: Docker, s: ImageSettings, node: string): Promi
     const why = dockerMessage(err);
     const summary = local
       ? `image ${s.image} could not be pulled on node ${node} (force_pull)`
-      : `image ${s.image} not found on node ${node} and could not be pulled`;
+      : `image ${s.image} not found on node ${node}${note ? ` (${note})` : ''} and could not be pulled`;
     throw new Error(`${summary}: ${why}`, { cause: err });
   }
   const pulled = await inspectImage(docker, s.image);

@@ -76,6 +76,13 @@ export class PodmanDriver extends DockerDriver {
     };
   }
 
+  /** The image after podman's transport prefix (`docker://`) is taken off, as it is run. */
+  override taskImage(
+    config: Record<string, unknown>,
+  ): { image: string; forcePull: boolean } | undefined {
+    return super.taskImage(dockerConfig(config));
+  }
+
   override start(ctx: TaskContext): Promise<DockerHandle> {
     const config = dockerConfig(ctx.task.config ?? {});
     return super.start({ ...ctx, task: { ...ctx.task, config } });

@@ -37,6 +37,7 @@ export async function openSession(
   const newPins = new Map<string, PinnedHostKey>();
   // Templates read Variables with it; a keyring that cannot be read makes nomadVar say why.
   const keyring = await loadKeyring({ env: process.env }).catch((err: Error) => err);
+  const imageSource = config.images?.ship === false ? undefined : thisMachine();
   return {
     pins,
     newPins,
@@ -50,6 +51,7 @@ export async function openSession(
       variables: keyring instanceof Error ? unreadable(keyring) : variableReader(state, keyring),
       services: serviceCatalog(state),
     }),
+    ...(imageSource ? { imageSource } : {}),
     transport(node) {
       let t = transports.get(node.name);
       if (!t) {
@@ -65,7 +67,9 @@ export async function openSession(
       return t;
     },
     async close() {
-      await Promise.allSettled([...transports.values()].map((t) => t.close()));
+      await Promise.allSettled(
+        [...transports.values(), ...(imageSource ? [imageSource] : [])].map((t) => t.close()),
+      );
       await store.close();
     },
   };
@@ -77,6 +81,17 @@ function unreadable(err: Error): VariableReader {
     throw err;
   };
   return { get: fail, list: fail };
+}
+
+/** The machine drover runs on, as the place images are copied from (its Docker and podman engines). */
+function thisMachine(): Transport {
+  return createTransport({
+    name: 'this machine',
+    transport: 'local',
+    datacenter: '',
+    meta: {},
+    alloc_root: '',
+  });
 }
 
 /**

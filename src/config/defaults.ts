@@ -68,6 +68,7 @@ export function applyConfigDefaults(
       ? { variablesKeyring: localPath(file.variables.keyring, baseDir, host) }
       : {}),
     scheduler: defaults.scheduler ?? 'binpack',
+    images: { ship: file.images?.ship ?? true },
     nodes: nodes.map((n) => nodeDefaults(n, defaults, baseDir, host)),
   };
 }

@@ -49,6 +49,11 @@ export interface DroverConfig {
   /** The Variables keyring file named by a `variables` block, absolute (DROVER_KEYRING wins). */
   variablesKeyring?: string;
   scheduler: SchedulerAlgorithm;
+  /**
+   * `images { ship }`: copy images of docker and podman tasks that a node lacks and an engine
+   * on this machine has (absent: true).
+   */
+  images?: { ship: boolean };
   /** In the order of the file's node blocks: `nodes[i]` was written at JSON pointer `/node/i`. */
   nodes: ConfiguredNode[];
   /** Where each value of the file was written (`/node/0/address`); absent for the embedded default. */

@@ -102,6 +102,8 @@ export interface ApplyContext {
    * deployment stays running in state and the next apply carries it on.
    */
   detach?: boolean;
+  /** What a container task's pull failure adds about where else its image was looked for. */
+  imageNote?: (node: string, image: string) => string | undefined;
 }
 
 export type DeploymentResult = 'successful' | 'failed' | 'awaiting-promotion' | 'detached' | 'none';
@@ -1205,6 +1207,8 @@ export function placementOf(a: Allocation): PlacementStep {
 export interface TaskContextSource {
   state: StateSnapshot;
   facts(node: NodeSpec): NodeFacts;
+  /** What a pull failure adds about where else the image was looked for (apply only). */
+  imageNote?: ApplyContext['imageNote'];
 }
 
 /** Everything a driver needs to start one task of one allocation (pure; plan time uses it too). */
@@ -1243,6 +1247,9 @@ export function taskContext(
     node: facts,
   });
   const restart = group.restart;
+  const config = interpolateDeep(task.config ?? {}, { env, node: facts });
+  const image = driver.taskImage?.(config)?.image;
+  const imageNote = image !== undefined ? ctx.imageNote?.(node.name, image) : undefined;
   return {
     allocId: p.allocId,
     name: taskInstanceName(steps.jobId, group.name, task.name, p.allocId),
@@ -1251,7 +1258,7 @@ export function taskContext(
     group: group.name,
     task: {
       ...task,
-      config: interpolateDeep(task.config ?? {}, { env, node: facts }),
+      config,
       // Nomad's artifact hook interpolates source, destination, options and headers.
       ...(task.artifact ? { artifact: interpolateDeep(task.artifact, { env, node: facts }) } : {}),
     },
@@ -1262,6 +1269,7 @@ export function taskContext(
     env,
     allocDir,
     volumeMounts: hostVolumeMounts(group, task, node),
+    ...(imageNote ? { imageNote } : {}),
     labels: {
       'drover.job': steps.jobId,
       'drover.group': group.name,

@@ -27,6 +27,9 @@ const schema: { [key: string]: unknown } = {
       "items": {
         "$ref": "#/$defs/node"
       }
+    },
+    "images": {
+      "$ref": "#/$defs/images"
     }
   },
   "$defs": {
@@ -316,6 +319,19 @@ const schema: { [key: string]: unknown } = {
         "read_only": {
           "type": "boolean",
           "description": "Jobs may mount the volume read-only only; a job asking for read-write access is not placed on the node. Defaults to false."
+        }
+      }
+    },
+    "images": {
+      "title": "ImagesConfig",
+      "description": "Images of docker and podman tasks that a node lacks but an engine on the machine running drover has.",
+      "type": "object",
+      "x-block": "single",
+      "additionalProperties": false,
+      "properties": {
+        "ship": {
+          "type": "boolean",
+          "description": "Copy such images to the node over its transport (`docker save` into `docker load`, streamed; no registry), once per node and image id, before the tasks start; the plan lists every copy. Default true. false: nodes pull every image they lack, as Nomad's do."
         }
       }
     }

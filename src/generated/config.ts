@@ -24,6 +24,7 @@ export interface ConfigFile {
    * The hosts drover may place allocations on, one block per host; the label is the node name. Without any node block, drover uses one node named "local" with the local transport.
    */
   node?: NodeConfig[];
+  images?: ImagesConfig;
 }
 /**
  * Where drover records jobs, allocations and deployments.
@@ -203,4 +204,13 @@ export interface NodeReserved {
    * Host ports allocations must not use: a comma-separated list of ports and ranges, like "22,80,8000-8010".
    */
   ports?: string;
+}
+/**
+ * Images of docker and podman tasks that a node lacks but an engine on the machine running drover has.
+ */
+export interface ImagesConfig {
+  /**
+   * Copy such images to the node over its transport (`docker save` into `docker load`, streamed; no registry), once per node and image id, before the tasks start; the plan lists every copy. Default true. false: nodes pull every image they lack, as Nomad's do.
+   */
+  ship?: boolean;
 }

@@ -44,6 +44,10 @@ export interface Plan {
    */
   retry_stops: PlannedStop[];
   /**
+   * Images of docker and podman tasks that a node's engine lacks, one entry per node, engine and image: `copy` when an engine on the machine running drover has the image, so apply streams it there (`docker save` into `docker load` over the node's transport, no registry) before the tasks that run it start; `pull` when this machine has it neither, so the node pulls it as usual. Absent when there are none, or when drover did not look (plan -refresh=false, drover.hcl `images { ship = false }`).
+   */
+  images?: ImageTransfer[];
+  /**
    * One entry per job planned, sorted by id.
    */
   jobs: JobPlan[];
@@ -109,6 +113,37 @@ export interface PlannedStop {
    * Set when the allocation is already gone (lost, failed, or exited): its stop only records that, destroys nothing running, and is not counted as a destroy.
    */
   client_status?: 'lost' | 'failed' | 'complete';
+}
+export interface ImageTransfer {
+  /**
+   * copy: apply copies the image from this machine's engine `source` to the node; pull: the node pulls it (this machine does not have it either).
+   */
+  action: 'copy' | 'pull';
+  /**
+   * The image reference as the task names it, after interpolation (`app:dev`).
+   */
+  image: string;
+  node: string;
+  /**
+   * The node's engine the image goes to: the task driver's (docker, or podman's Docker-compatible service).
+   */
+  engine: 'docker' | 'podman';
+  /**
+   * copy: the engine on this machine the image is copied from.
+   */
+  source?: 'docker' | 'podman';
+  /**
+   * copy: the image id (`sha256:` and the digest of its configuration) that is copied; apply refuses to copy another one.
+   */
+  id?: string;
+  /**
+   * copy: the image's size in bytes, as its engine reports it (about what is sent).
+   */
+  size?: number;
+  /**
+   * The jobs whose new allocations on the node run the image, sorted.
+   */
+  jobs: string[];
 }
 export interface JobPlan {
   id: string;

@@ -24,6 +24,11 @@ export interface EngineContext {
   /** Host keys met for the first time in this run, to be pinned in state. */
   newPins: Map<string, PinnedHostKey>;
   clock: Clock;
+  /**
+   * The machine running drover, whose engines the images of docker and podman tasks are copied
+   * from to nodes that lack them (`images { ship }`). Absent: images are never copied.
+   */
+  imageSource?: Transport;
   /** The drover that computes plans (recorded in them). */
   droverVersion: string;
   /** What templates read besides the task's environment (Variables, services), from a state. */

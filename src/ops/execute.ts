@@ -33,6 +33,7 @@ import type { EngineContext } from './context.js';
 import { applyTemplateChanges } from '../deploy/template-changes.js';
 import { nodeFacts, recordObserved, type Observed } from './observe.js';
 import { makePlan, recordedDesired } from './plan.js';
+import { copyPlannedImages, pullNotes } from './images.js';
 
 export interface JobResult {
   job: string;
@@ -78,12 +79,15 @@ export async function executePlan(
         : checkProbe(ctx, apply, allocId, group, job),
     ...(ctx.templateReaders ? { templateReaders: ctx.templateReaders } : {}),
     ...(opts.detach ? { detach: true } : {}),
+    imageNote: pullNotes(plan),
   };
   const outcomes: JobResult[] = [];
+  const copied = new Map<string, Promise<void>>();
   try {
     await recordChanges(apply, plan);
     await retryStops(apply, plan.retry_stops);
     for (const job of steps) {
+      await copyPlannedImages(ctx, plan, job.jobId, progress, copied);
       const outcome = await applyJob(job, apply);
       await collectAllocs(job, apply);
       const result: JobResult = { job: job.jobId, outcome };

@@ -33,6 +33,7 @@ export {
 } from './builders.js';
 export { executePlan, type ApplyResult, type ExecuteOptions, type JobResult } from './execute.js';
 export { withStateLock } from './lock.js';
+export { planImages } from './images.js';
 export { isActiveDeployment } from '../plan/deployments.js';
 export { forgetHostKey } from './host-keys.js';
 export {

@@ -54,6 +54,7 @@ export function sealPlan(plan: Omit<Plan, 'hash'>): Plan {
     hash: planHash(plan),
     changes: plan.changes,
     retry_stops: plan.retry_stops,
+    ...(plan.images?.length ? { images: plan.images } : {}),
     jobs: plan.jobs,
     warnings: plan.warnings,
   };

@@ -26,6 +26,8 @@ import { plainStyler, type Styler } from '../diag/render.js';
 import { formatDuration, MILLISECOND } from '../jobspec/duration.js';
 import { naturalCompare } from './diff.js';
 import { unplacedAllocations } from './unplaced.js';
+import { renderImageTransfers } from './images.js';
+import { redactPlan } from './redact.js';
 
 /** The diagnostics styler, plus colours for what is added, deleted, edited and kept in place. */
 export interface PlanStyler extends Styler {
@@ -62,6 +64,8 @@ export function renderPlanText(plan: Plan, opts: RenderTextOptions = {}): string
       ...plan.retry_stops.map((x) => `  stop  ${short(x.alloc_id)}  ${x.name}  on ${x.node}`),
       '',
     );
+  // An image named from a sensitive variable reads `(sensitive)`, as in the job's diff.
+  if (plan.images?.length) out.push(...renderImageTransfers(redactPlan(plan).images), '');
   const jobs = [...plan.jobs].sort((a, b) => naturalCompare(a.id, b.id));
   for (const job of jobs) {
     if (

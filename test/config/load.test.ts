@@ -115,6 +115,14 @@ node "web-1" {
     ]);
   });
 
+  it('copies images from this machine unless images { ship = false } says not to', () => {
+    expect(load('state {\n  path = "s.json"\n}\n').config?.images).toEqual({ ship: true });
+    const { config, found } = load('images {\n  ship = false\n}\n');
+    expect(found).toEqual([]);
+    expect(config?.images).toEqual({ ship: false });
+    expect(load('images {\n  shp = false\n}\n').found.map((f) => f[0])).toEqual(['error']);
+  });
+
   it('infers ssh from an address, with port 22 and the user running drover', () => {
     const { config } = load('node "a" {\n  address = "10.0.0.1"\n}\n');
     expect(config?.nodes[0]).toMatchObject({
@@ -489,6 +497,7 @@ describe('loadConfig', () => {
     expect(config).toEqual({
       state: { backend: 'local', path: join(empty, '.drover/state.json') },
       scheduler: 'binpack',
+      images: { ship: true },
       nodes: [
         {
           name: 'local',

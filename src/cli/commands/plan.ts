@@ -17,6 +17,7 @@ import {
   makePlan,
   observe,
   planHasChanges,
+  planImages,
   recordRefresh,
   withStateLock,
   type ApplyResult,
@@ -79,9 +80,12 @@ export function registerPlan(program: Command, io: (json: boolean) => Output): v
       if (!loaded) return fail(1);
       await withSession(o, opts, async (session) => {
         const observed = await observe(session, opts.refresh !== 'false');
-        const plan = makePlan(session, observed, loaded.desired, {
-          warnings: loaded.diagnostics,
-        });
+        const plan = await withImages(
+          session,
+          makePlan(session, observed, loaded.desired, { warnings: loaded.diagnostics }),
+          observed,
+          opts,
+        );
         showPlan(o, observed, plan, opts);
         process.exitCode = opts.detailedExitcode && planHasChanges(plan) ? 2 : 0;
       });
@@ -126,6 +130,21 @@ export function registerApply(program: Command, io: (json: boolean) => Output): 
     });
 }
 
+/**
+ * The plan with the images its nodes lack (copied from this machine, or pulled), found by
+ * looking at the engines on both sides: not with -refresh=false, which looks at no host.
+ */
+function withImages(
+  session: Session,
+  plan: Plan,
+  observed: Observed,
+  opts: PlanOptions,
+): Promise<Plan> {
+  return opts.refresh === 'false'
+    ? Promise.resolve(plan)
+    : planImages(session, plan, observed.state);
+}
+
 /** Prints a plan (and what refresh saw), saving it first when `-out` was given. */
 function showPlan(o: Output, observed: Observed, plan: Plan, opts: PlanOptions): void {
   if (opts.out) writePlanfile(opts.out, plan);
@@ -157,7 +176,10 @@ export async function lockedApply(
   const timeoutMs = (durationNanos(opts.lockTimeout ?? '0s') ?? 0) / 1e6;
   await withStateLock(session, operation, timeoutMs, async () => {
     const observed = await observe(session, opts.refresh !== 'false', { locked: true });
-    const { plan, saved } = await getPlan(observed);
+    const got = await getPlan(observed);
+    const saved = got.saved;
+    // A saved plan says what it copies already; a new one looks at the engines now.
+    const plan = saved ? got.plan : await withImages(session, got.plan, observed, opts);
     if (opts.out && !saved) {
       showPlan(o, observed, plan, opts);
       process.exitCode = 0;
