@@ -15,6 +15,7 @@ import { registerAllocCommands } from './alloc.js';
 import { registerStateCommands } from './state.js';
 import { registerDeploymentCommands } from './deployment.js';
 import { registerNodeCommands } from './node.js';
+import { registerAudit } from './audit.js';
 
 export function registerAllCommands(program: Command, output: (json: boolean) => Output): void {
   registerValidate(program, output);
@@ -28,4 +29,5 @@ export function registerAllCommands(program: Command, output: (json: boolean) =>
   registerStateCommands(program, output);
   registerDeploymentCommands(program, output);
   registerNodeCommands(program, output);
+  registerAudit(program, output);
 }

@@ -39,6 +39,10 @@ const MIGRATIONS: readonly ((s: string) => string)[] = [
     );
     INSERT INTO ${s}.lock (id) VALUES (1);
   `,
+  // 2: the audit trail, one row per record (append-only, as the events).
+  (s) => `
+    CREATE TABLE ${s}.audit (pos integer PRIMARY KEY, body json NOT NULL);
+  `,
 ];
 
 /** The schema version this drover writes. */
