@@ -445,7 +445,7 @@ export interface StateEvent {
   seq: number;
   time: Timestamp;
   /**
-   * `user@host` of the drover that acted.
+   * Who acted: `DROVER_ACTOR` when set, else `user@host` of the drover that acted.
    */
   who: string;
   /**
@@ -502,9 +502,9 @@ export interface AuditRecord {
    */
   jobs: AuditJobChange[];
   /**
-   * ok; failed (an error, or a deployment failed and nothing was reverted); reverted (a deployment failed and was reverted); cancelled (approval refused).
+   * ok (canaries left waiting for promotion included); failed (an error, or a deployment failed and nothing was reverted); reverted (a deployment failed and auto_revert rolled it back: exit code 3).
    */
-  result: 'ok' | 'failed' | 'reverted' | 'cancelled';
+  result: 'ok' | 'failed' | 'reverted';
   exit_code: number;
   /**
    * The error message, when the operation failed.
