@@ -58,10 +58,11 @@ export function startAudit(
   const started = new Date();
   return {
     async done(exitCode, applied) {
-      await recordAudit(
-        store,
-        auditRecordNow(operation, started, exitCode, { ...extra, ...(applied ? { applied } : {}) }),
-      );
+      const record = auditRecordNow(operation, started, exitCode, {
+        ...extra,
+        ...(applied ? { applied } : {}),
+      });
+      await recordAudit(store, record, applied?.state);
     },
     async failed(err) {
       const error = err instanceof Error ? err.message : String(err);
