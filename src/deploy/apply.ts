@@ -138,7 +138,8 @@ export async function applyJob(steps: JobSteps, ctx: ApplyContext): Promise<JobO
   if (steps.newVersion) {
     const nv = steps.newVersion;
     // Written with the allocation placed next (deferred writes keep their order), or at the end.
-    ctx.recorder.defer((s) => recordVersion(s, steps, nv, when()), {
+    const actor = ctx.recorder.who;
+    ctx.recorder.defer((s) => recordVersion(s, steps, nv, when(), actor), {
       what: 'job.submit',
       job: steps.jobId,
       detail: `version ${steps.version} submitted from ${nv.filename}`,
@@ -1552,6 +1553,7 @@ function recordVersion(
   { jobId, version, launch }: JobSteps,
   nv: NonNullable<JobSteps['newVersion']>,
   at: string,
+  actor: string,
 ): StateSnapshot {
   const prior = s.jobs[jobId];
   const versions = [
@@ -1567,6 +1569,8 @@ function recordVersion(
       stable: false,
       status: 'pending' as const,
       ...(launch ? { launch } : {}),
+      ...(nv.origin ? { origin: nv.origin } : {}),
+      actor,
     },
   ];
   return { ...s, jobs: { ...s.jobs, [jobId]: { versions, stopped: false } } };

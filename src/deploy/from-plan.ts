@@ -3,6 +3,7 @@ import { decodeStoredJob } from '../jobspec/stored.js';
 import type { JobPlan, Plan } from '../generated/plan.js';
 import type { NodeSpec } from '../../providers/types.js';
 import type { GroupSteps, JobSteps, PlacementStep } from './steps.js';
+import type { VersionOrigin } from '../state/types.js';
 
 /** The steps of every job the plan changes, in the plan's order; reads nothing but the plan. */
 export function planToSteps(plan: Plan, nodes: ReadonlyMap<string, NodeSpec>): JobSteps[] {
@@ -66,6 +67,7 @@ function jobSteps(j: JobPlan, nodes: ReadonlyMap<string, NodeSpec>): JobSteps {
             source: j.payload.source,
             filename: j.payload.filename,
             ...(j.payload.sensitive?.length ? { sensitive: j.payload.sensitive } : {}),
+            ...(j.payload.origin ? { origin: j.payload.origin as VersionOrigin } : {}),
           },
         }
       : {}),

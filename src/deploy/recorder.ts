@@ -13,9 +13,9 @@
  * an apply of N jobs with several writes each grew with N². The one write a step must wait for
  * is the one that records an allocation before its tasks start; deferred changes ride along.
  */
-import { hostname } from 'node:os';
+import { currentActor } from '../audit/identity.js';
 import { appendEvent, type NewEvent } from '../state/events.js';
-import { currentUser, type StateStore } from '../state/store.js';
+import type { StateStore } from '../state/store.js';
 import type { StateSnapshot } from '../state/types.js';
 
 export type StateChange = (state: StateSnapshot) => StateSnapshot;
@@ -33,7 +33,8 @@ export class StateRecorder {
     private readonly store: StateStore,
     private current: StateSnapshot,
     private readonly now: () => Date = () => new Date(),
-    private readonly who: string = whoami(),
+    /** Who acts: named by every event, and by the job versions an apply records. */
+    readonly who: string = currentActor(),
     private readonly deferMs = DEFAULT_DEFER_MS,
   ) {
     this.latest = current;
@@ -106,7 +107,3 @@ export type StateEvent = Omit<NewEvent, 'time' | 'who'>;
 
 /** How long a deferred change may wait for a write of its own. */
 const DEFAULT_DEFER_MS = 1_000;
-
-function whoami(): string {
-  return `${currentUser()}@${hostname()}`;
-}

@@ -8,7 +8,7 @@ import type {
   NormalizedJob as Job,
 } from '../generated/normalized-job.js';
 import type { JobLaunch, RolloutStep } from '../generated/plan.js';
-import type { AllocatedPort } from '../state/types.js';
+import type { AllocatedPort, VersionOrigin } from '../state/types.js';
 
 export interface PlacementStep {
   allocId: string;
@@ -54,6 +54,8 @@ export interface JobSteps {
     filename: string;
     /** Pointers into `job` of values derived from sensitive variables. */
     sensitive?: string[];
+    /** How this version came to be. */
+    origin?: VersionOrigin;
   };
   /** A child of a periodic or parameterized job: its parent and a dispatch's payload. */
   launch?: JobLaunch;

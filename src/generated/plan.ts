@@ -481,6 +481,13 @@ export interface JobPayload {
    */
   sensitive?: string[];
   launch?: JobLaunch;
+  /**
+   * How the version apply records came to be (state schema's versionOrigin: file, rollback, auto-revert, scale, dispatch, periodic). Absent: a plan written by an older drover.
+   */
+  origin?: {
+    kind: string;
+    [k: string]: unknown | undefined;
+  };
 }
 /**
  * A job launched from a periodic or parameterized job (Nomad's ParentID, Dispatched, Payload, DispatchIdempotencyToken).

@@ -79,6 +79,10 @@ export interface StateSnapshot {
   variables?: {
     [k: string]: StoredVariable;
   };
+  /**
+   * The audit trail: one record per operation (apply, rollback, stop, scale, promote, node drain, state restore…), oldest first. Append-only; `state snapshot restore` keeps the current trail and appends a record of the restore. Absent: no operation recorded yet (a state written by an older drover).
+   */
+  audit?: AuditRecord[];
 }
 /**
  * One node: how to reach it (from drover.hcl), what was found on it, and whether new work may be placed on it.
@@ -234,6 +238,11 @@ export interface JobVersion {
    */
   status: 'pending' | 'running' | 'dead';
   launch?: JobLaunch;
+  origin?: VersionOrigin;
+  /**
+   * Who submitted this version: `user@host`, or `DROVER_ACTOR` when set. Absent: recorded by an older drover.
+   */
+  actor?: string;
 }
 /**
  * Set on a job launched from a periodic or parameterized job (Nomad's ParentID, Dispatched, Payload, DispatchIdempotencyToken).
@@ -255,6 +264,35 @@ export interface JobLaunch {
    * dispatch: the token given; a second dispatch with it returns this job while it exists.
    */
   idempotency_token?: string;
+}
+/**
+ * How a job version came to be. Absent: recorded by an older drover.
+ */
+export interface VersionOrigin {
+  /**
+   * file: applied from a jobspec file; rollback: `drover rollback`; auto-revert: a failed deployment reverted by auto_revert (or by `deployment fail`); scale: `drover scale`; dispatch, periodic: a child launched by `job dispatch` or `job periodic force`.
+   */
+  kind: 'file' | 'rollback' | 'auto-revert' | 'scale' | 'dispatch' | 'periodic';
+  /**
+   * file: the jobspec's path, relative to the directory of drover.hcl (or the working directory without one).
+   */
+  file?: string;
+  /**
+   * rollback, auto-revert: the version whose job this one submits again.
+   */
+  source_version?: number;
+  /**
+   * rollback, auto-revert: the version that was current (rollback) or whose deployment failed (auto-revert). A later plan of a jobspec equal to it is refused unless `-roll-forward` is given.
+   */
+  reverted_from?: number;
+  /**
+   * Why, in a few words: the failed deployment's description, or the `-message` given.
+   */
+  reason?: string;
+  /**
+   * scale: what was scaled (`group "web" count 3`).
+   */
+  detail?: string;
 }
 export interface Allocation {
   id: string;
@@ -421,7 +459,7 @@ export interface StateEvent {
   seq: number;
   time: Timestamp;
   /**
-   * `user@host` of the drover that acted.
+   * Who acted: `DROVER_ACTOR` when set, else `user@host` of the drover that acted.
    */
   who: string;
   /**
@@ -469,4 +507,85 @@ export interface StoredVariable {
    * The items as JSON, encrypted, with the 16-byte GCM tag appended; base64.
    */
   data: string;
+}
+/**
+ * One operation in the audit trail.
+ */
+export interface AuditRecord {
+  /**
+   * 1 for the first record, then +1.
+   */
+  seq: number;
+  /**
+   * An RFC 3339 date and time.
+   */
+  time: string;
+  duration_ms: number;
+  /**
+   * Who acted: `DROVER_ACTOR` when set (CI), else `user@host`.
+   */
+  actor: string;
+  /**
+   * The git author (`Name <email>`): the work tree's `user.name` and `user.email`, or HEAD's author in CI.
+   */
+  git_author?: string;
+  /**
+   * E.g. `apply`, `rollback`, `stop`, `scale`, `promote`, `deployment fail`, `dispatch`, `periodic force`, `node drain`, `node eligibility`, `state restore`, `state migrate`, `state unlock`.
+   */
+  operation: string;
+  /**
+   * The hash of the plan applied.
+   */
+  plan_hash?: string;
+  /**
+   * HEAD of the git work tree drover ran in.
+   */
+  git_commit?: string;
+  git_branch?: string;
+  /**
+   * The `-message` given.
+   */
+  message?: string;
+  /**
+   * The jobs the operation changed, with their versions before and after.
+   */
+  jobs: AuditJobChange[];
+  /**
+   * ok (canaries left waiting for promotion included); failed (an error, or a deployment failed and nothing was reverted); reverted (a deployment failed and auto_revert rolled it back: exit code 3).
+   */
+  result: 'ok' | 'failed' | 'reverted';
+  exit_code: number;
+  /**
+   * The error message, when the operation failed.
+   */
+  error?: string;
+  /**
+   * A human sentence for operations without jobs (`restored from snapshot F`).
+   */
+  detail?: string;
+  /**
+   * The hooks run and their results (hooks are not built yet).
+   */
+  hooks?: {
+    name: string;
+    result: string;
+    [k: string]: unknown;
+  }[];
+}
+export interface AuditJobChange {
+  id: string;
+  from_version: number | null;
+  to_version: number | null;
+  /**
+   * The plan's change of the job: create, update or destroy.
+   */
+  change?: string;
+  /**
+   * What became of its deployment (successful, failed, awaiting-promotion, detached, none).
+   */
+  result?: string;
+  /**
+   * The version an auto-revert rolled it back to.
+   */
+  reverted_to?: number;
 }

@@ -57,7 +57,14 @@ export function planScale(
     (g) => g.name === groupName,
   );
   if (written) written.count = count;
-  return makePlan(ctx, observed, [{ ...current, job, submitted }]);
+  return makePlan(ctx, observed, [
+    {
+      ...current,
+      job,
+      submitted,
+      origin: { kind: 'scale', detail: `group "${groupName}" count ${count}` },
+    },
+  ]);
 }
 
 /** `drover rollback JOB [VERSION]`: an earlier version again, without a canary phase. */
@@ -66,6 +73,7 @@ export function planRollback(
   observed: Observed,
   id: string,
   version?: number,
+  reason?: string,
 ): Plan {
   const job = requireJob(observed.stored, id);
   const current = job.versions[job.versions.length - 1]!;
@@ -81,7 +89,16 @@ export function planRollback(
     );
   // A rollback skips the canary phase: the version it returns to was healthy (nomad#10882).
   return makePlan(ctx, observed, [
-    { ...recordedDesired(observed.stored, id, target.version), skipCanary: true },
+    {
+      ...recordedDesired(observed.stored, id, target.version),
+      skipCanary: true,
+      origin: {
+        kind: 'rollback',
+        source_version: target.version,
+        reverted_from: current.version,
+        ...(reason ? { reason } : {}),
+      },
+    },
   ]);
 }
 
@@ -145,7 +162,18 @@ export function planFail(ctx: EngineContext, observed: Observed, id: string): Pl
       : undefined;
   const desired: DesiredJob[] =
     reverts && stable
-      ? [{ ...recordedDesired(observed.stored, id, stable.version), skipCanary: true }]
+      ? [
+          {
+            ...recordedDesired(observed.stored, id, stable.version),
+            skipCanary: true,
+            origin: {
+              kind: 'auto-revert',
+              source_version: stable.version,
+              reverted_from: d.version,
+              reason: change.description!,
+            },
+          },
+        ]
       : [];
   const plan = makePlan(ctx, withChanges(ctx, observed, [change]), desired, { changes: [change] });
   return note ? { ...plan, warnings: [...plan.warnings, note] } : plan;

@@ -92,7 +92,7 @@ export async function executePlan(
       await collectAllocs(job, apply);
       const result: JobResult = { job: job.jobId, outcome };
       if (outcome.result === 'failed' && autoReverts(job.job))
-        result.revert = await revert(ctx, job.jobId, job.version, apply);
+        result.revert = await revert(ctx, job.jobId, job.version, apply, outcome.description);
       outcomes.push(result);
     }
     for (const j of plan.jobs) {
@@ -213,6 +213,7 @@ async function revert(
   jobId: string,
   failed: number,
   apply: ApplyContext,
+  reason: string | undefined,
 ): Promise<JobResult['revert']> {
   const state = apply.recorder.state;
   const stable = [...(state.jobs[jobId]?.versions ?? [])]
@@ -228,7 +229,16 @@ async function revert(
   });
   const observed: Observed = { stored: state, state, drift: [], down: [] };
   const plan = makePlan(ctx, observed, [
-    { ...recordedDesired(state, jobId, stable.version), skipCanary: true },
+    {
+      ...recordedDesired(state, jobId, stable.version),
+      skipCanary: true,
+      origin: {
+        kind: 'auto-revert',
+        source_version: stable.version,
+        reverted_from: failed,
+        ...(reason ? { reason } : {}),
+      },
+    },
   ]);
   const [steps] = planToSteps(plan, ctx.nodes);
   if (!steps) return { toVersion: undefined, why: 'nothing to roll back' };

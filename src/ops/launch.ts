@@ -134,6 +134,7 @@ function launchPlan(
       filename: parent.filename,
       ...(parent.sensitive ? { sensitive: parent.sensitive } : {}),
       launch,
+      origin: { kind: launch.kind },
     },
   ]);
 }

@@ -35,7 +35,7 @@ import {
   type Placement as SchedulerPlacement,
   type SchedulerAlgorithm,
 } from '../scheduler/index.js';
-import type { Allocation, StateSnapshot } from '../state/types.js';
+import type { Allocation, StateSnapshot, VersionOrigin } from '../state/types.js';
 import { isActiveDeployment } from './deployments.js';
 import { diffJobs, type DiffOptions, type JobDiff } from './diff.js';
 import { redactJobDiff, redactorFor } from './redact.js';
@@ -62,6 +62,8 @@ export type DesiredJob =
       launch?: JobLaunch;
       /** JSON pointers into `job` of values derived from sensitive variables. */
       sensitive?: readonly string[];
+      /** How the version apply records came to be (a file, a rollback, a scale…). */
+      origin?: VersionOrigin;
     }
   | { kind: 'stop'; id: string; purge: boolean };
 
@@ -355,6 +357,7 @@ function planJob(
             ...encodeStoredJob(d.job),
             ...(d.sensitive?.length ? { sensitive: [...d.sensitive] } : {}),
             ...(d.launch ? { launch: d.launch } : {}),
+            ...(d.origin ? { origin: { ...d.origin } } : {}),
           }
         : null,
   };

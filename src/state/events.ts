@@ -37,10 +37,10 @@ export function eventsFor(
   );
 }
 
-// JSON drops `{ job: undefined }` anyway; dropping it here too keeps an event in memory equal
-// to the same event read back from the file.
-function withoutUndefined(e: NewEvent): NewEvent {
+// JSON drops `{ job: undefined }` anyway; dropping it here too keeps an entry (event, audit
+// record) in memory equal to the same entry read back from the file.
+export function withoutUndefined<T extends object>(e: T): T {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(e)) if (v !== undefined) out[k] = v;
-  return out as NewEvent;
+  return out as T;
 }

@@ -16,6 +16,7 @@ import { mkdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { StateError } from './errors.js';
 import { syncDir, writeFileAtomic } from './atomic.js';
+import { restoredWithTrail } from './audit.js';
 import {
   UNREADABLE_LOCK_ID,
   acquireLock,
@@ -40,7 +41,7 @@ import type {
   LockInfo,
   LockOptions,
   ReplaceOptions,
-  RestoreOptions,
+  SnapshotRestoreOptions,
   StateStore,
 } from './store.js';
 import type { StateSnapshot } from './types.js';
@@ -200,9 +201,11 @@ export class LocalStateStore implements StateStore {
     await writeFileAtomic(resolve(file), text ?? serializeState(state));
   }
 
-  async snapshotRestore(file: string, opts: RestoreOptions = {}): Promise<StateSnapshot> {
+  async snapshotRestore(file: string, opts: SnapshotRestoreOptions = {}): Promise<StateSnapshot> {
     const snapshot = parseState(await readFile(resolve(file), 'utf8'), `snapshot ${file}`);
-    return this.replace(snapshot, { ...opts, source: `snapshot ${file}` });
+    const { audit, ...rest } = opts;
+    const kept = restoredWithTrail(await this.read(), snapshot, audit);
+    return this.replace(kept, { ...rest, source: `snapshot ${file}` });
   }
 
   async replace(snapshot: StateSnapshot, opts: ReplaceOptions = {}): Promise<StateSnapshot> {

@@ -2,6 +2,7 @@
  * `drover state migrate`: copies the whole state (every job version, allocation, deployment and
  * event, with its lineage and serial) from one backend to another, holding both locks.
  */
+import { appendAudit, type NewAuditRecord } from './audit.js';
 import { StateError } from './errors.js';
 import { newLockInfo, type StateStore } from './store.js';
 import type { StateSnapshot } from './types.js';
@@ -10,6 +11,8 @@ export interface MigrateOptions {
   /** Replace a destination that holds another state (another lineage, or a newer serial). */
   force?: boolean;
   lockTimeoutMs: number;
+  /** The migration's own record, appended to the audit trail it copies. */
+  audit?: NewAuditRecord;
 }
 
 export interface MigrateResult {
@@ -34,7 +37,7 @@ export async function migrateState(
       const state = await from.read();
       const there = await to.read();
       refuseToOverwrite(there, state, to.describe(), Boolean(opts.force));
-      const written = await to.replace(state, {
+      const written = await to.replace(opts.audit ? appendAudit(state, opts.audit) : state, {
         force: true,
         keepSerial: true,
         source: `the state at ${from.describe()}`,

@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
+import type { NewAuditRecord } from './audit.js';
 import type { StateSnapshot } from './types.js';
 
 export interface LockInfo {
@@ -33,6 +34,11 @@ export interface RestoreOptions {
   force?: boolean;
 }
 
+export interface SnapshotRestoreOptions extends RestoreOptions {
+  /** The restore's own record, appended to the audit trail the restore keeps. */
+  audit?: NewAuditRecord;
+}
+
 export interface ReplaceOptions extends RestoreOptions {
   /** Names the incoming state in messages (`snapshot FILE`). */
   source?: string;
@@ -60,8 +66,11 @@ export interface StateStore {
   currentLock(): Promise<LockInfo | undefined>;
   /** Copies the current state to `file`. */
   snapshotSave(file: string): Promise<void>;
-  /** Replaces the current state with the one in `file`, with serial = current + 1. */
-  snapshotRestore(file: string, opts?: RestoreOptions): Promise<StateSnapshot>;
+  /**
+   * Replaces the current state with the one in `file`, with serial = current + 1, but keeps
+   * the current audit trail (who did what is not undone by a restore) and appends `audit`.
+   */
+  snapshotRestore(file: string, opts?: SnapshotRestoreOptions): Promise<StateSnapshot>;
   /**
    * Replaces the current state with `snapshot` (another lineage only with `force`), keeping it
    * whole: history and events as they are, serial = current + 1. What restore and migrate use.

@@ -5,6 +5,8 @@
  */
 export type {
   AllocatedPort,
+  AuditJobChange,
+  AuditRecord,
   Allocation,
   AllocationHealth,
   ClientStatus,
@@ -28,4 +30,5 @@ export type {
   RescheduleEvent,
   RescheduleTracker,
   Timestamp,
+  VersionOrigin,
 } from '../generated/state.js';

@@ -42,6 +42,7 @@ export function changedSchemaProblems(
 ): string[] | undefined {
   // Where each checked event sits in the whole log, so messages name its real index.
   const eventAt: number[] = [];
+  const auditAt: number[] = [];
   const delta = {
     ...next,
     nodes: changedEntries(prev.nodes, next.nodes),
@@ -54,9 +55,18 @@ export function changedSchemaProblems(
     events: Array.isArray(next.events)
       ? next.events.filter((e, i) => e !== prev.events[i] && eventAt.push(i) > 0)
       : next.events,
+    ...(next.audit === undefined
+      ? {}
+      : {
+          audit: Array.isArray(next.audit)
+            ? next.audit.filter((r, i) => r !== prev.audit?.[i] && auditAt.push(i) > 0)
+            : next.audit,
+        }),
   };
   return schemaProblems(delta, max, (path) =>
-    path.replace(/^\/events\/(\d+)/, (_m, i: string) => `/events/${eventAt[Number(i)]}`),
+    path
+      .replace(/^\/events\/(\d+)/, (_m, i: string) => `/events/${eventAt[Number(i)]}`)
+      .replace(/^\/audit\/(\d+)/, (_m, i: string) => `/audit/${auditAt[Number(i)]}`),
   );
 }
 

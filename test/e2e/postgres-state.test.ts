@@ -156,7 +156,9 @@ describe('state migrate', () => {
       `${pgState('moved')}\nnode "local" {\n  transport  = "local"\n  alloc_root = "${join(root, 'alloc')}"\n}\n`,
     );
     const onPg = await drover(dir, ['state', 'show']);
-    expect(JSON.parse(onPg.stdout)).toEqual(JSON.parse(local.stdout));
+    // The same, but for the audit trail: the migration appended its own record to it.
+    expect(withoutTrail(onPg.stdout)).toEqual(withoutTrail(local.stdout));
+    expect(operations(onPg.stdout)).toEqual(['apply', 'state migrate']);
     expect((await drover(dir, ['plan', '-detailed-exitcode', 'jobs'])).code).toBe(0);
 
     // Migrating again over it is refused unless it is the same or an older copy.
@@ -172,9 +174,9 @@ describe('state migrate', () => {
     ]);
     expect(other.code).toBe(0); // the original file: same lineage, same serial
     const back = machine('migrate-back', `state {\n  path = "${join(dir, 'back.json')}"\n}`);
-    expect(JSON.parse((await drover(back, ['state', 'show'])).stdout)).toEqual(
-      JSON.parse(local.stdout),
-    );
+    const backShown = (await drover(back, ['state', 'show'])).stdout;
+    expect(withoutTrail(backShown)).toEqual(withoutTrail(local.stdout));
+    expect(operations(backShown)).toEqual(['apply', 'state migrate', 'state migrate']);
 
     const stranger = machine('stranger', pgState('stranger'));
     writeFileSync(join(stranger, 'jobs', 'x.nomad.hcl'), job('x'));
@@ -192,6 +194,19 @@ describe('state migrate', () => {
     expect(refused.stderr).toContain('migrate with -force to replace it');
   }, 120_000);
 });
+
+/** A `state show` without its audit trail. */
+function withoutTrail(shown: string): unknown {
+  const { audit: _trail, ...rest } = JSON.parse(shown) as { audit?: unknown };
+  return rest;
+}
+
+/** The operations of a `state show`'s audit trail, oldest first. */
+function operations(shown: string): string[] {
+  return ((JSON.parse(shown) as { audit?: { operation: string }[] }).audit ?? []).map(
+    (r) => r.operation,
+  );
+}
 
 /** Waits until some drover holds the state lock (as `state unlock` without an id tells). */
 async function waitForLock(dir: string): Promise<void> {

@@ -13,6 +13,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StateError } from '../../src/state/errors.js';
 import { appendEvent } from '../../src/state/events.js';
+import { appendAudit, type NewAuditRecord } from '../../src/state/audit.js';
 import { newLockInfo, type LockInfo, type StateStore } from '../../src/state/store.js';
 import type { JobState, StateSnapshot } from '../../src/state/types.js';
 import { sampleState } from './sample.js';
@@ -33,6 +34,9 @@ export interface Backend {
   deadHolder: string;
 }
 
+const T1 = '2026-01-02T03:04:05.000Z';
+const T2 = '2026-01-02T04:04:05.000Z';
+const T3 = '2026-01-02T05:04:05.000Z';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export async function stateError(p: Promise<unknown>): Promise<StateError> {
@@ -452,6 +456,40 @@ export function describeStoreConformance(backend: Backend): void {
         expect(await store().read()).toEqual(restored);
         // The store that restored knows what it wrote: its next write builds on it.
         expect((await s.write(step(await s.read(), 9), 4)).events.length).toBe(2);
+      });
+
+      it('keeps the audit trail across a restore and appends the restore to it', async () => {
+        const s = store();
+        const op = (operation: string, time: string): NewAuditRecord => ({
+          time,
+          duration_ms: 5,
+          actor: 'ci-bot',
+          git_author: 'Ada <ada@example.com>',
+          operation,
+          git_commit: 'a'.repeat(40),
+          jobs: [{ id: 'web', from_version: null, to_version: 0, change: 'create' }],
+          result: 'ok',
+          exit_code: 0,
+        });
+        const v1 = await s.write(appendAudit(sampleState(await s.read()), op('apply', T1)), 0);
+        expect(v1.audit?.map((r) => r.seq)).toEqual([1]);
+        const file = join(dir, 'snap.json');
+        await s.snapshotSave(file);
+        // Two more operations after the snapshot, appended one write at a time.
+        const v2 = await s.write(appendAudit(v1, op('scale', T2)), 1);
+        const v3 = await s.write(appendAudit(v2, op('rollback', T3)), 2);
+        expect(await store().read()).toEqual(v3);
+
+        const restore = { ...op('state restore', T3), jobs: [], detail: `restored from ${file}` };
+        const restored = await store().snapshotRestore(file, { audit: restore });
+        expect(restored.jobs).toEqual(v1.jobs);
+        expect(restored.audit?.map((r) => [r.seq, r.operation])).toEqual([
+          [1, 'apply'],
+          [2, 'scale'],
+          [3, 'rollback'],
+          [4, 'state restore'],
+        ]);
+        expect(await store().read()).toEqual(restored);
       });
 
       it('refuses a snapshot of another lineage unless forced', async () => {

@@ -16,6 +16,7 @@ import { registerStateCommands } from './state.js';
 import { registerDeploymentCommands } from './deployment.js';
 import { registerNodeCommands } from './node.js';
 import { registerVarCommands } from './var.js';
+import { registerAudit } from './audit.js';
 
 export function registerAllCommands(program: Command, output: (json: boolean) => Output): void {
   registerValidate(program, output);
@@ -30,4 +31,5 @@ export function registerAllCommands(program: Command, output: (json: boolean) =>
   registerDeploymentCommands(program, output);
   registerNodeCommands(program, output);
   registerVarCommands(program, output);
+  registerAudit(program, output);
 }

@@ -20,6 +20,7 @@ import type { Plan } from '../../generated/plan.js';
 import { decodeStoredJob } from '../../jobspec/stored.js';
 import { formatInZone, nextLaunch } from '../../jobspec/cron.js';
 import { launchKind } from '../../jobspec/launch.js';
+import { describeOrigin } from '../../audit/origin.js';
 import { UserError, withSession } from '../with-session.js';
 import {
   addApplyOptions,
@@ -102,13 +103,15 @@ export function registerJobCommands(
               stable: v.stable,
               status: v.status,
               filename: v.filename,
+              origin: v.origin ?? null,
+              actor: v.actor ?? null,
               ...(opts.p ? { diff: diff(previous(job, v), v) } : {}),
             })),
           });
         else
           for (const v of versions) {
             o.out(
-              `Version     = ${v.version}\nStable      = ${v.stable}\nSubmitted   = ${v.submitted_at}\nSource      = ${v.filename}`,
+              `Version     = ${v.version}\nStable      = ${v.stable}\nSubmitted   = ${v.submitted_at}\nSource      = ${v.filename}\nOrigin      = ${describeOrigin(v.origin)}\nActor       = ${v.actor ?? '(not recorded)'}`,
             );
             const prior = previous(job, v);
             if (opts.p && prior)
@@ -144,6 +147,7 @@ export function registerJobCommands(
           observed,
           jobId,
           version === undefined ? undefined : Number(version),
+          opts.message,
         );
       }),
     );

@@ -27,6 +27,7 @@ import type { ProgressEvent } from '../../deploy/apply.js';
 import type { Session } from '../session.js';
 import { UserError, withSession } from '../with-session.js';
 import { approve, printObserved, printPlan, ProgressView } from '../views.js';
+import { checkStickyRollbacks, fileOrigin, startAudit } from '../audit-trail.js';
 
 export interface PlanOptions extends JobInputOptions {
   config?: string;
@@ -37,6 +38,10 @@ export interface PlanOptions extends JobInputOptions {
   autoApprove?: boolean;
   lockTimeout?: string;
   detach?: boolean;
+  /** Plan job files equal to a version rolled back since (see plan/sticky). */
+  rollForward?: boolean;
+  /** Recorded in the audit trail (and as a rollback's reason). */
+  message?: string;
 }
 
 export function addStateOptions(cmd: Command): Command {
@@ -51,7 +56,16 @@ export function addStateOptions(cmd: Command): Command {
 export function addApplyOptions(cmd: Command): Command {
   return cmd
     .option('--auto-approve', 'apply without asking for approval')
-    .option('--lock-timeout <duration>', 'how long to wait for the state lock (e.g. 30s)', '0s');
+    .option('--lock-timeout <duration>', 'how long to wait for the state lock (e.g. 30s)', '0s')
+    .option('-m, --message <text>', 'why: recorded in the audit trail (drover audit)');
+}
+
+/** For commands that plan job files: go ahead with a jobspec equal to a version rolled back since. */
+function addRollForwardOption(cmd: Command): Command {
+  return cmd.option(
+    '--roll-forward',
+    'apply a jobspec even though the version it equals was rolled back (rollback or auto-revert) since',
+  );
 }
 
 /** For commands that change something: save the plan instead of applying it. */
@@ -63,12 +77,14 @@ export function addOutOption(cmd: Command): Command {
 }
 
 export function registerPlan(program: Command, io: (json: boolean) => Output): void {
-  addStateOptions(
-    addJobInputOptions(
-      program
-        .command('plan')
-        .description('show what apply would change')
-        .argument('<paths...>', 'job files or directories of them'),
+  addRollForwardOption(
+    addStateOptions(
+      addJobInputOptions(
+        program
+          .command('plan')
+          .description('show what apply would change')
+          .argument('<paths...>', 'job files or directories of them'),
+      ),
     ),
   )
     .option('--out <file>', 'save the plan to a file that `drover apply FILE` applies exactly')
@@ -80,9 +96,12 @@ export function registerPlan(program: Command, io: (json: boolean) => Output): v
       if (!loaded) return fail(1);
       await withSession(o, opts, async (session) => {
         const observed = await observe(session, opts.refresh !== 'false');
+        const sticky = checkStickyRollbacks(observed.stored, loaded.desired, !!opts.rollForward);
         const plan = await withImages(
           session,
-          makePlan(session, observed, loaded.desired, { warnings: loaded.diagnostics }),
+          makePlan(session, observed, loaded.desired, {
+            warnings: [...loaded.diagnostics, ...sticky],
+          }),
           observed,
           opts,
         );
@@ -93,13 +112,17 @@ export function registerPlan(program: Command, io: (json: boolean) => Output): v
 }
 
 export function registerApply(program: Command, io: (json: boolean) => Output): void {
-  addApplyOptions(
-    addStateOptions(
-      addJobInputOptions(
-        program
-          .command('apply')
-          .description('apply jobs (files or directories), or exactly a plan saved with plan -out')
-          .argument('<paths...>', 'job files or directories, or one planfile'),
+  addRollForwardOption(
+    addApplyOptions(
+      addStateOptions(
+        addJobInputOptions(
+          program
+            .command('apply')
+            .description(
+              'apply jobs (files or directories), or exactly a plan saved with plan -out',
+            )
+            .argument('<paths...>', 'job files or directories, or one planfile'),
+        ),
       ),
     ),
   )
@@ -112,11 +135,19 @@ export function registerApply(program: Command, io: (json: boolean) => Output): 
       if (!loaded) return fail(1);
       await withSession(o, opts, (session) =>
         lockedApply(o, session, opts, 'apply', (observed) => {
-          if (!planfile)
+          if (!planfile) {
+            const sticky = checkStickyRollbacks(
+              observed.stored,
+              loaded.desired,
+              !!opts.rollForward,
+            );
             return {
-              plan: makePlan(session, observed, loaded.desired, { warnings: loaded.diagnostics }),
+              plan: makePlan(session, observed, loaded.desired, {
+                warnings: [...loaded.diagnostics, ...sticky],
+              }),
               saved: false,
             };
+          }
           const read = readPlanfile(planfile);
           if ('error' in read)
             throw new UserError(
@@ -213,13 +244,21 @@ export async function lockedApply(
     const view = new ProgressView(o);
     const onEvent = (ev: ProgressEvent) =>
       o.json ? line({ type: 'progress', ...ev }) : view.onEvent(ev);
+    const audit = startAudit(session.store, operation, {
+      plan,
+      ...(opts.message ? { message: opts.message } : {}),
+    });
     const result = await executePlan(session, plan, observed, onEvent, {
       ...(opts.detach ? { detach: true } : {}),
+    }).catch(async (err: unknown) => {
+      await audit.failed(err);
+      throw err;
     });
     view.done();
     const unplaced = unplacedAllocations(plan.jobs);
     // A job recorded with allocations nowhere to run is not a success a CI pipeline may pass.
     const code = Math.max(exitCodeOf(result), unplaced > 0 ? 4 : 0);
+    await audit.done(code, result);
     if (o.json)
       line({
         type: 'result',
@@ -352,7 +391,7 @@ function printEndpoints(o: Output, session: Session, plan: Plan, state: StateSna
 export function loadDesired(
   o: Output,
   paths: string[],
-  opts: JobInputOptions,
+  opts: JobInputOptions & { config?: string },
 ): { desired: DesiredJob[]; diagnostics: Diagnostic[] } | undefined {
   const { jobs, diagnostics, sources } = loadJobFiles(paths, jobLoadOptions(opts));
   // What Nomad accepts but drover would not run as written stops a plan (validate only warns).
@@ -374,6 +413,7 @@ export function loadDesired(
       source: j.source,
       filename: j.filename,
       ...(j.sensitive.length ? { sensitive: j.sensitive } : {}),
+      origin: fileOrigin(j.filename, opts.config),
     })),
     diagnostics: items,
   };

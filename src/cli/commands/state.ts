@@ -12,6 +12,9 @@ import { showableVariables } from '../../state/variables.js';
 import { printJson, type Output } from '../output.js';
 import type { Session } from '../session.js';
 import { UserError, withSession } from '../with-session.js';
+import { auditRecordNow } from '../audit-trail.js';
+import { recordAudit } from '../../ops/audit.js';
+import { withStateLock } from '../../ops/index.js';
 
 interface StateOptions {
   config?: string;
@@ -116,7 +119,15 @@ export function registerStateCommands(program: Command, io: (json: boolean) => O
         process.exitCode = 1;
         return;
       }
+      const started = new Date();
       const broken = await s.store.forceUnlock(id);
+      if (broken)
+        await recordAudit(
+          s.store,
+          auditRecordNow('state unlock', started, 0, {
+            detail: `broke lock ${broken.id} of ${broken.operation} by ${broken.owner}@${broken.host} (pid ${broken.pid}) since ${broken.created_at}`,
+          }),
+        );
       o.out(broken ? `Lock ${broken.id} broken.` : 'The state is not locked.');
     }),
   );
@@ -137,12 +148,15 @@ export function registerStateCommands(program: Command, io: (json: boolean) => O
       .option('--lock-timeout <duration>', 'how long to wait for each state lock (e.g. 30s)', '0s'),
   ).action(
     run(async (o, s, opts) => {
+      const started = new Date();
       const to = createStateStore(destination(s.config.state, opts), { warn: stderrWarning });
       try {
-        const timeoutMs = (durationNanos(opts.lockTimeout ?? '0s') ?? 0) / 1e6;
         const r = await migrateState(s.store, to, {
           force: Boolean(opts.force),
-          lockTimeoutMs: timeoutMs,
+          lockTimeoutMs: lockTimeoutMs(opts),
+          audit: auditRecordNow('state migrate', started, 0, {
+            detail: `migrated from ${s.store.describe()} to ${to.describe()}`,
+          }),
         });
         const counts = {
           jobs: Object.keys(r.state.jobs).length,
@@ -183,14 +197,29 @@ export function registerStateCommands(program: Command, io: (json: boolean) => O
     snapshot
       .command('restore')
       .argument('<file>')
-      .description('replace the state with a saved copy')
-      .option('--force', 'restore even if the copy belongs to another state (another lineage)'),
+      .description(
+        'replace the state with a saved copy; the audit trail is kept, with a record of the restore',
+      )
+      .option('--force', 'restore even if the copy belongs to another state (another lineage)')
+      .option('--lock-timeout <duration>', 'how long to wait for the state lock (e.g. 30s)', '0s'),
   ).action(
     run(async (o, s, opts, file: string) => {
-      const restored = await s.store.snapshotRestore(file, { force: Boolean(opts.force) });
+      const started = new Date();
+      const restored = await withStateLock(s, 'state restore', lockTimeoutMs(opts), () =>
+        s.store.snapshotRestore(file, {
+          force: Boolean(opts.force),
+          audit: auditRecordNow('state restore', started, 0, {
+            detail: `restored from snapshot ${file}`,
+          }),
+        }),
+      );
       if (!o.json) o.out(`Restored the state from ${file} (serial ${restored.serial}).`);
     }),
   );
+}
+
+function lockTimeoutMs(opts: StateOptions): number {
+  return (durationNanos(opts.lockTimeout ?? '0s') ?? 0) / 1e6;
 }
 
 /**

@@ -5,11 +5,27 @@
  * unchanged) or, when this store knows none, the rows' stored text. Either way the rows written
  * are the ones that changed, so a write costs what changed, not what the state holds.
  */
-import type { JobState, JobVersion, StateEvent, StateSnapshot } from '../types.js';
+import type { JobState, JobVersion, StateSnapshot } from '../types.js';
 
 /** The tables of whole objects, keyed by name or id. */
 export const KEYED = ['nodes', 'jobs', 'allocations', 'deployments', 'variables'] as const;
 export type Keyed = (typeof KEYED)[number];
+
+/** The append-only lists, one row per entry by position: the event log and the audit trail. */
+export const LOGS = ['events', 'audit'] as const;
+export type Log = (typeof LOGS)[number];
+
+/** The entries of a log (a state written by an older drover has no audit trail). */
+export function logOf(s: StateSnapshot, log: Log): readonly unknown[] {
+  return s[log] ?? [];
+}
+
+/** What a write does to a log: entries from `from` on are (re)written; with `rewrite`, every stored entry goes first. */
+export interface LogChanges {
+  rewrite: boolean;
+  from: number;
+  rows: unknown[];
+}
 
 /** A job's row: everything but its versions, which have rows of their own. */
 export function jobRow(job: JobState): Omit<JobState, 'versions'> {
@@ -30,8 +46,7 @@ export interface RowChanges {
   versions: [string, number, JobVersion][];
   /** [job, count]: the job keeps only its first `count` versions. */
   versionTrims: [string, number][];
-  /** Events from `from` on are (re)written; with `rewrite`, every stored event goes first. */
-  events: { rewrite: boolean; from: number; rows: StateEvent[] };
+  logs: Record<Log, LogChanges>;
 }
 
 /** What the new snapshot is compared with. */
@@ -42,8 +57,8 @@ export interface Base {
   sameRow(table: Keyed, key: string, body: unknown): boolean;
   versionCount(job: string): number;
   sameVersion(job: string, pos: number, v: JobVersion): boolean;
-  eventCount(): number;
-  sameEvent(pos: number, e: StateEvent): boolean;
+  logCount(log: Log): number;
+  sameLogEntry(log: Log, pos: number, e: unknown): boolean;
 }
 
 /** The base of a snapshot this store read or wrote. */
@@ -58,8 +73,8 @@ export function snapshotBase(prev: StateSnapshot): Base {
     },
     versionCount: (job) => prev.jobs[job]?.versions.length ?? 0,
     sameVersion: (job, pos, v) => prev.jobs[job]?.versions[pos] === v,
-    eventCount: () => prev.events.length,
-    sameEvent: (pos, e) => prev.events[pos] === e,
+    logCount: (log) => logOf(prev, log).length,
+    sameLogEntry: (log, pos, e) => logOf(prev, log)[pos] === e,
   };
 }
 
@@ -68,9 +83,8 @@ export interface StoredText {
   rows: Record<Keyed, Map<string, string>>;
   /** job → text of each version by position. */
   versions: Map<string, string[]>;
-  eventCount: number;
-  /** The text of the last stored event, if any. */
-  lastEvent?: string;
+  /** Per log: how many entries are stored, and the text of the last one (if any). */
+  logs: Record<Log, { count: number; last?: string }>;
 }
 
 export function textBase(stored: StoredText): Base {
@@ -80,9 +94,10 @@ export function textBase(stored: StoredText): Base {
     sameRow: (t, key, body) => stored.rows[t].get(key) === JSON.stringify(body),
     versionCount: (job) => stored.versions.get(job)?.length ?? 0,
     sameVersion: (job, pos, v) => stored.versions.get(job)?.[pos] === JSON.stringify(v),
-    eventCount: () => stored.eventCount,
-    // Only the last stored event is read back: if it is unchanged the log was appended to.
-    sameEvent: (pos, e) => pos === stored.eventCount - 1 && stored.lastEvent === JSON.stringify(e),
+    logCount: (log) => stored.logs[log].count,
+    // Only the last stored entry is read back: if it is unchanged the log was appended to.
+    sameLogEntry: (log, pos, e) =>
+      pos === stored.logs[log].count - 1 && stored.logs[log].last === JSON.stringify(e),
   };
 }
 
@@ -92,7 +107,10 @@ export function diffRows(base: Base, next: StateSnapshot): RowChanges {
     deletes: { nodes: [], jobs: [], allocations: [], deployments: [], variables: [] },
     versions: [],
     versionTrims: [],
-    events: { rewrite: false, from: 0, rows: [] },
+    logs: {
+      events: { rewrite: false, from: 0, rows: [] },
+      audit: { rewrite: false, from: 0, rows: [] },
+    },
   };
   for (const t of KEYED) {
     const now = keyedOf(next, t);
@@ -105,7 +123,7 @@ export function diffRows(base: Base, next: StateSnapshot): RowChanges {
       if (!base.sameRow(t, key, value)) out.upserts[t].push([key, value]);
     }
   }
-  out.events = diffEvents(base, next.events);
+  for (const log of LOGS) out.logs[log] = diffLog(base, log, logOf(next, log));
   return out;
 }
 
@@ -119,13 +137,14 @@ function diffJob(base: Base, id: string, job: JobState, out: RowChanges): void {
   if (base.versionCount(id) > job.versions.length) out.versionTrims.push([id, job.versions.length]);
 }
 
-/** The log is appended to when its last known event is still in place; otherwise rewritten. */
-function diffEvents(base: Base, events: readonly StateEvent[]): RowChanges['events'] {
-  const known = base.eventCount();
+/** A log is appended to when its last known entry is still in place; otherwise rewritten. */
+function diffLog(base: Base, log: Log, entries: readonly unknown[]): LogChanges {
+  const known = base.logCount(log);
   const appended =
-    known === 0 || (events.length >= known && base.sameEvent(known - 1, events[known - 1]!));
-  if (appended) return { rewrite: false, from: known, rows: events.slice(known) };
-  return { rewrite: true, from: 0, rows: [...events] };
+    known === 0 ||
+    (entries.length >= known && base.sameLogEntry(log, known - 1, entries[known - 1]));
+  if (appended) return { rewrite: false, from: known, rows: entries.slice(known) };
+  return { rewrite: true, from: 0, rows: [...entries] };
 }
 
 /** Whether a write changes nothing in the rows (only the serial moves). */
@@ -134,7 +153,6 @@ export function isEmpty(c: RowChanges): boolean {
     KEYED.every((t) => c.upserts[t].length === 0 && c.deletes[t].length === 0) &&
     c.versions.length === 0 &&
     c.versionTrims.length === 0 &&
-    !c.events.rewrite &&
-    c.events.rows.length === 0
+    LOGS.every((log) => !c.logs[log].rewrite && c.logs[log].rows.length === 0)
   );
 }

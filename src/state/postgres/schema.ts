@@ -43,6 +43,10 @@ const MIGRATIONS: readonly ((s: string) => string)[] = [
   (s) => `
     CREATE TABLE ${s}.variables (path text PRIMARY KEY, ord bigserial, body json NOT NULL);
   `,
+  // 3: the audit trail, one row per record (append-only, as the events).
+  (s) => `
+    CREATE TABLE ${s}.audit (pos integer PRIMARY KEY, body json NOT NULL);
+  `,
 ];
 
 /** The schema version this drover writes. */

@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type pg from 'pg';
 import { writeFileAtomic } from '../atomic.js';
+import { restoredWithTrail } from '../audit.js';
 import { StateError } from '../errors.js';
 import { takeoverMessage } from '../lock.js';
 import {
@@ -23,7 +24,7 @@ import type {
   LockInfo,
   LockOptions,
   ReplaceOptions,
-  RestoreOptions,
+  SnapshotRestoreOptions,
   StateStore,
 } from '../store.js';
 import type { JobState, StateSnapshot } from '../types.js';
@@ -46,6 +47,7 @@ import {
 } from './lock.js';
 import {
   KEYED,
+  LOGS,
   diffRows,
   isEmpty,
   snapshotBase,
@@ -172,9 +174,11 @@ export class PostgresStateStore implements StateStore {
     await writeFileAtomic(resolve(file), serializeState(await this.read()));
   }
 
-  async snapshotRestore(file: string, opts: RestoreOptions = {}): Promise<StateSnapshot> {
+  async snapshotRestore(file: string, opts: SnapshotRestoreOptions = {}): Promise<StateSnapshot> {
     const snapshot = parseState(await readFile(resolve(file), 'utf8'), `snapshot ${file}`);
-    return this.replace(snapshot, { ...opts, source: `snapshot ${file}` });
+    const { audit, ...rest } = opts;
+    const kept = restoredWithTrail(await this.read(), snapshot, audit);
+    return this.replace(kept, { ...rest, source: `snapshot ${file}` });
   }
 
   async lock(info: LockInfo, opts: LockOptions): Promise<Lock> {
@@ -370,6 +374,9 @@ export class PostgresStateStore implements StateStore {
     const events = await c.query<{ body: StateSnapshot['events'][number] }>(
       `SELECT body FROM ${this.s}.events ORDER BY pos`,
     );
+    const audit = await c.query<{ body: NonNullable<StateSnapshot['audit']>[number] }>(
+      `SELECT body FROM ${this.s}.audit ORDER BY pos`,
+    );
     const jobs: Record<string, JobState> = {};
     for (const [id, row] of Object.entries(jobRows)) jobs[id] = { versions: [], ...row };
     for (const v of versions.rows) jobs[v.job]?.versions.push(v.body);
@@ -384,6 +391,8 @@ export class PostgresStateStore implements StateStore {
       events: events.rows.map((r) => r.body),
       // Only when there are some: a state written before Variables reads back as it was.
       ...(Object.keys(variables).length > 0 ? { variables } : {}),
+      // Absent rather than empty, as a state written without a trail reads back.
+      ...(audit.rows.length ? { audit: audit.rows.map((r) => r.body) } : {}),
     } as StateSnapshot;
     const problems = schemaProblems(state);
     if (problems) {
@@ -521,22 +530,21 @@ export class PostgresStateStore implements StateStore {
       list.push(row.body);
       versions.set(row.job, list);
     }
-    const e = await c.query<{ n: number; last: string | null }>(
-      `SELECT (SELECT count(*)::int FROM ${this.s}.events) AS n,
-              (SELECT body::text FROM ${this.s}.events ORDER BY pos DESC LIMIT 1) AS last`,
-    );
-    const ev = e.rows[0]!;
-    return {
-      rows,
-      versions,
-      eventCount: ev.n,
-      ...(ev.last !== null ? { lastEvent: ev.last } : {}),
-    };
+    const logs = {} as StoredText['logs'];
+    for (const log of LOGS) {
+      const e = await c.query<{ n: number; last: string | null }>(
+        `SELECT (SELECT count(*)::int FROM ${this.s}.${log}) AS n,
+                (SELECT body::text FROM ${this.s}.${log} ORDER BY pos DESC LIMIT 1) AS last`,
+      );
+      const row = e.rows[0]!;
+      logs[log] = { count: row.n, ...(row.last !== null ? { last: row.last } : {}) };
+    }
+    return { rows, versions, logs };
   }
 
   private async clearRows(c: pg.Client): Promise<void> {
     await c.query(
-      `TRUNCATE ${this.s}.job_versions, ${this.s}.jobs, ${this.s}.nodes, ${this.s}.allocations, ${this.s}.deployments, ${this.s}.variables, ${this.s}.events`,
+      `TRUNCATE ${this.s}.job_versions, ${this.s}.jobs, ${this.s}.nodes, ${this.s}.allocations, ${this.s}.deployments, ${this.s}.variables, ${this.s}.events, ${this.s}.audit`,
     );
   }
 
@@ -566,13 +574,16 @@ export class PostgresStateStore implements StateStore {
          ON CONFLICT (job, pos) DO UPDATE SET body = EXCLUDED.body`,
         [JSON.stringify(ch.versions)],
       );
-    if (ch.events.rewrite) await c.query(`DELETE FROM ${this.s}.events`);
-    if (ch.events.rows.length > 0)
-      await c.query(
-        `INSERT INTO ${this.s}.events (pos, body)
-         SELECT $2::int + (x.n - 1)::int, x.e FROM json_array_elements($1::json) WITH ORDINALITY AS x(e, n)`,
-        [JSON.stringify(ch.events.rows), ch.events.from],
-      );
+    for (const log of LOGS) {
+      const l = ch.logs[log];
+      if (l.rewrite) await c.query(`DELETE FROM ${this.s}.${log}`);
+      if (l.rows.length > 0)
+        await c.query(
+          `INSERT INTO ${this.s}.${log} (pos, body)
+           SELECT $2::int + (x.n - 1)::int, x.e FROM json_array_elements($1::json) WITH ORDINALITY AS x(e, n)`,
+          [JSON.stringify(l.rows), l.from],
+        );
+    }
   }
 }
 
@@ -586,5 +597,6 @@ function shallowCopy(s: StateSnapshot): StateSnapshot {
     deployments: { ...s.deployments },
     events: [...s.events],
     ...(s.variables ? { variables: { ...s.variables } } : {}),
+    ...(s.audit ? { audit: [...s.audit] } : {}),
   };
 }
