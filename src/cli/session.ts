@@ -14,7 +14,8 @@ import { packageRoot } from '../paths.js';
 import { createStateStore, stderrWarning } from './state-store.js';
 import type { StateStore } from '../state/store.js';
 import type { PinnedHostKey } from '../state/types.js';
-import { loadKeyring } from '../state/variables-keyring.js';
+import { loadKeyring, type KeyringOptions } from '../state/variables-keyring.js';
+import type { DroverConfig } from '../config/types.js';
 import { variableReader } from '../state/variables.js';
 import { serviceCatalog } from '../state/services.js';
 import type { VariableReader } from '../template/context.js';
@@ -36,7 +37,7 @@ export async function openSession(
   const pins = await pinnedKeys(store);
   const newPins = new Map<string, PinnedHostKey>();
   // Templates read Variables with it; a keyring that cannot be read makes nomadVar say why.
-  const keyring = await loadKeyring({ env: process.env }).catch((err: Error) => err);
+  const keyring = await loadKeyring(keyringOptions(config)).catch((err: Error) => err);
   const imageSource = config.images?.ship === false ? undefined : thisMachine();
   return {
     pins,
@@ -72,6 +73,14 @@ export async function openSession(
       );
       await store.close();
     },
+  };
+}
+
+/** Where the keys that seal Variables are: the environment, else drover.hcl's keyring file. */
+export function keyringOptions(config: DroverConfig): KeyringOptions {
+  return {
+    env: process.env,
+    ...(config.variablesKeyring !== undefined ? { file: config.variablesKeyring } : {}),
   };
 }
 

@@ -5,7 +5,6 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import type { DroverConfig } from '../../config/types.js';
 import { durationNanos } from '../../jobspec/duration.js';
 import { removeVariable, writeVariable } from '../../ops/variables.js';
 import type { VariableMeta } from '../../template/context.js';
@@ -25,6 +24,7 @@ import {
 } from '../../state/variables-keyring.js';
 import { keyWarning, sanitizePath } from '../../state/variables-rules.js';
 import { printJson, type Output } from '../output.js';
+import { keyringOptions } from '../session.js';
 import { UserError, withSession } from '../with-session.js';
 import { table } from './jobs.js';
 import { readPutArgs, type SpecFormat } from './var-input.js';
@@ -234,13 +234,6 @@ export function registerVarCommands(program: Command, io: (json: boolean) => Out
 }
 
 /** The environment's key or keyring, else the keyring file drover.hcl names. */
-function keyringOptions(config: DroverConfig) {
-  return {
-    env: process.env,
-    ...(config.variablesKeyring !== undefined ? { file: config.variablesKeyring } : {}),
-  };
-}
-
 function wantsJson(opts: VarOptions): boolean {
   return Boolean(opts.json) || opts.out === 'json';
 }
