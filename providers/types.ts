@@ -10,6 +10,7 @@ import type { NormalizedTask as Task } from '../src/generated/normalized-job.js'
 import type { NodeSpec } from '../src/config/node-spec.js';
 import type { ConfigProblem } from '../src/jobspec/driver-config.js';
 import type { ChangeClass } from '../src/jobspec/task-change.js';
+import type { FoundTask, TaskObservation, TaskView } from '../src/jobspec/task-view.js';
 import type { AllocatedPort, DriverHandle, NodeFingerprint } from '../src/state/types.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -290,7 +291,18 @@ export interface Driver {
   taskImage?(config: Record<string, unknown>): { image: string; forcePull: boolean } | undefined;
   /** Container drivers: the image store of the engine the driver runs containers in on a host. */
   imageStore?(transport: Transport): Promise<ImageStore>;
+  /**
+   * Drift: the task as drover applied it (from its context, as `start` would build it) beside
+   * what runs on the host now, field by field. Drivers without it are reported as "drift not
+   * checked"; `src/plan/drift.ts` compares the two.
+   */
+  inspectTask?(handle: DriverHandle, ctx: TaskContext): Promise<TaskObservation>;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Drift: what `inspectTask` returns; the drift layer defines it, as it compares them.
+
+export type { FoundTask, TaskObservation, TaskView };
 
 // ---------------------------------------------------------------------------------------------
 // Images

@@ -18,6 +18,7 @@ import {
   type ImageStore,
   type LogOptions,
   type TaskContext,
+  type TaskObservation,
   type TaskRef,
   type TaskStatus,
   type Transport,
@@ -32,6 +33,7 @@ import {
   type ImageSettings,
 } from './docker-spec.js';
 import { DockerImageStore } from './docker-images.js';
+import { appliedContainer, foundContainer, imageDefaults } from './docker-drift.js';
 import { makeDirs } from './make-dirs.js';
 
 export interface DockerHandle extends DriverHandle {
@@ -136,9 +138,9 @@ export class DockerDriver implements Driver {
     opts: { killTimeoutMs: number; signal?: string },
   ): Promise<void> {
     const docker = await this.engine(transport);
-    const container = docker.getContainer(containerRef(handle));
-    const info = await inspectOrMissing(container);
-    if (!info) return;
+    const found = await containerOf(docker, handle);
+    if (!found) return;
+    const { container, info } = found;
     if (info.State.Running || info.State.Restarting) {
       await stopContainer(docker, container, info, opts);
     }
@@ -148,6 +150,24 @@ export class DockerDriver implements Driver {
       // Gone already, or Docker is removing it: either way it will not be there.
       if (statusOf(err) !== 404 && statusOf(err) !== 409) throw err;
     }
+  }
+
+  /**
+   * The container drover created for the task (by id), or, when that is gone, whatever holds its
+   * name now (recreated by hand), beside the container `start` would create from `ctx`.
+   */
+  async inspectTask(handle: DriverHandle, ctx: TaskContext): Promise<TaskObservation> {
+    const docker = await this.engine(ctx.transport);
+    const applied = appliedContainer(ctx, handle);
+    const found = await containerOf(docker, handle);
+    if (!found) return { kind: 'container', applied };
+    const image = await inspectImage(docker, found.info.Image);
+    return {
+      kind: 'container',
+      applied,
+      found: foundContainer(found.info),
+      inherited: imageDefaults(image),
+    };
   }
 
   /** By the labels every container drover creates carries, whatever its name. */
@@ -701,6 +721,25 @@ function containerRef(handle: DriverHandle): string {
     throw new Error(`not a docker handle: ${JSON.stringify(handle)}`);
   }
   return ref;
+}
+
+/**
+ * The task's container: by the id drover recorded, else by the name it gave it (a container
+ * recreated by hand under that name is the task's now: a stop removes it too).
+ */
+async function containerOf(
+  docker: Docker,
+  handle: DriverHandle,
+): Promise<{ container: Docker.Container; info: Docker.ContainerInspectInfo } | undefined> {
+  const refs = [containerRef(handle), handle.container_name].filter(
+    (r, i, all): r is string => typeof r === 'string' && r !== '' && all.indexOf(r) === i,
+  );
+  for (const ref of refs) {
+    const container = docker.getContainer(ref);
+    const info = await inspectOrMissing(container);
+    if (info) return { container: docker.getContainer(info.Id), info };
+  }
+  return undefined;
 }
 
 async function inspectOrMissing(

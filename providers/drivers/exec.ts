@@ -630,6 +630,10 @@ export class ExecDriver extends IsolatedProcessDriver {
 
   async start(ctx: TaskContext): Promise<DriverHandle> {
     const spec = isolationSpec(ctx.task, ctx.env, { ulimitFallback: true, resolveCommand: true });
-    return startIsolatedTask(NAME, ctx, execArgv(ctx.task.config), spec, this.opts);
+    return startIsolatedTask(NAME, ctx, this.taskArgv(ctx), spec, this.opts);
+  }
+
+  protected taskArgv(ctx: TaskContext): string[] {
+    return execArgv(ctx.task.config);
   }
 }

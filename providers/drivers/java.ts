@@ -231,8 +231,12 @@ export class JavaDriver extends IsolatedProcessDriver {
   }
 
   async start(ctx: TaskContext): Promise<DriverHandle> {
-    const argv = javaArgv(ctx.task.config, ctx.task.resources.memory, ctx.env);
+    const argv = this.taskArgv(ctx);
     const spec = isolationSpec(ctx.task, ctx.env, { ulimitFallback: false, resolveCommand: false });
     return startIsolatedTask(NAME, ctx, argv, spec, this.opts);
+  }
+
+  protected taskArgv(ctx: TaskContext): string[] {
+    return javaArgv(ctx.task.config, ctx.task.resources.memory, ctx.env);
   }
 }

@@ -13,8 +13,10 @@ import {
   requireCapability,
   type ConfigProblem,
   type TaskContext,
+  type TaskObservation,
   type Transport,
 } from '../types.js';
+import type { DriverHandle } from '../../src/state/types.js';
 import { DockerDriver, type DockerHandle } from './docker.js';
 import { dockerConfig, validatePodmanConfig } from './podman-config.js';
 
@@ -84,9 +86,17 @@ export class PodmanDriver extends DockerDriver {
   }
 
   override start(ctx: TaskContext): Promise<DockerHandle> {
-    const config = dockerConfig(ctx.task.config ?? {});
-    return super.start({ ...ctx, task: { ...ctx.task, config } });
+    return super.start(asDockerTask(ctx));
   }
+
+  override inspectTask(handle: DriverHandle, ctx: TaskContext): Promise<TaskObservation> {
+    return super.inspectTask(handle, asDockerTask(ctx));
+  }
+}
+
+/** The task with its podman config read as the docker config it runs as. */
+function asDockerTask(ctx: TaskContext): TaskContext {
+  return { ...ctx, task: { ...ctx.task, config: dockerConfig(ctx.task.config ?? {}) } };
 }
 
 interface PingAnswer {

@@ -16,6 +16,7 @@ import type {
   LogOptions,
   ShellDetection,
   TaskContext,
+  TaskObservation,
   TaskRef,
   TaskStatus,
   Transport,
@@ -36,12 +37,19 @@ import {
   taskLayout,
   type ProcessTaskHandle,
 } from './process-common.js';
+import { inspectProcessDrift } from './process-drift.js';
 
 export abstract class ProcessDriver implements Driver {
   abstract readonly name: string;
   abstract validateConfig(config: Record<string, unknown>): ConfigProblem[];
   abstract shellDetection(): ShellDetection;
   abstract start(ctx: TaskContext): Promise<DriverHandle>;
+  /** The command line `start` runs the task with (behind the supervisor and any wrapper). */
+  protected abstract taskArgv(ctx: TaskContext): string[];
+
+  async inspectTask(handle: DriverHandle, ctx: TaskContext): Promise<TaskObservation> {
+    return inspectProcessDrift(this.handle(handle), ctx, this.taskArgv(ctx));
+  }
 
   async detect(transport: Transport): Promise<Detection> {
     const d = this.shellDetection();

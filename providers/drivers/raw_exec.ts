@@ -117,7 +117,11 @@ export class RawExecDriver extends ProcessDriver {
     };
   }
 
+  protected taskArgv(ctx: TaskContext): string[] {
+    return rawExecArgv(ctx.task.config);
+  }
+
   async start(ctx: TaskContext): Promise<DriverHandle> {
-    return startProcessTask(NAME, ctx, rawExecArgv(ctx.task.config));
+    return startProcessTask(NAME, ctx, this.taskArgv(ctx));
   }
 }

@@ -24,6 +24,8 @@ export interface PlanOptions {
   warnings?: readonly Diagnostic[];
   /** State changes that come with the plan, already in effect in `observed.state`. */
   changes?: StateChange[];
+  /** Allocations drifted from what was applied, with why: the plan replaces them. */
+  drifted?: ReadonlyMap<string, string>;
 }
 
 /** The plan for `desired` against what was observed. Pure but for the context's clock. */
@@ -81,6 +83,7 @@ function computeJobs(
     now: new Date(ctx.clock.now()),
     droverVersion: ctx.droverVersion,
     ...(opts.changes?.length ? { changes: opts.changes } : {}),
+    ...(opts.drifted?.size ? { drifted: opts.drifted } : {}),
     warnings: [
       ...observed.down.map((d) => ({
         summary: `node "${d.node}" did not answer`,

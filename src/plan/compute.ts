@@ -88,6 +88,8 @@ export interface PlanInputs {
    * deployment): already in effect in `state`, recorded first when the plan is applied.
    */
   changes?: StateChange[];
+  /** Allocations drifted from what was applied, with why: replaced (see `plan/drift.ts`). */
+  drifted?: ReadonlyMap<string, string>;
 }
 
 /** The seed's view of a desired job: what identifies it, cheaply (its source, not its tree). */
@@ -194,6 +196,7 @@ function planJob(
       classify: inputs.classify,
       ...(deployment ? { deployment } : {}),
       now: inputs.now.getTime(),
+      ...(inputs.drifted?.size ? { drifted: inputs.drifted } : {}),
     },
     cluster,
     { seed: schedulerSeed, ...(inputs.algorithm ? { algorithm: inputs.algorithm } : {}) },

@@ -28,6 +28,7 @@ import { naturalCompare } from './diff.js';
 import { unplacedAllocations } from './unplaced.js';
 import { renderImageTransfers } from './images.js';
 import { redactPlan } from './redact.js';
+import { DRIFTED } from './drift.js';
 
 /** The diagnostics styler, plus colours for what is added, deleted, edited and kept in place. */
 export interface PlanStyler extends Styler {
@@ -488,7 +489,7 @@ function renderAllocations(job: JobPlan, ctx: Ctx): string[] {
       const color = p.canary || (p.replaces && !gone?.client_status) ? ctx.s.edited : ctx.s.added;
       const replaces = !p.replaces
         ? ''
-        : gone?.client_status
+        : gone?.client_status || gone?.reason.startsWith(DRIFTED)
           ? `replaces ${short(p.replaces)} (${gone.reason})`
           : `replaces ${short(p.replaces)}`;
       const detail = [renderPorts(p), replaces, p.reschedule ? renderAttempt(p.reschedule) : '']

@@ -5,6 +5,7 @@
 import type { PreparedCluster } from './cluster.js';
 import { isPrepared, prepareCluster } from './cluster.js';
 import { recheckInPlace } from './inplace-check.js';
+import { replaceDrifted } from './drift-replace.js';
 import { place } from './place.js';
 import { freedAllocations, placementRequests, reconcile } from './reconcile.js';
 import { isSystemType, scheduleSystemJob } from './system.js';
@@ -64,7 +65,7 @@ export function scheduleJob(
   // System and sysbatch jobs: one allocation per ready, feasible node.
   if (isSystemType(input.job.type))
     return scheduleSystemJob({ ...input, job: input.job }, pc, options);
-  const result = recheckInPlace(reconcile(input), input.job, pc);
+  const result = replaceDrifted(recheckInPlace(reconcile(input), input.job, pc), input.drifted);
   const freed = new Set([...(options.freed ?? []), ...freedAllocations(result)]);
   const placed = place(placementRequests(result, input.job), pc, { ...options, freed });
   return { reconcile: result, place: placed };

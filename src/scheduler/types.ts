@@ -68,6 +68,11 @@ export interface ReconcileInput {
    * Absent: every delay counts as passed (attempts still apply).
    */
   now?: number;
+  /**
+   * Allocations whose tasks drifted from what was applied (changed by hand), with why: they are
+   * replaced (`drift-replace.ts`). Absent: none.
+   */
+  drifted?: ReadonlyMap<string, string>;
 }
 
 /** Which reschedule a placement is (`reason` "failed"), for the replacement's tracker. */

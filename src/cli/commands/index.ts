@@ -17,6 +17,7 @@ import { registerDeploymentCommands } from './deployment.js';
 import { registerNodeCommands } from './node.js';
 import { registerVarCommands } from './var.js';
 import { registerAudit } from './audit.js';
+import { registerDrift } from './drift.js';
 
 export function registerAllCommands(program: Command, output: (json: boolean) => Output): void {
   registerValidate(program, output);
@@ -32,4 +33,5 @@ export function registerAllCommands(program: Command, output: (json: boolean) =>
   registerNodeCommands(program, output);
   registerVarCommands(program, output);
   registerAudit(program, output);
+  registerDrift(program, output);
 }

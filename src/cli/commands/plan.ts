@@ -28,6 +28,7 @@ import type { Session } from '../session.js';
 import { UserError, withSession } from '../with-session.js';
 import { approve, printObserved, printPlan, ProgressView } from '../views.js';
 import { checkStickyRollbacks, fileOrigin, startAudit } from '../audit-trail.js';
+import { driftedOf, observeForPlan, printPlanDrift, runDrift, withDrift } from '../drift-view.js';
 
 export interface PlanOptions extends JobInputOptions {
   config?: string;
@@ -42,6 +43,8 @@ export interface PlanOptions extends JobInputOptions {
   rollForward?: boolean;
   /** Recorded in the audit trail (and as a rollback's reason). */
   message?: string;
+  /** Compare what runs with what was applied instead of planning (`drover drift`). */
+  refreshOnly?: boolean;
 }
 
 export function addStateOptions(cmd: Command): Command {
@@ -90,21 +93,28 @@ export function registerPlan(program: Command, io: (json: boolean) => Output): v
     .option('--out <file>', 'save the plan to a file that `drover apply FILE` applies exactly')
     .option('--detailed-exitcode', 'exit 0 when nothing changes, 2 when something does')
     .option('--verbose', 'show unchanged fields too')
+    .option(
+      '--refresh-only',
+      'compare what runs with what was applied (drover drift); exit 2 on drift',
+    )
     .action(async (paths: string[], opts: PlanOptions) => {
       const o = io(Boolean(opts.json));
+      if (opts.refreshOnly) return runDrift(o, paths, opts, (p) => jobIdsOf(o, p, opts));
       const loaded = loadDesired(o, paths, opts);
       if (!loaded) return fail(1);
       await withSession(o, opts, async (session) => {
-        const observed = await observe(session, opts.refresh !== 'false');
+        const observed = await observeForPlan(session, opts.refresh !== 'false', loaded.desired);
         const sticky = checkStickyRollbacks(observed.stored, loaded.desired, !!opts.rollForward);
         const plan = await withImages(
           session,
           makePlan(session, observed, loaded.desired, {
             warnings: [...loaded.diagnostics, ...sticky],
+            drifted: driftedOf(observed),
           }),
           observed,
           opts,
         );
+        if (!o.json) printPlanDrift(o, observed);
         showPlan(o, observed, plan, opts);
         process.exitCode = opts.detailedExitcode && planHasChanges(plan) ? 2 : 0;
       });
@@ -134,16 +144,23 @@ export function registerApply(program: Command, io: (json: boolean) => Output): 
       const loaded = planfile ? { desired: [], diagnostics: [] } : loadDesired(o, paths, opts);
       if (!loaded) return fail(1);
       await withSession(o, opts, (session) =>
-        lockedApply(o, session, opts, 'apply', (observed) => {
+        lockedApply(o, session, opts, 'apply', async (observed) => {
           if (!planfile) {
             const sticky = checkStickyRollbacks(
               observed.stored,
               loaded.desired,
               !!opts.rollForward,
             );
+            // The drifted allocations of the jobs applied are replaced.
+            const drifted =
+              opts.refresh === 'false'
+                ? observed
+                : await withDrift(session, observed, loaded.desired);
+            if (!o.json) printPlanDrift(o, drifted);
             return {
               plan: makePlan(session, observed, loaded.desired, {
                 warnings: [...loaded.diagnostics, ...sticky],
+                drifted: driftedOf(drifted),
               }),
               saved: false,
             };
@@ -417,6 +434,12 @@ export function loadDesired(
     })),
     diagnostics: items,
   };
+}
+
+/** The ids of the jobs in `paths`; undefined (diagnostics printed) when they do not load. */
+export function jobIdsOf(o: Output, paths: string[], opts: PlanOptions): Set<string> | undefined {
+  const loaded = loadDesired(o, paths, opts);
+  return loaded && new Set(loaded.desired.map((d) => d.id));
 }
 
 function isPlanfile(path: string): boolean {

@@ -1,0 +1,107 @@
+/**
+ * Drift of a container: the container drover's `start` would create for a task (`containerSpec`
+ * of its context) and the container the engine holds now, each as a `TaskView` of the fields a
+ * hand could change: image, command, entrypoint, environment, published ports, mounts, labels,
+ * memory limit and CPU shares. Pure: the engine is asked in `docker.ts`.
+ */
+import type Docker from 'dockerode';
+import type { DriverHandle } from '../../src/state/types.js';
+import type { FoundTask, TaskContext, TaskView } from '../types.js';
+import { containerSpec } from './docker-spec.js';
+
+/** The container as drover applied it: what `start` creates from this context. */
+export function appliedContainer(
+  ctx: TaskContext,
+  handle: DriverHandle,
+): TaskView & { id?: string } {
+  const spec = containerSpec(ctx);
+  const host = spec.HostConfig ?? {};
+  return prune({
+    id: typeof handle.container_id === 'string' ? handle.container_id : undefined,
+    image: spec.Image,
+    imageId: typeof handle.image_id === 'string' ? handle.image_id : undefined,
+    command: spec.Cmd === undefined ? undefined : asList(spec.Cmd),
+    entrypoint: spec.Entrypoint === undefined ? undefined : asList(spec.Entrypoint),
+    env: envMap(spec.Env ?? []),
+    ports: portList(host.PortBindings as PortBindings | undefined),
+    mounts: mountList(host.Binds, host.Mounts),
+    labels: spec.Labels ?? {},
+    memory: host.Memory,
+    cpuShares: host.CpuShares,
+  });
+}
+
+/** The container as the engine describes it now. */
+export function foundContainer(info: Docker.ContainerInspectInfo): FoundTask {
+  const c = info.Config;
+  const host = info.HostConfig ?? {};
+  return prune({
+    id: info.Id,
+    running: info.State.Running,
+    state: info.State.Status,
+    image: c.Image,
+    imageId: info.Image,
+    command: c.Cmd ?? [],
+    entrypoint: asList(c.Entrypoint ?? []),
+    env: envMap(c.Env ?? []),
+    ports: portList(host.PortBindings as PortBindings | undefined),
+    mounts: mountList(host.Binds, host.Mounts),
+    labels: c.Labels ?? {},
+    memory: host.Memory ?? 0,
+    cpuShares: host.CpuShares ?? 0,
+  });
+}
+
+/** What a container has from its image rather than from whoever created it. */
+export function imageDefaults(image: Docker.ImageInspectInfo | undefined): {
+  env: Record<string, string>;
+  labels: Record<string, string>;
+} {
+  return {
+    env: envMap(image?.Config?.Env ?? []),
+    labels: image?.Config?.Labels ?? {},
+  };
+}
+
+/** `K=V` lines as a map (a line without `=` is a key set to the empty string). */
+export function envMap(lines: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of lines) {
+    const i = line.indexOf('=');
+    if (i < 0) out[line] = '';
+    else out[line.slice(0, i)] = line.slice(i + 1);
+  }
+  return out;
+}
+
+type PortBindings = Record<string, { HostIp?: string; HostPort?: string }[] | null>;
+
+/** Published ports as `8080/tcp -> 127.0.0.1:23456`, sorted. */
+export function portList(bindings: PortBindings | undefined): string[] {
+  const out: string[] = [];
+  for (const [port, list] of Object.entries(bindings ?? {}))
+    for (const b of list ?? []) out.push(`${port} -> ${b.HostIp || '0.0.0.0'}:${b.HostPort ?? ''}`);
+  return out.sort();
+}
+
+/** Binds (`src:dst[:opts]`) and mounts (`type src:dst[:ro]`), sorted. */
+export function mountList(
+  binds: readonly string[] | undefined,
+  mounts: readonly Docker.MountSettings[] | undefined,
+): string[] {
+  return [
+    ...(binds ?? []),
+    ...(mounts ?? []).map(
+      (m) => `${m.Type} ${m.Source ?? ''}:${m.Target}${m.ReadOnly ? ':ro' : ''}`,
+    ),
+  ].sort();
+}
+
+function asList(v: string | string[]): string[] {
+  return typeof v === 'string' ? [v] : [...v];
+}
+
+function prune<T extends object>(o: T): T {
+  for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
+  return o;
+}
