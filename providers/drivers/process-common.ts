@@ -369,8 +369,8 @@ export function buildRecoverScript(layout: TaskLayout): string {
 /**
  * Drift: the task's main process as the host sees it. Its processes are found as a stop finds
  * them (TREE_FUNCTIONS: its session, or the NOMAD_ALLOC_ID and NOMAD_TASK_NAME markers, so a
- * process started again by hand with them is found too); the one the supervisor recorded when it
- * still lives, else the oldest that is not a supervisor. Prints `drift.pid=`, then its command
+ * process started again by hand with them is found too); the oldest that is not the supervisor
+ * (whose `task` shell runs the task's argv as its child). Prints `drift.pid=`, then its command
  * line and environment in hex (`od`: POSIX, and NUL-safe): `drift.cmdline=`, `drift.environ=`.
  */
 export function buildDriftScript(layout: TaskLayout): string {
@@ -380,15 +380,11 @@ export function buildDriftScript(layout: TaskLayout): string {
     ...treeMarkers(layout.allocDir, posix.basename(layout.taskDir)),
     'm_sids=$(task_session .)',
     "procs=\" $(task_procs | tr '\\n' ' ') \"",
-    "sp=$(sed -n 's/^pid=//p' status 2>/dev/null)",
     'main=',
-    'case $procs in *" $sp "*) [ -n "$sp" ] && main=$sp ;; esac',
-    'if [ -z "$main" ]; then',
-    '  for p in $(printf "%s\\n" $procs | sort -n); do',
-    '    case $(tr \'\\0\' \' \' <"/proc/$p/cmdline" 2>/dev/null) in *supervisor.sh*|"") continue ;; esac',
-    '    main=$p; break',
-    '  done',
-    'fi',
+    'for p in $(printf "%s\\n" $procs | sort -n); do',
+    '  case $(tr \'\\0\' \' \' <"/proc/$p/cmdline" 2>/dev/null) in *supervisor.sh*|"") continue ;; esac',
+    '  main=$p; break',
+    'done',
     'echo "drift.pid=$main"',
     '[ -n "$main" ] || exit 0',
     'hex() { od -An -v -tx1 "$1" 2>/dev/null | tr -d \' \\n\'; }',

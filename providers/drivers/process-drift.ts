@@ -20,7 +20,8 @@ export async function inspectProcessDrift(
   );
   if (r.code !== 0)
     throw new Error(`cannot look at task "${handle.task}": ${r.stderr.trim() || `exit ${r.code}`}`);
-  const applied = { id: String(handle.pid), command: [...argv], env: { ...ctx.env } };
+  // No id: the supervisor restarts a task under a new pid as its restart policy says.
+  const applied = { command: [...argv], env: { ...ctx.env } };
   const found = foundProcess(parseKeyValues(r.stdout), argv);
   return found ? { kind: 'process', applied, found } : { kind: 'process', applied };
 }

@@ -59,7 +59,7 @@ export function compareTask(obs: TaskObservation): FieldDrift[] {
   if (!found) return [{ field: obs.kind, applied: 'running', found: 'missing' }];
   const out: FieldDrift[] = [];
   if (applied.id !== undefined && found.id !== applied.id)
-    out.push({ field: obs.kind, applied: applied.id, found: `${found.id} (recreated)` });
+    out.push({ field: obs.kind, applied: shortId(applied.id), found: shortId(found.id) });
   if (!found.running) out.push({ field: 'state', applied: 'running', found: found.state });
   const imageChanged = compareScalar(out, 'image', applied.image, found.image, imageRef);
   if (!imageChanged) compareScalar(out, 'image id', applied.imageId, found.imageId);
@@ -73,6 +73,9 @@ export function compareTask(obs: TaskObservation): FieldDrift[] {
   compareScalar(out, 'cpu shares', applied.cpuShares, found.cpuShares);
   return out;
 }
+
+/** Container ids as `docker ps` shows them (12 characters); pids as they are. */
+const shortId = (id: string): string => (/^[0-9a-f]{64}$/.test(id) ? id.slice(0, 12) : id);
 
 /** An image as the engine resolves it: no tag means `latest`. */
 function imageRef(image: string): string {
@@ -186,6 +189,9 @@ export function driftedAllocations(report: DriftReport): Map<string, string> {
 // ---------------------------------------------------------------------------------------------
 // Rendering
 
+/** Keys of one map (env, labels) shown one line each up to this many; beyond, in one line. */
+const KEYS_PER_LINE = 3;
+
 /** `~ alloc 1a2b3c4d task web (node n1): image: "nginx:1.25" => "nginx:1.27" (changed by hand)` */
 export function renderDriftText(report: DriftReport): string[] {
   const out: string[] = [];
@@ -193,24 +199,59 @@ export function renderDriftText(report: DriftReport): string[] {
     out.push(`Warning: ${u.why} (alloc ${u.alloc_id.slice(0, 8)} task ${u.task}, node ${u.node})`);
   for (const t of report.drifted) {
     const head = `~ alloc ${t.alloc_id.slice(0, 8)} task ${t.task} (node ${t.node})`;
-    for (const f of t.fields)
-      out.push(`${head}: ${f.field}: ${f.applied} => ${f.found} (${how(f)})`);
+    for (const line of fieldLines(t.fields)) out.push(`${head}: ${line}`);
   }
   if (out.length) out.push('');
-  const tasks = (n: number) => `${n} task${n === 1 ? '' : 's'}`;
-  if (report.drifted.length === 0) out.push(`No drift: ${tasks(report.checked)} run as applied.`);
+  const n = report.drifted.length;
+  if (n === 0) out.push(`No drift: ${report.checked} of ${report.checked} tasks run as applied.`);
   else {
     const allocs = new Set(report.drifted.map((t) => t.alloc_id)).size;
     out.push(
-      `Drift: ${tasks(report.drifted.length)} of ${report.checked} differ from what was applied (${allocs} allocation${allocs === 1 ? '' : 's'}). drover apply of the same jobspecs replaces ${allocs === 1 ? 'it' : 'them'}.`,
+      `Drift: ${n} of ${report.checked} tasks ${n === 1 ? 'differs' : 'differ'} from what was applied (${allocs} allocation${allocs === 1 ? '' : 's'}); drover apply of the same jobspecs replaces ${allocs === 1 ? 'it' : 'them'}.`,
     );
+  }
+  return out;
+}
+
+/**
+ * One line per field; the keys of a map that differ in many places (a container recreated by
+ * hand lacks every variable drover set) are summed up in one line per way they differ.
+ */
+function fieldLines(fields: readonly FieldDrift[]): string[] {
+  const mapOf = (f: FieldDrift): string | undefined => /^(\w+)\[/.exec(f.field)?.[1];
+  const many = new Set<string>();
+  const counts = new Map<string, number>();
+  for (const f of fields) {
+    const m = mapOf(f);
+    if (m) counts.set(m, (counts.get(m) ?? 0) + 1);
+  }
+  for (const [m, c] of counts) if (c > KEYS_PER_LINE) many.add(m);
+  const out: string[] = [];
+  const summed = new Set<string>();
+  for (const f of fields) {
+    const m = mapOf(f);
+    if (!m || !many.has(m)) {
+      out.push(`${f.field}: ${f.applied} => ${f.found} (${how(f)})`);
+      continue;
+    }
+    if (summed.has(m)) continue;
+    summed.add(m);
+    const byHow = new Map<string, string[]>();
+    for (const g of fields.filter((x) => mapOf(x) === m)) {
+      const key = g.field.slice(m.length + 1, -1);
+      byHow.set(how(g), [...(byHow.get(how(g)) ?? []), key]);
+    }
+    for (const [h, keys] of byHow)
+      out.push(
+        `${m}: ${keys.length} ${keys.length === 1 ? 'key' : 'keys'} ${h}: ${keys.join(', ')}`,
+      );
   }
   return out;
 }
 
 function how(f: FieldDrift): string {
   if (f.found === 'missing') return 'removed by hand';
-  if (f.found.endsWith('(recreated)')) return 'recreated by hand';
+  if (f.field === 'container' || f.field === 'process') return 'recreated by hand';
   if (f.field === 'state') return 'stopped outside drover';
   if (f.applied === UNSET) return 'added by hand';
   if (f.found === UNSET) return 'removed by hand';
