@@ -51,7 +51,12 @@ export function printPlanDrift(o: Output, observed: PlanObserved): void {
   const r = observed.driftReport;
   if (!r || (r.drifted.length === 0 && r.unchecked.length === 0)) return;
   o.out(o.style.bold('Drift from what was applied:'));
-  for (const line of renderDriftText(r).slice(0, -1)) if (line) o.out(`  ${line}`);
+  // Above a plan, the tasks not checked are one line per reason (drover drift lists each).
+  const unchecked = new Map<string, number>();
+  for (const u of r.unchecked) unchecked.set(u.why, (unchecked.get(u.why) ?? 0) + 1);
+  for (const [why, n] of unchecked) o.out(`  Warning: ${why} (${n} task${n === 1 ? '' : 's'})`);
+  const lines = renderDriftText({ ...r, unchecked: [] });
+  for (const line of lines.slice(0, -1)) if (line) o.out(`  ${line}`);
   o.out('');
 }
 

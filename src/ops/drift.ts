@@ -20,6 +20,8 @@ import {
 import { redactorFor } from '../plan/redact.js';
 import { recordedJob } from '../scheduler/from-state.js';
 import type { Allocation, StateSnapshot } from '../state/types.js';
+import type { NormalizedTask as Task } from '../generated/normalized-job.js';
+import type { TaskObservation } from '../jobspec/task-view.js';
 import type { EngineContext } from './context.js';
 import { nodeFacts, type Observed } from './observe.js';
 
@@ -109,7 +111,7 @@ async function allocDrift(
       { state, facts: (n) => nodeFacts(state, ctx.nodes.get(n.name)!) },
     );
     try {
-      const obs = await driver.inspectTask(handle, tctx);
+      const obs = withoutTemplateEnv(await driver.inspectTask(handle, tctx), task);
       const fields = compareTask(obs);
       out.push({
         checked: true,
@@ -134,6 +136,16 @@ async function allocDrift(
     }
   }
   return out;
+}
+
+/**
+ * A task with `template { env = true }` gets variables rendered at start, which its context does
+ * not hold (and may override its own): its environment is not compared rather than misread.
+ */
+function withoutTemplateEnv(obs: TaskObservation, task: Task): TaskObservation {
+  if (!(task.template ?? []).some((t) => t.env)) return obs;
+  const { env: _a, ...applied } = obs.applied;
+  return { ...obs, applied };
 }
 
 function unquote(text: string): string {

@@ -77,10 +77,12 @@ export function compareTask(obs: TaskObservation): FieldDrift[] {
 /** Container ids as `docker ps` shows them (12 characters); pids as they are. */
 const shortId = (id: string): string => (/^[0-9a-f]{64}$/.test(id) ? id.slice(0, 12) : id);
 
-/** An image as the engine resolves it: no tag means `latest`. */
+/** An image as the engine resolves it: no tag means `latest`, no registry Docker Hub. */
 function imageRef(image: string): string {
-  if (image.includes('@')) return image;
-  return image.slice(image.lastIndexOf('/') + 1).includes(':') ? image : `${image}:latest`;
+  // Podman reports the names it resolved: docker.io/library/busybox for busybox.
+  const short = image.replace(/^(docker\.io\/library\/|docker\.io\/|localhost\/)/, '');
+  if (short.includes('@')) return short;
+  return short.slice(short.lastIndexOf('/') + 1).includes(':') ? short : `${short}:latest`;
 }
 
 function compareScalar<T extends string | number>(
@@ -214,37 +216,32 @@ export function renderDriftText(report: DriftReport): string[] {
 }
 
 /**
- * One line per field; the keys of a map that differ in many places (a container recreated by
- * hand lacks every variable drover set) are summed up in one line per way they differ.
+ * One line per field; the keys of a map that differ the same way in many places (a container
+ * recreated by hand lacks every variable drover set) are summed up in one line.
  */
 function fieldLines(fields: readonly FieldDrift[]): string[] {
-  const mapOf = (f: FieldDrift): string | undefined => /^(\w+)\[/.exec(f.field)?.[1];
-  const many = new Set<string>();
-  const counts = new Map<string, number>();
+  const groupOf = (f: FieldDrift): string | undefined => {
+    const map = /^(\w+)\[/.exec(f.field)?.[1];
+    return map && `${map}: ${how(f)}`;
+  };
+  const sizes = new Map<string, number>();
   for (const f of fields) {
-    const m = mapOf(f);
-    if (m) counts.set(m, (counts.get(m) ?? 0) + 1);
+    const g = groupOf(f);
+    if (g) sizes.set(g, (sizes.get(g) ?? 0) + 1);
   }
-  for (const [m, c] of counts) if (c > KEYS_PER_LINE) many.add(m);
   const out: string[] = [];
   const summed = new Set<string>();
   for (const f of fields) {
-    const m = mapOf(f);
-    if (!m || !many.has(m)) {
+    const g = groupOf(f);
+    if (!g || (sizes.get(g) ?? 0) <= KEYS_PER_LINE) {
       out.push(`${f.field}: ${f.applied} => ${f.found} (${how(f)})`);
       continue;
     }
-    if (summed.has(m)) continue;
-    summed.add(m);
-    const byHow = new Map<string, string[]>();
-    for (const g of fields.filter((x) => mapOf(x) === m)) {
-      const key = g.field.slice(m.length + 1, -1);
-      byHow.set(how(g), [...(byHow.get(how(g)) ?? []), key]);
-    }
-    for (const [h, keys] of byHow)
-      out.push(
-        `${m}: ${keys.length} ${keys.length === 1 ? 'key' : 'keys'} ${h}: ${keys.join(', ')}`,
-      );
+    if (summed.has(g)) continue;
+    summed.add(g);
+    const keys = fields.filter((x) => groupOf(x) === g).map((x) => /\[(.*)\]$/.exec(x.field)![1]);
+    const [map, words] = g.split(': ');
+    out.push(`${map}: ${keys.length} keys ${words}: ${keys.join(', ')}`);
   }
   return out;
 }
