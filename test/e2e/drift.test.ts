@@ -139,9 +139,10 @@ afterAll(async () => {
       // Gone already: the apply that repaired the drift stopped it.
     }
   }
-  const stops = await Promise.all(
-    [webJob, procJob].map((j) => drover(dir, ['stop', '-auto-approve', '-purge', j])),
-  );
+  // One after another: each takes the state lock.
+  const stops = [];
+  for (const j of [webJob, procJob])
+    stops.push(await drover(dir, ['stop', '-auto-approve', '-purge', j]));
   await removeContainersByLabel(`drover.job=${webJob}`);
   // A container run by hand carries none of drover's labels: removed by its name, if left.
   const docker = localDocker();
