@@ -52,6 +52,24 @@ export function foundContainer(info: Docker.ContainerInspectInfo): FoundTask {
   });
 }
 
+/**
+ * The container as applied, as far as the found one can tell: a container started before drover
+ * set Nomad's labels (`com.hashicorp.nomad.*`) gets them when it is next replaced, so their
+ * absence is no drift (README, "Logs").
+ */
+export function comparableApplied(
+  applied: TaskView & { id?: string },
+  found: FoundTask,
+): TaskView & { id?: string } {
+  const prefix = 'com.hashicorp.nomad.';
+  const labels = applied.labels;
+  if (!labels || Object.keys(found.labels ?? {}).some((k) => k.startsWith(prefix))) return applied;
+  return {
+    ...applied,
+    labels: Object.fromEntries(Object.entries(labels).filter(([k]) => !k.startsWith(prefix))),
+  };
+}
+
 /** What a container has from its image rather than from whoever created it. */
 export function imageDefaults(image: Docker.ImageInspectInfo | undefined): {
   env: Record<string, string>;

@@ -33,7 +33,12 @@ import {
   type ImageSettings,
 } from './docker-spec.js';
 import { DockerImageStore } from './docker-images.js';
-import { appliedContainer, foundContainer, imageDefaults } from './docker-drift.js';
+import {
+  appliedContainer,
+  comparableApplied,
+  foundContainer,
+  imageDefaults,
+} from './docker-drift.js';
 import { makeDirs } from './make-dirs.js';
 
 export interface DockerHandle extends DriverHandle {
@@ -162,10 +167,11 @@ export class DockerDriver implements Driver {
     const found = await containerOf(docker, handle);
     if (!found) return { kind: 'container', applied };
     const image = await inspectImage(docker, found.info.Image);
+    const now = foundContainer(found.info);
     return {
       kind: 'container',
-      applied,
-      found: foundContainer(found.info),
+      applied: comparableApplied(applied, now),
+      found: now,
       inherited: imageDefaults(image),
     };
   }
