@@ -139,7 +139,10 @@ describe('a directory of jobspecs as a stack', () => {
   it('apply stops only the pruned job, last, and leaves the rest running', async () => {
     // A change to db in the same apply: it rolls out before api is stopped.
     writeFileSync(join(dir, 'jobs', 'db.nomad.hcl'), job('db').replace('3600', '3601'));
-    const r = await drover(dir, ['apply', '-auto-approve', 'jobs']);
+    // Saved and applied as a planfile: the prune is in the plan reviewed, and apply runs it.
+    const saved = await drover(dir, ['plan', '-out', 'stack.plan', 'jobs']);
+    expect(saved.code, saved.stdout + saved.stderr).toBe(0);
+    const r = await drover(dir, ['apply', 'stack.plan']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const [rolled, stopped] = [
       r.stdout.indexOf('db: successful'),

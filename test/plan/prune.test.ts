@@ -5,6 +5,7 @@ import { encodeStoredJob } from '../../src/jobspec/stored.js';
 import { computePlan, type DesiredJob } from '../../src/plan/compute.js';
 import { decidePrune, describePrune, type PruneInputs } from '../../src/plan/prune.js';
 import { renderPlanText } from '../../src/plan/render-text.js';
+import { checkPlanSchema } from '../../src/plan/render-json.js';
 import { emptyState } from '../../src/state/snapshot.js';
 import type {
   Allocation,
@@ -306,6 +307,10 @@ describe('a plan that prunes', () => {
       'api.app[0]',
       'api.app[1]',
     ]);
+  });
+
+  it('is a plan the schema (and so a planfile) holds', () => {
+    expect(checkPlanSchema(JSON.parse(JSON.stringify(plan)))).toEqual({ plan });
   });
 
   it('covers the prune in its hash', () => {
