@@ -142,6 +142,9 @@ describe('a directory of jobspecs as a stack', () => {
     // Saved and applied as a planfile: the prune is in the plan reviewed, and apply runs it.
     const saved = await drover(dir, ['plan', '-out', 'stack.plan', 'jobs']);
     expect(saved.code, saved.stdout + saved.stderr).toBe(0);
+    const flagged = await drover(dir, ['apply', '-prune=false', 'stack.plan']);
+    expect(flagged.code).toBe(1);
+    expect(flagged.stderr).toContain('-prune applies when planning');
     const r = await drover(dir, ['apply', 'stack.plan']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const [rolled, stopped] = [

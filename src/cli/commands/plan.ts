@@ -153,6 +153,10 @@ export function registerApply(program: Command, io: (json: boolean) => Output): 
               saved: false,
             };
           }
+          if (opts.prune !== undefined)
+            throw new UserError(
+              `-prune applies when planning: ${planfile} is applied exactly as it was planned, its prunes included. Plan again with -prune=${opts.prune} -out FILE to change them.`,
+            );
           const read = readPlanfile(planfile);
           if ('error' in read)
             throw new UserError(
