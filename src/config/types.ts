@@ -54,6 +54,11 @@ export interface DroverConfig {
    * on this machine has (absent: true).
    */
   images?: { ship: boolean };
+  /**
+   * `stack { prune }`: a plan of a directory stops the jobs recorded from files of it that are
+   * gone or no longer define them (absent: true).
+   */
+  prune?: boolean;
   /** In the order of the file's node blocks: `nodes[i]` was written at JSON pointer `/node/i`. */
   nodes: ConfiguredNode[];
   /** Where each value of the file was written (`/node/0/address`); absent for the embedded default. */

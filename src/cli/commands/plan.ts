@@ -29,8 +29,9 @@ import { UserError, withSession } from '../with-session.js';
 import { approve, printObserved, printPlan, ProgressView } from '../views.js';
 import { checkStickyRollbacks, fileOrigin, startAudit } from '../audit-trail.js';
 import { driftedOf, observeForPlan, printPlanDrift, runDrift, withDrift } from '../drift-view.js';
+import { PRUNE_OPTION, withPrune, type PruneFlag } from '../prune.js';
 
-export interface PlanOptions extends JobInputOptions {
+export interface PlanOptions extends JobInputOptions, PruneFlag {
   config?: string;
   refresh?: string;
   out?: string;
@@ -91,6 +92,7 @@ export function registerPlan(program: Command, io: (json: boolean) => Output): v
     ),
   )
     .option('--out <file>', 'save the plan to a file that `drover apply FILE` applies exactly')
+    .option(...PRUNE_OPTION)
     .option('--detailed-exitcode', 'exit 0 when nothing changes, 2 when something does')
     .option('--verbose', 'show unchanged fields too')
     .option(
@@ -105,10 +107,11 @@ export function registerPlan(program: Command, io: (json: boolean) => Output): v
       await withSession(o, opts, async (session) => {
         const observed = await observeForPlan(session, opts.refresh !== 'false', loaded.desired);
         const sticky = checkStickyRollbacks(observed.stored, loaded.desired, !!opts.rollForward);
+        const pruned = withPrune(loaded.desired, paths, opts, session.config, observed.stored);
         const plan = await withImages(
           session,
-          makePlan(session, observed, loaded.desired, {
-            warnings: [...loaded.diagnostics, ...sticky],
+          makePlan(session, observed, pruned.desired, {
+            warnings: [...loaded.diagnostics, ...sticky, ...pruned.warnings],
             drifted: driftedOf(observed),
           }),
           observed,
@@ -137,6 +140,7 @@ export function registerApply(program: Command, io: (json: boolean) => Output): 
     ),
   )
     .option('--verbose', 'show unchanged fields too')
+    .option(...PRUNE_OPTION)
     .option('--detach', 'return once the first allocations started, with the deployment id')
     .action(async (paths: string[], opts: PlanOptions) => {
       const o = io(Boolean(opts.json));
@@ -151,6 +155,7 @@ export function registerApply(program: Command, io: (json: boolean) => Output): 
               loaded.desired,
               !!opts.rollForward,
             );
+            const pruned = withPrune(loaded.desired, paths, opts, session.config, observed.stored);
             // The drifted allocations of the jobs applied are replaced.
             const drifted =
               opts.refresh === 'false'
@@ -158,13 +163,17 @@ export function registerApply(program: Command, io: (json: boolean) => Output): 
                 : await withDrift(session, observed, loaded.desired);
             if (!o.json) printPlanDrift(o, drifted);
             return {
-              plan: makePlan(session, observed, loaded.desired, {
-                warnings: [...loaded.diagnostics, ...sticky],
+              plan: makePlan(session, observed, pruned.desired, {
+                warnings: [...loaded.diagnostics, ...sticky, ...pruned.warnings],
                 drifted: driftedOf(drifted),
               }),
               saved: false,
             };
           }
+          if (opts.prune !== undefined)
+            throw new UserError(
+              `-prune applies when planning: ${planfile} is applied exactly as it was planned, its prunes included. Plan again with -prune=${opts.prune} -out FILE to change them.`,
+            );
           const read = readPlanfile(planfile);
           if ('error' in read)
             throw new UserError(
