@@ -6,7 +6,7 @@
  */
 import type Docker from 'dockerode';
 import type { DriverHandle } from '../../src/state/types.js';
-import type { FoundTask, TaskContext, TaskView } from '../types.js';
+import type { FoundTask, TaskContext, TaskObservation, TaskView } from '../types.js';
 import { containerSpec } from './docker-spec.js';
 
 /** The container as drover applied it: what `start` creates from this context. */
@@ -108,11 +108,33 @@ export function mountList(
   mounts: readonly Docker.MountSettings[] | undefined,
 ): string[] {
   return [
-    ...(binds ?? []),
+    ...(binds ?? []).map(bindText),
     ...(mounts ?? []).map(
       (m) => `${m.Type} ${m.Source ?? ''}:${m.Target}${m.ReadOnly ? ':ro' : ''}`,
     ),
   ].sort();
+}
+
+/** Options an engine adds to a bind when none are given (podman: `rw,rprivate,rbind`). */
+const DEFAULT_BIND_OPTIONS: ReadonlySet<string> = new Set(['rw', 'rprivate', 'rbind']);
+
+/** A bind (`src:dst[:opts]`) without the options that are the default anyway. */
+function bindText(bind: string): string {
+  const [src, dst, opts] = bind.split(':');
+  if (dst === undefined) return bind;
+  const kept = (opts ?? '').split(',').filter((o) => o !== '' && !DEFAULT_BIND_OPTIONS.has(o));
+  return [src, dst, ...(kept.length ? [kept.join(',')] : [])].join(':');
+}
+
+/**
+ * The observation with variables the engine itself sets in every container (podman: `HOME`,
+ * `HOSTNAME`, `TERM`, `container`) counted as the container's by right, not added by hand.
+ */
+export function withEngineEnv(obs: TaskObservation, keys: readonly string[]): TaskObservation {
+  const found = obs.found?.env;
+  if (!found || !obs.inherited) return obs;
+  const engine = Object.fromEntries(keys.flatMap((k) => (k in found ? [[k, found[k]!]] : [])));
+  return { ...obs, inherited: { ...obs.inherited, env: { ...engine, ...obs.inherited.env } } };
 }
 
 function asList(v: string | string[]): string[] {

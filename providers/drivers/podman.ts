@@ -19,8 +19,11 @@ import {
 import type { DriverHandle } from '../../src/state/types.js';
 import { DockerDriver, type DockerHandle } from './docker.js';
 import { dockerConfig, validatePodmanConfig } from './podman-config.js';
+import { withEngineEnv } from './docker-drift.js';
 
 export const DEFAULT_PODMAN_SOCKET = '/run/podman/podman.sock';
+/** Variables podman sets in every container's configuration itself (Docker adds none there). */
+const PODMAN_ENV = ['HOME', 'HOSTNAME', 'TERM', 'container'];
 const PING_TIMEOUT_MS = 10_000;
 
 export interface PodmanDriverOptions {
@@ -89,8 +92,8 @@ export class PodmanDriver extends DockerDriver {
     return super.start(asDockerTask(ctx));
   }
 
-  override inspectTask(handle: DriverHandle, ctx: TaskContext): Promise<TaskObservation> {
-    return super.inspectTask(handle, asDockerTask(ctx));
+  override async inspectTask(handle: DriverHandle, ctx: TaskContext): Promise<TaskObservation> {
+    return withEngineEnv(await super.inspectTask(handle, asDockerTask(ctx)), PODMAN_ENV);
   }
 }
 
