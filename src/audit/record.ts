@@ -5,7 +5,7 @@
 import type { Plan } from '../generated/plan.js';
 import type { ApplyResult } from '../ops/execute.js';
 import type { NewAuditRecord } from '../state/audit.js';
-import type { AuditJobChange, AuditRecord } from '../state/types.js';
+import type { AuditHook, AuditJobChange, AuditRecord } from '../state/types.js';
 import type { Identity } from './identity.js';
 
 export interface OperationFacts {
@@ -21,6 +21,8 @@ export interface OperationFacts {
   error?: string;
   /** For operations without jobs: what happened, in a sentence. */
   detail?: string;
+  /** The hooks it ran (drover.hcl `hook` blocks). */
+  hooks?: AuditHook[];
 }
 
 export function auditRecordOf(f: OperationFacts): NewAuditRecord {
@@ -41,6 +43,7 @@ export function auditRecordOf(f: OperationFacts): NewAuditRecord {
     exit_code: f.exitCode,
     ...(f.error ? { error: f.error } : {}),
     ...(detail ? { detail } : {}),
+    ...(f.hooks?.length ? { hooks: f.hooks } : {}),
   };
 }
 

@@ -14,6 +14,7 @@ import type {
   StateConfig,
 } from '../generated/config.js';
 import { parsePortList } from './ports.js';
+import { hookSpecs } from './hooks.js';
 import type { ConfiguredNode, DroverConfig, HostFacts, StateSettings } from './types.js';
 
 export const DEFAULT_STATE_PATH = '.drover/state.json';
@@ -69,6 +70,7 @@ export function applyConfigDefaults(
       : {}),
     scheduler: defaults.scheduler ?? 'binpack',
     images: { ship: file.images?.ship ?? true },
+    hooks: hookSpecs(file.hook),
     nodes: nodes.map((n) => nodeDefaults(n, defaults, baseDir, host)),
   };
 }

@@ -5,6 +5,7 @@
  */
 import type { NodeSpec } from './node-spec.js';
 import type { RangeIndex } from '../jobspec/ranges.js';
+import type { HookSpec } from './hooks.js';
 
 export type SchedulerAlgorithm = 'binpack' | 'spread';
 
@@ -54,6 +55,8 @@ export interface DroverConfig {
    * on this machine has (absent: true).
    */
   images?: { ship: boolean };
+  /** drover.hcl's `hook` blocks, in file order (absent: none). */
+  hooks?: HookSpec[];
   /** In the order of the file's node blocks: `nodes[i]` was written at JSON pointer `/node/i`. */
   nodes: ConfiguredNode[];
   /** Where each value of the file was written (`/node/0/address`); absent for the embedded default. */

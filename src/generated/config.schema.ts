@@ -19,6 +19,15 @@ const schema: { [key: string]: unknown } = {
     "variables": {
       "$ref": "#/$defs/variables"
     },
+    "hook": {
+      "type": "array",
+      "description": "Commands run on the machine running drover, in drover.hcl's directory, while the state lock is held, around an apply of a plan that changes jobs; the label is the kind. Several hooks of a kind run in file order.",
+      "x-block": "list",
+      "x-label": "kind",
+      "items": {
+        "$ref": "#/$defs/hook"
+      }
+    },
     "node": {
       "type": "array",
       "description": "The hosts drover may place allocations on, one block per host; the label is the node name. Without any node block, drover uses one node named \"local\" with the local transport.",
@@ -33,6 +42,52 @@ const schema: { [key: string]: unknown } = {
     }
   },
   "$defs": {
+    "hook": {
+      "title": "HookConfig",
+      "description": "A command drover runs while it holds the state lock: pre-apply before any change (failing stops the apply), pre-job before a job's rollout (failing stops that job), post-job after it, post-apply after the apply whatever its result, on-failure when it failed. It gets DROVER_HOOK, DROVER_OPERATION, DROVER_PLAN_HASH, DROVER_JOBS, DROVER_VERSIONS, DROVER_ACTOR, DROVER_RESULT (post-job, post-apply, on-failure), DROVER_JOB and DROVER_JOB_VERSION (pre-job, post-job) besides drover's own environment.",
+      "type": "object",
+      "additionalProperties": false,
+      "required": [
+        "kind",
+        "command"
+      ],
+      "properties": {
+        "kind": {
+          "type": "string",
+          "description": "When the hook runs (the block label).",
+          "enum": [
+            "pre-apply",
+            "post-apply",
+            "on-failure",
+            "pre-job",
+            "post-job"
+          ]
+        },
+        "command": {
+          "type": "array",
+          "description": "The program and its arguments, run without a shell (write [\"sh\", \"-c\", \"...\"] for one); a relative program path is relative to drover.hcl's directory.",
+          "minItems": 1,
+          "items": {
+            "type": "string"
+          }
+        },
+        "timeout": {
+          "type": [
+            "string",
+            "integer"
+          ],
+          "description": "How long the hook may run before its process group is killed and it counts as failed. A duration such as \"30s\" or \"5m\" (an integer is nanoseconds); default 5m.",
+          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h))+)$"
+        },
+        "jobs": {
+          "type": "array",
+          "description": "pre-job and post-job only: the jobs the hook runs for (default: every job the plan changes).",
+          "items": {
+            "type": "string"
+          }
+        }
+      }
+    },
     "variables": {
       "title": "VariablesConfig",
       "description": "Nomad Variables (drover var): where the key that seals them is kept. DROVER_VARIABLES_KEY and DROVER_KEYRING, when set, win.",

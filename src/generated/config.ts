@@ -21,6 +21,10 @@ export interface ConfigFile {
   defaults?: DefaultsConfig;
   variables?: VariablesConfig;
   /**
+   * Commands run on the machine running drover, in drover.hcl's directory, while the state lock is held, around an apply of a plan that changes jobs; the label is the kind. Several hooks of a kind run in file order.
+   */
+  hook?: HookConfig[];
+  /**
    * The hosts drover may place allocations on, one block per host; the label is the node name. Without any node block, drover uses one node named "local" with the local transport.
    */
   node?: NodeConfig[];
@@ -107,6 +111,29 @@ export interface VariablesConfig {
    * The keyring file (relative to drover.hcl, ~ for the home directory). Default: $XDG_CONFIG_HOME/drover/keyring, else ~/.config/drover/keyring. Keep it out of the repository and back it up: without it no Variable can be read.
    */
   keyring?: string;
+}
+/**
+ * A command drover runs while it holds the state lock: pre-apply before any change (failing stops the apply), pre-job before a job's rollout (failing stops that job), post-job after it, post-apply after the apply whatever its result, on-failure when it failed. It gets DROVER_HOOK, DROVER_OPERATION, DROVER_PLAN_HASH, DROVER_JOBS, DROVER_VERSIONS, DROVER_ACTOR, DROVER_RESULT (post-job, post-apply, on-failure), DROVER_JOB and DROVER_JOB_VERSION (pre-job, post-job) besides drover's own environment.
+ */
+export interface HookConfig {
+  /**
+   * When the hook runs (the block label).
+   */
+  kind: 'pre-apply' | 'post-apply' | 'on-failure' | 'pre-job' | 'post-job';
+  /**
+   * The program and its arguments, run without a shell (write ["sh", "-c", "..."] for one); a relative program path is relative to drover.hcl's directory.
+   *
+   * @minItems 1
+   */
+  command: [string, ...string[]];
+  /**
+   * How long the hook may run before its process group is killed and it counts as failed. A duration such as "30s" or "5m" (an integer is nanoseconds); default 5m.
+   */
+  timeout?: string | number;
+  /**
+   * pre-job and post-job only: the jobs the hook runs for (default: every job the plan changes).
+   */
+  jobs?: string[];
 }
 /**
  * One host drover may place allocations on, and how to reach it.

@@ -48,6 +48,10 @@ export interface Plan {
    */
   images?: ImageTransfer[];
   /**
+   * The hooks of drover.hcl that apply runs, in the order of their kinds (pre-apply, pre-job, post-job, on-failure, post-apply) and then of the file; pre-job and post-job list the jobs of this plan they run for. Absent when there are none or the plan changes no job. A planfile whose hooks differ from drover.hcl's when it is applied is stale.
+   */
+  hooks?: PlanHook[];
+  /**
    * One entry per job planned, sorted by id.
    */
   jobs: JobPlan[];
@@ -144,6 +148,20 @@ export interface ImageTransfer {
    * The jobs whose new allocations on the node run the image, sorted.
    */
   jobs: string[];
+}
+export interface PlanHook {
+  kind: 'pre-apply' | 'post-apply' | 'on-failure' | 'pre-job' | 'post-job';
+  /**
+   * The program and its arguments, run without a shell in drover.hcl's directory.
+   *
+   * @minItems 1
+   */
+  command: [string, ...string[]];
+  timeout_ms: number;
+  /**
+   * pre-job and post-job: the jobs of the plan it runs for (those its `jobs` filter names, else every job the plan changes).
+   */
+  jobs?: string[];
 }
 export interface JobPlan {
   id: string;

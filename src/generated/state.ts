@@ -564,13 +564,9 @@ export interface AuditRecord {
    */
   detail?: string;
   /**
-   * The hooks run and their results (hooks are not built yet).
+   * The hooks run (drover.hcl `hook` blocks), in the order they ran, with how they ended and the end of their output.
    */
-  hooks?: {
-    name: string;
-    result: string;
-    [k: string]: unknown;
-  }[];
+  hooks?: AuditHook[];
 }
 export interface AuditJobChange {
   id: string;
@@ -588,4 +584,32 @@ export interface AuditJobChange {
    * The version an auto-revert rolled it back to.
    */
   reverted_to?: number;
+}
+export interface AuditHook {
+  /**
+   * The kind, the job for pre-job and post-job, and the program: `pre-job api (./smoke.sh)`.
+   */
+  name: string;
+  kind?: string;
+  job?: string;
+  command?: string[];
+  /**
+   * ok (exit code 0), failed (another exit code, or it could not start) or timeout (killed with its process group).
+   */
+  result: string;
+  exit_code?: number | null;
+  duration_ms?: number;
+  /**
+   * stdout and stderr as they came, the last 64 KiB.
+   */
+  output?: string;
+  /**
+   * How many bytes of output were dropped from the start.
+   */
+  output_truncated?: number;
+  /**
+   * Why it could not start, or that it timed out.
+   */
+  error?: string;
+  [k: string]: unknown;
 }

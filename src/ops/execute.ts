@@ -40,6 +40,16 @@ export interface JobResult {
   outcome: JobOutcome;
   /** When the deployment failed and the job has auto_revert: the rollout back to a stable version. */
   revert?: { toVersion: number; outcome: JobOutcome } | { toVersion: undefined; why: string };
+  /** Why the job was not started at all (a pre-job hook failed): it was left as it was. */
+  notStarted?: string;
+}
+
+/** drover.hcl's per-job hooks (see ops/hooks), around each job's rollout. */
+export interface JobHooks {
+  /** Before the job changes: why it must not (a pre-job hook failed), or undefined. */
+  before(job: string): Promise<string | undefined>;
+  /** After its rollout (and revert) ended. */
+  after(result: JobResult): Promise<void>;
 }
 
 export interface ApplyResult {
@@ -51,6 +61,8 @@ export interface ApplyResult {
 export interface ExecuteOptions {
   /** Return once the first allocations of each rollout started. */
   detach?: boolean;
+  /** Per-job hooks; a job whose pre-job hook fails counts as failed, as a failed deployment. */
+  jobHooks?: JobHooks;
 }
 
 export async function executePlan(
@@ -87,6 +99,11 @@ export async function executePlan(
     await recordChanges(apply, plan);
     await retryStops(apply, plan.retry_stops);
     for (const job of steps) {
+      const refused = await opts.jobHooks?.before(job.jobId);
+      if (refused) {
+        outcomes.push(notStarted(job.jobId, refused));
+        continue;
+      }
       await copyPlannedImages(ctx, plan, job.jobId, progress, copied);
       const outcome = await applyJob(job, apply);
       await collectAllocs(job, apply);
@@ -94,6 +111,7 @@ export async function executePlan(
       if (outcome.result === 'failed' && autoReverts(job.job))
         result.revert = await revert(ctx, job.jobId, job.version, apply, outcome.description);
       outcomes.push(result);
+      await opts.jobHooks?.after(result);
     }
     for (const j of plan.jobs) {
       if (!j.templates?.length) continue;
@@ -200,6 +218,15 @@ function checkProbe(
     poll: () => watcher.health().status,
     detail: () => watcher.health().detail,
     stop: () => watcher.stop(),
+  };
+}
+
+/** A job left as it was: failed, so what follows a failed job follows it too. */
+function notStarted(job: string, why: string): JobResult {
+  return {
+    job,
+    outcome: { ok: false, result: 'failed', description: why, failures: [] },
+    notStarted: why,
   };
 }
 

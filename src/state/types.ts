@@ -5,6 +5,7 @@
  */
 export type {
   AllocatedPort,
+  AuditHook,
   AuditJobChange,
   AuditRecord,
   Allocation,
