@@ -4,24 +4,20 @@
  */
 import type { Diagnostics } from '../diag/diagnostic.js';
 import type { ConfigFile, HookConfig } from '../generated/config.js';
+import type { PlanHook } from '../generated/plan.js';
 import { durationNanos } from '../jobspec/duration.js';
 import { pointer, type RangeIndex } from '../jobspec/ranges.js';
 
-export type HookKind = HookConfig['kind'];
-
-/** A hook as drover runs it. */
-export interface HookSpec {
-  kind: HookKind;
-  command: [string, ...string[]];
-  timeoutMs: number;
-  /** pre-job and post-job: only for these jobs (absent: every job the plan changes). */
-  jobs?: string[];
-}
+/**
+ * A hook as drover runs it, in the plan's shape (the plan lists it); `jobs` is the filter
+ * written in the file.
+ */
+export type HookSpec = PlanHook;
 
 export const DEFAULT_HOOK_TIMEOUT_MS = 5 * 60 * 1000;
 
 /** The kinds that run once per job. */
-export function isJobHook(kind: HookKind): boolean {
+function isJobHook(kind: HookConfig['kind']): boolean {
   return kind === 'pre-job' || kind === 'post-job';
 }
 
@@ -30,7 +26,7 @@ export function hookSpecs(written: readonly HookConfig[] | undefined): HookSpec[
   return (written ?? []).map((h) => ({
     kind: h.kind,
     command: h.command,
-    timeoutMs:
+    timeout_ms:
       h.timeout === undefined
         ? DEFAULT_HOOK_TIMEOUT_MS
         : Math.round((durationNanos(h.timeout) ?? 0) / 1e6),

@@ -6,8 +6,12 @@
  */
 import type { Plan, PlanHook } from '../generated/plan.js';
 import type { AuditHook } from '../state/types.js';
-import type { HookKind } from '../config/hooks.js';
-import { hookEnvironment, hookName, type HookResultWord } from '../plan/hooks.js';
+import {
+  hookEnvironment,
+  hookName,
+  type HookKind,
+  type HookResultWord,
+} from '../plan/hooks.js';
 import type { JobHooks, JobResult } from './execute.js';
 import { runHookCommand, type HookRunOutcome } from './hook-runner.js';
 
@@ -104,7 +108,7 @@ export class ApplyHooks {
       }),
     };
     const outcome = await runHookCommand({
-      command: h.command as [string, ...string[]],
+      command: h.command,
       cwd: this.ctx.cwd,
       env,
       timeoutMs: h.timeout_ms,

@@ -2,10 +2,22 @@
  * Which of drover.hcl's hooks an apply of a plan runs, as the plan lists them (so a reviewer
  * sees them and a planfile carries them), and what each one is told in its environment. Pure.
  */
-import { isJobHook, type HookKind, type HookSpec } from '../config/hooks.js';
 import type { Plan, PlanHook } from '../generated/plan.js';
-import { canonicalJson } from './hash.js';
-import { sealPlan } from './hash.js';
+import { formatDuration } from '../jobspec/duration.js';
+import { canonicalJson, sealPlan } from './hash.js';
+
+export type HookKind = PlanHook['kind'];
+
+/**
+ * A hook of drover.hcl as config/hooks gives it: a plan's hook whose `jobs`, if any, is the
+ * filter written in the file rather than the jobs of a plan.
+ */
+export type HookSpec = PlanHook;
+
+/** The kinds that run once per job. */
+export function isJobHook(kind: HookKind): boolean {
+  return kind === 'pre-job' || kind === 'post-job';
+}
 
 /** The order kinds run in within an apply; the plan lists them in it. */
 export const HOOK_KINDS: readonly HookKind[] = [
@@ -35,7 +47,7 @@ export function planHooks(plan: Plan, hooks: readonly HookSpec[]): PlanHook[] {
   for (const kind of HOOK_KINDS)
     for (const h of hooks) {
       if (h.kind !== kind) continue;
-      const base: PlanHook = { kind, command: h.command, timeout_ms: h.timeoutMs };
+      const base: PlanHook = { kind, command: h.command, timeout_ms: h.timeout_ms };
       if (!isJobHook(kind)) {
         out.push(base);
         continue;
@@ -62,13 +74,18 @@ export function staleHooks(plan: Plan, hooks: readonly HookSpec[]): string | und
   const saved = plan.hooks ?? [];
   if (canonicalJson(now) === canonicalJson(saved)) return undefined;
   const list = (hs: readonly PlanHook[]) =>
-    hs.length ? hs.map((h) => hookName(h)).join(', ') : 'none';
-  return `plan is stale: drover.hcl's hooks changed since the plan was made (the plan runs ${list(saved)}; drover.hcl now gives ${list(now)}). Make a new plan.`;
+    hs.length ? hs.map((h) => describeHook(h)).join('; ') : 'none';
+  return `plan is stale: drover.hcl's hooks changed since the plan was made (the plan runs: ${list(saved)}. drover.hcl now gives: ${list(now)}). Make a new plan.`;
 }
 
-/** How a hook is named in output and in the audit trail: `pre-job api (./smoke.sh)`. */
+/**
+ * How a hook is named in output and in the audit trail: `pre-job api (./smoke.sh --fast)`, the
+ * command cut short after 40 characters.
+ */
 export function hookName(h: Pick<PlanHook, 'kind' | 'command'>, job?: string): string {
-  return `${h.kind}${job !== undefined ? ` ${job}` : ''} (${h.command[0]})`;
+  const command = h.command.map(shellWord).join(' ');
+  const short = command.length > 40 ? `${command.slice(0, 39)}…` : command;
+  return `${h.kind}${job !== undefined ? ` ${job}` : ''} (${short})`;
 }
 
 /** The facts of one run of a hook that its environment carries. */
@@ -107,4 +124,28 @@ export function hookEnvironment(f: HookFacts): Record<string, string> {
     env.DROVER_JOB_VERSION = j ? version(j.to_version) : '';
   }
   return env;
+}
+
+/** The plan text's list of hooks, in the order they run. */
+export function renderPlanHooks(hooks: readonly PlanHook[] | undefined): string[] {
+  if (!hooks?.length) return [];
+  const width = Math.max(...hooks.map((h) => h.kind.length));
+  return [
+    "Hooks (run on this machine in drover.hcl's directory, while the state lock is held):",
+    ...hooks.map((h) => `  ${describeHook(h, width)}`),
+  ];
+}
+
+/** `pre-job  ./smoke.sh  for api, web  (timeout 5m0s)`. */
+function describeHook(h: PlanHook, width = 0): string {
+  return (
+    `${h.kind.padEnd(width)}  ${h.command.map(shellWord).join(' ')}` +
+    (h.jobs ? `  for ${h.jobs.join(', ')}` : '') +
+    `  (timeout ${formatDuration(h.timeout_ms * 1e6)})`
+  );
+}
+
+/** An argument as a reader would type it: quoted when it holds anything but plain characters. */
+function shellWord(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : JSON.stringify(arg);
 }

@@ -27,6 +27,7 @@ import { formatDuration, MILLISECOND } from '../jobspec/duration.js';
 import { naturalCompare } from './diff.js';
 import { unplacedAllocations } from './unplaced.js';
 import { renderImageTransfers } from './images.js';
+import { renderPlanHooks } from './hooks.js';
 import { redactPlan } from './redact.js';
 
 /** The diagnostics styler, plus colours for what is added, deleted, edited and kept in place. */
@@ -66,6 +67,7 @@ export function renderPlanText(plan: Plan, opts: RenderTextOptions = {}): string
     );
   // An image named from a sensitive variable reads `(sensitive)`, as in the job's diff.
   if (plan.images?.length) out.push(...renderImageTransfers(redactPlan(plan).images), '');
+  if (plan.hooks?.length) out.push(...renderPlanHooks(plan.hooks), '');
   const jobs = [...plan.jobs].sort((a, b) => naturalCompare(a.id, b.id));
   for (const job of jobs) {
     if (

@@ -28,6 +28,14 @@ import type { Session } from '../session.js';
 import { UserError, withSession } from '../with-session.js';
 import { approve, printObserved, printPlan, ProgressView } from '../views.js';
 import { checkStickyRollbacks, fileOrigin, startAudit } from '../audit-trail.js';
+import { resultOf } from '../../audit/record.js';
+import {
+  cliApplyHooks,
+  exitCodeAfterHooks,
+  planWithHooks,
+  printPostHookFailures,
+  runPreApply,
+} from '../apply-hooks.js';
 
 export interface PlanOptions extends JobInputOptions {
   config?: string;
@@ -97,13 +105,17 @@ export function registerPlan(program: Command, io: (json: boolean) => Output): v
       await withSession(o, opts, async (session) => {
         const observed = await observe(session, opts.refresh !== 'false');
         const sticky = checkStickyRollbacks(observed.stored, loaded.desired, !!opts.rollForward);
-        const plan = await withImages(
-          session,
-          makePlan(session, observed, loaded.desired, {
-            warnings: [...loaded.diagnostics, ...sticky],
-          }),
-          observed,
-          opts,
+        const plan = planWithHooks(
+          session.config,
+          await withImages(
+            session,
+            makePlan(session, observed, loaded.desired, {
+              warnings: [...loaded.diagnostics, ...sticky],
+            }),
+            observed,
+            opts,
+          ),
+          false,
         );
         showPlan(o, observed, plan, opts);
         process.exitCode = opts.detailedExitcode && planHasChanges(plan) ? 2 : 0;
@@ -210,7 +222,11 @@ export async function lockedApply(
     const got = await getPlan(observed);
     const saved = got.saved;
     // A saved plan says what it copies already; a new one looks at the engines now.
-    const plan = saved ? got.plan : await withImages(session, got.plan, observed, opts);
+    const plan = planWithHooks(
+      session.config,
+      saved ? got.plan : await withImages(session, got.plan, observed, opts),
+      saved,
+    );
     if (opts.out && !saved) {
       showPlan(o, observed, plan, opts);
       process.exitCode = 0;
@@ -248,17 +264,27 @@ export async function lockedApply(
       plan,
       ...(opts.message ? { message: opts.message } : {}),
     });
+    // drover.hcl's hooks run here, inside the lock: pre-apply before any change.
+    const hooks = cliApplyHooks(o, session.config, plan, operation, {
+      jsonLine: line,
+      beforeOutput: () => view.done(),
+    });
+    await runPreApply(hooks, audit);
     const result = await executePlan(session, plan, observed, onEvent, {
       ...(opts.detach ? { detach: true } : {}),
+      ...(hooks.any ? { jobHooks: hooks.jobHooks() } : {}),
     }).catch(async (err: unknown) => {
-      await audit.failed(err);
+      await hooks.finish('failed');
+      await audit.failed(err, hooks.records);
       throw err;
     });
     view.done();
     const unplaced = unplacedAllocations(plan.jobs);
     // A job recorded with allocations nowhere to run is not a success a CI pipeline may pass.
-    const code = Math.max(exitCodeOf(result), unplaced > 0 ? 4 : 0);
-    await audit.done(code, result);
+    const applied = Math.max(exitCodeOf(result), unplaced > 0 ? 4 : 0);
+    await hooks.finish(resultOf(applied));
+    const code = exitCodeAfterHooks(applied, hooks.failedAfter());
+    await audit.done(code, result, hooks.records);
     if (o.json)
       line({
         type: 'result',
@@ -278,8 +304,12 @@ export async function lockedApply(
               }
             : null,
         })),
+        hooks: hooks.records,
       });
-    else printApplySummary(o, session, plan, result, unplaced);
+    else {
+      printApplySummary(o, session, plan, result, unplaced);
+      printPostHookFailures(o, hooks.failedAfter());
+    }
     process.exitCode = code;
   });
 }
@@ -314,7 +344,8 @@ function printApplySummary(
           `${o.errStyle.error('error')}: ${r.job}: ${x.name} (${x.allocId.slice(0, 8)}): ${x.reason}`,
         );
       const deployed = plan.jobs.find((j) => j.id === r.job)?.deployment != null;
-      if (!deployed)
+      if (r.notStarted) o.err(`${r.job}: not started: ${r.notStarted}.`);
+      else if (!deployed)
         // batch, sysbatch and anything else rolled out without a deployment: nothing to revert.
         o.err(
           `${r.job}: allocations failed (the job rolls out without a deployment, so nothing is reverted); \`drover alloc status\` and \`drover logs\` show why.`,
