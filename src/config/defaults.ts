@@ -70,7 +70,7 @@ export function applyConfigDefaults(
       : {}),
     scheduler: defaults.scheduler ?? 'binpack',
     images: { ship: file.images?.ship ?? true },
-    hooks: hookSpecs(file.hook),
+    ...(file.hook?.length ? { hooks: hookSpecs(file.hook) } : {}),
     nodes: nodes.map((n) => nodeDefaults(n, defaults, baseDir, host)),
   };
 }

@@ -55,6 +55,8 @@ export function runHookCommand(spec: HookRunSpec): Promise<HookRunOutcome> {
       if (settled) return;
       settled = true;
       timers.forEach(clearTimeout);
+      // What the hook started and left behind when it timed out goes too, grace or not.
+      if (timedOut) killGroup(child.pid, 'SIGKILL');
       splitters.forEach((s) => s.flush());
       resolvePromise({
         ...o,
