@@ -6,12 +6,7 @@
  */
 import type { Plan, PlanHook } from '../generated/plan.js';
 import type { AuditHook } from '../state/types.js';
-import {
-  hookEnvironment,
-  hookName,
-  type HookKind,
-  type HookResultWord,
-} from '../plan/hooks.js';
+import { hookEnvironment, hookName, type HookKind, type HookResultWord } from '../plan/hooks.js';
 import type { JobHooks, JobResult } from './execute.js';
 import { runHookCommand, type HookRunOutcome } from './hook-runner.js';
 
