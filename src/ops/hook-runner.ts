@@ -34,6 +34,9 @@ export interface HookRunOutcome {
   error?: string;
 }
 
+/** Signals that end drover, passed on to a running hook's process group. */
+const PASSED_ON = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
 /** After the hook's own process exits, how long pipes a child of it still holds are waited for. */
 const STRAGGLER_MS = 500;
 
@@ -50,11 +53,20 @@ export function runHookCommand(spec: HookRunSpec): Promise<HookRunOutcome> {
     });
     let timedOut = false;
     let settled = false;
+    // In a group of its own the hook gets no Ctrl-C from the terminal: drover passes it on, then
+    // ends as it would have (the signal raised again with no handler left).
+    const passOn = (signal: NodeJS.Signals) => {
+      killGroup(child.pid, 'SIGTERM');
+      for (const s of PASSED_ON) process.removeListener(s, passOn);
+      process.kill(process.pid, signal);
+    };
+    for (const s of PASSED_ON) process.once(s, passOn);
     const timers: NodeJS.Timeout[] = [];
     const finish = (o: Omit<HookRunOutcome, 'durationMs' | 'output' | 'truncatedBytes'>) => {
       if (settled) return;
       settled = true;
       timers.forEach(clearTimeout);
+      for (const s of PASSED_ON) process.removeListener(s, passOn);
       // What the hook started and left behind when it timed out goes too, grace or not.
       if (timedOut) killGroup(child.pid, 'SIGKILL');
       splitters.forEach((s) => s.flush());

@@ -6,6 +6,7 @@
  * hook output is in `drover audit -json` and `apply -json`; a planfile whose hooks drover.hcl no
  * longer gives is stale.
  */
+import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -292,6 +293,46 @@ hook "pre-apply" {
     expect(last.hooks![0]).toMatchObject({ result: 'timeout', output: 'waiting\n' });
   });
 });
+
+describe('drover interrupted while a hook runs', () => {
+  const repo = new Repo('interrupted');
+  repo.job('web', 1);
+  repo.hooks(`
+hook "pre-apply" {
+  command = ["sh", "-c", "sleep 60 & echo $! > sleeper.pid; echo started; wait"]
+}
+`);
+
+  it("passes Ctrl-C on to the hook's process group, which the terminal does not reach", async () => {
+    const child = spawn(process.execPath, [DROVER, 'apply', '-auto-approve', 'jobs'], {
+      cwd: repo.dir,
+      env: { ...process.env, ...ENV, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const ended = new Promise<NodeJS.Signals | null>((r) => child.on('exit', (_c, s) => r(s)));
+    const deadline = Date.now() + 20_000;
+    while (!stderr.includes('started') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(stderr).toMatch(/^\[pre-apply \(sh -c "sleep 60 .*\)\] started$/m);
+    child.kill('SIGINT');
+    expect(await ended).toBe('SIGINT');
+    const sleeper = Number(repo.read('sleeper.pid'));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(running(sleeper)).toBe(false);
+  });
+});
+
+/** Whether a process runs (a zombie no one reaped does not). */
+function running(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
 
 describe('per-job and post hooks that fail', () => {
   const repo = new Repo('job-hooks');
