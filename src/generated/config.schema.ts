@@ -39,6 +39,9 @@ const schema: { [key: string]: unknown } = {
     },
     "images": {
       "$ref": "#/$defs/images"
+    },
+    "stack": {
+      "$ref": "#/$defs/stack"
     }
   },
   "$defs": {
@@ -374,6 +377,19 @@ const schema: { [key: string]: unknown } = {
         "read_only": {
           "type": "boolean",
           "description": "Jobs may mount the volume read-only only; a job asking for read-write access is not placed on the node. Defaults to false."
+        }
+      }
+    },
+    "stack": {
+      "title": "StackConfig",
+      "description": "The directory of jobspecs a plan reads, as one stack.",
+      "type": "object",
+      "x-block": "single",
+      "additionalProperties": false,
+      "properties": {
+        "prune": {
+          "type": "boolean",
+          "description": "A plan of a directory also stops the jobs recorded from files of it that are gone or no longer define them (last, in reverse order). Default true. `-prune=false` turns it off for one plan; a job with `meta { \"drover.prune\" = \"false\" }` is never pruned."
         }
       }
     },

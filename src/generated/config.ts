@@ -29,6 +29,7 @@ export interface ConfigFile {
    */
   node?: NodeConfig[];
   images?: ImagesConfig;
+  stack?: StackConfig;
 }
 /**
  * Where drover records jobs, allocations and deployments.
@@ -240,4 +241,13 @@ export interface ImagesConfig {
    * Copy such images to the node over its transport (`docker save` into `docker load`, streamed; no registry), once per node and image id, before the tasks start; the plan lists every copy. Default true. false: nodes pull every image they lack, as Nomad's do.
    */
   ship?: boolean;
+}
+/**
+ * The directory of jobspecs a plan reads, as one stack.
+ */
+export interface StackConfig {
+  /**
+   * A plan of a directory also stops the jobs recorded from files of it that are gone or no longer define them (last, in reverse order). Default true. `-prune=false` turns it off for one plan; a job with `meta { "drover.prune" = "false" }` is never pruned.
+   */
+  prune?: boolean;
 }

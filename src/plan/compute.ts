@@ -9,6 +9,7 @@ import type {
   GroupPlan,
   JobLaunch,
   JobPlan,
+  JobPrune,
   JobSchedule,
   Plan,
   PlanWarning,
@@ -65,7 +66,13 @@ export type DesiredJob =
       /** How the version apply records came to be (a file, a rollback, a scale…). */
       origin?: VersionOrigin;
     }
-  | { kind: 'stop'; id: string; purge: boolean };
+  | {
+      kind: 'stop';
+      id: string;
+      purge: boolean;
+      /** Stopped because its file left a directory the plan reads (see plan/prune). */
+      prune?: JobPrune;
+    };
 
 export interface PlanInputs {
   desired: readonly DesiredJob[];
@@ -363,6 +370,7 @@ function planJob(
   };
   const schedule = d.kind === 'run' ? scheduleOf(d.job, inputs.now) : undefined;
   if (schedule) plan.schedule = schedule;
+  if (d.kind === 'stop' && d.prune && type === 'destroy') plan.prune = { ...d.prune };
   return {
     plan,
     placements: scheduled.place.placements,
