@@ -59,8 +59,13 @@ export function jobChanges(plan: Plan, applied?: ApplyResult): AuditJobChange[] 
     .filter((j) => j.type !== 'none')
     .map((j): AuditJobChange => {
       const r = applied?.outcomes.find((o) => o.job === j.id);
+      const atomic = applied?.atomic?.reverted.find((x) => x.job === j.id);
       const revertedTo =
-        r?.revert && 'outcome' in r.revert && r.revert.outcome.ok ? r.revert.toVersion : undefined;
+        atomic?.outcome.ok && atomic.toVersion !== null
+          ? atomic.toVersion
+          : r?.revert && 'outcome' in r.revert && r.revert.outcome.ok
+            ? r.revert.toVersion
+            : undefined;
       return {
         id: j.id,
         from_version: j.from_version,

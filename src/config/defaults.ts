@@ -69,6 +69,7 @@ export function applyConfigDefaults(
       : {}),
     scheduler: defaults.scheduler ?? 'binpack',
     images: { ship: file.images?.ship ?? true },
+    ...(file.stack?.atomic ? { atomic: true } : {}),
     nodes: nodes.map((n) => nodeDefaults(n, defaults, baseDir, host)),
   };
 }

@@ -54,6 +54,8 @@ export interface DroverConfig {
    * on this machine has (absent: true).
    */
   images?: { ship: boolean };
+  /** `stack { atomic }`: every apply is all or nothing, as with `apply -atomic` (absent: false). */
+  atomic?: boolean;
   /** In the order of the file's node blocks: `nodes[i]` was written at JSON pointer `/node/i`. */
   nodes: ConfiguredNode[];
   /** Where each value of the file was written (`/node/0/address`); absent for the embedded default. */

@@ -30,6 +30,9 @@ const schema: { [key: string]: unknown } = {
     },
     "images": {
       "$ref": "#/$defs/images"
+    },
+    "stack": {
+      "$ref": "#/$defs/stack"
     }
   },
   "$defs": {
@@ -332,6 +335,19 @@ const schema: { [key: string]: unknown } = {
         "ship": {
           "type": "boolean",
           "description": "Copy such images to the node over its transport (`docker save` into `docker load`, streamed; no registry), once per node and image id, before the tasks start; the plan lists every copy. Default true. false: nodes pull every image they lack, as Nomad's do."
+        }
+      }
+    },
+    "stack": {
+      "title": "StackConfig",
+      "description": "How `drover apply` treats the jobs of one plan (a directory of jobspecs) together.",
+      "type": "object",
+      "x-block": "single",
+      "additionalProperties": false,
+      "properties": {
+        "atomic": {
+          "type": "boolean",
+          "description": "All or nothing, as `apply -atomic`: when a job's deployment fails, no later job starts and every job the apply changed is put back as it was (the version it ran before, as a new version; a job that did not run before is stopped); apply exits 3. Default false."
         }
       }
     }

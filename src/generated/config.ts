@@ -25,6 +25,7 @@ export interface ConfigFile {
    */
   node?: NodeConfig[];
   images?: ImagesConfig;
+  stack?: StackConfig;
 }
 /**
  * Where drover records jobs, allocations and deployments.
@@ -213,4 +214,13 @@ export interface ImagesConfig {
    * Copy such images to the node over its transport (`docker save` into `docker load`, streamed; no registry), once per node and image id, before the tasks start; the plan lists every copy. Default true. false: nodes pull every image they lack, as Nomad's do.
    */
   ship?: boolean;
+}
+/**
+ * How `drover apply` treats the jobs of one plan (a directory of jobspecs) together.
+ */
+export interface StackConfig {
+  /**
+   * All or nothing, as `apply -atomic`: when a job's deployment fails, no later job starts and every job the apply changed is put back as it was (the version it ran before, as a new version; a job that did not run before is stopped); apply exits 3. Default false.
+   */
+  atomic?: boolean;
 }

@@ -585,7 +585,7 @@ export interface AuditJobChange {
    */
   result?: string;
   /**
-   * The version an auto-revert rolled it back to.
+   * The version an auto-revert, or an atomic apply that failed, rolled it back to.
    */
   reverted_to?: number;
 }

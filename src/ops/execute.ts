@@ -34,6 +34,8 @@ import { applyTemplateChanges } from '../deploy/template-changes.js';
 import { nodeFacts, recordObserved, type Observed } from './observe.js';
 import { makePlan, recordedDesired } from './plan.js';
 import { copyPlannedImages, pullNotes } from './images.js';
+import { ApplyGate, notStarted, refuseDetached } from './apply-gate.js';
+import { revertApply, type AtomicResult } from './atomic.js';
 
 export interface JobResult {
   job: string;
@@ -46,11 +48,15 @@ export interface ApplyResult {
   outcomes: JobResult[];
   /** The state after the apply. */
   state: StateSnapshot;
+  /** An atomic apply in which a deployment failed: what was put back as it was. */
+  atomic?: AtomicResult;
 }
 
 export interface ExecuteOptions {
   /** Return once the first allocations of each rollout started. */
   detach?: boolean;
+  /** When a deployment fails, start no later job and put back every job the apply changed. */
+  atomic?: boolean;
 }
 
 export async function executePlan(
@@ -61,7 +67,10 @@ export async function executePlan(
   opts: ExecuteOptions = {},
 ): Promise<ApplyResult> {
   const steps = planToSteps(plan, ctx.nodes);
-  if (opts.detach) refuseUnfinishableDetach(steps);
+  if (opts.detach) {
+    refuseUnfinishableDetach(steps);
+    refuseDetached(plan, !!opts.atomic);
+  }
   const recorder = new StateRecorder(ctx.store, observed.stored);
   await recordObserved(recorder, observed);
   const apply: ApplyContext = {
@@ -83,10 +92,18 @@ export async function executePlan(
   };
   const outcomes: JobResult[] = [];
   const copied = new Map<string, Promise<void>>();
+  const gate = new ApplyGate(plan.order, !!opts.atomic);
+  let atomic: AtomicResult | undefined;
   try {
     await recordChanges(apply, plan);
     await retryStops(apply, plan.retry_stops);
     for (const job of steps) {
+      const blocked = gate.blocked(job.jobId);
+      if (blocked) {
+        progress({ kind: 'job', job: job.jobId, status: 'not started', detail: blocked });
+        outcomes.push({ job: job.jobId, outcome: notStarted(blocked) });
+        continue;
+      }
       await copyPlannedImages(ctx, plan, job.jobId, progress, copied);
       const outcome = await applyJob(job, apply);
       await collectAllocs(job, apply);
@@ -94,8 +111,20 @@ export async function executePlan(
       if (outcome.result === 'failed' && autoReverts(job.job))
         result.revert = await revert(ctx, job.jobId, job.version, apply, outcome.description);
       outcomes.push(result);
+      gate.finished(job.jobId, outcome);
     }
-    for (const j of plan.jobs) {
+    if (gate.stoppedBy) {
+      const started = outcomes.filter((r) => r.outcome.result !== 'not-started');
+      atomic = await revertApply(
+        ctx,
+        observed.stored,
+        started.map((r) => r.job),
+        gate.stoppedBy,
+        apply,
+      );
+    }
+    // Template changes of kept allocations are changes too: an atomic apply that failed makes none.
+    for (const j of gate.stoppedBy ? [] : plan.jobs) {
       if (!j.templates?.length) continue;
       const failures = await applyTemplateChanges(j.id, j.templates, apply);
       // Not a deployment, but a task left failed: apply exits 4, as for a failed deployment.
@@ -116,7 +145,7 @@ export async function executePlan(
     throw err;
   }
   await recorder.flush();
-  return { outcomes, state: recorder.state };
+  return { outcomes, state: recorder.state, ...(atomic ? { atomic } : {}) };
 }
 
 /**

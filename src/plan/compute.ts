@@ -11,6 +11,7 @@ import type {
   JobPlan,
   JobSchedule,
   Plan,
+  PlanOrderEntry,
   PlanWarning,
   PlannedStop,
   Rollout,
@@ -88,6 +89,8 @@ export interface PlanInputs {
    * deployment): already in effect in `state`, recorded first when the plan is applied.
    */
   changes?: StateChange[];
+  /** The order apply starts the jobs in (see plan/order), when the jobs declare one. */
+  order?: PlanOrderEntry[];
 }
 
 /** The seed's view of a desired job: what identifies it, cheaply (its source, not its tree). */
@@ -140,6 +143,7 @@ export function computePlan(inputs: PlanInputs): Plan {
       node: a.node,
       reason: 'its earlier stop did not reach the host',
     })),
+    ...(inputs.order?.length ? { order: inputs.order } : {}),
     jobs,
     warnings: inputs.warnings ?? [],
   });

@@ -55,6 +55,7 @@ export function sealPlan(plan: Omit<Plan, 'hash'>): Plan {
     changes: plan.changes,
     retry_stops: plan.retry_stops,
     ...(plan.images?.length ? { images: plan.images } : {}),
+    ...(plan.order?.length ? { order: plan.order } : {}),
     jobs: plan.jobs,
     warnings: plan.warnings,
   };

@@ -27,6 +27,7 @@ import { formatDuration, MILLISECOND } from '../jobspec/duration.js';
 import { naturalCompare } from './diff.js';
 import { unplacedAllocations } from './unplaced.js';
 import { renderImageTransfers } from './images.js';
+import { renderOrder } from './render-order.js';
 import { redactPlan } from './redact.js';
 
 /** The diagnostics styler, plus colours for what is added, deleted, edited and kept in place. */
@@ -85,6 +86,7 @@ export function renderPlanText(plan: Plan, opts: RenderTextOptions = {}): string
     }
     out.push(...renderJob(job, ctx), '');
   }
+  if (plan.order?.length) out.push(...renderOrder(plan.order), '');
   if (plan.warnings.length > 0) out.push(...renderWarnings(plan.warnings, ctx), '');
   out.push(...renderSummary(plan, jobs, ctx));
   out.push(`Plan hash: ${plan.hash}`);
