@@ -27,7 +27,8 @@ export class ApplyGate {
     for (const dep of waitsFor(this.order ?? [], this.entries.get(job))) {
       const outcome = this.outcomes.get(dep.job);
       const why = outcome && notHealthy(outcome);
-      if (why) return `waits for ${dep.job}${dep.wave ? ` (wave ${dep.wave})` : ''}, ${why}`;
+      if (why)
+        return `waits for ${dep.job}${dep.wave !== undefined ? ` (wave ${dep.wave})` : ''}, ${why}`;
     }
     return undefined;
   }
