@@ -7,6 +7,7 @@
 import type { JobOutcome } from '../deploy/apply.js';
 import type { Plan, PlanOrderEntry } from '../generated/plan.js';
 import { OperationError } from './context.js';
+import type { RecordedReadiness } from '../plan/order.js';
 
 export class ApplyGate {
   private readonly entries: Map<string, PlanOrderEntry>;
@@ -14,9 +15,14 @@ export class ApplyGate {
   /** The job whose failure stopped an atomic apply. */
   stoppedBy: string | undefined;
 
+  /**
+   * @param recorded whether a job this apply does not change is healthy in the state now: one
+   * the plan leaves as it is (or that is not in it) may have failed, or be failing, since.
+   */
   constructor(
     private readonly order: readonly PlanOrderEntry[] | undefined,
     private readonly atomic: boolean,
+    private readonly recorded: RecordedReadiness = () => true,
   ) {
     this.entries = new Map((order ?? []).map((e) => [e.job, e]));
   }
@@ -26,7 +32,7 @@ export class ApplyGate {
     if (this.stoppedBy) return `the apply is atomic and ${this.stoppedBy} failed`;
     for (const dep of waitsFor(this.order ?? [], this.entries.get(job))) {
       const outcome = this.outcomes.get(dep.job);
-      const why = outcome && notHealthy(outcome);
+      const why = outcome ? notHealthy(outcome) : notReady(this.recorded(dep.job));
       if (why)
         return `waits for ${dep.job}${dep.wave !== undefined ? ` (wave ${dep.wave})` : ''}, ${why}`;
     }
@@ -68,6 +74,11 @@ function notHealthy(outcome: JobOutcome): string | undefined {
     case 'detached':
       return 'whose deployment was left running (detached)';
   }
+}
+
+function notReady(ready: true | string | undefined): string | undefined {
+  if (ready === true) return undefined;
+  return ready === undefined ? 'which is not recorded' : `which is not healthy: ${ready}`;
 }
 
 /** The outcome of a job apply did not start. */

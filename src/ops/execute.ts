@@ -36,6 +36,7 @@ import { makePlan, recordedDesired } from './plan.js';
 import { copyPlannedImages, pullNotes } from './images.js';
 import { ApplyGate, notStarted, refuseDetached } from './apply-gate.js';
 import { revertApply, type AtomicResult } from './atomic.js';
+import { recordedReadiness } from '../plan/order.js';
 
 export interface JobResult {
   job: string;
@@ -92,7 +93,9 @@ export async function executePlan(
   };
   const outcomes: JobResult[] = [];
   const copied = new Map<string, Promise<void>>();
-  const gate = new ApplyGate(plan.order, !!opts.atomic);
+  const gate = new ApplyGate(plan.order, !!opts.atomic, (id) =>
+    recordedReadiness(recorder.state)(id),
+  );
   let atomic: AtomicResult | undefined;
   try {
     await recordChanges(apply, plan);

@@ -236,7 +236,11 @@ export function recordedReadiness(state: StateSnapshot): RecordedReadiness {
     const allocs = Object.values(state.allocations).filter(
       (a) => a.job === id && a.version === latest.version && a.desired_status === 'run',
     );
-    if (allocs.length === 0) return `no allocation of its version ${latest.version} runs`;
+    if (allocs.length === 0) {
+      // A periodic or parameterized job runs nothing itself: there is nothing to wait for.
+      if (latest.job.periodic != null || latest.job.parameterized != null) return true;
+      return `no allocation of its version ${latest.version} runs`;
+    }
     const bad = allocs.find(
       (a) =>
         !(a.client_status === 'running' && a.health?.healthy !== false) &&

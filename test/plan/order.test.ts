@@ -268,6 +268,15 @@ describe('ApplyGate', () => {
     expect(gate.blocked('api')).toBeUndefined();
   });
 
+  it('looks in state at a job it waits for that this apply does not change', () => {
+    const gate = new ApplyGate(order, false, (id) =>
+      id === 'db' ? 'its deployment of version 3 is failed' : true,
+    );
+    expect(gate.blocked('api')).toBe(
+      'waits for db, which is not healthy: its deployment of version 3 is failed',
+    );
+  });
+
   it('stops every later job of an atomic apply after a failure', () => {
     const gate = new ApplyGate(undefined, true);
     gate.finished('a', failed);
