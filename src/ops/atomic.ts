@@ -41,19 +41,24 @@ export async function revertApply(
   const state = apply.recorder.state;
   const reason = `atomic apply: ${failed} failed`;
   const targets = [...jobs].reverse().map((id) => ({ id, to: versionBefore(before, id) }));
-  const desired = targets.map(({ id, to }): DesiredJob => {
-    if (to === null) return { kind: 'stop', id, purge: false };
+  // A job the apply purged has no recorded versions left to run again.
+  const gone = new Set(targets.filter((t) => t.to !== null && !state.jobs[t.id]).map((t) => t.id));
+  const desired = targets.flatMap(({ id, to }): DesiredJob[] => {
+    if (gone.has(id)) return [];
+    if (to === null) return [{ kind: 'stop', id, purge: false }];
     const versions = state.jobs[id]!.versions;
-    return {
-      ...recordedDesired(state, id, to),
-      skipCanary: true,
-      origin: {
-        kind: 'rollback',
-        source_version: to,
-        reverted_from: versions[versions.length - 1]!.version,
-        reason,
+    return [
+      {
+        ...recordedDesired(state, id, to),
+        skipCanary: true,
+        origin: {
+          kind: 'rollback',
+          source_version: to,
+          reverted_from: versions[versions.length - 1]!.version,
+          reason,
+        },
       },
-    };
+    ];
   });
   const observed: Observed = { stored: state, state, drift: [], down: [] };
   const plan: Plan = makePlan(ctx, observed, desired);
@@ -67,6 +72,15 @@ export async function revertApply(
       status: 'reverting',
       detail: to === null ? `stopping it (${reason})` : `back to job version ${to} (${reason})`,
     });
+    if (gone.has(id)) {
+      const description = 'the apply purged it, and its recorded versions with it';
+      reverted.push({
+        job: id,
+        toVersion: to,
+        outcome: { ok: false, result: 'failed', description, failures: [] },
+      });
+      continue;
+    }
     const s = steps.get(id);
     // No steps: the job already runs what it ran before (its auto_revert put it back).
     const outcome: JobOutcome = s
