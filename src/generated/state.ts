@@ -581,7 +581,7 @@ export interface AuditJobChange {
    */
   change?: string;
   /**
-   * What became of its deployment (successful, failed, awaiting-promotion, detached, none).
+   * What became of its deployment (successful, failed, awaiting-promotion, detached, none), or not-started: an ordered or atomic apply did not start it.
    */
   result?: string;
   /**
