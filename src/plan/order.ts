@@ -8,6 +8,7 @@
 import type { Diagnostic } from '../diag/diagnostic.js';
 import type { PlanOrderEntry } from '../generated/plan.js';
 import { pointer, type RangeIndex } from '../jobspec/ranges.js';
+import { didYouMean } from '../jobspec/suggest.js';
 import type { StateSnapshot } from '../state/types.js';
 
 export const AFTER_KEY = 'drover.after';
@@ -135,7 +136,7 @@ function dependencyProblem(
       d.input,
       AFTER_KEY,
       'Unknown job in drover.after',
-      `Job "${id}" waits for "${name}", which is neither in this plan nor recorded in state. The jobs in this plan: ${[...declared.keys()].join(', ')}.`,
+      `Job "${id}" waits for "${name}", which is neither in this plan nor recorded in state.${didYouMean(name, declared.keys())}`,
     );
   return error(
     d.input,

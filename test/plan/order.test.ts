@@ -98,7 +98,7 @@ describe('orderJobs', () => {
   it('reports unknown names, self-reference, a later wave and a bad wave at their entries', () => {
     const r = orderJobs(
       [
-        load('a', { 'drover.after': 'nope' }),
+        load('a', { 'drover.after': 'dd' }),
         load('b', { 'drover.after': 'b' }),
         load('c', { 'drover.wave': 'first' }),
         load('d', { 'drover.after': 'e' }),
@@ -119,7 +119,9 @@ describe('orderJobs', () => {
       'jobs/b.hcl:3:22',
       'jobs/d.hcl:3:22',
     ]);
-    expect(r.diagnostics[1]!.detail).toContain('"nope"');
+    expect(r.diagnostics[1]!.detail).toBe(
+      'Job "a" waits for "dd", which is neither in this plan nor recorded in state. Did you mean "d"?',
+    );
   });
 
   it('accepts a job outside the plan when it is recorded and healthy, and says so', () => {
