@@ -103,7 +103,13 @@ export async function executePlan(
     for (const job of steps) {
       const blocked = gate.blocked(job.jobId);
       if (blocked) {
-        progress({ kind: 'job', job: job.jobId, status: 'not started', detail: blocked });
+        progress({
+          kind: 'job',
+          job: job.jobId,
+          status: 'not started',
+          detail: blocked,
+          step: { part: 'job', job: job.jobId },
+        });
         outcomes.push({ job: job.jobId, outcome: notStarted(blocked) });
         continue;
       }
