@@ -51,8 +51,8 @@ function waitsFor(
   entry: PlanOrderEntry | undefined,
 ): { job: string; wave?: number }[] {
   if (!entry) return [];
-  const outside = new Set(entry.outside ?? []);
-  const named = entry.after.filter((a) => !outside.has(a)).map((job) => ({ job }));
+  // Jobs outside the plan too: they were healthy when it was made, and are looked at again.
+  const named = entry.after.map((job) => ({ job }));
   const earlier = order
     .filter((e) => e.wave < entry.wave && !entry.after.includes(e.job))
     .map((e) => ({ job: e.job, wave: e.wave }));

@@ -140,6 +140,26 @@ describe('ordering', () => {
     });
   }, 120_000);
 
+  it('lets a job wait for a healthy job recorded from elsewhere, not for a stopped one', async () => {
+    const repo = new Repo('outside');
+    repo.write('db');
+    expect((await repo.run('apply', '-auto-approve', 'jobs/db.hcl')).code).toBe(0);
+    repo.write('api', { after: 'db' });
+
+    const plan = await repo.run('plan', 'jobs/api.hcl');
+    expect(plan.stderr).toBe('');
+    expect(plan.stdout).toContain('Order: 1. api (after db (running, not in this plan))\n');
+
+    expect((await repo.run('stop', '-auto-approve', 'db')).code).toBe(0);
+    const refused = await repo.run('apply', '-auto-approve', 'jobs/api.hcl');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(
+      'jobs/api.hcl:3:22: error: Job waits for a job that is not healthy',
+    );
+    expect(refused.stderr).toContain('which is not in this plan and is stopped');
+    expect(repo.state().jobs.api).toBeUndefined();
+  }, 120_000);
+
   it('refuses a cycle at its file:line:col and changes nothing', async () => {
     const repo = new Repo('cycle');
     repo.write('a', { after: 'b' });

@@ -279,6 +279,14 @@ describe('ApplyGate', () => {
     );
   });
 
+  it('looks again at a job outside the plan that was healthy when the plan was made', () => {
+    const outside = [{ job: 'api', wave: 0, after: ['db'], outside: ['db'] }];
+    expect(new ApplyGate(outside, false, () => true).blocked('api')).toBeUndefined();
+    expect(new ApplyGate(outside, false, () => 'is stopped').blocked('api')).toBe(
+      'waits for db, which is not healthy: is stopped',
+    );
+  });
+
   it('stops every later job of an atomic apply after a failure', () => {
     const gate = new ApplyGate(undefined, true);
     gate.finished('a', failed);
