@@ -3,10 +3,23 @@
  * exit code, who ran it and from which git checkout. Pure: times and identity come in.
  */
 import type { Plan } from '../generated/plan.js';
-import type { ApplyResult } from '../ops/execute.js';
 import type { NewAuditRecord } from '../state/audit.js';
 import type { AuditJobChange, AuditRecord } from '../state/types.js';
 import type { Identity } from './identity.js';
+
+/**
+ * What a record reads of an apply's result: the shape of the operations layer's `ApplyResult`,
+ * named here because the audit layer sits below it (importing it would make a cycle).
+ */
+export interface AppliedJobs {
+  outcomes: {
+    job: string;
+    outcome: { result: NonNullable<AuditJobChange['result']> };
+    revert?: { toVersion: number | undefined; outcome?: { ok: boolean } };
+  }[];
+  /** An atomic apply that failed: the jobs it put back (toVersion null: stopped). */
+  atomic?: { reverted: { job: string; toVersion: number | null; outcome: { ok: boolean } }[] };
+}
 
 export interface OperationFacts {
   operation: string;
@@ -17,7 +30,7 @@ export interface OperationFacts {
   message?: string;
   plan?: Plan;
   /** Absent when the operation failed before (or while) running the plan. */
-  applied?: ApplyResult;
+  applied?: AppliedJobs;
   error?: string;
   /** For operations without jobs: what happened, in a sentence. */
   detail?: string;
@@ -54,7 +67,7 @@ export function resultOf(exitCode: number, error?: string): AuditRecord['result'
 }
 
 /** The jobs the plan changes, with their versions before and after and what became of them. */
-export function jobChanges(plan: Plan, applied?: ApplyResult): AuditJobChange[] {
+export function jobChanges(plan: Plan, applied?: AppliedJobs): AuditJobChange[] {
   return plan.jobs
     .filter((j) => j.type !== 'none')
     .map((j): AuditJobChange => {
@@ -63,7 +76,7 @@ export function jobChanges(plan: Plan, applied?: ApplyResult): AuditJobChange[] 
       const revertedTo =
         atomic?.outcome.ok && atomic.toVersion !== null
           ? atomic.toVersion
-          : r?.revert && 'outcome' in r.revert && r.revert.outcome.ok
+          : r?.revert?.outcome?.ok
             ? r.revert.toVersion
             : undefined;
       return {

@@ -325,6 +325,23 @@ const schema: { [key: string]: unknown } = {
         }
       }
     },
+    "stack": {
+      "title": "StackConfig",
+      "description": "The directory of jobspecs a plan reads, as one stack, and how apply treats its jobs together.",
+      "type": "object",
+      "x-block": "single",
+      "additionalProperties": false,
+      "properties": {
+        "prune": {
+          "type": "boolean",
+          "description": "A plan of a directory also stops the jobs recorded from files of it that are gone or no longer define them (last, in reverse order). Default true. `-prune=false` turns it off for one plan; a job with `meta { \"drover.prune\" = \"false\" }` is never pruned."
+        },
+        "atomic": {
+          "type": "boolean",
+          "description": "All or nothing, as `apply -atomic`: when a job's deployment fails, no later job starts and every job the apply changed is put back as it was (the version it ran before, as a new version; a job that did not run before is stopped); apply exits 3. Default false."
+        }
+      }
+    },
     "images": {
       "title": "ImagesConfig",
       "description": "Images of docker and podman tasks that a node lacks but an engine on the machine running drover has.",
@@ -335,19 +352,6 @@ const schema: { [key: string]: unknown } = {
         "ship": {
           "type": "boolean",
           "description": "Copy such images to the node over its transport (`docker save` into `docker load`, streamed; no registry), once per node and image id, before the tasks start; the plan lists every copy. Default true. false: nodes pull every image they lack, as Nomad's do."
-        }
-      }
-    },
-    "stack": {
-      "title": "StackConfig",
-      "description": "How `drover apply` treats the jobs of one plan (a directory of jobspecs) together.",
-      "type": "object",
-      "x-block": "single",
-      "additionalProperties": false,
-      "properties": {
-        "atomic": {
-          "type": "boolean",
-          "description": "All or nothing, as `apply -atomic`: when a job's deployment fails, no later job starts and every job the apply changed is put back as it was (the version it ran before, as a new version; a job that did not run before is stopped); apply exits 3. Default false."
         }
       }
     }

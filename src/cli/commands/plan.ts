@@ -30,8 +30,9 @@ import { approve, printObserved, printPlan, ProgressView } from '../views.js';
 import { checkStickyRollbacks, fileOrigin, startAudit } from '../audit-trail.js';
 import { atomicJson, orderDesired, printOrderSummary } from '../job-order.js';
 import type { OrderInput } from '../../plan/order.js';
+import { PRUNE_OPTION, withPrune, type PruneFlag } from '../prune.js';
 
-export interface PlanOptions extends JobInputOptions {
+export interface PlanOptions extends JobInputOptions, PruneFlag {
   config?: string;
   refresh?: string;
   out?: string;
@@ -92,6 +93,7 @@ export function registerPlan(program: Command, io: (json: boolean) => Output): v
     ),
   )
     .option('--out <file>', 'save the plan to a file that `drover apply FILE` applies exactly')
+    .option(...PRUNE_OPTION)
     .option('--detailed-exitcode', 'exit 0 when nothing changes, 2 when something does')
     .option('--verbose', 'show unchanged fields too')
     .action(async (paths: string[], opts: PlanOptions) => {
@@ -108,10 +110,12 @@ export function registerPlan(program: Command, io: (json: boolean) => Output): v
           loaded.sources,
           observed.stored,
         );
+        // Prunes come last, after the ordered jobs (stops, outside the order).
+        const pruned = withPrune(ordered.desired, paths, opts, session.config, observed.stored);
         const plan = await withImages(
           session,
-          makePlan(session, observed, ordered.desired, {
-            warnings: [...loaded.diagnostics, ...sticky],
+          makePlan(session, observed, pruned.desired, {
+            warnings: [...loaded.diagnostics, ...sticky, ...pruned.warnings],
             ...(ordered.order ? { order: ordered.order } : {}),
           }),
           observed,
@@ -139,6 +143,7 @@ export function registerApply(program: Command, io: (json: boolean) => Output): 
     ),
   )
     .option('--verbose', 'show unchanged fields too')
+    .option(...PRUNE_OPTION)
     .option('--detach', 'return once the first allocations started, with the deployment id')
     .option(
       '--atomic',
@@ -166,14 +171,19 @@ export function registerApply(program: Command, io: (json: boolean) => Output): 
               loaded.sources,
               observed.stored,
             );
+            const pruned = withPrune(ordered.desired, paths, opts, session.config, observed.stored);
             return {
-              plan: makePlan(session, observed, ordered.desired, {
-                warnings: [...loaded.diagnostics, ...sticky],
+              plan: makePlan(session, observed, pruned.desired, {
+                warnings: [...loaded.diagnostics, ...sticky, ...pruned.warnings],
                 ...(ordered.order ? { order: ordered.order } : {}),
               }),
               saved: false,
             };
           }
+          if (opts.prune !== undefined)
+            throw new UserError(
+              `-prune applies when planning: ${planfile} is applied exactly as it was planned, its prunes included. Plan again with -prune=${opts.prune} -out FILE to change them.`,
+            );
           const read = readPlanfile(planfile);
           if ('error' in read)
             throw new UserError(
