@@ -17,6 +17,8 @@ export interface AppliedJobs {
     outcome: { result: NonNullable<AuditJobChange['result']> };
     revert?: { toVersion: number | undefined; outcome?: { ok: boolean } };
   }[];
+  /** An atomic apply that failed: the jobs it put back (toVersion null: stopped). */
+  atomic?: { reverted: { job: string; toVersion: number | null; outcome: { ok: boolean } }[] };
 }
 
 export interface OperationFacts {
@@ -73,7 +75,13 @@ export function jobChanges(plan: Plan, applied?: AppliedJobs): AuditJobChange[] 
     .filter((j) => j.type !== 'none')
     .map((j): AuditJobChange => {
       const r = applied?.outcomes.find((o) => o.job === j.id);
-      const revertedTo = r?.revert?.outcome?.ok ? r.revert.toVersion : undefined;
+      const atomic = applied?.atomic?.reverted.find((x) => x.job === j.id);
+      const revertedTo =
+        atomic?.outcome.ok && atomic.toVersion !== null
+          ? atomic.toVersion
+          : r?.revert?.outcome?.ok
+            ? r.revert.toVersion
+            : undefined;
       return {
         id: j.id,
         from_version: j.from_version,

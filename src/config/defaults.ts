@@ -71,6 +71,7 @@ export function applyConfigDefaults(
     scheduler: defaults.scheduler ?? 'binpack',
     images: { ship: file.images?.ship ?? true },
     ...(file.hook?.length ? { hooks: hookSpecs(file.hook) } : {}),
+    ...(file.stack?.atomic ? { atomic: true } : {}),
     prune: file.stack?.prune ?? true,
     nodes: nodes.map((n) => nodeDefaults(n, defaults, baseDir, host)),
   };

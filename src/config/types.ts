@@ -57,6 +57,8 @@ export interface DroverConfig {
   images?: { ship: boolean };
   /** drover.hcl's `hook` blocks, in file order (absent: none). */
   hooks?: HookSpec[];
+  /** `stack { atomic }`: every apply is all or nothing, as with `apply -atomic` (absent: false). */
+  atomic?: boolean;
   /**
    * `stack { prune }`: a plan of a directory stops the jobs recorded from files of it that are
    * gone or no longer define them (absent: true).

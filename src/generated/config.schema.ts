@@ -382,7 +382,7 @@ const schema: { [key: string]: unknown } = {
     },
     "stack": {
       "title": "StackConfig",
-      "description": "The directory of jobspecs a plan reads, as one stack.",
+      "description": "The directory of jobspecs a plan reads, as one stack, and how apply treats its jobs together.",
       "type": "object",
       "x-block": "single",
       "additionalProperties": false,
@@ -390,6 +390,10 @@ const schema: { [key: string]: unknown } = {
         "prune": {
           "type": "boolean",
           "description": "A plan of a directory also stops the jobs recorded from files of it that are gone or no longer define them (last, in reverse order). Default true. `-prune=false` turns it off for one plan; a job with `meta { \"drover.prune\" = \"false\" }` is never pruned."
+        },
+        "atomic": {
+          "type": "boolean",
+          "description": "All or nothing, as `apply -atomic`: when a job's deployment fails, no later job starts and every job the apply changed is put back as it was (the version it ran before, as a new version; a job that did not run before is stopped); apply exits 3. Default false."
         }
       }
     },

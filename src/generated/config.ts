@@ -243,11 +243,15 @@ export interface ImagesConfig {
   ship?: boolean;
 }
 /**
- * The directory of jobspecs a plan reads, as one stack.
+ * The directory of jobspecs a plan reads, as one stack, and how apply treats its jobs together.
  */
 export interface StackConfig {
   /**
    * A plan of a directory also stops the jobs recorded from files of it that are gone or no longer define them (last, in reverse order). Default true. `-prune=false` turns it off for one plan; a job with `meta { "drover.prune" = "false" }` is never pruned.
    */
   prune?: boolean;
+  /**
+   * All or nothing, as `apply -atomic`: when a job's deployment fails, no later job starts and every job the apply changed is put back as it was (the version it ran before, as a new version; a job that did not run before is stopped); apply exits 3. Default false.
+   */
+  atomic?: boolean;
 }

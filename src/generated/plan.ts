@@ -59,6 +59,10 @@ export interface Plan {
    * Things drover will not do as written (stanzas it does not run, settings it ignores).
    */
   warnings: PlanWarning[];
+  /**
+   * The order apply starts the jobs in, when a job declares what it waits for (`meta { "drover.after" = "db,cache" }`) or a wave (`"drover.wave" = "1"`): lower waves first, each job after the jobs it waits for. Apply starts a job only when every job it waits for (and every job of a lower wave) finished its deployment healthy (batch: all allocations complete). Absent when no job declares either: jobs are applied one after another as listed.
+   */
+  order?: PlanOrderEntry[];
 }
 /**
  * The state the plan was computed against.
@@ -576,4 +580,22 @@ export interface PlanWarning {
   job?: string;
   group?: string;
   task?: string;
+}
+/**
+ * One job in the order apply starts the jobs in.
+ */
+export interface PlanOrderEntry {
+  job: string;
+  /**
+   * `drover.wave` (default 0): every job of a lower wave finishes first.
+   */
+  wave: number;
+  /**
+   * The jobs it waits for (`drover.after`), as written.
+   */
+  after: string[];
+  /**
+   * Those of `after` that are not in this plan: recorded in state and healthy when the plan was made, so there is nothing to wait for.
+   */
+  outside?: string[];
 }

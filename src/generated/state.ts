@@ -577,11 +577,11 @@ export interface AuditJobChange {
    */
   change?: string;
   /**
-   * What became of its deployment (successful, failed, awaiting-promotion, detached, none).
+   * What became of its deployment (successful, failed, awaiting-promotion, detached, none), or not-started: an ordered or atomic apply did not start it.
    */
   result?: string;
   /**
-   * The version an auto-revert rolled it back to.
+   * The version an auto-revert, or an atomic apply that failed, rolled it back to.
    */
   reverted_to?: number;
 }

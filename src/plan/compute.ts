@@ -12,6 +12,7 @@ import type {
   JobPrune,
   JobSchedule,
   Plan,
+  PlanOrderEntry,
   PlanWarning,
   PlannedStop,
   Rollout,
@@ -95,6 +96,8 @@ export interface PlanInputs {
    * deployment): already in effect in `state`, recorded first when the plan is applied.
    */
   changes?: StateChange[];
+  /** The order apply starts the jobs in (see plan/order), when the jobs declare one. */
+  order?: PlanOrderEntry[];
 }
 
 /** The seed's view of a desired job: what identifies it, cheaply (its source, not its tree). */
@@ -147,6 +150,7 @@ export function computePlan(inputs: PlanInputs): Plan {
       node: a.node,
       reason: 'its earlier stop did not reach the host',
     })),
+    ...(inputs.order?.length ? { order: inputs.order } : {}),
     jobs,
     warnings: inputs.warnings ?? [],
   });

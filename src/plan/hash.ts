@@ -56,6 +56,7 @@ export function sealPlan(plan: Omit<Plan, 'hash'>): Plan {
     retry_stops: plan.retry_stops,
     ...(plan.images?.length ? { images: plan.images } : {}),
     ...(plan.hooks?.length ? { hooks: plan.hooks } : {}),
+    ...(plan.order?.length ? { order: plan.order } : {}),
     jobs: plan.jobs,
     warnings: plan.warnings,
   };

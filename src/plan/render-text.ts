@@ -29,6 +29,7 @@ import { naturalCompare } from './diff.js';
 import { unplacedAllocations } from './unplaced.js';
 import { renderImageTransfers } from './images.js';
 import { renderPlanHooks } from './hooks.js';
+import { renderOrder } from './render-order.js';
 import { redactPlan } from './redact.js';
 import { describePrune } from './prune.js';
 
@@ -90,6 +91,7 @@ export function renderPlanText(plan: Plan, opts: RenderTextOptions = {}): string
     }
     out.push(...renderJob(job, ctx), '');
   }
+  if (plan.order?.length) out.push(...renderOrder(plan.order), '');
   for (const job of plan.jobs) if (job.prune) out.push(...renderPruned(job, job.prune, ctx), '');
   if (plan.warnings.length > 0) out.push(...renderWarnings(plan.warnings, ctx), '');
   out.push(...renderSummary(plan, jobs, ctx));

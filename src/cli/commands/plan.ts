@@ -36,6 +36,8 @@ import {
   printPostHookFailures,
   runPreApply,
 } from '../apply-hooks.js';
+import { atomicJson, orderDesired, printOrderSummary } from '../job-order.js';
+import type { OrderInput } from '../../plan/order.js';
 import { PRUNE_OPTION, withPrune, type PruneFlag } from '../prune.js';
 
 export interface PlanOptions extends JobInputOptions, PruneFlag {
@@ -51,6 +53,8 @@ export interface PlanOptions extends JobInputOptions, PruneFlag {
   rollForward?: boolean;
   /** Recorded in the audit trail (and as a rollback's reason). */
   message?: string;
+  /** All or nothing: see ops/atomic (also `stack { atomic = true }`). */
+  atomic?: boolean;
 }
 
 export function addStateOptions(cmd: Command): Command {
@@ -106,15 +110,11 @@ export function registerPlan(program: Command, io: (json: boolean) => Output): v
       if (!loaded) return fail(1);
       await withSession(o, opts, async (session) => {
         const observed = await observe(session, opts.refresh !== 'false');
-        const sticky = checkStickyRollbacks(observed.stored, loaded.desired, !!opts.rollForward);
-        const pruned = withPrune(loaded.desired, paths, opts, session.config, observed.stored);
         const plan = planWithHooks(
           session.config,
           await withImages(
             session,
-            makePlan(session, observed, pruned.desired, {
-              warnings: [...loaded.diagnostics, ...sticky, ...pruned.warnings],
-            }),
+            planOfFiles(o, session, observed, loaded, paths, opts),
             observed,
             opts,
           ),
@@ -144,26 +144,21 @@ export function registerApply(program: Command, io: (json: boolean) => Output): 
     .option('--verbose', 'show unchanged fields too')
     .option(...PRUNE_OPTION)
     .option('--detach', 'return once the first allocations started, with the deployment id')
+    .option(
+      '--atomic',
+      'all or nothing: when a deployment fails, start no later job and put back every job this apply changed (exit 3)',
+    )
     .action(async (paths: string[], opts: PlanOptions) => {
       const o = io(Boolean(opts.json));
       const planfile = paths.length === 1 && isPlanfile(paths[0]!) ? paths[0]! : undefined;
-      const loaded = planfile ? { desired: [], diagnostics: [] } : loadDesired(o, paths, opts);
+      const loaded = planfile
+        ? { desired: [], diagnostics: [], ordering: [], sources: new Map<string, string>() }
+        : loadDesired(o, paths, opts);
       if (!loaded) return fail(1);
       await withSession(o, opts, (session) =>
         lockedApply(o, session, opts, 'apply', (observed) => {
           if (!planfile) {
-            const sticky = checkStickyRollbacks(
-              observed.stored,
-              loaded.desired,
-              !!opts.rollForward,
-            );
-            const pruned = withPrune(loaded.desired, paths, opts, session.config, observed.stored);
-            return {
-              plan: makePlan(session, observed, pruned.desired, {
-                warnings: [...loaded.diagnostics, ...sticky, ...pruned.warnings],
-              }),
-              saved: false,
-            };
+            return { plan: planOfFiles(o, session, observed, loaded, paths, opts), saved: false };
           }
           if (opts.prune !== undefined)
             throw new UserError(
@@ -180,6 +175,27 @@ export function registerApply(program: Command, io: (json: boolean) => Output): 
         }),
       );
     });
+}
+
+/**
+ * The plan of job files against what was observed: sticky rollbacks checked, the jobs in their
+ * order (drover.after, drover.wave), and the prunes last, after the ordered jobs.
+ */
+function planOfFiles(
+  o: Output,
+  session: Session,
+  observed: Observed,
+  loaded: NonNullable<ReturnType<typeof loadDesired>>,
+  paths: string[],
+  opts: PlanOptions,
+): Plan {
+  const sticky = checkStickyRollbacks(observed.stored, loaded.desired, !!opts.rollForward);
+  const ordered = orderDesired(o, loaded.desired, loaded.ordering, loaded.sources, observed.stored);
+  const pruned = withPrune(ordered.desired, paths, opts, session.config, observed.stored);
+  return makePlan(session, observed, pruned.desired, {
+    warnings: [...loaded.diagnostics, ...sticky, ...pruned.warnings],
+    ...(ordered.order ? { order: ordered.order } : {}),
+  });
 }
 
 /**
@@ -279,9 +295,11 @@ export async function lockedApply(
       beforeOutput: () => view.done(),
     });
     await runPreApply(hooks, audit);
+    const atomic = opts.atomic || (operation === 'apply' && session.config.atomic);
     const result = await executePlan(session, plan, observed, onEvent, {
       ...(opts.detach ? { detach: true } : {}),
       ...(hooks.any ? { jobHooks: hooks.jobHooks() } : {}),
+      ...(atomic ? { atomic: true } : {}),
     }).catch(async (err: unknown) => {
       await hooks.finish('failed');
       await audit.failed(err, hooks.records);
@@ -314,6 +332,7 @@ export async function lockedApply(
             : null,
         })),
         hooks: hooks.records,
+        ...(result.atomic ? { atomic: atomicJson(result.atomic) } : {}),
       });
     else {
       printApplySummary(o, session, plan, result, unplaced);
@@ -328,12 +347,15 @@ export async function lockedApply(
  * auto-reverted, 4 failed with nothing reverted, 5 canaries healthy and waiting for promotion.
  */
 export function exitCodeOf(result: ApplyResult): number {
+  // All or nothing: 3 when everything was put back, 4 when something could not be.
+  if (result.atomic) return result.atomic.reverted.every((r) => r.outcome.ok) ? 3 : 4;
   let code = 0;
   for (const r of result.outcomes) {
     if (r.outcome.result === 'failed') {
       const reverted = r.revert && 'outcome' in r.revert && r.revert.outcome.ok;
       code = Math.max(code === 5 ? 0 : code, reverted ? 3 : 4);
-    } else if (r.outcome.result === 'awaiting-promotion' && code === 0) code = 5;
+    } else if (r.outcome.result === 'not-started') code = Math.max(code === 5 ? 0 : code, 4);
+    else if (r.outcome.result === 'awaiting-promotion' && code === 0) code = 5;
   }
   return code;
 }
@@ -367,7 +389,7 @@ function printApplySummary(
         );
       else if (r.revert)
         o.err(`${r.job}: the deployment failed and was not reverted: ${r.revert.why}.`);
-      else
+      else if (!result.atomic)
         o.err(
           `${r.job}: the deployment failed and nothing was reverted (the job has no auto_revert).`,
         );
@@ -380,6 +402,7 @@ function printApplySummary(
         `\n${r.job}: canaries are healthy. ${outcome.description ?? ''}\nPromote them with: drover promote ${r.job}`,
       );
   }
+  printOrderSummary(o, result);
   if (unplaced > 0)
     o.err(
       `${o.errStyle.error('error')}: ${unplaced} ${unplaced === 1 ? 'allocation' : 'allocations'} could not be placed (the plan's "Scheduler dry-run" says why); the job is recorded, and the next apply places ${unplaced === 1 ? 'it' : 'them'} once a node can take ${unplaced === 1 ? 'it' : 'them'}.`,
@@ -427,12 +450,21 @@ function printEndpoints(o: Output, session: Session, plan: Plan, state: StateSna
   if (lines.length) o.out(`\nReachable at:\n${lines.join('\n')}`);
 }
 
+export interface LoadedDesired {
+  desired: DesiredJob[];
+  diagnostics: Diagnostic[];
+  /** What each job declares about its order (plan/order), with where it was written. */
+  ordering: OrderInput[];
+  /** The job files' text, for code frames. */
+  sources: Map<string, string>;
+}
+
 /** Loads job files into desired jobs; prints diagnostics; undefined on errors. */
 export function loadDesired(
   o: Output,
   paths: string[],
   opts: JobInputOptions & { config?: string },
-): { desired: DesiredJob[]; diagnostics: Diagnostic[] } | undefined {
+): LoadedDesired | undefined {
   const { jobs, diagnostics, sources } = loadJobFiles(paths, jobLoadOptions(opts));
   // What Nomad accepts but drover would not run as written stops a plan (validate only warns).
   const items = diagnostics.items.map((d): Diagnostic =>
@@ -456,6 +488,8 @@ export function loadDesired(
       origin: fileOrigin(j.filename, opts.config),
     })),
     diagnostics: items,
+    ordering: jobs.map((j) => ({ id: j.job.id, meta: j.job.meta, ranges: j.ranges })),
+    sources,
   };
 }
 
