@@ -69,6 +69,14 @@ export function applyConfigDefaults(
       : {}),
     scheduler: defaults.scheduler ?? 'binpack',
     images: { ship: file.images?.ship ?? true },
+    ...(file.approvals
+      ? {
+          approvals: {
+            required: file.approvals.required ?? 0,
+            allowSelf: file.approvals.allow_self ?? true,
+          },
+        }
+      : {}),
     nodes: nodes.map((n) => nodeDefaults(n, defaults, baseDir, host)),
   };
 }

@@ -42,6 +42,12 @@ export interface StateSettings {
   lockMode?: 'session' | 'lease';
 }
 
+/** How many distinct people must approve a planfile, and whether its author counts. */
+export interface ApprovalRule {
+  required: number;
+  allowSelf: boolean;
+}
+
 export interface DroverConfig {
   /** The absolute path of the file read; undefined for the embedded default. */
   file?: string;
@@ -54,6 +60,8 @@ export interface DroverConfig {
    * on this machine has (absent: true).
    */
   images?: { ship: boolean };
+  /** `approvals { required, allow_self }`: what `apply PLANFILE` asks of a plan (absent: none). */
+  approvals?: ApprovalRule;
   /** In the order of the file's node blocks: `nodes[i]` was written at JSON pointer `/node/i`. */
   nodes: ConfiguredNode[];
   /** Where each value of the file was written (`/node/0/address`); absent for the embedded default. */

@@ -30,9 +30,30 @@ const schema: { [key: string]: unknown } = {
     },
     "images": {
       "$ref": "#/$defs/images"
+    },
+    "approvals": {
+      "$ref": "#/$defs/approvals"
     }
   },
   "$defs": {
+    "approvals": {
+      "title": "ApprovalsConfig",
+      "description": "Approvals a planfile needs before `drover apply PLANFILE` runs it (`drover approve PLANFILE` records one). While any are required, changes are applied only from approved planfiles.",
+      "type": "object",
+      "x-block": "single",
+      "additionalProperties": false,
+      "properties": {
+        "required": {
+          "type": "integer",
+          "minimum": 0,
+          "description": "How many distinct people must approve a plan. Default 0: no approval needed."
+        },
+        "allow_self": {
+          "type": "boolean",
+          "description": "Whether the approval of the person who made the planfile (`plan -out`) counts. Default true."
+        }
+      }
+    },
     "variables": {
       "title": "VariablesConfig",
       "description": "Nomad Variables (drover var): where the key that seals them is kept. DROVER_VARIABLES_KEY and DROVER_KEYRING, when set, win.",

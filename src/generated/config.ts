@@ -25,6 +25,7 @@ export interface ConfigFile {
    */
   node?: NodeConfig[];
   images?: ImagesConfig;
+  approvals?: ApprovalsConfig;
 }
 /**
  * Where drover records jobs, allocations and deployments.
@@ -213,4 +214,17 @@ export interface ImagesConfig {
    * Copy such images to the node over its transport (`docker save` into `docker load`, streamed; no registry), once per node and image id, before the tasks start; the plan lists every copy. Default true. false: nodes pull every image they lack, as Nomad's do.
    */
   ship?: boolean;
+}
+/**
+ * Approvals a planfile needs before `drover apply PLANFILE` runs it (`drover approve PLANFILE` records one). While any are required, changes are applied only from approved planfiles.
+ */
+export interface ApprovalsConfig {
+  /**
+   * How many distinct people must approve a plan. Default 0: no approval needed.
+   */
+  required?: number;
+  /**
+   * Whether the approval of the person who made the planfile (`plan -out`) counts. Default true.
+   */
+  allow_self?: boolean;
 }

@@ -7,6 +7,7 @@ export type {
   AllocatedPort,
   AuditJobChange,
   AuditRecord,
+  PlanApproval,
   Allocation,
   AllocationHealth,
   ClientStatus,

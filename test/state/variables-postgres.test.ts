@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalStateStore } from '../../src/state/local.js';
 import { migrateState } from '../../src/state/migrate.js';
 import { PostgresStateStore } from '../../src/state/postgres/store.js';
+import { SCHEMA_VERSION } from '../../src/state/postgres/schema.js';
 import type { StateSnapshot } from '../../src/state/types.js';
 import { keyIdOf, newKeyMaterial } from '../../src/state/variables-crypto.js';
 import { purgeVariable, putVariable, variableReader } from '../../src/state/variables.js';
@@ -78,7 +79,8 @@ describe('Variables in postgres', () => {
     await withStore('v3', async (store) => {
       await store.write(sampleState(await store.read()), 0);
     });
-    await db.query('DROP TABLE v3.variables');
+    // Schema version 1 had none of the tables later migrations add.
+    await db.query('DROP TABLE v3.variables, v3.audit, v3.approvals');
     await db.query('UPDATE v3.meta SET schema_version = 1');
     await withStore('v3', async (store) => {
       const s = await store.read();
@@ -86,7 +88,7 @@ describe('Variables in postgres', () => {
       expect((await store.read()).variables).toEqual(next.variables);
     });
     const meta = await db.query<{ schema_version: number }>('SELECT schema_version FROM v3.meta');
-    expect(meta.rows[0]!.schema_version).toBe(2);
+    expect(meta.rows[0]!.schema_version).toBe(SCHEMA_VERSION);
   });
 
   it('travels with state migrate, local to postgres and back', async () => {
