@@ -195,14 +195,15 @@ function showPlan(
   plan: Plan,
   opts: PlanOptions,
 ): void {
-  if (opts.out) writePlanfile(opts.out, authoredPlan(plan));
+  const saved = opts.out ? authoredPlan(plan) : plan;
+  if (opts.out) writePlanfile(opts.out, saved);
   if (o.json) printJson(o, redactPlan(plan));
   else {
     printObserved(o, observed);
     printPlan(o, plan, opts.verbose);
     if (opts.out) {
       o.out(`\nSaved the plan to ${opts.out}. To apply exactly it: drover apply ${opts.out}`);
-      const note = approvalsNote(session.config, observed.stored, plan, opts.out);
+      const note = approvalsNote(session.config, observed.stored, saved, opts.out);
       if (note) o.out(note);
     }
   }
