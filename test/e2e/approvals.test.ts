@@ -145,9 +145,17 @@ function scenario(team: Team, id: string): void {
   });
 
   it('applies the plan once two people other than its author approved it', async () => {
-    const dave = await team.as('dave', 'approve', 'p2.plan');
+    const dave = await team.as('dave', 'approve', '-json', 'p2.plan');
+    expect(dave.stderr).toBe('');
     expect(dave.code).toBe(0);
-    expect(dave.stdout).toContain('To apply it: drover apply p2.plan');
+    expect(JSON.parse(dave.stdout)).toMatchObject({
+      plan_hash: team.hash('p2.plan'),
+      approver: 'dave',
+      recorded: true,
+      required: 2,
+      missing: 0,
+      approvals: [{ approver: 'bob' }, { approver: 'dave' }],
+    });
     const apply = await team.as('carol', 'apply', 'p2.plan');
     expect(apply.stderr).toBe('');
     expect(apply.code).toBe(0);
