@@ -3,10 +3,21 @@
  * exit code, who ran it and from which git checkout. Pure: times and identity come in.
  */
 import type { Plan } from '../generated/plan.js';
-import type { ApplyResult } from '../ops/execute.js';
 import type { NewAuditRecord } from '../state/audit.js';
 import type { AuditJobChange, AuditRecord, PlanApproval } from '../state/types.js';
 import type { Identity } from './identity.js';
+
+/**
+ * What a record reads of an apply's result: the shape of the operations layer's `ApplyResult`,
+ * named here because the audit layer sits below it (importing it would make a cycle).
+ */
+export interface AppliedJobs {
+  outcomes: {
+    job: string;
+    outcome: { result: NonNullable<AuditJobChange['result']> };
+    revert?: { toVersion: number | undefined; outcome?: { ok: boolean } };
+  }[];
+}
 
 export interface OperationFacts {
   operation: string;
@@ -19,7 +30,7 @@ export interface OperationFacts {
   /** The approvals that let the plan run (drover.hcl `approvals`). */
   approvals?: PlanApproval[];
   /** Absent when the operation failed before (or while) running the plan. */
-  applied?: ApplyResult;
+  applied?: AppliedJobs;
   error?: string;
   /** For operations without jobs: what happened, in a sentence. */
   detail?: string;
@@ -57,13 +68,12 @@ export function resultOf(exitCode: number, error?: string): AuditRecord['result'
 }
 
 /** The jobs the plan changes, with their versions before and after and what became of them. */
-export function jobChanges(plan: Plan, applied?: ApplyResult): AuditJobChange[] {
+export function jobChanges(plan: Plan, applied?: AppliedJobs): AuditJobChange[] {
   return plan.jobs
     .filter((j) => j.type !== 'none')
     .map((j): AuditJobChange => {
       const r = applied?.outcomes.find((o) => o.job === j.id);
-      const revertedTo =
-        r?.revert && 'outcome' in r.revert && r.revert.outcome.ok ? r.revert.toVersion : undefined;
+      const revertedTo = r?.revert?.outcome?.ok ? r.revert.toVersion : undefined;
       return {
         id: j.id,
         from_version: j.from_version,

@@ -77,6 +77,7 @@ export function applyConfigDefaults(
           },
         }
       : {}),
+    prune: file.stack?.prune ?? true,
     nodes: nodes.map((n) => nodeDefaults(n, defaults, baseDir, host)),
   };
 }

@@ -62,6 +62,11 @@ export interface DroverConfig {
   images?: { ship: boolean };
   /** `approvals { required, allow_self }`: what `apply PLANFILE` asks of a plan (absent: none). */
   approvals?: ApprovalRule;
+  /**
+   * `stack { prune }`: a plan of a directory stops the jobs recorded from files of it that are
+   * gone or no longer define them (absent: true).
+   */
+  prune?: boolean;
   /** In the order of the file's node blocks: `nodes[i]` was written at JSON pointer `/node/i`. */
   nodes: ConfiguredNode[];
   /** Where each value of the file was written (`/node/0/address`); absent for the embedded default. */

@@ -932,6 +932,7 @@ async function startTask(
     const tctx = taskContext(p, group, task, job, node, transport, driver, {
       state: ctx.recorder.state,
       facts: (n) => ctx.facts(n),
+      ...(ctx.imageNote ? { imageNote: ctx.imageNote } : {}),
     });
     await writeDispatchPayload(tctx, job.launch);
     await fetchArtifacts(tctx);

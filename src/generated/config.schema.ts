@@ -33,6 +33,9 @@ const schema: { [key: string]: unknown } = {
     },
     "approvals": {
       "$ref": "#/$defs/approvals"
+    },
+    "stack": {
+      "$ref": "#/$defs/stack"
     }
   },
   "$defs": {
@@ -340,6 +343,19 @@ const schema: { [key: string]: unknown } = {
         "read_only": {
           "type": "boolean",
           "description": "Jobs may mount the volume read-only only; a job asking for read-write access is not placed on the node. Defaults to false."
+        }
+      }
+    },
+    "stack": {
+      "title": "StackConfig",
+      "description": "The directory of jobspecs a plan reads, as one stack.",
+      "type": "object",
+      "x-block": "single",
+      "additionalProperties": false,
+      "properties": {
+        "prune": {
+          "type": "boolean",
+          "description": "A plan of a directory also stops the jobs recorded from files of it that are gone or no longer define them (last, in reverse order). Default true. `-prune=false` turns it off for one plan; a job with `meta { \"drover.prune\" = \"false\" }` is never pruned."
         }
       }
     },

@@ -26,6 +26,7 @@ export interface ConfigFile {
   node?: NodeConfig[];
   images?: ImagesConfig;
   approvals?: ApprovalsConfig;
+  stack?: StackConfig;
 }
 /**
  * Where drover records jobs, allocations and deployments.
@@ -227,4 +228,13 @@ export interface ApprovalsConfig {
    * Whether the approval of the person who made the planfile (`plan -out`) counts. Default true.
    */
   allow_self?: boolean;
+}
+/**
+ * The directory of jobspecs a plan reads, as one stack.
+ */
+export interface StackConfig {
+  /**
+   * A plan of a directory also stops the jobs recorded from files of it that are gone or no longer define them (last, in reverse order). Default true. `-prune=false` turns it off for one plan; a job with `meta { "drover.prune" = "false" }` is never pruned.
+   */
+  prune?: boolean;
 }

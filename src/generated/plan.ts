@@ -219,6 +219,7 @@ export interface JobPlan {
    */
   deployment: DeploymentRef | null;
   schedule?: JobSchedule;
+  prune?: JobPrune;
 }
 export interface JobDiff {
   type: DiffType;
@@ -554,6 +555,19 @@ export interface JobSchedule {
   crons?: string[];
   prohibit_overlap?: boolean;
   enabled?: boolean;
+}
+/**
+ * destroy: the job is pruned. It was recorded from a file of a directory this plan reads, and that file is gone or no longer defines it; apply stops it (not purge) after every other job.
+ */
+export interface JobPrune {
+  /**
+   * The file the job was last applied from, relative to the directory of drover.hcl.
+   */
+  file: string;
+  /**
+   * file-removed: the file no longer exists; job-not-in-file: it exists but defines no job of this name any more.
+   */
+  reason: 'file-removed' | 'job-not-in-file';
 }
 export interface PlanWarning {
   summary: string;

@@ -9,6 +9,7 @@ import type {
   GroupPlan,
   JobLaunch,
   JobPlan,
+  JobPrune,
   JobSchedule,
   Plan,
   PlanWarning,
@@ -66,7 +67,13 @@ export type DesiredJob =
       /** How the version apply records came to be (a file, a rollback, a scale…). */
       origin?: VersionOrigin;
     }
-  | { kind: 'stop'; id: string; purge: boolean };
+  | {
+      kind: 'stop';
+      id: string;
+      purge: boolean;
+      /** Stopped because its file left a directory the plan reads (see plan/prune). */
+      prune?: JobPrune;
+    };
 
 export interface PlanInputs {
   desired: readonly DesiredJob[];
@@ -366,6 +373,7 @@ function planJob(
   };
   const schedule = d.kind === 'run' ? scheduleOf(d.job, inputs.now) : undefined;
   if (schedule) plan.schedule = schedule;
+  if (d.kind === 'stop' && d.prune && type === 'destroy') plan.prune = { ...d.prune };
   return {
     plan,
     placements: scheduled.place.placements,

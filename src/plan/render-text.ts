@@ -12,6 +12,7 @@ import type {
   GroupDiff,
   GroupPlan,
   JobPlan,
+  JobPrune,
   ObjectDiff,
   Placement,
   Plan,
@@ -28,6 +29,7 @@ import { naturalCompare } from './diff.js';
 import { unplacedAllocations } from './unplaced.js';
 import { renderImageTransfers } from './images.js';
 import { redactPlan } from './redact.js';
+import { describePrune } from './prune.js';
 
 /** The diagnostics styler, plus colours for what is added, deleted, edited and kept in place. */
 export interface PlanStyler extends Styler {
@@ -68,6 +70,7 @@ export function renderPlanText(plan: Plan, opts: RenderTextOptions = {}): string
   if (plan.images?.length) out.push(...renderImageTransfers(redactPlan(plan).images), '');
   const jobs = [...plan.jobs].sort((a, b) => naturalCompare(a.id, b.id));
   for (const job of jobs) {
+    if (job.prune) continue; // shown last, as apply stops them
     if (
       job.type === 'none' &&
       !ctx.verbose &&
@@ -85,6 +88,7 @@ export function renderPlanText(plan: Plan, opts: RenderTextOptions = {}): string
     }
     out.push(...renderJob(job, ctx), '');
   }
+  for (const job of plan.jobs) if (job.prune) out.push(...renderPruned(job, job.prune, ctx), '');
   if (plan.warnings.length > 0) out.push(...renderWarnings(plan.warnings, ctx), '');
   out.push(...renderSummary(plan, jobs, ctx));
   out.push(`Plan hash: ${plan.hash}`);
@@ -153,6 +157,26 @@ function renderChanges(changes: readonly StateChange[]): string[] {
       }
     }),
   ];
+}
+
+/**
+ * A job whose file left the planned directory: one line that says which file and what stops,
+ * then its allocations (the diff of a whole job being deleted says nothing more).
+ */
+function renderPruned(job: JobPlan, prune: JobPrune, ctx: Ctx): string[] {
+  const stops = job.groups.flatMap((g) => g.stops);
+  const nodes = [...new Set(stops.map((s) => s.node))].sort(naturalCompare);
+  const what =
+    stops.length === 0
+      ? 'stop it (no allocations run)'
+      : `stop ${stops.length === 1 ? '1 allocation' : `${stops.length} allocations`} on ${nodes.join(', ')}`;
+  const out = [
+    `${ctx.s.deleted('-')} ${ctx.s.bold(`job ${JSON.stringify(job.id)}`)} (${describePrune(prune)}): ${what}`,
+  ];
+  const allocs = renderAllocations(job, ctx);
+  if (allocs.length > 0) out.push(...allocs.map((l) => `  ${l}`));
+  if (job.collect?.length) out.push(...renderCollect(job.collect).map((l) => `  ${l}`));
+  return out;
 }
 
 function renderJob(job: JobPlan, ctx: Ctx): string[] {
@@ -737,6 +761,8 @@ function renderSummary(plan: Plan, jobs: readonly JobPlan[], ctx: Ctx): string[]
   ];
   const migrate = sum('migrate');
   if (migrate > 0) parts.push(`${migrate} to migrate`);
+  const pruned = jobs.filter((j) => j.prune).length;
+  if (pruned > 0) parts.push(`${pruned === 1 ? '1 job' : `${pruned} jobs`} to prune`);
   const out = [ctx.s.bold(`Plan: ${parts.join(', ')}.`)];
   const failed = unplacedAllocations(jobs);
   if (failed > 0)

@@ -123,6 +123,14 @@ node "web-1" {
     expect(load('images {\n  shp = false\n}\n').found.map((f) => f[0])).toEqual(['error']);
   });
 
+  it('prunes a stack unless stack { prune = false } says not to', () => {
+    expect(load('state {\n  path = "s.json"\n}\n').config?.prune).toBe(true);
+    const { config, found } = load('stack {\n  prune = false\n}\n');
+    expect(found).toEqual([]);
+    expect(config?.prune).toBe(false);
+    expect(load('stack {\n  prune = "no"\n}\n').found.map((f) => f[0])).toEqual(['error']);
+  });
+
   it('infers ssh from an address, with port 22 and the user running drover', () => {
     const { config } = load('node "a" {\n  address = "10.0.0.1"\n}\n');
     expect(config?.nodes[0]).toMatchObject({
@@ -498,6 +506,7 @@ describe('loadConfig', () => {
       state: { backend: 'local', path: join(empty, '.drover/state.json') },
       scheduler: 'binpack',
       images: { ship: true },
+      prune: true,
       nodes: [
         {
           name: 'local',

@@ -35,8 +35,9 @@ import {
   requireApprovals,
 } from '../approvals.js';
 import type { PlanApproval } from '../../state/types.js';
+import { PRUNE_OPTION, withPrune, type PruneFlag } from '../prune.js';
 
-export interface PlanOptions extends JobInputOptions {
+export interface PlanOptions extends JobInputOptions, PruneFlag {
   config?: string;
   refresh?: string;
   out?: string;
@@ -95,6 +96,7 @@ export function registerPlan(program: Command, io: (json: boolean) => Output): v
     ),
   )
     .option('--out <file>', 'save the plan to a file that `drover apply FILE` applies exactly')
+    .option(...PRUNE_OPTION)
     .option('--detailed-exitcode', 'exit 0 when nothing changes, 2 when something does')
     .option('--verbose', 'show unchanged fields too')
     .action(async (paths: string[], opts: PlanOptions) => {
@@ -104,10 +106,11 @@ export function registerPlan(program: Command, io: (json: boolean) => Output): v
       await withSession(o, opts, async (session) => {
         const observed = await observe(session, opts.refresh !== 'false');
         const sticky = checkStickyRollbacks(observed.stored, loaded.desired, !!opts.rollForward);
+        const pruned = withPrune(loaded.desired, paths, opts, session.config, observed.stored);
         const plan = await withImages(
           session,
-          makePlan(session, observed, loaded.desired, {
-            warnings: [...loaded.diagnostics, ...sticky],
+          makePlan(session, observed, pruned.desired, {
+            warnings: [...loaded.diagnostics, ...sticky, ...pruned.warnings],
           }),
           observed,
           opts,
@@ -134,6 +137,7 @@ export function registerApply(program: Command, io: (json: boolean) => Output): 
     ),
   )
     .option('--verbose', 'show unchanged fields too')
+    .option(...PRUNE_OPTION)
     .option('--detach', 'return once the first allocations started, with the deployment id')
     .action(async (paths: string[], opts: PlanOptions) => {
       const o = io(Boolean(opts.json));
@@ -148,13 +152,18 @@ export function registerApply(program: Command, io: (json: boolean) => Output): 
               loaded.desired,
               !!opts.rollForward,
             );
+            const pruned = withPrune(loaded.desired, paths, opts, session.config, observed.stored);
             return {
-              plan: makePlan(session, observed, loaded.desired, {
-                warnings: [...loaded.diagnostics, ...sticky],
+              plan: makePlan(session, observed, pruned.desired, {
+                warnings: [...loaded.diagnostics, ...sticky, ...pruned.warnings],
               }),
               saved: false,
             };
           }
+          if (opts.prune !== undefined)
+            throw new UserError(
+              `-prune applies when planning: ${planfile} is applied exactly as it was planned, its prunes included. Plan again with -prune=${opts.prune} -out FILE to change them.`,
+            );
           const read = readPlanfile(planfile);
           if ('error' in read)
             throw new UserError(
