@@ -4,7 +4,7 @@
  */
 import type { Plan } from '../generated/plan.js';
 import type { NewAuditRecord } from '../state/audit.js';
-import type { AuditHook, AuditJobChange, AuditRecord } from '../state/types.js';
+import type { AuditHook, AuditJobChange, AuditRecord, PlanApproval } from '../state/types.js';
 import type { Identity } from './identity.js';
 
 /**
@@ -29,6 +29,8 @@ export interface OperationFacts {
   exitCode: number;
   message?: string;
   plan?: Plan;
+  /** The approvals that let the plan run (drover.hcl `approvals`). */
+  approvals?: PlanApproval[];
   /** Absent when the operation failed before (or while) running the plan. */
   applied?: AppliedJobs;
   error?: string;
@@ -48,6 +50,7 @@ export function auditRecordOf(f: OperationFacts): NewAuditRecord {
     ...(git.author ? { git_author: git.author } : {}),
     operation: f.operation,
     ...(f.plan ? { plan_hash: f.plan.hash } : {}),
+    ...(f.approvals?.length ? { approvals: f.approvals } : {}),
     ...(git.commit ? { git_commit: git.commit } : {}),
     ...(git.branch ? { git_branch: git.branch } : {}),
     ...(f.message ? { message: f.message } : {}),

@@ -66,6 +66,10 @@ function details(r: AuditRecord): string[] {
   });
   if (r.git_author) out.push(`    git author: ${r.git_author}`);
   if (r.message) out.push(`    message: ${r.message}`);
+  if (r.approvals?.length)
+    out.push(
+      `    approved by ${r.approvals.map((a) => `${a.approver}${a.git_author ? ` (${a.git_author})` : ''} at ${a.time}`).join(', ')}`,
+    );
   if (r.detail) out.push(`    ${r.detail}`);
   if (r.error) out.push(`    error: ${r.error}`);
   for (const h of r.hooks ?? []) out.push(`    hook ${h.name}: ${hookLine(h)}`);

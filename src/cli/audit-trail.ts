@@ -14,7 +14,7 @@ import type { DesiredJob } from '../plan/compute.js';
 import { describeSticky, stickyRefusal, stickyRollbacks } from '../plan/sticky.js';
 import type { NewAuditRecord } from '../state/audit.js';
 import type { StateStore } from '../state/store.js';
-import type { AuditHook, StateSnapshot, VersionOrigin } from '../state/types.js';
+import type { AuditHook, PlanApproval, StateSnapshot, VersionOrigin } from '../state/types.js';
 import { UserError } from './with-session.js';
 
 /** An operation being timed; `done` and `failed` append its record to the trail. */
@@ -26,6 +26,8 @@ export interface OperationAudit {
 
 interface AuditExtra {
   plan?: Plan;
+  /** The approvals that let the plan run. */
+  approvals?: PlanApproval[];
   message?: string;
   detail?: string;
   applied?: ApplyResult;
@@ -54,7 +56,7 @@ export function auditRecordNow(
 export function startAudit(
   store: StateStore,
   operation: string,
-  extra: Pick<AuditExtra, 'plan' | 'message' | 'detail'> = {},
+  extra: Pick<AuditExtra, 'plan' | 'message' | 'detail' | 'approvals'> = {},
 ): OperationAudit {
   const started = new Date();
   return {

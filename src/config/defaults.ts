@@ -72,6 +72,14 @@ export function applyConfigDefaults(
     images: { ship: file.images?.ship ?? true },
     ...(file.hook?.length ? { hooks: hookSpecs(file.hook) } : {}),
     ...(file.stack?.atomic ? { atomic: true } : {}),
+    ...(file.approvals
+      ? {
+          approvals: {
+            required: file.approvals.required ?? 0,
+            allowSelf: file.approvals.allow_self ?? true,
+          },
+        }
+      : {}),
     prune: file.stack?.prune ?? true,
     nodes: nodes.map((n) => nodeDefaults(n, defaults, baseDir, host)),
   };

@@ -43,6 +43,12 @@ export interface StateSettings {
   lockMode?: 'session' | 'lease';
 }
 
+/** How many distinct people must approve a planfile, and whether its author counts. */
+export interface ApprovalRule {
+  required: number;
+  allowSelf: boolean;
+}
+
 export interface DroverConfig {
   /** The absolute path of the file read; undefined for the embedded default. */
   file?: string;
@@ -59,6 +65,8 @@ export interface DroverConfig {
   hooks?: HookSpec[];
   /** `stack { atomic }`: every apply is all or nothing, as with `apply -atomic` (absent: false). */
   atomic?: boolean;
+  /** `approvals { required, allow_self }`: what `apply PLANFILE` asks of a plan (absent: none). */
+  approvals?: ApprovalRule;
   /**
    * `stack { prune }`: a plan of a directory stops the jobs recorded from files of it that are
    * gone or no longer define them (absent: true).

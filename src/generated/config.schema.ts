@@ -42,6 +42,9 @@ const schema: { [key: string]: unknown } = {
     },
     "stack": {
       "$ref": "#/$defs/stack"
+    },
+    "approvals": {
+      "$ref": "#/$defs/approvals"
     }
   },
   "$defs": {
@@ -407,6 +410,24 @@ const schema: { [key: string]: unknown } = {
         "ship": {
           "type": "boolean",
           "description": "Copy such images to the node over its transport (`docker save` into `docker load`, streamed; no registry), once per node and image id, before the tasks start; the plan lists every copy. Default true. false: nodes pull every image they lack, as Nomad's do."
+        }
+      }
+    },
+    "approvals": {
+      "title": "ApprovalsConfig",
+      "description": "Approvals a planfile needs before `drover apply PLANFILE` runs it (`drover approve PLANFILE` records one). While any are required, changes are applied only from approved planfiles.",
+      "type": "object",
+      "x-block": "single",
+      "additionalProperties": false,
+      "properties": {
+        "required": {
+          "type": "integer",
+          "minimum": 0,
+          "description": "How many distinct people must approve a plan. Default 0: no approval needed."
+        },
+        "allow_self": {
+          "type": "boolean",
+          "description": "Whether the approval of the person who made the planfile (`plan -out`) counts. Default true."
         }
       }
     }

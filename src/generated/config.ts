@@ -30,6 +30,7 @@ export interface ConfigFile {
   node?: NodeConfig[];
   images?: ImagesConfig;
   stack?: StackConfig;
+  approvals?: ApprovalsConfig;
 }
 /**
  * Where drover records jobs, allocations and deployments.
@@ -254,4 +255,17 @@ export interface StackConfig {
    * All or nothing, as `apply -atomic`: when a job's deployment fails, no later job starts and every job the apply changed is put back as it was (the version it ran before, as a new version; a job that did not run before is stopped); apply exits 3. Default false.
    */
   atomic?: boolean;
+}
+/**
+ * Approvals a planfile needs before `drover apply PLANFILE` runs it (`drover approve PLANFILE` records one). While any are required, changes are applied only from approved planfiles.
+ */
+export interface ApprovalsConfig {
+  /**
+   * How many distinct people must approve a plan. Default 0: no approval needed.
+   */
+  required?: number;
+  /**
+   * Whether the approval of the person who made the planfile (`plan -out`) counts. Default true.
+   */
+  allow_self?: boolean;
 }

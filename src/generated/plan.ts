@@ -27,12 +27,13 @@ export interface Plan {
    */
   drover_version: string;
   /**
-   * When the plan was computed (RFC 3339).
+   * When the plan was computed (RFC 3339). Not covered by the hash: planning the same change again gives the same hash.
    */
   created_at: string;
+  author?: PlanAuthor;
   state: PlanStateRef;
   /**
-   * `sha256:` and the hex SHA-256 of the canonical JSON (keys sorted, no spaces) of every other property of the plan.
+   * `sha256:` and the hex SHA-256 of the canonical JSON (keys sorted, no spaces) of every other property of the plan but `created_at` and `author`: the same change planned again against the same state has the same hash, and keeps the approvals of that hash.
    */
   hash: string;
   /**
@@ -65,10 +66,26 @@ export interface Plan {
   order?: PlanOrderEntry[];
 }
 /**
+ * Who saved the planfile (`plan -out`): with `approvals { allow_self = false }` their own approval does not count. Not covered by the hash. Absent: a plan not saved to a file.
+ */
+export interface PlanAuthor {
+  /**
+   * `DROVER_ACTOR` when set (CI), else `user@host`.
+   */
+  actor: string;
+  /**
+   * `Name <email>` from git, shown beside the actor.
+   */
+  git_author?: string;
+}
+/**
  * The state the plan was computed against.
  */
 export interface PlanStateRef {
   lineage: string;
+  /**
+   * The state's serial, not counting the writes that only recorded approvals (approving a plan does not make it stale).
+   */
   serial: number;
 }
 /**

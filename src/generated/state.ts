@@ -83,6 +83,10 @@ export interface StateSnapshot {
    * The audit trail: one record per operation (apply, rollback, stop, scale, promote, node drain, state restore…), oldest first. Append-only; `state snapshot restore` keeps the current trail and appends a record of the restore. Absent: no operation recorded yet (a state written by an older drover).
    */
   audit?: AuditRecord[];
+  /**
+   * Approvals of plans (`drover approve PLANFILE`), oldest first, each bound to a plan hash: a planfile is approved by the records of its hash. Append-only. Absent: none recorded (a state written by an older drover).
+   */
+  approvals?: PlanApproval[];
 }
 /**
  * One node: how to reach it (from drover.hcl), what was found on it, and whether new work may be placed on it.
@@ -564,6 +568,10 @@ export interface AuditRecord {
    */
   detail?: string;
   /**
+   * The approvals of the plan applied that counted (`approvals` in drover.hcl).
+   */
+  approvals?: PlanApproval[];
+  /**
    * The hooks run (drover.hcl `hook` blocks), in the order they ran, with how they ended and the end of their output.
    */
   hooks?: AuditHook[];
@@ -584,6 +592,32 @@ export interface AuditJobChange {
    * The version an auto-revert, or an atomic apply that failed, rolled it back to.
    */
   reverted_to?: number;
+}
+/**
+ * One person's approval of one plan.
+ */
+export interface PlanApproval {
+  /**
+   * The hash of the plan approved (`sha256:…`).
+   */
+  plan_hash: string;
+  /**
+   * Who approved: `DROVER_ACTOR` when set (CI), else `user@host`. Approvals count once per approver.
+   */
+  approver: string;
+  /**
+   * The approver's git author (`Name <email>`), shown beside the approver.
+   */
+  git_author?: string;
+  time: Timestamp;
+  /**
+   * The `-message` given.
+   */
+  message?: string;
+  /**
+   * The state serial the write that recorded this approval gave the state. A write that only records an approval does not make plans stale: plans count the serial without such writes.
+   */
+  serial: number;
 }
 export interface AuditHook {
   /**

@@ -43,6 +43,7 @@ import { diffJobs, type DiffOptions, type JobDiff } from './diff.js';
 import { redactJobDiff, redactorFor } from './redact.js';
 import { sealPlan } from './hash.js';
 import { planSeed, schedulerSeed, seededIds } from './ids.js';
+import { planBasis } from './approvals.js';
 import { retryableStops, stopPending } from './pending-stops.js';
 import { contingentReschedules, rescheduleWaits } from './reschedules.js';
 import { decodeStoredJob, encodeStoredJob } from '../jobspec/stored.js';
@@ -109,9 +110,11 @@ function seedInput(d: DesiredJob): unknown {
 
 export function computePlan(inputs: PlanInputs): Plan {
   const { state } = inputs;
+  // Approving a plan writes the state; the same plan made after that is still the same plan.
+  const basis = planBasis(state);
   const seed =
     inputs.seed ??
-    planSeed(state, {
+    planSeed(basis, {
       desired: inputs.desired.map(seedInput),
       changes: inputs.changes ?? [],
       down: inputs.down ?? [],
@@ -139,7 +142,7 @@ export function computePlan(inputs: PlanInputs): Plan {
     format_version: 2,
     drover_version: inputs.droverVersion,
     created_at: inputs.now.toISOString(),
-    state: { lineage: state.lineage, serial: state.serial },
+    state: basis,
     changes: inputs.changes ?? [],
     retry_stops: retryableStops(
       state.allocations,

@@ -8,6 +8,7 @@ export type {
   AuditHook,
   AuditJobChange,
   AuditRecord,
+  PlanApproval,
   Allocation,
   AllocationHealth,
   ClientStatus,

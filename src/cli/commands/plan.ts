@@ -38,6 +38,13 @@ import {
 } from '../apply-hooks.js';
 import { atomicJson, orderDesired, printOrderSummary } from '../job-order.js';
 import type { OrderInput } from '../../plan/order.js';
+import {
+  approvalsNote,
+  authoredPlan,
+  refuseWithoutPlanfile,
+  requireApprovals,
+} from '../approvals.js';
+import type { PlanApproval } from '../../state/types.js';
 import { PRUNE_OPTION, withPrune, type PruneFlag } from '../prune.js';
 
 export interface PlanOptions extends JobInputOptions, PruneFlag {
@@ -120,7 +127,7 @@ export function registerPlan(program: Command, io: (json: boolean) => Output): v
           ),
           false,
         );
-        showPlan(o, observed, plan, opts);
+        showPlan(o, session, observed, plan, opts);
         process.exitCode = opts.detailedExitcode && planHasChanges(plan) ? 2 : 0;
       });
     });
@@ -171,7 +178,8 @@ export function registerApply(program: Command, io: (json: boolean) => Output): 
             );
           const fresh = checkPlanFresh(read.plan, observed.stored);
           if (!fresh.ok) throw new UserError(fresh.message);
-          return { plan: read.plan, saved: true };
+          const approvals = requireApprovals(session.config, observed.stored, read.plan, planfile);
+          return { plan: read.plan, saved: true, approvals };
         }),
       );
     });
@@ -213,16 +221,36 @@ function withImages(
     : planImages(session, plan, observed.state);
 }
 
-/** Prints a plan (and what refresh saw), saving it first when `-out` was given. */
-function showPlan(o: Output, observed: Observed, plan: Plan, opts: PlanOptions): void {
-  if (opts.out) writePlanfile(opts.out, plan);
+/**
+ * Prints a plan (and what refresh saw), saving it first when `-out` was given (with who saved
+ * it, and saying how many approvals the plan has already).
+ */
+function showPlan(
+  o: Output,
+  session: Session,
+  observed: Observed,
+  plan: Plan,
+  opts: PlanOptions,
+): void {
+  const saved = opts.out ? authoredPlan(plan) : plan;
+  if (opts.out) writePlanfile(opts.out, saved);
   if (o.json) printJson(o, redactPlan(plan));
   else {
     printObserved(o, observed);
     printPlan(o, plan, opts.verbose);
-    if (opts.out)
+    if (opts.out) {
       o.out(`\nSaved the plan to ${opts.out}. To apply exactly it: drover apply ${opts.out}`);
+      const note = approvalsNote(session.config, observed.stored, saved, opts.out);
+      if (note) o.out(note);
+    }
   }
+}
+
+/** The plan to apply; a saved one (a planfile) with the approvals that let it run. */
+interface GotPlan {
+  plan: Plan;
+  saved: boolean;
+  approvals?: PlanApproval[];
 }
 
 /**
@@ -237,15 +265,15 @@ export async function lockedApply(
   session: Session,
   opts: PlanOptions,
   operation: string,
-  getPlan: (
-    observed: Observed,
-  ) => Promise<{ plan: Plan; saved: boolean }> | { plan: Plan; saved: boolean },
+  getPlan: (observed: Observed) => Promise<GotPlan> | GotPlan,
 ): Promise<void> {
   const timeoutMs = (durationNanos(opts.lockTimeout ?? '0s') ?? 0) / 1e6;
   await withStateLock(session, operation, timeoutMs, async () => {
     const observed = await observe(session, opts.refresh !== 'false', { locked: true });
     const got = await getPlan(observed);
     const saved = got.saved;
+    // With approvals required, only an approved planfile changes anything.
+    if (!saved && !opts.out) refuseWithoutPlanfile(session.config);
     // A saved plan says what it copies already; a new one looks at the engines now.
     const plan = planWithHooks(
       session.config,
@@ -253,7 +281,7 @@ export async function lockedApply(
       saved,
     );
     if (opts.out && !saved) {
-      showPlan(o, observed, plan, opts);
+      showPlan(o, session, observed, plan, opts);
       process.exitCode = 0;
       return;
     }
@@ -288,6 +316,7 @@ export async function lockedApply(
     const audit = startAudit(session.store, operation, {
       plan,
       ...(opts.message ? { message: opts.message } : {}),
+      ...(got.approvals?.length ? { approvals: got.approvals } : {}),
     });
     // drover.hcl's hooks run here, inside the lock: pre-apply before any change.
     const hooks = cliApplyHooks(o, session.config, plan, operation, {
