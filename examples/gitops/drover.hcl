@@ -5,11 +5,19 @@
 # for Docker tasks, a Docker engine the SSH user may use.
 
 state {
-  # The local backend keeps one JSON file, written atomically and guarded by a
-  # lock. Keep it on the machine that runs `drover apply` (see README.md), not
-  # in git.
-  backend = "local"
-  path    = ".drover/state.json"
+  # PostgreSQL, so that every CI run (plan, approve, apply) and every laptop
+  # sees one state, guarded by one lock. Where it is comes from the PG*
+  # variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE), set from CI
+  # secrets; drover creates its tables (schema "drover") on first use.
+  backend = "postgres"
+}
+
+# A plan is applied only from a planfile that two people other than its
+# author approved (drover approve FILE; the workflows in .github/ and
+# .gitlab-ci.yml run it when someone approves the pull or merge request).
+approvals {
+  required   = 2
+  allow_self = false
 }
 
 node "web-1" {

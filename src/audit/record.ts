@@ -4,7 +4,7 @@
  */
 import type { Plan } from '../generated/plan.js';
 import type { NewAuditRecord } from '../state/audit.js';
-import type { AuditJobChange, AuditRecord } from '../state/types.js';
+import type { AuditHook, AuditJobChange, AuditRecord, PlanApproval } from '../state/types.js';
 import type { Identity } from './identity.js';
 
 /**
@@ -17,6 +17,8 @@ export interface AppliedJobs {
     outcome: { result: NonNullable<AuditJobChange['result']> };
     revert?: { toVersion: number | undefined; outcome?: { ok: boolean } };
   }[];
+  /** An atomic apply that failed: the jobs it put back (toVersion null: stopped). */
+  atomic?: { reverted: { job: string; toVersion: number | null; outcome: { ok: boolean } }[] };
 }
 
 export interface OperationFacts {
@@ -27,11 +29,15 @@ export interface OperationFacts {
   exitCode: number;
   message?: string;
   plan?: Plan;
+  /** The approvals that let the plan run (drover.hcl `approvals`). */
+  approvals?: PlanApproval[];
   /** Absent when the operation failed before (or while) running the plan. */
   applied?: AppliedJobs;
   error?: string;
   /** For operations without jobs: what happened, in a sentence. */
   detail?: string;
+  /** The hooks it ran (drover.hcl `hook` blocks). */
+  hooks?: AuditHook[];
 }
 
 export function auditRecordOf(f: OperationFacts): NewAuditRecord {
@@ -44,6 +50,7 @@ export function auditRecordOf(f: OperationFacts): NewAuditRecord {
     ...(git.author ? { git_author: git.author } : {}),
     operation: f.operation,
     ...(f.plan ? { plan_hash: f.plan.hash } : {}),
+    ...(f.approvals?.length ? { approvals: f.approvals } : {}),
     ...(git.commit ? { git_commit: git.commit } : {}),
     ...(git.branch ? { git_branch: git.branch } : {}),
     ...(f.message ? { message: f.message } : {}),
@@ -52,6 +59,7 @@ export function auditRecordOf(f: OperationFacts): NewAuditRecord {
     exit_code: f.exitCode,
     ...(f.error ? { error: f.error } : {}),
     ...(detail ? { detail } : {}),
+    ...(f.hooks?.length ? { hooks: f.hooks } : {}),
   };
 }
 
@@ -70,7 +78,13 @@ export function jobChanges(plan: Plan, applied?: AppliedJobs): AuditJobChange[] 
     .filter((j) => j.type !== 'none')
     .map((j): AuditJobChange => {
       const r = applied?.outcomes.find((o) => o.job === j.id);
-      const revertedTo = r?.revert?.outcome?.ok ? r.revert.toVersion : undefined;
+      const atomic = applied?.atomic?.reverted.find((x) => x.job === j.id);
+      const revertedTo =
+        atomic?.outcome.ok && atomic.toVersion !== null
+          ? atomic.toVersion
+          : r?.revert?.outcome?.ok
+            ? r.revert.toVersion
+            : undefined;
       return {
         id: j.id,
         from_version: j.from_version,

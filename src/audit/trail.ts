@@ -4,7 +4,7 @@
  * keeps the newest N. Pure.
  */
 import { plainStyler, type Styler } from '../diag/render.js';
-import type { AuditRecord } from '../state/types.js';
+import type { AuditHook, AuditRecord } from '../state/types.js';
 
 export interface AuditQuery {
   /** Only operations that changed this job. */
@@ -66,10 +66,23 @@ function details(r: AuditRecord): string[] {
   });
   if (r.git_author) out.push(`    git author: ${r.git_author}`);
   if (r.message) out.push(`    message: ${r.message}`);
+  if (r.approvals?.length)
+    out.push(
+      `    approved by ${r.approvals.map((a) => `${a.approver}${a.git_author ? ` (${a.git_author})` : ''} at ${a.time}`).join(', ')}`,
+    );
   if (r.detail) out.push(`    ${r.detail}`);
   if (r.error) out.push(`    error: ${r.error}`);
-  for (const h of r.hooks ?? []) out.push(`    hook ${h.name}: ${h.result}`);
+  for (const h of r.hooks ?? []) out.push(`    hook ${h.name}: ${hookLine(h)}`);
   return out;
+}
+
+/** `failed (exit 3, 1.2s)`: how a hook ended; its output is in `-json`. */
+function hookLine(h: AuditHook): string {
+  const facts = [
+    typeof h.exit_code === 'number' ? `exit ${h.exit_code}` : (h.error ?? ''),
+    typeof h.duration_ms === 'number' ? seconds(h.duration_ms) : '',
+  ].filter(Boolean);
+  return `${h.result}${facts.length ? ` (${facts.join(', ')})` : ''}`;
 }
 
 /** `sha256:` and the first 12 hex digits, as a short commit id reads. */

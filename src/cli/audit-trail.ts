@@ -14,22 +14,25 @@ import type { DesiredJob } from '../plan/compute.js';
 import { describeSticky, stickyRefusal, stickyRollbacks } from '../plan/sticky.js';
 import type { NewAuditRecord } from '../state/audit.js';
 import type { StateStore } from '../state/store.js';
-import type { StateSnapshot, VersionOrigin } from '../state/types.js';
+import type { AuditHook, PlanApproval, StateSnapshot, VersionOrigin } from '../state/types.js';
 import { UserError } from './with-session.js';
 
 /** An operation being timed; `done` and `failed` append its record to the trail. */
 export interface OperationAudit {
-  done(exitCode: number, applied?: ApplyResult): Promise<void>;
+  done(exitCode: number, applied?: ApplyResult, hooks?: AuditHook[]): Promise<void>;
   /** Appends a failed record; never throws (the operation's own error is the news). */
-  failed(err: unknown): Promise<void>;
+  failed(err: unknown, hooks?: AuditHook[]): Promise<void>;
 }
 
 interface AuditExtra {
   plan?: Plan;
+  /** The approvals that let the plan run. */
+  approvals?: PlanApproval[];
   message?: string;
   detail?: string;
   applied?: ApplyResult;
   error?: string;
+  hooks?: AuditHook[];
 }
 
 /** The record of an operation started at `started` and ending now, run by this process's actor. */
@@ -53,22 +56,24 @@ export function auditRecordNow(
 export function startAudit(
   store: StateStore,
   operation: string,
-  extra: Pick<AuditExtra, 'plan' | 'message' | 'detail'> = {},
+  extra: Pick<AuditExtra, 'plan' | 'message' | 'detail' | 'approvals'> = {},
 ): OperationAudit {
   const started = new Date();
   return {
-    async done(exitCode, applied) {
+    async done(exitCode, applied, hooks) {
       const record = auditRecordNow(operation, started, exitCode, {
         ...extra,
         ...(applied ? { applied } : {}),
+        ...(hooks ? { hooks } : {}),
       });
       await recordAudit(store, record, applied?.state);
     },
-    async failed(err) {
+    async failed(err, hooks) {
       const error = err instanceof Error ? err.message : String(err);
-      await recordAudit(store, auditRecordNow(operation, started, 1, { ...extra, error })).catch(
-        () => undefined,
-      );
+      await recordAudit(
+        store,
+        auditRecordNow(operation, started, 1, { ...extra, error, ...(hooks ? { hooks } : {}) }),
+      ).catch(() => undefined);
     },
   };
 }

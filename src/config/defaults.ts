@@ -14,6 +14,7 @@ import type {
   StateConfig,
 } from '../generated/config.js';
 import { parsePortList } from './ports.js';
+import { hookSpecs } from './hooks.js';
 import type { ConfiguredNode, DroverConfig, HostFacts, StateSettings } from './types.js';
 
 export const DEFAULT_STATE_PATH = '.drover/state.json';
@@ -69,6 +70,16 @@ export function applyConfigDefaults(
       : {}),
     scheduler: defaults.scheduler ?? 'binpack',
     images: { ship: file.images?.ship ?? true },
+    ...(file.hook?.length ? { hooks: hookSpecs(file.hook) } : {}),
+    ...(file.stack?.atomic ? { atomic: true } : {}),
+    ...(file.approvals
+      ? {
+          approvals: {
+            required: file.approvals.required ?? 0,
+            allowSelf: file.approvals.allow_self ?? true,
+          },
+        }
+      : {}),
     prune: file.stack?.prune ?? true,
     nodes: nodes.map((n) => nodeDefaults(n, defaults, baseDir, host)),
   };

@@ -9,6 +9,7 @@ import { pointer, type RangeIndex } from '../jobspec/ranges.js';
 import { impliedTransport, localPath } from './defaults.js';
 import { parsePortList } from './ports.js';
 import { checkStateRules } from './state-rules.js';
+import { checkHookRules } from './hooks.js';
 import type { HostFacts } from './types.js';
 
 export interface RuleContext {
@@ -68,6 +69,7 @@ export function checkConfigRules(
   checkHostVolumes(file.defaults?.host_volume, 'The defaults block', '/defaults', ranges, diags);
   checkAllocRoots(file, ranges, diags);
   checkStateRules(file, ranges, diags);
+  checkHookRules(file, ranges, diags);
 }
 
 function checkTransport(node: NodeConfig, at: string, ranges: RangeIndex, diags: Diagnostics) {

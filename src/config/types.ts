@@ -5,6 +5,7 @@
  */
 import type { NodeSpec } from './node-spec.js';
 import type { RangeIndex } from '../jobspec/ranges.js';
+import type { HookSpec } from './hooks.js';
 
 export type SchedulerAlgorithm = 'binpack' | 'spread';
 
@@ -42,6 +43,12 @@ export interface StateSettings {
   lockMode?: 'session' | 'lease';
 }
 
+/** How many distinct people must approve a planfile, and whether its author counts. */
+export interface ApprovalRule {
+  required: number;
+  allowSelf: boolean;
+}
+
 export interface DroverConfig {
   /** The absolute path of the file read; undefined for the embedded default. */
   file?: string;
@@ -54,6 +61,12 @@ export interface DroverConfig {
    * on this machine has (absent: true).
    */
   images?: { ship: boolean };
+  /** drover.hcl's `hook` blocks, in file order (absent: none). */
+  hooks?: HookSpec[];
+  /** `stack { atomic }`: every apply is all or nothing, as with `apply -atomic` (absent: false). */
+  atomic?: boolean;
+  /** `approvals { required, allow_self }`: what `apply PLANFILE` asks of a plan (absent: none). */
+  approvals?: ApprovalRule;
   /**
    * `stack { prune }`: a plan of a directory stops the jobs recorded from files of it that are
    * gone or no longer define them (absent: true).

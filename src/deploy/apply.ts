@@ -106,7 +106,14 @@ export interface ApplyContext {
   imageNote?: (node: string, image: string) => string | undefined;
 }
 
-export type DeploymentResult = 'successful' | 'failed' | 'awaiting-promotion' | 'detached' | 'none';
+export type DeploymentResult =
+  | 'successful'
+  | 'failed'
+  | 'awaiting-promotion'
+  | 'detached'
+  | 'none'
+  /** An ordered or atomic apply did not start the job (see ops/apply-gate). */
+  | 'not-started';
 
 export interface JobOutcome {
   ok: boolean;

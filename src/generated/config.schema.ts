@@ -19,6 +19,15 @@ const schema: { [key: string]: unknown } = {
     "variables": {
       "$ref": "#/$defs/variables"
     },
+    "hook": {
+      "type": "array",
+      "description": "Commands run on the machine running drover, in drover.hcl's directory, while the state lock is held, around an apply of a plan that changes jobs; the label is the kind. Several hooks of a kind run in file order.",
+      "x-block": "list",
+      "x-label": "kind",
+      "items": {
+        "$ref": "#/$defs/hook"
+      }
+    },
     "node": {
       "type": "array",
       "description": "The hosts drover may place allocations on, one block per host; the label is the node name. Without any node block, drover uses one node named \"local\" with the local transport.",
@@ -33,9 +42,58 @@ const schema: { [key: string]: unknown } = {
     },
     "stack": {
       "$ref": "#/$defs/stack"
+    },
+    "approvals": {
+      "$ref": "#/$defs/approvals"
     }
   },
   "$defs": {
+    "hook": {
+      "title": "HookConfig",
+      "description": "A command drover runs while it holds the state lock: pre-apply before any change (failing stops the apply), pre-job before a job's rollout (failing stops that job), post-job after it, post-apply after the apply whatever its result, on-failure when it failed. It gets DROVER_HOOK, DROVER_OPERATION, DROVER_PLAN_HASH, DROVER_JOBS, DROVER_VERSIONS, DROVER_ACTOR, DROVER_RESULT (post-job, post-apply, on-failure), DROVER_JOB and DROVER_JOB_VERSION (pre-job, post-job) besides drover's own environment.",
+      "type": "object",
+      "additionalProperties": false,
+      "required": [
+        "kind",
+        "command"
+      ],
+      "properties": {
+        "kind": {
+          "type": "string",
+          "description": "When the hook runs (the block label).",
+          "enum": [
+            "pre-apply",
+            "post-apply",
+            "on-failure",
+            "pre-job",
+            "post-job"
+          ]
+        },
+        "command": {
+          "type": "array",
+          "description": "The program and its arguments, run without a shell (write [\"sh\", \"-c\", \"...\"] for one); a relative program path is relative to drover.hcl's directory.",
+          "minItems": 1,
+          "items": {
+            "type": "string"
+          }
+        },
+        "timeout": {
+          "type": [
+            "string",
+            "integer"
+          ],
+          "description": "How long the hook may run before its process group is killed and it counts as failed. A duration such as \"30s\" or \"5m\" (an integer is nanoseconds); default 5m.",
+          "pattern": "^[-+]?(0|((\\d+\\.?\\d*|\\.\\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h))+)$"
+        },
+        "jobs": {
+          "type": "array",
+          "description": "pre-job and post-job only: the jobs the hook runs for (default: every job the plan changes).",
+          "items": {
+            "type": "string"
+          }
+        }
+      }
+    },
     "variables": {
       "title": "VariablesConfig",
       "description": "Nomad Variables (drover var): where the key that seals them is kept. DROVER_VARIABLES_KEY and DROVER_KEYRING, when set, win.",
@@ -327,7 +385,7 @@ const schema: { [key: string]: unknown } = {
     },
     "stack": {
       "title": "StackConfig",
-      "description": "The directory of jobspecs a plan reads, as one stack.",
+      "description": "The directory of jobspecs a plan reads, as one stack, and how apply treats its jobs together.",
       "type": "object",
       "x-block": "single",
       "additionalProperties": false,
@@ -335,6 +393,10 @@ const schema: { [key: string]: unknown } = {
         "prune": {
           "type": "boolean",
           "description": "A plan of a directory also stops the jobs recorded from files of it that are gone or no longer define them (last, in reverse order). Default true. `-prune=false` turns it off for one plan; a job with `meta { \"drover.prune\" = \"false\" }` is never pruned."
+        },
+        "atomic": {
+          "type": "boolean",
+          "description": "All or nothing, as `apply -atomic`: when a job's deployment fails, no later job starts and every job the apply changed is put back as it was (the version it ran before, as a new version; a job that did not run before is stopped); apply exits 3. Default false."
         }
       }
     },
@@ -348,6 +410,24 @@ const schema: { [key: string]: unknown } = {
         "ship": {
           "type": "boolean",
           "description": "Copy such images to the node over its transport (`docker save` into `docker load`, streamed; no registry), once per node and image id, before the tasks start; the plan lists every copy. Default true. false: nodes pull every image they lack, as Nomad's do."
+        }
+      }
+    },
+    "approvals": {
+      "title": "ApprovalsConfig",
+      "description": "Approvals a planfile needs before `drover apply PLANFILE` runs it (`drover approve PLANFILE` records one). While any are required, changes are applied only from approved planfiles.",
+      "type": "object",
+      "x-block": "single",
+      "additionalProperties": false,
+      "properties": {
+        "required": {
+          "type": "integer",
+          "minimum": 0,
+          "description": "How many distinct people must approve a plan. Default 0: no approval needed."
+        },
+        "allow_self": {
+          "type": "boolean",
+          "description": "Whether the approval of the person who made the planfile (`plan -out`) counts. Default true."
         }
       }
     }

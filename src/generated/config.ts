@@ -21,11 +21,16 @@ export interface ConfigFile {
   defaults?: DefaultsConfig;
   variables?: VariablesConfig;
   /**
+   * Commands run on the machine running drover, in drover.hcl's directory, while the state lock is held, around an apply of a plan that changes jobs; the label is the kind. Several hooks of a kind run in file order.
+   */
+  hook?: HookConfig[];
+  /**
    * The hosts drover may place allocations on, one block per host; the label is the node name. Without any node block, drover uses one node named "local" with the local transport.
    */
   node?: NodeConfig[];
   images?: ImagesConfig;
   stack?: StackConfig;
+  approvals?: ApprovalsConfig;
 }
 /**
  * Where drover records jobs, allocations and deployments.
@@ -108,6 +113,29 @@ export interface VariablesConfig {
    * The keyring file (relative to drover.hcl, ~ for the home directory). Default: $XDG_CONFIG_HOME/drover/keyring, else ~/.config/drover/keyring. Keep it out of the repository and back it up: without it no Variable can be read.
    */
   keyring?: string;
+}
+/**
+ * A command drover runs while it holds the state lock: pre-apply before any change (failing stops the apply), pre-job before a job's rollout (failing stops that job), post-job after it, post-apply after the apply whatever its result, on-failure when it failed. It gets DROVER_HOOK, DROVER_OPERATION, DROVER_PLAN_HASH, DROVER_JOBS, DROVER_VERSIONS, DROVER_ACTOR, DROVER_RESULT (post-job, post-apply, on-failure), DROVER_JOB and DROVER_JOB_VERSION (pre-job, post-job) besides drover's own environment.
+ */
+export interface HookConfig {
+  /**
+   * When the hook runs (the block label).
+   */
+  kind: 'pre-apply' | 'post-apply' | 'on-failure' | 'pre-job' | 'post-job';
+  /**
+   * The program and its arguments, run without a shell (write ["sh", "-c", "..."] for one); a relative program path is relative to drover.hcl's directory.
+   *
+   * @minItems 1
+   */
+  command: [string, ...string[]];
+  /**
+   * How long the hook may run before its process group is killed and it counts as failed. A duration such as "30s" or "5m" (an integer is nanoseconds); default 5m.
+   */
+  timeout?: string | number;
+  /**
+   * pre-job and post-job only: the jobs the hook runs for (default: every job the plan changes).
+   */
+  jobs?: string[];
 }
 /**
  * One host drover may place allocations on, and how to reach it.
@@ -216,11 +244,28 @@ export interface ImagesConfig {
   ship?: boolean;
 }
 /**
- * The directory of jobspecs a plan reads, as one stack.
+ * The directory of jobspecs a plan reads, as one stack, and how apply treats its jobs together.
  */
 export interface StackConfig {
   /**
    * A plan of a directory also stops the jobs recorded from files of it that are gone or no longer define them (last, in reverse order). Default true. `-prune=false` turns it off for one plan; a job with `meta { "drover.prune" = "false" }` is never pruned.
    */
   prune?: boolean;
+  /**
+   * All or nothing, as `apply -atomic`: when a job's deployment fails, no later job starts and every job the apply changed is put back as it was (the version it ran before, as a new version; a job that did not run before is stopped); apply exits 3. Default false.
+   */
+  atomic?: boolean;
+}
+/**
+ * Approvals a planfile needs before `drover apply PLANFILE` runs it (`drover approve PLANFILE` records one). While any are required, changes are applied only from approved planfiles.
+ */
+export interface ApprovalsConfig {
+  /**
+   * How many distinct people must approve a plan. Default 0: no approval needed.
+   */
+  required?: number;
+  /**
+   * Whether the approval of the person who made the planfile (`plan -out`) counts. Default true.
+   */
+  allow_self?: boolean;
 }

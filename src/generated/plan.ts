@@ -27,12 +27,13 @@ export interface Plan {
    */
   drover_version: string;
   /**
-   * When the plan was computed (RFC 3339).
+   * When the plan was computed (RFC 3339). Not covered by the hash: planning the same change again gives the same hash.
    */
   created_at: string;
+  author?: PlanAuthor;
   state: PlanStateRef;
   /**
-   * `sha256:` and the hex SHA-256 of the canonical JSON (keys sorted, no spaces) of every other property of the plan.
+   * `sha256:` and the hex SHA-256 of the canonical JSON (keys sorted, no spaces) of every other property of the plan but `created_at` and `author`: the same change planned again against the same state has the same hash, and keeps the approvals of that hash.
    */
   hash: string;
   /**
@@ -48,6 +49,10 @@ export interface Plan {
    */
   images?: ImageTransfer[];
   /**
+   * The hooks of drover.hcl that apply runs, in the order of their kinds (pre-apply, pre-job, post-job, on-failure, post-apply) and then of the file; pre-job and post-job list the jobs of this plan they run for. Absent when there are none or the plan changes no job. A planfile whose hooks differ from drover.hcl's when it is applied is stale.
+   */
+  hooks?: PlanHook[];
+  /**
    * One entry per job planned, sorted by id.
    */
   jobs: JobPlan[];
@@ -55,12 +60,32 @@ export interface Plan {
    * Things drover will not do as written (stanzas it does not run, settings it ignores).
    */
   warnings: PlanWarning[];
+  /**
+   * The order apply starts the jobs in, when a job declares what it waits for (`meta { "drover.after" = "db,cache" }`) or a wave (`"drover.wave" = "1"`): lower waves first, each job after the jobs it waits for. Apply starts a job only when every job it waits for (and every job of a lower wave) finished its deployment healthy (batch: all allocations complete). Absent when no job declares either: jobs are applied one after another as listed.
+   */
+  order?: PlanOrderEntry[];
+}
+/**
+ * Who saved the planfile (`plan -out`): with `approvals { allow_self = false }` their own approval does not count. Not covered by the hash. Absent: a plan not saved to a file.
+ */
+export interface PlanAuthor {
+  /**
+   * `DROVER_ACTOR` when set (CI), else `user@host`.
+   */
+  actor: string;
+  /**
+   * `Name <email>` from git, shown beside the actor.
+   */
+  git_author?: string;
 }
 /**
  * The state the plan was computed against.
  */
 export interface PlanStateRef {
   lineage: string;
+  /**
+   * The state's serial, not counting the writes that only recorded approvals (approving a plan does not make it stale).
+   */
   serial: number;
 }
 /**
@@ -144,6 +169,20 @@ export interface ImageTransfer {
    * The jobs whose new allocations on the node run the image, sorted.
    */
   jobs: string[];
+}
+export interface PlanHook {
+  kind: 'pre-apply' | 'post-apply' | 'on-failure' | 'pre-job' | 'post-job';
+  /**
+   * The program and its arguments, run without a shell in drover.hcl's directory.
+   *
+   * @minItems 1
+   */
+  command: [string, ...string[]];
+  timeout_ms: number;
+  /**
+   * pre-job and post-job: the jobs of the plan it runs for (those its `jobs` filter names, else every job the plan changes).
+   */
+  jobs?: string[];
 }
 export interface JobPlan {
   id: string;
@@ -558,4 +597,22 @@ export interface PlanWarning {
   job?: string;
   group?: string;
   task?: string;
+}
+/**
+ * One job in the order apply starts the jobs in.
+ */
+export interface PlanOrderEntry {
+  job: string;
+  /**
+   * `drover.wave` (default 0): every job of a lower wave finishes first.
+   */
+  wave: number;
+  /**
+   * The jobs it waits for (`drover.after`), as written.
+   */
+  after: string[];
+  /**
+   * Those of `after` that are not in this plan: recorded in state and healthy when the plan was made, so there is nothing to wait for.
+   */
+  outside?: string[];
 }

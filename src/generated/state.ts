@@ -83,6 +83,10 @@ export interface StateSnapshot {
    * The audit trail: one record per operation (apply, rollback, stop, scale, promote, node drain, state restore…), oldest first. Append-only; `state snapshot restore` keeps the current trail and appends a record of the restore. Absent: no operation recorded yet (a state written by an older drover).
    */
   audit?: AuditRecord[];
+  /**
+   * Approvals of plans (`drover approve PLANFILE`), oldest first, each bound to a plan hash: a planfile is approved by the records of its hash. Append-only. Absent: none recorded (a state written by an older drover).
+   */
+  approvals?: PlanApproval[];
 }
 /**
  * One node: how to reach it (from drover.hcl), what was found on it, and whether new work may be placed on it.
@@ -564,13 +568,13 @@ export interface AuditRecord {
    */
   detail?: string;
   /**
-   * The hooks run and their results (hooks are not built yet).
+   * The approvals of the plan applied that counted (`approvals` in drover.hcl).
    */
-  hooks?: {
-    name: string;
-    result: string;
-    [k: string]: unknown;
-  }[];
+  approvals?: PlanApproval[];
+  /**
+   * The hooks run (drover.hcl `hook` blocks), in the order they ran, with how they ended and the end of their output.
+   */
+  hooks?: AuditHook[];
 }
 export interface AuditJobChange {
   id: string;
@@ -581,11 +585,65 @@ export interface AuditJobChange {
    */
   change?: string;
   /**
-   * What became of its deployment (successful, failed, awaiting-promotion, detached, none).
+   * What became of its deployment (successful, failed, awaiting-promotion, detached, none), or not-started: an ordered or atomic apply did not start it.
    */
   result?: string;
   /**
-   * The version an auto-revert rolled it back to.
+   * The version an auto-revert, or an atomic apply that failed, rolled it back to.
    */
   reverted_to?: number;
+}
+/**
+ * One person's approval of one plan.
+ */
+export interface PlanApproval {
+  /**
+   * The hash of the plan approved (`sha256:…`).
+   */
+  plan_hash: string;
+  /**
+   * Who approved: `DROVER_ACTOR` when set (CI), else `user@host`. Approvals count once per approver.
+   */
+  approver: string;
+  /**
+   * The approver's git author (`Name <email>`), shown beside the approver.
+   */
+  git_author?: string;
+  time: Timestamp;
+  /**
+   * The `-message` given.
+   */
+  message?: string;
+  /**
+   * The state serial the write that recorded this approval gave the state. A write that only records an approval does not make plans stale: plans count the serial without such writes.
+   */
+  serial: number;
+}
+export interface AuditHook {
+  /**
+   * The kind, the job for pre-job and post-job, and the program: `pre-job api (./smoke.sh)`.
+   */
+  name: string;
+  kind?: string;
+  job?: string;
+  command?: string[];
+  /**
+   * ok (exit code 0), failed (another exit code, or it could not start) or timeout (killed with its process group).
+   */
+  result: string;
+  exit_code?: number | null;
+  duration_ms?: number;
+  /**
+   * stdout and stderr as they came, the last 64 KiB.
+   */
+  output?: string;
+  /**
+   * How many bytes of output were dropped from the start.
+   */
+  output_truncated?: number;
+  /**
+   * Why it could not start, or that it timed out.
+   */
+  error?: string;
+  [k: string]: unknown;
 }

@@ -13,6 +13,11 @@ export interface FileAccess {
   stat(path: string): 'file' | 'dir' | undefined;
   /** Names of the entries of a directory. */
   listDir(path: string): string[];
+  /**
+   * The entries of a directory with what `stat` would say of each, when the file system tells
+   * both at once (one call instead of one per entry); callers fall back to `listDir` + `stat`.
+   */
+  listDirKinds?: (path: string) => [name: string, kind: 'file' | 'dir' | undefined][];
   /** The user's home directory, for `~/` in paths; undefined when not known. */
   homeDir(): string | undefined;
 }
@@ -53,6 +58,7 @@ export function completeFileAccess(given: Partial<FileAccess>): FileAccess {
     readBytes: given.readBytes ?? ((p) => Buffer.from(custom(p), 'utf8')),
     stat: given.stat ?? ((p) => (exists(p) ? 'file' : undefined)),
     listDir: given.listDir ?? (() => []),
+    ...(given.listDirKinds ? { listDirKinds: given.listDirKinds } : {}),
     homeDir: given.homeDir ?? (() => undefined),
   };
 }

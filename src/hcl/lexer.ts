@@ -22,6 +22,8 @@ import type { Token, TokenType } from './ast.js';
 
 export interface LexResult {
   tokens: Token[];
+  /** The same tokens without comments (what the parser reads), made as they are lexed. */
+  code: Token[];
   diagnostics: Diagnostic[];
 }
 
@@ -128,6 +130,7 @@ class Lexer {
   private readonly n: number;
   private readonly filename: string;
   private readonly tokens: Token[] = [];
+  private readonly codeTokens: Token[] = [];
   private readonly diags: Diagnostic[] = [];
   private readonly frames: Frame[] = [];
 
@@ -179,7 +182,7 @@ class Lexer {
     }
     this.mark();
     this.emit('EOF');
-    return { tokens: this.tokens, diagnostics: this.diags };
+    return { tokens: this.tokens, code: this.codeTokens, diagnostics: this.diags };
   }
 
   // -------------------------------------------------------------------------------------------
@@ -248,6 +251,7 @@ class Lexer {
     const range: SourceRange = { filename: this.filename, start, end };
     const tok: Token = { type, text: this.src.slice(this.ti, this.i), range };
     this.tokens.push(tok);
+    if (type !== 'Comment') this.codeTokens.push(tok);
     return tok;
   }
 

@@ -63,8 +63,8 @@ export const MAX_DEPTH = 512;
 
 /** Parses a whole file (a body of attributes and blocks). */
 export function parseHCL(src: string, filename: string): ParseResult {
-  const { tokens, diagnostics } = lex(src, filename);
-  const p = new Parser(tokens, diagnostics);
+  const { tokens, code, diagnostics } = lex(src, filename);
+  const p = new Parser(code, diagnostics);
   const body = p.parseFileBody();
   return {
     file: { kind: 'File', filename, body, tokens },
@@ -77,8 +77,8 @@ export function parseHCL(src: string, filename: string): ParseResult {
  * if the text were in parentheses.
  */
 export function parseExpression(src: string, filename: string): ParseExpressionResult {
-  const { tokens, diagnostics } = lex(src, filename);
-  const p = new Parser(tokens, diagnostics);
+  const { code, diagnostics } = lex(src, filename);
+  const p = new Parser(code, diagnostics);
   const expr = p.parseStandaloneExpression();
   return { expr, diagnostics: sortDiagnostics(p.diags) };
 }
@@ -146,8 +146,9 @@ class Parser {
    */
   private readonly misclosed: { header: string; at: SourceRange; brace: SourceRange }[] = [];
 
+  /** `tokens`: the file's tokens without comments. */
   constructor(tokens: Token[], diags: Diagnostic[]) {
-    this.toks = tokens.filter((t) => t.type !== 'Comment');
+    this.toks = tokens;
     this.eof = this.toks[this.toks.length - 1]!;
     this.filename = this.eof.range.filename;
     this.diags = diags;

@@ -5,18 +5,30 @@
  */
 import * as fs from 'node:fs';
 import { homedir } from 'node:os';
+import { join } from 'node:path';
 import type { FileAccess } from '../hcl/files.js';
+
+function stat(p: string): 'file' | 'dir' | undefined {
+  try {
+    return fs.statSync(p).isDirectory() ? 'dir' : 'file';
+  } catch {
+    return undefined;
+  }
+}
 
 export const nodeFileAccess: FileAccess = {
   readFile: (p) => fs.readFileSync(p, 'utf8'),
   readBytes: (p) => fs.readFileSync(p),
-  stat: (p) => {
-    try {
-      return fs.statSync(p).isDirectory() ? 'dir' : 'file';
-    } catch {
-      return undefined;
-    }
-  },
+  stat,
   listDir: (p) => fs.readdirSync(p),
+  // The directory's own entry types spare a stat per file; a symbolic link is followed, as
+  // `stat` does.
+  listDirKinds: (p) =>
+    fs
+      .readdirSync(p, { withFileTypes: true })
+      .map((e) => [
+        e.name,
+        e.isSymbolicLink() ? stat(join(p, e.name)) : e.isDirectory() ? 'dir' : 'file',
+      ]),
   homeDir: () => homedir(),
 };

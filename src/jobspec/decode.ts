@@ -11,7 +11,7 @@ import type { Attribute, Block, Body, Expression, File } from '../hcl/ast.js';
 import { expandDynamic } from '../hcl/dynamic.js';
 import { evaluate, type EvalScope } from '../hcl/eval.js';
 import { isValueObject, typeName, type Value, type ValueObject } from '../hcl/value.js';
-import { RangeIndex, pointer } from './ranges.js';
+import { RangeIndex, childPointer, pointer } from './ranges.js';
 import type { BlockSchema, PropertyShape, SchemaDocument } from './schema.js';
 import { didYouMean } from './suggest.js';
 
@@ -150,7 +150,7 @@ class Decoder {
       );
       return;
     }
-    const p = ptr + pointer(attr.name);
+    const p = childPointer(ptr, attr.name);
     out[attr.name] = value;
     this.ranges.set(p, {
       range: attr.range,
@@ -189,7 +189,7 @@ class Decoder {
       );
       return;
     }
-    const p = ptr + pointer(block.type);
+    const p = childPointer(ptr, block.type);
     const entry = { range: block.range, nameRange: headerRange(block) };
     switch (shape.kind) {
       case 'list': {
@@ -198,7 +198,7 @@ class Decoder {
         const list: Value[] = Array.isArray(existing) ? existing : [];
         out[block.type] = list;
         const obj: ValueObject = {};
-        const ip = p + pointer(list.length);
+        const ip = childPointer(p, list.length);
         list.push(obj);
         this.ranges.set(p, this.ranges.get(p) ?? entry);
         this.ranges.set(ip, entry);
@@ -263,7 +263,7 @@ class Decoder {
       if (!this.firstDefinition(item.name, item.nameRange, defined)) continue;
       const value = evaluate(item.expr, s, this.diags);
       if (value === undefined || value === null) continue;
-      const p = ptr + pointer(item.name);
+      const p = childPointer(ptr, item.name);
       out[item.name] = value;
       this.ranges.set(p, {
         range: item.range,
@@ -287,9 +287,9 @@ class Decoder {
     }
     const list: Value[] = existing ?? [];
     out[block.type] = list;
-    const ip = ptr + pointer(block.type, list.length);
+    const ip = childPointer(childPointer(ptr, block.type), list.length);
     const entry = { range: block.range, nameRange: headerRange(block) };
-    this.ranges.set(ptr + pointer(block.type), entry);
+    this.ranges.set(childPointer(ptr, block.type), entry);
     const inner: ValueObject = {};
     let top: ValueObject = inner;
     for (const label of [...block.labels].reverse()) top = { [label.value]: top };
@@ -303,14 +303,14 @@ class Decoder {
     const label = block.labels[0];
     if (!prop || !label) return;
     obj[prop] = label.value;
-    this.ranges.set(ptr + pointer(prop), { range: label.range, valueRange: label.range });
+    this.ranges.set(childPointer(ptr, prop), { range: label.range, valueRange: label.range });
   }
 
   /** Records ranges of the elements of tuple and object constructors, for precise errors. */
   private valueRanges(expr: Expression, ptr: string): void {
     if (expr.kind === 'Tuple') {
       expr.items.forEach((item, i) => {
-        const p = ptr + pointer(i);
+        const p = childPointer(ptr, i);
         this.ranges.set(p, { range: item.range, valueRange: item.range });
         this.valueRanges(item, p);
       });
@@ -318,7 +318,7 @@ class Decoder {
       for (const item of expr.items) {
         const key = staticKey(item.key, item.bareKey);
         if (key === undefined) continue;
-        const p = ptr + pointer(key);
+        const p = childPointer(ptr, key);
         this.ranges.set(p, {
           range: item.range,
           nameRange: item.key.range,

@@ -39,8 +39,9 @@ export function checkDriverConfigs(
     (g.task ?? []).forEach((t, j) => {
       // A missing driver is reported by the rules ("Missing task driver").
       if (!t.driver) return;
-      const tp = pointer('group', i, 'task', j);
       const problems = drivers.checkDriverConfig(t.driver, t.config ?? {});
+      if (problems?.length === 0) return;
+      const tp = pointer('group', i, 'task', j);
       if (!problems) {
         const known = drivers.knownDrivers();
         diags.warning(

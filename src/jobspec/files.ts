@@ -26,12 +26,7 @@ export function findJobFiles(
       continue;
     }
     if (kind === 'dir') {
-      const found = files
-        .listDir(p)
-        .filter((f) => JOB_FILE.test(f) && (opts.includeAll || !NOT_JOBS.test(f)))
-        .sort()
-        .map((f) => join(p, f))
-        .filter((f) => files.stat(f) === 'file');
+      const found = jobFilesIn(p, files, opts.includeAll ?? false);
       if (found.length === 0) empty.push(p);
       out.push(...found);
     } else out.push(p);
@@ -46,4 +41,22 @@ export function findJobFiles(
     );
   }
   return [...new Set(out)];
+}
+
+/** The job files of one directory, sorted by name. */
+function jobFilesIn(dir: string, files: FileAccess, includeAll: boolean): string[] {
+  const wanted = (f: string): boolean => JOB_FILE.test(f) && (includeAll || !NOT_JOBS.test(f));
+  if (files.listDirKinds)
+    return files
+      .listDirKinds(dir)
+      .filter(([f, kind]) => kind === 'file' && wanted(f))
+      .map(([f]) => f)
+      .sort()
+      .map((f) => join(dir, f));
+  return files
+    .listDir(dir)
+    .filter(wanted)
+    .sort()
+    .map((f) => join(dir, f))
+    .filter((f) => files.stat(f) === 'file');
 }

@@ -64,9 +64,9 @@ export function loadJobSource(
   const secrets: Value[] = [];
   const result = loadInto(source, filename, opts, own, secrets);
   // A diagnostic may quote a sensitive value (a rule naming a bad image, say): hide it.
-  const redactor = new Redactor(secrets.flatMap(leafTexts));
+  const redactor = secrets.length === 0 ? undefined : new Redactor(secrets.flatMap(leafTexts));
   diags.extend(
-    redactor.empty
+    !redactor || redactor.empty
       ? own.items
       : own.items.map((d) => ({
           ...d,

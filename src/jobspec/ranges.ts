@@ -58,6 +58,11 @@ export function pointer(...segments: (string | number)[]): string {
   return out;
 }
 
+/** The pointer of a child of `parent` (a key or an index): `pointer` for one segment, cheaper. */
+export function childPointer(parent: string, segment: string | number): string {
+  return parent + '/' + (typeof segment === 'number' ? segment : escapeSegment(segment));
+}
+
 // Hot: called for every attribute of every job; most names need no escaping.
 function escapeSegment(s: string): string {
   return s.includes('~') || s.includes('/') ? s.replace(/~/g, '~0').replace(/\//g, '~1') : s;

@@ -1756,13 +1756,16 @@ function checkTemplates(ctx: RuleContext, t: Task, tp: string): void {
  */
 function checkTemplateText(ctx: RuleContext, tmpl: Template, mp: string): void {
   if (!tmpl.data) return;
+  const leftDelim = tmpl.left_delimiter || '{{';
+  // Text without an action is all literal: it parses, and calls nothing.
+  if (!tmpl.data.includes(leftDelim)) return;
   const dataPtr = `${mp}/data`;
   const value = ctx.ranges.valueRange(ctx.where(dataPtr, mp));
   const at = (line: number, column: number) => positionInData(tmpl.data!, value, line, column);
   let parsed: ParsedTemplate;
   try {
     parsed = parseTemplate(tmpl.data, {
-      leftDelim: tmpl.left_delimiter || '{{',
+      leftDelim,
       rightDelim: tmpl.right_delimiter || '}}',
     });
   } catch (err) {

@@ -34,23 +34,42 @@ import { applyTemplateChanges } from '../deploy/template-changes.js';
 import { nodeFacts, recordObserved, type Observed } from './observe.js';
 import { makePlan, recordedDesired } from './plan.js';
 import { copyPlannedImages, pullNotes } from './images.js';
+import { ApplyGate, notStarted, refuseDetached } from './apply-gate.js';
+import { revertApply, type AtomicResult } from './atomic.js';
+import { recordedReadiness } from '../plan/order.js';
 
 export interface JobResult {
   job: string;
   outcome: JobOutcome;
   /** When the deployment failed and the job has auto_revert: the rollout back to a stable version. */
   revert?: { toVersion: number; outcome: JobOutcome } | { toVersion: undefined; why: string };
+  /** Why the job was not started at all (a pre-job hook failed): it was left as it was. */
+  notStarted?: string;
+}
+
+/** drover.hcl's per-job hooks (see ops/hooks), around each job's rollout. */
+export interface JobHooks {
+  /** Before the job changes: why it must not (a pre-job hook failed), or undefined. */
+  before(job: string): Promise<string | undefined>;
+  /** After its rollout (and revert) ended. */
+  after(result: JobResult): Promise<void>;
 }
 
 export interface ApplyResult {
   outcomes: JobResult[];
   /** The state after the apply. */
   state: StateSnapshot;
+  /** An atomic apply in which a deployment failed: what was put back as it was. */
+  atomic?: AtomicResult;
 }
 
 export interface ExecuteOptions {
   /** Return once the first allocations of each rollout started. */
   detach?: boolean;
+  /** Per-job hooks; a job whose pre-job hook fails counts as failed, as a failed deployment. */
+  jobHooks?: JobHooks;
+  /** When a deployment fails, start no later job and put back every job the apply changed. */
+  atomic?: boolean;
 }
 
 export async function executePlan(
@@ -61,7 +80,10 @@ export async function executePlan(
   opts: ExecuteOptions = {},
 ): Promise<ApplyResult> {
   const steps = planToSteps(plan, ctx.nodes);
-  if (opts.detach) refuseUnfinishableDetach(steps);
+  if (opts.detach) {
+    refuseUnfinishableDetach(steps);
+    refuseDetached(plan, !!opts.atomic);
+  }
   const recorder = new StateRecorder(ctx.store, observed.stored);
   await recordObserved(recorder, observed);
   const apply: ApplyContext = {
@@ -83,10 +105,33 @@ export async function executePlan(
   };
   const outcomes: JobResult[] = [];
   const copied = new Map<string, Promise<void>>();
+  const gate = new ApplyGate(plan.order, !!opts.atomic, (id) =>
+    recordedReadiness(recorder.state)(id),
+  );
+  let atomic: AtomicResult | undefined;
   try {
     await recordChanges(apply, plan);
     await retryStops(apply, plan.retry_stops);
     for (const job of steps) {
+      const blocked = gate.blocked(job.jobId);
+      if (blocked) {
+        progress({
+          kind: 'job',
+          job: job.jobId,
+          status: 'not started',
+          detail: blocked,
+          step: { part: 'job', job: job.jobId },
+        });
+        outcomes.push({ job: job.jobId, outcome: notStarted(blocked) });
+        continue;
+      }
+      const refused = await opts.jobHooks?.before(job.jobId);
+      if (refused) {
+        const result = refusedByHook(job.jobId, refused);
+        outcomes.push(result);
+        gate.finished(job.jobId, result.outcome);
+        continue;
+      }
       await copyPlannedImages(ctx, plan, job.jobId, progress, copied);
       const outcome = await applyJob(job, apply);
       await collectAllocs(job, apply);
@@ -94,8 +139,22 @@ export async function executePlan(
       if (outcome.result === 'failed' && autoReverts(job.job))
         result.revert = await revert(ctx, job.jobId, job.version, apply, outcome.description);
       outcomes.push(result);
+      gate.finished(job.jobId, outcome);
+      await opts.jobHooks?.after(result);
     }
-    for (const j of plan.jobs) {
+    if (gate.stoppedBy) {
+      // A job its pre-job hook refused changed nothing either.
+      const started = outcomes.filter((r) => r.outcome.result !== 'not-started' && !r.notStarted);
+      atomic = await revertApply(
+        ctx,
+        observed.stored,
+        started.map((r) => r.job),
+        gate.stoppedBy,
+        apply,
+      );
+    }
+    // Template changes of kept allocations are changes too: an atomic apply that failed makes none.
+    for (const j of gate.stoppedBy ? [] : plan.jobs) {
       if (!j.templates?.length) continue;
       const failures = await applyTemplateChanges(j.id, j.templates, apply);
       // Not a deployment, but a task left failed: apply exits 4, as for a failed deployment.
@@ -116,7 +175,7 @@ export async function executePlan(
     throw err;
   }
   await recorder.flush();
-  return { outcomes, state: recorder.state };
+  return { outcomes, state: recorder.state, ...(atomic ? { atomic } : {}) };
 }
 
 /**
@@ -200,6 +259,16 @@ function checkProbe(
     poll: () => watcher.health().status,
     detail: () => watcher.health().detail,
     stop: () => watcher.stop(),
+  };
+}
+
+/** A job left as it was: failed, so what follows a failed job follows it too. */
+/** A job its pre-job hook refused: nothing of it changed, and it counts as failed. */
+function refusedByHook(job: string, why: string): JobResult {
+  return {
+    job,
+    outcome: { ok: false, result: 'failed', description: why, failures: [] },
+    notStarted: why,
   };
 }
 

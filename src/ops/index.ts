@@ -43,3 +43,4 @@ export {
   planPeriodicForce,
   type DispatchOptions,
 } from './launch.js';
+export { approvePlan, type ApproveRequest, type ApproveResult } from './approve.js';

@@ -5,7 +5,7 @@
  */
 import type { Diagnostic } from '../diag/diagnostic.js';
 import { decodeStoredJob } from '../jobspec/stored.js';
-import type { Plan, PlanWarning, StateChange } from '../generated/plan.js';
+import type { Plan, PlanOrderEntry, PlanWarning, StateChange } from '../generated/plan.js';
 import { classifyWith, computePlan, type DesiredJob } from '../plan/compute.js';
 import { stopPending } from '../plan/pending-stops.js';
 import type { StateSnapshot } from '../state/types.js';
@@ -26,6 +26,8 @@ export interface PlanOptions {
   changes?: StateChange[];
   /** Allocations drifted from what was applied, with why: the plan replaces them. */
   drifted?: ReadonlyMap<string, string>;
+  /** The order apply starts the jobs in (plan/order); `desired` is given in it. */
+  order?: PlanOrderEntry[];
 }
 
 /** The plan for `desired` against what was observed. Pure but for the context's clock. */
@@ -84,6 +86,7 @@ function computeJobs(
     droverVersion: ctx.droverVersion,
     ...(opts.changes?.length ? { changes: opts.changes } : {}),
     ...(opts.drifted?.size ? { drifted: opts.drifted } : {}),
+    ...(opts.order?.length ? { order: opts.order } : {}),
     warnings: [
       ...observed.down.map((d) => ({
         summary: `node "${d.node}" did not answer`,

@@ -12,6 +12,7 @@ import type {
   JobPrune,
   JobSchedule,
   Plan,
+  PlanOrderEntry,
   PlanWarning,
   PlannedStop,
   Rollout,
@@ -42,6 +43,7 @@ import { diffJobs, type DiffOptions, type JobDiff } from './diff.js';
 import { redactJobDiff, redactorFor } from './redact.js';
 import { sealPlan } from './hash.js';
 import { planSeed, schedulerSeed, seededIds } from './ids.js';
+import { planBasis } from './approvals.js';
 import { retryableStops, stopPending } from './pending-stops.js';
 import { contingentReschedules, rescheduleWaits } from './reschedules.js';
 import { decodeStoredJob, encodeStoredJob } from '../jobspec/stored.js';
@@ -97,6 +99,8 @@ export interface PlanInputs {
   changes?: StateChange[];
   /** Allocations drifted from what was applied, with why: replaced (see `plan/drift.ts`). */
   drifted?: ReadonlyMap<string, string>;
+  /** The order apply starts the jobs in (see plan/order), when the jobs declare one. */
+  order?: PlanOrderEntry[];
 }
 
 /** The seed's view of a desired job: what identifies it, cheaply (its source, not its tree). */
@@ -108,9 +112,11 @@ function seedInput(d: DesiredJob): unknown {
 
 export function computePlan(inputs: PlanInputs): Plan {
   const { state } = inputs;
+  // Approving a plan writes the state; the same plan made after that is still the same plan.
+  const basis = planBasis(state);
   const seed =
     inputs.seed ??
-    planSeed(state, {
+    planSeed(basis, {
       desired: inputs.desired.map(seedInput),
       changes: inputs.changes ?? [],
       down: inputs.down ?? [],
@@ -138,7 +144,7 @@ export function computePlan(inputs: PlanInputs): Plan {
     format_version: 2,
     drover_version: inputs.droverVersion,
     created_at: inputs.now.toISOString(),
-    state: { lineage: state.lineage, serial: state.serial },
+    state: basis,
     changes: inputs.changes ?? [],
     retry_stops: retryableStops(
       state.allocations,
@@ -149,6 +155,7 @@ export function computePlan(inputs: PlanInputs): Plan {
       node: a.node,
       reason: 'its earlier stop did not reach the host',
     })),
+    ...(inputs.order?.length ? { order: inputs.order } : {}),
     jobs,
     warnings: inputs.warnings ?? [],
   });

@@ -38,9 +38,13 @@ export function sha256Hex(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
-/** `sha256:<hex>` of every property of the plan but `hash` itself. */
+/**
+ * `sha256:<hex>` of every property of the plan but `hash` itself, when it was made and who saved
+ * it: the same change planned again against the same state hashes the same (and keeps the
+ * approvals of that hash).
+ */
 export function planHash(plan: Omit<Plan, 'hash'> | Plan): string {
-  const { hash: _ignored, ...rest } = plan as Plan;
+  const { hash: _ignored, created_at: _when, author: _who, ...rest } = plan as Plan;
   return `sha256:${sha256Hex(canonicalJson(rest))}`;
 }
 
@@ -50,11 +54,14 @@ export function sealPlan(plan: Omit<Plan, 'hash'>): Plan {
     format_version: plan.format_version,
     drover_version: plan.drover_version,
     created_at: plan.created_at,
+    ...(plan.author ? { author: plan.author } : {}),
     state: plan.state,
     hash: planHash(plan),
     changes: plan.changes,
     retry_stops: plan.retry_stops,
     ...(plan.images?.length ? { images: plan.images } : {}),
+    ...(plan.hooks?.length ? { hooks: plan.hooks } : {}),
+    ...(plan.order?.length ? { order: plan.order } : {}),
     jobs: plan.jobs,
     warnings: plan.warnings,
   };

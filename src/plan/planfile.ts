@@ -15,6 +15,8 @@ import { basename, dirname, join } from 'node:path';
 import type { Diagnostic } from '../diag/diagnostic.js';
 import type { Plan } from '../generated/plan.js';
 import { planHash } from './hash.js';
+import { planBasis } from './approvals.js';
+import type { StateSnapshot } from '../state/types.js';
 import { checkPlanSchema, renderPlanJson } from './render-json.js';
 
 export const PLAN_FORMAT_VERSION = 2;
@@ -105,7 +107,12 @@ export type Freshness = { ok: true } | { ok: false; message: string };
  * was ever written (serial 0) still fits a state that has not been written since: a missing state
  * reads with a fresh lineage each time, so only the serial can tell.
  */
-export function checkPlanFresh(plan: Plan, state: { lineage: string; serial: number }): Freshness {
+export function checkPlanFresh(
+  plan: Plan,
+  current: Pick<StateSnapshot, 'lineage' | 'serial' | 'approvals'>,
+): Freshness {
+  // Writes that only recorded approvals (of this plan or another) do not make it stale.
+  const state = planBasis(current);
   const never = plan.state.serial === 0 && state.serial === 0;
   if (plan.state.lineage !== state.lineage && !never) {
     return {

@@ -28,6 +28,8 @@ import { formatDuration, MILLISECOND } from '../jobspec/duration.js';
 import { naturalCompare } from './diff.js';
 import { unplacedAllocations } from './unplaced.js';
 import { renderImageTransfers } from './images.js';
+import { renderPlanHooks } from './hooks.js';
+import { renderOrder } from './render-order.js';
 import { redactPlan } from './redact.js';
 import { DRIFTED } from './drift.js';
 import { describePrune } from './prune.js';
@@ -69,6 +71,7 @@ export function renderPlanText(plan: Plan, opts: RenderTextOptions = {}): string
     );
   // An image named from a sensitive variable reads `(sensitive)`, as in the job's diff.
   if (plan.images?.length) out.push(...renderImageTransfers(redactPlan(plan).images), '');
+  if (plan.hooks?.length) out.push(...renderPlanHooks(plan.hooks), '');
   const jobs = [...plan.jobs].sort((a, b) => naturalCompare(a.id, b.id));
   for (const job of jobs) {
     if (job.prune) continue; // shown last, as apply stops them
@@ -89,6 +92,7 @@ export function renderPlanText(plan: Plan, opts: RenderTextOptions = {}): string
     }
     out.push(...renderJob(job, ctx), '');
   }
+  if (plan.order?.length) out.push(...renderOrder(plan.order), '');
   for (const job of plan.jobs) if (job.prune) out.push(...renderPruned(job, job.prune, ctx), '');
   if (plan.warnings.length > 0) out.push(...renderWarnings(plan.warnings, ctx), '');
   out.push(...renderSummary(plan, jobs, ctx));

@@ -23,13 +23,15 @@ export function appendAudit(state: StateSnapshot, record: NewAuditRecord): State
 /**
  * What a restore writes: the snapshot's jobs, allocations and the rest, but the trail of the
  * state it replaces (a restore must not erase who did what), with the restore's own record.
+ * The snapshot's approvals are dropped: a restore makes every plan stale (the trail keeps who
+ * approved what), and their serials would name writes of another history (state/approvals).
  */
 export function restoredWithTrail(
   current: StateSnapshot,
   incoming: StateSnapshot,
   record?: NewAuditRecord,
 ): StateSnapshot {
-  const { audit: _replaced, ...rest } = incoming;
+  const { audit: _replaced, approvals: _stale, ...rest } = incoming;
   const trail = auditTrail(current);
   const kept: StateSnapshot = trail.length ? { ...rest, audit: [...trail] } : rest;
   return record ? appendAudit(kept, record) : kept;

@@ -5,8 +5,10 @@
  */
 export type {
   AllocatedPort,
+  AuditHook,
   AuditJobChange,
   AuditRecord,
+  PlanApproval,
   Allocation,
   AllocationHealth,
   ClientStatus,

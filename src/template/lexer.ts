@@ -53,9 +53,17 @@ const KEYWORDS = new Set([
 ]);
 
 const TRIM_MARKER = '-';
-const SPACE = /[ \t\r\n]/;
-const isSpace = (c: string | undefined): boolean => c !== undefined && SPACE.test(c);
-const isAlnum = (c: string | undefined): boolean => c !== undefined && /[\p{L}\p{Nd}_]/u.test(c);
+// One character (a UTF-16 unit) each; ASCII is decided without a regular expression (hot).
+const isSpace = (c: string | undefined): boolean =>
+  c === ' ' || c === '\t' || c === '\r' || c === '\n';
+const LETTER_DIGIT = /[\p{L}\p{Nd}_]/u;
+const isAlnum = (c: string | undefined): boolean => {
+  if (c === undefined) return false;
+  const k = c.charCodeAt(0);
+  if (k < 0x80)
+    return (k >= 97 && k <= 122) || (k >= 65 && k <= 90) || (k >= 48 && k <= 57) || k === 95;
+  return LETTER_DIGIT.test(c);
+};
 
 export interface Delims {
   left: string;

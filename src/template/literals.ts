@@ -14,12 +14,16 @@ const SIMPLE_ESCAPES: Record<string, number> = {
 };
 
 const utf8 = new TextEncoder();
+const ESCAPE_OR_SURROGATE = /[\\\ud800-\udfff]/;
 const fromUtf8 = new TextDecoder();
 
 /** Go's strconv.Unquote for "…" and '…' (the quote that is not the delimiter may not be escaped). */
 export function unquote(quoted: string): string {
   const q = quoted[0]!;
   const body = quoted.slice(1, -1);
+  // Without escapes the text is itself (templates quote plain names and paths nearly always);
+  // a lone surrogate still takes the long way, which turns it into U+FFFD as Go does.
+  if (!ESCAPE_OR_SURROGATE.test(body)) return body;
   const bytes: number[] = [];
   for (let i = 0; i < body.length;) {
     const c = body[i]!;

@@ -1,22 +1,7 @@
 /** Go's time.Format layouts ("2006-01-02T15:04:05Z07:00"), for a time in UTC. */
+import { DAYS, MONTHS } from '../hcl/functions/datetime.js';
 
 export const RFC3339 = '2006-01-02T15:04:05Z07:00';
-
-const MONTHS = [
-  'January',
-  'February',
-  'March',
-  'April',
-  'May',
-  'June',
-  'July',
-  'August',
-  'September',
-  'October',
-  'November',
-  'December',
-];
-const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 
 const p2 = (n: number): string => String(n).padStart(2, '0');
 

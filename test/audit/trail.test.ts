@@ -60,6 +60,16 @@ describe('rendering the audit trail', () => {
         git_branch: 'main',
         git_author: 'Ada <ada@example.com>',
         message: 'too many',
+        approvals: [
+          {
+            plan_hash: 'sha256:' + '0'.repeat(64),
+            approver: 'bob',
+            git_author: 'Bob <bob@example.com>',
+            time: '2026-12-02T10:00:00.000Z',
+            serial: 4,
+          },
+          { plan_hash: 'sha256:' + '0'.repeat(64), approver: 'dave', time: 'T', serial: 5 },
+        ],
         result: 'reverted',
         exit_code: 3,
         jobs: [
@@ -88,6 +98,7 @@ describe('rendering the audit trail', () => {
         '    web: version 1 → 2 (update, failed, reverted to version 0)',
         '    git author: Ada <ada@example.com>',
         '    message: too many',
+        '    approved by bob (Bob <bob@example.com>) at 2026-12-02T10:00:00.000Z, dave at T',
         '#8  2026-12-04T00:00:00.000Z  ci-bot  state unlock  failed (exit 1, 20ms)',
         '    broke lock x',
         '    error: boom',

@@ -17,6 +17,7 @@ import {
 import { ensureTestImages } from '../support/docker.js';
 import { startSshHost, type SshHost } from '../support/sshd.js';
 import { drover, type CliResult } from './cli.js';
+import { writeLocalAndSshConfig } from './ssh-nodes.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'drover-e2e-artifacts-'));
 const sshRoot = mkdtempSync(join(tmpdir(), 'drover-e2e-artifacts-ssh-'));
@@ -105,23 +106,7 @@ beforeAll(async () => {
   server = await startArtifactServer();
   host = await startSshHost({ address: '127.0.0.132' });
   await import('node:fs/promises').then((fs) => fs.chmod(sshRoot, 0o777));
-  writeFileSync(
-    join(dir, 'drover.hcl'),
-    `node "local" {
-  transport  = "local"
-  alloc_root = "${join(dir, 'alloc')}"
-}
-
-node "remote" {
-  transport  = "ssh"
-  address    = "${host.address}"
-  port       = ${host.port}
-  user       = "${host.user}"
-  identity   = "${host.privateKeyPath}"
-  alloc_root = "${sshRoot}/alloc"
-}
-`,
-  );
+  writeLocalAndSshConfig(dir, host, sshRoot);
   await ensureTestImages();
 });
 

@@ -1,5 +1,5 @@
 /** What the end-to-end tests on real SSH hosts share: drover.hcl for them, and waiting. */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SshHost } from '../support/sshd.js';
 
@@ -22,6 +22,22 @@ export function writeSshConfig(
 `,
   );
   writeFileSync(join(dir, 'drover.hcl'), blocks.join('\n'));
+}
+
+/**
+ * Writes `dir/drover.hcl` with a node "local" (allocations under `dir/alloc`) and a node
+ * "remote" on `host`, whose allocations go under `remoteRoot/alloc`.
+ */
+export function writeLocalAndSshConfig(dir: string, host: SshHost, remoteRoot: string): void {
+  writeSshConfig(dir, [host], ['remote'], `${remoteRoot}/alloc`);
+  const local = `node "local" {
+  transport  = "local"
+  alloc_root = "${join(dir, 'alloc')}"
+}
+
+`;
+  const path = join(dir, 'drover.hcl');
+  writeFileSync(path, local + readFileSync(path, 'utf8'));
 }
 
 export async function waitUntil(check: () => boolean, timeoutMs: number): Promise<boolean> {

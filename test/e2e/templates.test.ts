@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTestImages } from '../support/docker.js';
 import { startSshHost, type SshHost } from '../support/sshd.js';
 import { drover, type CliResult } from './cli.js';
+import { writeLocalAndSshConfig } from './ssh-nodes.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'drover-e2e-templates-'));
 const sshRoot = mkdtempSync(join(tmpdir(), 'drover-e2e-templates-ssh-'));
@@ -113,23 +114,7 @@ EOF
 beforeAll(async () => {
   host = await startSshHost({ address: '127.0.0.133' });
   await chmod(sshRoot, 0o777);
-  writeFileSync(
-    join(dir, 'drover.hcl'),
-    `node "local" {
-  transport  = "local"
-  alloc_root = "${join(dir, 'alloc')}"
-}
-
-node "remote" {
-  transport  = "ssh"
-  address    = "${host.address}"
-  port       = ${host.port}
-  user       = "${host.user}"
-  identity   = "${host.privateKeyPath}"
-  alloc_root = "${sshRoot}/alloc"
-}
-`,
-  );
+  writeLocalAndSshConfig(dir, host, sshRoot);
   await ensureTestImages();
 });
 

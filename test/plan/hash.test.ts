@@ -34,9 +34,9 @@ describe('planHash', () => {
       { serial: 3 },
     );
 
-  it('is sha256 of the canonical JSON of everything but the hash', () => {
+  it('is sha256 of the canonical JSON of everything but the hash, the time and the author', () => {
     const p = base();
-    const { hash, ...rest } = p;
+    const { hash, created_at: _t, ...rest } = p;
     expect(hash).toBe(`sha256:${sha256Hex(canonicalJson(rest))}`);
     expect(planHash(p)).toBe(hash);
     expect(planHash({ ...p, hash: 'sha256:' + '0'.repeat(64) })).toBe(hash);
@@ -53,11 +53,16 @@ describe('planHash', () => {
     ['the lineage', (p) => void (p.state.lineage = 'other')],
     ['a count', (p) => void (p.jobs[0]!.groups[0]!.counts.create = 2)],
     ['the job source', (p) => void (p.jobs[0]!.payload!.source += ' ')],
-    ['the creation time', (p) => void (p.created_at = '2026-01-02T00:00:00.000Z')],
   ])('changes with %s', (_name, mutate) => {
     const p = structuredClone(base());
     mutate(p);
     expect(planHash(p)).not.toBe(p.hash);
+  });
+
+  it('does not change with when the plan was made, nor who saved it (approvals keep to it)', () => {
+    const p = base();
+    expect(planHash({ ...p, created_at: '2026-01-02T00:00:00.000Z' })).toBe(p.hash);
+    expect(planHash({ ...p, author: { actor: 'bob@ci', git_author: 'Bob <b@x>' } })).toBe(p.hash);
   });
 
   it('sealPlan puts the hash after the state, in the schema order', () => {

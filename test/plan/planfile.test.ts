@@ -150,4 +150,30 @@ describe('checkPlanFresh', () => {
     const r = checkPlanFresh(sample(planSerial), state);
     expect(r).toEqual(message === undefined ? { ok: true } : { ok: false, message });
   });
+
+  // Each approval names the serial of its write, which recorded nothing else.
+  const approved = (serial: number) => ({
+    plan_hash: `sha256:${'a'.repeat(64)}`,
+    approver: `person-${serial}`,
+    time: '2026-01-01T00:00:00.000Z',
+    serial,
+  });
+
+  it('is fresh when only approvals were written since the plan', () => {
+    const state = { lineage: LINEAGE, serial: 8, approvals: [approved(7), approved(8)] };
+    expect(checkPlanFresh(sample(6), state)).toEqual({ ok: true });
+  });
+
+  it('is stale when anything else was written since, before or after approvals', () => {
+    const after = { lineage: LINEAGE, serial: 9, approvals: [approved(7), approved(8)] };
+    expect(checkPlanFresh(sample(6), after)).toEqual({
+      ok: false,
+      message: 'plan is stale: state serial 9 ≠ plan serial 6',
+    });
+    const before = { lineage: LINEAGE, serial: 8, approvals: [approved(8)] };
+    expect(checkPlanFresh(sample(6), before)).toEqual({
+      ok: false,
+      message: 'plan is stale: state serial 7 ≠ plan serial 6',
+    });
+  });
 });

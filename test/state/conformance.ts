@@ -14,6 +14,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StateError } from '../../src/state/errors.js';
 import { appendEvent } from '../../src/state/events.js';
 import { appendAudit, type NewAuditRecord } from '../../src/state/audit.js';
+import { appendApproval, type NewApproval } from '../../src/state/approvals.js';
+import { planBasis } from '../../src/plan/approvals.js';
 import { newLockInfo, type LockInfo, type StateStore } from '../../src/state/store.js';
 import type { JobState, StateSnapshot } from '../../src/state/types.js';
 import { sampleState } from './sample.js';
@@ -489,6 +491,37 @@ export function describeStoreConformance(backend: Backend): void {
           [3, 'rollback'],
           [4, 'state restore'],
         ]);
+        expect(await store().read()).toEqual(restored);
+      });
+
+      it('keeps approvals, one write each, and drops them on a restore (plans are stale then)', async () => {
+        const s = store();
+        const hash = (c: string) => `sha256:${c.repeat(64)}`;
+        const approval = (approver: string, h: string): NewApproval => ({
+          plan_hash: h,
+          approver,
+          git_author: 'Ada <ada@example.com>',
+          time: T1,
+        });
+        const v1 = await s.write(sampleState(await s.read()), 0);
+        const file = join(dir, 'snap.json');
+        await s.snapshotSave(file);
+        const v2 = await s.write(appendApproval(v1, approval('alice', hash('a'))), 1);
+        const v3 = await s.write(appendApproval(v2, approval('bob', hash('a'))), 2);
+        expect(v3.approvals?.map((a) => [a.approver, a.serial])).toEqual([
+          ['alice', 2],
+          ['bob', 3],
+        ]);
+        expect(await store().read()).toEqual(v3);
+        // Only approvals were written since serial 1: a plan made then is not stale.
+        expect(planBasis(v3)).toEqual({ lineage: v3.lineage, serial: 1 });
+        // Any other write makes them stale; approvals on top of it count from it.
+        const v4 = await s.write(step(v3, 7), 3);
+        const v5 = await s.write(appendApproval(v4, approval('carol', hash('b'))), 4);
+        expect(await store().read()).toEqual(v5);
+        expect(planBasis(v5).serial).toBe(4);
+        const restored = await store().snapshotRestore(file);
+        expect('approvals' in restored).toBe(false);
         expect(await store().read()).toEqual(restored);
       });
 

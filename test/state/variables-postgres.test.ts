@@ -79,8 +79,8 @@ describe('Variables in postgres', () => {
     await withStore('v3', async (store) => {
       await store.write(sampleState(await store.read()), 0);
     });
-    // A database of schema version 1: neither the variables (2) nor the audit (3) table.
-    await db.query('DROP TABLE v3.variables, v3.audit');
+    // Schema version 1 had none of the tables later migrations add.
+    await db.query('DROP TABLE v3.variables, v3.audit, v3.approvals');
     await db.query('UPDATE v3.meta SET schema_version = 1');
     await withStore('v3', async (store) => {
       const s = await store.read();

@@ -18,12 +18,14 @@ import { registerNodeCommands } from './node.js';
 import { registerVarCommands } from './var.js';
 import { registerAudit } from './audit.js';
 import { registerDrift } from './drift.js';
+import { registerApprove } from './approve.js';
 
 export function registerAllCommands(program: Command, output: (json: boolean) => Output): void {
   registerValidate(program, output);
   registerFmt(program, output);
   registerPlan(program, output);
   registerApply(program, output);
+  registerApprove(program, output);
   const jobCmd = registerJob(program, output);
   registerJobCommands(program, jobCmd, output);
   registerLaunchCommands(jobCmd, output);

@@ -28,7 +28,31 @@ import type { Session } from '../session.js';
 import { UserError, withSession } from '../with-session.js';
 import { approve, printObserved, printPlan, ProgressView } from '../views.js';
 import { checkStickyRollbacks, fileOrigin, startAudit } from '../audit-trail.js';
-import { driftedOf, observeForPlan, printPlanDrift, runDrift, withDrift } from '../drift-view.js';
+import {
+  driftedOf,
+  observeForPlan,
+  printPlanDrift,
+  runDrift,
+  withDrift,
+  type PlanObserved,
+} from '../drift-view.js';
+import { resultOf } from '../../audit/record.js';
+import {
+  cliApplyHooks,
+  exitCodeAfterHooks,
+  planWithHooks,
+  printPostHookFailures,
+  runPreApply,
+} from '../apply-hooks.js';
+import { atomicJson, orderDesired, printOrderSummary } from '../job-order.js';
+import type { OrderInput } from '../../plan/order.js';
+import {
+  approvalsNote,
+  authoredPlan,
+  refuseWithoutPlanfile,
+  requireApprovals,
+} from '../approvals.js';
+import type { PlanApproval } from '../../state/types.js';
 import { PRUNE_OPTION, withPrune, type PruneFlag } from '../prune.js';
 
 export interface PlanOptions extends JobInputOptions, PruneFlag {
@@ -46,6 +70,8 @@ export interface PlanOptions extends JobInputOptions, PruneFlag {
   message?: string;
   /** Compare what runs with what was applied instead of planning (`drover drift`). */
   refreshOnly?: boolean;
+  /** All or nothing: see ops/atomic (also `stack { atomic = true }`). */
+  atomic?: boolean;
 }
 
 export function addStateOptions(cmd: Command): Command {
@@ -106,19 +132,18 @@ export function registerPlan(program: Command, io: (json: boolean) => Output): v
       if (!loaded) return fail(1);
       await withSession(o, opts, async (session) => {
         const observed = await observeForPlan(session, opts.refresh !== 'false', loaded.desired);
-        const sticky = checkStickyRollbacks(observed.stored, loaded.desired, !!opts.rollForward);
-        const pruned = withPrune(loaded.desired, paths, opts, session.config, observed.stored);
-        const plan = await withImages(
-          session,
-          makePlan(session, observed, pruned.desired, {
-            warnings: [...loaded.diagnostics, ...sticky, ...pruned.warnings],
-            drifted: driftedOf(observed),
-          }),
-          observed,
-          opts,
+        const plan = planWithHooks(
+          session.config,
+          await withImages(
+            session,
+            planOfFiles(o, session, observed, loaded, paths, opts),
+            observed,
+            opts,
+          ),
+          false,
         );
         if (!o.json) printPlanDrift(o, observed);
-        showPlan(o, observed, plan, opts);
+        showPlan(o, session, observed, plan, opts);
         process.exitCode = opts.detailedExitcode && planHasChanges(plan) ? 2 : 0;
       });
     });
@@ -142,33 +167,27 @@ export function registerApply(program: Command, io: (json: boolean) => Output): 
     .option('--verbose', 'show unchanged fields too')
     .option(...PRUNE_OPTION)
     .option('--detach', 'return once the first allocations started, with the deployment id')
+    .option(
+      '--atomic',
+      'all or nothing: when a deployment fails, start no later job and put back every job this apply changed (exit 3)',
+    )
     .action(async (paths: string[], opts: PlanOptions) => {
       const o = io(Boolean(opts.json));
       const planfile = paths.length === 1 && isPlanfile(paths[0]!) ? paths[0]! : undefined;
-      const loaded = planfile ? { desired: [], diagnostics: [] } : loadDesired(o, paths, opts);
+      const loaded = planfile
+        ? { desired: [], diagnostics: [], ordering: [], sources: new Map<string, string>() }
+        : loadDesired(o, paths, opts);
       if (!loaded) return fail(1);
       await withSession(o, opts, (session) =>
         lockedApply(o, session, opts, 'apply', async (observed) => {
           if (!planfile) {
-            const sticky = checkStickyRollbacks(
-              observed.stored,
-              loaded.desired,
-              !!opts.rollForward,
-            );
-            const pruned = withPrune(loaded.desired, paths, opts, session.config, observed.stored);
             // The drifted allocations of the jobs applied are replaced.
             const drifted =
               opts.refresh === 'false'
                 ? observed
                 : await withDrift(session, observed, loaded.desired);
             if (!o.json) printPlanDrift(o, drifted);
-            return {
-              plan: makePlan(session, observed, pruned.desired, {
-                warnings: [...loaded.diagnostics, ...sticky, ...pruned.warnings],
-                drifted: driftedOf(drifted),
-              }),
-              saved: false,
-            };
+            return { plan: planOfFiles(o, session, drifted, loaded, paths, opts), saved: false };
           }
           if (opts.prune !== undefined)
             throw new UserError(
@@ -181,10 +200,33 @@ export function registerApply(program: Command, io: (json: boolean) => Output): 
             );
           const fresh = checkPlanFresh(read.plan, observed.stored);
           if (!fresh.ok) throw new UserError(fresh.message);
-          return { plan: read.plan, saved: true };
+          const approvals = requireApprovals(session.config, observed.stored, read.plan, planfile);
+          return { plan: read.plan, saved: true, approvals };
         }),
       );
     });
+}
+
+/**
+ * The plan of job files against what was observed: sticky rollbacks checked, the jobs in their
+ * order (drover.after, drover.wave), and the prunes last, after the ordered jobs.
+ */
+function planOfFiles(
+  o: Output,
+  session: Session,
+  observed: PlanObserved,
+  loaded: NonNullable<ReturnType<typeof loadDesired>>,
+  paths: string[],
+  opts: PlanOptions,
+): Plan {
+  const sticky = checkStickyRollbacks(observed.stored, loaded.desired, !!opts.rollForward);
+  const ordered = orderDesired(o, loaded.desired, loaded.ordering, loaded.sources, observed.stored);
+  const pruned = withPrune(ordered.desired, paths, opts, session.config, observed.stored);
+  return makePlan(session, observed, pruned.desired, {
+    warnings: [...loaded.diagnostics, ...sticky, ...pruned.warnings],
+    ...(ordered.order ? { order: ordered.order } : {}),
+    drifted: driftedOf(observed),
+  });
 }
 
 /**
@@ -202,16 +244,36 @@ function withImages(
     : planImages(session, plan, observed.state);
 }
 
-/** Prints a plan (and what refresh saw), saving it first when `-out` was given. */
-function showPlan(o: Output, observed: Observed, plan: Plan, opts: PlanOptions): void {
-  if (opts.out) writePlanfile(opts.out, plan);
+/**
+ * Prints a plan (and what refresh saw), saving it first when `-out` was given (with who saved
+ * it, and saying how many approvals the plan has already).
+ */
+function showPlan(
+  o: Output,
+  session: Session,
+  observed: Observed,
+  plan: Plan,
+  opts: PlanOptions,
+): void {
+  const saved = opts.out ? authoredPlan(plan) : plan;
+  if (opts.out) writePlanfile(opts.out, saved);
   if (o.json) printJson(o, redactPlan(plan));
   else {
     printObserved(o, observed);
     printPlan(o, plan, opts.verbose);
-    if (opts.out)
+    if (opts.out) {
       o.out(`\nSaved the plan to ${opts.out}. To apply exactly it: drover apply ${opts.out}`);
+      const note = approvalsNote(session.config, observed.stored, saved, opts.out);
+      if (note) o.out(note);
+    }
   }
+}
+
+/** The plan to apply; a saved one (a planfile) with the approvals that let it run. */
+interface GotPlan {
+  plan: Plan;
+  saved: boolean;
+  approvals?: PlanApproval[];
 }
 
 /**
@@ -226,19 +288,23 @@ export async function lockedApply(
   session: Session,
   opts: PlanOptions,
   operation: string,
-  getPlan: (
-    observed: Observed,
-  ) => Promise<{ plan: Plan; saved: boolean }> | { plan: Plan; saved: boolean },
+  getPlan: (observed: Observed) => Promise<GotPlan> | GotPlan,
 ): Promise<void> {
   const timeoutMs = (durationNanos(opts.lockTimeout ?? '0s') ?? 0) / 1e6;
   await withStateLock(session, operation, timeoutMs, async () => {
     const observed = await observe(session, opts.refresh !== 'false', { locked: true });
     const got = await getPlan(observed);
     const saved = got.saved;
+    // With approvals required, only an approved planfile changes anything.
+    if (!saved && !opts.out) refuseWithoutPlanfile(session.config);
     // A saved plan says what it copies already; a new one looks at the engines now.
-    const plan = saved ? got.plan : await withImages(session, got.plan, observed, opts);
+    const plan = planWithHooks(
+      session.config,
+      saved ? got.plan : await withImages(session, got.plan, observed, opts),
+      saved,
+    );
     if (opts.out && !saved) {
-      showPlan(o, observed, plan, opts);
+      showPlan(o, session, observed, plan, opts);
       process.exitCode = 0;
       return;
     }
@@ -273,18 +339,31 @@ export async function lockedApply(
     const audit = startAudit(session.store, operation, {
       plan,
       ...(opts.message ? { message: opts.message } : {}),
+      ...(got.approvals?.length ? { approvals: got.approvals } : {}),
     });
+    // drover.hcl's hooks run here, inside the lock: pre-apply before any change.
+    const hooks = cliApplyHooks(o, session.config, plan, operation, {
+      jsonLine: line,
+      beforeOutput: () => view.done(),
+    });
+    await runPreApply(hooks, audit);
+    const atomic = opts.atomic || (operation === 'apply' && session.config.atomic);
     const result = await executePlan(session, plan, observed, onEvent, {
       ...(opts.detach ? { detach: true } : {}),
+      ...(hooks.any ? { jobHooks: hooks.jobHooks() } : {}),
+      ...(atomic ? { atomic: true } : {}),
     }).catch(async (err: unknown) => {
-      await audit.failed(err);
+      await hooks.finish('failed');
+      await audit.failed(err, hooks.records);
       throw err;
     });
     view.done();
     const unplaced = unplacedAllocations(plan.jobs);
     // A job recorded with allocations nowhere to run is not a success a CI pipeline may pass.
-    const code = Math.max(exitCodeOf(result), unplaced > 0 ? 4 : 0);
-    await audit.done(code, result);
+    const applied = Math.max(exitCodeOf(result), unplaced > 0 ? 4 : 0);
+    await hooks.finish(resultOf(applied));
+    const code = exitCodeAfterHooks(applied, hooks.failedAfter());
+    await audit.done(code, result, hooks.records);
     if (o.json)
       line({
         type: 'result',
@@ -304,8 +383,13 @@ export async function lockedApply(
               }
             : null,
         })),
+        hooks: hooks.records,
+        ...(result.atomic ? { atomic: atomicJson(result.atomic) } : {}),
       });
-    else printApplySummary(o, session, plan, result, unplaced);
+    else {
+      printApplySummary(o, session, plan, result, unplaced);
+      printPostHookFailures(o, hooks.failedAfter());
+    }
     process.exitCode = code;
   });
 }
@@ -315,12 +399,15 @@ export async function lockedApply(
  * auto-reverted, 4 failed with nothing reverted, 5 canaries healthy and waiting for promotion.
  */
 export function exitCodeOf(result: ApplyResult): number {
+  // All or nothing: 3 when everything was put back, 4 when something could not be.
+  if (result.atomic) return result.atomic.reverted.every((r) => r.outcome.ok) ? 3 : 4;
   let code = 0;
   for (const r of result.outcomes) {
     if (r.outcome.result === 'failed') {
       const reverted = r.revert && 'outcome' in r.revert && r.revert.outcome.ok;
       code = Math.max(code === 5 ? 0 : code, reverted ? 3 : 4);
-    } else if (r.outcome.result === 'awaiting-promotion' && code === 0) code = 5;
+    } else if (r.outcome.result === 'not-started') code = Math.max(code === 5 ? 0 : code, 4);
+    else if (r.outcome.result === 'awaiting-promotion' && code === 0) code = 5;
   }
   return code;
 }
@@ -340,7 +427,8 @@ function printApplySummary(
           `${o.errStyle.error('error')}: ${r.job}: ${x.name} (${x.allocId.slice(0, 8)}): ${x.reason}`,
         );
       const deployed = plan.jobs.find((j) => j.id === r.job)?.deployment != null;
-      if (!deployed)
+      if (r.notStarted) o.err(`${r.job}: not started: ${r.notStarted}.`);
+      else if (!deployed)
         // batch, sysbatch and anything else rolled out without a deployment: nothing to revert.
         o.err(
           `${r.job}: allocations failed (the job rolls out without a deployment, so nothing is reverted); \`drover alloc status\` and \`drover logs\` show why.`,
@@ -353,7 +441,7 @@ function printApplySummary(
         );
       else if (r.revert)
         o.err(`${r.job}: the deployment failed and was not reverted: ${r.revert.why}.`);
-      else
+      else if (!result.atomic)
         o.err(
           `${r.job}: the deployment failed and nothing was reverted (the job has no auto_revert).`,
         );
@@ -366,6 +454,7 @@ function printApplySummary(
         `\n${r.job}: canaries are healthy. ${outcome.description ?? ''}\nPromote them with: drover promote ${r.job}`,
       );
   }
+  printOrderSummary(o, result);
   if (unplaced > 0)
     o.err(
       `${o.errStyle.error('error')}: ${unplaced} ${unplaced === 1 ? 'allocation' : 'allocations'} could not be placed (the plan's "Scheduler dry-run" says why); the job is recorded, and the next apply places ${unplaced === 1 ? 'it' : 'them'} once a node can take ${unplaced === 1 ? 'it' : 'them'}.`,
@@ -413,12 +502,21 @@ function printEndpoints(o: Output, session: Session, plan: Plan, state: StateSna
   if (lines.length) o.out(`\nReachable at:\n${lines.join('\n')}`);
 }
 
+export interface LoadedDesired {
+  desired: DesiredJob[];
+  diagnostics: Diagnostic[];
+  /** What each job declares about its order (plan/order), with where it was written. */
+  ordering: OrderInput[];
+  /** The job files' text, for code frames. */
+  sources: Map<string, string>;
+}
+
 /** Loads job files into desired jobs; prints diagnostics; undefined on errors. */
 export function loadDesired(
   o: Output,
   paths: string[],
   opts: JobInputOptions & { config?: string },
-): { desired: DesiredJob[]; diagnostics: Diagnostic[] } | undefined {
+): LoadedDesired | undefined {
   const { jobs, diagnostics, sources } = loadJobFiles(paths, jobLoadOptions(opts));
   // What Nomad accepts but drover would not run as written stops a plan (validate only warns).
   const items = diagnostics.items.map((d): Diagnostic =>
@@ -442,6 +540,8 @@ export function loadDesired(
       origin: fileOrigin(j.filename, opts.config),
     })),
     diagnostics: items,
+    ordering: jobs.map((j) => ({ id: j.job.id, meta: j.job.meta, ranges: j.ranges })),
+    sources,
   };
 }
 

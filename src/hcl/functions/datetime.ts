@@ -60,7 +60,8 @@ export function formatRfc3339(t: Timestamp): string {
   return `${date}T${time}${t.offset === 0 ? 'Z' : offsetString(t.offset, true)}`;
 }
 
-const MONTHS = [
+/** English month and weekday names, as Go's time package writes them. */
+export const MONTHS = [
   'January',
   'February',
   'March',
@@ -74,7 +75,7 @@ const MONTHS = [
   'November',
   'December',
 ];
-const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+export const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 
 /** cty's formatdate mnemonics (YYYY, MM, DD, hh, mm, ss, EEE, ZZZZZ, 'literal' …). */
 export function formatDate(format: string, t: Timestamp): string | { error: string } {

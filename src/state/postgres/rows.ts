@@ -11,11 +11,11 @@ import type { JobState, JobVersion, StateSnapshot } from '../types.js';
 export const KEYED = ['nodes', 'jobs', 'allocations', 'deployments', 'variables'] as const;
 export type Keyed = (typeof KEYED)[number];
 
-/** The append-only lists, one row per entry by position: the event log and the audit trail. */
-export const LOGS = ['events', 'audit'] as const;
+/** The append-only lists, one row per entry by position: the event log, the audit trail, approvals. */
+export const LOGS = ['events', 'audit', 'approvals'] as const;
 export type Log = (typeof LOGS)[number];
 
-/** The entries of a log (a state written by an older drover has no audit trail). */
+/** The entries of a log (a state written by an older drover has no audit trail nor approvals). */
 export function logOf(s: StateSnapshot, log: Log): readonly unknown[] {
   return s[log] ?? [];
 }
@@ -110,6 +110,7 @@ export function diffRows(base: Base, next: StateSnapshot): RowChanges {
     logs: {
       events: { rewrite: false, from: 0, rows: [] },
       audit: { rewrite: false, from: 0, rows: [] },
+      approvals: { rewrite: false, from: 0, rows: [] },
     },
   };
   for (const t of KEYED) {

@@ -47,6 +47,10 @@ const MIGRATIONS: readonly ((s: string) => string)[] = [
   (s) => `
     CREATE TABLE ${s}.audit (pos integer PRIMARY KEY, body json NOT NULL);
   `,
+  // 4: approvals of plans, one row per approval (append-only, as the audit trail).
+  (s) => `
+    CREATE TABLE ${s}.approvals (pos integer PRIMARY KEY, body json NOT NULL);
+  `,
 ];
 
 /** The schema version this drover writes. */

@@ -377,6 +377,9 @@ export class PostgresStateStore implements StateStore {
     const audit = await c.query<{ body: NonNullable<StateSnapshot['audit']>[number] }>(
       `SELECT body FROM ${this.s}.audit ORDER BY pos`,
     );
+    const approvals = await c.query<{ body: NonNullable<StateSnapshot['approvals']>[number] }>(
+      `SELECT body FROM ${this.s}.approvals ORDER BY pos`,
+    );
     const jobs: Record<string, JobState> = {};
     for (const [id, row] of Object.entries(jobRows)) jobs[id] = { versions: [], ...row };
     for (const v of versions.rows) jobs[v.job]?.versions.push(v.body);
@@ -393,6 +396,7 @@ export class PostgresStateStore implements StateStore {
       ...(Object.keys(variables).length > 0 ? { variables } : {}),
       // Absent rather than empty, as a state written without a trail reads back.
       ...(audit.rows.length ? { audit: audit.rows.map((r) => r.body) } : {}),
+      ...(approvals.rows.length ? { approvals: approvals.rows.map((r) => r.body) } : {}),
     } as StateSnapshot;
     const problems = schemaProblems(state);
     if (problems) {
@@ -544,7 +548,7 @@ export class PostgresStateStore implements StateStore {
 
   private async clearRows(c: pg.Client): Promise<void> {
     await c.query(
-      `TRUNCATE ${this.s}.job_versions, ${this.s}.jobs, ${this.s}.nodes, ${this.s}.allocations, ${this.s}.deployments, ${this.s}.variables, ${this.s}.events, ${this.s}.audit`,
+      `TRUNCATE ${this.s}.job_versions, ${this.s}.jobs, ${this.s}.nodes, ${this.s}.allocations, ${this.s}.deployments, ${this.s}.variables, ${this.s}.events, ${this.s}.audit, ${this.s}.approvals`,
     );
   }
 
@@ -598,5 +602,6 @@ function shallowCopy(s: StateSnapshot): StateSnapshot {
     events: [...s.events],
     ...(s.variables ? { variables: { ...s.variables } } : {}),
     ...(s.audit ? { audit: [...s.audit] } : {}),
+    ...(s.approvals ? { approvals: [...s.approvals] } : {}),
   };
 }
