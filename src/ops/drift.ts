@@ -35,14 +35,14 @@ interface TaskResult {
 /**
  * Drift of the allocations of `jobs` (every job when undefined) that should be running: recorded
  * running and not found ended by refresh (one refresh found lost, its container gone or
- * recreated by hand, is looked at too). Nodes that did not answer are left out.
+ * recreated by hand, is looked at too). Those on nodes that did not answer are not checked.
  */
 export async function detectDrift(
   ctx: EngineContext,
   observed: Observed,
   jobs?: ReadonlySet<string>,
 ): Promise<DriftReport> {
-  const down = new Set(observed.down.map((d) => d.node));
+  const down = new Map(observed.down.map((d) => [d.node, d.reason]));
   const live = Object.values(observed.stored.allocations).filter((a) => {
     const now = observed.state.allocations[a.id];
     return (
@@ -51,17 +51,36 @@ export async function detectDrift(
       a.client_status === 'running' &&
       now?.client_status !== 'complete' &&
       now?.client_status !== 'failed' &&
-      ctx.nodes.has(a.node) &&
-      !down.has(a.node)
+      ctx.nodes.has(a.node)
     );
   });
-  const perAlloc = await mapBounded(live, 8, (a) => allocDrift(ctx, observed.state, a));
+  const perAlloc = await mapBounded(live, 8, (a) =>
+    down.has(a.node)
+      ? Promise.resolve(unreachable(a, down.get(a.node)!))
+      : allocDrift(ctx, observed.state, a),
+  );
   const results = perAlloc.flat();
   return {
     checked: results.filter((r) => r.checked).length,
     drifted: results.flatMap((r) => (r.drift ? [r.drift] : [])),
     unchecked: results.flatMap((r) => (r.unchecked ? [r.unchecked] : [])),
   };
+}
+
+/** An allocation on a node that did not answer: not checked, and said so. */
+function unreachable(a: Allocation, reason: string): TaskResult[] {
+  return [
+    {
+      checked: false,
+      unchecked: {
+        alloc_id: a.id,
+        alloc_name: a.name,
+        task: Object.keys(a.driver_handles).join(', ') || '-',
+        node: a.node,
+        why: `drift not checked: node "${a.node}" did not answer (${reason})`,
+      },
+    },
+  ];
 }
 
 async function allocDrift(
