@@ -450,7 +450,8 @@ class Parser {
           if (bad.type === 'OQuote') {
             this.softError(
               'Invalid argument name',
-              'Argument names must not be quoted.',
+              // drover's own meta keys have dots (drover.after), which only a map can hold.
+              'Argument names must not be quoted. A key that is not a name goes in a map: `meta = { "drover.after" = "db" }` instead of a `meta { ... }` block.',
               bad.range,
               bad,
             );

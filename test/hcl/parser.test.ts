@@ -354,6 +354,15 @@ describe('parseHCL: ranges', () => {
   });
 });
 
+describe('parseHCL: a quoted key in a block', () => {
+  it('says that a key with dots goes in a map', () => {
+    const { diagnostics } = parseHCL('meta {\n  "drover.after" = "db"\n}\n', 't.hcl');
+    expect(diagnostics.map((d) => d.detail)).toEqual([
+      expect.stringContaining('meta = { "drover.after" = "db" }'),
+    ]);
+  });
+});
+
 describe('parseHCL: syntax errors', () => {
   const cases: [string, string, string[]][] = [
     ['two values on one line', 'a = 1 2', ['1:7 Missing newline after argument']],
