@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditRecord } from '../../src/state/types.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { drover } from './cli.js';
+import { mockJob } from './mock-jobs.js';
 
 const root = mkdtempSync(join(tmpdir(), 'drover-approvals-e2e-'));
 mkdirSync(join(root, 'alloc'));
@@ -26,21 +27,7 @@ afterAll(async () => {
 });
 
 function job(id: string, count: number): string {
-  return `job "${id}" {
-  group "app" {
-    count = ${count}
-    update {
-      health_check     = "task_states"
-      min_healthy_time = "0s"
-      healthy_deadline = "30s"
-    }
-    task "app" {
-      driver = "mock"
-      config {}
-    }
-  }
-}
-`;
+  return mockJob(id, { count });
 }
 
 /** A directory of jobspecs with a drover.hcl requiring two approvals, not the author's. */

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditRecord, VersionOrigin } from '../../src/state/types.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { drover } from './cli.js';
+import { mockJob } from './mock-jobs.js';
 
 // Made when the file loads: each describe makes its repository as it is declared.
 const root = mkdtempSync(join(tmpdir(), 'drover-audit-e2e-'));
@@ -31,32 +32,7 @@ const ENV = { DROVER_ACTOR: 'ci-bot', CI: 'true' };
 
 /** A service job on the mock driver; `startError` makes its allocations fail to start. */
 function job(id: string, count: number, opts: { autoRevert?: boolean; startError?: string } = {}) {
-  return `job "${id}" {
-  group "app" {
-    count = ${count}
-    update {
-      health_check      = "task_states"
-      min_healthy_time  = "0s"
-      healthy_deadline  = "30s"
-      progress_deadline = "1m"
-      auto_revert       = ${opts.autoRevert ? 'true' : 'false'}
-    }
-    restart {
-      attempts = 0
-      mode     = "fail"
-    }
-    reschedule {
-      attempts  = 0
-      unlimited = false
-    }
-    task "app" {
-      driver = "mock"
-      config {
-${opts.startError ? `        start_error = "${opts.startError}"\n` : ''}      }
-    }
-  }
-}
-`;
+  return mockJob(id, { count, ...opts });
 }
 
 /** A git repository of jobspecs with its own drover.hcl; commits are authored by Ada. */

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AuditRecord, StateSnapshot } from '../../src/state/types.js';
 import { DROVER, drover } from './cli.js';
+import { mockJob } from './mock-jobs.js';
 
 const root = mkdtempSync(join(tmpdir(), 'drover-hooks-e2e-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -27,21 +28,7 @@ const ENV = {
 };
 
 function job(id: string, count: number): string {
-  return `job "${id}" {
-  group "app" {
-    count = ${count}
-    update {
-      health_check     = "task_states"
-      min_healthy_time = "0s"
-      healthy_deadline = "30s"
-    }
-    task "app" {
-      driver = "mock"
-      config {}
-    }
-  }
-}
-`;
+  return mockJob(id, { count });
 }
 
 /** A directory with drover.hcl (node + the hooks given), jobs/ and executable scripts. */

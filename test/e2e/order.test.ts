@@ -13,53 +13,22 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { AuditRecord, StateEvent, StateSnapshot } from '../../src/state/types.js';
 import { readFileSync } from 'node:fs';
 import { drover } from './cli.js';
+import { mockJob, type MockJobOptions } from './mock-jobs.js';
 
 const root = mkdtempSync(join(tmpdir(), 'drover-order-e2e-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-interface JobOpts {
+interface JobOpts extends MockJobOptions {
   after?: string;
   wave?: string;
-  count?: number;
-  startError?: string;
-  /** How long each allocation must stay healthy before the deployment succeeds. */
-  minHealthy?: string;
 }
 
-function job(id: string, o: JobOpts = {}): string {
-  const meta = [
-    ...(o.after !== undefined ? [`    "drover.after" = "${o.after}"`] : []),
-    ...(o.wave !== undefined ? [`    "drover.wave"  = "${o.wave}"`] : []),
-  ];
-  return `job "${id}" {
-  meta = {
-${meta.join('\n')}
-  }
-  group "app" {
-    count = ${o.count ?? 1}
-    update {
-      health_check      = "task_states"
-      min_healthy_time  = "${o.minHealthy ?? '0s'}"
-      healthy_deadline  = "30s"
-      progress_deadline = "1m"
-      auto_revert       = false
-    }
-    restart {
-      attempts = 0
-      mode     = "fail"
-    }
-    reschedule {
-      attempts  = 0
-      unlimited = false
-    }
-    task "app" {
-      driver = "mock"
-      config {
-${o.startError ? `        start_error = "${o.startError}"\n` : ''}      }
-    }
-  }
-}
-`;
+function job(id: string, { after, wave, ...o }: JobOpts = {}): string {
+  const meta = {
+    ...(after !== undefined ? { 'drover.after': after } : {}),
+    ...(wave !== undefined ? { 'drover.wave': wave } : {}),
+  };
+  return mockJob(id, { ...o, meta });
 }
 
 /** A directory of jobspecs with its own drover.hcl and local state. */
