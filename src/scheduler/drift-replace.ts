@@ -5,8 +5,8 @@
  * drifted allocations and why, turns those into replacements. Allocations reconcile already
  * replaces, stops or finds lost are left to it.
  */
-import { emptyCounts } from './reconcile.js';
-import type { DesiredCounts, GroupReconcile, ReconcileResult } from './types.js';
+import { copyGroup, replaceInGroup, withGroups } from './group-rework.js';
+import type { GroupReconcile, ReconcileResult } from './types.js';
 
 export function replaceDrifted(
   result: ReconcileResult,
@@ -19,37 +19,17 @@ export function replaceDrifted(
     const updated = g.inplaceUpdate.filter((u) => drifted.has(u.alloc.id));
     if (kept.length === 0 && updated.length === 0) return g;
     changed = true;
-    const out: GroupReconcile = {
-      ...g,
+    const out = copyGroup(g, {
       ignore: g.ignore.filter((a) => !kept.includes(a)),
       inplaceUpdate: g.inplaceUpdate.filter((u) => !updated.includes(u)),
-      destructiveUpdate: [...g.destructiveUpdate],
-      stop: [...g.stop],
-      place: [...g.place],
-      counts: { ...g.counts },
-    };
+    });
     for (const a of [...kept, ...updated.map((u) => u.alloc)]) {
       const because = drifted.get(a.id)!;
-      out.destructiveUpdate.push({ alloc: a, name: a.name, because });
-      out.stop.push({ alloc: a, reason: 'destructive-update', description: because });
-      out.place.push({
-        group: g.group,
-        name: a.name,
-        index: a.index,
-        reason: 'destructive',
-        canary: false,
-        replaces: a.id,
-        previousNode: a.node,
-      });
-      out.counts.create_destroy_update++;
+      replaceInGroup(out, a, because, because);
     }
     out.counts.ignore -= kept.length;
     out.counts.in_place_update -= updated.length;
     return out;
   });
-  if (!changed) return result;
-  const counts = emptyCounts();
-  for (const g of groups)
-    for (const k of Object.keys(counts) as (keyof DesiredCounts)[]) counts[k] += g.counts[k];
-  return { ...result, groups, counts };
+  return changed ? withGroups(result, groups) : result;
 }

@@ -7,8 +7,9 @@
 import type { NormalizedJob as Job } from '../generated/normalized-job.js';
 import { globMatch, type PreparedCluster } from './cluster.js';
 import { compileGroup, firstFailingCheck } from './group-plan.js';
-import { STOP_DESCRIPTIONS, emptyCounts } from './reconcile.js';
-import type { DesiredCounts, GroupReconcile, InplaceUpdate, ReconcileResult } from './types.js';
+import { copyGroup, replaceInGroup, withGroups } from './group-rework.js';
+import { STOP_DESCRIPTIONS } from './reconcile.js';
+import type { GroupReconcile, InplaceUpdate, ReconcileResult } from './types.js';
 
 export function recheckInPlace(
   result: ReconcileResult,
@@ -20,41 +21,21 @@ export function recheckInPlace(
     const moved = unsuitable(g, job, pc);
     if (moved.length === 0) return g;
     changed = true;
-    const out: GroupReconcile = {
-      ...g,
+    const out = copyGroup(g, {
       inplaceUpdate: g.inplaceUpdate.filter((u) => !moved.some((m) => m.update === u)),
-      destructiveUpdate: [...g.destructiveUpdate],
-      stop: [...g.stop],
-      place: [...g.place],
-      counts: { ...g.counts },
-    };
+    });
     for (const { update, why } of moved) {
-      const a = update.alloc;
-      out.destructiveUpdate.push({ alloc: a, name: a.name, because: `node ${a.node}: ${why}` });
-      out.stop.push({
-        alloc: a,
-        reason: 'destructive-update',
-        description: STOP_DESCRIPTIONS['destructive-update'],
-      });
-      out.place.push({
-        group: g.group,
-        name: a.name,
-        index: a.index,
-        reason: 'destructive',
-        canary: false,
-        replaces: a.id,
-        previousNode: a.node,
-      });
+      replaceInGroup(
+        out,
+        update.alloc,
+        `node ${update.alloc.node}: ${why}`,
+        STOP_DESCRIPTIONS['destructive-update'],
+      );
       out.counts.in_place_update--;
-      out.counts.create_destroy_update++;
     }
     return out;
   });
-  if (!changed) return result;
-  const counts = emptyCounts();
-  for (const g of groups)
-    for (const k of Object.keys(counts) as (keyof DesiredCounts)[]) counts[k] += g.counts[k];
-  return { ...result, groups, counts };
+  return changed ? withGroups(result, groups) : result;
 }
 
 /** The in-place updates of a group whose node no longer suits the job, with why. */
