@@ -1,17 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfigSource } from '../../src/config/load.js';
-import type { HostFacts } from '../../src/config/types.js';
-import { Diagnostics } from '../../src/diag/diagnostic.js';
-
-const host: HostFacts = { cwd: '/proj', home: '/home/me', username: 'me', isRoot: false };
+import { loadTestConfig } from './support.js';
 
 function load(source: string) {
-  const diags = new Diagnostics();
-  const config = loadConfigSource(source, 'drover.hcl', diags, {
-    host,
-    fileExists: () => true,
-    env: {},
-  });
+  const { config, diags } = loadTestConfig(source);
   const found = diags.items.map((d) => ({
     severity: d.severity,
     summary: d.summary,

@@ -1,25 +1,10 @@
 /** drover.hcl's state block: the postgres backend's settings and the diagnostics of bad ones. */
 import { describe, expect, it } from 'vitest';
-import { loadConfigSource } from '../../src/config/load.js';
-import type { HostFacts } from '../../src/config/types.js';
-import { Diagnostics } from '../../src/diag/diagnostic.js';
-
-const host: HostFacts = { cwd: '/proj', home: '/home/me', username: 'me', isRoot: false };
+import { loadTestConfig, positioned } from './support.js';
 
 function load(source: string) {
-  const diags = new Diagnostics();
-  const config = loadConfigSource(source, 'drover.hcl', diags, {
-    host,
-    fileExists: () => true,
-    env: {},
-  });
-  const found = diags.items.map((d) => [
-    d.severity,
-    d.summary,
-    d.range?.start.line ?? 0,
-    d.range?.start.column ?? 0,
-  ]);
-  return { config, found, diags };
+  const { config, diags } = loadTestConfig(source);
+  return { config, found: positioned(diags), diags };
 }
 
 describe('the state block', () => {

@@ -1,19 +1,10 @@
 /** drover.hcl's variables block: where the Variables keyring file is. */
 import { describe, expect, it } from 'vitest';
-import { loadConfigSource } from '../../src/config/load.js';
-import type { HostFacts } from '../../src/config/types.js';
-import { Diagnostics } from '../../src/diag/diagnostic.js';
+import { loadTestConfig } from './support.js';
 import { keyringSource } from '../../src/state/variables-keyring.js';
 
-const host: HostFacts = { cwd: '/proj', home: '/home/me', username: 'me', isRoot: false };
-
 function load(source: string) {
-  const diags = new Diagnostics();
-  const config = loadConfigSource(source, 'conf/drover.hcl', diags, {
-    host,
-    fileExists: () => true,
-    env: {},
-  });
+  const { config, diags } = loadTestConfig(source, 'conf/drover.hcl');
   return { config, summaries: diags.items.map((d) => d.summary) };
 }
 
