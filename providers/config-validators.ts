@@ -39,8 +39,7 @@ export function checkDriverConfig(
 ): ConfigProblem[] | undefined {
   const validate = Object.hasOwn(VALIDATORS, driver) ? VALIDATORS[driver] : undefined;
   if (!validate) return undefined;
-  const problems = validate(config);
-  return problems.length === 0 ? problems : problems.filter((p) => !aboutRuntimeValue(p, config));
+  return validate(config).filter((p) => !aboutRuntimeValue(p, config));
 }
 
 /** The checks the CLI passes to the jobspec layer when it loads jobs. */

@@ -7,7 +7,7 @@
 import type Docker from 'dockerode';
 import type { DriverHandle } from '../../src/state/types.js';
 import type { FoundTask, TaskContext, TaskObservation, TaskView } from '../types.js';
-import { containerSpec } from './docker-spec.js';
+import { containerSpec, prune } from './docker-spec.js';
 
 /** The container as drover applied it: what `start` creates from this context. */
 export function appliedContainer(
@@ -139,9 +139,4 @@ export function withEngineEnv(obs: TaskObservation, keys: readonly string[]): Ta
 
 function asList(v: string | string[]): string[] {
   return typeof v === 'string' ? [v] : [...v];
-}
-
-function prune<T extends object>(o: T): T {
-  for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
-  return o;
 }

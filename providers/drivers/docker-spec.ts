@@ -872,7 +872,7 @@ function networkingConfig(
 }
 
 /** Drops keys whose value is undefined, so specs compare and print cleanly. */
-function prune<T extends object>(o: T): T {
+export function prune<T extends object>(o: T): T {
   for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
   return o;
 }

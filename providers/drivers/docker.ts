@@ -28,6 +28,7 @@ import type { DriverHandle } from '../../src/state/types.js';
 import {
   containerSpec,
   imageSettings,
+  prune,
   taskDirs,
   validateDockerConfig,
   type ImageSettings,
@@ -792,8 +793,3 @@ export function dockerMessage(err: unknown): string {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function prune<T extends object>(o: T): T {
-  for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
-  return o;
-}

@@ -10,7 +10,7 @@
 import type { ConfigProblem } from '../types.js';
 import { pointer } from '../../src/jobspec/ranges.js';
 import { didYouMean } from '../../src/jobspec/suggest.js';
-import { validateDockerConfig } from './docker-spec.js';
+import { prune, validateDockerConfig } from './docker-spec.js';
 
 type Obj = Record<string, unknown>;
 
@@ -415,9 +415,4 @@ export function parseTmpfs(
     else if (opt !== '') out.other.push(opt);
   }
   return out;
-}
-
-function prune<T extends object>(o: T): T {
-  for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
-  return o;
 }

@@ -6,6 +6,7 @@ import type { Plan } from '../generated/plan.js';
 import type { NewAuditRecord } from '../state/audit.js';
 import type { AuditHook, AuditJobChange, AuditRecord, PlanApproval } from '../state/types.js';
 import type { Identity } from './identity.js';
+import { changedJobs } from '../plan/changed-jobs.js';
 
 /**
  * What a record reads of an apply's result: the shape of the operations layer's `ApplyResult`,
@@ -74,26 +75,24 @@ export function resultOf(exitCode: number, error?: string): AuditRecord['result'
 
 /** The jobs the plan changes, with their versions before and after and what became of them. */
 export function jobChanges(plan: Plan, applied?: AppliedJobs): AuditJobChange[] {
-  return plan.jobs
-    .filter((j) => j.type !== 'none')
-    .map((j): AuditJobChange => {
-      const r = applied?.outcomes.find((o) => o.job === j.id);
-      const atomic = applied?.atomic?.reverted.find((x) => x.job === j.id);
-      const revertedTo =
-        atomic?.outcome.ok && atomic.toVersion !== null
-          ? atomic.toVersion
-          : r?.revert?.outcome?.ok
-            ? r.revert.toVersion
-            : undefined;
-      return {
-        id: j.id,
-        from_version: j.from_version,
-        to_version: j.to_version,
-        change: j.type,
-        ...(r ? { result: r.outcome.result } : {}),
-        ...(revertedTo !== undefined ? { reverted_to: revertedTo } : {}),
-      };
-    });
+  return changedJobs(plan).map((j): AuditJobChange => {
+    const r = applied?.outcomes.find((o) => o.job === j.id);
+    const atomic = applied?.atomic?.reverted.find((x) => x.job === j.id);
+    const revertedTo =
+      atomic?.outcome.ok && atomic.toVersion !== null
+        ? atomic.toVersion
+        : r?.revert?.outcome?.ok
+          ? r.revert.toVersion
+          : undefined;
+    return {
+      id: j.id,
+      from_version: j.from_version,
+      to_version: j.to_version,
+      change: j.type,
+      ...(r ? { result: r.outcome.result } : {}),
+      ...(revertedTo !== undefined ? { reverted_to: revertedTo } : {}),
+    };
+  });
 }
 
 /** The plan's state changes in words (node drain and eligibility, promotions, failures). */

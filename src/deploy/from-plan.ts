@@ -4,10 +4,11 @@ import type { JobPlan, Plan } from '../generated/plan.js';
 import type { NodeSpec } from '../../providers/types.js';
 import type { GroupSteps, JobSteps, PlacementStep } from './steps.js';
 import type { VersionOrigin } from '../state/types.js';
+import { changedJobs } from '../plan/changed-jobs.js';
 
 /** The steps of every job the plan changes, in the plan's order; reads nothing but the plan. */
 export function planToSteps(plan: Plan, nodes: ReadonlyMap<string, NodeSpec>): JobSteps[] {
-  return plan.jobs.filter((j) => j.type !== 'none').map((j) => jobSteps(j, nodes));
+  return changedJobs(plan).map((j) => jobSteps(j, nodes));
 }
 
 function jobSteps(j: JobPlan, nodes: ReadonlyMap<string, NodeSpec>): JobSteps {

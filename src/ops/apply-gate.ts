@@ -8,6 +8,7 @@ import type { JobOutcome } from '../deploy/apply.js';
 import type { Plan, PlanOrderEntry } from '../generated/plan.js';
 import { OperationError } from './context.js';
 import type { RecordedReadiness } from '../plan/order.js';
+import { changedJobs } from '../plan/changed-jobs.js';
 
 export class ApplyGate {
   private readonly entries: Map<string, PlanOrderEntry>;
@@ -96,7 +97,7 @@ export function refuseDetached(plan: Plan, atomic: boolean): void {
     throw new OperationError(
       '-detach cannot be used with an atomic apply (-atomic, or stack { atomic = true } in drover.hcl): apply must see every deployment finish to undo the others when one fails. Run apply without -detach.',
     );
-  const changed = new Set(plan.jobs.filter((j) => j.type !== 'none').map((j) => j.id));
+  const changed = new Set(changedJobs(plan).map((j) => j.id));
   for (const e of plan.order ?? []) {
     if (!changed.has(e.job)) continue;
     const dep = waitsFor(plan.order!, e).find((d) => changed.has(d.job));

@@ -18,9 +18,9 @@ import {
   type UncheckedTask,
 } from '../plan/drift.js';
 import { redactorFor } from '../plan/redact.js';
-import { recordedJob } from '../scheduler/from-state.js';
-import type { Allocation, StateSnapshot } from '../state/types.js';
-import type { NormalizedTask as Task } from '../generated/normalized-job.js';
+import { decodeStoredJob } from '../jobspec/stored.js';
+import type { Allocation, JobVersion, StateSnapshot } from '../state/types.js';
+import type { NormalizedJob as Job, NormalizedTask as Task } from '../generated/normalized-job.js';
 import type { TaskObservation } from '../jobspec/task-view.js';
 import type { EngineContext } from './context.js';
 import { nodeFacts, type Observed } from './observe.js';
@@ -54,10 +54,11 @@ export async function detectDrift(
       ctx.nodes.has(a.node)
     );
   });
+  const applied = appliedVersions(observed.state);
   const perAlloc = await mapBounded(live, 8, (a) =>
     down.has(a.node)
       ? Promise.resolve(unreachable(a, down.get(a.node)!))
-      : allocDrift(ctx, observed.state, a),
+      : allocDrift(ctx, observed.state, a, applied(a)),
   );
   const results = perAlloc.flat();
   return {
@@ -83,19 +84,52 @@ function unreachable(a: Allocation, reason: string): TaskResult[] {
   ];
 }
 
+/** A job version as drift compares with it: decoded, and what of it is sensitive. */
+interface AppliedVersion {
+  version: JobVersion;
+  job: Job;
+  isSensitive: (text: string) => boolean;
+}
+
+/**
+ * The applied version of an allocation's job, decoded and scanned for sensitive values once per
+ * version, however many allocations run it.
+ */
+function appliedVersions(state: StateSnapshot): (a: Allocation) => AppliedVersion | undefined {
+  const seen = new Map<string, AppliedVersion | undefined>();
+  return (a) => {
+    const key = `${a.job}\0${a.version}`;
+    if (!seen.has(key)) seen.set(key, appliedVersion(state, a.job, a.version));
+    return seen.get(key);
+  };
+}
+
+function appliedVersion(
+  state: StateSnapshot,
+  jobId: string,
+  number: number,
+): AppliedVersion | undefined {
+  const version = state.jobs[jobId]?.versions.find((v) => v.version === number);
+  if (!version) return undefined;
+  const redactor = redactorFor([{ job: version.job, sensitive: version.sensitive }]);
+  return {
+    version,
+    job: decodeStoredJob(version),
+    isSensitive: (text) =>
+      redactor.value(text) === SENSITIVE_TEXT || redactor.value(unquote(text)) === SENSITIVE_TEXT,
+  };
+}
+
 async function allocDrift(
   ctx: EngineContext,
   state: StateSnapshot,
   a: Allocation,
+  applied: AppliedVersion | undefined,
 ): Promise<TaskResult[]> {
-  const version = state.jobs[a.job]?.versions.find((v) => v.version === a.version);
-  const job = recordedJob(state, a.job, a.version);
-  const group = job?.group.find((g) => g.name === a.group);
+  const group = applied?.job.group.find((g) => g.name === a.group);
   const node = ctx.nodes.get(a.node);
-  if (!version || !job || !group || !node) return [];
-  const redactor = redactorFor([{ job: version.job, sensitive: version.sensitive }]);
-  const isSensitive = (text: string): boolean =>
-    redactor.value(text) === SENSITIVE_TEXT || redactor.value(unquote(text)) === SENSITIVE_TEXT;
+  if (!applied || !group || !node) return [];
+  const { version, job, isSensitive } = applied;
   const transport = ctx.transport(node);
   const out: TaskResult[] = [];
   for (const task of group.task) {

@@ -262,7 +262,6 @@ function checkProbe(
   };
 }
 
-/** A job left as it was: failed, so what follows a failed job follows it too. */
 /** A job its pre-job hook refused: nothing of it changed, and it counts as failed. */
 function refusedByHook(job: string, why: string): JobResult {
   return {

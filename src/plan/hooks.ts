@@ -5,6 +5,7 @@
 import type { Plan, PlanHook } from '../generated/plan.js';
 import { formatDuration } from '../jobspec/duration.js';
 import { canonicalJson, sealPlan } from './hash.js';
+import { changedJobs } from './changed-jobs.js';
 
 export type HookKind = PlanHook['kind'];
 
@@ -30,11 +31,6 @@ export const HOOK_KINDS: readonly HookKind[] = [
 
 /** What an apply ended as, for DROVER_RESULT: the audit trail's words. */
 export type HookResultWord = 'ok' | 'failed' | 'reverted';
-
-/** The jobs a plan changes (not those it leaves as they are), in the plan's order. */
-export function changedJobs(plan: Plan): Plan['jobs'] {
-  return plan.jobs.filter((j) => j.type !== 'none');
-}
 
 /**
  * The hooks an apply of `plan` runs: none when it changes no job; per-job hooks with the jobs

@@ -54,6 +54,7 @@ import {
 } from '../approvals.js';
 import type { PlanApproval } from '../../state/types.js';
 import { PRUNE_OPTION, withPrune, type PruneFlag } from '../prune.js';
+import { changedJobs } from '../../plan/changed-jobs.js';
 
 export interface PlanOptions extends JobInputOptions, PruneFlag {
   config?: string;
@@ -480,7 +481,7 @@ function printApplySummary(
  * healthy, not only the ones it placed (after a scale up, the others serve too).
  */
 function printEndpoints(o: Output, session: Session, plan: Plan, state: StateSnapshot): void {
-  const touched = new Set(plan.jobs.filter((j) => j.type !== 'none').map((j) => j.id));
+  const touched = new Set(changedJobs(plan).map((j) => j.id));
   const host = (node: string): string => {
     const spec = session.nodes.get(node);
     return spec?.transport === 'local' ? '127.0.0.1' : (spec?.address ?? node);
