@@ -32,13 +32,12 @@ import { pointer, type RangeIndex } from './ranges.js';
 import { cronProblem, isTimeZone } from './cron.js';
 import { parseChecksum, planArtifact } from './artifact-source.js';
 import {
-  calledFunctions,
+  consulVaultCalls,
   parseTemplate,
   TemplateError,
   type CalledFunction,
   type ParsedTemplate,
 } from '../template/index.js';
-import { CONSUL_VAULT_FUNCTIONS } from '../template/functions.js';
 
 export { cronProblem } from './cron.js';
 
@@ -1632,16 +1631,12 @@ function checkDriverPorts(ctx: RuleContext, t: Task, tp: string, ports: PortSet)
   });
 }
 
-// consul-template's functions that read Consul or Vault (as opposed to env, files, strings).
-const CONSUL_VAULT_FUNCS = new Set(CONSUL_VAULT_FUNCTIONS);
 const VAULT_FUNCS = new Set(['secret', 'secrets', 'pkiCert']);
 
-/** The Consul and Vault functions a template text calls, each with its first position. */
-export function consulVaultCalls(parsed: ParsedTemplate): CalledFunction[] {
+/** The Consul and Vault functions a template text calls, each once, at its first call. */
+function firstConsulVaultCalls(parsed: ParsedTemplate): CalledFunction[] {
   const seen = new Set<string>();
-  return calledFunctions(parsed).filter(
-    (f) => CONSUL_VAULT_FUNCS.has(f.name) && !seen.has(f.name) && seen.add(f.name),
-  );
+  return consulVaultCalls(parsed).filter((f) => !seen.has(f.name) && seen.add(f.name));
 }
 
 /**
@@ -1777,7 +1772,7 @@ function checkTemplateText(ctx: RuleContext, tmpl: Template, mp: string): void {
     );
     return;
   }
-  for (const f of consulVaultCalls(parsed))
+  for (const f of firstConsulVaultCalls(parsed))
     ctx.refusalAt(
       `template function "${f.name}" reads ${VAULT_FUNCS.has(f.name) ? 'Vault' : 'Consul'}, which drover does not use`,
       at(f.line, f.column),
