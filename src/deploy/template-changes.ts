@@ -10,7 +10,7 @@
 import { PassThrough } from 'node:stream';
 import type { Driver, Transport } from '../../providers/types.js';
 import type { NormalizedTask as Task } from '../generated/normalized-job.js';
-import { recordedJob } from '../scheduler/from-state.js';
+import { recordedGroup } from './alloc-tasks.js';
 import type { Allocation, TaskState } from '../state/types.js';
 import {
   placementOf,
@@ -89,8 +89,7 @@ async function applyToTask(
   if (!alloc) throw new Error('the allocation is no longer in state');
   const node = ctx.nodes.get(alloc.node);
   if (!node) throw new Error(`node "${alloc.node}" is not in the inventory`);
-  const job = recordedJob(ctx.recorder.state, alloc.job, alloc.version);
-  const group = job?.group.find((g) => g.name === alloc.group);
+  const { job, group } = recordedGroup(ctx.recorder.state, alloc);
   const task = group?.task.find((t) => t.name === taskName);
   if (!job || !group || !task) throw new Error('its job version is no longer in state');
   const driver = ctx.driver(task.driver);

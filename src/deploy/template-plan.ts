@@ -15,6 +15,7 @@ import type {
 import type { JobPlan } from '../generated/plan.js';
 import { decodeStoredJob } from '../jobspec/stored.js';
 import { recordedJob } from '../scheduler/from-state.js';
+import { recordedGroup } from './alloc-tasks.js';
 import type { StateSnapshot } from '../state/types.js';
 import { placementOf, taskContext } from './apply.js';
 import type { PlacementStep } from './steps.js';
@@ -87,8 +88,7 @@ export function planTemplates(jobs: readonly JobPlan[], input: TemplatePlanInput
     for (const a of Object.values(input.state.allocations)) {
       if (a.job !== j.id || a.desired_status !== 'run' || leaving.has(a.id)) continue;
       if (a.client_status !== 'running' && a.client_status !== 'pending') continue;
-      const kept = recordedJob(input.state, a.job, a.version);
-      const group = kept?.group.find((x) => x.name === a.group);
+      const { job: kept, group } = recordedGroup(input.state, a);
       if (!kept || !group) continue;
       const keptRef = { jobId: a.job, version: a.version, job: kept };
       const rendered = renderAlloc(placementOf(a), group, keptRef, input, out);
