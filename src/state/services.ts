@@ -11,24 +11,33 @@ import type { Allocation, NodeState, StateSnapshot } from './types.js';
 /** Nomad's datacenter for a node that names none (config/defaults.ts, which state may not import). */
 const DEFAULT_DATACENTER = 'dc1';
 
+/**
+ * The catalog of a state. Built on the first lookup: apply asks for one at every task start,
+ * and most tasks have no template that reads services.
+ */
 export function serviceCatalog(state: StateSnapshot): ServiceCatalog {
-  const all = registrations(state);
-  const byName = new Map<string, ServiceRegistration[]>();
-  for (const r of all) {
-    const list = byName.get(r.ServiceName) ?? [];
-    list.push(r);
-    byName.set(r.ServiceName, list);
-  }
+  let byName: Map<string, ServiceRegistration[]> | undefined;
+  const index = (): Map<string, ServiceRegistration[]> => (byName ??= byService(state));
   return {
-    instances: (name) => [...(byName.get(name) ?? [])],
+    instances: (name) => [...(index().get(name) ?? [])],
     names: () =>
-      [...byName.entries()]
+      [...index().entries()]
         .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
         .map(([ServiceName, regs]) => ({
           ServiceName,
           Tags: [...new Set(regs.flatMap((r) => r.Tags))].sort(),
         })),
   };
+}
+
+function byService(state: StateSnapshot): Map<string, ServiceRegistration[]> {
+  const byName = new Map<string, ServiceRegistration[]>();
+  for (const r of registrations(state)) {
+    const list = byName.get(r.ServiceName) ?? [];
+    list.push(r);
+    byName.set(r.ServiceName, list);
+  }
+  return byName;
 }
 
 /** Every registration, ordered by service name, then job, allocation and ID (stable). */
