@@ -14,7 +14,7 @@ import { packageRoot } from '../paths.js';
 import { createStateStore, stderrWarning } from './state-store.js';
 import type { StateStore } from '../state/store.js';
 import type { PinnedHostKey } from '../state/types.js';
-import { loadKeyring, type KeyringOptions } from '../state/variables-keyring.js';
+import { loadKeyring, type Keyring, type KeyringOptions } from '../state/variables-keyring.js';
 import type { DroverConfig } from '../config/types.js';
 import { variableReader } from '../state/variables.js';
 import { serviceCatalog } from '../state/services.js';
@@ -22,6 +22,8 @@ import type { VariableReader } from '../template/context.js';
 
 export interface Session extends EngineContext {
   store: StateStore;
+  /** The keys that open Variables, read once as the session opens, or why they cannot be. */
+  keyring: Keyring | Error;
   close(): Promise<void>;
 }
 
@@ -34,14 +36,17 @@ export async function openSession(
   const drivers = createDriverRegistry(await defaultDrivers());
   const transports = new Map<string, Transport>();
   const store = createStateStore(config.state, { warn: stderrWarning });
-  const pins = await pinnedKeys(store);
+  // Templates read Variables with the keyring; one that cannot be read makes nomadVar say why.
+  const [pins, keyring] = await Promise.all([
+    pinnedKeys(store),
+    loadKeyring(keyringOptions(config)).catch((err: Error) => err),
+  ]);
   const newPins = new Map<string, PinnedHostKey>();
-  // Templates read Variables with it; a keyring that cannot be read makes nomadVar say why.
-  const keyring = await loadKeyring(keyringOptions(config)).catch((err: Error) => err);
   const imageSource = config.images?.ship === false ? undefined : thisMachine();
   return {
     pins,
     newPins,
+    keyring,
     config,
     nodes: new Map(config.nodes.map((n) => [n.name, n])),
     store,

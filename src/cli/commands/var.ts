@@ -19,12 +19,12 @@ import {
   KEY_ENV,
   keyringForWriting,
   keyringSource,
-  loadKeyring,
   rotateKeyring,
+  type Keyring,
 } from '../../state/variables-keyring.js';
 import { keyWarning, sanitizePath } from '../../state/variables-rules.js';
 import { printJson, type Output } from '../output.js';
-import { keyringOptions } from '../session.js';
+import { keyringOptions, type Session } from '../session.js';
 import { UserError, withSession } from '../with-session.js';
 import { table } from './jobs.js';
 import { readPutArgs, type SpecFormat } from './var-input.js';
@@ -127,7 +127,7 @@ export function registerVarCommands(program: Command, io: (json: boolean) => Out
       const path = sanitizePath(rawPath);
       const stored = variablesOf(await session.store.read())[path];
       if (!stored) throw new UserError('Variable not found');
-      const items = openVariable(stored, await loadKeyring(keyringOptions(session.config)));
+      const items = openVariable(stored, sessionKeyring(session));
       const meta = variableMeta(stored);
       if (opts.item !== undefined) {
         if (!Object.hasOwn(items, opts.item))
@@ -196,8 +196,8 @@ export function registerVarCommands(program: Command, io: (json: boolean) => Out
       .description('show where the Variables key is kept and its id (not the key itself)'),
   ).action(async (opts: VarOptions) => {
     const o = io(Boolean(opts.json));
-    await withSession(o, opts, async (session) => {
-      const k = await loadKeyring(keyringOptions(session.config));
+    await withSession(o, opts, (session) => {
+      const k = sessionKeyring(session);
       const source = keyringSource(keyringOptions(session.config));
       const info = {
         source: source.kind === 'env' ? KEY_ENV : source.path,
@@ -211,6 +211,7 @@ export function registerVarCommands(program: Command, io: (json: boolean) => Out
             `Active key = ${info.active ?? '-'}\nKeys       = ${info.keys.join(', ') || '-'}`,
         );
       process.exitCode = 0;
+      return Promise.resolve();
     });
   });
   common(
@@ -278,4 +279,10 @@ function isoOf(nanos: number): string {
 
 function sortedItems(items: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(items).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** The keyring the session read as it opened; why it could not, as the error. */
+function sessionKeyring(session: Session): Keyring {
+  if (session.keyring instanceof Error) throw session.keyring;
+  return session.keyring;
 }
