@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { collect } from './args.js';
 import type { VariableInputs } from '../hcl/variables.js';
 import { nodeFileAccess } from '../io/node-files.js';
+import { durationNanos } from '../jobspec/duration.js';
 import type { LoadOptions } from '../jobspec/load.js';
 import { driverConfigCheck } from '../../providers/config-validators.js';
 
@@ -38,4 +39,16 @@ export function variableInputs(o: JobInputOptions): VariableInputs {
  */
 export function jobLoadOptions(o: JobInputOptions): LoadOptions {
   return { inputs: variableInputs(o), files: nodeFileAccess, drivers: driverConfigCheck };
+}
+
+/** `--lock-timeout`, for the commands that take the state lock once. */
+export const LOCK_TIMEOUT_OPTION = [
+  '--lock-timeout <duration>',
+  'how long to wait for the state lock (e.g. 30s)',
+  '0s',
+] as const;
+
+/** `--lock-timeout` in milliseconds (0: do not wait). */
+export function lockTimeoutMs(opts: { lockTimeout?: string }): number {
+  return (durationNanos(opts.lockTimeout ?? '0s') ?? 0) / 1e6;
 }

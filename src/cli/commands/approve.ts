@@ -6,13 +6,13 @@
  */
 import type { Command } from 'commander';
 import { currentIdentity } from '../../audit/identity.js';
-import { durationNanos } from '../../jobspec/duration.js';
 import { approvePlan } from '../../ops/index.js';
 import { describeCount, NO_APPROVALS } from '../../plan/approvals.js';
 import { readPlanfile } from '../../plan/planfile.js';
 import { auditRecordNow } from '../audit-trail.js';
 import { printJson, type Output } from '../output.js';
 import { UserError, withSession } from '../with-session.js';
+import { LOCK_TIMEOUT_OPTION, lockTimeoutMs } from '../common.js';
 
 interface ApproveOptions {
   config?: string;
@@ -29,7 +29,7 @@ export function registerApprove(program: Command, io: (json: boolean) => Output)
     )
     .argument('<planfile>', 'a plan saved with plan -out')
     .option('-m, --message <text>', 'why: recorded with the approval and in the audit trail')
-    .option('--lock-timeout <duration>', 'how long to wait for the state lock (e.g. 30s)', '0s')
+    .option(...LOCK_TIMEOUT_OPTION)
     .option('--config <file>', 'the drover.hcl to use')
     .option('--json', 'print machine-readable JSON')
     .action(async (planfile: string, opts: ApproveOptions) => {
@@ -47,7 +47,7 @@ export function registerApprove(program: Command, io: (json: boolean) => Output)
         const result = await approvePlan(session, {
           plan,
           rule,
-          lockTimeoutMs: (durationNanos(opts.lockTimeout ?? '0s') ?? 0) / 1e6,
+          lockTimeoutMs: lockTimeoutMs(opts),
           approval: {
             plan_hash: plan.hash,
             approver: identity.actor,

@@ -9,8 +9,13 @@ import type { DesiredJob } from '../../plan/compute.js';
 import { naturalCompare } from '../../plan/diff.js';
 import { unplacedAllocations } from '../../plan/unplaced.js';
 import { checkPlanFresh, readPlanfile, writePlanfile } from '../../plan/planfile.js';
-import { durationNanos } from '../../jobspec/duration.js';
-import { addJobInputOptions, jobLoadOptions, type JobInputOptions } from '../common.js';
+import {
+  addJobInputOptions,
+  jobLoadOptions,
+  type JobInputOptions,
+  LOCK_TIMEOUT_OPTION,
+  lockTimeoutMs,
+} from '../common.js';
 import { jsonDiagnostics, printDiagnostics, printJson, type Output } from '../output.js';
 import {
   executePlan,
@@ -87,7 +92,7 @@ export function addStateOptions(cmd: Command): Command {
 export function addApplyOptions(cmd: Command): Command {
   return cmd
     .option('--auto-approve', 'apply without asking for approval')
-    .option('--lock-timeout <duration>', 'how long to wait for the state lock (e.g. 30s)', '0s')
+    .option(...LOCK_TIMEOUT_OPTION)
     .option('-m, --message <text>', 'why: recorded in the audit trail (drover audit)');
 }
 
@@ -291,7 +296,7 @@ export async function lockedApply(
   operation: string,
   getPlan: (observed: Observed) => Promise<GotPlan> | GotPlan,
 ): Promise<void> {
-  const timeoutMs = (durationNanos(opts.lockTimeout ?? '0s') ?? 0) / 1e6;
+  const timeoutMs = lockTimeoutMs(opts);
   await withStateLock(session, operation, timeoutMs, async () => {
     const observed = await observe(session, opts.refresh !== 'false', { locked: true });
     const got = await getPlan(observed);

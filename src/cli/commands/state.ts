@@ -3,7 +3,6 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
 import type { StateSettings } from '../../config/types.js';
 import { Diagnostics } from '../../diag/diagnostic.js';
-import { durationNanos } from '../../jobspec/duration.js';
 import { createStateStore, stderrWarning } from '../state-store.js';
 import { migrateState } from '../../state/migrate.js';
 import { redactState } from '../../plan/redact.js';
@@ -15,6 +14,7 @@ import { UserError, withSession } from '../with-session.js';
 import { auditRecordNow } from '../audit-trail.js';
 import { recordAudit } from '../../ops/audit.js';
 import { withStateLock } from '../../ops/index.js';
+import { LOCK_TIMEOUT_OPTION, lockTimeoutMs } from '../common.js';
 
 interface StateOptions {
   config?: string;
@@ -201,7 +201,7 @@ export function registerStateCommands(program: Command, io: (json: boolean) => O
         'replace the state with a saved copy; the audit trail is kept, with a record of the restore',
       )
       .option('--force', 'restore even if the copy belongs to another state (another lineage)')
-      .option('--lock-timeout <duration>', 'how long to wait for the state lock (e.g. 30s)', '0s'),
+      .option(...LOCK_TIMEOUT_OPTION),
   ).action(
     run(async (o, s, opts, file: string) => {
       const started = new Date();
@@ -216,10 +216,6 @@ export function registerStateCommands(program: Command, io: (json: boolean) => O
       if (!o.json) o.out(`Restored the state from ${file} (serial ${restored.serial}).`);
     }),
   );
-}
-
-function lockTimeoutMs(opts: StateOptions): number {
-  return (durationNanos(opts.lockTimeout ?? '0s') ?? 0) / 1e6;
 }
 
 /**

@@ -5,7 +5,6 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { durationNanos } from '../../jobspec/duration.js';
 import { removeVariable, writeVariable } from '../../ops/variables.js';
 import type { VariableMeta } from '../../template/context.js';
 import {
@@ -28,6 +27,7 @@ import { keyringOptions, type Session } from '../session.js';
 import { UserError, withSession } from '../with-session.js';
 import { table } from './jobs.js';
 import { readPutArgs, type SpecFormat } from './var-input.js';
+import { LOCK_TIMEOUT_OPTION, lockTimeoutMs } from '../common.js';
 
 interface VarOptions {
   config?: string;
@@ -66,7 +66,7 @@ export function registerVarCommands(program: Command, io: (json: boolean) => Out
         'none | json | table (metadata only; values are never printed)',
         'none',
       )
-      .option('--lock-timeout <duration>', 'how long to wait for the state lock (e.g. 30s)', '0s'),
+      .option(...LOCK_TIMEOUT_OPTION),
   ).action(
     async (
       args: string[],
@@ -174,7 +174,7 @@ export function registerVarCommands(program: Command, io: (json: boolean) => Out
       .description('delete a Variable')
       .argument('<path>')
       .option('--check-index <n>', 'delete only if the Variable is at this modify index')
-      .option('--lock-timeout <duration>', 'how long to wait for the state lock (e.g. 30s)', '0s'),
+      .option(...LOCK_TIMEOUT_OPTION),
   ).action(async (rawPath: string, opts: VarOptions & { checkIndex?: string }) => {
     const o = io(Boolean(opts.json));
     await withSession(o, opts, async (session) => {
@@ -256,10 +256,6 @@ function parseIndex(text: string): number {
   if (!/^\d+$/.test(text) || !Number.isSafeInteger(n))
     throw new UserError(`Error parsing check-index value "${text}": not a whole number`);
   return n;
-}
-
-function lockTimeoutMs(opts: VarOptions): number {
-  return (durationNanos(opts.lockTimeout ?? '0s') ?? 0) / 1e6;
 }
 
 function metaTable(o: Output, m: VariableMeta): void {
