@@ -102,11 +102,6 @@ export async function rotateKeyring(opts: KeyringOptions): Promise<VariableKey> 
   return { id: keyIdOf(material), material };
 }
 
-/** Base64 of the key that seals new Variables, for DROVER_VARIABLES_KEY on other machines. */
-export function exportKey(key: VariableKey): string {
-  return key.material.toString('base64');
-}
-
 function envKeyring(value: string): Keyring {
   const keys = value
     .split(',')

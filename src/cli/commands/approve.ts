@@ -8,10 +8,10 @@ import type { Command } from 'commander';
 import { currentIdentity } from '../../audit/identity.js';
 import { approvePlan } from '../../ops/index.js';
 import { describeCount, NO_APPROVALS } from '../../plan/approvals.js';
-import { readPlanfile } from '../../plan/planfile.js';
+import { readPlanfileOrThrow } from './plan.js';
 import { auditRecordNow } from '../audit-trail.js';
 import { printJson, type Output } from '../output.js';
-import { UserError, withSession } from '../with-session.js';
+import { withSession } from '../with-session.js';
 import { LOCK_TIMEOUT_OPTION, lockTimeoutMs } from '../common.js';
 
 interface ApproveOptions {
@@ -35,12 +35,7 @@ export function registerApprove(program: Command, io: (json: boolean) => Output)
     .action(async (planfile: string, opts: ApproveOptions) => {
       const o = io(Boolean(opts.json));
       await withSession(o, opts, async (session) => {
-        const read = readPlanfile(planfile);
-        if ('error' in read)
-          throw new UserError(
-            `${read.error.summary}${read.error.detail ? `: ${read.error.detail}` : ''}`,
-          );
-        const { plan } = read;
+        const plan = readPlanfileOrThrow(planfile);
         const identity = currentIdentity();
         const started = new Date();
         const rule = session.config.approvals ?? NO_APPROVALS;

@@ -199,18 +199,22 @@ export function registerApply(program: Command, io: (json: boolean) => Output): 
             throw new UserError(
               `-prune applies when planning: ${planfile} is applied exactly as it was planned, its prunes included. Plan again with -prune=${opts.prune} -out FILE to change them.`,
             );
-          const read = readPlanfile(planfile);
-          if ('error' in read)
-            throw new UserError(
-              read.error.summary + (read.error.detail ? `: ${read.error.detail}` : ''),
-            );
-          const fresh = checkPlanFresh(read.plan, observed.stored);
+          const saved = readPlanfileOrThrow(planfile);
+          const fresh = checkPlanFresh(saved, observed.stored);
           if (!fresh.ok) throw new UserError(fresh.message);
-          const approvals = requireApprovals(session.config, observed.stored, read.plan, planfile);
-          return { plan: read.plan, saved: true, approvals };
+          const approvals = requireApprovals(session.config, observed.stored, saved, planfile);
+          return { plan: saved, saved: true, approvals };
         }),
       );
     });
+}
+
+/** A saved plan; a file that is not one (or is damaged) is a user error saying why. */
+export function readPlanfileOrThrow(path: string): Plan {
+  const read = readPlanfile(path);
+  if ('error' in read)
+    throw new UserError(read.error.summary + (read.error.detail ? `: ${read.error.detail}` : ''));
+  return read.plan;
 }
 
 /**
