@@ -83,8 +83,12 @@ export function startAudit(
  * when there is none), so that the same repository checked out elsewhere records the same name.
  */
 export function fileOrigin(filename: string, configPath: string | undefined): VersionOrigin {
-  const base = dirname(resolve(configPath ?? 'drover.hcl'));
-  return { kind: 'file', file: relative(base, resolve(filename)) || filename };
+  return { kind: 'file', file: configRelative(filename, configPath) || filename };
+}
+
+/** `path` relative to the directory of drover.hcl (the working directory when there is none). */
+export function configRelative(path: string, configPath: string | undefined): string {
+  return relative(dirname(resolve(configPath ?? 'drover.hcl')), resolve(path));
 }
 
 /**

@@ -2,14 +2,14 @@
  * The CLI side of prune (see plan/prune): which of the paths given are directories, the
  * `-prune` flag and `stack { prune }`, and the stop requests and notes a plan of them gets.
  */
-import { statSync } from 'node:fs';
-import { dirname, relative, resolve } from 'node:path';
 import type { Diagnostic } from '../diag/diagnostic.js';
 import type { DroverConfig } from '../config/types.js';
 import type { DesiredJob } from '../plan/compute.js';
 import { decidePrune, describePrune, PRUNE_META } from '../plan/prune.js';
 import type { StateSnapshot } from '../state/types.js';
 import { UserError } from './with-session.js';
+import { configRelative } from './audit-trail.js';
+import { nodeFileAccess } from '../io/node-files.js';
 
 export interface PruneFlag {
   /** `-prune=false`: this plan stops no job whose file left its directory. */
@@ -36,7 +36,10 @@ export function withPrune(
   if (!pruneEnabled(opts, config)) return { desired: [...desired], warnings: [] };
   const decision = decidePrune({
     state,
-    dirs: paths.filter(isDirectory).map((p) => relativeToConfig(p, opts.config)),
+    // Relative to drover.hcl's directory, as job origins are recorded (fileOrigin).
+    dirs: paths
+      .filter((p) => nodeFileAccess.stat(p) === 'dir')
+      .map((p) => configRelative(p, opts.config) || '.'),
     loadedFiles: desired.flatMap((d) =>
       d.kind === 'run' && d.origin?.kind === 'file' && d.origin.file ? [d.origin.file] : [],
     ),
@@ -65,20 +68,4 @@ function pruneEnabled(opts: PruneFlag, config: DroverConfig): boolean {
   if (opts.prune === 'true') return true;
   if (opts.prune === 'false') return false;
   throw new UserError(`-prune takes true or false, not "${opts.prune}"`);
-}
-
-/**
- * A path relative to the directory of drover.hcl (the working directory without one), as job
- * origins are recorded (audit-trail's fileOrigin).
- */
-function relativeToConfig(path: string, configPath: string | undefined): string {
-  return relative(dirname(resolve(configPath ?? 'drover.hcl')), resolve(path)) || '.';
-}
-
-function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
 }
