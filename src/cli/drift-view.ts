@@ -22,9 +22,8 @@ export async function observeForPlan(
   session: Session,
   refresh: boolean,
   desired: readonly DesiredJob[],
-  opts: { locked?: boolean } = {},
 ): Promise<PlanObserved> {
-  const observed = await observe(session, refresh, opts);
+  const observed = await observe(session, refresh);
   return refresh ? withDrift(session, observed, desired) : observed;
 }
 
