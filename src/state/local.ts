@@ -16,7 +16,7 @@ import { mkdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { StateError } from './errors.js';
 import { syncDir, writeFileAtomic } from './atomic.js';
-import { restoredWithTrail } from './audit.js';
+import { restoreSnapshotFile } from './restore.js';
 import {
   UNREADABLE_LOCK_ID,
   acquireLock,
@@ -202,10 +202,7 @@ export class LocalStateStore implements StateStore {
   }
 
   async snapshotRestore(file: string, opts: SnapshotRestoreOptions = {}): Promise<StateSnapshot> {
-    const snapshot = parseState(await readFile(resolve(file), 'utf8'), `snapshot ${file}`);
-    const { audit, ...rest } = opts;
-    const kept = restoredWithTrail(await this.read(), snapshot, audit);
-    return this.replace(kept, { ...rest, source: `snapshot ${file}` });
+    return restoreSnapshotFile(this, file, opts);
   }
 
   async replace(snapshot: StateSnapshot, opts: ReplaceOptions = {}): Promise<StateSnapshot> {

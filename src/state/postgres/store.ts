@@ -5,11 +5,10 @@
  * only the rows that changed (see rows.ts); a dropped connection rolls it back whole.
  */
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type pg from 'pg';
 import { writeFileAtomic } from '../atomic.js';
-import { restoredWithTrail } from '../audit.js';
+import { restoreSnapshotFile } from '../restore.js';
 import { StateError } from '../errors.js';
 import { takeoverMessage } from '../lock.js';
 import {
@@ -28,7 +27,7 @@ import type {
   StateStore,
 } from '../store.js';
 import type { JobState, StateSnapshot } from '../types.js';
-import { changedSchemaProblems, parseState, schemaProblems } from '../validate.js';
+import { changedSchemaProblems, schemaProblems } from '../validate.js';
 import {
   connectClient,
   describeTarget,
@@ -175,10 +174,7 @@ export class PostgresStateStore implements StateStore {
   }
 
   async snapshotRestore(file: string, opts: SnapshotRestoreOptions = {}): Promise<StateSnapshot> {
-    const snapshot = parseState(await readFile(resolve(file), 'utf8'), `snapshot ${file}`);
-    const { audit, ...rest } = opts;
-    const kept = restoredWithTrail(await this.read(), snapshot, audit);
-    return this.replace(kept, { ...rest, source: `snapshot ${file}` });
+    return restoreSnapshotFile(this, file, opts);
   }
 
   async lock(info: LockInfo, opts: LockOptions): Promise<Lock> {
