@@ -8,7 +8,8 @@ import { currentHost } from '../../../src/config/defaults.js';
 import { Diagnostics } from '../../../src/diag/diagnostic.js';
 import { localChangeFeed } from '../../../src/server/changes.js';
 import { createServerContext, type RunningContext } from '../../../src/server/context.js';
-import type { Leadership, Metrics, ServerLog } from '../../../src/server/types.js';
+import type { IndexedState, Leadership, Metrics, ServerLog } from '../../../src/server/types.js';
+import type { StateSnapshot } from '../../../src/state/types.js';
 import { emptyEventHub } from '../../../src/server/run.js';
 
 export interface Recorded {
@@ -27,7 +28,11 @@ export interface TestServerContext {
 }
 
 export async function testServerContext(
-  opts: { leadership?: () => Leadership; feed?: boolean } = {},
+  opts: {
+    leadership?: () => Leadership;
+    feed?: boolean;
+    onChange?: (prev: StateSnapshot | undefined, next: IndexedState) => void;
+  } = {},
 ): Promise<TestServerContext> {
   const dir = mkdtempSync(join(tmpdir(), 'drover-server-core-'));
   writeFileSync(
@@ -55,6 +60,7 @@ export async function testServerContext(
     log,
     ...(opts.leadership ? { leadership: opts.leadership } : {}),
     ...(opts.feed === false ? {} : { changes: localChangeFeed(session.config.state.path) }),
+    ...(opts.onChange ? { onChange: opts.onChange } : {}),
   });
   return {
     dir,
