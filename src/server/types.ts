@@ -16,9 +16,12 @@ import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { EngineContext } from '../ops/context.js';
 import type { Observed } from '../ops/observe.js';
 import type { StateSnapshot } from '../state/types.js';
-
-/** drover.hcl's `server` block (defined beside the rest of drover.hcl's settings, which load it). */
 import type { ServerSettings } from '../config/types.js';
+
+/**
+ * drover.hcl's `server` block as the server uses it. Defined in config/types.ts, beside the rest
+ * of drover.hcl's settings (config/ loads it and must not import server/); re-exported here.
+ */
 export type { ServerSettings };
 
 /** The state as the server last read it. `index` is the global change index (the state's serial, at least 1). */
