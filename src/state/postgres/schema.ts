@@ -51,6 +51,13 @@ const MIGRATIONS: readonly ((s: string) => string)[] = [
   (s) => `
     CREATE TABLE ${s}.approvals (pos integer PRIMARY KEY, body json NOT NULL);
   `,
+  // 5: ACLs of drover server: tokens (their secrets hashed) and policies, one row each; whether
+  // the ACL system was bootstrapped in meta.
+  (s) => `
+    ALTER TABLE ${s}.meta ADD COLUMN acl json;
+    CREATE TABLE ${s}.acl_tokens (accessor_id text PRIMARY KEY, ord bigserial, body json NOT NULL);
+    CREATE TABLE ${s}.acl_policies (name text PRIMARY KEY, ord bigserial, body json NOT NULL);
+  `,
 ];
 
 /** The schema version this drover writes. */
