@@ -42,7 +42,10 @@ export function createServerContext(parts: ContextParts): ServerContext {
   let cached: IndexedState | undefined;
   const read = async (): Promise<IndexedState> => {
     const state = await parts.engine.store.read();
-    if (!cached || cached.index !== indexOf(state)) cached = { state, index: indexOf(state) };
+    // By serial, not index: serials 0 and 1 share index 1 (the index is floored at 1).
+    if (cached?.state.serial !== state.serial || cached.state.lineage !== state.lineage) {
+      cached = { state, index: indexOf(state) };
+    }
     return cached;
   };
   const alwaysLeader = (): Leadership => ({

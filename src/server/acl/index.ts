@@ -2,7 +2,7 @@
  * The server's Authorizer: who a request's token is and what its policies allow. With ACLs off
  * every request may do everything (Nomad's nil ACL); with them on, no token means the policy
  * named `anonymous` (when there is one, else nothing), an unknown or expired secret is refused.
- * Compiled ACLs are kept per state index: a token or policy change moves the index.
+ * Compiled ACLs are kept per state read: a token or policy change is a new state.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AclToken, StateSnapshot } from '../../state/types.js';
@@ -12,6 +12,7 @@ import {
   type Actor,
   type Authorizer,
   type Identity,
+  type IndexedState,
   type ServerContext,
 } from '../types.js';
 import {
@@ -95,12 +96,14 @@ export function actorOf(token: AclToken): Actor {
 }
 
 export function createAuthorizer(ctx: ServerContext): Authorizer {
-  let cache: { index: number; anonymous?: Identity; tokens: Map<string, Acl> } | undefined;
+  // Per state read: the context hands out the same IndexedState until the state changes.
+  let cache: { of: IndexedState; anonymous?: Identity; tokens: Map<string, Acl> } | undefined;
   return {
     async identify(secret: string | undefined): Promise<Identity> {
       if (!ctx.settings.acl.enabled) return UNRESTRICTED;
-      const { state, index } = await ctx.current();
-      if (cache?.index !== index) cache = { index, tokens: new Map() };
+      const current = await ctx.current();
+      const state = current.state;
+      if (cache?.of !== current) cache = { of: current, tokens: new Map() };
       if (secret === undefined || secret === '') {
         cache.anonymous ??= identityOf(ANONYMOUS_ACTOR, aclForPolicies(state, [ANONYMOUS_POLICY]));
         return cache.anonymous;
