@@ -93,7 +93,7 @@ export async function startAclServer(opts: {
   const ctx = createServerContext({
     settings: settings(opts.aclEnabled),
     engine: opts.now
-      ? { ...session, clock: { now: opts.now, sleep: session.clock.sleep } }
+      ? { ...session, clock: { now: opts.now, sleep: (ms: number) => session.clock.sleep(ms) } }
       : session,
     events: { since: () => [], subscribe: () => () => undefined },
     metrics: { increment: () => undefined, gauge: () => undefined, sample: () => undefined },
