@@ -6,6 +6,14 @@
  * and turns an ApiError into its status and text.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import {
+  createServer as createHttpServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Diagnostics } from '../../../src/diag/diagnostic.js';
@@ -38,6 +46,13 @@ export interface AclServer {
     method: Route['method'],
     path: string,
     opts?: { token?: string; bearer?: string; body?: unknown; namespace?: string },
+  ): Promise<Reply>;
+  /** A request as the HTTP layer hands it over: method, path, headers, parsed body. */
+  dispatch(
+    method: string,
+    path: string,
+    headers: IncomingHttpHeaders,
+    body: unknown,
   ): Promise<Reply>;
   close(): Promise<void>;
 }
@@ -110,53 +125,119 @@ export async function startAclServer(opts: {
       if (o.token !== undefined) headers['x-nomad-token'] = o.token;
       if (o.bearer !== undefined) headers.authorization = `Bearer ${o.bearer}`;
       if (o.body !== undefined) headers['content-length'] = String(JSON.stringify(o.body).length);
-      let found: { route: Route; params: Record<string, string> } | undefined;
-      for (const route of routes) {
-        const params = match(route, method, path);
-        if (params) {
-          found = { route, params };
-          break;
-        }
-      }
-      if (!found) return { status: 404, text: `no route for ${method} ${path}` };
-      try {
-        const identity = await authorizer.identify(secretOf(headers));
-        const namespace = o.namespace ?? 'default';
-        if (!identity.allows(found.route.access, namespace)) {
-          throw new ApiError(403, 'Permission denied');
-        }
-        const req: ApiRequest = {
-          method,
-          path,
-          params: found.params,
-          query: new URLSearchParams(),
-          headers,
-          namespace,
-          identity,
-          server: ctx,
-          json: () => Promise.resolve(o.body),
-          signal: new AbortController().signal,
-        };
-        const reply = await found.route.handler(req);
-        if ('stream' in reply) throw new Error('ACL routes do not stream');
-        return {
-          status: reply.status ?? 200,
-          ...(reply.json !== undefined ? { json: reply.json } : {}),
-          ...(reply.text !== undefined ? { text: reply.text } : {}),
-          ...(reply.index !== undefined ? { index: reply.index } : {}),
-        };
-      } catch (e) {
-        if (e instanceof ApiError) return { status: e.status, text: e.message };
-        throw e;
-      }
+      return dispatch(method, path, headers, o.body, o.namespace);
     },
+    dispatch,
     async close() {
       await session.close();
       await rm(dir, { recursive: true, force: true });
     },
   };
+
+  async function dispatch(
+    method: string,
+    path: string,
+    headers: IncomingHttpHeaders,
+    body: unknown,
+    ns?: string,
+  ): Promise<Reply> {
+    let found: { route: Route; params: Record<string, string> } | undefined;
+    for (const route of routes) {
+      const params = match(route, method, path);
+      if (params) {
+        found = { route, params };
+        break;
+      }
+    }
+    if (!found) return { status: 404, text: `no route for ${method} ${path}` };
+    try {
+      const identity = await authorizer.identify(secretOf(headers));
+      const namespace = ns ?? 'default';
+      if (!identity.allows(found.route.access, namespace)) {
+        throw new ApiError(403, 'Permission denied');
+      }
+      const req: ApiRequest = {
+        method,
+        path,
+        params: found.params,
+        query: new URLSearchParams(),
+        headers,
+        namespace,
+        identity,
+        server: ctx,
+        json: () => Promise.resolve(body),
+        signal: new AbortController().signal,
+      };
+      const reply = await found.route.handler(req);
+      if ('stream' in reply) throw new Error('ACL routes do not stream');
+      return {
+        status: reply.status ?? 200,
+        ...(reply.json !== undefined ? { json: reply.json } : {}),
+        ...(reply.text !== undefined ? { text: reply.text } : {}),
+        ...(reply.index !== undefined ? { index: reply.index } : {}),
+      };
+    } catch (e) {
+      if (e instanceof ApiError) return { status: e.status, text: e.message };
+      throw e;
+    }
+  }
 }
 
 export async function stateText(server: AclServer): Promise<string> {
   return readFile(server.statePath, 'utf8');
+}
+
+/**
+ * The ACL routes over real HTTP or HTTPS on loopback (TLS verifying client certificates when a
+ * CA is given), for the CLI's client: until the core's HTTP layer lands, the test's own.
+ */
+export async function serveHttp(
+  server: AclServer,
+  tls?: { cert: string; key: string; clientCa: string },
+): Promise<{ address: string; close(): Promise<void> }> {
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      void (async () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        const url = new URL(req.url ?? '/', 'http://x');
+        const method = req.method === 'PUT' ? 'POST' : (req.method ?? 'GET');
+        const reply = await server.dispatch(
+          method,
+          url.pathname,
+          req.headers,
+          text ? (JSON.parse(text) as unknown) : undefined,
+        );
+        if (reply.json !== undefined) {
+          res.writeHead(reply.status, { 'content-type': 'application/json' });
+          res.end(JSON.stringify(reply.json));
+        } else {
+          res.writeHead(reply.status, { 'content-type': 'text/plain' });
+          res.end(reply.text ?? '');
+        }
+      })().catch((e: unknown) => {
+        res.writeHead(500);
+        res.end(String(e));
+      });
+    });
+  };
+  const http = tls
+    ? createHttpsServer(
+        {
+          cert: await readFile(tls.cert),
+          key: await readFile(tls.key),
+          ca: await readFile(tls.clientCa),
+          requestCert: true,
+          rejectUnauthorized: true,
+        },
+        handler,
+      )
+    : createHttpServer(handler);
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const port = (http.address() as AddressInfo).port;
+  return {
+    address: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`,
+    close: () => new Promise<void>((resolve) => http.close(() => resolve())),
+  };
 }
