@@ -156,6 +156,8 @@ function where(r: SourceRange): string {
 
 /** Parses a policy's rules; throws PolicyError naming the first problem and its place. */
 export function parsePolicy(rules: string, filename = 'rules'): ParsedPolicy {
+  // As Nomad: empty rules are an empty policy; rules with nothing in them are refused below.
+  if (rules === '') return { namespaces: [] };
   const parsed = parseHCL(rules, filename);
   const syntax = parsed.diagnostics.find((d) => d.severity === 'error');
   if (syntax) throw new PolicyError(syntax.summary + detailOf(syntax.detail), syntax.range);

@@ -90,6 +90,10 @@ describe('parsePolicy: Nomad expansions', () => {
     );
   });
 
+  it('reads empty rules as an empty policy, as Nomad does', () => {
+    expect(parsePolicy('')).toEqual({ namespaces: [] });
+  });
+
   it('reads the policy of Nomad TestParse with every kind of block', () => {
     const p = parsePolicy(`
 namespace "default" {
@@ -186,7 +190,7 @@ describe('parsePolicy: errors with line and column', () => {
       'namespace "apps" {\n  variables {\n    path "/abs" {\n      capabilities = ["read"]\n    }\n  }\n}\n',
       'rules:3:10: Invalid variable path "/abs" in namespace apps',
     ],
-    ['', 'Invalid policy'],
+    ['# nothing but a comment\n', 'Invalid policy'],
   ])('%j → %s', (rules, message) => {
     let err: unknown;
     try {
