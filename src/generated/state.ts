@@ -87,6 +87,7 @@ export interface StateSnapshot {
    * Approvals of plans (`drover approve PLANFILE`), oldest first, each bound to a plan hash: a planfile is approved by the records of its hash. Append-only. Absent: none recorded (a state written by an older drover).
    */
   approvals?: PlanApproval[];
+  acl?: AclState;
 }
 /**
  * One node: how to reach it (from drover.hcl), what was found on it, and whether new work may be placed on it.
@@ -646,4 +647,78 @@ export interface AuditHook {
    */
   error?: string;
   [k: string]: unknown;
+}
+/**
+ * ACLs of `drover server` (Nomad's tokens and policies): whether the ACL system was bootstrapped, the tokens by accessor id (each with the SHA-256 of its secret: the secret itself is shown once, when the token is created, and never stored), and the policies by name. Absent: never bootstrapped (a state written by an older drover, or ACLs never used).
+ */
+export interface AclState {
+  /**
+   * The ACL system was bootstrapped (`drover acl bootstrap`, `POST /v1/acl/bootstrap`): a second bootstrap is refused.
+   */
+  bootstrapped: boolean;
+  /**
+   * The state serial the bootstrap wrote: Nomad's reset index.
+   */
+  bootstrap_index?: number;
+  /**
+   * ACL tokens by accessor id.
+   */
+  tokens: {
+    [k: string]: AclToken;
+  };
+  /**
+   * ACL policies by name.
+   */
+  policies: {
+    [k: string]: AclPolicy;
+  };
+}
+/**
+ * An ACL token: its public accessor id and the hash of its secret.
+ */
+export interface AclToken {
+  /**
+   * The token's public id (a UUID).
+   */
+  accessor_id: string;
+  /**
+   * `sha256:` and the hex SHA-256 of the secret id. The secret is never stored.
+   */
+  secret_hash: string;
+  name: string;
+  /**
+   * `management` tokens may do anything; `client` tokens what their policies allow.
+   */
+  type: 'client' | 'management';
+  /**
+   * Names of the policies of a client token.
+   */
+  policies: string[];
+  global: boolean;
+  create_time: Timestamp;
+  /**
+   * An RFC 3339 date and time.
+   */
+  expiration_time?: string;
+  /**
+   * The state serial of the write that created it.
+   */
+  create_index: number;
+  /**
+   * The state serial of the write that last changed it.
+   */
+  modify_index: number;
+}
+/**
+ * A named ACL policy in Nomad's policy language.
+ */
+export interface AclPolicy {
+  name: string;
+  description: string;
+  /**
+   * The policy's HCL text, as submitted.
+   */
+  rules: string;
+  create_index: number;
+  modify_index: number;
 }

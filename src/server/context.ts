@@ -51,7 +51,8 @@ export interface RunningContext extends ServerContext {
 }
 
 export function indexOf(state: StateSnapshot): number {
-  return Math.max(1, state.serial);
+  // serial + 1: never 0 (Nomad's index floor), and the first write (serial 0 → 1) moves it.
+  return state.serial + 1;
 }
 
 interface Waiter {

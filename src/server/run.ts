@@ -7,6 +7,7 @@
  *          stopped → lease given up → change feed closed (the caller closes the session)
  */
 import { once } from 'node:events';
+import { createAuthorizer } from './acl/index.js';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { EngineContext } from '../ops/context.js';
@@ -35,7 +36,7 @@ export interface ServerParts {
   settings: ServerSettings;
   engine: EngineContext;
   log: ServerLog;
-  /** Absent: ACLs off. */
+  /** Absent: the ACLs of the state, as `server { acl { enabled } }` says. */
   authorizer?: Authorizer;
   /** Absent: allRoutes(). */
   routes?: readonly Route[];
@@ -100,7 +101,7 @@ export async function startServer(parts: ServerParts): Promise<RunningServer> {
   const http = createServer({
     context,
     routes: parts.routes ?? allRoutes(),
-    ...(parts.authorizer ? { authorizer: parts.authorizer } : {}),
+    authorizer: parts.authorizer ?? createAuthorizer(context),
     shutdown: shutdown.signal,
   });
   http.listen(settings.port, settings.address);

@@ -25,14 +25,20 @@ export function appendAudit(state: StateSnapshot, record: NewAuditRecord): State
  * state it replaces (a restore must not erase who did what), with the restore's own record.
  * The snapshot's approvals are dropped: a restore makes every plan stale (the trail keeps who
  * approved what), and their serials would name writes of another history (state/approvals).
+ * The ACLs are the current ones: a restore must not bring back a revoked token, nor undo a
+ * bootstrap.
  */
 export function restoredWithTrail(
   current: StateSnapshot,
   incoming: StateSnapshot,
   record?: NewAuditRecord,
 ): StateSnapshot {
-  const { audit: _replaced, approvals: _stale, ...rest } = incoming;
+  const { audit: _replaced, approvals: _stale, acl: _old, ...rest } = incoming;
   const trail = auditTrail(current);
-  const kept: StateSnapshot = trail.length ? { ...rest, audit: [...trail] } : rest;
+  const kept: StateSnapshot = {
+    ...rest,
+    ...(trail.length ? { audit: [...trail] } : {}),
+    ...(current.acl ? { acl: current.acl } : {}),
+  };
   return record ? appendAudit(kept, record) : kept;
 }

@@ -4,6 +4,9 @@
  * drover imports them from here so the generated module stays an implementation detail.
  */
 export type {
+  AclPolicy,
+  AclState,
+  AclToken,
   AllocatedPort,
   AuditHook,
   AuditJobChange,

@@ -17,7 +17,15 @@ import { appendAudit, type NewAuditRecord } from '../../src/state/audit.js';
 import { appendApproval, type NewApproval } from '../../src/state/approvals.js';
 import { planBasis } from '../../src/plan/approvals.js';
 import { newLockInfo, type LockInfo, type StateStore } from '../../src/state/store.js';
-import type { JobState, StateSnapshot } from '../../src/state/types.js';
+import type { AclPolicy, AclToken, JobState, StateSnapshot } from '../../src/state/types.js';
+import {
+  hashSecret,
+  withBootstrap,
+  withPolicy,
+  withToken,
+  withoutPolicy,
+  withoutToken,
+} from '../../src/server/acl/state.js';
 import { sampleState } from './sample.js';
 
 export interface StoreOptions {
@@ -293,6 +301,60 @@ export function describeStoreConformance(backend: Backend): void {
         expect(cur.events.map((e) => e.seq)).toEqual([1, 2]);
       });
 
+      // ACLs of drover server: tokens (hashed) and policies in rows of their own, the bootstrap
+      // flag with them; every change seen by the store that wrote it and by a fresh one.
+      it.each([
+        ['the same store', false],
+        ['a new store per write', true],
+      ])('keeps ACL tokens and policies, written through %s', async (_how, freshEach) => {
+        let s = store();
+        let cur = await s.write(sampleState(await s.read()), 0);
+        const token = (id: string, name: string, policies: string[]): AclToken => ({
+          accessor_id: id,
+          secret_hash: hashSecret(`secret of ${name}`),
+          name,
+          type: policies.length ? 'client' : 'management',
+          policies,
+          global: false,
+          create_time: T1,
+          ...(policies.length ? { expiration_time: T3 } : {}),
+          create_index: 2,
+          modify_index: 2,
+        });
+        const policy = (name: string, rules: string): AclPolicy => ({
+          name,
+          description: `${name} access`,
+          rules,
+          create_index: 3,
+          modify_index: 3,
+        });
+        const root = token('11111111-1111-4111-8111-111111111111', 'root', []);
+        const ci = token('22222222-2222-4222-8222-222222222222', 'ci', ['readonly']);
+        const changes: ((x: StateSnapshot) => StateSnapshot)[] = [
+          (x) => withBootstrap(x, root),
+          (x) => withPolicy(x, policy('readonly', 'namespace "default" { policy = "read" }')),
+          (x) => withToken(x, ci),
+          (x) => withPolicy(x, policy('readonly', 'namespace "*" { policy = "read" }')),
+          (x) => withToken(x, { ...ci, policies: ['readonly', 'ops'], modify_index: 6 }),
+          (x) => withoutToken(x, root.accessor_id),
+          (x) => withoutPolicy(x, 'readonly'),
+          (x) => withoutToken(x, ci.accessor_id),
+        ];
+        for (const change of changes) {
+          const next = change(cur);
+          if (freshEach) s = store();
+          cur = await s.write(next, cur.serial);
+          expect(cur).toEqual({ ...next, serial: cur.serial });
+          expect(await store().read()).toEqual(cur);
+        }
+        expect(cur.acl).toEqual({
+          bootstrapped: true,
+          bootstrap_index: 2,
+          tokens: {},
+          policies: {},
+        });
+      });
+
       it('appends events in order over many writes', async () => {
         const s = store();
         let cur = await s.read();
@@ -522,6 +584,30 @@ export function describeStoreConformance(backend: Backend): void {
         expect(planBasis(v5).serial).toBe(4);
         const restored = await store().snapshotRestore(file);
         expect('approvals' in restored).toBe(false);
+        expect(await store().read()).toEqual(restored);
+      });
+
+      it('keeps the current ACLs across a restore (a revoked token stays revoked)', async () => {
+        const s = store();
+        const token = (id: string, name: string): AclToken => ({
+          accessor_id: id,
+          secret_hash: hashSecret(name),
+          name,
+          type: 'management',
+          policies: [],
+          global: true,
+          create_time: T1,
+          create_index: 1,
+          modify_index: 1,
+        });
+        const old = token('11111111-1111-4111-8111-111111111111', 'old');
+        const v1 = await s.write(withBootstrap(sampleState(await s.read()), old), 0);
+        const file = join(dir, 'snap.json');
+        await s.snapshotSave(file);
+        const fresh = token('22222222-2222-4222-8222-222222222222', 'fresh');
+        const v2 = await s.write(withToken(withoutToken(v1, old.accessor_id), fresh), 1);
+        const restored = await store().snapshotRestore(file);
+        expect(restored.acl).toEqual(v2.acl);
         expect(await store().read()).toEqual(restored);
       });
 

@@ -11,6 +11,7 @@ import { PostgresStateStore, type PostgresStateOptions } from '../../src/state/p
 import type { Allocation, StateSnapshot } from '../../src/state/types.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { sampleState } from './sample.js';
+import { hashSecret, withBootstrap } from '../../src/server/acl/state.js';
 
 let db: TestDatabase;
 let n = 0;
@@ -120,6 +121,41 @@ describe('rows', () => {
     kill = false;
     const v2 = await s.write({ ...v1, allocations: {} }, v1.serial);
     expect(await store().read()).toEqual(v2);
+  });
+
+  it('migrates a schema of drover before ACLs (5) to 6, and keeps tokens hashed in rows', async () => {
+    fresh();
+    const before = await store().write(sampleState(await store().read()), 0);
+    // What a drover before ACLs left: no acl tables, no acl column, schema version 5.
+    await db.query(
+      `DROP TABLE ${schema}.acl_tokens, ${schema}.acl_policies; ` +
+        `ALTER TABLE ${schema}.meta DROP COLUMN acl; UPDATE ${schema}.meta SET schema_version = 5`,
+    );
+    const s = store();
+    expect(await s.read()).toEqual(before);
+    const secret = 'c0ffee00-0000-4000-8000-000000000000';
+    const token = {
+      accessor_id: '11111111-1111-4111-8111-111111111111',
+      secret_hash: hashSecret(secret),
+      name: 'root',
+      type: 'management' as const,
+      policies: [],
+      global: true,
+      create_time: '2026-01-02T03:04:05.000Z',
+      create_index: 2,
+      modify_index: 2,
+    };
+    const after = await s.write(withBootstrap(before, token), before.serial);
+    expect(await store().read()).toEqual(after);
+    const meta = await db.query(`SELECT schema_version, acl FROM ${schema}.meta`);
+    expect(meta.rows).toEqual([
+      { schema_version: SCHEMA_VERSION, acl: { bootstrapped: true, bootstrap_index: 2 } },
+    ]);
+    const rows = await db.query<{ accessor_id: string; body: string }>(
+      `SELECT accessor_id, body::text AS body FROM ${schema}.acl_tokens`,
+    );
+    expect(rows.rows.map((r) => r.accessor_id)).toEqual([token.accessor_id]);
+    expect(rows.rows[0]!.body).not.toContain(secret);
   });
 
   it('refuses a schema migrated by a newer drover', async () => {

@@ -20,6 +20,7 @@ import { registerAudit } from './audit.js';
 import { registerDrift } from './drift.js';
 import { registerApprove } from './approve.js';
 import { registerServer } from './server.js';
+import { registerAclCommands } from './acl.js';
 
 export function registerAllCommands(program: Command, output: (json: boolean) => Output): void {
   registerValidate(program, output);
@@ -38,4 +39,5 @@ export function registerAllCommands(program: Command, output: (json: boolean) =>
   registerAudit(program, output);
   registerDrift(program, output);
   registerServer(program, output);
+  registerAclCommands(program, output);
 }

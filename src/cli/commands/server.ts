@@ -53,11 +53,6 @@ async function runServerCommand(o: Output, opts: ServerOptions): Promise<void> {
     const base =
       session.config.server ?? serverSettings(undefined, currentHost().cwd, currentHost());
     const settings = withFlags(base, opts);
-    if (settings.acl.enabled)
-      throw new UserError(
-        'ACLs are not built yet in drover server: refusing to start with server { acl { enabled = true } } ' +
-          'rather than serve the API open',
-      );
     const log = createServerLog({ json: settings.logJson });
     const server = await startServer({ settings, engine: session, log });
     o.out(`drover server listening on ${server.url}`);

@@ -4,7 +4,8 @@
  */
 import type { Route } from '../types.js';
 import { routes as agent } from './agent.js';
+import { routes as acl } from './acl.js';
 
 export function allRoutes(): Route[] {
-  return [...agent];
+  return [...agent, ...acl];
 }

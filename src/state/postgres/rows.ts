@@ -8,7 +8,15 @@
 import type { JobState, JobVersion, StateSnapshot } from '../types.js';
 
 /** The tables of whole objects, keyed by name or id. */
-export const KEYED = ['nodes', 'jobs', 'allocations', 'deployments', 'variables'] as const;
+export const KEYED = [
+  'nodes',
+  'jobs',
+  'allocations',
+  'deployments',
+  'variables',
+  'acl_tokens',
+  'acl_policies',
+] as const;
 export type Keyed = (typeof KEYED)[number];
 
 /** The append-only lists, one row per entry by position: the event log, the audit trail, approvals. */
@@ -33,9 +41,20 @@ export function jobRow(job: JobState): Omit<JobState, 'versions'> {
   return rest;
 }
 
-/** One table's objects in a snapshot (`variables` is absent from states older than Variables). */
+/** One table's objects in a snapshot (`variables` and `acl` are absent from older states). */
 export function keyedOf(s: StateSnapshot, t: Keyed): Record<string, unknown> {
+  if (t === 'acl_tokens') return s.acl?.tokens ?? {};
+  if (t === 'acl_policies') return s.acl?.policies ?? {};
   return s[t] ?? {};
+}
+
+/** What meta's `acl` column holds: the ACL state but its tokens and policies (rows of their own). */
+export function aclHead(
+  s: StateSnapshot,
+): Omit<NonNullable<StateSnapshot['acl']>, 'tokens' | 'policies'> | null {
+  if (!s.acl) return null;
+  const { tokens: _t, policies: _p, ...head } = s.acl;
+  return head;
 }
 
 /** What a write does to the tables. */
@@ -103,8 +122,8 @@ export function textBase(stored: StoredText): Base {
 
 export function diffRows(base: Base, next: StateSnapshot): RowChanges {
   const out: RowChanges = {
-    upserts: { nodes: [], jobs: [], allocations: [], deployments: [], variables: [] },
-    deletes: { nodes: [], jobs: [], allocations: [], deployments: [], variables: [] },
+    upserts: emptyTables<[string, unknown]>(),
+    deletes: emptyTables<string>(),
     versions: [],
     versionTrims: [],
     logs: {
@@ -126,6 +145,10 @@ export function diffRows(base: Base, next: StateSnapshot): RowChanges {
   }
   for (const log of LOGS) out.logs[log] = diffLog(base, log, logOf(next, log));
   return out;
+}
+
+function emptyTables<T>(): Record<Keyed, T[]> {
+  return Object.fromEntries(KEYED.map((t) => [t, []])) as unknown as Record<Keyed, T[]>;
 }
 
 function diffJob(base: Base, id: string, job: JobState, out: RowChanges): void {

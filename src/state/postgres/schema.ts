@@ -63,6 +63,13 @@ const MIGRATIONS: readonly ((s: string) => string)[] = [
     );
     INSERT INTO ${s}.server_lease (id) VALUES (1);
   `,
+  // 6: ACLs of drover server: tokens (their secrets hashed) and policies, one row each; whether
+  // the ACL system was bootstrapped in meta.
+  (s) => `
+    ALTER TABLE ${s}.meta ADD COLUMN acl json;
+    CREATE TABLE ${s}.acl_tokens (accessor_id text PRIMARY KEY, ord bigserial, body json NOT NULL);
+    CREATE TABLE ${s}.acl_policies (name text PRIMARY KEY, ord bigserial, body json NOT NULL);
+  `,
 ];
 
 /** The schema version this drover writes. */

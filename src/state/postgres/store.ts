@@ -47,6 +47,7 @@ import {
 import {
   KEYED,
   LOGS,
+  aclHead,
   diffRows,
   isEmpty,
   snapshotBase,
@@ -82,12 +83,16 @@ const KEY_COLUMN: Record<Keyed, string> = {
   allocations: 'id',
   deployments: 'id',
   variables: 'path',
+  acl_tokens: 'accessor_id',
+  acl_policies: 'name',
 };
 
 interface Meta {
   format_version: number;
   lineage: string | null;
   serial: number;
+  /** The ACL state but its tokens and policies (null: never bootstrapped). */
+  acl: ReturnType<typeof aclHead>;
 }
 
 interface HeldLock {
@@ -342,8 +347,13 @@ export class PostgresStateStore implements StateStore {
   }
 
   private async readMeta(c: pg.Client, forUpdate: boolean): Promise<Meta> {
-    const r = await c.query<{ format_version: number; lineage: string | null; serial: string }>(
-      `SELECT format_version, lineage, serial FROM ${this.s}.meta WHERE id = 1${forUpdate ? ' FOR UPDATE' : ''}`,
+    const r = await c.query<{
+      format_version: number;
+      lineage: string | null;
+      serial: string;
+      acl: Meta['acl'];
+    }>(
+      `SELECT format_version, lineage, serial, acl FROM ${this.s}.meta WHERE id = 1${forUpdate ? ' FOR UPDATE' : ''}`,
     );
     const row = r.rows[0];
     if (!row) throw new StateError('corrupt', `${this.describe()} has no meta row`);
@@ -354,7 +364,12 @@ export class PostgresStateStore implements StateStore {
           `format_version ${STATE_FORMAT_VERSION}; use the drover that wrote it (or a newer one)`,
       );
     }
-    return { format_version: row.format_version, lineage: row.lineage, serial: Number(row.serial) };
+    return {
+      format_version: row.format_version,
+      lineage: row.lineage,
+      serial: Number(row.serial),
+      acl: row.acl,
+    };
   }
 
   /** The whole snapshot, inside the caller's transaction. */
@@ -382,6 +397,8 @@ export class PostgresStateStore implements StateStore {
     const allocations = await keyed('allocations');
     const deployments = await keyed('deployments');
     const variables = await keyed('variables');
+    const aclTokens = await keyed('acl_tokens');
+    const aclPolicies = await keyed('acl_policies');
     const events = await c.query<{ body: StateSnapshot['events'][number] }>(
       `SELECT body FROM ${this.s}.events ORDER BY pos`,
     );
@@ -408,6 +425,7 @@ export class PostgresStateStore implements StateStore {
       // Absent rather than empty, as a state written without a trail reads back.
       ...(audit.rows.length ? { audit: audit.rows.map((r) => r.body) } : {}),
       ...(approvals.rows.length ? { approvals: approvals.rows.map((r) => r.body) } : {}),
+      ...(meta.acl ? { acl: { ...meta.acl, tokens: aclTokens, policies: aclPolicies } } : {}),
     } as StateSnapshot;
     const problems = schemaProblems(state);
     if (problems) {
@@ -483,8 +501,8 @@ export class PostgresStateStore implements StateStore {
         );
         if (!isEmpty(changes)) await this.applyChanges(c, changes);
         await c.query(
-          `UPDATE ${this.s}.meta SET lineage = $1, serial = $2, format_version = $3 WHERE id = 1`,
-          [out.lineage, out.serial, out.format_version],
+          `UPDATE ${this.s}.meta SET lineage = $1, serial = $2, format_version = $3, acl = $4::json WHERE id = 1`,
+          [out.lineage, out.serial, out.format_version, jsonOrNull(aclHead(out))],
         );
         // Servers beside this drover LISTEN for it (delivered at COMMIT, never for a rollback).
         await c.query('SELECT pg_notify($1, $2)', [changeChannel(this.schema), String(out.serial)]);
@@ -562,7 +580,7 @@ export class PostgresStateStore implements StateStore {
 
   private async clearRows(c: pg.Client): Promise<void> {
     await c.query(
-      `TRUNCATE ${this.s}.job_versions, ${this.s}.jobs, ${this.s}.nodes, ${this.s}.allocations, ${this.s}.deployments, ${this.s}.variables, ${this.s}.events, ${this.s}.audit, ${this.s}.approvals`,
+      `TRUNCATE ${this.s}.job_versions, ${this.s}.jobs, ${this.s}.nodes, ${this.s}.allocations, ${this.s}.deployments, ${this.s}.variables, ${this.s}.events, ${this.s}.audit, ${this.s}.approvals, ${this.s}.acl_tokens, ${this.s}.acl_policies`,
     );
   }
 
@@ -605,6 +623,10 @@ export class PostgresStateStore implements StateStore {
   }
 }
 
+function jsonOrNull(value: unknown): string | null {
+  return value === null ? null : JSON.stringify(value);
+}
+
 /** A snapshot with maps of its own and the same entries: what a base keeps. */
 function shallowCopy(s: StateSnapshot): StateSnapshot {
   return {
@@ -617,5 +639,8 @@ function shallowCopy(s: StateSnapshot): StateSnapshot {
     ...(s.variables ? { variables: { ...s.variables } } : {}),
     ...(s.audit ? { audit: [...s.audit] } : {}),
     ...(s.approvals ? { approvals: [...s.approvals] } : {}),
+    ...(s.acl
+      ? { acl: { ...s.acl, tokens: { ...s.acl.tokens }, policies: { ...s.acl.policies } } }
+      : {}),
   };
 }

@@ -2,7 +2,7 @@
  * The real `drover server` process on a local state: the listening line, the agent endpoints, a
  * blocking query released by `drover apply` run from the CLI beside it, a second server on the
  * same state as a follower that takes over when the leader stops, SIGTERM exiting 0, and a
- * server with ACLs enabled refusing to start.
+ * server with ACLs enabled refusing anonymous requests.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -144,15 +144,27 @@ describe('drover server on a local state', () => {
     expect(await follower.stop('SIGINT')).toBe(0);
   });
 
-  it('refuses to start with ACLs enabled until they are built', async () => {
+  it('with ACLs enabled refuses anonymous requests until bootstrapped, then honours the token', async () => {
     const acl = mkdtempSync(join(tmpdir(), 'drover-server-acl-'));
+    writeFileSync(join(acl, 'drover.hcl'), 'server {\n  acl {\n    enabled = true\n  }\n}\n');
+    const server = await startServerProcess(acl);
+    started.push(server);
     try {
-      writeFileSync(join(acl, 'drover.hcl'), 'server {\n  acl {\n    enabled = true\n  }\n}\n');
-      const r = await drover(acl, ['server', '-port', '0']);
-      expect(r.code).toBe(1);
-      expect(r.stderr).toContain('ACLs are not built yet');
-      expect(r.stdout).toBe('');
+      const anonymous = await fetch(`${server.url}/v1/acl/token/self`);
+      expect(anonymous.status).toBe(403);
+      const boot = await fetch(`${server.url}/v1/acl/bootstrap`, { method: 'POST' });
+      expect(boot.status).toBe(200);
+      const token = (await boot.json()) as Json;
+      expect(token.Type).toBe('management');
+      const self = await fetch(`${server.url}/v1/acl/token/self`, {
+        headers: { 'X-Nomad-Token': token.SecretID as string },
+      });
+      expect(self.status).toBe(200);
+      expect(((await self.json()) as Json).AccessorID).toBe(token.AccessorID);
+      // The secret is never in the server's log.
+      expect(server.stderr()).not.toContain(token.SecretID as string);
     } finally {
+      await server.stop('SIGTERM');
       rmSync(acl, { recursive: true, force: true });
     }
   });

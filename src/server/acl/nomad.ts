@@ -1,0 +1,244 @@
+/**
+ * ACL tokens and policies in Nomad's JSON (nomad/structs ACLToken, ACLTokenListStub, ACLPolicy,
+ * ACLPolicyListStub), and the token a create or update request asks for, checked as Nomad's
+ * ACLToken.Validate checks it. Pure.
+ *
+ * drover keeps only the hash of a secret: `SecretID` is the secret in the reply that creates a
+ * token and in `/v1/acl/token/self` (the caller sent it); elsewhere it is "".
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { durationNanos, formatDuration } from '../../jobspec/duration.js';
+import type { AclPolicy, AclToken } from '../../state/types.js';
+import { ApiError } from '../types.js';
+
+export interface NomadAclToken {
+  AccessorID: string;
+  SecretID: string;
+  Name: string;
+  Type: 'client' | 'management';
+  Policies: string[] | null;
+  Roles: null;
+  Global: boolean;
+  Hash: string;
+  CreateTime: string;
+  ExpirationTime?: string;
+  ExpirationTTL: string;
+  CreateIndex: number;
+  ModifyIndex: number;
+}
+
+export type NomadAclTokenStub = Omit<NomadAclToken, 'SecretID' | 'ExpirationTTL'>;
+
+export interface NomadAclPolicy {
+  Name: string;
+  Description: string;
+  Rules: string;
+  Hash: string;
+  JobACL: null;
+  CreateIndex: number;
+  ModifyIndex: number;
+}
+
+export type NomadAclPolicyStub = Pick<
+  NomadAclPolicy,
+  'Name' | 'Description' | 'Hash' | 'CreateIndex' | 'ModifyIndex'
+>;
+
+/** A digest of what a token or policy says (Nomad's Hash, base64): changes when it changes. */
+function digest(parts: readonly unknown[]): string {
+  return createHash('sha256').update(JSON.stringify(parts)).digest('base64');
+}
+
+export function tokenStub(t: AclToken): NomadAclTokenStub {
+  return {
+    AccessorID: t.accessor_id,
+    Name: t.name,
+    Type: t.type,
+    // A management token has no policies: Nomad's nil slice.
+    Policies: t.type === 'management' ? null : [...t.policies],
+    Roles: null,
+    Global: t.global,
+    Hash: digest([t.name, t.type, t.policies, t.global, t.expiration_time ?? null]),
+    CreateTime: t.create_time,
+    ...(t.expiration_time !== undefined ? { ExpirationTime: t.expiration_time } : {}),
+    CreateIndex: t.create_index,
+    ModifyIndex: t.modify_index,
+  };
+}
+
+export function tokenJson(t: AclToken, secret = ''): NomadAclToken {
+  const ttl =
+    t.expiration_time !== undefined
+      ? formatDuration((Date.parse(t.expiration_time) - Date.parse(t.create_time)) * 1e6)
+      : '';
+  return { ...tokenStub(t), SecretID: secret, ExpirationTTL: ttl };
+}
+
+/** Nomad's anonymous token, what `/v1/acl/token/self` answers a request without one. */
+export function anonymousTokenJson(): NomadAclToken {
+  return {
+    AccessorID: 'anonymous',
+    SecretID: 'anonymous',
+    Name: 'Anonymous Token',
+    Type: 'client',
+    Policies: ['anonymous'],
+    Roles: null,
+    Global: false,
+    Hash: digest(['anonymous']),
+    CreateTime: '0001-01-01T00:00:00Z',
+    ExpirationTTL: '',
+    CreateIndex: 0,
+    ModifyIndex: 0,
+  };
+}
+
+export function policyStub(p: AclPolicy): NomadAclPolicyStub {
+  return {
+    Name: p.name,
+    Description: p.description,
+    Hash: digest([p.name, p.description, p.rules]),
+    CreateIndex: p.create_index,
+    ModifyIndex: p.modify_index,
+  };
+}
+
+export function policyJson(p: AclPolicy): NomadAclPolicy {
+  return { ...policyStub(p), Rules: p.rules, JobACL: null };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Requests
+
+/** Nomad's defaults for `token_min_expiration_ttl` and `token_max_expiration_ttl`. */
+export const MIN_TTL_MS = 60_000;
+export const MAX_TTL_MS = 24 * 3_600_000;
+const MAX_NAME = 256;
+export const POLICY_NAME = /^[a-zA-Z0-9-]{1,128}$/;
+
+/** The fields of an ACLToken a create or update request may carry. */
+export interface TokenRequest {
+  AccessorID?: string;
+  Name?: string;
+  Type?: string;
+  Policies?: string[] | null;
+  Roles?: unknown[] | null;
+  Global?: boolean;
+  ExpirationTime?: string | null;
+  ExpirationTTL?: string | number | null;
+}
+
+export function asTokenRequest(body: unknown): TokenRequest {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new ApiError(400, 'the request body must be a JSON object (an ACLToken)');
+  }
+  const b = body as Record<string, unknown>;
+  const str = (k: string) => {
+    if (b[k] !== undefined && b[k] !== null && typeof b[k] !== 'string') {
+      throw new ApiError(400, `${k} must be a string`);
+    }
+  };
+  ['AccessorID', 'Name', 'Type', 'ExpirationTime'].forEach(str);
+  if (
+    b.Policies !== undefined &&
+    b.Policies !== null &&
+    (!Array.isArray(b.Policies) || b.Policies.some((p) => typeof p !== 'string'))
+  ) {
+    throw new ApiError(400, 'Policies must be a list of policy names');
+  }
+  if (b.Global !== undefined && typeof b.Global !== 'boolean') {
+    throw new ApiError(400, 'Global must be true or false');
+  }
+  return b;
+}
+
+export interface TokenContext {
+  /** The token updated (absent: a new token). */
+  existing?: AclToken;
+  /** Policies that exist, by name. */
+  policies: Readonly<Record<string, AclPolicy>>;
+  now: number;
+  /** The state serial the write will have. */
+  serial: number;
+  /** The hash of a new token's secret (an update keeps the token's own). */
+  secretHash: string;
+}
+
+/**
+ * The token a request asks for, checked as Nomad checks it (name length, type and policies,
+ * expiration within [1m, 24h] of its creation, only on create). Throws ApiError 400.
+ */
+export function tokenFromRequest(req: TokenRequest, ctx: TokenContext): AclToken {
+  const problems: string[] = [];
+  const name = req.Name ?? '';
+  const type = req.Type ?? '';
+  const policies = [...new Set(req.Policies ?? [])];
+  if (name.length > MAX_NAME) problems.push('token name too long');
+  if ((req.Roles ?? []).length > 0) problems.push('ACL roles are not built in drover');
+  if (type === 'client') {
+    if (policies.length === 0) problems.push('client token missing policies or roles');
+  } else if (type === 'management') {
+    if (policies.length !== 0) {
+      problems.push('management token cannot be associated with policies or roles');
+    }
+  } else problems.push('token type must be client or management');
+  for (const p of policies) {
+    if (!Object.hasOwn(ctx.policies, p)) problems.push(`cannot find policy ${p}`);
+  }
+  const existing = ctx.existing;
+  const createTime = existing?.create_time ?? new Date(ctx.now).toISOString();
+  let expiration = existing?.expiration_time;
+  if (!existing) expiration = expirationOf(req, ctx.now, problems);
+  else if (req.Global !== undefined && req.Global !== existing.global) {
+    problems.push('cannot toggle global mode');
+  }
+  if (problems.length > 0) throw new ApiError(400, `token invalid: ${problems.join('; ')}`);
+  return {
+    accessor_id: existing?.accessor_id ?? randomUUID(),
+    secret_hash: existing?.secret_hash ?? ctx.secretHash,
+    name,
+    type: type as AclToken['type'],
+    policies: type === 'management' ? [] : policies,
+    global: existing?.global ?? req.Global ?? false,
+    create_time: createTime,
+    ...(expiration !== undefined ? { expiration_time: expiration } : {}),
+    create_index: existing?.create_index ?? ctx.serial,
+    modify_index: ctx.serial,
+  };
+}
+
+/** ExpirationTime, or CreateTime + ExpirationTTL, within Nomad's bounds. */
+function expirationOf(req: TokenRequest, now: number, problems: string[]): string | undefined {
+  let at: number | undefined;
+  if (req.ExpirationTTL !== undefined && req.ExpirationTTL !== null && req.ExpirationTTL !== '') {
+    const nanos = durationNanos(req.ExpirationTTL);
+    if (nanos === undefined) {
+      problems.push(`invalid ExpirationTTL ${JSON.stringify(req.ExpirationTTL)}`);
+      return undefined;
+    }
+    if (nanos < 0) {
+      problems.push(`token expiration TTL '${formatDuration(nanos)}' should not be negative`);
+      return undefined;
+    }
+    if (nanos > 0) at = now + nanos / 1e6;
+  }
+  if (req.ExpirationTime) {
+    const t = Date.parse(req.ExpirationTime);
+    if (Number.isNaN(t)) {
+      problems.push(`invalid ExpirationTime ${JSON.stringify(req.ExpirationTime)}`);
+      return undefined;
+    }
+    at = t;
+  }
+  if (at === undefined) return undefined;
+  if (at < now) problems.push('expiration time cannot be before create time');
+  else if (at - now < MIN_TTL_MS) {
+    problems.push(
+      `expiration time cannot be less than ${formatDuration(MIN_TTL_MS * 1e6)} in the future`,
+    );
+  } else if (at - now > MAX_TTL_MS) {
+    problems.push(
+      `expiration time cannot be more than ${formatDuration(MAX_TTL_MS * 1e6)} in the future`,
+    );
+  }
+  return new Date(at).toISOString();
+}
