@@ -122,9 +122,8 @@ describe('the postgres lease', () => {
     await eventually(() => Promise.resolve(signals.length > 0), 5000, 'the feed listens');
     const before = signals.length;
     const state = await s.read();
-    const wrote = Date.now();
     await s.write(state, state.serial);
-    await eventually(() => Promise.resolve(signals.length > before), 1000, 'the NOTIFY arrives');
-    expect(signals[before]! - wrote).toBeLessThan(50);
+    // Heard at all is the point; how fast is the benchmark's (npm run bench).
+    await eventually(() => Promise.resolve(signals.length > before), 5000, 'the NOTIFY arrives');
   });
 });

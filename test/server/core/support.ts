@@ -7,7 +7,7 @@ import { serverSettings } from '../../../src/config/server-settings.js';
 import { currentHost } from '../../../src/config/defaults.js';
 import { Diagnostics } from '../../../src/diag/diagnostic.js';
 import { localChangeFeed } from '../../../src/server/changes.js';
-import { createServerContext, type RunningContext } from '../../../src/server/context.js';
+import { createServerContext, indexOf, type RunningContext } from '../../../src/server/context.js';
 import type { IndexedState, Leadership, Metrics, ServerLog } from '../../../src/server/types.js';
 import type { StateSnapshot } from '../../../src/state/types.js';
 import { emptyEventHub } from '../../../src/server/run.js';
@@ -22,7 +22,7 @@ export interface TestServerContext {
   session: Session;
   context: RunningContext;
   recorded: Recorded;
-  /** Moves the state's index the way a CLI beside the server would: one write to the store. */
+  /** Moves the state's index the way a CLI beside the server would: one write; the new index. */
   bump(): Promise<number>;
   close(): Promise<void>;
 }
@@ -69,7 +69,7 @@ export async function testServerContext(
     recorded,
     async bump() {
       const s = await session.store.read();
-      return (await session.store.write(s, s.serial)).serial;
+      return indexOf(await session.store.write(s, s.serial));
     },
     async close() {
       await context.close();
