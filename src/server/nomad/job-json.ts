@@ -1024,13 +1024,31 @@ function rangeAt(path: string): SourceRange {
   return { filename: path, start: pos, end: pos };
 }
 
-/** Diagnostics as the plain text of an API error: one `Job.Field: summary: detail` a line. */
-export function diagnosticsText(diagnostics: readonly Diagnostic[]): string {
+/**
+ * Diagnostics of one severity (errors by default) as lines of plain text: `Job.Field: summary:
+ * detail` for a job read from JSON, `file:line:col: …` with `positions` (a job read from HCL).
+ */
+export function diagnosticLines(
+  diagnostics: readonly Diagnostic[],
+  opts: { positions?: boolean; severity?: Diagnostic['severity'] } = {},
+): string[] {
   return diagnostics
-    .filter((d) => d.severity === 'error')
+    .filter((d) => d.severity === (opts.severity ?? 'error'))
     .map((d) => {
-      const where = d.range ? `${d.range.filename}: ` : '';
+      const r = d.range;
+      const where = !r
+        ? ''
+        : opts.positions
+          ? `${r.filename}:${r.start.line}:${r.start.column}: `
+          : `${r.filename}: `;
       return `${where}${d.summary}${d.detail ? `: ${d.detail}` : ''}`;
-    })
-    .join('\n');
+    });
+}
+
+/** The errors among diagnostics as the plain text of an API error, one a line. */
+export function diagnosticsText(
+  diagnostics: readonly Diagnostic[],
+  opts: { positions?: boolean } = {},
+): string {
+  return diagnosticLines(diagnostics, opts).join('\n');
 }
