@@ -359,6 +359,12 @@ async function deregister(req: ApiRequest): Promise<ApiReply> {
     );
   const out = await applyWrite(req, purge ? 'purge' : 'stop', (engine, observed) => {
     requireJobHere(req, observed.stored, id);
+    // drover forgets a job as it stops it; a stopped job kept in state is not purged later.
+    if (purge && observed.stored.jobs[id]!.stopped)
+      throw new ApiError(
+        400,
+        `job "${id}" is already stopped, and drover purges a job only as it stops it (purging a stopped job is not built)`,
+      );
     return {
       plan: planStop(engine, observed, id, purge),
       extra: latestVersion(observed.stored, id),
