@@ -3,13 +3,7 @@
  * back is the same normalized job; Nomad's field names, units and zero values on the way out;
  * bad and unsupported fields refused on the way in with the field's path.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Diagnostics } from '../../../src/diag/diagnostic.js';
-import { nodeFileAccess } from '../../../src/io/node-files.js';
-import { findJobFiles } from '../../../src/jobspec/files.js';
-import { loadJobSource } from '../../../src/jobspec/load.js';
 import {
   diagnosticsText,
   fromNomadJob,
@@ -17,36 +11,9 @@ import {
   type JobVersionFacts,
 } from '../../../src/server/nomad/job-json.js';
 import { driverConfigCheck } from '../../../providers/config-validators.js';
+import { exampleJobs } from './support.js';
 
 const examples = new URL('../../../examples/', import.meta.url).pathname;
-
-/** Every folder under examples/ (itself included), as a user would pass them to drover. */
-function folders(dir: string): string[] {
-  const subs = readdirSync(dir)
-    .map((f) => join(dir, f))
-    .filter((p) => statSync(p).isDirectory());
-  return [dir, ...subs.flatMap(folders)];
-}
-
-/** Every job file under examples/, loaded as drover loads it. */
-export function exampleJobs() {
-  const diags = new Diagnostics();
-  return findJobFiles(folders(examples), nodeFileAccess, diags).map((file) => {
-    const d = new Diagnostics();
-    const loaded = loadJobSource(
-      readFileSync(file, 'utf8'),
-      file,
-      {
-        inputs: { vars: [], varFiles: [], env: {} },
-        files: nodeFileAccess,
-        drivers: driverConfigCheck,
-      },
-      d,
-    );
-    expect(d.items.filter((x) => x.severity === 'error')).toEqual([]);
-    return { file, loaded: loaded! };
-  });
-}
 
 const facts: JobVersionFacts = {
   namespace: 'default',

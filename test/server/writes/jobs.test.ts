@@ -6,38 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routes } from '../../../src/server/api/job-writes.js';
 import { evaluationId } from '../../../src/server/nomad/ids.js';
-import { call, refusal, startServer, type TestServer } from './support.js';
-
-/** A service job in Nomad's JSON, as `nomad job run -output` or Terraform sends it. */
-export function mockJob(id: string, count = 1, extra: Record<string, unknown> = {}) {
-  return {
-    ID: id,
-    Name: id,
-    Type: 'service',
-    Datacenters: ['*'],
-    Update: {
-      MinHealthyTime: 0,
-      HealthCheck: 'task_states',
-      HealthyDeadline: 10e9,
-      ProgressDeadline: 20e9,
-    },
-    TaskGroups: [
-      {
-        Name: 'g',
-        Count: count,
-        Tasks: [
-          {
-            Name: 't',
-            Driver: 'mock',
-            Config: {},
-            Resources: { CPU: 10, MemoryMB: 10 },
-            ...extra,
-          },
-        ],
-      },
-    ],
-  };
-}
+import { call, mockJob, refusal, startServer, type TestServer } from './support.js';
 
 type Reply = Record<string, unknown>;
 

@@ -3,11 +3,15 @@
  * transport, a local state store) in a temp dir, and route handlers called directly with an
  * ApiRequest built here (the HTTP layer and router are another part's, see the report).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openSession, type Session } from '../../../src/cli/session.js';
 import { Diagnostics } from '../../../src/diag/diagnostic.js';
+import { nodeFileAccess } from '../../../src/io/node-files.js';
+import { findJobFiles } from '../../../src/jobspec/files.js';
+import { loadJobSource, type LoadedJob } from '../../../src/jobspec/load.js';
+import { driverConfigCheck } from '../../../providers/config-validators.js';
 import { createServerContext } from '../../../src/server/context.js';
 import {
   ApiError,
@@ -147,4 +151,65 @@ function paramsOf(pattern: string, path: string): Record<string, string> {
       .filter(([seg]) => seg.startsWith(':'))
       .map(([seg, v]) => [seg.slice(1), decodeURIComponent(v!)]),
   );
+}
+
+const examples = new URL('../../../examples/', import.meta.url).pathname;
+
+/** Every folder under examples/ (itself included), as a user would pass them to drover. */
+function folders(dir: string): string[] {
+  const subs = readdirSync(dir)
+    .map((f) => join(dir, f))
+    .filter((p) => statSync(p).isDirectory());
+  return [dir, ...subs.flatMap(folders)];
+}
+
+/** Every job file under examples/, loaded as drover loads it. */
+export function exampleJobs(): { file: string; loaded: LoadedJob }[] {
+  const diags = new Diagnostics();
+  return findJobFiles(folders(examples), nodeFileAccess, diags).map((file) => {
+    const d = new Diagnostics();
+    const loaded = loadJobSource(
+      readFileSync(file, 'utf8'),
+      file,
+      {
+        inputs: { vars: [], varFiles: [], env: {} },
+        files: nodeFileAccess,
+        drivers: driverConfigCheck,
+      },
+      d,
+    );
+    if (!loaded) throw new Error(`${file}: ${JSON.stringify(d.items)}`);
+    return { file, loaded };
+  });
+}
+
+/** A service job in Nomad's JSON, as `nomad job run -output` or Terraform sends it. */
+export function mockJob(id: string, count = 1, extra: Record<string, unknown> = {}) {
+  return {
+    ID: id,
+    Name: id,
+    Type: 'service',
+    Datacenters: ['*'],
+    Update: {
+      MinHealthyTime: 0,
+      HealthCheck: 'task_states',
+      HealthyDeadline: 10e9,
+      ProgressDeadline: 20e9,
+    },
+    TaskGroups: [
+      {
+        Name: 'g',
+        Count: count,
+        Tasks: [
+          {
+            Name: 't',
+            Driver: 'mock',
+            Config: {},
+            Resources: { CPU: 10, MemoryMB: 10 },
+            ...extra,
+          },
+        ],
+      },
+    ],
+  };
 }
