@@ -166,6 +166,12 @@ function readJob(req: ApiRequest, json: unknown, pathId: string | undefined): Re
       400,
       `namespace "${read.job.namespace}" is not supported: drover has one namespace, "default" (namespaces are not built yet)`,
     );
+  const region = req.server.settings.region;
+  if ((read.job.region ?? region) !== region)
+    throw new ApiError(
+      400,
+      `job region "${read.job.region}" is not this server's region "${region}": drover does not forward jobs between regions`,
+    );
   return read;
 }
 

@@ -212,9 +212,11 @@ describe('job writes', () => {
     expect(gone).toMatchObject({ status: 404, message: 'job not found' });
   });
 
-  it('refuses a job in another namespace', async () => {
+  it('refuses a job in another namespace or region', async () => {
     const other = await refusal(register({ ...mockJob('ns'), Namespace: 'prod' }));
     expect(other.status).toBe(400);
     expect(other.message).toContain('namespace "prod" is not supported');
+    const region = await refusal(register({ ...mockJob('eu'), Region: 'eu' }));
+    expect(region.message).toContain('job region "eu" is not this server\'s region "global"');
   });
 });
