@@ -93,6 +93,14 @@ describe('job writes', () => {
     expect(none).toMatchObject({ status: 400, message: 'Job must be specified' });
   });
 
+  it('keeps the recorded counts with PreserveCounts', async () => {
+    const before = await state();
+    await register(mockJob('api', 9), { PreserveCounts: true });
+    const after = await state();
+    expect(after.jobs.api!.versions).toEqual(before.jobs.api!.versions);
+    expect(after.jobs.api!.versions.at(-1)!.job).toMatchObject({ group: [{ count: 3 }] });
+  });
+
   it('plans without side effects', async () => {
     const before = await state();
     const reply = await call(t.server, routes, 'PUT', '/v1/job/api/plan', {
