@@ -106,11 +106,8 @@ function loadInto(
   // schema and the rules can still report everything else in one run.
   // Validation converts scalars in place (5 → "5" for a string argument); applyDefaults copies.
   const submitted = decoded.job;
-  if (!isValidJob(submitted, schema, decoded.ranges, diags)) return undefined;
-  // The rules check the defaulted job while its durations are still as written (for messages).
-  const defaulted = applyDefaults(submitted);
-  checkRules(defaulted, decoded.ranges, diags);
-  if (opts.drivers) checkDriverConfigs(defaulted, decoded.ranges, opts.drivers, diags);
+  const defaulted = checkDecodedJob(submitted, decoded.ranges, opts, diags, schema);
+  if (!defaulted) return undefined;
   let normalized: NormalizedJob | undefined;
   let sensitive: string[] | undefined;
   const job = (): NormalizedJob => (normalized ??= withDurationsInMs(defaulted));
@@ -177,6 +174,27 @@ function sensitiveMarker(
     // Without a probe (it failed to decode), only the leaves quoting a secret are known.
     return sensitivePointers(job(), probed ?? job(), texts);
   };
+}
+
+/**
+ * A decoded job (from HCL, or from Nomad's job JSON) held to the schema, then given Nomad's
+ * defaults and held to the semantic rules and its drivers' config rules: the defaulted job, or
+ * undefined when it is not valid (the schema's errors only: the rules need a valid job). The
+ * validator may coerce scalars in `submitted` in place (5 → "5" for a string argument).
+ */
+export function checkDecodedJob(
+  submitted: ValueObject,
+  ranges: RangeIndex,
+  opts: Pick<LoadOptions, 'drivers'>,
+  diags: Diagnostics,
+  schema: SchemaDocument = jobspecSchema(),
+): Job | undefined {
+  if (!isValidJob(submitted, schema, ranges, diags)) return undefined;
+  // The rules check the defaulted job while its durations are still as written (for messages).
+  const defaulted = applyDefaults(submitted);
+  checkRules(defaulted, ranges, diags);
+  if (opts.drivers) checkDriverConfigs(defaulted, ranges, opts.drivers, diags);
+  return defaulted;
 }
 
 /** Schema validation, as the type guard it is. */

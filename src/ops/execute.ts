@@ -70,6 +70,8 @@ export interface ExecuteOptions {
   jobHooks?: JobHooks;
   /** When a deployment fails, start no later job and put back every job the apply changed. */
   atomic?: boolean;
+  /** Who acts, as events and job versions record it (default: this process's actor). */
+  actor?: string;
 }
 
 export async function executePlan(
@@ -84,7 +86,7 @@ export async function executePlan(
     refuseUnfinishableDetach(steps);
     refuseDetached(plan, !!opts.atomic);
   }
-  const recorder = new StateRecorder(ctx.store, observed.stored);
+  const recorder = new StateRecorder(ctx.store, observed.stored, undefined, opts.actor);
   await recordObserved(recorder, observed);
   const apply: ApplyContext = {
     recorder,
@@ -176,6 +178,24 @@ export async function executePlan(
   }
   await recorder.flush();
   return { outcomes, state: recorder.state, ...(atomic ? { atomic } : {}) };
+}
+
+/**
+ * The exit code of an apply (see DESIGN.md "Exit codes"): 3 when a failed deployment was
+ * reverted, 4 when something failed and was not, 5 when canaries wait for promotion.
+ */
+export function exitCodeOf(result: ApplyResult): number {
+  // All or nothing: 3 when everything was put back, 4 when something could not be.
+  if (result.atomic) return result.atomic.reverted.every((r) => r.outcome.ok) ? 3 : 4;
+  let code = 0;
+  for (const r of result.outcomes) {
+    if (r.outcome.result === 'failed') {
+      const reverted = r.revert && 'outcome' in r.revert && r.revert.outcome.ok;
+      code = Math.max(code === 5 ? 0 : code, reverted ? 3 : 4);
+    } else if (r.outcome.result === 'not-started') code = Math.max(code === 5 ? 0 : code, 4);
+    else if (r.outcome.result === 'awaiting-promotion' && code === 0) code = 5;
+  }
+  return code;
 }
 
 /**

@@ -31,7 +31,13 @@ export {
   planStop,
   requireJob,
 } from './builders.js';
-export { executePlan, type ApplyResult, type ExecuteOptions, type JobResult } from './execute.js';
+export {
+  executePlan,
+  exitCodeOf,
+  type ApplyResult,
+  type ExecuteOptions,
+  type JobResult,
+} from './execute.js';
 export { withStateLock } from './lock.js';
 export { planImages } from './images.js';
 export { isActiveDeployment } from '../plan/deployments.js';

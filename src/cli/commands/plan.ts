@@ -19,6 +19,7 @@ import {
 import { jsonDiagnostics, printDiagnostics, printJson, type Output } from '../output.js';
 import {
   executePlan,
+  exitCodeOf,
   makePlan,
   observe,
   planHasChanges,
@@ -402,24 +403,6 @@ export async function lockedApply(
     }
     process.exitCode = code;
   });
-}
-
-/**
- * The exit codes of docs/architecture.md ("Exit codes") for CI: 0 success, 3 failed and
- * auto-reverted, 4 failed with nothing reverted, 5 canaries healthy and waiting for promotion.
- */
-export function exitCodeOf(result: ApplyResult): number {
-  // All or nothing: 3 when everything was put back, 4 when something could not be.
-  if (result.atomic) return result.atomic.reverted.every((r) => r.outcome.ok) ? 3 : 4;
-  let code = 0;
-  for (const r of result.outcomes) {
-    if (r.outcome.result === 'failed') {
-      const reverted = r.revert && 'outcome' in r.revert && r.revert.outcome.ok;
-      code = Math.max(code === 5 ? 0 : code, reverted ? 3 : 4);
-    } else if (r.outcome.result === 'not-started') code = Math.max(code === 5 ? 0 : code, 4);
-    else if (r.outcome.result === 'awaiting-promotion' && code === 0) code = 5;
-  }
-  return code;
 }
 
 function printApplySummary(

@@ -1,0 +1,215 @@
+/**
+ * What every write of Nomad's API shares: the CLI's path (under the state lock, after observing
+ * the fleet: a plan built by the engine's builders, then executed and recorded in the audit
+ * trail with the request's actor), Nomad's answers to a write, and how drover's errors become
+ * API errors.
+ */
+import { auditRecordOf } from '../../audit/record.js';
+import type { Plan } from '../../generated/plan.js';
+import type { ProgressEvent } from '../../deploy/apply.js';
+import {
+  executePlan,
+  exitCodeOf,
+  OperationError,
+  planHasChanges,
+  planImages,
+  type ApplyResult,
+  type EngineContext,
+  type Observed,
+} from '../../ops/index.js';
+import { recordAudit } from '../../ops/audit.js';
+import { planfileRequired, NO_APPROVALS } from '../../plan/approvals.js';
+import { isStateError } from '../../state/errors.js';
+import type { StateSnapshot } from '../../state/types.js';
+import { jobModifyIndexOf } from '../nomad/job-json.js';
+import { evaluationId } from '../nomad/ids.js';
+import { ApiError, NotLeaderError, type ApiRequest } from '../types.js';
+
+/** What a write did. */
+export interface WriteOutcome<T> {
+  plan: Plan;
+  /** Whether the plan changed anything (a plan without changes is not executed). */
+  changed: boolean;
+  result?: ApplyResult;
+  /** What the builder returned besides the plan. */
+  extra: T;
+  /** The state after the write, and its index. */
+  state: StateSnapshot;
+  index: number;
+}
+
+export interface BuiltPlan<T> {
+  plan: Plan;
+  extra: T;
+}
+
+/**
+ * Runs a write as the CLI runs `apply`: under the state lock, observe, build the plan, execute
+ * it (detached: the request returns once each rollout started, the controller continues it) and
+ * append its audit record, all in the name of the request's actor. A refusal (bad request,
+ * approvals required) changes nothing.
+ */
+export async function applyWrite<T = undefined>(
+  req: ApiRequest,
+  operation: string,
+  build: (engine: EngineContext, observed: Observed) => BuiltPlan<T> | Promise<BuiltPlan<T>>,
+  opts: { message?: string } = {},
+): Promise<WriteOutcome<T>> {
+  const actor = req.identity.actor;
+  const done = await asApiErrors(() =>
+    req.server.write(actor, operation, async (engine, observed) => {
+      const built = await build(engine, observed);
+      if (!planHasChanges(built.plan)) return { ...built, changed: false };
+      refuseUnrunnable(engine);
+      const plan = await planImages(engine, built.plan, observed.state);
+      const started = new Date();
+      const record = (exitCode: number, more: { applied?: ApplyResult; error?: string }) =>
+        auditRecordOf({
+          operation,
+          started,
+          ended: new Date(),
+          identity: { actor: actor.name, git: {} },
+          exitCode,
+          plan,
+          ...(opts.message ? { message: opts.message } : {}),
+          ...more,
+        });
+      try {
+        const result = await executePlan(engine, plan, observed, logProgress(req, operation), {
+          detach: true,
+          actor: actor.name,
+        });
+        await recordAudit(
+          engine.store,
+          record(exitCodeOf(result), { applied: result }),
+          result.state,
+        );
+        return { plan, extra: built.extra, changed: true, result };
+      } catch (err) {
+        const error = err instanceof Error ? err.message : String(err);
+        await recordAudit(engine.store, record(1, { error })).catch(() => undefined);
+        throw err;
+      }
+    }),
+  );
+  const now = await req.server.current();
+  return { ...done, state: now.state, index: now.index };
+}
+
+/**
+ * What the API cannot do that the CLI does around an apply: with approvals required, only an
+ * approved planfile applied by the CLI changes anything; drover.hcl's hooks run only in the CLI.
+ */
+function refuseUnrunnable(engine: EngineContext): void {
+  const rule = engine.config.approvals ?? NO_APPROVALS;
+  if (rule.required > 0) throw new ApiError(403, planfileRequired(rule));
+  if ((engine.config.hooks ?? []).length > 0)
+    throw new ApiError(
+      400,
+      'drover.hcl has hooks, and writes through the API do not run them (not built): apply with the CLI. Nothing was changed.',
+    );
+}
+
+/** Each step of a rollout as a line of the server's log. */
+function logProgress(req: ApiRequest, operation: string): (ev: ProgressEvent) => void {
+  return (ev) => {
+    const what = ev.kind === 'job' ? `job ${ev.job}` : `allocation ${ev.name} on ${ev.node}`;
+    req.server.log.info(`${operation}: ${what} ${ev.status}`, {
+      operation,
+      actor: req.identity.actor.name,
+      ...(ev.detail ? { detail: ev.detail } : {}),
+    });
+  };
+}
+
+/** drover's refusals as Nomad's: a bad request is 400, the state lock or a conflict 500 with its text. */
+export async function asApiErrors<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof ApiError || err instanceof NotLeaderError) throw err;
+    if (err instanceof OperationError) throw new ApiError(400, err.message);
+    if (isStateError(err)) throw new ApiError(500, err.message);
+    throw err;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Requests and answers.
+
+type Obj = Record<string, unknown>;
+
+/** The request's JSON body as an object (400 when it is not one). */
+export async function bodyOf(req: ApiRequest): Promise<Obj> {
+  const body = await req.json();
+  if (body === undefined || body === null) return {};
+  if (typeof body !== 'object' || Array.isArray(body))
+    throw new ApiError(400, 'Request body must be a JSON object');
+  return body as Obj;
+}
+
+/** The JobModifyIndex of a job in state; 0 when there is no such job (Nomad's "does not exist"). */
+export function currentJobModifyIndex(state: StateSnapshot, id: string): number {
+  const versions = state.jobs[id]?.versions ?? [];
+  const latest = versions[versions.length - 1];
+  return latest ? jobModifyIndexOf(latest.version) : 0;
+}
+
+/** The latest version number of a job after a write (0 when it has none, e.g. purged). */
+export function latestVersion(state: StateSnapshot, id: string): number {
+  const versions = state.jobs[id]?.versions ?? [];
+  return versions[versions.length - 1]?.version ?? 0;
+}
+
+/** Nomad's check-and-set of a job register or scale, with Nomad's error texts (500, as Nomad answers). */
+export function enforceIndex(state: StateSnapshot, id: string, expected: number): void {
+  const current = currentJobModifyIndex(state, id);
+  const prefix = `Enforcing job modify index ${expected}`;
+  if (expected === 0 && current !== 0) throw new ApiError(500, `${prefix}: job already exists`);
+  if (expected !== 0 && current === 0) throw new ApiError(500, `${prefix}: job does not exist`);
+  if (expected !== current)
+    throw new ApiError(500, `${prefix}: job exists with conflicting job modify index: ${current}`);
+}
+
+/** 404 "job not found" (Terraform's provider looks for the 404) unless the job is in state, in this namespace. */
+export function requireJobHere(req: ApiRequest, state: StateSnapshot, id: string): void {
+  if (!inNamespace(req.namespace) || !state.jobs[id]?.versions.length)
+    throw new ApiError(404, 'job not found');
+}
+
+/** drover's state has one namespace, `default`: `*` and `default` name it. */
+export function inNamespace(namespace: string): boolean {
+  return namespace === 'default' || namespace === '*' || namespace === '';
+}
+
+/** Nomad's answer to a job write: the evaluation of the version it left, and the indexes. */
+export function jobWriteReply(
+  out: WriteOutcome<unknown>,
+  id: string,
+  warnings: readonly string[] = [],
+): Obj {
+  const version = latestVersion(out.state, id);
+  return {
+    EvalID: evaluationId(id, version),
+    EvalCreateIndex: out.index,
+    JobModifyIndex: currentJobModifyIndex(out.state, id),
+    Warnings: warningsText([...warnings, ...out.plan.warnings.map(planWarningText)]),
+    ...queryMeta(out.index),
+  };
+}
+
+/** The QueryMeta fields Nomad's write responses carry in their bodies. */
+export function queryMeta(index: number): Obj {
+  return { Index: index, LastContact: 0, KnownLeader: true, NextToken: '' };
+}
+
+export function planWarningText(w: { summary: string; detail?: string }): string {
+  return w.detail ? `${w.summary}: ${w.detail}` : w.summary;
+}
+
+/** Warnings as Nomad's multierror text (`2 warnings:\n\n* a\n* b`), "" when there are none. */
+export function warningsText(warnings: readonly string[]): string {
+  if (warnings.length === 0) return '';
+  const head = warnings.length === 1 ? '1 warning' : `${warnings.length} warnings`;
+  return `${head}:\n\n${warnings.map((w) => `* ${w}`).join('\n')}`;
+}
