@@ -9,15 +9,7 @@
 import { decodeStoredJob } from '../../jobspec/stored.js';
 import type { NormalizedGroup, NormalizedJob } from '../../generated/normalized-job.js';
 import type { Allocation, StateSnapshot, TaskState } from '../../state/types.js';
-import {
-  NAMESPACE,
-  ZERO_TIME,
-  durationNs,
-  goTime,
-  jobView,
-  jobVersionFacts,
-  nanos,
-} from './common.js';
+import { NAMESPACE, ZERO_TIME, goTime, jobView, jobVersionFacts, nanos } from './common.js';
 import { evaluationId } from './ids.js';
 import { toNomadJob } from './job-json.js';
 
@@ -139,7 +131,6 @@ function rescheduleTracker(alloc: Allocation): Json | null {
       RescheduleTime: nanos(e.time),
       PrevAllocID: e.prev_alloc,
       PrevNodeID: e.prev_node,
-      Delay: durationNs(e.delay_ms),
     })),
   };
 }
