@@ -149,10 +149,15 @@ export const routes: Route[] = [
     path: '/v1/job/:id/versions',
     access: read,
     blocking: true,
-    handler: jobRead(
-      (req, now, view) => jobVersions(view, now.index, flag(req, 'diffs', false)),
-      'job versions not found',
-    ),
+    handler: jobRead((req, now, view) => {
+      const leader = req.server.leadership();
+      const meta = {
+        index: now.index,
+        lastContactMs: leader.lastContactMs,
+        knownLeader: leader.leader !== undefined,
+      };
+      return jobVersions(view, meta, flag(req, 'diffs', false));
+    }, 'job versions not found'),
   },
   {
     method: 'GET',

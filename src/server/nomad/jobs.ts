@@ -9,6 +9,7 @@ import {
   NAMESPACE,
   jobModifyIndex,
   jobStatus,
+  durationNs,
   jobVersionFacts,
   jobViews,
   nanos,
@@ -140,13 +141,27 @@ export function fullJob(view: JobView, version: number, index: number): Json | u
   return toNomadJob(job, jobVersionFacts(view, stored, index));
 }
 
-/** api.JobVersionsResponse: newest first; `Diffs[i]` goes from version i+1 to version i. */
-export function jobVersions(view: JobView, index: number, withDiffs: boolean): Json {
+/** Nomad's QueryMeta, which structs.JobVersionsResponse embeds and so sends in its body. */
+export interface QueryMetaFacts {
+  index: number;
+  lastContactMs: number;
+  knownLeader: boolean;
+}
+
+/**
+ * api.JobVersionsResponse: newest first; `Diffs[i]` goes from version i+1 to version i (null
+ * without `diffs=true`); the QueryMeta fields as Nomad's body carries them.
+ */
+export function jobVersions(view: JobView, meta: QueryMetaFacts, withDiffs: boolean): Json {
   const versions = [...view.record.versions].sort((a, b) => b.version - a.version);
   const jobs = versions.map((v) => decodeStoredJob(v));
   return {
-    Versions: versions.map((v) => fullJob(view, v.version, index)),
+    Versions: versions.map((v) => fullJob(view, v.version, meta.index)),
     Diffs: withDiffs ? jobs.slice(0, -1).map((cur, i) => nomadJobDiff(jobs[i + 1], cur)) : null,
+    Index: meta.index,
+    LastContact: durationNs(meta.lastContactMs),
+    KnownLeader: meta.knownLeader,
+    NextToken: '',
   };
 }
 

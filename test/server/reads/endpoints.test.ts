@@ -213,6 +213,7 @@ describe('jobs', () => {
     const v = ok(await get(w.server, '/v1/job/web/versions?diffs=true')) as Json;
     expectShape(v, 'JobVersionsResponse');
     expect((v.Versions as Json[]).map((j) => j.Version)).toEqual([1, 0]);
+    expect(v).toMatchObject({ Index: (await w.server.current()).index, KnownLeader: true });
     const [diff] = v.Diffs as Json[];
     expect(diff).toMatchObject({ Type: 'Edited', ID: 'web' });
     expect(JSON.stringify(diff)).toContain('"New":"v2"');

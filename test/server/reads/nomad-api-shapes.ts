@@ -116,6 +116,11 @@ export const NOMAD_API: Record<string, Struct> = {
     // The full api.Job is job-json.ts's (the write side's); here only that it is an object.
     Versions: list('any'),
     Diffs: list(st('JobDiff')),
+    // QueryMeta, embedded in structs.JobVersionsResponse and sent by the endpoint.
+    Index: i,
+    LastContact: i,
+    KnownLeader: b,
+    NextToken: s,
   },
   JobDiff: {
     Type: s,
