@@ -3,7 +3,7 @@
  * Lists of a job that does not exist are empty, single objects 404 with Nomad's text ("job not
  * found": Terraform's provider looks for the 404).
  */
-import { jobView, jobViews, type JobView } from '../nomad/common.js';
+import { jobView, jobViews, namespaceMatches, type JobView } from '../nomad/common.js';
 import { allocListStub } from '../nomad/allocations.js';
 import { deploymentsNewestFirst, nomadDeployment } from '../nomad/deployments.js';
 import { jobEvaluations } from '../nomad/evaluations.js';
@@ -46,20 +46,19 @@ async function listJobs(req: ApiRequest): Promise<ApiReply> {
 
 /** The job of `:id`, or undefined when the namespace parameter excludes it or it is unknown. */
 function requestedJob(req: ApiRequest, now: IndexedState): JobView | undefined {
-  if (req.namespace !== 'default' && req.namespace !== '*') return undefined;
+  if (!namespaceMatches(req.namespace)) return undefined;
   return jobView(now.state, idParam(req, 'id'));
 }
 
 /** A handler over the job of `:id`; `answer` undefined means 404 `notFound`. */
 function jobRead(
-  answer: (req: ApiRequest, now: IndexedState, view: JobView) => Json | null | undefined,
+  answer: (req: ApiRequest, now: IndexedState, view: JobView) => Json | undefined,
   notFound = JOB_NOT_FOUND,
 ) {
   return async (req: ApiRequest): Promise<ApiReply> => {
     const now = await req.server.current();
     const view = requestedJob(req, now);
     const json = view ? answer(req, now, view) : undefined;
-    if (json === null) return { json: null, index: now.index };
     return objectReply(now, json, notFound);
   };
 }
@@ -128,10 +127,13 @@ export const routes: Route[] = [
     path: '/v1/job/:id/deployment',
     access: read,
     blocking: true,
-    handler: jobRead((_req, now, view) => {
-      const d = latestDeployment(now.state, view.id);
-      return d ? nomadDeployment(now.state, d, now.index) : null;
-    }),
+    // Nomad answers null, not 404, when the job has no deployment or does not exist.
+    handler: async (req) => {
+      const now = await req.server.current();
+      const view = requestedJob(req, now);
+      const d = view ? latestDeployment(now.state, view.id) : undefined;
+      return { json: d ? nomadDeployment(now.state, d, now.index) : null, index: now.index };
+    },
   },
   {
     method: 'GET',

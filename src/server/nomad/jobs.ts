@@ -65,7 +65,10 @@ export function jobSummary(state: StateSnapshot, view: JobView, index: number): 
     group[SUMMARY_FIELD[a.client_status]]! += 1;
   }
   // Queued: what the latest version wants but has no live allocation for yet.
-  if (!view.record.stopped && view.job.type !== 'system' && view.job.type !== 'sysbatch') {
+  // A periodic or parameterized parent runs nothing itself: its children do.
+  const launcher = view.job.periodic !== undefined || view.job.parameterized !== undefined;
+  const perNode = view.job.type === 'system' || view.job.type === 'sysbatch';
+  if (!view.record.stopped && !launcher && !perNode) {
     for (const g of view.job.group) {
       const live = allocs.filter(
         (a) => a.group === g.name && a.desired_status === 'run' && isLive(a.client_status),

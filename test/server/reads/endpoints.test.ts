@@ -80,6 +80,10 @@ describe('jobs', () => {
     });
     const parent = stubs.find((s) => s.ID === 'nightly')!;
     expect(parent.Periodic).toBe(true);
+    // The parent runs nothing itself: nothing queued.
+    expect((parent.JobSummary as Json).Summary).toEqual({
+      run: { Queued: 0, Complete: 0, Failed: 0, Running: 0, Starting: 0, Lost: 0, Unknown: 0 },
+    });
     expect((parent.JobSummary as Json).Children).toMatchObject({ Pending: 0 });
     const child = stubs.find((s) => s.ID === w.child)!;
     expect(child.ParentID).toBe('nightly');
@@ -189,6 +193,7 @@ describe('jobs', () => {
     expect(all.map((d) => d.JobVersion)).toEqual([1, 0]);
     // A batch job has no deployment: Nomad answers null.
     expect(ok(await get(w.server, '/v1/job/nightly/deployment'))).toBeNull();
+    expect(ok(await get(w.server, '/v1/job/nope/deployment'))).toBeNull();
   });
 
   it('GET /v1/job/:id/scale: desired and running per group', async () => {
