@@ -3,7 +3,8 @@
  * Lists of a job that does not exist are empty, single objects 404 with Nomad's text ("job not
  * found": Terraform's provider looks for the 404).
  */
-import { jobView, jobViews, namespaceMatches, type JobView } from '../nomad/common.js';
+import { jobView, namespaceMatches, type JobView } from '../nomad/common.js';
+import { lookups } from '../nomad/state-index.js';
 import { allocListStub } from '../nomad/allocations.js';
 import { deploymentsNewestFirst, nomadDeployment } from '../nomad/deployments.js';
 import { jobEvaluations } from '../nomad/evaluations.js';
@@ -33,15 +34,20 @@ const JOB_NOT_FOUND = 'job not found';
 
 async function listJobs(req: ApiRequest): Promise<ApiReply> {
   const now = await req.server.current();
-  const withMeta = flag(req, 'meta', false);
-  // The filter sees the stub with its Meta (nomad-pack selects its jobs by `pack.*` meta).
-  const stubs = jobViews(now.state).map((v) => jobListStub(now.state, v, now.index, true));
-  const reply = listReply(req, now, stubs, {
+  // Built once per state (the list of 1,000 jobs is asked for far more often than it changes):
+  // the stubs with Meta, which the filter always sees, and without, as sent unless meta=true.
+  const index = lookups(now.state);
+  const withMeta = index.memo('job-list-stubs', () =>
+    index.views.map((v) => jobListStub(now.state, v, now.index, true)),
+  );
+  const sent = flag(req, 'meta', false)
+    ? withMeta
+    : index.memo('job-list-stubs-no-meta', () => withMeta.map(({ Meta: _meta, ...rest }) => rest));
+  const byId = index.memo('job-list-stubs-by-id', () => new Map(withMeta.map((s) => [s.ID, s])));
+  return listReply(req, now, sent, {
     token: (s) => s.ID as string,
+    filterView: (s) => byId.get(s.ID),
   });
-  if (!withMeta && 'json' in reply)
-    reply.json = (reply.json as Json[]).map(({ Meta: _meta, ...rest }) => rest);
-  return reply;
 }
 
 /** The job of `:id`, or undefined when the namespace parameter excludes it or it is unknown. */

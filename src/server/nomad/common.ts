@@ -58,13 +58,6 @@ export function jobView(state: StateSnapshot, id: string): JobView | undefined {
   return latest ? { id, record, latest, job: decodeStoredJob(latest) } : undefined;
 }
 
-export function jobViews(state: StateSnapshot): JobView[] {
-  return Object.keys(state.jobs)
-    .sort()
-    .map((id) => jobView(state, id))
-    .filter((v): v is JobView => v !== undefined);
-}
-
 function latestVersion(record: JobState): JobVersion | undefined {
   let best: JobVersion | undefined;
   for (const v of record.versions) if (!best || v.version > best.version) best = v;

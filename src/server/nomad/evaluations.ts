@@ -6,8 +6,9 @@
  */
 import { decodeStoredJob } from '../../jobspec/stored.js';
 import type { JobVersion, StateSnapshot } from '../../state/types.js';
-import { NAMESPACE, ZERO_TIME, jobModifyIndex, jobViews, nanos, type JobView } from './common.js';
+import { NAMESPACE, ZERO_TIME, jobModifyIndex, nanos, type JobView } from './common.js';
 import { evaluationId } from './ids.js';
+import { lookups } from './state-index.js';
 
 type Json = Record<string, unknown>;
 
@@ -33,9 +34,9 @@ export function nomadEvaluation(
   index: number,
 ): Json {
   const job = decodeStoredJob(version);
-  const deployment = Object.values(state.deployments).find(
-    (d) => d.job === view.id && d.version === version.version,
-  );
+  const deployment = lookups(state)
+    .deploymentsOf(view.id)
+    .find((d) => d.version === version.version);
   return {
     ID: evaluationId(view.id, version.version),
     Priority: job.priority,
@@ -78,7 +79,7 @@ export function jobEvaluations(state: StateSnapshot, view: JobView, index: numbe
 
 /** Every evaluation of every job, newest first. */
 export function allEvaluations(state: StateSnapshot, index: number): Json[] {
-  return jobViews(state)
-    .flatMap((view) => jobEvaluations(state, view, index))
+  return lookups(state)
+    .views.flatMap((view) => jobEvaluations(state, view, index))
     .sort((a, b) => (b.CreateTime as number) - (a.CreateTime as number));
 }

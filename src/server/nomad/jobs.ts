@@ -11,26 +11,26 @@ import {
   jobStatus,
   durationNs,
   jobVersionFacts,
-  jobViews,
   nanos,
   type JobView,
 } from './common.js';
 import { nomadJobDiff } from './diff.js';
+import { lookups } from './state-index.js';
 import { toNomadJob } from './job-json.js';
 
 type Json = Record<string, unknown>;
 
 /** The allocations of a job, every version (Nomad keeps them until GC). */
 export function allocationsOf(state: StateSnapshot, jobId: string): Allocation[] {
-  return Object.values(state.allocations)
-    .filter((a) => a.job === jobId)
-    .sort((a, b) => (a.created_at < b.created_at ? 1 : a.created_at > b.created_at ? -1 : 0));
+  return [...lookups(state).allocationsOf(jobId)].sort((a, b) =>
+    a.created_at < b.created_at ? 1 : a.created_at > b.created_at ? -1 : 0,
+  );
 }
 
 export function deploymentsOf(state: StateSnapshot, jobId: string): Deployment[] {
-  return Object.values(state.deployments)
-    .filter((d) => d.job === jobId)
-    .sort((a, b) => b.version - a.version || (a.created_at < b.created_at ? 1 : -1));
+  return [...lookups(state).deploymentsOf(jobId)].sort(
+    (a, b) => b.version - a.version || (a.created_at < b.created_at ? 1 : -1),
+  );
 }
 
 /** `GET /v1/job/:id/deployment`: the newest deployment of the job. */
@@ -94,8 +94,7 @@ function isLive(status: ClientStatus): boolean {
 /** api.JobChildrenSummary: the periodic launches and dispatches of a parent job by status. */
 function childrenSummary(state: StateSnapshot, parentId: string): Json {
   const counts = { Pending: 0, Running: 0, Dead: 0 };
-  for (const child of jobViews(state)) {
-    if (child.latest.launch?.parent !== parentId) continue;
+  for (const child of lookups(state).childrenOf(parentId)) {
     const status = jobStatus(child);
     if (status === 'pending') counts.Pending++;
     else if (status === 'running') counts.Running++;
