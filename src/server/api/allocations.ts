@@ -1,25 +1,29 @@
 /** Nomad's allocation read endpoints: `GET /v1/allocations`, `GET /v1/allocation/:id` (blocking). */
 import { allocListStub, fullAllocation } from '../nomad/allocations.js';
 import { namespaceMatches } from '../nomad/common.js';
-import type { ApiReply, ApiRequest, Route } from '../types.js';
+import { lookups } from '../nomad/state-index.js';
+import type { ApiReply, ApiRequest, IndexedState, Route } from '../types.js';
 import { flag, idParam, listReply, objectReply } from './read-query.js';
 
 type Json = Record<string, unknown>;
 
-/** A stub as `/v1/allocations` sends it: AllocatedResources only with `resources=true`. */
-export function stubFor(req: ApiRequest): (stub: Json) => Json {
-  const withResources = flag(req, 'resources', false);
-  return ({ AllocatedResources, ...rest }) =>
-    withResources ? { ...rest, AllocatedResources } : rest;
+/**
+ * The stubs of every allocation as `/v1/allocations` sends them: TaskStates null with
+ * `task_states=false`, AllocatedResources only with `resources=true`. Built once per state and
+ * variant.
+ */
+function allocationStubs(now: IndexedState, taskStates: boolean, resources: boolean): Json[] {
+  return lookups(now.state).memo(`alloc-stubs:${taskStates}:${resources}`, () =>
+    Object.values(now.state.allocations).map((a) => {
+      const { AllocatedResources, ...stub } = allocListStub(now.state, a, now.index, taskStates);
+      return resources ? { ...stub, AllocatedResources } : stub;
+    }),
+  );
 }
 
 async function listAllocations(req: ApiRequest): Promise<ApiReply> {
   const now = await req.server.current();
-  const taskStates = flag(req, 'task_states', true);
-  const shape = stubFor(req);
-  const stubs = Object.values(now.state.allocations).map((a) =>
-    shape(allocListStub(now.state, a, now.index, taskStates)),
-  );
+  const stubs = allocationStubs(now, flag(req, 'task_states', true), flag(req, 'resources', false));
   return listReply(req, now, stubs, { token: (s) => s.ID as string });
 }
 

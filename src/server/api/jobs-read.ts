@@ -6,7 +6,7 @@
 import { jobView, namespaceMatches, type JobView } from '../nomad/common.js';
 import { lookups } from '../nomad/state-index.js';
 import { allocListStub } from '../nomad/allocations.js';
-import { deploymentsNewestFirst, nomadDeployment } from '../nomad/deployments.js';
+import { nomadDeployment } from '../nomad/deployments.js';
 import { jobEvaluations } from '../nomad/evaluations.js';
 import {
   allocationsOf,
@@ -147,9 +147,7 @@ export const routes: Route[] = [
     access: read,
     blocking: true,
     handler: jobList((_req, now, view) =>
-      deploymentsNewestFirst(deploymentsOf(now.state, view.id)).map((d) =>
-        nomadDeployment(now.state, d, now.index),
-      ),
+      deploymentsOf(now.state, view.id).map((d) => nomadDeployment(now.state, d, now.index)),
     ),
   },
   {

@@ -49,15 +49,3 @@ export function nomadDeployment(state: StateSnapshot, d: Deployment, index: numb
     ModifyTime: nanos(d.modified_at ?? d.created_at),
   };
 }
-
-/** Newest first, as Nomad lists a job's deployments. */
-export function deploymentsNewestFirst(deployments: Iterable<Deployment>): Deployment[] {
-  return [...deployments].sort(
-    (a, b) =>
-      (a.created_at < b.created_at ? 1 : a.created_at > b.created_at ? -1 : 0) || cmp(a.id, b.id),
-  );
-}
-
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}

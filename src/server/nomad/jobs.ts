@@ -27,9 +27,12 @@ export function allocationsOf(state: StateSnapshot, jobId: string): Allocation[]
   );
 }
 
+/** The deployments of a job, newest first (by version, then creation), as Nomad lists them. */
 export function deploymentsOf(state: StateSnapshot, jobId: string): Deployment[] {
   return [...lookups(state).deploymentsOf(jobId)].sort(
-    (a, b) => b.version - a.version || (a.created_at < b.created_at ? 1 : -1),
+    (a, b) =>
+      b.version - a.version ||
+      (a.created_at < b.created_at ? 1 : a.created_at > b.created_at ? -1 : 0),
   );
 }
 
