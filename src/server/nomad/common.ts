@@ -1,0 +1,99 @@
+/**
+ * What every Nomad read mapper shares: Nomad's time encodings, the namespace drover reports, a
+ * job's versions as Nomad sees them and the raft-style indexes drover does not store.
+ *
+ * drover's state keeps one global change index (the serial), not one per object. Objects report
+ * the state index they were read at as their ModifyIndex and CreateIndex (never above the
+ * X-Nomad-Index of the answer, which blocking clients compare with); a job's JobModifyIndex is
+ * its version + 1, so it changes exactly when the job's definition does (what `EnforceIndex`
+ * check-and-set compares) and is never 0 for a job that exists.
+ */
+import { decodeStoredJob } from '../../jobspec/stored.js';
+import type { NormalizedJob } from '../../generated/normalized-job.js';
+import type { JobState, JobVersion, StateSnapshot } from '../../state/types.js';
+import type { JobVersionFacts } from './job-json.js';
+
+/** drover has no namespaces yet: every object is in `default`. */
+export const NAMESPACE = 'default';
+
+/** Go's zero time.Time as encoding/json writes it. */
+export const ZERO_TIME = '0001-01-01T00:00:00Z';
+
+/** An RFC 3339 timestamp as Unix nanoseconds (Nomad's int64 times); 0 when absent. */
+export function nanos(timestamp: string | undefined): number {
+  if (!timestamp) return 0;
+  const ms = Date.parse(timestamp);
+  return Number.isNaN(ms) ? 0 : ms * 1_000_000;
+}
+
+/** A timestamp as a Go time.Time in JSON (RFC 3339); the zero time when absent. */
+export function goTime(timestamp: string | undefined): string {
+  if (!timestamp) return ZERO_TIME;
+  const ms = Date.parse(timestamp);
+  return Number.isNaN(ms) ? ZERO_TIME : new Date(ms).toISOString();
+}
+
+/** Milliseconds as a Go time.Duration (nanoseconds). */
+export function durationNs(ms: number | undefined): number {
+  return Math.round((ms ?? 0) * 1_000_000);
+}
+
+/** Whether an object of namespace `default` is visible to a request's `namespace` parameter. */
+export function namespaceMatches(requested: string): boolean {
+  return requested === '*' || requested === NAMESPACE;
+}
+
+/** A job as the API sees it: its state record and its latest version; purged jobs do not exist. */
+export interface JobView {
+  id: string;
+  record: JobState;
+  latest: JobVersion;
+  job: NormalizedJob;
+}
+
+export function jobView(state: StateSnapshot, id: string): JobView | undefined {
+  const record = state.jobs[id];
+  if (!record || record.purged) return undefined;
+  const latest = latestVersion(record);
+  return latest ? { id, record, latest, job: decodeStoredJob(latest) } : undefined;
+}
+
+function latestVersion(record: JobState): JobVersion | undefined {
+  let best: JobVersion | undefined;
+  for (const v of record.versions) if (!best || v.version > best.version) best = v;
+  return best;
+}
+
+/** Nomad's job status: a stopped job whose allocations are all terminal is `dead`. */
+export function jobStatus(view: JobView, version: JobVersion = view.latest): string {
+  return version.version === view.latest.version && view.record.stopped ? 'dead' : version.status;
+}
+
+/** What `toNomadJob` needs beyond the definition, for version `version` of a job. */
+export function jobVersionFacts(
+  view: JobView,
+  version: JobVersion,
+  stateIndex: number,
+): JobVersionFacts {
+  return {
+    namespace: NAMESPACE,
+    version: version.version,
+    stable: version.stable,
+    status: jobStatus(view, version),
+    stop: version.version === view.latest.version && view.record.stopped,
+    submitTime: nanos(version.submitted_at),
+    createIndex: stateIndex,
+    modifyIndex: stateIndex,
+    jobModifyIndex: jobModifyIndex(version),
+    ...(version.launch ? { parentId: version.launch.parent } : {}),
+  };
+}
+
+export function jobModifyIndex(version: JobVersion): number {
+  return version.version + 1;
+}
+
+/** Nomad's stable order for maps sent as lists: by key. */
+export function byKey<T>(entries: Iterable<[string, T]>): [string, T][] {
+  return [...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}

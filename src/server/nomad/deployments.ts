@@ -1,0 +1,51 @@
+/**
+ * Deployments as Nomad's read API answers them (api/deployments.go). A group's ProgressDeadline
+ * and AutoPromote come from the update block of the job version deployed. Pure.
+ */
+import { decodeStoredJob } from '../../jobspec/stored.js';
+import type { Deployment, StateSnapshot } from '../../state/types.js';
+import { NAMESPACE, byKey, durationNs, goTime, nanos } from './common.js';
+
+type Json = Record<string, unknown>;
+
+/** api.Deployment. */
+export function nomadDeployment(state: StateSnapshot, d: Deployment, index: number): Json {
+  const stored = state.jobs[d.job]?.versions.find((v) => v.version === d.version);
+  const job = stored ? decodeStoredJob(stored) : undefined;
+  const groups: Record<string, Json> = {};
+  for (const [name, g] of byKey(Object.entries(d.groups))) {
+    const spec = job?.group.find((x) => x.name === name);
+    const update = spec?.update ?? job?.update;
+    groups[name] = {
+      PlacedCanaries: g.placed_canaries.length > 0 ? [...g.placed_canaries] : null,
+      AutoRevert: g.auto_revert,
+      AutoPromote: update?.auto_promote ?? false,
+      ProgressDeadline: durationNs(update?.progress_deadline),
+      RequireProgressBy: goTime(g.progress_deadline),
+      Promoted: g.promoted,
+      DesiredCanaries: g.desired_canaries,
+      DesiredTotal: g.desired_total,
+      PlacedAllocs: g.placed,
+      HealthyAllocs: g.healthy,
+      UnhealthyAllocs: g.unhealthy,
+    };
+  }
+  return {
+    ID: d.id,
+    Namespace: NAMESPACE,
+    JobID: d.job,
+    JobVersion: d.version,
+    JobModifyIndex: d.version + 1,
+    JobSpecModifyIndex: d.version + 1,
+    JobCreateIndex: index,
+    IsMultiregion: false,
+    TaskGroups: groups,
+    Status: d.status,
+    StatusDescription: d.status_description,
+    EvalPriority: job?.priority ?? 50,
+    CreateIndex: index,
+    ModifyIndex: index,
+    CreateTime: nanos(d.created_at),
+    ModifyTime: nanos(d.modified_at ?? d.created_at),
+  };
+}

@@ -1,0 +1,62 @@
+/**
+ * Lookups over one state snapshot that every list answer needs (a job's allocations and
+ * deployments, a parent's launched children, the jobs as views), built once per snapshot: a
+ * list of 1,000 jobs is then linear, not quadratic. A snapshot the server holds is never
+ * modified (a write makes a new one), so the lookups are kept as long as it is.
+ */
+import type { Allocation, Deployment, StateSnapshot } from '../../state/types.js';
+import { jobView, type JobView } from './common.js';
+
+export interface StateLookups {
+  /** Every job that exists, by id order. */
+  readonly views: readonly JobView[];
+  allocationsOf(jobId: string): readonly Allocation[];
+  deploymentsOf(jobId: string): readonly Deployment[];
+  childrenOf(parentId: string): readonly JobView[];
+  /** A value derived from this snapshot (a list's objects), built on its first use. */
+  memo<T>(key: string, make: () => T): T;
+}
+
+const built = new WeakMap<StateSnapshot, StateLookups>();
+
+export function lookups(state: StateSnapshot): StateLookups {
+  let found = built.get(state);
+  if (!found) {
+    found = build(state);
+    built.set(state, found);
+  }
+  return found;
+}
+
+function build(state: StateSnapshot): StateLookups {
+  const views = Object.keys(state.jobs)
+    .sort()
+    .map((id) => jobView(state, id))
+    .filter((v): v is JobView => v !== undefined);
+  const allocs = groupBy(Object.values(state.allocations), (a) => a.job);
+  const deployments = groupBy(Object.values(state.deployments), (d) => d.job);
+  const children = groupBy(views, (v) => v.latest.launch?.parent);
+  const memos = new Map<string, unknown>();
+  return {
+    memo<T>(key: string, make: () => T): T {
+      if (!memos.has(key)) memos.set(key, make());
+      return memos.get(key) as T;
+    },
+    views,
+    allocationsOf: (id) => allocs.get(id) ?? [],
+    deploymentsOf: (id) => deployments.get(id) ?? [],
+    childrenOf: (id) => children.get(id) ?? [],
+  };
+}
+
+function groupBy<T>(items: Iterable<T>, key: (item: T) => string | undefined): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    if (k === undefined) continue;
+    const list = out.get(k);
+    if (list) list.push(item);
+    else out.set(k, [item]);
+  }
+  return out;
+}
