@@ -3,9 +3,34 @@
  * here (the router rejects nothing: order does not matter, the most literal path wins).
  */
 import type { Route } from '../types.js';
-import { routes as agent } from './agent.js';
 import { routes as acl } from './acl.js';
+import { routes as agent } from './agent.js';
+import { routes as allocWrites } from './alloc-writes.js';
+import { routes as allocations } from './allocations.js';
+import { routes as deploymentWrites } from './deployment-writes.js';
+import { routes as deployments } from './deployments.js';
+import { routes as evaluations } from './evaluations.js';
+import { routes as jobWrites } from './job-writes.js';
+import { routes as jobsParse } from './jobs-parse.js';
+import { routes as jobsRead } from './jobs-read.js';
+import { routes as nodeWrites } from './node-writes.js';
+import { routes as nodes } from './nodes.js';
+import { routes as services } from './services.js';
 
 export function allRoutes(): Route[] {
-  return [...agent, ...acl];
+  return [
+    ...agent,
+    ...acl,
+    ...jobsRead,
+    ...jobWrites,
+    ...jobsParse,
+    ...allocations,
+    ...allocWrites,
+    ...nodes,
+    ...nodeWrites,
+    ...deployments,
+    ...deploymentWrites,
+    ...evaluations,
+    ...services,
+  ];
 }

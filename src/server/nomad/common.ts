@@ -11,7 +11,7 @@
 import { decodeStoredJob } from '../../jobspec/stored.js';
 import type { NormalizedJob } from '../../generated/normalized-job.js';
 import type { JobState, JobVersion, StateSnapshot } from '../../state/types.js';
-import type { JobVersionFacts } from './job-json.js';
+import { jobModifyIndexOf, type JobVersionFacts } from './job-json.js';
 
 /** drover has no namespaces yet: every object is in `default`. */
 export const NAMESPACE = 'default';
@@ -86,11 +86,14 @@ export function jobVersionFacts(
     modifyIndex: stateIndex,
     jobModifyIndex: jobModifyIndex(version),
     ...(version.launch ? { parentId: version.launch.parent } : {}),
+    ...(version.launch?.kind === 'dispatch' ? { dispatched: true } : {}),
+    ...(version.launch?.payload ? { payload: version.launch.payload } : {}),
   };
 }
 
+/** The JobModifyIndex of a recorded version, as check-and-set (`EnforceIndex`) compares it. */
 export function jobModifyIndex(version: JobVersion): number {
-  return version.version + 1;
+  return jobModifyIndexOf(version.version);
 }
 
 /** Nomad's stable order for maps sent as lists: by key. */
