@@ -66,6 +66,9 @@ export async function startStreamServer(dir: string, routes: Route[]): Promise<S
   const diags = new Diagnostics();
   const session = await openSession(join(dir, 'drover.hcl'), diags);
   if (!session) throw new Error(`cannot open drover.hcl in ${dir}: ${JSON.stringify(diags)}`);
+  // The change index floors at 1, so serial 0 and 1 look alike to the server: start at 1.
+  const initial = await session.store.read();
+  if (initial.serial === 0) await session.store.write(initial, 0);
   const hub = createEventHub();
   const metrics = createMetrics();
   const quiet = { info() {}, warn() {}, error() {} };
