@@ -1,7 +1,8 @@
 /**
  * Prometheus' text exposition format (version 0.0.4): `# HELP` and `# TYPE` once per metric
- * family, then its series. Counters keep their go-metrics name (`drover.api.requests` →
- * `drover_api_requests`) and report their sum; samples are summaries (`_sum` and `_count`).
+ * family, then its series. Names are go-metrics' with `_` for `.` (`drover.api.requests` →
+ * `drover_api_requests_total`: counters end in `_total` and report their sum); samples are
+ * summaries (`_sum` and `_count`).
  */
 import { helpOf } from './names.js';
 import type { Labels } from './registry.js';
@@ -54,7 +55,9 @@ function labelSet(labels: Labels): string {
 export function renderPrometheus(families: readonly Family[]): string {
   const merged = new Map<string, Family & { source: string }>();
   for (const f of families) {
-    const name = metricName(f.name);
+    // Prometheus' convention (and promtool's lint): a counter's name ends in `_total`.
+    const base = metricName(f.name);
+    const name = f.type === 'counter' && !base.endsWith('_total') ? `${base}_total` : base;
     const m = merged.get(name);
     if (m) m.series.push(...f.series);
     else merged.set(name, { ...f, name, source: f.name, series: [...f.series] });
