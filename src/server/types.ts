@@ -76,14 +76,7 @@ export interface Actor {
 export interface NomadEvent {
   /** Nomad's topics, plus `Drover`: the state's own log (who did what, the server's decisions). */
   Topic:
-    | 'Job'
-    | 'Allocation'
-    | 'Deployment'
-    | 'Evaluation'
-    | 'Node'
-    | 'Service'
-    | 'Variable'
-    | 'Drover';
+    'Job' | 'Allocation' | 'Deployment' | 'Evaluation' | 'Node' | 'Service' | 'Variable' | 'Drover';
   Type: string;
   Key: string;
   Namespace: string;

@@ -56,7 +56,10 @@ function parseIndex(raw: string | null): number {
   if (raw === null || raw === '') return 0;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 0)
-    throw new ApiError(400, `Unable to parse index: strconv.Atoi: parsing "${raw}": invalid syntax`);
+    throw new ApiError(
+      400,
+      `Unable to parse index: strconv.Atoi: parsing "${raw}": invalid syntax`,
+    );
   return n;
 }
 
@@ -79,13 +82,13 @@ export function eventStreamRoutes(opts: { heartbeatMs?: number } = {}): Route[] 
       path: '/v1/event/stream',
       // Finer checks per topic below: `*` needs a management token, `Node` node:read.
       access: { kind: 'namespace', capability: 'read-job' },
-      async handler(req): Promise<ApiReply> {
+      handler(req): Promise<ApiReply> {
         const topics = parseTopics(req.query.getAll('topic'));
         const index = parseIndex(req.query.get('index'));
         authorize(req, topics);
         const namespace = req.namespace;
         const hub = req.server.events;
-        return {
+        return Promise.resolve({
           stream: (res, signal) =>
             streamEvents(res, signal, {
               heartbeatMs,
@@ -93,7 +96,7 @@ export function eventStreamRoutes(opts: { heartbeatMs?: number } = {}): Route[] 
               replay: index > 0 ? () => hub.since(index) : () => [],
               subscribe: (l) => hub.subscribe(l),
             }),
-        };
+        });
       },
     },
   ];

@@ -61,7 +61,10 @@ export function logRoutes(opts: { heartbeatMs?: number } = {}): Route[] {
         if (!task) throw new ApiError(400, 'must provide task name');
         const type = query.get('type');
         if (type !== 'stdout' && type !== 'stderr')
-          throw new ApiError(400, type ? `illegal log type: "${type}"` : 'must provide log type (stdout/stderr)');
+          throw new ApiError(
+            400,
+            type ? `illegal log type: "${type}"` : 'must provide log type (stdout/stderr)',
+          );
         const origin = query.get('origin') ?? 'start';
         if (origin !== 'start' && origin !== 'end')
           throw new ApiError(400, 'origin must be start or end');
@@ -81,7 +84,8 @@ export function logRoutes(opts: { heartbeatMs?: number } = {}): Route[] {
           throw err;
         }
         const logs: LogRequest = {
-          open: (f, signal) => taskLogs(engine, at, { stderr: type === 'stderr', follow: f, signal }),
+          open: (f, signal) =>
+            taskLogs(engine, at, { stderr: type === 'stderr', follow: f, signal }),
           follow,
           origin,
           offset,
@@ -107,11 +111,14 @@ export async function streamLogs(
   const stop = () => abort.abort();
   signal.addEventListener('abort', stop, { once: true });
   res.once('close', stop);
-  if (!res.headersSent)
+  if (!res.headersSent) {
     res.writeHead(200, {
       'Content-Type': req.plain ? 'text/plain; charset=utf-8' : 'application/json',
       'Cache-Control': 'no-cache',
     });
+    // A followed plain log may have nothing to say yet: the client learns it is connected.
+    res.flushHeaders();
+  }
   let lastWrite = Date.now();
   const write = (chunk: string | Buffer) => {
     lastWrite = Date.now();
@@ -199,10 +206,7 @@ function pipeFrom(
 }
 
 /** The whole length of a stream and its last `keep` bytes. */
-async function readTail(
-  stream: Readable,
-  keep: number,
-): Promise<{ length: number; tail: Buffer }> {
+async function readTail(stream: Readable, keep: number): Promise<{ length: number; tail: Buffer }> {
   let length = 0;
   let tail = Buffer.alloc(0);
   for await (const chunk of stream) {

@@ -133,8 +133,10 @@ function jobChange(before: JobState | undefined, job: JobState): string | undefi
 }
 
 function newVersion(before: JobState | undefined, job: JobState): boolean {
-  return currentVersion(before ?? { versions: [], stopped: false })?.version !==
-    currentVersion(job)?.version;
+  return (
+    currentVersion(before ?? { versions: [], stopped: false })?.version !==
+    currentVersion(job)?.version
+  );
 }
 
 function jobDraft(type: string, id: string, job: JobState, index: number): Draft {
@@ -269,11 +271,11 @@ function logEvents(prev: StateSnapshot, next: StateSnapshot): Draft[] {
   let from = next.events.length;
   while (from > 0 && next.events[from - 1]!.seq > seen) from--;
   return next.events.slice(from).map((e) => ({
-      Topic: DROVER_TOPIC,
-      Type: DROVER_EVENT_TYPE,
-      Key: String(e.seq),
-      Namespace: e.job ? NAMESPACE : '',
-      FilterKeys: [e.job, e.alloc, e.what, e.who].filter((k): k is string => Boolean(k)),
-      Payload: { Event: droverEvent(e) },
-    }));
+    Topic: DROVER_TOPIC,
+    Type: DROVER_EVENT_TYPE,
+    Key: String(e.seq),
+    Namespace: e.job ? NAMESPACE : '',
+    FilterKeys: [e.job, e.alloc, e.what, e.who].filter((k): k is string => Boolean(k)),
+    Payload: { Event: droverEvent(e) },
+  }));
 }

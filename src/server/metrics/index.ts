@@ -6,7 +6,7 @@
  */
 import type { StateSnapshot } from '../../state/types.js';
 import type { Metrics } from '../types.js';
-import { PROMETHEUS_CONTENT_TYPE, renderPrometheus, type Family } from './prometheus.js';
+import { renderPrometheus, type Family } from './prometheus.js';
 import { MetricStore, mean, stddev, type Aggregate, type Labels } from './registry.js';
 import { stateGauges } from './state-gauges.js';
 
@@ -51,7 +51,11 @@ export function createMetrics(clock: () => number = Date.now): ReportingMetrics 
     json(state) {
       return {
         Timestamp: goTimestamp(clock()),
-        Gauges: gauges(state).map((g) => ({ Name: g.name, Value: g.value, Labels: { ...g.labels } })),
+        Gauges: gauges(state).map((g) => ({
+          Name: g.name,
+          Value: g.value,
+          Labels: { ...g.labels },
+        })),
         Points: [],
         Counters: [...store.counters.values()].map(sampled),
         Samples: [...store.samples.values()].map(sampled),

@@ -66,7 +66,8 @@ export function renderPrometheus(families: readonly Family[]): string {
   for (const f of [...merged.values()].sort((a, b) => (a.name < b.name ? -1 : 1))) {
     lines.push(`# HELP ${f.name} ${helpText(helpOf(f.source))}`);
     lines.push(`# TYPE ${f.name} ${f.type}`);
-    for (const s of f.series) lines.push(`${f.name}${s.suffix ?? ''}${labelSet(s.labels)} ${number(s.value)}`);
+    for (const s of f.series)
+      lines.push(`${f.name}${s.suffix ?? ''}${labelSet(s.labels)} ${number(s.value)}`);
   }
   return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
 }

@@ -24,7 +24,9 @@ export interface Gauge {
 /** One series per name and label set. */
 export function seriesKey(name: string, labels: Labels = {}): string {
   const keys = Object.keys(labels).sort();
-  return keys.length === 0 ? name : `${name}\u0000${keys.map((k) => `${k}=${labels[k]}`).join('\u0000')}`;
+  return keys.length === 0
+    ? name
+    : `${name}\u0000${keys.map((k) => `${k}=${labels[k]}`).join('\u0000')}`;
 }
 
 export class MetricStore {
@@ -36,7 +38,15 @@ export class MetricStore {
     const key = seriesKey(name, labels);
     const a = into.get(key);
     if (!a) {
-      into.set(key, { name, labels: { ...labels }, count: 1, sum: value, sumSq: value * value, min: value, max: value });
+      into.set(key, {
+        name,
+        labels: { ...labels },
+        count: 1,
+        sum: value,
+        sumSq: value * value,
+        min: value,
+        max: value,
+      });
       return;
     }
     a.count++;

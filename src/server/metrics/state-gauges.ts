@@ -11,7 +11,15 @@ export interface GaugeReading {
 
 const JOB_STATUSES = ['pending', 'running', 'dead'];
 const CLIENT_STATUSES = ['pending', 'running', 'complete', 'failed', 'lost'];
-const DEPLOYMENT_STATUSES = ['running', 'paused', 'successful', 'failed', 'cancelled', 'blocked', 'pending'];
+const DEPLOYMENT_STATUSES = [
+  'running',
+  'paused',
+  'successful',
+  'failed',
+  'cancelled',
+  'blocked',
+  'pending',
+];
 const NODE_STATUSES = ['ready', 'initializing', 'draining', 'ineligible'];
 
 export function stateGauges(state: StateSnapshot): GaugeReading[] {
@@ -45,7 +53,11 @@ export function stateGauges(state: StateSnapshot): GaugeReading[] {
 }
 
 /** One gauge per status, the known ones always present (0 included) so a graph has no gaps. */
-function countBy(name: string, known: readonly string[], values: readonly string[]): GaugeReading[] {
+function countBy(
+  name: string,
+  known: readonly string[],
+  values: readonly string[],
+): GaugeReading[] {
   const counts = new Map<string, number>(known.map((s) => [s, 0]));
   for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
   return [...counts].map(([status, value]) => ({ name, value, labels: { status } }));

@@ -39,7 +39,13 @@ function submit(id: string) {
 
 interface Batch {
   Index: number;
-  Events: { Topic: string; Type: string; Key: string; Index: number; Payload: Record<string, unknown> }[];
+  Events: {
+    Topic: string;
+    Type: string;
+    Key: string;
+    Index: number;
+    Payload: Record<string, unknown>;
+  }[];
 }
 
 const stream = (query = '') => openLines(`${server.url}/v1/event/stream${query}`);

@@ -58,4 +58,3 @@ export function alloc(id: string, extra: Partial<Allocation> = {}): Allocation {
     ...extra,
   };
 }
-

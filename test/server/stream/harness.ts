@@ -202,7 +202,7 @@ export async function openLines(url: string): Promise<LineReader> {
       ended = true;
       return false;
     }
-    buffered += decoder.decode(value, { stream: true });
+    buffered += decoder.decode(value as Uint8Array, { stream: true });
     return true;
   };
   const next = async (timeoutMs = 5_000): Promise<string> => {

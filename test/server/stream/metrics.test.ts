@@ -109,7 +109,12 @@ function stateWithObjects(): StateSnapshot {
     z: alloc('z', { client_status: 'failed' }),
   };
   s.nodes.n1 = { name: 'n1', inventory: { transport: 'local' }, eligibility: 'eligible' };
-  s.nodes.n2 = { name: 'n2', inventory: { transport: 'local' }, eligibility: 'eligible', drain: true };
+  s.nodes.n2 = {
+    name: 'n2',
+    inventory: { transport: 'local' },
+    eligibility: 'eligible',
+    drain: true,
+  };
   return s;
 }
 
@@ -130,7 +135,13 @@ describe('createMetrics', () => {
 
   it('answers go-metrics JSON: counters and samples aggregated, gauges at their last value', () => {
     const json = recorded().json() as Record<string, unknown>;
-    expect(Object.keys(json).sort()).toEqual(['Counters', 'Gauges', 'Points', 'Samples', 'Timestamp']);
+    expect(Object.keys(json).sort()).toEqual([
+      'Counters',
+      'Gauges',
+      'Points',
+      'Samples',
+      'Timestamp',
+    ]);
     expect(json.Timestamp).toBe('2026-03-01 10:00:10 +0000 UTC');
     expect(json.Gauges).toEqual([{ Name: 'drover.ssh.connections', Value: 2, Labels: {} }]);
     expect(json.Counters).toEqual([
@@ -257,7 +268,9 @@ describe('GET /v1/metrics', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
     const families = parsePrometheus(await res.text());
-    expect(families.get('drover_jobs')?.samples.find((s) => s.labels.status === 'running')?.value).toBe(1);
+    expect(
+      families.get('drover_jobs')?.samples.find((s) => s.labels.status === 'running')?.value,
+    ).toBe(1);
     expect(families.get('drover_state_write_latency')?.type).toBe('summary');
     expect(families.get('drover_api_requests_total')?.samples[0]?.value).toBe(1);
   });
