@@ -10,7 +10,9 @@ import { renderPrometheus, type Family } from './prometheus.js';
 import { MetricStore, mean, stddev, type Aggregate, type Labels } from './registry.js';
 import { stateGauges } from './state-gauges.js';
 
-export { METRICS } from './names.js';
+import { PREFIX } from './names.js';
+
+export { METRICS, PREFIX } from './names.js';
 export { PROMETHEUS_CONTENT_TYPE } from './prometheus.js';
 
 export interface ReportingMetrics extends Metrics {
@@ -45,9 +47,9 @@ export function createMetrics(clock: () => number = Date.now): ReportingMetrics 
     Labels: { ...a.labels },
   });
   return {
-    increment: (name, labels, by = 1) => store.add(store.counters, name, by, labels),
-    gauge: (name, value, labels) => store.set(name, value, labels),
-    sample: (name, ms, labels) => store.add(store.samples, name, ms, labels),
+    increment: (name, labels, by = 1) => store.add(store.counters, PREFIX + name, by, labels),
+    gauge: (name, value, labels) => store.set(PREFIX + name, value, labels),
+    sample: (name, ms, labels) => store.add(store.samples, PREFIX + name, ms, labels),
     json(state) {
       return {
         Timestamp: goTimestamp(clock()),

@@ -1,28 +1,29 @@
 /**
- * The metrics drover's server records, by name (go-metrics style, dot-separated; Prometheus
- * sees `drover_api_request` etc.), with the help text the Prometheus format prints. The parts
- * that record them (core, controller) use these names so that a scrape finds them.
+ * The metrics drover's server records, by name (go-metrics style, dot-separated), with the help
+ * text the Prometheus format prints. Reports put `drover.` before every name, as go-metrics puts
+ * its service name (`api.requests` → `drover.api.requests`, Prometheus `drover_api_requests_total`).
+ * The parts that record them (core, controller) use these names so that a scrape finds them.
  */
 export const METRICS = {
   /** Counter: one per API request; labels `endpoint` (the route's path) and `code`. */
-  apiRequests: 'drover.api.requests',
+  apiRequests: 'api.requests',
   /** Sample (ms): an API request's duration; labels `endpoint`, `code`. */
-  apiRequestDuration: 'drover.api.request_duration',
+  apiRequestDuration: 'api.request_duration',
   /** Sample (ms): one pass of the leader's reconcile loop. */
-  reconcileDuration: 'drover.controller.reconcile_duration',
+  reconcileDuration: 'controller.reconcile_duration',
   /** Sample (ms): from noticing that an allocation must be placed to its placement being recorded. */
-  schedulingLatency: 'drover.controller.scheduling_latency',
-  /** Sample (ms): one state write (the store's write call). */
-  stateWriteLatency: 'drover.state.write_latency',
+  schedulingLatency: 'controller.scheduling_latency',
+  /** Sample (ms): one state write (the store's write call); label `operation`. */
+  stateWriteLatency: 'state.write_duration',
   /** Gauge: open SSH connections in the transport pool. */
-  sshConnections: 'drover.ssh.connections',
+  sshConnections: 'ssh.connections',
   /** Gauges computed from the state at scrape time; label `status`. */
-  jobs: 'drover.jobs',
-  allocations: 'drover.allocations',
-  deployments: 'drover.deployments',
-  nodes: 'drover.nodes',
+  jobs: 'jobs',
+  allocations: 'allocations',
+  deployments: 'deployments',
+  nodes: 'nodes',
   /** Gauge: the state's change index. */
-  stateIndex: 'drover.state.index',
+  stateIndex: 'state.index',
 } as const;
 
 const HELP: Record<string, string> = {
@@ -40,6 +41,11 @@ const HELP: Record<string, string> = {
   [METRICS.stateIndex]: "The state's change index.",
 };
 
+/** Put before every name in reports. */
+export const PREFIX = 'drover.';
+
+/** The help text of a reported (prefixed) name. */
 export function helpOf(name: string): string {
-  return HELP[name] ?? `drover metric ${name}.`;
+  const own = name.startsWith(PREFIX) ? name.slice(PREFIX.length) : name;
+  return HELP[own] ?? `drover metric ${name}.`;
 }

@@ -1,7 +1,7 @@
 /** The gauges a scrape computes from the state: how many jobs, allocations, deployments and nodes are in each status. Pure. */
 import type { StateSnapshot } from '../../state/types.js';
 import { jobStatus } from '../events/payloads.js';
-import { METRICS } from './names.js';
+import { METRICS, PREFIX } from './names.js';
 
 export interface GaugeReading {
   name: string;
@@ -24,19 +24,19 @@ const NODE_STATUSES = ['ready', 'initializing', 'draining', 'ineligible'];
 
 export function stateGauges(state: StateSnapshot): GaugeReading[] {
   return [
-    ...countBy(METRICS.jobs, JOB_STATUSES, Object.values(state.jobs).map(jobStatus)),
+    ...countBy(PREFIX + METRICS.jobs, JOB_STATUSES, Object.values(state.jobs).map(jobStatus)),
     ...countBy(
-      METRICS.allocations,
+      PREFIX + METRICS.allocations,
       CLIENT_STATUSES,
       Object.values(state.allocations).map((a) => a.client_status),
     ),
     ...countBy(
-      METRICS.deployments,
+      PREFIX + METRICS.deployments,
       DEPLOYMENT_STATUSES,
       Object.values(state.deployments).map((d) => d.status),
     ),
     ...countBy(
-      METRICS.nodes,
+      PREFIX + METRICS.nodes,
       NODE_STATUSES,
       Object.values(state.nodes).map((n) =>
         n.drain
@@ -48,7 +48,7 @@ export function stateGauges(state: StateSnapshot): GaugeReading[] {
               : 'initializing',
       ),
     ),
-    { name: METRICS.stateIndex, value: Math.max(1, state.serial), labels: {} },
+    { name: PREFIX + METRICS.stateIndex, value: Math.max(1, state.serial), labels: {} },
   ];
 }
 

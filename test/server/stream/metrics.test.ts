@@ -178,7 +178,7 @@ describe('createMetrics', () => {
       Gauges: { Name: string; Value: number; Labels: Record<string, string> }[];
     };
     const gauge = (name: string, status: string) =>
-      json.Gauges.find((g) => g.Name === name && g.Labels.status === status)?.Value;
+      json.Gauges.find((g) => g.Name === `drover.${name}` && g.Labels.status === status)?.Value;
     expect(gauge(METRICS.jobs, 'running')).toBe(1);
     expect(gauge(METRICS.jobs, 'pending')).toBe(1);
     expect(gauge(METRICS.jobs, 'dead')).toBe(1);
@@ -258,9 +258,12 @@ describe('GET /v1/metrics', () => {
       Samples: { Name: string; Sum: number }[];
     };
     expect(
-      body.Gauges.find((g) => g.Name === METRICS.jobs && g.Labels.status === 'running')?.Value,
+      body.Gauges.find((g) => g.Name === `drover.${METRICS.jobs}` && g.Labels.status === 'running')
+        ?.Value,
     ).toBe(1);
-    expect(body.Samples.find((s) => s.Name === METRICS.stateWriteLatency)?.Sum).toBe(3.5);
+    expect(body.Samples.find((s) => s.Name === `drover.${METRICS.stateWriteLatency}`)?.Sum).toBe(
+      3.5,
+    );
   });
 
   it('answers Prometheus text with format=prometheus', async () => {
@@ -271,7 +274,7 @@ describe('GET /v1/metrics', () => {
     expect(
       families.get('drover_jobs')?.samples.find((s) => s.labels.status === 'running')?.value,
     ).toBe(1);
-    expect(families.get('drover_state_write_latency')?.type).toBe('summary');
+    expect(families.get('drover_state_write_duration')?.type).toBe('summary');
     expect(families.get('drover_api_requests_total')?.samples[0]?.value).toBe(1);
   });
 
