@@ -1,8 +1,8 @@
 /**
  * The server's event hub: the core calls `publish` with the state it had and the state it now
  * reads whenever the change index moves (whoever wrote: CLI, API or controller); the hub turns
- * the difference into Nomad events, keeps them for `index` replay and hands them to subscribers
- * (the `/v1/event/stream` connections).
+ * the difference into Nomad events (just after `publish` returns, in order), keeps them for
+ * `index` replay and hands them to subscribers (the `/v1/event/stream` connections).
  */
 import type { StateSnapshot } from '../../state/types.js';
 import type { EventHub, IndexedState, NomadEvent } from '../types.js';
@@ -25,26 +25,43 @@ export interface PublishingEventHub extends EventHub {
   subscribers(): number;
   /** Events and bytes kept for replay. */
   buffered(): { events: number; bytes: number };
+  /** Resolves once every change published so far is diffed and delivered. */
+  settled(): Promise<void>;
 }
 
 export function createEventHub(opts: EventHubOptions = {}): PublishingEventHub {
   const buffer = new EventBuffer({ ...DEFAULT_BUFFER_LIMITS, ...opts.buffer });
   const listeners = new Set<(events: readonly NomadEvent[]) => void>();
   let lastIndex = 0;
+  // Changes are diffed after the caller returns: the core publishes on the path that releases
+  // blocking queries, which must not wait for a diff of a large state.
+  const queue: [StateSnapshot | undefined, IndexedState][] = [];
+  let draining = false;
+  const drain = () => {
+    draining = false;
+    for (let change = queue.shift(); change; change = queue.shift()) deliver(...change);
+  };
+  const deliver = (prev: StateSnapshot | undefined, next: IndexedState) => {
+    const events = diffEvents(prev, next);
+    if (events.length === 0) return;
+    buffer.append(events);
+    for (const listener of [...listeners]) {
+      try {
+        listener(events);
+      } catch (err) {
+        opts.onListenerError?.(err);
+      }
+    }
+  };
   return {
     publish(prev, next) {
       // The same index twice (two readers noticed one change) is one change.
       if (prev && next.index <= lastIndex) return;
       lastIndex = Math.max(lastIndex, next.index);
-      const events = diffEvents(prev, next);
-      if (events.length === 0) return;
-      buffer.append(events);
-      for (const listener of [...listeners]) {
-        try {
-          listener(events);
-        } catch (err) {
-          opts.onListenerError?.(err);
-        }
+      queue.push([prev, next]);
+      if (!draining) {
+        draining = true;
+        setImmediate(drain);
       }
     },
     since: (after) => buffer.since(after),
@@ -55,5 +72,6 @@ export function createEventHub(opts: EventHubOptions = {}): PublishingEventHub {
     },
     subscribers: () => listeners.size,
     buffered: () => ({ events: buffer.size(), bytes: buffer.byteSize() }),
+    settled: () => new Promise<void>((resolve) => setImmediate(resolve)),
   };
 }

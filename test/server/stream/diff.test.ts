@@ -225,18 +225,22 @@ function expectDeregistration(): string {
 }
 
 describe('the event hub', () => {
-  it('publishes each change index once, to every subscriber, and keeps it for replay', () => {
+  it('publishes each change index once, to every subscriber, and keeps it for replay', async () => {
     const hub = createEventHub();
     const seen: number[][] = [];
     const off = hub.subscribe((events) => seen.push(events.map((e) => e.Index)));
     const s6 = after((s) => (s.nodes.n1!.drain = true));
     hub.publish(base(), { state: s6, index: 6 });
     hub.publish(base(), { state: s6, index: 6 });
+    // Diffed after publish returns (publishing is on the path that releases blocking queries).
+    expect(seen).toEqual([]);
+    await hub.settled();
     off();
     const s7 = structuredClone(s6);
     s7.serial = 7;
     s7.nodes.n1!.eligibility = 'ineligible';
     hub.publish(s6, { state: s7, index: 7 });
+    await hub.settled();
     expect(seen).toEqual([[6]]);
     expect(hub.subscribers()).toBe(0);
     expect(hub.since(0).map((e) => e.Index)).toEqual([6, 7]);
@@ -244,7 +248,7 @@ describe('the event hub', () => {
     expect(hub.since(7)).toEqual([]);
   });
 
-  it('keeps a listener that throws from stopping the others', () => {
+  it('keeps a listener that throws from stopping the others', async () => {
     const errors: unknown[] = [];
     const hub = createEventHub({ onListenerError: (e) => errors.push(e) });
     let got = 0;
@@ -253,6 +257,7 @@ describe('the event hub', () => {
     });
     hub.subscribe((events) => (got += events.length));
     hub.publish(base(), { state: after((s) => (s.nodes.n1!.drain = true)), index: 6 });
+    await hub.settled();
     expect(got).toBe(1);
     expect(errors).toHaveLength(1);
   });

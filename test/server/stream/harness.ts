@@ -84,6 +84,7 @@ export async function startStreamServer(dir: string, routes: Route[]): Promise<S
     const now = await ctx.current();
     hub.publish(last, now);
     last = now.state;
+    await hub.settled();
     return now;
   };
   const server = createServer((req, res) => void serve(routes, ctx, req, res));
