@@ -26,6 +26,7 @@ const BENCHMARKS = [
   './apply-many.mjs',
   './state.mjs',
   './server-api.mjs',
+  './server-failover.mjs',
 ];
 
 const options = {};

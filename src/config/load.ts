@@ -16,6 +16,7 @@ import { applyConfigDefaults, currentHost, embeddedConfig } from './defaults.js'
 import { configFunctions, type Environment } from './functions.js';
 import { checkConfigRules } from './rules.js';
 import { configSchema } from './schema.js';
+import { checkServerRules, serverSettings } from './server-settings.js';
 import type { DroverConfig, HostFacts } from './types.js';
 
 /** The file read when no `-config` is given, in the working directory. */
@@ -107,8 +108,14 @@ function loadInto(
     host,
     fileExists: opts.fileExists ?? isFile,
   });
+  checkServerRules(written, ranges, diags);
   if (diags.hasErrors) return undefined;
-  return { file, ...applyConfigDefaults(written, baseDir, host), ranges };
+  return {
+    file,
+    ...applyConfigDefaults(written, baseDir, host),
+    ...(written.server ? { server: serverSettings(written.server, baseDir, host) } : {}),
+    ranges,
+  };
 }
 
 function readText(path: string): string {

@@ -45,6 +45,9 @@ const schema: { [key: string]: unknown } = {
     },
     "approvals": {
       "$ref": "#/$defs/approvals"
+    },
+    "server": {
+      "$ref": "#/$defs/server"
     }
   },
   "$defs": {
@@ -428,6 +431,125 @@ const schema: { [key: string]: unknown } = {
         "allow_self": {
           "type": "boolean",
           "description": "Whether the approval of the person who made the planfile (`plan -out`) counts. Default true."
+        }
+      }
+    },
+    "server": {
+      "title": "ServerConfig",
+      "description": "How `drover server` runs: where its HTTP API (Nomad's) listens, what it reports, how often its leader reconciles, its leader lease, ACLs and TLS. Durations are Go durations (\"10s\", \"4h\").",
+      "type": "object",
+      "x-block": "single",
+      "additionalProperties": false,
+      "properties": {
+        "address": {
+          "type": "string",
+          "minLength": 1,
+          "description": "Bind address of the HTTP API. Default 127.0.0.1."
+        },
+        "port": {
+          "type": "integer",
+          "minimum": 0,
+          "maximum": 65535,
+          "description": "Port of the HTTP API. Default 4646; 0 picks a free port."
+        },
+        "name": {
+          "type": "string",
+          "minLength": 1,
+          "description": "This server's name in /v1/agent/self and leader records. Default: the host name."
+        },
+        "region": {
+          "type": "string",
+          "minLength": 1,
+          "description": "The Nomad region the API reports. Default \"global\"."
+        },
+        "datacenter": {
+          "type": "string",
+          "minLength": 1,
+          "description": "The Nomad datacenter the API reports. Default \"dc1\"."
+        },
+        "self_heal": {
+          "type": "boolean",
+          "description": "Replace drifted allocations without anyone running apply. Default false (a job may opt in with meta drover.self_heal = \"true\")."
+        },
+        "reconcile_interval": {
+          "type": "string",
+          "minLength": 1,
+          "description": "How often the leader runs a reconcile pass besides change events. Default \"10s\"."
+        },
+        "node_check_interval": {
+          "type": "string",
+          "minLength": 1,
+          "description": "How often each node's transport is checked. Default \"10s\"."
+        },
+        "node_grace": {
+          "type": "string",
+          "minLength": 1,
+          "description": "A node that has not answered for this long is down. Default \"30s\"."
+        },
+        "lease_ttl": {
+          "type": "string",
+          "minLength": 1,
+          "description": "How long the leader's lease lasts without renewal before another server may take it. Default \"15s\"."
+        },
+        "gc_threshold": {
+          "type": "string",
+          "minLength": 1,
+          "description": "Terminal allocations, evaluations and deployments older than this are collected. Default \"4h\"."
+        },
+        "log_json": {
+          "type": "boolean",
+          "description": "Log lines as JSON (one object per line) instead of text. Default false."
+        },
+        "acl": {
+          "$ref": "#/$defs/server_acl"
+        },
+        "tls": {
+          "$ref": "#/$defs/server_tls"
+        }
+      }
+    },
+    "server_acl": {
+      "title": "ServerAclConfig",
+      "description": "Nomad's ACL system on the server's API.",
+      "type": "object",
+      "x-block": "single",
+      "additionalProperties": false,
+      "properties": {
+        "enabled": {
+          "type": "boolean",
+          "description": "Require tokens (X-Nomad-Token or Authorization: Bearer) and check their policies. Default false."
+        }
+      }
+    },
+    "server_tls": {
+      "title": "ServerTlsConfig",
+      "description": "Serve the API over HTTPS (relative paths are relative to drover.hcl).",
+      "type": "object",
+      "x-block": "single",
+      "additionalProperties": false,
+      "required": [
+        "cert",
+        "key"
+      ],
+      "properties": {
+        "cert": {
+          "type": "string",
+          "minLength": 1,
+          "description": "The server's certificate (PEM)."
+        },
+        "key": {
+          "type": "string",
+          "minLength": 1,
+          "description": "The server certificate's private key (PEM)."
+        },
+        "ca": {
+          "type": "string",
+          "minLength": 1,
+          "description": "CA certificate (PEM) client certificates must be signed by."
+        },
+        "verify_client": {
+          "type": "boolean",
+          "description": "Require a client certificate signed by ca. Default false."
         }
       }
     }

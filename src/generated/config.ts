@@ -31,6 +31,7 @@ export interface ConfigFile {
   images?: ImagesConfig;
   stack?: StackConfig;
   approvals?: ApprovalsConfig;
+  server?: ServerConfig;
 }
 /**
  * Where drover records jobs, allocations and deployments.
@@ -268,4 +269,89 @@ export interface ApprovalsConfig {
    * Whether the approval of the person who made the planfile (`plan -out`) counts. Default true.
    */
   allow_self?: boolean;
+}
+/**
+ * How `drover server` runs: where its HTTP API (Nomad's) listens, what it reports, how often its leader reconciles, its leader lease, ACLs and TLS. Durations are Go durations ("10s", "4h").
+ */
+export interface ServerConfig {
+  /**
+   * Bind address of the HTTP API. Default 127.0.0.1.
+   */
+  address?: string;
+  /**
+   * Port of the HTTP API. Default 4646; 0 picks a free port.
+   */
+  port?: number;
+  /**
+   * This server's name in /v1/agent/self and leader records. Default: the host name.
+   */
+  name?: string;
+  /**
+   * The Nomad region the API reports. Default "global".
+   */
+  region?: string;
+  /**
+   * The Nomad datacenter the API reports. Default "dc1".
+   */
+  datacenter?: string;
+  /**
+   * Replace drifted allocations without anyone running apply. Default false (a job may opt in with meta drover.self_heal = "true").
+   */
+  self_heal?: boolean;
+  /**
+   * How often the leader runs a reconcile pass besides change events. Default "10s".
+   */
+  reconcile_interval?: string;
+  /**
+   * How often each node's transport is checked. Default "10s".
+   */
+  node_check_interval?: string;
+  /**
+   * A node that has not answered for this long is down. Default "30s".
+   */
+  node_grace?: string;
+  /**
+   * How long the leader's lease lasts without renewal before another server may take it. Default "15s".
+   */
+  lease_ttl?: string;
+  /**
+   * Terminal allocations, evaluations and deployments older than this are collected. Default "4h".
+   */
+  gc_threshold?: string;
+  /**
+   * Log lines as JSON (one object per line) instead of text. Default false.
+   */
+  log_json?: boolean;
+  acl?: ServerAclConfig;
+  tls?: ServerTlsConfig;
+}
+/**
+ * Nomad's ACL system on the server's API.
+ */
+export interface ServerAclConfig {
+  /**
+   * Require tokens (X-Nomad-Token or Authorization: Bearer) and check their policies. Default false.
+   */
+  enabled?: boolean;
+}
+/**
+ * Serve the API over HTTPS (relative paths are relative to drover.hcl).
+ */
+export interface ServerTlsConfig {
+  /**
+   * The server's certificate (PEM).
+   */
+  cert: string;
+  /**
+   * The server certificate's private key (PEM).
+   */
+  key: string;
+  /**
+   * CA certificate (PEM) client certificates must be signed by.
+   */
+  ca?: string;
+  /**
+   * Require a client certificate signed by ca. Default false.
+   */
+  verify_client?: boolean;
 }

@@ -2,8 +2,7 @@
  * `drover var put` and `var purge`: one locked, compare-and-swap state write each (like `node
  * trust`), not a plan: a Variable changes no workload until a template reads it at apply.
  */
-import { hostname } from 'node:os';
-import { currentUser } from '../state/store.js';
+import { currentActor } from '../audit/identity.js';
 import type { VariableMeta } from '../template/context.js';
 import type { Keyring } from '../state/variables-keyring.js';
 import { KeyringError } from '../state/variables-keyring.js';
@@ -36,7 +35,7 @@ export async function writeVariable(
       force: Boolean(req.force),
       key,
       now: new Date(ctx.clock.now()),
-      who: who(),
+      who: currentActor(),
     });
     await ctx.store.write(r.state, state.serial);
     return { meta: r.meta, created: r.created };
@@ -54,13 +53,9 @@ export async function removeVariable(
       path: req.path,
       ...(req.checkIndex !== undefined ? { checkIndex: req.checkIndex } : {}),
       now: new Date(ctx.clock.now()),
-      who: who(),
+      who: currentActor(),
     });
     if (r.state !== state) await ctx.store.write(r.state, state.serial);
     return r.purged;
   });
-}
-
-function who(): string {
-  return `${currentUser()}@${hostname()}`;
 }

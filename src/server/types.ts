@@ -16,36 +16,13 @@ import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { EngineContext } from '../ops/context.js';
 import type { Observed } from '../ops/observe.js';
 import type { StateSnapshot } from '../state/types.js';
+import type { ServerSettings } from '../config/types.js';
 
-/** drover.hcl's `server` block as the server uses it: every default filled in, durations in ms. */
-export interface ServerSettings {
-  /** Bind address of the HTTP API (default 127.0.0.1). */
-  address: string;
-  /** Port of the HTTP API (default 4646; 0 = any free port, for tests). */
-  port: number;
-  /** This server's name in `/v1/agent/self` and leader records (default: the host name). */
-  name: string;
-  /** Nomad's region and datacenter reported by the API (default `global`, `dc1`). */
-  region: string;
-  datacenter: string;
-  /** Replace drifted allocations without anyone running apply (default false; a job may opt in with meta `drover.self_heal = "true"`). */
-  selfHeal: boolean;
-  /** How often the leader runs a reconcile pass besides change events (default 10 s). */
-  reconcileIntervalMs: number;
-  /** How often each node's transport is checked (default 10 s). */
-  nodeCheckIntervalMs: number;
-  /** A node that has not answered for this long is `down` (default 30 s). */
-  nodeGraceMs: number;
-  /** The leader lease: held this long without renewal, then another server may take it (default 15 s). */
-  leaseTtlMs: number;
-  /** Terminal allocations, evaluations and deployments older than this are collected (default 4 h). */
-  gcThresholdMs: number;
-  /** Server log lines as JSON (default false: text). `drover server -log-json` sets it too. */
-  logJson: boolean;
-  acl: { enabled: boolean };
-  /** Absent: plain HTTP. Paths absolute. */
-  tls?: { cert: string; key: string; ca?: string; verifyClient: boolean };
-}
+/**
+ * drover.hcl's `server` block as the server uses it. Defined in config/types.ts, beside the rest
+ * of drover.hcl's settings (config/ loads it and must not import server/); re-exported here.
+ */
+export type { ServerSettings };
 
 /** The state as the server last read it. `index` is the global change index (the state's serial, at least 1). */
 export interface IndexedState {

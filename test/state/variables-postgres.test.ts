@@ -80,7 +80,7 @@ describe('Variables in postgres', () => {
       await store.write(sampleState(await store.read()), 0);
     });
     // Schema version 1 had none of the tables later migrations add.
-    await db.query('DROP TABLE v3.variables, v3.audit, v3.approvals');
+    await db.query('DROP TABLE v3.variables, v3.audit, v3.approvals, v3.server_lease');
     await db.query('UPDATE v3.meta SET schema_version = 1');
     await withStore('v3', async (store) => {
       const s = await store.read();

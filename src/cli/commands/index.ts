@@ -19,6 +19,7 @@ import { registerVarCommands } from './var.js';
 import { registerAudit } from './audit.js';
 import { registerDrift } from './drift.js';
 import { registerApprove } from './approve.js';
+import { registerServer } from './server.js';
 
 export function registerAllCommands(program: Command, output: (json: boolean) => Output): void {
   registerValidate(program, output);
@@ -36,4 +37,5 @@ export function registerAllCommands(program: Command, output: (json: boolean) =>
   registerVarCommands(program, output);
   registerAudit(program, output);
   registerDrift(program, output);
+  registerServer(program, output);
 }

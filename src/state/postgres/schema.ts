@@ -51,6 +51,18 @@ const MIGRATIONS: readonly ((s: string) => string)[] = [
   (s) => `
     CREATE TABLE ${s}.approvals (pos integer PRIMARY KEY, body json NOT NULL);
   `,
+  // 5: the lease of `drover server`'s leader; epoch fences the writes of a leader that lost it.
+  (s) => `
+    CREATE TABLE ${s}.server_lease (
+      id smallint PRIMARY KEY CHECK (id = 1),
+      holder text,
+      name text,
+      address text,
+      epoch bigint NOT NULL DEFAULT 0,
+      expires_at timestamptz
+    );
+    INSERT INTO ${s}.server_lease (id) VALUES (1);
+  `,
 ];
 
 /** The schema version this drover writes. */
@@ -62,6 +74,11 @@ export function schemaKey(schema: string): number {
   let h = 2166136261;
   for (const c of Buffer.from(schema)) h = Math.imul(h ^ c, 16777619);
   return (h >>> 0) & 0x7fffffff;
+}
+
+/** The channel every write NOTIFYs (one per schema; a name short enough for any schema). */
+export function changeChannel(schema: string): string {
+  return `drover_changed_${schemaKey(schema)}`;
 }
 
 /** A double-quoted identifier. */

@@ -55,7 +55,7 @@ import {
   type RowChanges,
   type StoredText,
 } from './rows.js';
-import { ensureSchema, quoteIdent } from './schema.js';
+import { changeChannel, ensureSchema, quoteIdent } from './schema.js';
 
 export const DEFAULT_SCHEMA = 'drover';
 /** A lease's length: long enough for a busy machine to renew it, short enough to wait out. */
@@ -125,6 +125,7 @@ export class PostgresStateStore implements StateStore {
   /** The lineage an empty database reads with, kept so repeated reads agree. */
   private freshLineage: string | undefined;
   private held: HeldLock | undefined;
+  private writeGuard: ((c: pg.Client) => Promise<void>) | undefined;
 
   constructor(opts: PostgresStateOptions = {}) {
     this.schema = opts.schema ?? DEFAULT_SCHEMA;
@@ -138,6 +139,20 @@ export class PostgresStateStore implements StateStore {
     this.lockPollMs = opts.lockPollMs ?? 200;
     this.warn = opts.warn ?? (() => undefined);
     this.beforeCommit = opts.beforeCommit;
+  }
+
+  /**
+   * Runs `guard` inside every write's transaction, after `meta` is locked and before any row is
+   * written; a guard that throws rolls the write back. `drover server` fences its leader's
+   * writes with it (the lease's epoch).
+   */
+  guardWrites(guard: (c: pg.Client) => Promise<void>): void {
+    this.writeGuard = guard;
+  }
+
+  /** Where the database is, for connections of the caller's own (a server's lease and LISTEN). */
+  get pgTarget(): PgTarget {
+    return { ...this.target };
   }
 
   describe(): string {
@@ -419,6 +434,7 @@ export class PostgresStateStore implements StateStore {
       try {
         const meta = await this.readMeta(c, true);
         await this.checkLock(c);
+        if (this.writeGuard) await this.writeGuard(c);
         const exists = meta.lineage !== null;
         let base: StateSnapshot | StoredText | undefined;
         if ('replace' in how) {
@@ -470,6 +486,8 @@ export class PostgresStateStore implements StateStore {
           `UPDATE ${this.s}.meta SET lineage = $1, serial = $2, format_version = $3 WHERE id = 1`,
           [out.lineage, out.serial, out.format_version],
         );
+        // Servers beside this drover LISTEN for it (delivered at COMMIT, never for a rollback).
+        await c.query('SELECT pg_notify($1, $2)', [changeChannel(this.schema), String(out.serial)]);
         if (this.beforeCommit) {
           const pid = await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
           await this.beforeCommit(pid.rows[0]!.pid);

@@ -1,0 +1,270 @@
+/**
+ * The HTTP layer of Nomad's API: one request → route → token → access check → blocking wait →
+ * handler → headers and body. Handlers only answer; everything Nomad does the same way for every
+ * endpoint lives here (X-Nomad-* headers, plain-text errors, PUT ≡ POST, the body limit, metrics).
+ */
+import { readFileSync } from 'node:fs';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { OperationError } from '../ops/context.js';
+import { parseDuration, MILLISECOND } from '../jobspec/duration.js';
+import { createRouter, type Router } from './router.js';
+import {
+  ApiError,
+  NotLeaderError,
+  type ApiReply,
+  type ApiRequest,
+  type Authorizer,
+  type Identity,
+  type Route,
+  type ServerContext,
+  type ServerSettings,
+} from './types.js';
+
+/** Nomad's default and longest blocking wait. */
+export const MAX_WAIT_MS = 300_000;
+export const DEFAULT_BODY_LIMIT = 16 * 1024 * 1024;
+
+export interface HttpOptions {
+  context: ServerContext;
+  routes: readonly Route[];
+  /** Who a token is; absent: ACLs off, everyone may do everything. */
+  authorizer?: Authorizer;
+  /** Largest request body in bytes (default 16 MiB); larger ones get 413. */
+  bodyLimit?: number;
+  /** Aborts every open request (blocking queries, streams) when the server shuts down. */
+  shutdown?: AbortSignal;
+}
+
+/** With ACLs off every request is the anonymous management identity (as Nomad's). */
+export const aclsOff: Authorizer = {
+  identify: () => Promise.resolve(openIdentity),
+};
+
+const openIdentity: Identity = {
+  actor: { name: 'anonymous' },
+  management: true,
+  allows: () => true,
+};
+
+/** The request handler (usable with any node:http server, and in tests). */
+export function createApiHandler(
+  opts: HttpOptions,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  const router = createRouter(opts.routes);
+  return (req, res) => {
+    void handle(opts, router, req, res);
+  };
+}
+
+/** An HTTP server, HTTPS when `settings.tls` is set (client certificates required with verifyClient). */
+export function createServer(opts: HttpOptions): Server {
+  const handler = createApiHandler(opts);
+  const tls = opts.context.settings.tls;
+  return tls ? createHttpsServer(tlsOptions(tls), handler) : createHttpServer(handler);
+}
+
+export function tlsOptions(tls: NonNullable<ServerSettings['tls']>) {
+  return {
+    cert: readFileSync(tls.cert),
+    key: readFileSync(tls.key),
+    ...(tls.ca !== undefined ? { ca: readFileSync(tls.ca) } : {}),
+    requestCert: tls.verifyClient,
+    rejectUnauthorized: tls.verifyClient,
+  };
+}
+
+async function handle(
+  opts: HttpOptions,
+  router: Router,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const started = performance.now();
+  const ctx = opts.context;
+  const url = new URL(req.url ?? '/', 'http://drover');
+  const method = req.method ?? 'GET';
+  const match = router.match(method, url.pathname);
+  const endpoint = match.kind === 'found' ? match.route.path : 'unknown';
+  const aborted = new AbortController();
+  const onClose = () => {
+    if (!res.writableFinished) aborted.abort();
+  };
+  res.on('close', onClose);
+  const onShutdown = () => aborted.abort();
+  opts.shutdown?.addEventListener('abort', onShutdown, { once: true });
+  try {
+    if (match.kind === 'none') throw new ApiError(404, `Invalid URL: ${url.pathname}`);
+    if (match.kind === 'method') {
+      res.setHeader('Allow', match.allowed.join(', '));
+      throw new ApiError(405, `Invalid method: ${method}`);
+    }
+    const identity = await (opts.authorizer ?? aclsOff).identify(tokenOf(req));
+    const namespace = url.searchParams.get('namespace') || 'default';
+    if (!identity.allows(match.route.access, namespace))
+      throw new ApiError(403, 'Permission denied');
+    if (match.route.blocking) await blockingWait(ctx, url.searchParams, aborted.signal);
+    const before = await ctx.current();
+    const request: ApiRequest = {
+      method,
+      path: url.pathname,
+      params: match.params,
+      query: url.searchParams,
+      headers: req.headers,
+      namespace,
+      identity,
+      server: ctx,
+      json: memo(() => readJson(req, opts.bodyLimit ?? DEFAULT_BODY_LIMIT)),
+      signal: aborted.signal,
+    };
+    const reply = await match.route.handler(request);
+    await send(ctx, res, reply, before.index, aborted.signal);
+  } catch (err) {
+    sendError(ctx, res, err, method, url.pathname);
+  } finally {
+    opts.shutdown?.removeEventListener('abort', onShutdown);
+    // A body the handler did not read is drained, so the connection can be reused.
+    if (!req.readableEnded) req.resume();
+    const code = String(res.statusCode);
+    ctx.metrics.increment('api.requests', { endpoint, code });
+    ctx.metrics.sample('api.request_duration', performance.now() - started, { endpoint });
+  }
+}
+
+/** The request's token: `X-Nomad-Token`, else `Authorization: Bearer …`. */
+export function tokenOf(req: Pick<IncomingMessage, 'headers'>): string | undefined {
+  const nomad = req.headers['x-nomad-token'];
+  if (typeof nomad === 'string' && nomad !== '') return nomad;
+  const auth = req.headers.authorization;
+  const m = typeof auth === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(auth) : null;
+  return m?.[1];
+}
+
+/** `index` and `wait` of a blocking query: holds until the index passes `index` or the wait ends. */
+async function blockingWait(
+  ctx: ServerContext,
+  query: URLSearchParams,
+  signal: AbortSignal,
+): Promise<void> {
+  const indexText = query.get('index');
+  if (indexText === null) return;
+  const index = Number(indexText);
+  if (!/^\d+$/.test(indexText) || !Number.isSafeInteger(index))
+    throw new ApiError(400, 'Invalid index');
+  if (index === 0) return;
+  const waitMs = parseWait(query.get('wait'));
+  await ctx.waitForIndex(index, waitMs + Math.random() * (waitMs / 16), signal);
+}
+
+/** `wait` as Nomad reads it (Go's time.ParseDuration), at most 5 minutes; absent: 5 minutes. */
+export function parseWait(text: string | null): number {
+  if (text === null || text === '') return MAX_WAIT_MS;
+  const r = parseDuration(text);
+  if (!r.ok || r.nanos < 0) throw new ApiError(400, 'Invalid wait time');
+  return Math.min(MAX_WAIT_MS, r.nanos / MILLISECOND);
+}
+
+function leaderHeaders(ctx: ServerContext): Record<string, string> {
+  const l = ctx.leadership();
+  return {
+    'X-Nomad-KnownLeader': String(l.leader !== undefined),
+    'X-Nomad-LastContact': String(Math.round(l.lastContactMs)),
+  };
+}
+
+async function send(
+  ctx: ServerContext,
+  res: ServerResponse,
+  reply: ApiReply,
+  stateIndex: number,
+  signal: AbortSignal,
+): Promise<void> {
+  const common = leaderHeaders(ctx);
+  if ('stream' in reply) {
+    for (const [k, v] of Object.entries(common)) res.setHeader(k, v);
+    res.setHeader('X-Nomad-Index', String(Math.max(1, stateIndex)));
+    await reply.stream(res, signal);
+    if (!res.writableEnded) res.end();
+    return;
+  }
+  const index = Math.max(1, reply.index ?? stateIndex);
+  const isText = reply.text !== undefined;
+  const body = isText ? reply.text! : JSON.stringify(reply.json ?? null);
+  res.writeHead(reply.status ?? 200, {
+    ...common,
+    'X-Nomad-Index': String(index),
+    'Content-Type': isText ? 'text/plain; charset=utf-8' : 'application/json',
+    'Content-Length': String(Buffer.byteLength(body)),
+    ...reply.headers,
+  });
+  res.end(body);
+}
+
+/** Errors as Nomad's: a status and a plain-text message; never a stack to the client. */
+export function errorStatus(err: unknown): { status: number; message: string } {
+  if (err instanceof ApiError) return { status: err.status, message: err.message };
+  if (err instanceof NotLeaderError) return { status: 500, message: 'No cluster leader' };
+  if (err instanceof OperationError) return { status: 400, message: err.message };
+  return { status: 500, message: err instanceof Error ? err.message : String(err) };
+}
+
+function sendError(
+  ctx: ServerContext,
+  res: ServerResponse,
+  err: unknown,
+  method: string,
+  path: string,
+): void {
+  const { status, message } = errorStatus(err);
+  if (status >= 500 && !(err instanceof NotLeaderError))
+    ctx.log.error(`${method} ${path}: ${message}`, {
+      method,
+      path,
+      status,
+      ...(err instanceof Error && err.stack ? { stack: err.stack } : {}),
+    });
+  if (res.headersSent) {
+    // A stream that failed midway: nothing more can be said to the client.
+    res.destroy();
+    return;
+  }
+  const body = message.endsWith('\n') ? message : `${message}\n`;
+  res.writeHead(status, {
+    ...leaderHeaders(ctx),
+    'Content-Type': 'text/plain; charset=utf-8',
+    'Content-Length': String(Buffer.byteLength(body)),
+  });
+  res.end(body);
+}
+
+/** The request body as JSON: 413 past `limit`, 400 when it does not parse. */
+async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit)
+    throw new ApiError(413, `Request body too large (limit ${limit} bytes)`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw new ApiError(413, `Request body too large (limit ${limit} bytes)`);
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text.trim() === '')
+    throw new ApiError(400, 'Request body is empty; a JSON object was expected');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new ApiError(400, `Request body is not JSON: ${(e as Error).message}`);
+  }
+}
+
+function memo<T>(fn: () => Promise<T>): () => Promise<T> {
+  let p: Promise<T> | undefined;
+  return () => (p ??= fn());
+}
