@@ -4,7 +4,10 @@
  */
 import type { Route } from '../types.js';
 import { routes as agent } from './agent.js';
+import { routes as events } from './events.js';
+import { routes as logs } from './logs.js';
+import { routes as metrics } from './metrics.js';
 
 export function allRoutes(): Route[] {
-  return [...agent];
+  return [...agent, ...events, ...logs, ...metrics];
 }
