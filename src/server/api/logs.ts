@@ -30,6 +30,8 @@ export interface LogRequest {
   /** The frames' `File`. */
   file: string;
   heartbeatMs: number;
+  /** Told when reading the log fails once the answer started (the stream then just ends, as Nomad's). */
+  onError: (err: unknown) => void;
 }
 
 function flag(query: URLSearchParams, name: string): boolean {
@@ -92,6 +94,11 @@ export function logRoutes(opts: { heartbeatMs?: number } = {}): Route[] {
           plain,
           file: `alloc/logs/${at.taskName}.${type}.0`,
           heartbeatMs,
+          onError: (err) =>
+            req.server.log.warn(`reading the ${type} log of ${alloc.id} failed: ${String(err)}`, {
+              alloc: alloc.id,
+              task,
+            }),
         };
         return { stream: (res, signal) => streamLogs(res, signal, logs) };
       },
@@ -157,8 +164,7 @@ export async function streamLogs(
     }
   } catch (err) {
     // Headers are out: the stream can only end. A client that went away is not an error.
-    if (!abort.signal.aborted && !req.plain)
-      write(`${JSON.stringify({ FileEvent: `error: ${(err as Error).message}` })}\n`);
+    if (!abort.signal.aborted) req.onError(err);
   } finally {
     if (heartbeat) clearInterval(heartbeat);
     signal.removeEventListener('abort', stop);
