@@ -51,7 +51,9 @@ export interface Actor {
 
 /** One event of Nomad's event stream (`/v1/event/stream`), in Nomad's field names. */
 export interface NomadEvent {
-  Topic: 'Job' | 'Allocation' | 'Deployment' | 'Evaluation' | 'Node' | 'Service' | 'Variable';
+  /** Nomad's topics, plus `Drover`: the state's own log (who did what, the server's decisions). */
+  Topic:
+    'Job' | 'Allocation' | 'Deployment' | 'Evaluation' | 'Node' | 'Service' | 'Variable' | 'Drover';
   Type: string;
   Key: string;
   Namespace: string;

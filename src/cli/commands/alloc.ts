@@ -1,13 +1,12 @@
 /** Commands about one allocation: its status, and reaching into it (logs, exec). */
 import type { Command } from 'commander';
-import { recordedTasks } from '../../deploy/alloc-tasks.js';
-import { hookOf } from '../../deploy/lifecycle.js';
 import type { Allocation, StateSnapshot } from '../../state/types.js';
 import { redactState } from '../../plan/redact.js';
 import type { Output } from '../output.js';
 import type { Session } from '../session.js';
 import { UserError, withSession } from '../with-session.js';
 import { observe } from '../../ops/index.js';
+import { allocTask, taskLogs } from '../../ops/alloc-task.js';
 import { printAllocStatus } from './alloc-status.js';
 import { addStateOptions, type PlanOptions } from './plan.js';
 
@@ -59,20 +58,14 @@ export function registerAllocCommands(program: Command, io: (json: boolean) => O
       try {
         const o = io(false);
         await withSession(o, opts, async (session) => {
-          const { handle, taskName, node, driver, alloc } = await allocTask(
-            session,
-            target,
-            opts.task,
-            {
-              anyStatus: true,
-            },
-          );
+          const at = await allocTaskOf(session, target, opts.task, { anyStatus: true });
+          const { taskName, alloc } = at;
           // Given a job, say which of its allocations this is (stdout stays the log).
           if (alloc.job === target)
             o.err(
               `==> ${alloc.name} ${alloc.id.slice(0, 8)} on ${alloc.node} (${alloc.client_status}), task "${taskName}"`,
             );
-          const stream = driver.logs(handle, session.transport(node), {
+          const stream = taskLogs(session, at, {
             stderr: Boolean(opts.stderr),
             follow: Boolean(opts.f),
             ...(opts.tail !== undefined ? { tail: Number(opts.tail) } : {}),
@@ -100,7 +93,7 @@ export function registerAllocCommands(program: Command, io: (json: boolean) => O
     .option('--config <file>', 'the drover.hcl to use')
     .action(async (target: string, argv: string[], opts: AllocOptions) => {
       await withSession(io(false), opts, async (session) => {
-        const { handle, node, driver } = await allocTask(session, target, opts.task);
+        const { handle, node, driver } = await allocTaskOf(session, target, opts.task);
         process.exitCode = await driver.exec(handle, session.transport(node), argv, {
           ...(process.stdin.isTTY ? {} : { stdin: process.stdin }),
           stdout: process.stdout,
@@ -159,37 +152,12 @@ export function findAlloc(
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /** The task of an allocation, with its node and driver, from the recorded state. */
-async function allocTask(
+async function allocTaskOf(
   session: Session,
   target: string,
   task: string | undefined,
   opts: { anyStatus?: boolean } = {},
 ) {
   const state = await session.store.read();
-  const alloc = findAlloc(state, target, opts);
-  // Without --task, the first main task: a prestart hook starts first but is seldom what is asked.
-  const main = [...recordedTasks(state, alloc).values()].find(
-    (t) => !hookOf(t) && alloc.driver_handles[t.name],
-  );
-  const { handle, task: name } = taskHandle(alloc, task ?? main?.name);
-  const node = session.nodes.get(alloc.node);
-  const driver = session.drivers.get(handle.driver);
-  if (!node || !driver)
-    throw new UserError(
-      `allocation ${alloc.id.slice(0, 8)} is on node "${alloc.node}", which is not in the inventory`,
-    );
-  return { handle, taskName: name, node, driver, alloc };
-}
-
-function taskHandle(alloc: Allocation, task: string | undefined) {
-  const names = Object.keys(alloc.driver_handles);
-  const name = task ?? names[0];
-  const handle = name === undefined ? undefined : alloc.driver_handles[name];
-  if (!name || !handle)
-    throw new UserError(
-      task
-        ? `allocation ${alloc.id.slice(0, 8)} has no task "${task}" (tasks: ${names.join(', ') || 'none'})`
-        : `allocation ${alloc.id.slice(0, 8)} has no started task`,
-    );
-  return { handle, task: name };
+  return allocTask(session, state, findAlloc(state, target, opts), task);
 }

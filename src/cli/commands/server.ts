@@ -10,6 +10,8 @@ import { currentHost } from '../../config/defaults.js';
 import { serverSettings } from '../../config/server-settings.js';
 import { createServerLog } from '../../server/log.js';
 import { startServer } from '../../server/run.js';
+import { createEventHub } from '../../server/events/index.js';
+import { createMetrics } from '../../server/metrics/index.js';
 import type { ServerSettings } from '../../server/types.js';
 
 interface ServerOptions {
@@ -54,7 +56,16 @@ async function runServerCommand(o: Output, opts: ServerOptions): Promise<void> {
       session.config.server ?? serverSettings(undefined, currentHost().cwd, currentHost());
     const settings = withFlags(base, opts);
     const log = createServerLog({ json: settings.logJson });
-    const server = await startServer({ settings, engine: session, log });
+    const events = createEventHub({
+      onListenerError: (err) => log.error(`an event stream failed: ${String(err)}`),
+    });
+    const server = await startServer({
+      settings,
+      engine: session,
+      log,
+      events,
+      metrics: createMetrics(),
+    });
     o.out(`drover server listening on ${server.url}`);
     const signal = await new Promise<NodeJS.Signals>((resolve) => {
       process.once('SIGTERM', () => resolve('SIGTERM'));

@@ -10,9 +10,12 @@ import { routes as allocations } from './allocations.js';
 import { routes as deploymentWrites } from './deployment-writes.js';
 import { routes as deployments } from './deployments.js';
 import { routes as evaluations } from './evaluations.js';
+import { routes as events } from './events.js';
 import { routes as jobWrites } from './job-writes.js';
 import { routes as jobsParse } from './jobs-parse.js';
 import { routes as jobsRead } from './jobs-read.js';
+import { routes as logs } from './logs.js';
+import { routes as metrics } from './metrics.js';
 import { routes as nodeWrites } from './node-writes.js';
 import { routes as nodes } from './nodes.js';
 import { routes as services } from './services.js';
@@ -32,5 +35,8 @@ export function allRoutes(): Route[] {
     ...deploymentWrites,
     ...evaluations,
     ...services,
+    ...events,
+    ...logs,
+    ...metrics,
   ];
 }

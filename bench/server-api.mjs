@@ -1,0 +1,186 @@
+// Benchmark (issue 15): Nomad's HTTP API as a real `drover server` process serves it, over a state
+// of 1,000 jobs (each with one running allocation) written directly as a snapshot.
+//
+// 1. `GET /v1/jobs` and `GET /v1/job/:id/allocations` (the id rotating over every job): requests/s
+//    with keep-alive and `--concurrency` requests in flight for `--duration` seconds each;
+//    goal ≥ 2,000/s.
+// 2. A blocking query (`GET /v1/jobs?index=N`, then `GET /v1/job/:id/allocations?index=N`) held
+//    by the server, then a state write as the CLI makes one (under the state lock, through the
+//    local store): median milliseconds from the write's return to the query's return over
+//    `--writes` writes each; goal ≤ 50 ms.
+// 3. 200 open `/v1/event/stream` connections: the server's RSS with them open minus before;
+//    goal ≤ 50 MB.
+//
+// Options: --jobs=N (1000), --concurrency=N (32), --duration=S (5), --writes=N (10),
+// --streams=N (200), --keep (leave the generated project).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { median } from './lib/measure.mjs';
+import { ensureCliBuilt } from './plan/build.mjs';
+import { blockingLatency, openEventStreams, requestRate } from './server-api/load.mjs';
+import { startServer } from './server-api/process.mjs';
+import { generateState, writeProject } from './server-api/state.mjs';
+
+export const name = 'server-api';
+export const description =
+  'drover server over 1,000 jobs: /v1/jobs and job allocations requests/s, blocking-query latency after a write, RSS of 200 event streams';
+export const options = ['jobs', 'concurrency', 'duration', 'writes', 'streams', 'keep'];
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const dist = join(root, 'dist');
+const cli = join(root, 'bin/drover.js');
+
+const RPS_GOAL = 2_000;
+const BLOCKING_GOAL_MS = 50;
+const STREAMS_GOAL_MB = 50;
+
+export async function run(opts = {}, log = () => {}) {
+  const jobs = Number(opts.jobs ?? 1000);
+  const concurrency = Number(opts.concurrency ?? 32);
+  const durationMs = Number(opts.duration ?? 5) * 1000;
+  const writes = Number(opts.writes ?? 10);
+  const streams = Number(opts.streams ?? 200);
+  ensureCliBuilt(root, log);
+  const dir = mkdtempSync(join(tmpdir(), 'drover-bench-server-api-'));
+  let server;
+  try {
+    const state = await generateState(dist, jobs);
+    const config = writeProject(dir, state);
+    log(`wrote a state of ${jobs} jobs; starting drover server…`);
+    server = await startServer(cli, config);
+    log(`listening on ${server.url}`);
+
+    const ids = Object.keys(state.jobs);
+    let next = 0;
+    const rate = async (label, path) => {
+      const r = await requestRate(server.url, path, { concurrency, durationMs });
+      log(`${label}: ${Math.round(r.rps)} requests/s (${r.ok} ok, ${r.failed} failed)`);
+      return {
+        what: label,
+        value: r.rps,
+        unit: 'requests/s',
+        goal: `≥ ${RPS_GOAL}`,
+        met: r.rps >= RPS_GOAL,
+      };
+    };
+    const jobsRow = await rate('GET /v1/jobs', () => '/v1/jobs');
+    const allocsRow = await rate(
+      'GET /v1/job/:id/allocations',
+      () => `/v1/job/${ids[next++ % ids.length]}/allocations`,
+    );
+
+    const write = await stateWriter(dist, join(dir, 'state', 'state.json'));
+    const blockingRow = async (path) => {
+      const latencies = [];
+      for (let i = 0; i < writes; i++)
+        latencies.push(await blockingLatency(server.url, path, write));
+      const ms = median(latencies);
+      log(`blocking ${path} returned a median ${ms.toFixed(1)} ms after the write`);
+      return {
+        what: `blocking ${path}?index=N, after a write`,
+        value: ms,
+        unit: 'ms (median)',
+        goal: `≤ ${BLOCKING_GOAL_MS}`,
+        met: ms <= BLOCKING_GOAL_MS,
+        latencies,
+      };
+    };
+    // The list of every job, and one job's allocations: what the release of a blocking query
+    // costs apart from the answer it computes.
+    const blockingJobs = await blockingRow('/v1/jobs');
+    const blockingAllocs = await blockingRow(`/v1/job/${ids[0]}/allocations`);
+
+    const before = server.rssKB();
+    const open = await openEventStreams(server.url, streams);
+    await new Promise((r) => setTimeout(r, 1_000));
+    const during = server.rssKB();
+    open.close();
+    const streamMB = (during - before) / 1024;
+    log(
+      `${streams} event streams: RSS ${Math.round(before / 1024)} → ${Math.round(during / 1024)} MB`,
+    );
+    const streamsRow = {
+      what: `${streams} open event streams`,
+      value: streamMB,
+      unit: 'MB of RSS',
+      goal: `≤ ${STREAMS_GOAL_MB}`,
+      met: streamMB <= STREAMS_GOAL_MB,
+    };
+
+    const rows = [jobsRow, allocsRow, blockingJobs, blockingAllocs, streamsRow];
+    return {
+      name,
+      title: `Benchmark "${name}": drover server's HTTP API over ${jobs} jobs`,
+      columns: [
+        { key: 'what', label: 'what', align: 'left' },
+        { key: 'value', label: 'measured', format: (v) => v.toFixed(v < 100 ? 1 : 0) },
+        { key: 'unit', label: 'unit', align: 'left' },
+        { key: 'goal', label: 'goal', align: 'left' },
+        { key: 'met', label: 'met', align: 'left', format: (v) => (v ? 'yes' : 'NO') },
+      ],
+      rows,
+      notes: [
+        `requests/s: ${concurrency} requests in flight over keep-alive connections for ${durationMs / 1000} s per endpoint, ` +
+          'the load generator on the same machine as the server.',
+        `blocking: median of ${writes} writes (one allocation changed and one event appended, under the state lock, through the local store, as the CLI writes).`,
+        `streams: the server's VmRSS with ${streams} streams connected and greeted, minus before.`,
+      ],
+      goals: [
+        { text: `GET /v1/jobs ≥ ${RPS_GOAL} requests/s`, met: jobsRow.met },
+        { text: `GET /v1/job/:id/allocations ≥ ${RPS_GOAL} requests/s`, met: allocsRow.met },
+        {
+          text: `a blocking query returns within ${BLOCKING_GOAL_MS} ms of the write`,
+          met: blockingJobs.met && blockingAllocs.met,
+        },
+        { text: `${streams} event streams cost ≤ ${STREAMS_GOAL_MB} MB`, met: streamsRow.met },
+      ],
+      data: { jobs, concurrency, durationMs, writes, streams },
+    };
+  } finally {
+    await server?.stop();
+    if (opts.keep) log(`kept ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** A write as the CLI makes one: under the lock, one allocation touched and one event appended. */
+async function stateWriter(dist, path) {
+  const load = (rel) => import(pathToFileURL(join(dist, rel)).href);
+  const { LocalStateStore } = await load('src/state/local.js');
+  const { newLockInfo } = await load('src/state/store.js');
+  const store = new LocalStateStore({ path });
+  let n = 0;
+  return async () => {
+    const lock = await store.lock(newLockInfo('bench'), { timeoutMs: 10_000 });
+    try {
+      const cur = await store.read();
+      const [id, alloc] = Object.entries(cur.allocations)[n % Object.keys(cur.allocations).length];
+      n++;
+      await store.write(
+        {
+          ...cur,
+          allocations: {
+            ...cur.allocations,
+            [id]: { ...alloc, modified_at: new Date().toISOString() },
+          },
+          events: [
+            ...cur.events,
+            {
+              seq: (cur.events.at(-1)?.seq ?? 0) + 1,
+              time: new Date().toISOString(),
+              who: 'bench@host',
+              what: 'alloc.health',
+              alloc: id,
+              detail: `bench write ${n}`,
+            },
+          ],
+        },
+        cur.serial,
+      );
+    } finally {
+      await lock.release();
+    }
+  };
+}
