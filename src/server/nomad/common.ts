@@ -10,7 +10,7 @@
  */
 import { decodeStoredJob } from '../../jobspec/stored.js';
 import type { NormalizedJob } from '../../generated/normalized-job.js';
-import type { JobState, JobVersion, StateSnapshot } from '../../state/types.js';
+import type { Allocation, JobState, JobVersion, StateSnapshot } from '../../state/types.js';
 import { jobModifyIndexOf, type JobVersionFacts } from './job-json.js';
 
 /** drover has no namespaces yet: every object is in `default`. */
@@ -49,13 +49,46 @@ export interface JobView {
   record: JobState;
   latest: JobVersion;
   job: NormalizedJob;
+  /** Nomad's status of the job now: pending, running or dead (`liveStatus`). */
+  status: string;
 }
 
-export function jobView(state: StateSnapshot, id: string): JobView | undefined {
+/** `allocations`: the job's, when the caller has them grouped (else found in `state`). */
+export function jobView(
+  state: StateSnapshot,
+  id: string,
+  allocations?: readonly Allocation[],
+): JobView | undefined {
   const record = state.jobs[id];
   if (!record || record.purged) return undefined;
   const latest = latestVersion(record);
-  return latest ? { id, record, latest, job: decodeStoredJob(latest) } : undefined;
+  if (!latest) return undefined;
+  const job = decodeStoredJob(latest);
+  const own = allocations ?? Object.values(state.allocations).filter((a) => a.job === id);
+  return { id, record, latest, job, status: liveStatus(own, record, job) };
+}
+
+/**
+ * Nomad's job status (its state store's getJobStatus): system, periodic and parameterized jobs
+ * run until stopped; any other job runs while one of its allocations is not terminal, is dead
+ * once it had allocations and all are terminal (or it was stopped), and is pending before that.
+ */
+function liveStatus(
+  allocations: readonly Allocation[],
+  record: JobState,
+  job: NormalizedJob,
+): string {
+  if (job.type === 'system' || job.periodic || job.parameterized)
+    return record.stopped ? 'dead' : 'running';
+  for (const a of allocations) {
+    const terminal =
+      a.desired_status !== 'run' ||
+      a.client_status === 'complete' ||
+      a.client_status === 'failed' ||
+      a.client_status === 'lost';
+    if (!terminal) return 'running';
+  }
+  return allocations.length > 0 || record.stopped ? 'dead' : 'pending';
 }
 
 function latestVersion(record: JobState): JobVersion | undefined {
@@ -66,7 +99,7 @@ function latestVersion(record: JobState): JobVersion | undefined {
 
 /** Nomad's job status: a stopped job whose allocations are all terminal is `dead`. */
 export function jobStatus(view: JobView, version: JobVersion = view.latest): string {
-  return version.version === view.latest.version && view.record.stopped ? 'dead' : version.status;
+  return version.version === view.latest.version ? view.status : version.status;
 }
 
 /** What `toNomadJob` needs beyond the definition, for version `version` of a job. */

@@ -29,11 +29,11 @@ export function lookups(state: StateSnapshot): StateLookups {
 }
 
 function build(state: StateSnapshot): StateLookups {
+  const allocs = groupBy(Object.values(state.allocations), (a) => a.job);
   const views = Object.keys(state.jobs)
     .sort()
-    .map((id) => jobView(state, id))
+    .map((id) => jobView(state, id, allocs.get(id) ?? []))
     .filter((v): v is JobView => v !== undefined);
-  const allocs = groupBy(Object.values(state.allocations), (a) => a.job);
   const deployments = groupBy(Object.values(state.deployments), (d) => d.job);
   const children = groupBy(views, (v) => v.latest.launch?.parent);
   const memos = new Map<string, unknown>();
