@@ -70,6 +70,8 @@ export interface ExecuteOptions {
   jobHooks?: JobHooks;
   /** When a deployment fails, start no later job and put back every job the apply changed. */
   atomic?: boolean;
+  /** Who acts, as events and job versions record it (default: the user running drover). */
+  actor?: string;
 }
 
 export async function executePlan(
@@ -84,7 +86,7 @@ export async function executePlan(
     refuseUnfinishableDetach(steps);
     refuseDetached(plan, !!opts.atomic);
   }
-  const recorder = new StateRecorder(ctx.store, observed.stored);
+  const recorder = new StateRecorder(ctx.store, observed.stored, undefined, opts.actor);
   await recordObserved(recorder, observed);
   const apply: ApplyContext = {
     recorder,
@@ -207,14 +209,18 @@ async function recordChanges(apply: ApplyContext, plan: Plan): Promise<void> {
           ? 'node.update'
           : c.kind === 'promote'
             ? 'deployment.promote'
-            : 'deployment.fail',
+            : c.kind === 'gc'
+              ? 'server.gc'
+              : 'deployment.fail',
       ...(c.job ? { job: c.job } : {}),
       detail:
         c.kind === 'node'
           ? `node ${c.node}: ${[c.eligibility, c.drain === undefined ? '' : c.drain ? 'draining' : 'not draining'].filter(Boolean).join(', ')}`
           : c.kind === 'promote'
             ? `deployment ${c.deployment!.slice(0, 8)}: promoted ${(c.groups ?? []).map((g) => `group "${g}"`).join(', ')}`
-            : `deployment ${c.deployment!.slice(0, 8)}: ${c.description ?? 'failed'}`,
+            : c.kind === 'gc'
+              ? `${garbageText(c)}: ${c.description ?? 'collected'}`
+              : `deployment ${c.deployment!.slice(0, 8)}: ${c.description ?? 'failed'}`,
     });
     apply.progress({
       kind: 'job',
@@ -224,10 +230,24 @@ async function recordChanges(apply: ApplyContext, plan: Plan): Promise<void> {
           ? 'node updated'
           : c.kind === 'promote'
             ? 'promoted'
-            : 'deployment failed',
+            : c.kind === 'gc'
+              ? 'garbage collected'
+              : 'deployment failed',
       step: { part: 'changes' },
     });
   }
+}
+
+/** `removed 3 allocations, 1 deployment, 2 jobs` */
+export function garbageText(c: Plan['changes'][number]): string {
+  const n = (ids: readonly string[] | undefined, one: string) =>
+    ids?.length ? `${ids.length} ${one}${ids.length === 1 ? '' : 's'}` : '';
+  const parts = [
+    n(c.allocations, 'allocation'),
+    n(c.deployments, 'deployment'),
+    n(c.jobs, 'job'),
+  ].filter(Boolean);
+  return `removed ${parts.join(', ') || 'nothing'}`;
 }
 
 /**
