@@ -17,6 +17,7 @@ import type { Plan } from '../../generated/plan.js';
 import { launchKind } from '../../jobspec/launch.js';
 import { decodeStoredJob } from '../../jobspec/stored.js';
 import { detectDrift } from '../../ops/drift.js';
+import { recordObserved } from '../../ops/observe.js';
 import type { EngineContext } from '../../ops/context.js';
 import {
   executePlan,
@@ -95,6 +96,7 @@ class Pass {
     await this.collectGarbage();
     await this.launchPeriodic();
     await this.reconcileJobs(opts.checkDrift);
+    await this.recordRefresh();
     return {
       ...(this.nextAt !== undefined ? { nextAt: this.nextAt } : {}),
       executed: this.executed,
@@ -204,8 +206,9 @@ class Pass {
   // Periodic launches
 
   private async launchPeriodic(): Promise<void> {
+    // The refreshed state: a child that ended since the last write no longer overlaps.
     const { decisions, nextAt } = periodicDecisions(
-      this.obs.stored,
+      this.obs.state,
       this.now,
       this.memory.considered,
     );
@@ -336,15 +339,31 @@ class Pass {
     }
   }
 
-  /** Appends `server.*` events through the engine's recorder, as the server acting. */
-  private async record(events: readonly StateEvent[]): Promise<void> {
-    if (events.length === 0) return;
-    const recorder = new StateRecorder(
+  /**
+   * What refresh saw (a task that ended, a container gone) is recorded even when no plan ran,
+   * as `drover apply` records it when it has nothing to do: later passes and readers see it.
+   */
+  private async recordRefresh(): Promise<void> {
+    if (this.obs.drift.length === 0) return;
+    const recorder = this.recorder();
+    await recordObserved(recorder, this.obs);
+    await recorder.flush();
+    this.obs = nextObserved(recorder.state, this.obs);
+  }
+
+  private recorder(): StateRecorder {
+    return new StateRecorder(
       this.engine.store,
       this.obs.stored,
       () => new Date(this.engine.clock.now()),
       this.who,
     );
+  }
+
+  /** Appends `server.*` events through the engine's recorder, as the server acting. */
+  private async record(events: readonly StateEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    const recorder = this.recorder();
     for (const e of events) recorder.defer((s) => s, e);
     await recorder.flush();
     const stored = recorder.state;
