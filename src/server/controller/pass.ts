@@ -313,7 +313,9 @@ class Pass {
   private async execute(plan: Plan, what: string, opts: { detach?: boolean } = {}): Promise<void> {
     const progress = (ev: ProgressEvent) => {
       if (ev.kind === 'job')
-        this.ctx.log.info(`${what}: ${ev.job}: ${ev.status}${ev.detail ? `: ${ev.detail}` : ''}`);
+        this.ctx.log.info(
+          `${what}${what.endsWith(ev.job) ? '' : ` (${ev.job})`}: ${ev.status}${ev.detail ? `: ${ev.detail}` : ''}`,
+        );
     };
     const started = Date.now();
     try {

@@ -85,6 +85,10 @@ describe('a detached rollout', { timeout: 90_000 }, () => {
       expect(live).toHaveLength(3);
       expect(live.every((a) => a.version === 1)).toBe(true);
     }
+    // Done: later passes find nothing to do.
+    const said = h.lines.length;
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect(h.lines.slice(said).filter((l) => /^job /.test(l.message))).toEqual([]);
     const d = latestDeployment(s, canary)!;
     expect(d.groups.g).toMatchObject({ promoted: true, desired_canaries: 1, healthy: 3 });
     expect(h.lines.map((l) => l.message).join('\n')).toMatch(
