@@ -219,7 +219,7 @@ async function recordChanges(apply: ApplyContext, plan: Plan): Promise<void> {
           : c.kind === 'promote'
             ? `deployment ${c.deployment!.slice(0, 8)}: promoted ${(c.groups ?? []).map((g) => `group "${g}"`).join(', ')}`
             : c.kind === 'gc'
-              ? `${garbageText(c)}: ${c.description ?? 'collected'}`
+              ? (c.description ?? garbageText(c))
               : `deployment ${c.deployment!.slice(0, 8)}: ${c.description ?? 'failed'}`,
     });
     apply.progress({

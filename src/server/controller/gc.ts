@@ -53,20 +53,24 @@ export function selectGarbage(state: StateSnapshot, now: number, thresholdMs: nu
         (!isActiveDeployment(d) && latest.get(d.job) !== d.id && old(d.modified_at)),
     )
     .map((d) => d.id);
+  return described(
+    { allocations: allocations.sort(), deployments: deployments.sort(), jobs: jobs.sort() },
+    thresholdMs,
+  );
+}
+
+/** The selection with its description (`removed 2 stopped allocations (older than 4 h)`). */
+export function described(g: Omit<Garbage, 'description'>, thresholdMs: number): Garbage {
+  const n = (ids: readonly string[], one: string) =>
+    ids.length ? `${ids.length} ${one}${ids.length === 1 ? '' : 's'}` : '';
   const parts = [
-    jobs.length ? `${jobs.length} finished child job${jobs.length === 1 ? '' : 's'}` : '',
-    allocations.length
-      ? `${allocations.length} stopped allocation${allocations.length === 1 ? '' : 's'}`
-      : '',
-    deployments.length
-      ? `${deployments.length} ended deployment${deployments.length === 1 ? '' : 's'}`
-      : '',
+    n(g.jobs, 'finished child job'),
+    n(g.allocations, 'stopped allocation'),
+    n(g.deployments, 'ended deployment'),
   ].filter(Boolean);
   return {
-    allocations: allocations.sort(),
-    deployments: deployments.sort(),
-    jobs: jobs.sort(),
-    description: `${parts.join(', ')} older than ${formatThreshold(thresholdMs)}`,
+    ...g,
+    description: `removed ${parts.join(', ')} (older than ${formatThreshold(thresholdMs)})`,
   };
 }
 

@@ -33,7 +33,7 @@ import { driftedAllocations } from '../../plan/drift.js';
 import type { StateSnapshot } from '../../state/types.js';
 import type { ServerContext } from '../types.js';
 import { disconnectView } from './disconnect.js';
-import { isEmpty, selectGarbage } from './gc.js';
+import { described, isEmpty, selectGarbage } from './gc.js';
 import type { NodeHealth } from './node-health.js';
 import { periodicDecisions } from './periodic.js';
 import { nextReschedule, planReasons } from './reasons.js';
@@ -188,18 +188,20 @@ class Pass {
     const allocations = g.allocations.filter((id) => !kept.has(id));
     // A child job goes only with all its allocations.
     const jobs = g.jobs.filter((j) => ![...kept].some((id) => state.allocations[id]?.job === j));
-    return {
-      ...g,
-      allocations: allocations.filter((id) => {
-        const job = state.allocations[id]!.job;
-        return !g.jobs.includes(job) || jobs.includes(job);
-      }),
-      deployments: g.deployments.filter((d) => {
-        const job = state.deployments[d]!.job;
-        return !g.jobs.includes(job) || jobs.includes(job);
-      }),
-      jobs,
-    };
+    return described(
+      {
+        allocations: allocations.filter((id) => {
+          const job = state.allocations[id]!.job;
+          return !g.jobs.includes(job) || jobs.includes(job);
+        }),
+        deployments: g.deployments.filter((d) => {
+          const job = state.deployments[d]!.job;
+          return !g.jobs.includes(job) || jobs.includes(job);
+        }),
+        jobs,
+      },
+      this.ctx.settings.gcThresholdMs,
+    );
   }
 
   // -------------------------------------------------------------------------------------------

@@ -44,7 +44,7 @@ export function alloc(id: string, over: Partial<Allocation> & Pick<Allocation, '
     created_at: iso(T0),
     modified_at: iso(T0),
     ...over,
-  } as Allocation;
+  };
 }
 
 export function deployment(id: string, job: string, at: number, status: string): Deployment {
@@ -59,6 +59,17 @@ export function deployment(id: string, job: string, at: number, status: string):
   } as unknown as Deployment;
 }
 
-export function stateWith(parts: Partial<StateSnapshot>): StateSnapshot {
-  return { ...emptyState('test'), ...parts };
+type LooseJobs = Record<string, { versions: readonly JobVersion[]; stopped?: boolean }>;
+
+/** A state with the given parts; jobs need only their versions (not stopped unless said). */
+export function stateWith(
+  parts: Omit<Partial<StateSnapshot>, 'jobs'> & { jobs?: LooseJobs },
+): StateSnapshot {
+  const jobs = Object.fromEntries(
+    Object.entries(parts.jobs ?? {}).map(([id, j]) => [
+      id,
+      { ...j, stopped: j.stopped ?? false, versions: [...j.versions] },
+    ]),
+  );
+  return { ...emptyState('test'), ...parts, jobs };
 }

@@ -38,7 +38,7 @@ describe('selectGarbage', () => {
     const g = selectGarbage(state, NOW, 4 * HOUR);
     // A failed allocation meant to run still counts for its reschedule policy.
     expect(g.allocations).toEqual(['old']);
-    expect(g.description).toBe('1 stopped allocation older than 4 h');
+    expect(g.description).toBe('removed 1 stopped allocation (older than 4 h)');
   });
 
   it("keeps a live batch job's stopped allocations of its current version that completed", () => {
