@@ -25,6 +25,7 @@ const BENCHMARKS = [
   './fleet.mjs',
   './apply-many.mjs',
   './state.mjs',
+  './server-reaction.mjs',
 ];
 
 const options = {};

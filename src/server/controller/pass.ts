@@ -109,6 +109,10 @@ class Pass {
   private async nodeHealth(): Promise<void> {
     const names = [...this.engine.nodes.keys()];
     const failing = new Map(this.obs.down.map((d) => [d.node, d.reason]));
+    // A host that answered the fingerprint but not the look at its allocations did not answer.
+    for (const d of this.obs.drift)
+      if (d.to === 'lost' && d.reason.startsWith(`node "${d.node}" did not answer`))
+        failing.set(d.node, failing.get(d.node) ?? d.reason);
     for (const n of names) this.memory.health.record(n, !failing.has(n), this.now, failing.get(n));
     const events: StateEvent[] = [];
     for (const t of this.memory.health.transitions(names, this.now)) {
