@@ -269,12 +269,22 @@ class Pass {
         const key = `wait:${waiting.alloc}:${waiting.at}`;
         if (!this.memory.said.has(key)) {
           this.memory.said.add(key);
-          this.decide(
-            `job ${id}: ${waiting.name} is rescheduled at ${new Date(waiting.at).toISOString()} (reschedule delay)`,
-          );
+          const why = `${waiting.name} is rescheduled at ${new Date(waiting.at).toISOString()} (reschedule delay)`;
+          this.decide(`job ${id}: ${why}`);
+          await this.record([
+            { what: 'server.reschedule.wait', job: id, alloc: waiting.alloc, detail: why },
+          ]);
         }
       }
       if (!actionable(plan)) continue;
+      if (waitsForPromotion(plan, id, this.obs.stored)) {
+        const key = `promote:${plan.jobs[0]?.deployment?.id ?? id}`;
+        if (!this.memory.said.has(key)) {
+          this.memory.said.add(key);
+          this.decide(`job ${id}: canaries wait for promotion (drover promote ${id})`);
+        }
+        continue;
+      }
       this.decide(`job ${id}: ${planReasons(plan, id).join('; ')}`);
       await this.execute(plan, `job ${id}`);
     }
@@ -425,6 +435,30 @@ export function actionable(plan: Plan): boolean {
       (j.templates?.length ?? 0) > 0 ||
       j.deployment !== null ||
       j.groups.some((g) => g.placements.length || g.stops.length || g.inplace.length),
+  );
+}
+
+/**
+ * A deployment whose canaries are all placed and healthy and that waits for someone to promote
+ * them (a group without auto_promote): its plan would only open the promotion gate again, every
+ * pass. Read from state: the plan carries it on (resumed), nothing else changes.
+ */
+export function waitsForPromotion(plan: Plan, job: string, state: StateSnapshot): boolean {
+  const jp = plan.jobs.find((j) => j.id === job);
+  const d = jp?.deployment?.resumed ? state.deployments[jp.deployment.id] : undefined;
+  if (!d || plan.changes.length || plan.retry_stops.length) return false;
+  const v = state.jobs[job]?.versions.find((x) => x.version === d.version);
+  if (!v) return false;
+  const groups = decodeStoredJob(v).group;
+  const waiting = Object.entries(d.groups).filter(([, g]) => g.desired_canaries > 0 && !g.promoted);
+  return (
+    waiting.length > 0 &&
+    waiting.every(
+      ([name, g]) =>
+        groups.find((x) => x.name === name)?.update?.auto_promote !== true &&
+        g.placed_canaries.length >= g.desired_canaries &&
+        g.placed_canaries.every((id) => state.allocations[id]?.health?.healthy === true),
+    )
   );
 }
 

@@ -15,6 +15,7 @@ import { eventually, liveAllocs, serverHarness, type Harness } from './support.j
 const dir = mkdtempSync(join(tmpdir(), 'drover-controller-detached-'));
 const rolling = `ctl-rolling-${process.pid}`;
 const canary = `ctl-canary-${process.pid}`;
+const manual = `ctl-manual-${process.pid}`;
 
 const job = (id: string, update: string, seconds: number) => `job "${id}" {
   group "g" {
@@ -57,13 +58,16 @@ beforeAll(async () => {
   await apply(canary, '      canary = 1\n      auto_promote = true', 3600, false);
   await apply(rolling, '', 3601, true);
   await apply(canary, '      canary = 1\n      auto_promote = true', 3601, true);
+  await apply(manual, '      canary = 1', 3600, false);
+  await apply(manual, '      canary = 1', 3601, true);
   h = await serverHarness(dir);
 });
 
 afterAll(async () => {
   await controller?.stop();
   await h?.close();
-  for (const id of [rolling, canary]) await drover(dir, ['stop', '-auto-approve', '-purge', id]);
+  for (const id of [rolling, canary, manual])
+    await drover(dir, ['stop', '-auto-approve', '-purge', id]);
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -85,6 +89,22 @@ describe('a detached rollout', { timeout: 90_000 }, () => {
       expect(live).toHaveLength(3);
       expect(live.every((a) => a.version === 1)).toBe(true);
     }
+    // Without auto_promote the canary is carried to its health gate and waits for a person.
+    await eventually(
+      'the manual canary waiting',
+      () =>
+        h.lines.some(
+          (l) =>
+            l.message === `job ${manual}: canaries wait for promotion (drover promote ${manual})`,
+        ),
+      20_000,
+    );
+    s = await h.state();
+    expect(latestDeployment(s, manual)).toMatchObject({ status: 'running' });
+    expect(latestDeployment(s, manual)!.groups.g).toMatchObject({
+      promoted: false,
+      placed_canaries: [expect.any(String)],
+    });
     // Done: later passes find nothing to do.
     const said = h.lines.length;
     await new Promise((r) => setTimeout(r, 3_000));
