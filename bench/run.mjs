@@ -27,6 +27,7 @@ const BENCHMARKS = [
   './state.mjs',
   './server-api.mjs',
   './server-failover.mjs',
+  './server-reaction.mjs',
 ];
 
 const options = {};

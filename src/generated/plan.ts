@@ -89,10 +89,10 @@ export interface PlanStateRef {
   serial: number;
 }
 /**
- * node: set a node's eligibility and drain; promote: mark canary groups of a deployment promoted; fail: mark a deployment failed.
+ * node: set a node's eligibility and drain; promote: mark canary groups of a deployment promoted; fail: mark a deployment failed; gc: remove old terminal allocations, deployments and launched child jobs from state (drover server's garbage collection).
  */
 export interface StateChange {
-  kind: 'node' | 'promote' | 'fail';
+  kind: 'node' | 'promote' | 'fail' | 'gc';
   /**
    * node: the node's name.
    */
@@ -122,9 +122,21 @@ export interface StateChange {
    */
   groups?: string[];
   /**
-   * fail: why, as recorded on the deployment.
+   * fail: why, as recorded on the deployment; gc: why these objects go.
    */
   description?: string;
+  /**
+   * gc: the ids of the terminal allocations removed from state.
+   */
+  allocations?: string[];
+  /**
+   * gc: the ids of the finished deployments removed from state.
+   */
+  deployments?: string[];
+  /**
+   * gc: the ids of the finished child jobs (of periodic and parameterized jobs) removed from state.
+   */
+  jobs?: string[];
 }
 export interface PlannedStop {
   alloc_id: string;

@@ -241,6 +241,27 @@ function requireNode(observed: Observed, node: string): void {
     );
 }
 
+/** What drover server's garbage collection removes from state (see server/controller/gc). */
+export interface Garbage {
+  allocations: string[];
+  deployments: string[];
+  jobs: string[];
+  /** Why, as the plan and the event say it. */
+  description: string;
+}
+
+/** The server's garbage collection: old terminal objects leave state, nothing on the hosts changes. */
+export function planCollectGarbage(ctx: EngineContext, observed: Observed, garbage: Garbage): Plan {
+  const change: StateChange = {
+    kind: 'gc',
+    allocations: garbage.allocations,
+    deployments: garbage.deployments,
+    jobs: garbage.jobs,
+    description: garbage.description,
+  };
+  return makePlan(ctx, withChanges(ctx, observed, [change]), [], { changes: [change] });
+}
+
 /** The observation with the changes in effect (in memory), for the plan that carries them. */
 function withChanges(
   ctx: EngineContext,
@@ -279,6 +300,19 @@ export function applyChange(s: StateSnapshot, c: StateChange, at: string): State
       return {
         ...s,
         deployments: { ...s.deployments, [d.id]: { ...d, groups, modified_at: at } },
+      };
+    }
+    case 'gc': {
+      const drop = <T>(from: Record<string, T>, ids: readonly string[] = []) => {
+        const out = { ...from };
+        for (const id of ids) delete out[id];
+        return out;
+      };
+      return {
+        ...s,
+        allocations: drop(s.allocations, c.allocations),
+        deployments: drop(s.deployments, c.deployments),
+        jobs: drop(s.jobs, c.jobs),
       };
     }
     case 'fail': {

@@ -227,14 +227,18 @@ async function recordChanges(apply: ApplyContext, plan: Plan): Promise<void> {
           ? 'node.update'
           : c.kind === 'promote'
             ? 'deployment.promote'
-            : 'deployment.fail',
+            : c.kind === 'gc'
+              ? 'server.gc'
+              : 'deployment.fail',
       ...(c.job ? { job: c.job } : {}),
       detail:
         c.kind === 'node'
           ? `node ${c.node}: ${[c.eligibility, c.drain === undefined ? '' : c.drain ? 'draining' : 'not draining'].filter(Boolean).join(', ')}`
           : c.kind === 'promote'
             ? `deployment ${c.deployment!.slice(0, 8)}: promoted ${(c.groups ?? []).map((g) => `group "${g}"`).join(', ')}`
-            : `deployment ${c.deployment!.slice(0, 8)}: ${c.description ?? 'failed'}`,
+            : c.kind === 'gc'
+              ? (c.description ?? garbageText(c))
+              : `deployment ${c.deployment!.slice(0, 8)}: ${c.description ?? 'failed'}`,
     });
     apply.progress({
       kind: 'job',
@@ -244,10 +248,24 @@ async function recordChanges(apply: ApplyContext, plan: Plan): Promise<void> {
           ? 'node updated'
           : c.kind === 'promote'
             ? 'promoted'
-            : 'deployment failed',
+            : c.kind === 'gc'
+              ? 'garbage collected'
+              : 'deployment failed',
       step: { part: 'changes' },
     });
   }
+}
+
+/** `removed 3 allocations, 1 deployment, 2 jobs` */
+export function garbageText(c: Plan['changes'][number]): string {
+  const n = (ids: readonly string[] | undefined, one: string) =>
+    ids?.length ? `${ids.length} ${one}${ids.length === 1 ? '' : 's'}` : '';
+  const parts = [
+    n(c.allocations, 'allocation'),
+    n(c.deployments, 'deployment'),
+    n(c.jobs, 'job'),
+  ].filter(Boolean);
+  return `removed ${parts.join(', ') || 'nothing'}`;
 }
 
 /**

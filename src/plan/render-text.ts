@@ -159,6 +159,12 @@ function renderChanges(changes: readonly StateChange[]): string[] {
           return `  ~ Deployment ${short(c.deployment ?? '')} of job ${JSON.stringify(c.job)}: promote ${(c.groups ?? []).map((g) => `group ${JSON.stringify(g)}`).join(', ')}`;
         case 'fail':
           return `  ~ Deployment ${short(c.deployment ?? '')} of job ${JSON.stringify(c.job)}: mark failed`;
+        case 'gc':
+          return `  - Garbage: ${[
+            ...(c.jobs ?? []).map((j) => `job ${JSON.stringify(j)}`),
+            ...(c.deployments ?? []).map((d) => `deployment ${short(d)}`),
+            ...(c.allocations ?? []).map((a) => `allocation ${short(a)}`),
+          ].join(', ')}`;
       }
     }),
   ];

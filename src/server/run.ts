@@ -45,7 +45,14 @@ export interface ServerParts {
   /** Absent: metrics that record nothing (/v1/metrics is built separately). */
   metrics?: Metrics;
   /** Started on gaining leadership, stopped on losing it; absent: nothing reconciles. */
-  startController?: (ctx: RunningContext) => { stop(): Promise<void> };
+  startController?: (ctx: RunningContext) => RunningController;
+}
+
+/** The leader's reconcile loop as the server drives it (src/server/controller). */
+export interface RunningController {
+  stop(): Promise<void>;
+  /** The state's index moved: reconcile soon. */
+  wake?(): void;
 }
 
 export interface RunningServer {
@@ -87,6 +94,7 @@ export async function startServer(parts: ServerParts): Promise<RunningServer> {
   const events: PublishingHub = parts.events ?? emptyEventHub;
   // The election needs the address the listener got; the context needs the election's view.
   const elected: { election?: Election } = {};
+  let controller: RunningController | undefined;
   const engine: EngineContext = { ...parts.engine };
   const context = createServerContext({
     settings,
@@ -96,7 +104,10 @@ export async function startServer(parts: ServerParts): Promise<RunningServer> {
     log,
     leadership: () => election?.leadership() ?? { isLeader: false, epoch: 0, lastContactMs: 0 },
     changes,
-    ...(events.publish ? { onChange: (prev, next) => events.publish?.(prev, next) } : {}),
+    onChange: (prev, next) => {
+      events.publish?.(prev, next);
+      controller?.wake?.();
+    },
   });
   const http = createServer({
     context,
@@ -123,7 +134,6 @@ export async function startServer(parts: ServerParts): Promise<RunningServer> {
   });
   elected.election = election;
   engine.store = election.fence(store);
-  let controller: { stop(): Promise<void> } | undefined;
   const stopController = async () => {
     const c = controller;
     controller = undefined;

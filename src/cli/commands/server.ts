@@ -10,6 +10,7 @@ import { currentHost } from '../../config/defaults.js';
 import { serverSettings } from '../../config/server-settings.js';
 import { createServerLog } from '../../server/log.js';
 import { startServer } from '../../server/run.js';
+import { startController } from '../../server/controller/index.js';
 import { createEventHub } from '../../server/events/index.js';
 import { createMetrics } from '../../server/metrics/index.js';
 import type { ServerSettings } from '../../server/types.js';
@@ -65,6 +66,7 @@ async function runServerCommand(o: Output, opts: ServerOptions): Promise<void> {
       log,
       events,
       metrics: createMetrics(),
+      startController,
     });
     o.out(`drover server listening on ${server.url}`);
     const signal = await new Promise<NodeJS.Signals>((resolve) => {
