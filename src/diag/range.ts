@@ -41,25 +41,6 @@ export class SourceText {
 
   /** The position of offset `at`: lines at `\n` only, columns in code points, bytes in UTF-8. */
   pos(at: number): Pos {
-    const lo = this.lineIndex(at);
-    const starts = this.lineStarts!;
-    const from = starts[lo]!;
-    if (this.ascii) return { line: lo + 1, column: at - from + 1, byte: at };
-    const bytes = (this.lineBytes ??= this.findLineBytes(starts));
-    const { columns, byteCount } = this.walk(from, at);
-    // A byte order mark at the start of the file takes bytes but no column, as in hcl.
-    const bom = lo === 0 && at > 0 && this.src.charCodeAt(0) === 0xfeff ? 1 : 0;
-    return { line: lo + 1, column: columns + 1 - bom, byte: bytes[lo]! + byteCount };
-  }
-
-  /** The column of offset `at` (as `pos(at).column`, without making a position for ASCII text). */
-  column(at: number): number {
-    const lo = this.lineIndex(at);
-    return this.ascii ? at - this.lineStarts![lo]! + 1 : this.pos(at).column;
-  }
-
-  /** The 0-based line of offset `at`. */
-  private lineIndex(at: number): number {
     const starts = (this.lineStarts ??= this.findLines());
     let lo = 0;
     let hi = starts.length - 1;
@@ -68,7 +49,13 @@ export class SourceText {
       if (starts[mid]! <= at) lo = mid;
       else hi = mid - 1;
     }
-    return lo;
+    const from = starts[lo]!;
+    if (this.ascii) return { line: lo + 1, column: at - from + 1, byte: at };
+    const bytes = (this.lineBytes ??= this.findLineBytes(starts));
+    const { columns, byteCount } = this.walk(from, at);
+    // A byte order mark at the start of the file takes bytes but no column, as in hcl.
+    const bom = lo === 0 && at > 0 && this.src.charCodeAt(0) === 0xfeff ? 1 : 0;
+    return { line: lo + 1, column: columns + 1 - bom, byte: bytes[lo]! + byteCount };
   }
 
   private findLines(): number[] {

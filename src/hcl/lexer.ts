@@ -22,9 +22,8 @@ import { SourceText, Span } from '../diag/range.js';
 import type { Token, TokenType } from './ast.js';
 
 export interface LexResult {
-  /** Every token, comments included (for the formatter): merged from `code` and the comments. */
-  readonly tokens: Token[];
-  /** The tokens without comments (what the parser reads). */
+  tokens: Token[];
+  /** The same tokens without comments (what the parser reads), made as they are lexed. */
   code: Token[];
   diagnostics: Diagnostic[];
 }
@@ -148,10 +147,8 @@ class Lexer {
   private readonly src: string;
   private readonly n: number;
   private readonly source: SourceText;
+  private readonly tokens: Token[] = [];
   private readonly codeTokens: Token[] = [];
-  /** Comments, apart: only the formatter wants them, and files have few. */
-  private readonly comments: LexToken[] = [];
-  private last: Token | undefined;
   private readonly diags: Diagnostic[] = [];
   private readonly frames: Frame[] = [];
 
@@ -192,15 +189,7 @@ class Lexer {
     }
     this.mark();
     this.emit('EOF');
-    const { codeTokens: code, comments } = this;
-    let all: Token[] | undefined;
-    return {
-      get tokens() {
-        return (all ??= withComments(code, comments));
-      },
-      code,
-      diagnostics: this.diags,
-    };
+    return { tokens: this.tokens, code: this.codeTokens, diagnostics: this.diags };
   }
 
   // -------------------------------------------------------------------------------------------
@@ -232,9 +221,8 @@ class Lexer {
 
   private emit(type: TokenType): Token {
     const tok = new LexToken(type, this.src.slice(this.ti, this.i), this.source, this.ti, this.i);
-    if (type === 'Comment') this.comments.push(tok);
-    else this.codeTokens.push(tok);
-    this.last = tok;
+    this.tokens.push(tok);
+    if (type !== 'Comment') this.codeTokens.push(tok);
     return tok;
   }
 
@@ -608,7 +596,7 @@ class Lexer {
       severity: 'error',
       summary,
       detail,
-      range: this.last!.range,
+      range: this.tokens[this.tokens.length - 1]!.range,
     });
   }
 
@@ -792,20 +780,6 @@ class Lexer {
     this.newlineToken(k + 1 - nl);
     return true;
   }
-}
-
-/** The code tokens with the comments put back in source order. */
-function withComments(code: Token[], comments: LexToken[]): Token[] {
-  if (comments.length === 0) return code.slice();
-  const out: Token[] = [];
-  let c = 0;
-  for (const tok of code) {
-    const at = (tok as LexToken).from;
-    while (c < comments.length && comments[c]!.from < at) out.push(comments[c++]!);
-    out.push(tok);
-  }
-  while (c < comments.length) out.push(comments[c++]!);
-  return out;
 }
 
 function frame(mode: Mode): Frame {

@@ -63,19 +63,11 @@ export const MAX_DEPTH = 512;
 
 /** Parses a whole file (a body of attributes and blocks). */
 export function parseHCL(src: string, filename: string): ParseResult {
-  const lexed = lex(src, filename);
-  const p = new Parser(lexed.code, lexed.diagnostics);
+  const { tokens, code, diagnostics } = lex(src, filename);
+  const p = new Parser(code, diagnostics);
   const body = p.parseFileBody();
   return {
-    file: {
-      kind: 'File',
-      filename,
-      body,
-      // Made when read (by the formatter): validating needs the comment-free tokens only.
-      get tokens() {
-        return lexed.tokens;
-      },
-    },
+    file: { kind: 'File', filename, body, tokens },
     diagnostics: sortDiagnostics(p.diags),
   };
 }
@@ -122,21 +114,6 @@ function between(a: SourceRange, b: SourceRange): SourceRange {
   return spanning(a, b);
 }
 
-/** Bodies longer than this find earlier attributes through a Map instead of a scan. */
-const SCAN_LIMIT = 16;
-
-function firstAttribute(items: readonly BodyItem[], name: string): Attribute | undefined {
-  for (const it of items) if (it.kind === 'Attribute' && it.name === name) return it;
-  return undefined;
-}
-
-/** The first attribute of each name. */
-function attributesByName(items: readonly BodyItem[]): Map<string, Attribute> {
-  const map = new Map<string, Attribute>();
-  for (const it of items) if (it.kind === 'Attribute' && !map.has(it.name)) map.set(it.name, it);
-  return map;
-}
-
 /** Whether `b` starts where `a` ends. */
 function startsAt(b: SourceRange, a: SourceRange): boolean {
   if (a instanceof Span && b instanceof Span) return b.from === a.to;
@@ -147,8 +124,9 @@ function startsAt(b: SourceRange, a: SourceRange): boolean {
 function indentedLeftOf(a: SourceRange, b: SourceRange): boolean {
   // Same line: a cannot be left of b's start after it (tokens come in order). Saves positions.
   if (a instanceof Span && b instanceof Span && a.source === b.source) {
-    const nl = a.source.src.lastIndexOf('\n', a.from - 1);
-    return nl >= b.from && a.source.column(a.from) < b.source.column(b.from);
+    const text = a.source.src;
+    const nl = text.lastIndexOf('\n', a.from - 1);
+    if (nl < b.from) return false;
   }
   return a.start.column < b.start.column;
 }
@@ -452,9 +430,7 @@ class Parser {
     open?: Token,
   ): { items: BodyItem[]; close?: Token } {
     const items: BodyItem[] = [];
-    // Attributes by name, to find a redefinition: made only for a long body (a short one is
-    // scanned), as most bodies hold a few items and a Map each is most of their garbage.
-    let attrs: Map<string, Attribute> | undefined;
+    const attrs = new Map<string, Attribute>();
     for (;;) {
       // A new line is a fresh start: errors on it are not echoes of earlier ones.
       const prev = this.pos > 0 ? this.toks[this.pos - 1]!.type : 'Newline';
@@ -471,9 +447,9 @@ class Parser {
         case 'Ident': {
           const item = this.parseBodyItem();
           if (!item) continue;
+          items.push(item);
           if (item.kind === 'Attribute') {
-            if (!attrs && items.length > SCAN_LIMIT) attrs = attributesByName(items);
-            const existing = attrs ? attrs.get(item.name) : firstAttribute(items, item.name);
+            const existing = attrs.get(item.name);
             if (existing) {
               this.error(
                 'Attribute redefined',
@@ -481,10 +457,9 @@ class Parser {
                 item.nameRange,
               );
             } else {
-              attrs?.set(item.name, item);
+              attrs.set(item.name, item);
             }
           }
-          items.push(item);
           continue;
         }
         case 'EOF':
