@@ -28,11 +28,31 @@ export interface ScopedItem {
 export function expandDynamic(body: Body, scope: EvalScope, diags: Diagnostics): ScopedItem[] {
   const out: ScopedItem[] = [];
   for (const item of body.items) {
-    if (item.kind === 'Block' && item.type === 'dynamic')
-      out.push(...expandOne(item, scope, diags));
+    if (isDynamic(item)) out.push(...expandOne(item as Block, scope, diags));
     else out.push({ item, scope });
   }
   return out;
+}
+
+/**
+ * Visits what `expandDynamic` returns, in order; a body without `dynamic` blocks (most are) is
+ * visited as it is, without the list of scoped items.
+ */
+export function forEachExpanded(
+  body: Body,
+  scope: EvalScope,
+  diags: Diagnostics,
+  visit: (item: Attribute | Block, scope: EvalScope) => void,
+): void {
+  if (!body.items.some(isDynamic)) {
+    for (const item of body.items) visit(item, scope);
+    return;
+  }
+  for (const { item, scope: s } of expandDynamic(body, scope, diags)) visit(item, s);
+}
+
+function isDynamic(item: Attribute | Block): boolean {
+  return item.kind === 'Block' && item.type === 'dynamic';
 }
 
 interface DynamicParts {

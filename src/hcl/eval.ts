@@ -8,7 +8,7 @@
  * name is not in scope evaluates to the string `${<traversal>}` (the `deferUnknown` option).
  */
 import { Diagnostics } from '../diag/diagnostic.js';
-import type { Pos, SourceRange } from '../diag/range.js';
+import { spanning, type Pos, type SourceRange } from '../diag/range.js';
 import type {
   BinaryExpr,
   ConditionalExpr,
@@ -362,7 +362,7 @@ function quoteHclString(s: string): string {
 
 /** The `[key]` (or `.0`) part of an index expression, for diagnostics. */
 function bracketRange(e: IndexExpr): SourceRange {
-  return { filename: e.range.filename, start: e.object.range.end, end: e.range.end };
+  return spanning(e.object.range, e.range, true);
 }
 
 /** HCL's attribute access `obj.name`. */

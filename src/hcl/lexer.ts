@@ -7,8 +7,9 @@
  *
  * Every character of the file ends up in exactly one token except spaces, tabs and a leading
  * byte order mark, so a formatter can rebuild the file from the tokens and the gaps between
- * their ranges. Positions are tracked incrementally: lines and columns are 1-based and count
- * Unicode code points (a tab is one column), bytes are 0-based UTF-8 offsets.
+ * their ranges. Tokens keep UTF-16 offsets only; a token's range resolves them to positions when
+ * read (lines and columns 1-based, columns in Unicode code points, a tab one column; bytes 0-based
+ * UTF-8 offsets), which most tokens' ranges never are.
  *
  * Differences from hcl's scanner, all in error handling:
  * - comments never include their newline; the newline is its own token;
@@ -17,7 +18,7 @@
  * - an unterminated `/*` comment runs to the end of the file and is reported.
  */
 import type { Diagnostic } from '../diag/diagnostic.js';
-import type { Pos, SourceRange } from '../diag/range.js';
+import { SourceText, Span } from '../diag/range.js';
 import type { Token, TokenType } from './ast.js';
 
 export interface LexResult {
@@ -29,6 +30,23 @@ export interface LexResult {
 
 export function lex(src: string, filename: string): LexResult {
   return new Lexer(src, filename).run();
+}
+
+/** A token is its own range: one object per token, positions made only when asked for. */
+class LexToken extends Span implements Token {
+  constructor(
+    readonly type: TokenType,
+    readonly text: string,
+    source: SourceText,
+    from: number,
+    to: number,
+  ) {
+    super(source, from, to);
+  }
+
+  get range(): Span {
+    return this;
+  }
 }
 
 const enum Mode {
@@ -128,26 +146,16 @@ const MAX_INVALID_REPORTS = 20;
 class Lexer {
   private readonly src: string;
   private readonly n: number;
-  private readonly filename: string;
+  private readonly source: SourceText;
   private readonly tokens: Token[] = [];
   private readonly codeTokens: Token[] = [];
   private readonly diags: Diagnostic[] = [];
   private readonly frames: Frame[] = [];
 
-  // The cursor: index into `src` (UTF-16 units) and the position it stands for.
+  /** The cursor: index into `src` (UTF-16 units). */
   private i = 0;
-  private line = 1;
-  private col = 1;
-  private byte = 0;
-
-  // The start of the token being scanned.
+  /** The start of the token being scanned. */
   private ti = 0;
-  private tl = 1;
-  private tc = 1;
-  private tb = 0;
-
-  /** Where the last token emitted ended (see `emit`). */
-  private lastEnd: Pos = { line: 0, column: 0, byte: -1 };
 
   /** Reports already made per kind of invalid character, to keep repeats down as hcl does. */
   private readonly told = new Map<string, number>();
@@ -155,15 +163,14 @@ class Lexer {
   constructor(src: string, filename: string) {
     this.src = src;
     this.n = src.length;
-    this.filename = filename;
+    this.source = new SourceText(filename, src);
   }
 
   run(): LexResult {
     this.frames.push(frame(Mode.Root));
     if (this.n > 0 && this.src.charCodeAt(0) === BOM) {
-      // hcl skips a UTF-8 byte order mark; it takes bytes but no column.
+      // hcl skips a UTF-8 byte order mark; it takes bytes but no column (see SourceText.pos).
       this.i = 1;
-      this.byte = 3;
     }
     while (this.i < this.n) {
       const top = this.frames[this.frames.length - 1]!;
@@ -190,48 +197,21 @@ class Lexer {
 
   private mark(): void {
     this.ti = this.i;
-    this.tl = this.line;
-    this.tc = this.col;
-    this.tb = this.byte;
   }
 
   /** Moves over k ASCII characters that are not newlines. */
   private skipAscii(k: number): void {
     this.i += k;
-    this.col += k;
-    this.byte += k;
   }
 
-  /** Moves over one character of any kind. */
+  /** Moves over one character of any kind (a surrogate pair is one). */
   private skipChar(): void {
     const c = this.src.charCodeAt(this.i);
-    if (c < 0x80) {
-      this.i++;
-      this.byte++;
-      if (c === LF) {
-        this.line++;
-        this.col = 1;
-      } else {
-        this.col++;
-      }
-      return;
-    }
-    this.col++;
-    if (c < 0x800) {
-      this.i++;
-      this.byte += 2;
-    } else if (c >= 0xd800 && c <= 0xdbff && this.i + 1 < this.n) {
+    if (c >= 0xd800 && c <= 0xdbff && this.i + 1 < this.n) {
       const d = this.src.charCodeAt(this.i + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) {
-        this.i += 2;
-        this.byte += 4;
-      } else {
-        this.i++;
-        this.byte += 3;
-      }
+      this.i += d >= 0xdc00 && d <= 0xdfff ? 2 : 1;
     } else {
       this.i++;
-      this.byte += 3;
     }
   }
 
@@ -240,16 +220,7 @@ class Lexer {
   }
 
   private emit(type: TokenType): Token {
-    // Positions are never modified once made: a token that starts where the previous one ended
-    // shares that position object (most punctuation does), one allocation less per token.
-    const start =
-      this.lastEnd.byte === this.tb
-        ? this.lastEnd
-        : { line: this.tl, column: this.tc, byte: this.tb };
-    const end = { line: this.line, column: this.col, byte: this.byte };
-    this.lastEnd = end;
-    const range: SourceRange = { filename: this.filename, start, end };
-    const tok: Token = { type, text: this.src.slice(this.ti, this.i), range };
+    const tok = new LexToken(type, this.src.slice(this.ti, this.i), this.source, this.ti, this.i);
     this.tokens.push(tok);
     if (type !== 'Comment') this.codeTokens.push(tok);
     return tok;
@@ -433,9 +404,6 @@ class Lexer {
   private newlineToken(k: number): void {
     this.mark();
     this.i += k;
-    this.byte += k;
-    this.line++;
-    this.col = 1;
     this.emit('Newline');
   }
 
@@ -456,28 +424,26 @@ class Lexer {
     const close = this.src.indexOf('*/', this.i + 2);
     const end = close < 0 ? this.n : close + 2;
     this.skipTo(end);
-    const tok = this.emit('Comment');
+    this.emit('Comment');
     if (close < 0) {
       this.diags.push({
         severity: 'error',
         summary: 'Unterminated comment',
         detail: 'This comment has no closing "*/" before the end of the file.',
-        range: { filename: this.filename, start: tok.range.start, end: tok.range.start },
+        range: new Span(this.source, this.ti, this.ti),
       });
     }
   }
 
-  /** Moves the cursor to index `end`, counting lines, columns and bytes on the way. */
+  /**
+   * Moves the cursor to index `end` one character at a time (a surrogate pair straddling `end`
+   * takes the cursor past it, so tokens never split a pair).
+   */
   private skipTo(end: number): void {
     while (this.i < end) {
       const c = this.src.charCodeAt(this.i);
-      if (c < 0x80 && c !== LF) {
-        this.i++;
-        this.col++;
-        this.byte++;
-      } else {
-        this.skipChar();
-      }
+      if (c < 0xd800 || c > 0xdbff) this.i++;
+      else this.skipChar();
     }
   }
 

@@ -10,7 +10,7 @@
  * Heredoc literals arrive one line per token, so a strip marker reaches only into its own line.
  */
 import type { Diagnostic } from '../diag/diagnostic.js';
-import type { Pos, SourceRange } from '../diag/range.js';
+import { spanning, type Pos, type SourceRange } from '../diag/range.js';
 import type { Expression, TemplateFor, TemplateIf, TemplatePart, Token } from './ast.js';
 import { isUnicodeSpace } from './lexer.js';
 
@@ -279,7 +279,7 @@ export function meldLiterals(parts: RawPart[]): RawPart[] {
       out[out.length - 1] = {
         kind: 'lit',
         value: prev.value + p.value,
-        range: { filename: prev.range.filename, start: prev.range.start, end: p.range.end },
+        range: spanning(prev.range, p.range),
       };
     } else {
       out.push(p);
@@ -404,11 +404,7 @@ export function nestTemplateParts(
           );
         } else {
           top.node.strip.push(p.strip);
-          top.node.range = {
-            filename: top.node.range.filename,
-            start: top.node.range.start,
-            end: p.range.end,
-          };
+          top.node.range = spanning(top.node.range, p.range);
           stack.pop();
         }
         break;

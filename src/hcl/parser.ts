@@ -15,7 +15,7 @@
  */
 import type { Diagnostic } from '../diag/diagnostic.js';
 import { sortDiagnostics } from '../diag/diagnostic.js';
-import type { SourceRange } from '../diag/range.js';
+import { Span, spanning, type SourceRange } from '../diag/range.js';
 import type {
   Attribute,
   BinaryOp,
@@ -111,7 +111,30 @@ const CLOSER: Partial<Record<TokenType, TokenType>> = {
 };
 
 function between(a: SourceRange, b: SourceRange): SourceRange {
-  return { filename: a.filename, start: a.start, end: b.end };
+  return spanning(a, b);
+}
+
+/** Whether `b` starts where `a` ends. */
+function startsAt(b: SourceRange, a: SourceRange): boolean {
+  if (a instanceof Span && b instanceof Span) return b.from === a.to;
+  return b.start.byte === a.end.byte;
+}
+
+/** Whether `a` starts in a column left of `b`'s start. */
+function indentedLeftOf(a: SourceRange, b: SourceRange): boolean {
+  // Same line: a cannot be left of b's start after it (tokens come in order). Saves positions.
+  if (a instanceof Span && b instanceof Span && a.source === b.source) {
+    const text = a.source.src;
+    const nl = text.lastIndexOf('\n', a.from - 1);
+    if (nl < b.from) return false;
+  }
+  return a.start.column < b.start.column;
+}
+
+/** The empty range at the start of `r`. */
+function emptyAtStart(r: SourceRange): SourceRange {
+  if (r instanceof Span) return new Span(r.source, r.from, r.from);
+  return { filename: r.filename, start: r.start, end: r.start };
 }
 
 function isKeyword(t: Token, word: string): boolean {
@@ -387,11 +410,14 @@ class Parser {
 
   parseFileBody(): Body {
     const { items } = this.parseBodyItems('EOF');
-    const start = { line: 1, column: 1, byte: 0 };
+    const eof = this.eof.range;
     return {
       kind: 'Body',
       items,
-      range: { filename: this.filename, start, end: this.eof.range.end },
+      range:
+        eof instanceof Span
+          ? new Span(eof.source, 0, eof.to)
+          : { filename: this.filename, start: { line: 1, column: 1, byte: 0 }, end: eof.end },
     };
   }
 
@@ -629,7 +655,7 @@ class Parser {
         const body = this.parseBodyItems('CBrace', open);
         items = body.items;
         close = body.close?.range ?? this.eof.range;
-        if (body.close && body.close.range.start.column < ident.range.start.column) {
+        if (body.close && indentedLeftOf(body.close.range, ident.range)) {
           const header = [ident.text, ...labels.map((l) => JSON.stringify(l.value))].join(' ');
           this.misclosed.push({ header, at: ident.range, brace: body.close.range });
         }
@@ -1191,7 +1217,7 @@ class Parser {
   private isDoubleColon(i: number): boolean {
     const a = this.toks[i]!;
     const b = this.toks[i + 1]!;
-    return b.type === 'Colon' && b.range.start.byte === a.range.end.byte;
+    return b.type === 'Colon' && startsAt(b.range, a.range);
   }
 
   /** `provider::name::fn(…)`: hcl's function namespaces; the name keeps its `::`. */
@@ -1679,7 +1705,7 @@ class Parser {
     const endRange = close?.range ?? this.peekRaw().range;
     if (melded.length === 0) {
       // "" is a template with one empty literal, placed just inside the quotes.
-      const at = { filename: this.filename, start: endRange.start, end: endRange.start };
+      const at = emptyAtStart(endRange);
       melded = [{ kind: 'lit', value: '', range: at }];
     }
     // Unbalanced directives after a broken one are echoes of that error: do not report them.

@@ -8,7 +8,7 @@
  * the function library, and deferral of unknown names (`${attr.kernel.name}`) to the client.
  */
 import type { Diagnostics } from '../diag/diagnostic.js';
-import type { Pos, SourceRange } from '../diag/range.js';
+import { spanning, type Pos, type SourceRange } from '../diag/range.js';
 import type { Block, Body, Expression } from './ast.js';
 import { EvalScope, evaluate, freeReferences } from './eval.js';
 import { completeFileAccess, type FileAccess } from './files.js';
@@ -147,11 +147,7 @@ export function buildRootScope(
 /** The `variable "name"` part of a block, for diagnostics about the block as a whole. */
 function headerRange(b: Block): SourceRange {
   const last = b.labels.at(-1);
-  return {
-    filename: b.range.filename,
-    start: b.typeRange.start,
-    end: (last?.range ?? b.typeRange).end,
-  };
+  return spanning(b.typeRange, last?.range ?? b.typeRange);
 }
 
 function declareVariable(

@@ -8,7 +8,7 @@
 import type { Diagnostics } from '../diag/diagnostic.js';
 import { mergeRanges, type SourceRange } from '../diag/range.js';
 import type { Attribute, Block, Body, Expression, File } from '../hcl/ast.js';
-import { expandDynamic } from '../hcl/dynamic.js';
+import { forEachExpanded } from '../hcl/dynamic.js';
 import { evaluate, type EvalScope } from '../hcl/eval.js';
 import { isValueObject, typeName, type Value, type ValueObject } from '../hcl/value.js';
 import { RangeIndex, childPointer, pointer } from './ranges.js';
@@ -107,10 +107,10 @@ class Decoder {
   /** Decodes the items of one block body into `out`. */
   body(body: Body, schema: BlockSchema, scope: EvalScope, ptr: string, out: ValueObject): void {
     const defined = new Map<string, SourceRange>();
-    for (const { item, scope: itemScope } of expandDynamic(body, scope, this.diags)) {
+    forEachExpanded(body, scope, this.diags, (item, itemScope) => {
       if (item.kind === 'Attribute') this.attribute(item, schema, itemScope, ptr, out, defined);
       else this.block(item, schema, itemScope, ptr, out, defined);
-    }
+    });
   }
 
   private attribute(
@@ -255,14 +255,14 @@ class Decoder {
     onBlock: (block: Block, scope: EvalScope) => void,
   ): void {
     const defined = new Map<string, SourceRange>();
-    for (const { item, scope: s } of expandDynamic(body, scope, this.diags)) {
+    forEachExpanded(body, scope, this.diags, (item, s) => {
       if (item.kind === 'Block') {
         onBlock(item, s);
-        continue;
+        return;
       }
-      if (!this.firstDefinition(item.name, item.nameRange, defined)) continue;
+      if (!this.firstDefinition(item.name, item.nameRange, defined)) return;
       const value = evaluate(item.expr, s, this.diags);
-      if (value === undefined || value === null) continue;
+      if (value === undefined || value === null) return;
       const p = childPointer(ptr, item.name);
       out[item.name] = value;
       this.ranges.set(p, {
@@ -271,7 +271,7 @@ class Decoder {
         valueRange: item.expr.range,
       });
       this.valueRanges(item.expr, p);
-    }
+    });
   }
 
   /** Nested blocks in free-form bodies: `mount { … }` twice → `mount: [{…}, {…}]`; labels nest. */
