@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routes } from '../../../src/server/api/job-writes.js';
 import { evaluationId } from '../../../src/server/nomad/ids.js';
+import { indexOf } from '../../../src/server/context.js';
 import { call, mockJob, refusal, startServer, type TestServer } from './support.js';
 
 type Reply = Record<string, unknown>;
@@ -35,7 +36,7 @@ describe('job writes', () => {
       Warnings: '',
     });
     expect(json.EvalCreateIndex).toBe(json.Index);
-    expect(reply.index).toBe(s.serial);
+    expect(reply.index).toBe(indexOf(s));
     const allocs = Object.values(s.allocations).filter((a) => a.job === 'api');
     expect(allocs).toHaveLength(2);
     expect(allocs.every((a) => a.desired_status === 'run')).toBe(true);
