@@ -386,6 +386,11 @@ export function buildDriftScript(layout: TaskLayout): string {
     '  main=$p; break',
     'done',
     'echo "drift.pid=$main"',
+    // No task process, but its supervisor lives and says `pending`: it waits out the restart
+    // delay, as the restart policy says (not drift).
+    'sup=; read -r sp <supervisor.pid 2>/dev/null',
+    'case $(tr \'\\0\' \' \' <"/proc/$sp/cmdline" 2>/dev/null) in *supervisor.sh*) grep -q "^state=pending" status 2>/dev/null && sup=yes ;; esac',
+    'echo "drift.supervised=$sup"',
     '[ -n "$main" ] || exit 0',
     'hex() { od -An -v -tx1 "$1" 2>/dev/null | tr -d \' \\n\'; }',
     'echo "drift.cmdline=$(hex /proc/$main/cmdline)"',

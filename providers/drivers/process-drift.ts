@@ -22,8 +22,12 @@ export async function inspectProcessDrift(
     throw new Error(`cannot look at task "${handle.task}": ${r.stderr.trim() || `exit ${r.code}`}`);
   // No id: the supervisor restarts a task under a new pid as its restart policy says.
   const applied = { command: [...argv], env: { ...ctx.env } };
-  const found = foundProcess(parseKeyValues(r.stdout), argv);
-  return found ? { kind: 'process', applied, found } : { kind: 'process', applied };
+  const kv = parseKeyValues(r.stdout);
+  const found = foundProcess(kv, argv);
+  if (found) return { kind: 'process', applied, found };
+  return kv.get('drift.supervised') === 'yes'
+    ? { kind: 'process', applied, restarting: true }
+    : { kind: 'process', applied };
 }
 
 /** The process a drift script's output describes; undefined when it found none. */

@@ -40,6 +40,11 @@ export interface TaskObservation {
   /** Undefined when nothing of the task is on its host. */
   found?: FoundTask;
   /**
+   * Nothing runs, but the task's supervisor is alive and waits out its restart delay: the task
+   * is between two runs as its restart policy says, not changed by hand.
+   */
+  restarting?: true;
+  /**
    * Environment and labels the found task has from elsewhere (its image's `ENV` and `LABEL`):
    * not added by hand. Absent: keys beyond the applied ones are not compared (processes inherit
    * the environment of the session that started them).

@@ -56,7 +56,8 @@ export const UNSET = '(unset)';
  */
 export function compareTask(obs: TaskObservation): FieldDrift[] {
   const { applied, found } = obs;
-  if (!found) return [{ field: obs.kind, applied: 'running', found: 'missing' }];
+  if (!found)
+    return obs.restarting ? [] : [{ field: obs.kind, applied: 'running', found: 'missing' }];
   const out: FieldDrift[] = [];
   if (applied.id !== undefined && found.id !== applied.id)
     out.push({ field: obs.kind, applied: shortId(applied.id), found: shortId(found.id) });

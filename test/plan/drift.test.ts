@@ -123,6 +123,14 @@ describe('compareTask', () => {
     ]);
   });
 
+  it('finds no drift in a process task its supervisor waits to restart, but a missing one is', () => {
+    const applied = { command: ['/bin/app'], env: {} };
+    expect(compareTask({ kind: 'process', applied, restarting: true })).toEqual([]);
+    expect(compareTask({ kind: 'process', applied })).toEqual([
+      { field: 'process', applied: 'running', found: 'missing' },
+    ]);
+  });
+
   it('says a container is missing, recreated, or not running', () => {
     expect(compareTask(container(null))).toEqual([
       { field: 'container', applied: 'running', found: 'missing' },
