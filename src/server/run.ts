@@ -8,6 +8,7 @@
  */
 import { once } from 'node:events';
 import { createAuthorizer } from './acl/index.js';
+import { timedWrites } from './metrics/timed-store.js';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { EngineContext } from '../ops/context.js';
@@ -133,7 +134,7 @@ export async function startServer(parts: ServerParts): Promise<RunningServer> {
     log,
   });
   elected.election = election;
-  engine.store = election.fence(store);
+  engine.store = timedWrites(election.fence(store), context.metrics);
   const stopController = async () => {
     const c = controller;
     controller = undefined;

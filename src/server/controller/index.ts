@@ -11,6 +11,7 @@
  * Passes never overlap: a trigger during a pass runs one more pass after it. Every change goes
  * through `ctx.write` as `server:<name>`.
  */
+import { METRICS } from '../metrics/names.js';
 import type { ServerContext } from '../types.js';
 import { NotLeaderError } from '../types.js';
 import { NodeHealth } from './node-health.js';
@@ -70,7 +71,7 @@ export function startController(ctx: ServerContext): Controller {
           component: 'controller',
         });
     } finally {
-      ctx.metrics.sample('controller.pass', Date.now() - started);
+      ctx.metrics.sample(METRICS.reconcileDuration, Date.now() - started);
     }
   };
 

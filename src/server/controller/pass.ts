@@ -8,6 +8,7 @@
  * the next pass is due for a delayed follow-up (a reschedule delay, a launch time, a grace
  * period or lost_after running out).
  */
+import { METRICS } from '../metrics/names.js';
 import { removeAllocDirs } from '../../../providers/alloc-dirs.js';
 import { allocDirOf } from '../../deploy/alloc-tasks.js';
 import type { ProgressEvent } from '../../deploy/apply.js';
@@ -353,7 +354,7 @@ class Pass {
       const state = await this.engine.store.read();
       this.obs = this.view(nextObserved(state, this.obs)).observed;
     } finally {
-      this.ctx.metrics.sample('controller.plan_execute', Date.now() - started);
+      this.ctx.metrics.sample(METRICS.schedulingLatency, Date.now() - started);
     }
   }
 
