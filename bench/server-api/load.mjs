@@ -1,9 +1,19 @@
 // HTTP measurements of a running server from the outside: request rate under keep-alive and
 // concurrency, one blocking query's wait, and many open event streams.
 import http from 'node:http';
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
 
-/** GETs `path()` with `concurrency` requests in flight for `durationMs`; requests/s of 200s. */
-export async function requestRate(base, path, { concurrency, durationMs }) {
+const gunzipAsync = promisify(gunzip);
+
+/** What Nomad's Go API client asks for (Go's transport sends it and inflates the answer). */
+export const AS_NOMAD_CLIENT = { 'Accept-Encoding': 'gzip' };
+
+/**
+ * GETs `path()` with `concurrency` requests in flight for `durationMs`; requests/s of 200s.
+ * `headers` go with every request (AS_NOMAD_CLIENT: gzip, inflated as a client would).
+ */
+export async function requestRate(base, path, { concurrency, durationMs, headers = {} }) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const deadline = performance.now() + durationMs;
   let ok = 0;
@@ -11,7 +21,7 @@ export async function requestRate(base, path, { concurrency, durationMs }) {
   let firstError;
   const worker = async () => {
     while (performance.now() < deadline) {
-      const { status } = await get(base + path(), agent);
+      const { status } = await get(base + path(), agent, headers);
       if (status === 200) ok++;
       else {
         failed++;
@@ -27,15 +37,21 @@ export async function requestRate(base, path, { concurrency, durationMs }) {
   return { rps: ok / seconds, ok, failed };
 }
 
-/** One GET, its body read whole. */
-export function get(url, agent) {
+/** One GET, its body read whole (inflated when the server gzipped it). */
+export function get(url, agent, headers = {}) {
   return new Promise((resolve, reject) => {
-    const req = http.get(url, { agent }, (res) => {
+    const req = http.get(url, { agent, headers }, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
-      res.on('end', () =>
-        resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }),
-      );
+      res.on('end', () => {
+        const raw = Buffer.concat(chunks);
+        const body =
+          res.headers['content-encoding'] === 'gzip' ? gunzipAsync(raw) : Promise.resolve(raw);
+        body.then(
+          (b) => resolve({ status: res.statusCode, headers: res.headers, body: b }),
+          reject,
+        );
+      });
       res.on('error', reject);
     });
     req.on('error', reject);

@@ -51,13 +51,28 @@ async function nodeAllocations(req: ApiRequest): Promise<ApiReply> {
 const nodeRead = { kind: 'node', level: 'read' } as const;
 
 export const routes: Route[] = [
-  { method: 'GET', path: '/v1/nodes', access: nodeRead, blocking: true, handler: listNodes },
-  { method: 'GET', path: '/v1/node/:id', access: nodeRead, blocking: true, handler: getNode },
+  {
+    method: 'GET',
+    path: '/v1/nodes',
+    access: nodeRead,
+    blocking: true,
+    cached: true,
+    handler: listNodes,
+  },
+  {
+    method: 'GET',
+    path: '/v1/node/:id',
+    access: nodeRead,
+    blocking: true,
+    cached: true,
+    handler: getNode,
+  },
   {
     method: 'GET',
     path: '/v1/node/:id/allocations',
     access: nodeRead,
     blocking: true,
+    cached: true,
     handler: nodeAllocations,
   },
 ];

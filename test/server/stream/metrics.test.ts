@@ -217,7 +217,8 @@ describe('createMetrics', () => {
     const allocations = families.get('drover_allocations')!;
     expect(allocations.type).toBe('gauge');
     expect(allocations.samples.find((s) => s.labels.status === 'running')?.value).toBe(2);
-    expect(families.get('drover_state_index')?.samples[0]?.value).toBe(9);
+    // The change index is the serial + 1 (src/server/context.ts indexOf).
+    expect(families.get('drover_state_index')?.samples[0]?.value).toBe(10);
   });
 
   it('the parser refuses what the format does not allow', () => {
