@@ -3,7 +3,7 @@
 //
 // 1. `GET /v1/jobs` and `GET /v1/job/:id/allocations` (the id rotating over every job): requests/s
 //    with keep-alive and `--concurrency` requests in flight for `--duration` seconds each, asking
-//    for gzip and inflating the answer as Nomad's Go API client does; goal ≥ 2,000/s. The job
+//    for gzip as Nomad's Go API client does; goal ≥ 2,000/s. The job
 //    list once more without gzip, for comparison.
 // 2. A blocking query (`GET /v1/jobs?index=N`, then `GET /v1/job/:id/allocations?index=N`) held
 //    by the server, then a state write as the CLI makes one (under the state lock, through the
@@ -131,8 +131,8 @@ export async function run(opts = {}, log = () => {}) {
       rows,
       notes: [
         `requests/s: ${concurrency} requests in flight over keep-alive connections for ${durationMs / 1000} s per endpoint, ` +
-          'the load generator on the same machine as the server; with Accept-Encoding: gzip and the answer inflated, ' +
-          "as Nomad's Go API client does, unless the row says otherwise.",
+          'the load generator on the same machine as the server, reading each answer whole (not parsed nor inflated); ' +
+          "with Accept-Encoding: gzip as Nomad's Go API client sends it, unless the row says otherwise.",
         `blocking: median of ${writes} writes (one allocation changed and one event appended, under the state lock, through the local store, as the CLI writes).`,
         `streams: the server's VmRSS with ${streams} streams connected and greeted, minus before.`,
       ],

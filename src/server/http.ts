@@ -3,6 +3,7 @@
  * handler → headers and body. Handlers only answer; everything Nomad does the same way for every
  * endpoint lives here (X-Nomad-* headers, plain-text errors, PUT ≡ POST, the body limit, metrics).
  */
+import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import {
   createServer as createHttpServer,
@@ -68,6 +69,8 @@ export function createApiHandler(
   opts: HttpOptions,
 ): (req: IncomingMessage, res: ServerResponse) => void {
   const router = createRouter(opts.routes);
+  // Every open request listens for the shutdown: as many listeners as requests in flight.
+  if (opts.shutdown) setMaxListeners(0, opts.shutdown);
   const cache = opts.replyCacheBytes === 0 ? undefined : new ReplyCache(opts.replyCacheBytes);
   return (req, res) => {
     void handle(opts, router, cache, req, res);

@@ -10,9 +10,8 @@
 import { registrations } from '../../state/services.js';
 import type { ServiceRegistration } from '../../template/context.js';
 import type { Allocation, Deployment, NodeState, StateSnapshot } from '../../state/types.js';
-import { NAMESPACE, jobStatus, type JobView } from '../nomad/common.js';
+import { NAMESPACE, jobStatus, jobView, type JobView } from '../nomad/common.js';
 import type { NodeFactSource } from '../nomad/nodes.js';
-import { lookups } from '../nomad/state-index.js';
 import type { IndexedState, NomadEvent } from '../types.js';
 import {
   NO_NODE_FACTS,
@@ -106,10 +105,10 @@ function nodeDraft(type: string, node: NodeState, input: PayloadInput): Draft {
 
 function jobEvents(prev: StateSnapshot, input: PayloadInput): Draft[] {
   const out: Draft[] = [];
-  const before = lookups(prev);
+  // The previous state is only looked at for the jobs that changed.
   for (const [id, record] of Object.entries(input.state.jobs)) {
     if (prev.jobs[id] === record) continue;
-    const [old, view] = [before.viewOf(id), input.lookups.viewOf(id)];
+    const [old, view] = [jobView(prev, id), input.lookups.viewOf(id)];
     if (!view) {
       // Purged in place: gone from the API as a purge that removed it.
       if (old) out.push(jobDraft('JobDeregistered', stopped(old), input));
@@ -123,7 +122,7 @@ function jobEvents(prev: StateSnapshot, input: PayloadInput): Draft[] {
   }
   for (const id of Object.keys(prev.jobs)) {
     // A purged job leaves the state: its last record is the payload, stopped.
-    const old = id in input.state.jobs ? undefined : before.viewOf(id);
+    const old = id in input.state.jobs ? undefined : jobView(prev, id);
     if (old) out.push(jobDraft('JobDeregistered', stopped(old), input));
   }
   return out;
