@@ -1,9 +1,15 @@
 // HTTP measurements of a running server from the outside: request rate under keep-alive and
 // concurrency, one blocking query's wait, and many open event streams.
 import http from 'node:http';
+/** What Nomad's Go API client asks for. */
+export const AS_NOMAD_CLIENT = { 'Accept-Encoding': 'gzip' };
 
-/** GETs `path()` with `concurrency` requests in flight for `durationMs`; requests/s of 200s. */
-export async function requestRate(base, path, { concurrency, durationMs }) {
+/**
+ * GETs `path()` with `concurrency` requests in flight for `durationMs`; requests/s of 200s.
+ * `headers` go with every request. Answers are read whole, not parsed nor inflated: the load
+ * generator shares the machine's cores with the server and must not measure itself.
+ */
+export async function requestRate(base, path, { concurrency, durationMs, headers = {} }) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const deadline = performance.now() + durationMs;
   let ok = 0;
@@ -11,7 +17,7 @@ export async function requestRate(base, path, { concurrency, durationMs }) {
   let firstError;
   const worker = async () => {
     while (performance.now() < deadline) {
-      const { status } = await get(base + path(), agent);
+      const { status } = await get(base + path(), agent, headers);
       if (status === 200) ok++;
       else {
         failed++;
@@ -27,10 +33,10 @@ export async function requestRate(base, path, { concurrency, durationMs }) {
   return { rps: ok / seconds, ok, failed };
 }
 
-/** One GET, its body read whole. */
-export function get(url, agent) {
+/** One GET, its body read whole (as sent: gzipped when the server gzipped it). */
+export function get(url, agent, headers = {}) {
   return new Promise((resolve, reject) => {
-    const req = http.get(url, { agent }, (res) => {
+    const req = http.get(url, { agent, headers }, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () =>

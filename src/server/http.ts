@@ -3,6 +3,7 @@
  * handler → headers and body. Handlers only answer; everything Nomad does the same way for every
  * endpoint lives here (X-Nomad-* headers, plain-text errors, PUT ≡ POST, the body limit, metrics).
  */
+import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import {
   createServer as createHttpServer,
@@ -13,6 +14,15 @@ import {
 import { createServer as createHttpsServer } from 'node:https';
 import { OperationError } from '../ops/context.js';
 import { parseDuration, MILLISECOND } from '../jobspec/duration.js';
+import {
+  GZIP_MIN_BYTES,
+  ReplyCache,
+  gzippedBody,
+  requestKey,
+  shouldGzip,
+  viewKey,
+  type SerializedReply,
+} from './reply-cache.js';
 import { createRouter, type Router } from './router.js';
 import {
   ApiError,
@@ -39,6 +49,8 @@ export interface HttpOptions {
   bodyLimit?: number;
   /** Aborts every open request (blocking queries, streams) when the server shuts down. */
   shutdown?: AbortSignal;
+  /** Bytes of serialized answers of `cached` routes kept per state index (default 64 MiB; 0: none). */
+  replyCacheBytes?: number;
 }
 
 /** With ACLs off every request is the anonymous management identity (as Nomad's). */
@@ -57,8 +69,11 @@ export function createApiHandler(
   opts: HttpOptions,
 ): (req: IncomingMessage, res: ServerResponse) => void {
   const router = createRouter(opts.routes);
+  // Every open request listens for the shutdown: as many listeners as requests in flight.
+  if (opts.shutdown) setMaxListeners(0, opts.shutdown);
+  const cache = opts.replyCacheBytes === 0 ? undefined : new ReplyCache(opts.replyCacheBytes);
   return (req, res) => {
-    void handle(opts, router, req, res);
+    void handle(opts, router, cache, req, res);
   };
 }
 
@@ -82,6 +97,7 @@ export function tlsOptions(tls: NonNullable<ServerSettings['tls']>) {
 async function handle(
   opts: HttpOptions,
   router: Router,
+  cache: ReplyCache | undefined,
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
@@ -122,8 +138,15 @@ async function handle(
       json: memo(() => readJson(req, opts.bodyLimit ?? DEFAULT_BODY_LIMIT)),
       signal: aborted.signal,
     };
-    const reply = await match.route.handler(request);
-    await send(ctx, res, reply, before.index, aborted.signal);
+    const route = match.route;
+    if (cache && route.cached && method === 'GET') {
+      // The same state, route, query and view: the same bytes (see reply-cache.ts).
+      const key = `${viewKey(identity)}\n${requestKey(url.pathname, url.searchParams)}`;
+      const answer = await cache.answer(before.index, key, async () =>
+        serialize(await route.handler(request), before.index),
+      );
+      await writeSerialized(ctx, req, res, answer, (bytes) => cache.addBytes(key, bytes));
+    } else await send(ctx, req, res, await route.handler(request), before.index, aborted.signal);
   } catch (err) {
     sendError(ctx, res, err, method, url.pathname);
   } finally {
@@ -179,28 +202,57 @@ function leaderHeaders(ctx: ServerContext): Record<string, string> {
 
 async function send(
   ctx: ServerContext,
+  req: IncomingMessage,
   res: ServerResponse,
   reply: ApiReply,
   stateIndex: number,
   signal: AbortSignal,
 ): Promise<void> {
-  const common = leaderHeaders(ctx);
   if ('stream' in reply) {
-    for (const [k, v] of Object.entries(common)) res.setHeader(k, v);
+    for (const [k, v] of Object.entries(leaderHeaders(ctx))) res.setHeader(k, v);
     res.setHeader('X-Nomad-Index', String(Math.max(1, stateIndex)));
     await reply.stream(res, signal);
     if (!res.writableEnded) res.end();
     return;
   }
+  await writeSerialized(ctx, req, res, serialize(reply, stateIndex));
+}
+
+/** A reply as the bytes and headers it is sent with (the leader's headers are added per send). */
+function serialize(reply: ApiReply, stateIndex: number): SerializedReply {
+  if ('stream' in reply) throw new Error('a streamed answer cannot be serialized once and kept');
   const index = Math.max(1, reply.index ?? stateIndex);
   const isText = reply.text !== undefined;
-  const body = isText ? reply.text! : JSON.stringify(reply.json ?? null);
-  res.writeHead(reply.status ?? 200, {
-    ...common,
-    'X-Nomad-Index': String(index),
-    'Content-Type': isText ? 'text/plain; charset=utf-8' : 'application/json',
-    'Content-Length': String(Buffer.byteLength(body)),
-    ...reply.headers,
+  return {
+    status: reply.status ?? 200,
+    index,
+    headers: {
+      'X-Nomad-Index': String(index),
+      'Content-Type': isText ? 'text/plain; charset=utf-8' : 'application/json',
+      ...reply.headers,
+    },
+    body: Buffer.from(isText ? reply.text! : JSON.stringify(reply.json ?? null)),
+  };
+}
+
+/** Writes an answer, gzipped when the client accepts it (as Nomad's API); `onGzipped` learns its size once. */
+async function writeSerialized(
+  ctx: ServerContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  answer: SerializedReply,
+  onGzipped?: (bytes: number) => void,
+): Promise<void> {
+  const gzip = shouldGzip(req.headers['accept-encoding'], answer.body.length);
+  const first = answer.gzipped === undefined;
+  const body = gzip ? await gzippedBody(answer) : answer.body;
+  if (gzip && first) onGzipped?.(body.length);
+  res.writeHead(answer.status, {
+    ...leaderHeaders(ctx),
+    ...answer.headers,
+    'Content-Length': String(body.length),
+    ...(answer.body.length >= GZIP_MIN_BYTES ? { Vary: 'Accept-Encoding' } : {}),
+    ...(gzip ? { 'Content-Encoding': 'gzip' } : {}),
   });
   res.end(body);
 }

@@ -199,5 +199,11 @@ export interface Route {
   readonly access: Access;
   /** Honour `index` and `wait` (blocking query) before calling the handler. */
   readonly blocking?: boolean;
+  /**
+   * The answer of a GET depends only on the state at its index, the path and query and the
+   * caller's view (no clock, no leadership): the HTTP layer keeps it serialized while the index
+   * does not move.
+   */
+  readonly cached?: boolean;
   readonly handler: (req: ApiRequest) => Promise<ApiReply>;
 }

@@ -59,6 +59,11 @@ async function runServerCommand(o: Output, opts: ServerOptions): Promise<void> {
     const log = createServerLog({ json: settings.logJson });
     const events = createEventHub({
       onListenerError: (err) => log.error(`an event stream failed: ${String(err)}`),
+      nodeFacts: {
+        nodes: session.nodes,
+        droverVersion: session.droverVersion,
+        datacenter: settings.datacenter,
+      },
     });
     const server = await startServer({
       settings,

@@ -45,6 +45,7 @@ export const routes: Route[] = [
     path: '/v1/allocations',
     access: read,
     blocking: true,
+    cached: true,
     handler: listAllocations,
   },
   {
@@ -52,6 +53,7 @@ export const routes: Route[] = [
     path: '/v1/allocation/:id',
     access: read,
     blocking: true,
+    cached: true,
     handler: getAllocation,
   },
 ];

@@ -45,6 +45,7 @@ export const routes: Route[] = [
     path: '/v1/deployments',
     access: read,
     blocking: true,
+    cached: true,
     handler: listDeployments,
   },
   {
@@ -52,6 +53,7 @@ export const routes: Route[] = [
     path: '/v1/deployment/:id',
     access: read,
     blocking: true,
+    cached: true,
     handler: getDeployment,
   },
   {
@@ -59,6 +61,7 @@ export const routes: Route[] = [
     path: '/v1/deployment/allocations/:id',
     access: read,
     blocking: true,
+    cached: true,
     handler: deploymentAllocations,
   },
 ];

@@ -35,6 +35,7 @@ export const routes: Route[] = [
     path: '/v1/evaluations',
     access: read,
     blocking: true,
+    cached: true,
     handler: listEvaluations,
   },
   {
@@ -42,6 +43,7 @@ export const routes: Route[] = [
     path: '/v1/evaluation/:id',
     access: read,
     blocking: true,
+    cached: true,
     handler: getEvaluation,
   },
 ];

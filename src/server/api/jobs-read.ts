@@ -94,6 +94,7 @@ export const routes: Route[] = [
     path: '/v1/jobs',
     access: { kind: 'namespace', capability: 'list-jobs' },
     blocking: true,
+    cached: true,
     handler: listJobs,
   },
   {
@@ -101,6 +102,7 @@ export const routes: Route[] = [
     path: '/v1/job/:id',
     access: read,
     blocking: true,
+    cached: true,
     handler: jobRead((_req, now, view) => fullJob(view, view.latest.version, now.index)),
   },
   {
@@ -108,6 +110,7 @@ export const routes: Route[] = [
     path: '/v1/job/:id/allocations',
     access: read,
     blocking: true,
+    cached: true,
     handler: jobList((req, now, view) =>
       allocationsOf(now.state, view.id).map((a) =>
         allocListStub(now.state, a, now.index, flag(req, 'task_states', true)),
@@ -119,6 +122,7 @@ export const routes: Route[] = [
     path: '/v1/job/:id/evaluations',
     access: read,
     blocking: true,
+    cached: true,
     handler: jobList((_req, now, view) => jobEvaluations(now.state, view, now.index)),
   },
   {
@@ -126,6 +130,7 @@ export const routes: Route[] = [
     path: '/v1/job/:id/summary',
     access: read,
     blocking: true,
+    cached: true,
     handler: jobRead((_req, now, view) => jobSummary(now.state, view, now.index)),
   },
   {
@@ -133,6 +138,7 @@ export const routes: Route[] = [
     path: '/v1/job/:id/deployment',
     access: read,
     blocking: true,
+    cached: true,
     // Nomad answers null, not 404, when the job has no deployment or does not exist.
     handler: async (req) => {
       const now = await req.server.current();
@@ -146,6 +152,7 @@ export const routes: Route[] = [
     path: '/v1/job/:id/deployments',
     access: read,
     blocking: true,
+    cached: true,
     handler: jobList((_req, now, view) =>
       deploymentsOf(now.state, view.id).map((d) => nomadDeployment(now.state, d, now.index)),
     ),
@@ -155,6 +162,7 @@ export const routes: Route[] = [
     path: '/v1/job/:id/versions',
     access: read,
     blocking: true,
+    // Not cached: the body carries LastContact and KnownLeader, which move without the index.
     handler: jobRead((req, now, view) => {
       const leader = req.server.leadership();
       const meta = {
@@ -170,6 +178,7 @@ export const routes: Route[] = [
     path: '/v1/job/:id/scale',
     access: { kind: 'namespace', capability: 'read-job-scaling' },
     blocking: true,
+    cached: true,
     handler: jobRead((_req, now, view) => jobScaleStatus(now.state, view, now.index)),
   },
   {
@@ -177,6 +186,7 @@ export const routes: Route[] = [
     path: '/v1/job/:id/submission',
     access: read,
     blocking: true,
+    cached: true,
     handler: jobRead(
       (req, _now, view) => jobSubmission(view, versionParam(req, view)),
       'job source not found',

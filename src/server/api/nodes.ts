@@ -3,19 +3,18 @@
  * (blocking). A node's ID is its name.
  */
 import { fullAllocation } from '../nomad/allocations.js';
-import { fullNode, nodeListStub, type NodeFacts } from '../nomad/nodes.js';
+import { fullNode, nodeFacts, nodeListStub, type NodeFacts } from '../nomad/nodes.js';
 import type { NodeState } from '../../state/types.js';
 import type { ApiReply, ApiRequest, IndexedState, Route } from '../types.js';
 import { flag, idParam, listReply, objectReply } from './read-query.js';
 
 function factsOf(req: ApiRequest, now: IndexedState, node: NodeState): NodeFacts {
-  const configured = req.server.engine.nodes.get(node.name);
-  return {
-    ...(configured ? { reserved: configured.reserved } : {}),
-    version: req.server.engine.droverVersion,
-    datacenter: req.server.settings.datacenter,
-    index: now.index,
-  };
+  const { engine, settings } = req.server;
+  return nodeFacts(
+    { nodes: engine.nodes, droverVersion: engine.droverVersion, datacenter: settings.datacenter },
+    node,
+    now.index,
+  );
 }
 
 async function listNodes(req: ApiRequest): Promise<ApiReply> {
@@ -52,13 +51,28 @@ async function nodeAllocations(req: ApiRequest): Promise<ApiReply> {
 const nodeRead = { kind: 'node', level: 'read' } as const;
 
 export const routes: Route[] = [
-  { method: 'GET', path: '/v1/nodes', access: nodeRead, blocking: true, handler: listNodes },
-  { method: 'GET', path: '/v1/node/:id', access: nodeRead, blocking: true, handler: getNode },
+  {
+    method: 'GET',
+    path: '/v1/nodes',
+    access: nodeRead,
+    blocking: true,
+    cached: true,
+    handler: listNodes,
+  },
+  {
+    method: 'GET',
+    path: '/v1/node/:id',
+    access: nodeRead,
+    blocking: true,
+    cached: true,
+    handler: getNode,
+  },
   {
     method: 'GET',
     path: '/v1/node/:id/allocations',
     access: nodeRead,
     blocking: true,
+    cached: true,
     handler: nodeAllocations,
   },
 ];

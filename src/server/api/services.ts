@@ -36,6 +36,20 @@ async function getService(req: ApiRequest): Promise<ApiReply> {
 const read = { kind: 'namespace', capability: 'read-job' } as const;
 
 export const routes: Route[] = [
-  { method: 'GET', path: '/v1/services', access: read, blocking: true, handler: listServices },
-  { method: 'GET', path: '/v1/service/:name', access: read, blocking: true, handler: getService },
+  {
+    method: 'GET',
+    path: '/v1/services',
+    access: read,
+    blocking: true,
+    cached: true,
+    handler: listServices,
+  },
+  {
+    method: 'GET',
+    path: '/v1/service/:name',
+    access: read,
+    blocking: true,
+    cached: true,
+    handler: getService,
+  },
 ];

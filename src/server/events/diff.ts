@@ -9,25 +9,21 @@
  */
 import { registrations } from '../../state/services.js';
 import type { ServiceRegistration } from '../../template/context.js';
-import type {
-  Allocation,
-  Deployment,
-  JobState,
-  NodeState,
-  StateSnapshot,
-} from '../../state/types.js';
+import type { Allocation, Deployment, NodeState, StateSnapshot } from '../../state/types.js';
+import { NAMESPACE, jobStatus, jobView, type JobView } from '../nomad/common.js';
+import type { NodeFactSource } from '../nomad/nodes.js';
 import type { IndexedState, NomadEvent } from '../types.js';
 import {
-  NAMESPACE,
-  currentVersion,
+  NO_NODE_FACTS,
+  allocationPayload,
+  deploymentPayload,
   droverEvent,
-  jobStatus,
-  nomadAllocation,
-  nomadDeployment,
-  nomadEvaluation,
-  nomadJob,
-  nomadNode,
-  nomadService,
+  evaluationPayload,
+  jobPayload,
+  nodePayload,
+  payloadInput,
+  servicePayload,
+  type PayloadInput,
 } from './payloads.js';
 
 /** The topic and type of the state's own event log (not one of Nomad's). */
@@ -50,23 +46,27 @@ interface Draft {
  * deployments, allocations, services, then the state's log). No `prev`: nothing to compare with,
  * so no events (the first snapshot a server reads is its starting point, not a change).
  */
-export function diffEvents(prev: StateSnapshot | undefined, next: IndexedState): NomadEvent[] {
+export function diffEvents(
+  prev: StateSnapshot | undefined,
+  next: IndexedState,
+  nodeSource: NodeFactSource = NO_NODE_FACTS,
+): NomadEvent[] {
   if (!prev) return [];
-  const { state, index } = next;
+  const input = payloadInput(next, nodeSource);
   const drafts: Draft[] = [
-    ...nodeEvents(prev, state, index),
-    ...jobEvents(prev, state, index),
-    ...deploymentEvents(prev, state, index),
-    ...allocationEvents(prev, state, index),
-    ...serviceEvents(prev, state, index),
-    ...logEvents(prev, state),
+    ...nodeEvents(prev, input),
+    ...jobEvents(prev, input),
+    ...deploymentEvents(prev, input),
+    ...allocationEvents(prev, input),
+    ...serviceEvents(prev, input),
+    ...logEvents(prev, next.state),
   ];
-  return drafts.map((d) => ({ ...d, Index: index }));
+  return drafts.map((d) => ({ ...d, Index: next.index }));
 }
 
-function nodeEvents(prev: StateSnapshot, next: StateSnapshot, index: number): Draft[] {
+function nodeEvents(prev: StateSnapshot, input: PayloadInput): Draft[] {
   const out: Draft[] = [];
-  for (const [name, node] of Object.entries(next.nodes)) {
+  for (const [name, node] of Object.entries(input.state.nodes)) {
     const before = prev.nodes[name];
     if (before === node) continue;
     const type = !before
@@ -78,7 +78,7 @@ function nodeEvents(prev: StateSnapshot, next: StateSnapshot, index: number): Dr
           : nodeChanged(before, node)
             ? 'NodeRegistration'
             : undefined;
-    if (type) out.push(nodeDraft(type, node, index));
+    if (type) out.push(nodeDraft(type, node, input));
   }
   return out;
 }
@@ -91,7 +91,7 @@ function nodeChanged(a: NodeState, b: NodeState): boolean {
   );
 }
 
-function nodeDraft(type: string, node: NodeState, index: number): Draft {
+function nodeDraft(type: string, node: NodeState, input: PayloadInput): Draft {
   // Nomad's node events have no namespace: every namespace's subscriber sees them.
   return {
     Topic: 'Node',
@@ -99,72 +99,79 @@ function nodeDraft(type: string, node: NodeState, index: number): Draft {
     Key: node.name,
     Namespace: '',
     FilterKeys: [],
-    Payload: { Node: nomadNode(node, index) },
+    Payload: { Node: nodePayload(input, node) },
   };
 }
 
-function jobEvents(prev: StateSnapshot, next: StateSnapshot, index: number): Draft[] {
+function jobEvents(prev: StateSnapshot, input: PayloadInput): Draft[] {
   const out: Draft[] = [];
-  for (const [id, job] of Object.entries(next.jobs)) {
-    const before = prev.jobs[id];
-    if (before === job) continue;
-    const type = jobChange(before, job);
+  // The previous state is only looked at for the jobs that changed.
+  for (const [id, record] of Object.entries(input.state.jobs)) {
+    if (prev.jobs[id] === record) continue;
+    const [old, view] = [jobView(prev, id), input.lookups.viewOf(id)];
+    if (!view) {
+      // Purged in place: gone from the API as a purge that removed it.
+      if (old) out.push(jobDraft('JobDeregistered', stopped(old), input));
+      continue;
+    }
+    const type = jobChange(old, view);
     if (!type) continue;
-    out.push(jobDraft(type, id, job, index));
-    if (newVersion(before, job) || before?.stopped !== job.stopped)
-      out.push(evaluationDraft(id, job, index));
+    out.push(jobDraft(type, view, input));
+    if (newVersion(old, view) || old?.record.stopped !== view.record.stopped)
+      out.push(evaluationDraft(view, input));
   }
-  for (const [id, job] of Object.entries(prev.jobs)) {
+  for (const id of Object.keys(prev.jobs)) {
     // A purged job leaves the state: its last record is the payload, stopped.
-    if (!(id in next.jobs))
-      out.push(jobDraft('JobDeregistered', id, { ...job, stopped: true }, index));
+    const old = id in input.state.jobs ? undefined : jobView(prev, id);
+    if (old) out.push(jobDraft('JobDeregistered', stopped(old), input));
   }
   return out;
 }
 
-function jobChange(before: JobState | undefined, job: JobState): string | undefined {
+function stopped(view: JobView): JobView {
+  return { ...view, record: { ...view.record, stopped: true } };
+}
+
+function jobChange(before: JobView | undefined, job: JobView): string | undefined {
   if (!before) return 'JobRegistered';
-  if (!before.stopped && job.stopped) return 'JobDeregistered';
-  if (before.stopped && !job.stopped) return 'JobRegistered';
+  if (!before.record.stopped && job.record.stopped) return 'JobDeregistered';
+  if (before.record.stopped && !job.record.stopped) return 'JobRegistered';
   if (newVersion(before, job)) return 'JobRegistered';
-  const [a, b] = [currentVersion(before), currentVersion(job)];
-  if (jobStatus(before) !== jobStatus(job) || a?.stable !== b?.stable) return 'JobRegistered';
+  if (jobStatus(before) !== jobStatus(job) || before.latest.stable !== job.latest.stable)
+    return 'JobRegistered';
   return undefined;
 }
 
-function newVersion(before: JobState | undefined, job: JobState): boolean {
-  return (
-    currentVersion(before ?? { versions: [], stopped: false })?.version !==
-    currentVersion(job)?.version
-  );
+function newVersion(before: JobView | undefined, job: JobView): boolean {
+  return before?.latest.version !== job.latest.version;
 }
 
-function jobDraft(type: string, id: string, job: JobState, index: number): Draft {
+function jobDraft(type: string, view: JobView, input: PayloadInput): Draft {
   return {
     Topic: 'Job',
     Type: type,
-    Key: id,
+    Key: view.id,
     Namespace: NAMESPACE,
     FilterKeys: [],
-    Payload: { Job: nomadJob(id, job, index) },
+    Payload: { Job: jobPayload(input, view) },
   };
 }
 
-function evaluationDraft(id: string, job: JobState, index: number): Draft {
-  const evaluation = nomadEvaluation(id, job, index);
+function evaluationDraft(view: JobView, input: PayloadInput): Draft {
+  const evaluation = evaluationPayload(input, view);
   return {
     Topic: 'Evaluation',
     Type: 'EvaluationUpdated',
     Key: evaluation.ID as string,
     Namespace: NAMESPACE,
-    FilterKeys: [id],
+    FilterKeys: [view.id],
     Payload: { Evaluation: evaluation },
   };
 }
 
-function deploymentEvents(prev: StateSnapshot, next: StateSnapshot, index: number): Draft[] {
+function deploymentEvents(prev: StateSnapshot, input: PayloadInput): Draft[] {
   const out: Draft[] = [];
-  for (const [id, d] of Object.entries(next.deployments)) {
+  for (const [id, d] of Object.entries(input.state.deployments)) {
     const before = prev.deployments[id];
     if (before === d) continue;
     const type = deploymentChange(before, d);
@@ -175,7 +182,7 @@ function deploymentEvents(prev: StateSnapshot, next: StateSnapshot, index: numbe
         Key: id,
         Namespace: NAMESPACE,
         FilterKeys: [d.job],
-        Payload: { Deployment: nomadDeployment(d, index) },
+        Payload: { Deployment: deploymentPayload(input, d) },
       });
   }
   return out;
@@ -195,9 +202,9 @@ function deploymentChange(before: Deployment | undefined, d: Deployment): string
   return undefined;
 }
 
-function allocationEvents(prev: StateSnapshot, next: StateSnapshot, index: number): Draft[] {
+function allocationEvents(prev: StateSnapshot, input: PayloadInput): Draft[] {
   const out: Draft[] = [];
-  for (const [id, a] of Object.entries(next.allocations)) {
+  for (const [id, a] of Object.entries(input.state.allocations)) {
     const before = prev.allocations[id];
     if (before === a) continue;
     const type = !before
@@ -214,7 +221,7 @@ function allocationEvents(prev: StateSnapshot, next: StateSnapshot, index: numbe
         Key: id,
         Namespace: NAMESPACE,
         FilterKeys: [a.job, a.deployment_id ?? ''],
-        Payload: { Allocation: nomadAllocation(a, next.nodes[a.node]?.name, index) },
+        Payload: { Allocation: allocationPayload(input, a) },
       });
   }
   return out;
@@ -245,7 +252,8 @@ function registrationsOf(state: StateSnapshot): Map<string, ServiceRegistration>
   return byId;
 }
 
-function serviceEvents(prev: StateSnapshot, next: StateSnapshot, index: number): Draft[] {
+function serviceEvents(prev: StateSnapshot, input: PayloadInput): Draft[] {
+  const next = input.state;
   if (prev.allocations === next.allocations && prev.jobs === next.jobs) return [];
   const [before, after] = [registrationsOf(prev), registrationsOf(next)];
   const draft = (type: string, r: ServiceRegistration): Draft => ({
@@ -254,7 +262,7 @@ function serviceEvents(prev: StateSnapshot, next: StateSnapshot, index: number):
     Key: r.ID,
     Namespace: r.Namespace,
     FilterKeys: [r.JobID, r.ServiceName],
-    Payload: { Service: nomadService(r, index) },
+    Payload: { Service: servicePayload(input, r) },
   });
   const out: Draft[] = [];
   for (const [id, r] of after) {

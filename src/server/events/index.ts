@@ -5,6 +5,7 @@
  * `index` replay and hands them to subscribers (the `/v1/event/stream` connections).
  */
 import type { StateSnapshot } from '../../state/types.js';
+import type { NodeFactSource } from '../nomad/nodes.js';
 import type { EventHub, IndexedState, NomadEvent } from '../types.js';
 import { DEFAULT_BUFFER_LIMITS, EventBuffer, type BufferLimits } from './buffer.js';
 import { diffEvents } from './diff.js';
@@ -17,6 +18,8 @@ export interface EventHubOptions {
   buffer?: Partial<BufferLimits>;
   /** Told when a subscriber throws (the others still get the batch). */
   onListenerError?: (err: unknown) => void;
+  /** The configured nodes, version and datacenter Node payloads report (as `GET /v1/node/:id`). */
+  nodeFacts?: NodeFactSource;
 }
 
 export interface PublishingEventHub extends EventHub {
@@ -42,7 +45,7 @@ export function createEventHub(opts: EventHubOptions = {}): PublishingEventHub {
     for (let change = queue.shift(); change; change = queue.shift()) deliver(...change);
   };
   const deliver = (prev: StateSnapshot | undefined, next: IndexedState) => {
-    const events = diffEvents(prev, next);
+    const events = diffEvents(prev, next, opts.nodeFacts);
     if (events.length === 0) return;
     buffer.append(events);
     for (const listener of [...listeners]) {

@@ -1,7 +1,8 @@
 /** The gauges a scrape computes from the state: how many jobs, allocations, deployments and nodes are in each status. Pure. */
 import type { StateSnapshot } from '../../state/types.js';
 import { indexOf } from '../context.js';
-import { jobStatus } from '../events/payloads.js';
+import { jobStatus } from '../nomad/common.js';
+import { lookups } from '../nomad/state-index.js';
 import { METRICS, PREFIX } from './names.js';
 
 export interface GaugeReading {
@@ -25,7 +26,11 @@ const NODE_STATUSES = ['ready', 'initializing', 'draining', 'ineligible'];
 
 export function stateGauges(state: StateSnapshot): GaugeReading[] {
   return [
-    ...countBy(PREFIX + METRICS.jobs, JOB_STATUSES, Object.values(state.jobs).map(jobStatus)),
+    ...countBy(
+      PREFIX + METRICS.jobs,
+      JOB_STATUSES,
+      lookups(state).views.map((v) => jobStatus(v)),
+    ),
     ...countBy(
       PREFIX + METRICS.allocations,
       CLIENT_STATUSES,

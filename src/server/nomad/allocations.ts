@@ -9,9 +9,10 @@
 import { decodeStoredJob } from '../../jobspec/stored.js';
 import type { NormalizedGroup, NormalizedJob } from '../../generated/normalized-job.js';
 import type { Allocation, StateSnapshot, TaskState } from '../../state/types.js';
-import { NAMESPACE, ZERO_TIME, goTime, jobView, jobVersionFacts, nanos } from './common.js';
+import { NAMESPACE, ZERO_TIME, goTime, jobVersionFacts, nanos } from './common.js';
 import { evaluationId } from './ids.js';
 import { toNomadJob } from './job-json.js';
+import { lookups } from './state-index.js';
 
 type Json = Record<string, unknown>;
 
@@ -69,8 +70,16 @@ export function allocListStub(
 export function fullAllocation(state: StateSnapshot, alloc: Allocation, index: number): Json {
   const job = allocJob(state, alloc);
   const group = allocGroup(job, alloc);
-  const view = jobView(state, alloc.job);
+  const known = lookups(state);
+  const view = known.viewOf(alloc.job);
   const stored = view?.record.versions.find((v) => v.version === alloc.version);
+  // Every allocation of a job version embeds the same job: built once per snapshot and index.
+  const nomadJob =
+    job && view && stored
+      ? known.memo(`nomad-job:${alloc.job}@${alloc.version}:${index}`, () =>
+          toNomadJob(job, jobVersionFacts(view, stored, index)),
+        )
+      : null;
   return {
     ID: alloc.id,
     Namespace: NAMESPACE,
@@ -79,7 +88,7 @@ export function fullAllocation(state: StateSnapshot, alloc: Allocation, index: n
     NodeID: alloc.node,
     NodeName: alloc.node,
     JobID: alloc.job,
-    Job: job && view && stored ? toNomadJob(job, jobVersionFacts(view, stored, index)) : null,
+    Job: nomadJob,
     TaskGroup: alloc.group,
     Resources: totalResources(group, alloc),
     TaskResources: taskResources(group),

@@ -23,6 +23,25 @@ export interface NodeFacts {
 }
 
 /** Nomad's node attributes: the fingerprint's, plus `driver.<name> = 1` per detected driver. */
+/** Where a node's facts come from besides the state: drover.hcl's nodes, the build, the server. */
+export interface NodeFactSource {
+  /** drover.hcl's nodes (their reserved resources). */
+  nodes: ReadonlyMap<string, { reserved?: ReservedResources }>;
+  droverVersion: string;
+  /** The server's datacenter. */
+  datacenter: string;
+}
+
+export function nodeFacts(source: NodeFactSource, node: NodeState, index: number): NodeFacts {
+  const configured = source.nodes.get(node.name);
+  return {
+    ...(configured?.reserved ? { reserved: configured.reserved } : {}),
+    version: source.droverVersion,
+    datacenter: source.datacenter,
+    index,
+  };
+}
+
 function attributes(node: NodeState): Record<string, string> {
   const fp = node.fingerprint;
   const out: Record<string, string> = { ...(fp?.attributes ?? {}) };

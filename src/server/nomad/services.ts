@@ -15,7 +15,8 @@ export function serviceRegistrations(state: StateSnapshot, index: number): Json[
   return registrations(state).map((r) => registrationJson(r, index));
 }
 
-function registrationJson(r: ServiceRegistration, index: number): Json {
+/** api.ServiceRegistration of one registration. */
+export function registrationJson(r: ServiceRegistration, index: number): Json {
   return {
     ID: r.ID,
     ServiceName: r.ServiceName,

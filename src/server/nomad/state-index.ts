@@ -10,6 +10,8 @@ import { jobView, type JobView } from './common.js';
 export interface StateLookups {
   /** Every job that exists, by id order. */
   readonly views: readonly JobView[];
+  /** The job as the API sees it; undefined when it does not exist (or was purged). */
+  viewOf(jobId: string): JobView | undefined;
   allocationsOf(jobId: string): readonly Allocation[];
   deploymentsOf(jobId: string): readonly Deployment[];
   childrenOf(parentId: string): readonly JobView[];
@@ -34,6 +36,7 @@ function build(state: StateSnapshot): StateLookups {
     .sort()
     .map((id) => jobView(state, id, allocs.get(id) ?? []))
     .filter((v): v is JobView => v !== undefined);
+  const byId = new Map(views.map((v) => [v.id, v]));
   const deployments = groupBy(Object.values(state.deployments), (d) => d.job);
   const children = groupBy(views, (v) => v.latest.launch?.parent);
   const memos = new Map<string, unknown>();
@@ -43,6 +46,7 @@ function build(state: StateSnapshot): StateLookups {
       return memos.get(key) as T;
     },
     views,
+    viewOf: (id) => byId.get(id),
     allocationsOf: (id) => allocs.get(id) ?? [],
     deploymentsOf: (id) => deployments.get(id) ?? [],
     childrenOf: (id) => children.get(id) ?? [],

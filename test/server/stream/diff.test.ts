@@ -2,10 +2,14 @@
 import { describe, expect, it } from 'vitest';
 import { createEventHub, diffEvents } from '../../../src/server/events/index.js';
 import { EventBuffer } from '../../../src/server/events/buffer.js';
+import { fullAllocation } from '../../../src/server/nomad/allocations.js';
 import { evaluationId } from '../../../src/server/nomad/ids.js';
+import { fullJob } from '../../../src/server/nomad/jobs.js';
+import { lookups } from '../../../src/server/nomad/state-index.js';
 import type { NomadEvent } from '../../../src/server/types.js';
 import { emptyState } from '../../../src/state/snapshot.js';
 import type { StateSnapshot } from '../../../src/state/types.js';
+import { shapeErrors } from '../reads/nomad-api-shapes.js';
 import { T0, alloc, version } from './fixtures.js';
 
 /** A state with node n1, job api (version 0), one running allocation and a running deployment. */
@@ -174,14 +178,21 @@ describe('diffEvents', () => {
     });
   });
 
-  it('builds payloads keyed and named like Nomad', () => {
+  it('carries the structs the read endpoints answer, in the shapes of the api package of Nomad', () => {
     const next = after((s) => {
       s.jobs.api!.versions.push(version('api', 1));
       s.allocations.a1!.client_status = 'complete';
+      s.deployments.d1!.status = 'successful';
+      s.allocations.a2 = alloc('a2', { client_status: 'running' });
     });
     const events = diffEvents(base(), { state: next, index: 6 });
+    const payload = (topic: NomadEvent['Topic'], key?: string) =>
+      events.find((e) => e.Topic === topic && (key === undefined || e.Key === key))!.Payload;
+
     const job = events.find((e) => e.Topic === 'Job')!;
     expect(job).toMatchObject({ Key: 'api', Namespace: 'default', FilterKeys: [] });
+    const view = lookups(next).viewOf('api')!;
+    expect(job.Payload.Job).toEqual(fullJob(view, 1, 6));
     expect(job.Payload.Job).toMatchObject({
       ID: 'api',
       Name: 'api',
@@ -193,10 +204,12 @@ describe('diffEvents', () => {
       Meta: { team: 'web' },
       SubmitTime: Date.parse(T0) * 1e6,
       TaskGroups: [{ Name: 'web', Count: 2 }],
-      JobModifyIndex: 6,
+      JobModifyIndex: 2,
     });
-    const allocation = events.find((e) => e.Topic === 'Allocation')!;
+
+    const allocation = events.find((e) => e.Topic === 'Allocation' && e.Key === 'a1')!;
     expect(allocation.FilterKeys).toEqual(['api', 'd1']);
+    expect(allocation.Payload.Allocation).toEqual(fullAllocation(next, next.allocations.a1!, 6));
     expect(allocation.Payload.Allocation).toMatchObject({
       ID: 'a1',
       JobID: 'api',
@@ -206,18 +219,76 @@ describe('diffEvents', () => {
       ClientStatus: 'complete',
       DeploymentID: 'd1',
       EvalID: evaluationId('api', 0),
-      TaskStates: { server: { State: 'running', Failed: false, Restarts: 0, Events: [] } },
+      TaskStates: { server: { State: 'running', Failed: false, Restarts: 0 } },
       CreateTime: Date.parse(T0) * 1e6,
     });
+    expectShape(payload('Allocation', 'a1').Allocation, 'Allocation');
+    expectShape(payload('Allocation', 'a2').Allocation, 'Allocation');
+    expectShape(payload('Evaluation').Evaluation, 'Evaluation');
+    expect(payload('Evaluation').Evaluation).toMatchObject({
+      ID: evaluationId('api', 1),
+      JobID: 'api',
+      TriggeredBy: 'job-register',
+      Status: 'complete',
+    });
+    expectShape(payload('Deployment').Deployment, 'Deployment');
+    expect(payload('Deployment').Deployment).toMatchObject({ ID: 'd1', Status: 'successful' });
+    expectShape(payload('Service').Service, 'ServiceRegistration');
+
     const node = diffEvents(base(), {
       state: after((s) => (s.nodes.n1!.drain = true)),
       index: 6,
     })[0]!;
     // Node events have no namespace: a subscriber of any namespace sees them.
     expect(node.Namespace).toBe('');
+    expectShape(node.Payload.Node, 'Node');
     expect(node.Payload.Node).toMatchObject({ ID: 'n1', Drain: true, Datacenter: 'dc1' });
   });
+
+  it('reports a stop as the job stopped and its deregistration evaluation', () => {
+    const events = diffEvents(base(), {
+      state: after((s) => (s.jobs.api!.stopped = true)),
+      index: 6,
+    });
+    expect(events.find((e) => e.Topic === 'Job')!.Payload.Job).toMatchObject({
+      Stop: true,
+      Status: 'dead',
+    });
+    const evaluation = events.find((e) => e.Topic === 'Evaluation')!.Payload.Evaluation;
+    expectShape(evaluation, 'Evaluation');
+    expect(evaluation).toMatchObject({ TriggeredBy: 'job-deregister' });
+  });
+
+  it('sends a purged job as its last version, stopped', () => {
+    const events = diffEvents(base(), { state: after((s) => delete s.jobs.api), index: 6 });
+    expect(events.find((e) => e.Topic === 'Job')!.Payload.Job).toMatchObject({
+      ID: 'api',
+      Version: 0,
+      Stop: true,
+      Status: 'dead',
+    });
+  });
+
+  it('reports a node with the facts of drover.hcl and the server it is given', () => {
+    const node = diffEvents(
+      base(),
+      { state: after((s) => (s.nodes.n1!.drain = true)), index: 6 },
+      {
+        nodes: new Map([['n1', { reserved: { cpu: 100, memory: 64, disk: 0, ports: [] } }]]),
+        droverVersion: '9.9.9',
+        datacenter: 'dc9',
+      },
+    )[0]!;
+    expect(node.Payload.Node).toMatchObject({
+      Datacenter: 'dc1',
+      Reserved: { CPU: 100, MemoryMB: 64 },
+    });
+  });
 });
+
+function expectShape(value: unknown, struct: string): void {
+  expect(shapeErrors(value, struct)).toEqual([]);
+}
 
 /** The one service of base()'s running allocation, gone when it stops running. */
 function expectDeregistration(): string {

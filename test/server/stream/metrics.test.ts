@@ -217,7 +217,7 @@ describe('createMetrics', () => {
     const allocations = families.get('drover_allocations')!;
     expect(allocations.type).toBe('gauge');
     expect(allocations.samples.find((s) => s.labels.status === 'running')?.value).toBe(2);
-    // The index is the serial + 1 (never 0; the first write moves it).
+    // The change index is the serial + 1 (src/server/context.ts indexOf).
     expect(families.get('drover_state_index')?.samples[0]?.value).toBe(10);
   });
 
