@@ -129,7 +129,7 @@ function jobEvents(prev: StateSnapshot, input: PayloadInput): Draft[] {
 }
 
 function stopped(view: JobView): JobView {
-  return { ...view, record: { ...view.record, stopped: true } };
+  return { ...view, record: { ...view.record, stopped: true }, status: 'dead' };
 }
 
 function jobChange(before: JobView | undefined, job: JobView): string | undefined {

@@ -96,12 +96,17 @@ describe('diffEvents', () => {
     [
       'an allocation that failed',
       (s) => (s.allocations.a1!.client_status = 'failed'),
-      ['Allocation AllocationUpdated a1', expectDeregistration()],
+      // Its job's only allocation is terminal: the job is dead now (Nomad updates the job too).
+      ['Job JobRegistered api', 'Allocation AllocationUpdated a1', expectDeregistration()],
     ],
     [
       'an allocation told to stop',
       (s) => (s.allocations.a1!.desired_status = 'stop'),
-      ['Allocation AllocationUpdateDesiredStatus a1', expectDeregistration()],
+      [
+        'Job JobRegistered api',
+        'Allocation AllocationUpdateDesiredStatus a1',
+        expectDeregistration(),
+      ],
     ],
     [
       'only the modification time moved',
@@ -247,7 +252,11 @@ describe('diffEvents', () => {
 
   it('reports a stop as the job stopped and its deregistration evaluation', () => {
     const events = diffEvents(base(), {
-      state: after((s) => (s.jobs.api!.stopped = true)),
+      // A stop stops the job's allocations in the same write.
+      state: after((s) => {
+        s.jobs.api!.stopped = true;
+        s.allocations.a1!.desired_status = 'stop';
+      }),
       index: 6,
     });
     expect(events.find((e) => e.Topic === 'Job')!.Payload.Job).toMatchObject({

@@ -104,9 +104,10 @@ function stateWithObjects(): StateSnapshot {
   s.jobs.b = { versions: [version('b', 0, { status: 'pending' })], stopped: false };
   s.jobs.c = { versions: [version('c', 0)], stopped: true };
   s.allocations = {
-    x: alloc('x', { client_status: 'running' }),
-    y: alloc('y', { client_status: 'running' }),
-    z: alloc('z', { client_status: 'failed' }),
+    // Job a runs (an allocation is not terminal), b has none (pending), c is stopped (dead).
+    x: alloc('x', { job: 'a', client_status: 'running' }),
+    y: alloc('y', { job: 'a', client_status: 'running' }),
+    z: alloc('z', { job: 'a', client_status: 'failed' }),
   };
   s.nodes.n1 = { name: 'n1', inventory: { transport: 'local' }, eligibility: 'eligible' };
   s.nodes.n2 = {
@@ -242,6 +243,8 @@ describe('GET /v1/metrics', () => {
     server = await startStreamServer(dir, metricsRoutes);
     await server.mutate((s) => {
       s.jobs.web = { versions: [version('web', 0)], stopped: false };
+      // Running: an allocation of it is not terminal.
+      s.allocations.w1 = alloc('w1', { job: 'web', client_status: 'running' });
     });
     server.metrics.increment(METRICS.apiRequests, { endpoint: '/v1/jobs', code: '200' });
     server.metrics.sample(METRICS.reconcileDuration, 3.5);
