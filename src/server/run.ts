@@ -7,6 +7,7 @@
  *          stopped → lease given up → change feed closed (the caller closes the session)
  */
 import { once } from 'node:events';
+import { networkInterfaces } from 'node:os';
 import { createAuthorizer } from './acl/index.js';
 import { timedWrites } from './metrics/timed-store.js';
 import type { Server } from 'node:http';
@@ -122,7 +123,8 @@ export async function startServer(parts: ServerParts): Promise<RunningServer> {
     once(http, 'error').then(([err]) => Promise.reject(err as Error)),
   ]);
   const port = (http.address() as AddressInfo).port;
-  const host = settings.address.includes(':') ? `[${settings.address}]` : settings.address;
+  const advertised = advertiseHost(settings.address);
+  const host = advertised.includes(':') ? `[${advertised}]` : advertised;
   const address = `${host}:${port}`;
   settings.port = port;
 
@@ -186,4 +188,19 @@ function leaseBackend(engine: EngineContext): LeaseBackend {
   if (engine.store instanceof PostgresStateStore)
     return pgLease(engine.store.pgTarget, engine.store.schema);
   return fileLease(engine.config.state.path);
+}
+
+/**
+ * The address other servers and clients are told (leader, peers, the listening line): the bind
+ * address, unless it is a wildcard, which no one can reach — then this machine's first
+ * non-internal IPv4 address, as Nomad advertises its first private address by default.
+ */
+export function advertiseHost(
+  bind: string,
+  interfaces: ReturnType<typeof networkInterfaces> = networkInterfaces(),
+): string {
+  if (bind !== '0.0.0.0' && bind !== '::' && bind !== '') return bind;
+  for (const list of Object.values(interfaces))
+    for (const i of list ?? []) if (i.family === 'IPv4' && !i.internal) return i.address;
+  return bind === '::' ? '::1' : '127.0.0.1';
 }
