@@ -208,7 +208,7 @@ async function lostNodes(engine, settings, address, runs, log) {
       server = await engine.start(dir, settings);
       await until(
         async () => (await server.state()).serial > 0 && server.passes() > 0,
-        10_000,
+        60_000,
         'a first pass',
       );
       const [original] = live(await server.state(), id);
