@@ -298,7 +298,7 @@ async function loadEngine() {
           increment: quiet,
           gauge: quiet,
           sample: (n) => {
-            if (n === 'controller.pass') passes++;
+            if (n === 'controller.reconcile_duration') passes++;
           },
         },
         log: { info: quiet, warn: quiet, error: (m) => console.error(`  controller: ${m}`) },
