@@ -28,6 +28,7 @@ import {
   type ServerContext,
   type ServerSettings,
 } from '../../../src/server/types.js';
+import { testServerSettings } from '../settings.js';
 
 export interface Reply {
   status: number;
@@ -58,21 +59,7 @@ export interface AclServer {
 }
 
 export function settings(aclEnabled: boolean): ServerSettings {
-  return {
-    address: '127.0.0.1',
-    port: 4646,
-    name: 'test',
-    region: 'global',
-    datacenter: 'dc1',
-    selfHeal: false,
-    reconcileIntervalMs: 10_000,
-    nodeCheckIntervalMs: 10_000,
-    nodeGraceMs: 30_000,
-    leaseTtlMs: 15_000,
-    gcThresholdMs: 4 * 3_600_000,
-    logJson: false,
-    acl: { enabled: aclEnabled },
-  };
+  return testServerSettings({ port: 4646, acl: { enabled: aclEnabled } });
 }
 
 /** `/v1/acl/token/:accessor` against `/v1/acl/token/abc`: the params, or undefined. */

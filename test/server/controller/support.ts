@@ -11,6 +11,7 @@ import { Diagnostics } from '../../../src/diag/diagnostic.js';
 import { createServerContext } from '../../../src/server/context.js';
 import type { ServerContext, ServerSettings } from '../../../src/server/types.js';
 import type { StateSnapshot } from '../../../src/state/types.js';
+import { testServerSettings } from '../settings.js';
 
 export interface LogLine {
   level: 'info' | 'warn' | 'error';
@@ -26,22 +27,12 @@ export interface Harness {
 }
 
 export function testSettings(over: Partial<ServerSettings> = {}): ServerSettings {
-  return {
-    address: '127.0.0.1',
-    port: 0,
-    name: 'test',
-    region: 'global',
-    datacenter: 'dc1',
-    selfHeal: false,
+  return testServerSettings({
     reconcileIntervalMs: 1_000,
     nodeCheckIntervalMs: 500,
     nodeGraceMs: 3_000,
-    leaseTtlMs: 15_000,
-    gcThresholdMs: 4 * 3_600_000,
-    logJson: false,
-    acl: { enabled: false },
     ...over,
-  };
+  });
 }
 
 export async function serverHarness(

@@ -28,6 +28,7 @@ import { routes as jobs } from '../../../src/server/api/jobs-read.js';
 import { routes as nodes } from '../../../src/server/api/nodes.js';
 import { routes as services } from '../../../src/server/api/services.js';
 import { drover } from '../../e2e/cli.js';
+import { testServerSettings } from '../settings.js';
 
 export const READ_ROUTES: Route[] = [
   ...jobs,
@@ -141,21 +142,7 @@ const quietHub: EventHub = { since: () => [], subscribe: () => () => undefined }
 const quiet = { info() {}, warn() {}, error() {} };
 const noMetrics = { increment() {}, gauge() {}, sample() {} };
 
-export const SETTINGS: ServerSettings = {
-  address: '127.0.0.1',
-  port: 0,
-  name: 'test',
-  region: 'global',
-  datacenter: 'dc1',
-  selfHeal: false,
-  reconcileIntervalMs: 10_000,
-  nodeCheckIntervalMs: 10_000,
-  nodeGraceMs: 30_000,
-  leaseTtlMs: 15_000,
-  gcThresholdMs: 4 * 3600_000,
-  logJson: false,
-  acl: { enabled: false },
-};
+export const SETTINGS: ServerSettings = testServerSettings();
 
 export async function readWorld(): Promise<ReadWorld> {
   const dir = mkdtempSync(join(tmpdir(), 'drover-server-reads-'));

@@ -24,6 +24,7 @@ import {
   type ServerSettings,
 } from '../../../src/server/types.js';
 import type { StateSnapshot } from '../../../src/state/types.js';
+import { testServerSettings } from '../settings.js';
 
 export interface StreamServer {
   url: string;
@@ -45,21 +46,7 @@ const everything: Identity = {
 };
 
 export function settings(): ServerSettings {
-  return {
-    address: '127.0.0.1',
-    port: 0,
-    name: 'test',
-    region: 'global',
-    datacenter: 'dc1',
-    selfHeal: false,
-    reconcileIntervalMs: 10_000,
-    nodeCheckIntervalMs: 10_000,
-    nodeGraceMs: 30_000,
-    leaseTtlMs: 15_000,
-    gcThresholdMs: 4 * 3600_000,
-    logJson: false,
-    acl: { enabled: false },
-  };
+  return testServerSettings();
 }
 
 export async function startStreamServer(dir: string, routes: Route[]): Promise<StreamServer> {

@@ -22,6 +22,7 @@ import {
   type ServerContext,
   type ServerSettings,
 } from '../../../src/server/types.js';
+import { testServerSettings } from '../settings.js';
 
 export interface TestServer {
   dir: string;
@@ -31,21 +32,7 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-const settings: ServerSettings = {
-  address: '127.0.0.1',
-  port: 0,
-  name: 'test',
-  region: 'global',
-  datacenter: 'dc1',
-  selfHeal: false,
-  reconcileIntervalMs: 10_000,
-  nodeCheckIntervalMs: 10_000,
-  nodeGraceMs: 30_000,
-  leaseTtlMs: 15_000,
-  gcThresholdMs: 4 * 3_600_000,
-  logJson: false,
-  acl: { enabled: false },
-};
+const settings: ServerSettings = testServerSettings();
 
 /** A server over a fresh local state with the local node (process tasks under the temp dir). */
 export async function startServer(extraConfig = ''): Promise<TestServer> {
