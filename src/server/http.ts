@@ -23,6 +23,7 @@ import {
   viewKey,
   type SerializedReply,
 } from './reply-cache.js';
+import type { Forwarder } from './forward.js';
 import { createRouter, type Router } from './router.js';
 import {
   ApiError,
@@ -51,6 +52,8 @@ export interface HttpOptions {
   shutdown?: AbortSignal;
   /** Bytes of serialized answers of `cached` routes kept per state index (default 64 MiB; 0: none). */
   replyCacheBytes?: number;
+  /** Hands a follower's writes to the leader; absent: a follower refuses them (500 "No cluster leader"). */
+  forwarder?: Forwarder;
 }
 
 /** With ACLs off every request is the anonymous management identity (as Nomad's). */
@@ -124,6 +127,13 @@ async function handle(
     const namespace = url.searchParams.get('namespace') || 'default';
     if (!identity.allows(match.route.access, namespace))
       throw new ApiError(403, 'Permission denied');
+    const leadership = ctx.leadership();
+    if (opts.forwarder && method !== 'GET' && !leadership.isLeader && leadership.leader) {
+      // Writes are the leader's; a write without a known leader fails in its handler, as on
+      // Nomad's followers. Routes that write nothing (parse, plan) are forwarded all the same.
+      await opts.forwarder.forward(req, res, leadership.leader, aborted.signal);
+      return;
+    }
     if (match.route.blocking) await blockingWait(ctx, url.searchParams, aborted.signal);
     const before = await ctx.current();
     const request: ApiRequest = {

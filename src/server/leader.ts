@@ -138,12 +138,21 @@ export function createElection(opts: ElectionOptions): Election {
   };
 
   return {
-    leadership: () => ({
-      isLeader: isLeaderNow(),
-      ...(knownLeader !== undefined ? { leader: knownLeader } : {}),
-      epoch,
-      lastContactMs: isLeaderNow() || lastContact === 0 ? 0 : now() - lastContact,
-    }),
+    leadership: () => {
+      const leads = isLeaderNow();
+      // A follower's last look at the lease says nothing once a whole lease time has passed
+      // since: the leader it saw may be gone (X-Nomad-KnownLeader must not claim one then).
+      const known =
+        knownLeader !== undefined && (leads || (!leader && now() - lastContact <= opts.ttlMs))
+          ? knownLeader
+          : undefined;
+      return {
+        isLeader: leads,
+        ...(known !== undefined ? { leader: known } : {}),
+        epoch,
+        lastContactMs: leads || lastContact === 0 ? 0 : now() - lastContact,
+      };
+    },
     onLeadershipChange(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

@@ -17,6 +17,7 @@ import { PostgresStateStore } from '../state/postgres/store.js';
 import { allRoutes } from './api/index.js';
 import { localChangeFeed, postgresChangeFeed, type ChangeFeed } from './changes.js';
 import { createServerContext, type RunningContext } from './context.js';
+import { createForwarder } from './forward.js';
 import { createServer } from './http.js';
 import { createElection, type Election } from './leader.js';
 import { fileLease, pgLease, type LeaseBackend } from './lease.js';
@@ -111,11 +112,14 @@ export async function startServer(parts: ServerParts): Promise<RunningServer> {
       controller?.wake?.();
     },
   });
+  let address = '';
+  const forwarder = createForwarder({ settings, self: () => address, log });
   const http = createServer({
     context,
     routes: parts.routes ?? allRoutes(),
     authorizer: parts.authorizer ?? createAuthorizer(context),
     shutdown: shutdown.signal,
+    forwarder,
   });
   http.listen(settings.port, settings.address);
   await Promise.race([
@@ -125,7 +129,7 @@ export async function startServer(parts: ServerParts): Promise<RunningServer> {
   const port = (http.address() as AddressInfo).port;
   const advertised = advertiseHost(settings.address);
   const host = advertised.includes(':') ? `[${advertised}]` : advertised;
-  const address = `${host}:${port}`;
+  address = `${host}:${port}`;
   settings.port = port;
 
   const election = createElection({
@@ -169,6 +173,7 @@ export async function startServer(parts: ServerParts): Promise<RunningServer> {
       while (context.writesInFlight() > 0 && Date.now() < deadline)
         await new Promise((r) => setTimeout(r, 50));
       http.closeAllConnections();
+      forwarder.close();
       await closed;
       await stopController();
       await election.stop();
