@@ -381,6 +381,11 @@ export class SshConnection {
     }
   }
 
+  /** Connections open now (the live one, and one a bastion or a reconnect still closes). */
+  openConnections(): number {
+    return this.open.size;
+  }
+
   /** Whether the client dropped (its channels end without an exit status then). */
   isDead(client: Client): boolean {
     return this.dead.has(client);

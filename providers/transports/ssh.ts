@@ -70,6 +70,23 @@ const DEFAULT_READY_TIMEOUT_MS = 20_000;
 const DEFAULT_KEEPALIVE_MS = 15_000;
 const KEEPALIVE_COUNT_MAX = 3;
 export const DEFAULT_MAX_CHANNELS = 8;
+
+/** What an SSH transport's connection pool holds now (see SshTransport.stats). */
+export interface SshPoolStats {
+  /** Connections opened so far. */
+  connects: number;
+  /** Connections open now. */
+  connections: number;
+  /** Session channels (commands): in use now, the most at once, waiting for a slot. */
+  channels: { active: number; peak: number; queued: number };
+  /** Forwarding channels (Docker API, `connect`) open now and opened so far. */
+  forwards: { open: number; opened: number };
+}
+
+/** The pool stats of `transport` when it is an SSH transport; undefined for any other kind. */
+export function sshPoolStats(transport: unknown): SshPoolStats | undefined {
+  return transport instanceof SshTransport ? transport.stats() : undefined;
+}
 /** Exit code of a command killed for overrunning `timeoutMs` (as timeout(1) reports). */
 const TIMED_OUT = 124;
 
@@ -261,15 +278,11 @@ export class SshTransport implements Transport, Shell, DockerApi, TcpConnector {
     await this.connection?.close();
   }
 
-  /** Connections opened so far and the session channel counts, for tests and diagnostics. */
-  stats(): {
-    connects: number;
-    channels: { active: number; peak: number; queued: number };
-    /** Forwarding channels (Docker API, `connect`) open now and opened so far. */
-    forwards: { open: number; opened: number };
-  } {
+  /** The pool's counts, read-only: for the server's metrics, tests and diagnostics. */
+  stats(): SshPoolStats {
     return {
       connects: this.connection?.connects ?? 0,
+      connections: this.connection?.openConnections() ?? 0,
       channels: this.limiter.stats(),
       forwards: { open: this.forwards, opened: this.forwardsOpened },
     };

@@ -9,7 +9,9 @@
 import { once } from 'node:events';
 import { networkInterfaces } from 'node:os';
 import { createAuthorizer } from './acl/index.js';
+import { isReportingMetrics, sshPoolGauges } from './metrics/index.js';
 import { timedWrites } from './metrics/timed-store.js';
+import type { Transport } from '../../providers/types.js';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { EngineContext } from '../ops/context.js';
@@ -98,12 +100,25 @@ export async function startServer(parts: ServerParts): Promise<RunningServer> {
   // The election needs the address the listener got; the context needs the election's view.
   const elected: { election?: Election } = {};
   let controller: RunningController | undefined;
-  const engine: EngineContext = { ...parts.engine };
+  // The transports this server's engine used, by node: the SSH pool gauges read their stats.
+  const transports = new Map<string, Transport>();
+  const engine: EngineContext = {
+    ...parts.engine,
+    transport: (node) => {
+      const t = parts.engine.transport(node);
+      transports.set(node.name, t);
+      return t;
+    },
+  };
+  const metrics = parts.metrics ?? unrecordedMetrics;
+  const stopCollecting = isReportingMetrics(metrics)
+    ? metrics.collect(() => sshPoolGauges(transports))
+    : undefined;
   const context = createServerContext({
     settings,
     engine,
     events,
-    metrics: parts.metrics ?? unrecordedMetrics,
+    metrics,
     log,
     leadership: () => election?.leadership() ?? { isLeader: false, epoch: 0, lastContactMs: 0 },
     changes,
@@ -178,6 +193,7 @@ export async function startServer(parts: ServerParts): Promise<RunningServer> {
       await stopController();
       await election.stop();
       await context.close();
+      stopCollecting?.();
     },
   };
 }

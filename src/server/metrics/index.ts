@@ -8,11 +8,12 @@ import type { StateSnapshot } from '../../state/types.js';
 import type { Metrics } from '../types.js';
 import { renderPrometheus, type Family } from './prometheus.js';
 import { MetricStore, mean, stddev, type Aggregate, type Labels } from './registry.js';
-import { stateGauges } from './state-gauges.js';
+import { stateGauges, type GaugeReading } from './state-gauges.js';
 
 import { PREFIX } from './names.js';
 
 export { METRICS, PREFIX } from './names.js';
+export { sshPoolGauges } from './ssh-pool.js';
 export { PROMETHEUS_CONTENT_TYPE } from './prometheus.js';
 
 export interface ReportingMetrics extends Metrics {
@@ -20,6 +21,8 @@ export interface ReportingMetrics extends Metrics {
   json(state?: StateSnapshot): unknown;
   /** Prometheus' text exposition format. */
   prometheus(state?: StateSnapshot): string;
+  /** Adds gauges read at every scrape from something live (the SSH pool); returns the removal. */
+  collect(source: () => readonly GaugeReading[]): () => void;
 }
 
 export function isReportingMetrics(m: Metrics): m is ReportingMetrics {
@@ -31,8 +34,10 @@ export function createMetrics(clock: () => number = Date.now): ReportingMetrics 
   const store = new MetricStore();
   const started = clock();
   const seconds = () => Math.max(1, (clock() - started) / 1000);
+  const sources = new Set<() => readonly GaugeReading[]>();
   const gauges = (state?: StateSnapshot) => [
     ...[...store.gauges.values()].map((g) => ({ name: g.name, value: g.value, labels: g.labels })),
+    ...[...sources].flatMap((source) => source()),
     ...(state ? stateGauges(state) : []),
   ];
   const sampled = (a: Aggregate) => ({
@@ -50,6 +55,10 @@ export function createMetrics(clock: () => number = Date.now): ReportingMetrics 
     increment: (name, labels, by = 1) => store.add(store.counters, PREFIX + name, by, labels),
     gauge: (name, value, labels) => store.set(PREFIX + name, value, labels),
     sample: (name, ms, labels) => store.add(store.samples, PREFIX + name, ms, labels),
+    collect(source) {
+      sources.add(source);
+      return () => void sources.delete(source);
+    },
     json(state) {
       return {
         Timestamp: goTimestamp(clock()),

@@ -15,8 +15,12 @@ export const METRICS = {
   schedulingLatency: 'controller.scheduling_latency',
   /** Sample (ms): one state write (the store's write call); label `operation`. */
   stateWriteLatency: 'state.write_duration',
-  /** Gauge: open SSH connections in the transport pool. */
+  /** Gauge: open SSH connections in the transport pool; label `node`. */
   sshConnections: 'ssh.connections',
+  /** Gauge: SSH channels in use; labels `node` and `kind` (`session`: a command, `forward`). */
+  sshChannels: 'ssh.channels',
+  /** Gauge: commands waiting for a free session channel; label `node`. */
+  sshChannelsQueued: 'ssh.channels_queued',
   /** Gauges computed from the state at scrape time; label `status`. */
   jobs: 'jobs',
   allocations: 'allocations',
@@ -33,7 +37,10 @@ const HELP: Record<string, string> = {
   [METRICS.schedulingLatency]:
     'Time from an allocation needing placement to its placement being recorded, in milliseconds.',
   [METRICS.stateWriteLatency]: 'Duration of one state write, in milliseconds.',
-  [METRICS.sshConnections]: 'Open SSH connections in the transport pool.',
+  [METRICS.sshConnections]: 'Open SSH connections in the transport pool, by node.',
+  [METRICS.sshChannels]:
+    'SSH channels in use, by node and kind (session: a command; forward: the Docker API or a TCP connection).',
+  [METRICS.sshChannelsQueued]: 'Commands waiting for a free SSH session channel, by node.',
   [METRICS.jobs]: 'Jobs by status.',
   [METRICS.allocations]: 'Allocations by client status.',
   [METRICS.deployments]: 'Deployments by status.',
