@@ -10,6 +10,7 @@ import { apiClientOptions, createApiClient, type ApiClient, type ApiFlags } from
 import { printJson, type Output } from '../output.js';
 import { UserError, reportError } from '../with-session.js';
 import { table } from './jobs.js';
+import { policySource } from '../../server/acl/policy.js';
 import type {
   NomadAclPolicy,
   NomadAclPolicyStub,
@@ -63,11 +64,15 @@ function kv(o: Output, rows: [string, string][]): void {
   for (const [k, v] of rows) o.out(`${k.padEnd(width)} = ${v}`);
 }
 
+/** What `Secret ID` reads where the secret is not shown. */
+export const SECRET_NOT_SHOWN = '(shown only when created)';
+
 /** A token as Nomad's CLI shows it; the secret only when `showSecret`. */
 function printToken(o: Output, t: NomadAclToken | NomadAclTokenStub, showSecret: boolean): void {
   kv(o, [
     ['Accessor ID', t.AccessorID],
-    ...(showSecret && 'SecretID' in t ? [['Secret ID', t.SecretID] as [string, string]] : []),
+    // drover keeps only a secret's hash: after its creation no one can be shown it again.
+    ['Secret ID', showSecret && 'SecretID' in t && t.SecretID ? t.SecretID : SECRET_NOT_SHOWN],
     ['Name', t.Name],
     ['Type', t.Type],
     ['Global', String(t.Global)],
@@ -77,6 +82,23 @@ function printToken(o: Output, t: NomadAclToken | NomadAclTokenStub, showSecret:
     ['Modify Index', String(t.ModifyIndex)],
     ['Policies', t.Type === 'management' ? 'n/a' : (t.Policies ?? []).join(', ')],
   ]);
+}
+
+/**
+ * The server's warnings about a policy (`policy NAME:line:col: …`, one per line), naming the
+ * file the rules came from instead.
+ */
+export function policyWarnings(
+  answer: { Warnings?: string } | null,
+  name: string,
+  file: string,
+): string[] {
+  const text = answer?.Warnings ?? '';
+  const prefix = `${policySource(name)}:`;
+  return text
+    .split('\n')
+    .filter((w) => w !== '')
+    .map((w) => (w.startsWith(prefix) ? `${file}:${w.slice(prefix.length)}` : w));
 }
 
 /** A token for JSON output without its secret. */
@@ -118,12 +140,14 @@ export function registerAclCommands(program: Command, io: Io): void {
         const rules = await readFile(file, 'utf8').catch((e: Error) => {
           throw new UserError(`cannot read ${file}: ${e.message}`);
         });
-        await api.request('POST', `/v1/acl/policy/${encodeURIComponent(name)}`, {
-          Name: name,
-          Description: flags.description ?? '',
-          Rules: rules,
-        });
-        if (o.json) printJson(o, { name, applied: true });
+        const answer = await api.request<{ Warnings?: string } | null>(
+          'POST',
+          `/v1/acl/policy/${encodeURIComponent(name)}`,
+          { Name: name, Description: flags.description ?? '', Rules: rules },
+        );
+        const warnings = policyWarnings(answer, name, file);
+        for (const w of warnings) o.err(`Warning: ${w}`);
+        if (o.json) printJson(o, { name, applied: true, warnings });
         else o.out(`Successfully wrote "${name}" ACL policy!`);
       }),
     );

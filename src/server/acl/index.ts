@@ -22,6 +22,7 @@ import {
   allowsVariables,
   compileAcl,
   parsePolicy,
+  policySource,
   type Acl,
   type ParsedPolicy,
 } from './policy.js';
@@ -78,7 +79,7 @@ export function aclForPolicies(state: StateSnapshot, names: readonly string[]): 
     const policy = policies[name];
     if (!policy) continue;
     try {
-      parsed.push(parsePolicy(policy.rules, `policy ${name}`));
+      parsed.push(parsePolicy(policy.rules, policySource(name)));
     } catch {
       // Stored policies were checked when written; one that no longer parses grants nothing.
     }

@@ -4,7 +4,9 @@
  * ACLToken.Validate checks it. Pure.
  *
  * drover keeps only the hash of a secret: `SecretID` is the secret in the reply that creates a
- * token and in `/v1/acl/token/self` (the caller sent it); elsewhere it is "".
+ * token and where the caller sent it (`/v1/acl/token/self`, a read of its own token); elsewhere
+ * (a management token reading another token, an update) it is absent, where Nomad would show
+ * it: drover cannot, and an empty string would read as a token without a secret.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { durationNanos, formatDuration } from '../../jobspec/duration.js';
@@ -13,7 +15,8 @@ import { ApiError } from '../types.js';
 
 export interface NomadAclToken {
   AccessorID: string;
-  SecretID: string;
+  /** Absent when drover cannot show it (it keeps only the hash): see above. */
+  SecretID?: string;
   Name: string;
   Type: 'client' | 'management';
   Policies: string[] | null;
@@ -44,6 +47,15 @@ export type NomadAclPolicyStub = Pick<
   'Name' | 'Description' | 'Hash' | 'CreateIndex' | 'ModifyIndex'
 >;
 
+/**
+ * The change index (what X-Nomad-Index says: serial + 1, see context.ts indexOf) of the write
+ * that gave the state `serial`: the state records the serial a token or policy was written at,
+ * the API reports the index a blocking query compares with.
+ */
+export function changeIndexOf(serial: number): number {
+  return serial + 1;
+}
+
 /** A digest of what a token or policy says (Nomad's Hash, base64): changes when it changes. */
 function digest(parts: readonly unknown[]): string {
   return createHash('sha256').update(JSON.stringify(parts)).digest('base64');
@@ -61,17 +73,22 @@ export function tokenStub(t: AclToken): NomadAclTokenStub {
     Hash: digest([t.name, t.type, t.policies, t.global, t.expiration_time ?? null]),
     CreateTime: t.create_time,
     ...(t.expiration_time !== undefined ? { ExpirationTime: t.expiration_time } : {}),
-    CreateIndex: t.create_index,
-    ModifyIndex: t.modify_index,
+    CreateIndex: changeIndexOf(t.create_index),
+    ModifyIndex: changeIndexOf(t.modify_index),
   };
 }
 
-export function tokenJson(t: AclToken, secret = ''): NomadAclToken {
+/** A token in Nomad's JSON, with `secret` when the caller knows it (else no SecretID). */
+export function tokenJson(t: AclToken, secret?: string): NomadAclToken {
   const ttl =
     t.expiration_time !== undefined
       ? formatDuration((Date.parse(t.expiration_time) - Date.parse(t.create_time)) * 1e6)
       : '';
-  return { ...tokenStub(t), SecretID: secret, ExpirationTTL: ttl };
+  return {
+    ...tokenStub(t),
+    ...(secret !== undefined ? { SecretID: secret } : {}),
+    ExpirationTTL: ttl,
+  };
 }
 
 /** Nomad's anonymous token, what `/v1/acl/token/self` answers a request without one. */
@@ -97,8 +114,8 @@ export function policyStub(p: AclPolicy): NomadAclPolicyStub {
     Name: p.name,
     Description: p.description,
     Hash: digest([p.name, p.description, p.rules]),
-    CreateIndex: p.create_index,
-    ModifyIndex: p.modify_index,
+    CreateIndex: changeIndexOf(p.create_index),
+    ModifyIndex: changeIndexOf(p.modify_index),
   };
 }
 

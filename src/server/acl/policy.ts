@@ -138,6 +138,26 @@ export interface ParsedPolicy {
   agent?: Level;
   node?: Level;
   operator?: Level;
+  /**
+   * Rules accepted (they check as Nomad's) that drover has nothing to enforce with, each as
+   * `file:line:col: …`: never silent (the API returns them, `drover acl policy apply` prints them).
+   */
+  warnings: string[];
+}
+
+/** What a rule of this kind guards that drover does not have, for its warning. */
+const UNENFORCED: Readonly<Record<string, string>> = {
+  node_pool:
+    'node_pool rules are accepted but drover has nothing to enforce them on (it has no node pools)',
+  host_volume:
+    'host_volume rules are accepted but drover has nothing to enforce them on (it has no host volumes)',
+  quota: 'quota rules are accepted but drover has nothing to enforce them on (it has no quotas)',
+  plugin:
+    'plugin rules are accepted but drover has nothing to enforce them on (it has no CSI plugins)',
+};
+
+function warning(range: SourceRange, message: string): string {
+  return `${where(range)}: ${message}`;
 }
 
 /** A policy that does not parse or check, with where (`file:line:col`). */
@@ -154,24 +174,31 @@ function where(r: SourceRange): string {
   return `${r.filename}:${r.start.line}:${r.start.column}`;
 }
 
+/** The file name a stored policy's rules are parsed under (its errors and warnings name it). */
+export function policySource(name: string): string {
+  return `policy ${name}`;
+}
+
 /** Parses a policy's rules; throws PolicyError naming the first problem and its place. */
 export function parsePolicy(rules: string, filename = 'rules'): ParsedPolicy {
   // As Nomad: empty rules are an empty policy; rules with nothing in them are refused below.
-  if (rules === '') return { namespaces: [] };
+  if (rules === '') return { namespaces: [], warnings: [] };
   const parsed = parseHCL(rules, filename);
   const syntax = parsed.diagnostics.find((d) => d.severity === 'error');
   if (syntax) throw new PolicyError(syntax.summary + detailOf(syntax.detail), syntax.range);
   const body = parsed.file.body;
-  const out: ParsedPolicy = { namespaces: [] };
+  const out: ParsedPolicy = { namespaces: [], warnings: [] };
   const seen = new Set<string>();
   for (const item of body.items) {
     if (item.kind === 'Attribute') {
       throw new PolicyError(`Invalid or duplicate policy keys: ${item.name}`, item.nameRange);
     }
     const block = item;
+    const unenforced = UNENFORCED[block.type];
+    if (unenforced) out.warnings.push(warning(block.typeRange, unenforced));
     switch (block.type) {
       case 'namespace':
-        out.namespaces.push(namespaceRule(block));
+        out.namespaces.push(namespaceRule(block, out.warnings));
         break;
       case 'node_pool':
         labelled(block, 'node pool', NODE_POOL_NAME);
@@ -190,7 +217,7 @@ export function parsePolicy(rules: string, filename = 'rules'): ParsedPolicy {
           throw new PolicyError(`Invalid or duplicate policy keys: ${block.type}`, block.typeRange);
         }
         seen.add(block.type);
-        const level = singletonLevel(block);
+        const level = singletonLevel(block, out.warnings);
         if (block.type === 'agent' || block.type === 'node' || block.type === 'operator') {
           if (level !== undefined) out[block.type] = level;
         }
@@ -222,7 +249,7 @@ function labelled(block: Block, what: string, valid: RegExp): string {
   return label.value;
 }
 
-function namespaceRule(block: Block): NamespaceRule {
+function namespaceRule(block: Block, warnings: string[]): NamespaceRule {
   const name = labelled(block, 'namespace', NAMESPACE_NAME);
   const { policy, capabilities } = capabilityRule(
     block,
@@ -232,9 +259,17 @@ function namespaceRule(block: Block): NamespaceRule {
   );
   const granted = [...capabilities, ...(policy ? NAMESPACE_POLICY_CAPABILITIES[policy]! : [])];
   for (const cap of [...granted]) granted.push(...(IMPLIED[cap] ?? []));
-  const variables = block.body.items
-    .filter((i): i is Block => i.kind === 'Block' && i.type === 'variables')
-    .flatMap((v) => variablesRule(v, name));
+  const variablesBlocks = block.body.items.filter(
+    (i): i is Block => i.kind === 'Block' && i.type === 'variables',
+  );
+  const variables = variablesBlocks.flatMap((v) => variablesRule(v, name));
+  for (const v of variablesBlocks)
+    warnings.push(
+      warning(
+        v.typeRange,
+        `variables rules of namespace "${name}" are accepted but drover's server has no Variables endpoints to enforce them on`,
+      ),
+    );
   return { name, capabilities: [...new Set(granted)], variables };
 }
 
@@ -310,7 +345,7 @@ function capabilityRule(
 }
 
 /** `agent`, `node`, `operator`, `quota`, `plugin`: a `policy` level (and, for operator, capabilities). */
-function singletonLevel(block: Block): Level | undefined {
+function singletonLevel(block: Block, warnings: string[]): Level | undefined {
   if (block.labels.length > 0) {
     throw new PolicyError(`A ${block.type} block takes no label`, block.labels[0]!.range);
   }
@@ -319,7 +354,15 @@ function singletonLevel(block: Block): Level | undefined {
   const policy = attrs.get('policy');
   if (block.type === 'operator') {
     const caps = attrs.get('capabilities');
-    if (caps) capabilityRule(block, LEVELS, ['deny', 'snapshot-save', 'license-read']);
+    if (caps) {
+      capabilityRule(block, LEVELS, ['deny', 'snapshot-save', 'license-read']);
+      warnings.push(
+        warning(
+          caps.nameRange,
+          'operator capabilities are accepted but drover has nothing to enforce them on (it has no snapshot or license endpoints)',
+        ),
+      );
+    }
     if (!policy) return undefined;
   }
   if (!policy) {

@@ -6,6 +6,7 @@
 import { withStateLock } from '../../ops/lock.js';
 import { appendAudit } from '../../state/audit.js';
 import type { StateSnapshot } from '../../state/types.js';
+import { indexOf } from '../context.js';
 import { NotLeaderError, type Actor, type ServerContext } from '../types.js';
 
 /** How long a write waits for a CLI that holds the state lock (as the server's other writes). */
@@ -47,6 +48,7 @@ export async function aclWrite<T>(
       state.serial,
     );
     ctx.log.info(`${operation}: ${next.detail}`, { operation, actor: actor.name });
-    return { result: next.result, index: written.serial };
+    // The change index of this write, as X-Nomad-Index reports the state after it.
+    return { result: next.result, index: indexOf(written) };
   });
 }

@@ -4,7 +4,7 @@
  * the reply that creates it and nowhere else; the state keeps its hash.
  */
 import { secretOf, ANONYMOUS_POLICY } from '../acl/index.js';
-import { PolicyError, parsePolicy } from '../acl/policy.js';
+import { PolicyError, parsePolicy, policySource } from '../acl/policy.js';
 import {
   aclOf,
   hashSecret,
@@ -19,6 +19,7 @@ import {
   POLICY_NAME,
   anonymousTokenJson,
   asTokenRequest,
+  changeIndexOf,
   policyJson,
   policyStub,
   tokenFromRequest,
@@ -93,7 +94,7 @@ async function bootstrap(req: ApiRequest): Promise<ApiReply> {
       if (current.bootstrapped) {
         throw new ApiError(
           400,
-          `ACL bootstrap already done (reset index: ${current.bootstrap_index ?? 0})`,
+          `ACL bootstrap already done (reset index: ${current.bootstrap_index === undefined ? 0 : changeIndexOf(current.bootstrap_index)})`,
         );
       }
       const token = tokenFromRequest(
@@ -122,7 +123,7 @@ async function tokenSelf(req: ApiRequest): Promise<ApiReply> {
   const token = callerToken(req, state);
   if (!token) return { json: anonymousTokenJson(), index };
   // The caller sent the secret: echoing it back discloses nothing new.
-  return { json: tokenJson(token, secretOf(req.headers) ?? ''), index };
+  return { json: tokenJson(token, secretOf(req.headers)), index };
 }
 
 async function listTokens(req: ApiRequest): Promise<ApiReply> {
@@ -141,7 +142,7 @@ async function getToken(req: ApiRequest): Promise<ApiReply> {
   if (!req.identity.management && !own) throw permissionDenied();
   const token = aclOf(state).tokens[accessor];
   if (!token) throw new ApiError(404, 'ACL token not found');
-  return { json: tokenJson(token, own ? (secretOf(req.headers) ?? '') : ''), index };
+  return { json: tokenJson(token, own ? secretOf(req.headers) : undefined), index };
 }
 
 /** POST /v1/acl/token (create, or update when the body names an AccessorID) and /v1/acl/token/:accessor. */
@@ -177,7 +178,7 @@ async function upsertToken(req: ApiRequest): Promise<ApiReply> {
       };
     },
   );
-  return { json: tokenJson(result, secret ?? ''), index };
+  return { json: tokenJson(result, secret), index };
 }
 
 async function deleteToken(req: ApiRequest): Promise<ApiReply> {
@@ -240,8 +241,9 @@ async function upsertPolicy(req: ApiRequest): Promise<ApiReply> {
     );
   }
   if (typeof rules !== 'string') throw new ApiError(400, 'policy invalid: Rules must be a string');
+  let warnings: string[];
   try {
-    parsePolicy(rules, `policy ${name}`);
+    warnings = parsePolicy(rules, policySource(name)).warnings;
   } catch (e) {
     if (e instanceof PolicyError) throw new ApiError(400, `policy invalid: ${e.message}`);
     throw e;
@@ -262,7 +264,9 @@ async function upsertPolicy(req: ApiRequest): Promise<ApiReply> {
       detail: `${existing ? 'updated' : 'created'} policy "${name}"`,
     };
   });
-  return { index };
+  // Nomad answers nothing here (its client reads no body); drover says what it cannot enforce,
+  // one `policy NAME:line:col: …` per line, as Nomad's job register gives its Warnings.
+  return { index, json: { Warnings: warnings.join('\n') } };
 }
 
 async function deletePolicy(req: ApiRequest): Promise<ApiReply> {

@@ -34,6 +34,10 @@ beforeAll(async () => {
     join(dir, 'readonly.hcl'),
     'namespace "default" {\n  policy = "read"\n}\nnode {\n  policy = "read"\n}\n',
   );
+  await writeFile(
+    join(dir, 'volumes.hcl'),
+    'namespace "default" {\n  policy = "read"\n}\nhost_volume "data" {\n  policy = "write"\n}\n',
+  );
 }, 120_000);
 
 afterAll(async () => {
@@ -44,7 +48,8 @@ afterAll(async () => {
 
 const SECRET_LINE = /^Secret ID\s+= ([0-9a-f-]{36})$/m;
 
-describe('drover acl over HTTPS with a client certificate', () => {
+// A dozen CLI processes in a row: on a busy machine that is more than the default 30 s.
+describe('drover acl over HTTPS with a client certificate', { timeout: 120_000 }, () => {
   it('bootstraps, applies a policy, creates, lists, shows and revokes a token', async () => {
     const boot = await drover(dir, ['acl', 'bootstrap'], { env: tlsEnv });
     expect(boot.stderr).toBe('');
@@ -64,6 +69,16 @@ describe('drover acl over HTTPS with a client certificate', () => {
       { env },
     );
     expect([apply.code, apply.stdout]).toEqual([0, 'Successfully wrote "readonly" ACL policy!\n']);
+    expect(apply.stderr).toBe('');
+    // Rules drover has nothing to enforce with are applied, and said so with their place.
+    const volumes = await drover(dir, ['acl', 'policy', 'apply', 'volumes', 'volumes.hcl'], {
+      env,
+    });
+    expect([volumes.code, volumes.stdout, volumes.stderr]).toEqual([
+      0,
+      'Successfully wrote "volumes" ACL policy!\n',
+      'Warning: volumes.hcl:4:1: host_volume rules are accepted but drover has nothing to enforce them on (it has no host volumes)\n',
+    ]);
     const info = await drover(dir, ['acl', 'policy', 'info', 'readonly'], { env });
     expect(info.stdout).toContain('Description = read only');
     expect(info.stdout).toContain('policy = "read"');
@@ -93,6 +108,9 @@ describe('drover acl over HTTPS with a client certificate', () => {
       expect(r.stdout).not.toContain(ci.SecretID);
     }
     expect(shown[0]!.stdout).toMatch(/^ci\s+client\s+false\s+[0-9a-f-]{36}\s+false$/m);
+    // A token read back says where its secret is, never an empty value.
+    expect(shown[2]!.stdout).toMatch(/^Secret ID\s+= \(shown only when created\)$/m);
+    expect(shown[3]!.stdout).toMatch(/^Secret ID\s+= \(shown only when created\)$/m);
     expect(JSON.parse(shown[4]!.stdout)).toMatchObject({ Name: 'ci', Policies: ['readonly'] });
 
     // The read-only token may not manage ACLs: the server's words, exit 1.

@@ -135,7 +135,23 @@ describe('tokens and policies', () => {
   it('holds a read-only token to reads, and refuses anonymous writes', async () => {
     const s = await start();
     const root = (await bootstrap(s)).SecretID;
-    expect((await putPolicy(s, root, 'readonly', READONLY)).status).toBe(200);
+    const applied = await putPolicy(s, root, 'readonly', READONLY);
+    expect([applied.status, applied.json]).toEqual([200, { Warnings: '' }]);
+    // Accepted, and said to be unenforced, with the line and column of the rule.
+    const volumes = await putPolicy(
+      s,
+      root,
+      'volumes',
+      'host_volume "x" {\n  policy = "read"\n}\n',
+    );
+    expect([volumes.status, volumes.json]).toEqual([
+      200,
+      {
+        Warnings:
+          'policy volumes:1:1: host_volume rules are accepted but drover has nothing to enforce them on (it has no host volumes)',
+      },
+    ]);
+    expect((await s.call('DELETE', '/v1/acl/policy/volumes', { token: root })).status).toBe(200);
     const created = await createToken(s, root, {
       Name: 'dashboards',
       Type: 'client',
@@ -283,10 +299,15 @@ describe('tokens and policies', () => {
       token: root,
       body: { AccessorID: t.AccessorID, Name: 'ci', Type: 'client', Policies: ['ops'] },
     });
-    expect(updated.json).toMatchObject({
-      Policies: ['ops'],
-      SecretID: '',
-      CreateIndex: t.CreateIndex,
+    expect(updated.json).toMatchObject({ Policies: ['ops'], CreateIndex: t.CreateIndex });
+    // drover keeps only the hash: the secret is not in an update's answer, nor in a management
+    // token's read of another token; the token's own read has the secret its caller sent.
+    expect(updated.json).not.toHaveProperty('SecretID');
+    const byRoot = await s.call('GET', path, { token: root });
+    expect(byRoot.json).toMatchObject({ AccessorID: t.AccessorID });
+    expect(byRoot.json).not.toHaveProperty('SecretID');
+    expect((await s.call('GET', path, { token: t.SecretID })).json).toMatchObject({
+      SecretID: t.SecretID,
     });
     const who = await createAuthorizer(s.ctx).identify(t.SecretID);
     expect(who.allows({ kind: 'namespace', capability: 'submit-job' }, 'default')).toBe(true);
@@ -310,6 +331,36 @@ describe('tokens and policies', () => {
       status: 404,
       text: 'ACL policy not found',
     });
+  });
+
+  it('gives a token or policy the change index of the write that made or last changed it', async () => {
+    const s = await start();
+    const boot = await s.call('POST', '/v1/acl/bootstrap', {});
+    const root = (boot.json as Token).SecretID;
+    expect(boot.json).toMatchObject({ CreateIndex: boot.index, ModifyIndex: boot.index });
+    const one = await putPolicy(s, root, 'one', READONLY);
+    const two = await putPolicy(s, root, 'two', READONLY);
+    expect(one.index).toBeGreaterThan(boot.index!);
+    expect(two.index).toBeGreaterThan(one.index!);
+    const get = (name: string) => s.call('GET', `/v1/acl/policy/${name}`, { token: root });
+    const first = await get('one');
+    expect(first.json).toMatchObject({ CreateIndex: one.index, ModifyIndex: one.index });
+    // The read's X-Nomad-Index is the last write's: no object's index is above it.
+    expect(first.index).toBe(two.index);
+
+    const changed = await putPolicy(s, root, 'one', `${READONLY}agent {\n  policy = "read"\n}\n`);
+    const [a, b] = [await get('one'), await get('two')];
+    expect(a.json).toMatchObject({ CreateIndex: one.index, ModifyIndex: changed.index });
+    // Only what changed moves.
+    expect(b.json).toMatchObject({ CreateIndex: two.index, ModifyIndex: two.index });
+    expect(a.index).toBe(changed.index);
+    const tokens = await s.call('GET', '/v1/acl/tokens', { token: root });
+    expect(tokens.json).toEqual([
+      expect.objectContaining({ CreateIndex: boot.index, ModifyIndex: boot.index }),
+    ]);
+    expect((await s.call('POST', '/v1/acl/bootstrap', {})).text).toBe(
+      `ACL bootstrap already done (reset index: ${boot.index})`,
+    );
   });
 
   it('records every write in the audit trail with its actor, never a secret', async () => {

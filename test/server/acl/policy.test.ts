@@ -91,7 +91,7 @@ describe('parsePolicy: Nomad expansions', () => {
   });
 
   it('reads empty rules as an empty policy, as Nomad does', () => {
-    expect(parsePolicy('')).toEqual({ namespaces: [] });
+    expect(parsePolicy('')).toEqual({ namespaces: [], warnings: [] });
   });
 
   it('reads the policy of Nomad TestParse with every kind of block', () => {
@@ -275,5 +275,53 @@ describe('compileAcl and the checks (acl.go)', () => {
     expect(globMatches('a*c', 'abbb')).toBe(false);
     expect(globMatches('a.c', 'abc')).toBe(false);
     expect(globMatches('*-dev-*', 'team-dev-1')).toBe(true);
+  });
+});
+
+describe('parsePolicy: warnings for rules drover cannot enforce', () => {
+  it('names each accepted but unenforced rule with its line and column', () => {
+    const p = parsePolicy(
+      [
+        'namespace "default" {',
+        '  policy = "read"',
+        '}',
+        'host_volume "data" {',
+        '  policy = "write"',
+        '}',
+        'node_pool "prod" {',
+        '  policy = "read"',
+        '}',
+        'quota {',
+        '  policy = "read"',
+        '}',
+        'plugin {',
+        '  policy = "list"',
+        '}',
+        'operator {',
+        '  policy       = "read"',
+        '  capabilities = ["snapshot-save"]',
+        '}',
+        'namespace "apps" {',
+        '  variables {',
+        '    path "*" { capabilities = ["read"] }',
+        '  }',
+        '}',
+        '',
+      ].join('\n'),
+      'policy.hcl',
+    );
+    expect(p.warnings).toEqual([
+      'policy.hcl:4:1: host_volume rules are accepted but drover has nothing to enforce them on (it has no host volumes)',
+      'policy.hcl:7:1: node_pool rules are accepted but drover has nothing to enforce them on (it has no node pools)',
+      'policy.hcl:10:1: quota rules are accepted but drover has nothing to enforce them on (it has no quotas)',
+      'policy.hcl:13:1: plugin rules are accepted but drover has nothing to enforce them on (it has no CSI plugins)',
+      'policy.hcl:18:3: operator capabilities are accepted but drover has nothing to enforce them on (it has no snapshot or license endpoints)',
+      'policy.hcl:21:3: variables rules of namespace "apps" are accepted but drover\'s server has no Variables endpoints to enforce them on',
+    ]);
+    // What drover enforces warns about nothing.
+    expect(
+      parsePolicy('namespace "*" {\n  policy = "write"\n}\nagent {\n  policy = "read"\n}\n')
+        .warnings,
+    ).toEqual([]);
   });
 });
