@@ -2,12 +2,15 @@
  * Follower write forwarding on two real `drover server` processes on one PostgreSQL state: a
  * write sent to the follower is done by the leader (with the caller's token) and its answer
  * relayed; with the leader gone, the follower answers Nomad's way (500 "No cluster leader")
- * until it leads itself, then writes on its own.
+ * until it leads itself, then writes on its own. With TLS (two servers on one local state) the
+ * follower reaches the leader over HTTPS with the server's CA.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeCa, makeCert } from '../../support/docker-tls.js';
 import { createTestDatabase, type TestDatabase } from '../../support/postgres.js';
 import { eventually, startServerProcess, type ServerProcess } from './process.js';
 
@@ -101,5 +104,43 @@ describe('a follower forwards writes to the leader', () => {
     );
     expect(b.stderr()).toContain('acl policy apply: created policy "four"');
     expect(await b.stop('SIGTERM')).toBe(0);
+  });
+});
+
+/** A POST over HTTPS trusting `ca`. */
+function postTls(url: string, ca: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', ca: readFileSync(ca) }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('a follower forwards writes over HTTPS', () => {
+  it('reaches the leader with the server’s CA', async () => {
+    const tlsDir = join(dir, 'tls');
+    const certs = join(tlsDir, 'certs');
+    mkdirSync(certs, { recursive: true });
+    const ca = await makeCa(certs, 'ca');
+    const cert = await makeCert(certs, ca, 'server', { ip: '127.0.0.1' });
+    writeFileSync(
+      join(tlsDir, 'drover.hcl'),
+      `server {\n  acl {\n    enabled = true\n  }\n  tls {\n    cert = "${cert.cert}"\n    key = "${cert.key}"\n` +
+        `    ca = "${ca.cert}"\n  }\n}\n`,
+    );
+    const leader = await startServerProcess(tlsDir, ['-name', 'one']);
+    servers.push(leader);
+    const follower = await startServerProcess(tlsDir, ['-name', 'two']);
+    servers.push(follower);
+    expect(follower.url).toMatch(/^https:/);
+    const boot = await postTls(`${follower.url}/v1/acl/bootstrap`, ca.cert);
+    expect(boot.status).toBe(200);
+    expect(JSON.parse(boot.body)).toMatchObject({ Type: 'management' });
+    expect(leader.stderr()).toContain('acl bootstrap: bootstrapped ACLs');
+    expect(follower.stderr()).not.toContain('acl bootstrap: bootstrapped ACLs');
   });
 });
