@@ -31,13 +31,7 @@ import { durationNanos, formatDuration, parseDuration, SECOND } from './duration
 import { pointer, type RangeIndex } from './ranges.js';
 import { cronProblem, isTimeZone } from './cron.js';
 import { parseChecksum, planArtifact } from './artifact-source.js';
-import {
-  consulVaultCalls,
-  parseTemplate,
-  TemplateError,
-  type CalledFunction,
-  type ParsedTemplate,
-} from '../template/index.js';
+import { checkTemplate } from './template-check.js';
 
 export { cronProblem } from './cron.js';
 
@@ -1633,12 +1627,6 @@ function checkDriverPorts(ctx: RuleContext, t: Task, tp: string, ports: PortSet)
 
 const VAULT_FUNCS = new Set(['secret', 'secrets', 'pkiCert']);
 
-/** The Consul and Vault functions a template text calls, each once, at its first call. */
-function firstConsulVaultCalls(parsed: ParsedTemplate): CalledFunction[] {
-  const seen = new Set<string>();
-  return consulVaultCalls(parsed).filter((f) => !seen.has(f.name) && seen.add(f.name));
-}
-
 /**
  * Where a position inside a template's `data` is in the file: a heredoc's text starts on the
  * line after its `<<EOF`; a quoted string's on its own line, one column after the quote (each
@@ -1751,28 +1739,21 @@ function checkTemplates(ctx: RuleContext, t: Task, tp: string): void {
  */
 function checkTemplateText(ctx: RuleContext, tmpl: Template, mp: string): void {
   if (!tmpl.data) return;
-  const leftDelim = tmpl.left_delimiter || '{{';
   // Text without an action is all literal: it parses, and calls nothing.
-  if (!tmpl.data.includes(leftDelim)) return;
-  const dataPtr = `${mp}/data`;
-  const value = ctx.ranges.valueRange(ctx.where(dataPtr, mp));
+  if (!tmpl.data.includes(tmpl.left_delimiter || '{{')) return;
+  const checked = checkTemplate(tmpl.data, tmpl.left_delimiter, tmpl.right_delimiter);
+  if (checked.ok && checked.consulVault.length === 0) return;
+  const value = ctx.ranges.valueRange(ctx.where(`${mp}/data`, mp));
   const at = (line: number, column: number) => positionInData(tmpl.data!, value, line, column);
-  let parsed: ParsedTemplate;
-  try {
-    parsed = parseTemplate(tmpl.data, {
-      leftDelim,
-      rightDelim: tmpl.right_delimiter || '}}',
-    });
-  } catch (err) {
-    if (!(err instanceof TemplateError)) throw err;
+  if (!checked.ok) {
     ctx.errorAt(
-      `template: ${err.message}`,
-      at(err.line, err.column),
+      `template: ${checked.message}`,
+      at(checked.line, checked.column),
       `The template of ${quote(tmpl.destination ?? '')} does not parse (Go text/template syntax).`,
     );
     return;
   }
-  for (const f of firstConsulVaultCalls(parsed))
+  for (const f of checked.consulVault)
     ctx.refusalAt(
       `template function "${f.name}" reads ${VAULT_FUNCS.has(f.name) ? 'Vault' : 'Consul'}, which drover does not use`,
       at(f.line, f.column),

@@ -13,6 +13,7 @@ export function registerValidate(program: Command, io: (json: boolean) => Output
   ).action((paths: string[], opts: JobInputOptions) => {
     const o = io(Boolean(opts.json));
     keepYoungGenerationSmall();
+    compileForShortRuns();
     // Keep only what the report needs: job ids, and the text of files with something to show.
     const ids: string[] = [];
     const sources = new Map<string, string>();
@@ -43,4 +44,15 @@ export function registerValidate(program: Command, io: (json: boolean) => Output
  */
 function keepYoungGenerationSmall(): void {
   setFlagsFromString('--semi-space-growth-factor=1');
+}
+
+/**
+ * A validate run is short: most of its code runs a few hundred times and TurboFan's compiles are
+ * a large part of its CPU time, inlining the largest part of those (the generated schema
+ * validator's big functions above all). Without inlining (read per compile, so setting it now
+ * takes effect): 1,000 real-shaped files ~1190 -> ~1020 ms CPU, peak RSS no higher; 5,000 files
+ * ~5% more CPU, where the optimized code runs long enough to pay its compile time back.
+ */
+function compileForShortRuns(): void {
+  setFlagsFromString('--no-turbo-inlining');
 }
