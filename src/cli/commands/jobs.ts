@@ -22,6 +22,9 @@ import { formatInZone, nextLaunch } from '../../jobspec/cron.js';
 import { launchKind } from '../../jobspec/launch.js';
 import { describeOrigin } from '../../audit/origin.js';
 import { UserError, withSession } from '../with-session.js';
+import type { Drift } from '../../deploy/refresh.js';
+import { remoteTarget, runRemote } from '../remote/connection.js';
+import { remoteStatus } from '../remote/status.js';
 import {
   addApplyOptions,
   addOutOption,
@@ -42,38 +45,13 @@ export function registerJobCommands(
       .argument('[job]'),
   )
     .option('--json', 'print machine-readable JSON')
-    .action(async (jobId: string | undefined, opts: PlanOptions) => {
+    .action(async (jobId: string | undefined, opts: PlanOptions, cmd: Command) => {
       const o = io(Boolean(opts.json));
+      const remote = remoteTarget(cmd);
+      if (remote) return runRemote(o, remote, (api) => remoteStatus(api, o, jobId, cmd));
       await withSession(o, opts, async (session) => {
         const observed = await observe(session, opts.refresh !== 'false');
-        const state = redactState(observed.state);
-        const drift = observed.drift;
-        if (jobId) {
-          const job = requireJob(state, jobId);
-          const allocs = jobAllocs(state, jobId);
-          if (o.json)
-            printJson(o, { id: jobId, ...summary(jobId, job, state), allocations: allocs, drift });
-          else printJobStatus(o, jobId, job, allocs, state);
-        } else {
-          const rows = Object.entries(state.jobs).map(([id, j]) => ({
-            id,
-            ...summary(id, j, state),
-          }));
-          if (o.json) printJson(o, { jobs: rows, drift });
-          else if (rows.length === 0) o.out('No jobs.');
-          else
-            table(
-              o,
-              ['ID', 'Type', 'Version', 'Status', 'Running'],
-              rows.map((r) => [
-                r.id,
-                r.type,
-                String(r.version),
-                r.status,
-                `${r.running}/${r.desired}`,
-              ]),
-            );
-        }
+        printStatus(o, redactState(observed.state), jobId, observed.drift);
         process.exitCode = 0;
       });
     });
@@ -187,6 +165,35 @@ export function registerJobCommands(
         return planScale(session, observed, jobId, groupName, Number(countText));
       }),
     );
+}
+
+/** `drover status [JOB]`: every job, or one with its allocations (on the state or through a server). */
+export function printStatus(
+  o: Output,
+  state: StateSnapshot,
+  jobId: string | undefined,
+  drift: readonly Drift[],
+): void {
+  if (jobId) {
+    const job = requireJob(state, jobId);
+    const allocs = jobAllocs(state, jobId);
+    if (o.json)
+      printJson(o, { id: jobId, ...summary(jobId, job, state), allocations: allocs, drift });
+    else printJobStatus(o, jobId, job, allocs, state);
+  } else {
+    const rows = Object.entries(state.jobs).map(([id, j]) => ({
+      id,
+      ...summary(id, j, state),
+    }));
+    if (o.json) printJson(o, { jobs: rows, drift });
+    else if (rows.length === 0) o.out('No jobs.');
+    else
+      table(
+        o,
+        ['ID', 'Type', 'Version', 'Status', 'Running'],
+        rows.map((r) => [r.id, r.type, String(r.version), r.status, `${r.running}/${r.desired}`]),
+      );
+  }
 }
 
 /** Plans a change built by the operations layer from the observed state, and applies it under the lock. */
