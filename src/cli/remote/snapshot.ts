@@ -39,7 +39,7 @@ const ZERO_TIME = '0001-01-01T00:00:00Z';
 
 /** Nomad's int64 Unix nanoseconds as drover's RFC 3339 timestamp. */
 export function timestampOfNanos(ns: unknown): string {
-  return new Date(Math.floor(num(ns) / 1_000_000)).toISOString();
+  return new Date(Math.round(num(ns) / 1_000_000)).toISOString();
 }
 
 /** A Go time.Time as drover's timestamp; undefined for Go's zero time. */
