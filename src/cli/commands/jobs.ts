@@ -26,6 +26,13 @@ import type { Drift } from '../../deploy/refresh.js';
 import { remoteTarget, runRemote } from '../remote/connection.js';
 import { remoteStatus } from '../remote/status.js';
 import {
+  previousStable,
+  remoteChange,
+  revertRequest,
+  scaleRequest,
+  stopRequest,
+} from '../remote/writes.js';
+import {
   addApplyOptions,
   addOutOption,
   addStateOptions,
@@ -116,18 +123,25 @@ export function registerJobCommands(
     ),
   )
     .option('--json', 'print machine-readable JSON')
-    .action((jobId: string, version: string | undefined, opts: PlanOptions) =>
-      mutate(io, opts, 'rollback', (session, observed) => {
-        if (version !== undefined && !/^\d+$/.test(version))
-          throw new UserError(`version must be a whole number, got "${version}"`);
-        return planRollback(
-          session,
-          observed,
-          jobId,
-          version === undefined ? undefined : Number(version),
-          opts.message,
-        );
-      }),
+    .action(
+      (jobId: string, version: string | undefined, opts: PlanOptions, cmd: Command) =>
+        remoteChange(io, opts, cmd, async (api, ns) =>
+          revertRequest(
+            jobId,
+            version === undefined ? await previousStable(api, jobId, ns) : versionNumber(version),
+            ns,
+          ),
+        ) ??
+        mutate(io, opts, 'rollback', (session, observed) => {
+          if (version !== undefined) versionNumber(version);
+          return planRollback(
+            session,
+            observed,
+            jobId,
+            version === undefined ? undefined : Number(version),
+            opts.message,
+          );
+        }),
     );
 
   addOutOption(
@@ -139,10 +153,12 @@ export function registerJobCommands(
   )
     .option('--purge', 'also forget the job and its history')
     .option('--json', 'print machine-readable JSON')
-    .action((jobId: string, opts: PlanOptions & { purge?: boolean }) =>
-      mutate(io, opts, 'stop', (session, observed) =>
-        planStop(session, observed, jobId, Boolean(opts.purge)),
-      ),
+    .action(
+      (jobId: string, opts: PlanOptions & { purge?: boolean }, cmd: Command) =>
+        remoteChange(io, opts, cmd, (_api, ns) => stopRequest(jobId, Boolean(opts.purge), ns)) ??
+        mutate(io, opts, 'stop', (session, observed) =>
+          planStop(session, observed, jobId, Boolean(opts.purge)),
+        ),
     );
 
   addOutOption(
@@ -158,12 +174,14 @@ export function registerJobCommands(
     ),
   )
     .option('--json', 'print machine-readable JSON')
-    .action((jobId: string, groupName: string, countText: string, opts: PlanOptions) =>
-      mutate(io, opts, 'scale', (session, observed) => {
-        if (!/^\d+$/.test(countText))
-          throw new UserError(`count must be a whole number ≥ 0, got "${countText}"`);
-        return planScale(session, observed, jobId, groupName, Number(countText));
-      }),
+    .action(
+      (jobId: string, groupName: string, countText: string, opts: PlanOptions, cmd: Command) =>
+        remoteChange(io, opts, cmd, (_api, ns) =>
+          scaleRequest(jobId, groupName, countNumber(countText), ns),
+        ) ??
+        mutate(io, opts, 'scale', (session, observed) =>
+          planScale(session, observed, jobId, groupName, countNumber(countText)),
+        ),
     );
 }
 
@@ -194,6 +212,16 @@ export function printStatus(
         rows.map((r) => [r.id, r.type, String(r.version), r.status, `${r.running}/${r.desired}`]),
       );
   }
+}
+
+function versionNumber(text: string): number {
+  if (!/^\d+$/.test(text)) throw new UserError(`version must be a whole number, got "${text}"`);
+  return Number(text);
+}
+
+function countNumber(text: string): number {
+  if (!/^\d+$/.test(text)) throw new UserError(`count must be a whole number ≥ 0, got "${text}"`);
+  return Number(text);
 }
 
 /** Plans a change built by the operations layer from the observed state, and applies it under the lock. */
