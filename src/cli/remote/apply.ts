@@ -27,7 +27,7 @@ import { namespaceOf } from './status.js';
 type RunJob = Extract<DesiredJob, { kind: 'run' }>;
 
 /** A job as the server planned it. */
-interface ServerPlan {
+export interface ServerPlan {
   desired: RunJob;
   nomadJob: Json;
   /** The JobModifyIndex the plan was made against (0: no such job yet). */
@@ -203,7 +203,7 @@ function showPlan(o: Output, api: ApiClient, plans: readonly ServerPlan[]): Plan
 }
 
 /** Loads and plans `paths` on the server; undefined (diagnostics printed) when they do not load. */
-async function planFiles(
+export async function planFiles(
   api: ApiClient,
   o: Output,
   paths: string[],
@@ -277,21 +277,7 @@ export async function remoteApply(
   const namespace = namespaceOf(cmd);
   const results: JobResult[] = [];
   for (const p of changed) {
-    const reply = await api.request<Json>(
-      'PUT',
-      `/v1/job/${seg(p.desired.id)}${query({ namespace })}`,
-      {
-        Job: p.nomadJob,
-        // Check-and-set: refused as stale when the job changed since the plan.
-        EnforceIndex: true,
-        JobModifyIndex: p.jobModifyIndex,
-        Submission: {
-          Source: p.desired.source,
-          Format: p.desired.filename.endsWith('.json') ? 'json' : 'hcl2',
-        },
-      },
-    );
-    const version = Number(reply.JobModifyIndex ?? 1) - 1;
+    const version = await registerPlanned(api, p, namespace);
     if (!o.json) o.out(`${p.desired.id}: registered version ${version} on the server.`);
     results.push(
       opts.detach
@@ -308,6 +294,32 @@ export async function remoteApply(
         opts.detach ? '\nApply started; the server carries the rollout on.' : '\nApply complete.',
       ),
     );
+}
+
+/**
+ * Registers a planned job, refused as stale (the server's 500 "Enforcing job modify index …")
+ * when the job changed since the plan; the version the server recorded.
+ */
+export async function registerPlanned(
+  api: ApiClient,
+  p: ServerPlan,
+  namespace: string,
+): Promise<number> {
+  const reply = await api.request<Json>(
+    'PUT',
+    `/v1/job/${seg(p.desired.id)}${query({ namespace })}`,
+    {
+      Job: p.nomadJob,
+      EnforceIndex: true,
+      JobModifyIndex: p.jobModifyIndex,
+      Submission: {
+        Source: p.desired.source,
+        Format: p.desired.filename.endsWith('.json') ? 'json' : 'hcl2',
+      },
+    },
+  );
+  // A job's JobModifyIndex is its version + 1 (src/server/nomad/common.ts).
+  return Number(reply.JobModifyIndex ?? 1) - 1;
 }
 
 interface JobResult {
