@@ -56,6 +56,29 @@ function rawExecJob(count: number): string {
 writeFileSync(join(dir, 'chatty.nomad.hcl'), rawExecJob(1));
 writeFileSync(join(dir, 'chatty2.nomad.hcl'), rawExecJob(2));
 writeFileSync(
+  join(dir, 'greeter.nomad.hcl'),
+  `job "greeter" {
+  type = "batch"
+  parameterized {
+    meta_required = ["who"]
+  }
+  group "g" {
+    task "greet" {
+      driver = "raw_exec"
+      config {
+        command = "/bin/sh"
+        args    = ["-c", "echo hello $NOMAD_META_who"]
+      }
+      resources {
+        cpu    = 20
+        memory = 16
+      }
+    }
+  }
+}
+`,
+);
+writeFileSync(
   join(dir, 'docker.nomad.hcl'),
   `job "${dockerJob}" {
   group "c" {
@@ -98,6 +121,7 @@ afterAll(async () => {
   const purged = [
     await drover(dir, ['stop', '-auto-approve', '-purge', 'chatty']),
     await drover(dir, ['stop', '-auto-approve', '-purge', dockerJob]),
+    await drover(dir, ['stop', '-auto-approve', '-purge', 'greeter']),
   ];
   await server?.stop();
   await removeContainersByLabel(`drover.job=${dockerJob}`);
@@ -227,6 +251,38 @@ describe('the CLI through a server', () => {
       desired: number;
     };
     expect(status).toMatchObject({ version: 1, desired: 3 });
+  }, 60_000);
+
+  it('dispatches a parameterized job and sets node eligibility through the server', async () => {
+    const applied = await cli(['apply', '-auto-approve', 'greeter.nomad.hcl']);
+    expect([applied.code, applied.stderr]).toEqual([0, '']);
+    const d = await cli(['job', 'dispatch', '-auto-approve', '-meta', 'who=you', 'greeter']);
+    expect([d.code, d.stderr]).toEqual([0, '']);
+    const child = /^Dispatched Job ID = (greeter\/dispatch-\S+)$/m.exec(d.stdout)?.[1];
+    expect(child).toBeDefined();
+    const deadline = Date.now() + 20_000;
+    let logs = '';
+    while (!logs.includes('hello you') && Date.now() < deadline) {
+      logs = (await cli(['logs', child!])).stdout;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(logs).toBe('hello you\n');
+
+    const off = await cli(['node', 'eligibility', '-disable', '-auto-approve', 'local']);
+    expect([off.code, off.stderr]).toEqual([0, '']);
+    const node = async () =>
+      (
+        JSON.parse((await cli(['node', 'status', '-json'], { direct: true })).stdout) as {
+          nodes: { eligibility: string }[];
+        }
+      ).nodes[0]!.eligibility;
+    expect(await node()).toBe('ineligible');
+    const on = await cli(['node', 'eligibility', '-enable', '-auto-approve', 'local']);
+    expect([on.code, on.stdout]).toEqual([
+      0,
+      'Mark node "local" eligible for new allocations on the server.\nNode "local" is eligible.\n',
+    ]);
+    expect(await node()).toBe('eligible');
   }, 60_000);
 
   it('runs a container on the real Docker engine through the server', async () => {

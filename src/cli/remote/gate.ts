@@ -18,6 +18,8 @@ export const SERVED = new Set([
   'stop',
   'scale',
   'rollback',
+  'job dispatch',
+  'job periodic force',
   'promote',
   'deployment status',
   'deployment fail',

@@ -158,6 +158,36 @@ export async function failRequest(
   };
 }
 
+export function dispatchRequest(
+  id: string,
+  launch: { meta: Record<string, string>; payload: Uint8Array; idempotencyToken?: string },
+  namespace: string,
+): WriteRequest {
+  return {
+    what: `Dispatch a child of job "${id}" on the server.`,
+    method: 'PUT',
+    path: `/v1/job/${seg(id)}/dispatch${query({ namespace })}`,
+    body: {
+      JobID: id,
+      Meta: launch.meta,
+      Payload: Buffer.from(launch.payload).toString('base64'),
+      ...(launch.idempotencyToken ? { IdempotencyToken: launch.idempotencyToken } : {}),
+    },
+    done: (r) =>
+      `Dispatched Job ID = ${typeof r.DispatchedJobID === 'string' ? r.DispatchedJobID : ''}`,
+  };
+}
+
+export function periodicForceRequest(id: string, namespace: string): WriteRequest {
+  return {
+    what: `Launch a child of periodic job "${id}" now, on the server.`,
+    method: 'PUT',
+    path: `/v1/job/${seg(id)}/periodic/force${query({ namespace })}`,
+    // Nomad's answer names the evaluation, not the child: status lists the children.
+    done: () => `Launched a child of job "${id}"; drover status ${id} lists it.`,
+  };
+}
+
 export function eligibilityRequest(node: string, eligible: boolean): WriteRequest {
   const word = eligible ? 'eligible' : 'ineligible';
   return {
