@@ -13,15 +13,15 @@ import {
 } from '../api-client.js';
 import type { Output } from '../output.js';
 import { reportError } from '../with-session.js';
+import { addressGiven } from './gate.js';
 
 /** The server `cmd` is to work through; undefined when neither -address nor DROVER_ADDR is given. */
 export function remoteTarget(
   cmd: Command,
   env: NodeJS.ProcessEnv = process.env,
 ): ApiClientOptions | undefined {
-  const flags = cmd.optsWithGlobals<ApiFlags>();
-  if (!flags.address && !env['DROVER_ADDR']) return undefined;
-  return apiClientOptions(flags, env);
+  if (!addressGiven(cmd, env)) return undefined;
+  return apiClientOptions(cmd.optsWithGlobals<ApiFlags>(), env);
 }
 
 /** Runs `fn` against the server: an error (unreachable, TLS, 403, a refusal) is one line, exit 1. */

@@ -6,7 +6,14 @@
  */
 import { CommanderError, type Command } from 'commander';
 import type { Output } from '../output.js';
-import { remoteTarget } from './connection.js';
+
+// main.ts loads this module for every command line, `validate` and `fmt` included: it imports
+// nothing of the engine (see main.ts, STANDALONE).
+
+/** Whether `cmd` was given a server: `-address` or DROVER_ADDR. */
+export function addressGiven(cmd: Command, env: NodeJS.ProcessEnv = process.env): boolean {
+  return Boolean(cmd.optsWithGlobals<{ address?: string }>().address || env['DROVER_ADDR']);
+}
 
 /** Commands with a remote path (README, "Using the CLI with a server", lists the same). */
 export const SERVED = new Set([
@@ -49,7 +56,7 @@ export function notThroughServer(path: string): string {
 /** Refuses, before its action, a command given an address that cannot go through a server. */
 export function refuseUnservedCommands(program: Command, output: (json: boolean) => Output): void {
   program.hook('preAction', (_program, action) => {
-    if (!remoteTarget(action)) return;
+    if (!addressGiven(action)) return;
     const path = commandPath(action);
     if (SERVED.has(path) || isLocal(path)) return;
     const o = output(Boolean(action.opts<{ json?: boolean }>().json));
