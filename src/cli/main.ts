@@ -29,7 +29,7 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
     .description("Nomad's job language with Terraform's workflow, no agent on the hosts.")
     .version(pkg.version, '-v, --version')
     .showHelpAfterError('(run drover --help for usage)')
-    .configureHelp({ sortSubcommands: false })
+    .configureHelp({ sortSubcommands: false, showGlobalOptions: true })
     // Global, before or after the command (`drover plan -no-color jobs/`), as in Terraform.
     .option('--no-color', 'print no ANSI colour codes (NO_COLOR=1 does the same)')
     // Global too: with an address, commands work through that server (src/cli/remote/).
