@@ -63,6 +63,8 @@ export interface ApiClient {
     path: string,
     body?: unknown,
   ): Promise<T>;
+  /** GETs a streamed answer (a log): the response, to read as it comes; `signal` ends it. */
+  stream(path: string, signal?: AbortSignal): Promise<IncomingMessage>;
 }
 
 function readPem(file: string, flag: string): Buffer {
@@ -97,43 +99,55 @@ export function createApiClient(opts: ApiClientOptions): ApiClient {
         }
       : {};
   const address = base.origin;
+  /** Sends a request; resolves with a 2xx answer, rejects with the server's text otherwise. */
+  const send = (
+    method: string,
+    path: string,
+    body: unknown,
+    signal?: AbortSignal,
+  ): Promise<IncomingMessage> => {
+    const url = new URL(path, base);
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (opts.token) headers['x-nomad-token'] = opts.token;
+    if (payload) {
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = String(payload.length);
+    }
+    const transport = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    return new Promise((resolve, reject) => {
+      const req = transport(
+        url,
+        { method, headers, ...tls, ...(signal ? { signal } : {}) },
+        (res) => {
+          const status = res.statusCode ?? 0;
+          if (status >= 200 && status < 300) return resolve(res);
+          collect(res).then(
+            (text) =>
+              reject(new ApiResponseError(status, text.trim() || `HTTP ${status} from ${address}`)),
+            reject,
+          );
+        },
+      );
+      req.on('error', (e) =>
+        reject(new UserError(`cannot reach the drover server at ${address}: ${e.message}`)),
+      );
+      req.end(payload);
+    });
+  };
   return {
     address,
-    request<T>(method: string, path: string, body?: unknown): Promise<T> {
-      const url = new URL(path, base);
-      const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-      const headers: Record<string, string> = { accept: 'application/json' };
-      if (opts.token) headers['x-nomad-token'] = opts.token;
-      if (payload) {
-        headers['content-type'] = 'application/json';
-        headers['content-length'] = String(payload.length);
-      }
-      const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-      return new Promise<T>((resolve, reject) => {
-        const req = send(url, { method, headers, ...tls }, (res) => {
-          collect(res).then((text) => {
-            const status = res.statusCode ?? 0;
-            if (status < 200 || status >= 300) {
-              reject(new ApiResponseError(status, text.trim() || `HTTP ${status} from ${address}`));
-              return;
-            }
-            try {
-              resolve((text.trim() === '' ? undefined : JSON.parse(text)) as T);
-            } catch {
-              reject(
-                new UserError(
-                  `${address} answered ${method} ${url.pathname} with text that is not JSON`,
-                ),
-              );
-            }
-          }, reject);
-        });
-        req.on('error', (e) =>
-          reject(new UserError(`cannot reach the drover server at ${address}: ${e.message}`)),
+    async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+      const text = await collect(await send(method, path, body));
+      try {
+        return (text.trim() === '' ? undefined : JSON.parse(text)) as T;
+      } catch {
+        throw new UserError(
+          `${address} answered ${method} ${new URL(path, base).pathname} with text that is not JSON`,
         );
-        req.end(payload);
-      });
+      }
     },
+    stream: (path, signal) => send('GET', path, undefined, signal),
   };
 }
 

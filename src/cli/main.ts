@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { packageRoot } from '../paths.js';
 import { normalizeArgs } from './args.js';
 import { processOutput, type Output } from './output.js';
+import { refuseUnservedCommands } from './remote/gate.js';
 
 type Register = (program: Command, output: (json: boolean) => Output) => void;
 
@@ -28,15 +29,31 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
     .description("Nomad's job language with Terraform's workflow, no agent on the hosts.")
     .version(pkg.version, '-v, --version')
     .showHelpAfterError('(run drover --help for usage)')
-    .configureHelp({ sortSubcommands: false })
+    .configureHelp({ sortSubcommands: false, showGlobalOptions: true })
     // Global, before or after the command (`drover plan -no-color jobs/`), as in Terraform.
     .option('--no-color', 'print no ANSI colour codes (NO_COLOR=1 does the same)')
+    // Global too: with an address, commands work through that server (src/cli/remote/).
+    .option(
+      '--address <url>',
+      'work through this drover server instead of the state directly (default: DROVER_ADDR)',
+    )
+    .option('--token <secret>', 'the ACL token for the server (default: DROVER_TOKEN)')
+    .option(
+      '--ca-cert <file>',
+      "the CA that signed the server's certificate (default: DROVER_CACERT)",
+    )
+    .option(
+      '--client-cert <file>',
+      'a client certificate for a server that verifies clients (default: DROVER_CLIENT_CERT)',
+    )
+    .option('--client-key <file>', "the client certificate's key (default: DROVER_CLIENT_KEY)")
     .exitOverride();
   // Commands make their output once they have parsed, so the flag is known by then.
   const output = (json: boolean): Output =>
     processOutput(json, { noColor: program.opts<{ color: boolean }>().color === false });
   const name = argv?.find((arg) => !arg.startsWith('-'));
   const standalone = name !== undefined && Object.hasOwn(STANDALONE, name) && STANDALONE[name];
+  refuseUnservedCommands(program, output);
   if (standalone) (await standalone())(program, output);
   else (await import('./commands/index.js')).registerAllCommands(program, output);
   return program;

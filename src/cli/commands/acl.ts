@@ -24,32 +24,21 @@ interface Flags extends ApiFlags {
 
 type Io = (json: boolean) => Output;
 
-/** The server flags and `-json` on a command. */
+/** `-json` on a command; the server flags are the program's (main.ts), global to every command. */
 function serverCommand(cmd: Command): Command {
-  return cmd
-    .option(
-      '--address <url>',
-      'the drover server (default: DROVER_ADDR, else http://127.0.0.1:4646)',
-    )
-    .option('--token <secret>', 'the ACL token (default: DROVER_TOKEN)')
-    .option(
-      '--ca-cert <file>',
-      "the CA that signed the server's certificate (default: DROVER_CACERT)",
-    )
-    .option(
-      '--client-cert <file>',
-      'a client certificate for a server that verifies clients (default: DROVER_CLIENT_CERT)',
-    )
-    .option('--client-key <file>', "the client certificate's key (default: DROVER_CLIENT_KEY)")
-    .option('--json', 'print machine-readable JSON');
+  return cmd.option('--json', 'print machine-readable JSON');
 }
 
-/** Runs a command against the server: errors as every command prints them, exit code 1. */
+/**
+ * Runs a command against the server (http://127.0.0.1:4646 when no address is given): errors
+ * as every command prints them, exit code 1.
+ */
 async function run(
   io: Io,
-  flags: Flags,
+  cmd: Command,
   fn: (api: ApiClient, o: Output) => Promise<void>,
 ): Promise<void> {
+  const flags = cmd.optsWithGlobals<Flags>();
   const o = io(Boolean(flags.json));
   try {
     await fn(createApiClient(apiClientOptions(flags, process.env)), o);
@@ -121,8 +110,8 @@ export function registerAclCommands(program: Command, io: Io): void {
     .description(
       'bootstrap the ACL system: create the management token and print its secret (once)',
     )
-    .action((flags: Flags) =>
-      run(io, flags, async (api, o) => {
+    .action((flags: Flags, cmd: Command) =>
+      run(io, cmd, async (api, o) => {
         showToken(o, await api.request<NomadAclToken>('POST', '/v1/acl/bootstrap'), true);
       }),
     );
@@ -135,8 +124,8 @@ export function registerAclCommands(program: Command, io: Io): void {
     .argument('<name>')
     .argument('<file>')
     .option('--description <text>', 'what the policy is for')
-    .action((name: string, file: string, flags: Flags & { description?: string }) =>
-      run(io, flags, async (api, o) => {
+    .action((name: string, file: string, flags: Flags & { description?: string }, cmd: Command) =>
+      run(io, cmd, async (api, o) => {
         const rules = await readFile(file, 'utf8').catch((e: Error) => {
           throw new UserError(`cannot read ${file}: ${e.message}`);
         });
@@ -153,8 +142,8 @@ export function registerAclCommands(program: Command, io: Io): void {
     );
   serverCommand(policy.command('list'))
     .description('list the policies')
-    .action((flags: Flags) =>
-      run(io, flags, async (api, o) => {
+    .action((flags: Flags, cmd: Command) =>
+      run(io, cmd, async (api, o) => {
         const list = await api.request<NomadAclPolicyStub[]>('GET', '/v1/acl/policies');
         if (o.json) printJson(o, list);
         else if (list.length === 0) o.out('No policies found');
@@ -169,8 +158,8 @@ export function registerAclCommands(program: Command, io: Io): void {
   serverCommand(policy.command('info'))
     .description('show a policy and its rules')
     .argument('<name>')
-    .action((name: string, flags: Flags) =>
-      run(io, flags, async (api, o) => {
+    .action((name: string, flags: Flags, cmd: Command) =>
+      run(io, cmd, async (api, o) => {
         const p = await api.request<NomadAclPolicy>(
           'GET',
           `/v1/acl/policy/${encodeURIComponent(name)}`,
@@ -188,8 +177,8 @@ export function registerAclCommands(program: Command, io: Io): void {
   serverCommand(policy.command('delete'))
     .description('delete a policy')
     .argument('<name>')
-    .action((name: string, flags: Flags) =>
-      run(io, flags, async (api, o) => {
+    .action((name: string, flags: Flags, cmd: Command) =>
+      run(io, cmd, async (api, o) => {
         await api.request('DELETE', `/v1/acl/policy/${encodeURIComponent(name)}`);
         if (o.json) printJson(o, { name, deleted: true });
         else o.out(`Successfully deleted "${name}" ACL policy!`);
@@ -207,21 +196,25 @@ export function registerAclCommands(program: Command, io: Io): void {
     )
     .option('--policy <name>', 'a policy of a client token (repeatable)', collect, [])
     .option('--ttl <duration>', 'the token expires after this long (1m to 24h: 30m, 8h)')
-    .action((flags: Flags & { name: string; type: string; policy: string[]; ttl?: string }) =>
-      run(io, flags, async (api, o) => {
-        const created = await api.request<NomadAclToken>('POST', '/v1/acl/token', {
-          Name: flags.name,
-          Type: flags.type,
-          Policies: flags.policy,
-          ...(flags.ttl ? { ExpirationTTL: flags.ttl } : {}),
-        });
-        showToken(o, created, true);
-      }),
+    .action(
+      (
+        flags: Flags & { name: string; type: string; policy: string[]; ttl?: string },
+        cmd: Command,
+      ) =>
+        run(io, cmd, async (api, o) => {
+          const created = await api.request<NomadAclToken>('POST', '/v1/acl/token', {
+            Name: flags.name,
+            Type: flags.type,
+            Policies: flags.policy,
+            ...(flags.ttl ? { ExpirationTTL: flags.ttl } : {}),
+          });
+          showToken(o, created, true);
+        }),
     );
   serverCommand(token.command('list'))
     .description('list the tokens (never their secrets)')
-    .action((flags: Flags) =>
-      run(io, flags, async (api, o) => {
+    .action((flags: Flags, cmd: Command) =>
+      run(io, cmd, async (api, o) => {
         const list = await api.request<NomadAclTokenStub[]>('GET', '/v1/acl/tokens');
         if (o.json) return printJson(o, list);
         const now = Date.now();
@@ -241,8 +234,8 @@ export function registerAclCommands(program: Command, io: Io): void {
   serverCommand(token.command('info'))
     .description('show a token by its accessor id (not its secret)')
     .argument('<accessor>')
-    .action((accessor: string, flags: Flags) =>
-      run(io, flags, async (api, o) => {
+    .action((accessor: string, flags: Flags, cmd: Command) =>
+      run(io, cmd, async (api, o) => {
         const t = await api.request<NomadAclToken>(
           'GET',
           `/v1/acl/token/${encodeURIComponent(accessor)}`,
@@ -252,16 +245,16 @@ export function registerAclCommands(program: Command, io: Io): void {
     );
   serverCommand(token.command('self'))
     .description('show the token in use (-token or DROVER_TOKEN), not its secret')
-    .action((flags: Flags) =>
-      run(io, flags, async (api, o) => {
+    .action((flags: Flags, cmd: Command) =>
+      run(io, cmd, async (api, o) => {
         showToken(o, await api.request<NomadAclToken>('GET', '/v1/acl/token/self'), false);
       }),
     );
   serverCommand(token.command('delete'))
     .description('delete (revoke) a token by its accessor id')
     .argument('<accessor>')
-    .action((accessor: string, flags: Flags) =>
-      run(io, flags, async (api, o) => {
+    .action((accessor: string, flags: Flags, cmd: Command) =>
+      run(io, cmd, async (api, o) => {
         await api.request('DELETE', `/v1/acl/token/${encodeURIComponent(accessor)}`);
         if (o.json) printJson(o, { accessor_id: accessor, deleted: true });
         else o.out(`Token ${accessor} successfully deleted`);

@@ -9,6 +9,8 @@ import { observe } from '../../ops/index.js';
 import { allocTask, taskLogs } from '../../ops/alloc-task.js';
 import { printAllocStatus } from './alloc-status.js';
 import { addStateOptions, type PlanOptions } from './plan.js';
+import { remoteTarget, runRemote } from '../remote/connection.js';
+import { remoteAllocStatus, remoteLogs } from '../remote/alloc.js';
 
 interface AllocOptions {
   config?: string;
@@ -29,8 +31,10 @@ export function registerAllocCommands(program: Command, io: (json: boolean) => O
       .argument('<alloc>'),
   )
     .option('--json', 'print machine-readable JSON')
-    .action(async (target: string, opts: PlanOptions) => {
+    .action(async (target: string, opts: PlanOptions, cmd: Command) => {
       const o = io(Boolean(opts.json));
+      const remote = remoteTarget(cmd);
+      if (remote) return runRemote(o, remote, (api) => remoteAllocStatus(api, o, target, cmd));
       await withSession(o, opts, async (session) => {
         // Refreshed, so a task that died since the last apply shows as it is.
         const state = redactState((await observe(session, opts.refresh !== 'false')).state);
@@ -50,13 +54,18 @@ export function registerAllocCommands(program: Command, io: (json: boolean) => O
     .option('-f', 'follow: keep printing new lines')
     .option('--tail <lines>', 'only the last lines')
     .option('--config <file>', 'the drover.hcl to use')
-    .action(async (target: string, opts: AllocOptions) => {
+    .action(async (target: string, opts: AllocOptions, cmd: Command) => {
       // Ctrl-C or a kill ends the stream, and with it the command on the host.
       const abort = new AbortController();
       const stop = () => abort.abort();
       for (const sig of STOP_SIGNALS) process.once(sig, stop);
       try {
         const o = io(false);
+        const remote = remoteTarget(cmd);
+        if (remote)
+          return await runRemote(o, remote, (api) =>
+            remoteLogs(api, o, target, opts, cmd, abort.signal),
+          );
         await withSession(o, opts, async (session) => {
           const at = await allocTaskOf(session, target, opts.task, { anyStatus: true });
           const { taskName, alloc } = at;

@@ -11,6 +11,10 @@ import {
 import { mutate, table } from './jobs.js';
 import { UserError, withSession } from '../with-session.js';
 import { addApplyOptions, addOutOption, addStateOptions, type PlanOptions } from './plan.js';
+import type { Deployment } from '../../state/types.js';
+import { remoteTarget, runRemote } from '../remote/connection.js';
+import { remoteDeploymentStatus } from '../remote/deployment.js';
+import { failRequest, promoteRequest, remoteChange } from '../remote/writes.js';
 
 export function registerDeploymentCommands(program: Command, io: (json: boolean) => Output): void {
   // Like Nomad's `deployment promote`, promote asks no question: naming the job is the decision.
@@ -26,10 +30,14 @@ export function registerDeploymentCommands(program: Command, io: (json: boolean)
   )
     .option('--group <name>', 'promote only this group')
     .option('--json', 'print machine-readable JSON')
-    .action((jobId: string, opts: PlanOptions & { group?: string }) =>
-      mutate(io, { ...opts, autoApprove: true }, 'promote', (session, observed) =>
-        planPromote(session, observed, jobId, opts.group),
-      ),
+    .action(
+      (jobId: string, opts: PlanOptions & { group?: string }, cmd: Command) =>
+        remoteChange(io, { ...opts, autoApprove: true }, cmd, (api, ns) =>
+          promoteRequest(api, jobId, opts.group, ns),
+        ) ??
+        mutate(io, { ...opts, autoApprove: true }, 'promote', (session, observed) =>
+          planPromote(session, observed, jobId, opts.group),
+        ),
     );
 
   const deployment = program
@@ -39,39 +47,16 @@ export function registerDeploymentCommands(program: Command, io: (json: boolean)
     deployment.command('status').description("the job's latest deployment").argument('<job>'),
   )
     .option('--json', 'print machine-readable JSON')
-    .action(async (jobId: string, opts: PlanOptions) => {
+    .action(async (jobId: string, opts: PlanOptions, cmd: Command) => {
       const o = io(Boolean(opts.json));
+      const remote = remoteTarget(cmd);
+      if (remote) return runRemote(o, remote, (api) => remoteDeploymentStatus(api, o, jobId, cmd));
       await withSession(o, opts, async (session) => {
         const { stored } = await observe(session, false);
         const d = latestDeployment(stored, jobId);
         if (!d) throw new UserError(`job "${jobId}" has no deployments`);
         const lock = await session.store.currentLock();
-        const interrupted =
-          isActiveDeployment(d) && !lock && !/promotion/.test(d.status_description);
-        if (o.json) printJson(o, { ...d, interrupted });
-        else {
-          o.out(
-            `ID          = ${d.id}\nJob Version = ${d.version}\nStatus      = ${d.status}\nDescription = ${d.status_description}`,
-          );
-          if (interrupted)
-            o.out(
-              `              (no drover is working on it: run drover apply to finish it, or drover deployment fail ${jobId})`,
-            );
-          o.out('');
-          table(
-            o,
-            ['Task Group', 'Promoted', 'Desired', 'Canaries', 'Placed', 'Healthy', 'Unhealthy'],
-            Object.entries(d.groups).map(([name, g]) => [
-              name,
-              g.desired_canaries > 0 ? String(g.promoted) : 'n/a',
-              String(g.desired_total),
-              String(g.desired_canaries),
-              String(g.placed),
-              String(g.healthy),
-              String(g.unhealthy),
-            ]),
-          );
-        }
+        printDeployment(o, jobId, d, isActiveDeployment(d) && !lock);
         process.exitCode = 0;
       });
     });
@@ -87,9 +72,48 @@ export function registerDeploymentCommands(program: Command, io: (json: boolean)
     ),
   )
     .option('--json', 'print machine-readable JSON')
-    .action((jobId: string, opts: PlanOptions) =>
-      mutate(io, { ...opts, autoApprove: true }, 'deployment fail', (session, observed) =>
-        planFail(session, observed, jobId),
-      ),
+    .action(
+      (jobId: string, opts: PlanOptions, cmd: Command) =>
+        remoteChange(io, { ...opts, autoApprove: true }, cmd, (api, ns) =>
+          failRequest(api, jobId, ns),
+        ) ??
+        mutate(io, { ...opts, autoApprove: true }, 'deployment fail', (session, observed) =>
+          planFail(session, observed, jobId),
+        ),
     );
+}
+
+/**
+ * A job's deployment; `unattended` when it is active and nothing works on it (no lock held): an
+ * apply interrupted, unless it waits for promotion.
+ */
+export function printDeployment(
+  o: Output,
+  jobId: string,
+  d: Deployment,
+  unattended: boolean,
+): void {
+  const interrupted = unattended && !/promotion/.test(d.status_description);
+  if (o.json) return printJson(o, { ...d, interrupted });
+  o.out(
+    `ID          = ${d.id}\nJob Version = ${d.version}\nStatus      = ${d.status}\nDescription = ${d.status_description}`,
+  );
+  if (interrupted)
+    o.out(
+      `              (no drover is working on it: run drover apply to finish it, or drover deployment fail ${jobId})`,
+    );
+  o.out('');
+  table(
+    o,
+    ['Task Group', 'Promoted', 'Desired', 'Canaries', 'Placed', 'Healthy', 'Unhealthy'],
+    Object.entries(d.groups).map(([name, g]) => [
+      name,
+      g.desired_canaries > 0 ? String(g.promoted) : 'n/a',
+      String(g.desired_total),
+      String(g.desired_canaries),
+      String(g.placed),
+      String(g.healthy),
+      String(g.unhealthy),
+    ]),
+  );
 }

@@ -22,6 +22,16 @@ import { formatInZone, nextLaunch } from '../../jobspec/cron.js';
 import { launchKind } from '../../jobspec/launch.js';
 import { describeOrigin } from '../../audit/origin.js';
 import { UserError, withSession } from '../with-session.js';
+import type { Drift } from '../../deploy/refresh.js';
+import { remoteTarget, runRemote } from '../remote/connection.js';
+import { remoteStatus } from '../remote/status.js';
+import {
+  previousStable,
+  remoteChange,
+  revertRequest,
+  scaleRequest,
+  stopRequest,
+} from '../remote/writes.js';
 import {
   addApplyOptions,
   addOutOption,
@@ -42,38 +52,13 @@ export function registerJobCommands(
       .argument('[job]'),
   )
     .option('--json', 'print machine-readable JSON')
-    .action(async (jobId: string | undefined, opts: PlanOptions) => {
+    .action(async (jobId: string | undefined, opts: PlanOptions, cmd: Command) => {
       const o = io(Boolean(opts.json));
+      const remote = remoteTarget(cmd);
+      if (remote) return runRemote(o, remote, (api) => remoteStatus(api, o, jobId, cmd));
       await withSession(o, opts, async (session) => {
         const observed = await observe(session, opts.refresh !== 'false');
-        const state = redactState(observed.state);
-        const drift = observed.drift;
-        if (jobId) {
-          const job = requireJob(state, jobId);
-          const allocs = jobAllocs(state, jobId);
-          if (o.json)
-            printJson(o, { id: jobId, ...summary(jobId, job, state), allocations: allocs, drift });
-          else printJobStatus(o, jobId, job, allocs, state);
-        } else {
-          const rows = Object.entries(state.jobs).map(([id, j]) => ({
-            id,
-            ...summary(id, j, state),
-          }));
-          if (o.json) printJson(o, { jobs: rows, drift });
-          else if (rows.length === 0) o.out('No jobs.');
-          else
-            table(
-              o,
-              ['ID', 'Type', 'Version', 'Status', 'Running'],
-              rows.map((r) => [
-                r.id,
-                r.type,
-                String(r.version),
-                r.status,
-                `${r.running}/${r.desired}`,
-              ]),
-            );
-        }
+        printStatus(o, redactState(observed.state), jobId, observed.drift);
         process.exitCode = 0;
       });
     });
@@ -138,18 +123,25 @@ export function registerJobCommands(
     ),
   )
     .option('--json', 'print machine-readable JSON')
-    .action((jobId: string, version: string | undefined, opts: PlanOptions) =>
-      mutate(io, opts, 'rollback', (session, observed) => {
-        if (version !== undefined && !/^\d+$/.test(version))
-          throw new UserError(`version must be a whole number, got "${version}"`);
-        return planRollback(
-          session,
-          observed,
-          jobId,
-          version === undefined ? undefined : Number(version),
-          opts.message,
-        );
-      }),
+    .action(
+      (jobId: string, version: string | undefined, opts: PlanOptions, cmd: Command) =>
+        remoteChange(io, opts, cmd, async (api, ns) =>
+          revertRequest(
+            jobId,
+            version === undefined ? await previousStable(api, jobId, ns) : versionNumber(version),
+            ns,
+          ),
+        ) ??
+        mutate(io, opts, 'rollback', (session, observed) => {
+          if (version !== undefined) versionNumber(version);
+          return planRollback(
+            session,
+            observed,
+            jobId,
+            version === undefined ? undefined : Number(version),
+            opts.message,
+          );
+        }),
     );
 
   addOutOption(
@@ -161,10 +153,12 @@ export function registerJobCommands(
   )
     .option('--purge', 'also forget the job and its history')
     .option('--json', 'print machine-readable JSON')
-    .action((jobId: string, opts: PlanOptions & { purge?: boolean }) =>
-      mutate(io, opts, 'stop', (session, observed) =>
-        planStop(session, observed, jobId, Boolean(opts.purge)),
-      ),
+    .action(
+      (jobId: string, opts: PlanOptions & { purge?: boolean }, cmd: Command) =>
+        remoteChange(io, opts, cmd, (_api, ns) => stopRequest(jobId, Boolean(opts.purge), ns)) ??
+        mutate(io, opts, 'stop', (session, observed) =>
+          planStop(session, observed, jobId, Boolean(opts.purge)),
+        ),
     );
 
   addOutOption(
@@ -180,13 +174,54 @@ export function registerJobCommands(
     ),
   )
     .option('--json', 'print machine-readable JSON')
-    .action((jobId: string, groupName: string, countText: string, opts: PlanOptions) =>
-      mutate(io, opts, 'scale', (session, observed) => {
-        if (!/^\d+$/.test(countText))
-          throw new UserError(`count must be a whole number ≥ 0, got "${countText}"`);
-        return planScale(session, observed, jobId, groupName, Number(countText));
-      }),
+    .action(
+      (jobId: string, groupName: string, countText: string, opts: PlanOptions, cmd: Command) =>
+        remoteChange(io, opts, cmd, (_api, ns) =>
+          scaleRequest(jobId, groupName, countNumber(countText), ns),
+        ) ??
+        mutate(io, opts, 'scale', (session, observed) =>
+          planScale(session, observed, jobId, groupName, countNumber(countText)),
+        ),
     );
+}
+
+/** `drover status [JOB]`: every job, or one with its allocations (on the state or through a server). */
+export function printStatus(
+  o: Output,
+  state: StateSnapshot,
+  jobId: string | undefined,
+  drift: readonly Drift[],
+): void {
+  if (jobId) {
+    const job = requireJob(state, jobId);
+    const allocs = jobAllocs(state, jobId);
+    if (o.json)
+      printJson(o, { id: jobId, ...summary(jobId, job, state), allocations: allocs, drift });
+    else printJobStatus(o, jobId, job, allocs, state);
+  } else {
+    const rows = Object.entries(state.jobs).map(([id, j]) => ({
+      id,
+      ...summary(id, j, state),
+    }));
+    if (o.json) printJson(o, { jobs: rows, drift });
+    else if (rows.length === 0) o.out('No jobs.');
+    else
+      table(
+        o,
+        ['ID', 'Type', 'Version', 'Status', 'Running'],
+        rows.map((r) => [r.id, r.type, String(r.version), r.status, `${r.running}/${r.desired}`]),
+      );
+  }
+}
+
+function versionNumber(text: string): number {
+  if (!/^\d+$/.test(text)) throw new UserError(`version must be a whole number, got "${text}"`);
+  return Number(text);
+}
+
+function countNumber(text: string): number {
+  if (!/^\d+$/.test(text)) throw new UserError(`count must be a whole number ≥ 0, got "${text}"`);
+  return Number(text);
 }
 
 /** Plans a change built by the operations layer from the observed state, and applies it under the lock. */

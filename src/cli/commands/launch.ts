@@ -12,6 +12,7 @@ import { collect } from '../args.js';
 import type { Output } from '../output.js';
 import { UserError, withSession } from '../with-session.js';
 import { mutate } from './jobs.js';
+import { dispatchRequest, periodicForceRequest, remoteChange } from '../remote/writes.js';
 import {
   addApplyOptions,
   addOutOption,
@@ -40,12 +41,14 @@ export function registerLaunchCommands(jobCmd: Command, io: (json: boolean) => O
   )
     .option('--detach', 'return once the child’s allocations started')
     .option('--json', 'print machine-readable JSON')
-    .action((jobId: string, opts: PlanOptions) =>
-      mutate(io, opts, 'periodic force', (session, observed) => {
-        const plan = planPeriodicForce(session, observed, jobId);
-        announce(io(Boolean(opts.json)), opts, 'Launched Job ID', plan.jobs[0]!.id, jobId);
-        return plan;
-      }),
+    .action(
+      (jobId: string, opts: PlanOptions, cmd: Command) =>
+        remoteChange(io, opts, cmd, (_api, ns) => periodicForceRequest(jobId, ns)) ??
+        mutate(io, opts, 'periodic force', (session, observed) => {
+          const plan = planPeriodicForce(session, observed, jobId);
+          announce(io(Boolean(opts.json)), opts, 'Launched Job ID', plan.jobs[0]!.id, jobId);
+          return plan;
+        }),
     );
 
   addOutOption(
@@ -68,31 +71,50 @@ export function registerLaunchCommands(jobCmd: Command, io: (json: boolean) => O
     )
     .option('--detach', 'return once the child’s allocations started')
     .option('--json', 'print machine-readable JSON')
-    .action(async (jobId: string, payloadSource: string | undefined, opts: LaunchOptions) => {
-      const o = io(Boolean(opts.json));
-      await withSession(o, opts, async (session) => {
-        const meta = parseMeta(opts.meta ?? []);
-        const payload = readPayload(payloadSource);
-        let existing: string | undefined;
-        await lockedApply(o, session, opts, 'dispatch', (observed) => {
-          const r = planDispatch(session, observed, jobId, {
-            meta,
-            payload,
-            uuid: randomUUID(),
-            ...(opts.idempotencyToken ? { idempotencyToken: opts.idempotencyToken } : {}),
+    .action(
+      async (
+        jobId: string,
+        payloadSource: string | undefined,
+        opts: LaunchOptions,
+        cmd: Command,
+      ) => {
+        const remote = remoteChange(io, opts, cmd, (_api, ns) =>
+          dispatchRequest(
+            jobId,
+            {
+              meta: parseMeta(opts.meta ?? []),
+              payload: readPayload(payloadSource),
+              ...(opts.idempotencyToken ? { idempotencyToken: opts.idempotencyToken } : {}),
+            },
+            ns,
+          ),
+        );
+        if (remote) return remote;
+        const o = io(Boolean(opts.json));
+        await withSession(o, opts, async (session) => {
+          const meta = parseMeta(opts.meta ?? []);
+          const payload = readPayload(payloadSource);
+          let existing: string | undefined;
+          await lockedApply(o, session, opts, 'dispatch', (observed) => {
+            const r = planDispatch(session, observed, jobId, {
+              meta,
+              payload,
+              uuid: randomUUID(),
+              ...(opts.idempotencyToken ? { idempotencyToken: opts.idempotencyToken } : {}),
+            });
+            if ('existing' in r) {
+              existing = r.existing;
+              // Nomad answers with the child already launched; there is nothing to apply.
+              return { plan: makePlan(session, observed, []), saved: false };
+            }
+            announce(o, opts, 'Dispatched Job ID', r.child, jobId);
+            return { plan: r.plan, saved: false };
           });
-          if ('existing' in r) {
-            existing = r.existing;
-            // Nomad answers with the child already launched; there is nothing to apply.
-            return { plan: makePlan(session, observed, []), saved: false };
-          }
-          announce(o, opts, 'Dispatched Job ID', r.child, jobId);
-          return { plan: r.plan, saved: false };
+          if (existing !== undefined)
+            announce(o, opts, 'Dispatched Job ID', existing, jobId, opts.idempotencyToken);
         });
-        if (existing !== undefined)
-          announce(o, opts, 'Dispatched Job ID', existing, jobId, opts.idempotencyToken);
-      });
-    });
+      },
+    );
 }
 
 /**

@@ -8,6 +8,7 @@ import { forgetHostKey, observe, planDrain, planEligibility } from '../../ops/in
 import { mutate, table } from './jobs.js';
 import { UserError, withSession } from '../with-session.js';
 import { addApplyOptions, addOutOption, addStateOptions, type PlanOptions } from './plan.js';
+import { drainRequest, eligibilityRequest, remoteChange } from '../remote/writes.js';
 
 export function registerNodeCommands(program: Command, io: (json: boolean) => Output): void {
   const node = program
@@ -117,15 +118,22 @@ export function registerNodeCommands(program: Command, io: (json: boolean) => Ou
     .option('--enable', 'eligible for new placements')
     .option('--disable', 'no new placements (running allocations stay)')
     .option('--json', 'print machine-readable JSON')
-    .action(async (name: string, opts: PlanOptions & { enable?: boolean; disable?: boolean }) => {
-      if (Boolean(opts.enable) === Boolean(opts.disable)) {
-        process.stderr.write('error: give exactly one of -enable or -disable\n');
-        return void (process.exitCode = 1);
-      }
-      await mutate(io, opts, 'node eligibility', (session, observed) =>
-        planEligibility(session, observed, name, Boolean(opts.enable)),
-      );
-    });
+    .action(
+      async (
+        name: string,
+        opts: PlanOptions & { enable?: boolean; disable?: boolean },
+        cmd: Command,
+      ) => {
+        if (Boolean(opts.enable) === Boolean(opts.disable)) {
+          process.stderr.write('error: give exactly one of -enable or -disable\n');
+          return void (process.exitCode = 1);
+        }
+        await (remoteChange(io, opts, cmd, () => eligibilityRequest(name, Boolean(opts.enable))) ??
+          mutate(io, opts, 'node eligibility', (session, observed) =>
+            planEligibility(session, observed, name, Boolean(opts.enable)),
+          ));
+      },
+    );
 
   node
     .command('trust')
@@ -159,12 +167,20 @@ export function registerNodeCommands(program: Command, io: (json: boolean) => Ou
     .option('--disable', 'end the drain: the node is eligible again')
     .option('--ignore-system', "leave system and sysbatch jobs' allocations on the node")
     .option('--json', 'print machine-readable JSON')
-    .action((name: string, opts: PlanOptions & { disable?: boolean; ignoreSystem?: boolean }) =>
-      mutate(io, opts, 'node drain', (session, observed) =>
-        planDrain(session, observed, name, !opts.disable, {
-          ignoreSystemJobs: Boolean(opts.ignoreSystem),
-        }),
-      ),
+    .action(
+      (
+        name: string,
+        opts: PlanOptions & { disable?: boolean; ignoreSystem?: boolean },
+        cmd: Command,
+      ) =>
+        remoteChange(io, opts, cmd, () =>
+          drainRequest(name, !opts.disable, Boolean(opts.ignoreSystem)),
+        ) ??
+        mutate(io, opts, 'node drain', (session, observed) =>
+          planDrain(session, observed, name, !opts.disable, {
+            ignoreSystemJobs: Boolean(opts.ignoreSystem),
+          }),
+        ),
     );
 }
 

@@ -61,6 +61,8 @@ import {
 import type { PlanApproval } from '../../state/types.js';
 import { PRUNE_OPTION, withPrune, type PruneFlag } from '../prune.js';
 import { changedJobs } from '../../plan/changed-jobs.js';
+import { remoteTarget, runRemote } from '../remote/connection.js';
+import { remoteApply, remotePlan } from '../remote/apply.js';
 
 export interface PlanOptions extends JobInputOptions, PruneFlag {
   config?: string;
@@ -132,8 +134,10 @@ export function registerPlan(program: Command, io: (json: boolean) => Output): v
       '--refresh-only',
       'compare what runs with what was applied (drover drift); exit 2 on drift',
     )
-    .action(async (paths: string[], opts: PlanOptions) => {
+    .action(async (paths: string[], opts: PlanOptions, cmd: Command) => {
       const o = io(Boolean(opts.json));
+      const remote = remoteTarget(cmd);
+      if (remote) return runRemote(o, remote, (api) => remotePlan(api, o, paths, opts, cmd));
       if (opts.refreshOnly) return runDrift(o, paths, opts, (p) => jobIdsOf(o, p, opts));
       const loaded = loadDesired(o, paths, opts);
       if (!loaded) return fail(1);
@@ -178,8 +182,10 @@ export function registerApply(program: Command, io: (json: boolean) => Output): 
       '--atomic',
       'all or nothing: when a deployment fails, start no later job and put back every job this apply changed (exit 3)',
     )
-    .action(async (paths: string[], opts: PlanOptions) => {
+    .action(async (paths: string[], opts: PlanOptions, cmd: Command) => {
       const o = io(Boolean(opts.json));
+      const remote = remoteTarget(cmd);
+      if (remote) return runRemote(o, remote, (api) => remoteApply(api, o, paths, opts, cmd));
       const planfile = paths.length === 1 && isPlanfile(paths[0]!) ? paths[0]! : undefined;
       const loaded = planfile
         ? { desired: [], diagnostics: [], ordering: [], sources: new Map<string, string>() }
@@ -544,7 +550,7 @@ export function jobIdsOf(o: Output, paths: string[], opts: PlanOptions): Set<str
   return loaded && new Set(loaded.desired.map((d) => d.id));
 }
 
-function isPlanfile(path: string): boolean {
+export function isPlanfile(path: string): boolean {
   try {
     if (!statSync(path).isFile()) return false;
     const head = readFileSync(path, 'utf8').slice(0, 64).trimStart();
