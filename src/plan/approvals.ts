@@ -5,7 +5,6 @@
  * `allow_self = false` the approval of the person who saved the planfile does not count.
  */
 import type { Plan } from '../generated/plan.js';
-import { planRecordSerials } from '../state/plans.js';
 import type { PlanApproval, StateSnapshot } from '../state/types.js';
 
 /** drover.hcl `approvals` (config/ has the same shape; this layer does not import it). */
@@ -52,6 +51,14 @@ export function planBasis(
   let serial = state.serial;
   while (serial > 0 && approvalWrites.has(serial)) serial--;
   return { lineage: state.lineage, serial };
+}
+
+/** The serials of the writes that only saved a plan for review or recorded a rejection of one. */
+function planRecordSerials(state: Pick<StateSnapshot, 'plans'>): number[] {
+  return Object.values(state.plans ?? {}).flatMap((saved) => [
+    saved.serial,
+    ...(saved.rejections ?? []).map((r) => r.serial),
+  ]);
 }
 
 /** Counts the approvals of `plan` among `approvals` (any hash: others are left out). */

@@ -33,7 +33,7 @@ export function planOf(saved: SavedPlan): Plan {
 export function savePlan(state: StateSnapshot, saved: NewSavedPlan): StateSnapshot {
   const entry: SavedPlan = {
     ...withoutUndefined(saved),
-    plan: saved.plan as unknown as SavedPlan['plan'],
+    plan: saved.plan,
     serial: state.serial + 1,
   };
   return { ...state, plans: { ...plansOf(state), [saved.plan.hash]: entry } };
@@ -55,14 +55,4 @@ export function appendRejection(
       [hash]: { ...saved, rejections: [...(saved.rejections ?? []), stamped] },
     },
   };
-}
-
-/** The serials of the writes that only saved a plan or recorded a rejection. */
-export function planRecordSerials(state: WithPlans): number[] {
-  const out: number[] = [];
-  for (const saved of Object.values(plansOf(state))) {
-    out.push(saved.serial);
-    for (const r of saved.rejections ?? []) out.push(r.serial);
-  }
-  return out;
 }
