@@ -48,7 +48,7 @@ export function redactJobDiff(diff: JobDiff, r: Redactor): JobDiff {
 /**
  * The state as drover shows it (`state show`, `status`): each recorded version's job with its
  * sensitive values replaced, and every other text (the submitted job, the source, events,
- * task messages) with occurrences of them replaced. The state itself keeps the real values.
+ * task messages, saved plans) with occurrences of them and of saved plans' values replaced. The state itself keeps the real values.
  */
 export function redactState(snap: StateSnapshot): StateSnapshot {
   const texts: string[] = [];
@@ -66,6 +66,11 @@ export function redactState(snap: StateSnapshot): StateSnapshot {
       versions: j.versions.map((v) => ({ ...v, job: redactAtPointers(v.job, shared) })),
     };
   }
+  // Plans saved for review hold their jobs too, with values no version may have yet.
+  for (const saved of Object.values(snap.plans ?? {}))
+    for (const j of (saved.plan as unknown as Plan).jobs ?? [])
+      if (j.payload?.sensitive?.length)
+        texts.push(...sensitiveTexts(j.payload.job, j.payload.sensitive));
   const r = new Redactor(texts);
   return r.empty ? snap : r.deep({ ...snap, jobs });
 }

@@ -133,4 +133,24 @@ describe('the state as history, status and state show print it', () => {
       [NEW, OLD, NEW.toUpperCase(), OLD.toUpperCase()].sort(),
     );
   });
+
+  it('hides the values of plans saved for review, which no version has yet', () => {
+    const payload = {
+      filename: after.filename,
+      source: after.source,
+      submitted: after.submitted,
+      ...encodeStoredJob(after.job),
+      sensitive: after.sensitive,
+    };
+    const hash = `sha256:${'a'.repeat(64)}`;
+    const state = {
+      jobs: {},
+      events: [],
+      plans: { [hash]: { plan: { hash, jobs: [{ id: 'app', payload }] }, serial: 1 } },
+    } as unknown as StateSnapshot;
+    const shown = JSON.stringify(redactState(state));
+    expect(secretsIn(shown)).toEqual([]);
+    expect(shown).toContain('(sensitive)');
+    expect(secretsIn(JSON.stringify(state))).toEqual([NEW, NEW.toUpperCase()]);
+  });
 });

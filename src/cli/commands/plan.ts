@@ -63,6 +63,7 @@ import { PRUNE_OPTION, withPrune, type PruneFlag } from '../prune.js';
 import { changedJobs } from '../../plan/changed-jobs.js';
 import { remoteTarget, runRemote } from '../remote/connection.js';
 import { remoteApply, remotePlan } from '../remote/apply.js';
+import { recordPlanfile } from '../saved-plan.js';
 
 export interface PlanOptions extends JobInputOptions, PruneFlag {
   config?: string;
@@ -154,7 +155,7 @@ export function registerPlan(program: Command, io: (json: boolean) => Output): v
           false,
         );
         if (!o.json) printPlanDrift(o, observed);
-        showPlan(o, session, observed, plan, opts);
+        await showPlan(o, session, observed, plan, opts, false);
         process.exitCode = opts.detailedExitcode && planHasChanges(plan) ? 2 : 0;
       });
     });
@@ -263,17 +264,22 @@ function withImages(
 
 /**
  * Prints a plan (and what refresh saw), saving it first when `-out` was given (with who saved
- * it, and saying how many approvals the plan has already).
+ * it, recorded in state for review, and saying how many approvals the plan has already).
+ * `locked`: the caller holds the state lock.
  */
-function showPlan(
+async function showPlan(
   o: Output,
   session: Session,
   observed: Observed,
   plan: Plan,
   opts: PlanOptions,
-): void {
+  locked: boolean,
+): Promise<void> {
   const saved = opts.out ? authoredPlan(plan) : plan;
-  if (opts.out) writePlanfile(opts.out, saved);
+  if (opts.out) {
+    writePlanfile(opts.out, saved);
+    await recordPlanfile(o, session, saved, opts.out, locked);
+  }
   if (o.json) printJson(o, redactPlan(plan));
   else {
     printObserved(o, observed);
@@ -321,7 +327,7 @@ export async function lockedApply(
       saved,
     );
     if (opts.out && !saved) {
-      showPlan(o, session, observed, plan, opts);
+      await showPlan(o, session, observed, plan, opts, true);
       process.exitCode = 0;
       return;
     }
