@@ -34,7 +34,9 @@ let browser: Browser;
 let page: Page;
 
 const api = async (path: string): Promise<Json> =>
-  (await fetch(`${server.url}${path}`)).json() as Promise<Json>;
+  (await (await fetch(`${server.url}${path}`)).json()) as Json;
+/** The text of the focused element (evaluated in the page, so written as page code). */
+const FOCUSED = 'document.activeElement?.textContent';
 const open = (path: string): Promise<unknown> => page.goto(`${ui.url}/ui${path}`);
 
 beforeAll(async () => {
@@ -82,18 +84,17 @@ describe('the web UI on a real server', () => {
     expect(await web.locator('.allocbar').getAttribute('aria-label')).toBe('2 running');
     expect(await table.locator('tr[data-job="broken"] .badge').textContent()).toBe('failed');
 
-    await page.getByLabel('Status').selectOption('failed');
+    await page.getByLabel('Status', { exact: true }).selectOption('failed');
     await page.waitForURL(/status=failed/);
     await page.reload();
     await page.locator('tr[data-job="broken"]').waitFor();
     expect(await page.locator('tbody tr').count()).toBe(1);
-    expect(await page.getByLabel('Status').inputValue()).toBe('failed');
+    expect(await page.getByLabel('Status', { exact: true }).inputValue()).toBe('failed');
 
     await open('/jobs?sort=-name');
     await page.locator('tr[data-job="web"]').waitFor();
-    const ids = await page
-      .locator('tbody tr')
-      .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-job')));
+    const rows = await page.locator('tbody tr').all();
+    const ids = await Promise.all(rows.map((r) => r.getAttribute('data-job')));
     expect(ids).toEqual(['web', 'report', 'nightly', 'broken']);
   });
 
@@ -268,7 +269,11 @@ describe('the web UI on a real server', () => {
   it('shows live events as the state changes, filterable by topic', async () => {
     await open('/events?topic=Job');
     await page.getByText('Live: new events appear').waitFor();
-    await f.run(['job', 'periodic', 'force', 'nightly']);
+    const dispatched = await fetch(`${server.url}/v1/job/report/dispatch`, {
+      method: 'POST',
+      body: JSON.stringify({ Meta: { customer: 'events' } }),
+    });
+    expect(dispatched.status).toBe(200);
     const rows = page.getByRole('table', { name: 'Events' }).locator('tbody tr');
     await expect.poll(() => rows.count(), { timeout: 15_000 }).toBeGreaterThan(0);
     expect((await rows.allTextContents()).every((t) => t.includes('Job'))).toBe(true);
@@ -283,15 +288,15 @@ describe('the web UI on a real server', () => {
     );
     await phone.goto(`${ui.url}/ui/jobs`);
     await phone.locator('tr[data-job="web"]').waitFor();
-    const overflow = await phone.evaluate(
-      () => document.documentElement.scrollWidth - window.innerWidth,
+    const overflow = await phone.evaluate<number>(
+      'document.documentElement.scrollWidth - window.innerWidth',
     );
     expect(overflow).toBeLessThanOrEqual(0);
     await phone.keyboard.press('Tab');
-    expect(await phone.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
+    expect(await phone.evaluate<string>(FOCUSED)).toBe('Skip to content');
     await phone.keyboard.press('Tab');
     await phone.keyboard.press('Tab');
-    expect(await phone.evaluate(() => document.activeElement?.textContent)).toBe('Jobs');
+    expect(await phone.evaluate<string>(FOCUSED)).toBe('Jobs');
     await phone.keyboard.press('Tab');
     await phone.keyboard.press('Enter');
     await phone.waitForURL(/\/ui\/nodes$/);

@@ -235,13 +235,13 @@ export async function signedIn(
     colorScheme: options.colorScheme ?? 'light',
     viewport: { width: options.width ?? 1280, height: 900 },
   });
-  await context.addInitScript(
-    ([token, actor]) => {
-      if (!localStorage.getItem('drover.token')) localStorage.setItem('drover.token', token ?? '');
-      if (!localStorage.getItem('drover.actor')) localStorage.setItem('drover.actor', actor ?? '');
-    },
-    [who.token ?? '', who.actor ?? ''],
-  );
+  // Page code: stores the session as the sign-in page would, unless the page changed it.
+  await context.addInitScript(`
+    if (localStorage.getItem('drover.token') === null)
+      localStorage.setItem('drover.token', ${JSON.stringify(who.token ?? '')});
+    if (localStorage.getItem('drover.actor') === null)
+      localStorage.setItem('drover.actor', ${JSON.stringify(who.actor ?? '')});
+  `);
   const page = await context.newPage();
   return { context, page };
 }

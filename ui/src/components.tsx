@@ -192,7 +192,11 @@ export function Select(props: {
   return (
     <label class="field">
       <span>{props.label}</span>
-      <select value={props.value} onChange={(e) => props.onChange(e.currentTarget.value)}>
+      <select
+        aria-label={props.label}
+        value={props.value}
+        onChange={(e) => props.onChange(e.currentTarget.value)}
+      >
         <option value="">{props.any ?? 'any'}</option>
         {props.options.map((o) => (
           <option key={o} value={o}>
@@ -215,6 +219,7 @@ export function TextInput(props: {
       <span>{props.label}</span>
       <input
         type="text"
+        aria-label={props.label}
         value={props.value}
         placeholder={props.placeholder}
         onInput={(e) => props.onInput(e.currentTarget.value)}

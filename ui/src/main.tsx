@@ -51,8 +51,11 @@ function App(): JSX.Element {
   const [problem, setProblem] = useState<string>();
   const refresh = (): void => {
     loadWho().then(
-      // With ACLs off, a name is asked for once, for the audit trail.
-      (w) => setWho(!w.ACLEnabled && !loadCredentials().actor ? 'signin' : w),
+      // A session signs in first: with a token when ACLs are on, else with a name for the audit.
+      (w) => {
+        const c = loadCredentials();
+        setWho((w.ACLEnabled ? c.token : c.actor) ? w : 'signin');
+      },
       (err: unknown) => {
         if (err instanceof ApiError && (err.status === 401 || err.status === 403)) setWho('signin');
         else setProblem(err instanceof Error ? err.message : String(err));

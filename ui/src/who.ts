@@ -12,9 +12,15 @@ interface AgentSelf {
   config?: { ACL?: { Enabled?: boolean } };
 }
 
+/** Whether the server enforces ACLs: a server that refuses to say so does. */
 export async function aclEnabled(): Promise<boolean> {
-  const self = await get<AgentSelf>('/v1/agent/self');
-  return self.data.config?.ACL?.Enabled === true;
+  try {
+    const self = await get<AgentSelf>('/v1/agent/self');
+    return self.data.config?.ACL?.Enabled === true;
+  } catch (err) {
+    if (err instanceof ApiError && (err.status === 403 || err.status === 401)) return true;
+    throw err;
+  }
 }
 
 export async function loadWho(): Promise<WhoAmI> {
