@@ -174,6 +174,7 @@ describe('the web UI on a real server', () => {
     await page.getByRole('link', { name: 'versions' }).click();
     await page.locator('tr[data-version="0"]').waitFor();
     const diff = page.getByLabel(/diff of versions/);
+    await diff.locator('.del').first().waitFor();
     expect(await diff.locator('.del').allTextContents()).toEqual(
       expect.arrayContaining([expect.stringContaining('hello v1')]),
     );
