@@ -119,4 +119,6 @@ export interface ServerSettings {
   acl: { enabled: boolean };
   /** Absent: plain HTTP. Paths absolute. */
   tls?: { cert: string; key: string; ca?: string; verifyClient: boolean };
+  /** Where the built web UI is served from (not in drover.hcl; tests set it). Absent: the package's dist/ui. */
+  uiDir?: string;
 }

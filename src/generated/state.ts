@@ -87,6 +87,12 @@ export interface StateSnapshot {
    * Approvals of plans (`drover approve PLANFILE`), oldest first, each bound to a plan hash: a planfile is approved by the records of its hash. Append-only. Absent: none recorded (a state written by an older drover).
    */
   approvals?: PlanApproval[];
+  /**
+   * Plans saved for review, by hash: every `drover plan -out F` and the plans made through the API (the web UI's run-job page), so that people can see, approve, reject and apply them where they are. Approvals stay in `approvals`. Absent: none saved (a state written by an older drover).
+   */
+  plans?: {
+    [k: string]: SavedPlan;
+  };
   acl?: AclState;
 }
 /**
@@ -647,6 +653,47 @@ export interface AuditHook {
    */
   error?: string;
   [k: string]: unknown;
+}
+/**
+ * A plan saved for review, and who rejected it.
+ */
+export interface SavedPlan {
+  /**
+   * The planfile itself (plan.schema.json), its author included: what `drover apply F` and `POST /v1/drover/plan/:hash/apply` run.
+   */
+  plan: {};
+  /**
+   * Who saved it: the CLI's actor (`DROVER_ACTOR`, else `user@host`) or the API token's name.
+   */
+  created_by: string;
+  created_at: Timestamp;
+  /**
+   * Where it was made: `cli` (plan -out), `ui` (the web UI) or `api`.
+   */
+  source: 'cli' | 'ui' | 'api';
+  /**
+   * The state serial the write that saved it gave the state. Such a write records nothing else, so it does not make plans stale (as an approval's).
+   */
+  serial: number;
+  /**
+   * Rejections, oldest first. A rejected plan is not applied through the API.
+   */
+  rejections?: PlanRejection[];
+}
+/**
+ * One person's rejection of a saved plan.
+ */
+export interface PlanRejection {
+  /**
+   * Who rejected it.
+   */
+  by: string;
+  time: Timestamp;
+  message?: string;
+  /**
+   * The state serial the write that recorded this rejection gave the state (such a write does not make plans stale).
+   */
+  serial: number;
 }
 /**
  * ACLs of `drover server` (Nomad's tokens and policies): whether the ACL system was bootstrapped, the tokens by accessor id (each with the SHA-256 of its secret: the secret itself is shown once, when the token is created, and never stored), and the policies by name. Absent: never bootstrapped (a state written by an older drover, or ACLs never used).

@@ -52,3 +52,4 @@ export {
   type DispatchOptions,
 } from './launch.js';
 export { approvePlan, type ApproveRequest, type ApproveResult } from './approve.js';
+export { recordSavedPlan, rejectSavedPlan, type RecordResult } from './saved-plans.js';

@@ -28,7 +28,8 @@ export const NO_APPROVALS: ApprovalRule = { required: 0, allowSelf: true };
 /*
  * An approval is a write to the state like any other, but it must not make the plan it approves
  * stale, nor change the hash of the same plan made again: plans count the state's serial
- * without the writes that only recorded approvals.
+ * without the writes that only recorded approvals (nor those that only saved a plan for review
+ * or recorded its rejection: state/plans).
  */
 export interface PlanBasis {
   lineage: string;
@@ -37,16 +38,27 @@ export interface PlanBasis {
 
 /**
  * The lineage and serial a plan is computed against and checked with: the state's serial less
- * the writes on top of it that only recorded approvals (each approval names the serial of its
- * write, and an approval's write records nothing else).
+ * the writes on top of it that only recorded approvals, saved plans or rejections (each names
+ * the serial of its write, and such a write records nothing else).
  */
 export function planBasis(
-  state: Pick<StateSnapshot, 'lineage' | 'serial' | 'approvals'>,
+  state: Pick<StateSnapshot, 'lineage' | 'serial' | 'approvals' | 'plans'>,
 ): PlanBasis {
-  const approvalWrites = new Set((state.approvals ?? []).map((a) => a.serial));
+  const approvalWrites = new Set([
+    ...(state.approvals ?? []).map((a) => a.serial),
+    ...planRecordSerials(state),
+  ]);
   let serial = state.serial;
   while (serial > 0 && approvalWrites.has(serial)) serial--;
   return { lineage: state.lineage, serial };
+}
+
+/** The serials of the writes that only saved a plan for review or recorded a rejection of one. */
+function planRecordSerials(state: Pick<StateSnapshot, 'plans'>): number[] {
+  return Object.values(state.plans ?? {}).flatMap((saved) => [
+    saved.serial,
+    ...(saved.rejections ?? []).map((r) => r.serial),
+  ]);
 }
 
 /** Counts the approvals of `plan` among `approvals` (any hash: others are left out). */

@@ -109,9 +109,9 @@ export type Freshness = { ok: true } | { ok: false; message: string };
  */
 export function checkPlanFresh(
   plan: Plan,
-  current: Pick<StateSnapshot, 'lineage' | 'serial' | 'approvals'>,
+  current: Pick<StateSnapshot, 'lineage' | 'serial' | 'approvals' | 'plans'>,
 ): Freshness {
-  // Writes that only recorded approvals (of this plan or another) do not make it stale.
+  // Writes that only recorded approvals or saved plans (this one or others) do not make it stale.
   const state = planBasis(current);
   const never = plan.state.serial === 0 && state.serial === 0;
   if (plan.state.lineage !== state.lineage && !never) {

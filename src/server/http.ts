@@ -23,6 +23,7 @@ import {
   viewKey,
   type SerializedReply,
 } from './reply-cache.js';
+import { refuseForgedOrigin, withDeclaredActor } from './request-guards.js';
 import { createRouter, type Router } from './router.js';
 import {
   ApiError,
@@ -115,12 +116,17 @@ async function handle(
   const onShutdown = () => aborted.abort();
   opts.shutdown?.addEventListener('abort', onShutdown, { once: true });
   try {
+    refuseForgedOrigin(method, req.headers);
     if (match.kind === 'none') throw new ApiError(404, `Invalid URL: ${url.pathname}`);
     if (match.kind === 'method') {
       res.setHeader('Allow', match.allowed.join(', '));
       throw new ApiError(405, `Invalid method: ${method}`);
     }
-    const identity = await (opts.authorizer ?? aclsOff).identify(tokenOf(req));
+    const identity = withDeclaredActor(
+      await (opts.authorizer ?? aclsOff).identify(tokenOf(req)),
+      req.headers,
+      ctx.settings.acl.enabled,
+    );
     const namespace = url.searchParams.get('namespace') || 'default';
     if (!identity.allows(match.route.access, namespace))
       throw new ApiError(403, 'Permission denied');

@@ -23,8 +23,9 @@ export function appendAudit(state: StateSnapshot, record: NewAuditRecord): State
 /**
  * What a restore writes: the snapshot's jobs, allocations and the rest, but the trail of the
  * state it replaces (a restore must not erase who did what), with the restore's own record.
- * The snapshot's approvals are dropped: a restore makes every plan stale (the trail keeps who
- * approved what), and their serials would name writes of another history (state/approvals).
+ * The snapshot's approvals and saved plans are dropped: a restore makes every plan stale (the
+ * trail keeps who approved what), and their serials would name writes of another history
+ * (state/approvals, state/plans).
  * The ACLs are the current ones: a restore must not bring back a revoked token, nor undo a
  * bootstrap.
  */
@@ -33,7 +34,7 @@ export function restoredWithTrail(
   incoming: StateSnapshot,
   record?: NewAuditRecord,
 ): StateSnapshot {
-  const { audit: _replaced, approvals: _stale, acl: _old, ...rest } = incoming;
+  const { audit: _replaced, approvals: _stale, plans: _saved, acl: _old, ...rest } = incoming;
   const trail = auditTrail(current);
   const kept: StateSnapshot = {
     ...rest,

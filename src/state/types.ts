@@ -12,6 +12,8 @@ export type {
   AuditJobChange,
   AuditRecord,
   PlanApproval,
+  PlanRejection,
+  SavedPlan,
   Allocation,
   AllocationHealth,
   ClientStatus,

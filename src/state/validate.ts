@@ -52,6 +52,7 @@ export function changedSchemaProblems(
     ...(next.variables !== undefined
       ? { variables: changedEntries(prev.variables ?? {}, next.variables) }
       : {}),
+    ...(next.plans !== undefined ? { plans: changedEntries(prev.plans ?? {}, next.plans) } : {}),
     events: Array.isArray(next.events)
       ? next.events.filter((e, i) => e !== prev.events[i] && eventAt.push(i) > 0)
       : next.events,

@@ -150,13 +150,15 @@ function scenario(team: Team, id: string): void {
 
     const audit = await team.as('carol', 'audit', '-json');
     const records = (JSON.parse(audit.stdout) as { records: AuditRecord[] }).records;
+    // plan -out recorded p1 for review (p2, the same plan, was recorded already).
     expect(records.map((r) => [r.operation, r.actor])).toEqual([
+      ['plan', 'alice'],
       ['approve', 'bob'],
       ['approve', 'carol'],
       ['approve', 'dave'],
       ['apply', 'carol'],
     ]);
-    const applied = records[3]!;
+    const applied = records[4]!;
     expect(applied.plan_hash).toBe(team.hash('p2.plan'));
     expect(applied.approvals?.map((a) => [a.approver, a.message ?? null])).toEqual([
       ['bob', 'looks right'],

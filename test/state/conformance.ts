@@ -15,6 +15,8 @@ import { StateError } from '../../src/state/errors.js';
 import { appendEvent } from '../../src/state/events.js';
 import { appendAudit, type NewAuditRecord } from '../../src/state/audit.js';
 import { appendApproval, type NewApproval } from '../../src/state/approvals.js';
+import { appendRejection, savePlan, type NewSavedPlan } from '../../src/state/plans.js';
+import type { Plan } from '../../src/generated/plan.js';
 import { planBasis } from '../../src/plan/approvals.js';
 import { newLockInfo, type LockInfo, type StateStore } from '../../src/state/store.js';
 import type { AclPolicy, AclToken, JobState, StateSnapshot } from '../../src/state/types.js';
@@ -584,6 +586,43 @@ export function describeStoreConformance(backend: Backend): void {
         expect(planBasis(v5).serial).toBe(4);
         const restored = await store().snapshotRestore(file);
         expect('approvals' in restored).toBe(false);
+        expect(await store().read()).toEqual(restored);
+      });
+
+      it('keeps saved plans and rejections, one write each, without making plans stale', async () => {
+        const s = store();
+        const hash = (c: string) => `sha256:${c.repeat(64)}`;
+        const saved = (h: string): NewSavedPlan => ({
+          plan: { hash: h, format_version: 2 } as unknown as Plan,
+          created_by: 'alice@ci',
+          created_at: T1,
+          source: 'cli',
+        });
+        const v1 = await s.write(sampleState(await s.read()), 0);
+        const file = join(dir, 'snap.json');
+        await s.snapshotSave(file);
+        const v2 = await s.write(savePlan(v1, saved(hash('a'))), 1);
+        const v3 = await s.write(
+          appendRejection(v2, hash('a'), { by: 'bob', time: T1, message: 'not today' }),
+          2,
+        );
+        const v4 = await s.write(
+          appendApproval(v3, { plan_hash: hash('a'), approver: 'carol', time: T1 }),
+          3,
+        );
+        expect(await store().read()).toEqual(v4);
+        expect(v4.plans?.[hash('a')]?.serial).toBe(2);
+        expect(v4.plans?.[hash('a')]?.rejections?.map((r) => [r.by, r.serial])).toEqual([
+          ['bob', 3],
+        ]);
+        // Saving, rejecting and approving only: a plan made at serial 1 is still fresh.
+        expect(planBasis(v4)).toEqual({ lineage: v4.lineage, serial: 1 });
+        const v5 = await s.write(step(v4, 7), 4);
+        const v6 = await s.write(savePlan(v5, saved(hash('b'))), 5);
+        expect(await store().read()).toEqual(v6);
+        expect(planBasis(v6).serial).toBe(5);
+        const restored = await store().snapshotRestore(file);
+        expect('plans' in restored).toBe(false);
         expect(await store().read()).toEqual(restored);
       });
 

@@ -128,7 +128,7 @@ describe('rows', () => {
     const before = await store().write(sampleState(await store().read()), 0);
     // What a drover before ACLs left: no acl tables, no acl column, schema version 5.
     await db.query(
-      `DROP TABLE ${schema}.acl_tokens, ${schema}.acl_policies; ` +
+      `DROP TABLE ${schema}.acl_tokens, ${schema}.acl_policies, ${schema}.plans; ` +
         `ALTER TABLE ${schema}.meta DROP COLUMN acl; UPDATE ${schema}.meta SET schema_version = 5`,
     );
     const s = store();

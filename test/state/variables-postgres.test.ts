@@ -81,7 +81,7 @@ describe('Variables in postgres', () => {
     });
     // Schema version 1 had none of the tables later migrations add.
     await db.query(
-      'DROP TABLE v3.variables, v3.audit, v3.approvals, v3.server_lease, v3.acl_tokens, v3.acl_policies; ' +
+      'DROP TABLE v3.variables, v3.audit, v3.approvals, v3.server_lease, v3.acl_tokens, v3.acl_policies, v3.plans; ' +
         'ALTER TABLE v3.meta DROP COLUMN acl',
     );
     await db.query('UPDATE v3.meta SET schema_version = 1');

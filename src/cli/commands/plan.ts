@@ -61,6 +61,7 @@ import {
 import type { PlanApproval } from '../../state/types.js';
 import { PRUNE_OPTION, withPrune, type PruneFlag } from '../prune.js';
 import { changedJobs } from '../../plan/changed-jobs.js';
+import { recordPlanfile } from '../saved-plan.js';
 
 export interface PlanOptions extends JobInputOptions, PruneFlag {
   config?: string;
@@ -150,7 +151,7 @@ export function registerPlan(program: Command, io: (json: boolean) => Output): v
           false,
         );
         if (!o.json) printPlanDrift(o, observed);
-        showPlan(o, session, observed, plan, opts);
+        await showPlan(o, session, observed, plan, opts, false);
         process.exitCode = opts.detailedExitcode && planHasChanges(plan) ? 2 : 0;
       });
     });
@@ -257,17 +258,22 @@ function withImages(
 
 /**
  * Prints a plan (and what refresh saw), saving it first when `-out` was given (with who saved
- * it, and saying how many approvals the plan has already).
+ * it, recorded in state for review, and saying how many approvals the plan has already).
+ * `locked`: the caller holds the state lock.
  */
-function showPlan(
+async function showPlan(
   o: Output,
   session: Session,
   observed: Observed,
   plan: Plan,
   opts: PlanOptions,
-): void {
+  locked: boolean,
+): Promise<void> {
   const saved = opts.out ? authoredPlan(plan) : plan;
-  if (opts.out) writePlanfile(opts.out, saved);
+  if (opts.out) {
+    writePlanfile(opts.out, saved);
+    await recordPlanfile(o, session, saved, opts.out, locked);
+  }
   if (o.json) printJson(o, redactPlan(plan));
   else {
     printObserved(o, observed);
@@ -315,7 +321,7 @@ export async function lockedApply(
       saved,
     );
     if (opts.out && !saved) {
-      showPlan(o, session, observed, plan, opts);
+      await showPlan(o, session, observed, plan, opts, true);
       process.exitCode = 0;
       return;
     }

@@ -5,10 +5,14 @@
 import type { Route } from '../types.js';
 import { routes as acl } from './acl.js';
 import { routes as agent } from './agent.js';
+import { routes as allocRestart } from './alloc-restart.js';
 import { routes as allocWrites } from './alloc-writes.js';
 import { routes as allocations } from './allocations.js';
 import { routes as deploymentWrites } from './deployment-writes.js';
 import { routes as deployments } from './deployments.js';
+import { routes as droverAudit } from './drover-audit.js';
+import { routes as droverPlans } from './drover-plans.js';
+import { routes as droverWhoami } from './drover-whoami.js';
 import { routes as evaluations } from './evaluations.js';
 import { routes as events } from './events.js';
 import { routes as jobWrites } from './job-writes.js';
@@ -19,6 +23,7 @@ import { routes as metrics } from './metrics.js';
 import { routes as nodeWrites } from './node-writes.js';
 import { routes as nodes } from './nodes.js';
 import { routes as services } from './services.js';
+import { routes as uiStatic } from './ui-static.js';
 
 export function allRoutes(): Route[] {
   return [
@@ -38,5 +43,10 @@ export function allRoutes(): Route[] {
     ...events,
     ...logs,
     ...metrics,
+    ...allocRestart,
+    ...droverPlans,
+    ...droverAudit,
+    ...droverWhoami,
+    ...uiStatic,
   ];
 }

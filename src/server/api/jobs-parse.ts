@@ -4,7 +4,7 @@
  * Neither reads or writes state.
  */
 import { Diagnostics } from '../../diag/diagnostic.js';
-import { loadJobSource } from '../../jobspec/load.js';
+import { loadJobSource, type LoadedJob } from '../../jobspec/load.js';
 import { driverConfigCheck } from '../../../providers/config-validators.js';
 import {
   diagnosticLines,
@@ -57,6 +57,14 @@ async function parse(req: ApiRequest): Promise<ApiReply> {
   const body = await bodyOf(req);
   if (body.HCLv1 === true)
     throw new ApiError(400, 'HCL v1 is not supported: drover reads HCL2 jobspecs only');
+  return { json: toNomadJob(loadRequestJob(body).job, PARSED) };
+}
+
+/**
+ * {JobHCL, Variables} → the job, read as a jobspec file with its variables file (400 with every
+ * problem and where). Also how `POST /v1/drover/plans` reads the job it plans.
+ */
+export function loadRequestJob(body: Record<string, unknown>): LoadedJob {
   const hcl = body.JobHCL;
   if (typeof hcl !== 'string' || hcl.trim() === '') throw new ApiError(400, 'Job spec is empty');
   const variables = typeof body.Variables === 'string' ? body.Variables : '';
@@ -77,7 +85,7 @@ async function parse(req: ApiRequest): Promise<ApiReply> {
     diags,
   );
   if (!loaded) throw new ApiError(400, diagnosticsText(diags.items, { positions: true }));
-  return { json: toNomadJob(loaded.job, PARSED) };
+  return loaded;
 }
 
 /** {Job} → {DriverConfigValidated, ValidationErrors, Error, Warnings}; a bad job is a 200 with its errors, as Nomad answers. */

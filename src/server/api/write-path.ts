@@ -20,7 +20,7 @@ import {
 import { recordAudit } from '../../ops/audit.js';
 import { planfileRequired, NO_APPROVALS } from '../../plan/approvals.js';
 import { isStateError } from '../../state/errors.js';
-import type { StateSnapshot } from '../../state/types.js';
+import type { PlanApproval, StateSnapshot } from '../../state/types.js';
 import { jobModifyIndexOf } from '../nomad/job-json.js';
 import { evaluationId } from '../nomad/ids.js';
 import { ApiError, NotLeaderError, type ApiRequest } from '../types.js';
@@ -41,6 +41,11 @@ export interface WriteOutcome<T> {
 export interface BuiltPlan<T> {
   plan: Plan;
   extra: T;
+  /**
+   * A saved plan, approved by these (drover.hcl `approvals`): it runs as planned (its images
+   * included), and its audit record names them.
+   */
+  approvals?: PlanApproval[];
 }
 
 /**
@@ -60,8 +65,9 @@ export async function applyWrite<T = undefined>(
     req.server.write(actor, operation, async (engine, observed) => {
       const built = await build(engine, observed);
       if (!planHasChanges(built.plan)) return { ...built, changed: false };
-      refuseUnrunnable(engine);
-      const plan = await planImages(engine, built.plan, observed.state);
+      const saved = built.approvals !== undefined;
+      refuseUnrunnable(engine, saved);
+      const plan = saved ? built.plan : await planImages(engine, built.plan, observed.state);
       const started = new Date();
       const record = (exitCode: number, more: { applied?: ApplyResult; error?: string }) =>
         auditRecordOf({
@@ -72,6 +78,7 @@ export async function applyWrite<T = undefined>(
           exitCode,
           plan,
           ...(opts.message ? { message: opts.message } : {}),
+          ...(built.approvals?.length ? { approvals: built.approvals } : {}),
           ...more,
         });
       try {
@@ -98,11 +105,11 @@ export async function applyWrite<T = undefined>(
 
 /**
  * What the API cannot do that the CLI does around an apply: with approvals required, only an
- * approved planfile applied by the CLI changes anything; drover.hcl's hooks run only in the CLI.
+ * approved saved plan changes anything; drover.hcl's hooks run only in the CLI.
  */
-function refuseUnrunnable(engine: EngineContext): void {
+function refuseUnrunnable(engine: EngineContext, savedPlan: boolean): void {
   const rule = engine.config.approvals ?? NO_APPROVALS;
-  if (rule.required > 0) throw new ApiError(403, planfileRequired(rule));
+  if (rule.required > 0 && !savedPlan) throw new ApiError(403, planfileRequired(rule));
   if ((engine.config.hooks ?? []).length > 0)
     throw new ApiError(
       400,
@@ -146,6 +153,13 @@ export async function bodyOf(req: ApiRequest): Promise<Obj> {
   if (typeof body !== 'object' || Array.isArray(body))
     throw new ApiError(400, 'Request body must be a JSON object');
   return body as Obj;
+}
+
+/** The body as an object, `{}` when the request has none (Nomad's lifecycle writes take none). */
+export async function optionalBodyOf(req: ApiRequest): Promise<Obj> {
+  const length = req.headers['content-length'];
+  if (length === '0' || (length === undefined && !req.headers['transfer-encoding'])) return {};
+  return bodyOf(req);
 }
 
 /** The JobModifyIndex of a job in state; 0 when there is no such job (Nomad's "does not exist"). */

@@ -16,6 +16,7 @@ export const KEYED = [
   'variables',
   'acl_tokens',
   'acl_policies',
+  'plans',
 ] as const;
 export type Keyed = (typeof KEYED)[number];
 
@@ -41,7 +42,7 @@ export function jobRow(job: JobState): Omit<JobState, 'versions'> {
   return rest;
 }
 
-/** One table's objects in a snapshot (`variables` and `acl` are absent from older states). */
+/** One table's objects in a snapshot (`variables`, `acl` and `plans` are absent from older states). */
 export function keyedOf(s: StateSnapshot, t: Keyed): Record<string, unknown> {
   if (t === 'acl_tokens') return s.acl?.tokens ?? {};
   if (t === 'acl_policies') return s.acl?.policies ?? {};

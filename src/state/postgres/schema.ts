@@ -70,6 +70,10 @@ const MIGRATIONS: readonly ((s: string) => string)[] = [
     CREATE TABLE ${s}.acl_tokens (accessor_id text PRIMARY KEY, ord bigserial, body json NOT NULL);
     CREATE TABLE ${s}.acl_policies (name text PRIMARY KEY, ord bigserial, body json NOT NULL);
   `,
+  // 7: plans saved for review (plan -out, the web UI), one row per plan hash.
+  (s) => `
+    CREATE TABLE ${s}.plans (hash text PRIMARY KEY, ord bigserial, body json NOT NULL);
+  `,
 ];
 
 /** The schema version this drover writes. */

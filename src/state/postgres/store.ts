@@ -85,6 +85,7 @@ const KEY_COLUMN: Record<Keyed, string> = {
   variables: 'path',
   acl_tokens: 'accessor_id',
   acl_policies: 'name',
+  plans: 'hash',
 };
 
 interface Meta {
@@ -399,6 +400,7 @@ export class PostgresStateStore implements StateStore {
     const variables = await keyed('variables');
     const aclTokens = await keyed('acl_tokens');
     const aclPolicies = await keyed('acl_policies');
+    const plans = await keyed('plans');
     const events = await c.query<{ body: StateSnapshot['events'][number] }>(
       `SELECT body FROM ${this.s}.events ORDER BY pos`,
     );
@@ -425,6 +427,7 @@ export class PostgresStateStore implements StateStore {
       // Absent rather than empty, as a state written without a trail reads back.
       ...(audit.rows.length ? { audit: audit.rows.map((r) => r.body) } : {}),
       ...(approvals.rows.length ? { approvals: approvals.rows.map((r) => r.body) } : {}),
+      ...(Object.keys(plans).length > 0 ? { plans } : {}),
       ...(meta.acl ? { acl: { ...meta.acl, tokens: aclTokens, policies: aclPolicies } } : {}),
     } as StateSnapshot;
     const problems = schemaProblems(state);
@@ -580,7 +583,7 @@ export class PostgresStateStore implements StateStore {
 
   private async clearRows(c: pg.Client): Promise<void> {
     await c.query(
-      `TRUNCATE ${this.s}.job_versions, ${this.s}.jobs, ${this.s}.nodes, ${this.s}.allocations, ${this.s}.deployments, ${this.s}.variables, ${this.s}.events, ${this.s}.audit, ${this.s}.approvals, ${this.s}.acl_tokens, ${this.s}.acl_policies`,
+      `TRUNCATE ${this.s}.job_versions, ${this.s}.jobs, ${this.s}.nodes, ${this.s}.allocations, ${this.s}.deployments, ${this.s}.variables, ${this.s}.events, ${this.s}.audit, ${this.s}.approvals, ${this.s}.acl_tokens, ${this.s}.acl_policies, ${this.s}.plans`,
     );
   }
 
@@ -639,6 +642,7 @@ function shallowCopy(s: StateSnapshot): StateSnapshot {
     ...(s.variables ? { variables: { ...s.variables } } : {}),
     ...(s.audit ? { audit: [...s.audit] } : {}),
     ...(s.approvals ? { approvals: [...s.approvals] } : {}),
+    ...(s.plans ? { plans: { ...s.plans } } : {}),
     ...(s.acl
       ? { acl: { ...s.acl, tokens: { ...s.acl.tokens }, policies: { ...s.acl.policies } } }
       : {}),

@@ -1,0 +1,61 @@
+/**
+ * `GET /v1/drover/audit?job=&namespace=`: the audit trail of state (`drover audit`), oldest
+ * first, in Nomad's casing for the web UI. `job` keeps the records that changed that job.
+ */
+import { auditTrail } from '../../state/audit.js';
+import type { AuditRecord } from '../../state/types.js';
+import type { ApiReply, ApiRequest, Route } from '../types.js';
+import { inNamespace } from './write-path.js';
+
+export const routes: Route[] = [
+  {
+    method: 'GET',
+    path: '/v1/drover/audit',
+    access: { kind: 'namespace', capability: 'read-job' },
+    blocking: true,
+    cached: true,
+    handler: audit,
+  },
+];
+
+async function audit(req: ApiRequest): Promise<ApiReply> {
+  const { state } = await req.server.current();
+  // drover's jobs, and so its records, are in the one namespace `default` (write-path).
+  if (!inNamespace(req.namespace)) return { json: [] };
+  const job = req.query.get('job');
+  const records = auditTrail(state).filter((r) => !job || r.jobs.some((j) => j.id === job));
+  return { json: records.map(auditJson) };
+}
+
+export function auditJson(r: AuditRecord): Record<string, unknown> {
+  return {
+    Seq: r.seq,
+    Time: r.time,
+    DurationMs: r.duration_ms,
+    Actor: r.actor,
+    GitAuthor: r.git_author ?? '',
+    GitCommit: r.git_commit ?? '',
+    GitBranch: r.git_branch ?? '',
+    Command: r.operation,
+    Jobs: r.jobs.map((j) => ({
+      Namespace: 'default',
+      ID: j.id,
+      FromVersion: j.from_version,
+      ToVersion: j.to_version,
+      Change: j.change ?? '',
+      Result: j.result ?? '',
+      ...(j.reverted_to !== undefined ? { RevertedTo: j.reverted_to } : {}),
+    })),
+    PlanHash: r.plan_hash ?? '',
+    Result: r.result,
+    ExitCode: r.exit_code,
+    Message: r.message ?? '',
+    Detail: r.detail ?? '',
+    Error: r.error ?? '',
+    Approvals: (r.approvals ?? []).map((a) => ({
+      By: a.approver,
+      At: a.time,
+      Message: a.message ?? '',
+    })),
+  };
+}
