@@ -3,10 +3,9 @@
  * `drover server` on it, the built UI, and Debian's chromium driven by playwright-core.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, request, type Server } from 'node:http';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { extname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { drover } from '../e2e/cli.js';
@@ -14,7 +13,6 @@ import { startServerProcess, type ServerProcess } from '../server/core/process.j
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const CHROMIUM = '/usr/bin/chromium';
-const UI_DIST = join(ROOT, 'dist/ui');
 
 /** Builds the UI (vite) so the tests see the current source. */
 export function buildUi(): void {
@@ -161,63 +159,21 @@ export async function stopJobs(f: Fixture, ids: string[]): Promise<void> {
   for (const id of ids) await f.run(['stop', '-auto-approve', '-purge', id]);
 }
 
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript',
-  '.css': 'text/css',
-  '.svg': 'image/svg+xml',
-};
-
 /**
- * Where the browser opens the UI: the server itself when it serves /ui/ (uiapi's part of the
- * contract); until then a small host on loopback that serves dist/ui and passes /v1 through
- * to the server unchanged (the browser still talks to the real API, same-origin).
+ * Where the browser opens the UI: the server itself, which serves dist/ui at /ui/ (the API on
+ * the same origin, as users reach it). Fails when the server answers /ui/ with anything but the
+ * UI's page.
  */
 export async function uiOrigin(
   server: ServerProcess,
 ): Promise<{ url: string; close(): Promise<void> }> {
-  const probe = await fetch(`${server.url}/ui/`).catch(() => undefined);
-  if (probe?.ok && (probe.headers.get('content-type') ?? '').includes('html'))
-    return { url: server.url, close: async () => {} };
-  const api = new URL(server.url);
-  const host: Server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://x');
-    if (url.pathname.startsWith('/v1/')) {
-      const upstream = request(
-        {
-          host: api.hostname,
-          port: api.port,
-          path: req.url,
-          method: req.method,
-          headers: { ...req.headers, host: api.host },
-        },
-        (up) => {
-          res.writeHead(up.statusCode ?? 502, up.headers);
-          up.pipe(res);
-        },
-      );
-      upstream.on('error', () => res.destroy());
-      req.pipe(upstream);
-      res.on('close', () => upstream.destroy());
-      return;
-    }
-    const rel = url.pathname.replace(/^\/ui\/?/, '');
-    const file =
-      rel && existsSync(join(UI_DIST, rel)) ? join(UI_DIST, rel) : join(UI_DIST, 'index.html');
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
-    res.end(readFileSync(file));
-  });
-  await new Promise<void>((resolve) => host.listen(0, '127.0.0.1', resolve));
-  const address = host.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        host.closeAllConnections();
-        host.close(() => resolve());
-      }),
-  };
+  const probe = await fetch(`${server.url}/ui/`);
+  const body = await probe.text();
+  if (!probe.ok || !body.includes('<div id="app">'))
+    throw new Error(
+      `the server does not serve the web UI at /ui/: ${probe.status} ${body.slice(0, 200)}`,
+    );
+  return { url: server.url, close: async () => {} };
 }
 
 export async function launchBrowser(): Promise<Browser> {

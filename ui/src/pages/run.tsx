@@ -19,7 +19,9 @@ export function RunPage(): JSX.Element {
   const [plan, setPlan] = useState<PlanDetail>();
   const planIt = useAction(async () => {
     setPlan(undefined);
-    setPlan(await post<PlanDetail>('/v1/drover/plans', { JobHCL: hcl, Variables: vars }));
+    setPlan(
+      await post<PlanDetail>('/v1/drover/plans', { JobHCL: hcl, Variables: vars, Source: 'ui' }),
+    );
     return 'planned';
   });
   if (!who.Management && !Object.values(who.Namespaces).some((c) => c.includes('submit-job')))
