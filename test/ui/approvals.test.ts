@@ -85,6 +85,16 @@ describe('plans and approvals in the browser', () => {
       .locator('#deployment .badge', { hasText: 'successful' })
       .waitFor({ timeout: 30_000 });
     expect(await page.getByTestId('deployment-progress').textContent()).toContain('2/2 healthy');
+
+    // The audit trail names who applied which plan, and links to it.
+    await page.goto(`${ui.url}/ui/audit?job=web`);
+    const trail = page.getByRole('table', { name: 'Audit records' });
+    const short = hash.replace(/^sha256:/, '').slice(0, 12);
+    const applyRow = trail
+      .locator('tr', { has: page.getByRole('link', { name: short }) })
+      .filter({ hasText: 'alice' });
+    await applyRow.first().waitFor();
+    expect(await applyRow.first().textContent()).toContain('web v0');
   });
 
   it('plans pasted HCL on the run page into a pending plan that needs an approval', async () => {

@@ -13,7 +13,7 @@ interface AuditRecord {
   Time: string;
   Actor: string;
   Command: string;
-  Jobs: string[] | null;
+  Jobs: { Namespace: string; ID: string; ToVersion?: number | null }[] | null;
   PlanHash: string;
   Result: string;
   ExitCode: number;
@@ -56,15 +56,16 @@ export function AuditPage(): JSX.Element {
               )}
             empty="No audit records."
             row={(r) => (
-              <tr key={r.Seq}>
+              <tr key={r.Seq} data-seq={r.Seq}>
                 <td>{r.Seq}</td>
                 <td>{stamp(r.Time)}</td>
                 <td>{r.Actor}</td>
                 <td class="mono">{r.Command}</td>
                 <td>
                   {(r.Jobs ?? []).map((j) => (
-                    <Link key={j} to={jobHref(j)}>
-                      {j}{' '}
+                    <Link key={`${j.Namespace}/${j.ID}`} to={jobHref(j.ID, j.Namespace)}>
+                      {j.ID}
+                      {typeof j.ToVersion === 'number' ? ` v${j.ToVersion}` : ''}{' '}
                     </Link>
                   ))}
                 </td>
