@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   filterJobs,
   filterLines,
+  foldUnchanged,
   jobStatus,
   lineDiff,
   relative,
@@ -117,6 +118,22 @@ describe('line diff and line filter', () => {
       { op: ' ', text: 'c' },
     ]);
     expect(lineDiff('same', 'same').every((l) => l.op === ' ')).toBe(true);
+  });
+
+  it('folds long unchanged runs to a few lines of context around each change', () => {
+    const a = Array.from({ length: 20 }, (_, i) => `line ${i}`).join('\n');
+    const b = a.replace('line 10', 'line ten');
+    const folded = foldUnchanged(lineDiff(a, b), 2);
+    expect(folded.map((l) => `${l.op}${l.text}`)).toEqual([
+      '…8 unchanged lines',
+      ' line 8',
+      ' line 9',
+      '-line 10',
+      '+line ten',
+      ' line 11',
+      ' line 12',
+      '…7 unchanged lines',
+    ]);
   });
 
   it('filters lines case-insensitively', () => {

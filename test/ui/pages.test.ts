@@ -118,6 +118,23 @@ describe('the web UI on a real server', () => {
       .toContain('starting the import');
   });
 
+  it("restarts a failed job's failed allocations from the job page", async () => {
+    const before = ((await api('/v1/job/broken/allocations')) as Json[]).map((a) => a.ID as string);
+    await open('/jobs/broken');
+    await page.getByRole('button', { name: 'Restart failed allocations' }).click();
+    await page.getByRole('status').filter({ hasText: 'restarting' }).waitFor({ timeout: 30_000 });
+    await eventually(
+      async () =>
+        ((await api('/v1/job/broken/allocations')) as Json[]).some(
+          (a) => !before.includes(a.ID as string),
+        ),
+      30_000,
+      'a new allocation replaces the failed one',
+    );
+    await open('/jobs/broken?tab=allocations');
+    await expect.poll(() => page.locator('tr[data-alloc]').count()).toBe(before.length + 1);
+  });
+
   it('follows logs and filters their lines', async () => {
     const allocs = (await api('/v1/job/web/allocations')) as Json[];
     const running = allocs.find((a) => a.ClientStatus === 'running')!;

@@ -188,6 +188,30 @@ export function lineDiff(a: string, b: string): DiffLine[] {
   return out;
 }
 
+/**
+ * The diff with long runs of unchanged lines folded to `context` lines around each change; a
+ * folded run becomes one `{ op: '…' }` line saying how many lines it hides.
+ */
+export function foldUnchanged(
+  lines: DiffLine[],
+  context = 3,
+): (DiffLine | { op: '…'; text: string })[] {
+  const near = lines.map((_, i) =>
+    lines.slice(Math.max(0, i - context), i + context + 1).some((l) => l.op !== ' '),
+  );
+  const out: (DiffLine | { op: '…'; text: string })[] = [];
+  let hidden = 0;
+  lines.forEach((l, i) => {
+    if (near[i]) {
+      if (hidden) out.push({ op: '…', text: `${hidden} unchanged lines` });
+      hidden = 0;
+      out.push(l);
+    } else hidden++;
+  });
+  if (hidden) out.push({ op: '…', text: `${hidden} unchanged lines` });
+  return out;
+}
+
 /** The lines of `text` that contain `needle` (case-insensitive); all of them for ''. */
 export function filterLines(text: string, needle: string): string {
   if (!needle) return text;

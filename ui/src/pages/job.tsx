@@ -23,6 +23,7 @@ import {
 import { useWatch } from '../hooks';
 import {
   allocCounts,
+  foldUnchanged,
   jobStatus,
   lineDiff,
   relative,
@@ -451,8 +452,11 @@ function SourceDiff(props: { job: Job; from: number; to: number }): JSX.Element 
       tabIndex={0}
       aria-label={`diff of versions ${props.from} and ${props.to}`}
     >
-      {lines.map((l, i) => (
-        <span key={i} class={l.op === '+' ? 'add' : l.op === '-' ? 'del' : ''}>
+      {foldUnchanged(lines).map((l, i) => (
+        <span
+          key={i}
+          class={l.op === '+' ? 'add' : l.op === '-' ? 'del' : l.op === '…' ? 'fold' : ''}
+        >
           {l.op} {l.text}
           {'\n'}
         </span>

@@ -57,7 +57,7 @@ export function JobsPage(): JSX.Element {
         />
         <Select
           label="Sort"
-          value={sort}
+          value={sort === 'name' ? '' : sort}
           any="name"
           options={JOB_SORTS.flatMap((s) => [s, `-${s}`]).filter((s) => s !== 'name')}
           onChange={(v) => setQuery({ sort: v === 'name' ? '' : v })}
