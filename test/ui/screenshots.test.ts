@@ -1,10 +1,11 @@
 /**
  * Screenshots of the main pages in light and dark (and the jobs list at a phone's width) into
- * docs/screenshots/, taken from a real server with real jobs; `npm run screenshots` runs only
- * this file. It checks the themes differ: the dark pages really are dark.
+ * docs/screenshots/ (with `npm run screenshots`), taken from a real server with real jobs. It
+ * checks that the themes differ: the dark pages really are dark.
  */
-import { mkdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import {
@@ -24,7 +25,13 @@ import {
   type ServerProcess,
 } from './support.js';
 
-const OUT = join(ROOT, 'docs/screenshots');
+/**
+ * `npm run screenshots` writes them into docs/screenshots (DROVER_SCREENSHOTS_DIR); in the test
+ * suite they go to a temporary directory, so a test run leaves the repository as it was.
+ */
+const OUT = process.env.DROVER_SCREENSHOTS_DIR
+  ? resolve(ROOT, process.env.DROVER_SCREENSHOTS_DIR)
+  : mkdtempSync(join(tmpdir(), 'drover-ui-screenshots-'));
 
 let f: Fixture;
 let server: ServerProcess;
@@ -57,6 +64,7 @@ afterAll(async () => {
     await stopJobs(f, ['web', 'broken']);
     f.cleanup();
   }
+  if (!process.env.DROVER_SCREENSHOTS_DIR) rmSync(OUT, { recursive: true, force: true });
 }, 120_000);
 
 /** Each page: its path and what shows that its data is there. */
