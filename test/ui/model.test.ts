@@ -13,7 +13,7 @@ import {
   type DeploymentGroup,
   type JobStub,
 } from '../../ui/src/model.js';
-import { capabilitiesIn, globMatches, may, type WhoAmI } from '../../ui/src/perms.js';
+import { capabilitiesIn, globMatches, may, type WhoAmI } from '../../ui/src/permissions.js';
 
 function job(
   id: string,

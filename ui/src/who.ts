@@ -6,7 +6,7 @@
  */
 import { ApiError, get } from './api';
 import { loadCredentials } from './session';
-import type { WhoAmI } from './perms';
+import type { WhoAmI } from './permissions';
 
 interface AgentSelf {
   config?: { ACL?: { Enabled?: boolean } };
