@@ -272,6 +272,9 @@ async function apply(req: ApiRequest): Promise<ApiReply> {
  * lock) and saves the plan for review in the caller's name; answers its detail.
  */
 async function planJob(req: ApiRequest): Promise<ApiReply> {
+  const submit = { kind: 'namespace', capability: 'submit-job' } as const;
+  // Before reading the job: a caller who may not submit learns nothing of its problems.
+  if (!req.identity.allows(submit, req.namespace)) throw new ApiError(403, 'Permission denied');
   const body = await bodyOf(req);
   const loaded = loadRequestJob(body);
   const namespace = loaded.job.namespace ?? 'default';
@@ -280,8 +283,7 @@ async function planJob(req: ApiRequest): Promise<ApiReply> {
       400,
       `namespace "${namespace}" is not supported: drover has one namespace, "default" (namespaces are not built yet)`,
     );
-  if (!req.identity.allows({ kind: 'namespace', capability: 'submit-job' }, namespace))
-    throw new ApiError(403, 'Permission denied');
+  if (!req.identity.allows(submit, namespace)) throw new ApiError(403, 'Permission denied');
   const engine = req.server.engine;
   const filename = `api/${loaded.id}.nomad.hcl`;
   const desired: DesiredJob = {
