@@ -28,6 +28,7 @@ const BENCHMARKS = [
   './server-api.mjs',
   './server-failover.mjs',
   './server-reaction.mjs',
+  './ui-bundle.mjs',
 ];
 
 const options = {};

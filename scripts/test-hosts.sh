@@ -11,7 +11,7 @@
 #                                                 must carry (the tests check it)
 set -euo pipefail
 
-readonly PACKAGES=(docker.io busybox-static openssh-server iproute2 podman catatonit openssl postgresql)
+readonly PACKAGES=(docker.io busybox-static openssh-server iproute2 podman catatonit openssl postgresql chromium)
 readonly DOCKERD_LOG=/var/log/drover-test-dockerd.log
 readonly DOCKERD_WAIT_SECONDS=60
 readonly IMAGE_REPO=drover-test/busybox
