@@ -12,7 +12,7 @@
 import { startPostgres, type PostgresServer } from '../../support/postgres-server.mjs';
 import { startSshHost, type SshHost } from '../../support/sshd.js';
 import { startEngine, type Engine } from '../support/engine.js';
-import { Fleet, firstLine, output, type StateKind } from '../support/fleet.js';
+import { Fleet, firstLine, output, type JobShape, type StateKind } from '../support/fleet.js';
 import { seededRng, spreadPoints, type Rng } from '../support/rng.js';
 import { leaderTakeover } from '../support/leader.js';
 import { Tally, seconds, sleep } from '../support/tally.js';
@@ -27,12 +27,17 @@ export const part: ReliabilityPart = {
     const rng = seededRng();
     ctx.log(`seed ${rng.seed} (replay with RELIABILITY_SEED=${rng.seed})`);
     const points = ctx.scale === 'full' ? 50 : 2;
+    // The sample keeps the rolling update (a canary, then the rest) but makes it short.
+    const shape: JobShape =
+      ctx.scale === 'full'
+        ? { count: 2, canary: 1, minHealthy: '1s' }
+        : { count: 1, canary: 1, minHealthy: '200ms' };
     const leaderPoints = ctx.scale === 'full' ? 20 : 1;
     const hosts = await startHosts();
     try {
       const rows: ReliabilityRow[] = [];
       for (const state of ['local', 'postgres'] as const) {
-        rows.push(await crashApplies(ctx, rng, points, state, hosts));
+        rows.push(await crashApplies(ctx, rng, { points, shape, state }, hosts));
       }
       rows.push(await leaderTakeover(ctx, rng, leaderPoints, hosts.pg.url));
       return rows;
@@ -72,8 +77,7 @@ async function stopAll(things: { stop(): Promise<void> }[]): Promise<void> {
 async function crashApplies(
   ctx: PartContext,
   rng: Rng,
-  count: number,
-  state: StateKind,
+  { points, shape, state }: { points: number; shape: JobShape; state: StateKind },
   hosts: Hosts,
 ): Promise<ReliabilityRow> {
   const test = `kill -9 of drover apply at random points (${state} state; local, SSH and Docker nodes)`;
@@ -90,20 +94,20 @@ async function crashApplies(
   let finishedFirst = 0;
   try {
     let version = 1;
-    fleet.writeJobs(version);
+    fleet.writeJobs(version, shape);
     const first = await fleet.apply();
     if (first.code !== 0) throw new Error(`the first apply failed: ${firstLine(output(first))}`);
     // The length of an uncrashed rolling update: the span the kill points are spread over.
-    fleet.writeJobs(++version);
+    fleet.writeJobs(++version, shape);
     const t0 = Date.now();
     const measured = await fleet.apply();
     const span = Date.now() - t0;
     if (measured.code !== 0) throw new Error(`the update failed: ${firstLine(output(measured))}`);
-    const delays = spreadPoints(rng, count, span);
+    const delays = spreadPoints(rng, points, span);
     ctx.log(`${state}: an update takes ${seconds(span)}; kills at ${delays.join(', ')} ms`);
 
     for (const delay of delays) {
-      fleet.writeJobs(++version);
+      fleet.writeJobs(++version, shape);
       const cli = fleet.start(['apply', '-auto-approve', 'jobs']);
       const exited = await Promise.race([
         cli.done.then(() => true),

@@ -38,6 +38,8 @@ export interface JobShape {
   minHealthy: string;
   /** Extra lines inside the `update` block (e.g. `auto_revert = true`). */
   update?: string[];
+  /** `healthy_deadline` and `progress_deadline` (default 30s and 60s). */
+  deadlines?: { healthy: string; progress: string };
 }
 
 export const DEFAULT_SHAPE: JobShape = { count: 2, canary: 1, minHealthy: '1s' };
@@ -139,8 +141,8 @@ export class Fleet {
     return { child, done };
   }
 
-  apply(): Promise<CliResult> {
-    return this.run(['apply', '-auto-approve', '-lock-timeout', '30s', 'jobs']);
+  apply(extra: string[] = []): Promise<CliResult> {
+    return this.run(['apply', '-auto-approve', '-lock-timeout', '30s', ...extra, 'jobs']);
   }
 
   /** The state as `drover state show -json` gives it, checked against the state schema. */
@@ -202,8 +204,11 @@ export class Fleet {
     return `plan after it exited ${r.code}: ${changes}`;
   }
 
-  /** Stops and purges this fleet's jobs, removes what is left on the hosts and the directory. */
-  async cleanup(): Promise<void> {
+  /**
+   * Stops and purges this fleet's jobs, removes what is left on the hosts and the directory
+   * (after `beforeRemove`, e.g. unmounting what a test mounted inside it).
+   */
+  async cleanup(beforeRemove?: () => Promise<void>): Promise<void> {
     await this.run(['stop', '-auto-approve', '-purge', ...this.jobNames()]).catch(() => undefined);
     if (this.opts.engine) {
       for (const c of await this.opts.engine.docker.listContainers({ all: true }).catch(() => [])) {
@@ -224,6 +229,7 @@ export class Fleet {
         }
       }
     }
+    await beforeRemove?.();
     rmSync(this.dir, { recursive: true, force: true });
     rmSync(this.sshRoot.replace(/\/alloc$/, ''), { recursive: true, force: true });
   }
@@ -246,8 +252,8 @@ function updateBlock(shape: JobShape): string {
     `canary           = ${shape.canary}`,
     ...(shape.canary > 0 ? ['auto_promote     = true'] : []),
     `min_healthy_time = "${shape.minHealthy}"`,
-    `healthy_deadline = "30s"`,
-    `progress_deadline = "60s"`,
+    `healthy_deadline = "${shape.deadlines?.healthy ?? '30s'}"`,
+    `progress_deadline = "${shape.deadlines?.progress ?? '60s'}"`,
     ...(shape.update ?? []),
   ];
   return `  update {\n${lines.map((l) => `    ${l}`).join('\n')}\n  }\n`;

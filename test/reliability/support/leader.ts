@@ -12,7 +12,7 @@ import { Tally, seconds, sleep } from './tally.js';
 import type { PartContext, ReliabilityRow } from '../types.js';
 
 const LEASE_TTL_MS = 2000;
-const SHAPE = { count: 3, canary: 1, minHealthy: '1s' };
+const SHAPE = { count: 2, canary: 1, minHealthy: '500ms' };
 
 export async function leaderTakeover(
   ctx: PartContext,
@@ -101,7 +101,7 @@ async function detach(fleet: Fleet): Promise<void> {
 async function leaderOf(servers: readonly ServerProcess[]): Promise<ServerProcess | undefined> {
   for (const s of servers) {
     const named = await fetch(`${s.url}/v1/status/leader`)
-      .then((r) => r.json() as Promise<unknown>)
+      .then((r): Promise<unknown> => r.json())
       .catch(() => undefined);
     if (typeof named !== 'string' || named === '') continue;
     return servers.find((x) => x.url.endsWith(`//${named}`));
