@@ -10,7 +10,7 @@ const parts = await loadParts();
 
 describe('reliability sample', () => {
   for (const part of parts) {
-    it(part.name, { timeout: 180_000 }, async () => {
+    it(part.name, { timeout: 600_000 }, async () => {
       const log = (line: string) => process.stderr.write(`[${part.name}] ${line}\n`);
       const results = [{ part: part.name, rows: await runPart(part, { scale: 'sample', log }) }];
       process.stderr.write(`${textTable(results)}\n`);

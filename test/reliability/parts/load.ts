@@ -56,7 +56,7 @@ export const part: ReliabilityPart = {
     const hosts: SshHost[] = [];
     try {
       for (let i = 0; i < s.hosts; i++)
-        hosts.push(await startSshHost({ address: `127.0.0.${101 + i}` }));
+        hosts.push(await startSshHost({ address: `127.0.0.${201 + i}` }));
       writeSshConfig(
         dir,
         hosts,
