@@ -8,13 +8,14 @@
  * error (1, no stack trace) or a failed deployment (3 reverted, 4 not); the state must still
  * validate with its lineage and a serial no lower than before (nothing half-written); once the
  * fault is healed the next apply must converge, leave nothing unknown on the hosts and the plan
- * after it must be empty. Not done here: cutting a network namespace's link (the SSH freeze
- * stands for a host that stops answering).
+ * after it must be empty. A host that stops answering is tried twice: its sshd frozen, and its
+ * link cut (an sshd in a network namespace of its own behind a veth pair).
  */
 import { join } from 'node:path';
 import { startPostgres, type PostgresServer } from '../../support/postgres-server.mjs';
 import { startSshHost, type SshHost } from '../../support/sshd.js';
 import { startEngine, type Engine } from '../support/engine.js';
+import { startNetnsSshHost, type CuttableHost } from '../support/netns.js';
 import {
   createDatabase,
   freezeSshHost,
@@ -29,6 +30,7 @@ import type { PartContext, ReliabilityPart, ReliabilityRow } from '../types.js';
 
 const SSH_ADDRESS = '127.0.0.72';
 const ENGINE_NUMBER = 72;
+const NETNS_NUMBER = 72;
 /** Rolling updates with auto-revert and short deadlines, so a stuck rollout fails soon. */
 const SHAPE: JobShape = {
   count: 1,
@@ -62,6 +64,7 @@ interface Hosts {
   pg: PostgresServer;
   ssh: SshHost;
   engine: Engine;
+  cuttable: CuttableHost;
 }
 
 export const part: ReliabilityPart = {
@@ -78,10 +81,12 @@ export const part: ReliabilityPart = {
       started.push(ssh);
       const engine = await startEngine(ENGINE_NUMBER);
       started.push(engine);
+      const cuttable = await startNetnsSshHost(NETNS_NUMBER);
+      started.push(cuttable);
       const rows: ReliabilityRow[] = [];
       // RELIABILITY_FAULT=text runs only the faults whose row names it (e.g. "SSH", "disk").
       const only = (process.env.RELIABILITY_FAULT ?? '').toLowerCase();
-      const chosen = (await kinds({ pg, ssh, engine })).filter((k) =>
+      const chosen = (await kinds({ pg, ssh, engine, cuttable })).filter((k) =>
         k.test.toLowerCase().includes(only),
       );
       for (const kind of chosen) {
@@ -102,6 +107,14 @@ async function kinds(hosts: Hosts): Promise<FaultKind[]> {
       test: 'SSH host stops answering mid-rollout (sshd SIGSTOPped; local node beside it)',
       fleet: { state: 'local', ssh: hosts.ssh },
       inject: () => freezeSshHost(hosts.ssh),
+    },
+    {
+      test: 'SSH host link cut mid-rollout (sshd in a network namespace, veth down)',
+      fleet: { state: 'local', ssh: hosts.cuttable },
+      inject: async () => {
+        await hosts.cuttable.cut();
+        return () => hosts.cuttable.mend();
+      },
     },
     {
       test: 'Docker engine restarted mid-apply (a docker node on a dockerd of its own)',
