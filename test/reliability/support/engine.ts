@@ -75,7 +75,7 @@ export async function startEngine(n: number): Promise<Engine> {
   };
 
   try {
-    await rm(runDir, { recursive: true, force: true });
+    await removeLeftover(runDir);
     await mkdir(runDir, { recursive: true });
     await writeFile(config, '{}\n'); // /etc/docker/daemon.json belongs to the main engine
     await run('ip', ['link', 'del', bridge]).catch(() => undefined);
@@ -97,6 +97,28 @@ export async function startEngine(n: number): Promise<Engine> {
     },
     stop: () => (stopped ??= cleanup()),
   };
+}
+
+/**
+ * What a run cut short (a test timeout kills its worker) left of an engine with this number:
+ * the suite's own dockerd, found by its pid file, its mounts and its run directory.
+ */
+async function removeLeftover(runDir: string): Promise<void> {
+  const pid = Number(await readFile(join(runDir, 'docker.pid'), 'utf8').catch(() => ''));
+  if (pid > 0) {
+    try {
+      process.kill(pid, 'SIGTERM');
+      const deadline = Date.now() + STOP_TIMEOUT_MS;
+      while (Date.now() < deadline) {
+        process.kill(pid, 0);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } catch {
+      // Gone (or never there).
+    }
+  }
+  await unmountUnder([runDir]);
+  await rm(runDir, { recursive: true, force: true });
 }
 
 async function waitUntilAnswering(child: ChildProcess, docker: Docker, log: string): Promise<void> {

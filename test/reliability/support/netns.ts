@@ -28,18 +28,21 @@ export async function startNetnsSshHost(n: number): Promise<CuttableHost> {
   const [hostIp, nsIp] = [`10.217.${n}.1`, `10.217.${n}.2`];
   const dir = await mkdtemp(join(tmpdir(), 'drover-rel-netns-'));
   let child: ChildProcess | undefined;
+  const removeLinks = async () => {
+    await run('ip', ['link', 'del', outside]).catch(() => undefined);
+    await run('ip', ['netns', 'del', ns]).catch(() => undefined);
+  };
   const cleanup = async () => {
     if (child && child.exitCode === null) {
       const exited = once(child, 'exit');
       child.kill('SIGTERM');
       await exited;
     }
-    await run('ip', ['link', 'del', outside]).catch(() => undefined);
-    await run('ip', ['netns', 'del', ns]).catch(() => undefined);
+    await removeLinks();
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    await cleanup().catch(() => undefined);
+    await removeLinks(); // a run cut short may have left them
     await run('ip', ['netns', 'add', ns]);
     await run('ip', ['link', 'add', outside, 'type', 'veth', 'peer', 'name', inside]);
     await run('ip', ['link', 'set', inside, 'netns', ns]);
