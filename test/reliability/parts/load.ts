@@ -172,7 +172,7 @@ async function manyClients(ctx: PartContext, dir: string, s: Scale): Promise<Rel
     );
     return tally.row(
       test,
-      `${f.blockingAnswers} blocking answers, ${f.streamLines} stream lines, RSS ${first}→${last} MB`,
+      `${f.blockingAnswers} blocking answers (${f.woken} woken by a change), ${f.streamLines} stream lines, RSS ${first}→${last} MB`,
     );
   } finally {
     await server.stop('SIGTERM');

@@ -11,6 +11,8 @@ export interface LoadFigures {
   /** The first few errors, for the table. */
   examples: string[];
   blockingAnswers: number;
+  /** Answers to a query that blocked and woke up on a change (a higher index than it sent). */
+  woken: number;
   /** Event-stream lines (events and heartbeats). */
   streamLines: number;
   /** RSS in MB, one sample a second. */
@@ -26,7 +28,14 @@ export async function apiLoad(opts: {
   change: () => Promise<void>;
   changeEveryMs: number;
 }): Promise<LoadFigures> {
-  const f: LoadFigures = { errors: 0, examples: [], blockingAnswers: 0, streamLines: 0, rss: [] };
+  const f: LoadFigures = {
+    errors: 0,
+    examples: [],
+    blockingAnswers: 0,
+    woken: 0,
+    streamLines: 0,
+    rss: [],
+  };
   const stop = new AbortController();
   const fail = (what: string) => {
     if (stop.signal.aborted) return;
@@ -45,7 +54,9 @@ export async function apiLoad(opts: {
         if (r.status !== 200) fail(`GET /v1/jobs: ${r.status}`);
         else {
           f.blockingAnswers++;
-          index = Number(r.headers.get('x-nomad-index') ?? index);
+          const next = Number(r.headers.get('x-nomad-index') ?? index);
+          if (index > 1 && next > index) f.woken++;
+          index = next;
         }
       } catch (e) {
         fail(`GET /v1/jobs: ${(e as Error).message}`);

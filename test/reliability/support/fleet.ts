@@ -196,10 +196,14 @@ export class Fleet {
     return problems;
   }
 
-  /** `plan -detailed-exitcode`: "" when it plans nothing, else what it said. */
-  async planNotEmpty(): Promise<string> {
+  /**
+   * `plan -detailed-exitcode`: "" when it plans nothing, else its summary line; the whole plan
+   * goes to `log` (if given), to tell what was left.
+   */
+  async planNotEmpty(log?: (line: string) => void): Promise<string> {
     const r = await this.run(['plan', '-detailed-exitcode', 'jobs']);
     if (r.code === 0) return '';
+    log?.(`the plan that should have been empty:\n${output(r)}`);
     const changes = r.stdout.match(/^Plan: .*$/m)?.[0] ?? firstLine(output(r));
     return `plan after it exited ${r.code}: ${changes}`;
   }
