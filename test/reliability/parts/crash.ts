@@ -126,7 +126,7 @@ async function crashApplies(
         if (/lock/i.test(output(repair))) problems.push('the lock needed `state unlock`');
       }
       problems.push(...(await fleet.leftovers()));
-      const plan = await fleet.planNotEmpty(ctx.log);
+      const plan = await fleet.planNotEmpty((l) => ctx.log(l));
       if (plan) problems.push(plan);
       tally.add(problems);
       ctx.log(`${state}: kill at ${delay} ms: ${problems.length ? problems.join('; ') : 'ok'}`);

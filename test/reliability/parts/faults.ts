@@ -221,7 +221,7 @@ async function faultRow(
       if (repair.code !== 0)
         problems.push(`apply after the fault exited ${repair.code}: ${firstLine(output(repair))}`);
       problems.push(...(await fleet.leftovers()));
-      const plan = await fleet.planNotEmpty(ctx.log);
+      const plan = await fleet.planNotEmpty((l) => ctx.log(l));
       if (plan) problems.push(plan);
       tally.add(problems);
       ctx.log(

@@ -75,7 +75,7 @@ export async function leaderTakeover(
       if (unfinished) problems.push(unfinished);
       else {
         problems.push(...(await fleet.leftovers()));
-        const plan = await fleet.planNotEmpty(ctx.log);
+        const plan = await fleet.planNotEmpty((l) => ctx.log(l));
         if (plan) problems.push(plan);
       }
       tally.add(problems);
