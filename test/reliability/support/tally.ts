@@ -4,20 +4,25 @@ import type { ReliabilityRow } from '../types.js';
 export class Tally {
   private tries = 0;
   private passed = 0;
-  private readonly lost = new Map<string, number>();
+  /** Kind of problem (numbers and ids folded) → its first wording and how many tries had it. */
+  private readonly lost = new Map<string, { first: string; n: number }>();
 
-  /** One try; `problems` empty means it passed. Numbers in a problem are folded for counting. */
+  /** One try; `problems` empty means it passed. */
   add(problems: readonly string[]): void {
     this.tries++;
     if (problems.length === 0) this.passed++;
     for (const p of new Set(problems)) {
       const kind = p.replace(/\b[0-9a-f]{8,}\b/g, '…').replace(/\b\d+\b/g, 'N');
-      this.lost.set(kind, (this.lost.get(kind) ?? 0) + 1);
+      const seen = this.lost.get(kind);
+      if (seen) seen.n++;
+      else this.lost.set(kind, { first: p, n: 1 });
     }
   }
 
   row(test: string, figures?: string): ReliabilityRow {
-    const lost = [...this.lost].map(([what, n]) => (n > 1 ? `${n}× ${what}` : what)).join('; ');
+    const lost = [...this.lost.values()]
+      .map(({ first, n }) => (n > 1 ? `${n}× ${first}` : first))
+      .join('; ');
     return {
       test,
       tries: this.tries,
