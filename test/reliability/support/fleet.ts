@@ -159,6 +159,28 @@ export class Fleet {
     return { snapshot, problems: bad ? [`state does not validate: ${bad.join('; ')}`] : [] };
   }
 
+  /** This fleet's allocations and deployments, one line each, to tell what a plan found. */
+  private async allocationLines(): Promise<string> {
+    const { snapshot } = await this.state();
+    if (!snapshot) return '(no state)';
+    const mine = new Set(this.jobNames());
+    const allocs = Object.values(snapshot.allocations)
+      .filter((a) => mine.has(a.job))
+      .map(
+        (a) =>
+          `  alloc ${a.id.slice(0, 8)} ${a.name} v${a.version} ${a.desired_status}/${a.client_status}` +
+          ` deployment ${a.deployment_id?.slice(0, 8) ?? '-'}`,
+      );
+    const deployments = Object.values(snapshot.deployments)
+      .filter((d) => mine.has(d.job))
+      .map(
+        (d) =>
+          `  deployment ${d.id.slice(0, 8)} ${d.job} v${d.version} ${d.status}: ` +
+          JSON.stringify(d.groups),
+      );
+    return [...allocs, ...deployments].join('\n');
+  }
+
   /** Containers and processes on the hosts: everything this fleet's jobs left there. */
   async onHosts(): Promise<Found[]> {
     const roots = [this.localRoot, this.sshRoot, join(this.dir, 'engine-alloc')];
@@ -203,7 +225,7 @@ export class Fleet {
   async planNotEmpty(log?: (line: string) => void): Promise<string> {
     const r = await this.run(['plan', '-detailed-exitcode', 'jobs']);
     if (r.code === 0) return '';
-    log?.(`the plan that should have been empty:\n${output(r)}`);
+    log?.(`the plan that should have been empty:\n${output(r)}\n${await this.allocationLines()}`);
     const changes = r.stdout.match(/^Plan: .*$/m)?.[0] ?? firstLine(output(r));
     return `plan after it exited ${r.code}: ${changes}`;
   }
