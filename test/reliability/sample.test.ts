@@ -1,6 +1,8 @@
 /**
  * The reliability suite's short sample inside `npm test`: every part at `sample` scale, one test
- * each, failing on any row that lost a try (`npm run reliability` runs the full scale).
+ * each, failing on any row that lost a try (`npm run reliability` runs the full scale). On a
+ * busy 2-core machine crash and faults take 2–4 minutes each (real hosts, a dockerd and a
+ * PostgreSQL of their own), load about 30 s.
  */
 import { describe, expect, it } from 'vitest';
 import { loadParts, runPart } from './support/parts.js';
