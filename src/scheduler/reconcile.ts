@@ -192,8 +192,13 @@ function canaryState(
   const out: CanaryState = { canaries: [], promoted: false, desired: 0, cancel: [] };
   const dg = d?.groups[group];
   if (!d || !dg) return out;
+  // An allocation records itself as this deployment's canary before the deployment lists it
+  // (two writes): a drover killed between them must still count it, or the next apply places
+  // a second canary for the same slot.
   const ids = new Set(dg.placed_canaries);
-  const placed = allocs.filter((a) => ids.has(a.id) && !terminal(a));
+  const placed = allocs.filter(
+    (a) => (ids.has(a.id) || (a.canary === true && a.deployment_id === d.id)) && !terminal(a),
+  );
   const current =
     d.job === input.jobId && d.version === input.version && ACTIVE_DEPLOYMENT.has(d.status);
   if (!current) {
