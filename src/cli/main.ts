@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { packageRoot } from '../paths.js';
 import { normalizeArgs } from './args.js';
+import { selectedNamespace } from './namespace.js';
 import { processOutput, type Output } from './output.js';
 
 type Register = (program: Command, output: (json: boolean) => Output) => void;
@@ -31,7 +32,15 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
     .configureHelp({ sortSubcommands: false })
     // Global, before or after the command (`drover plan -no-color jobs/`), as in Terraform.
     .option('--no-color', 'print no ANSI colour codes (NO_COLOR=1 does the same)')
+    .option(
+      '--namespace <name>',
+      'the namespace jobs are looked up in, or * for every namespace in listings (DROVER_NAMESPACE; default "default")',
+    )
     .exitOverride();
+  // Each command reads `opts.namespace`: the flag (before or after the command) or the variable.
+  program.hook('preAction', (_program, command) => {
+    command.setOptionValue('namespace', selectedNamespace(command.optsWithGlobals()));
+  });
   // Commands make their output once they have parsed, so the flag is known by then.
   const output = (json: boolean): Output =>
     processOutput(json, { noColor: program.opts<{ color: boolean }>().color === false });

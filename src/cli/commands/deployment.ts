@@ -1,5 +1,6 @@
 /** Deployments: promote canaries, look at a job's deployment, fail it. */
 import type { Command } from 'commander';
+import type { StateSnapshot } from '../../state/types.js';
 import { printJson, type Output } from '../output.js';
 import {
   isActiveDeployment,
@@ -7,8 +8,11 @@ import {
   observe,
   planFail,
   planPromote,
+  resolveJobKey,
 } from '../../ops/index.js';
-import { mutate, table } from './jobs.js';
+import { lookUp, mutate, table } from './jobs.js';
+import { selectedNamespace } from '../namespace.js';
+import { jobIdentity } from '../../state/job-key.js';
 import { UserError, withSession } from '../with-session.js';
 import { addApplyOptions, addOutOption, addStateOptions, type PlanOptions } from './plan.js';
 
@@ -28,7 +32,7 @@ export function registerDeploymentCommands(program: Command, io: (json: boolean)
     .option('--json', 'print machine-readable JSON')
     .action((jobId: string, opts: PlanOptions & { group?: string }) =>
       mutate(io, { ...opts, autoApprove: true }, 'promote', (session, observed) =>
-        planPromote(session, observed, jobId, opts.group),
+        planPromote(session, observed, lookUp(observed, opts, jobId), opts.group),
       ),
     );
 
@@ -43,12 +47,12 @@ export function registerDeploymentCommands(program: Command, io: (json: boolean)
       const o = io(Boolean(opts.json));
       await withSession(o, opts, async (session) => {
         const { stored } = await observe(session, false);
-        const d = latestDeployment(stored, jobId);
+        const d = latestDeployment(stored, resolveJobKey(stored, selectedNamespace(opts), jobId));
         if (!d) throw new UserError(`job "${jobId}" has no deployments`);
         const lock = await session.store.currentLock();
         const interrupted =
           isActiveDeployment(d) && !lock && !/promotion/.test(d.status_description);
-        if (o.json) printJson(o, { ...d, interrupted });
+        if (o.json) printJson(o, { ...d, ...jobIdentityAs(stored, d.job), interrupted });
         else {
           o.out(
             `ID          = ${d.id}\nJob Version = ${d.version}\nStatus      = ${d.status}\nDescription = ${d.status_description}`,
@@ -89,7 +93,13 @@ export function registerDeploymentCommands(program: Command, io: (json: boolean)
     .option('--json', 'print machine-readable JSON')
     .action((jobId: string, opts: PlanOptions) =>
       mutate(io, { ...opts, autoApprove: true }, 'deployment fail', (session, observed) =>
-        planFail(session, observed, jobId),
+        planFail(session, observed, lookUp(observed, opts, jobId)),
       ),
     );
+}
+
+/** The job a record refers to by key, as `-json` shows it: `job` (its id) and `namespace`. */
+function jobIdentityAs(state: StateSnapshot, key: string): { job: string; namespace: string } {
+  const { id, namespace } = jobIdentity(state, key);
+  return { job: id, namespace };
 }
