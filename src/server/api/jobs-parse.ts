@@ -77,7 +77,7 @@ async function parse(req: ApiRequest): Promise<ApiReply> {
     diags,
   );
   if (!loaded) throw new ApiError(400, diagnosticsText(diags.items, { positions: true }));
-  return { json: toNomadJob(loaded.job, PARSED) };
+  return { json: toNomadJob(loaded.job, { ...PARSED, namespace: loaded.job.namespace }) };
 }
 
 /** {Job} → {DriverConfigValidated, ValidationErrors, Error, Warnings}; a bad job is a 200 with its errors, as Nomad answers. */
