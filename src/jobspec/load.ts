@@ -3,7 +3,7 @@
  * (schema, then semantic rules and each task's driver config) → Nomad's defaults filled. Pure:
  * files are read through the `FileAccess` the caller gives, drivers' config rules are given too.
  */
-import { keyOfJob } from '../state/job-key.js';
+import { keyOfJob } from '../jobspec/job-key.js';
 import { dirname } from 'node:path';
 import { Diagnostics } from '../diag/diagnostic.js';
 import type { Job } from '../generated/jobspec.js';

@@ -8,7 +8,7 @@
  * the ranges recorded when it was decoded. Settings merged from the job into its groups (update,
  * reschedule, migrate) are reported where they were written.
  */
-import { NAMESPACE_NAME } from '../state/job-key.js';
+import { NAMESPACE_NAME } from '../jobspec/job-key.js';
 import type { SourceRange } from '../diag/range.js';
 import type { Diagnostics } from '../diag/diagnostic.js';
 import { posix } from 'node:path';

@@ -3,7 +3,7 @@
  * computed-class memo may answer and those it may not, its distinct_* rules, affinities and
  * spreads, and the per-node counters placement keeps up to date.
  */
-import { keyOfJob } from '../state/job-key.js';
+import { keyOfJob } from '../jobspec/job-key.js';
 import type {
   NormalizedAffinity as Affinity,
   NormalizedConstraint as Constraint,

@@ -16,7 +16,7 @@
  *
  * Node usage lives in typed arrays; the per-node loop allocates nothing.
  */
-import { keyOfJob } from '../state/job-key.js';
+import { keyOfJob } from '../jobspec/job-key.js';
 import type { PreparedCluster } from './cluster.js';
 import { candidatesFor, isPrepared, prepareCluster } from './cluster.js';
 import { checkOperator, resolveTarget } from './constraints.js';

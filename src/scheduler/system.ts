@@ -18,7 +18,7 @@
  * Whether the node can run the job (constraints, drivers, resources) is decided by `place`,
  * which checks exactly the node each request names.
  */
-import { keyOfJob } from '../state/job-key.js';
+import { keyOfJob } from '../jobspec/job-key.js';
 import type {
   NormalizedGroup as Group,
   NormalizedJob as Job,

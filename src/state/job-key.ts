@@ -8,29 +8,23 @@
  * (allocations, deployments, evaluations, events, launched children …) holds the key; everything
  * shown to people shows the namespace and the id. Pure.
  */
+import {
+  ALL_NAMESPACES,
+  DEFAULT_NAMESPACE,
+  NAMESPACE_NAME,
+  jobKey,
+  type JobIdentity,
+} from '../jobspec/job-key.js';
 import type { StateSnapshot } from './types.js';
 
-export const DEFAULT_NAMESPACE = 'default';
-/** Every namespace, for listings (`-namespace '*'`, `?namespace=*`). */
-export const ALL_NAMESPACES = '*';
-
-/** Nomad's namespace names (nomad/structs: validNamespaceName). */
-export const NAMESPACE_NAME = /^[a-zA-Z0-9-]{1,128}$/;
-
-export interface JobIdentity {
-  namespace: string;
-  id: string;
-}
-
-/** The state key of job `id` in `namespace`. */
-export function jobKey(namespace: string | undefined, id: string): string {
-  return !namespace || namespace === DEFAULT_NAMESPACE ? id : `${namespace}/${id}`;
-}
-
-/** The state key of a job (decoded, normalized or as Nomad's JSON names it). */
-export function keyOfJob(job: { id: string; namespace?: string | undefined }): string {
-  return jobKey(job.namespace, job.id);
-}
+export {
+  ALL_NAMESPACES,
+  DEFAULT_NAMESPACE,
+  NAMESPACE_NAME,
+  jobKey,
+  keyOfJob,
+  type JobIdentity,
+} from '../jobspec/job-key.js';
 
 /**
  * The namespace and id a key names, read from the key alone. Prefer `jobIdentity` where the

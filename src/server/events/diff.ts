@@ -11,7 +11,7 @@ import { jobIdentity, namespaceOfKey } from '../../state/job-key.js';
 import { registrations } from '../../state/services.js';
 import type { ServiceRegistration } from '../../template/context.js';
 import type { Allocation, Deployment, NodeState, StateSnapshot } from '../../state/types.js';
-import { NAMESPACE, jobStatus, jobView, type JobView } from '../nomad/common.js';
+import { jobStatus, jobView, type JobView } from '../nomad/common.js';
 import type { NodeFactSource } from '../nomad/nodes.js';
 import type { IndexedState, NomadEvent } from '../types.js';
 import {
