@@ -50,11 +50,11 @@ export function listReply<T>(
 /**
  * Whether a listed object is in the request's namespace (`*`: any) and one the token may read:
  * `?namespace=*` lists only the namespaces the token's policies grant. Objects without a
- * namespace (nodes) are not narrowed.
+ * namespace are in `default` (the nodes' list asks for `*`).
  */
 export function visibleIn(req: ApiRequest, item: unknown): boolean {
   const ns = (item as { Namespace?: unknown }).Namespace;
-  if (typeof ns !== 'string' || ns === '') return true;
+  if (typeof ns !== 'string' || ns === '') return namespaceMatches(req.namespace);
   return (
     namespaceMatches(req.namespace, ns) &&
     (req.identity.allows(LIST, ns) || req.identity.allows(READ, ns))
