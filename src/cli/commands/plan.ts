@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import type { Diagnostic } from '../../diag/diagnostic.js';
 import type { Plan } from '../../generated/plan.js';
 import type { StateSnapshot } from '../../state/types.js';
-import { ALL_NAMESPACES, keyOfJob } from '../../state/job-key.js';
+import { ALL_NAMESPACES, DEFAULT_NAMESPACE, jobKey, keyOfJob } from '../../state/job-key.js';
 import type { NormalizedJob } from '../../generated/normalized-job.js';
 import { selectedNamespace, type NamespaceFlag } from '../namespace.js';
 import { loadJobFiles } from '../../jobspec/load.js';
@@ -54,7 +54,7 @@ import {
   runPreApply,
 } from '../apply-hooks.js';
 import { atomicJson, orderDesired, printOrderSummary } from '../job-order.js';
-import type { OrderInput } from '../../plan/order.js';
+import { AFTER_KEY, afterList, type OrderInput } from '../../plan/order.js';
 import {
   approvalsNote,
   authoredPlan,
@@ -537,9 +537,21 @@ export function loadDesired(
       origin: fileOrigin(j.filename, opts.config),
     })),
     diagnostics: items,
-    ordering: placed.map((j) => ({ id: keyOfJob(j.job), meta: j.job.meta, ranges: j.ranges })),
+    ordering: placed.map((j) => ({
+      id: keyOfJob(j.job),
+      meta: afterInNamespace(j.job),
+      ranges: j.ranges,
+    })),
     sources,
   };
+}
+
+/** `drover.after` names jobs of the job's own namespace: the order works on their keys. */
+function afterInNamespace(job: NormalizedJob): NormalizedJob['meta'] {
+  const after = job.meta?.[AFTER_KEY];
+  if (after === undefined || !job.namespace || job.namespace === DEFAULT_NAMESPACE) return job.meta;
+  const keys = afterList(after).map((name) => jobKey(job.namespace, name));
+  return { ...job.meta, [AFTER_KEY]: keys.join(',') };
 }
 
 /** A jobspec that names no namespace runs in `-namespace`, as with Nomad's `job run -namespace`. */
