@@ -685,6 +685,7 @@ export function containerLabels(
     ...ctx.labels,
     ...nomadLabels(ctx),
     'drover.job': ctx.jobId,
+    'drover.namespace': ctx.env.NOMAD_NAMESPACE ?? 'default',
     'drover.group': ctx.group,
     'drover.task': ctx.task.name,
     'drover.alloc': ctx.allocId,

@@ -1,3 +1,4 @@
+import type { NamespaceFlag } from './namespace.js';
 import type { Command } from 'commander';
 import { collect } from './args.js';
 import type { VariableInputs } from '../hcl/variables.js';
@@ -7,7 +8,7 @@ import type { LoadOptions } from '../jobspec/load.js';
 import { driverConfigCheck } from '../../providers/config-validators.js';
 
 /** Options shared by every command that reads jobspecs. */
-export interface JobInputOptions {
+export interface JobInputOptions extends NamespaceFlag {
   json?: boolean;
   var?: string[];
   varFile?: string[];

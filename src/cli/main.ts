@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { packageRoot } from '../paths.js';
 import { normalizeArgs } from './args.js';
+import { selectedNamespace } from './namespace.js';
 import { processOutput, type Output } from './output.js';
 import { refuseUnservedCommands } from './remote/gate.js';
 
@@ -47,7 +48,15 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
       'a client certificate for a server that verifies clients (default: DROVER_CLIENT_CERT)',
     )
     .option('--client-key <file>', "the client certificate's key (default: DROVER_CLIENT_KEY)")
+    .option(
+      '--namespace <name>',
+      'the namespace jobs are looked up in, or * for every namespace in listings (DROVER_NAMESPACE; default "default")',
+    )
     .exitOverride();
+  // Each command reads `opts.namespace`: the flag (before or after the command) or the variable.
+  program.hook('preAction', (_program, command) => {
+    command.setOptionValue('namespace', selectedNamespace(command.optsWithGlobals()));
+  });
   // Commands make their output once they have parsed, so the flag is known by then.
   const output = (json: boolean): Output =>
     processOutput(json, { noColor: program.opts<{ color: boolean }>().color === false });

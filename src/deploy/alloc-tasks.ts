@@ -3,6 +3,7 @@
  * reached state: drover records an allocation before starting its tasks and each handle after,
  * so a drover killed in between leaves a task only its driver can find again (`recover`).
  */
+import { hostJobName, jobIdentity } from '../state/job-key.js';
 import {
   taskInstanceName,
   type Driver,
@@ -65,7 +66,7 @@ export async function allocHandles(
       {
         allocId: a.id,
         task: name,
-        name: taskInstanceName(a.job, a.group, name, a.id),
+        name: taskInstanceName(hostJobName(jobIdentity(s, a.job)), a.group, name, a.id),
         allocDir: allocDirOf(s, node, a.id),
       },
       transport,

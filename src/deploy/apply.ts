@@ -5,6 +5,7 @@
  * allocations staying healthy for `min_healthy_time`. An allocation is recorded (pending, with
  * its deterministic name) before anything starts on a host, so nothing runs unrecorded.
  */
+import { DEFAULT_NAMESPACE, hostJobName } from '../state/job-key.js';
 import type {
   NormalizedGroup as Group,
   NormalizedJob as Job,
@@ -1241,8 +1242,10 @@ export function taskContext(
         secretsDir: `${allocDir}/${task.name}/secrets`,
       };
   const facts = ctx.facts(node);
+  const job = plannedJob(steps);
+  const identity = { namespace: job.namespace || DEFAULT_NAMESPACE, id: job.id };
   const env = taskEnv({
-    job: plannedJob(steps),
+    job,
     group,
     task,
     allocId: p.allocId,
@@ -1261,8 +1264,8 @@ export function taskContext(
   const imageNote = image !== undefined ? ctx.imageNote?.(node.name, image) : undefined;
   return {
     allocId: p.allocId,
-    name: taskInstanceName(steps.jobId, group.name, task.name, p.allocId),
-    jobId: steps.jobId,
+    name: taskInstanceName(hostJobName(identity), group.name, task.name, p.allocId),
+    jobId: identity.id,
     jobVersion: steps.version,
     group: group.name,
     task: {
@@ -1280,7 +1283,8 @@ export function taskContext(
     volumeMounts: hostVolumeMounts(group, task, node),
     ...(imageNote ? { imageNote } : {}),
     labels: {
-      'drover.job': steps.jobId,
+      'drover.job': identity.id,
+      'drover.namespace': identity.namespace,
       'drover.group': group.name,
       'drover.task': task.name,
       'drover.alloc': p.allocId,

@@ -3,6 +3,7 @@
  * (schema, then semantic rules and each task's driver config) → Nomad's defaults filled. Pure:
  * files are read through the `FileAccess` the caller gives, drivers' config rules are given too.
  */
+import { keyOfJob } from '../jobspec/job-key.js';
 import { dirname } from 'node:path';
 import { Diagnostics } from '../diag/diagnostic.js';
 import type { Job } from '../generated/jobspec.js';
@@ -239,14 +240,16 @@ export function forEachJobFile(
     const before = diagnostics.items.length;
     const job = loadJobSource(source, file, opts, diagnostics);
     if (job) {
-      const first = ids.get(job.id);
+      // The same id in two namespaces is two jobs.
+      const key = keyOfJob(job.job);
+      const first = ids.get(key);
       if (first)
         diagnostics.error(
           'Duplicate job',
           job.ranges.nameRange(''),
-          `A job with id "${job.id}" is also defined in ${first}. Job ids must be unique.`,
+          `A job with id "${job.job.id}" in namespace "${job.job.namespace}" is also defined in ${first}. Job ids must be unique within a namespace.`,
         );
-      else ids.set(job.id, file);
+      else ids.set(key, file);
     }
     visit(job, file, source, diagnostics.items.length > before);
   }

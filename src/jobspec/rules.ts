@@ -8,6 +8,7 @@
  * the ranges recorded when it was decoded. Settings merged from the job into its groups (update,
  * reschedule, migrate) are reported where they were written.
  */
+import { NAMESPACE_NAME } from '../jobspec/job-key.js';
 import type { SourceRange } from '../diag/range.js';
 import type { Diagnostics } from '../diag/diagnostic.js';
 import { posix } from 'node:path';
@@ -172,6 +173,13 @@ function checkJob(ctx: RuleContext): void {
   const { job } = ctx;
   // Nomad: structs.go (*Job).Validate
   if (job.id.includes(' ')) ctx.error('Job ID contains a space', '/id');
+  // Nomad: structs.go validNamespaceName; drover keys non-default jobs `<namespace>/<id>`.
+  if (job.namespace !== undefined && !NAMESPACE_NAME.test(job.namespace))
+    ctx.error(
+      'Invalid namespace name',
+      '/namespace',
+      `Namespace ${quote(job.namespace)} must be 1 to 128 letters, digits and dashes (Nomad's rule ^[a-zA-Z0-9-]{1,128}$).`,
+    );
   // Nomad: structs.go (*Job).Validate
   (job.datacenters ?? []).forEach((dc, i) => {
     if (dc === '') ctx.error('Job datacenter must be non-empty string', pointer('datacenters', i));

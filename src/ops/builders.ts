@@ -3,6 +3,13 @@
  * observed state and the request and returns a plan (state changes it carries are in effect in
  * the state the plan is computed against, and recorded only when the plan is executed).
  */
+import {
+  ALL_NAMESPACES,
+  DEFAULT_NAMESPACE,
+  jobKey,
+  missingJobMessage,
+  splitJobKey,
+} from '../state/job-key.js';
 import type { NormalizedJob } from '../generated/normalized-job.js';
 import type { Plan, PlanWarning, StateChange } from '../generated/plan.js';
 import { cloneValue } from '../hcl/value.js';
@@ -13,15 +20,23 @@ import { OperationError, type EngineContext } from './context.js';
 import type { Observed } from './observe.js';
 import { makePlan, recordedDesired } from './plan.js';
 
-export function requireJob(state: StateSnapshot, id: string): JobState {
-  const job = state.jobs[id];
+export function requireJob(state: StateSnapshot, key: string): JobState {
+  const job = state.jobs[key];
   if (!job || job.versions.length === 0) {
-    const known = Object.keys(state.jobs);
-    throw new OperationError(
-      `no job "${id}" in state${known.length ? ` (jobs: ${known.join(', ')})` : ''}`,
-    );
+    const { namespace, id } = splitJobKey(key);
+    throw new OperationError(missingJobMessage(state, namespace, id));
   }
   return job;
+}
+
+/**
+ * The state key of job `id` in `namespace`, as a command or endpoint names it; an error that
+ * says where else the id exists when it is not there ("it exists in: prod").
+ */
+export function resolveJobKey(state: StateSnapshot, namespace: string, id: string): string {
+  const key = jobKey(namespace === ALL_NAMESPACES ? DEFAULT_NAMESPACE : namespace, id);
+  requireJob(state, key);
+  return key;
 }
 
 export function latestDeployment(state: StateSnapshot, job: string): Deployment | undefined {

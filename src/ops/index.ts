@@ -32,6 +32,7 @@ export {
   planScale,
   planStop,
   requireJob,
+  resolveJobKey,
 } from './builders.js';
 export {
   executePlan,

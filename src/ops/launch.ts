@@ -13,6 +13,7 @@ import {
   launchKind,
   periodicChildId,
 } from '../jobspec/launch.js';
+import { jobKey } from '../state/job-key.js';
 import type { StateSnapshot } from '../state/types.js';
 import { requireJob } from './builders.js';
 import { OperationError, type EngineContext } from './context.js';
@@ -49,8 +50,8 @@ export function planPeriodicForce(ctx: EngineContext, observed: Observed, id: st
     throw new OperationError(
       `job "${id}" is disabled (periodic { enabled = false }): set enabled = true and apply it to force a launch`,
     );
-  const childId = periodicChildId(id, new Date(ctx.clock.now()));
-  requireUnused(observed, childId);
+  const childId = periodicChildId(parent.job.id, new Date(ctx.clock.now()));
+  requireUnused(observed, parent, childId);
   return launchPlan(ctx, observed, parent, childId, { parent: id, kind: 'periodic' });
 }
 
@@ -72,7 +73,7 @@ export function planDispatch(
   observed: Observed,
   id: string,
   opts: DispatchOptions,
-): { plan: Plan; child: string } | { existing: string } {
+): { plan: Plan; child: string; childId: string } | { existing: string } {
   const parent = parentOf(observed, id);
   if (!parent.job.parameterized)
     throw new OperationError(
@@ -86,15 +87,19 @@ export function planDispatch(
     );
     if (existing) return { existing };
   }
-  const child = dispatchChildId(id, new Date(ctx.clock.now()), opts.uuid);
-  requireUnused(observed, child);
+  const child = dispatchChildId(parent.job.id, new Date(ctx.clock.now()), opts.uuid);
+  requireUnused(observed, parent, child);
   const launch: JobLaunch = {
     parent: id,
     kind: 'dispatch',
     ...(opts.payload.length ? { payload: Buffer.from(opts.payload).toString('base64') } : {}),
     ...(opts.idempotencyToken ? { idempotency_token: opts.idempotencyToken } : {}),
   };
-  return { plan: launchPlan(ctx, observed, parent, child, launch, opts.meta), child };
+  return {
+    plan: launchPlan(ctx, observed, parent, child, launch, opts.meta),
+    child: jobKey(parent.job.namespace, child),
+    childId: child,
+  };
 }
 
 /** The recorded parent job, which must be a periodic or parameterized one that is not stopped. */
@@ -105,8 +110,12 @@ function parentOf(observed: Observed, id: string): ReturnType<typeof recordedDes
   return recordedDesired(observed.stored, id);
 }
 
-function requireUnused(observed: Observed, childId: string): void {
-  if (observed.stored.jobs[childId])
+function requireUnused(
+  observed: Observed,
+  parent: ReturnType<typeof recordedDesired>,
+  childId: string,
+): void {
+  if (observed.stored.jobs[jobKey(parent.job.namespace, childId)])
     throw new OperationError(
       `job "${childId}" already exists (launched less than a second ago): try again`,
     );
@@ -127,7 +136,7 @@ function launchPlan(
   return makePlan(ctx, observed, [
     {
       kind: 'run',
-      id: childId,
+      id: jobKey(parent.job.namespace, childId),
       job: childJob(parent.job, childId, launch.kind, meta),
       submitted,
       source: parent.source,

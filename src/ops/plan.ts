@@ -8,6 +8,12 @@ import { decodeStoredJob } from '../jobspec/stored.js';
 import type { Plan, PlanOrderEntry, PlanWarning, StateChange } from '../generated/plan.js';
 import { classifyWith, computePlan, type DesiredJob } from '../plan/compute.js';
 import { stopPending } from '../plan/pending-stops.js';
+import {
+  DEFAULT_NAMESPACE,
+  jobIdentity,
+  keyCollision,
+  type JobIdentity,
+} from '../state/job-key.js';
 import type { StateSnapshot } from '../state/types.js';
 import { OperationError, type EngineContext } from './context.js';
 import { planTemplates } from '../deploy/template-plan.js';
@@ -37,7 +43,24 @@ export function makePlan(
   desired: readonly DesiredJob[],
   opts: PlanOptions = {},
 ): Plan {
+  refuseKeyCollisions(observed.stored, desired);
   return withTemplates(ctx, observed, computeJobs(ctx, observed, desired, opts));
+}
+
+/**
+ * Two different jobs with one state key (a default-namespace id `prod/web` and job `web` in
+ * `prod`): refused, naming both, rather than one silently replacing the other.
+ */
+function refuseKeyCollisions(state: StateSnapshot, desired: readonly DesiredJob[]): void {
+  const taken = new Map<string, JobIdentity>();
+  for (const key of Object.keys(state.jobs)) taken.set(key, jobIdentity(state, key));
+  for (const d of desired) {
+    if (d.kind !== 'run') continue;
+    const next = { namespace: d.job.namespace || DEFAULT_NAMESPACE, id: d.job.id };
+    const problem = keyCollision(taken.get(d.id), next);
+    if (problem) throw new OperationError(problem);
+    taken.set(d.id, next);
+  }
 }
 
 /**

@@ -3,6 +3,7 @@
  * computed-class memo may answer and those it may not, its distinct_* rules, affinities and
  * spreads, and the per-node counters placement keeps up to date.
  */
+import { keyOfJob } from '../jobspec/job-key.js';
 import type {
   NormalizedAffinity as Affinity,
   NormalizedConstraint as Constraint,
@@ -216,7 +217,7 @@ export function compileGroup(
   const count = group?.count ?? 0;
   const plan: GroupPlan = {
     job,
-    jobId: job.id,
+    jobId: keyOfJob(job),
     groupName,
     group,
     batch: job.type === 'batch' || job.type === 'sysbatch',
@@ -280,7 +281,8 @@ export function compileGroup(
       const limit = c.value !== undefined && /^\d+$/.test(c.value) ? Number(c.value) : 1;
       let counts = new Map<string, number>();
       if (jobLevel) {
-        counts = jobCounters.distinct.get(target) ?? jobPropertyCounts(pc, job.id, target, freed);
+        counts =
+          jobCounters.distinct.get(target) ?? jobPropertyCounts(pc, keyOfJob(job), target, freed);
         jobCounters.distinct.set(target, counts);
       }
       plan.distinctProperties.push({
@@ -318,7 +320,7 @@ export function compileGroup(
   }
 
   // Count the group's allocations already running (minus those this plan stops).
-  for (const a of pc.allocsByJob.get(job.id) ?? []) {
+  for (const a of pc.allocsByJob.get(keyOfJob(job)) ?? []) {
     if (a.group !== groupName || freed.has(a.id)) continue;
     const i = pc.indexOf.get(a.node);
     if (i === undefined) continue;

@@ -16,6 +16,7 @@
  *
  * Node usage lives in typed arrays; the per-node loop allocates nothing.
  */
+import { keyOfJob } from '../jobspec/job-key.js';
 import type { PreparedCluster } from './cluster.js';
 import { candidatesFor, isPrepared, prepareCluster } from './cluster.js';
 import { checkOperator, resolveTarget } from './constraints.js';
@@ -140,10 +141,10 @@ class Evaluation {
       plan.failure.names.push(req.name);
       return;
     }
-    const source = this.sourceFor(req.job.id, plan);
+    const source = this.sourceFor(keyOfJob(req.job), plan);
     if (!plan.group) {
       this.tally = this.tallies.get(plan)!;
-      this.fail(plan, req, source, `group "${req.group}" is not in job "${req.job.id}"`);
+      this.fail(plan, req, source, `group "${req.group}" is not in job "${keyOfJob(req.job)}"`);
       return;
     }
     const node = this.select(plan, req, source);
@@ -156,12 +157,16 @@ class Evaluation {
   }
 
   private planFor(req: PlacementRequest): GroupPlan {
-    const key = `${req.job.id}\u0000${req.group}`;
+    const key = `${keyOfJob(req.job)}\u0000${req.group}`;
     let plan = this.plans.get(key);
     if (plan && plan.job !== req.job) plan = undefined;
     if (!plan) {
-      let jc = this.jobs.get(req.job.id);
-      if (!jc) this.jobs.set(req.job.id, (jc = jobCountersFor(this.pc, req.job.id, this.freed)));
+      let jc = this.jobs.get(keyOfJob(req.job));
+      if (!jc)
+        this.jobs.set(
+          keyOfJob(req.job),
+          (jc = jobCountersFor(this.pc, keyOfJob(req.job), this.freed)),
+        );
       plan = compileGroup(this.pc, req.job, req.group, jc, this.freed);
       this.plans.set(key, plan);
       this.tallies.set(plan, {
@@ -194,7 +199,7 @@ class Evaluation {
   private fail(plan: GroupPlan, req: PlacementRequest, source: NodeSource, why?: string): void {
     const metrics = buildMetrics(this.tally, plan.reasons, source.candidates);
     plan.failure = {
-      job: req.job.id,
+      job: keyOfJob(req.job),
       group: req.group,
       failed: 1,
       names: [req.name],
@@ -210,7 +215,7 @@ class Evaluation {
    * placement failure, merged with the group's others.
    */
   private placeOnNode(plan: GroupPlan, req: PlacementRequest): void {
-    const source = this.sourceFor(req.job.id, plan);
+    const source = this.sourceFor(keyOfJob(req.job), plan);
     const tally = (this.tally = this.tallies.get(plan)!);
     tally.evaluated = 0;
     tally.filtered = 0;
@@ -236,7 +241,7 @@ class Evaluation {
     const f = plan.failure;
     const merged = f ? mergeMetrics(f.metrics, metrics) : metrics;
     plan.failure = {
-      job: req.job.id,
+      job: keyOfJob(req.job),
       group: req.group,
       failed: (f?.failed ?? 0) + 1,
       names: [...(f?.names ?? []), req.name],
@@ -540,7 +545,7 @@ class Evaluation {
       }
     }
     this.placements.push({
-      job: req.job.id,
+      job: keyOfJob(req.job),
       group: req.group,
       name: req.name,
       index: req.index,

@@ -18,6 +18,7 @@
  * Whether the node can run the job (constraints, drivers, resources) is decided by `place`,
  * which checks exactly the node each request names.
  */
+import { keyOfJob } from '../jobspec/job-key.js';
 import type {
   NormalizedGroup as Group,
   NormalizedJob as Job,
@@ -166,7 +167,7 @@ export function reconcileSystem(input: ReconcileInput, scope: SystemScope): Reco
       }
       out.place.push({
         group: name,
-        name: `${input.jobId}.${name}[${index}]`,
+        name: `${job?.id ?? input.jobId}.${name}[${index}]`,
         index,
         reason: gone ? 'failed' : 'new',
         canary: false,
@@ -286,7 +287,7 @@ export function scheduleSystemJob(
     if (placedHere || exists || failures.some((f) => f.group === g.group)) continue;
     const metrics = misses.map((m) => m.metrics).reduce(mergeMetrics);
     failures.push({
-      job: job.id,
+      job: keyOfJob(job),
       group: g.group,
       failed: 1,
       names: [`${job.id}.${g.group}[0]`],

@@ -3,6 +3,7 @@
  * is and where, its statuses, deployment and health, addresses, each task's state with its
  * events, and its reschedule history with the allocations before and after it.
  */
+import { jobIdentity } from '../../state/job-key.js';
 import { formatMs } from '../../jobspec/duration.js';
 import { recordedJob, rescheduleDecision } from '../../scheduler/index.js';
 import type { Allocation, StateEvent, StateSnapshot, TaskState } from '../../state/types.js';
@@ -53,8 +54,11 @@ export function allocStatusJson(state: StateSnapshot, a: Allocation, now = Date.
   const tasks = Object.keys({ ...a.task_states, ...a.driver_handles });
   const events = allocEvents(state, a);
   const eligibility = rescheduleEligibility(state, a, now);
+  const { id: job, namespace } = jobIdentity(state, a.job);
   return {
     ...a,
+    job,
+    namespace,
     ...(eligibility ? { reschedule_eligibility: eligibility } : {}),
     deployment_status: a.deployment_id ? state.deployments[a.deployment_id]?.status : undefined,
     tasks: Object.fromEntries(
@@ -76,7 +80,8 @@ export function printAllocStatus(
     ['ID', a.id],
     ['Name', a.name],
     ['Node Name', a.node],
-    ['Job ID', a.job],
+    ['Job ID', jobIdentity(state, a.job).id],
+    ['Namespace', jobIdentity(state, a.job).namespace],
     ['Job Version', String(a.version)],
     ['Client Status', a.client_status],
     ['Client Description', a.client_description ?? '<none>'],

@@ -1,4 +1,6 @@
 /** Commands about one allocation: its status, and reaching into it (logs, exec). */
+import { ALL_NAMESPACES, jobKey } from '../../state/job-key.js';
+import { selectedNamespace, type NamespaceFlag } from '../namespace.js';
 import type { Command } from 'commander';
 import type { Allocation, StateSnapshot } from '../../state/types.js';
 import { redactState } from '../../plan/redact.js';
@@ -12,7 +14,7 @@ import { addStateOptions, type PlanOptions } from './plan.js';
 import { remoteTarget, runRemote } from '../remote/connection.js';
 import { remoteAllocStatus, remoteLogs } from '../remote/alloc.js';
 
-interface AllocOptions {
+interface AllocOptions extends NamespaceFlag {
   config?: string;
   task?: string;
   stderr?: boolean;
@@ -67,7 +69,10 @@ export function registerAllocCommands(program: Command, io: (json: boolean) => O
             remoteLogs(api, o, target, opts, cmd, abort.signal),
           );
         await withSession(o, opts, async (session) => {
-          const at = await allocTaskOf(session, target, opts.task, { anyStatus: true });
+          const at = await allocTaskOf(session, target, opts.task, {
+            anyStatus: true,
+            namespace: selectedNamespace(opts),
+          });
           const { taskName, alloc } = at;
           // Given a job, say which of its allocations this is (stdout stays the log).
           if (alloc.job === target)
@@ -102,7 +107,9 @@ export function registerAllocCommands(program: Command, io: (json: boolean) => O
     .option('--config <file>', 'the drover.hcl to use')
     .action(async (target: string, argv: string[], opts: AllocOptions) => {
       await withSession(io(false), opts, async (session) => {
-        const { handle, node, driver } = await allocTaskOf(session, target, opts.task);
+        const { handle, node, driver } = await allocTaskOf(session, target, opts.task, {
+          namespace: selectedNamespace(opts),
+        });
         process.exitCode = await driver.exec(handle, session.transport(node), argv, {
           ...(process.stdin.isTTY ? {} : { stdin: process.stdin }),
           stdout: process.stdout,
@@ -139,15 +146,16 @@ export function allocById(state: StateSnapshot, target: string): Allocation {
 export function findAlloc(
   state: StateSnapshot,
   target: string,
-  opts: { anyStatus?: boolean } = {},
+  opts: { anyStatus?: boolean; namespace?: string } = {},
 ): Allocation {
-  // A job's name wins over an id prefix it happens to be (a job named "a" or "db").
-  const one = target in state.jobs ? undefined : byIdPrefix(state, target);
+  // A job's name (in the selected namespace) wins over an id prefix it happens to be ("db").
+  const key = jobKey(opts.namespace === ALL_NAMESPACES ? undefined : opts.namespace, target);
+  const one = key in state.jobs ? undefined : byIdPrefix(state, target);
   if (one) return one;
   const ofJob = Object.values(state.allocations)
     .filter(
       (a) =>
-        a.job === target &&
+        a.job === key &&
         (opts.anyStatus || (a.desired_status === 'run' && a.client_status === 'running')),
     )
     .sort((a, b) => (a.created_at < b.created_at ? 1 : a.created_at > b.created_at ? -1 : 0));
@@ -165,7 +173,7 @@ async function allocTaskOf(
   session: Session,
   target: string,
   task: string | undefined,
-  opts: { anyStatus?: boolean } = {},
+  opts: { anyStatus?: boolean; namespace?: string } = {},
 ) {
   const state = await session.store.read();
   return allocTask(session, state, findAlloc(state, target, opts), task);

@@ -1,5 +1,6 @@
 /** Deployments: promote canaries, look at a job's deployment, fail it. */
 import type { Command } from 'commander';
+import type { StateSnapshot } from '../../state/types.js';
 import { printJson, type Output } from '../output.js';
 import {
   isActiveDeployment,
@@ -7,8 +8,11 @@ import {
   observe,
   planFail,
   planPromote,
+  resolveJobKey,
 } from '../../ops/index.js';
-import { mutate, table } from './jobs.js';
+import { lookUp, mutate, table } from './jobs.js';
+import { selectedNamespace } from '../namespace.js';
+import { jobIdentity } from '../../state/job-key.js';
 import { UserError, withSession } from '../with-session.js';
 import { addApplyOptions, addOutOption, addStateOptions, type PlanOptions } from './plan.js';
 import type { Deployment } from '../../state/types.js';
@@ -36,7 +40,7 @@ export function registerDeploymentCommands(program: Command, io: (json: boolean)
           promoteRequest(api, jobId, opts.group, ns),
         ) ??
         mutate(io, { ...opts, autoApprove: true }, 'promote', (session, observed) =>
-          planPromote(session, observed, jobId, opts.group),
+          planPromote(session, observed, lookUp(observed, opts, jobId), opts.group),
         ),
     );
 
@@ -53,10 +57,10 @@ export function registerDeploymentCommands(program: Command, io: (json: boolean)
       if (remote) return runRemote(o, remote, (api) => remoteDeploymentStatus(api, o, jobId, cmd));
       await withSession(o, opts, async (session) => {
         const { stored } = await observe(session, false);
-        const d = latestDeployment(stored, jobId);
+        const d = latestDeployment(stored, resolveJobKey(stored, selectedNamespace(opts), jobId));
         if (!d) throw new UserError(`job "${jobId}" has no deployments`);
         const lock = await session.store.currentLock();
-        printDeployment(o, jobId, d, isActiveDeployment(d) && !lock);
+        printDeployment(o, jobId, d, isActiveDeployment(d) && !lock, jobIdentityAs(stored, d.job));
         process.exitCode = 0;
       });
     });
@@ -78,7 +82,7 @@ export function registerDeploymentCommands(program: Command, io: (json: boolean)
           failRequest(api, jobId, ns),
         ) ??
         mutate(io, { ...opts, autoApprove: true }, 'deployment fail', (session, observed) =>
-          planFail(session, observed, jobId),
+          planFail(session, observed, lookUp(observed, opts, jobId)),
         ),
     );
 }
@@ -92,9 +96,10 @@ export function printDeployment(
   jobId: string,
   d: Deployment,
   unattended: boolean,
+  identity?: { job: string; namespace: string },
 ): void {
   const interrupted = unattended && !/promotion/.test(d.status_description);
-  if (o.json) return printJson(o, { ...d, interrupted });
+  if (o.json) return printJson(o, { ...d, ...identity, interrupted });
   o.out(
     `ID          = ${d.id}\nJob Version = ${d.version}\nStatus      = ${d.status}\nDescription = ${d.status_description}`,
   );
@@ -116,4 +121,10 @@ export function printDeployment(
       String(g.unhealthy),
     ]),
   );
+}
+
+/** The job a record refers to by key, as `-json` shows it: `job` (its id) and `namespace`. */
+function jobIdentityAs(state: StateSnapshot, key: string): { job: string; namespace: string } {
+  const { id, namespace } = jobIdentity(state, key);
+  return { job: id, namespace };
 }

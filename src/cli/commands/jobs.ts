@@ -13,6 +13,7 @@ import {
   planScale,
   planStop,
   requireJob,
+  resolveJobKey,
   type EngineContext,
   type Observed,
 } from '../../ops/index.js';
@@ -32,6 +33,8 @@ import {
   scaleRequest,
   stopRequest,
 } from '../remote/writes.js';
+import { selectedNamespace, type NamespaceFlag } from '../namespace.js';
+import { ALL_NAMESPACES, jobIdentity, jobKeysIn } from '../../state/job-key.js';
 import {
   addApplyOptions,
   addOutOption,
@@ -58,7 +61,7 @@ export function registerJobCommands(
       if (remote) return runRemote(o, remote, (api) => remoteStatus(api, o, jobId, cmd));
       await withSession(o, opts, async (session) => {
         const observed = await observe(session, opts.refresh !== 'false');
-        printStatus(o, redactState(observed.state), jobId, observed.drift);
+        printStatus(o, redactState(observed.state), jobId, observed.drift, selectedNamespace(opts));
         process.exitCode = 0;
       });
     });
@@ -70,44 +73,50 @@ export function registerJobCommands(
     .option('-p', 'show the diff between each version and the one before')
     .option('--config <file>', 'the drover.hcl to use')
     .option('--json', 'print machine-readable JSON')
-    .action(async (jobId: string, opts: { p?: boolean; config?: string; json?: boolean }) => {
-      const o = io(Boolean(opts.json));
-      await withSession(o, opts, async (session) => {
-        const state = await session.store.read();
-        const job = requireJob(state, jobId);
-        const versions = [...job.versions].reverse();
-        const redactor = redactorFor(job.versions, true);
-        const diff = (prior: Job | undefined, v: JobVersion) =>
-          redactJobDiff(diffJobs(prior, decodeStoredJob(v)), redactor);
-        if (o.json)
-          printJson(o, {
-            id: jobId,
-            versions: versions.map((v) => ({
-              version: v.version,
-              submitted_at: v.submitted_at,
-              stable: v.stable,
-              status: v.status,
-              filename: v.filename,
-              origin: v.origin ?? null,
-              actor: v.actor ?? null,
-              ...(opts.p ? { diff: diff(previous(job, v), v) } : {}),
-            })),
-          });
-        else
-          for (const v of versions) {
-            o.out(
-              `Version     = ${v.version}\nStable      = ${v.stable}\nSubmitted   = ${v.submitted_at}\nSource      = ${v.filename}\nOrigin      = ${describeOrigin(v.origin)}\nActor       = ${v.actor ?? '(not recorded)'}`,
-            );
-            const prior = previous(job, v);
-            if (opts.p && prior)
+    .action(
+      async (
+        jobId: string,
+        opts: { p?: boolean; config?: string; json?: boolean; namespace?: string },
+      ) => {
+        const o = io(Boolean(opts.json));
+        await withSession(o, opts, async (session) => {
+          const state = await session.store.read();
+          const job = requireJob(state, resolveJobKey(state, selectedNamespace(opts), jobId));
+          const versions = [...job.versions].reverse();
+          const redactor = redactorFor(job.versions, true);
+          const diff = (prior: Job | undefined, v: JobVersion) =>
+            redactJobDiff(diffJobs(prior, decodeStoredJob(v)), redactor);
+          if (o.json)
+            printJson(o, {
+              id: jobId,
+              namespace: selectedNamespace(opts),
+              versions: versions.map((v) => ({
+                version: v.version,
+                submitted_at: v.submitted_at,
+                stable: v.stable,
+                status: v.status,
+                filename: v.filename,
+                origin: v.origin ?? null,
+                actor: v.actor ?? null,
+                ...(opts.p ? { diff: diff(previous(job, v), v) } : {}),
+              })),
+            });
+          else
+            for (const v of versions) {
               o.out(
-                `Diff        =\n${indent(renderJobDiffText(jobId, diff(prior, v), { color: o.style }))}`,
+                `Version     = ${v.version}\nStable      = ${v.stable}\nSubmitted   = ${v.submitted_at}\nSource      = ${v.filename}\nOrigin      = ${describeOrigin(v.origin)}\nActor       = ${v.actor ?? '(not recorded)'}`,
               );
-            o.out('');
-          }
-        process.exitCode = 0;
-      });
-    });
+              const prior = previous(job, v);
+              if (opts.p && prior)
+                o.out(
+                  `Diff        =\n${indent(renderJobDiffText(jobId, diff(prior, v), { color: o.style }))}`,
+                );
+              o.out('');
+            }
+          process.exitCode = 0;
+        });
+      },
+    );
 
   addOutOption(
     addApplyOptions(
@@ -137,7 +146,7 @@ export function registerJobCommands(
           return planRollback(
             session,
             observed,
-            jobId,
+            lookUp(observed, opts, jobId),
             version === undefined ? undefined : Number(version),
             opts.message,
           );
@@ -157,7 +166,7 @@ export function registerJobCommands(
       (jobId: string, opts: PlanOptions & { purge?: boolean }, cmd: Command) =>
         remoteChange(io, opts, cmd, (_api, ns) => stopRequest(jobId, Boolean(opts.purge), ns)) ??
         mutate(io, opts, 'stop', (session, observed) =>
-          planStop(session, observed, jobId, Boolean(opts.purge)),
+          planStop(session, observed, lookUp(observed, opts, jobId), Boolean(opts.purge)),
         ),
     );
 
@@ -180,7 +189,7 @@ export function registerJobCommands(
           scaleRequest(jobId, groupName, countNumber(countText), ns),
         ) ??
         mutate(io, opts, 'scale', (session, observed) =>
-          planScale(session, observed, jobId, groupName, countNumber(countText)),
+          planScale(session, observed, lookUp(observed, opts, jobId), groupName, countNumber(countText)),
         ),
     );
 }
@@ -191,25 +200,36 @@ export function printStatus(
   state: StateSnapshot,
   jobId: string | undefined,
   drift: readonly Drift[],
+  namespace: string,
 ): void {
   if (jobId) {
-    const job = requireJob(state, jobId);
-    const allocs = jobAllocs(state, jobId);
-    if (o.json)
-      printJson(o, { id: jobId, ...summary(jobId, job, state), allocations: allocs, drift });
-    else printJobStatus(o, jobId, job, allocs, state);
+    const key = resolveJobKey(state, namespace, jobId);
+    const job = requireJob(state, key);
+    const allocs = jobAllocs(state, key);
+    const shown = jobIdentity(state, key);
+    if (o.json) printJson(o, { ...shown, ...summary(key, job, state), allocations: allocs, drift });
+    else printJobStatus(o, key, job, allocs, state);
   } else {
-    const rows = Object.entries(state.jobs).map(([id, j]) => ({
-      id,
-      ...summary(id, j, state),
+    const rows = jobKeysIn(state, namespace).map((key) => ({
+      ...jobIdentity(state, key),
+      ...summary(key, state.jobs[key]!, state),
     }));
+    const every = namespace === ALL_NAMESPACES;
     if (o.json) printJson(o, { jobs: rows, drift });
-    else if (rows.length === 0) o.out('No jobs.');
+    else if (rows.length === 0)
+      o.out(every ? 'No jobs.' : `No jobs in namespace "${namespace}".`);
     else
       table(
         o,
-        ['ID', 'Type', 'Version', 'Status', 'Running'],
-        rows.map((r) => [r.id, r.type, String(r.version), r.status, `${r.running}/${r.desired}`]),
+        [...(every ? ['Namespace'] : []), 'ID', 'Type', 'Version', 'Status', 'Running'],
+        rows.map((r) => [
+          ...(every ? [r.namespace] : []),
+          r.id,
+          r.type,
+          String(r.version),
+          r.status,
+          `${r.running}/${r.desired}`,
+        ]),
       );
   }
 }
@@ -238,6 +258,11 @@ export async function mutate(
       saved: false,
     })),
   );
+}
+
+/** The state key of the job a command names, in the selected namespace. */
+export function lookUp(observed: Observed, opts: NamespaceFlag, id: string): string {
+  return resolveJobKey(observed.stored, selectedNamespace(opts), id);
 }
 
 function previous(job: JobState, v: JobVersion): Job | undefined {
@@ -291,7 +316,7 @@ function summary(id: string, j: JobState, state: StateSnapshot) {
               : 'degraded';
   return {
     type: job.type,
-    ...(latest.launch ? { parent: latest.launch.parent } : {}),
+    ...(latest.launch ? { parent: jobIdentity(state, latest.launch.parent).id } : {}),
     ...(template ? launchSummary(id, job, state) : {}),
     version: latest.version,
     stable: latest.stable,
@@ -324,7 +349,7 @@ function launchSummary(id: string, job: Job, state: StateSnapshot): LaunchSummar
         }
       : {}),
     children: childrenOf(state, id).map((c) => ({
-      id: c,
+      id: jobIdentity(state, c).id,
       status: summary(c, state.jobs[c]!, state).status,
     })),
   };
@@ -338,8 +363,9 @@ function printJobStatus(
   state: StateSnapshot,
 ): void {
   const s = summary(id, j, state);
+  const shown = jobIdentity(state, id);
   o.out(
-    `ID            = ${id}\nType          = ${s.type}\n${s.parent ? `Parent        = ${s.parent}\n` : ''}Version       = ${s.version}${s.stable ? ' (stable)' : ''}\nStatus        = ${s.status}\nRunning       = ${s.running}/${s.desired}\n${s.complete !== undefined && !s.children ? `Complete      = ${s.complete}/${s.desired}\n` : ''}`,
+    `ID            = ${shown.id}\nNamespace     = ${shown.namespace}\nType          = ${s.type}\n${s.parent ? `Parent        = ${s.parent}\n` : ''}Version       = ${s.version}${s.stable ? ' (stable)' : ''}\nStatus        = ${s.status}\nRunning       = ${s.running}/${s.desired}\n${s.complete !== undefined && !s.children ? `Complete      = ${s.complete}/${s.desired}\n` : ''}`,
   );
   if (s.children) return printLaunches(o, s);
   o.out(o.style.bold('Allocations'));

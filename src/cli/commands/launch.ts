@@ -11,8 +11,10 @@ import { makePlan, planDispatch, planPeriodicForce } from '../../ops/index.js';
 import { collect } from '../args.js';
 import type { Output } from '../output.js';
 import { UserError, withSession } from '../with-session.js';
-import { mutate } from './jobs.js';
+import { lookUp, mutate } from './jobs.js';
 import { dispatchRequest, periodicForceRequest, remoteChange } from '../remote/writes.js';
+import { selectedNamespace } from '../namespace.js';
+import { idInNamespace } from '../../state/job-key.js';
 import {
   addApplyOptions,
   addOutOption,
@@ -45,8 +47,9 @@ export function registerLaunchCommands(jobCmd: Command, io: (json: boolean) => O
       (jobId: string, opts: PlanOptions, cmd: Command) =>
         remoteChange(io, opts, cmd, (_api, ns) => periodicForceRequest(jobId, ns)) ??
         mutate(io, opts, 'periodic force', (session, observed) => {
-          const plan = planPeriodicForce(session, observed, jobId);
-          announce(io(Boolean(opts.json)), opts, 'Launched Job ID', plan.jobs[0]!.id, jobId);
+          const plan = planPeriodicForce(session, observed, lookUp(observed, opts, jobId));
+          const child = idInNamespace(plan.jobs[0]!.id, selectedNamespace(opts));
+          announce(io(Boolean(opts.json)), opts, 'Launched Job ID', child, jobId);
           return plan;
         }),
     );
@@ -96,18 +99,18 @@ export function registerLaunchCommands(jobCmd: Command, io: (json: boolean) => O
           const payload = readPayload(payloadSource);
           let existing: string | undefined;
           await lockedApply(o, session, opts, 'dispatch', (observed) => {
-            const r = planDispatch(session, observed, jobId, {
+            const r = planDispatch(session, observed, lookUp(observed, opts, jobId), {
               meta,
               payload,
               uuid: randomUUID(),
               ...(opts.idempotencyToken ? { idempotencyToken: opts.idempotencyToken } : {}),
             });
             if ('existing' in r) {
-              existing = r.existing;
+              existing = idInNamespace(r.existing, selectedNamespace(opts));
               // Nomad answers with the child already launched; there is nothing to apply.
               return { plan: makePlan(session, observed, []), saved: false };
             }
-            announce(o, opts, 'Dispatched Job ID', r.child, jobId);
+            announce(o, opts, 'Dispatched Job ID', r.childId, jobId);
             return { plan: r.plan, saved: false };
           });
           if (existing !== undefined)
@@ -132,7 +135,15 @@ function announce(
   // `-out -json` prints the plan as one JSON document; the child is its job.
   if (o.json && opts.out) return;
   if (o.json)
-    o.out(JSON.stringify({ type: 'launch', job: id, parent, existing: token !== undefined }));
+    o.out(
+      JSON.stringify({
+        type: 'launch',
+        job: id,
+        namespace: selectedNamespace(opts),
+        parent,
+        existing: token !== undefined,
+      }),
+    );
   else if (token !== undefined)
     o.out(`${label} = ${id} (launched before with idempotency token ${JSON.stringify(token)})`);
   else o.out(`${label} = ${id}\n`);

@@ -4,6 +4,9 @@ import type { Command } from 'commander';
 import type { Diagnostic } from '../../diag/diagnostic.js';
 import type { Plan } from '../../generated/plan.js';
 import type { StateSnapshot } from '../../state/types.js';
+import { ALL_NAMESPACES, DEFAULT_NAMESPACE, jobKey, keyOfJob } from '../../state/job-key.js';
+import type { NormalizedJob } from '../../generated/normalized-job.js';
+import { selectedNamespace, type NamespaceFlag } from '../namespace.js';
 import { loadJobFiles } from '../../jobspec/load.js';
 import type { DesiredJob } from '../../plan/compute.js';
 import { naturalCompare } from '../../plan/diff.js';
@@ -51,7 +54,7 @@ import {
   runPreApply,
 } from '../apply-hooks.js';
 import { atomicJson, orderDesired, printOrderSummary } from '../job-order.js';
-import type { OrderInput } from '../../plan/order.js';
+import { AFTER_KEY, afterList, type OrderInput } from '../../plan/order.js';
 import {
   approvalsNote,
   authoredPlan,
@@ -533,10 +536,11 @@ export function loadDesired(
     return undefined;
   }
   if (!o.json) printDiagnostics(o, items, sources);
+  const placed = jobs.map((j) => inSelectedNamespace(j, opts));
   return {
-    desired: jobs.map((j) => ({
+    desired: placed.map((j) => ({
       kind: 'run',
-      id: j.job.id,
+      id: keyOfJob(j.job),
       job: j.job,
       submitted: j.submitted,
       source: j.source,
@@ -545,9 +549,33 @@ export function loadDesired(
       origin: fileOrigin(j.filename, opts.config),
     })),
     diagnostics: items,
-    ordering: jobs.map((j) => ({ id: j.job.id, meta: j.job.meta, ranges: j.ranges })),
+    ordering: placed.map((j) => ({
+      id: keyOfJob(j.job),
+      meta: afterInNamespace(j.job),
+      ranges: j.ranges,
+    })),
     sources,
   };
+}
+
+/** `drover.after` names jobs of the job's own namespace: the order works on their keys. */
+function afterInNamespace(job: NormalizedJob): NormalizedJob['meta'] {
+  const after = job.meta?.[AFTER_KEY];
+  if (after === undefined || !job.namespace || job.namespace === DEFAULT_NAMESPACE) return job.meta;
+  const keys = afterList(after).map((name) => jobKey(job.namespace, name));
+  return { ...job.meta, [AFTER_KEY]: keys.join(',') };
+}
+
+/** A jobspec that names no namespace runs in `-namespace`, as with Nomad's `job run -namespace`. */
+function inSelectedNamespace<T extends { job: NormalizedJob; submitted: unknown }>(
+  loaded: T,
+  opts: NamespaceFlag,
+): T {
+  const selected = selectedNamespace(opts);
+  const written = (loaded.submitted as { namespace?: unknown }).namespace;
+  if (written !== undefined || selected === ALL_NAMESPACES || selected === loaded.job.namespace)
+    return loaded;
+  return { ...loaded, job: { ...loaded.job, namespace: selected } };
 }
 
 /** The ids of the jobs in `paths`; undefined (diagnostics printed) when they do not load. */

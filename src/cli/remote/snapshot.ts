@@ -4,6 +4,7 @@
  * state uses. Only what the views read is filled; what the API does not carry (drover's event
  * log, driver handles, a version's source and origin) stays empty. Pure.
  */
+import { jobKey } from '../../state/job-key.js';
 import type { NormalizedJob } from '../../generated/normalized-job.js';
 import { encodeStoredJob } from '../../jobspec/stored.js';
 import { fromNomadJob } from '../../server/nomad/job-json.js';
@@ -149,7 +150,7 @@ export function allocationOf(json: Json): Allocation {
   const name = str(json.Name);
   return {
     id: str(json.ID),
-    job: str(json.JobID),
+    job: jobKey(str(json.Namespace), str(json.JobID)),
     version: typeof json.JobVersion === 'number' ? json.JobVersion : num(obj(json.Job).Version),
     group: str(json.TaskGroup),
     index: indexOfName(name),
@@ -197,7 +198,7 @@ export function allocationOf(json: Json): Allocation {
 export function deploymentOf(json: Json): Deployment {
   return {
     id: str(json.ID),
-    job: str(json.JobID),
+    job: jobKey(str(json.Namespace), str(json.JobID)),
     version: num(json.JobVersion),
     status: str(json.Status) as DeploymentStatus,
     status_description: str(json.StatusDescription),

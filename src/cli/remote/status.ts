@@ -8,6 +8,7 @@ import { selectedNamespace } from '../namespace.js';
 import type { Output } from '../output.js';
 import type { StateSnapshot } from '../../state/types.js';
 import { printStatus } from '../commands/jobs.js';
+import { jobKey } from '../../state/job-key.js';
 import { query, seg } from './connection.js';
 import { allocationOf, emptySnapshot, jobStateOf, type Json } from './snapshot.js';
 
@@ -36,16 +37,25 @@ export async function statusSnapshot(
     api.request<Json[]>('GET', `/v1/allocations${query({ namespace, resources: true })}`),
   ]);
   for (const stub of stubs)
-    state.jobs[String(stub.ID)] = { versions: [], stopped: stub.Stop === true };
+    state.jobs[keyOf(stub)] = {
+      versions: [],
+      stopped: stub.Stop === true,
+    };
   const full = await Promise.all(
     stubs.filter((s) => !wanted || wanted(s)).map((s) => fetchJob(api, String(s.ID), namespace)),
   );
-  for (const job of full) state.jobs[String(job.ID)] = jobStateOf([job]);
+  for (const job of full)
+    state.jobs[keyOf(job)] = jobStateOf([job]);
   for (const a of allocs) {
     const alloc = allocationOf(a);
     state.allocations[alloc.id] = alloc;
   }
   return state;
+}
+
+/** The state key of a Nomad job or job stub. */
+function keyOf(job: Json): string {
+  return jobKey(typeof job.Namespace === 'string' ? job.Namespace : undefined, String(job.ID));
 }
 
 export async function remoteStatus(
@@ -62,5 +72,5 @@ export async function remoteStatus(
     jobId === undefined ? undefined : (s) => s.ID === jobId || s.ParentID === jobId,
   );
   // The server observes the hosts itself: it reports no drift of its own here.
-  printStatus(o, state, jobId, []);
+  printStatus(o, state, jobId, [], namespace);
 }

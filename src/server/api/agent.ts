@@ -3,6 +3,7 @@
  * api/regions.go, api/namespace.go): who leads, this agent's config and member record, health,
  * the one region and the one namespace drover has.
  */
+import { DEFAULT_NAMESPACE, namespacesInUse } from '../../state/job-key.js';
 import {
   ApiError,
   type ApiReply,
@@ -49,11 +50,14 @@ function leaderOf(req: ApiRequest): string {
   return leader;
 }
 
-/** The one namespace drover has (state has no namespaces yet). */
-export function defaultNamespace() {
+/**
+ * A namespace as Nomad's API shows it. drover's namespaces are the ones its jobs are in (plus
+ * `default`): there is nothing to create first, so none has a quota, meta or configuration.
+ */
+export function namespaceJson(name: string = DEFAULT_NAMESPACE) {
   return {
-    Name: 'default',
-    Description: 'Default shared namespace',
+    Name: name,
+    Description: name === DEFAULT_NAMESPACE ? 'Default shared namespace' : '',
     Quota: '',
     Capabilities: null,
     NodePoolConfiguration: null,
@@ -168,19 +172,24 @@ export const routes: Route[] = [
     path: '/v1/namespaces',
     access: { kind: 'public' },
     blocking: true,
-    handler: answer((req) => {
+    handler: async (req) => {
+      const now = await req.server.current();
       const prefix = req.query.get('prefix') ?? '';
-      return { json: 'default'.startsWith(prefix) ? [defaultNamespace()] : [] };
-    }),
+      const names = namespacesInUse(now.state).filter((n) => n.startsWith(prefix));
+      return { json: names.map(namespaceJson), index: now.index };
+    },
   },
   {
     method: 'GET',
     path: '/v1/namespace/:name',
     access: { kind: 'public' },
     blocking: true,
-    handler: answer((req) => {
-      if (req.params.name !== 'default') throw new ApiError(404, 'namespace not found');
-      return { json: defaultNamespace() };
-    }),
+    handler: async (req) => {
+      const now = await req.server.current();
+      const name = req.params.name!;
+      if (!namespacesInUse(now.state).includes(name))
+        throw new ApiError(404, 'namespace not found');
+      return { json: namespaceJson(name), index: now.index };
+    },
   },
 ];

@@ -10,7 +10,15 @@ import { makePlan, recordedDesired } from '../../ops/index.js';
 import type { Allocation, StateSnapshot } from '../../state/types.js';
 import { evaluationId } from '../nomad/ids.js';
 import { ApiError, type ApiReply, type ApiRequest, type Route } from '../types.js';
-import { applyWrite, inNamespace, latestVersion, optionalBodyOf, queryMeta } from './write-path.js';
+import {
+  applyWrite,
+  latestVersion,
+  optionalBodyOf,
+  queryMeta,
+  requestedJobKey,
+  requireReach,
+} from './write-path.js';
+import { jobIdentity } from '../../state/job-key.js';
 
 const ALLOC_LIFECYCLE = { kind: 'namespace', capability: 'alloc-lifecycle' } as const;
 
@@ -38,7 +46,8 @@ async function restartAlloc(req: ApiRequest): Promise<ApiReply> {
     throw new ApiError(400, 'Cannot specify both a task name and AllTasks');
   return restart(req, (state) => {
     const alloc = state.allocations[id];
-    if (!alloc) throw new ApiError(404, 'alloc not found');
+    if (!alloc || !requireReach(req, jobIdentity(state, alloc.job).namespace, ALLOC_LIFECYCLE))
+      throw new ApiError(404, 'alloc not found');
     if (task && !alloc.driver_handles[task] && !alloc.task_states[task])
       throw new ApiError(400, `Failed to restart task "${task}": task not found in allocation`);
     requireRunning(alloc);
@@ -48,21 +57,22 @@ async function restartAlloc(req: ApiRequest): Promise<ApiReply> {
 
 async function restartJob(req: ApiRequest): Promise<ApiReply> {
   const id = req.params.id!;
+  const key = requestedJobKey(req, id);
   const failedOnly = (await optionalBodyOf(req)).FailedOnly === true;
   return restart(req, (state) => {
     const allocs = Object.values(state.allocations).filter(
       (a) =>
-        a.job === id &&
+        a.job === key &&
         a.desired_status === 'run' &&
         (failedOnly ? a.client_status === 'failed' : true),
     );
-    if (!state.jobs[id]?.versions.length) throw new ApiError(404, 'job not found');
+    if (!state.jobs[key]?.versions.length) throw new ApiError(404, 'job not found');
     if (allocs.length === 0)
       throw new ApiError(
         400,
         `job "${id}" has no ${failedOnly ? 'failed ' : ''}allocations to restart`,
       );
-    return { job: id, allocs };
+    return { job: key, allocs };
   });
 }
 
@@ -73,7 +83,6 @@ async function restart(
 ): Promise<ApiReply> {
   const why = `restarted through the API by ${req.identity.actor.name}`;
   const out = await applyWrite(req, 'restart', (engine, observed) => {
-    if (!inNamespace(req.namespace)) throw new ApiError(404, 'not found');
     const { job, allocs } = pick(observed.stored);
     const recorded = observed.stored.jobs[job];
     if (!recorded?.versions.length || recorded.stopped)

@@ -3,10 +3,11 @@
  * does (its scheduler places a replacement). drover plans it as a replacement of that one
  * allocation in its job's plan, with why, and runs it through the write path.
  */
+import { jobIdentity, namespaceOfKey } from '../../state/job-key.js';
 import { makePlan, recordedDesired } from '../../ops/index.js';
 import { evaluationId } from '../nomad/ids.js';
 import { ApiError, type ApiReply, type ApiRequest, type Route } from '../types.js';
-import { applyWrite, inNamespace, latestVersion, queryMeta } from './write-path.js';
+import { applyWrite, latestVersion, queryMeta, requireReach } from './write-path.js';
 
 export const routes: Route[] = [
   {
@@ -27,10 +28,19 @@ async function stopAlloc(req: ApiRequest): Promise<ApiReply> {
   const who = req.identity.actor.name;
   const out = await applyWrite(req, 'alloc stop', (engine, observed) => {
     const alloc = observed.stored.allocations[id];
-    if (!alloc || !inNamespace(req.namespace)) throw new ApiError(404, 'alloc not found');
+    const reached =
+      alloc &&
+      requireReach(req, namespaceOfKey(observed.stored, alloc.job), {
+        kind: 'namespace',
+        capability: 'alloc-lifecycle',
+      });
+    if (!alloc || !reached) throw new ApiError(404, 'alloc not found');
     const job = observed.stored.jobs[alloc.job];
     if (!job?.versions.length || job.stopped)
-      throw new ApiError(400, `job "${alloc.job}" is stopped: its allocations are not replaced`);
+      throw new ApiError(
+        400,
+        `job "${jobIdentity(observed.stored, alloc.job).id}" is stopped: its allocations are not replaced`,
+      );
     if (alloc.desired_status !== 'run')
       throw new ApiError(
         400,

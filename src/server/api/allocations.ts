@@ -1,9 +1,8 @@
 /** Nomad's allocation read endpoints: `GET /v1/allocations`, `GET /v1/allocation/:id` (blocking). */
 import { allocListStub, fullAllocation } from '../nomad/allocations.js';
-import { namespaceMatches } from '../nomad/common.js';
 import { lookups } from '../nomad/state-index.js';
 import type { ApiReply, ApiRequest, IndexedState, Route } from '../types.js';
-import { flag, idParam, listReply, objectReply } from './read-query.js';
+import { flag, idParam, listReply, objectReply, visibleIn } from './read-query.js';
 
 type Json = Record<string, unknown>;
 
@@ -30,10 +29,8 @@ async function listAllocations(req: ApiRequest): Promise<ApiReply> {
 async function getAllocation(req: ApiRequest): Promise<ApiReply> {
   const now = await req.server.current();
   const alloc = now.state.allocations[idParam(req, 'id')];
-  const json =
-    alloc && namespaceMatches(req.namespace)
-      ? fullAllocation(now.state, alloc, now.index)
-      : undefined;
+  const full = alloc && fullAllocation(now.state, alloc, now.index);
+  const json = full && visibleIn(req, full) ? full : undefined;
   return objectReply(now, json, 'alloc not found');
 }
 

@@ -3,6 +3,7 @@
  * (planPromote, planFail) and the write path; `/v1/deployment/pause/:id` is refused: drover does
  * not pause deployments.
  */
+import { namespaceOfKey } from '../../state/job-key.js';
 import { latestDeployment, planFail, planPromote } from '../../ops/index.js';
 import type { Deployment, StateSnapshot } from '../../state/types.js';
 import { isActiveDeployment } from '../../plan/deployments.js';
@@ -11,7 +12,7 @@ import { ApiError, type ApiReply, type ApiRequest, type Route } from '../types.j
 import {
   applyWrite,
   bodyOf,
-  inNamespace,
+  requireReach,
   latestVersion,
   queryMeta,
   type WriteOutcome,
@@ -89,9 +90,14 @@ async function fail(req: ApiRequest): Promise<ApiReply> {
 
 /** The deployment by id (or unique prefix), which must be its job's latest and still running. */
 function requireActive(req: ApiRequest, state: StateSnapshot, id: string): Deployment {
-  const matches = inNamespace(req.namespace)
-    ? Object.values(state.deployments).filter((d) => d.id === id || d.id.startsWith(id))
-    : [];
+  const matches = Object.values(state.deployments).filter(
+    (d) =>
+      (d.id === id || d.id.startsWith(id)) &&
+      requireReach(req, namespaceOfKey(state, d.job), {
+        kind: 'namespace',
+        capability: 'submit-job',
+      }),
+  );
   const d = matches.find((m) => m.id === id) ?? (matches.length === 1 ? matches[0] : undefined);
   if (!d) throw new ApiError(404, 'deployment not found');
   if (!isActiveDeployment(d) || latestDeployment(state, d.job)?.id !== d.id)

@@ -3,10 +3,9 @@
  * `/v1/deployment/allocations/:id` (blocking).
  */
 import { allocListStub } from '../nomad/allocations.js';
-import { namespaceMatches } from '../nomad/common.js';
 import { nomadDeployment } from '../nomad/deployments.js';
 import type { ApiReply, ApiRequest, Route } from '../types.js';
-import { idParam, listReply, objectReply } from './read-query.js';
+import { idParam, listReply, objectReply, visibleIn } from './read-query.js';
 
 async function listDeployments(req: ApiRequest): Promise<ApiReply> {
   const now = await req.server.current();
@@ -19,8 +18,8 @@ async function listDeployments(req: ApiRequest): Promise<ApiReply> {
 async function getDeployment(req: ApiRequest): Promise<ApiReply> {
   const now = await req.server.current();
   const d = now.state.deployments[idParam(req, 'id')];
-  const json =
-    d && namespaceMatches(req.namespace) ? nomadDeployment(now.state, d, now.index) : undefined;
+  const full = d && nomadDeployment(now.state, d, now.index);
+  const json = full && visibleIn(req, full) ? full : undefined;
   return objectReply(now, json, 'deployment not found');
 }
 
@@ -28,12 +27,13 @@ async function deploymentAllocations(req: ApiRequest): Promise<ApiReply> {
   const now = await req.server.current();
   const id = idParam(req, 'id');
   const stubs = Object.values(now.state.allocations)
-    .filter((a) => a.deployment_id === id && namespaceMatches(req.namespace))
+    .filter((a) => a.deployment_id === id)
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
     .map((a) => {
       const { AllocatedResources: _r, ...stub } = allocListStub(now.state, a, now.index);
       return stub;
-    });
+    })
+    .filter((stub) => visibleIn(req, stub));
   return { json: stubs, index: now.index };
 }
 

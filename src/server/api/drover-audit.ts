@@ -5,7 +5,8 @@
 import { auditTrail } from '../../state/audit.js';
 import type { AuditRecord } from '../../state/types.js';
 import type { ApiReply, ApiRequest, Route } from '../types.js';
-import { inNamespace } from './write-path.js';
+import { ALL_NAMESPACES, splitJobKey } from '../../state/job-key.js';
+import { requestNamespace } from './write-path.js';
 
 export const routes: Route[] = [
   {
@@ -20,10 +21,19 @@ export const routes: Route[] = [
 
 async function audit(req: ApiRequest): Promise<ApiReply> {
   const { state } = await req.server.current();
-  // drover's jobs, and so its records, are in the one namespace `default` (write-path).
-  if (!inNamespace(req.namespace)) return { json: [] };
   const job = req.query.get('job');
-  const records = auditTrail(state).filter((r) => !job || r.jobs.some((j) => j.id === job));
+  const every = req.namespace === ALL_NAMESPACES;
+  const wanted = requestNamespace(req);
+  const readable = (namespace: string) =>
+    req.identity.allows({ kind: 'namespace', capability: 'read-job' }, namespace);
+  const records = auditTrail(state).filter((r) => {
+    const jobs = r.jobs.map((j) => splitJobKey(j.id));
+    // A record shows only where the token may read every job it changed.
+    if (!jobs.every((j) => readable(j.namespace))) return false;
+    // Records that changed no job (node operations, approvals …) belong to the default namespace.
+    const here = every || (jobs.length ? jobs.some((j) => j.namespace === wanted) : wanted === 'default');
+    return here && (!job || jobs.some((j) => j.id === job));
+  });
   return { json: records.map(auditJson) };
 }
 
@@ -38,8 +48,8 @@ export function auditJson(r: AuditRecord): Record<string, unknown> {
     GitBranch: r.git_branch ?? '',
     Command: r.operation,
     Jobs: r.jobs.map((j) => ({
-      Namespace: 'default',
-      ID: j.id,
+      Namespace: splitJobKey(j.id).namespace,
+      ID: splitJobKey(j.id).id,
       FromVersion: j.from_version,
       ToVersion: j.to_version,
       Change: j.change ?? '',

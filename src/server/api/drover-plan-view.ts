@@ -3,6 +3,7 @@
  * status (pending, approved, rejected, applied, stale), its approvals and rejections, and on
  * request the plan itself and its text. Pure: the state and drover.hcl's approval rule come in.
  */
+import { splitJobKey } from '../../state/job-key.js';
 import type { Plan } from '../../generated/plan.js';
 import { countApprovals, type ApprovalRule } from '../../plan/approvals.js';
 import { checkPlanFresh } from '../../plan/planfile.js';
@@ -18,17 +19,17 @@ export type PlanStatus = 'pending' | 'approved' | 'rejected' | 'applied' | 'stal
 /** The operations whose audit record with the plan's hash means it ran. */
 export const APPLY_OPERATION = 'apply';
 
-/** A job of a plan: drover keeps jobs in `default` unless the plan names another namespace. */
+/** A job of a plan: its namespace and id, read from the job key the plan holds. */
 export interface PlanJobRef {
   Namespace: string;
   ID: string;
 }
 
 export function planJobs(plan: Plan): PlanJobRef[] {
-  return plan.jobs.map((j) => ({
-    Namespace: (j as { namespace?: string }).namespace ?? 'default',
-    ID: j.id,
-  }));
+  return plan.jobs.map((j) => {
+    const { namespace, id } = splitJobKey(j.id);
+    return { Namespace: namespace, ID: id };
+  });
 }
 
 /** The namespaces a plan touches (what its ACL checks are made in). */

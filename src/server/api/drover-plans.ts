@@ -46,7 +46,8 @@ import {
   APPLY_OPERATION,
 } from './drover-plan-view.js';
 import { loadRequestJob } from './jobs-parse.js';
-import { applyWrite, asApiErrors, bodyOf, inNamespace, optionalBodyOf } from './write-path.js';
+import { applyWrite, asApiErrors, bodyOf, optionalBodyOf } from './write-path.js';
+import { keyOfJob } from '../../state/job-key.js';
 
 /** How long a review write waits for a CLI that holds the state lock (as the server's writes). */
 const REVIEW_LOCK_TIMEOUT_MS = 60_000;
@@ -278,17 +279,12 @@ async function planJob(req: ApiRequest): Promise<ApiReply> {
   const body = await bodyOf(req);
   const loaded = loadRequestJob(body);
   const namespace = loaded.job.namespace ?? 'default';
-  if (!inNamespace(namespace))
-    throw new ApiError(
-      400,
-      `namespace "${namespace}" is not supported: drover has one namespace, "default" (namespaces are not built yet)`,
-    );
   if (!req.identity.allows(submit, namespace)) throw new ApiError(403, 'Permission denied');
   const engine = req.server.engine;
   const filename = `api/${loaded.id}.nomad.hcl`;
   const desired: DesiredJob = {
     kind: 'run',
-    id: loaded.id,
+    id: keyOfJob(loaded.job),
     job: loaded.job,
     submitted: loaded.submitted,
     source: loaded.source,

@@ -4,9 +4,8 @@
  * version is synthesized (src/server/nomad/evaluations.ts).
  */
 import { allEvaluations } from '../nomad/evaluations.js';
-import { namespaceMatches } from '../nomad/common.js';
 import type { ApiReply, ApiRequest, Route } from '../types.js';
-import { idParam, listReply, objectReply } from './read-query.js';
+import { idParam, listReply, objectReply, visibleIn } from './read-query.js';
 
 async function listEvaluations(req: ApiRequest): Promise<ApiReply> {
   const now = await req.server.current();
@@ -21,9 +20,7 @@ async function listEvaluations(req: ApiRequest): Promise<ApiReply> {
 async function getEvaluation(req: ApiRequest): Promise<ApiReply> {
   const now = await req.server.current();
   const id = idParam(req, 'id');
-  const found = namespaceMatches(req.namespace)
-    ? allEvaluations(now.state, now.index).find((e) => e.ID === id)
-    : undefined;
+  const found = allEvaluations(now.state, now.index).find((e) => e.ID === id && visibleIn(req, e));
   return objectReply(now, found, 'eval not found');
 }
 

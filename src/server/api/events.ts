@@ -39,6 +39,8 @@ export function matches(event: NomadEvent, topics: TopicFilter, namespace: strin
   return keys.some((k) => k === '*' || k === event.Key || event.FilterKeys.includes(k));
 }
 
+const READ_JOB = { kind: 'namespace', capability: 'read-job' } as const;
+
 /** What a token needs for the topics it asks for (Nomad's aclCheckForEvents). */
 function authorize(req: ApiRequest, topics: TopicFilter): void {
   const { identity } = req;
@@ -92,7 +94,10 @@ export function eventStreamRoutes(opts: { heartbeatMs?: number } = {}): Route[] 
           stream: (res, signal) =>
             streamEvents(res, signal, {
               heartbeatMs,
-              select: (e) => matches(e, topics, namespace),
+              // `namespace=*` streams only the namespaces the token may read.
+              select: (e) =>
+                matches(e, topics, namespace) &&
+                (e.Namespace === '' || req.identity.allows(READ_JOB, e.Namespace)),
               replay: index > 0 ? () => hub.since(index) : () => [],
               subscribe: (l) => hub.subscribe(l),
             }),

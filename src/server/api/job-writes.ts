@@ -3,6 +3,7 @@
  * purge, dispatch, periodic force. Each builds its plan with the engine's builder for that
  * change and runs it through the write path (src/server/api/write-path.ts), as the CLI does.
  */
+import { NAMESPACE_NAME, jobIdentity, keyOfJob } from '../../state/job-key.js';
 import { randomUUID } from 'node:crypto';
 import type { Plan, GroupPlan } from '../../generated/plan.js';
 import type { NormalizedJob } from '../../generated/normalized-job.js';
@@ -33,7 +34,8 @@ import {
   bodyOf,
   currentJobModifyIndex,
   enforceIndex,
-  inNamespace,
+  requestNamespace,
+  requestedJobKey,
   jobWriteReply,
   latestVersion,
   planWarningText,
@@ -103,7 +105,7 @@ export const routes: Route[] = [
 async function register(req: ApiRequest, pathId?: string): Promise<ApiReply> {
   const body = await bodyOf(req);
   const read = readJob(req, body.Job, pathId);
-  const id = read.job.id;
+  const id = keyOfJob(read.job);
   const desired = desiredOf(read, body);
   const out = await applyWrite(req, 'register', (engine, observed) => {
     const state = observed.stored;
@@ -124,7 +126,7 @@ async function register(req: ApiRequest, pathId?: string): Promise<ApiReply> {
 async function planJob(req: ApiRequest): Promise<ApiReply> {
   const body = await bodyOf(req);
   const read = readJob(req, body.Job, req.params.id);
-  const id = read.job.id;
+  const id = keyOfJob(read.job);
   const engine = req.server.engine;
   return asApiErrors(async () => {
     // Looks at the hosts as `drover plan` does, without the lock: a plan only reads.
@@ -160,12 +162,7 @@ function readJob(req: ApiRequest, json: unknown, pathId: string | undefined): Re
   if (!read.ok) throw new ApiError(400, diagnosticsText(read.diagnostics));
   if (pathId !== undefined && pathId !== read.job.id)
     throw new ApiError(400, 'Job ID does not match name');
-  // drover's state has one namespace (see the brief of issue 15): a job elsewhere is refused.
-  if (!inNamespace(read.job.namespace ?? 'default') || !inNamespace(req.namespace))
-    throw new ApiError(
-      400,
-      `namespace "${read.job.namespace}" is not supported: drover has one namespace, "default" (namespaces are not built yet)`,
-    );
+  placeInNamespace(req, json, read);
   const region = req.server.settings.region;
   if ((read.job.region ?? region) !== region)
     throw new ApiError(
@@ -175,6 +172,23 @@ function readJob(req: ApiRequest, json: unknown, pathId: string | undefined): Re
   return read;
 }
 
+/**
+ * The job's namespace: the payload's `Namespace`, else the request's (as Nomad's HTTP agent
+ * does); a valid name the token may submit jobs to (403 otherwise, whatever `?namespace=` said).
+ */
+function placeInNamespace(req: ApiRequest, json: unknown, read: ReadJob): void {
+  const written = isObject(json) ? json.Namespace : undefined;
+  const namespace = typeof written === 'string' && written !== '' ? written : requestNamespace(req);
+  if (!NAMESPACE_NAME.test(namespace))
+    throw new ApiError(
+      400,
+      `invalid namespace ${JSON.stringify(namespace)}: 1 to 128 letters, digits and dashes`,
+    );
+  if (!req.identity.allows({ kind: 'namespace', capability: 'submit-job' }, namespace))
+    throw new ApiError(403, 'Permission denied');
+  read.job = { ...read.job, namespace };
+}
+
 /** The job as a version records it: the submitted HCL when the client sent it, else the JSON. */
 function desiredOf(read: ReadJob, body: Obj): Extract<DesiredJob, { kind: 'run' }> {
   const submission = isObject(body.Submission) ? body.Submission : undefined;
@@ -182,7 +196,7 @@ function desiredOf(read: ReadJob, body: Obj): Extract<DesiredJob, { kind: 'run' 
   const filename = `api/${read.job.id}.nomad.${hcl ? 'hcl' : 'json'}`;
   return {
     kind: 'run',
-    id: read.job.id,
+    id: keyOfJob(read.job),
     job: read.job,
     submitted: read.submitted,
     source: hcl ? (submission.Source as string) : JSON.stringify(body.Job, null, 2),
@@ -274,7 +288,7 @@ function nextPeriodicLaunch(job: NormalizedJob, now: Date): string {
 
 /** `PUT /v1/job/:id/revert`: {JobID, JobVersion, EnforcePriorVersion}. */
 async function revert(req: ApiRequest): Promise<ApiReply> {
-  const id = req.params.id!;
+  const id = requestedJobKey(req);
   const body = await bodyOf(req);
   const version = wholeNumber(body.JobVersion, 'JobVersion');
   const out = await applyWrite(req, 'rollback', (engine, observed) => {
@@ -296,7 +310,7 @@ async function revert(req: ApiRequest): Promise<ApiReply> {
 
 /** `PUT /v1/job/:id/scale`: {Count, Target{Group}, Message, Error, Meta, EnforceIndex, JobModifyIndex}. */
 async function scale(req: ApiRequest): Promise<ApiReply> {
-  const id = req.params.id!;
+  const id = requestedJobKey(req);
   const body = await bodyOf(req);
   const target = isObject(body.Target) ? body.Target : {};
   const group = typeof target.Group === 'string' ? target.Group : '';
@@ -356,7 +370,7 @@ function scaleMessage(body: Obj): string | undefined {
 
 /** `DELETE /v1/job/:id?purge=true`: stop the job (and forget it with purge). */
 async function deregister(req: ApiRequest): Promise<ApiReply> {
-  const id = req.params.id!;
+  const id = requestedJobKey(req);
   const purge = req.query.get('purge') === 'true';
   if (req.query.get('no_shutdown_delay') === 'true')
     throw new ApiError(
@@ -369,7 +383,7 @@ async function deregister(req: ApiRequest): Promise<ApiReply> {
     if (purge && observed.stored.jobs[id]!.stopped)
       throw new ApiError(
         400,
-        `job "${id}" is already stopped, and drover purges a job only as it stops it (purging a stopped job is not built)`,
+        `job "${jobIdentity(observed.stored, id).id}" is already stopped, and drover purges a job only as it stops it (purging a stopped job is not built)`,
       );
     return {
       plan: planStop(engine, observed, id, purge),
@@ -394,7 +408,7 @@ async function deregister(req: ApiRequest): Promise<ApiReply> {
 
 /** `PUT /v1/job/:id/dispatch`: {Payload (base64), Meta, IdempotencyToken}, Nomad's rules. */
 async function dispatch(req: ApiRequest): Promise<ApiReply> {
-  const id = req.params.id!;
+  const id = requestedJobKey(req);
   const body = await bodyOf(req);
   const meta = stringMap(body.Meta, 'Meta');
   const payload = payloadOf(body.Payload);
@@ -414,7 +428,7 @@ async function dispatch(req: ApiRequest): Promise<ApiReply> {
   const child = out.extra;
   return {
     json: {
-      DispatchedJobID: child,
+      DispatchedJobID: jobIdentity(out.state, child).id,
       EvalID: evaluationId(child, latestVersion(out.state, child)),
       EvalCreateIndex: out.index,
       JobCreateIndex: out.index,
@@ -426,7 +440,7 @@ async function dispatch(req: ApiRequest): Promise<ApiReply> {
 
 /** `PUT /v1/job/:id/periodic/force`: a child launched now. */
 async function periodicForce(req: ApiRequest): Promise<ApiReply> {
-  const id = req.params.id!;
+  const id = requestedJobKey(req);
   const out = await applyWrite(req, 'periodic force', (engine, observed) => {
     requireJobHere(req, observed.stored, id);
     const plan = planPeriodicForce(engine, observed, id);

@@ -57,7 +57,8 @@ async function parse(req: ApiRequest): Promise<ApiReply> {
   const body = await bodyOf(req);
   if (body.HCLv1 === true)
     throw new ApiError(400, 'HCL v1 is not supported: drover reads HCL2 jobspecs only');
-  return { json: toNomadJob(loadRequestJob(body).job, PARSED) };
+  const { job } = loadRequestJob(body);
+  return { json: toNomadJob(job, { ...PARSED, namespace: job.namespace }) };
 }
 
 /**

@@ -3,7 +3,8 @@
  * Lists of a job that does not exist are empty, single objects 404 with Nomad's text ("job not
  * found": Terraform's provider looks for the 404).
  */
-import { jobView, namespaceMatches, type JobView } from '../nomad/common.js';
+import { jobView, type JobView } from '../nomad/common.js';
+import { requestedJobKey } from './write-path.js';
 import { lookups } from '../nomad/state-index.js';
 import { allocListStub } from '../nomad/allocations.js';
 import { nomadDeployment } from '../nomad/deployments.js';
@@ -52,8 +53,7 @@ async function listJobs(req: ApiRequest): Promise<ApiReply> {
 
 /** The job of `:id`, or undefined when the namespace parameter excludes it or it is unknown. */
 function requestedJob(req: ApiRequest, now: IndexedState): JobView | undefined {
-  if (!namespaceMatches(req.namespace)) return undefined;
-  return jobView(now.state, idParam(req, 'id'));
+  return jobView(now.state, requestedJobKey(req, idParam(req, 'id')));
 }
 
 /** A handler over the job of `:id`; `answer` undefined means 404 `notFound`. */

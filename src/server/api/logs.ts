@@ -8,6 +8,8 @@
  * after the frame's data), and `{}` as a heartbeat while nothing else was sent; plain sends the
  * bytes as they are.
  */
+import { namespaceOfKey } from '../../state/job-key.js';
+import { requireReach } from './write-path.js';
 import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { NoSuchTaskError, allocTask, taskLogs } from '../../ops/alloc-task.js';
@@ -76,7 +78,15 @@ export function logRoutes(opts: { heartbeatMs?: number } = {}): Route[] {
 
         const { state } = await req.server.current();
         const alloc = state.allocations[req.params.alloc ?? ''];
-        if (!alloc) throw new ApiError(404, `Unknown allocation "${req.params.alloc ?? ''}"`);
+        // The logs of another namespace's allocation: read-logs there, and that namespace named.
+        const reached =
+          alloc &&
+          requireReach(req, namespaceOfKey(state, alloc.job), {
+            kind: 'namespace',
+            capability: 'read-logs',
+          });
+        if (!alloc || !reached)
+          throw new ApiError(404, `Unknown allocation "${req.params.alloc ?? ''}"`);
         const { engine } = req.server;
         let at: ReturnType<typeof allocTask>;
         try {

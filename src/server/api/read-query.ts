@@ -47,12 +47,29 @@ export function listReply<T>(
   };
 }
 
+/**
+ * Whether a listed object is in the request's namespace (`*`: any) and one the token may read:
+ * `?namespace=*` lists only the namespaces the token's policies grant. Objects without a
+ * namespace are in `default` (the nodes' list asks for `*`).
+ */
+export function visibleIn(req: ApiRequest, item: unknown): boolean {
+  const ns = (item as { Namespace?: unknown }).Namespace;
+  if (typeof ns !== 'string' || ns === '') return namespaceMatches(req.namespace);
+  return (
+    namespaceMatches(req.namespace, ns) &&
+    (req.identity.allows(LIST, ns) || req.identity.allows(READ, ns))
+  );
+}
+
+const LIST = { kind: 'namespace', capability: 'list-jobs' } as const;
+const READ = { kind: 'namespace', capability: 'read-job' } as const;
+
 export function listPage<T>(
   req: ApiRequest,
   items: readonly T[],
   opts: ListOptions<T>,
 ): { items: T[]; nextToken?: string } {
-  if (!namespaceMatches(req.namespace)) return { items: [] };
+  items = items.filter((item) => visibleIn(req, item));
   const filter = requestFilter(req);
   const prefix = req.query.get('prefix') ?? '';
   const reverse = req.query.get('reverse') === 'true';

@@ -5,7 +5,6 @@
  * a registration with that tag) and `GET /v1/service/:name` (its registrations; `[]` when none).
  * Blocking.
  */
-import { namespaceMatches } from '../nomad/common.js';
 import { serviceListStubs, serviceRegistrations } from '../nomad/services.js';
 import type { ApiReply, ApiRequest, Route } from '../types.js';
 import { idParam, listPage } from './read-query.js';
@@ -22,9 +21,7 @@ async function listServices(req: ApiRequest): Promise<ApiReply> {
 async function getService(req: ApiRequest): Promise<ApiReply> {
   const now = await req.server.current();
   const name = idParam(req, 'name');
-  const regs = namespaceMatches(req.namespace)
-    ? serviceRegistrations(now.state, now.index).filter((r) => r.ServiceName === name)
-    : [];
+  const regs = serviceRegistrations(now.state, now.index).filter((r) => r.ServiceName === name);
   const page = listPage(req, regs, { token: (r) => r.ID as string });
   return {
     json: page.items,

@@ -4,6 +4,7 @@
  * trail with the request's actor), Nomad's answers to a write, and how drover's errors become
  * API errors.
  */
+import { ALL_NAMESPACES, DEFAULT_NAMESPACE, jobKey } from '../../state/job-key.js';
 import { auditRecordOf } from '../../audit/record.js';
 import type { Plan } from '../../generated/plan.js';
 import type { ProgressEvent } from '../../deploy/apply.js';
@@ -23,7 +24,7 @@ import { isStateError } from '../../state/errors.js';
 import type { PlanApproval, StateSnapshot } from '../../state/types.js';
 import { jobModifyIndexOf } from '../nomad/job-json.js';
 import { evaluationId } from '../nomad/ids.js';
-import { ApiError, NotLeaderError, type ApiRequest } from '../types.js';
+import { ApiError, NotLeaderError, type Access, type ApiRequest } from '../types.js';
 
 /** What a write did. */
 export interface WriteOutcome<T> {
@@ -185,15 +186,31 @@ export function enforceIndex(state: StateSnapshot, id: string, expected: number)
     throw new ApiError(500, `${prefix}: job exists with conflicting job modify index: ${current}`);
 }
 
-/** 404 "job not found" (Terraform's provider looks for the 404) unless the job is in state, in this namespace. */
-export function requireJobHere(req: ApiRequest, state: StateSnapshot, id: string): void {
-  if (!inNamespace(req.namespace) || !state.jobs[id]?.versions.length)
-    throw new ApiError(404, 'job not found');
+/** 404 "job not found" (Terraform's provider looks for the 404) unless the job is in state. */
+export function requireJobHere(_req: ApiRequest, state: StateSnapshot, key: string): void {
+  if (!state.jobs[key]?.versions.length) throw new ApiError(404, 'job not found');
 }
 
-/** drover's state has one namespace, `default`: `*` and `default` name it. */
-export function inNamespace(namespace: string): boolean {
-  return namespace === 'default' || namespace === '*' || namespace === '';
+/** The request's namespace as one namespace (`*` names none: the default one, as Nomad). */
+export function requestNamespace(req: ApiRequest): string {
+  return req.namespace === ALL_NAMESPACES || req.namespace === ''
+    ? DEFAULT_NAMESPACE
+    : req.namespace;
+}
+
+/** The state key of the job `:id` (or `id`) in the request's namespace. */
+export function requestedJobKey(req: ApiRequest, id: string = req.params.id!): string {
+  return jobKey(requestNamespace(req), id);
+}
+
+/**
+ * Whether the request reaches an object of namespace `actual`: its `namespace` parameter names
+ * it (or `*`) and the token's policies grant `access` there (403 otherwise, as Nomad).
+ */
+export function requireReach(req: ApiRequest, actual: string, access: Access): boolean {
+  if (req.namespace !== ALL_NAMESPACES && requestNamespace(req) !== actual) return false;
+  if (!req.identity.allows(access, actual)) throw new ApiError(403, 'Permission denied');
+  return true;
 }
 
 /** Nomad's answer to a job write: the evaluation of the version it left, and the indexes. */

@@ -7,10 +7,11 @@
  * evaluation it would have made, with the stable id of src/server/nomad/ids.ts. The state's own
  * log (who did what, the server's decisions included) is the `Drover` topic, type `StateEvent`.
  */
+import { jobIdentity, namespaceOfKey } from '../../state/job-key.js';
 import { registrations } from '../../state/services.js';
 import type { ServiceRegistration } from '../../template/context.js';
 import type { Allocation, Deployment, NodeState, StateSnapshot } from '../../state/types.js';
-import { NAMESPACE, jobStatus, jobView, type JobView } from '../nomad/common.js';
+import { jobStatus, jobView, type JobView } from '../nomad/common.js';
 import type { NodeFactSource } from '../nomad/nodes.js';
 import type { IndexedState, NomadEvent } from '../types.js';
 import {
@@ -150,8 +151,8 @@ function jobDraft(type: string, view: JobView, input: PayloadInput): Draft {
   return {
     Topic: 'Job',
     Type: type,
-    Key: view.id,
-    Namespace: NAMESPACE,
+    Key: view.jobId,
+    Namespace: view.namespace,
     FilterKeys: [],
     Payload: { Job: jobPayload(input, view) },
   };
@@ -163,8 +164,8 @@ function evaluationDraft(view: JobView, input: PayloadInput): Draft {
     Topic: 'Evaluation',
     Type: 'EvaluationUpdated',
     Key: evaluation.ID as string,
-    Namespace: NAMESPACE,
-    FilterKeys: [view.id],
+    Namespace: view.namespace,
+    FilterKeys: [view.jobId],
     Payload: { Evaluation: evaluation },
   };
 }
@@ -180,8 +181,7 @@ function deploymentEvents(prev: StateSnapshot, input: PayloadInput): Draft[] {
         Topic: 'Deployment',
         Type: type,
         Key: id,
-        Namespace: NAMESPACE,
-        FilterKeys: [d.job],
+        ...jobFacets(input.state, d.job),
         Payload: { Deployment: deploymentPayload(input, d) },
       });
   }
@@ -219,8 +219,7 @@ function allocationEvents(prev: StateSnapshot, input: PayloadInput): Draft[] {
         Topic: 'Allocation',
         Type: type,
         Key: id,
-        Namespace: NAMESPACE,
-        FilterKeys: [a.job, a.deployment_id ?? ''],
+        ...jobFacets(input.state, a.job, a.deployment_id ?? ''),
         Payload: { Allocation: allocationPayload(input, a) },
       });
   }
@@ -282,8 +281,20 @@ function logEvents(prev: StateSnapshot, next: StateSnapshot): Draft[] {
     Topic: DROVER_TOPIC,
     Type: DROVER_EVENT_TYPE,
     Key: String(e.seq),
-    Namespace: e.job ? NAMESPACE : '',
-    FilterKeys: [e.job, e.alloc, e.what, e.who].filter((k): k is string => Boolean(k)),
+    Namespace: e.job ? namespaceOfKey(next, e.job) : '',
+    FilterKeys: [e.job && jobIdentity(next, e.job).id, e.alloc, e.what, e.who].filter(
+      (k): k is string => Boolean(k),
+    ),
     Payload: { Event: droverEvent(e) },
   }));
+}
+
+/** An event about something of job `key`: its namespace, and its job id first among the keys. */
+function jobFacets(
+  state: StateSnapshot,
+  key: string,
+  ...more: string[]
+): { Namespace: string; FilterKeys: string[] } {
+  const { namespace, id } = jobIdentity(state, key);
+  return { Namespace: namespace, FilterKeys: [id, ...more] };
 }

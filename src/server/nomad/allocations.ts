@@ -6,10 +6,11 @@
  * drover records no task event log, only each task's state: the events are the ones that state
  * implies (received, started, terminated), timed as recorded.
  */
+import { jobIdentity, namespaceOfKey } from '../../state/job-key.js';
 import { decodeStoredJob } from '../../jobspec/stored.js';
 import type { NormalizedGroup, NormalizedJob } from '../../generated/normalized-job.js';
 import type { Allocation, StateSnapshot, TaskState } from '../../state/types.js';
-import { NAMESPACE, ZERO_TIME, goTime, jobVersionFacts, nanos } from './common.js';
+import { ZERO_TIME, goTime, jobVersionFacts, nanos } from './common.js';
 import { evaluationId } from './ids.js';
 import { toNomadJob } from './job-json.js';
 import { lookups } from './state-index.js';
@@ -41,10 +42,10 @@ export function allocListStub(
     ID: alloc.id,
     EvalID: evaluationId(alloc.job, alloc.version),
     Name: alloc.name,
-    Namespace: NAMESPACE,
+    Namespace: namespaceOfKey(state, alloc.job),
     NodeID: alloc.node,
     NodeName: alloc.node,
-    JobID: alloc.job,
+    JobID: jobIdentity(state, alloc.job).id,
     JobType: job?.type ?? '',
     JobVersion: alloc.version,
     TaskGroup: alloc.group,
@@ -82,12 +83,12 @@ export function fullAllocation(state: StateSnapshot, alloc: Allocation, index: n
       : null;
   return {
     ID: alloc.id,
-    Namespace: NAMESPACE,
+    Namespace: namespaceOfKey(state, alloc.job),
     EvalID: evaluationId(alloc.job, alloc.version),
     Name: alloc.name,
     NodeID: alloc.node,
     NodeName: alloc.node,
-    JobID: alloc.job,
+    JobID: jobIdentity(state, alloc.job).id,
     Job: nomadJob,
     TaskGroup: alloc.group,
     Resources: totalResources(group, alloc),

@@ -38,14 +38,18 @@ export function durationNs(ms: number | undefined): number {
   return Math.round((ms ?? 0) * 1_000_000);
 }
 
-/** Whether an object of namespace `default` is visible to a request's `namespace` parameter. */
-export function namespaceMatches(requested: string): boolean {
-  return requested === '*' || requested === NAMESPACE;
+/** Whether an object of namespace `actual` is visible to a request's `namespace` parameter. */
+export function namespaceMatches(requested: string, actual: string = NAMESPACE): boolean {
+  return requested === '*' || requested === actual;
 }
 
 /** A job as the API sees it: its state record and its latest version; purged jobs do not exist. */
 export interface JobView {
+  /** The job's state key (see state/job-key). */
   id: string;
+  /** Its id and namespace, as Nomad's JSON shows them (`ID`, `Namespace`). */
+  jobId: string;
+  namespace: string;
   record: JobState;
   latest: JobVersion;
   job: NormalizedJob;
@@ -65,7 +69,15 @@ export function jobView(
   if (!latest) return undefined;
   const job = decodeStoredJob(latest);
   const own = allocations ?? Object.values(state.allocations).filter((a) => a.job === id);
-  return { id, record, latest, job, status: liveStatus(own, record, job) };
+  return {
+    id,
+    jobId: job.id,
+    namespace: job.namespace || NAMESPACE,
+    record,
+    latest,
+    job,
+    status: liveStatus(own, record, job),
+  };
 }
 
 /**
@@ -109,7 +121,7 @@ export function jobVersionFacts(
   stateIndex: number,
 ): JobVersionFacts {
   return {
-    namespace: NAMESPACE,
+    namespace: view.namespace,
     version: version.version,
     stable: version.stable,
     status: jobStatus(view, version),

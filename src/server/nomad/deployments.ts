@@ -2,9 +2,10 @@
  * Deployments as Nomad's read API answers them (api/deployments.go). A group's ProgressDeadline
  * and AutoPromote come from the update block of the job version deployed. Pure.
  */
+import { jobIdentity, namespaceOfKey } from '../../state/job-key.js';
 import { decodeStoredJob } from '../../jobspec/stored.js';
 import type { Deployment, StateSnapshot } from '../../state/types.js';
-import { NAMESPACE, byKey, durationNs, goTime, nanos } from './common.js';
+import { byKey, durationNs, goTime, nanos } from './common.js';
 
 type Json = Record<string, unknown>;
 
@@ -32,8 +33,8 @@ export function nomadDeployment(state: StateSnapshot, d: Deployment, index: numb
   }
   return {
     ID: d.id,
-    Namespace: NAMESPACE,
-    JobID: d.job,
+    Namespace: namespaceOfKey(state, d.job),
+    JobID: jobIdentity(state, d.job).id,
     JobVersion: d.version,
     JobModifyIndex: d.version + 1,
     JobSpecModifyIndex: d.version + 1,

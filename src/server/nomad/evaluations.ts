@@ -6,7 +6,7 @@
  */
 import { decodeStoredJob } from '../../jobspec/stored.js';
 import type { JobVersion, StateSnapshot } from '../../state/types.js';
-import { NAMESPACE, ZERO_TIME, jobModifyIndex, nanos, type JobView } from './common.js';
+import { ZERO_TIME, jobModifyIndex, nanos, type JobView } from './common.js';
 import { evaluationId } from './ids.js';
 import { lookups } from './state-index.js';
 
@@ -42,8 +42,8 @@ export function nomadEvaluation(
     Priority: job.priority,
     Type: job.type,
     TriggeredBy: triggeredBy(version),
-    Namespace: NAMESPACE,
-    JobID: view.id,
+    Namespace: view.namespace,
+    JobID: view.jobId,
     JobModifyIndex: jobModifyIndex(version),
     NodeID: '',
     NodeModifyIndex: 0,

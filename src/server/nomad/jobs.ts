@@ -3,10 +3,10 @@
  * and the versions with their diffs. Pure: state in, Nomad JSON out. The full job is
  * `toNomadJob`'s (job-json.ts); this module only supplies its facts.
  */
+import { jobIdentity } from '../../state/job-key.js';
 import { decodeStoredJob } from '../../jobspec/stored.js';
 import type { Allocation, ClientStatus, Deployment, StateSnapshot } from '../../state/types.js';
 import {
-  NAMESPACE,
   jobModifyIndex,
   jobStatus,
   durationNs,
@@ -81,8 +81,8 @@ export function jobSummary(state: StateSnapshot, view: JobView, index: number): 
     }
   }
   return {
-    JobID: view.id,
-    Namespace: NAMESPACE,
+    JobID: view.jobId,
+    Namespace: view.namespace,
     Summary: summary,
     Children: childrenSummary(state, view.id),
     CreateIndex: index,
@@ -115,10 +115,10 @@ export function jobListStub(
 ): Json {
   const { job, latest } = view;
   return {
-    ID: view.id,
-    ParentID: latest.launch?.parent ?? '',
+    ID: view.jobId,
+    ParentID: latest.launch ? jobIdentity(state, latest.launch.parent).id : '',
     Name: job.name,
-    Namespace: NAMESPACE,
+    Namespace: view.namespace,
     Datacenters: [...job.datacenters],
     Multiregion: null,
     Type: job.type,
@@ -188,8 +188,8 @@ export function jobScaleStatus(state: StateSnapshot, view: JobView, index: numbe
     };
   }
   return {
-    JobID: view.id,
-    Namespace: NAMESPACE,
+    JobID: view.jobId,
+    Namespace: view.namespace,
     JobCreateIndex: index,
     JobModifyIndex: jobModifyIndex(view.latest),
     JobStopped: view.record.stopped,

@@ -6,7 +6,6 @@
 import type { ServiceRegistration } from '../../template/context.js';
 import { registrations } from '../../state/services.js';
 import type { StateSnapshot } from '../../state/types.js';
-import { NAMESPACE } from './common.js';
 
 type Json = Record<string, unknown>;
 
@@ -20,7 +19,7 @@ export function registrationJson(r: ServiceRegistration, index: number): Json {
   return {
     ID: r.ID,
     ServiceName: r.ServiceName,
-    Namespace: NAMESPACE,
+    Namespace: r.Namespace,
     NodeID: r.NodeID,
     Datacenter: r.Datacenter,
     JobID: r.JobID,

@@ -221,10 +221,10 @@ describe('job writes', () => {
     expect(gone).toMatchObject({ status: 404, message: 'job not found' });
   });
 
-  it('refuses a job in another namespace or region', async () => {
-    const other = await refusal(register({ ...mockJob('ns'), Namespace: 'prod' }));
+  it('refuses a job in another region or with an invalid namespace name', async () => {
+    const other = await refusal(register({ ...mockJob('ns'), Namespace: 'a/b' }));
     expect(other.status).toBe(400);
-    expect(other.message).toContain('namespace "prod" is not supported');
+    expect(other.message).toContain('Invalid namespace name: Namespace "a/b"');
     const region = await refusal(register({ ...mockJob('eu'), Region: 'eu' }));
     expect(region.message).toContain('job region "eu" is not this server\'s region "global"');
   });

@@ -83,6 +83,8 @@ export interface Call {
   body?: unknown;
   as?: string;
   namespace?: string;
+  /** Who calls, when not someone with every right (`as`). */
+  identity?: Identity;
 }
 
 /** Calls the handler of `routes` for `method path` (params from the route's `:name` segments). */
@@ -102,7 +104,7 @@ export async function call(
     query: new URLSearchParams(c.query ?? {}),
     headers: {},
     namespace: c.namespace ?? 'default',
-    identity: identityOf(c.as ?? 'alice'),
+    identity: c.identity ?? identityOf(c.as ?? 'alice'),
     server,
     json: () => Promise.resolve(c.body),
     signal: new AbortController().signal,
