@@ -22,13 +22,23 @@ export interface Project {
   close(jobs: readonly string[]): Promise<string[]>;
 }
 
-export function localProject(prefix: string, extraConfig = ''): Project {
+/** A project on the local node; allocations under `<dir>/alloc`. */
+export function localProject(prefix: string): Project {
+  return project(prefix, (allocRoot) => localNode(allocRoot));
+}
+
+export function localNode(allocRoot: string): string {
+  return `node "local" {\n  transport  = "local"\n  alloc_root = "${allocRoot}"\n}\n`;
+}
+
+/**
+ * A project whose drover.hcl is `config(allocRoot)`: the local allocations (the processes the
+ * cleanup looks for) go under `allocRoot`.
+ */
+export function project(prefix: string, config: (allocRoot: string) => string): Project {
   const dir = mkdtempSync(join(tmpdir(), `drover-rel-${prefix}-`));
   const allocRoot = join(dir, 'alloc');
-  writeFileSync(
-    join(dir, 'drover.hcl'),
-    `node "local" {\n  transport  = "local"\n  alloc_root = "${allocRoot}"\n}\n${extraConfig}`,
-  );
+  writeFileSync(join(dir, 'drover.hcl'), config(allocRoot));
   const statePath = join(dir, '.drover/state.json');
   const processes = (): number[] =>
     processesWithEnv((env) => env.some((v) => v.startsWith(`NOMAD_ALLOC_DIR=${allocRoot}/`)));

@@ -79,7 +79,7 @@ export async function fuzzRows(
 ): Promise<ReliabilityRow[]> {
   const counts = COUNTS[ctx.scale];
   const kinds = Object.keys(counts) as Array<keyof typeof WHAT>;
-  const tallies = new Map(
+  const tallies = new Map<string, Tally>(
     kinds.map((k) => [k, { tries: 0, ok: 0, crash: 0, hang: 0, memory: 0, times: [] }]),
   );
   // One seeded generator per kind, so a reported input can be made again.
