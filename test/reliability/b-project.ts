@@ -35,13 +35,22 @@ export function localNode(allocRoot: string): string {
  * A project whose drover.hcl is `config(allocRoot)`: the local allocations (the processes the
  * cleanup looks for) go under `allocRoot`.
  */
-export function project(prefix: string, config: (allocRoot: string) => string): Project {
+export function project(
+  prefix: string,
+  config: (allocRoot: string) => string,
+  /** Other alloc roots whose task processes the cleanup looks for (an SSH node on this host). */
+  otherRoots: readonly string[] = [],
+): Project {
   const dir = mkdtempSync(join(tmpdir(), `drover-rel-${prefix}-`));
   const allocRoot = join(dir, 'alloc');
   writeFileSync(join(dir, 'drover.hcl'), config(allocRoot));
   const statePath = join(dir, '.drover/state.json');
   const processes = (): number[] =>
-    processesWithEnv((env) => env.some((v) => v.startsWith(`NOMAD_ALLOC_DIR=${allocRoot}/`)));
+    processesWithEnv((env) =>
+      env.some((v) =>
+        [allocRoot, ...otherRoots].some((r) => v.startsWith(`NOMAD_ALLOC_DIR=${r}/`)),
+      ),
+    );
   return {
     dir,
     allocRoot,

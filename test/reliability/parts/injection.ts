@@ -24,6 +24,7 @@ const PRINT = (n: number): string =>
 
 interface Host {
   name: string;
+  otherRoots?: string[];
   driver: 'raw_exec' | 'docker';
   config: (allocRoot: string) => string;
 }
@@ -82,7 +83,7 @@ async function waitForLogs(p: Project, job: string, want: number): Promise<strin
 async function valuesRow(host: Host, canary: string): Promise<ReliabilityRow> {
   const values = hostileValues(canary);
   const job = `inj-${host.name.replace(/\W/g, '')}-${process.pid}`;
-  const p = project(`inj-${host.name.replace(/\W/g, '')}`, host.config);
+  const p = project(`inj-${host.name.replace(/\W/g, '')}`, host.config, host.otherRoots);
   const lost: string[] = [];
   let passed = 0;
   try {
@@ -270,7 +271,12 @@ export const part: ReliabilityPart = {
       `node "ssh" {\n  transport  = "ssh"\n  address    = "${ssh.address}"\n  port       = ${ssh.port}\n  user       = "${ssh.user}"\n  identity   = "${ssh.privateKeyPath}"\n  alloc_root = "${remoteRoot}/alloc"\n}\n`;
     const hosts: Host[] = [
       { name: 'local raw_exec', driver: 'raw_exec', config: localNode },
-      { name: 'SSH raw_exec (deploy)', driver: 'raw_exec', config: sshNode },
+      {
+        name: 'SSH raw_exec (deploy)',
+        driver: 'raw_exec',
+        config: sshNode,
+        otherRoots: [`${remoteRoot}/alloc`],
+      },
       { name: 'local docker', driver: 'docker', config: localNode },
     ];
     const rows: ReliabilityRow[] = [];
