@@ -237,12 +237,17 @@ async function serverOutputs(
   return out;
 }
 
+/** Whether `where` (its "local: "/"postgres: " prefix aside) is one the secret may be in. */
+function allowedIn(secret: Secret, where: string): boolean {
+  const place = where.replace(/^(local|postgres): /, '');
+  return secret.allowed.some((a) => place.startsWith(a));
+}
+
 /** The places each marker was found but may not be. */
 function judge(secret: Secret, outputs: readonly Output[]): ReliabilityRow {
   const markers = secret.marker();
   const leaks = outputs.filter(
-    (o) =>
-      markers.some((m) => o.text.includes(m)) && !secret.allowed.some((a) => o.where.startsWith(a)),
+    (o) => markers.some((m) => o.text.includes(m)) && !allowedIn(secret, o.where),
   );
   const found = outputs
     .filter((o) => markers.some((mk) => o.text.includes(mk)))
@@ -337,29 +342,33 @@ export const part: ReliabilityPart = {
         name: 'a sensitive variable',
         marker: () => [m.sensitive, m.sensitive.toUpperCase()],
         // README "Sensitive values": planfiles and the state hold them; state show --show-sensitive prints them.
-        allowed: [
-          'planfile',
-          'state file',
-          'postgres rows',
-          'local: drover state show --show-sensitive',
-          'postgres: drover state show --show-sensitive',
-        ],
+        allowed: ['planfile', 'state file', 'postgres rows', 'drover state show --show-sensitive'],
       },
       // README "Variables": sealed in the state; only `var get` shows a value.
       {
         name: 'a Variable',
         marker: () => [m.variable],
-        allowed: ['local: drover var get', 'postgres: drover var get'],
+        allowed: ['drover var get'],
       },
       // README: Secret IDs are shown once, when made; stored as hashes.
       {
         name: 'ACL tokens',
         marker: () => tokens,
-        allowed: ['API POST /v1/acl/bootstrap', 'API POST /v1/acl/token'],
+        // README (ACLs): a Secret ID is shown when it is made and to its own holder (token self).
+        allowed: [
+          'API POST /v1/acl/bootstrap',
+          'API POST /v1/acl/token',
+          'API GET /v1/acl/token/self',
+        ],
       },
       // README (postgres backend): never in drover.hcl, messages, plans or logs.
       { name: 'the PostgreSQL password', marker: () => [m.pgPassword], allowed: [] },
-      { name: 'an SSH key path', marker: () => [m.keyPath], allowed: [] },
+      // README (State): the node inventory in the state keeps the identity path, never the key.
+      {
+        name: 'an SSH key path',
+        marker: () => [m.keyPath],
+        allowed: ['state file', 'postgres rows', 'drover state show'],
+      },
     ];
     return secrets.map((s) => judge(s, outputs));
   },
