@@ -83,7 +83,8 @@ export function project(
         }
       }
       if (left.length > 0) problems.push(`${left.length} task processes left after stop`);
-      rmSync(dir, { recursive: true, force: true });
+      // A killed supervisor may still be writing its last lines: retry.
+      rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
       return problems;
     },
   };

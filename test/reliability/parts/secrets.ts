@@ -172,13 +172,12 @@ async function passwordPostgres(dir: string, password: string) {
         const tables = await c.query<{ t: string }>(
           "SELECT quote_ident(table_schema) || '.' || quote_ident(table_name) AS t FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog', 'information_schema')",
         );
-        const texts = await Promise.all(
-          tables.rows.map(async ({ t }) =>
-            (await c.query<{ r: string }>(`SELECT x::text AS r FROM ${t} x`)).rows
-              .map((r) => r.r)
-              .join('\n'),
-          ),
-        );
+        // One client runs one query at a time.
+        const texts: string[] = [];
+        for (const { t } of tables.rows) {
+          const rows = await c.query<{ r: string }>(`SELECT x::text AS r FROM ${t} x`);
+          texts.push(rows.rows.map((r) => r.r).join('\n'));
+        }
         return texts.join('\n');
       } finally {
         await c.end();
@@ -215,6 +214,15 @@ async function serverOutputs(
     };
     const boot = JSON.parse(await post('/v1/acl/bootstrap', undefined, {})) as { SecretID: string };
     tokens.push(boot.SecretID);
+    // The token is usable once the server has read the state it was written to.
+    for (let i = 0; i < 50; i++) {
+      const self = await fetch(`${server.url}/v1/acl/token/self`, {
+        headers: { 'X-Nomad-Token': boot.SecretID },
+      });
+      out.push({ where: 'API GET /v1/acl/token/self', text: await self.text() });
+      if (self.status === 200) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
     await post('/v1/acl/policy/viewer', boot.SecretID, {
       Name: 'viewer',
       Rules: 'namespace "*" {\n  policy = "read"\n}\n',
