@@ -335,7 +335,9 @@ export const part: ReliabilityPart = {
         outputs.push(...(await serverOutputs(remote, pgEnv, tokens)));
         outputs.push({ where: 'postgres rows', text: await database.rows() });
       } finally {
-        await remote.close([JOB]);
+        // Stopped with the database password (close() runs drover without it).
+        await remote.cli(['stop', '-auto-approve', '-purge', JOB], pgEnv);
+        await remote.close([]);
       }
     } finally {
       await database?.stop();
