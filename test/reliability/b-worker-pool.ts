@@ -49,7 +49,9 @@ class Slot {
     this.worker = worker;
     return new Promise((resolve, reject) => {
       worker.once('message', () => resolve());
-      worker.once('error', reject);
+      worker.once('error', (err: Error) =>
+        reject(new Error(`the fuzz worker runs the built dist/ (npm run build): ${err.message}`)),
+      );
     });
   }
 
