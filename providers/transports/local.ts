@@ -12,6 +12,7 @@ import { dirname, join, basename } from 'node:path';
 import type { Duplex, Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { dockerodeClass } from './dockerode.js';
+import { scriptInput } from './ssh-command.js';
 import type { NodeFingerprint } from '../../src/state/types.js';
 import type {
   DockerApi,
@@ -111,7 +112,11 @@ export class LocalTransport implements Transport, Shell, DockerApi, TcpConnector
   }
 
   sh(script: string, opts: RunOptions = {}): Promise<RunResult> {
-    return this.run(['/bin/sh', '-c', script], opts);
+    // Standard input carries the script, as over SSH: one argument of `sh -c` holds at most
+    // 128 kB (Linux's MAX_ARG_STRLEN), less than a task's args and env may take. A caller's own
+    // input needs `sh -c` instead.
+    if (opts.stdin !== undefined) return this.run(['/bin/sh', '-c', script], opts);
+    return this.run(['/bin/sh', '-s'], { ...opts, stdin: scriptInput(script) });
   }
 
   async upload(path: string, content: string | Buffer, mode = 0o644): Promise<void> {

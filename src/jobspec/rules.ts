@@ -1487,6 +1487,8 @@ function checkTask(ctx: RuleContext, g: Group, t: Task, i: number, j: number): v
   // Nomad: structs.go (*Task).Validate
   if (/[/\\]/.test(t.name)) ctx.blockError('Task name cannot include slashes', tp);
   checkPlacement(ctx, t, tp, 'task');
+  checkNoNul(ctx, t.env, `${tp}/env`, 'An environment variable');
+  checkNoNul(ctx, t.meta, `${tp}/meta`, 'A meta value (the task gets it as NOMAD_META_<key>)');
   checkResources(ctx, t, tp);
   checkLogs(ctx, g, t, tp, pointer('group', i));
   checkDurations(ctx, t, tp, TASK_DURATIONS);
@@ -1545,6 +1547,24 @@ function checkTask(ctx: RuleContext, g: Group, t: Task, i: number, j: number): v
   });
   (t.secret ?? []).forEach((_, k) => notRun(ctx, `${tp}${pointer('secret', k)}`, 'secret'));
   if (t.schedule) notRun(ctx, `${tp}/schedule`, 'schedule');
+}
+
+/** Values a task gets in its environment, which cannot hold NUL (execve's strings end there). */
+function checkNoNul(
+  ctx: RuleContext,
+  values: Record<string, unknown> | undefined,
+  ptr: string,
+  what: string,
+): void {
+  for (const [key, value] of Object.entries(values ?? {})) {
+    if (typeof value === 'string' && value.includes('\u0000')) {
+      ctx.error(
+        'Invalid value',
+        `${ptr}${pointer(key)}`,
+        `${what} cannot contain a NUL character.`,
+      );
+    }
+  }
 }
 
 function sameSettings(a: object, b: object | undefined): boolean {

@@ -89,7 +89,16 @@ export function parsePlanfile(text: string, path: string): ReadPlanfileResult {
     );
   }
   const plan = checked.plan;
-  const actual = planHash(plan);
+  let actual: string;
+  try {
+    actual = planHash(plan);
+  } catch (err) {
+    // A number JSON reads as Infinity (1e999) passes the schema but cannot be hashed.
+    return fail(
+      'Invalid planfile',
+      `${path} is not a drover planfile: ${(err as Error).message.replace(/^canonicalJson: /, '')}.`,
+    );
+  }
   if (actual !== plan.hash) {
     return fail(
       'Planfile has been modified',

@@ -77,6 +77,27 @@ describe('checkRules on valid jobs', () => {
   });
 });
 
+describe('values that reach a task environment', () => {
+  it('refuses NUL in an env value and in a meta value, at the value', () => {
+    const j = job({}, { env: { A: 'x\u0000y', B: 'fine' }, meta: { k: 'v\u0000' } });
+    const ds = errors(
+      run(
+        j,
+        index(
+          { '/group/0/task/0': 3 },
+          { '/group/0/task/0/env/A': 5, '/group/0/task/0/meta/k': 8 },
+        ),
+      ),
+    );
+    expect(summaries(ds)).toEqual(['Invalid value', 'Invalid value']);
+    expect(ds.map(where)).toEqual([
+      [5, 20],
+      [8, 20],
+    ]);
+    expect(ds[0]!.detail).toBe('An environment variable cannot contain a NUL character.');
+  });
+});
+
 describe('names', () => {
   it('reports a duplicate group at its block, naming the first one’s line', () => {
     const j: Job = {

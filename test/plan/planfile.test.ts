@@ -107,6 +107,14 @@ describe('planfiles', () => {
     expect('plan' in parsePlanfile(JSON.stringify(sealPlan(rest)), 'plan.out')).toBe(true);
   });
 
+  it('a number too large for JSON (1e999 reads as Infinity) is refused, not thrown', () => {
+    const text = JSON.stringify(sample());
+    expect(text).toContain('"cores":0');
+    const e = errorOf(text.replace('"cores":0', '"cores":1e999'));
+    expect(e.summary).toBe('Invalid planfile');
+    expect(e.detail).toContain('Infinity is not JSON');
+  });
+
   it('leaves no temporary file behind', () => {
     const path = join(dir, 'clean.plan');
     writePlanfile(path, sample());

@@ -6,6 +6,7 @@
 import { jobView, type JobView } from '../nomad/common.js';
 import { requestedJobKey } from './write-path.js';
 import { lookups } from '../nomad/state-index.js';
+import { redactState } from '../../plan/redact.js';
 import { allocListStub } from '../nomad/allocations.js';
 import { nomadDeployment } from '../nomad/deployments.js';
 import { jobEvaluations } from '../nomad/evaluations.js';
@@ -53,7 +54,9 @@ async function listJobs(req: ApiRequest): Promise<ApiReply> {
 
 /** The job of `:id`, or undefined when the namespace parameter excludes it or it is unknown. */
 function requestedJob(req: ApiRequest, now: IndexedState): JobView | undefined {
-  return jobView(now.state, requestedJobKey(req, idParam(req, 'id')));
+  // As `job inspect` shows it: values from sensitive variables read (sensitive) (README).
+  const shown = lookups(now.state).memo('redacted-state', () => redactState(now.state));
+  return jobView(shown, requestedJobKey(req, idParam(req, 'id')));
 }
 
 /** A handler over the job of `:id`; `answer` undefined means 404 `notFound`. */
