@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { allocById, findAlloc } from '../../src/cli/commands/alloc.js';
+import { allocById, findAlloc } from '../../src/cli/alloc-lookup.js';
 import { printAllocStatus } from '../../src/cli/commands/alloc-status.js';
 import type { Output } from '../../src/cli/output.js';
 import { plainStyler } from '../../src/diag/render.js';

@@ -1,18 +1,18 @@
 /** Commands about one allocation: its status, and reaching into it (logs, exec). */
-import { ALL_NAMESPACES, jobKey } from '../../state/job-key.js';
+import { jobKey } from '../../state/job-key.js';
 import { selectedNamespace, type NamespaceFlag } from '../namespace.js';
 import type { Command } from 'commander';
-import type { Allocation, StateSnapshot } from '../../state/types.js';
 import { redactState } from '../../plan/redact.js';
 import type { Output } from '../output.js';
 import type { Session } from '../session.js';
-import { UserError, withSession } from '../with-session.js';
+import { withSession } from '../with-session.js';
 import { observe } from '../../ops/index.js';
 import { allocTask, taskLogs } from '../../ops/alloc-task.js';
 import { printAllocStatus } from './alloc-status.js';
 import { addStateOptions, type PlanOptions } from './plan.js';
 import { remoteTarget, runRemote } from '../remote/connection.js';
 import { remoteAllocStatus, remoteLogs } from '../remote/alloc.js';
+import { allocById, findAlloc } from '../alloc-lookup.js';
 
 interface AllocOptions extends NamespaceFlag {
   config?: string;
@@ -75,7 +75,7 @@ export function registerAllocCommands(program: Command, io: (json: boolean) => O
           });
           const { taskName, alloc } = at;
           // Given a job, say which of its allocations this is (stdout stays the log).
-          if (alloc.job === target)
+          if (alloc.job === jobKey(selectedNamespace(opts), target))
             o.err(
               `==> ${alloc.name} ${alloc.id.slice(0, 8)} on ${alloc.node} (${alloc.client_status}), task "${taskName}"`,
             );
@@ -117,52 +117,6 @@ export function registerAllocCommands(program: Command, io: (json: boolean) => O
         });
       });
     });
-}
-
-/** An allocation by id or unique id prefix; an ambiguous prefix lists the candidates. */
-function byIdPrefix(state: StateSnapshot, target: string): Allocation | undefined {
-  const byId = Object.values(state.allocations).filter((a) => a.id.startsWith(target));
-  if (byId.length > 1)
-    throw new UserError(
-      `"${target}" matches ${byId.length} allocations; give more of the id:\n${byId
-        .sort((a, b) => a.id.localeCompare(b.id))
-        .map((a) => `  ${a.id}  ${a.name}  ${a.client_status}`)
-        .join('\n')}`,
-    );
-  return byId[0];
-}
-
-/** An allocation by id or unique id prefix. */
-export function allocById(state: StateSnapshot, target: string): Allocation {
-  const a = target ? byIdPrefix(state, target) : undefined;
-  if (!a) throw new UserError(`no allocation matches "${target}"`);
-  return a;
-}
-
-/**
- * An allocation by id or unique id prefix, or a job's newest allocation: running only, or in
- * any status (`logs` of a batch job shows its completed or failed work).
- */
-export function findAlloc(
-  state: StateSnapshot,
-  target: string,
-  opts: { anyStatus?: boolean; namespace?: string } = {},
-): Allocation {
-  // A job's name (in the selected namespace) wins over an id prefix it happens to be ("db").
-  const key = jobKey(opts.namespace === ALL_NAMESPACES ? undefined : opts.namespace, target);
-  const one = key in state.jobs ? undefined : byIdPrefix(state, target);
-  if (one) return one;
-  const ofJob = Object.values(state.allocations)
-    .filter(
-      (a) =>
-        a.job === key &&
-        (opts.anyStatus || (a.desired_status === 'run' && a.client_status === 'running')),
-    )
-    .sort((a, b) => (a.created_at < b.created_at ? 1 : a.created_at > b.created_at ? -1 : 0));
-  if (ofJob[0]) return ofJob[0];
-  throw new UserError(
-    `no allocation or ${opts.anyStatus ? '' : 'running '}job matches "${target}"`,
-  );
 }
 
 /** The signals that end `logs -f`. */

@@ -17,7 +17,7 @@ import { UserError, withSession } from '../with-session.js';
 import { addApplyOptions, addOutOption, addStateOptions, type PlanOptions } from './plan.js';
 import type { Deployment } from '../../state/types.js';
 import { remoteTarget, runRemote } from '../remote/connection.js';
-import { remoteDeploymentStatus } from '../remote/deployment.js';
+import { remoteDeployment } from '../remote/deployment.js';
 import { failRequest, promoteRequest, remoteChange } from '../remote/writes.js';
 
 export function registerDeploymentCommands(program: Command, io: (json: boolean) => Output): void {
@@ -54,7 +54,11 @@ export function registerDeploymentCommands(program: Command, io: (json: boolean)
     .action(async (jobId: string, opts: PlanOptions, cmd: Command) => {
       const o = io(Boolean(opts.json));
       const remote = remoteTarget(cmd);
-      if (remote) return runRemote(o, remote, (api) => remoteDeploymentStatus(api, o, jobId, cmd));
+      if (remote)
+        return runRemote(o, remote, async (api) =>
+          // The server carries its deployments on: one is never left unattended.
+          printDeployment(o, jobId, await remoteDeployment(api, jobId, cmd), false),
+        );
       await withSession(o, opts, async (session) => {
         const { stored } = await observe(session, false);
         const d = latestDeployment(stored, resolveJobKey(stored, selectedNamespace(opts), jobId));

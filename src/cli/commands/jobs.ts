@@ -25,7 +25,7 @@ import { describeOrigin } from '../../audit/origin.js';
 import { UserError, withSession } from '../with-session.js';
 import type { Drift } from '../../deploy/refresh.js';
 import { remoteTarget, runRemote } from '../remote/connection.js';
-import { remoteStatus } from '../remote/status.js';
+import { namespaceOf, remoteStatusSnapshot } from '../remote/status.js';
 import {
   previousStable,
   remoteChange,
@@ -58,7 +58,13 @@ export function registerJobCommands(
     .action(async (jobId: string | undefined, opts: PlanOptions, cmd: Command) => {
       const o = io(Boolean(opts.json));
       const remote = remoteTarget(cmd);
-      if (remote) return runRemote(o, remote, (api) => remoteStatus(api, o, jobId, cmd));
+      if (remote)
+        return runRemote(o, remote, async (api) => {
+          const namespace = namespaceOf(cmd);
+          const state = await remoteStatusSnapshot(api, jobId, namespace);
+          // The server observes the hosts itself: it reports no drift of its own here.
+          printStatus(o, state, jobId, [], namespace);
+        });
       await withSession(o, opts, async (session) => {
         const observed = await observe(session, opts.refresh !== 'false');
         printStatus(o, redactState(observed.state), jobId, observed.drift, selectedNamespace(opts));
@@ -189,7 +195,13 @@ export function registerJobCommands(
           scaleRequest(jobId, groupName, countNumber(countText), ns),
         ) ??
         mutate(io, opts, 'scale', (session, observed) =>
-          planScale(session, observed, lookUp(observed, opts, jobId), groupName, countNumber(countText)),
+          planScale(
+            session,
+            observed,
+            lookUp(observed, opts, jobId),
+            groupName,
+            countNumber(countText),
+          ),
         ),
     );
 }
@@ -216,8 +228,7 @@ export function printStatus(
     }));
     const every = namespace === ALL_NAMESPACES;
     if (o.json) printJson(o, { jobs: rows, drift });
-    else if (rows.length === 0)
-      o.out(every ? 'No jobs.' : `No jobs in namespace "${namespace}".`);
+    else if (rows.length === 0) o.out(every ? 'No jobs.' : `No jobs in namespace "${namespace}".`);
     else
       table(
         o,

@@ -3,6 +3,7 @@
  * prefix or a job, resolved as the direct commands resolve it) from Nomad's read API, its log
  * from `/v1/client/fs/logs/:alloc` (plain, followed with `-f`).
  */
+import { jobKey } from '../../state/job-key.js';
 import type { Command } from 'commander';
 import type { IncomingMessage } from 'node:http';
 import { hookOf } from '../../deploy/lifecycle.js';
@@ -10,7 +11,7 @@ import type { Allocation } from '../../state/types.js';
 import type { ApiClient } from '../api-client.js';
 import type { Output } from '../output.js';
 import { UserError } from '../with-session.js';
-import { allocById, findAlloc } from '../commands/alloc.js';
+import { allocById, findAlloc } from '../alloc-lookup.js';
 import { printAllocStatus } from '../commands/alloc-status.js';
 import { query, seg } from './connection.js';
 import {
@@ -84,11 +85,11 @@ export async function remoteLogs(
 ): Promise<void> {
   const namespace = namespaceOf(cmd);
   const known = await statusSnapshot(api, namespace, () => false);
-  const found = findAlloc(known, target, { anyStatus: true });
+  const found = findAlloc(known, target, { anyStatus: true, namespace });
   const full = await fetchAllocation(api, found.id, namespace);
   const alloc = allocationOf(full);
   const task = opts.task ?? defaultTask(full, alloc);
-  if (alloc.job === target)
+  if (alloc.job === jobKey(namespace, target))
     o.err(
       `==> ${alloc.name} ${alloc.id.slice(0, 8)} on ${alloc.node} (${alloc.client_status}), task "${task}"`,
     );

@@ -18,7 +18,7 @@ import { ApiResponseError, type ApiClient } from '../api-client.js';
 import { printJson, type Output } from '../output.js';
 import { UserError } from '../with-session.js';
 import { approve } from '../views.js';
-import { isPlanfile, loadDesired, type PlanOptions } from '../commands/plan.js';
+import { isPlanfile, loadDesired, type PlanOptions } from '../desired-jobs.js';
 import type { DesiredJob } from '../../plan/compute.js';
 import { query, seg } from './connection.js';
 import { normalizedJobOf, type Json } from './snapshot.js';

@@ -5,9 +5,7 @@
 import type { Command } from 'commander';
 import type { ApiClient } from '../api-client.js';
 import { selectedNamespace } from '../namespace.js';
-import type { Output } from '../output.js';
 import type { StateSnapshot } from '../../state/types.js';
-import { printStatus } from '../commands/jobs.js';
 import { jobKey } from '../../state/job-key.js';
 import { query, seg } from './connection.js';
 import { allocationOf, emptySnapshot, jobStateOf, type Json } from './snapshot.js';
@@ -44,8 +42,7 @@ export async function statusSnapshot(
   const full = await Promise.all(
     stubs.filter((s) => !wanted || wanted(s)).map((s) => fetchJob(api, String(s.ID), namespace)),
   );
-  for (const job of full)
-    state.jobs[keyOf(job)] = jobStateOf([job]);
+  for (const job of full) state.jobs[keyOf(job)] = jobStateOf([job]);
   for (const a of allocs) {
     const alloc = allocationOf(a);
     state.allocations[alloc.id] = alloc;
@@ -58,19 +55,16 @@ function keyOf(job: Json): string {
   return jobKey(typeof job.Namespace === 'string' ? job.Namespace : undefined, String(job.ID));
 }
 
-export async function remoteStatus(
+/** What `drover status [JOB]` shows, read through a server. */
+export function remoteStatusSnapshot(
   api: ApiClient,
-  o: Output,
   jobId: string | undefined,
-  cmd: Command,
-): Promise<void> {
-  const namespace = namespaceOf(cmd);
+  namespace: string,
+): Promise<StateSnapshot> {
   // One job needs its own definition and its children's (their statuses are listed).
-  const state = await statusSnapshot(
+  return statusSnapshot(
     api,
     namespace,
     jobId === undefined ? undefined : (s) => s.ID === jobId || s.ParentID === jobId,
   );
-  // The server observes the hosts itself: it reports no drift of its own here.
-  printStatus(o, state, jobId, [], namespace);
 }

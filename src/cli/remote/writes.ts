@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import type { ApiClient } from '../api-client.js';
 import { printJson, type Output } from '../output.js';
 import { UserError } from '../with-session.js';
-import type { PlanOptions } from '../commands/plan.js';
+import type { PlanOptions } from '../desired-jobs.js';
 import { approved } from './apply.js';
 import { query, remoteTarget, runRemote, seg } from './connection.js';
 import { namespaceOf } from './status.js';

@@ -31,7 +31,8 @@ async function audit(req: ApiRequest): Promise<ApiReply> {
     // A record shows only where the token may read every job it changed.
     if (!jobs.every((j) => readable(j.namespace))) return false;
     // Records that changed no job (node operations, approvals …) belong to the default namespace.
-    const here = every || (jobs.length ? jobs.some((j) => j.namespace === wanted) : wanted === 'default');
+    const here =
+      every || (jobs.length ? jobs.some((j) => j.namespace === wanted) : wanted === 'default');
     return here && (!job || jobs.some((j) => j.id === job));
   });
   return { json: records.map(auditJson) };
