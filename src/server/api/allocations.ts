@@ -2,7 +2,7 @@
 import { allocListStub, fullAllocation } from '../nomad/allocations.js';
 import { lookups } from '../nomad/state-index.js';
 import type { ApiReply, ApiRequest, IndexedState, Route } from '../types.js';
-import { flag, idParam, listReply, objectReply, visibleIn } from './read-query.js';
+import { flag, idParam, listReply, objectReply, readableById } from './read-query.js';
 
 type Json = Record<string, unknown>;
 
@@ -30,8 +30,7 @@ async function getAllocation(req: ApiRequest): Promise<ApiReply> {
   const now = await req.server.current();
   const alloc = now.state.allocations[idParam(req, 'id')];
   const full = alloc && fullAllocation(now.state, alloc, now.index);
-  const json = full && visibleIn(req, full) ? full : undefined;
-  return objectReply(now, json, 'alloc not found');
+  return objectReply(now, readableById(req, full), 'alloc not found');
 }
 
 const read = { kind: 'namespace', capability: 'read-job' } as const;

@@ -5,7 +5,7 @@
 import { allocListStub } from '../nomad/allocations.js';
 import { nomadDeployment } from '../nomad/deployments.js';
 import type { ApiReply, ApiRequest, Route } from '../types.js';
-import { idParam, listReply, objectReply, visibleIn } from './read-query.js';
+import { idParam, listReply, objectReply, readableById, visibleIn } from './read-query.js';
 
 async function listDeployments(req: ApiRequest): Promise<ApiReply> {
   const now = await req.server.current();
@@ -19,8 +19,7 @@ async function getDeployment(req: ApiRequest): Promise<ApiReply> {
   const now = await req.server.current();
   const d = now.state.deployments[idParam(req, 'id')];
   const full = d && nomadDeployment(now.state, d, now.index);
-  const json = full && visibleIn(req, full) ? full : undefined;
-  return objectReply(now, json, 'deployment not found');
+  return objectReply(now, readableById(req, full), 'deployment not found');
 }
 
 async function deploymentAllocations(req: ApiRequest): Promise<ApiReply> {

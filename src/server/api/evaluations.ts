@@ -5,7 +5,7 @@
  */
 import { allEvaluations } from '../nomad/evaluations.js';
 import type { ApiReply, ApiRequest, Route } from '../types.js';
-import { idParam, listReply, objectReply, visibleIn } from './read-query.js';
+import { idParam, listReply, objectReply, readableById } from './read-query.js';
 
 async function listEvaluations(req: ApiRequest): Promise<ApiReply> {
   const now = await req.server.current();
@@ -20,8 +20,8 @@ async function listEvaluations(req: ApiRequest): Promise<ApiReply> {
 async function getEvaluation(req: ApiRequest): Promise<ApiReply> {
   const now = await req.server.current();
   const id = idParam(req, 'id');
-  const found = allEvaluations(now.state, now.index).find((e) => e.ID === id && visibleIn(req, e));
-  return objectReply(now, found, 'eval not found');
+  const found = allEvaluations(now.state, now.index).find((e) => e.ID === id);
+  return objectReply(now, readableById(req, found), 'eval not found');
 }
 
 const read = { kind: 'namespace', capability: 'read-job' } as const;

@@ -61,6 +61,18 @@ export function visibleIn(req: ApiRequest, item: unknown): boolean {
   );
 }
 
+/**
+ * An object read by its id: found whatever `?namespace=` says, as Nomad finds it (ids are
+ * unique across namespaces), and shown only when the token may read the object's own namespace.
+ */
+export function readableById<T>(req: ApiRequest, item: T | undefined): T | undefined {
+  if (item === undefined) return undefined;
+  const ns = (item as { Namespace?: unknown }).Namespace;
+  const namespace = typeof ns === 'string' && ns !== '' ? ns : 'default';
+  if (!req.identity.allows(READ, namespace)) throw new ApiError(403, 'Permission denied');
+  return item;
+}
+
 const LIST = { kind: 'namespace', capability: 'list-jobs' } as const;
 const READ = { kind: 'namespace', capability: 'read-job' } as const;
 

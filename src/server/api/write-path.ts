@@ -204,11 +204,11 @@ export function requestedJobKey(req: ApiRequest, id: string = req.params.id!): s
 }
 
 /**
- * Whether the request reaches an object of namespace `actual`: its `namespace` parameter names
- * it (or `*`) and the token's policies grant `access` there (403 otherwise, as Nomad).
+ * Whether the request reaches an object named by its id (an allocation, a deployment), of
+ * namespace `actual`: as Nomad, whatever `?namespace=` says, when the token's policies grant
+ * `access` there (403 otherwise).
  */
 export function requireReach(req: ApiRequest, actual: string, access: Access): boolean {
-  if (req.namespace !== ALL_NAMESPACES && requestNamespace(req) !== actual) return false;
   if (!req.identity.allows(access, actual)) throw new ApiError(403, 'Permission denied');
   return true;
 }

@@ -104,7 +104,7 @@ describe('namespaces in the API', () => {
     );
     expect(write.status).toBe(403);
     expect((await state()).jobs['prod/web']!.versions).toHaveLength(1);
-    // Read: `*` lists only dev's; another namespace's allocation is not found.
+    // Read: `*` lists only dev's; another namespace's allocation, read by its id, is refused.
     const every = (await get('/v1/jobs', { namespace: '*', identity: dev })) as Json[];
     expect(every.map((j) => j.Namespace)).toEqual(['dev']);
     const prodAlloc = Object.values((await state()).allocations).find((a) => a.job === 'prod/web')!;
@@ -114,16 +114,17 @@ describe('namespaces in the API', () => {
         identity: dev,
       }),
     );
-    expect(read.status).toBe(404);
-    // With the right namespace named it is found: the token is what refuses it.
+    expect(read.status).toBe(403);
+    // Naming its namespace changes nothing: the token is what refuses it.
     const named = await refusal(
       call(t.server, routes, 'GET', `/v1/allocation/${prodAlloc.id}`, {
         namespace: 'prod',
         identity: dev,
       }),
     );
-    expect(named.status).toBe(404);
-    const allowed = (await get(`/v1/allocation/${prodAlloc.id}`, { namespace: 'prod' })) as Json;
+    expect(named.status).toBe(403);
+    // As Nomad, an id finds its object whatever `?namespace=` says (the UI links by id alone).
+    const allowed = (await get(`/v1/allocation/${prodAlloc.id}`)) as Json;
     expect([allowed.Namespace, allowed.JobID]).toEqual(['prod', 'web']);
     // Stopping it from dev is refused, and it keeps running.
     const stop = await refusal(
