@@ -69,6 +69,7 @@ describe('containerSpec', () => {
       Env: ['NOMAD_ALLOC_DIR=/alloc', 'GREETING=hi there'],
       Labels: {
         'drover.job': 'shop',
+        'drover.namespace': 'default',
         'drover.group': 'frontend',
         'drover.task': 'web',
         'drover.alloc': ALLOC,

@@ -318,6 +318,7 @@ describe('docker driver on the local engine', () => {
         team: 'web',
         'drover-test.run': RUN,
         'drover.job': ctx.jobId,
+        'drover.namespace': ctx.env['NOMAD_NAMESPACE'],
         'drover.group': ctx.group,
         'drover.task': 'web',
         'drover.alloc': ctx.allocId,

@@ -372,6 +372,7 @@ describe('podman driver on the local service', () => {
         team: 'web',
         'drover-test.run': RUN,
         'drover.job': ctx.jobId,
+        'drover.namespace': ctx.env['NOMAD_NAMESPACE'],
         'drover.group': 'g',
         'drover.task': 'web',
         'drover.alloc': ctx.allocId,
