@@ -153,7 +153,7 @@ describe('the CLI through a server', () => {
   it('prints status, alloc status and logs as the direct commands do', async () => {
     for (const args of [['status'], ['status', 'chatty']]) {
       const [direct, remote] = [await cli(args, { direct: true }), await cli(args)];
-      expect(remote.code).toBe(0);
+      expect(remote.code, remote.stderr).toBe(0);
       expect(remote.stdout).toBe(direct.stdout);
     }
     const listed = JSON.parse((await cli(['status', '-json'])).stdout) as { jobs: unknown };
@@ -192,7 +192,7 @@ describe('the CLI through a server', () => {
     const unknown = await cli(['status', 'nope']);
     expect([unknown.code, unknown.stderr]).toEqual([
       1,
-      'error: no job "nope" in state (jobs: chatty)\n',
+      'error: no job "nope" in namespace "default"\n',
     ]);
   }, 60_000);
 
