@@ -70,7 +70,11 @@ describe('the CLI through a server with TLS and ACLs', () => {
   it('reads with a read-only token from DROVER_TOKEN, and is refused a change in one line', async () => {
     const env = { ...tlsEnv(), DROVER_TOKEN: readOnly };
     const status = await drover(dir, ['status'], { env });
-    expect([status.code, status.stdout, status.stderr]).toEqual([0, 'No jobs.\n', '']);
+    expect([status.code, status.stdout, status.stderr]).toEqual([
+      0,
+      'No jobs in namespace "default".\n',
+      '',
+    ]);
     const apply = await drover(dir, ['apply', '-auto-approve', 'web.nomad.hcl'], { env });
     expect([apply.code, apply.stdout, apply.stderr]).toEqual([1, '', 'error: Permission denied\n']);
     const stop = await drover(dir, ['stop', '-auto-approve', 'web'], { env });
