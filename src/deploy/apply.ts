@@ -532,12 +532,17 @@ class DeploymentRun {
   ): Promise<boolean[]> {
     if (batch.length === 0) return [];
     const started = await Promise.all(
-      batch.map((p) => startAlloc(p, g, this.steps, ctx, this.deployment?.id)),
+      batch.map((p) => startAlloc(p, g, this.steps, ctx, this.deployment?.id, canary)),
     );
     this.count(g.name, (dg) => ({
       placed: dg.placed + batch.length,
       ...(canary
-        ? { placed_canaries: [...dg.placed_canaries, ...batch.map((p) => p.allocId)] }
+        ? {
+            placed_canaries: [
+              ...dg.placed_canaries,
+              ...batch.map((p) => p.allocId).filter((id) => !dg.placed_canaries.includes(id)),
+            ],
+          }
         : {}),
     }));
     return started;
@@ -815,6 +820,7 @@ async function startAlloc(
   steps: JobSteps,
   ctx: ApplyContext,
   deploymentId?: string,
+  canary = false,
 ): Promise<boolean> {
   const node = ctx.nodes.get(p.node);
   const now = new Date(ctx.clock.now()).toISOString();
@@ -836,12 +842,27 @@ async function startAlloc(
     created_at: now,
     modified_at: now,
   };
-  await ctx.recorder.record((s) => recordPlaced(s, alloc, p, g.group, ctx.clock.now()), {
-    what: 'alloc.place',
-    job: steps.jobId,
-    alloc: alloc.id,
-    detail: `${p.name} placed on ${p.node}${p.replaces ? `, replacing ${p.replaces.slice(0, 8)}` : ''}`,
-  });
+  await ctx.recorder.record(
+    (s) => {
+      const placed = recordPlaced(s, alloc, p, g.group, ctx.clock.now());
+      // The deployment lists a canary in the write that records it: a drover killed between two
+      // writes would leave a canary its deployment does not know, and the next apply would place
+      // a second one.
+      return canary && deploymentId
+        ? patchDeploymentGroup(placed, deploymentId, g.name, (dg) => ({
+            placed_canaries: dg.placed_canaries.includes(alloc.id)
+              ? dg.placed_canaries
+              : [...dg.placed_canaries, alloc.id],
+          }))
+        : placed;
+    },
+    {
+      what: 'alloc.place',
+      job: steps.jobId,
+      alloc: alloc.id,
+      detail: `${p.name} placed on ${p.node}${p.replaces ? `, replacing ${p.replaces.slice(0, 8)}` : ''}`,
+    },
+  );
   const say = (status: string, detail?: string) =>
     ctx.progress({
       kind: 'alloc',

@@ -78,6 +78,11 @@ class RuleContext {
     this.report('warning', summary, ptr, this.ranges.nameRange(ptr), detail);
   }
 
+  /** A value Nomad accepts that drover cannot run as written: validate warns, plan and apply refuse it. */
+  refusal(summary: string, ptr: string, detail?: string): void {
+    this.report('refusal', summary, ptr, this.ranges.valueRange(ptr), detail);
+  }
+
   /** A block Nomad accepts that drover does not run as written: plan and apply refuse it. */
   blockRefusal(summary: string, ptr: string, detail?: string): void {
     this.report('refusal', summary, ptr, this.ranges.nameRange(ptr), detail);
@@ -1558,7 +1563,8 @@ function checkNoNul(
 ): void {
   for (const [key, value] of Object.entries(values ?? {})) {
     if (typeof value === 'string' && value.includes('\u0000')) {
-      ctx.error(
+      // Nomad accepts it and fails at the task's start; drover refuses it before it runs.
+      ctx.refusal(
         'Invalid value',
         `${ptr}${pointer(key)}`,
         `${what} cannot contain a NUL character.`,

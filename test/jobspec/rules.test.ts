@@ -78,9 +78,9 @@ describe('checkRules on valid jobs', () => {
 });
 
 describe('values that reach a task environment', () => {
-  it('refuses NUL in an env value and in a meta value, at the value', () => {
+  it('refuses NUL in an env value and in a meta value (plan refuses, validate warns), at the value', () => {
     const j = job({}, { env: { A: 'x\u0000y', B: 'fine' }, meta: { k: 'v\u0000' } });
-    const ds = errors(
+    const ds = refusals(
       run(
         j,
         index(
