@@ -260,7 +260,7 @@ function reconcileGroup(
   // Failed allocations are replaced as the reschedule policy says (updateByReschedulable): now,
   // later (kept and counted until then), or never. One of an older version is replaced by the
   // update at once. Exited service allocations are replaced now; stopped ones no longer count.
-  const reschedule: Allocation[] = [];
+  let reschedule: Allocation[] = [];
   const attempts = new Map<Allocation, RescheduleAttempt>();
   {
     const keep: Allocation[] = [];
@@ -399,6 +399,13 @@ function reconcileGroup(
     out.canaries = wanted;
   } else if (isCanarying) out.canaries = cs.desired;
 
+  // A promoted canary already holds the index of an old allocation that failed meanwhile (an
+  // apply killed while it stopped it): that allocation only stops, nothing replaces it again.
+  const heldByCanary = (a: Allocation) =>
+    cs.promoted && canaries.some((c) => c.index === a.index && c.id !== a.id);
+  const replaced = reschedule.filter(heldByCanary);
+  for (const a of replaced) out.stop.push(stopOf(a, 'canary-replaced'));
+  reschedule = reschedule.filter((a) => !replaced.includes(a));
   // Replacements of failed allocations, then of lost ones up to the count, then new ones.
   for (const a of reschedule) {
     const what =
