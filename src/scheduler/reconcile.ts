@@ -399,10 +399,11 @@ function reconcileGroup(
     out.canaries = wanted;
   } else if (isCanarying) out.canaries = cs.desired;
 
-  // A promoted canary already holds the index of an old allocation that failed meanwhile (an
-  // apply killed while it stopped it): that allocation only stops, nothing replaces it again.
+  // A canary of this deployment already holds the index of an old allocation that failed
+  // meanwhile (an apply cut off mid-rollout): that allocation only stops, and the canary takes
+  // its place as it would have; nothing else replaces it.
   const heldByCanary = (a: Allocation) =>
-    cs.promoted && canaries.some((c) => c.index === a.index && c.id !== a.id);
+    canaries.some((c) => c.index === a.index && c.id !== a.id);
   const replaced = reschedule.filter(heldByCanary);
   for (const a of replaced) out.stop.push(stopOf(a, 'canary-replaced'));
   reschedule = reschedule.filter((a) => !replaced.includes(a));
@@ -427,7 +428,10 @@ function reconcileGroup(
       ...(attempt ? { reschedule: attempt } : {}),
     });
   }
-  let existing = untainted.length + migrate.length + reschedule.length;
+  // While canarying the canaries are not in `untainted`: the ones taking a failed allocation's
+  // place count here.
+  let existing =
+    untainted.length + migrate.length + reschedule.length + (isCanarying ? replaced.length : 0);
   for (const a of lost) {
     if (existing >= count) break;
     existing++;
