@@ -534,17 +534,8 @@ class DeploymentRun {
     const started = await Promise.all(
       batch.map((p) => startAlloc(p, g, this.steps, ctx, this.deployment?.id, canary)),
     );
-    this.count(g.name, (dg) => ({
-      placed: dg.placed + batch.length,
-      ...(canary
-        ? {
-            placed_canaries: [
-              ...dg.placed_canaries,
-              ...batch.map((p) => p.allocId).filter((id) => !dg.placed_canaries.includes(id)),
-            ],
-          }
-        : {}),
-    }));
+    // Canaries are listed in the deployment by the write that records each (startAlloc).
+    this.count(g.name, (dg) => ({ placed: dg.placed + batch.length }));
     return started;
   }
 

@@ -282,7 +282,7 @@ export function compileGroup(
       let counts = new Map<string, number>();
       if (jobLevel) {
         counts =
-          jobCounters.distinct.get(target) ?? jobPropertyCounts(pc, keyOfJob(job), target, freed);
+          jobCounters.distinct.get(target) ?? jobPropertyCounts(pc, plan.jobId, target, freed);
         jobCounters.distinct.set(target, counts);
       }
       plan.distinctProperties.push({
@@ -320,7 +320,7 @@ export function compileGroup(
   }
 
   // Count the group's allocations already running (minus those this plan stops).
-  for (const a of pc.allocsByJob.get(keyOfJob(job)) ?? []) {
+  for (const a of pc.allocsByJob.get(plan.jobId) ?? []) {
     if (a.group !== groupName || freed.has(a.id)) continue;
     const i = pc.indexOf.get(a.node);
     if (i === undefined) continue;

@@ -141,10 +141,10 @@ class Evaluation {
       plan.failure.names.push(req.name);
       return;
     }
-    const source = this.sourceFor(keyOfJob(req.job), plan);
+    const source = this.sourceFor(plan.jobId, plan);
     if (!plan.group) {
       this.tally = this.tallies.get(plan)!;
-      this.fail(plan, req, source, `group "${req.group}" is not in job "${keyOfJob(req.job)}"`);
+      this.fail(plan, req, source, `group "${req.group}" is not in job "${plan.jobId}"`);
       return;
     }
     const node = this.select(plan, req, source);
@@ -157,16 +157,13 @@ class Evaluation {
   }
 
   private planFor(req: PlacementRequest): GroupPlan {
-    const key = `${keyOfJob(req.job)}\u0000${req.group}`;
+    const jobKey = keyOfJob(req.job);
+    const key = `${jobKey}\u0000${req.group}`;
     let plan = this.plans.get(key);
     if (plan && plan.job !== req.job) plan = undefined;
     if (!plan) {
-      let jc = this.jobs.get(keyOfJob(req.job));
-      if (!jc)
-        this.jobs.set(
-          keyOfJob(req.job),
-          (jc = jobCountersFor(this.pc, keyOfJob(req.job), this.freed)),
-        );
+      let jc = this.jobs.get(jobKey);
+      if (!jc) this.jobs.set(jobKey, (jc = jobCountersFor(this.pc, jobKey, this.freed)));
       plan = compileGroup(this.pc, req.job, req.group, jc, this.freed);
       this.plans.set(key, plan);
       this.tallies.set(plan, {
@@ -199,7 +196,7 @@ class Evaluation {
   private fail(plan: GroupPlan, req: PlacementRequest, source: NodeSource, why?: string): void {
     const metrics = buildMetrics(this.tally, plan.reasons, source.candidates);
     plan.failure = {
-      job: keyOfJob(req.job),
+      job: plan.jobId,
       group: req.group,
       failed: 1,
       names: [req.name],
@@ -215,7 +212,7 @@ class Evaluation {
    * placement failure, merged with the group's others.
    */
   private placeOnNode(plan: GroupPlan, req: PlacementRequest): void {
-    const source = this.sourceFor(keyOfJob(req.job), plan);
+    const source = this.sourceFor(plan.jobId, plan);
     const tally = (this.tally = this.tallies.get(plan)!);
     tally.evaluated = 0;
     tally.filtered = 0;
@@ -241,7 +238,7 @@ class Evaluation {
     const f = plan.failure;
     const merged = f ? mergeMetrics(f.metrics, metrics) : metrics;
     plan.failure = {
-      job: keyOfJob(req.job),
+      job: plan.jobId,
       group: req.group,
       failed: (f?.failed ?? 0) + 1,
       names: [...(f?.names ?? []), req.name],
@@ -545,7 +542,7 @@ class Evaluation {
       }
     }
     this.placements.push({
-      job: keyOfJob(req.job),
+      job: plan.jobId,
       group: req.group,
       name: req.name,
       index: req.index,
