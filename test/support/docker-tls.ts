@@ -248,7 +248,7 @@ function tcpAccepts(host: string, port: number): Promise<void> {
 }
 
 /** `docker save` from the main engine into `/images/load` of this one. */
-async function loadImage(docker: Docker, image: string): Promise<void> {
+export async function loadImage(docker: Docker, image: string): Promise<void> {
   const saved = await localDocker().getImage(image).get();
   const response = await docker.loadImage(saved, { quiet: true });
   const chunks: Buffer[] = [];
@@ -257,7 +257,7 @@ async function loadImage(docker: Docker, image: string): Promise<void> {
   if (/"error"/.test(text)) throw new Error(`loading ${image} into the test dockerd: ${text}`);
 }
 
-async function killAndWait(child: ChildProcess): Promise<void> {
+export async function killAndWait(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = once(child, 'exit');
   child.kill('SIGTERM');
@@ -267,7 +267,7 @@ async function killAndWait(child: ChildProcess): Promise<void> {
 }
 
 /** dockerd leaves its network namespace file mounted in the exec root when it exits. */
-async function unmountUnder(dirs: readonly string[]): Promise<void> {
+export async function unmountUnder(dirs: readonly string[]): Promise<void> {
   const mounts = (await readFile('/proc/self/mounts', 'utf8'))
     .split('\n')
     .map((line) => line.split(' ')[1]?.replace(/\\040/g, ' '))
@@ -277,7 +277,7 @@ async function unmountUnder(dirs: readonly string[]): Promise<void> {
   for (const mount of mounts) await run('umount', ['-l', mount]).catch(() => undefined);
 }
 
-async function tail(path: string): Promise<string> {
+export async function tail(path: string): Promise<string> {
   const text = await readFile(path, 'utf8').catch(() => '');
   return text.split('\n').slice(-15).join('\n');
 }

@@ -6,14 +6,14 @@
  * engine.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { closeSync, openSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
-import { TEST_IMAGE_V1, ensureTestImages, localDocker } from '../../support/docker.js';
+import { TEST_IMAGE_V1, ensureTestImages } from '../../support/docker.js';
+import { killAndWait, loadImage, tail, unmountUnder } from '../../support/docker-tls.js';
 
 const run = promisify(execFile);
 const DOCKERD = '/usr/sbin/dockerd';
@@ -141,37 +141,4 @@ async function waitUntilAnswering(child: ChildProcess, docker: Docker, log: stri
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-}
-
-async function loadImage(docker: Docker, image: string): Promise<void> {
-  const saved = await localDocker().getImage(image).get();
-  const response = await docker.loadImage(saved, { quiet: true });
-  const chunks: Buffer[] = [];
-  for await (const chunk of response) chunks.push(Buffer.from(chunk as Buffer));
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (/"error"/.test(text)) throw new Error(`loading ${image} into the test dockerd: ${text}`);
-}
-
-async function killAndWait(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-  await exited;
-  clearTimeout(timer);
-}
-
-/** dockerd leaves its network namespace files mounted in the exec root when it exits. */
-async function unmountUnder(dirs: readonly string[]): Promise<void> {
-  const mounts = (await readFile('/proc/self/mounts', 'utf8'))
-    .split('\n')
-    .map((line) => line.split(' ')[1]?.replace(/\\040/g, ' '))
-    .filter((p): p is string => p !== undefined && dirs.some((d) => p.startsWith(`${d}/`)))
-    .sort((a, b) => b.length - a.length);
-  for (const mount of mounts) await run('umount', ['-l', mount]).catch(() => undefined);
-}
-
-async function tail(path: string): Promise<string> {
-  const text = await readFile(path, 'utf8').catch(() => '');
-  return text.split('\n').slice(-15).join('\n');
 }
