@@ -314,7 +314,7 @@ describe('the CLI through a server', () => {
       [['exec', 'chatty', '--', 'true'], 'exec'],
       [['state', 'list'], 'state list'],
       [['var', 'put', 'a/b', 'k=v'], 'var put'],
-      [['job', 'history', 'chatty'], 'job history'],
+      [['node', 'trust', 'local'], 'node trust'],
     ] as const) {
       const r = await cli([...args]);
       expect([r.code, r.stdout, r.stderr]).toEqual([

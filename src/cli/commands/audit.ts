@@ -5,6 +5,9 @@ import { renderAuditText, selectAudit, type AuditQuery } from '../../audit/trail
 import { auditTrail } from '../../state/audit.js';
 import { printJson, type Output } from '../output.js';
 import { UserError, withSession } from '../with-session.js';
+import type { AuditRecord } from '../../state/types.js';
+import { remoteTarget, runRemote } from '../remote/connection.js';
+import { remoteAuditTrail } from '../remote/audit.js';
 
 interface AuditOptions {
   config?: string;
@@ -24,17 +27,26 @@ export function registerAudit(program: Command, io: (json: boolean) => Output): 
     .option('--limit <n>', 'only the newest N operations')
     .option('--config <file>', 'the drover.hcl to use')
     .option('--json', 'print machine-readable JSON')
-    .action(async (job: string | undefined, opts: AuditOptions) => {
+    .action(async (job: string | undefined, opts: AuditOptions, cmd: Command) => {
       const o = io(Boolean(opts.json));
+      const remote = remoteTarget(cmd);
+      if (remote)
+        return runRemote(o, remote, async (api) => {
+          const query = auditQuery(job, opts, new Date());
+          printAudit(o, selectAudit(await remoteAuditTrail(api), query));
+        });
       await withSession(o, opts, async (session) => {
         const query = auditQuery(job, opts, new Date());
-        const records = selectAudit(auditTrail(await session.store.read()), query);
-        if (o.json) printJson(o, { records });
-        else if (records.length === 0) o.out('No operations recorded.');
-        else o.out(renderAuditText(records, o.style));
+        printAudit(o, selectAudit(auditTrail(await session.store.read()), query));
         process.exitCode = 0;
       });
     });
+}
+
+function printAudit(o: Output, records: AuditRecord[]): void {
+  if (o.json) printJson(o, { records });
+  else if (records.length === 0) o.out('No operations recorded.');
+  else o.out(renderAuditText(records, o.style));
 }
 
 function auditQuery(job: string | undefined, opts: AuditOptions, now: Date): AuditQuery {

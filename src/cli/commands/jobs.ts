@@ -1,10 +1,9 @@
 /** Commands about recorded jobs: status, job history, rollback, stop, scale. */
 import type { Command } from 'commander';
 import type { NormalizedJob as Job } from '../../generated/normalized-job.js';
-import { diffJobs } from '../../plan/diff.js';
-import { redactJobDiff, redactorFor, redactState } from '../../plan/redact.js';
+import { redactState } from '../../plan/redact.js';
 import { renderJobDiffText } from '../../plan/render-text.js';
-import type { Allocation, JobState, JobVersion, StateSnapshot } from '../../state/types.js';
+import type { Allocation, JobState, StateSnapshot } from '../../state/types.js';
 import { printJson, type Output } from '../output.js';
 import {
   childrenOf,
@@ -26,6 +25,8 @@ import { UserError, withSession } from '../with-session.js';
 import type { Drift } from '../../deploy/refresh.js';
 import { remoteTarget, runRemote } from '../remote/connection.js';
 import { namespaceOf, remoteStatusSnapshot } from '../remote/status.js';
+import { remoteJobHistory } from '../remote/history.js';
+import { jobHistory, type JobHistory } from '../../ops/history.js';
 import {
   previousStable,
   remoteChange,
@@ -83,42 +84,20 @@ export function registerJobCommands(
       async (
         jobId: string,
         opts: { p?: boolean; config?: string; json?: boolean; namespace?: string },
+        cmd: Command,
       ) => {
         const o = io(Boolean(opts.json));
+        const withDiffs = Boolean(opts.p);
+        const remote = remoteTarget(cmd);
+        if (remote)
+          return runRemote(o, remote, async (api) =>
+            printHistory(o, await remoteJobHistory(api, jobId, namespaceOf(cmd), withDiffs)),
+          );
         await withSession(o, opts, async (session) => {
           const state = await session.store.read();
-          const job = requireJob(state, resolveJobKey(state, selectedNamespace(opts), jobId));
-          const versions = [...job.versions].reverse();
-          const redactor = redactorFor(job.versions, true);
-          const diff = (prior: Job | undefined, v: JobVersion) =>
-            redactJobDiff(diffJobs(prior, decodeStoredJob(v)), redactor);
-          if (o.json)
-            printJson(o, {
-              id: jobId,
-              namespace: selectedNamespace(opts),
-              versions: versions.map((v) => ({
-                version: v.version,
-                submitted_at: v.submitted_at,
-                stable: v.stable,
-                status: v.status,
-                filename: v.filename,
-                origin: v.origin ?? null,
-                actor: v.actor ?? null,
-                ...(opts.p ? { diff: diff(previous(job, v), v) } : {}),
-              })),
-            });
-          else
-            for (const v of versions) {
-              o.out(
-                `Version     = ${v.version}\nStable      = ${v.stable}\nSubmitted   = ${v.submitted_at}\nSource      = ${v.filename}\nOrigin      = ${describeOrigin(v.origin)}\nActor       = ${v.actor ?? '(not recorded)'}`,
-              );
-              const prior = previous(job, v);
-              if (opts.p && prior)
-                o.out(
-                  `Diff        =\n${indent(renderJobDiffText(jobId, diff(prior, v), { color: o.style }))}`,
-                );
-              o.out('');
-            }
+          const namespace = selectedNamespace(opts);
+          const job = requireJob(state, resolveJobKey(state, namespace, jobId));
+          printHistory(o, jobHistory(job, jobId, namespace, withDiffs));
           process.exitCode = 0;
         });
       },
@@ -276,9 +255,18 @@ export function lookUp(observed: Observed, opts: NamespaceFlag, id: string): str
   return resolveJobKey(observed.stored, selectedNamespace(opts), id);
 }
 
-function previous(job: JobState, v: JobVersion): Job | undefined {
-  const i = job.versions.indexOf(v);
-  return i > 0 ? decodeStoredJob(job.versions[i - 1]!) : undefined;
+/** `job history`: the JSON as it is; the text with each version's diff against the one before. */
+function printHistory(o: Output, history: JobHistory): void {
+  if (o.json) return printJson(o, history);
+  history.versions.forEach((v, i) => {
+    o.out(
+      `Version     = ${v.version}\nStable      = ${v.stable}\nSubmitted   = ${v.submitted_at}\nSource      = ${v.filename}\nOrigin      = ${describeOrigin(v.origin ?? undefined)}\nActor       = ${v.actor ?? '(not recorded)'}`,
+    );
+    // The oldest version has none before it to differ from.
+    if (v.diff && i < history.versions.length - 1)
+      o.out(`Diff        =\n${indent(renderJobDiffText(history.id, v.diff, { color: o.style }))}`);
+    o.out('');
+  });
 }
 
 function jobAllocs(state: StateSnapshot, id: string): Allocation[] {

@@ -1,14 +1,14 @@
 /** `drover node …`: the inventory as drover sees it, eligibility, drains and host keys. */
-import type { HostVolume } from '../../config/node-spec.js';
 import type { Command } from 'commander';
-import { clusterFromState } from '../../scheduler/index.js';
-import type { StateSnapshot } from '../../state/types.js';
+import { nodeDetail, nodeRows, type NodeDetail, type NodeRow } from '../../ops/node-view.js';
 import { printJson, type Output } from '../output.js';
 import { forgetHostKey, observe, planDrain, planEligibility } from '../../ops/index.js';
 import { mutate, table } from './jobs.js';
-import { UserError, withSession } from '../with-session.js';
+import { withSession } from '../with-session.js';
 import { addApplyOptions, addOutOption, addStateOptions, type PlanOptions } from './plan.js';
 import { drainRequest, eligibilityRequest, remoteChange } from '../remote/writes.js';
+import { remoteTarget, runRemote } from '../remote/connection.js';
+import { remoteNodeDetail, remoteNodeRows } from '../remote/nodes.js';
 
 export function registerNodeCommands(program: Command, io: (json: boolean) => Output): void {
   const node = program
@@ -22,83 +22,21 @@ export function registerNodeCommands(program: Command, io: (json: boolean) => Ou
       .argument('[node]'),
   )
     .option('--json', 'print machine-readable JSON')
-    .action(async (name: string | undefined, opts: PlanOptions) => {
+    .action(async (name: string | undefined, opts: PlanOptions, cmd: Command) => {
       const o = io(Boolean(opts.json));
+      const remote = remoteTarget(cmd);
+      if (remote)
+        // The server watches the nodes itself: what it knows is shown, no node is asked here.
+        return runRemote(o, remote, async (api) =>
+          name === undefined
+            ? printNodes(o, await remoteNodeRows(api))
+            : printNode(o, await remoteNodeDetail(api, name)),
+        );
       await withSession(o, opts, async (session) => {
         const observed = await observe(session, opts.refresh !== 'false');
-        const rows = nodeRows(observed.state, new Set(observed.down.map((d) => d.node)));
-        if (name) {
-          const row = rows.find((r) => r.name === name);
-          if (!row)
-            throw new UserError(`no node "${name}" (nodes: ${rows.map((r) => r.name).join(', ')})`);
-          const n = observed.state.nodes[name]!;
-          const allocs = Object.values(observed.state.allocations).filter(
-            (a) => a.node === name && a.desired_status === 'run',
-          );
-          if (o.json)
-            printJson(o, {
-              ...row,
-              attributes: n.fingerprint?.attributes ?? {},
-              host_volumes: n.inventory.host_volumes ?? {},
-              allocations: allocs,
-            });
-          else {
-            o.out(
-              `Name        = ${row.name}\nTransport   = ${row.transport}\nAddress     = ${row.address}\nDatacenter  = ${row.datacenter}\nClass       = ${row.class || '<none>'}\nEligibility = ${row.eligibility}\nDrain       = ${row.drain}\nStatus      = ${row.status}\nCPU         = ${row.cpu_used}/${row.cpu_total} MHz\nMemory      = ${row.memory_used}/${row.memory_total} MB\n`,
-            );
-            o.out(o.style.bold('Allocations'));
-            if (allocs.length === 0) o.out('No allocations.');
-            else
-              table(
-                o,
-                ['ID', 'Name', 'Version', 'Status'],
-                allocs.map((a) => [a.id.slice(0, 8), a.name, String(a.version), a.client_status]),
-              );
-            // Nomad's `node status` lists them the same way (Name, ReadOnly, Source).
-            const volumes = Object.entries(
-              (n.inventory.host_volumes ?? {}) as Record<string, HostVolume>,
-            );
-            if (volumes.length > 0) {
-              o.out('\n' + o.style.bold('Host Volumes'));
-              table(
-                o,
-                ['Name', 'ReadOnly', 'Source'],
-                volumes.map(([k, v]) => [k, String(v.read_only), v.path]),
-              );
-            }
-            o.out('\n' + o.style.bold('Attributes'));
-            for (const [k, v] of Object.entries(n.fingerprint?.attributes ?? {}).sort())
-              o.out(`${k} = ${v}`);
-          }
-        } else if (o.json) printJson(o, { nodes: rows });
-        else
-          table(
-            o,
-            [
-              'Name',
-              'Transport',
-              'DC',
-              'Class',
-              'Eligibility',
-              'Drain',
-              'Status',
-              'Allocs',
-              'CPU MHz',
-              'Memory MB',
-            ],
-            rows.map((r) => [
-              r.name,
-              r.transport,
-              r.datacenter,
-              r.class || '-',
-              r.eligibility,
-              String(r.drain),
-              r.status,
-              String(r.allocations),
-              `${r.cpu_used}/${r.cpu_total}`,
-              `${r.memory_used}/${r.memory_total}`,
-            ]),
-          );
+        const down = new Set(observed.down.map((d) => d.node));
+        if (name) printNode(o, nodeDetail(observed.state, down, name));
+        else printNodes(o, nodeRows(observed.state, down));
         for (const d of observed.down)
           o.err(`${o.errStyle.warning('warning')}: node "${d.node}" did not answer: ${d.reason}`);
         process.exitCode = 0;
@@ -184,25 +122,60 @@ export function registerNodeCommands(program: Command, io: (json: boolean) => Ou
     );
 }
 
-function nodeRows(state: StateSnapshot, down: Set<string>) {
-  const cluster = clusterFromState(state, { down: [...down] });
-  return cluster.nodes.map((n) => {
-    const allocs = cluster.allocations.filter((a) => a.node === n.name);
-    const rec = state.nodes[n.name]!;
-    return {
-      name: n.name,
-      transport: String(rec.inventory.transport),
-      address: n.address ?? '-',
-      datacenter: n.datacenter,
-      class: n.class ?? '',
-      eligibility: rec.eligibility,
-      drain: Boolean(rec.drain),
-      status: down.has(n.name) ? 'down' : rec.fingerprint ? 'ready' : 'unknown',
-      allocations: allocs.length,
-      cpu_used: allocs.reduce((t, a) => t + a.cpu, 0),
-      cpu_total: n.resources.cpu,
-      memory_used: allocs.reduce((t, a) => t + a.memory, 0),
-      memory_total: n.resources.memory,
-    };
-  });
+function printNode(o: Output, node: NodeDetail): void {
+  if (o.json) return printJson(o, node);
+  o.out(
+    `Name        = ${node.name}\nTransport   = ${node.transport}\nAddress     = ${node.address}\nDatacenter  = ${node.datacenter}\nClass       = ${node.class || '<none>'}\nEligibility = ${node.eligibility}\nDrain       = ${node.drain}\nStatus      = ${node.status}\nCPU         = ${node.cpu_used}/${node.cpu_total} MHz\nMemory      = ${node.memory_used}/${node.memory_total} MB\n`,
+  );
+  o.out(o.style.bold('Allocations'));
+  if (node.allocations.length === 0) o.out('No allocations.');
+  else
+    table(
+      o,
+      ['ID', 'Name', 'Version', 'Status'],
+      node.allocations.map((a) => [a.id.slice(0, 8), a.name, String(a.version), a.client_status]),
+    );
+  // Nomad's `node status` lists them the same way (Name, ReadOnly, Source).
+  const volumes = Object.entries(node.host_volumes);
+  if (volumes.length > 0) {
+    o.out('\n' + o.style.bold('Host Volumes'));
+    table(
+      o,
+      ['Name', 'ReadOnly', 'Source'],
+      volumes.map(([k, v]) => [k, String(v.read_only), v.path]),
+    );
+  }
+  o.out('\n' + o.style.bold('Attributes'));
+  for (const [k, v] of Object.entries(node.attributes).sort()) o.out(`${k} = ${v}`);
+}
+
+function printNodes(o: Output, rows: NodeRow[]): void {
+  if (o.json) return printJson(o, { nodes: rows });
+  table(
+    o,
+    [
+      'Name',
+      'Transport',
+      'DC',
+      'Class',
+      'Eligibility',
+      'Drain',
+      'Status',
+      'Allocs',
+      'CPU MHz',
+      'Memory MB',
+    ],
+    rows.map((r) => [
+      r.name,
+      r.transport,
+      r.datacenter,
+      r.class || '-',
+      r.eligibility,
+      String(r.drain),
+      r.status,
+      String(r.allocations),
+      `${r.cpu_used}/${r.cpu_total}`,
+      `${r.memory_used}/${r.memory_total}`,
+    ]),
+  );
 }

@@ -32,6 +32,10 @@ export const SERVED = new Set([
   'deployment fail',
   'node eligibility',
   'node drain',
+  'node status',
+  'job history',
+  'audit',
+  'approve',
 ]);
 
 /** Commands that read only local files, or are the server or its API client themselves. */

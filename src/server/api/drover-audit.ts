@@ -1,6 +1,7 @@
 /**
  * `GET /v1/drover/audit?job=&namespace=`: the audit trail of state (`drover audit`), oldest
- * first, in Nomad's casing for the web UI. `job` keeps the records that changed that job.
+ * first, in Nomad's casing for the web UI (`form=state`: as the state holds them, for the CLI).
+ * `job` keeps the records that changed that job.
  */
 import { auditTrail } from '../../state/audit.js';
 import type { AuditRecord } from '../../state/types.js';
@@ -35,7 +36,8 @@ async function audit(req: ApiRequest): Promise<ApiReply> {
       every || (jobs.length ? jobs.some((j) => j.namespace === wanted) : wanted === 'default');
     return here && (!job || jobs.some((j) => j.id === job));
   });
-  return { json: records.map(auditJson) };
+  // `form=state`: the records as the state holds them, for `drover audit` through a server.
+  return { json: req.query.get('form') === 'state' ? records : records.map(auditJson) };
 }
 
 export function auditJson(r: AuditRecord): Record<string, unknown> {

@@ -65,9 +65,17 @@ export function planSummary(
     Source: saved.source,
     Status: planStatus(state, saved, rule),
     Required: rule.required,
+    // With these `drover approve` through a server counts the approvals as the direct one does.
+    AllowSelf: rule.allowSelf,
     Approvals: approvalsOf(state)
       .filter((a) => a.plan_hash === plan.hash)
-      .map((a) => ({ By: a.approver, At: a.time, Message: a.message ?? '' })),
+      .map((a) => ({
+        By: a.approver,
+        At: a.time,
+        Message: a.message ?? '',
+        GitAuthor: a.git_author ?? '',
+        Serial: a.serial,
+      })),
     Rejections: (saved.rejections ?? []).map((r) => ({
       By: r.by,
       At: r.time,

@@ -8,6 +8,7 @@ import { routes as agent } from './agent.js';
 import { routes as allocRestart } from './alloc-restart.js';
 import { routes as allocWrites } from './alloc-writes.js';
 import { routes as allocations } from './allocations.js';
+import { routes as cliViews } from './cli-views.js';
 import { routes as deploymentWrites } from './deployment-writes.js';
 import { routes as deployments } from './deployments.js';
 import { routes as droverAudit } from './drover-audit.js';
@@ -47,6 +48,7 @@ export function allRoutes(): Route[] {
     ...droverPlans,
     ...droverAudit,
     ...droverWhoami,
+    ...cliViews,
     ...uiStatic,
   ];
 }
