@@ -16,6 +16,8 @@ export interface WriteVariableRequest {
   checkIndex?: number;
   force?: boolean;
   lockTimeoutMs?: number;
+  /** Who writes, for the event log (default: this process's user@host; the server's: the token's actor). */
+  who?: string;
 }
 
 /** Seals the items with the keyring's active key and writes the Variable under the lock. */
@@ -35,7 +37,7 @@ export async function writeVariable(
       force: Boolean(req.force),
       key,
       now: new Date(ctx.clock.now()),
-      who: currentActor(),
+      who: req.who ?? currentActor(),
     });
     await ctx.store.write(r.state, state.serial);
     return { meta: r.meta, created: r.created };
@@ -45,7 +47,7 @@ export async function writeVariable(
 /** Removes the Variable under the lock; a path that holds none is left as it is. */
 export async function removeVariable(
   ctx: EngineContext,
-  req: { path: string; checkIndex?: number; lockTimeoutMs?: number },
+  req: { path: string; checkIndex?: number; lockTimeoutMs?: number; who?: string },
 ): Promise<VariableMeta | undefined> {
   return withStateLock(ctx, 'var purge', req.lockTimeoutMs ?? 0, async () => {
     const state = await ctx.store.read();
@@ -53,7 +55,7 @@ export async function removeVariable(
       path: req.path,
       ...(req.checkIndex !== undefined ? { checkIndex: req.checkIndex } : {}),
       now: new Date(ctx.clock.now()),
-      who: currentActor(),
+      who: req.who ?? currentActor(),
     });
     if (r.state !== state) await ctx.store.write(r.state, state.serial);
     return r.purged;

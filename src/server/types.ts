@@ -129,7 +129,9 @@ export type Access =
   | { kind: 'public' }
   | { kind: 'namespace'; capability: NamespaceCapability }
   | { kind: 'node' | 'agent' | 'operator'; level: 'read' | 'write' }
-  | { kind: 'management' };
+  | { kind: 'management' }
+  /** One Variable's path (`variables` rules); handlers ask it, routes ask `variable-read|write`. */
+  | { kind: 'variable'; op: 'list' | 'read' | 'write' | 'destroy'; path: string };
 
 export type NamespaceCapability =
   | 'list-jobs'

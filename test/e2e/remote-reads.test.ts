@@ -1,9 +1,13 @@
 /**
- * `job history`, `node status`, `audit` and `approve` through a running `drover server` (a real
- * child process, ACLs on): each prints what the direct command prints on the same state, text
- * and -json; a token that may only read is refused approve (and node status, without a node
- * rule) in one line; a planfile whose plan is not saved on the server is named as such.
+ * `job history`, `node status`, `audit`, `approve` and `var put|get|list|purge` through a running
+ * `drover server` (a real child process, ACLs on): each prints what the direct command prints on
+ * the same state, text and -json; a token that may only read is refused approve, var put and var
+ * get (and node status, without a node rule) in one line, a token with a `variables` rule reaches
+ * the paths it names only; a planfile whose plan is not saved on the server is named as such.
+ * The Variables keyring is the server's (DROVER_VARIABLES_KEY in its environment and the direct
+ * commands'); the CLI through the server has none.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +21,8 @@ const elsewhere = join(dir, 'elsewhere');
 let server: ServerProcess;
 let management: string;
 let readOnly: string;
+let appReader: string;
+const KEY = randomBytes(32).toString('base64');
 
 const SECRET_LINE = /^Secret ID\s+= ([0-9a-f-]{36})$/m;
 const NODE = (root: string) =>
@@ -26,7 +32,7 @@ const APPROVALS = 'approvals {\n  required   = 2\n  allow_self = false\n}\n';
 
 /** The CLI as `actor`, on the state directly. */
 function direct(args: string[], actor = 'alice'): Promise<CliResult> {
-  return drover(dir, args, { env: { DROVER_ACTOR: actor } });
+  return drover(dir, args, { env: { DROVER_ACTOR: actor, DROVER_VARIABLES_KEY: KEY } });
 }
 
 /** The CLI through the server with `token` (management unless given). */
@@ -40,6 +46,10 @@ beforeAll(async () => {
   mkdirSync(elsewhere);
   writeFileSync(join(dir, 'drover.hcl'), NODE(dir) + ACL);
   writeFileSync(join(dir, 'read.hcl'), 'namespace "default" {\n  policy = "read"\n}\n');
+  writeFileSync(
+    join(dir, 'app.hcl'),
+    'namespace "default" {\n  variables {\n    path "app/*" {\n      capabilities = ["read"]\n    }\n  }\n}\n',
+  );
   // Two versions, by two people: the history has a diff, the audit trail two applies.
   writeFileSync(join(dir, 'web.nomad.hcl'), mockJob('web', { count: 1 }));
   expect((await direct(['apply', '-auto-approve', 'web.nomad.hcl'])).code).toBe(0);
@@ -47,7 +57,7 @@ beforeAll(async () => {
   expect((await direct(['apply', '-auto-approve', 'web.nomad.hcl'], 'bob')).code).toBe(0);
   // From here on a change needs two approvals, not its author's.
   writeFileSync(join(dir, 'drover.hcl'), NODE(dir) + ACL + APPROVALS);
-  server = await startServerProcess(dir);
+  server = await startServerProcess(dir, [], { DROVER_VARIABLES_KEY: KEY });
   const boot = await drover(dir, ['-address', server.url, 'acl', 'bootstrap']);
   expect(boot.code, boot.stderr).toBe(0);
   management = SECRET_LINE.exec(boot.stdout)![1]!;
@@ -55,6 +65,9 @@ beforeAll(async () => {
   expect(policy.code, policy.stderr).toBe(0);
   const token = await remote(['acl', 'token', 'create', '-name', 'reader', '-policy', 'read']);
   readOnly = SECRET_LINE.exec(token.stdout)![1]!;
+  expect((await remote(['acl', 'policy', 'apply', 'app', 'app.hcl'])).code).toBe(0);
+  const app = await remote(['acl', 'token', 'create', '-name', 'app', '-policy', 'app']);
+  appReader = SECRET_LINE.exec(app.stdout)![1]!;
 }, 90_000);
 
 afterAll(async () => {
@@ -216,4 +229,80 @@ describe('reading commands through a server', () => {
       `error: plan ${hash} (${join(elsewhere, 'other.plan')}) is not saved on the server at ${server.url}: only a plan saved on its state (plan -out without an address) or made through its API can be approved there\n`,
     );
   }, 60_000);
+
+  it('puts, gets, lists and purges Variables through the server, as the direct commands print', async () => {
+    const put = await remote(['var', 'put', 'app/db', 'user=admin', 'pass=s3cret']);
+    expect([put.code, put.stderr]).toEqual([0, '']);
+    expect(put.stdout).toMatch(/^Created variable "app\/db" with modify index \d+\n$/);
+    expect((await remote(['var', 'put', 'other/x', 'k=v'])).code).toBe(0);
+    for (const args of [
+      ['var', 'get', 'app/db'],
+      ['var', 'get', '-json', 'app/db'],
+      ['var', 'get', '-item', 'pass', 'app/db'],
+      ['var', 'list'],
+      ['var', 'list', '-json', 'app'],
+    ])
+      await sameThroughServer(args);
+    expect((await remote(['var', 'get', '-item', 'pass', 'app/db'])).stdout).toBe('s3cret\n');
+
+    // A check-and-set that lost says what the direct command says.
+    const [d, r] = [
+      await direct(['var', 'put', 'app/db', 'user=x']),
+      await remote(['var', 'put', 'app/db', 'user=x']),
+    ];
+    expect([r.code, r.stdout]).toEqual([1, '']);
+    expect(r.stderr).toBe(d.stderr);
+    expect(r.stderr).toContain('Check-and-Set conflict on Variable "app/db"');
+    const index = (
+      JSON.parse((await remote(['var', 'get', '-json', 'app/db'])).stdout) as {
+        ModifyIndex: number;
+      }
+    ).ModifyIndex;
+    const updated = await remote([
+      'var',
+      'put',
+      '-check-index',
+      String(index),
+      'app/db',
+      'user=admin',
+      'pass=n3w',
+    ]);
+    expect(updated.stdout).toMatch(/^Updated variable "app\/db" with modify index \d+\n$/);
+    expect((await direct(['var', 'get', '-item', 'pass', 'app/db'])).stdout).toBe('n3w\n');
+
+    // Read-only: no variables rule, nothing of Variables.
+    for (const args of [
+      ['var', 'put', 'app/db', 'a=b'],
+      ['var', 'get', 'app/db'],
+    ]) {
+      const denied = await remote(args, readOnly);
+      expect([denied.code, denied.stdout, denied.stderr]).toEqual([
+        1,
+        '',
+        'error: Permission denied\n',
+      ]);
+    }
+    // `app/*` read: those paths only, and no writes.
+    expect((await remote(['var', 'get', '-item', 'user', 'app/db'], appReader)).stdout).toBe(
+      'admin\n',
+    );
+    expect((await remote(['var', 'get', 'other/x'], appReader)).stderr).toBe(
+      'error: Permission denied\n',
+    );
+    expect((await remote(['var', 'put', 'app/new', 'a=b'], appReader)).stderr).toBe(
+      'error: Permission denied\n',
+    );
+    const listed = JSON.parse((await remote(['var', 'list', '-json'], appReader)).stdout) as {
+      Path: string;
+    }[];
+    expect(listed.map((m) => m.Path)).toEqual(['app/db']);
+
+    const purged = await remote(['var', 'purge', '-json', 'other/x']);
+    expect(JSON.parse(purged.stdout)).toEqual({ Path: 'other/x', Purged: true });
+    expect((await remote(['var', 'purge', 'other/x'])).stdout).toBe(
+      'Successfully purged variable "other/x"!\n',
+    );
+    expect((await direct(['var', 'get', 'other/x'])).stderr).toBe('error: Variable not found\n');
+    expect((await remote(['var', 'get', 'other/x'])).stderr).toBe('error: Variable not found\n');
+  }, 90_000);
 });

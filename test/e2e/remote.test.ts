@@ -313,7 +313,7 @@ describe('the CLI through a server', () => {
     for (const [args, name] of [
       [['exec', 'chatty', '--', 'true'], 'exec'],
       [['state', 'list'], 'state list'],
-      [['var', 'put', 'a/b', 'k=v'], 'var put'],
+      [['var', 'keyring'], 'var keyring'],
       [['node', 'trust', 'local'], 'node trust'],
     ] as const) {
       const r = await cli([...args]);

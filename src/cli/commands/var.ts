@@ -2,6 +2,8 @@
  * `drover var put|get|list|purge` (and `var keyring`): Nomad Variables kept in drover's state,
  * their items sealed with a key kept outside it (state/variables-keyring.ts). Values are printed
  * by `var get` alone; every other output, the event log and errors name paths and indexes only.
+ * Through a server (-address) put, get, list and purge use its /v1/var(s) and its keyring
+ * (cli/remote/variables); `var keyring` is about a keyring here and does not go through one.
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
@@ -28,6 +30,14 @@ import { UserError, withSession } from '../with-session.js';
 import { table } from './jobs.js';
 import { readPutArgs, type SpecFormat } from './var-input.js';
 import { LOCK_TIMEOUT_OPTION, lockTimeoutMs } from '../common.js';
+import { remoteTarget, runRemote } from '../remote/connection.js';
+import {
+  remoteVarGet,
+  remoteVarList,
+  remoteVarPurge,
+  remoteVarPut,
+  type VariableWrite,
+} from '../remote/variables.js';
 
 interface VarOptions {
   config?: string;
@@ -71,9 +81,13 @@ export function registerVarCommands(program: Command, io: (json: boolean) => Out
     async (
       args: string[],
       opts: VarOptions & { force?: boolean; checkIndex?: string; in?: string },
+      cmd: Command,
     ) => {
       const o = io(wantsJson(opts));
-      await withSession(o, opts, async (session) => {
+      /** Reads the request, writes it with `send`, and says what was written. */
+      const put = async (
+        send: (req: VariableWrite) => Promise<{ meta: VariableMeta; created: boolean }>,
+      ) => {
         const format = outFormat(opts, ['none', 'json', 'table']);
         const input = readPutArgs(args, inFormat(opts.in), {
           readFile: (f) => readFileSync(f, 'utf8'),
@@ -88,19 +102,11 @@ export function registerVarCommands(program: Command, io: (json: boolean) => Out
         }
         // A request that cannot be written creates no keyring.
         checkVariable(path, input.items);
-        const keyring = await keyringForWriting(keyringOptions(session.config), (file) =>
-          o.err(
-            `${o.errStyle.warning('note')}: created the Variables keyring ${file} (mode 0600). Back it up now: ` +
-              `without it no Variable can be read again. Other machines that share this state need the same key ` +
-              `(copy the file, or set ${KEY_ENV}); see the README, "Variables".`,
-          ),
-        );
-        const r = await writeVariable(session, keyring, {
+        const r = await send({
           path,
           items: input.items,
           ...(checkIndex !== undefined ? { checkIndex } : {}),
           force: Boolean(opts.force),
-          lockTimeoutMs: lockTimeoutMs(opts),
         });
         if (format === 'json') printJson(o, r.meta);
         else if (format === 'table') metaTable(o, r.meta);
@@ -109,7 +115,21 @@ export function registerVarCommands(program: Command, io: (json: boolean) => Out
             `${r.created ? 'Created' : 'Updated'} variable "${r.meta.Path}" with modify index ${r.meta.ModifyIndex}`,
           );
         process.exitCode = 0;
-      });
+      };
+      const remote = remoteTarget(cmd);
+      if (remote) return runRemote(o, remote, (api) => put((req) => remoteVarPut(api, req)));
+      await withSession(o, opts, (session) =>
+        put(async (req) => {
+          const keyring = await keyringForWriting(keyringOptions(session.config), (file) =>
+            o.err(
+              `${o.errStyle.warning('note')}: created the Variables keyring ${file} (mode 0600). Back it up now: ` +
+                `without it no Variable can be read again. Other machines that share this state need the same key ` +
+                `(copy the file, or set ${KEY_ENV}); see the README, "Variables".`,
+            ),
+          );
+          return writeVariable(session, keyring, { ...req, lockTimeoutMs: lockTimeoutMs(opts) });
+        }),
+      );
     },
   );
 
@@ -120,15 +140,14 @@ export function registerVarCommands(program: Command, io: (json: boolean) => Out
       .argument('<path>')
       .option('--item <key>', 'print only this item, as it is')
       .option('--out <format>', 'table | json', 'table'),
-  ).action(async (rawPath: string, opts: VarOptions & { item?: string }) => {
+  ).action(async (rawPath: string, opts: VarOptions & { item?: string }, cmd: Command) => {
     const o = io(wantsJson(opts));
-    await withSession(o, opts, async (session) => {
+    const show = async (
+      read: (path: string) => Promise<{ meta: VariableMeta; items: Record<string, string> }>,
+    ) => {
       const format = outFormat(opts, ['table', 'json']);
       const path = sanitizePath(rawPath);
-      const stored = variablesOf(await session.store.read())[path];
-      if (!stored) throw new UserError('Variable not found');
-      const items = openVariable(stored, sessionKeyring(session));
-      const meta = variableMeta(stored);
+      const { meta, items } = await read(path);
       if (opts.item !== undefined) {
         if (!Object.hasOwn(items, opts.item))
           throw new UserError(`Variable "${path}" has no item "${opts.item}"`);
@@ -142,7 +161,16 @@ export function registerVarCommands(program: Command, io: (json: boolean) => Out
         for (const k of keys) o.out(`${k.padEnd(width)} = ${items[k]!}`);
       }
       process.exitCode = 0;
-    });
+    };
+    const remote = remoteTarget(cmd);
+    if (remote) return runRemote(o, remote, (api) => show((path) => remoteVarGet(api, path)));
+    await withSession(o, opts, (session) =>
+      show(async (path) => {
+        const stored = variablesOf(await session.store.read())[path];
+        if (!stored) throw new UserError('Variable not found');
+        return { meta: variableMeta(stored), items: openVariable(stored, sessionKeyring(session)) };
+      }),
+    );
   });
 
   common(
@@ -151,21 +179,26 @@ export function registerVarCommands(program: Command, io: (json: boolean) => Out
       .description('list Variables (metadata only, never values) whose path starts with PREFIX')
       .argument('[prefix]')
       .option('--out <format>', 'table | json', 'table'),
-  ).action(async (prefix: string | undefined, opts: VarOptions) => {
+  ).action(async (prefix: string | undefined, opts: VarOptions, cmd: Command) => {
     const o = io(wantsJson(opts));
-    await withSession(o, opts, async (session) => {
+    const show = async (metas: () => Promise<VariableMeta[]>) => {
       const format = outFormat(opts, ['table', 'json']);
-      const metas = listVariables(await session.store.read(), prefix ?? '');
-      if (format === 'json') printJson(o, metas);
-      else if (metas.length === 0) o.out('No matching variables found');
+      const listed = await metas();
+      if (format === 'json') printJson(o, listed);
+      else if (listed.length === 0) o.out('No matching variables found');
       else
         table(
           o,
           ['Namespace', 'Path', 'Last Updated'],
-          metas.map((m) => [m.Namespace, m.Path, isoOf(m.ModifyTime)]),
+          listed.map((m) => [m.Namespace, m.Path, isoOf(m.ModifyTime)]),
         );
       process.exitCode = 0;
-    });
+    };
+    const remote = remoteTarget(cmd);
+    if (remote) return runRemote(o, remote, (api) => show(() => remoteVarList(api, prefix ?? '')));
+    await withSession(o, opts, (session) =>
+      show(async () => listVariables(await session.store.read(), prefix ?? '')),
+    );
   });
 
   common(
@@ -175,19 +208,32 @@ export function registerVarCommands(program: Command, io: (json: boolean) => Out
       .argument('<path>')
       .option('--check-index <n>', 'delete only if the Variable is at this modify index')
       .option(...LOCK_TIMEOUT_OPTION),
-  ).action(async (rawPath: string, opts: VarOptions & { checkIndex?: string }) => {
+  ).action(async (rawPath: string, opts: VarOptions & { checkIndex?: string }, cmd: Command) => {
     const o = io(Boolean(opts.json));
-    await withSession(o, opts, async (session) => {
+    const purge = async (
+      remove: (path: string, checkIndex: number | undefined) => Promise<VariableMeta | undefined>,
+    ) => {
       const path = sanitizePath(rawPath);
-      const purged = await removeVariable(session, {
-        path,
-        ...(opts.checkIndex !== undefined ? { checkIndex: parseIndex(opts.checkIndex) } : {}),
-        lockTimeoutMs: lockTimeoutMs(opts),
-      });
+      const checkIndex = opts.checkIndex !== undefined ? parseIndex(opts.checkIndex) : undefined;
+      const purged = await remove(path, checkIndex);
       if (o.json) printJson(o, { Path: path, Purged: purged !== undefined });
       else o.out(`Successfully purged variable "${path}"!`);
       process.exitCode = 0;
-    });
+    };
+    const remote = remoteTarget(cmd);
+    if (remote)
+      return runRemote(o, remote, (api) =>
+        purge((path, checkIndex) => remoteVarPurge(api, path, checkIndex)),
+      );
+    await withSession(o, opts, (session) =>
+      purge((path, checkIndex) =>
+        removeVariable(session, {
+          path,
+          ...(checkIndex !== undefined ? { checkIndex } : {}),
+          lockTimeoutMs: lockTimeoutMs(opts),
+        }),
+      ),
+    );
   });
 
   const keyring = common(

@@ -36,6 +36,10 @@ export const SERVED = new Set([
   'job history',
   'audit',
   'approve',
+  'var put',
+  'var get',
+  'var list',
+  'var purge',
 ]);
 
 /** Commands that read only local files, or are the server or its API client themselves. */

@@ -27,6 +27,7 @@ import {
   type ParsedPolicy,
 } from './policy.js';
 import { aclOf, hashSecret, isExpired, tokenBySecretHash } from './state.js';
+import { allowsVariablePath } from './variables.js';
 
 /** The policy an anonymous request gets, as in Nomad. */
 export const ANONYMOUS_POLICY = 'anonymous';
@@ -57,6 +58,8 @@ export function aclAllows(acl: Acl, access: Access, namespace = 'default'): bool
     case 'agent':
     case 'operator':
       return acl.management || allowsLevel(acl[access.kind], access.level);
+    case 'variable':
+      return allowsVariablePath(acl, namespace, access.path, access.op);
   }
 }
 

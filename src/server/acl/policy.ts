@@ -263,13 +263,15 @@ function namespaceRule(block: Block, warnings: string[]): NamespaceRule {
     (i): i is Block => i.kind === 'Block' && i.type === 'variables',
   );
   const variables = variablesBlocks.flatMap((v) => variablesRule(v, name));
-  for (const v of variablesBlocks)
-    warnings.push(
-      warning(
-        v.typeRange,
-        `variables rules of namespace "${name}" are accepted but drover's server has no Variables endpoints to enforce them on`,
-      ),
-    );
+  // The server enforces them on /v1/var(s) (acl/variables), where every Variable is in `default`.
+  if (!globMatches(name, 'default'))
+    for (const v of variablesBlocks)
+      warnings.push(
+        warning(
+          v.typeRange,
+          `variables rules of namespace "${name}" grant nothing: drover keeps Variables in namespace "default" only`,
+        ),
+      );
   return { name, capabilities: [...new Set(granted)], variables };
 }
 

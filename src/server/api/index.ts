@@ -25,6 +25,7 @@ import { routes as nodeWrites } from './node-writes.js';
 import { routes as nodes } from './nodes.js';
 import { routes as services } from './services.js';
 import { routes as uiStatic } from './ui-static.js';
+import { routes as variables } from './variables.js';
 
 export function allRoutes(): Route[] {
   return [
@@ -49,6 +50,7 @@ export function allRoutes(): Route[] {
     ...droverAudit,
     ...droverWhoami,
     ...cliViews,
+    ...variables,
     ...uiStatic,
   ];
 }

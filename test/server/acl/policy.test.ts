@@ -316,7 +316,7 @@ describe('parsePolicy: warnings for rules drover cannot enforce', () => {
       'policy.hcl:10:1: quota rules are accepted but drover has nothing to enforce them on (it has no quotas)',
       'policy.hcl:13:1: plugin rules are accepted but drover has nothing to enforce them on (it has no CSI plugins)',
       'policy.hcl:18:3: operator capabilities are accepted but drover has nothing to enforce them on (it has no snapshot or license endpoints)',
-      'policy.hcl:21:3: variables rules of namespace "apps" are accepted but drover\'s server has no Variables endpoints to enforce them on',
+      'policy.hcl:21:3: variables rules of namespace "apps" grant nothing: drover keeps Variables in namespace "default" only',
     ]);
     // What drover enforces warns about nothing.
     expect(
