@@ -4,7 +4,7 @@
  * command.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -71,5 +71,56 @@ describe('CLI start-up', () => {
     const unknown = await drover(dir, ['valdate', 'x']);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/unknown command/);
+  });
+});
+
+/** `main(argv)` of one compiled entry (main.js or the validate bundle), run in `dir`. */
+function runEntry(file: string, argv: string[]): { status: number | null; out: string } {
+  const url = new URL(`../../dist/src/cli/${file}`, import.meta.url).href;
+  const script = [
+    `const { main } = await import(${JSON.stringify(url)});`,
+    `process.exitCode = await main(${JSON.stringify(argv)});`,
+  ].join('\n');
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: dir,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  return { status: r.status, out: `${r.stdout}\n--- stderr\n${r.stderr}` };
+}
+
+describe('the validate bundle', () => {
+  const cli = (file: string) =>
+    fileURLToPath(new URL(`../../dist/src/cli/${file}`, import.meta.url));
+
+  it('is built with the CLI, after its entry, and imports no other drover module but the other commands', () => {
+    expect(statSync(cli('validate-bundle.js')).mtimeMs).toBeGreaterThanOrEqual(
+      statSync(cli('main.js')).mtimeMs,
+    );
+    const code = readFileSync(cli('validate-bundle.js'), 'utf8');
+    const relative = [...code.matchAll(/(?:from|import\()\s*["'](\.[^"']+)["']/g)].map((m) => m[1]);
+    expect(new Set(relative)).toEqual(new Set(['./commands/fmt.js', './commands/index.js']));
+  });
+
+  it('reports exactly what the modules it bundles report', () => {
+    writeFileSync(
+      join(dir, 'broken.nomad.hcl'),
+      hello.replace(/driver\s*=\s*"\w+"/, 'driver = 42\n      bogus = true').replace('}', '} }'),
+    );
+    writeFileSync(
+      join(dir, 'typo.nomad.hcl'),
+      hello.replace('job "hello"', 'job "hello2"').replace('group', 'gruop'),
+    );
+    for (const argv of [
+      ['validate', 'hello.nomad.hcl'],
+      ['validate', '.'],
+      ['validate', '-json', '.'],
+      ['validate', 'broken.nomad.hcl'],
+      ['validate', '--help'],
+    ]) {
+      const bundled = runEntry('validate-bundle.js', argv);
+      expect(bundled).toEqual(runEntry('main.js', argv));
+      if (argv[1] === '.') expect(bundled.status).toBe(1);
+    }
   });
 });
