@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // drover's launcher: runs the compiled CLI (npm run build makes dist/).
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import module from 'node:module';
+import { entryFor } from './entry.js';
 
 const entry = new URL('../dist/src/cli/main.js', import.meta.url);
 if (!existsSync(entry)) {
@@ -20,20 +21,5 @@ for (const stream of [process.stdout, process.stderr])
 // NODE_COMPILE_CACHE says elsewhere or NODE_DISABLE_COMPILE_CACHE=1): start-up ~100 ms faster.
 // Node 20 has no such cache and skips this.
 module.enableCompileCache?.();
-const { main } = await import(entryFor(process.argv.slice(2)).href);
+const { main } = await import(entryFor(process.argv.slice(2), entry).href);
 process.exitCode = await main(process.argv.slice(2));
-
-/**
- * `drover validate` runs from one file bundling the modules it needs (scripts/bundle-validate.mjs,
- * part of npm run build): ~45 ms less start-up than loading them one by one. A bundle older than
- * the compiled entry (tsc run alone since) is stale and not used.
- */
-function entryFor(argv) {
-  if (argv.find((arg) => !arg.startsWith('-')) !== 'validate') return entry;
-  const bundle = new URL('validate-bundle.js', entry);
-  try {
-    return statSync(bundle).mtimeMs >= statSync(entry).mtimeMs ? bundle : entry;
-  } catch {
-    return entry; // not bundled
-  }
-}

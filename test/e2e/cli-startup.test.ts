@@ -4,11 +4,20 @@
  * command.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { entryFor } from '../../bin/entry.js';
 import { drover } from './cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'drover-startup-'));
@@ -94,9 +103,12 @@ describe('the validate bundle', () => {
     fileURLToPath(new URL(`../../dist/src/cli/${file}`, import.meta.url));
 
   it('is built with the CLI, after its entry, and imports no other drover module but the other commands', () => {
-    expect(statSync(cli('validate-bundle.js')).mtimeMs).toBeGreaterThanOrEqual(
-      statSync(cli('main.js')).mtimeMs,
-    );
+    const built = statSync(cli('validate-bundle.js')).mtimeMs;
+    const held = JSON.parse(readFileSync(cli('validate-bundle.json'), 'utf8')) as string[];
+    expect(held).toContain('main.js');
+    expect(held).toContain('../jobspec/load.js');
+    expect(held).not.toContain('commands/index.js');
+    for (const file of held) expect(statSync(cli(file)).mtimeMs).toBeLessThanOrEqual(built);
     const code = readFileSync(cli('validate-bundle.js'), 'utf8');
     const relative = [...code.matchAll(/(?:from|import\()\s*["'](\.[^"']+)["']/g)].map((m) => m[1]);
     expect(new Set(relative)).toEqual(new Set(['./commands/fmt.js', './commands/index.js']));
@@ -122,5 +134,38 @@ describe('the validate bundle', () => {
       expect(bundled).toEqual(runEntry('main.js', argv));
       if (argv[1] === '.') expect(bundled.status).toBe(1);
     }
+  });
+});
+
+describe('the launcher', () => {
+  const at = mkdtempSync(join(tmpdir(), 'drover-launcher-'));
+  afterAll(() => rmSync(at, { recursive: true, force: true }));
+  mkdirSync(join(at, 'cli'));
+  const main = pathToFileURL(join(at, 'cli/main.js'));
+  const bundle = pathToFileURL(join(at, 'cli/validate-bundle.js'));
+  const file = (name: string, seconds: number, text = '') => {
+    writeFileSync(join(at, name), text);
+    utimesSync(join(at, name), seconds, seconds);
+  };
+
+  it('runs validate from the bundle while no file it holds is newer, anything else from main', () => {
+    file('cli/main.js', 1000);
+    file('lib.js', 1000);
+    file('cli/validate-bundle.js', 2000);
+    file('cli/validate-bundle.json', 2000, JSON.stringify(['main.js', '../lib.js']));
+    expect(entryFor(['validate', 'jobs/'], main).href).toBe(bundle.href);
+    expect(entryFor(['-no-color', 'validate', 'jobs/'], main).href).toBe(bundle.href);
+    expect(entryFor(['plan', 'jobs/'], main).href).toBe(main.href);
+    expect(entryFor(['--help'], main).href).toBe(main.href);
+    // tsc (or tsc --watch) rewrote one bundled file since: the bundle is stale.
+    file('lib.js', 3000);
+    expect(entryFor(['validate', 'jobs/'], main).href).toBe(main.href);
+    file('cli/validate-bundle.js', 3000);
+    expect(entryFor(['validate', 'jobs/'], main).href).toBe(bundle.href);
+    // No list of what it holds, or a held file gone: not used.
+    file('cli/validate-bundle.json', 3000, JSON.stringify(['main.js', '../gone.js']));
+    expect(entryFor(['validate', 'jobs/'], main).href).toBe(main.href);
+    rmSync(join(at, 'cli/validate-bundle.json'));
+    expect(entryFor(['validate', 'jobs/'], main).href).toBe(main.href);
   });
 });
