@@ -2,6 +2,7 @@
 // drover's launcher: runs the compiled CLI (npm run build makes dist/).
 import { existsSync } from 'node:fs';
 import module from 'node:module';
+import { entryFor } from './entry.js';
 
 const entry = new URL('../dist/src/cli/main.js', import.meta.url);
 if (!existsSync(entry)) {
@@ -20,5 +21,5 @@ for (const stream of [process.stdout, process.stderr])
 // NODE_COMPILE_CACHE says elsewhere or NODE_DISABLE_COMPILE_CACHE=1): start-up ~100 ms faster.
 // Node 20 has no such cache and skips this.
 module.enableCompileCache?.();
-const { main } = await import(entry.href);
+const { main } = await import(entryFor(process.argv.slice(2), entry).href);
 process.exitCode = await main(process.argv.slice(2));

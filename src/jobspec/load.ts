@@ -3,7 +3,7 @@
  * (schema, then semantic rules and each task's driver config) → Nomad's defaults filled. Pure:
  * files are read through the `FileAccess` the caller gives, drivers' config rules are given too.
  */
-import { keyOfJob } from '../jobspec/job-key.js';
+import { DEFAULT_NAMESPACE, keyOfJob } from '../jobspec/job-key.js';
 import { dirname } from 'node:path';
 import { Diagnostics } from '../diag/diagnostic.js';
 import type { Job } from '../generated/jobspec.js';
@@ -28,6 +28,8 @@ export type { VariableInputs };
 export interface LoadedJob {
   /** The job's id (its label). */
   id: string;
+  /** Its namespace (`default` when the file names none): with `id`, the job's key. */
+  namespace: string;
   filename: string;
   source: string;
   /** The job as written (variables evaluated), before defaults: what a version records. */
@@ -121,6 +123,7 @@ function loadInto(
       : sensitiveMarker(parsed.file, opts.inputs, scopeOptions, schema, job, secrets);
   return {
     id: defaulted.id,
+    namespace: defaulted.namespace ?? DEFAULT_NAMESPACE,
     filename,
     source,
     submitted,
@@ -240,14 +243,15 @@ export function forEachJobFile(
     const before = diagnostics.items.length;
     const job = loadJobSource(source, file, opts, diagnostics);
     if (job) {
-      // The same id in two namespaces is two jobs.
-      const key = keyOfJob(job.job);
+      // The same id in two namespaces is two jobs. (Not from `job.job`: that makes the
+      // normalized copy, which validate never needs.)
+      const key = keyOfJob(job);
       const first = ids.get(key);
       if (first)
         diagnostics.error(
           'Duplicate job',
           job.ranges.nameRange(''),
-          `A job with id "${job.job.id}" in namespace "${job.job.namespace}" is also defined in ${first}. Job ids must be unique within a namespace.`,
+          `A job with id "${job.id}" in namespace "${job.namespace}" is also defined in ${first}. Job ids must be unique within a namespace.`,
         );
       else ids.set(key, file);
     }

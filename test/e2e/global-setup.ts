@@ -1,4 +1,7 @@
-/** The end-to-end tests run the built CLI: build it once before they start. */
+/**
+ * The end-to-end tests run the built CLI: build it once before they start, with the bundle that
+ * `drover validate` runs from (as npm run build makes them).
+ */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -12,4 +15,8 @@ export default function setup(): void {
       stdio: 'inherit',
     },
   );
+  execFileSync(process.execPath, [`${root}/scripts/bundle-validate.mjs`], {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
 }
