@@ -56,8 +56,10 @@ export function useLocation(): Location {
 
 /** Matches `pattern` (`/jobs/:id`) against `path`; the params are URI-decoded. */
 export function match(pattern: string, path: string): Record<string, string> | undefined {
-  const p = pattern.split('/');
-  const s = path.replace(/\/$/, '').split('/');
+  // Trailing slashes do not count, on either side: `/ui/` is the root page `/`.
+  const parts = (x: string): string[] => x.replace(/\/+$/, '').split('/');
+  const p = parts(pattern);
+  const s = parts(path);
   if (p.length !== s.length) return undefined;
   const params: Record<string, string> = {};
   for (let i = 0; i < p.length; i++) {

@@ -105,6 +105,8 @@ export function PlanPage({ hash }: { hash: string }): JSX.Element {
 export function PlanView({ p }: { p: PlanDetail }): JSX.Element {
   const who = useWho();
   const [message, setMessage] = useState('');
+  // What Apply answered: kept here, as the button goes once the plan shows as applied.
+  const [started, setStarted] = useState<string>();
   const mine = p.Approvals.some((a) => a.By === who.Actor);
   const enough = p.Approvals.length >= p.Required;
   const acts = mayAll(who, p);
@@ -186,9 +188,21 @@ export function PlanView({ p }: { p: PlanDetail }): JSX.Element {
                 const r = await post<{ DeploymentIDs: string[] }>(
                   `/v1/drover/plan/${seg(p.Hash)}/apply`,
                 );
-                return `applying${r.DeploymentIDs.length ? ` (deployment ${r.DeploymentIDs.map((d) => d.slice(0, 8)).join(', ')})` : ''}`;
+                const ids = r.DeploymentIDs.map((d) => d.slice(0, 8)).join(', ');
+                setStarted(`Applying${ids ? ` (deployment ${ids})` : ''}.`);
+                return 'applying';
               }}
             />
+          </p>
+        )}
+        {(started || p.Status === 'applied') && (
+          <p class="ok" role="status" data-testid="applied">
+            {started ?? 'Applied.'} Follow the rollout on the job page:{' '}
+            {p.Jobs.map((j) => (
+              <Link key={`${j.Namespace}/${j.ID}`} to={jobHref(j.ID, j.Namespace)}>
+                {j.ID}{' '}
+              </Link>
+            ))}
           </p>
         )}
       </Section>
