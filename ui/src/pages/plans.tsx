@@ -163,7 +163,8 @@ export function PlanView({ p }: { p: PlanDetail }): JSX.Element {
             </tr>
           )}
         />
-        {acts && p.Status === 'pending' && (
+        {/* An approved plan may still be rejected, until it is applied. */}
+        {acts && (p.Status === 'pending' || p.Status === 'approved') && (
           <form class="stack" onSubmit={(e) => e.preventDefault()}>
             <label class="field">
               <span>Message</span>
@@ -174,7 +175,9 @@ export function PlanView({ p }: { p: PlanDetail }): JSX.Element {
               />
             </label>
             <p class="actions">
-              {!mine && <ActButton label="Approve" act={verdict('approve')} />}
+              {!mine && p.Status === 'pending' && (
+                <ActButton label="Approve" act={verdict('approve')} />
+              )}
               <ActButton label="Reject" danger act={verdict('reject')} />
             </p>
           </form>
