@@ -56,7 +56,11 @@ export function PlansPage(): JSX.Element {
             label="Plans"
             head={['Plan', 'Jobs', 'Status', 'Approvals', 'By', 'Created']}
             rows={all.filter((p) => !status || p.Status === status)}
-            empty="No saved plans."
+            empty={
+              all.length
+                ? 'No plan matches.'
+                : 'No saved plans: drover plan -out FILE saves one for review, as does the Run job page.'
+            }
             row={(p) => (
               <tr key={p.Hash} data-plan={p.Hash}>
                 <td>
