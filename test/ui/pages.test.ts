@@ -323,6 +323,15 @@ describe('the web UI on a real server', () => {
     await phone.keyboard.press('Tab');
     await phone.keyboard.press('Enter');
     await phone.waitForURL(/\/ui\/nodes$/);
+    // The new page has the focus: the next Tab reaches its content, not the navigation again.
+    expect(await phone.evaluate<string>('document.activeElement?.id')).toBe('main');
+    await phone.locator('tr[data-node="local"]').waitFor();
+    await phone.keyboard.press('Tab');
+    expect(
+      await phone.evaluate<boolean>(
+        "document.getElementById('main').contains(document.activeElement)",
+      ),
+    ).toBe(true);
     await context.close();
   });
 });

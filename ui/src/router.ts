@@ -31,6 +31,8 @@ export function navigate(to: string, replace = false): void {
   if (replace) history.replaceState(null, '', url);
   else history.pushState(null, '', url);
   notify();
+  // A new page: keyboard and screen-reader users continue from its content, not the old link.
+  if (!replace) setTimeout(() => document.getElementById('main')?.focus({ preventScroll: true }));
 }
 
 /** Sets (or, with '' or undefined, removes) query parameters of the current page in place. */
