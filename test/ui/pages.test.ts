@@ -172,69 +172,74 @@ describe('the web UI on a real server', () => {
       .toBe(2);
   });
 
-  it('draws a deployment live, promotes its canary from the browser, then reverts from the UI', async () => {
-    await open('/jobs/web');
-    await page.locator('#deployment .badge', { hasText: 'successful' }).waitFor();
-    // A new version with a canary, applied from the CLI beside the open page: exit 5 = the
-    // canary is healthy and waits for a promotion.
-    await applyJob(f, 'web', webJob('v2', 2, 1), [5]);
-    await page.locator('#deployment .badge', { hasText: 'running' }).waitFor({ timeout: 20_000 });
-    await page.locator('#deployment .step.canary .box.healthy').waitFor();
-    expect(await page.locator('#deployment .gate').textContent()).toBe('promote?');
-    await page.getByRole('button', { name: 'Promote' }).click();
-    await page
-      .locator('#deployment .badge', { hasText: 'successful' })
-      .waitFor({ timeout: 60_000 });
-    expect(await page.locator('#deployment .gate').textContent()).toBe('promoted');
-    expect(await page.getByTestId('deployment-progress').textContent()).toContain('2/2 healthy');
+  // About 15 s alone; the waits inside allow for a loaded machine, so the test's own limit does too.
+  it(
+    'draws a deployment live, promotes its canary from the browser, then reverts from the UI',
+    { timeout: 180_000 },
+    async () => {
+      await open('/jobs/web');
+      await page.locator('#deployment .badge', { hasText: 'successful' }).waitFor();
+      // A new version with a canary, applied from the CLI beside the open page: exit 5 = the
+      // canary is healthy and waits for a promotion.
+      await applyJob(f, 'web', webJob('v2', 2, 1), [5]);
+      await page.locator('#deployment .badge', { hasText: 'running' }).waitFor({ timeout: 20_000 });
+      await page.locator('#deployment .step.canary .box.healthy').waitFor();
+      expect(await page.locator('#deployment .gate').textContent()).toBe('promote?');
+      await page.getByRole('button', { name: 'Promote' }).click();
+      await page
+        .locator('#deployment .badge', { hasText: 'successful' })
+        .waitFor({ timeout: 60_000 });
+      expect(await page.locator('#deployment .gate').textContent()).toBe('promoted');
+      expect(await page.getByTestId('deployment-progress').textContent()).toContain('2/2 healthy');
 
-    await page.getByRole('link', { name: 'versions' }).click();
-    await page.locator('tr[data-version="0"]').waitFor();
-    const diff = page.getByLabel(/diff of versions/);
-    await diff.locator('.del').first().waitFor();
-    expect(await diff.locator('.del').allTextContents()).toEqual(
-      expect.arrayContaining([expect.stringContaining('hello v1')]),
-    );
-    expect(await diff.locator('.add').allTextContents()).toEqual(
-      expect.arrayContaining([expect.stringContaining('hello v2')]),
-    );
-    const revert = page
-      .locator('tr[data-version="0"]')
-      .getByRole('button', { name: 'Revert to 0' });
-    await revert.click();
-    await page
-      .locator('tr[data-version="0"]')
-      .getByRole('button', { name: 'Confirm: Revert to 0' })
-      .click();
-    await page.locator('tr[data-version="0"]').getByRole('status').waitFor({ timeout: 60_000 });
+      await page.getByRole('link', { name: 'versions' }).click();
+      await page.locator('tr[data-version="0"]').waitFor();
+      const diff = page.getByLabel(/diff of versions/);
+      await diff.locator('.del').first().waitFor();
+      expect(await diff.locator('.del').allTextContents()).toEqual(
+        expect.arrayContaining([expect.stringContaining('hello v1')]),
+      );
+      expect(await diff.locator('.add').allTextContents()).toEqual(
+        expect.arrayContaining([expect.stringContaining('hello v2')]),
+      );
+      const revert = page
+        .locator('tr[data-version="0"]')
+        .getByRole('button', { name: 'Revert to 0' });
+      await revert.click();
+      await page
+        .locator('tr[data-version="0"]')
+        .getByRole('button', { name: 'Confirm: Revert to 0' })
+        .click();
+      await page.locator('tr[data-version="0"]').getByRole('status').waitFor({ timeout: 60_000 });
 
-    // What runs changed: the allocations of the new version print v1 again.
-    await eventually(
-      async () => {
-        const job = await api('/v1/job/web');
-        const allocs = (await api('/v1/job/web/allocations')) as Json[];
-        const live = allocs.filter((a) => a.ClientStatus === 'running');
-        return job.Version === 2 && live.length === 2 && live.every((a) => a.JobVersion === 2);
-      },
-      60_000,
-      'the reverted version runs',
-    );
-    const live = ((await api('/v1/job/web/allocations')) as Json[]).find(
-      (a) => a.ClientStatus === 'running',
-    )!;
-    await eventually(
-      async () =>
-        (
-          await (
-            await fetch(
-              `${server.url}/v1/client/fs/logs/${live.ID as string}?task=server&type=stdout&plain=true`,
-            )
-          ).text()
-        ).includes('hello v1'),
-      10_000,
-      'the reverted task prints v1',
-    );
-  });
+      // What runs changed: the allocations of the new version print v1 again.
+      await eventually(
+        async () => {
+          const job = await api('/v1/job/web');
+          const allocs = (await api('/v1/job/web/allocations')) as Json[];
+          const live = allocs.filter((a) => a.ClientStatus === 'running');
+          return job.Version === 2 && live.length === 2 && live.every((a) => a.JobVersion === 2);
+        },
+        60_000,
+        'the reverted version runs',
+      );
+      const live = ((await api('/v1/job/web/allocations')) as Json[]).find(
+        (a) => a.ClientStatus === 'running',
+      )!;
+      await eventually(
+        async () =>
+          (
+            await (
+              await fetch(
+                `${server.url}/v1/client/fs/logs/${live.ID as string}?task=server&type=stdout&plain=true`,
+              )
+            ).text()
+          ).includes('hello v1'),
+        10_000,
+        'the reverted task prints v1',
+      );
+    },
+  );
 
   it('dispatches a parameterized job from its form', async () => {
     await open('/jobs/report');
@@ -318,6 +323,15 @@ describe('the web UI on a real server', () => {
     await phone.keyboard.press('Tab');
     await phone.keyboard.press('Enter');
     await phone.waitForURL(/\/ui\/nodes$/);
+    // The new page has the focus: the next Tab reaches its content, not the navigation again.
+    expect(await phone.evaluate<string>('document.activeElement?.id')).toBe('main');
+    await phone.locator('tr[data-node="local"]').waitFor();
+    await phone.keyboard.press('Tab');
+    expect(
+      await phone.evaluate<boolean>(
+        "document.getElementById('main').contains(document.activeElement)",
+      ),
+    ).toBe(true);
     await context.close();
   });
 });

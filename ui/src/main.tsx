@@ -111,7 +111,13 @@ function App(): JSX.Element {
           </button>
         </span>
       </header>
-      <main id="main">{page ?? <p class="error">No page at {loc.path}.</p>}</main>
+      <main id="main" tabIndex={-1}>
+        {page ?? (
+          <p class="error">
+            No page at {loc.path}: see the <Link to="/jobs">jobs</Link>.
+          </p>
+        )}
+      </main>
     </WhoContext.Provider>
   );
 }

@@ -31,6 +31,8 @@ export function navigate(to: string, replace = false): void {
   if (replace) history.replaceState(null, '', url);
   else history.pushState(null, '', url);
   notify();
+  // A new page: keyboard and screen-reader users continue from its content, not the old link.
+  if (!replace) setTimeout(() => document.getElementById('main')?.focus({ preventScroll: true }));
 }
 
 /** Sets (or, with '' or undefined, removes) query parameters of the current page in place. */
@@ -56,8 +58,10 @@ export function useLocation(): Location {
 
 /** Matches `pattern` (`/jobs/:id`) against `path`; the params are URI-decoded. */
 export function match(pattern: string, path: string): Record<string, string> | undefined {
-  const p = pattern.split('/');
-  const s = path.replace(/\/$/, '').split('/');
+  // Trailing slashes do not count, on either side: `/ui/` is the root page `/`.
+  const parts = (x: string): string[] => x.replace(/\/+$/, '').split('/');
+  const p = parts(pattern);
+  const s = parts(path);
   if (p.length !== s.length) return undefined;
   const params: Record<string, string> = {};
   for (let i = 0; i < p.length; i++) {

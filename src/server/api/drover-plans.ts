@@ -13,6 +13,8 @@ import {
   makePlan,
   observe,
   planImages,
+  planRollback,
+  type Observed,
   recordSavedPlan,
   rejectSavedPlan,
   type RecordResult,
@@ -46,7 +48,7 @@ import {
   APPLY_OPERATION,
 } from './drover-plan-view.js';
 import { loadRequestJob } from './jobs-parse.js';
-import { applyWrite, asApiErrors, bodyOf, optionalBodyOf } from './write-path.js';
+import { applyWrite, asApiErrors, bodyOf, optionalBodyOf, requestedJobKey } from './write-path.js';
 import { keyOfJob } from '../../state/job-key.js';
 
 /** How long a review write waits for a CLI that holds the state lock (as the server's writes). */
@@ -270,33 +272,24 @@ async function apply(req: ApiRequest): Promise<ApiReply> {
 
 /**
  * `{ JobHCL, Variables }`: plans one job as `drover plan` does (looking at the hosts, without the
- * lock) and saves the plan for review in the caller's name; answers its detail.
+ * lock) and saves the plan for review in the caller's name; answers its detail. With `{ Revert:
+ * { JobID, JobVersion } }` instead (namespace from `?namespace=`), the plan is `drover rollback`'s:
+ * where approvals are required, the UI's Revert goes through review like any other change.
  */
 async function planJob(req: ApiRequest): Promise<ApiReply> {
   const submit = { kind: 'namespace', capability: 'submit-job' } as const;
   // Before reading the job: a caller who may not submit learns nothing of its problems.
   if (!req.identity.allows(submit, req.namespace)) throw new ApiError(403, 'Permission denied');
   const body = await bodyOf(req);
-  const loaded = loadRequestJob(body);
-  const namespace = loaded.job.namespace ?? 'default';
-  if (!req.identity.allows(submit, namespace)) throw new ApiError(403, 'Permission denied');
+  const planOfRequest = isRevert(body.Revert)
+    ? revertPlanner(req, body.Revert)
+    : jobPlanner(req, body);
   const engine = req.server.engine;
-  const filename = `api/${loaded.id}.nomad.hcl`;
-  const desired: DesiredJob = {
-    kind: 'run',
-    id: keyOfJob(loaded.job),
-    job: loaded.job,
-    submitted: loaded.submitted,
-    source: loaded.source,
-    filename,
-    ...(loaded.sensitive.length ? { sensitive: loaded.sensitive } : {}),
-    origin: { kind: 'file', file: filename },
-  };
   const actor = req.identity.actor.name;
   const started = new Date();
   const done = await reviewWrite(req, async () => {
     const observed = await observe(engine, true);
-    const made = makePlan(engine, observed, [desired]);
+    const made = planOfRequest(observed);
     const plan = withAuthor(await planImages(engine, made, observed.state), actor);
     const saved = await recordSavedPlan(engine, {
       saved: {
@@ -313,6 +306,55 @@ async function planJob(req: ApiRequest): Promise<ApiReply> {
   // The same plan saved before keeps who made it first.
   const saved = savedPlan(done.state, done.hash)!;
   return { json: planDetail(done.state, saved, ruleOf(req)), index: done.state.serial + 1 };
+}
+
+type Planner = (observed: Observed) => Plan;
+
+/** The plan of `{ JobHCL, Variables }`: the job as submitted, in its own namespace. */
+function jobPlanner(req: ApiRequest, body: Record<string, unknown>): Planner {
+  const loaded = loadRequestJob(body);
+  const namespace = loaded.job.namespace ?? 'default';
+  if (!req.identity.allows({ kind: 'namespace', capability: 'submit-job' }, namespace))
+    throw new ApiError(403, 'Permission denied');
+  const filename = `api/${loaded.id}.nomad.hcl`;
+  const desired: DesiredJob = {
+    kind: 'run',
+    id: keyOfJob(loaded.job),
+    job: loaded.job,
+    submitted: loaded.submitted,
+    source: loaded.source,
+    filename,
+    ...(loaded.sensitive.length ? { sensitive: loaded.sensitive } : {}),
+    origin: { kind: 'file', file: filename },
+  };
+  return (observed) => makePlan(req.server.engine, observed, [desired]);
+}
+
+interface RevertRequest {
+  JobID: string;
+  JobVersion: number;
+}
+
+function isRevert(v: unknown): v is RevertRequest {
+  if (v === undefined || v === null) return false;
+  const r = v as Partial<RevertRequest>;
+  if (typeof r.JobID !== 'string' || !r.JobID)
+    throw new ApiError(400, 'Revert.JobID must be a job id');
+  if (typeof r.JobVersion !== 'number' || !Number.isInteger(r.JobVersion) || r.JobVersion < 0)
+    throw new ApiError(400, 'Revert.JobVersion must be a whole number');
+  return true;
+}
+
+/** The plan of `{ Revert: { JobID, JobVersion } }`: `drover rollback JOB VERSION`'s. */
+function revertPlanner(req: ApiRequest, revert: RevertRequest): Planner {
+  const id = requestedJobKey(req, revert.JobID);
+  return (observed) => {
+    const job = observed.stored.jobs[id];
+    if (!job) throw new ApiError(404, 'job not found');
+    const current = job.versions.at(-1)?.version;
+    if (revert.JobVersion === current) throw new ApiError(400, "can't revert to current version");
+    return planRollback(req.server.engine, observed, id, revert.JobVersion);
+  };
 }
 
 /** The plan with who made it (not covered by its hash), after when it was made, as a planfile has it. */

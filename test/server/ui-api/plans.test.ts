@@ -217,6 +217,56 @@ function scenario(state?: UiServerOptions['state']): void {
       planfileHash(t.dir, 'p1.plan'),
     ]);
   });
+
+  it("plans a revert to an earlier version for review (the UI's Revert where approvals are required)", async () => {
+    const job = (secs: string) => ({
+      JobHCL: sleeperJob('api-web')
+        .replace('"600"', '"${var.secs}"')
+        .replace('job "api-web"', 'variable "secs" {\n  type = string\n}\njob "api-web"'),
+      Variables: `secs=${secs}\n`,
+    });
+    /** Plans `body` as dave, approves it as erin, applies it as dave; answers the plan's detail. */
+    const reviewed = async (body: unknown, query = '') => {
+      const made = await t.request('POST', `/v1/drover/plans${query}`, { actor: 'dave', body });
+      expect(made.status, made.text).toBe(200);
+      const detail = made.json<Summary & { Text: string }>();
+      const ok = await t.request('POST', `/v1/drover/plan/${detail.Hash}/approve`, {
+        actor: 'erin',
+      });
+      expect(ok.status, ok.text).toBe(200);
+      const applied = await t.request('POST', `/v1/drover/plan/${detail.Hash}/apply`, {
+        actor: 'dave',
+      });
+      expect(applied.status, applied.text).toBe(200);
+      return detail;
+    };
+    await reviewed(job('700'));
+    const versionsOf = async () =>
+      (await t.state()).jobs['api-web']!.versions.map((v) => v.version);
+    expect(await versionsOf()).toEqual([0, 1]);
+
+    const refusals: [unknown, number, string][] = [
+      [{ Revert: { JobID: 'api-web', JobVersion: 1 } }, 400, "can't revert to current version"],
+      [{ Revert: { JobID: 'api-web', JobVersion: 7 } }, 400, 'has no version 7'],
+      [{ Revert: { JobID: 'nope', JobVersion: 0 } }, 404, 'job not found'],
+      [{ Revert: { JobID: 'api-web', JobVersion: -1 } }, 400, 'JobVersion must be a whole number'],
+    ];
+    for (const [body, status, text] of refusals) {
+      const r = await t.request('POST', '/v1/drover/plans', { actor: 'dave', body });
+      expect([r.status, r.text]).toEqual([status, expect.stringContaining(text)]);
+    }
+
+    const revert = await reviewed(
+      { Revert: { JobID: 'api-web', JobVersion: 0 } },
+      '?namespace=default',
+    );
+    expect(revert.Jobs).toEqual([{ Namespace: 'default', ID: 'api-web' }]);
+    expect(revert.Text).toMatch(/"700" => "650"/);
+    expect(await versionsOf()).toEqual([0, 1, 2]);
+    const latest = (await t.state()).jobs['api-web']!.versions.at(-1)!;
+    expect(JSON.stringify(latest.job)).toContain('"650"');
+    expect(JSON.stringify(latest.job)).not.toContain('"700"');
+  });
 }
 
 describe('saved plans through the API (local state)', () => {

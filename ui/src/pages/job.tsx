@@ -34,7 +34,7 @@ import {
 import { may, useWho } from '../perms';
 import { navigate, setQuery, useLocation } from '../router';
 import { DeploymentView, type Deployment } from './deployment';
-import { allocHref, jobApi, jobHref, nodeHref } from './links';
+import { allocHref, jobApi, jobHref, nodeHref, planHref } from './links';
 
 interface Service {
   Name: string;
@@ -359,6 +359,12 @@ function Versions({ job }: { job: Job }): JSX.Element {
         return (
           <>
             <Section title="Versions">
+              {who.ApproveRequired > 0 && (
+                <p class="muted">
+                  This server requires approvals: a revert is saved as a plan, which applies once
+                  approved.
+                </p>
+              )}
               <Table
                 label="Versions"
                 head={['Version', 'Stable', 'Submitted', '']}
@@ -374,16 +380,10 @@ function Versions({ job }: { job: Job }): JSX.Element {
                     <td>{stamp(x.SubmitTime)}</td>
                     <td>
                       {x.Version !== job.Version && may(who, 'submit-job', job.Namespace) && (
-                        <ActButton
-                          label={`Revert to ${x.Version}`}
-                          confirm
-                          act={async () => {
-                            await post(jobApi(job.ID, job.Namespace, '/revert'), {
-                              JobID: job.ID,
-                              JobVersion: x.Version,
-                            });
-                            return 'reverted';
-                          }}
+                        <RevertButton
+                          job={job}
+                          version={x.Version}
+                          review={who.ApproveRequired > 0}
                         />
                       )}
                     </td>
@@ -418,6 +418,38 @@ function Versions({ job }: { job: Job }): JSX.Element {
         );
       }}
     </Loaded>
+  );
+}
+
+/**
+ * Revert to `version`: at once, or where the server requires approvals (which it enforces on
+ * every write), as a plan saved for review, whose page it opens.
+ */
+function RevertButton(props: { job: Job; version: number; review: boolean }): JSX.Element {
+  const { job, version } = props;
+  const target = { JobID: job.ID, JobVersion: version };
+  if (!props.review)
+    return (
+      <ActButton
+        label={`Revert to ${version}`}
+        confirm
+        act={async () => {
+          await post(jobApi(job.ID, job.Namespace, '/revert'), target);
+          return 'reverted';
+        }}
+      />
+    );
+  return (
+    <ActButton
+      label={`Plan revert to ${version}`}
+      act={async () => {
+        const plan = await post<{ Hash: string }>(
+          withQuery('/v1/drover/plans', { namespace: job.Namespace }),
+          { Revert: target, Source: 'ui' },
+        );
+        navigate(planHref(plan.Hash));
+      }}
+    />
   );
 }
 

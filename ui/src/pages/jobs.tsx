@@ -75,7 +75,11 @@ export function JobsPage(): JSX.Element {
                 label="Jobs"
                 head={['Job', 'Type', 'Namespace', 'Status', 'Allocations', 'Submitted']}
                 rows={shown}
-                empty="No job matches."
+                empty={
+                  all.length
+                    ? 'No job matches.'
+                    : 'No jobs yet: apply one with drover apply, or paste one on the Run job page.'
+                }
                 row={(j) => (
                   <tr key={`${j.Namespace}/${j.ID}`} data-job={j.ID}>
                     <td>

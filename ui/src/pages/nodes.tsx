@@ -42,7 +42,7 @@ export function NodesPage(): JSX.Element {
             label="Nodes"
             head={['Node', 'Address', 'Datacenter', 'Class', 'Status', 'Eligibility', 'Drivers']}
             rows={[...all].sort((a, b) => (a.Name < b.Name ? -1 : 1))}
-            empty="No nodes."
+            empty={NO_NODES}
             row={(n) => (
               <tr key={n.ID} data-node={n.Name}>
                 <td>
@@ -67,6 +67,10 @@ export function NodesPage(): JSX.Element {
     </>
   );
 }
+
+/** Why a new server lists none: nodes enter state with the first apply that looks at them. */
+export const NO_NODES =
+  'No nodes recorded yet: drover records the nodes of drover.hcl the first time it applies a job.';
 
 const healthyDrivers = (n: NodeStub): string[] =>
   Object.entries(n.Drivers ?? {})
@@ -102,7 +106,9 @@ export function NodePage({ id }: { id: string }): JSX.Element {
               />
               {mayNode(who) && (
                 <p class="actions">
+                  {/* Keyed by what they do: an outcome never stays beside the opposite button. */}
                   <ActButton
+                    key={n.SchedulingEligibility}
                     label={
                       n.SchedulingEligibility === 'eligible' ? 'Mark ineligible' : 'Mark eligible'
                     }
@@ -117,6 +123,7 @@ export function NodePage({ id }: { id: string }): JSX.Element {
                     }}
                   />
                   <ActButton
+                    key={n.Drain ? 'undrain' : 'drain'}
                     label={n.Drain ? 'Stop draining' : 'Drain'}
                     danger={!n.Drain}
                     confirm={!n.Drain}

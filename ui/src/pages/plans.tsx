@@ -56,7 +56,11 @@ export function PlansPage(): JSX.Element {
             label="Plans"
             head={['Plan', 'Jobs', 'Status', 'Approvals', 'By', 'Created']}
             rows={all.filter((p) => !status || p.Status === status)}
-            empty="No saved plans."
+            empty={
+              all.length
+                ? 'No plan matches.'
+                : 'No saved plans: drover plan -out FILE saves one for review, as does the Run job page.'
+            }
             row={(p) => (
               <tr key={p.Hash} data-plan={p.Hash}>
                 <td>
@@ -105,6 +109,8 @@ export function PlanPage({ hash }: { hash: string }): JSX.Element {
 export function PlanView({ p }: { p: PlanDetail }): JSX.Element {
   const who = useWho();
   const [message, setMessage] = useState('');
+  // What Apply answered: kept here, as the button goes once the plan shows as applied.
+  const [started, setStarted] = useState<string>();
   const mine = p.Approvals.some((a) => a.By === who.Actor);
   const enough = p.Approvals.length >= p.Required;
   const acts = mayAll(who, p);
@@ -161,7 +167,8 @@ export function PlanView({ p }: { p: PlanDetail }): JSX.Element {
             </tr>
           )}
         />
-        {acts && p.Status === 'pending' && (
+        {/* An approved plan may still be rejected, until it is applied. */}
+        {acts && (p.Status === 'pending' || p.Status === 'approved') && (
           <form class="stack" onSubmit={(e) => e.preventDefault()}>
             <label class="field">
               <span>Message</span>
@@ -172,7 +179,9 @@ export function PlanView({ p }: { p: PlanDetail }): JSX.Element {
               />
             </label>
             <p class="actions">
-              {!mine && <ActButton label="Approve" act={verdict('approve')} />}
+              {!mine && p.Status === 'pending' && (
+                <ActButton label="Approve" act={verdict('approve')} />
+              )}
               <ActButton label="Reject" danger act={verdict('reject')} />
             </p>
           </form>
@@ -186,9 +195,21 @@ export function PlanView({ p }: { p: PlanDetail }): JSX.Element {
                 const r = await post<{ DeploymentIDs: string[] }>(
                   `/v1/drover/plan/${seg(p.Hash)}/apply`,
                 );
-                return `applying${r.DeploymentIDs.length ? ` (deployment ${r.DeploymentIDs.map((d) => d.slice(0, 8)).join(', ')})` : ''}`;
+                const ids = r.DeploymentIDs.map((d) => d.slice(0, 8)).join(', ');
+                setStarted(`Applying${ids ? ` (deployment ${ids})` : ''}.`);
+                return 'applying';
               }}
             />
+          </p>
+        )}
+        {(started || p.Status === 'applied') && (
+          <p class="ok" role="status" data-testid="applied">
+            {started ?? 'Applied.'} Follow the rollout on the job page:{' '}
+            {p.Jobs.map((j) => (
+              <Link key={`${j.Namespace}/${j.ID}`} to={jobHref(j.ID, j.Namespace)}>
+                {j.ID}{' '}
+              </Link>
+            ))}
           </p>
         )}
       </Section>

@@ -3,6 +3,7 @@ import type { JSX } from 'preact';
 import { Link, Loaded } from '../components';
 import { useWatch } from '../hooks';
 import { nodeHref } from './links';
+import { NO_NODES } from './nodes';
 
 interface NodeFull {
   ID: string;
@@ -92,6 +93,7 @@ function Datacenters(props: {
   nodes: { ID: string; Datacenter: string }[];
   reserved: Map<string, { cpu: number; mem: number }>;
 }): JSX.Element {
+  if (props.nodes.length === 0) return <p class="muted">{NO_NODES}</p>;
   const dcs = [...new Set(props.nodes.map((n) => n.Datacenter))].sort();
   // The list stub lacks resources: each node box watches its node.
   return (
