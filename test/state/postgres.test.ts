@@ -107,6 +107,8 @@ describe('rows', () => {
     fresh();
     let kill = false;
     const s = store({
+      // Killed on every try: it gives up after this long.
+      reconnectWindowMs: 500,
       beforeCommit: async (pid) => {
         if (kill) await db.query('SELECT pg_terminate_backend($1)', [pid]);
       },

@@ -3,13 +3,14 @@
  * versions, allocations, deployments, events) and a `meta` row with lineage, serial and schema
  * version. Every write is one transaction that locks `meta`, refuses a stale serial, and writes
  * only the rows that changed (see rows.ts); a dropped connection rolls it back whole. A read or
- * write whose connection is lost (`pg_terminate_backend`, a network blip) runs once more on a
- * fresh connection when that is safe: a transaction that never reached COMMIT was rolled back
+ * write whose connection is lost (`pg_terminate_backend`, a restart) runs again on a fresh
+ * connection, for up to 15 s, when that is safe: a transaction that never reached COMMIT was rolled back
  * and its serial check makes a re-run exact; one lost during COMMIT is decided by the serial
  * stored now. A lock whose connection went with it is taken back first, if nobody else has it.
  */
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import { writeFileAtomic } from '../atomic.js';
 import { restoreSnapshotFile } from '../restore.js';
@@ -66,6 +67,8 @@ import { changeChannel, ensureSchema, quoteIdent } from './schema.js';
 export const DEFAULT_SCHEMA = 'drover';
 /** A lease's length: long enough for a busy machine to renew it, short enough to wait out. */
 export const DEFAULT_LEASE_MS = 15_000;
+/** Long enough for a PostgreSQL restart on a busy machine; an apply waits no longer. */
+export const DEFAULT_RECONNECT_WINDOW_MS = 15_000;
 
 export interface PostgresStateOptions {
   /** postgres://USER@HOST:PORT/DATABASE; absent: the PG* environment variables. */
@@ -78,6 +81,8 @@ export interface PostgresStateOptions {
   /** Where a warning goes (a dead holder's lock taken over): the command's stderr. */
   warn?: (message: string) => void;
   env?: NodeJS.ProcessEnv;
+  /** How long a read or write whose connection was lost keeps trying on fresh ones (15 s). */
+  reconnectWindowMs?: number;
   /** Called inside a write's transaction once its rows are written, before COMMIT (tests). */
   beforeCommit?: (backendPid: number) => Promise<void>;
 }
@@ -129,6 +134,7 @@ export class PostgresStateStore implements StateStore {
   private readonly lockPollMs: number;
   private readonly warn: (message: string) => void;
   private readonly beforeCommit: PostgresStateOptions['beforeCommit'];
+  private readonly reconnectWindowMs: number;
   private readonly queue = new Queue();
   private client: Promise<pg.Client> | undefined;
   /** The snapshot this store last read or wrote: the base of its next write. */
@@ -150,6 +156,7 @@ export class PostgresStateStore implements StateStore {
     this.lockPollMs = opts.lockPollMs ?? 200;
     this.warn = opts.warn ?? (() => undefined);
     this.beforeCommit = opts.beforeCommit;
+    this.reconnectWindowMs = opts.reconnectWindowMs ?? DEFAULT_RECONNECT_WINDOW_MS;
   }
 
   /**
@@ -339,21 +346,33 @@ export class PostgresStateStore implements StateStore {
 
   /**
    * Runs `fn` on the data connection, one at a time; a lost connection is replaced. With
-   * `retry`, `fn` runs once more on the fresh connection (its second argument says it is the
-   * second run); else, or when that is lost too, the loss is reported.
+   * `retry`, `fn` runs again on a fresh connection (its second argument says it is a re-run),
+   * for up to `reconnectWindowMs` after the loss, waiting for a server that refuses meanwhile
+   * (a restart); else, or after that, the loss is reported.
    */
   private onData<T>(retry: boolean, fn: (c: pg.Client, again: boolean) => Promise<T>): Promise<T> {
     return this.queue.run(async () => {
+      let lostAt: number | undefined;
+      const waitMore = (): boolean =>
+        lostAt !== undefined && Date.now() - lostAt < this.reconnectWindowMs;
       for (let attempt = 0; ; attempt++) {
-        const c = await this.dataClient();
+        if (attempt > 1) await sleep(Math.min(1000, 100 * 2 ** attempt));
+        let c: pg.Client;
         try {
-          return await fn(c, attempt > 0);
+          c = await this.dataClient();
+        } catch (e) {
+          if (e instanceof StateError && e.code === 'unavailable' && waitMore()) continue;
+          throw e;
+        }
+        try {
+          return await fn(c, lostAt !== undefined);
         } catch (e) {
           if (!isConnectionLoss(e)) throw e;
           this.client = undefined;
           this.known = undefined;
           await c.end().catch(() => undefined);
-          if (!retry || attempt > 0) throw unavailable(this.target, e);
+          lostAt ??= Date.now();
+          if (!retry || !waitMore()) throw unavailable(this.target, e);
         }
       }
     });
