@@ -216,8 +216,11 @@ async function faultRow(
       if (b && a && (a.lineage !== b.lineage || a.serial < b.serial))
         problems.push(`state lineage/serial went from ${b.serial} to ${a.serial}`);
       // After an auto-revert the same jobspec is refused until it changes or -roll-forward says
-      // so (sticky rollbacks): the user's way on after the fault is healed.
-      const repair = await fleet.apply(r.code === 3 ? ['-roll-forward'] : []);
+      // so (sticky rollbacks): the user's way on after the fault is healed. That holds for a
+      // revert that was tried and failed too (exit 4: the host was still unreachable), which
+      // the apply announced as `JOB: reverting`.
+      const reverted = r.code === 3 || (r.code === 4 && /^\S+: reverting\b/m.test(r.stdout));
+      const repair = await fleet.apply(reverted ? ['-roll-forward'] : []);
       if (repair.code !== 0)
         problems.push(`apply after the fault exited ${repair.code}: ${firstLine(output(repair))}`);
       problems.push(...(await fleet.leftovers()));
