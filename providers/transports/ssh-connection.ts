@@ -4,7 +4,8 @@
  * directly or through a bastion (ProxyJump: a `direct-tcpip` channel of a connection to the
  * bastion carries the node's connection), reopened once when it has dropped. Connection errors
  * name the node and say what failed: refused, timed out, authentication (and what was tried),
- * host key.
+ * host key. While work is in flight the host must keep answering pings: one that stays silent
+ * for `silenceMs` is cut and treated as unreachable for a while (see `hold`).
  */
 import { readFile } from 'node:fs/promises';
 import type { Duplex } from 'node:stream';
@@ -56,7 +57,17 @@ export interface ConnectionSettings {
   readyTimeoutMs: number;
   keepaliveIntervalMs: number;
   keepaliveCountMax: number;
+  /**
+   * While a command or channel is in flight, how long the host may leave a ping unanswered
+   * before it counts as silent (its connection is cut). Idle connections rely on keepalives.
+   */
+  silenceMs?: number;
+  /** How long a silent host (or one whose handshake timed out) is not tried again. */
+  unreachableForMs?: number;
 }
+
+export const DEFAULT_SILENCE_MS = 10_000;
+export const DEFAULT_UNREACHABLE_FOR_MS = 60_000;
 
 /** `[user@]host[:port]` (ProxyJump's form); the user defaults to the node's. */
 export function parseBastion(spec: string, defaultUser: string): SshEndpoint {
@@ -332,6 +343,13 @@ export class SshConnection {
   private readonly dead = new WeakSet<Client>();
   private readonly open = new Set<Client>();
   private closed = false;
+  /** Commands and channels in flight: while there are any, the host is pinged (`hold`). */
+  private busy = 0;
+  private watchdog: NodeJS.Timeout | undefined;
+  /** The ping waiting for its answer, and on which client. */
+  private ping: { client: Client; sentAt: number } | undefined;
+  /** Set when the host went silent: until then every use fails at once with `error`. */
+  private unreachable: { until: number; error: SshConnectionError } | undefined;
   /** How many connections were opened, for tests and diagnostics. */
   connects = 0;
 
@@ -350,6 +368,8 @@ export class SshConnection {
         ),
       );
     }
+    const unreachable = this.stillUnreachable();
+    if (unreachable) return Promise.reject(unreachable);
     if (this.current && this.dead.has(this.current)) {
       this.opening = undefined;
       this.current = undefined;
@@ -358,10 +378,87 @@ export class SshConnection {
       (client) => (this.current = client),
       (e: unknown) => {
         this.opening = undefined;
+        // A host that let the handshake time out is as silent as one that stopped answering.
+        if (e instanceof SshConnectionError && e.kind === 'timeout') this.markUnreachable(e);
         throw e;
       },
     );
     return this.opening;
+  }
+
+  /**
+   * Marks work in flight on the connection until the returned function is called. Meanwhile the
+   * host is pinged (an SSH global request, as keepalives are) every second or so; a ping left
+   * unanswered for `silenceMs` means the host stopped answering (frozen, link cut): the
+   * connection is cut, which ends every command on it, and the node fails at once for
+   * `unreachableForMs` instead of each command waiting out keepalives and a handshake again.
+   * A slow command on a host that still answers is left alone.
+   */
+  hold(): () => void {
+    this.busy++;
+    const silence = this.settings.silenceMs ?? DEFAULT_SILENCE_MS;
+    this.watchdog ??= setInterval(() => this.checkSilence(), Math.min(1000, silence / 4));
+    this.watchdog.unref();
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      if (--this.busy > 0) return;
+      clearInterval(this.watchdog);
+      this.watchdog = undefined;
+      this.ping = undefined;
+    };
+  }
+
+  private checkSilence(): void {
+    const client = this.current;
+    // While connecting, the handshake's own timeout applies.
+    if (!client || this.dead.has(client)) return;
+    const now = Date.now();
+    const ping = this.ping;
+    if (ping?.client === client) {
+      const silence = this.settings.silenceMs ?? DEFAULT_SILENCE_MS;
+      if (now - ping.sentAt >= silence) this.cutSilent(client, silence);
+      return;
+    }
+    const sent = { client, sentAt: now };
+    const answered = (): void => {
+      if (this.ping === sent) this.ping = undefined;
+    };
+    if (sendPing(client, answered)) this.ping = sent;
+  }
+
+  private cutSilent(client: Client, silenceMs: number): void {
+    const t = this.settings.target;
+    this.markUnreachable(
+      new SshConnectionError(
+        'timeout',
+        this.settings.node,
+        `node ${this.settings.node} (${t.host}:${t.port}) did not answer within ` +
+          `${formatSeconds(silenceMs)}`,
+      ),
+    );
+    this.ping = undefined;
+    this.drop(client);
+  }
+
+  private markUnreachable(cause: SshConnectionError): void {
+    const forMs = this.settings.unreachableForMs ?? DEFAULT_UNREACHABLE_FOR_MS;
+    const error = new SshConnectionError(
+      'timeout',
+      this.settings.node,
+      `${cause.message}; it counts as unreachable, nothing more is sent to it for ` +
+        `${formatSeconds(forMs)}`,
+      { cause },
+    );
+    this.unreachable = { until: Date.now() + forMs, error };
+  }
+
+  private stillUnreachable(): SshConnectionError | undefined {
+    const u = this.unreachable;
+    if (u && Date.now() < u.until) return u.error;
+    this.unreachable = undefined;
+    return undefined;
   }
 
   /**
@@ -392,6 +489,9 @@ export class SshConnection {
   }
 
   lostError(what: string): SshConnectionError {
+    // A connection cut because the host went silent says so, not just "lost".
+    const unreachable = this.stillUnreachable();
+    if (unreachable) return unreachable;
     const t = this.settings.target;
     return new SshConnectionError(
       'lost',
@@ -402,6 +502,8 @@ export class SshConnection {
 
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.watchdog);
+    this.watchdog = undefined;
     const clients = [...this.open];
     this.open.clear();
     await Promise.all(
@@ -490,6 +592,36 @@ export class SshConnection {
       throw this.lostError('connecting');
     }
     return client;
+  }
+}
+
+/** `10 s`, `1.5 s`, `300 ms`. */
+function formatSeconds(ms: number): string {
+  return ms >= 1000 ? `${ms / 1000} s` : `${ms} ms`;
+}
+
+/** The parts of an ssh2 client `sendPing` needs beyond its public API. */
+interface ClientInternals {
+  _callbacks?: ((failed: boolean) => void)[];
+  _protocol?: { ping?: () => void };
+}
+
+/**
+ * Sends the keepalive ssh2 sends (`keepalive@openssh.com`, a global request with a reply)
+ * and calls `answered` when the reply comes. Replies come in order, so the callback joins
+ * ssh2's queue as its own keepalives do. False when the client cannot send one.
+ */
+function sendPing(client: Client, answered: () => void): boolean {
+  const internals = client as unknown as ClientInternals;
+  const ping = internals._protocol?.ping;
+  if (!internals._callbacks || !ping) return false;
+  try {
+    internals._callbacks.push(() => answered());
+    ping.call(internals._protocol);
+    return true;
+  } catch {
+    internals._callbacks.pop();
+    return false;
   }
 }
 

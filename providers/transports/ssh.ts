@@ -60,6 +60,12 @@ export interface SshTransportOptions {
   readyTimeoutMs?: number;
   /** SSH-level keepalive interval (15 s); the connection is dropped after 3 unanswered. */
   keepaliveIntervalMs?: number;
+  /**
+   * While work is in flight, how long the host may leave a ping unanswered before it counts as
+   * silent: its connection is cut and the node fails at once for `unreachableForMs` (10 s, 60 s).
+   */
+  silenceMs?: number;
+  unreachableForMs?: number;
   /** Session channels open at once (8; sshd's MaxSessions is 10). */
   maxChannels?: number;
   /** The host's Docker socket (/var/run/docker.sock). */
@@ -146,6 +152,10 @@ export class SshTransport implements Transport, Shell, DockerApi, TcpConnector {
           readyTimeoutMs: opts.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS,
           keepaliveIntervalMs: opts.keepaliveIntervalMs ?? DEFAULT_KEEPALIVE_MS,
           keepaliveCountMax: KEEPALIVE_COUNT_MAX,
+          ...(opts.silenceMs !== undefined ? { silenceMs: opts.silenceMs } : {}),
+          ...(opts.unreachableForMs !== undefined
+            ? { unreachableForMs: opts.unreachableForMs }
+            : {}),
         });
   }
 
@@ -211,15 +221,21 @@ export class SshTransport implements Transport, Shell, DockerApi, TcpConnector {
     // A consumer that stops reading ends the command too.
     out.on('close', stop);
     void (async () => {
-      const release = await this.limiter.acquire();
+      const slot = await this.limiter.acquire();
+      let unhold = (): void => undefined;
+      const release = (): void => {
+        slot();
+        unhold();
+      };
       try {
         if (stopped) {
           release();
           out.end();
           return;
         }
-        await this.withConnection((c) =>
-          c.withClient((client) =>
+        await this.withConnection((c) => {
+          unhold = c.hold();
+          return c.withClient((client) =>
             execChannel(client, command, (ch) => {
               channel = ch;
               ch.on('close', () => {
@@ -233,8 +249,8 @@ export class SshTransport implements Transport, Shell, DockerApi, TcpConnector {
               // Standard input stays open: its end is what tells STREAM_WATCHDOG we are gone.
               if (stopped) endChannel(ch);
             }),
-          ),
-        );
+          );
+        });
       } catch (e) {
         release();
         out.destroy(e as Error);
@@ -305,8 +321,11 @@ export class SshTransport implements Transport, Shell, DockerApi, TcpConnector {
     program: string,
   ): Promise<RunResult> {
     const release = await this.limiter.acquire();
+    let unhold = (): void => undefined;
     try {
       return await this.withConnection(async (connection) => {
+        // The host must keep answering while the command runs (see SshConnection.hold).
+        unhold = connection.hold();
         let client: Client | undefined;
         const result = await connection.withClient((c) => {
           client = c;
@@ -319,6 +338,7 @@ export class SshTransport implements Transport, Shell, DockerApi, TcpConnector {
         return result;
       });
     } finally {
+      unhold();
       release();
     }
   }
@@ -330,9 +350,13 @@ export class SshTransport implements Transport, Shell, DockerApi, TcpConnector {
   ): Promise<Duplex> {
     return this.withConnection(async (connection) => {
       let channel: ClientChannel;
+      // Held while the channel is open: a Docker API call or health check on a host that went
+      // silent is cut like a command.
+      const unhold = connection.hold();
       try {
         channel = await connection.withClient(open);
       } catch (e) {
+        unhold();
         if (e instanceof SshConnectionError) throw e;
         throw new Error(
           `node ${this.node.name}: cannot ${what} on the host (${(e as Error).message})`,
@@ -341,7 +365,10 @@ export class SshTransport implements Transport, Shell, DockerApi, TcpConnector {
       }
       this.forwards++;
       this.forwardsOpened++;
-      channel.once('close', () => this.forwards--);
+      channel.once('close', () => {
+        this.forwards--;
+        unhold();
+      });
       return channel;
     });
   }

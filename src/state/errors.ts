@@ -11,7 +11,9 @@ export type StateErrorCode =
   | 'stale'
   | 'lineage'
   /** The backend cannot be reached (a database that does not answer or refuses us). */
-  | 'unavailable';
+  | 'unavailable'
+  /** A state file could not be written (disk full, read-only, no permission); it is unchanged. */
+  | 'unwritable';
 
 export class StateError extends Error {
   override readonly name = 'StateError';

@@ -320,11 +320,19 @@ export class LocalStateStore implements StateStore {
     if (problems)
       throw new Error(`refusing to write an invalid state:\n  ${problems.join('\n  ')}`);
 
+    const unwritable = (e: unknown, file: string, what: string): never => {
+      throw unwritableError(e, file, what, current.exists ? current.serial : undefined);
+    };
     // Owner only: the state holds the values of sensitive variables (apply needs them).
-    await mkdir(dirname(this.path), { recursive: true, mode: STATE_DIR_MODE });
+    await mkdir(dirname(this.path), { recursive: true, mode: STATE_DIR_MODE }).catch((e) =>
+      unwritable(e, dirname(this.path), 'the state directory'),
+    );
     // One backup per operation: the state before its first write.
     if (current.exists && !this.session?.backedUp) {
-      await writeFileAtomic(this.backupPath, current.text ?? (await readFile(this.path)));
+      const backup = current.text ?? (await readFile(this.path));
+      await writeFileAtomic(this.backupPath, backup).catch((e) =>
+        unwritable(e, this.backupPath, 'the state backup'),
+      );
     }
     if (this.session) this.session.backedUp = true;
     // Under the lock, entries unchanged since the last write keep their bytes (see
@@ -332,13 +340,51 @@ export class LocalStateStore implements StateStore {
     const data = session ? serializeStateBytes(out, session.texts) : serializeState(out);
     if (session) session.written = undefined; // until this write is known to have happened
     // Under the lock, the directory is synced when the file is created and at release.
-    await writeFileAtomic(this.path, data, { syncDir: !session || !current.exists });
+    await writeFileAtomic(this.path, data, { syncDir: !session || !current.exists }).catch((e) =>
+      unwritable(e, this.path, 'the state file'),
+    );
     this.trusted = typeof data === 'string' ? { text: data } : { bytes: data };
     const file = session && (await this.fileIdentity());
     if (session && file && typeof data !== 'string')
       session.written = { state: out, bytes: data, file };
     return out;
   }
+}
+
+/** Why a file cannot be written, in words, for the errors the disk itself gives. */
+const UNWRITABLE: Record<string, string> = {
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'the disk quota is used up',
+  EROFS: 'the filesystem is read-only',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EIO: 'an I/O error',
+  EFBIG: 'the file is too large for the filesystem',
+};
+
+/**
+ * A failed write of `file` as the user's business: which file, why, that nothing was
+ * half-written (writeFileAtomic wrote a copy beside it and removed it) and what to do. Other
+ * errors pass through unchanged.
+ */
+function unwritableError(e: unknown, file: string, what: string, serial?: number): unknown {
+  const code = (e as NodeJS.ErrnoException).code;
+  const why = code ? UNWRITABLE[code] : undefined;
+  if (!why) return e;
+  const kept =
+    serial === undefined
+      ? 'no state file was created'
+      : `the state file still holds serial ${serial}, its last complete write`;
+  const fix =
+    code === 'ENOSPC' || code === 'EDQUOT'
+      ? `free space on the filesystem of ${dirname(file)}`
+      : `make ${dirname(file)} writable`;
+  return new StateError(
+    'unwritable',
+    `cannot write ${what} ${file}: ${why} (${code}). Nothing was half-written: ${kept}. ` +
+      `${fix[0]!.toUpperCase()}${fix.slice(1)} and run the command again: it carries on from ` +
+      'what the state records.',
+  );
 }
 
 function sameFile(a: FileIdentity, b: FileIdentity | undefined): boolean {

@@ -51,6 +51,7 @@ import {
   TEST_IMAGE_V1,
 } from '../support/docker.js';
 import { startSshHost, type SshHost } from '../support/sshd.js';
+import { freezeSshHost } from '../reliability/support/faults.js';
 import { HOSTILE_ARGS } from './transport-conformance.js';
 
 const execFileAsync = promisify(execFile);
@@ -689,6 +690,42 @@ describe('one connection, reopened when it drops', () => {
     await t.run(['true']);
     await t.close();
     await expect(t.run(['true'])).rejects.toThrow('node web-1: transport is closed');
+  });
+});
+
+describe('a host that stops answering', () => {
+  it('cuts a command on a frozen host within silenceMs and fails the next at once', async () => {
+    const h = await host('127.0.0.29');
+    const t = transport(h, 'web-1', { silenceMs: 2000, unreachableForMs: 1500 });
+    expect((await t.run(['true'])).code).toBe(0);
+    const running = t.run(['sleep', '60']).catch((e: unknown) => e);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const thaw = freezeSshHost(h);
+    try {
+      const frozenAt = Date.now();
+      const silent = `node web-1 (127.0.0.29:${h.port}) did not answer within 2 s; it counts as unreachable, nothing more is sent to it for 1.5 s`;
+      expect(await running).toMatchObject({ kind: 'timeout', node: 'web-1', message: silent });
+      // The ping that went unanswered was sent within a second of the freeze.
+      expect(Date.now() - frozenAt).toBeLessThan(4_500);
+      // The next command does not wait on the silent host again.
+      const next = Date.now();
+      await expect(t.run(['true'])).rejects.toMatchObject({ kind: 'timeout', message: silent });
+      expect(Date.now() - next).toBeLessThan(200);
+    } finally {
+      thaw();
+    }
+    // Once the mark has run out, the host is tried again.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect((await t.run(['echo', 'back'])).stdout).toBe('back\n');
+    expect(t.stats().connects).toBe(2);
+  });
+
+  it('leaves a slow command alone while the host answers', async () => {
+    const h = await host('127.0.0.29');
+    const t = transport(h, 'web-1', { silenceMs: 500 });
+    const r = await t.run(['sh', '-c', 'sleep 2; echo done']);
+    expect(r).toMatchObject({ code: 0, stdout: 'done\n' });
+    expect(t.stats().connects).toBe(1);
   });
 });
 

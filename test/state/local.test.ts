@@ -8,6 +8,7 @@ import { DEFAULT_STATE_PATH, LocalStateStore, lockPathFor } from '../../src/stat
 import { newLockInfo, type LockInfo } from '../../src/state/store.js';
 import type { StateSnapshot } from '../../src/state/types.js';
 import { sampleState } from './sample.js';
+import { smallDisk, type SmallDisk } from '../reliability/support/faults.js';
 
 let dir: string;
 let statePath: string;
@@ -192,5 +193,44 @@ describe('the lock file', () => {
     expect((await s.currentLock())?.id).toBe('unreadable');
     expect((await s.forceUnlock('unreadable'))?.id).toBe('unreadable');
     expect(await s.currentLock()).toBeUndefined();
+  });
+});
+
+describe('a disk that is full', () => {
+  // A tmpfs of its own (root mounts it, as the reliability suite's faults do).
+  let disk: SmallDisk | undefined;
+  afterEach(async () => {
+    await disk?.unmount();
+    disk = undefined;
+  });
+
+  it('names the file it could not write and leaves the last complete state', async () => {
+    disk = await smallDisk(join(dir, '.drover'), 256);
+    const s = store();
+    const lock = await s.lock(newLockInfo('apply'), { timeoutMs: 0 });
+    try {
+      const v1 = await s.write(sampleState(await s.read()), 0);
+      const v1Bytes = await readFile(statePath, 'utf8');
+      disk.fill(0);
+      const e = await stateError(s.write(sampleState(v1), v1.serial));
+      expect(e.code).toBe('unwritable');
+      expect(e.message).toBe(
+        `cannot write the state file ${statePath}: no space left on the device (ENOSPC). ` +
+          `Nothing was half-written: the state file still holds serial 1, its last complete ` +
+          `write. Free space on the filesystem of ${join(dir, '.drover')} and run the command ` +
+          `again: it carries on from what the state records.`,
+      );
+      expect(await readFile(statePath, 'utf8')).toBe(v1Bytes);
+      // No temporary copy is left to take the space.
+      expect((await readdir(join(dir, '.drover'))).sort()).toEqual([
+        'filler',
+        'state.json',
+        'state.lock',
+      ]);
+      await disk.free();
+      expect((await s.write(sampleState(v1), v1.serial)).serial).toBe(2);
+    } finally {
+      await lock.release();
+    }
   });
 });

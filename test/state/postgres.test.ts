@@ -8,6 +8,7 @@ import { appendEvent } from '../../src/state/events.js';
 import { matchPgpass } from '../../src/state/postgres/password.js';
 import { SCHEMA_VERSION } from '../../src/state/postgres/schema.js';
 import { PostgresStateStore, type PostgresStateOptions } from '../../src/state/postgres/store.js';
+import { newLockInfo } from '../../src/state/store.js';
 import type { Allocation, StateSnapshot } from '../../src/state/types.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { sampleState } from './sample.js';
@@ -106,6 +107,8 @@ describe('rows', () => {
     fresh();
     let kill = false;
     const s = store({
+      // Killed on every try: it gives up after this long.
+      reconnectWindowMs: 500,
       beforeCommit: async (pid) => {
         if (kill) await db.query('SELECT pg_terminate_backend($1)', [pid]);
       },
@@ -197,5 +200,71 @@ describe('connections', () => {
     expect(matchPgpass(text, { host: 'db', port: 5432, database: 'fleet', user: 'drover' })).toBe(
       want,
     );
+  });
+});
+
+describe('a connection killed between writes', () => {
+  /** Ends every connection of the test database but the caller's own, as the faults suite does. */
+  async function killAll(): Promise<number> {
+    const r = await db.query(
+      'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+    );
+    return r.rowCount ?? 0;
+  }
+
+  it('runs a write once more on a fresh connection when it never reached COMMIT', async () => {
+    fresh();
+    let kills = 0;
+    const s = store({
+      beforeCommit: async (pid) => {
+        if (kills-- > 0) await db.query('SELECT pg_terminate_backend($1)', [pid]);
+      },
+    });
+    const v1 = await s.write(withAllocs(await s.read(), 5), 0);
+    kills = 1;
+    const v2 = await s.write({ ...v1, allocations: {} }, v1.serial);
+    expect(v2.serial).toBe(v1.serial + 1);
+    expect(await store().read()).toEqual(v2);
+  });
+
+  it.each(['session', 'lease'] as const)(
+    'takes its %s lock back when every connection was killed, and writes on',
+    async (lockMode) => {
+      fresh();
+      const warnings: string[] = [];
+      const s = store({ lockMode, warn: (m) => warnings.push(m) });
+      const lock = await s.lock({ ...newLockInfo('apply') }, { timeoutMs: 0 });
+      const v1 = await s.write(withAllocs(await s.read(), 3), 0);
+      expect(await killAll()).toBeGreaterThanOrEqual(2); // the lock's and the data's
+      const v2 = await s.write({ ...v1, allocations: {} }, v1.serial);
+      expect(await store().read()).toEqual(v2);
+      expect(warnings).toEqual([
+        `the state lock's connection to PostgreSQL was lost; lock ${lock.info.id} was taken back on a new connection (nobody else held it meanwhile)`,
+      ]);
+      // Still held: another drover is refused, and it is free once released.
+      const other = store({ lockMode });
+      await expect(other.lock(newLockInfo('apply'), { timeoutMs: 0 })).rejects.toMatchObject({
+        code: 'locked',
+      });
+      await lock.release();
+      const next = await other.lock(newLockInfo('apply'), { timeoutMs: 0 });
+      await next.release();
+    },
+  );
+
+  it('does not take back a lock another drover took over meanwhile', async () => {
+    fresh();
+    const s = store();
+    await s.lock(newLockInfo('apply'), { timeoutMs: 0 });
+    const v1 = await s.write(sampleState(await s.read()), 0);
+    await killAll();
+    // The holder looks dead now: the next drover takes the lock over.
+    const other = store({ warn: () => undefined });
+    const theirs = await other.lock(newLockInfo('apply'), { timeoutMs: 0 });
+    const e = await error(s.write({ ...v1, allocations: {} }, v1.serial));
+    expect((e as StateError).code).toBe('locked');
+    expect(e.message).toContain('was broken and is now held by');
+    expect(await store().read()).toEqual(v1);
+    await theirs.release();
   });
 });

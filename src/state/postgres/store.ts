@@ -2,10 +2,15 @@
  * The `postgres` backend: the state in a PostgreSQL schema, one row per object (nodes, jobs, job
  * versions, allocations, deployments, events) and a `meta` row with lineage, serial and schema
  * version. Every write is one transaction that locks `meta`, refuses a stale serial, and writes
- * only the rows that changed (see rows.ts); a dropped connection rolls it back whole.
+ * only the rows that changed (see rows.ts); a dropped connection rolls it back whole. A read or
+ * write whose connection is lost (`pg_terminate_backend`, a restart) runs again on a fresh
+ * connection, for up to 15 s, when that is safe: a transaction that never reached COMMIT was rolled back
+ * and its serial check makes a re-run exact; one lost during COMMIT is decided by the serial
+ * stored now. A lock whose connection went with it is taken back first, if nobody else has it.
  */
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import { writeFileAtomic } from '../atomic.js';
 import { restoreSnapshotFile } from '../restore.js';
@@ -44,6 +49,7 @@ import {
   unlockAdvisory,
   type LockMode,
 } from './lock.js';
+import { LOCK_CLASS, schemaKey } from './schema.js';
 import {
   KEYED,
   LOGS,
@@ -61,6 +67,8 @@ import { changeChannel, ensureSchema, quoteIdent } from './schema.js';
 export const DEFAULT_SCHEMA = 'drover';
 /** A lease's length: long enough for a busy machine to renew it, short enough to wait out. */
 export const DEFAULT_LEASE_MS = 15_000;
+/** Long enough for a PostgreSQL restart on a busy machine; an apply waits no longer. */
+export const DEFAULT_RECONNECT_WINDOW_MS = 15_000;
 
 export interface PostgresStateOptions {
   /** postgres://USER@HOST:PORT/DATABASE; absent: the PG* environment variables. */
@@ -73,6 +81,8 @@ export interface PostgresStateOptions {
   /** Where a warning goes (a dead holder's lock taken over): the command's stderr. */
   warn?: (message: string) => void;
   env?: NodeJS.ProcessEnv;
+  /** How long a read or write whose connection was lost keeps trying on fresh ones (15 s). */
+  reconnectWindowMs?: number;
   /** Called inside a write's transaction once its rows are written, before COMMIT (tests). */
   beforeCommit?: (backendPid: number) => Promise<void>;
 }
@@ -124,6 +134,7 @@ export class PostgresStateStore implements StateStore {
   private readonly lockPollMs: number;
   private readonly warn: (message: string) => void;
   private readonly beforeCommit: PostgresStateOptions['beforeCommit'];
+  private readonly reconnectWindowMs: number;
   private readonly queue = new Queue();
   private client: Promise<pg.Client> | undefined;
   /** The snapshot this store last read or wrote: the base of its next write. */
@@ -145,6 +156,7 @@ export class PostgresStateStore implements StateStore {
     this.lockPollMs = opts.lockPollMs ?? 200;
     this.warn = opts.warn ?? (() => undefined);
     this.beforeCommit = opts.beforeCommit;
+    this.reconnectWindowMs = opts.reconnectWindowMs ?? DEFAULT_RECONNECT_WINDOW_MS;
   }
 
   /**
@@ -166,7 +178,7 @@ export class PostgresStateStore implements StateStore {
   }
 
   async read(): Promise<StateSnapshot> {
-    return this.onData(async (c) => {
+    return this.onData(RETRY, async (c) => {
       await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       try {
         const state = await this.readRows(c);
@@ -220,17 +232,17 @@ export class PostgresStateStore implements StateStore {
       throw isConnectionLoss(e) ? unavailable(this.target, e) : e;
     }
     const held: HeldLock = { info, client, queue: new Queue(), lost: false };
-    client.on('error', () => (held.lost = true));
-    client.on('end', () => (held.lost = true));
+    watchLockClient(held, client);
     if (this.lockMode === 'lease') {
-      const q = new Queue();
       held.renew = setInterval(
         () => {
-          void q
-            .run(() => renewLease(client, this.s, info.id, this.leaseMs))
+          // On whichever connection holds the lock now (see regainLock).
+          const c = held.client;
+          void held.queue
+            .run(() => renewLease(c, this.s, info.id, this.leaseMs))
             .then(
-              (ok) => !ok && (held.lost = true),
-              () => (held.lost = true),
+              (ok) => !ok && held.client === c && (held.lost = true),
+              () => held.client === c && (held.lost = true),
             );
         },
         Math.max(50, Math.floor(this.leaseMs / 3)),
@@ -248,7 +260,7 @@ export class PostgresStateStore implements StateStore {
     const client = held.client;
     (held as { client?: pg.Client }).client = undefined;
     // The row is cleared only if it still names this lock (someone may have broken it).
-    await this.onData((c) =>
+    await this.onData(NO_RETRY, (c) =>
       c.query(
         `UPDATE ${this.s}.lock SET info = NULL, mode = NULL, holder_pid = NULL, lease_until = NULL
                WHERE id = 1 AND info->>'id' = $1`,
@@ -262,7 +274,7 @@ export class PostgresStateStore implements StateStore {
   }
 
   async forceUnlock(id?: string): Promise<LockInfo | undefined> {
-    return this.onData(async (c) => {
+    return this.onData(NO_RETRY, async (c) => {
       await c.query('BEGIN');
       try {
         const row = await readLockRow(c, this.s, this.schema, 'FOR UPDATE OF l');
@@ -296,7 +308,10 @@ export class PostgresStateStore implements StateStore {
   }
 
   async currentLock(): Promise<LockInfo | undefined> {
-    return this.onData(async (c) => (await readLockRow(c, this.s, this.schema)).info ?? undefined);
+    return this.onData(
+      RETRY,
+      async (c) => (await readLockRow(c, this.s, this.schema)).info ?? undefined,
+    );
   }
 
   async close(): Promise<void> {
@@ -329,22 +344,103 @@ export class PostgresStateStore implements StateStore {
     return this.client;
   }
 
-  /** Runs `fn` on the data connection, one at a time; a lost connection is replaced next time. */
-  private onData<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` on the data connection, one at a time; a lost connection is replaced. With
+   * `retry`, `fn` runs again on a fresh connection (its second argument says it is a re-run),
+   * for up to `reconnectWindowMs` after the loss, waiting for a server that refuses meanwhile
+   * (a restart); else, or after that, the loss is reported.
+   */
+  private onData<T>(retry: boolean, fn: (c: pg.Client, again: boolean) => Promise<T>): Promise<T> {
     return this.queue.run(async () => {
-      const c = await this.dataClient();
-      try {
-        return await fn(c);
-      } catch (e) {
-        if (isConnectionLoss(e)) {
+      let lostAt: number | undefined;
+      const waitMore = (): boolean =>
+        lostAt !== undefined && Date.now() - lostAt < this.reconnectWindowMs;
+      for (let attempt = 0; ; attempt++) {
+        if (attempt > 1) await sleep(Math.min(1000, 100 * 2 ** attempt));
+        let c: pg.Client;
+        try {
+          c = await this.dataClient();
+        } catch (e) {
+          if (e instanceof StateError && e.code === 'unavailable' && waitMore()) continue;
+          throw e;
+        }
+        try {
+          return await fn(c, lostAt !== undefined);
+        } catch (e) {
+          if (!isConnectionLoss(e)) throw e;
           this.client = undefined;
           this.known = undefined;
           await c.end().catch(() => undefined);
-          throw unavailable(this.target, e);
+          lostAt ??= Date.now();
+          if (!retry || !waitMore()) throw unavailable(this.target, e);
         }
-        throw e;
       }
     });
+  }
+
+  /**
+   * Takes the lock back on a fresh connection after its own connection was lost (killed with
+   * the data connection, say): only while its row still names this lock, which nobody can
+   * take over without rewriting it, and (session mode) when the advisory lock is free. Then
+   * nobody else held the lock meanwhile, so nothing changed under this drover. Otherwise the
+   * lock stays lost and the write is refused (`checkLock`).
+   */
+  private async regainLock(held: HeldLock): Promise<void> {
+    // A lost connection is seen on its next use, which may not have come yet.
+    if (!held.lost) {
+      const alive = await held.queue
+        .run(() => held.client.query('SELECT 1'))
+        .then(
+          () => true,
+          () => false,
+        );
+      if (alive) return;
+      held.lost = true;
+    }
+    let client: pg.Client;
+    try {
+      client = await this.connect();
+    } catch {
+      return; // Still unreachable: the write reports it.
+    }
+    let regained = false;
+    try {
+      if (this.lockMode === 'session') {
+        const r = await client.query<{ got: boolean }>(
+          'SELECT pg_try_advisory_lock($1, $2) AS got',
+          [LOCK_CLASS, schemaKey(this.schema)],
+        );
+        if (r.rows[0]?.got !== true) return;
+      }
+      await client.query('BEGIN');
+      const row = await readLockRow(client, this.s, this.schema, 'FOR UPDATE OF l');
+      if (row.info?.id !== held.info.id) {
+        await client.query('ROLLBACK');
+        return;
+      }
+      await client.query(
+        `UPDATE ${this.s}.lock SET holder_pid = pg_backend_pid(),
+           lease_until = CASE WHEN mode = 'lease' THEN now() + $1 * interval '1 millisecond' END
+         WHERE id = 1`,
+        [this.leaseMs],
+      );
+      await client.query('COMMIT');
+      regained = true;
+    } catch {
+      // Lost again: the write's lock check reports the lock lost.
+    } finally {
+      if (!regained) await client.end().catch(() => undefined);
+    }
+    if (!regained) return;
+    const old = held.client;
+    held.client = client;
+    held.lost = false;
+    watchLockClient(held, client);
+    await old.end().catch(() => undefined);
+    this.warn(
+      `the state lock's connection to PostgreSQL was lost; lock ${held.info.id} was taken back ` +
+        'on a new connection (nobody else held it meanwhile)',
+    );
   }
 
   private async readMeta(c: pg.Client, forUpdate: boolean): Promise<Meta> {
@@ -450,7 +546,15 @@ export class PostgresStateStore implements StateStore {
     next: StateSnapshot,
     how: { expectSerial: number } | { replace: ReplaceOptions },
   ): Promise<StateSnapshot> {
-    return this.onData(async (c) => {
+    /** What the last run sent COMMIT for: if its connection was lost then, it may have happened. */
+    let committing: StateSnapshot | undefined;
+    return this.onData(RETRY, async (c, again) => {
+      // A lock that lost its connection (alone, or with this one) is taken back first.
+      if (this.held && (again || this.held.lost)) await this.regainLock(this.held);
+      if (again && committing) {
+        const settled = await this.settleCommit(c, committing, how);
+        if (settled) return settled;
+      }
       await c.query('BEGIN');
       try {
         const meta = await this.readMeta(c, true);
@@ -514,6 +618,7 @@ export class PostgresStateStore implements StateStore {
           await this.beforeCommit(pid.rows[0]!.pid);
         }
         this.known = undefined; // until the commit is known to have happened
+        committing = out;
         await c.query('COMMIT');
         this.known = shallowCopy(out);
         return out;
@@ -522,6 +627,35 @@ export class PostgresStateStore implements StateStore {
         throw e;
       }
     });
+  }
+
+  /**
+   * After a connection was lost during COMMIT: whether that commit happened, by the serial
+   * stored now. Our serial under our own lock: it did (returned). The serial the write was made
+   * against: it did not, and the write runs again (undefined). Anything else, or our serial
+   * without the lock (another writer may have reached the same number), cannot be told apart:
+   * refused, saying so.
+   */
+  private async settleCommit(
+    c: pg.Client,
+    sent: StateSnapshot,
+    how: { expectSerial: number } | { replace: ReplaceOptions },
+  ): Promise<StateSnapshot | undefined> {
+    const meta = await this.readMeta(c, false);
+    if (
+      meta.lineage === sent.lineage &&
+      meta.serial === sent.serial &&
+      this.held &&
+      !this.held.lost
+    )
+      return sent;
+    if ('expectSerial' in how && meta.serial === how.expectSerial) return undefined;
+    throw new StateError(
+      'unavailable',
+      `the connection to ${describeTarget(this.target)} was lost while committing serial ` +
+        `${sent.serial}, and whether that write happened cannot be told (the state is now at ` +
+        `serial ${meta.serial}); run \`drover plan\` to see where things stand`,
+    );
   }
 
   /** Refuses a write while another drover holds the lock, or after this one lost its own. */
@@ -624,6 +758,18 @@ export class PostgresStateStore implements StateStore {
         );
     }
   }
+}
+
+const RETRY = true;
+const NO_RETRY = false;
+
+/** A lock whose connection ends is lost, unless the lock has moved to another connection since. */
+function watchLockClient(held: HeldLock, client: pg.Client): void {
+  const lost = (): void => {
+    if (held.client === client) held.lost = true;
+  };
+  client.on('error', lost);
+  client.on('end', lost);
 }
 
 function jsonOrNull(value: unknown): string | null {

@@ -40,13 +40,13 @@ const SHAPE: JobShape = {
   deadlines: { healthy: '10s', progress: '15s' },
 };
 /**
- * How long an apply may go on after the fault. A command on a silent SSH host waits until
- * drover's keepalives (3 × 15 s) call the connection dead, and the one reconnect waits out the
- * 20 s handshake timeout; a rollout meets that twice (the step under way, then the revert or the
- * stop of the lost allocation): 2 × 65 s, plus 20 s of slack. The deployment's own
- * progress_deadline (15 s) does not cut such a wait short: the figures show how long it took.
+ * How long an apply may go on after the fault. A silent SSH host is cut 10 s after the first
+ * ping it leaves unanswered while work is in flight (pinged every second) and then fails at
+ * once for the rest of the apply, so a rollout ends near its 15 s progress deadline; a
+ * handshake with a host already silent times out after 20 s. 60 s leaves room on a loaded
+ * machine, and is far below the 2 × 65 s the keepalives alone used to take.
  */
-const APPLY_DEADLINE_MS = 150_000;
+const APPLY_DEADLINE_MS = 60_000;
 
 type Heal = () => Promise<void> | void;
 const nothingToHeal: Heal = () => undefined;
@@ -216,8 +216,11 @@ async function faultRow(
       if (b && a && (a.lineage !== b.lineage || a.serial < b.serial))
         problems.push(`state lineage/serial went from ${b.serial} to ${a.serial}`);
       // After an auto-revert the same jobspec is refused until it changes or -roll-forward says
-      // so (sticky rollbacks): the user's way on after the fault is healed.
-      const repair = await fleet.apply(r.code === 3 ? ['-roll-forward'] : []);
+      // so (sticky rollbacks): the user's way on after the fault is healed. That holds for a
+      // revert that was tried and failed too (exit 4: the host was still unreachable), which
+      // the apply announced as `JOB: reverting`.
+      const reverted = r.code === 3 || (r.code === 4 && /^\S+: reverting\b/m.test(r.stdout));
+      const repair = await fleet.apply(reverted ? ['-roll-forward'] : []);
       if (repair.code !== 0)
         problems.push(`apply after the fault exited ${repair.code}: ${firstLine(output(repair))}`);
       problems.push(...(await fleet.leftovers()));
