@@ -196,3 +196,11 @@ export function sameJson(a: unknown, b: unknown): boolean {
   const bk = Object.keys(bo).filter((k) => bo[k] !== undefined);
   return ak.length === bk.length && ak.every((k) => Object.hasOwn(bo, k) && sameJson(ao[k], bo[k]));
 }
+
+/**
+ * The change index of the write that produced `serial`: serial + 1, never 0 (Nomad's floor),
+ * what the server reports as X-Nomad-Index once that write is read.
+ */
+export function changeIndex(serial: number): number {
+  return serial + 1;
+}
