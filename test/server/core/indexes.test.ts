@@ -107,9 +107,8 @@ describe('per-object indexes', () => {
     expect(settled).toBe(false);
 
     const a1Before = (await get('/v1/allocation/a1')).json as Json;
-    let changedAt = 0;
     await write((s) => withAlloc(s, 'a1', { client_status: 'complete' }));
-    changedAt = performance.now();
+    const changedAt = performance.now();
     const answer = await waiting;
     const afterChange = performance.now() - changedAt;
     expect(afterChange).toBeLessThan(50);
