@@ -49,8 +49,9 @@ export function get(url, agent, headers = {}) {
 }
 
 /**
- * Milliseconds from a write's return to the return of a blocking query that waited for it:
- * the query is sent with the current X-Nomad-Index, then `write()` runs.
+ * Milliseconds from a write's commit to the whole answer of a blocking query that waited for it:
+ * the query is sent with the path's current X-Nomad-Index, then `write()` runs and resolves with
+ * the time (performance.now()) its write committed.
  */
 export async function blockingLatency(base, path, write) {
   const first = await get(base + path);
@@ -66,13 +67,13 @@ export async function blockingLatency(base, path, write) {
   await new Promise((r) => setTimeout(r, 200));
   if (returned !== undefined)
     throw new Error(`the blocking query on ${path} returned before the write`);
-  await write();
-  const written = performance.now();
+  const committed = await write();
   const answer = await waiting;
   const after = Number(answer.headers['x-nomad-index']);
   if (!(after > index))
     throw new Error(`the blocking query returned index ${after}, not past ${index}`);
-  return Math.max(0, returned - written);
+  // Not clamped: an answer seen before the write's return would show as a negative time.
+  return returned - committed;
 }
 
 /** Opens `count` event streams and resolves once each has sent its first line; `close()` ends them. */

@@ -115,6 +115,14 @@ export interface NodeState {
    */
   drain_ignore_system_jobs?: boolean;
   host_key?: PinnedHostKey;
+  /**
+   * The state serial of the write that created it (the API reports it + 1 as CreateIndex, the change index that write produced). Absent: recorded by an older drover (the API then reports the state's change index).
+   */
+  create_index?: number;
+  /**
+   * The state serial of the last write that changed it (the API reports it + 1 as ModifyIndex). Absent: recorded by an older drover.
+   */
+  modify_index?: number;
 }
 /**
  * The node's `node` block of drover.hcl as last applied. Its shape belongs to the configuration schema, so properties beyond the common ones are kept as they are.
@@ -205,6 +213,14 @@ export interface JobState {
    * Set by `drover stop -purge` until the job's allocations are gone.
    */
   purged?: boolean;
+  /**
+   * The state serial of the write that created it (the API reports it + 1 as CreateIndex, the change index that write produced). Absent: recorded by an older drover (the API then reports the state's change index).
+   */
+  create_index?: number;
+  /**
+   * The state serial of the last write that changed it (the API reports it + 1 as ModifyIndex). Absent: recorded by an older drover. For a job it also moves when one of its allocations is placed, removed, or becomes terminal or non-terminal (the job's status is derived from them), and when one of its deployments is removed.
+   */
+  modify_index?: number;
 }
 export interface JobVersion {
   /**
@@ -254,6 +270,10 @@ export interface JobVersion {
    * Who submitted this version: `user@host`, or `DROVER_ACTOR` when set. Absent: recorded by an older drover.
    */
   actor?: string;
+  /**
+   * The state serial of the write that recorded this version (its evaluation's CreateIndex). Absent: recorded by an older drover.
+   */
+  create_index?: number;
 }
 /**
  * Set on a job launched from a periodic or parameterized job (Nomad's ParentID, Dispatched, Payload, DispatchIdempotencyToken).
@@ -368,6 +388,18 @@ export interface Allocation {
   };
   created_at: Timestamp;
   modified_at: Timestamp;
+  /**
+   * The state serial of the write that created it (the API reports it + 1 as CreateIndex, the change index that write produced). Absent: recorded by an older drover (the API then reports the state's change index).
+   */
+  create_index?: number;
+  /**
+   * The state serial of the last write that changed it (the API reports it + 1 as ModifyIndex). Absent: recorded by an older drover.
+   */
+  modify_index?: number;
+  /**
+   * The state serial of the last write that changed what the server decides for the allocation (anything but client_status, client_description, task_states, health, driver_handles, collected and modified_at), as Nomad's AllocModifyIndex. Absent: recorded by an older drover.
+   */
+  alloc_modify_index?: number;
 }
 /**
  * The reschedule history that led to this allocation (Nomad's RescheduleTracker): one event per earlier failed allocation it replaced, oldest first. The reschedule policy counts the events within its `interval`; the next delay grows from the last event's.
@@ -445,6 +477,14 @@ export interface Deployment {
   };
   created_at: Timestamp;
   modified_at?: Timestamp;
+  /**
+   * The state serial of the write that created it (the API reports it + 1 as CreateIndex, the change index that write produced). Absent: recorded by an older drover (the API then reports the state's change index).
+   */
+  create_index?: number;
+  /**
+   * The state serial of the last write that changed it (the API reports it + 1 as ModifyIndex). Absent: recorded by an older drover.
+   */
+  modify_index?: number;
 }
 export interface DeploymentGroupState {
   desired_total: number;

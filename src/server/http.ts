@@ -140,9 +140,11 @@ async function handle(
       await opts.forwarder.forward(req, res, leadership.leader, aborted.signal);
       return;
     }
-    if (match.route.blocking) await blockingWait(ctx, url.searchParams, aborted.signal);
-    const before = await ctx.current();
-    const request: ApiRequest = {
+    const route = match.route;
+    const query = route.blocking ? blockingQuery(url.searchParams) : undefined;
+    const deadline = query ? performance.now() + query.waitMs : 0;
+    const body = memo(() => readJson(req, opts.bodyLimit ?? DEFAULT_BODY_LIMIT));
+    const request = (): ApiRequest => ({
       method,
       path: url.pathname,
       params: match.params,
@@ -151,18 +153,42 @@ async function handle(
       namespace,
       identity,
       server: ctx,
-      json: memo(() => readJson(req, opts.bodyLimit ?? DEFAULT_BODY_LIMIT)),
+      json: body,
       signal: aborted.signal,
-    };
-    const route = match.route;
-    if (cache && route.cached && method === 'GET') {
-      // The same state, route, query and view: the same bytes (see reply-cache.ts).
-      const key = `${viewKey(identity)}\n${requestKey(url.pathname, url.searchParams)}`;
-      const answer = await cache.answer(before.index, key, async () =>
-        serialize(await route.handler(request), before.index),
-      );
-      await writeSerialized(ctx, req, res, answer, (bytes) => cache.addBytes(key, bytes));
-    } else await send(ctx, req, res, await route.handler(request), before.index, aborted.signal);
+    });
+    const cacheKey =
+      cache && route.cached && method === 'GET'
+        ? `${viewKey(identity)}\n${requestKey(url.pathname, url.searchParams)}`
+        : undefined;
+    // A blocking query answers once the index of what it reads passes `index` (not the state's:
+    // a write elsewhere changes nothing it reads), or when its wait is over. Each change of the
+    // state runs the handler again, as Nomad's blockingRPC re-runs its query.
+    for (;;) {
+      const before = await ctx.current();
+      let answer: SerializedReply;
+      if (cache && cacheKey !== undefined) {
+        // The same state, route, query and view: the same bytes (see reply-cache.ts).
+        answer = await cache.answer(before.index, cacheKey, async () =>
+          serialize(await route.handler(request()), before.index),
+        );
+      } else {
+        const reply = await route.handler(request());
+        if ('stream' in reply) {
+          await sendStream(ctx, res, reply, before.index, aborted.signal);
+          return;
+        }
+        answer = serialize(reply, before.index);
+      }
+      const remaining = deadline - performance.now();
+      if (!query || answer.index > query.index || remaining <= 0 || aborted.signal.aborted) {
+        const key = cacheKey;
+        await writeSerialized(ctx, req, res, answer, (bytes) => {
+          if (key !== undefined) cache?.addBytes(key, bytes);
+        });
+        return;
+      }
+      await ctx.waitForIndex(before.index, remaining, aborted.signal);
+    }
   } catch (err) {
     sendError(ctx, res, err, method, url.pathname);
   } finally {
@@ -184,20 +210,19 @@ export function tokenOf(req: Pick<IncomingMessage, 'headers'>): string | undefin
   return m?.[1];
 }
 
-/** `index` and `wait` of a blocking query: holds until the index passes `index` or the wait ends. */
-async function blockingWait(
-  ctx: ServerContext,
-  query: URLSearchParams,
-  signal: AbortSignal,
-): Promise<void> {
+/**
+ * `index` and `wait` of a blocking query (the wait with Nomad's jitter of up to wait/16);
+ * undefined when the request does not block (no index, or 0).
+ */
+function blockingQuery(query: URLSearchParams): { index: number; waitMs: number } | undefined {
   const indexText = query.get('index');
-  if (indexText === null) return;
+  if (indexText === null) return undefined;
   const index = Number(indexText);
   if (!/^\d+$/.test(indexText) || !Number.isSafeInteger(index))
     throw new ApiError(400, 'Invalid index');
-  if (index === 0) return;
+  if (index === 0) return undefined;
   const waitMs = parseWait(query.get('wait'));
-  await ctx.waitForIndex(index, waitMs + Math.random() * (waitMs / 16), signal);
+  return { index, waitMs: waitMs + Math.random() * (waitMs / 16) };
 }
 
 /** `wait` as Nomad reads it (Go's time.ParseDuration), at most 5 minutes; absent: 5 minutes. */
@@ -216,22 +241,18 @@ function leaderHeaders(ctx: ServerContext): Record<string, string> {
   };
 }
 
-async function send(
+/** A streamed answer (event stream, followed logs), written until it ends or `signal` aborts. */
+async function sendStream(
   ctx: ServerContext,
-  req: IncomingMessage,
   res: ServerResponse,
-  reply: ApiReply,
+  reply: Extract<ApiReply, { stream: unknown }>,
   stateIndex: number,
   signal: AbortSignal,
 ): Promise<void> {
-  if ('stream' in reply) {
-    for (const [k, v] of Object.entries(leaderHeaders(ctx))) res.setHeader(k, v);
-    res.setHeader('X-Nomad-Index', String(Math.max(1, stateIndex)));
-    await reply.stream(res, signal);
-    if (!res.writableEnded) res.end();
-    return;
-  }
-  await writeSerialized(ctx, req, res, serialize(reply, stateIndex));
+  for (const [k, v] of Object.entries(leaderHeaders(ctx))) res.setHeader(k, v);
+  res.setHeader('X-Nomad-Index', String(Math.max(1, stateIndex)));
+  await reply.stream(res, signal);
+  if (!res.writableEnded) res.end();
 }
 
 /** A reply as the bytes and headers it is sent with (the leader's headers are added per send). */

@@ -199,7 +199,10 @@ export interface Route {
   /** e.g. `/v1/job/:id/allocations`; `:id` matches one segment, a final `*` the rest. */
   readonly path: string;
   readonly access: Access;
-  /** Honour `index` and `wait` (blocking query) before calling the handler. */
+  /**
+   * Honour `index` and `wait` (blocking query): answer once the reply's index passes `index`,
+   * running the handler again on each change of the state, or when the wait is over.
+   */
   readonly blocking?: boolean;
   /**
    * The answer of a GET depends only on the state at its index, the path and query and the

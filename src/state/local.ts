@@ -46,6 +46,7 @@ import type {
 } from './store.js';
 import type { StateSnapshot } from './types.js';
 import { changedSchemaProblems, parseState, schemaProblems } from './validate.js';
+import { snapshotPrior, stampIndexes } from './indexes.js';
 
 /** Directories drover creates for the state (`.drover/`): readable by the owner only. */
 const STATE_DIR_MODE = 0o700;
@@ -249,16 +250,17 @@ export class LocalStateStore implements StateStore {
   }
 
   /**
-   * The serial and lineage on disk. Under our lock, after our own write to a file that is
-   * still that write, they are what we wrote; otherwise the file is read and checked, and a
-   * file changed since our last write under the lock (someone broke it) is refused.
+   * The state on disk, which a write is checked and stamped against (indexes.ts). Under our
+   * lock, after our own write to a file that is still that write, it is what we wrote;
+   * otherwise the file is read and checked, and a file changed since our last write under the
+   * lock (someone broke it) is refused.
    */
   private async onDisk(
     session: Session | undefined,
-  ): Promise<{ serial: number; lineage: string; exists: boolean; text?: string }> {
+  ): Promise<{ state: StateSnapshot; exists: boolean; text?: string }> {
     const written = session?.written;
     if (written && sameFile(written.file, await this.fileIdentity())) {
-      return { serial: written.state.serial, lineage: written.state.lineage, exists: true };
+      return { state: written.state, exists: true };
     }
     const { state, text } = await this.current(); // throws for a corrupt or unknown-version file
     if (
@@ -272,12 +274,7 @@ export class LocalStateStore implements StateStore {
           `lock (it is still at serial ${state.serial}); plan again`,
       );
     }
-    return {
-      serial: state.serial,
-      lineage: state.lineage,
-      exists: text !== undefined,
-      ...(text === undefined ? {} : { text }),
-    };
+    return { state, exists: text !== undefined, ...(text === undefined ? {} : { text }) };
   }
 
   private async commit(
@@ -295,22 +292,26 @@ export class LocalStateStore implements StateStore {
     const session = held && this.session?.lockId === held.id ? this.session : undefined;
 
     const current = await this.onDisk(session);
-    if (current.serial !== expectSerial) {
+    if (current.state.serial !== expectSerial) {
       throw new StateError(
         'stale',
-        `the state changed since it was read (it is at serial ${current.serial}, this ` +
+        `the state changed since it was read (it is at serial ${current.state.serial}, this ` +
           `change was made against serial ${expectSerial}); plan again`,
       );
     }
-    if (current.exists && next.lineage !== current.lineage && !opts.allowLineageChange) {
+    if (current.exists && next.lineage !== current.state.lineage && !opts.allowLineageChange) {
       throw new StateError(
         'lineage',
         `refusing to write a state of lineage ${next.lineage} over the state of lineage ` +
-          `${current.lineage}`,
+          `${current.state.lineage}`,
       );
     }
 
-    const out: StateSnapshot = { ...next, serial: opts.serial ?? expectSerial + 1 };
+    const serial = opts.serial ?? expectSerial + 1;
+    const out: StateSnapshot = {
+      ...stampIndexes(snapshotPrior(current.state), next, serial),
+      serial,
+    };
     // drover builds every snapshot itself, so a schema error is a bug: checked before it can
     // reach the file, but only in what changed since this session's last write.
     const problems = session?.written

@@ -11,7 +11,7 @@ import { PostgresStateStore, type PostgresStateOptions } from '../../src/state/p
 import { newLockInfo } from '../../src/state/store.js';
 import type { Allocation, StateSnapshot } from '../../src/state/types.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
-import { sampleState } from './sample.js';
+import { sampleState, withoutIndexes } from './sample.js';
 import { hashSecret, withBootstrap } from '../../src/server/acl/state.js';
 
 let db: TestDatabase;
@@ -100,7 +100,7 @@ describe('rows', () => {
     await other.write(again, cur.serial);
     const third = await xmins();
     expect([...third].filter(([id, x]) => after.get(id) !== x).map(([id]) => id)).toEqual(['x9']);
-    expect(await store().read()).toEqual({ ...again, serial: 3 });
+    expect(withoutIndexes(await store().read())).toEqual(withoutIndexes({ ...again, serial: 3 }));
   });
 
   it('leaves nothing half-written when the connection dies in the middle of a write', async () => {

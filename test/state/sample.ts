@@ -88,3 +88,32 @@ export function sampleState(base: StateSnapshot): StateSnapshot {
     events: [{ seq: 1, time: t, who: 'alice@host', what: 'job.submit', job: 'web', detail: 'v0' }],
   };
 }
+
+/**
+ * `state` without the per-object indexes a store's write stamps (state/indexes.ts): what the
+ * caller wrote, to compare with what it passed in.
+ */
+export function withoutIndexes(state: StateSnapshot): StateSnapshot {
+  const strip = <T extends object>(o: T): T => {
+    const {
+      create_index: _c,
+      modify_index: _m,
+      alloc_modify_index: _a,
+      ...rest
+    } = o as T & {
+      create_index?: number;
+      modify_index?: number;
+      alloc_modify_index?: number;
+    };
+    return rest as T;
+  };
+  const map = <T extends object>(m: Record<string, T>, f: (v: T) => T) =>
+    Object.fromEntries(Object.entries(m).map(([k, v]) => [k, f(v)]));
+  return {
+    ...state,
+    nodes: map(state.nodes, strip),
+    allocations: map(state.allocations, strip),
+    deployments: map(state.deployments, strip),
+    jobs: map(state.jobs, (j) => ({ ...strip(j), versions: j.versions.map(strip) })),
+  };
+}

@@ -4,6 +4,7 @@
  */
 import { allocListStub } from '../nomad/allocations.js';
 import { nomadDeployment } from '../nomad/deployments.js';
+import { lookups } from '../nomad/state-index.js';
 import type { ApiReply, ApiRequest, Route } from '../types.js';
 import { idParam, listReply, objectReply, readableById, visibleIn } from './read-query.js';
 
@@ -33,7 +34,9 @@ async function deploymentAllocations(req: ApiRequest): Promise<ApiReply> {
       return stub;
     })
     .filter((stub) => visibleIn(req, stub));
-  return { json: stubs, index: now.index };
+  const d = now.state.deployments[id];
+  const index = d ? lookups(now.state).scopeIndexOf(d.job, now.index) : now.index;
+  return { json: stubs, index };
 }
 
 const read = { kind: 'namespace', capability: 'read-job' } as const;

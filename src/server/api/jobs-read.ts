@@ -3,7 +3,7 @@
  * Lists of a job that does not exist are empty, single objects 404 with Nomad's text ("job not
  * found": Terraform's provider looks for the 404).
  */
-import { jobView, type JobView } from '../nomad/common.js';
+import { jobView, modifyIndexOf, type JobView } from '../nomad/common.js';
 import { requestedJobKey } from './write-path.js';
 import { lookups } from '../nomad/state-index.js';
 import { redactState } from '../../plan/redact.js';
@@ -59,25 +59,40 @@ function requestedJob(req: ApiRequest, now: IndexedState): JobView | undefined {
   return jobView(shown, requestedJobKey(req, idParam(req, 'id')));
 }
 
-/** A handler over the job of `:id`; `answer` undefined means 404 `notFound`. */
+/** The index of a job's own record: what its definition, versions and status answer with. */
+const jobIndex = (now: IndexedState, view: JobView) => modifyIndexOf(view.record, now.index);
+/** The index of everything of a job: what answers counting its allocations use. */
+const scopeIndex = (now: IndexedState, view: JobView) =>
+  lookups(now.state).scopeIndexOf(view.id, now.index);
+
+/**
+ * A handler over the job of `:id`; `answer` undefined means 404 `notFound`. Its X-Nomad-Index
+ * is `index` of the job (default: the job's ModifyIndex, as Nomad's).
+ */
 function jobRead(
   answer: (req: ApiRequest, now: IndexedState, view: JobView) => Json | undefined,
   notFound = JOB_NOT_FOUND,
+  index = jobIndex,
 ) {
   return async (req: ApiRequest): Promise<ApiReply> => {
     const now = await req.server.current();
     const view = requestedJob(req, now);
     const json = view ? answer(req, now, view) : undefined;
-    return objectReply(now, json, notFound);
+    return objectReply(now, json, notFound, view && index(now, view));
   };
 }
 
-/** A handler listing something of the job of `:id`: empty for an unknown job, as Nomad's. */
+/**
+ * A handler listing something of the job of `:id`: empty for an unknown job, as Nomad's. Its
+ * X-Nomad-Index is the job's scope index: writes to other jobs do not move it.
+ */
 function jobList(answer: (req: ApiRequest, now: IndexedState, view: JobView) => Json[]) {
   return async (req: ApiRequest): Promise<ApiReply> => {
     const now = await req.server.current();
     const view = requestedJob(req, now);
-    return { json: view ? answer(req, now, view) : [], index: now.index };
+    return view
+      ? { json: answer(req, now, view), index: scopeIndex(now, view) }
+      : { json: [], index: now.index };
   };
 }
 
@@ -134,7 +149,11 @@ export const routes: Route[] = [
     access: read,
     blocking: true,
     cached: true,
-    handler: jobRead((_req, now, view) => jobSummary(now.state, view, now.index)),
+    handler: jobRead(
+      (_req, now, view) => jobSummary(now.state, view, now.index),
+      JOB_NOT_FOUND,
+      scopeIndex,
+    ),
   },
   {
     method: 'GET',
@@ -147,7 +166,10 @@ export const routes: Route[] = [
       const now = await req.server.current();
       const view = requestedJob(req, now);
       const d = view ? latestDeployment(now.state, view.id) : undefined;
-      return { json: d ? nomadDeployment(now.state, d, now.index) : null, index: now.index };
+      return {
+        json: d ? nomadDeployment(now.state, d, now.index) : null,
+        index: view ? scopeIndex(now, view) : now.index,
+      };
     },
   },
   {
@@ -169,7 +191,7 @@ export const routes: Route[] = [
     handler: jobRead((req, now, view) => {
       const leader = req.server.leadership();
       const meta = {
-        index: now.index,
+        index: jobIndex(now, view),
         lastContactMs: leader.lastContactMs,
         knownLeader: leader.leader !== undefined,
       };
@@ -182,7 +204,11 @@ export const routes: Route[] = [
     access: { kind: 'namespace', capability: 'read-job-scaling' },
     blocking: true,
     cached: true,
-    handler: jobRead((_req, now, view) => jobScaleStatus(now.state, view, now.index)),
+    handler: jobRead(
+      (_req, now, view) => jobScaleStatus(now.state, view, now.index),
+      JOB_NOT_FOUND,
+      scopeIndex,
+    ),
   },
   {
     method: 'GET',

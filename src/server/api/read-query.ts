@@ -118,10 +118,20 @@ function perPageOf(req: ApiRequest): number {
   return n;
 }
 
-/** A single object's reply, or Nomad's 404 text. */
-export function objectReply(now: IndexedState, json: Json | undefined, notFound: string): ApiReply {
+/**
+ * A single object's reply, or Nomad's 404 text. Its X-Nomad-Index is the object's own
+ * ModifyIndex, as Nomad's (a blocking query on it wakes when it changes, not when anything
+ * else does), or `index` when given, else the state's.
+ */
+export function objectReply(
+  now: IndexedState,
+  json: Json | undefined,
+  notFound: string,
+  index?: number,
+): ApiReply {
   if (json === undefined) throw new ApiError(404, notFound);
-  return { json, index: now.index };
+  const own = typeof json.ModifyIndex === 'number' ? json.ModifyIndex : now.index;
+  return { json, index: index ?? own };
 }
 
 /**

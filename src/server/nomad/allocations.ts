@@ -10,7 +10,15 @@ import { jobIdentity, namespaceOfKey } from '../../state/job-key.js';
 import { decodeStoredJob } from '../../jobspec/stored.js';
 import type { NormalizedGroup, NormalizedJob } from '../../generated/normalized-job.js';
 import type { Allocation, StateSnapshot, TaskState } from '../../state/types.js';
-import { ZERO_TIME, goTime, jobVersionFacts, nanos } from './common.js';
+import {
+  ZERO_TIME,
+  allocModifyIndexOf,
+  createIndexOf,
+  goTime,
+  jobVersionFacts,
+  modifyIndexOf,
+  nanos,
+} from './common.js';
 import { evaluationId } from './ids.js';
 import { toNomadJob } from './job-json.js';
 import { lookups } from './state-index.js';
@@ -60,8 +68,8 @@ export function allocListStub(
     RescheduleTracker: rescheduleTracker(alloc),
     PreemptedAllocations: null,
     PreemptedByAllocation: '',
-    CreateIndex: index,
-    ModifyIndex: index,
+    CreateIndex: createIndexOf(alloc, index),
+    ModifyIndex: modifyIndexOf(alloc, index),
     CreateTime: nanos(alloc.created_at),
     ModifyTime: nanos(alloc.modified_at),
   };
@@ -110,9 +118,9 @@ export function fullAllocation(state: StateSnapshot, alloc: Allocation, index: n
     RescheduleTracker: rescheduleTracker(alloc),
     PreemptedAllocations: null,
     PreemptedByAllocation: '',
-    CreateIndex: index,
-    ModifyIndex: index,
-    AllocModifyIndex: index,
+    CreateIndex: createIndexOf(alloc, index),
+    ModifyIndex: modifyIndexOf(alloc, index),
+    AllocModifyIndex: allocModifyIndexOf(alloc, index),
     CreateTime: nanos(alloc.created_at),
     ModifyTime: nanos(alloc.modified_at),
   };
@@ -129,7 +137,7 @@ function deploymentStatus(alloc: Allocation, index: number): Json | null {
     Healthy: alloc.health ? alloc.health.healthy : null,
     Timestamp: goTime(alloc.health?.timestamp),
     Canary: alloc.canary ?? false,
-    ModifyIndex: index,
+    ModifyIndex: modifyIndexOf(alloc, index),
   };
 }
 

@@ -1,15 +1,17 @@
 /**
  * What every Nomad read mapper shares: Nomad's time encodings, the namespace drover reports, a
- * job's versions as Nomad sees them and the raft-style indexes drover does not store.
+ * job's versions as Nomad sees them and the objects' raft-style indexes.
  *
- * drover's state keeps one global change index (the serial), not one per object. Objects report
- * the state index they were read at as their ModifyIndex and CreateIndex (never above the
- * X-Nomad-Index of the answer, which blocking clients compare with); a job's JobModifyIndex is
- * its version + 1, so it changes exactly when the job's definition does (what `EnforceIndex`
- * check-and-set compares) and is never 0 for a job that exists.
+ * Every write stamps the objects it changes with its serial (state/indexes.ts); an object
+ * reports serial + 1, the change index that write produced, as its CreateIndex / ModifyIndex.
+ * An object recorded by an older drover has no stamp and reports the state index it was read
+ * at, as drover did before. A job's JobModifyIndex is its version + 1, so it changes exactly
+ * when the job's definition does (what `EnforceIndex` check-and-set compares) and is never 0
+ * for a job that exists.
  */
 import { decodeStoredJob } from '../../jobspec/stored.js';
 import type { NormalizedJob } from '../../generated/normalized-job.js';
+import { changeIndex } from '../../state/indexes.js';
 import type { Allocation, JobState, JobVersion, StateSnapshot } from '../../state/types.js';
 import { jobModifyIndexOf, type JobVersionFacts } from './job-json.js';
 
@@ -127,8 +129,13 @@ export function jobVersionFacts(
     status: jobStatus(view, version),
     stop: version.version === view.latest.version && view.record.stopped,
     submitTime: nanos(version.submitted_at),
-    createIndex: stateIndex,
-    modifyIndex: stateIndex,
+    createIndex: createIndexOf(view.record, stateIndex),
+    // An older version was last changed when the next one replaced it: its own index is the
+    // closest drover knows.
+    modifyIndex:
+      version.version === view.latest.version
+        ? modifyIndexOf(view.record, stateIndex)
+        : stampedIndex(version.create_index, stateIndex),
     jobModifyIndex: jobModifyIndex(version),
     ...(version.launch ? { parentId: version.launch.parent } : {}),
     ...(version.launch?.kind === 'dispatch' ? { dispatched: true } : {}),
@@ -144,4 +151,35 @@ export function jobModifyIndex(version: JobVersion): number {
 /** Nomad's stable order for maps sent as lists: by key. */
 export function byKey<T>(entries: Iterable<[string, T]>): [string, T][] {
   return [...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** What a write stamps on an object (state/indexes.ts). */
+export interface Stamped {
+  create_index?: number;
+  modify_index?: number;
+  alloc_modify_index?: number;
+}
+
+/** The change index of a stamped serial, or `stateIndex` when there is no stamp. */
+export function stampedIndex(serial: number | undefined, stateIndex: number): number {
+  return serial === undefined ? stateIndex : changeIndex(serial);
+}
+
+/** An object's ModifyIndex; `stateIndex` for one recorded by an older drover. */
+export function modifyIndexOf(o: Stamped, stateIndex: number): number {
+  return stampedIndex(o.modify_index, stateIndex);
+}
+
+/** An object's CreateIndex: never above its ModifyIndex, whatever an older drover left. */
+export function createIndexOf(o: Stamped, stateIndex: number): number {
+  return o.create_index === undefined
+    ? modifyIndexOf(o, stateIndex)
+    : Math.min(changeIndex(o.create_index), modifyIndexOf(o, stateIndex));
+}
+
+/** An allocation's AllocModifyIndex (the server's changes to it), between its two others. */
+export function allocModifyIndexOf(a: Stamped, stateIndex: number): number {
+  return a.alloc_modify_index === undefined
+    ? createIndexOf(a, stateIndex)
+    : Math.min(changeIndex(a.alloc_modify_index), modifyIndexOf(a, stateIndex));
 }

@@ -5,13 +5,14 @@
 import { jobIdentity, namespaceOfKey } from '../../state/job-key.js';
 import { decodeStoredJob } from '../../jobspec/stored.js';
 import type { Deployment, StateSnapshot } from '../../state/types.js';
-import { byKey, durationNs, goTime, nanos } from './common.js';
+import { byKey, createIndexOf, durationNs, goTime, modifyIndexOf, nanos } from './common.js';
 
 type Json = Record<string, unknown>;
 
 /** api.Deployment. */
 export function nomadDeployment(state: StateSnapshot, d: Deployment, index: number): Json {
-  const stored = state.jobs[d.job]?.versions.find((v) => v.version === d.version);
+  const record = state.jobs[d.job];
+  const stored = record?.versions.find((v) => v.version === d.version);
   const job = stored ? decodeStoredJob(stored) : undefined;
   const groups: Record<string, Json> = {};
   for (const [name, g] of byKey(Object.entries(d.groups))) {
@@ -38,14 +39,14 @@ export function nomadDeployment(state: StateSnapshot, d: Deployment, index: numb
     JobVersion: d.version,
     JobModifyIndex: d.version + 1,
     JobSpecModifyIndex: d.version + 1,
-    JobCreateIndex: index,
+    JobCreateIndex: record ? createIndexOf(record, index) : index,
     IsMultiregion: false,
     TaskGroups: groups,
     Status: d.status,
     StatusDescription: d.status_description,
     EvalPriority: job?.priority ?? 50,
-    CreateIndex: index,
-    ModifyIndex: index,
+    CreateIndex: createIndexOf(d, index),
+    ModifyIndex: modifyIndexOf(d, index),
     CreateTime: nanos(d.created_at),
     ModifyTime: nanos(d.modified_at ?? d.created_at),
   };

@@ -6,7 +6,7 @@
  */
 import { decodeStoredJob } from '../../jobspec/stored.js';
 import type { JobVersion, StateSnapshot } from '../../state/types.js';
-import { ZERO_TIME, jobModifyIndex, nanos, type JobView } from './common.js';
+import { ZERO_TIME, jobModifyIndex, nanos, stampedIndex, type JobView } from './common.js';
 import { evaluationId } from './ids.js';
 import { lookups } from './state-index.js';
 
@@ -63,8 +63,9 @@ export function nomadEvaluation(
     AnnotatePlan: false,
     QueuedAllocations: Object.fromEntries(job.group.map((g) => [g.name, 0])),
     SnapshotIndex: index,
-    CreateIndex: index,
-    ModifyIndex: index,
+    // drover's evaluations complete as they are made: never modified after.
+    CreateIndex: stampedIndex(version.create_index, index),
+    ModifyIndex: stampedIndex(version.create_index, index),
     CreateTime: nanos(version.submitted_at),
     ModifyTime: nanos(version.submitted_at),
   };

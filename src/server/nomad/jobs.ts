@@ -7,6 +7,8 @@ import { jobIdentity } from '../../state/job-key.js';
 import { decodeStoredJob } from '../../jobspec/stored.js';
 import type { Allocation, ClientStatus, Deployment, StateSnapshot } from '../../state/types.js';
 import {
+  createIndexOf,
+  modifyIndexOf,
   jobModifyIndex,
   jobStatus,
   durationNs,
@@ -85,8 +87,9 @@ export function jobSummary(state: StateSnapshot, view: JobView, index: number): 
     Namespace: view.namespace,
     Summary: summary,
     Children: childrenSummary(state, view.id),
-    CreateIndex: index,
-    ModifyIndex: index,
+    CreateIndex: createIndexOf(view.record, index),
+    // Nomad keeps a summary of its own, changed with the job's allocations.
+    ModifyIndex: lookups(state).scopeIndexOf(view.id, index),
   };
 }
 
@@ -129,8 +132,8 @@ export function jobListStub(
     Status: jobStatus(view),
     StatusDescription: '',
     JobSummary: jobSummary(state, view, index),
-    CreateIndex: index,
-    ModifyIndex: index,
+    CreateIndex: createIndexOf(view.record, index),
+    ModifyIndex: modifyIndexOf(view.record, index),
     JobModifyIndex: jobModifyIndex(latest),
     SubmitTime: nanos(latest.submitted_at),
     NodePool: job.node_pool,
@@ -190,7 +193,7 @@ export function jobScaleStatus(state: StateSnapshot, view: JobView, index: numbe
   return {
     JobID: view.jobId,
     Namespace: view.namespace,
-    JobCreateIndex: index,
+    JobCreateIndex: createIndexOf(view.record, index),
     JobModifyIndex: jobModifyIndex(view.latest),
     JobStopped: view.record.stopped,
     TaskGroups: groups,

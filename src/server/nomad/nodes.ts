@@ -7,7 +7,7 @@
 import type { ReservedResources } from '../../config/types.js';
 import { nodeAddress } from '../../state/services.js';
 import type { NodeState } from '../../state/types.js';
-import { ZERO_TIME, byKey, goTime } from './common.js';
+import { ZERO_TIME, byKey, createIndexOf, goTime, modifyIndexOf } from './common.js';
 
 type Json = Record<string, unknown>;
 
@@ -19,7 +19,8 @@ export interface NodeFacts {
   version: string;
   /** The server's datacenter, for a node that names none. */
   datacenter: string;
-  index: number;
+  createIndex: number;
+  modifyIndex: number;
 }
 
 /** Nomad's node attributes: the fingerprint's, plus `driver.<name> = 1` per detected driver. */
@@ -38,7 +39,8 @@ export function nodeFacts(source: NodeFactSource, node: NodeState, index: number
     ...(configured?.reserved ? { reserved: configured.reserved } : {}),
     version: source.droverVersion,
     datacenter: source.datacenter,
-    index,
+    createIndex: createIndexOf(node, index),
+    modifyIndex: modifyIndexOf(node, index),
   };
 }
 
@@ -136,8 +138,8 @@ export function nodeListStub(
       ? { NodeResources: nodeResources(node), ReservedResources: reservedResources(facts.reserved) }
       : {}),
     LastDrain: null,
-    CreateIndex: facts.index,
-    ModifyIndex: facts.index,
+    CreateIndex: facts.createIndex,
+    ModifyIndex: facts.modifyIndex,
   };
 }
 
@@ -187,7 +189,7 @@ export function fullNode(node: NodeState, facts: NodeFacts): Json {
     CSIControllerPlugins: null,
     CSINodePlugins: null,
     LastDrain: null,
-    CreateIndex: facts.index,
-    ModifyIndex: facts.index,
+    CreateIndex: facts.createIndex,
+    ModifyIndex: facts.modifyIndex,
   };
 }

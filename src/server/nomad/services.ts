@@ -6,16 +6,17 @@
 import type { ServiceRegistration } from '../../template/context.js';
 import { registrations } from '../../state/services.js';
 import type { StateSnapshot } from '../../state/types.js';
+import { createIndexOf, modifyIndexOf, type Stamped } from './common.js';
 
 type Json = Record<string, unknown>;
 
 /** api.ServiceRegistration of every registration, with the indexes drover reports. */
 export function serviceRegistrations(state: StateSnapshot, index: number): Json[] {
-  return registrations(state).map((r) => registrationJson(r, index));
+  return registrations(state).map((r) => registrationJson(r, index, state.allocations[r.AllocID]));
 }
 
-/** api.ServiceRegistration of one registration. */
-export function registrationJson(r: ServiceRegistration, index: number): Json {
+/** api.ServiceRegistration of one registration, with the indexes of `alloc`, which registers it. */
+export function registrationJson(r: ServiceRegistration, index: number, alloc?: Stamped): Json {
   return {
     ID: r.ID,
     ServiceName: r.ServiceName,
@@ -27,8 +28,8 @@ export function registrationJson(r: ServiceRegistration, index: number): Json {
     Tags: [...r.Tags],
     Address: r.Address,
     Port: r.Port,
-    CreateIndex: index,
-    ModifyIndex: index,
+    CreateIndex: alloc ? createIndexOf(alloc, index) : index,
+    ModifyIndex: alloc ? modifyIndexOf(alloc, index) : index,
   };
 }
 

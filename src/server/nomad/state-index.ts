@@ -5,7 +5,7 @@
  * modified (a write makes a new one), so the lookups are kept as long as it is.
  */
 import type { Allocation, Deployment, StateSnapshot } from '../../state/types.js';
-import { jobView, type JobView } from './common.js';
+import { jobView, modifyIndexOf, type JobView } from './common.js';
 
 export interface StateLookups {
   /** Every job that exists, by id order. */
@@ -15,6 +15,12 @@ export interface StateLookups {
   allocationsOf(jobId: string): readonly Allocation[];
   deploymentsOf(jobId: string): readonly Deployment[];
   childrenOf(parentId: string): readonly JobView[];
+  /**
+   * The index of everything of one job (its record, allocations and deployments): the highest
+   * ModifyIndex among them, which writes to other jobs do not move. `stateIndex` for what an
+   * older drover recorded without indexes, and for a job that does not exist.
+   */
+  scopeIndexOf(jobId: string, stateIndex: number): number;
   /** A value derived from this snapshot (a list's objects), built on its first use. */
   memo<T>(key: string, make: () => T): T;
 }
@@ -40,6 +46,7 @@ function build(state: StateSnapshot): StateLookups {
   const deployments = groupBy(Object.values(state.deployments), (d) => d.job);
   const children = groupBy(views, (v) => v.latest.launch?.parent);
   const memos = new Map<string, unknown>();
+  const scopes = new Map<string, number>();
   return {
     memo<T>(key: string, make: () => T): T {
       if (!memos.has(key)) memos.set(key, make());
@@ -50,6 +57,19 @@ function build(state: StateSnapshot): StateLookups {
     allocationsOf: (id) => allocs.get(id) ?? [],
     deploymentsOf: (id) => deployments.get(id) ?? [],
     childrenOf: (id) => children.get(id) ?? [],
+    scopeIndexOf(id, stateIndex) {
+      const record = state.jobs[id];
+      if (!record) return stateIndex;
+      const key = `${id}\n${stateIndex}`;
+      let found = scopes.get(key);
+      if (found === undefined) {
+        found = modifyIndexOf(record, stateIndex);
+        for (const o of [...(allocs.get(id) ?? []), ...(deployments.get(id) ?? [])])
+          found = Math.max(found, modifyIndexOf(o, stateIndex));
+        scopes.set(key, found);
+      }
+      return found;
+    },
   };
 }
 

@@ -5,6 +5,7 @@
  * unchanged) or, when this store knows none, the rows' stored text. Either way the rows written
  * are the ones that changed, so a write costs what changed, not what the state holds.
  */
+import type { Prior } from '../indexes.js';
 import type { JobState, JobVersion, StateSnapshot } from '../types.js';
 
 /** The tables of whole objects, keyed by name or id. */
@@ -180,4 +181,32 @@ export function isEmpty(c: RowChanges): boolean {
     c.versionTrims.length === 0 &&
     LOGS.every((log) => !c.logs[log].rewrite && c.logs[log].rows.length === 0)
   );
+}
+
+/**
+ * The stored rows as the state a write is stamped against (state/indexes.ts): an entry is the
+ * same when its text is; the old entry is parsed only where it changed.
+ */
+export function textPrior(stored: StoredText): Prior {
+  const versionTexts = (key: string) => stored.versions.get(key) ?? [];
+  return {
+    keys: (t) => stored.rows[t].keys(),
+    entry: (t, key) => {
+      const text = stored.rows[t].get(key);
+      if (text === undefined) return undefined;
+      const row = JSON.parse(text) as Record<string, unknown>;
+      if (t !== 'jobs') return row;
+      return { ...row, versions: versionTexts(key).map((v) => JSON.parse(v) as unknown) };
+    },
+    same: (t, key, value) => {
+      if (t !== 'jobs') return stored.rows[t].get(key) === JSON.stringify(value);
+      const job = value as JobState;
+      const texts = versionTexts(key);
+      return (
+        stored.rows.jobs.get(key) === JSON.stringify(jobRow(job)) &&
+        texts.length === job.versions.length &&
+        job.versions.every((v, pos) => texts[pos] === JSON.stringify(v))
+      );
+    },
+  };
 }

@@ -33,6 +33,7 @@ import type {
 } from '../store.js';
 import type { JobState, StateSnapshot } from '../types.js';
 import { changedSchemaProblems, schemaProblems } from '../validate.js';
+import { snapshotPrior, stampIndexes, type Prior } from '../indexes.js';
 import {
   connectClient,
   describeTarget,
@@ -58,6 +59,7 @@ import {
   isEmpty,
   snapshotBase,
   textBase,
+  textPrior,
   type Keyed,
   type RowChanges,
   type StoredText,
@@ -590,7 +592,8 @@ export class PostgresStateStore implements StateStore {
           'replace' in how
             ? replacedSerial(meta.serial, next.serial, how.replace)
             : meta.serial + 1;
-        const out: StateSnapshot = { ...next, serial };
+        const prior = await this.prior(c, meta, base);
+        const out: StateSnapshot = { ...stampIndexes(prior, next, serial), serial };
         const problems =
           base && 'lineage' in base ? changedSchemaProblems(base, out) : schemaProblems(out);
         // A bug in drover, not a user error: keep the stack.
@@ -656,6 +659,23 @@ export class PostgresStateStore implements StateStore {
         `${sent.serial}, and whether that write happened cannot be told (the state is now at ` +
         `serial ${meta.serial}); run \`drover plan\` to see where things stand`,
     );
+  }
+
+  /**
+   * The state a write is stamped against (state/indexes.ts): its base, or for a replace (which
+   * has none) what is stored now.
+   */
+  private async prior(
+    c: pg.Client,
+    meta: Meta,
+    base: StateSnapshot | StoredText | undefined,
+  ): Promise<Prior> {
+    if (base !== undefined) return 'lineage' in base ? snapshotPrior(base) : textPrior(base);
+    if (meta.lineage === null) return snapshotPrior(emptyState(randomUUID()));
+    const known = this.known;
+    return known && known.lineage === meta.lineage && known.serial === meta.serial
+      ? snapshotPrior(known)
+      : textPrior(await this.storedText(c));
   }
 
   /** Refuses a write while another drover holds the lock, or after this one lost its own. */

@@ -133,7 +133,11 @@ describe('jobs', () => {
     } else {
       const a = await get(w.server, '/v1/job/web');
       expect(ok(a)).toEqual(built.json);
-      expect(a.index).toBe((await w.server.current()).index);
+      // Nomad's: the job's own ModifyIndex, stamped by the write that last changed it.
+      const job = (await w.server.current()).state.jobs.web!;
+      expect(a.index).toBe(job.modify_index! + 1);
+      expect((ok(a) as Json).ModifyIndex).toBe(a.index);
+      expect((ok(a) as Json).CreateIndex).toBe(job.create_index! + 1);
     }
     const missing = await get(w.server, '/v1/job/nope');
     expect(missing).toMatchObject({ status: 404, text: 'job not found' });
@@ -218,7 +222,8 @@ describe('jobs', () => {
     const v = ok(await get(w.server, '/v1/job/web/versions?diffs=true')) as Json;
     expectShape(v, 'JobVersionsResponse');
     expect((v.Versions as Json[]).map((j) => j.Version)).toEqual([1, 0]);
-    expect(v).toMatchObject({ Index: (await w.server.current()).index, KnownLeader: true });
+    const job = (await w.server.current()).state.jobs.web!;
+    expect(v).toMatchObject({ Index: job.modify_index! + 1, KnownLeader: true });
     const [diff] = v.Diffs as Json[];
     expect(diff).toMatchObject({ Type: 'Edited', ID: 'web' });
     expect(JSON.stringify(diff)).toContain('"New":"v2"');

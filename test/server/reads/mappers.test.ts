@@ -125,7 +125,8 @@ describe('node mappers', () => {
     reserved: { cpu: 100, memory: 256, disk: 1024, ports: [22, 80] },
     version: '1.2.3',
     datacenter: 'dc1',
-    index: 4,
+    createIndex: 3,
+    modifyIndex: 4,
   };
 
   it('a drained, fingerprinted node: ready, DrainStrategy, reserved resources', () => {
