@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routes } from '../../../src/server/api/job-writes.js';
 import { routes as nodeRoutes } from '../../../src/server/api/node-writes.js';
+import { routes as planRoutes } from '../../../src/server/api/drover-plans.js';
 import { call, mockJob, refusal, startServer, type TestServer } from './support.js';
 
 /** A hook that appends what it is told to `hooks.log` in its working directory, then exits `code`. */
@@ -151,5 +152,33 @@ describe('approvals with hooks', () => {
     const err = await refusal(register(t, mockJob('api', 1)));
     expect(err.status).toBe(403);
     expect(logged(t)).toEqual([]);
+  });
+});
+
+describe('an approved saved plan applied through the API', () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startServer(`approvals {\n  required = 1\n}\n${hook('pre-apply')}`);
+  });
+  afterAll(() => t.close());
+
+  it('lists the hooks when saved, and runs them when applied', async () => {
+    const job =
+      'job "api" {\n  datacenters = ["*"]\n  group "g" {\n    task "t" {\n      driver = "mock"\n      config {}\n      resources {\n        cpu    = 10\n        memory = 10\n      }\n    }\n  }\n}\n';
+    const made = await call(t.server, planRoutes, 'POST', '/v1/drover/plans', {
+      body: { JobHCL: job },
+      as: 'dave',
+    });
+    const detail = made.json as { Hash: string; Plan: { hooks?: { kind: string }[] } };
+    expect(detail.Plan.hooks?.map((h) => h.kind)).toEqual(['pre-apply']);
+    await call(t.server, planRoutes, 'POST', `/v1/drover/plan/${detail.Hash}/approve`, {
+      as: 'erin',
+    });
+    expect(logged(t)).toEqual([]);
+    await call(t.server, planRoutes, 'POST', `/v1/drover/plan/${detail.Hash}/apply`, {
+      as: 'dave',
+    });
+    expect(logged(t)).toEqual(['pre-apply apply dave api  ']);
+    expect((await t.session.store.read()).jobs.api?.versions).toHaveLength(1);
   });
 });
