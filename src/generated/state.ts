@@ -736,7 +736,7 @@ export interface PlanRejection {
   serial: number;
 }
 /**
- * ACLs of `drover server` (Nomad's tokens and policies): whether the ACL system was bootstrapped, the tokens by accessor id (each with the SHA-256 of its secret: the secret itself is shown once, when the token is created, and never stored), and the policies by name. Absent: never bootstrapped (a state written by an older drover, or ACLs never used).
+ * ACLs of `drover server` (Nomad's tokens, policies and roles): whether the ACL system was bootstrapped, the tokens by accessor id (each with the SHA-256 of its secret: the secret itself is shown once, when the token is created, and never stored), the policies by name and the roles by id. Absent: never bootstrapped (a state written by an older drover, or ACLs never used).
  */
 export interface AclState {
   /**
@@ -758,6 +758,12 @@ export interface AclState {
    */
   policies: {
     [k: string]: AclPolicy;
+  };
+  /**
+   * ACL roles by id: named sets of policies that tokens link to. Absent: none was ever made.
+   */
+  roles?: {
+    [k: string]: AclRole;
   };
 }
 /**
@@ -781,6 +787,10 @@ export interface AclToken {
    * Names of the policies of a client token.
    */
   policies: string[];
+  /**
+   * Ids of the ACL roles a client token is linked to; their policies add to its own (a role deleted since grants nothing).
+   */
+  roles?: string[];
   global: boolean;
   create_time: Timestamp;
   /**
@@ -807,5 +817,31 @@ export interface AclPolicy {
    */
   rules: string;
   create_index: number;
+  modify_index: number;
+}
+/**
+ * An ACL role (Nomad's ACLRole): a name for a set of policies. A token linked to it gets its policies, as they are when a request is checked.
+ */
+export interface AclRole {
+  /**
+   * The role's id (a UUID), fixed at its creation: tokens link to it by this.
+   */
+  id: string;
+  /**
+   * Unique among roles; may change.
+   */
+  name: string;
+  description: string;
+  /**
+   * Names of the policies the role grants (a policy deleted since grants nothing).
+   */
+  policies: string[];
+  /**
+   * The state serial of the write that created it.
+   */
+  create_index: number;
+  /**
+   * The state serial of the write that last changed it.
+   */
   modify_index: number;
 }

@@ -4,10 +4,22 @@
  * apply; and keeps what each one did for the audit trail. The plan decides which hooks run (a
  * planfile runs the ones it was reviewed with); drover.hcl's directory is where they run.
  */
+import { dirname } from 'node:path';
+import { resultOf } from '../audit/record.js';
+import type { DroverConfig } from '../config/types.js';
 import type { Plan, PlanHook } from '../generated/plan.js';
 import type { AuditHook } from '../state/types.js';
-import { hookEnvironment, hookName, type HookKind, type HookResultWord } from '../plan/hooks.js';
-import type { JobHooks, JobResult } from './execute.js';
+import {
+  hookEnvironment,
+  hookName,
+  staleHooks,
+  withPlanHooks,
+  type HookKind,
+  type HookResultWord,
+  type HookSpec,
+} from '../plan/hooks.js';
+import { OperationError } from './context.js';
+import { exitCodeOf, type ApplyResult, type JobHooks, type JobResult } from './execute.js';
 import { runHookCommand, type HookRunOutcome } from './hook-runner.js';
 
 export interface ApplyHooksContext {
@@ -26,6 +38,11 @@ export interface ApplyHooksContext {
   onDone?: (record: AuditHook) => void;
   /** For tests: how long a timed-out hook's group gets between SIGTERM and SIGKILL. */
   killGraceMs?: number;
+}
+
+/** Where hooks run: drover.hcl's directory (the working directory for the embedded default). */
+export function hookDirectory(config: Pick<DroverConfig, 'file'>): string {
+  return config.file ? dirname(config.file) : process.cwd();
 }
 
 export class ApplyHooks {
@@ -156,4 +173,69 @@ export function describeHookFailure(r: AuditHook): string {
 function jobResultWord(r: JobResult): HookResultWord {
   if (r.revert && 'outcome' in r.revert && r.revert.outcome.ok) return 'reverted';
   return r.outcome.ok ? 'ok' : 'failed';
+}
+
+/**
+ * A new plan with the hooks an apply of it runs; a saved plan as it is, refused (stale) when
+ * drover.hcl's hooks are no longer the ones it lists: it would run commands no one reviewed.
+ */
+export function planWithHooks(hooks: readonly HookSpec[], plan: Plan, saved: boolean): Plan {
+  if (!saved) return withPlanHooks(plan, hooks);
+  const stale = staleHooks(plan, hooks);
+  if (stale) throw new OperationError(stale);
+  return plan;
+}
+
+/** A pre-apply hook failed, so the apply stopped before any change (on-failure ran). */
+export class PreApplyHookFailed extends OperationError {
+  constructor(readonly hook: AuditHook) {
+    super(`${describeHookFailure(hook)}: nothing was changed.`);
+  }
+}
+
+export interface HookedApply {
+  result: ApplyResult;
+  /** What the apply itself ended as (exit code), before post hooks. */
+  applied: number;
+  /** The exit code once post hooks ran (see exitCodeAfterHooks). */
+  code: number;
+}
+
+/**
+ * An apply with its hooks, as every front end runs it under the lock it holds: pre-apply (the
+ * first failure runs on-failure and throws PreApplyHookFailed: nothing changed), `execute` with
+ * the per-job hooks, then on-failure (when it did not end ok) and post-apply, whatever the
+ * result. An error of `execute` runs on-failure and post-apply, then is thrown again. The
+ * hooks' records (`hooks.records`) are the caller's to put in the audit trail.
+ */
+export async function applyWithHooks(
+  hooks: ApplyHooks,
+  execute: (jobHooks: JobHooks | undefined) => Promise<ApplyResult>,
+  exitCode: (result: ApplyResult) => number = exitCodeOf,
+): Promise<HookedApply> {
+  const failed = await hooks.preApply();
+  if (failed) {
+    await hooks.onFailure();
+    throw new PreApplyHookFailed(failed);
+  }
+  let result: ApplyResult;
+  try {
+    result = await execute(hooks.any ? hooks.jobHooks() : undefined);
+  } catch (err) {
+    await hooks.finish('failed');
+    throw err;
+  }
+  const applied = exitCode(result);
+  await hooks.finish(resultOf(applied));
+  return { result, applied, code: exitCodeAfterHooks(applied, hooks.failedAfter()) };
+}
+
+/**
+ * The exit code once post hooks ran. A post hook that failed changes nothing already done, so
+ * the codes that say what happened to deployments (3, 4) stay; a success (0, and 5: canaries
+ * wait) becomes 1, an error: 4 would claim a deployment failed, which state contradicts.
+ */
+export function exitCodeAfterHooks(code: number, failedAfter: readonly AuditHook[]): number {
+  if (failedAfter.length === 0) return code;
+  return code === 0 || code === 5 ? 1 : code;
 }

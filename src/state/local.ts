@@ -322,7 +322,7 @@ export class LocalStateStore implements StateStore {
       throw new Error(`refusing to write an invalid state:\n  ${problems.join('\n  ')}`);
 
     const unwritable = (e: unknown, file: string, what: string): never => {
-      throw unwritableError(e, file, what, current.exists ? current.serial : undefined);
+      throw unwritableError(e, file, what, current.exists ? current.state.serial : undefined);
     };
     // Owner only: the state holds the values of sensitive variables (apply needs them).
     await mkdir(dirname(this.path), { recursive: true, mode: STATE_DIR_MODE }).catch((e) =>

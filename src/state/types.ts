@@ -5,6 +5,7 @@
  */
 export type {
   AclPolicy,
+  AclRole,
   AclState,
   AclToken,
   AllocatedPort,

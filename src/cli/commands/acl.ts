@@ -1,15 +1,16 @@
 /**
  * `drover acl …`: a running server's ACL system through its HTTP API (api-client.ts), as
- * Nomad's `nomad acl …` commands. A secret is printed by `bootstrap` and `token create`, once;
+ * Nomad's `nomad acl …` commands (roles: acl-role.ts). A secret is printed by `bootstrap` and `token create`, once;
  * nothing else prints one (not `token self`, though the server echoes the caller's).
  */
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { collect } from '../args.js';
-import { apiClientOptions, createApiClient, type ApiClient, type ApiFlags } from '../api-client.js';
 import { printJson, type Output } from '../output.js';
-import { UserError, reportError } from '../with-session.js';
+import { UserError } from '../with-session.js';
+import { kv, run, serverCommand, type Flags, type Io } from './acl-client.js';
 import { table } from './jobs.js';
+import { registerAclRoleCommands } from './acl-role.js';
 import { policySource } from '../../server/acl/policy.js';
 import type {
   NomadAclPolicy,
@@ -17,41 +18,6 @@ import type {
   NomadAclToken,
   NomadAclTokenStub,
 } from '../../server/acl/nomad.js';
-
-interface Flags extends ApiFlags {
-  json?: boolean;
-}
-
-type Io = (json: boolean) => Output;
-
-/** `-json` on a command; the server flags are the program's (main.ts), global to every command. */
-function serverCommand(cmd: Command): Command {
-  return cmd.option('--json', 'print machine-readable JSON');
-}
-
-/**
- * Runs a command against the server (http://127.0.0.1:4646 when no address is given): errors
- * as every command prints them, exit code 1.
- */
-async function run(
-  io: Io,
-  cmd: Command,
-  fn: (api: ApiClient, o: Output) => Promise<void>,
-): Promise<void> {
-  const flags = cmd.optsWithGlobals<Flags>();
-  const o = io(Boolean(flags.json));
-  try {
-    await fn(createApiClient(apiClientOptions(flags, process.env)), o);
-    process.exitCode = 0;
-  } catch (err) {
-    reportError(o, err);
-  }
-}
-
-function kv(o: Output, rows: [string, string][]): void {
-  const width = Math.max(...rows.map(([k]) => k.length));
-  for (const [k, v] of rows) o.out(`${k.padEnd(width)} = ${v}`);
-}
 
 /** What `Secret ID` reads where the secret is not shown. */
 export const SECRET_NOT_SHOWN = '(shown only when created)';
@@ -70,6 +36,7 @@ function printToken(o: Output, t: NomadAclToken | NomadAclTokenStub, showSecret:
     ['Create Index', String(t.CreateIndex)],
     ['Modify Index', String(t.ModifyIndex)],
     ['Policies', t.Type === 'management' ? 'n/a' : (t.Policies ?? []).join(', ')],
+    ['Roles', t.Type === 'management' ? 'n/a' : (t.Roles ?? []).map((r) => r.Name).join(', ')],
   ]);
 }
 
@@ -104,7 +71,9 @@ function showToken(o: Output, t: NomadAclToken, showSecret: boolean): void {
 export function registerAclCommands(program: Command, io: Io): void {
   const acl = program
     .command('acl')
-    .description('manage the ACL system of a running drover server: bootstrap, policies, tokens');
+    .description(
+      'manage the ACL system of a running drover server: bootstrap, policies, roles, tokens',
+    );
 
   serverCommand(acl.command('bootstrap'))
     .description(
@@ -185,6 +154,8 @@ export function registerAclCommands(program: Command, io: Io): void {
       }),
     );
 
+  registerAclRoleCommands(acl, io);
+
   const token = acl.command('token').description('create, list, show and delete ACL tokens');
   serverCommand(token.command('create'))
     .description('create a token and print its secret (once: drover keeps only its hash)')
@@ -195,17 +166,31 @@ export function registerAclCommands(program: Command, io: Io): void {
       'client',
     )
     .option('--policy <name>', 'a policy of a client token (repeatable)', collect, [])
+    .option('--role-name <name>', 'a role of a client token, by name (repeatable)', collect, [])
+    .option('--role-id <id>', 'a role of a client token, by id (repeatable)', collect, [])
     .option('--ttl <duration>', 'the token expires after this long (1m to 24h: 30m, 8h)')
     .action(
       (
-        flags: Flags & { name: string; type: string; policy: string[]; ttl?: string },
+        flags: Flags & {
+          name: string;
+          type: string;
+          policy: string[];
+          roleName: string[];
+          roleId: string[];
+          ttl?: string;
+        },
         cmd: Command,
       ) =>
         run(io, cmd, async (api, o) => {
+          const roles = [
+            ...flags.roleId.map((ID) => ({ ID })),
+            ...flags.roleName.map((Name) => ({ Name })),
+          ];
           const created = await api.request<NomadAclToken>('POST', '/v1/acl/token', {
             Name: flags.name,
             Type: flags.type,
             Policies: flags.policy,
+            ...(roles.length ? { Roles: roles } : {}),
             ...(flags.ttl ? { ExpirationTTL: flags.ttl } : {}),
           });
           showToken(o, created, true);

@@ -32,14 +32,8 @@ import {
   withDrift,
   type PlanObserved,
 } from '../drift-view.js';
-import { resultOf } from '../../audit/record.js';
-import {
-  cliApplyHooks,
-  exitCodeAfterHooks,
-  planWithHooks,
-  printPostHookFailures,
-  runPreApply,
-} from '../apply-hooks.js';
+import { cliApplyHooks, printPostHookFailures } from '../apply-hooks.js';
+import { applyWithHooks, planWithHooks } from '../../ops/hooks.js';
 import { atomicJson, orderDesired, printOrderSummary } from '../job-order.js';
 import {
   approvalsNote,
@@ -119,7 +113,7 @@ export function registerPlan(program: Command, io: (json: boolean) => Output): v
       await withSession(o, opts, async (session) => {
         const observed = await observeForPlan(session, opts.refresh !== 'false', loaded.desired);
         const plan = planWithHooks(
-          session.config,
+          session.config.hooks ?? [],
           await withImages(
             session,
             planOfFiles(o, session, observed, loaded, paths, opts),
@@ -296,7 +290,7 @@ export async function lockedApply(
     if (!saved && !opts.out) refuseWithoutPlanfile(session.config);
     // A saved plan says what it copies already; a new one looks at the engines now.
     const plan = planWithHooks(
-      session.config,
+      session.config.hooks ?? [],
       saved ? got.plan : await withImages(session, got.plan, observed, opts),
       saved,
     );
@@ -343,23 +337,23 @@ export async function lockedApply(
       jsonLine: line,
       beforeOutput: () => view.done(),
     });
-    await runPreApply(hooks, audit);
     const atomic = opts.atomic || (operation === 'apply' && session.config.atomic);
-    const result = await executePlan(session, plan, observed, onEvent, {
-      ...(opts.detach ? { detach: true } : {}),
-      ...(hooks.any ? { jobHooks: hooks.jobHooks() } : {}),
-      ...(atomic ? { atomic: true } : {}),
-    }).catch(async (err: unknown) => {
-      await hooks.finish('failed');
+    const unplaced = unplacedAllocations(plan.jobs);
+    const { result, code } = await applyWithHooks(
+      hooks,
+      (jobHooks) =>
+        executePlan(session, plan, observed, onEvent, {
+          ...(opts.detach ? { detach: true } : {}),
+          ...(jobHooks ? { jobHooks } : {}),
+          ...(atomic ? { atomic: true } : {}),
+        }),
+      // A job recorded with allocations nowhere to run is not a success a CI pipeline may pass.
+      (r) => Math.max(exitCodeOf(r), unplaced > 0 ? 4 : 0),
+    ).catch(async (err: unknown) => {
       await audit.failed(err, hooks.records);
       throw err;
     });
     view.done();
-    const unplaced = unplacedAllocations(plan.jobs);
-    // A job recorded with allocations nowhere to run is not a success a CI pipeline may pass.
-    const applied = Math.max(exitCodeOf(result), unplaced > 0 ? 4 : 0);
-    await hooks.finish(resultOf(applied));
-    const code = exitCodeAfterHooks(applied, hooks.failedAfter());
     await audit.done(code, result, hooks.records);
     if (o.json)
       line({

@@ -2,7 +2,7 @@
  * The server's Authorizer: who a request's token is and what its policies allow. With ACLs off
  * every request may do everything (Nomad's nil ACL); with them on, no token means the policy
  * named `anonymous` (when there is one, else nothing), an unknown or expired secret is refused.
- * Compiled ACLs are kept per state read: a token or policy change is a new state.
+ * Compiled ACLs are kept per state read: a token, policy or role change is a new state.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AclToken, StateSnapshot } from '../../state/types.js';
@@ -26,7 +26,7 @@ import {
   type Acl,
   type ParsedPolicy,
 } from './policy.js';
-import { aclOf, hashSecret, isExpired, tokenBySecretHash } from './state.js';
+import { aclOf, hashSecret, isExpired, tokenBySecretHash, tokenPolicyNames } from './state.js';
 import { allowsVariablePath } from './variables.js';
 
 /** The policy an anonymous request gets, as in Nomad. */
@@ -90,8 +90,11 @@ export function aclForPolicies(state: StateSnapshot, names: readonly string[]): 
   return compileAcl(parsed);
 }
 
+/** A client token's ACL: its own policies and its roles', as the state has them now. */
 export function aclForToken(state: StateSnapshot, token: AclToken): Acl {
-  return token.type === 'management' ? MANAGEMENT_ACL : aclForPolicies(state, token.policies);
+  return token.type === 'management'
+    ? MANAGEMENT_ACL
+    : aclForPolicies(state, tokenPolicyNames(aclOf(state), token));
 }
 
 /** What the audit trail records as `who` for a token: its name (its accessor id when unnamed). */

@@ -1,7 +1,7 @@
 /**
  * ACL tokens and policies in Nomad's JSON (nomad/structs ACLToken, ACLTokenListStub, ACLPolicy,
  * ACLPolicyListStub), and the token a create or update request asks for, checked as Nomad's
- * ACLToken.Validate checks it. Pure.
+ * ACLToken.Validate checks it, its role links resolved as Nomad's upsertTokens does. Pure.
  *
  * drover keeps only the hash of a secret: `SecretID` is the secret in the reply that creates a
  * token and where the caller sent it (`/v1/acl/token/self`, a read of its own token); elsewhere
@@ -10,8 +10,15 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { durationNanos, formatDuration } from '../../jobspec/duration.js';
-import type { AclPolicy, AclToken } from '../../state/types.js';
+import type { AclPolicy, AclRole, AclState, AclToken } from '../../state/types.js';
 import { ApiError } from '../types.js';
+import { roleByName, rolesOf, tokenRoles } from './state.js';
+
+/** Nomad's ACLTokenRoleLink: the role's id, and its name as it is now. */
+export interface NomadAclTokenRoleLink {
+  ID: string;
+  Name: string;
+}
 
 export interface NomadAclToken {
   AccessorID: string;
@@ -20,7 +27,8 @@ export interface NomadAclToken {
   Name: string;
   Type: 'client' | 'management';
   Policies: string[] | null;
-  Roles: null;
+  /** The roles it links to that exist (Nomad drops a deleted role's link on read); null: none. */
+  Roles: NomadAclTokenRoleLink[] | null;
   Global: boolean;
   Hash: string;
   CreateTime: string;
@@ -61,16 +69,25 @@ function digest(parts: readonly unknown[]): string {
   return createHash('sha256').update(JSON.stringify(parts)).digest('base64');
 }
 
-export function tokenStub(t: AclToken): NomadAclTokenStub {
+/** A token's stub; `acl` gives its roles' names as they are now. */
+export function tokenStub(t: AclToken, acl: AclState): NomadAclTokenStub {
+  const roles = tokenRoles(acl, t).map((r) => ({ ID: r.id, Name: r.name }));
   return {
     AccessorID: t.accessor_id,
     Name: t.name,
     Type: t.type,
-    // A management token has no policies: Nomad's nil slice.
-    Policies: t.type === 'management' ? null : [...t.policies],
-    Roles: null,
+    // A management token has no policies, nor a client token made with roles only: nil slices.
+    Policies: t.type === 'management' || t.policies.length === 0 ? null : [...t.policies],
+    Roles: roles.length ? roles : null,
     Global: t.global,
-    Hash: digest([t.name, t.type, t.policies, t.global, t.expiration_time ?? null]),
+    Hash: digest([
+      t.name,
+      t.type,
+      t.policies,
+      t.global,
+      t.expiration_time ?? null,
+      ...(t.roles?.length ? [t.roles] : []),
+    ]),
     CreateTime: t.create_time,
     ...(t.expiration_time !== undefined ? { ExpirationTime: t.expiration_time } : {}),
     CreateIndex: changeIndexOf(t.create_index),
@@ -79,13 +96,13 @@ export function tokenStub(t: AclToken): NomadAclTokenStub {
 }
 
 /** A token in Nomad's JSON, with `secret` when the caller knows it (else no SecretID). */
-export function tokenJson(t: AclToken, secret?: string): NomadAclToken {
+export function tokenJson(t: AclToken, acl: AclState, secret?: string): NomadAclToken {
   const ttl =
     t.expiration_time !== undefined
       ? formatDuration((Date.parse(t.expiration_time) - Date.parse(t.create_time)) * 1e6)
       : '';
   return {
-    ...tokenStub(t),
+    ...tokenStub(t, acl),
     ...(secret !== undefined ? { SecretID: secret } : {}),
     ExpirationTTL: ttl,
   };
@@ -138,10 +155,24 @@ export interface TokenRequest {
   Name?: string;
   Type?: string;
   Policies?: string[] | null;
-  Roles?: unknown[] | null;
+  Roles?: RoleLinkRequest[] | null;
   Global?: boolean;
   ExpirationTime?: string | null;
   ExpirationTTL?: string | number | null;
+}
+
+/** A role a token links to, by id or (when no id is given) by name. */
+export interface RoleLinkRequest {
+  ID?: string;
+  Name?: string;
+}
+
+function isRoleLink(v: unknown): v is RoleLinkRequest {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const link = v as Record<string, unknown>;
+  return ['ID', 'Name'].every(
+    (k) => link[k] === undefined || link[k] === null || typeof link[k] === 'string',
+  );
 }
 
 export function asTokenRequest(body: unknown): TokenRequest {
@@ -165,6 +196,13 @@ export function asTokenRequest(body: unknown): TokenRequest {
   if (b.Global !== undefined && typeof b.Global !== 'boolean') {
     throw new ApiError(400, 'Global must be true or false');
   }
+  if (
+    b.Roles !== undefined &&
+    b.Roles !== null &&
+    (!Array.isArray(b.Roles) || !b.Roles.every(isRoleLink))
+  ) {
+    throw new ApiError(400, 'Roles must be a list of role links ({"ID": …} or {"Name": …})');
+  }
   return b;
 }
 
@@ -173,6 +211,8 @@ export interface TokenContext {
   existing?: AclToken;
   /** Policies that exist, by name. */
   policies: Readonly<Record<string, AclPolicy>>;
+  /** The ACL state its role links are resolved in. */
+  acl: AclState;
   now: number;
   /** The state serial the write will have. */
   serial: number;
@@ -189,18 +229,22 @@ export function tokenFromRequest(req: TokenRequest, ctx: TokenContext): AclToken
   const name = req.Name ?? '';
   const type = req.Type ?? '';
   const policies = [...new Set(req.Policies ?? [])];
+  // As Nomad's Validate, on the links asked for; each is then resolved to a role that exists.
+  const links = req.Roles ?? [];
   if (name.length > MAX_NAME) problems.push('token name too long');
-  if ((req.Roles ?? []).length > 0) problems.push('ACL roles are not built in drover');
   if (type === 'client') {
-    if (policies.length === 0) problems.push('client token missing policies or roles');
+    if (policies.length === 0 && links.length === 0) {
+      problems.push('client token missing policies or roles');
+    }
   } else if (type === 'management') {
-    if (policies.length !== 0) {
+    if (policies.length !== 0 || links.length !== 0) {
       problems.push('management token cannot be associated with policies or roles');
     }
   } else problems.push('token type must be client or management');
   for (const p of policies) {
     if (!Object.hasOwn(ctx.policies, p)) problems.push(`cannot find policy ${p}`);
   }
+  const roles = resolveRoleLinks(ctx.acl, links, problems);
   const existing = ctx.existing;
   const createTime = existing?.create_time ?? new Date(ctx.now).toISOString();
   let expiration = existing?.expiration_time;
@@ -215,12 +259,36 @@ export function tokenFromRequest(req: TokenRequest, ctx: TokenContext): AclToken
     name,
     type: type as AclToken['type'],
     policies: type === 'management' ? [] : policies,
+    ...(roles.length ? { roles } : {}),
     global: existing?.global ?? req.Global ?? false,
     create_time: createTime,
     ...(expiration !== undefined ? { expiration_time: expiration } : {}),
     create_index: existing?.create_index ?? ctx.serial,
     modify_index: ctx.serial,
   };
+}
+
+/**
+ * The ids of the roles a token links to, each once: a link's ID, else its Name, must name a
+ * role that exists ("cannot find role …" otherwise, as Nomad says).
+ */
+function resolveRoleLinks(
+  acl: AclState,
+  links: readonly RoleLinkRequest[],
+  problems: string[],
+): string[] {
+  const roles = rolesOf(acl);
+  const ids: string[] = [];
+  for (const link of links) {
+    const found: AclRole | undefined = link.ID
+      ? roles[link.ID]
+      : link.Name
+        ? roleByName(acl, link.Name)
+        : undefined;
+    if (!found) problems.push(`cannot find role ${link.ID || link.Name || '""'}`);
+    else if (!ids.includes(found.id)) ids.push(found.id);
+  }
+  return ids;
 }
 
 /** ExpirationTime, or CreateTime + ExpirationTTL, within Nomad's bounds. */

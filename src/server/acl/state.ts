@@ -1,10 +1,10 @@
 /**
  * The ACL part of the state (`acl` in state.schema.json): tokens by accessor id, policies by
- * name, the bootstrap flag. Pure: each helper returns a new snapshot and leaves the rest alone.
+ * name, roles by id, the bootstrap flag. Pure: each helper returns a new snapshot and leaves the rest alone.
  * A token keeps only the SHA-256 of its secret; the secret exists in the reply that creates it.
  */
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
-import type { AclPolicy, AclState, AclToken, StateSnapshot } from '../../state/types.js';
+import type { AclPolicy, AclRole, AclState, AclToken, StateSnapshot } from '../../state/types.js';
 
 const EMPTY: AclState = { bootstrapped: false, tokens: {}, policies: {} };
 
@@ -77,4 +77,41 @@ export function withoutPolicy(state: StateSnapshot, name: string): StateSnapshot
   const acl = aclOf(state);
   const { [name]: _gone, ...policies } = acl.policies;
   return withAcl(state, { ...acl, policies });
+}
+
+/** The roles by id (none in a state written before roles). */
+export function rolesOf(acl: AclState): Readonly<Record<string, AclRole>> {
+  return acl.roles ?? {};
+}
+
+export function roleByName(acl: AclState, name: string): AclRole | undefined {
+  return Object.values(rolesOf(acl)).find((r) => r.name === name);
+}
+
+/** The roles a token links to that exist now (a deleted role is simply gone). */
+export function tokenRoles(acl: AclState, token: Pick<AclToken, 'roles'>): AclRole[] {
+  const roles = rolesOf(acl);
+  return (token.roles ?? []).flatMap((id) => (roles[id] ? [roles[id]] : []));
+}
+
+/**
+ * The names of the policies a client token gets: its own, then its roles' as they are now, each
+ * once. Resolved at every request, so a role's change applies at once.
+ */
+export function tokenPolicyNames(
+  acl: AclState,
+  token: Pick<AclToken, 'policies' | 'roles'>,
+): string[] {
+  return [...new Set([...token.policies, ...tokenRoles(acl, token).flatMap((r) => r.policies)])];
+}
+
+export function withRole(state: StateSnapshot, role: AclRole): StateSnapshot {
+  const acl = aclOf(state);
+  return withAcl(state, { ...acl, roles: { ...rolesOf(acl), [role.id]: role } });
+}
+
+export function withoutRole(state: StateSnapshot, id: string): StateSnapshot {
+  const acl = aclOf(state);
+  const { [id]: _gone, ...roles } = rolesOf(acl);
+  return withAcl(state, { ...acl, roles });
 }

@@ -1,5 +1,6 @@
 /**
- * Nomad's ACL endpoints (command/agent/acl_endpoint.go): bootstrap, tokens and policies. With
+ * Nomad's ACL endpoints (command/agent/acl_endpoint.go): bootstrap, tokens and policies (roles:
+ * acl-roles.ts). With
  * ACLs off every one answers 400 "ACL support disabled", as Nomad does. A token's secret is in
  * the reply that creates it and nowhere else; the state keeps its hash.
  */
@@ -9,6 +10,7 @@ import {
   aclOf,
   hashSecret,
   newSecret,
+  tokenPolicyNames,
   withBootstrap,
   withPolicy,
   withToken,
@@ -35,16 +37,16 @@ const MANAGEMENT = { kind: 'management' } as const;
 /** Checked in the handler: a token may read itself and its own policies. */
 const PUBLIC = { kind: 'public' } as const;
 
-function requireEnabled(req: ApiRequest): void {
+export function requireEnabled(req: ApiRequest): void {
   if (!req.server.settings.acl.enabled) throw new ApiError(400, 'ACL support disabled');
 }
 
-function permissionDenied(): ApiError {
+export function permissionDenied(): ApiError {
   return new ApiError(403, 'Permission denied');
 }
 
 /** A handler that first refuses when ACLs are off. */
-function acl(handler: (req: ApiRequest) => Promise<ApiReply>) {
+export function acl(handler: (req: ApiRequest) => Promise<ApiReply>) {
   return async (req: ApiRequest): Promise<ApiReply> => {
     requireEnabled(req);
     return handler(req);
@@ -56,13 +58,14 @@ async function read(req: ApiRequest): Promise<{ state: StateSnapshot; index: num
 }
 
 /** The caller's own token (absent: anonymous, or ACLs… never off here). */
-function callerToken(req: ApiRequest, state: StateSnapshot): AclToken | undefined {
+export function callerToken(req: ApiRequest, state: StateSnapshot): AclToken | undefined {
   const id = req.identity.actor.accessorId;
   return id === undefined ? undefined : aclOf(state).tokens[id];
 }
 
 function label(t: AclToken): string {
-  return `token "${t.name}" (accessor ${t.accessor_id}, ${t.type}${t.type === 'client' ? `: ${t.policies.join(', ')}` : ''})`;
+  const roles = t.roles?.length ? `; roles ${t.roles.join(', ')}` : '';
+  return `token "${t.name}" (accessor ${t.accessor_id}, ${t.type}${t.type === 'client' ? `: ${t.policies.join(', ')}${roles}` : ''})`;
 }
 
 /** Whether the request has a body (Nomad decodes the bootstrap's only when it has one). */
@@ -101,19 +104,21 @@ async function bootstrap(req: ApiRequest): Promise<ApiReply> {
         { Name: 'Bootstrap Token', Type: 'management', Global: true },
         {
           policies: {},
+          acl: current,
           now: req.server.engine.clock.now(),
           serial: state.serial + 1,
           secretHash: hashSecret(secret),
         },
       );
+      const next = withBootstrap(state, token);
       return {
-        state: withBootstrap(state, token),
-        result: token,
+        state: next,
+        result: tokenJson(token, aclOf(next), secret),
         detail: `bootstrapped ACLs with ${label(token)}`,
       };
     },
   );
-  return { json: tokenJson(result, secret), index };
+  return { json: result, index };
 }
 
 // --- tokens -----------------------------------------------------------------------------------
@@ -123,14 +128,14 @@ async function tokenSelf(req: ApiRequest): Promise<ApiReply> {
   const token = callerToken(req, state);
   if (!token) return { json: anonymousTokenJson(), index };
   // The caller sent the secret: echoing it back discloses nothing new.
-  return { json: tokenJson(token, secretOf(req.headers)), index };
+  return { json: tokenJson(token, aclOf(state), secretOf(req.headers)), index };
 }
 
 async function listTokens(req: ApiRequest): Promise<ApiReply> {
   const { state, index } = await read(req);
   const tokens = Object.values(aclOf(state).tokens)
     .sort((a, b) => (a.accessor_id < b.accessor_id ? -1 : a.accessor_id > b.accessor_id ? 1 : 0))
-    .map(tokenStub);
+    .map((t) => tokenStub(t, aclOf(state)));
   return { json: tokens, index };
 }
 
@@ -142,7 +147,10 @@ async function getToken(req: ApiRequest): Promise<ApiReply> {
   if (!req.identity.management && !own) throw permissionDenied();
   const token = aclOf(state).tokens[accessor];
   if (!token) throw new ApiError(404, 'ACL token not found');
-  return { json: tokenJson(token, own ? secretOf(req.headers) : undefined), index };
+  return {
+    json: tokenJson(token, aclOf(state), own ? secretOf(req.headers) : undefined),
+    index,
+  };
 }
 
 /** POST /v1/acl/token (create, or update when the body names an AccessorID) and /v1/acl/token/:accessor. */
@@ -167,18 +175,20 @@ async function upsertToken(req: ApiRequest): Promise<ApiReply> {
       const token = tokenFromRequest(body, {
         ...(existing ? { existing } : {}),
         policies: acl.policies,
+        acl,
         now: req.server.engine.clock.now(),
         serial: state.serial + 1,
         secretHash: secret === undefined ? '' : hashSecret(secret),
       });
+      const next = withToken(state, token);
       return {
-        state: withToken(state, token),
-        result: token,
+        state: next,
+        result: tokenJson(token, aclOf(next), secret),
         detail: `${existing ? 'updated' : 'created'} ${label(token)}`,
       };
     },
   );
-  return { json: tokenJson(result, secret), index };
+  return { json: result, index };
 }
 
 async function deleteToken(req: ApiRequest): Promise<ApiReply> {
@@ -197,10 +207,10 @@ async function deleteToken(req: ApiRequest): Promise<ApiReply> {
 
 // --- policies ---------------------------------------------------------------------------------
 
-/** The policies a non-management caller may read: its token's, or `anonymous` without one. */
+/** The policies a non-management caller may read: its token's and its roles', or `anonymous` without one. */
 function readablePolicies(req: ApiRequest, state: StateSnapshot): ReadonlySet<string> {
   const token = callerToken(req, state);
-  return new Set(token ? token.policies : [ANONYMOUS_POLICY]);
+  return new Set(token ? tokenPolicyNames(aclOf(state), token) : [ANONYMOUS_POLICY]);
 }
 
 async function listPolicies(req: ApiRequest): Promise<ApiReply> {

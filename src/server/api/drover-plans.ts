@@ -27,6 +27,7 @@ import {
   type ApprovalRule,
 } from '../../plan/approvals.js';
 import { checkPlanFresh } from '../../plan/planfile.js';
+import { withPlanHooks } from '../../plan/hooks.js';
 import { approvalsOf } from '../../state/approvals.js';
 import type { NewAuditRecord } from '../../state/audit.js';
 import { planOf, savedPlan } from '../../state/plans.js';
@@ -290,7 +291,9 @@ async function planJob(req: ApiRequest): Promise<ApiReply> {
   const done = await reviewWrite(req, async () => {
     const observed = await observe(engine, true);
     const made = planOfRequest(observed);
-    const plan = withAuthor(await planImages(engine, made, observed.state), actor);
+    // It lists the hooks applying it runs, as `drover plan -out` does: reviewed with the plan.
+    const imaged = await planImages(engine, made, observed.state);
+    const plan = withAuthor(withPlanHooks(imaged, engine.config.hooks ?? []), actor);
     const saved = await recordSavedPlan(engine, {
       saved: {
         plan,

@@ -4,6 +4,7 @@
  */
 import type { Route } from '../types.js';
 import { routes as acl } from './acl.js';
+import { routes as aclRoles } from './acl-roles.js';
 import { routes as agent } from './agent.js';
 import { routes as allocRestart } from './alloc-restart.js';
 import { routes as allocWrites } from './alloc-writes.js';
@@ -31,6 +32,7 @@ export function allRoutes(): Route[] {
   return [
     ...agent,
     ...acl,
+    ...aclRoles,
     ...jobsRead,
     ...jobWrites,
     ...jobsParse,

@@ -10,7 +10,6 @@ import type { Plan } from '../../generated/plan.js';
 import type { ProgressEvent } from '../../deploy/apply.js';
 import {
   executePlan,
-  exitCodeOf,
   OperationError,
   planHasChanges,
   planImages,
@@ -19,12 +18,14 @@ import {
   type Observed,
 } from '../../ops/index.js';
 import { recordAudit } from '../../ops/audit.js';
+import { applyWithHooks, describeHookFailure, planWithHooks } from '../../ops/hooks.js';
 import { planfileRequired, NO_APPROVALS } from '../../plan/approvals.js';
 import { isStateError } from '../../state/errors.js';
 import type { PlanApproval, StateSnapshot } from '../../state/types.js';
 import { jobModifyIndexOf } from '../nomad/job-json.js';
 import { evaluationId } from '../nomad/ids.js';
 import { ApiError, NotLeaderError, type Access, type ApiRequest } from '../types.js';
+import { serverApplyHooks } from './write-hooks.js';
 
 /** What a write did. */
 export interface WriteOutcome<T> {
@@ -34,6 +35,8 @@ export interface WriteOutcome<T> {
   result?: ApplyResult;
   /** What the builder returned besides the plan. */
   extra: T;
+  /** drover.hcl's hooks that failed while the write went on (pre-job, post hooks): said, not undone. */
+  warnings: string[];
   /** The state after the write, and its index. */
   state: StateSnapshot;
   index: number;
@@ -50,10 +53,11 @@ export interface BuiltPlan<T> {
 }
 
 /**
- * Runs a write as the CLI runs `apply`: under the state lock, observe, build the plan, execute
- * it (detached: the request returns once each rollout started, the controller continues it) and
- * append its audit record, all in the name of the request's actor. A refusal (bad request,
- * approvals required) changes nothing.
+ * Runs a write as the CLI runs `apply`: under the state lock, observe, build the plan, run
+ * drover.hcl's hooks around executing it (detached: the request returns once each rollout
+ * started, the controller continues it) and append its audit record, all in the name of the
+ * request's actor. A refusal (bad request, approvals required, a failing pre-apply hook)
+ * changes nothing.
  */
 export async function applyWrite<T = undefined>(
   req: ApiRequest,
@@ -65,11 +69,17 @@ export async function applyWrite<T = undefined>(
   const done = await asApiErrors(() =>
     req.server.write(actor, operation, async (engine, observed) => {
       const built = await build(engine, observed);
-      if (!planHasChanges(built.plan)) return { ...built, changed: false };
+      if (!planHasChanges(built.plan)) return { ...built, changed: false, warnings: [] };
       const saved = built.approvals !== undefined;
-      refuseUnrunnable(engine, saved);
-      const plan = saved ? built.plan : await planImages(engine, built.plan, observed.state);
+      refuseWithoutApprovals(engine, saved);
+      // A saved plan runs as reviewed (its images, its hooks: stale when drover.hcl's changed).
+      const plan = planWithHooks(
+        engine.config.hooks ?? [],
+        saved ? built.plan : await planImages(engine, built.plan, observed.state),
+        saved,
+      );
       const started = new Date();
+      const hooks = serverApplyHooks(req, plan, operation);
       const record = (exitCode: number, more: { applied?: ApplyResult; error?: string }) =>
         auditRecordOf({
           operation,
@@ -80,19 +90,25 @@ export async function applyWrite<T = undefined>(
           plan,
           ...(opts.message ? { message: opts.message } : {}),
           ...(built.approvals?.length ? { approvals: built.approvals } : {}),
+          ...(hooks.records.length ? { hooks: hooks.records } : {}),
           ...more,
         });
       try {
-        const result = await executePlan(engine, plan, observed, logProgress(req, operation), {
-          detach: true,
-          actor: actor.name,
-        });
-        await recordAudit(
-          engine.store,
-          record(exitCodeOf(result), { applied: result }),
-          result.state,
+        // drover.hcl's hooks run as for the CLI's apply; a failing pre-apply hook refuses the write.
+        const { result, code } = await applyWithHooks(hooks, (jobHooks) =>
+          executePlan(engine, plan, observed, logProgress(req, operation), {
+            detach: true,
+            actor: actor.name,
+            ...(jobHooks ? { jobHooks } : {}),
+          }),
         );
-        return { plan, extra: built.extra, changed: true, result };
+        await recordAudit(engine.store, record(code, { applied: result }), result.state);
+        const warnings = hooks.records
+          .filter((r) => r.result !== 'ok')
+          .map(
+            (r) => `${describeHookFailure(r)}${r.kind === 'pre-job' ? '' : '; nothing was undone'}`,
+          );
+        return { plan, extra: built.extra, changed: true, result, warnings };
       } catch (err) {
         const error = err instanceof Error ? err.message : String(err);
         await recordAudit(engine.store, record(1, { error })).catch(() => undefined);
@@ -104,18 +120,10 @@ export async function applyWrite<T = undefined>(
   return { ...done, state: now.state, index: now.index };
 }
 
-/**
- * What the API cannot do that the CLI does around an apply: with approvals required, only an
- * approved saved plan changes anything; drover.hcl's hooks run only in the CLI.
- */
-function refuseUnrunnable(engine: EngineContext, savedPlan: boolean): void {
+/** With approvals required (drover.hcl `approvals`), only an approved saved plan changes anything. */
+function refuseWithoutApprovals(engine: EngineContext, savedPlan: boolean): void {
   const rule = engine.config.approvals ?? NO_APPROVALS;
   if (rule.required > 0 && !savedPlan) throw new ApiError(403, planfileRequired(rule));
-  if ((engine.config.hooks ?? []).length > 0)
-    throw new ApiError(
-      400,
-      'drover.hcl has hooks, and writes through the API do not run them (not built): apply with the CLI. Nothing was changed.',
-    );
 }
 
 /** Each step of a rollout as a line of the server's log. */
@@ -224,7 +232,11 @@ export function jobWriteReply(
     EvalID: evaluationId(id, version),
     EvalCreateIndex: out.index,
     JobModifyIndex: currentJobModifyIndex(out.state, id),
-    Warnings: warningsText([...warnings, ...out.plan.warnings.map(planWarningText)]),
+    Warnings: warningsText([
+      ...warnings,
+      ...out.plan.warnings.map(planWarningText),
+      ...out.warnings,
+    ]),
     ...queryMeta(out.index),
   };
 }

@@ -1,7 +1,7 @@
 /**
  * A real ServerContext for ACL tests: drover.hcl in a temp dir with local state, the CLI's
  * session as the engine, createServerContext over it. Requests go to the route handlers of
- * src/server/api/acl.ts directly (the core's HTTP layer is not built yet): the harness does
+ * src/server/api/acl.ts and acl-roles.ts directly (the core's HTTP layer is not built yet): the harness does
  * what the router will do — match the route, identify the token, check the route's access —
  * and turns an ApiError into its status and text.
  */
@@ -20,7 +20,8 @@ import { Diagnostics } from '../../../src/diag/diagnostic.js';
 import { openSession, type Session } from '../../../src/cli/session.js';
 import { createServerContext } from '../../../src/server/context.js';
 import { createAuthorizer, secretOf } from '../../../src/server/acl/index.js';
-import { routes } from '../../../src/server/api/acl.js';
+import { routes as tokenRoutes } from '../../../src/server/api/acl.js';
+import { routes as roleRoutes } from '../../../src/server/api/acl-roles.js';
 import {
   ApiError,
   type ApiRequest,
@@ -29,6 +30,8 @@ import {
   type ServerSettings,
 } from '../../../src/server/types.js';
 import { testServerSettings } from '../settings.js';
+
+const routes: Route[] = [...tokenRoutes, ...roleRoutes];
 
 export interface Reply {
   status: number;
@@ -46,7 +49,13 @@ export interface AclServer {
   call(
     method: Route['method'],
     path: string,
-    opts?: { token?: string; bearer?: string; body?: unknown; namespace?: string },
+    opts?: {
+      token?: string;
+      bearer?: string;
+      body?: unknown;
+      namespace?: string;
+      query?: Record<string, string>;
+    },
   ): Promise<Reply>;
   /** A request as the HTTP layer hands it over: method, path, headers, parsed body. */
   dispatch(
@@ -54,6 +63,8 @@ export interface AclServer {
     path: string,
     headers: IncomingHttpHeaders,
     body: unknown,
+    namespace?: string,
+    query?: Record<string, string>,
   ): Promise<Reply>;
   close(): Promise<void>;
 }
@@ -112,7 +123,7 @@ export async function startAclServer(opts: {
       if (o.token !== undefined) headers['x-nomad-token'] = o.token;
       if (o.bearer !== undefined) headers.authorization = `Bearer ${o.bearer}`;
       if (o.body !== undefined) headers['content-length'] = String(JSON.stringify(o.body).length);
-      return dispatch(method, path, headers, o.body, o.namespace);
+      return dispatch(method, path, headers, o.body, o.namespace, o.query);
     },
     dispatch,
     async close() {
@@ -127,6 +138,7 @@ export async function startAclServer(opts: {
     headers: IncomingHttpHeaders,
     body: unknown,
     ns?: string,
+    query?: Record<string, string>,
   ): Promise<Reply> {
     let found: { route: Route; params: Record<string, string> } | undefined;
     for (const route of routes) {
@@ -147,7 +159,7 @@ export async function startAclServer(opts: {
         method,
         path,
         params: found.params,
-        query: new URLSearchParams(),
+        query: new URLSearchParams(query),
         headers,
         namespace,
         identity,
@@ -195,6 +207,8 @@ export async function serveHttp(
           url.pathname,
           req.headers,
           text ? (JSON.parse(text) as unknown) : undefined,
+          undefined,
+          Object.fromEntries(url.searchParams),
         );
         if (reply.json !== undefined) {
           res.writeHead(reply.status, { 'content-type': 'application/json' });
