@@ -1,6 +1,6 @@
 /**
- * Turns the text of a state file into a snapshot, or explains why it cannot: bad JSON and
- * schema violations are `corrupt`, a format this drover does not know is `version`.
+ * Turns the text of a state file into a snapshot, or explains why it cannot: bad JSON, schema
+ * violations and broken references (validate-contents.ts) are `corrupt`, a format this drover does not know is `version`.
  */
 import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import validateState from '../generated/state.validate.js';
@@ -8,6 +8,7 @@ import { StateError } from './errors.js';
 import { STATE_FORMAT_VERSION } from './snapshot.js';
 import type { StateSnapshot } from './types.js';
 import { upgradeSnapshot } from './upgrade.js';
+import { contentProblems } from './validate-contents.js';
 
 /** The validator generated from schemas/state.schema.json (`npm run gen:types`): no compile at run time. */
 function validator(): ValidateFunction<StateSnapshot> {
@@ -106,6 +107,13 @@ export function parseState(text: string, where: string): StateSnapshot {
     throw new StateError(
       'corrupt',
       `${where} does not match the state schema:\n  ${problems.join('\n  ')}`,
+    );
+  }
+  const broken = contentProblems(data as StateSnapshot);
+  if (broken) {
+    throw new StateError(
+      'corrupt',
+      `${where} is not a consistent state (edited by hand?):\n  ${broken.join('\n  ')}`,
     );
   }
   return upgradeSnapshot(data as StateSnapshot);
