@@ -9,6 +9,7 @@ import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import validateJobspec from '../generated/jobspec.validate.js';
 import validateNormalizedJob from '../generated/normalized-job.validate.js';
 import { cloneValue } from '../hcl/value.js';
+import type { DriverConfigCheck } from '../jobspec/driver-config.js';
 import { NORMALIZED_JOB_FORMAT } from '../jobspec/stored.js';
 import type { StateSnapshot } from './types.js';
 
@@ -33,7 +34,29 @@ function schemaLines(
   );
 }
 
-function jobVersionProblems(id: string, versions: StateSnapshot['jobs'][string]['versions']) {
+/** The driver config problems of every task of a stored job (`job` or `submitted`). */
+function taskConfigLines(job: unknown, at: string, drivers: DriverConfigCheck): string[] {
+  const groups = (job as { group?: unknown }).group;
+  if (!Array.isArray(groups)) return [];
+  return groups.flatMap((g: { task?: unknown }, gi) =>
+    (Array.isArray(g?.task) ? g.task : []).flatMap(
+      (t: { driver?: unknown; config?: unknown }, ti) => {
+        if (typeof t?.driver !== 'string' || typeof t.config !== 'object' || t.config === null)
+          return [];
+        const problems = drivers.checkDriverConfig(t.driver, t.config as Record<string, unknown>);
+        return (problems ?? [])
+          .filter((p) => p.severity !== 'warning')
+          .map((p) => `${at}/group/${gi}/task/${ti}/config${p.pointer}: ${p.summary}`);
+      },
+    ),
+  );
+}
+
+function jobVersionProblems(
+  id: string,
+  versions: StateSnapshot['jobs'][string]['versions'],
+  drivers: DriverConfigCheck | undefined,
+) {
   const out: string[] = [];
   versions.forEach((v, i) => {
     const at = jsonPointer('jobs', id, 'versions', i);
@@ -47,6 +70,12 @@ function jobVersionProblems(id: string, versions: StateSnapshot['jobs'][string][
         ? schemaLines(normalizedJob, v.job, `${at}/job`, 'not a normalized job')
         : schemaLines(jobspec, cloneValue(v.job), `${at}/job`, 'not a job')),
       ...schemaLines(jobspec, cloneValue(v.submitted), `${at}/submitted`, 'not a job'),
+      ...(drivers
+        ? [
+            ...taskConfigLines(v.job, `${at}/job`, drivers),
+            ...taskConfigLines(v.submitted, `${at}/submitted`, drivers),
+          ]
+        : []),
     );
   });
   return out;
@@ -54,11 +83,16 @@ function jobVersionProblems(id: string, versions: StateSnapshot['jobs'][string][
 
 /**
  * The problems of a schema-valid state, as `JSON pointer: what` lines, at most `max` (and a
- * count of the rest); undefined when there is none.
+ * count of the rest); undefined when there is none. With `drivers`, stored task configs too.
  */
-export function contentProblems(s: StateSnapshot, max = 3): string[] | undefined {
+export function contentProblems(
+  s: StateSnapshot,
+  drivers?: DriverConfigCheck,
+  max = 3,
+): string[] | undefined {
   const out: string[] = [];
-  for (const [id, job] of Object.entries(s.jobs)) out.push(...jobVersionProblems(id, job.versions));
+  for (const [id, job] of Object.entries(s.jobs))
+    out.push(...jobVersionProblems(id, job.versions, drivers));
   for (const [id, a] of Object.entries(s.allocations)) {
     // A purged job's allocation stays, desired stopped, until its host confirms the stop.
     if (a.desired_status === 'run' && !Object.hasOwn(s.jobs, a.job))

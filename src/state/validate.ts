@@ -4,6 +4,7 @@
  */
 import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import validateState from '../generated/state.validate.js';
+import type { DriverConfigCheck } from '../jobspec/driver-config.js';
 import { StateError } from './errors.js';
 import { STATE_FORMAT_VERSION } from './snapshot.js';
 import type { StateSnapshot } from './types.js';
@@ -91,10 +92,15 @@ function describe(e: ErrorObject): string {
 }
 
 /**
- * Parses and checks a state document; `where` names it in messages (a path). Throws StateError
- * with code `corrupt` or `version`.
+ * Parses and checks a state document; `where` names it in messages (a path); with `drivers`,
+ * the task configs of stored jobs are checked too. Throws StateError with code `corrupt` or
+ * `version`.
  */
-export function parseState(text: string, where: string): StateSnapshot {
+export function parseState(
+  text: string,
+  where: string,
+  drivers?: DriverConfigCheck,
+): StateSnapshot {
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -109,7 +115,7 @@ export function parseState(text: string, where: string): StateSnapshot {
       `${where} does not match the state schema:\n  ${problems.join('\n  ')}`,
     );
   }
-  const broken = contentProblems(data as StateSnapshot);
+  const broken = contentProblems(data as StateSnapshot, drivers);
   if (broken) {
     throw new StateError(
       'corrupt',
