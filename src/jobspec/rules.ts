@@ -11,7 +11,6 @@
 import { NAMESPACE_NAME } from '../jobspec/job-key.js';
 import type { SourceRange } from '../diag/range.js';
 import type { Diagnostics } from '../diag/diagnostic.js';
-import { posix } from 'node:path';
 import type {
   Affinity,
   Artifact,
@@ -33,6 +32,12 @@ import { pointer, type RangeIndex } from './ranges.js';
 import { cronProblem, isTimeZone } from './cron.js';
 import { parseChecksum, planArtifact } from './artifact-source.js';
 import { checkTemplate } from './template-check.js';
+import {
+  destinationVerdict,
+  knownTaskEnv,
+  type KnownEnv,
+  type SandboxVerdict,
+} from './rules-sandbox.js';
 
 export { cronProblem } from './cron.js';
 
@@ -381,7 +386,7 @@ export function escapesAllocDir(relative: string): boolean {
  * Nomad's artifact rules (structs.go (*TaskArtifact).Validate), and drover's refusal of sources
  * it has no getter for: the task would start without its files.
  */
-function checkArtifact(ctx: RuleContext, a: Artifact, ap: string): void {
+function checkArtifact(ctx: RuleContext, a: Artifact, ap: string, env: KnownEnv): void {
   // Nomad: structs.go (*TaskArtifact).Validate
   if (!a.source)
     ctx.blockError(
@@ -389,14 +394,9 @@ function checkArtifact(ctx: RuleContext, a: Artifact, ap: string): void {
       ap,
       'An artifact needs source = "…", the address to download.',
     );
-  const dest = a.destination;
-  // Nomad: structs.go (*TaskArtifact).Validate (escapingfs.PathEscapesAllocViaRelative)
-  if (dest !== undefined && !hasInterpolation(dest) && escapesAllocDir(posix.join('task', dest)))
-    ctx.error(
-      'destination escapes allocation directory',
-      `${ap}/destination`,
-      `${quote(dest)} is relative to the task directory and may not leave the allocation's directory.`,
-    );
+  // Nomad: structs.go (*TaskArtifact).Validate, and the client's getter (taskenv.ClientPath)
+  if (a.destination !== undefined)
+    checkDestination(ctx, destinationVerdict('artifact', a.destination, env), `${ap}/destination`);
   const checksum = a.options?.checksum;
   if (checksum !== undefined && !hasInterpolation(checksum)) {
     try {
@@ -1518,8 +1518,16 @@ function checkTask(ctx: RuleContext, g: Group, t: Task, i: number, j: number): v
       `${tp}/dispatch_payload/file`,
       `${quote(payloadFile)} is read from the task's local/ directory and may not leave the allocation's directory (nomad/structs DispatchPayloadConfig.Validate).`,
     );
-  checkTemplates(ctx, t, tp);
-  (t.artifact ?? []).forEach((a, k) => checkArtifact(ctx, a, `${tp}${pointer('artifact', k)}`));
+  const env = knownTaskEnv({
+    job: ctx.job.id,
+    group: g.name,
+    task: t.name,
+    meta: { ...ctx.job.meta, ...g.meta, ...t.meta },
+  });
+  checkTemplates(ctx, t, tp, env);
+  (t.artifact ?? []).forEach((a, k) =>
+    checkArtifact(ctx, a, `${tp}${pointer('artifact', k)}`, env),
+  );
   if (t.csi_plugin) {
     // Nomad: structs.go (*Task).Validate
     if (!t.csi_plugin.id)
@@ -1687,7 +1695,13 @@ export function positionInData(
 /** Go's strconv.ParseUint(s, 8, 12): octal digits, at most 0o7777. */
 const isOctalPerms = (s: string): boolean => /^[0-7]+$/.test(s) && parseInt(s, 8) <= 0o7777;
 
-function checkTemplates(ctx: RuleContext, t: Task, tp: string): void {
+/** A template's or artifact's destination outside the task's sandbox (rules-sandbox.ts). */
+function checkDestination(ctx: RuleContext, v: SandboxVerdict, ptr: string): void {
+  if (v.kind === 'error') ctx.error(v.summary, ptr, v.detail);
+  else if (v.kind === 'refusal') ctx.refusal(v.summary, ptr, v.detail);
+}
+
+function checkTemplates(ctx: RuleContext, t: Task, tp: string, env: KnownEnv): void {
   const dests = new Map<string, string>();
   (t.template ?? []).forEach((tmpl: Template, k) => {
     const mp = `${tp}${pointer('template', k)}`;
@@ -1716,6 +1730,12 @@ function checkTemplates(ctx: RuleContext, t: Task, tp: string): void {
           `${quote(tmpl.destination)} is also written by the template on line ${ctx.line(prev)}.`,
         );
       } else dests.set(tmpl.destination, mp);
+      // Nomad: structs.go (*Template).Validate, and the client's template manager
+      checkDestination(
+        ctx,
+        destinationVerdict('template', tmpl.destination, env),
+        ctx.where(`${mp}/destination`, mp),
+      );
     }
     // Nomad: structs.go (*Template).Validate
     if (tmpl.change_mode === 'signal') {
