@@ -1697,6 +1697,9 @@ const isOctalPerms = (s: string): boolean => /^[0-7]+$/.test(s) && parseInt(s, 8
 
 /** A template's or artifact's destination outside the task's sandbox (rules-sandbox.ts). */
 function checkDestination(ctx: RuleContext, v: SandboxVerdict, ptr: string): void {
+  // Nomad: structs.go (*Template).Validate and (*TaskArtifact).Validate
+  // (escapingfs.PathEscapesAllocViaRelative); template.go parseTemplateConfigs and
+  // getter.go (taskenv.ClientPath) for one that leaves the task and alloc/ directories
   if (v.kind === 'error') ctx.error(v.summary, ptr, v.detail);
   else if (v.kind === 'refusal') ctx.refusal(v.summary, ptr, v.detail);
 }
