@@ -14,4 +14,8 @@ export function withValueAt(doc: Json, path: ReadonlyArray<string | number>, val
 /** One mutated input: 1–3 mutations of `seed`, structural ones too when it is JSON. */
 export function mutate(r: Random, seed: string, json: boolean): string;
 /** Input number `n` of `kind`, made from `seeds[kind]` (the same in a worker and out of one). */
-export function fuzzInput(seeds: Record<string, readonly string[]>, kind: string, n: number): string;
+export function fuzzInput(
+  seeds: Record<string, readonly string[]>,
+  kind: string,
+  n: number,
+): string;
