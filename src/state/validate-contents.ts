@@ -27,8 +27,15 @@ function schemaLines(
   value: unknown,
   at: string,
   what: string,
+  copy = false,
 ): string[] {
-  if (validate(value)) return [];
+  try {
+    if (validate(copy ? cloneValue(value) : value)) return [];
+  } catch (err) {
+    // A value nested deeper than the stack (JSON.parse reads it; a walk of it overflows).
+    if (err instanceof RangeError) return [`${at}: nested too deep (${what})`];
+    throw err;
+  }
   return (validate.errors ?? []).map(
     (e: ErrorObject) => `${at}${e.instancePath}: ${e.message ?? e.keyword} (${what})`,
   );
@@ -68,8 +75,8 @@ function jobVersionProblems(
     out.push(
       ...(v.job_format === NORMALIZED_JOB_FORMAT
         ? schemaLines(normalizedJob, v.job, `${at}/job`, 'not a normalized job')
-        : schemaLines(jobspec, cloneValue(v.job), `${at}/job`, 'not a job')),
-      ...schemaLines(jobspec, cloneValue(v.submitted), `${at}/submitted`, 'not a job'),
+        : schemaLines(jobspec, v.job, `${at}/job`, 'not a job', true)),
+      ...schemaLines(jobspec, v.submitted, `${at}/submitted`, 'not a job', true),
       ...(drivers
         ? [
             ...taskConfigLines(v.job, `${at}/job`, drivers),

@@ -115,7 +115,7 @@ export function parseState(
       `${where} does not match the state schema:\n  ${problems.join('\n  ')}`,
     );
   }
-  const broken = contentProblems(data as StateSnapshot, drivers);
+  const broken = contentsOrDepth(data as StateSnapshot, drivers);
   if (broken) {
     throw new StateError(
       'corrupt',
@@ -123,6 +123,16 @@ export function parseState(
     );
   }
   return upgradeSnapshot(data as StateSnapshot);
+}
+
+/** contentProblems, or one line when a stored value is nested deeper than a walk of it can go. */
+function contentsOrDepth(s: StateSnapshot, drivers?: DriverConfigCheck): string[] | undefined {
+  try {
+    return contentProblems(s, drivers);
+  } catch (err) {
+    if (err instanceof RangeError) return [`a stored job is nested too deep to read`];
+    throw err;
+  }
 }
 
 // Checked before the schema so a newer file says "upgrade drover", not "unknown property".
