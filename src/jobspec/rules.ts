@@ -1013,38 +1013,46 @@ function viableAttempts(
       possible = Math.floor(interval / delay);
       ok = false;
     }
+  } else if (delay <= 0) {
+    // Every delay is 0: nothing to add up (and nothing to loop `attempts` times over).
+    ok = fn === 'exponential' ? interval > 0 || attempts === 0 : interval >= 0;
+    possible = interval > 0 ? attempts : 0;
   } else if (fn === 'exponential') {
     for (let k = 0; k < attempts; k++) {
-      let next = 2 ** k * delay;
+      const next = 2 ** k * delay;
       if (next > maxDelay) {
-        next = maxDelay;
-        recommended += next;
-      } else {
-        recommended = next;
+        // From here each attempt adds the ceiling: the rest in closed form (attempts may be
+        // 10^19 in a hostile job; a loop over them would never end).
+        const rest = attempts - k;
+        if (interval > recommended)
+          possible += Math.min(rest, Math.ceil((interval - recommended) / maxDelay) - 1);
+        recommended += rest * maxDelay;
+        break;
       }
+      recommended = next;
       if (recommended < interval) possible++;
     }
     ok = possible >= attempts;
   } else {
+    // Fibonacci up to the ceiling; from the ceiling's slot k on, slot k + j is (j + 1) × ceiling.
     const slots = [delay, delay];
-    let ceiling = false;
+    let ceilingAt = -1;
     for (let k = 2; k < attempts; k++) {
-      let next: number;
-      if (ceiling) next = slots[k - 1]! + maxDelay;
-      else {
-        next = slots[k - 1]! + slots[k - 2]!;
-        if (next > maxDelay) {
-          next = maxDelay;
-          ceiling = true;
-        }
+      const next = slots[k - 1]! + slots[k - 2]!;
+      if (next > maxDelay) {
+        ceilingAt = k;
+        break;
       }
       slots.push(next);
     }
-    recommended = slots[slots.length - 1]!;
+    const count = Math.max(2, attempts);
+    recommended = ceilingAt < 0 ? slots[slots.length - 1]! : (attempts - ceilingAt) * maxDelay;
     if (interval < recommended) {
       ok = false;
       possible = slots.findIndex((s) => s > interval);
-      if (possible < 0) possible = slots.length;
+      if (possible < 0)
+        possible =
+          ceilingAt < 0 ? count : Math.min(count, ceilingAt + Math.floor(interval / maxDelay));
     }
   }
   return { ok, possible: Math.max(0, possible), recommended };
