@@ -1,4 +1,5 @@
 /** Builds the state store drover.hcl's `state` block asks for (the edge chooses the backend). */
+import { driverConfigCheck } from '../../providers/config-validators.js';
 import type { StateSettings } from '../config/types.js';
 import { LocalStateStore } from '../state/local.js';
 import { PostgresStateStore } from '../state/postgres/store.js';
@@ -19,7 +20,7 @@ export function createStateStore(settings: StateSettings, opts: StoreOptions = {
       ...warn,
     });
   }
-  return new LocalStateStore({ path: settings.path, ...warn });
+  return new LocalStateStore({ path: settings.path, drivers: driverConfigCheck, ...warn });
 }
 
 /** How commands print a store's warning. */

@@ -136,6 +136,20 @@ export interface NodeInventory {
   datacenter?: string;
   class?: string;
   meta?: StringMap;
+  node_pool?: string;
+  alloc_root?: string;
+  docker_host?: string;
+  bastion?: string;
+  /**
+   * Resources kept back on the host: ports as a list (what drover writes) or in Nomad's "22,8000-8010" form (older states).
+   */
+  reserved?: {
+    cpu?: number;
+    memory?: number;
+    disk?: number;
+    ports?: number[] | string;
+    cores?: number;
+  };
   [k: string]: unknown;
 }
 export interface StringMap {
@@ -445,10 +459,27 @@ export interface TaskState {
   message?: string;
 }
 /**
- * Only `driver` is common; each driver keeps its own fields beside it.
+ * Only `driver` is common; each driver keeps its own fields beside it. The fields drover's drivers write are typed here, so a hand edit that breaks one is refused on read.
  */
 export interface DriverHandle {
   driver: string;
+  task?: string;
+  alloc_dir?: string;
+  pid?: number;
+  supervisor_pid?: number;
+  kill_signal?: string;
+  kill_timeout_ms?: number;
+  logs_disabled?: boolean;
+  container_id?: string;
+  container_name?: string;
+  image_id?: string;
+  id?: string;
+  alloc_id?: string;
+  started_at?: number;
+  run_for_ms?: number;
+  exit_code?: number;
+  healthy_after_ms?: number;
+  fail_health?: boolean;
   [k: string]: unknown;
 }
 export interface AllocatedPort {

@@ -11,7 +11,6 @@
 import { NAMESPACE_NAME } from '../jobspec/job-key.js';
 import type { SourceRange } from '../diag/range.js';
 import type { Diagnostics } from '../diag/diagnostic.js';
-import { posix } from 'node:path';
 import type {
   Affinity,
   Artifact,
@@ -33,6 +32,12 @@ import { pointer, type RangeIndex } from './ranges.js';
 import { cronProblem, isTimeZone } from './cron.js';
 import { parseChecksum, planArtifact } from './artifact-source.js';
 import { checkTemplate } from './template-check.js';
+import {
+  destinationVerdict,
+  knownTaskEnv,
+  type KnownEnv,
+  type SandboxVerdict,
+} from './rules-sandbox.js';
 
 export { cronProblem } from './cron.js';
 
@@ -381,7 +386,7 @@ export function escapesAllocDir(relative: string): boolean {
  * Nomad's artifact rules (structs.go (*TaskArtifact).Validate), and drover's refusal of sources
  * it has no getter for: the task would start without its files.
  */
-function checkArtifact(ctx: RuleContext, a: Artifact, ap: string): void {
+function checkArtifact(ctx: RuleContext, a: Artifact, ap: string, env: KnownEnv): void {
   // Nomad: structs.go (*TaskArtifact).Validate
   if (!a.source)
     ctx.blockError(
@@ -389,14 +394,9 @@ function checkArtifact(ctx: RuleContext, a: Artifact, ap: string): void {
       ap,
       'An artifact needs source = "…", the address to download.',
     );
-  const dest = a.destination;
-  // Nomad: structs.go (*TaskArtifact).Validate (escapingfs.PathEscapesAllocViaRelative)
-  if (dest !== undefined && !hasInterpolation(dest) && escapesAllocDir(posix.join('task', dest)))
-    ctx.error(
-      'destination escapes allocation directory',
-      `${ap}/destination`,
-      `${quote(dest)} is relative to the task directory and may not leave the allocation's directory.`,
-    );
+  // Nomad: structs.go (*TaskArtifact).Validate, and the client's getter (taskenv.ClientPath)
+  if (a.destination !== undefined)
+    checkDestination(ctx, destinationVerdict('artifact', a.destination, env), `${ap}/destination`);
   const checksum = a.options?.checksum;
   if (checksum !== undefined && !hasInterpolation(checksum)) {
     try {
@@ -1013,38 +1013,46 @@ function viableAttempts(
       possible = Math.floor(interval / delay);
       ok = false;
     }
+  } else if (delay <= 0) {
+    // Every delay is 0: nothing to add up (and nothing to loop `attempts` times over).
+    ok = fn === 'exponential' ? interval > 0 || attempts === 0 : interval >= 0;
+    possible = interval > 0 ? attempts : 0;
   } else if (fn === 'exponential') {
     for (let k = 0; k < attempts; k++) {
-      let next = 2 ** k * delay;
+      const next = 2 ** k * delay;
       if (next > maxDelay) {
-        next = maxDelay;
-        recommended += next;
-      } else {
-        recommended = next;
+        // From here each attempt adds the ceiling: the rest in closed form (attempts may be
+        // 10^19 in a hostile job; a loop over them would never end).
+        const rest = attempts - k;
+        if (interval > recommended)
+          possible += Math.min(rest, Math.ceil((interval - recommended) / maxDelay) - 1);
+        recommended += rest * maxDelay;
+        break;
       }
+      recommended = next;
       if (recommended < interval) possible++;
     }
     ok = possible >= attempts;
   } else {
+    // Fibonacci up to the ceiling; from the ceiling's slot k on, slot k + j is (j + 1) × ceiling.
     const slots = [delay, delay];
-    let ceiling = false;
+    let ceilingAt = -1;
     for (let k = 2; k < attempts; k++) {
-      let next: number;
-      if (ceiling) next = slots[k - 1]! + maxDelay;
-      else {
-        next = slots[k - 1]! + slots[k - 2]!;
-        if (next > maxDelay) {
-          next = maxDelay;
-          ceiling = true;
-        }
+      const next = slots[k - 1]! + slots[k - 2]!;
+      if (next > maxDelay) {
+        ceilingAt = k;
+        break;
       }
       slots.push(next);
     }
-    recommended = slots[slots.length - 1]!;
+    const count = Math.max(2, attempts);
+    recommended = ceilingAt < 0 ? slots[slots.length - 1]! : (attempts - ceilingAt) * maxDelay;
     if (interval < recommended) {
       ok = false;
       possible = slots.findIndex((s) => s > interval);
-      if (possible < 0) possible = slots.length;
+      if (possible < 0)
+        possible =
+          ceilingAt < 0 ? count : Math.min(count, ceilingAt + Math.floor(interval / maxDelay));
     }
   }
   return { ok, possible: Math.max(0, possible), recommended };
@@ -1518,8 +1526,16 @@ function checkTask(ctx: RuleContext, g: Group, t: Task, i: number, j: number): v
       `${tp}/dispatch_payload/file`,
       `${quote(payloadFile)} is read from the task's local/ directory and may not leave the allocation's directory (nomad/structs DispatchPayloadConfig.Validate).`,
     );
-  checkTemplates(ctx, t, tp);
-  (t.artifact ?? []).forEach((a, k) => checkArtifact(ctx, a, `${tp}${pointer('artifact', k)}`));
+  const env = knownTaskEnv({
+    job: ctx.job.id,
+    group: g.name,
+    task: t.name,
+    meta: { ...ctx.job.meta, ...g.meta, ...t.meta },
+  });
+  checkTemplates(ctx, t, tp, env);
+  (t.artifact ?? []).forEach((a, k) =>
+    checkArtifact(ctx, a, `${tp}${pointer('artifact', k)}`, env),
+  );
   if (t.csi_plugin) {
     // Nomad: structs.go (*Task).Validate
     if (!t.csi_plugin.id)
@@ -1687,7 +1703,16 @@ export function positionInData(
 /** Go's strconv.ParseUint(s, 8, 12): octal digits, at most 0o7777. */
 const isOctalPerms = (s: string): boolean => /^[0-7]+$/.test(s) && parseInt(s, 8) <= 0o7777;
 
-function checkTemplates(ctx: RuleContext, t: Task, tp: string): void {
+/** A template's or artifact's destination outside the task's sandbox (rules-sandbox.ts). */
+function checkDestination(ctx: RuleContext, v: SandboxVerdict, ptr: string): void {
+  // Nomad: structs.go (*Template).Validate and (*TaskArtifact).Validate
+  // (escapingfs.PathEscapesAllocViaRelative); template.go parseTemplateConfigs and
+  // getter.go (taskenv.ClientPath) for one that leaves the task and alloc/ directories
+  if (v.kind === 'error') ctx.error(v.summary, ptr, v.detail);
+  else if (v.kind === 'refusal') ctx.refusal(v.summary, ptr, v.detail);
+}
+
+function checkTemplates(ctx: RuleContext, t: Task, tp: string, env: KnownEnv): void {
   const dests = new Map<string, string>();
   (t.template ?? []).forEach((tmpl: Template, k) => {
     const mp = `${tp}${pointer('template', k)}`;
@@ -1716,6 +1741,12 @@ function checkTemplates(ctx: RuleContext, t: Task, tp: string): void {
           `${quote(tmpl.destination)} is also written by the template on line ${ctx.line(prev)}.`,
         );
       } else dests.set(tmpl.destination, mp);
+      // Nomad: structs.go (*Template).Validate, and the client's template manager
+      checkDestination(
+        ctx,
+        destinationVerdict('template', tmpl.destination, env),
+        ctx.where(`${mp}/destination`, mp),
+      );
     }
     // Nomad: structs.go (*Template).Validate
     if (tmpl.change_mode === 'signal') {

@@ -180,6 +180,12 @@ export function createServerContext(parts: ContextParts): RunningContext {
         parts.metrics.sample('state.write_duration', performance.now() - started, { operation });
       }
     },
+    async wrote() {
+      dirty = true;
+      // A read already under way may have started before the write: read once more after it.
+      if (reading) await reading.catch(() => undefined);
+      await refresh();
+    },
     writesInFlight: () => writes,
     async close() {
       await parts.changes?.stop();

@@ -106,6 +106,12 @@ export interface ServerContext {
    * into the lock info and the audit trail.
    */
   write<T>(actor: Actor, operation: string, body: WriteBody<T>): Promise<T>;
+  /**
+   * Tells the context that this server wrote the state itself, outside `write` (ACL writes):
+   * resolves once `current()` returns that write or a later one. Without it a request right
+   * after the write could see the state from before it (the change feed is asynchronous).
+   */
+  wrote?(): Promise<void>;
   readonly events: EventHub;
   readonly metrics: Metrics;
   readonly log: ServerLog;

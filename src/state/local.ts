@@ -11,6 +11,7 @@
  * inode, size, mtime and ctime): then nobody else can have changed it, and re-reading and
  * re-validating a large state on every step of an apply would cost the most of all.
  */
+import type { DriverConfigCheck } from '../jobspec/driver-config.js';
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -64,6 +65,8 @@ export interface LocalStateOptions {
   probe?: LockProbe;
   /** Where a warning goes (a dead holder's lock taken over): the command's stderr. */
   warn?: (message: string) => void;
+  /** The drivers' config rules: a stored job's task config is checked when the file is read. */
+  drivers?: DriverConfigCheck;
 }
 
 /** `state.json` → `state.lock`, anything else gets `.lock` appended. */
@@ -118,6 +121,7 @@ export class LocalStateStore implements StateStore {
   private readonly lockPollMs: number;
   private readonly probe: LockProbe | undefined;
   private readonly warn: (message: string) => void;
+  private readonly drivers: DriverConfigCheck | undefined;
   /** The lineage a missing state reads with, kept so repeated reads agree. */
   private freshLineage: string | undefined;
   /**
@@ -134,6 +138,7 @@ export class LocalStateStore implements StateStore {
     this.lockPollMs = opts.lockPollMs ?? 100;
     this.probe = opts.probe;
     this.warn = opts.warn ?? (() => undefined);
+    this.drivers = opts.drivers;
   }
 
   /** Where this store keeps the state, for messages. */
@@ -227,7 +232,7 @@ export class LocalStateStore implements StateStore {
       return { state: emptyState(this.freshLineage) };
     }
     if (text === this.trustedText()) return { state: JSON.parse(text) as StateSnapshot, text };
-    const state = parseState(text, `state file ${this.path}`);
+    const state = parseState(text, `state file ${this.path}`, this.drivers);
     this.trusted = { text };
     return { state, text };
   }

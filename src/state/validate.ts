@@ -1,13 +1,15 @@
 /**
- * Turns the text of a state file into a snapshot, or explains why it cannot: bad JSON and
- * schema violations are `corrupt`, a format this drover does not know is `version`.
+ * Turns the text of a state file into a snapshot, or explains why it cannot: bad JSON, schema
+ * violations and broken references (validate-contents.ts) are `corrupt`, a format this drover does not know is `version`.
  */
 import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import validateState from '../generated/state.validate.js';
+import type { DriverConfigCheck } from '../jobspec/driver-config.js';
 import { StateError } from './errors.js';
 import { STATE_FORMAT_VERSION } from './snapshot.js';
 import type { StateSnapshot } from './types.js';
 import { upgradeSnapshot } from './upgrade.js';
+import { contentProblems } from './validate-contents.js';
 
 /** The validator generated from schemas/state.schema.json (`npm run gen:types`): no compile at run time. */
 function validator(): ValidateFunction<StateSnapshot> {
@@ -90,10 +92,15 @@ function describe(e: ErrorObject): string {
 }
 
 /**
- * Parses and checks a state document; `where` names it in messages (a path). Throws StateError
- * with code `corrupt` or `version`.
+ * Parses and checks a state document; `where` names it in messages (a path); with `drivers`,
+ * the task configs of stored jobs are checked too. Throws StateError with code `corrupt` or
+ * `version`.
  */
-export function parseState(text: string, where: string): StateSnapshot {
+export function parseState(
+  text: string,
+  where: string,
+  drivers?: DriverConfigCheck,
+): StateSnapshot {
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -108,7 +115,24 @@ export function parseState(text: string, where: string): StateSnapshot {
       `${where} does not match the state schema:\n  ${problems.join('\n  ')}`,
     );
   }
+  const broken = contentsOrDepth(data as StateSnapshot, drivers);
+  if (broken) {
+    throw new StateError(
+      'corrupt',
+      `${where} is not a consistent state (edited by hand?):\n  ${broken.join('\n  ')}`,
+    );
+  }
   return upgradeSnapshot(data as StateSnapshot);
+}
+
+/** contentProblems, or one line when a stored value is nested deeper than a walk of it can go. */
+function contentsOrDepth(s: StateSnapshot, drivers?: DriverConfigCheck): string[] | undefined {
+  try {
+    return contentProblems(s, drivers);
+  } catch (err) {
+    if (err instanceof RangeError) return [`a stored job is nested too deep to read`];
+    throw err;
+  }
 }
 
 // Checked before the schema so a newer file says "upgrade drover", not "unknown property".

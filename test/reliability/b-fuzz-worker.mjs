@@ -1,8 +1,12 @@
-// A worker thread of the fuzz part (parts/fuzz.ts): runs one mutated input at a time through
-// drover's own parse, evaluate, validate and decode (the built dist/, as `drover` runs them)
-// and answers whether it ended in a result or a diagnostic ("ok") or in anything else ("crash").
+// A worker thread of the fuzz part (parts/fuzz.ts), long-lived: for each input number it is
+// sent it makes the input itself (b-mutate.mjs, from the seeds in workerData), says how long it
+// is (the watchdog's cap grows with it), runs it through drover's own parse, evaluate, validate
+// and decode (the built dist/, as `drover` runs them) and answers whether it ended in a result
+// or a diagnostic ("ok") or in anything else ("crash"). Between inputs it checks its heap.
 // JavaScript because a worker thread loads plain modules, not vitest's TypeScript.
-import { parentPort } from 'node:worker_threads';
+import { getHeapStatistics } from 'node:v8';
+import { parentPort, workerData } from 'node:worker_threads';
+import { fuzzInput } from './b-mutate.mjs';
 
 const dist = new URL('../../dist/', import.meta.url);
 const load = (path) => import(new URL(path, dist).href);
@@ -59,13 +63,19 @@ const targets = {
   },
 };
 
-parentPort.on('message', ({ id, kind, text }) => {
+/** The heap an input left behind, in MB: the pool restarts a worker that keeps growing. */
+const heapMb = () => Math.round(getHeapStatistics().used_heap_size / 1_048_576);
+
+parentPort.on('message', ({ kind, n }) => {
+  const text = fuzzInput(workerData.seeds, kind, n);
+  parentPort.postMessage({ started: text.length });
+  let crash;
   try {
     targets[kind](text);
-    parentPort.postMessage({ id, crash: undefined });
   } catch (err) {
     const detail = err instanceof Error ? (err.stack ?? err.message) : String(err);
-    parentPort.postMessage({ id, crash: detail.split('\n').slice(0, 4).join(' | ') });
+    crash = detail.split('\n').slice(0, 4).join(' | ');
   }
+  parentPort.postMessage({ done: true, crash, heapMb: heapMb() });
 });
 parentPort.postMessage({ ready: true });

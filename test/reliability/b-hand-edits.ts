@@ -1,12 +1,13 @@
 /**
  * Planfiles and state files edited by hand, against a real apply on raw_exec: each edit is
  * refused with a diagnostic (no stack trace) and leaves the state file and the host exactly as
- * they were; an edit drover accepts must be applied whole (the next plan is empty).
+ * they were. A planfile edit drover accepts must be applied whole (the next plan is empty); a
+ * state edit here always puts a wrong type in a field, so accepting one is a lost try.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PartContext, ReliabilityRow } from './types.js';
-import { jsonPaths, rng, withValueAt } from './b-mutate.js';
+import { jsonPaths, rng, withValueAt } from './b-mutate.mjs';
 import { hasStackTrace, localProject, sleeperJob, type Project } from './b-project.js';
 
 type Json = Parameters<typeof jsonPaths>[0];
@@ -168,7 +169,10 @@ export async function handEditRows(
         state: text,
         host: p.hostView(),
       });
-      stateOutcomes.push(o);
+      // Every edit here breaks the schema or what it stores: accepting one is a lost try.
+      stateOutcomes.push(
+        o.accepted ? { ok: false, accepted: true, why: `accepted /${path.join('/')}` } : o,
+      );
       if (!o.accepted) writeFileSync(statePath, original);
       state = JSON.parse(p.stateText()) as Json;
     }

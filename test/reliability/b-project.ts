@@ -71,7 +71,7 @@ export function project(
       for (const job of jobs) {
         const r = await drover(dir, ['stop', '-auto-approve', '-purge', job]);
         // A job whose apply was refused never reached the state: nothing to stop.
-        if (r.code !== 0 && !/no job .* in state/.test(r.stderr))
+        if (r.code !== 0 && !/no job .* in (state|namespace)/.test(r.stderr))
           problems.push(`stop ${job}: exit ${r.code} ${r.stderr.trim()}`);
       }
       const left = processes();

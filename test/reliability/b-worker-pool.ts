@@ -1,7 +1,9 @@
 /**
- * Worker threads that run fuzz inputs under a time cap and a memory cap: each worker has V8
- * `resourceLimits`, and a watchdog terminates one that holds an input past the time cap (a
- * hang). A worker that dies (out of memory, a crash of the thread) is replaced.
+ * A pool of long-lived worker threads that run fuzz inputs under a time cap and a memory cap:
+ * one worker per slot handles input after input (it makes each input itself from its number),
+ * each worker has V8 `resourceLimits`, and a watchdog terminates one that holds an input past
+ * the time cap (a hang). A worker is replaced only after a crash of the thread, a hang, the
+ * heap cap, or a heap that an input left above half the cap (so the next input has its room).
  */
 import { Worker } from 'node:worker_threads';
 
@@ -22,22 +24,40 @@ export type Verdict =
   | { kind: 'hang'; ms: number }
   | { kind: 'memory'; ms: number; detail: string };
 
-interface Job {
+export interface FuzzJob {
   kind: string;
-  text: string;
+  /** The input's number: the worker makes input (kind, n) with b-mutate.mjs's fuzzInput. */
+  n: number;
   done: (v: Verdict) => void;
 }
 
+/** What the pool did besides running inputs. */
+export interface PoolFigures {
+  /** Workers started: one per slot, plus one after each crash, hang, memory cap or heap left high. */
+  workers: number;
+  /** Of those, replacements of a worker whose heap stayed above half the cap after an input. */
+  heapRestarts: number;
+}
+
 const WORKER = new URL('./b-fuzz-worker.mjs', import.meta.url);
+
+type Message =
+  { ready: true } | { started: number } | { done: true; crash?: string; heapMb: number };
 
 class Slot {
   private worker: Worker | undefined;
   private ready: Promise<void> | undefined;
 
-  constructor(private readonly caps: Caps) {}
+  constructor(
+    private readonly caps: Caps,
+    private readonly seeds: Record<string, readonly string[]>,
+    private readonly figures: PoolFigures,
+  ) {}
 
   private start(): Promise<void> {
+    this.figures.workers++;
     const worker = new Worker(WORKER, {
+      workerData: { seeds: this.seeds },
       resourceLimits: {
         maxOldGenerationSizeMb: this.caps.heapMb,
         maxYoungGenerationSizeMb: Math.max(16, this.caps.heapMb / 8),
@@ -55,50 +75,59 @@ class Slot {
     });
   }
 
-  async run(job: Job): Promise<void> {
+  /** Forgets the worker (terminating it): the next input starts a fresh one. */
+  private drop(worker: Worker): void {
+    if (this.worker === worker) this.worker = undefined;
+    void worker.terminate();
+  }
+
+  async run(job: FuzzJob): Promise<void> {
     if (!this.worker) this.ready = this.start();
     await this.ready;
     const worker = this.worker!;
     const t0 = performance.now();
     const ms = (): number => Math.round(performance.now() - t0);
     const verdict = await new Promise<Verdict>((resolve) => {
-      const cleanup = (): void => {
+      // Until the worker says how long the input is, the base cap (making it takes little).
+      let watchdog = setTimeout(onHang, this.caps.timeMs);
+      function onHang(): void {
+        finish({ kind: 'hang', ms: ms() }, true);
+      }
+      const finish = (v: Verdict, dead: boolean): void => {
         clearTimeout(watchdog);
         worker.off('message', onMessage);
         worker.off('error', onError);
         worker.off('exit', onExit);
+        if (dead) this.drop(worker);
+        resolve(v);
       };
-      const onMessage = (m: { crash?: string }): void => {
-        cleanup();
-        resolve(m.crash ? { kind: 'crash', ms: ms(), detail: m.crash } : { kind: 'ok', ms: ms() });
+      const onMessage = (m: Message): void => {
+        if ('started' in m) {
+          clearTimeout(watchdog);
+          watchdog = setTimeout(onHang, timeCapMs(this.caps, m.started) - ms());
+          return;
+        }
+        if (!('done' in m)) return;
+        const high = m.heapMb > this.caps.heapMb / 2;
+        if (high) this.figures.heapRestarts++;
+        finish(
+          m.crash ? { kind: 'crash', ms: ms(), detail: m.crash } : { kind: 'ok', ms: ms() },
+          high,
+        );
       };
-      const onError = (err: Error & { code?: string }): void => {
-        cleanup();
-        this.worker = undefined;
-        resolve(
+      const onError = (err: Error & { code?: string }): void =>
+        finish(
           err.code === 'ERR_WORKER_OUT_OF_MEMORY'
             ? { kind: 'memory', ms: ms(), detail: err.message }
             : { kind: 'crash', ms: ms(), detail: `worker died: ${err.message}` },
+          true,
         );
-      };
-      const onExit = (code: number): void => {
-        cleanup();
-        this.worker = undefined;
-        resolve({ kind: 'crash', ms: ms(), detail: `worker exited with ${code}` });
-      };
-      const watchdog = setTimeout(
-        () => {
-          cleanup();
-          this.worker = undefined;
-          void worker.terminate();
-          resolve({ kind: 'hang', ms: ms() });
-        },
-        timeCapMs(this.caps, job.text.length),
-      );
+      const onExit = (code: number): void =>
+        finish({ kind: 'crash', ms: ms(), detail: `worker exited with ${code}` }, true);
       worker.on('message', onMessage);
       worker.once('error', onError);
       worker.once('exit', onExit);
-      worker.postMessage({ kind: job.kind, text: job.text });
+      worker.postMessage({ kind: job.kind, n: job.n });
     });
     job.done(verdict);
   }
@@ -109,13 +138,15 @@ class Slot {
   }
 }
 
-/** Runs `next()`'s inputs on `size` workers until it returns undefined. */
+/** Runs `next()`'s inputs on `size` long-lived workers until it returns undefined. */
 export async function runPool(
   size: number,
   caps: Caps,
-  next: () => { kind: string; text: string; done: (v: Verdict) => void } | undefined,
-): Promise<void> {
-  const slots = Array.from({ length: size }, () => new Slot(caps));
+  seeds: Record<string, readonly string[]>,
+  next: () => FuzzJob | undefined,
+): Promise<PoolFigures> {
+  const figures: PoolFigures = { workers: 0, heapRestarts: 0 };
+  const slots = Array.from({ length: size }, () => new Slot(caps, seeds, figures));
   try {
     await Promise.all(
       slots.map(async (slot) => {
@@ -125,4 +156,5 @@ export async function runPool(
   } finally {
     await Promise.all(slots.map((s) => s.close()));
   }
+  return figures;
 }

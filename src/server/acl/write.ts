@@ -48,6 +48,8 @@ export async function aclWrite<T>(
       state.serial,
     );
     ctx.log.info(`${operation}: ${next.detail}`, { operation, actor: actor.name });
+    // The next request (the new token's first) must see this write, not the cached state.
+    await ctx.wrote?.();
     // The change index of this write, as X-Nomad-Index reports the state after it.
     return { result: next.result, index: indexOf(written) };
   });

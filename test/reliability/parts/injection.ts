@@ -129,6 +129,11 @@ interface NameCase {
   sample?: boolean;
   /** The job's text, with `JOB` the job's id to use. */
   jobspec: (job: string) => string;
+  /**
+   * Must be refused with a diagnostic at its line: by validate, or (a plan refusal) by apply
+   * before anything runs. Accepting it is a lost try even when nothing ran.
+   */
+  refuse?: boolean;
 }
 
 /** Jobs whose names and paths are hostile: each refused at validate, or safe when applied. */
@@ -188,8 +193,31 @@ ${over.extra ?? ''}
     {
       label: 'template destination out of the sandbox',
       sample: true,
+      refuse: true,
       jobspec: base({
         extra: `      template {\n        data = "x"\n        destination = ${hclString(sandboxEscape)}\n      }`,
+      }),
+    },
+    {
+      label: 'template destination /etc/passwd',
+      sample: true,
+      refuse: true,
+      jobspec: base({
+        extra: `      template {\n        data = "x"\n        destination = "/etc/passwd"\n      }`,
+      }),
+    },
+    {
+      label: 'template destination out of the sandbox once interpolated',
+      refuse: true,
+      jobspec: base({
+        extra: `      meta {\n        up = ${hclString(sandboxEscape)}\n      }\n      template {\n        data = "x"\n        destination = "\${NOMAD_META_up}"\n      }`,
+      }),
+    },
+    {
+      label: 'template destination out of the sandbox through the task directory',
+      refuse: true,
+      jobspec: base({
+        extra: `      template {\n        data = "x"\n        destination = "\${NOMAD_TASK_DIR}/../../../../../../../../..${canary}"\n      }`,
       }),
     },
     {
@@ -201,6 +229,7 @@ ${over.extra ?? ''}
     {
       label: 'artifact destination out of the sandbox',
       sample: true,
+      refuse: true,
       jobspec: base({
         extra: `      artifact {\n        source = "http://127.0.0.1:9/a"\n        destination = ${hclString(sandboxEscape)}\n      }`,
       }),
@@ -240,10 +269,19 @@ async function namesRow(host: Host, canary: string, ctx: PartContext): Promise<R
       // Accepted: it must be applied (or fail) without running anything it should not.
       const jobId = /job\s+"([^"]*)"/.exec(c.jobspec(`names-${i}-${process.pid}`))?.[1] ?? '';
       applied.push(jobId);
+      const hostBefore = p.hostView();
       const a = await p.cli(['apply', '-auto-approve', file]);
-      if (hasStackTrace(a.stdout + a.stderr)) lost.push(`${c.label}: apply printed a stack trace`);
+      const out = a.stdout + a.stderr;
+      if (hasStackTrace(out)) lost.push(`${c.label}: apply printed a stack trace`);
       else if (existsSync(canary)) lost.push(`${c.label}: THE CANARY APPEARED`);
-      else passed++;
+      else if (c.refuse && (a.code === 0 || !DIAGNOSTIC.test(out)))
+        lost.push(`${c.label}: not refused at its line (apply exit ${a.code})`);
+      else if (c.refuse && p.hostView() !== hostBefore)
+        lost.push(`${c.label}: refused, but something was started on the host`);
+      else {
+        passed++;
+        if (c.refuse) refused++;
+      }
       ctx.log(`injection ${host.name}: ${c.label}: accepted, apply exit ${a.code}`);
     }
   } finally {
@@ -254,7 +292,7 @@ async function namesRow(host: Host, canary: string, ctx: PartContext): Promise<R
     tries: cases.length,
     passed: existsSync(canary) ? 0 : passed,
     lost: lost.length === 0 ? 'nothing (no canary)' : lost.slice(0, 3).join('; ').slice(0, 400),
-    figures: `${refused} refused at validate with a diagnostic, ${cases.length - refused} accepted and ran nothing`,
+    figures: `${refused} refused with a diagnostic at the line (validate, or plan for a plan refusal), ${cases.length - refused} accepted and ran nothing`,
   };
 }
 

@@ -1,10 +1,11 @@
 /**
  * Mutations of the fuzz part: from a valid input (a jobspec, drover.hcl, planfile or state
  * file) to a hostile one. Seeded, so a reported input can be made again from its seed.
+ * JavaScript (types in b-mutate.d.mts) because the fuzz workers make their own inputs: a
+ * worker thread loads plain modules, and a seed crosses to it where megabytes of text would.
  */
-
 /** mulberry32: small, fast, seeded; the fuzz needs reproducible, not cryptographic. */
-export function rng(seed: number): () => number {
+export function rng(seed) {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -14,11 +15,14 @@ export function rng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
-
-export type Random = () => number;
-const int = (r: Random, n: number): number => Math.floor(r() * n);
-const pick = <T>(r: Random, xs: readonly T[]): T => xs[int(r, xs.length)]!;
-
+const int = (r, n) => Math.floor(r() * n);
+/**
+ * How often a mutation that can be huge (a string of up to 2 MB, nesting 100,000 deep) is:
+ * such an input costs drover 0.1–1.5 s against about 2 ms for the rest, so at 1 in 5 they were
+ * 90 % of the run; at 1 in 50 a full run still tries thousands of them.
+ */
+const HUGE_RATE = 0.02;
+const pick = (r, xs) => xs[int(r, xs.length)];
 /** Characters that parsers get wrong: NUL, lone surrogates, BOM, RTL override, emoji, CR. */
 const ODD_CHARS = [
   '\u0000',
@@ -52,24 +56,21 @@ const HUGE_NUMBERS = [
   '0x7fffffffffffffff',
   '1.7976931348623157e309',
 ];
-
-function at(text: string, i: number, remove: number, insert: string): string {
+function at(text, i, remove, insert) {
   return text.slice(0, i) + insert + text.slice(i + remove);
 }
-
 /** A value nested `depth` deep in brackets, braces or parentheses (the parser's depth guard). */
-function nested(r: Random, depth: number): string {
+function nested(r, depth) {
   const [open, close] = pick(r, [
     ['[', ']'],
     ['{ a = ', ' }'],
     ['(', ')'],
     ['[{"a":', '}]'],
-  ] as const);
+  ]);
   return open.repeat(depth) + '1' + close.repeat(depth);
 }
-
 /** The mutations of any text: each takes the text and returns a changed copy. */
-const TEXT_MUTATIONS: Array<(r: Random, t: string) => string> = [
+const TEXT_MUTATIONS = [
   // Byte flip: one character replaced by a random code unit.
   (r, t) => at(t, int(r, t.length + 1), 1, String.fromCharCode(int(r, 0x10000))),
   // Token deletion and duplication.
@@ -101,13 +102,13 @@ const TEXT_MUTATIONS: Array<(r: Random, t: string) => string> = [
   (r, t) => {
     const quote = t.indexOf('"', int(r, t.length));
     const filler = pick(r, ['x', '\\n', '\\u0000', '$${', '%%{', 'é', '\\\\']);
-    const body = filler.repeat(1 + int(r, r() < 0.2 ? 1_000_000 : 5_000));
+    const body = filler.repeat(1 + int(r, r() < HUGE_RATE ? 1_000_000 : 5_000));
     return quote < 0 ? at(t, t.length, 0, `"${body}"`) : at(t, quote + 1, 0, body);
   },
   // A value nested deep (past the parser's limit at times).
   (r, t) => {
     const eq = t.indexOf('=', int(r, t.length));
-    const value = nested(r, 1 + int(r, r() < 0.3 ? 100_000 : 600));
+    const value = nested(r, 1 + int(r, r() < HUGE_RATE ? 100_000 : 600));
     return eq < 0 ? at(t, t.length, 0, `x = ${value}\n`) : at(t, eq + 1, 0, ` ${value} `);
   },
   // A block repeated, or a slice of the text spliced elsewhere.
@@ -117,12 +118,10 @@ const TEXT_MUTATIONS: Array<(r: Random, t: string) => string> = [
     return at(t, int(r, t.length + 1), 0, t.slice(i, j).repeat(1 + int(r, 4)));
   },
 ];
-
 /** Stands for a value nested thousands deep, spliced in as text (JSON.stringify recurses). */
 const DEEP = '\u0001deep\u0001';
-
 /** JSON values a hand or a bug may put in place of any field. */
-function hostileJson(r: Random): unknown {
+function hostileJson(r) {
   return pick(r, [
     () => null,
     () => '',
@@ -132,62 +131,53 @@ function hostileJson(r: Random): unknown {
     () => true,
     () => [],
     () => ({}),
-    () => 'x'.repeat(1 + int(r, 1_000_000)),
+    () => 'x'.repeat(1 + int(r, r() < HUGE_RATE * 5 ? 1_000_000 : 5_000)),
     () => pick(r, ODD_CHARS),
     () => DEEP,
     () => ({ __proto__: { polluted: true }, constructor: { prototype: { polluted: true } } }),
     () => '../../../../etc/passwd',
   ])();
 }
-
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-
 /** Every path to a value in a JSON document (objects' keys and arrays' indexes). */
-export function jsonPaths(
-  doc: Json,
-  prefix: Array<string | number> = [],
-): Array<Array<string | number>> {
-  const out: Array<Array<string | number>> = [prefix];
+export function jsonPaths(doc, prefix = []) {
+  const out = [prefix];
   if (Array.isArray(doc)) doc.forEach((v, i) => out.push(...jsonPaths(v, [...prefix, i])));
   else if (doc !== null && typeof doc === 'object')
     for (const [k, v] of Object.entries(doc)) out.push(...jsonPaths(v, [...prefix, k]));
   return out;
 }
-
 /** A copy of `doc` with the value at `path` replaced (or deleted when `value` is undefined). */
-export function withValueAt(doc: Json, path: ReadonlyArray<string | number>, value: unknown): Json {
-  if (path.length === 0) return value as Json;
-  const copy = structuredClone(doc) as Record<string | number, Json>;
+export function withValueAt(doc, path, value) {
+  if (path.length === 0) return value;
+  const copy = structuredClone(doc);
   let parent = copy;
-  for (const key of path.slice(0, -1)) parent = parent[key] as Record<string | number, Json>;
-  const last = path[path.length - 1]!;
-  if (value === undefined && Array.isArray(parent)) parent.splice(last as number, 1);
+  for (const key of path.slice(0, -1)) parent = parent[key];
+  const last = path[path.length - 1];
+  if (value === undefined && Array.isArray(parent)) parent.splice(last, 1);
   else if (value === undefined) delete parent[last];
-  else parent[last] = value as Json;
+  else parent[last] = value;
   return copy;
 }
-
 /** A structural mutation of a JSON document: a field's value replaced, deleted or added. */
-function mutateJson(r: Random, text: string): string {
-  const doc = JSON.parse(text) as Json;
+function mutateJson(r, text) {
+  const doc = JSON.parse(text);
   const paths = jsonPaths(doc);
   const path = pick(r, paths);
   const roll = r();
   // Deleting the root leaves nothing: JSON.stringify(undefined) is undefined, the file empty.
   if (roll < 0.15) return JSON.stringify(withValueAt(doc, path, undefined)) ?? '';
-  const target = path.reduce<Json>((v, k) => (v as Record<string | number, Json>)[k]!, doc);
+  const target = path.reduce((v, k) => v[k], doc);
   const isObject = target !== null && typeof target === 'object' && !Array.isArray(target);
   if (roll < 0.25 && isObject)
     return JSON.stringify(withValueAt(doc, [...path, 'unknown_field'], 1));
-  const depth = 1 + int(r, 20_000);
+  const depth = 1 + int(r, r() < HUGE_RATE * 5 ? 20_000 : 600);
   return JSON.stringify(withValueAt(doc, path, hostileJson(r))).replace(
     JSON.stringify(DEEP),
     '['.repeat(depth) + '{"a":1}' + ']'.repeat(depth),
   );
 }
-
 /** One mutated input: 1–3 mutations of `seed`, structural ones too when it is JSON. */
-export function mutate(r: Random, seed: string, json: boolean): string {
+export function mutate(r, seed, json) {
   let t = seed;
   const n = 1 + int(r, 3);
   for (let i = 0; i < n; i++) {
@@ -198,4 +188,16 @@ export function mutate(r: Random, seed: string, json: boolean): string {
     t = pick(r, TEXT_MUTATIONS)(r, t);
   }
   return t;
+}
+
+/**
+ * Input number `n` of a kind: its own generator, seeded by the kind and `n`, picks a seed text
+ * and mutates it, so any input is made again from (kind, n) alone, in a worker or out of one.
+ */
+export function fuzzInput(seeds, kind, n) {
+  let h = 2166136261;
+  for (const c of kind) h = Math.imul(h ^ c.charCodeAt(0), 16777619);
+  const r = rng((h ^ Math.imul(n + 1, 0x9e3779b1)) >>> 0);
+  const pool = seeds[kind];
+  return mutate(r, pool[int(r, pool.length)], kind === 'planfile' || kind === 'state');
 }
