@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAuthorizer } from '../../../src/server/acl/index.js';
-import { hashSecret, newSecret, withBootstrap } from '../../../src/server/acl/state.js';
+import { aclOf, hashSecret, newSecret, withBootstrap } from '../../../src/server/acl/state.js';
 import { tokenFromRequest } from '../../../src/server/acl/nomad.js';
 import { aclWrite } from '../../../src/server/acl/write.js';
 import { createServerContext } from '../../../src/server/context.js';
@@ -53,6 +53,7 @@ describe('ACL writes and the server cache', () => {
           { Name: `token ${i}`, Type: 'management', Global: true },
           {
             policies: {},
+            acl: aclOf(state),
             now: Date.now(),
             serial: state.serial + 1,
             secretHash: hashSecret(secret),
