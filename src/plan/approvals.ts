@@ -38,15 +38,18 @@ export interface PlanBasis {
 
 /**
  * The lineage and serial a plan is computed against and checked with: the state's serial less
- * the writes on top of it that only recorded approvals, saved plans or rejections (each names
- * the serial of its write, and such a write records nothing else).
+ * the writes on top of it that only recorded approvals, saved plans or rejections, or changed
+ * ACL tokens, policies or roles (each names the serial of its write, and such a write records
+ * nothing else a plan reads). A write whose serial nothing names any more (a deleted token's)
+ * counts: the plan is stale, never wrongly fresh.
  */
 export function planBasis(
-  state: Pick<StateSnapshot, 'lineage' | 'serial' | 'approvals' | 'plans'>,
+  state: Pick<StateSnapshot, 'lineage' | 'serial' | 'approvals' | 'plans' | 'acl'>,
 ): PlanBasis {
   const approvalWrites = new Set([
     ...(state.approvals ?? []).map((a) => a.serial),
     ...planRecordSerials(state),
+    ...aclWriteSerials(state),
   ]);
   let serial = state.serial;
   while (serial > 0 && approvalWrites.has(serial)) serial--;
@@ -59,6 +62,23 @@ function planRecordSerials(state: Pick<StateSnapshot, 'plans'>): number[] {
     saved.serial,
     ...(saved.rejections ?? []).map((r) => r.serial),
   ]);
+}
+
+/**
+ * The serials of the writes that made or last changed ACL objects (`drover server`'s ACL endpoints write nothing
+ * else but their audit record), so that making a token after `plan -out` leaves the plan fresh.
+ */
+function aclWriteSerials(state: Pick<StateSnapshot, 'acl'>): number[] {
+  const acl = state.acl;
+  if (!acl) return [];
+  return [
+    ...(acl.bootstrap_index === undefined ? [] : [acl.bootstrap_index]),
+    ...[...Object.values(acl.tokens), ...Object.values(acl.policies)].flatMap((o) => [
+      o.create_index,
+      o.modify_index,
+    ]),
+    ...Object.values(acl.roles ?? {}).flatMap((r) => [r.create_index, r.modify_index]),
+  ];
 }
 
 /** Counts the approvals of `plan` among `approvals` (any hash: others are left out). */

@@ -34,4 +34,30 @@ describe('approvals in state', () => {
     expect(planBasis(moved).serial).toBe(7);
     expect(planBasis(approve(moved, 'carol')).serial).toBe(7);
   });
+
+  it('writes that only changed ACL tokens, policies or roles leave plans fresh', () => {
+    const token = (serial: number) => ({
+      accessor_id: '00000000-0000-4000-8000-00000000000' + String(serial),
+      secret_hash: `sha256:${'a'.repeat(64)}`,
+      name: 't',
+      type: 'management' as const,
+      policies: [],
+      global: true,
+      create_time: '2026-01-01T00:00:00.000Z',
+      create_index: serial,
+      modify_index: serial,
+    });
+    const policy = { name: 'ro', description: '', rules: '', create_index: 7, modify_index: 8 };
+    const acl = {
+      bootstrapped: true,
+      bootstrap_index: 5,
+      tokens: { a: token(5), b: token(6) },
+      policies: { ro: policy },
+    };
+    // Bootstrap (5), a token (6), a policy made (7) and changed (8) on top of serial 4.
+    expect(planBasis({ ...at(8), acl }).serial).toBe(4);
+    // Token b's write (6) is named by nothing once b is gone: counted, the plan is stale.
+    expect(planBasis({ ...at(9), acl: { ...acl, tokens: { c: token(9) } } }).serial).toBe(6);
+    expect(planBasis({ ...at(10), acl }).serial).toBe(10);
+  });
 });
