@@ -3,7 +3,6 @@
  * X-Nomad-* headers, errors as plain text, tokens and access, the body limit, metrics, and
  * blocking queries released by a write to the store.
  */
-import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OperationError } from '../../../src/ops/context.js';
@@ -15,11 +14,12 @@ import {
   type Authorizer,
   type Route,
 } from '../../../src/server/types.js';
-import { testServerContext, type TestServerContext } from './support.js';
+import { listenOnLoopback, testServerContext, type TestServerContext } from './support.js';
 
 let t: TestServerContext;
 let server: Server;
 let base: string;
+let closeServer: () => Promise<void>;
 const seenTokens: (string | undefined)[] = [];
 
 const route = (
@@ -69,13 +69,11 @@ beforeAll(async () => {
   await t.bump();
   await t.bump();
   server = createServer({ context: t.context, routes, authorizer, bodyLimit: 1024 });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  ({ base, close: closeServer } = await listenOnLoopback(server));
 });
 
 afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((r) => server.close(r));
+  await closeServer();
   await t.close();
 });
 

@@ -4,7 +4,6 @@
  * and a blocking query answers with (and waits on) the index of what it reads, so a write to
  * another job neither moves its X-Nomad-Index nor wakes it.
  */
-import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { normalizeJob } from '../../../src/jobspec/normalize.js';
@@ -13,13 +12,14 @@ import { createServer } from '../../../src/server/http.js';
 import { allRoutes } from '../../../src/server/api/index.js';
 import type { Allocation, StateSnapshot } from '../../../src/state/types.js';
 import { sampleState } from '../../state/sample.js';
-import { testServerContext, type TestServerContext } from './support.js';
+import { listenOnLoopback, testServerContext, type TestServerContext } from './support.js';
 
 type Json = Record<string, unknown>;
 
 let t: TestServerContext;
 let server: Server;
 let base: string;
+let closeServer: () => Promise<void>;
 
 /** One write to the store, as `drover` beside the server makes it. */
 async function write(change: (s: StateSnapshot) => StateSnapshot): Promise<void> {
@@ -67,13 +67,11 @@ beforeAll(async () => {
     };
   });
   server = createServer({ context: t.context, routes: allRoutes() });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  ({ base, close: closeServer } = await listenOnLoopback(server));
 });
 
 afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((r) => server.close(r));
+  await closeServer();
   await t.close();
 });
 

@@ -4,18 +4,18 @@
  * gzipped for clients that take it; and the cache's byte bound.
  */
 import { request } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer } from '../../../src/server/http.js';
 import { ReplyCache, requestKey, shouldGzip } from '../../../src/server/reply-cache.js';
 import { ApiError, type Access, type Authorizer, type Route } from '../../../src/server/types.js';
-import { testServerContext, type TestServerContext } from './support.js';
+import { listenOnLoopback, testServerContext, type TestServerContext } from './support.js';
 
 let t: TestServerContext;
 let server: Server;
 let base: string;
+let closeServer: () => Promise<void>;
 const calls: string[] = [];
 
 /** The answer names who asked and at which index, padded past gzip's threshold. */
@@ -74,13 +74,11 @@ beforeAll(async () => {
   t = await testServerContext();
   await t.bump();
   server = createServer({ context: t.context, routes, authorizer });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  ({ base, close: closeServer } = await listenOnLoopback(server));
 });
 
 afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((r) => server.close(r));
+  await closeServer();
   await t.close();
 });
 

@@ -78,3 +78,18 @@ export async function testServerContext(
     },
   };
 }
+
+/** Starts `server` on a free loopback port: its base URL, and how to close it and its sockets. */
+export async function listenOnLoopback(
+  server: import('node:http').Server,
+): Promise<{ base: string; close: () => Promise<void> }> {
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as import('node:net').AddressInfo;
+  return {
+    base: `http://127.0.0.1:${port}`,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
