@@ -178,9 +178,13 @@ describe('planTemplates', () => {
       /^web\.g\[0\] task "t": template "local\/app\.conf": line 1, column \d+: /,
     );
     expect(r.errors[0]).toContain('NOPE');
-    const escape = run(SIGNAL.replace('local/app.conf', '../../../etc/x'), 'x', 'b');
-    expect(escape.errors).toEqual([
-      'web.g[0] task "t": template "../../../etc/x": destination "../../../etc/x" escapes the allocation directory',
-    ]);
+    // A literal escape is refused at validate (rules-sandbox); one known only once the node is
+    // chosen is refused here, before anything runs.
+    const dest = '${node.unique.name}/../../../etc/x';
+    const escape = run(SIGNAL.replace('local/app.conf', dest), 'x', 'b');
+    expect(escape.errors).toHaveLength(1);
+    expect(escape.errors[0]).toMatch(
+      /^web\.g\[0\] task "t": template "\$\{node\.unique\.name\}\/\.\.\/\.\.\/\.\.\/etc\/x": destination "[^"]*\/\.\.\/\.\.\/\.\.\/etc\/x" escapes the allocation directory$/,
+    );
   });
 });
