@@ -68,6 +68,18 @@ const CLIENT_FIELDS: ReadonlySet<string> = new Set([
 const STAMPS: ReadonlySet<string> = new Set(['create_index', 'modify_index', 'alloc_modify_index']);
 
 /**
+ * Whether a replace copies a state whole (a migration that keeps the incoming serial): its
+ * objects keep the indexes they carry, which that serial's history gave them.
+ */
+export function copiesIndexes(
+  incoming: StateSnapshot,
+  serial: number,
+  opts: { keepSerial?: boolean },
+): boolean {
+  return Boolean(opts.keepSerial) && serial === incoming.serial;
+}
+
+/**
  * `next` with the indexes of what changed since `prior` set to `serial`; unchanged entries (and
  * the maps holding only them) are returned as they are.
  */

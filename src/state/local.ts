@@ -47,7 +47,7 @@ import type {
 } from './store.js';
 import type { StateSnapshot } from './types.js';
 import { changedSchemaProblems, parseState, schemaProblems } from './validate.js';
-import { snapshotPrior, stampIndexes } from './indexes.js';
+import { copiesIndexes, snapshotPrior, stampIndexes } from './indexes.js';
 
 /** Directories drover creates for the state (`.drover/`): readable by the owner only. */
 const STATE_DIR_MODE = 0o700;
@@ -87,6 +87,8 @@ interface CommitOptions {
   allowLineageChange?: boolean;
   /** The serial to write instead of expectSerial + 1 (a replace that keeps the incoming one). */
   serial?: number;
+  /** A whole copy (state/indexes `copiesIndexes`): the objects keep the indexes they carry. */
+  keepIndexes?: boolean;
 }
 
 /** What identifies one version of the file without reading it (ctime cannot be set back). */
@@ -215,7 +217,11 @@ export class LocalStateStore implements StateStore {
     const current = await this.current();
     refuseOtherLineage(current.text !== undefined ? current.state : undefined, snapshot, opts);
     const serial = replacedSerial(current.state.serial, snapshot.serial, opts);
-    return this.commit(snapshot, current.state.serial, { allowLineageChange: true, serial });
+    return this.commit(snapshot, current.state.serial, {
+      allowLineageChange: true,
+      serial,
+      keepIndexes: copiesIndexes(snapshot, serial, opts),
+    });
   }
 
   /**
@@ -314,7 +320,7 @@ export class LocalStateStore implements StateStore {
 
     const serial = opts.serial ?? expectSerial + 1;
     const out: StateSnapshot = {
-      ...stampIndexes(snapshotPrior(current.state), next, serial),
+      ...(opts.keepIndexes ? next : stampIndexes(snapshotPrior(current.state), next, serial)),
       serial,
     };
     // drover builds every snapshot itself, so a schema error is a bug: checked before it can

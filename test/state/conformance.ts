@@ -342,9 +342,12 @@ export function describeStoreConformance(backend: Backend): void {
             ...x,
             jobs: { ...x.jobs, web: { ...x.jobs.web!, stopped: true, purged: true } },
           }),
+          // A version dropped: its running allocation moves on with it (a state whose allocation
+          // runs a version it does not have is refused on read).
           (x) => ({
             ...x,
             jobs: { ...x.jobs, web: { ...x.jobs.web!, versions: [x.jobs.web!.versions[1]!] } },
+            allocations: { ...x.allocations, a1: { ...x.allocations.a1!, version: 1 } },
           }),
           (x) => {
             const { api: _gone, ...jobs } = x.jobs;

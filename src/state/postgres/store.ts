@@ -33,7 +33,7 @@ import type {
 } from '../store.js';
 import type { JobState, StateSnapshot } from '../types.js';
 import { changedSchemaProblems, schemaProblems } from '../validate.js';
-import { snapshotPrior, stampIndexes, type Prior } from '../indexes.js';
+import { copiesIndexes, snapshotPrior, stampIndexes, type Prior } from '../indexes.js';
 import {
   connectClient,
   describeTarget,
@@ -592,8 +592,10 @@ export class PostgresStateStore implements StateStore {
           'replace' in how
             ? replacedSerial(meta.serial, next.serial, how.replace)
             : meta.serial + 1;
-        const prior = await this.prior(c, meta, base);
-        const out: StateSnapshot = { ...stampIndexes(prior, next, serial), serial };
+        const out: StateSnapshot =
+          'replace' in how && copiesIndexes(next, serial, how.replace)
+            ? { ...next, serial }
+            : { ...stampIndexes(await this.prior(c, meta, base), next, serial), serial };
         const problems =
           base && 'lineage' in base ? changedSchemaProblems(base, out) : schemaProblems(out);
         // A bug in drover, not a user error: keep the stack.
