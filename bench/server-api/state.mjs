@@ -26,7 +26,7 @@ export async function generateState(dist, count) {
   };
   for (let i = 0; i < count; i++) {
     const id = `svc-${String(i).padStart(4, '0')}`;
-    const job = normalizeJob({
+    const submitted = {
       id,
       type: 'service',
       datacenters: ['dc1'],
@@ -40,7 +40,8 @@ export async function generateState(dist, count) {
           task: [{ name: 'server', driver: 'mock', config: { run_for: '1h' } }],
         },
       ],
-    });
+    };
+    const job = normalizeJob(submitted);
     state.jobs[id] = {
       stopped: false,
       versions: [
@@ -49,7 +50,7 @@ export async function generateState(dist, count) {
           submitted_at: T0,
           source: `job "${id}" {}`,
           filename: `${id}.nomad.hcl`,
-          submitted: {},
+          submitted,
           job,
           job_format: 2,
           stable: true,
