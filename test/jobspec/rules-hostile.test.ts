@@ -3,28 +3,11 @@
  * reliability fuzz): each is judged in milliseconds, with Nomad's diagnostic.
  */
 import { describe, expect, it } from 'vitest';
-import { Diagnostics } from '../../src/diag/diagnostic.js';
-import { loadJobSource } from '../../src/jobspec/load.js';
-import { driverConfigCheck } from '../../providers/config-validators.js';
+import { validateText } from './load-support.js';
 
 function errors(reschedule: string): string[] {
   const text = `job "j" {\n  type = "batch"\n  reschedule {\n${reschedule}\n  }\n  group "g" {\n    task "t" {\n      driver = "raw_exec"\n      config {\n        command = "/bin/true"\n      }\n    }\n  }\n}\n`;
-  const diags = new Diagnostics();
-  loadJobSource(
-    text,
-    'job.nomad.hcl',
-    {
-      inputs: { vars: [], varFiles: [], env: {} },
-      files: {
-        readFile: () => {
-          throw new Error('no files');
-        },
-      },
-      drivers: driverConfigCheck,
-      now: () => new Date(0),
-    },
-    diags,
-  );
+  const diags = validateText(text);
   return diags.items.filter((d) => d.severity === 'error').map((d) => d.summary);
 }
 

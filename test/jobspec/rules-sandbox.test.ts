@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Diagnostics } from '../../src/diag/diagnostic.js';
-import { loadJobSource } from '../../src/jobspec/load.js';
 import { destinationVerdict, knownTaskEnv } from '../../src/jobspec/rules-sandbox.js';
-import { driverConfigCheck } from '../../providers/config-validators.js';
+import { validateText } from './load-support.js';
 
 const env = knownTaskEnv({ job: 'web', group: 'g', task: 't', meta: { up: '../../..' } });
 const kind = (what: 'template' | 'artifact', dest: string) =>
@@ -82,22 +80,7 @@ ${task}
   }
 }
 `;
-  const diags = new Diagnostics();
-  loadJobSource(
-    text,
-    'job.nomad.hcl',
-    {
-      inputs: { vars: [], varFiles: [], env: {} },
-      files: {
-        readFile: () => {
-          throw new Error('no files');
-        },
-      },
-      drivers: driverConfigCheck,
-      now: () => new Date(0),
-    },
-    diags,
-  );
+  const diags = validateText(text);
   return diags.items
     .filter((d) => d.severity === 'error' || d.refusedByPlan)
     .map(
